@@ -1,0 +1,203 @@
+//! Interned label keys and values, and Karpenter's well-known labels.
+//!
+//! A [`Sym`] is an interned string: equality and hashing are a pointer comparison, ordering is by the
+//! string itself (so every sorted collection of symbols iterates in the same order on every run and
+//! thread count, whatever order the strings were interned in). Interned strings live for the process.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::{LazyLock, RwLock};
+
+/// An interned string (label key, label value, resource name, zone...).
+#[derive(Clone, Copy)]
+pub struct Sym(&'static str);
+
+static INTERNER: LazyLock<RwLock<HashSet<&'static str>>> = LazyLock::new(|| RwLock::new(HashSet::new()));
+
+impl Sym {
+    pub fn new(s: &str) -> Sym {
+        if let Some(found) = INTERNER.read().unwrap_or_else(|e| e.into_inner()).get(s) {
+            return Sym(found);
+        }
+        let mut set = INTERNER.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(found) = set.get(s) {
+            return Sym(found);
+        }
+        let leaked: &'static str = Box::leak(s.to_owned().into_boxed_str());
+        set.insert(leaked);
+        Sym(leaked)
+    }
+    pub fn as_str(self) -> &'static str {
+        self.0
+    }
+}
+
+impl Default for Sym {
+    /// The empty string.
+    fn default() -> Sym {
+        Sym::new("")
+    }
+}
+
+impl PartialEq for Sym {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self.0.as_ptr(), other.0.as_ptr()) && self.0.len() == other.0.len()
+    }
+}
+impl Eq for Sym {}
+impl Hash for Sym {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        (self.0.as_ptr() as usize).hash(state);
+    }
+}
+impl PartialOrd for Sym {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Sym {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        if self == other { std::cmp::Ordering::Equal } else { self.0.cmp(other.0) }
+    }
+}
+impl fmt::Debug for Sym {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.0)
+    }
+}
+impl fmt::Display for Sym {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+impl From<&str> for Sym {
+    fn from(s: &str) -> Sym {
+        Sym::new(s)
+    }
+}
+impl serde::Serialize for Sym {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0)
+    }
+}
+impl<'de> serde::Deserialize<'de> for Sym {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Sym, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Ok(Sym::new(&s))
+    }
+}
+
+macro_rules! well_known {
+    ($($(#[$doc:meta])* $name:ident = $value:expr;)*) => {
+        $( $(#[$doc])* pub static $name: LazyLock<Sym> = LazyLock::new(|| Sym::new($value)); )*
+    };
+}
+
+well_known! {
+    /// `karpenter.sh/nodepool`
+    NODEPOOL = "karpenter.sh/nodepool";
+    /// `topology.kubernetes.io/zone`
+    ZONE = "topology.kubernetes.io/zone";
+    /// `topology.kubernetes.io/region`
+    REGION = "topology.kubernetes.io/region";
+    /// `node.kubernetes.io/instance-type`
+    INSTANCE_TYPE = "node.kubernetes.io/instance-type";
+    /// `kubernetes.io/arch`
+    ARCH = "kubernetes.io/arch";
+    /// `kubernetes.io/os`
+    OS = "kubernetes.io/os";
+    /// `karpenter.sh/capacity-type`
+    CAPACITY_TYPE = "karpenter.sh/capacity-type";
+    /// `node.kubernetes.io/windows-build`
+    WINDOWS_BUILD = "node.kubernetes.io/windows-build";
+    /// `kubernetes.io/hostname`
+    HOSTNAME = "kubernetes.io/hostname";
+    /// `topology.k8s.aws/zone-id`
+    ZONE_ID = "topology.k8s.aws/zone-id";
+    /// `karpenter.k8s.aws/ec2nodeclass`: the node-class label Karpenter's AWS provider stamps on NodeClaims.
+    EC2_NODECLASS = "karpenter.k8s.aws/ec2nodeclass";
+    /// `karpenter.sh/registered` (simulation-only requirement on templates, §3.2)
+    REGISTERED = "karpenter.sh/registered";
+    /// `karpenter.sh/initialized` (simulation-only requirement on templates, §3.2)
+    INITIALIZED = "karpenter.sh/initialized";
+    /// `karpenter.k8s.aws/capacity-reservation-id`
+    RESERVATION_ID = "karpenter.k8s.aws/capacity-reservation-id";
+}
+
+/// Capacity-type values (`pkg/apis/v1/labels.go`).
+pub const CAPACITY_TYPE_ON_DEMAND: &str = "on-demand";
+pub const CAPACITY_TYPE_SPOT: &str = "spot";
+pub const CAPACITY_TYPE_RESERVED: &str = "reserved";
+
+/// Karpenter's `WellKnownLabels` (core `pkg/apis/v1/labels.go`) plus the AWS provider's additions
+/// (`karpenter.k8s.aws/instance-*` and friends, `pkg/apis/v1/labels.go` of the provider). Positive
+/// pod requirements on these keys are allowed to be undefined on a NodePool (§2.4).
+pub fn is_well_known(key: &str) -> bool {
+    matches!(
+        key,
+        "karpenter.sh/nodepool"
+            | "topology.kubernetes.io/zone"
+            | "topology.kubernetes.io/region"
+            | "node.kubernetes.io/instance-type"
+            | "kubernetes.io/arch"
+            | "kubernetes.io/os"
+            | "karpenter.sh/capacity-type"
+            | "node.kubernetes.io/windows-build"
+            | "topology.k8s.aws/zone-id"
+            | "karpenter.k8s.aws/capacity-reservation-id"
+            | "karpenter.k8s.aws/capacity-reservation-type"
+            | "karpenter.k8s.aws/capacity-reservation-interruptible"
+            | "karpenter.k8s.aws/ec2nodeclass"
+    ) || key.starts_with("karpenter.k8s.aws/instance-")
+}
+
+/// Old label keys Karpenter rewrites to their current names when it builds requirements
+/// (`NormalizedLabels`, `pkg/apis/v1/labels.go`).
+pub fn normalize_key(key: &str) -> &str {
+    match key {
+        "failure-domain.beta.kubernetes.io/zone" => "topology.kubernetes.io/zone",
+        "failure-domain.beta.kubernetes.io/region" => "topology.kubernetes.io/region",
+        "beta.kubernetes.io/arch" => "kubernetes.io/arch",
+        "beta.kubernetes.io/os" => "kubernetes.io/os",
+        "beta.kubernetes.io/instance-type" => "node.kubernetes.io/instance-type",
+        other => other,
+    }
+}
+
+/// Keys a pod may not select on for provisioning (`v1.ValidateRequirement`): any `karpenter.sh`
+/// key that is not well-known, and `kubernetes.io/hostname`.
+pub fn is_restricted(key: &str) -> bool {
+    if key == "kubernetes.io/hostname" {
+        return true;
+    }
+    let domain = key.split('/').next().unwrap_or("");
+    let in_karpenter = key.contains('/') && (domain == "karpenter.sh" || domain.ends_with(".karpenter.sh"));
+    in_karpenter && !is_well_known(key) && key != "karpenter.sh/registered" && key != "karpenter.sh/initialized"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn symbols_are_unique_and_ordered_by_string() {
+        let a = Sym::new("zeta");
+        let b = Sym::new(&String::from("zeta"));
+        assert_eq!(a, b);
+        let c = Sym::new("alpha");
+        assert!(c < a);
+        assert_eq!(a.as_str(), "zeta");
+    }
+
+    #[test]
+    fn well_known_and_restricted_keys() {
+        assert!(is_well_known("karpenter.k8s.aws/instance-family"));
+        assert!(!is_well_known("team"));
+        assert!(is_restricted("kubernetes.io/hostname"));
+        assert!(is_restricted("karpenter.sh/custom"));
+        assert!(!is_restricted("karpenter.sh/capacity-type"));
+        assert!(!is_restricted("example.com/team"));
+        assert_eq!(normalize_key("beta.kubernetes.io/arch"), "kubernetes.io/arch");
+    }
+}

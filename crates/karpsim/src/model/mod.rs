@@ -1,0 +1,25 @@
+//! Plain data: the Kubernetes and Karpenter objects karpsim reasons about, already validated and in
+//! exact units. [`crate::io`] builds them from YAML/JSON; the algorithms only read them.
+
+mod node;
+mod nodeclass;
+mod nodepool;
+mod pdb;
+mod pod;
+mod selector;
+
+pub use node::Node;
+pub use nodeclass::{AmiFamily, BlockDeviceMapping, KubeletConfig, NodeClass};
+pub use nodepool::{Budget, ConsolidationPolicy, Disruption, NodePool, DisruptionReason};
+pub use pdb::{IntOrPercent, PodDisruptionBudget};
+pub use pod::{
+    Affinity, HostPort, NodeSelectorRequirement, NodeSelectorTerm, OwnerKind, OwnerRef, Pod, PodAffinityTerm,
+    PodPhase, Taint, TaintEffect, Toleration, TolerationOperator, TopologySpreadConstraint, UnsatisfiableAction,
+    WeightedNodeSelectorTerm, WeightedPodAffinityTerm, NodeInclusionPolicy,
+};
+pub use selector::{LabelSelector, LabelSelectorOperator, LabelSelectorRequirement};
+
+/// Seconds since the Unix epoch (timestamps in inputs have one-second resolution, like Kubernetes').
+pub type Timestamp = i64;
+/// A duration in seconds; `None` where Kubernetes/Karpenter says "Never".
+pub type Seconds = i64;

@@ -1,0 +1,29 @@
+use super::{Taint, Timestamp};
+use crate::labels::Sym;
+use crate::resources::Resources;
+use std::collections::BTreeMap;
+
+/// An existing node (a `Node` object, or a NodeClaim that is still launching).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Node {
+    pub name: Sym,
+    pub labels: BTreeMap<Sym, Sym>,
+    pub annotations: BTreeMap<String, String>,
+    pub taints: Vec<Taint>,
+    pub capacity: Resources,
+    pub allocatable: Resources,
+    /// Karpenter-managed: carries `karpenter.sh/nodepool`.
+    pub nodepool: Option<Sym>,
+    pub instance_type: Option<Sym>,
+    pub zone: Option<Sym>,
+    pub capacity_type: Option<Sym>,
+    pub creation_timestamp: Timestamp,
+    /// Registered and initialized (Ready, startup taints gone).
+    pub initialized: bool,
+    pub ready: bool,
+    pub deletion_timestamp: Option<Timestamp>,
+    /// Time of the last pod bind/unbind (NodeClaim `status.lastPodEventTime`), if known.
+    pub last_pod_event: Option<Timestamp>,
+    /// Price per hour, when known from the catalog.
+    pub price: Option<f64>,
+}

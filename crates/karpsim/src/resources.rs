@@ -1,0 +1,349 @@
+//! Resource lists and their arithmetic, exact integers.
+//!
+//! CPU is held in millicores; every other resource (memory and ephemeral-storage in bytes, pods,
+//! extended resources such as `nvidia.com/gpu`) in whole units, rounded up on parsing as the
+//! Kubernetes scheduler does (`MilliValue()` for cpu, `Value()` for the rest). A resource absent from a
+//! list counts as zero (Karpenter's `Fits`, `pkg/utils/resources/resources.go`).
+
+use crate::error::{Error, Location, Result};
+use crate::labels::Sym;
+use crate::quantity::{Quantity, format_bytes, format_cpu_milli};
+use std::collections::BTreeMap;
+
+pub const CPU: &str = "cpu";
+pub const MEMORY: &str = "memory";
+pub const EPHEMERAL_STORAGE: &str = "ephemeral-storage";
+pub const PODS: &str = "pods";
+
+/// A list of resource amounts. The four core resources are fields; others are kept sorted by name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resources {
+    /// millicores
+    pub cpu: i64,
+    /// bytes
+    pub memory: i64,
+    /// bytes
+    pub ephemeral_storage: i64,
+    pub pods: i64,
+    extended: Vec<(Sym, i64)>,
+}
+
+/// Parse one quantity for a named resource into the integer unit this crate uses for it.
+pub fn parse_amount(name: &str, value: &str) -> Result<i64> {
+    let q = Quantity::parse(value)?;
+    if name == CPU { q.to_milli() } else { q.to_units() }
+}
+
+/// Format an integer amount of a named resource as a Kubernetes quantity string.
+pub fn format_amount(name: &str, v: i64) -> String {
+    match name {
+        CPU => format_cpu_milli(v),
+        MEMORY | EPHEMERAL_STORAGE => format_bytes(v),
+        n if n.starts_with("hugepages-") => format_bytes(v),
+        _ => v.to_string(),
+    }
+}
+
+impl Resources {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Build from `(name, amount)` pairs already in this crate's units.
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, i64)>) -> Self {
+        let mut r = Resources::default();
+        for (k, v) in pairs {
+            r.set(k, v);
+        }
+        r
+    }
+
+    /// Parse a Kubernetes `ResourceList` (`{"cpu": "100m", "memory": "1Gi"}`). Negative values are an
+    /// error naming the field.
+    pub fn parse_map<'a>(map: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Self> {
+        let mut r = Resources::default();
+        for (k, v) in map {
+            let amount = parse_amount(k, v).map_err(|e| e.at(Location::field(k)))?;
+            if amount < 0 {
+                return Err(Error::input(Location::field(k), format!("negative quantity {v:?}")));
+            }
+            r.set(k, amount);
+        }
+        Ok(r)
+    }
+
+    pub fn get(&self, name: &str) -> i64 {
+        match name {
+            CPU => self.cpu,
+            MEMORY => self.memory,
+            EPHEMERAL_STORAGE => self.ephemeral_storage,
+            PODS => self.pods,
+            _ => {
+                let s = Sym::new(name);
+                self.extended.iter().find(|(k, _)| *k == s).map_or(0, |(_, v)| *v)
+            }
+        }
+    }
+
+    pub fn set(&mut self, name: &str, v: i64) {
+        match name {
+            CPU => self.cpu = v,
+            MEMORY => self.memory = v,
+            EPHEMERAL_STORAGE => self.ephemeral_storage = v,
+            PODS => self.pods = v,
+            _ => self.set_extended(Sym::new(name), v),
+        }
+    }
+
+    fn set_extended(&mut self, s: Sym, v: i64) {
+        match self.extended.binary_search_by(|(k, _)| k.cmp(&s)) {
+            Ok(i) => {
+                if v == 0 {
+                    self.extended.remove(i);
+                } else {
+                    self.extended[i].1 = v;
+                }
+            }
+            Err(i) => {
+                if v != 0 {
+                    self.extended.insert(i, (s, v));
+                }
+            }
+        }
+    }
+
+    /// Extended (non-core) resources with a non-zero amount, sorted by name.
+    pub fn extended(&self) -> &[(Sym, i64)] {
+        &self.extended
+    }
+
+    /// Every non-zero entry as `(name, amount)`, core resources first, then extended by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, i64)> + '_ {
+        [(CPU, self.cpu), (MEMORY, self.memory), (EPHEMERAL_STORAGE, self.ephemeral_storage), (PODS, self.pods)]
+            .into_iter()
+            .chain(self.extended.iter().map(|(k, v)| (k.as_str(), *v)))
+            .filter(|(_, v)| *v != 0)
+    }
+
+    fn zip_with(&self, other: &Resources, f: impl Fn(i64, i64) -> i64) -> Resources {
+        let mut out = Resources {
+            cpu: f(self.cpu, other.cpu),
+            memory: f(self.memory, other.memory),
+            ephemeral_storage: f(self.ephemeral_storage, other.ephemeral_storage),
+            pods: f(self.pods, other.pods),
+            extended: Vec::with_capacity(self.extended.len().max(other.extended.len())),
+        };
+        let (mut i, mut j) = (0, 0);
+        let (a, b) = (&self.extended, &other.extended);
+        while i < a.len() || j < b.len() {
+            let (k, v) = if j >= b.len() || (i < a.len() && a[i].0 < b[j].0) {
+                i += 1;
+                (a[i - 1].0, f(a[i - 1].1, 0))
+            } else if i >= a.len() || b[j].0 < a[i].0 {
+                j += 1;
+                (b[j - 1].0, f(0, b[j - 1].1))
+            } else {
+                i += 1;
+                j += 1;
+                (a[i - 1].0, f(a[i - 1].1, b[j - 1].1))
+            };
+            if v != 0 {
+                out.extended.push((k, v));
+            }
+        }
+        out
+    }
+
+    pub fn add(&self, other: &Resources) -> Resources {
+        self.zip_with(other, |a, b| a + b)
+    }
+    pub fn sub(&self, other: &Resources) -> Resources {
+        self.zip_with(other, |a, b| a - b)
+    }
+    pub fn max(&self, other: &Resources) -> Resources {
+        self.zip_with(other, i64::max)
+    }
+    pub fn min(&self, other: &Resources) -> Resources {
+        self.zip_with(other, i64::min)
+    }
+    pub fn add_assign(&mut self, other: &Resources) {
+        if other.extended.is_empty() && self.extended.is_empty() {
+            self.cpu += other.cpu;
+            self.memory += other.memory;
+            self.ephemeral_storage += other.ephemeral_storage;
+            self.pods += other.pods;
+        } else {
+            *self = self.add(other);
+        }
+    }
+    pub fn sub_assign(&mut self, other: &Resources) {
+        if other.extended.is_empty() && self.extended.is_empty() {
+            self.cpu -= other.cpu;
+            self.memory -= other.memory;
+            self.ephemeral_storage -= other.ephemeral_storage;
+            self.pods -= other.pods;
+        } else {
+            *self = self.sub(other);
+        }
+    }
+    /// Each component floored at zero.
+    pub fn floor_zero(&self) -> Resources {
+        self.zip_with(&Resources::default(), |a, _| a.max(0))
+    }
+
+    pub fn any_negative(&self) -> bool {
+        self.cpu < 0
+            || self.memory < 0
+            || self.ephemeral_storage < 0
+            || self.pods < 0
+            || self.extended.iter().any(|(_, v)| *v < 0)
+    }
+
+    /// Karpenter's `Fits(candidate, total)`: false if any amount in `total` is negative, else every
+    /// amount of `self` must be at most the same amount of `total` (absent counts as zero).
+    pub fn fits(&self, total: &Resources) -> bool {
+        if total.any_negative() {
+            return false;
+        }
+        self.fits_unchecked(total)
+    }
+
+    /// `fits` without the negative-total check, for callers that know `total` is non-negative.
+    #[inline]
+    pub fn fits_unchecked(&self, total: &Resources) -> bool {
+        if self.cpu > total.cpu
+            || self.memory > total.memory
+            || self.ephemeral_storage > total.ephemeral_storage
+            || self.pods > total.pods
+        {
+            return false;
+        }
+        self.extended.iter().all(|(k, v)| {
+            *v <= total.extended.iter().find(|(tk, _)| tk == k).map_or(0, |(_, tv)| *tv)
+        })
+    }
+
+    /// The first resource of `self` that exceeds `total`, with both amounts (for explanations).
+    pub fn first_excess(&self, total: &Resources) -> Option<(&'static str, i64, i64)> {
+        self.iter().find_map(|(k, v)| {
+            let t = total.get(k);
+            (v > t).then_some((k, v, t))
+        })
+    }
+
+    /// As a sorted map of Kubernetes quantity strings (for output).
+    pub fn to_quantity_map(&self) -> BTreeMap<String, String> {
+        self.iter().map(|(k, v)| (k.to_string(), format_amount(k, v))).collect()
+    }
+}
+
+impl serde::Serialize for Resources {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.to_quantity_map().serialize(s)
+    }
+}
+impl<'de> serde::Deserialize<'de> for Resources {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Resources, D::Error> {
+        let m = BTreeMap::<String, QuantityValue>::deserialize(d)?;
+        let mut r = Resources::default();
+        for (k, v) in &m {
+            let amount = parse_amount(k, &v.0).map_err(serde::de::Error::custom)?;
+            r.set(k, amount);
+        }
+        Ok(r)
+    }
+}
+
+/// A quantity given either as a string (`"100m"`) or as a number (`2`, `0.5`), as Kubernetes accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuantityValue(pub String);
+
+impl<'de> serde::Deserialize<'de> for QuantityValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<QuantityValue, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = QuantityValue;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a quantity (string or number)")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<QuantityValue, E> {
+                Ok(QuantityValue(v.to_string()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<QuantityValue, E> {
+                Ok(QuantityValue(v.to_string()))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<QuantityValue, E> {
+                Ok(QuantityValue(v.to_string()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<QuantityValue, E> {
+                if !v.is_finite() {
+                    return Err(E::custom("quantity must be finite"));
+                }
+                Ok(QuantityValue(format!("{v}")))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+impl serde::Serialize for QuantityValue {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+/// NodePool limits: unlike [`Resources`], presence matters (only listed resources are limited).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Limits(pub BTreeMap<String, i64>);
+
+impl Limits {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// `Limits.ExceededBy(usage)` (`pkg/apis/v1/nodepool.go`): some listed resource strictly exceeded.
+    pub fn exceeded_by(&self, usage: &Resources) -> Option<String> {
+        self.0.iter().find(|(k, v)| usage.get(k) > **v).map(|(k, _)| k.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(pairs: &[(&str, &str)]) -> Resources {
+        Resources::parse_map(pairs.iter().copied()).unwrap()
+    }
+
+    #[test]
+    fn arithmetic_and_fits() {
+        let a = r(&[("cpu", "1"), ("memory", "1Gi"), ("nvidia.com/gpu", "1")]);
+        let b = r(&[("cpu", "500m"), ("memory", "512Mi")]);
+        let s = a.add(&b);
+        assert_eq!(s.cpu, 1500);
+        assert_eq!(s.get("nvidia.com/gpu"), 1);
+        assert_eq!(a.sub(&b).memory, 512 << 20);
+        assert!(b.fits(&a));
+        assert!(!a.fits(&b), "a gpu request does not fit where no gpu is listed");
+        let zero_gpu = Resources::from_pairs([("example.com/thing", 0)]);
+        assert!(zero_gpu.fits(&b), "a zero request of an unknown resource fits");
+        let neg = b.sub(&a);
+        assert!(!Resources::new().fits(&neg), "a negative total never fits");
+        assert_eq!(a.max(&r(&[("cpu", "2")])).cpu, 2000);
+        assert_eq!(a.first_excess(&b), Some(("cpu", 1000, 500)));
+    }
+
+    #[test]
+    fn negative_amounts_are_rejected_with_the_field() {
+        let e = Resources::parse_map([("memory", "-1Gi")]).unwrap_err();
+        assert!(e.to_string().contains("memory"), "{e}");
+        let e = Resources::parse_map([("cpu", "lots")]).unwrap_err();
+        assert!(e.to_string().contains("cpu"), "{e}");
+    }
+
+    #[test]
+    fn quantities_deserialize_from_strings_and_numbers() {
+        let r: Resources = serde_json::from_str(r#"{"cpu": 2, "memory": "2Gi", "pods": "5"}"#).unwrap();
+        assert_eq!((r.cpu, r.memory, r.pods), (2000, 2 << 30, 5));
+        let r: Resources = serde_json::from_str(r#"{"cpu": 0.5}"#).unwrap();
+        assert_eq!(r.cpu, 500);
+    }
+}
