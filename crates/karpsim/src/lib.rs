@@ -3,6 +3,8 @@ pub mod error;
 pub mod labels;
 pub mod model;
 pub mod quantity;
+pub mod requirements;
 pub mod resources;
+pub mod taints;
 
 pub use error::{Error, Location, Result};

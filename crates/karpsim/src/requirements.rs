@@ -1,0 +1,598 @@
+//! Karpenter's requirement algebra (`pkg/scheduling/requirement.go`, `requirements.go`; design §2).
+//!
+//! A [`Requirement`] is a (possibly complemented) set of label values with optional integer bounds;
+//! [`Requirements`] maps label keys to requirements. The undefined-label rules of §2.4 live in
+//! [`Requirements::compatible`].
+
+use crate::error::{Error, Location, Result};
+use crate::labels::{self, Sym};
+use crate::model::NodeSelectorRequirement;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Operators accepted in node selectors and NodePool requirements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Operator {
+    In,
+    NotIn,
+    Exists,
+    DoesNotExist,
+    Gt,
+    Lt,
+    Gte,
+    Lte,
+}
+
+impl Operator {
+    pub fn parse(s: &str) -> Option<Operator> {
+        Some(match s {
+            "In" => Operator::In,
+            "NotIn" => Operator::NotIn,
+            "Exists" => Operator::Exists,
+            "DoesNotExist" => Operator::DoesNotExist,
+            "Gt" => Operator::Gt,
+            "Lt" => Operator::Lt,
+            "Gte" => Operator::Gte,
+            "Lte" => Operator::Lte,
+            _ => return None,
+        })
+    }
+}
+
+/// One requirement: `allowed(v) = (complement ? v ∉ values : v ∈ values) && within_bounds(v)` (§2.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Requirement {
+    complement: bool,
+    /// Sorted by string, unique.
+    values: Vec<Sym>,
+    gte: Option<i64>,
+    lte: Option<i64>,
+    min_values: Option<u32>,
+}
+
+fn sorted_unique(mut v: Vec<Sym>) -> Vec<Sym> {
+    v.sort();
+    v.dedup();
+    v
+}
+
+impl Requirement {
+    /// `In values`.
+    pub fn is_in(values: impl IntoIterator<Item = Sym>) -> Requirement {
+        Requirement { complement: false, values: sorted_unique(values.into_iter().collect()), gte: None, lte: None, min_values: None }
+    }
+    /// `NotIn values`.
+    pub fn not_in(values: impl IntoIterator<Item = Sym>) -> Requirement {
+        Requirement { complement: true, values: sorted_unique(values.into_iter().collect()), gte: None, lte: None, min_values: None }
+    }
+    pub fn exists() -> Requirement {
+        Requirement { complement: true, values: Vec::new(), gte: None, lte: None, min_values: None }
+    }
+    pub fn does_not_exist() -> Requirement {
+        Requirement { complement: false, values: Vec::new(), gte: None, lte: None, min_values: None }
+    }
+
+    /// Build from an operator and its values, validating as Karpenter's webhook/CEL rules do
+    /// (`pkg/apis/v1/nodeclaim_validation.go`): `In` needs ≥1 value; `Gt/Lt/Gte/Lte` exactly one
+    /// non-negative integer; `Exists`/`DoesNotExist` no values.
+    pub fn new(op: Operator, values: &[String], min_values: Option<u32>) -> std::result::Result<Requirement, String> {
+        let syms = || values.iter().map(|v| Sym::new(v));
+        let bound = || -> std::result::Result<i64, String> {
+            if values.len() != 1 {
+                return Err(format!("operator {op:?} needs exactly one value, got {}", values.len()));
+            }
+            let n: i64 = values[0].parse().map_err(|_| format!("operator {op:?} needs an integer, got {:?}", values[0]))?;
+            if n < 0 {
+                return Err(format!("operator {op:?} needs a non-negative integer, got {n}"));
+            }
+            Ok(n)
+        };
+        let mut r = match op {
+            Operator::In => {
+                if values.is_empty() {
+                    return Err("operator In needs at least one value".into());
+                }
+                Requirement::is_in(syms())
+            }
+            Operator::NotIn => Requirement::not_in(syms()),
+            Operator::Exists | Operator::DoesNotExist => {
+                if !values.is_empty() {
+                    return Err(format!("operator {op:?} takes no values"));
+                }
+                if op == Operator::Exists { Requirement::exists() } else { Requirement::does_not_exist() }
+            }
+            Operator::Gt => {
+                let n = bound()?;
+                // Gt MaxInt can match nothing (requirement.go)
+                if n == i64::MAX { Requirement::does_not_exist() } else { Requirement { gte: Some(n + 1), ..Requirement::exists() } }
+            }
+            Operator::Lt => {
+                let n = bound()?;
+                if n == 0 { Requirement::does_not_exist() } else { Requirement { lte: Some(n - 1), ..Requirement::exists() } }
+            }
+            Operator::Gte => Requirement { gte: Some(bound()?), ..Requirement::exists() },
+            Operator::Lte => Requirement { lte: Some(bound()?), ..Requirement::exists() },
+        };
+        if let Some(m) = min_values {
+            if !(1..=50).contains(&m) {
+                return Err(format!("minValues must be between 1 and 50, got {m}"));
+            }
+            if op == Operator::In && (values.len() as u32) < m {
+                return Err(format!("minValues {m} is more than the {} values given", values.len()));
+            }
+            r.min_values = Some(m);
+        }
+        Ok(r)
+    }
+
+    pub fn with_min_values(mut self, m: Option<u32>) -> Requirement {
+        self.min_values = m;
+        self
+    }
+
+    /// The operator this requirement reports (§2.1): a pure bound reports `Exists`.
+    pub fn operator(&self) -> Operator {
+        match (self.complement, self.values.is_empty()) {
+            (true, true) => Operator::Exists,
+            (true, false) => Operator::NotIn,
+            (false, true) => Operator::DoesNotExist,
+            (false, false) => Operator::In,
+        }
+    }
+    pub fn is_complement(&self) -> bool {
+        self.complement
+    }
+    pub fn values(&self) -> &[Sym] {
+        &self.values
+    }
+    pub fn min_values(&self) -> Option<u32> {
+        self.min_values
+    }
+    pub fn bounds(&self) -> (Option<i64>, Option<i64>) {
+        (self.gte, self.lte)
+    }
+    fn is_negative_op(&self) -> bool {
+        matches!(self.operator(), Operator::NotIn | Operator::DoesNotExist)
+    }
+    /// Number of allowed values (`len(r)`): for complements, "very many".
+    pub fn len(&self) -> usize {
+        if self.complement { usize::MAX - self.values.len() } else { self.values.len() }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn within_bounds(&self, v: Sym) -> bool {
+        within(v, self.gte, self.lte)
+    }
+
+    /// Whether value `v` is allowed.
+    pub fn has(&self, v: Sym) -> bool {
+        let member = self.values.binary_search(&v).is_ok();
+        (if self.complement { !member } else { member }) && self.within_bounds(v)
+    }
+
+    /// The single allowed value, if the requirement is an `In` with exactly one value.
+    pub fn single(&self) -> Option<Sym> {
+        (!self.complement && self.values.len() == 1).then(|| self.values[0])
+    }
+
+    /// `Requirement.Intersection` (§2.2).
+    pub fn intersect(&self, other: &Requirement) -> Requirement {
+        let complement = self.complement && other.complement;
+        let gte = max_opt(self.gte, other.gte);
+        let lte = min_opt(self.lte, other.lte);
+        let min_values = max_opt(self.min_values, other.min_values);
+        if let (Some(g), Some(l)) = (gte, lte) {
+            if g > l {
+                return Requirement { min_values, ..Requirement::does_not_exist() };
+            }
+        }
+        let mut values: Vec<Sym> = match (self.complement, other.complement) {
+            (true, true) => sorted_unique(self.values.iter().chain(&other.values).copied().collect()),
+            (true, false) => other.values.iter().filter(|v| self.values.binary_search(v).is_err()).copied().collect(),
+            (false, true) => self.values.iter().filter(|v| other.values.binary_search(v).is_err()).copied().collect(),
+            (false, false) => self.values.iter().filter(|v| other.values.binary_search(v).is_ok()).copied().collect(),
+        };
+        values.retain(|v| within(*v, gte, lte));
+        let (gte, lte) = if complement { (gte, lte) } else { (None, None) };
+        Requirement { complement, values, gte, lte, min_values }
+    }
+
+    /// `HasIntersection`: whether the intersection allows any value, without building it.
+    pub fn has_intersection(&self, other: &Requirement) -> bool {
+        let gte = max_opt(self.gte, other.gte);
+        let lte = min_opt(self.lte, other.lte);
+        if let (Some(g), Some(l)) = (gte, lte) {
+            if g > l {
+                return false;
+            }
+        }
+        match (self.complement, other.complement) {
+            (true, true) => true,
+            (true, false) => other.values.iter().any(|v| self.values.binary_search(v).is_err() && within(*v, gte, lte)),
+            (false, true) => self.values.iter().any(|v| other.values.binary_search(v).is_err() && within(*v, gte, lte)),
+            (false, false) => {
+                // both sorted: merge walk
+                let (a, b) = (&self.values, &other.values);
+                let (mut i, mut j) = (0, 0);
+                while i < a.len() && j < b.len() {
+                    match a[i].cmp(&b[j]) {
+                        std::cmp::Ordering::Less => i += 1,
+                        std::cmp::Ordering::Greater => j += 1,
+                        std::cmp::Ordering::Equal => {
+                            if within(a[i], gte, lte) {
+                                return true;
+                            }
+                            i += 1;
+                            j += 1;
+                        }
+                    }
+                }
+                false
+            }
+        }
+    }
+
+    /// A deterministic stand-in for `Requirement.Any()` (§2.6, which is random in Karpenter): the
+    /// smallest value by string for `In`; for complements the lower bound (or 0) if allowed, else
+    /// the first integer allowed above it.
+    pub fn any(&self) -> Option<Sym> {
+        if !self.complement {
+            return self.values.first().copied();
+        }
+        let mut n = self.gte.unwrap_or(0);
+        loop {
+            if self.lte.is_some_and(|l| n > l) {
+                return None;
+            }
+            let s = Sym::new(&n.to_string());
+            if self.has(s) {
+                return Some(s);
+            }
+            n += 1;
+        }
+    }
+}
+
+fn within(v: Sym, gte: Option<i64>, lte: Option<i64>) -> bool {
+    if gte.is_none() && lte.is_none() {
+        return true;
+    }
+    match v.as_str().parse::<i64>() {
+        Ok(n) => gte.is_none_or(|g| n >= g) && lte.is_none_or(|l| n <= l),
+        Err(_) => false,
+    }
+}
+fn max_opt<T: Ord>(a: Option<T>, b: Option<T>) -> Option<T> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+fn min_opt<T: Ord>(a: Option<T>, b: Option<T>) -> Option<T> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+impl fmt::Display for Requirement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let vals = || self.values.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", ");
+        match self.operator() {
+            Operator::In => write!(f, "In [{}]", vals())?,
+            Operator::NotIn => write!(f, "NotIn [{}]", vals())?,
+            Operator::DoesNotExist => write!(f, "DoesNotExist")?,
+            _ => {
+                if self.gte.is_none() && self.lte.is_none() {
+                    write!(f, "Exists")?
+                }
+            }
+        }
+        if let Some(g) = self.gte {
+            write!(f, "{}Gte {g}", if self.values.is_empty() { "" } else { " " })?;
+        }
+        if let Some(l) = self.lte {
+            write!(f, "{}Lte {l}", if self.gte.is_none() && self.values.is_empty() { "" } else { " " })?;
+        }
+        Ok(())
+    }
+}
+
+/// Why two requirement sets are incompatible (§2.4), for explanations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Incompatibility {
+    /// The incoming side positively requires a label the existing side does not define.
+    Undefined { key: Sym, incoming: String },
+    /// Both define the key and no value satisfies both.
+    NoIntersection { key: Sym, existing: String, incoming: String },
+}
+
+impl Incompatibility {
+    pub fn key(&self) -> Sym {
+        match self {
+            Incompatibility::Undefined { key, .. } | Incompatibility::NoIntersection { key, .. } => *key,
+        }
+    }
+}
+
+impl fmt::Display for Incompatibility {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Incompatibility::Undefined { key, incoming } => {
+                write!(f, "requires {key} {incoming}, a label with no known values")
+            }
+            Incompatibility::NoIntersection { key, existing, incoming } => {
+                write!(f, "requires {key} {incoming} but only {existing} is possible")
+            }
+        }
+    }
+}
+
+/// A set of requirements keyed by label key (kept sorted by key).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Requirements {
+    items: Vec<(Sym, Requirement)>,
+}
+
+impl Requirements {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// From node-selector requirements (NodePool `requirements`, a node-affinity term). Keys are
+    /// normalised (`NormalizedLabels`); repeated keys intersect.
+    pub fn from_node_selector(reqs: &[NodeSelectorRequirement]) -> Result<Requirements> {
+        let mut out = Requirements::new();
+        for (i, r) in reqs.iter().enumerate() {
+            let at = || Location::field(format!("[{i}]"));
+            let op = Operator::parse(&r.operator)
+                .ok_or_else(|| Error::input(at(), format!("unknown operator {:?} for key {}", r.operator, r.key)))?;
+            let req = Requirement::new(op, &r.values, r.min_values).map_err(|m| Error::input(at(), format!("key {}: {m}", r.key)))?;
+            out.add(Sym::new(labels::normalize_key(r.key.as_str())), req);
+        }
+        Ok(out)
+    }
+
+    /// Each label `k=v` becomes `k In [v]`.
+    pub fn from_labels<'a>(labels: impl IntoIterator<Item = (&'a Sym, &'a Sym)>) -> Requirements {
+        let mut out = Requirements::new();
+        for (k, v) in labels {
+            out.add(Sym::new(labels::normalize_key(k.as_str())), Requirement::is_in([*v]));
+        }
+        out
+    }
+
+    fn position(&self, key: Sym) -> std::result::Result<usize, usize> {
+        self.items.binary_search_by(|(k, _)| k.cmp(&key))
+    }
+
+    /// `Requirements.Add`: insert, or intersect with the requirement already present.
+    pub fn add(&mut self, key: Sym, req: Requirement) {
+        match self.position(key) {
+            Ok(i) => {
+                let merged = self.items[i].1.intersect(&req);
+                self.items[i].1 = merged;
+            }
+            Err(i) => self.items.insert(i, (key, req)),
+        }
+    }
+
+    /// Intersect every requirement of `other` into `self`.
+    pub fn add_all(&mut self, other: &Requirements) {
+        for (k, r) in &other.items {
+            self.add(*k, r.clone());
+        }
+    }
+
+    /// Replace (not intersect) the requirement of `key`.
+    pub fn set(&mut self, key: Sym, req: Requirement) {
+        match self.position(key) {
+            Ok(i) => self.items[i].1 = req,
+            Err(i) => self.items.insert(i, (key, req)),
+        }
+    }
+
+    pub fn remove(&mut self, key: Sym) {
+        if let Ok(i) = self.position(key) {
+            self.items.remove(i);
+        }
+    }
+
+    pub fn get(&self, key: Sym) -> Option<&Requirement> {
+        self.position(key).ok().map(|i| &self.items[i].1)
+    }
+    pub fn has(&self, key: Sym) -> bool {
+        self.position(key).is_ok()
+    }
+    pub fn iter(&self) -> impl Iterator<Item = (Sym, &Requirement)> {
+        self.items.iter().map(|(k, r)| (*k, r))
+    }
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+    pub fn has_min_values(&self) -> bool {
+        self.items.iter().any(|(_, r)| r.min_values.is_some())
+    }
+
+    /// `Intersects` (§2.4): for keys present on both sides, the values must intersect, unless both
+    /// sides are negative (`NotIn`/`DoesNotExist`).
+    pub fn intersects(&self, incoming: &Requirements) -> std::result::Result<(), Incompatibility> {
+        // both sorted by key: merge walk
+        let (a, b) = (&self.items, &incoming.items);
+        let (mut i, mut j) = (0, 0);
+        while i < a.len() && j < b.len() {
+            if a[i].0 == b[j].0 {
+                let (e, n) = (&a[i].1, &b[j].1);
+                if !e.has_intersection(n) && !(e.is_negative_op() && n.is_negative_op()) {
+                    return Err(Incompatibility::NoIntersection {
+                        key: a[i].0,
+                        existing: e.to_string(),
+                        incoming: n.to_string(),
+                    });
+                }
+                i += 1;
+                j += 1;
+            } else if a[i].0 < b[j].0 {
+                i += 1;
+            } else {
+                j += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// `Compatible(existing=self, incoming)` (§2.4). With `allow_undefined_well_known`, positive
+    /// requirements on well-known keys the existing side does not define are allowed (NodeClaims);
+    /// without it (existing nodes) every positively required label must be defined.
+    pub fn compatible(&self, incoming: &Requirements, allow_undefined_well_known: bool) -> std::result::Result<(), Incompatibility> {
+        for (k, r) in &incoming.items {
+            if allow_undefined_well_known && labels::is_well_known(k.as_str()) {
+                continue;
+            }
+            if r.is_negative_op() || self.has(*k) {
+                continue;
+            }
+            return Err(Incompatibility::Undefined { key: *k, incoming: r.to_string() });
+        }
+        self.intersects(incoming)
+    }
+
+    /// Labels implied by single-valued `In` requirements (what a launched node would carry).
+    pub fn single_valued_labels(&self) -> BTreeMap<Sym, Sym> {
+        self.items.iter().filter_map(|(k, r)| r.single().map(|v| (*k, v))).collect()
+    }
+}
+
+impl fmt::Display for Requirements {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts: Vec<String> = self.items.iter().map(|(k, r)| format!("{k} {r}")).collect();
+        write!(f, "{}", parts.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(op: &str, vals: &[&str]) -> Requirement {
+        let v: Vec<String> = vals.iter().map(|s| s.to_string()).collect();
+        Requirement::new(Operator::parse(op).unwrap(), &v, None).unwrap()
+    }
+    fn set(pairs: &[(&str, Requirement)]) -> Requirements {
+        let mut r = Requirements::new();
+        for (k, q) in pairs {
+            r.add(Sym::new(k), q.clone());
+        }
+        r
+    }
+    fn s(x: &str) -> Sym {
+        Sym::new(x)
+    }
+
+    #[test]
+    fn construction_validates_operators() {
+        assert!(Requirement::new(Operator::In, &[], None).is_err());
+        assert!(Requirement::new(Operator::Gt, &["a".into()], None).is_err());
+        assert!(Requirement::new(Operator::Gt, &["-1".into()], None).is_err());
+        assert!(Requirement::new(Operator::Gt, &["1".into(), "2".into()], None).is_err());
+        assert!(Requirement::new(Operator::Exists, &["x".into()], None).is_err());
+        assert!(Requirement::new(Operator::In, &["a".into()], Some(2)).is_err(), "minValues above the value count");
+        assert!(Requirement::new(Operator::Exists, &[], Some(51)).is_err());
+        assert_eq!(req("Gt", &["4"]).operator(), Operator::Exists, "a pure bound reports Exists");
+    }
+
+    #[test]
+    fn membership_and_bounds() {
+        let gt = req("Gt", &["4"]);
+        assert!(gt.has(s("5")) && !gt.has(s("4")) && !gt.has(s("abc")));
+        let lt = req("Lt", &["4"]);
+        assert!(lt.has(s("3")) && !lt.has(s("4")));
+        assert!(req("Gte", &["4"]).has(s("4")) && req("Lte", &["4"]).has(s("4")));
+        assert!(req("NotIn", &["a"]).has(s("b")) && !req("NotIn", &["a"]).has(s("a")));
+        assert!(!req("DoesNotExist", &[]).has(s("a")));
+        assert!(req("Exists", &[]).has(s("a")));
+    }
+
+    #[test]
+    fn intersection_follows_section_2_2() {
+        // disjoint In sets intersect to DoesNotExist
+        let x = req("In", &["a", "b"]).intersect(&req("In", &["c"]));
+        assert_eq!(x.operator(), Operator::DoesNotExist);
+        // In ∩ NotIn
+        assert_eq!(req("In", &["a", "b"]).intersect(&req("NotIn", &["a"])).values(), &[s("b")]);
+        // NotIn ∪ NotIn
+        assert_eq!(req("NotIn", &["a"]).intersect(&req("NotIn", &["b"])).values(), &[s("a"), s("b")]);
+        // bounds filter concrete values, and concrete sets drop bounds
+        let x = req("In", &["1", "5", "9"]).intersect(&req("Gt", &["2"]));
+        assert_eq!(x.values(), &[s("5"), s("9")]);
+        assert_eq!(x.bounds(), (None, None));
+        // conflicting bounds
+        assert_eq!(req("Gt", &["5"]).intersect(&req("Lt", &["3"])).operator(), Operator::DoesNotExist);
+        // minValues takes the max
+        let a = req("In", &["a", "b"]).with_min_values(Some(2));
+        assert_eq!(a.intersect(&req("Exists", &[])).min_values(), Some(2));
+        assert!(req("In", &["a", "b"]).has_intersection(&req("In", &["b", "c"])));
+        assert!(!req("In", &["a"]).has_intersection(&req("NotIn", &["a"])));
+        assert!(!req("Gt", &["5"]).has_intersection(&req("In", &["3"])));
+        assert!(req("Exists", &[]).has_intersection(&req("NotIn", &["a"])));
+    }
+
+    #[test]
+    fn undefined_label_rules_of_section_2_4() {
+        let nodeclaim = set(&[("kubernetes.io/arch", req("In", &["amd64"])), ("team", req("In", &["a"]))]);
+        // custom key undefined on the node side, positive on the pod side: incompatible
+        let pod = set(&[("gpu", req("In", &["true"]))]);
+        assert!(matches!(nodeclaim.compatible(&pod, true), Err(Incompatibility::Undefined { .. })));
+        let pod = set(&[("gpu", req("Exists", &[]))]);
+        assert!(nodeclaim.compatible(&pod, true).is_err());
+        // negative operators on an undefined custom key: fine
+        assert!(nodeclaim.compatible(&set(&[("gpu", req("NotIn", &["true"]))]), true).is_ok());
+        assert!(nodeclaim.compatible(&set(&[("gpu", req("DoesNotExist", &[]))]), true).is_ok());
+        // well-known key undefined: allowed for NodeClaims, not for existing nodes
+        let pod = set(&[("topology.kubernetes.io/zone", req("In", &["z1"]))]);
+        assert!(nodeclaim.compatible(&pod, true).is_ok());
+        assert!(nodeclaim.compatible(&pod, false).is_err());
+        // defined key: values must intersect
+        assert!(nodeclaim.compatible(&set(&[("team", req("In", &["b"]))]), true).is_err());
+        assert!(nodeclaim.compatible(&set(&[("team", req("In", &["a", "b"]))]), true).is_ok());
+        // both negative: compatible even without intersection
+        let a = set(&[("k", req("DoesNotExist", &[]))]);
+        assert!(a.compatible(&set(&[("k", req("NotIn", &["x"]))]), false).is_ok());
+        // zone In [bogus] and zone Exists: Exists does not widen the In
+        let mut pod = set(&[("topology.kubernetes.io/zone", req("In", &["bogus"]))]);
+        pod.add(s("topology.kubernetes.io/zone"), req("Exists", &[]));
+        let nc = set(&[("topology.kubernetes.io/zone", req("In", &["z1", "z2"]))]);
+        assert!(nc.compatible(&pod, true).is_err());
+    }
+
+    #[test]
+    fn node_selector_keys_are_normalised_and_merged() {
+        let r = Requirements::from_node_selector(&[
+            NodeSelectorRequirement { key: s("beta.kubernetes.io/arch"), operator: "In".into(), values: vec!["amd64".into(), "arm64".into()], min_values: None },
+            NodeSelectorRequirement { key: s("kubernetes.io/arch"), operator: "In".into(), values: vec!["arm64".into()], min_values: None },
+        ])
+        .unwrap();
+        assert_eq!(r.get(s("kubernetes.io/arch")).unwrap().single(), Some(s("arm64")));
+        let e = Requirements::from_node_selector(&[NodeSelectorRequirement {
+            key: s("a"),
+            operator: "Near".into(),
+            values: vec![],
+            min_values: None,
+        }])
+        .unwrap_err();
+        assert!(e.to_string().contains("Near"));
+    }
+
+    #[test]
+    fn any_is_deterministic() {
+        assert_eq!(req("In", &["b", "a"]).any(), Some(s("a")));
+        assert_eq!(req("Gt", &["4"]).any(), Some(s("5")));
+        assert_eq!(req("NotIn", &["0", "1"]).any(), Some(s("2")));
+        assert_eq!(req("DoesNotExist", &[]).any(), None);
+    }
+}
