@@ -1,0 +1,87 @@
+//! DaemonSet overhead (`scheduler.go: buildDaemonOverheadGroups`, `isDaemonPodCompatible`; design §3.11).
+
+use super::pod_data::pod_requirements;
+use crate::model::{HostPort, Pod, Taint};
+use crate::requirements::Requirements;
+use crate::resources::Resources;
+use crate::state::TypeInfo;
+use crate::taints;
+
+/// Instance types of a template that host the same set of DaemonSets share one group.
+#[derive(Debug, Clone)]
+pub struct DaemonGroup {
+    pub overhead: Resources,
+    pub host_ports: Vec<HostPort>,
+}
+
+fn requests_of(ds: &Pod) -> Resources {
+    let mut r = ds.requests.clone();
+    r.pods = 1;
+    r
+}
+
+/// Whether a DaemonSet would run on a node of this template and type. DaemonSet pods tolerate
+/// PreferNoSchedule implicitly here; OR-ed required node-affinity terms are tried one by one.
+pub fn compatible_with_template(ds: &Pod, template_reqs: &Requirements, template_taints: &[Taint], it: &TypeInfo) -> bool {
+    let mut tolerations = ds.tolerations.clone();
+    tolerations.push(taints::prefer_no_schedule_toleration());
+    if taints::first_untolerated(template_taints, &tolerations).is_some() {
+        return false;
+    }
+    let mut pod = ds.clone();
+    loop {
+        if let Ok(s) = pod_requirements(&pod, false) {
+            if template_reqs.compatible(&s, true).is_ok() && it.requirements.intersects(&s).is_ok() {
+                return true;
+            }
+        }
+        if pod.affinity.node_required.len() >= 2 {
+            pod.affinity.node_required.remove(0);
+        } else {
+            return false;
+        }
+    }
+}
+
+/// Whether a DaemonSet runs on an existing node (`isDaemonPodCompatibleWithNode`): its taints tolerated
+/// and its strict requirements compatible with the node's labels, with no allowance for undefined labels.
+pub fn compatible_with_node(ds: &Pod, node_taints: &[Taint], node_reqs: &Requirements) -> bool {
+    taints::first_untolerated(node_taints, &ds.tolerations).is_none()
+        && pod_requirements(ds, false).is_ok_and(|s| node_reqs.compatible(&s, false).is_ok())
+}
+
+/// Group a template's instance types by the DaemonSets they would run. Returns the groups and, for
+/// each type index, its group index.
+pub fn build_groups(daemonsets: &[&Pod], template_reqs: &Requirements, template_taints: &[Taint], types: &[TypeInfo], options: &[u32]) -> (Vec<DaemonGroup>, Vec<u32>) {
+    let mut groups: Vec<(Vec<usize>, DaemonGroup)> = Vec::new();
+    let mut group_of = vec![u32::MAX; types.len()];
+    for &t in options {
+        let set: Vec<usize> = (0..daemonsets.len()).filter(|&i| compatible_with_template(daemonsets[i], template_reqs, template_taints, &types[t as usize])).collect();
+        let gi = match groups.iter().position(|(k, _)| *k == set) {
+            Some(i) => i,
+            None => {
+                let mut overhead = Resources::new();
+                let mut host_ports = Vec::new();
+                for &i in &set {
+                    overhead.add_assign(&requests_of(daemonsets[i]));
+                    host_ports.extend(daemonsets[i].host_ports.iter().cloned());
+                }
+                groups.push((set, DaemonGroup { overhead, host_ports }));
+                groups.len() - 1
+            }
+        };
+        group_of[t as usize] = gi as u32;
+    }
+    (groups.into_iter().map(|(_, g)| g).collect(), group_of)
+}
+
+/// Sum of requests of the DaemonSets that would run on an existing node.
+pub fn node_daemon_requests(daemonsets: &[&Pod], node_taints: &[Taint], node_reqs: &Requirements) -> Resources {
+    let mut r = Resources::new();
+    for ds in daemonsets {
+        if compatible_with_node(ds, node_taints, node_reqs) {
+            r.add_assign(&requests_of(ds));
+        }
+    }
+    r
+}

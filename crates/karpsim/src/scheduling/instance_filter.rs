@@ -1,0 +1,176 @@
+//! Shrinking a NodeClaim's instance-type options (`nodeclaim.go: filterInstanceTypesByRequirements`,
+//! `fits`, `compatible`; design §3.8), and explaining why nothing was left.
+
+use super::daemons::DaemonGroup;
+use super::host_ports;
+use crate::catalog::Offering;
+use crate::labels::{self, Sym};
+use crate::model::HostPort;
+use crate::quantity::format_cpu_milli;
+use crate::requirements::{Requirement, Requirements};
+use crate::resources::{format_amount, Resources};
+use crate::state::TypeInfo;
+use std::collections::BTreeSet;
+
+/// `reqs.IsCompatible(offering.requirements, AllowUndefinedWellKnownLabels)`: the offering's zone,
+/// zone id and capacity type must be allowed, and a non-reserved offering carries
+/// `reservation-id DoesNotExist`, which only negative requirements accept.
+pub fn offering_compatible(reqs: &Requirements, of: &Offering) -> bool {
+    let allows = |key: Sym, v: Sym| reqs.get(key).is_none_or(|r| r.has(v));
+    allows(*labels::ZONE, of.zone)
+        && allows(*labels::CAPACITY_TYPE, of.capacity_type)
+        && of.zone_id.is_none_or(|id| allows(*labels::ZONE_ID, id))
+        && (of.capacity_type.as_str() == labels::CAPACITY_TYPE_RESERVED
+            || reqs.get(*labels::RESERVATION_ID).is_none_or(|r| matches!(r.operator(), crate::requirements::Operator::NotIn | crate::requirements::Operator::DoesNotExist)))
+}
+
+/// `fits`: whether `need` fits the type's allocatable, and whether it has an available offering
+/// compatible with `reqs` (only the first compatible offering matters).
+pub fn fits(it: &TypeInfo, need: &Resources, reqs: &Requirements) -> (bool, bool) {
+    let resource_fit = need.fits(&it.it.allocatable);
+    for of in it.it.offerings.iter().filter(|o| o.available) {
+        if offering_compatible(reqs, of) {
+            return (resource_fit, true);
+        }
+    }
+    (false, false)
+}
+
+/// What a failed filter saw, to explain it.
+#[derive(Debug, Default, Clone)]
+pub struct FilterFlags {
+    pub requirements_met: bool,
+    pub fits: bool,
+    pub has_offering: bool,
+    pub min_values_missing: Option<String>,
+    pub port_conflict: Option<HostPort>,
+}
+
+pub struct FilterInput<'a> {
+    pub types: &'a [TypeInfo],
+    pub options: &'a [u32],
+    pub groups: &'a [DaemonGroup],
+    pub group_of: &'a [u32],
+    pub reqs: &'a Requirements,
+    pub total: &'a Resources,
+    pub pod_ports: &'a [HostPort],
+    pub claim_ports: &'a [HostPort],
+}
+
+/// Keep the options that meet the requirements, fit `total` plus their daemon group's overhead and
+/// have a compatible available offering; then check minValues over what is left.
+pub fn filter(input: &FilterInput, out: &mut Vec<u32>) -> FilterFlags {
+    out.clear();
+    let mut flags = FilterFlags::default();
+    if let Some(p) = host_ports::first_conflict(input.pod_ports, input.claim_ports) {
+        flags.port_conflict = Some(p.clone());
+        return flags;
+    }
+    let mut needs: Vec<Option<Resources>> = vec![None; input.groups.len()];
+    for (gi, g) in input.groups.iter().enumerate() {
+        if host_ports::first_conflict(input.pod_ports, &g.host_ports).is_none() {
+            needs[gi] = Some(input.total.add(&g.overhead));
+        } else if flags.port_conflict.is_none() {
+            flags.port_conflict = host_ports::first_conflict(input.pod_ports, &g.host_ports).cloned();
+        }
+    }
+    for &t in input.options {
+        let Some(need) = needs[input.group_of[t as usize] as usize].as_ref() else { continue };
+        let it = &input.types[t as usize];
+        let compat = it.requirements.intersects(input.reqs).is_ok();
+        let (fit, offering) = fits(it, need, input.reqs);
+        flags.requirements_met |= compat;
+        flags.fits |= fit;
+        flags.has_offering |= offering;
+        if compat && fit && offering {
+            out.push(t);
+        }
+    }
+    if input.reqs.has_min_values() && !out.is_empty() {
+        if let Err(missing) = satisfies_min_values(input.types, out, input.reqs) {
+            flags.min_values_missing = Some(missing);
+            out.clear();
+        }
+    }
+    flags
+}
+
+/// `SatisfiesMinValues` (§2.7) over a set of types: the union of their values must reach each
+/// requirement's minValues. Returns a description of what is missing.
+pub fn satisfies_min_values(types: &[TypeInfo], options: &[u32], reqs: &Requirements) -> Result<(), String> {
+    let mut missing = Vec::new();
+    for (k, r) in reqs.iter() {
+        let Some(m) = r.min_values() else { continue };
+        let mut seen: BTreeSet<Sym> = BTreeSet::new();
+        for &t in options {
+            if let Some(tr) = types[t as usize].requirements.get(k) {
+                seen.extend(tr.values().iter().copied());
+            }
+        }
+        if (seen.len() as u32) < m {
+            missing.push(format!("{k} needs {m} distinct values, only {} possible", seen.len()));
+        }
+    }
+    if missing.is_empty() { Ok(()) } else { Err(missing.join("; ")) }
+}
+
+fn fmt_amount(name: &str, v: i64) -> String {
+    if name == crate::resources::CPU { format_cpu_milli(v) } else { format_amount(name, v) }
+}
+
+/// A sentence a person can act on, for a filter that left nothing.
+pub fn explain(pool: Sym, input: &FilterInput, flags: &FilterFlags) -> String {
+    if let Some(p) = &flags.port_conflict {
+        if !flags.requirements_met && !flags.fits {
+            return format!("host port {}/{} is already used on NodeClaims of NodePool {pool} (by a DaemonSet or another pod)", p.port, p.protocol);
+        }
+    }
+    if let Some(m) = &flags.min_values_missing {
+        return format!("NodePool {pool} cannot meet minValues: {m}");
+    }
+    let opts = || input.options.iter().map(|&t| &input.types[t as usize]);
+    if !flags.requirements_met {
+        // find the requirement key that eliminated every option
+        for (k, r) in input.reqs.iter() {
+            let mut single = Requirements::new();
+            single.add(k, r.clone());
+            if opts().all(|it| it.requirements.intersects(&single).is_err()) {
+                let have: BTreeSet<Sym> = opts().filter_map(|it| it.requirements.get(k)).flat_map(|r| r.values().to_vec()).collect();
+                let shown: Vec<&str> = have.iter().take(6).map(|s| s.as_str()).collect();
+                let more = if have.len() > 6 { format!(" and {} more", have.len() - 6) } else { String::new() };
+                return if have.is_empty() {
+                    format!("no instance type in NodePool {pool} has label {k} ({k} {r} required)")
+                } else {
+                    format!("no instance type in NodePool {pool} has {k} {r}; available: {}{more}", shown.join(", "))
+                };
+            }
+        }
+        return format!("no instance type in NodePool {pool} meets all of {}", input.reqs);
+    }
+    let compatible: Vec<&TypeInfo> = opts().filter(|it| it.requirements.intersects(input.reqs).is_ok() && fits(it, &Resources::new(), input.reqs).1).collect();
+    if compatible.is_empty() {
+        let zone = input.reqs.get(*labels::ZONE).map(Requirement::to_string).unwrap_or_else(|| "any".into());
+        let ct = input.reqs.get(*labels::CAPACITY_TYPE).map(Requirement::to_string).unwrap_or_else(|| "any".into());
+        return format!("no instance type in NodePool {pool} that meets the requirements has an available offering (zone {zone}, capacity type {ct})");
+    }
+    // resource problem: name the resource no type can hold, and the largest type for it
+    let min_overhead = input.groups.iter().map(|g| g.overhead.clone()).reduce(|a, b| a.min(&b)).unwrap_or_default();
+    let need = input.total.add(&min_overhead);
+    for (name, amount) in need.iter() {
+        let best = compatible.iter().max_by(|a, b| a.it.allocatable.get(name).cmp(&b.it.allocatable.get(name)).then(b.it.name.cmp(&a.it.name)));
+        if let Some(best) = best {
+            let have = best.it.allocatable.get(name);
+            if amount > have {
+                return format!(
+                    "no instance type in NodePool {pool} has {} {name} allocatable{}; largest is {} with {}",
+                    fmt_amount(name, amount),
+                    if min_overhead.iter().next().is_some() { " (pod plus DaemonSet overhead)" } else { "" },
+                    best.it.name,
+                    fmt_amount(name, have)
+                );
+            }
+        }
+    }
+    let parts: Vec<String> = need.iter().map(|(k, v)| format!("{k} {}", fmt_amount(k, v))).collect();
+    format!("no instance type in NodePool {pool} that meets the requirements fits {} together", parts.join(", "))
+}

@@ -1,0 +1,54 @@
+//! What a provisioning run returns. Serialisable; the JSON keys are the CLI's stable output.
+
+use crate::resources::Resources;
+
+/// A NodeClaim Karpenter would create, with the instance it would launch.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct NodeClaimResult {
+    pub name: String,
+    pub nodepool: String,
+    pub instance_type: String,
+    pub zone: String,
+    pub capacity_type: String,
+    pub price_per_hour: f64,
+    /// The options written into the NodeClaim, cheapest first, truncated to `max_instance_types`.
+    pub instance_type_options: Vec<String>,
+    /// `namespace/name`, in the order they were placed.
+    pub pods: Vec<String>,
+    /// Σ pod requests + the smallest DaemonSet overhead of the remaining options.
+    pub requests: Resources,
+    pub allocatable: Resources,
+    /// The NodeClaim's requirements, e.g. `topology.kubernetes.io/zone In [us-east-1a]`.
+    pub requirements: Vec<String>,
+}
+
+/// Pods placed on a node that already exists.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ExistingNodeResult {
+    pub name: String,
+    pub pods: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Unschedulable {
+    pub pod: String,
+    pub reason: String,
+}
+
+/// A soft constraint that had to be dropped to place a pod (Karpenter's preference relaxation).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Relaxation {
+    pub pod: String,
+    pub relaxed: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct ProvisionResult {
+    pub nodeclaims: Vec<NodeClaimResult>,
+    pub existing_nodes: Vec<ExistingNodeResult>,
+    pub unschedulable: Vec<Unschedulable>,
+    /// Σ price of the NodeClaims (USD per hour).
+    pub cost_per_hour: f64,
+    pub relaxations: Vec<Relaxation>,
+    pub warnings: Vec<String>,
+}

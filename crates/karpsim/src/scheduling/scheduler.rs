@@ -1,0 +1,585 @@
+//! The provisioning scheduler (`scheduling/scheduler.go`, `nodeclaim.go`, `existingnode.go`;
+//! design §3): pods in queue order, first fit on existing nodes, then in-flight NodeClaims, then a
+//! new NodeClaim from the first NodePool (by weight) that can take the pod.
+
+use super::daemons::{self, DaemonGroup};
+use super::host_ports;
+use super::instance_filter::{self, FilterInput};
+use super::options::{MinValuesPolicy, PreferencePolicy, ProvisionOptions};
+use super::pod_data::{validate_for_provisioning, PodData};
+use super::preferences;
+use super::queue::Queue;
+use super::topology::{BoundPod, PoolDomains, TopoNode, Topology};
+use crate::labels::{self, Sym};
+use crate::model::{HostPort, Node, NodePool, Pod, Taint, TaintEffect};
+use crate::requirements::{Incompatibility, Requirement, Requirements};
+use crate::resources::Resources;
+use crate::state::{ClusterState, TypeInfo};
+use crate::taints;
+use std::collections::{BTreeMap, HashSet};
+
+/// What a run schedules and against which part of the cluster.
+#[derive(Debug, Clone, Default)]
+pub struct ScheduleScope {
+    /// Nodes treated as already gone (consolidation candidates, deleting nodes).
+    pub removed_nodes: HashSet<Sym>,
+    /// Nodes that may not receive pods moved off other nodes because their pool's `consolidateAfter`
+    /// has not passed since their last pod event (`IsUnderConsolidateAfter`, §5.10).
+    pub under_consolidate_after: HashSet<Sym>,
+    /// Pods that were pending before the run (exempt from the rule above).
+    pub pending: HashSet<Sym>,
+}
+
+pub(crate) struct Template<'a> {
+    pub pool: &'a NodePool,
+    pub requirements: Requirements,
+    pub types: &'a [TypeInfo],
+    pub options: Vec<u32>,
+    pub groups: Vec<DaemonGroup>,
+    pub group_of: Vec<u32>,
+}
+
+struct ExistingNode<'a> {
+    node: &'a Node,
+    taints: Vec<Taint>,
+    remaining: Resources,
+    requirements: Requirements,
+    ports: Vec<HostPort>,
+    pods: Vec<usize>,
+    under_consolidate_after: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct NewClaim {
+    pub template: usize,
+    pub hostname: Sym,
+    pub requirements: Requirements,
+    pub options: Vec<u32>,
+    pub requests: Resources,
+    pub pods: Vec<usize>,
+    ports: Vec<HostPort>,
+    seq: usize,
+}
+
+/// A NodeClaim after finalisation (§3.13), before it is turned into output.
+#[derive(Debug, Clone)]
+pub struct SolvedClaim<'a> {
+    pub nodepool: Sym,
+    pub requirements: Requirements,
+    /// Cheapest first, truncated.
+    pub options: Vec<&'a TypeInfo>,
+    pub requests: Resources,
+    pub pods: Vec<usize>,
+}
+
+/// The outcome of one run.
+pub struct Solution<'a> {
+    pub pods: Vec<&'a Pod>,
+    pub claims: Vec<SolvedClaim<'a>>,
+    /// Existing nodes that received pods, with the pods.
+    pub existing: Vec<(Sym, Vec<usize>)>,
+    /// Pods left unplaced, with the last reason.
+    pub errors: Vec<(usize, String)>,
+    pub relaxations: Vec<(usize, Vec<String>)>,
+}
+
+enum Fail {
+    Quiet,
+    Message(String),
+    Undefined(Incompatibility),
+}
+
+struct Scheduler<'a, 't> {
+    opts: &'a ProvisionOptions,
+    pods: Vec<&'a Pod>,
+    data: Vec<PodData>,
+    relaxed: Vec<Vec<String>>,
+    templates: Vec<Template<'a>>,
+    existing: Vec<ExistingNode<'a>>,
+    claims: Vec<NewClaim>,
+    topology: Topology<'t>,
+    remaining_limits: BTreeMap<Sym, BTreeMap<String, i64>>,
+    tolerate_prefer_no_schedule: bool,
+    next_hostname: usize,
+    next_seq: usize,
+    scope: &'a ScheduleScope,
+    scratch: Vec<u32>,
+}
+
+/// The effective taints of a node for scheduling (`statenode.go: Taints`): a managed node that is not
+/// initialized yet does not count its startup taints or the known ephemeral ones.
+fn node_taints(node: &Node, pool: Option<&NodePool>) -> Vec<Taint> {
+    if node.nodepool.is_none() || node.initialized {
+        return node.taints.clone();
+    }
+    node.taints
+        .iter()
+        .filter(|t| !taints::is_ephemeral_startup_taint(t) && !pool.is_some_and(|p| p.startup_taints.iter().any(|s| s.key == t.key && s.effect == t.effect)))
+        .cloned()
+        .collect()
+}
+
+fn node_requirements(node: &Node) -> Requirements {
+    let mut r = Requirements::from_labels(node.labels.iter());
+    let host = node.labels.get(&*labels::HOSTNAME).copied().unwrap_or(node.name);
+    r.set(*labels::HOSTNAME, Requirement::is_in([host]));
+    r
+}
+
+/// A template's requirements (`nodeclaimtemplate.go`): the pool's requirements and template labels,
+/// its own name and node class as labels, and the simulation-only registered/initialized labels.
+pub(crate) fn template_requirements(pool: &NodePool) -> Result<Requirements, String> {
+    let mut r = Requirements::from_node_selector(&pool.requirements).map_err(|e| format!("NodePool {}: {e}", pool.name))?;
+    r.add_all(&Requirements::from_labels(pool.labels.iter()));
+    r.add(*labels::NODEPOOL, Requirement::is_in([pool.name]));
+    if let Some(c) = pool.node_class {
+        r.add(*labels::EC2_NODECLASS, Requirement::is_in([c]));
+    }
+    r.add(*labels::REGISTERED, Requirement::is_in([Sym::new("true")]));
+    r.add(*labels::INITIALIZED, Requirement::is_in([Sym::new("true")]));
+    Ok(r)
+}
+
+/// Pool requirements with template labels, as the topology domain universe sees them.
+fn pool_domain_requirements(pool: &NodePool) -> Requirements {
+    let mut r = Requirements::from_node_selector(&pool.requirements).unwrap_or_default();
+    r.add_all(&Requirements::from_labels(pool.labels.iter()));
+    r
+}
+
+/// Queue order of Karpenter v1.14.1 (`queue.go: byCPUAndMemoryDescending`): cpu desc, memory desc,
+/// creation time asc, uid asc. (HEAD after v1.14.1 rewrote this comparator and now sorts cpu
+/// ascending and ignores memory; that is unreleased and not followed here.)
+fn queue_order(pods: &[&Pod], data: &[PodData], ids: &mut [usize]) {
+    ids.sort_by(|&a, &b| {
+        let (ra, rb) = (&data[a].requests, &data[b].requests);
+        rb.cpu
+            .cmp(&ra.cpu)
+            .then(rb.memory.cmp(&ra.memory))
+            .then(pods[a].creation_timestamp.cmp(&pods[b].creation_timestamp))
+            .then(pods[a].uid.cmp(&pods[b].uid))
+    });
+}
+
+/// Run the scheduler over `pods` (pending pods, and pods to move in a disruption simulation).
+pub fn schedule<'a>(state: &'a ClusterState, pods: Vec<&'a Pod>, scope: &'a ScheduleScope, opts: &'a ProvisionOptions) -> Solution<'a> {
+    let respect = opts.preference_policy == PreferencePolicy::Respect;
+    let mut errors: Vec<(usize, String)> = Vec::new();
+    let mut data = Vec::with_capacity(pods.len());
+    let mut valid = Vec::with_capacity(pods.len());
+    for (i, p) in pods.iter().enumerate() {
+        let d = PodData::new(p, respect);
+        let invalid = validate_for_provisioning(p).or_else(|| d.as_ref().err().cloned());
+        data.push(d.unwrap_or_else(|_| PodData { requests: p.requests.clone(), requirements: Requirements::new(), strict: Requirements::new() }));
+        match invalid {
+            Some(e) => errors.push((i, e)),
+            None => valid.push(i),
+        }
+    }
+
+    // NodePools: dynamic pools only, by weight desc then name desc (utils/nodepool OrderByWeight)
+    let mut pools: Vec<&NodePool> = state.nodepools.iter().filter(|p| p.replicas.is_none()).collect();
+    pools.sort_by(|a, b| b.weight.cmp(&a.weight).then(b.name.cmp(&a.name)));
+    let daemonsets: Vec<&Pod> = state.daemonsets.iter().collect();
+    let mut templates = Vec::new();
+    let mut warnings = Vec::new();
+    for pool in &pools {
+        let Some(pt) = state.pool_types.get(&pool.name) else { continue };
+        let requirements = match template_requirements(pool) {
+            Ok(r) => r,
+            Err(e) => {
+                warnings.push(e);
+                continue;
+            }
+        };
+        let types: &[TypeInfo] = &pt.types;
+        let all: Vec<u32> = (0..types.len() as u32).collect();
+        let no_groups = [DaemonGroup { overhead: Resources::new(), host_ports: Vec::new() }];
+        let zeros = vec![0u32; types.len()];
+        let mut options = Vec::new();
+        instance_filter::filter(
+            &FilterInput { types, options: &all, groups: &no_groups, group_of: &zeros, reqs: &requirements, total: &Resources::new(), pod_ports: &[], claim_ports: &[] },
+            &mut options,
+        );
+        if options.is_empty() {
+            continue; // "NoCompatibleInstanceTypes": the pool cannot launch anything
+        }
+        let (groups, group_of) = daemons::build_groups(&daemonsets, &requirements, &pool.taints, types, &options);
+        templates.push(Template { pool, requirements, types, options, groups, group_of });
+    }
+
+    // existing nodes (nodes.Active(), minus the ones this run treats as gone)
+    let live: Vec<&Node> = state.nodes.iter().filter(|n| n.deletion_timestamp.is_none() && !scope.removed_nodes.contains(&n.name)).collect();
+    let topo_nodes: Vec<TopoNode> = live
+        .iter()
+        .map(|n| TopoNode { name: n.name, labels: n.labels.clone(), requirements: Requirements::from_labels(n.labels.iter()), taints: n.taints.clone() })
+        .collect();
+    let node_index: BTreeMap<Sym, usize> = live.iter().enumerate().map(|(i, n)| (n.name, i)).collect();
+    let bound: Vec<BoundPod> = state
+        .pods
+        .iter()
+        .filter(|p| !p.is_terminal())
+        .filter_map(|p| p.node_name.and_then(|n| node_index.get(&n)).map(|&node| BoundPod { pod: p, node }))
+        .collect();
+
+    let pool_reqs: Vec<Requirements> = templates.iter().map(|t| pool_domain_requirements(t.pool)).collect();
+    let pool_domains: Vec<PoolDomains> = templates
+        .iter()
+        .zip(&pool_reqs)
+        .map(|(t, r)| PoolDomains { requirements: r, taints: &t.pool.taints, type_requirements: t.types.iter().map(|ti| &ti.requirements).collect() })
+        .collect();
+    let batch: Vec<&Pod> = pods.clone();
+    let topology = Topology::new(respect, pool_domains, &topo_nodes, bound, &batch);
+
+    let mut remaining_limits: BTreeMap<Sym, BTreeMap<String, i64>> =
+        state.nodepools.iter().filter(|p| !p.limits.is_empty()).map(|p| (p.name, p.limits.0.clone())).collect();
+    let pool_of = |name: Option<Sym>| name.and_then(|n| state.nodepools.iter().find(|p| p.name == n));
+    let mut existing = Vec::with_capacity(live.len());
+    for n in &live {
+        let pool = pool_of(n.nodepool);
+        let taints = node_taints(n, pool);
+        let requirements = node_requirements(n);
+        let mut used = Resources::new();
+        let mut ds_used = Resources::new();
+        let mut ports = Vec::new();
+        for b in state.pods.iter().filter(|p| p.node_name == Some(n.name) && !p.is_terminal()) {
+            let mut r = b.requests.clone();
+            r.pods = 1;
+            used.add_assign(&r);
+            if b.is_daemonset_pod() {
+                ds_used.add_assign(&r);
+            }
+            ports.extend(b.host_ports.iter().cloned());
+        }
+        let daemon = daemons::node_daemon_requests(&daemonsets, &taints, &requirements).sub(&ds_used).floor_zero();
+        let remaining = n.allocatable.sub(&used).sub(&daemon);
+        if let Some(lim) = n.nodepool.and_then(|p| remaining_limits.get_mut(&p)) {
+            for (k, v) in lim.iter_mut() {
+                *v -= if k == "nodes" { 1 } else { n.capacity.get(k) };
+            }
+        }
+        existing.push(ExistingNode { node: n, taints, remaining, requirements, ports, pods: Vec::new(), under_consolidate_after: scope.under_consolidate_after.contains(&n.name) });
+    }
+    // initialized first, then by name (sortExistingNodes, stable)
+    existing.sort_by(|a, b| b.node.initialized.cmp(&a.node.initialized).then(a.node.name.cmp(&b.node.name)));
+
+    let tolerate_prefer_no_schedule = state.nodepools.iter().any(|p| p.taints.iter().any(|t| t.effect == TaintEffect::PreferNoSchedule));
+    let n = pods.len();
+    let mut s = Scheduler {
+        opts,
+        pods,
+        data,
+        relaxed: vec![Vec::new(); n],
+        templates,
+        existing,
+        claims: Vec::new(),
+        topology,
+        remaining_limits,
+        tolerate_prefer_no_schedule,
+        next_hostname: 0,
+        next_seq: 0,
+        scope,
+        scratch: Vec::new(),
+    };
+    let mut last_error: Vec<Option<String>> = vec![None; n];
+    queue_order(&s.pods, &s.data, &mut valid);
+    let mut queue = Queue::new(valid, n);
+    while let Some(id) = queue.pop() {
+        match s.try_schedule(id) {
+            Ok(()) => last_error[id] = None,
+            Err(e) => {
+                last_error[id] = Some(e);
+                // re-register the ORIGINAL (unrelaxed) pod and retry it later
+                let p = s.pods[id];
+                s.topology.update(id, p);
+                if let Ok(d) = PodData::new(p, respect) {
+                    s.data[id] = d;
+                }
+                s.relaxed[id].clear();
+                queue.push(id);
+            }
+        }
+    }
+    for (id, e) in last_error.into_iter().enumerate() {
+        if let Some(e) = e {
+            errors.push((id, e));
+        }
+    }
+    let mut sol = s.finish(errors);
+    sol.errors.sort_by_key(|(i, _)| *i);
+    let _ = warnings; // template warnings are surfaced by the caller from state validation
+    sol
+}
+
+impl<'a, 't> Scheduler<'a, 't> {
+    fn try_schedule(&mut self, id: usize) -> Result<(), String> {
+        let original: &'a Pod = self.pods[id];
+        let mut working: Option<Pod> = None;
+        let respect = self.opts.preference_policy == PreferencePolicy::Respect;
+        loop {
+            let err = match self.add(id, working.as_ref().unwrap_or(original)) {
+                Ok(()) => return Ok(()),
+                Err(e) => e,
+            };
+            let w = working.get_or_insert_with(|| original.clone());
+            let Some(step) = preferences::relax(w, self.tolerate_prefer_no_schedule) else { return Err(err) };
+            self.relaxed[id].push(step);
+            self.topology.update(id, w);
+            if let Ok(d) = PodData::new(w, respect) {
+                self.data[id] = d;
+            }
+        }
+    }
+
+    fn add(&mut self, id: usize, pod: &Pod) -> Result<(), String> {
+        // 1. existing nodes, in order
+        let moved = !self.scope.pending.contains(&pod.uid);
+        for i in 0..self.existing.len() {
+            if self.existing[i].under_consolidate_after && moved {
+                continue;
+            }
+            if let Ok(reqs) = self.existing_can_add(i, id, pod) {
+                let e = &mut self.existing[i];
+                e.remaining.sub_assign(&self.data[id].requests);
+                e.ports.extend(pod.host_ports.iter().cloned());
+                e.pods.push(id);
+                self.topology.record(id, pod, &e.taints, &reqs, false);
+                e.requirements = reqs;
+                return Ok(());
+            }
+        }
+        // 2. NodeClaims opened in this run, fewest pods first (kept sorted; ties by creation order)
+        for i in 0..self.claims.len() {
+            let mut out = std::mem::take(&mut self.scratch);
+            let r = self.claim_can_add(&self.claims[i], id, pod, &mut out, false);
+            match r {
+                Ok(reqs) => {
+                    self.commit(i, id, pod, reqs, &out);
+                    self.scratch = out;
+                    return Ok(());
+                }
+                Err(_) => self.scratch = out,
+            }
+        }
+        // 3. a new NodeClaim from the first NodePool (by weight) that can take the pod
+        if self.templates.is_empty() {
+            return Err("no NodePool can launch any instance type (every pool's requirements filter out all instance types, or no NodePool was given)".into());
+        }
+        let mut fails: Vec<(Sym, Fail)> = Vec::new();
+        for ti in 0..self.templates.len() {
+            let t = &self.templates[ti];
+            let pool = t.pool.name;
+            let mut options = t.options.clone();
+            if let Some(rem) = self.remaining_limits.get(&pool) {
+                if rem.get("nodes").is_some_and(|v| *v == 0) {
+                    fails.push((pool, Fail::Message(format!("NodePool {pool} has reached its node limit"))));
+                    continue;
+                }
+                options.retain(|&o| rem.iter().all(|(k, v)| t.types[o as usize].it.capacity.get(k) <= *v));
+                if options.is_empty() {
+                    let lim: Vec<String> = rem.iter().map(|(k, v)| format!("{k} {}", crate::resources::format_amount(k, *v))).collect();
+                    fails.push((pool, Fail::Message(format!("NodePool {pool} limits leave room for no instance type (remaining: {})", lim.join(", ")))));
+                    continue;
+                }
+            }
+            self.next_hostname += 1;
+            let hostname = Sym::new(&format!("hostname-placeholder-{:04}", self.next_hostname));
+            let mut requirements = t.requirements.clone();
+            requirements.add(*labels::HOSTNAME, Requirement::is_in([hostname]));
+            let claim = NewClaim { template: ti, hostname, requirements, options, requests: Resources::new(), pods: Vec::new(), ports: Vec::new(), seq: self.next_seq };
+            let mut out = Vec::new();
+            match self.claim_can_add(&claim, id, pod, &mut out, true) {
+                Ok(reqs) => {
+                    self.next_seq += 1;
+                    self.claims.push(claim);
+                    let i = self.claims.len() - 1;
+                    self.commit(i, id, pod, reqs, &out);
+                    // pessimistic limits: assume the biggest option launches (subtractMax)
+                    if let Some(rem) = self.remaining_limits.get_mut(&pool) {
+                        let t = &self.templates[ti];
+                        for (k, v) in rem.iter_mut() {
+                            if k == "nodes" {
+                                if self.opts.count_new_nodes_against_limits {
+                                    *v -= 1;
+                                }
+                                continue;
+                            }
+                            *v -= out.iter().map(|&o| t.types[o as usize].it.capacity.get(k)).max().unwrap_or(0);
+                        }
+                    }
+                    return Ok(());
+                }
+                Err(f) => fails.push((pool, f)),
+            }
+        }
+        Err(render_failures(&fails, pod))
+    }
+
+    fn existing_can_add(&self, i: usize, id: usize, pod: &Pod) -> Result<Requirements, ()> {
+        let e = &self.existing[i];
+        let d = &self.data[id];
+        if taints::first_untolerated(&e.taints, &pod.tolerations).is_some()
+            || host_ports::first_conflict(&pod.host_ports, &e.ports).is_some()
+            || !d.requests.fits(&e.remaining)
+            || e.requirements.compatible(&d.requirements, false).is_err()
+        {
+            return Err(());
+        }
+        let mut base = e.requirements.clone();
+        base.add_all(&d.requirements);
+        let topo = self.topology.add_requirements(id, pod, &e.taints, &d.strict, &base, false).map_err(|_| ())?;
+        base.compatible(&topo, false).map_err(|_| ())?;
+        Ok(topo)
+    }
+
+    /// `NodeClaim.CanAdd`: the tightened requirements, with the remaining options written to `out`.
+    fn claim_can_add(&self, c: &NewClaim, id: usize, pod: &Pod, out: &mut Vec<u32>, explain: bool) -> Result<Requirements, Fail> {
+        let t = &self.templates[c.template];
+        let d = &self.data[id];
+        let pool = t.pool.name;
+        if let Some(taint) = taints::first_untolerated(&t.pool.taints, &pod.tolerations) {
+            return Err(if explain { Fail::Message(format!("NodePool {pool} has taint {taint}, which the pod does not tolerate")) } else { Fail::Quiet });
+        }
+        if let Err(inc) = c.requirements.compatible(&d.requirements, true) {
+            return Err(if !explain {
+                Fail::Quiet
+            } else if matches!(inc, Incompatibility::Undefined { .. }) {
+                Fail::Undefined(inc)
+            } else {
+                Fail::Message(format!("NodePool {pool}: pod {inc}"))
+            });
+        }
+        let mut base = c.requirements.clone();
+        base.add_all(&d.requirements);
+        let reqs = match self.topology.add_requirements(id, pod, &t.pool.taints, &d.strict, &base, true) {
+            Ok(r) => r,
+            Err(e) => return Err(if explain { Fail::Message(format!("NodePool {pool}: {e}")) } else { Fail::Quiet }),
+        };
+        if let Err(inc) = base.compatible(&reqs, true) {
+            return Err(if explain { Fail::Message(format!("NodePool {pool}: topology {inc}")) } else { Fail::Quiet });
+        }
+        let total = c.requests.add(&d.requests);
+        let input = FilterInput {
+            types: t.types,
+            options: &c.options,
+            groups: &t.groups,
+            group_of: &t.group_of,
+            reqs: &reqs,
+            total: &total,
+            pod_ports: &pod.host_ports,
+            claim_ports: &c.ports,
+        };
+        let flags = instance_filter::filter(&input, out);
+        if out.is_empty() {
+            if flags.min_values_missing.is_some() && self.opts.min_values_policy == MinValuesPolicy::BestEffort {
+                // BestEffort: keep what fits and relax minValues to what is achievable
+                let strictless = FilterInput { reqs: &strip_min_values(&reqs), ..input };
+                instance_filter::filter(&strictless, out);
+                if !out.is_empty() {
+                    return Ok(strip_min_values(&reqs));
+                }
+            }
+            return Err(if explain { Fail::Message(instance_filter::explain(pool, &input, &flags)) } else { Fail::Quiet });
+        }
+        Ok(reqs)
+    }
+
+    /// `NodeClaim.Add`, keeping claims ordered by pod count then creation order.
+    fn commit(&mut self, i: usize, id: usize, pod: &Pod, reqs: Requirements, options: &[u32]) {
+        let c = &mut self.claims[i];
+        let taints = &self.templates[c.template].pool.taints;
+        c.pods.push(id);
+        c.options.clear();
+        c.options.extend_from_slice(options);
+        c.requests.add_assign(&self.data[id].requests);
+        c.ports.extend(pod.host_ports.iter().cloned());
+        self.topology.register(*labels::HOSTNAME, c.hostname);
+        self.topology.record(id, pod, taints, &reqs, true);
+        c.requirements = reqs;
+        let mut j = i;
+        while j + 1 < self.claims.len() && (self.claims[j + 1].pods.len(), self.claims[j + 1].seq) < (self.claims[j].pods.len(), self.claims[j].seq) {
+            self.claims.swap(j, j + 1);
+            j += 1;
+        }
+    }
+
+    /// `FinalizeScheduling` and `TruncateInstanceTypes` (§3.13).
+    fn finish(self, mut errors: Vec<(usize, String)>) -> Solution<'a> {
+        let mut claims: Vec<NewClaim> = self.claims;
+        claims.sort_by_key(|c| c.seq);
+        let mut solved = Vec::with_capacity(claims.len());
+        for mut c in claims {
+            let t = &self.templates[c.template];
+            c.requirements.remove(*labels::HOSTNAME);
+            // add the smallest DaemonSet overhead among groups that still hold an option
+            let mut min: Option<Resources> = None;
+            for (gi, g) in t.groups.iter().enumerate() {
+                if c.options.iter().any(|&o| t.group_of[o as usize] as usize == gi) {
+                    min = Some(match min {
+                        None => g.overhead.clone(),
+                        Some(m) => m.min(&g.overhead),
+                    });
+                }
+            }
+            if let Some(m) = min {
+                c.requests.add_assign(&m);
+            }
+            let mut options: Vec<(&'a TypeInfo, f64)> = c.options.iter().map(|&o| {
+                let ti = &t.types[o as usize];
+                (ti, cheapest_compatible(ti, &c.requirements))
+            }).collect();
+            options.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.it.name.cmp(&b.0.it.name)));
+            options.truncate(self.opts.max_instance_types.max(1));
+            let kept: Vec<u32> = options.iter().map(|(ti, _)| t.types.iter().position(|x| std::ptr::eq(x, *ti)).unwrap_or(0) as u32).collect();
+            if self.opts.min_values_policy == MinValuesPolicy::Strict {
+                if let Err(m) = instance_filter::satisfies_min_values(t.types, &kept, &c.requirements) {
+                    for &p in &c.pods {
+                        errors.push((p, format!("NodePool {} couldn't meet minValues with its {} cheapest instance types: {m}", t.pool.name, self.opts.max_instance_types)));
+                    }
+                    continue;
+                }
+            }
+            solved.push(SolvedClaim { nodepool: t.pool.name, requirements: c.requirements, options: options.into_iter().map(|(ti, _)| ti).collect(), requests: c.requests, pods: c.pods });
+        }
+        let existing = self.existing.into_iter().filter(|e| !e.pods.is_empty()).map(|e| (e.node.name, e.pods)).collect();
+        let relaxations = self.relaxed.into_iter().enumerate().filter(|(_, r)| !r.is_empty()).collect();
+        Solution { pods: self.pods, claims: solved, existing, errors, relaxations }
+    }
+}
+
+fn strip_min_values(r: &Requirements) -> Requirements {
+    let mut out = Requirements::new();
+    for (k, v) in r.iter() {
+        out.set(k, v.clone().with_min_values(None));
+    }
+    out
+}
+
+/// The price Karpenter orders options by: the cheapest available offering compatible with the
+/// requirements (+∞ when there is none).
+pub fn cheapest_compatible(ti: &TypeInfo, reqs: &Requirements) -> f64 {
+    ti.it.offerings
+        .iter()
+        .filter(|o| o.available && instance_filter::offering_compatible(reqs, o))
+        .map(|o| o.price)
+        .fold(f64::INFINITY, f64::min)
+}
+
+fn render_failures(fails: &[(Sym, Fail)], _pod: &Pod) -> String {
+    // a positive requirement on a label that no NodePool defines reads best as one sentence
+    let undefined: Vec<&Incompatibility> = fails.iter().filter_map(|(_, f)| if let Fail::Undefined(i) = f { Some(i) } else { None }).collect();
+    if !undefined.is_empty() && undefined.len() == fails.len() && undefined.iter().all(|i| i.key() == undefined[0].key()) {
+        if let Incompatibility::Undefined { key, incoming } = undefined[0] {
+            return format!("requires label {key} {incoming}, which no NodePool defines");
+        }
+    }
+    let parts: Vec<String> = fails
+        .iter()
+        .filter_map(|(pool, f)| match f {
+            Fail::Quiet => None,
+            Fail::Message(m) => Some(m.clone()),
+            Fail::Undefined(i) => Some(format!("NodePool {pool}: pod {i}")),
+        })
+        .collect();
+    if parts.is_empty() { "no NodePool can take the pod".into() } else { parts.join("; ") }
+}

@@ -1,0 +1,379 @@
+//! All topology groups of one scheduling run (`scheduling/topology.go`; design §3.9).
+
+use super::topology_group::{DomainGroup, GroupKind, NodeFilter, TopologyGroup};
+use crate::labels::{self, Sym};
+use crate::model::{LabelSelector, LabelSelectorOperator, LabelSelectorRequirement, NodeInclusionPolicy, Pod, PodAffinityTerm, Taint, UnsatisfiableAction};
+use crate::requirements::{Requirement, Requirements};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+
+/// An existing node as topology sees it.
+pub struct TopoNode {
+    pub name: Sym,
+    pub labels: BTreeMap<Sym, Sym>,
+    pub requirements: Requirements,
+    pub taints: Vec<Taint>,
+}
+
+/// Where a pod already bound in the cluster runs.
+pub struct BoundPod<'a> {
+    pub pod: &'a Pod,
+    pub node: usize,
+}
+
+/// A NodePool as seen by the domain universe: its requirements (with template labels), its taints,
+/// and each instance type's requirements.
+pub struct PoolDomains<'a> {
+    pub requirements: &'a Requirements,
+    pub taints: &'a [Taint],
+    pub type_requirements: Vec<&'a Requirements>,
+}
+
+/// Why a topology constraint failed, for explanations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopologyError {
+    pub kind: GroupKind,
+    pub key: Sym,
+    pub max_skew: i32,
+    pub counts: String,
+    pub pod_domains: String,
+    pub node_domains: String,
+}
+
+impl fmt::Display for TopologyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            GroupKind::Spread => write!(f, "topology spread on {} (maxSkew {}) cannot be met: counts {}; allowed domains {}; node domains {}", self.key, self.max_skew, self.counts, self.pod_domains, self.node_domains),
+            GroupKind::Affinity => write!(f, "pod affinity on {} cannot be met: no domain holds a matching pod (counts {}; allowed {})", self.key, self.counts, self.pod_domains),
+            GroupKind::AntiAffinity => write!(f, "pod anti-affinity on {} cannot be met: every allowed domain already holds a matching pod (counts {})", self.key, self.counts),
+        }
+    }
+}
+
+pub struct Topology<'a> {
+    respect_preferences: bool,
+    groups: Vec<TopologyGroup>,
+    index: HashMap<String, usize>,
+    inverse: Vec<TopologyGroup>,
+    inverse_index: HashMap<String, usize>,
+    /// Groups owned by each batch pod.
+    owned: Vec<Vec<usize>>,
+    universe: HashMap<Sym, DomainGroup>,
+    pools: Vec<PoolDomains<'a>>,
+    nodes: &'a [TopoNode],
+    bound: Vec<BoundPod<'a>>,
+    /// Batch pods never count as already placed (`excludedPods`).
+    excluded: std::collections::HashSet<Sym>,
+    known_namespaces: BTreeSet<Sym>,
+}
+
+fn merge_label_keys(selector: Option<&LabelSelector>, pod: &Pod, match_keys: &[Sym], mismatch_keys: &[Sym]) -> Option<LabelSelector> {
+    let mut s = selector.cloned()?;
+    for k in match_keys {
+        if let Some(v) = pod.labels.get(k) {
+            s.match_expressions.push(LabelSelectorRequirement { key: *k, operator: LabelSelectorOperator::In, values: vec![*v] });
+        }
+    }
+    for k in mismatch_keys {
+        if let Some(v) = pod.labels.get(k) {
+            s.match_expressions.push(LabelSelectorRequirement { key: *k, operator: LabelSelectorOperator::NotIn, values: vec![*v] });
+        }
+    }
+    Some(s)
+}
+
+impl<'a> Topology<'a> {
+    /// `NewTopology`: domain universe from the pools, inverse anti-affinity of pods already bound,
+    /// then every batch pod's own groups.
+    pub fn new(
+        respect_preferences: bool,
+        pools: Vec<PoolDomains<'a>>,
+        nodes: &'a [TopoNode],
+        bound: Vec<BoundPod<'a>>,
+        batch: &[&Pod],
+    ) -> Topology<'a> {
+        let mut known_namespaces: BTreeSet<Sym> = bound.iter().map(|b| b.pod.namespace).collect();
+        known_namespaces.extend(batch.iter().map(|p| p.namespace));
+        let mut t = Topology {
+            respect_preferences,
+            groups: Vec::new(),
+            index: HashMap::new(),
+            inverse: Vec::new(),
+            inverse_index: HashMap::new(),
+            owned: vec![Vec::new(); batch.len()],
+            universe: HashMap::new(),
+            pools,
+            nodes,
+            bound,
+            excluded: batch.iter().map(|p| p.uid).collect(),
+            known_namespaces,
+        };
+        // inverse anti-affinity of pods already running (owner ids after the batch's)
+        let existing: Vec<(usize, &'a Pod, usize)> = t
+            .bound
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| !b.pod.affinity.pod_anti_affinity_required.is_empty() && !t.excluded.contains(&b.pod.uid) && b.pod.is_active())
+            .map(|(i, b)| (batch.len() + i, b.pod, b.node))
+            .collect();
+        for (owner, pod, node) in existing {
+            let labels = &t.nodes[node].labels;
+            t.add_inverse(owner, pod, Some(labels));
+        }
+        for (i, p) in batch.iter().enumerate() {
+            t.update(i, p);
+        }
+        t
+    }
+
+    fn domains_for(&mut self, key: Sym) -> &DomainGroup {
+        if !self.universe.contains_key(&key) {
+            let mut g = DomainGroup::default();
+            for pool in &self.pools {
+                let pool_req = pool.requirements.get(key);
+                for tr in &pool.type_requirements {
+                    let r = match (pool_req, tr.get(key)) {
+                        (Some(a), Some(b)) => Some(a.intersect(b)),
+                        (Some(a), None) => Some(a.clone()),
+                        (None, Some(b)) => Some(b.clone()),
+                        (None, None) => None,
+                    };
+                    // raw values: for complements these are the excluded values (an upstream quirk, §3.9.1)
+                    for v in r.iter().flat_map(|r| r.values().to_vec()) {
+                        g.insert(v, pool.taints);
+                    }
+                }
+                if let Some(r) = pool_req {
+                    if r.operator() == crate::requirements::Operator::In {
+                        for v in r.values() {
+                            g.insert(*v, pool.taints);
+                        }
+                    }
+                }
+            }
+            self.universe.insert(key, g);
+        }
+        &self.universe[&key]
+    }
+
+    fn namespaces_for(&self, pod: &Pod, term: &PodAffinityTerm) -> BTreeSet<Sym> {
+        if term.namespaces.is_empty() && term.namespace_selector.is_none() {
+            return BTreeSet::from([pod.namespace]);
+        }
+        let mut out: BTreeSet<Sym> = term.namespaces.iter().copied().collect();
+        if let Some(sel) = &term.namespace_selector {
+            // Namespace objects are not modelled: a namespace carries only its well-known
+            // `kubernetes.io/metadata.name` label.
+            let name_key = Sym::new("kubernetes.io/metadata.name");
+            for ns in &self.known_namespaces {
+                if sel.matches(&BTreeMap::from([(name_key, *ns)])) {
+                    out.insert(*ns);
+                }
+            }
+        }
+        out
+    }
+
+    fn new_group(&mut self, kind: GroupKind, key: Sym, pod: &Pod, namespaces: BTreeSet<Sym>, selector: Option<LabelSelector>, max_skew: i32, min_domains: Option<i32>, filter: Option<NodeFilter>) -> (String, TopologyGroup) {
+        let sig = format!(
+            "{kind:?}|{key}|{namespaces:?}|{selector:?}|{max_skew}|{}",
+            filter.as_ref().map(|f| f.signature()).unwrap_or_default()
+        );
+        let ignore_taints = filter.as_ref().is_some_and(|f| !f.taints_honor);
+        let domains: Vec<Sym> = self.domains_for(key).reachable(&pod.tolerations, ignore_taints).collect();
+        let group = TopologyGroup {
+            kind,
+            key,
+            namespaces,
+            selector,
+            max_skew,
+            min_domains,
+            filter,
+            domains: domains.iter().map(|d| (*d, 0)).collect(),
+            empty: domains.into_iter().collect(),
+            owners: Default::default(),
+        };
+        (sig, group)
+    }
+
+    /// Count pods already in the cluster (`countDomains`).
+    fn count_domains(&self, g: &mut TopologyGroup) {
+        for n in self.nodes {
+            if g.filter.as_ref().is_some_and(|f| !f.matches(&n.taints, &n.requirements, false)) {
+                continue;
+            }
+            if let Some(d) = n.labels.get(&g.key) {
+                g.register(*d);
+            }
+        }
+        for b in &self.bound {
+            let p = b.pod;
+            if !p.is_active() || self.excluded.contains(&p.uid) || !g.selects(p) {
+                continue;
+            }
+            let n = &self.nodes[b.node];
+            let domain = match n.labels.get(&g.key) {
+                Some(d) => *d,
+                None if g.key == *labels::HOSTNAME => n.name,
+                None => continue,
+            };
+            if g.filter.as_ref().is_some_and(|f| !f.matches(&n.taints, &n.requirements, false)) {
+                continue;
+            }
+            g.record(domain);
+        }
+    }
+
+    fn add_inverse(&mut self, owner: usize, pod: &Pod, node_labels: Option<&BTreeMap<Sym, Sym>>) {
+        for term in &pod.affinity.pod_anti_affinity_required {
+            let namespaces = self.namespaces_for(pod, term);
+            let selector = merge_label_keys(term.label_selector.as_ref(), pod, &term.match_label_keys, &term.mismatch_label_keys);
+            let (sig, g) = self.new_group(GroupKind::AntiAffinity, term.topology_key, pod, namespaces, selector, i32::MAX, None, None);
+            let idx = match self.inverse_index.get(&sig) {
+                Some(i) => *i,
+                None => {
+                    self.inverse.push(g);
+                    self.inverse_index.insert(sig, self.inverse.len() - 1);
+                    self.inverse.len() - 1
+                }
+            };
+            let g = &mut self.inverse[idx];
+            if let Some(d) = node_labels.and_then(|l| l.get(&g.key)) {
+                g.record(*d);
+            }
+            g.owners.insert(owner);
+        }
+    }
+
+    /// `Topology.Update`: (re)build the groups a batch pod owns from its current constraints.
+    pub fn update(&mut self, id: usize, pod: &Pod) {
+        for gi in std::mem::take(&mut self.owned[id]) {
+            self.groups[gi].owners.remove(&id);
+        }
+        let has_anti = !pod.affinity.pod_anti_affinity_required.is_empty()
+            || (self.respect_preferences && !pod.affinity.pod_anti_affinity_preferred.is_empty());
+        if has_anti && !self.inverse.iter().any(|g| g.owners.contains(&id)) {
+            self.add_inverse(id, pod, None);
+        }
+        let mut new: Vec<(String, TopologyGroup)> = Vec::new();
+        for c in &pod.topology_spread {
+            if !self.respect_preferences && c.when_unsatisfiable != UnsatisfiableAction::DoNotSchedule {
+                continue;
+            }
+            let selector = merge_label_keys(c.label_selector.as_ref(), pod, &c.match_label_keys, &[]);
+            let filter = self.node_filter(pod, c.node_taints_policy == NodeInclusionPolicy::Honor, c.node_affinity_policy == NodeInclusionPolicy::Honor);
+            new.push(self.new_group(GroupKind::Spread, c.topology_key, pod, BTreeSet::from([pod.namespace]), selector, c.max_skew, c.min_domains, Some(filter)));
+        }
+        let a = &pod.affinity;
+        let mut terms: Vec<(GroupKind, &PodAffinityTerm)> = a.pod_affinity_required.iter().map(|t| (GroupKind::Affinity, t)).collect();
+        if self.respect_preferences {
+            terms.extend(a.pod_affinity_preferred.iter().map(|t| (GroupKind::Affinity, &t.term)));
+        }
+        terms.extend(a.pod_anti_affinity_required.iter().map(|t| (GroupKind::AntiAffinity, t)));
+        if self.respect_preferences {
+            terms.extend(a.pod_anti_affinity_preferred.iter().map(|t| (GroupKind::AntiAffinity, &t.term)));
+        }
+        for (kind, term) in terms {
+            let namespaces = self.namespaces_for(pod, term);
+            let selector = merge_label_keys(term.label_selector.as_ref(), pod, &term.match_label_keys, &term.mismatch_label_keys);
+            new.push(self.new_group(kind, term.topology_key, pod, namespaces, selector, i32::MAX, None, None));
+        }
+        for (sig, mut g) in new {
+            let idx = match self.index.get(&sig) {
+                Some(i) => *i,
+                None => {
+                    self.count_domains(&mut g);
+                    self.groups.push(g);
+                    self.index.insert(sig, self.groups.len() - 1);
+                    self.groups.len() - 1
+                }
+            };
+            self.groups[idx].owners.insert(id);
+            if !self.owned[id].contains(&idx) {
+                self.owned[id].push(idx);
+            }
+        }
+    }
+
+    fn node_filter(&self, pod: &Pod, taints_honor: bool, affinity_honor: bool) -> NodeFilter {
+        let selector = Requirements::from_labels(pod.node_selector.iter());
+        let requirements = if pod.affinity.node_required.is_empty() {
+            vec![selector]
+        } else {
+            pod.affinity
+                .node_required
+                .iter()
+                .map(|t| {
+                    let mut r = selector.clone();
+                    if let Ok(tr) = Requirements::from_node_selector(&t.match_expressions) {
+                        r.add_all(&tr);
+                    }
+                    r
+                })
+                .collect()
+        };
+        NodeFilter { requirements, taints_honor, affinity_honor, tolerations: pod.tolerations.clone() }
+    }
+
+    /// `AddRequirements`: the domain requirements every matching group imposes on a node with
+    /// `node_reqs`, intersected into a copy of `node_reqs`.
+    pub fn add_requirements(&self, id: usize, pod: &Pod, taints: &[Taint], strict: &Requirements, node_reqs: &Requirements, allow_undefined: bool) -> Result<Requirements, TopologyError> {
+        let mut out = node_reqs.clone();
+        let owned = self.owned[id].iter().map(|i| &self.groups[*i]);
+        let inverse = self.inverse.iter().filter(|g| g.counts(pod, taints, node_reqs, allow_undefined));
+        for g in owned.chain(inverse) {
+            let exists = Requirement::exists();
+            let pod_domains = strict.get(g.key).unwrap_or(&exists);
+            let node_domains = node_reqs.get(g.key).unwrap_or(&exists);
+            let d = g.next_domain(pod, pod_domains, node_domains);
+            if d.is_empty() {
+                return Err(TopologyError {
+                    kind: g.kind,
+                    key: g.key,
+                    max_skew: g.max_skew,
+                    counts: g.describe_counts(),
+                    pod_domains: pod_domains.to_string(),
+                    node_domains: node_domains.to_string(),
+                });
+            }
+            out.add(g.key, d);
+        }
+        Ok(out)
+    }
+
+    /// `Topology.Record`: count a placed pod in every group that counts it.
+    pub fn record(&mut self, id: usize, pod: &Pod, taints: &[Taint], reqs: &Requirements, allow_undefined: bool) {
+        for g in &mut self.groups {
+            if !g.counts(pod, taints, reqs, allow_undefined) {
+                continue;
+            }
+            let Some(r) = reqs.get(g.key) else { continue };
+            if g.kind == GroupKind::AntiAffinity {
+                // an uncollapsed domain blocks every value it might still take
+                for v in r.values().to_vec() {
+                    g.record(v);
+                }
+            } else if let Some(v) = r.single() {
+                g.record(v);
+            }
+        }
+        for g in &mut self.inverse {
+            if g.owners.contains(&id) {
+                if let Some(r) = reqs.get(g.key) {
+                    for v in r.values().to_vec() {
+                        g.record(v);
+                    }
+                }
+            }
+        }
+    }
+
+    /// `Topology.Register`: make every group with this key aware of a domain (a new hostname).
+    pub fn register(&mut self, key: Sym, domain: Sym) {
+        for g in self.groups.iter_mut().chain(self.inverse.iter_mut()) {
+            if g.key == key {
+                g.register(domain);
+            }
+        }
+    }
+}

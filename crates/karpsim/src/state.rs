@@ -1,0 +1,115 @@
+//! The cluster state the algorithms take: NodePools with their resolved instance types, existing
+//! nodes, pods (pending and bound), DaemonSets and PDBs. Building it is the only place where
+//! NodePools meet catalogs.
+
+use crate::catalog::{Catalog, InstanceType};
+use crate::error::{Error, Location, Result};
+use crate::labels::{self, Sym};
+use crate::model::{Node, NodeClass, NodePool, Pod, PodDisruptionBudget};
+use crate::requirements::{Requirement, Requirements};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// An instance type with its requirements precomputed (§1.3: every label as `In`/`DoesNotExist`,
+/// zone and capacity type from its available offerings).
+#[derive(Debug, Clone)]
+pub struct TypeInfo {
+    pub it: Arc<InstanceType>,
+    pub requirements: Requirements,
+}
+
+impl TypeInfo {
+    pub fn new(it: Arc<InstanceType>) -> TypeInfo {
+        let mut r = Requirements::new();
+        for (k, v) in &it.labels {
+            r.add(*k, match v {
+                Some(v) => Requirement::is_in([*v]),
+                None => Requirement::does_not_exist(),
+            });
+        }
+        r.set(*labels::INSTANCE_TYPE, Requirement::is_in([it.name]));
+        let avail = || it.offerings.iter().filter(|o| o.available);
+        r.set(*labels::ZONE, Requirement::is_in(avail().map(|o| o.zone)));
+        r.set(*labels::CAPACITY_TYPE, Requirement::is_in(avail().map(|o| o.capacity_type)));
+        let ids: Vec<Sym> = avail().filter_map(|o| o.zone_id).collect();
+        if !ids.is_empty() {
+            r.set(*labels::ZONE_ID, Requirement::is_in(ids));
+        }
+        TypeInfo { it, requirements: r }
+    }
+}
+
+/// The instance types one NodePool can launch.
+#[derive(Debug, Clone)]
+pub struct PoolTypes {
+    pub catalog_name: String,
+    pub types: Arc<Vec<TypeInfo>>,
+}
+
+/// Everything the provisioning scheduler and the disruption logic read.
+#[derive(Debug, Clone)]
+pub struct ClusterState {
+    pub nodepools: Vec<NodePool>,
+    pub nodeclasses: Vec<NodeClass>,
+    /// Instance types per NodePool name.
+    pub pool_types: BTreeMap<Sym, PoolTypes>,
+    pub nodes: Vec<Node>,
+    pub pods: Vec<Pod>,
+    /// One representative pod per DaemonSet.
+    pub daemonsets: Vec<Pod>,
+    pub pdbs: Vec<PodDisruptionBudget>,
+    pub warnings: Vec<String>,
+}
+
+impl ClusterState {
+    /// Assemble a state, resolving each NodePool's instance types with `resolve(nodeclass)`
+    /// (the NodeClass the pool references, `None` when the input has no NodeClasses at all).
+    pub fn new(
+        nodepools: Vec<NodePool>,
+        nodeclasses: Vec<NodeClass>,
+        nodes: Vec<Node>,
+        pods: Vec<Pod>,
+        daemonsets: Vec<Pod>,
+        pdbs: Vec<PodDisruptionBudget>,
+        mut resolve: impl FnMut(Option<&NodeClass>) -> Result<Arc<Catalog>>,
+    ) -> Result<ClusterState> {
+        let mut warnings = Vec::new();
+        let mut cache: BTreeMap<Option<Sym>, PoolTypes> = BTreeMap::new();
+        let mut pool_types = BTreeMap::new();
+        for np in &nodepools {
+            let class = match np.node_class {
+                Some(name) if !nodeclasses.is_empty() => Some(nodeclasses.iter().find(|c| c.name == name).ok_or_else(|| {
+                    Error::input(
+                        Location { kind: Some("NodePool".into()), object: Some(np.name.to_string()), field: Some("spec.template.spec.nodeClassRef.name".into()), ..Default::default() },
+                        format!("references EC2NodeClass {name}, which is not in the input (given: {})", nodeclasses.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")),
+                    )
+                })?),
+                _ => None,
+            };
+            let key = class.map(|c| c.name);
+            let types = match cache.get(&key) {
+                Some(t) => t.clone(),
+                None => {
+                    let catalog = resolve(class)?;
+                    for w in &catalog.warnings {
+                        if !warnings.contains(w) {
+                            warnings.push(w.clone());
+                        }
+                    }
+                    let t = PoolTypes {
+                        catalog_name: catalog.name.clone(),
+                        types: Arc::new(catalog.instance_types.iter().cloned().map(TypeInfo::new).collect()),
+                    };
+                    cache.insert(key, t.clone());
+                    t
+                }
+            };
+            pool_types.insert(np.name, types);
+        }
+        Ok(ClusterState { nodepools, nodeclasses, pool_types, nodes, pods, daemonsets, pdbs, warnings })
+    }
+
+    pub fn node(&self, name: Sym) -> Option<&Node> {
+        self.nodes.iter().find(|n| n.name == name)
+    }
+}
