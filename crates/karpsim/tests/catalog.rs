@@ -1,7 +1,7 @@
 //! The instance-type catalog through the public API: Karpenter's generated docs as an oracle, the
 //! hand-worked kubelet cases of aws-instance-model.md, prices and custom catalogs.
 
-use karpsim::catalog::{CatalogSource, InstanceType, PriceSource, PricePolicy};
+use karpsim::catalog::{CatalogSource, InstanceType, PricePolicy, PriceSource};
 use karpsim::labels::Sym;
 use karpsim::model::{AmiFamily, BlockDeviceMapping, NodeClass};
 use karpsim::resources::{Resources, format_amount, parse_amount};
@@ -34,24 +34,37 @@ struct GoldenType {
 /// equal exactly, labels agree except the data drift documented in aws-instance-model.md §0.
 #[test]
 fn us_east_1_matches_karpenter_generated_docs() {
-    let golden: Golden =
-        serde_json::from_str(include_str!("data/karpenter-v1.14-docs-instance-types.json")).unwrap();
+    let golden: Golden = serde_json::from_str(include_str!("data/karpenter-v1.14-docs-instance-types.json")).unwrap();
     let catalog = us_east_1(None);
     let (mut compared, mut clock_drift, mut bandwidth_drift, mut pod_eni_drift) = (0, 0, 0, 0);
     let mut failures = Vec::new();
     for g in &golden.instance_types {
         let Some(it) = catalog.get(&g.name) else { continue };
         compared += 1;
-        for res in ["cpu", "memory", "ephemeral-storage", "pods", "nvidia.com/gpu", "amd.com/gpu",
-            "vpc.amazonaws.com/efa", "aws.amazon.com/neuron", "aws.amazon.com/neuroncore", "vpc.amazonaws.com/pod-eni"]
-        {
+        for res in [
+            "cpu",
+            "memory",
+            "ephemeral-storage",
+            "pods",
+            "nvidia.com/gpu",
+            "amd.com/gpu",
+            "vpc.amazonaws.com/efa",
+            "aws.amazon.com/neuron",
+            "aws.amazon.com/neuroncore",
+            "vpc.amazonaws.com/pod-eni",
+        ] {
             let want = g.allocatable.get(res).map_or(0, |v| parse_amount(res, v).unwrap());
             let got = it.allocatable.get(res);
             if want != got {
                 if res == "vpc.amazonaws.com/pod-eni" {
                     pod_eni_drift += 1;
                 } else {
-                    failures.push(format!("{} {res}: want {} got {}", g.name, format_amount(res, want), format_amount(res, got)));
+                    failures.push(format!(
+                        "{} {res}: want {} got {}",
+                        g.name,
+                        format_amount(res, want),
+                        format_amount(res, got)
+                    ));
                 }
             }
         }
@@ -60,7 +73,9 @@ fn us_east_1_matches_karpenter_generated_docs() {
         for (k, want) in &g.labels {
             match ours.get(k.as_str()) {
                 Some(Some(got)) if got == want => {}
-                Some(Some(_)) if k == "karpenter.k8s.aws/instance-cpu-sustained-clock-speed-mhz" && is_graviton5(&g.name) => {
+                Some(Some(_))
+                    if k == "karpenter.k8s.aws/instance-cpu-sustained-clock-speed-mhz" && is_graviton5(&g.name) =>
+                {
                     clock_drift += 1
                 }
                 Some(Some(_)) if k == "karpenter.k8s.aws/instance-network-bandwidth" && g.name.starts_with("g7") => {
@@ -214,7 +229,9 @@ fn ephemeral_storage_rules() {
         root_volume: root,
         volume_size: Some(gi * GI),
     };
-    let c = us_east_1(Some(&nc(|n| n.block_device_mappings = vec![bdm("/dev/xvdz", false, 7), bdm("/dev/xvdq", true, 100)])));
+    let c = us_east_1(Some(&nc(|n| {
+        n.block_device_mappings = vec![bdm("/dev/xvdz", false, 7), bdm("/dev/xvdq", true, 100)]
+    })));
     assert_eq!(get(&c, "m5.large").capacity.ephemeral_storage, 100 * GI);
     let c = us_east_1(Some(&nc(|n| n.block_device_mappings = vec![bdm("/dev/xvda", false, 80)])));
     assert_eq!(get(&c, "m5.large").capacity.ephemeral_storage, 80 * GI);
@@ -308,10 +325,9 @@ fn regions_without_prices_fall_back_to_us_east_1() {
 fn price_policy_overrides() {
     let mut prices = PricePolicy { on_demand_multiplier: 0.72, spot_discount: Some(0.5), ..Default::default() };
     prices.by_family.insert("c5".into(), karpsim::catalog::CapacityPrices { on_demand: Some(1.0), spot: None });
-    prices.by_type.insert(
-        "c5.large".into(),
-        karpsim::catalog::CapacityPrices { on_demand: Some(2.0), spot: Some(0.01) },
-    );
+    prices
+        .by_type
+        .insert("c5.large".into(), karpsim::catalog::CapacityPrices { on_demand: Some(2.0), spot: Some(0.01) });
     let c = aws_with(Default::default(), prices).resolve(None).unwrap();
     let m5 = get(&c, "m5.large");
     let od = offering(m5, "us-east-1a", "on-demand");

@@ -388,12 +388,7 @@ struct PriceCounts {
     unpriced: usize,
 }
 
-fn price(
-    rec: &AwsRecord,
-    fallback: Option<&AwsRegionData>,
-    policy: &PricePolicy,
-    counts: &mut PriceCounts,
-) -> Priced {
+fn price(rec: &AwsRecord, fallback: Option<&AwsRegionData>, policy: &PricePolicy, counts: &mut PriceCounts) -> Priced {
     // pricing.go: the region's price, else the us-east-1 static table (Reset()).
     let list = match rec.on_demand_usd_per_hour {
         Some(p) => Some((p, PriceSource::Catalog)),
@@ -523,7 +518,8 @@ pub fn aws_catalog(
         ));
     }
     if windows_arm > 0 {
-        warnings.push(format!("{windows_arm} arm64 instance types cannot run Windows; their offerings are unavailable"));
+        warnings
+            .push(format!("{windows_arm} arm64 instance types cannot run Windows; their offerings are unavailable"));
     }
     if a1_al2023 > 0 {
         warnings.push(format!("{a1_al2023} a1 instance types cannot run AL2023; their offerings are unavailable"));

@@ -9,8 +9,8 @@
 #![allow(clippy::result_large_err)]
 
 pub mod aws;
-pub mod custom;
 mod aws_labels;
+pub mod custom;
 mod embedded;
 mod prices;
 
@@ -141,13 +141,10 @@ impl InstanceType {
 
     /// The cheapest available offering (the first in offering order on a tie).
     pub fn cheapest_available(&self) -> Option<&Offering> {
-        self.offerings
-            .iter()
-            .filter(|o| o.available)
-            .fold(None, |best: Option<&Offering>, o| match best {
-                Some(b) if b.price.total_cmp(&o.price).is_le() => Some(b),
-                _ => Some(o),
-            })
+        self.offerings.iter().filter(|o| o.available).fold(None, |best: Option<&Offering>, o| match best {
+            Some(b) if b.price.total_cmp(&o.price).is_le() => Some(b),
+            _ => Some(o),
+        })
     }
 
     /// Whether any offering is available.
@@ -159,10 +156,7 @@ impl InstanceType {
 impl Catalog {
     /// The instance type called `name`, if the catalog has it.
     pub fn get(&self, name: &str) -> Option<&Arc<InstanceType>> {
-        self.instance_types
-            .binary_search_by(|t| t.name.as_str().cmp(name))
-            .ok()
-            .map(|i| &self.instance_types[i])
+        self.instance_types.binary_search_by(|t| t.name.as_str().cmp(name)).ok().map(|i| &self.instance_types[i])
     }
 
     /// Fail if no instance type can be launched anywhere: nothing could ever be provisioned.

@@ -53,11 +53,7 @@ fn bad(option: &str, message: String) -> Error {
 }
 
 fn check_non_negative(option: &str, v: f64) -> Result<()> {
-    if v.is_finite() && v >= 0.0 {
-        Ok(())
-    } else {
-        Err(bad(option, format!("must be a finite number >= 0, got {v}")))
-    }
+    if v.is_finite() && v >= 0.0 { Ok(()) } else { Err(bad(option, format!("must be a finite number >= 0, got {v}"))) }
 }
 
 impl PricePolicy {
