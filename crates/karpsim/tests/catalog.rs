@@ -357,3 +357,83 @@ fn resolving_us_east_1_is_fast_enough_to_do_per_nodeclass() {
     }
     assert!(start.elapsed().as_secs_f64() < 3.0, "{:?} for 3 resolutions (debug build)", start.elapsed());
 }
+
+const CUSTOM_JSON: &str = r#"{"instance_types": [
+  {"name": "small", "capacity": {"cpu": "2", "memory": "2Gi", "pods": "5"},
+   "overhead": {"cpu": "100m", "memory": "10Mi"},
+   "labels": {"kubernetes.io/arch": "amd64", "kubernetes.io/os": "linux", "size": "small"},
+   "offerings": [{"zone": "zone-1", "capacity_type": "spot", "price": 0.41, "available": true},
+                 {"zone": "zone-1", "capacity_type": "on-demand", "price": 0.60}]}]}"#;
+
+#[test]
+fn custom_catalog_json() {
+    let c = karpsim::catalog::parse_custom_catalog("custom.json", CUSTOM_JSON).unwrap();
+    assert_eq!(c.name, "custom.json");
+    let it = get(&c, "small");
+    assert_eq!((it.capacity.cpu, it.capacity.memory, it.capacity.pods), (2000, 2 * GI, 5));
+    assert_eq!(it.overhead.kube_reserved.cpu, 100);
+    assert_eq!((it.allocatable.cpu, it.allocatable.memory), (1900, 2 * GI - 10 * MI));
+    assert_eq!(it.label(Sym::new("size")), Some(Some(Sym::new("small"))));
+    assert_eq!(it.label(Sym::new("node.kubernetes.io/instance-type")), Some(Some(Sym::new("small"))));
+    assert_eq!(it.offerings.len(), 2);
+    assert_eq!(it.offerings[0].capacity_type.as_str(), "on-demand", "sorted by (zone, capacity type)");
+    assert!(it.offerings.iter().all(|o| o.available && o.price_source == PriceSource::Catalog));
+    assert_eq!(it.cheapest_available().unwrap().price, 0.41);
+}
+
+#[test]
+fn custom_catalog_yaml_through_catalog_source() {
+    let yaml = "instance_types:\n  - name: big\n    capacity: {cpu: 8, memory: 32Gi, pods: 110, nvidia.com/gpu: 1}\n    labels: {gen: 5, gpu: true}\n    offerings:\n      - {zone: z-b, capacity_type: reserved, price: 0.0}\n      - {zone: z-a, capacity_type: on-demand, price: 1.5, available: false}\n  - name: aaa\n    capacity: {cpu: 1}\n    offerings: [{zone: z-a, capacity_type: spot, price: 0.1}]\n";
+    let path = std::env::temp_dir().join(format!("karpsim-catalog-test-{}.yaml", std::process::id()));
+    std::fs::write(&path, yaml).unwrap();
+    let source = CatalogSource::parse(path.to_str().unwrap());
+    let _ = std::fs::remove_file(&path);
+    let source = source.unwrap();
+    // The NodeClass is ignored for custom catalogs.
+    let c = source.resolve(Some(&nc(|n| n.kubelet.max_pods = Some(3)))).unwrap();
+    let names: Vec<&str> = c.instance_types.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["aaa", "big"]);
+    let big = get(&c, "big");
+    assert_eq!(big.capacity.pods, 110);
+    assert_eq!(big.allocatable.get("nvidia.com/gpu"), 1);
+    assert_eq!(big.label(Sym::new("gen")), Some(Some(Sym::new("5"))));
+    assert_eq!(big.label(Sym::new("gpu")), Some(Some(Sym::new("true"))));
+    assert_eq!(big.capacity_types(), vec![Sym::new("reserved")]);
+    assert_eq!(big.zones().collect::<Vec<_>>(), vec![Sym::new("z-b")]);
+}
+
+#[test]
+fn custom_catalog_errors_name_the_type_and_field() {
+    let one = |body: &str| format!(r#"{{"instance_types": [{body}]}}"#);
+    let ok_offer = r#""offerings": [{"zone": "z", "capacity_type": "spot", "price": 1}]"#;
+    let cases: Vec<(String, &[&str])> = vec![
+        (one(&format!(r#"{{"name": "a", "capacity": {{"cpu": 1}}, "colour": "red", {ok_offer}}}"#)), &["colour"]),
+        (one(&format!(r#"{{"name": "a", "capacity": {{"cpu": "-1"}}, {ok_offer}}}"#)), &["\"a\"", "capacity.cpu"]),
+        (one(&format!(r#"{{"name": "a", "capacity": {{"cpu": "x"}}, {ok_offer}}}"#)), &["\"a\"", "capacity.cpu"]),
+        (one(&format!(r#"{{"name": "a", "capacity": {{"cpu": 1}}, "overhead": {{"memory": "-1Mi"}}, {ok_offer}}}"#)), &["overhead.memory"]),
+        (one(&format!(r#"{{"name": "a", "capacity": {{"cpu": 1}}, "overhead": {{"cpu": 2}}, {ok_offer}}}"#)), &["\"a\"", "overhead.cpu", "exceeds"]),
+        (one(r#"{"name": "a", "capacity": {"cpu": 1}, "offerings": [{"zone": "z", "capacity_type": "spot", "price": -1}]}"#), &["\"a\"", "offerings[0].price"]),
+        (one(r#"{"name": "a", "capacity": {"cpu": 1}, "offerings": [{"zone": "z", "capacity_type": "preemptible", "price": 1}]}"#), &["\"a\"", "capacity_type", "preemptible"]),
+        (one(r#"{"name": "a", "capacity": {"cpu": 1}, "offerings": []}"#), &["\"a\"", "no offerings"]),
+        (one(r#"{"name": "a", "capacity": {"cpu": 1}}"#), &["\"a\"", "no offerings"]),
+        (one(&format!(r#"{{"name": " ", "capacity": {{"cpu": 1}}, {ok_offer}}}"#)), &["instance_types[0]", "empty"]),
+        (
+            one(&format!(r#"{{"name": "a", "capacity": {{"cpu": 1}}, {ok_offer}}}, {{"name": "a", "capacity": {{"cpu": 1}}, {ok_offer}}}"#)),
+            &["\"a\"", "duplicate"],
+        ),
+        (one(r#"{"name": "a", "capacity": {"cpu": 1}, "offerings": [{"zone": "z", "capacity_type": "spot", "price": 1, "available": false}]}"#), &["no instance type has an available offering"]),
+        (one(&format!(r#"{{"name": "a", "capacity": {{"cpu": 1}}, "labels": {{"topology.kubernetes.io/zone": "z"}}, {ok_offer}}}"#)), &["topology.kubernetes.io/zone"]),
+        (r#"{"instance_types": []}"#.to_string(), &["no instance type has an available offering"]),
+        ("instance_types: [{name: a, capacity: {cpu: 1}, offerings: [{zone: z, capacity_type: spot, price: .nan}]}]".to_string(), &["\"a\"", "price"]),
+        ("instance_types:\n  - name: a\n    capacity: {cpu: 1}\n    offerings: [{zone: z, capacity_type: spot, price: 1, extra: 2}]\n".to_string(), &["extra"]),
+    ];
+    for (text, needles) in cases {
+        let e = karpsim::catalog::parse_custom_catalog("bad.json", &text).expect_err(&text);
+        assert!(matches!(e, karpsim::Error::Catalog { .. }), "{e}");
+        let msg = e.to_string();
+        assert!(msg.contains("bad.json"), "{msg}");
+        for n in needles {
+            assert!(msg.contains(n), "{msg:?} should contain {n:?} (input {text})");
+        }
+    }
+}

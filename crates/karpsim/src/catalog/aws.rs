@@ -573,6 +573,46 @@ mod tests {
         assert!(eviction_signal(gi, "150%", "memory", "memory.available").is_err());
     }
 
+    fn record(extra: &str) -> AwsRecord {
+        let base = r#""name": "x1.large", "family": "x1", "arch": "amd64", "vcpu": 2, "memory_mib": 4096,
+            "hypervisor": "nitro", "max_enis": 3, "ipv4_per_eni": 10, "pod_eni": 0, "efa_max_interfaces": 0,
+            "encryption_in_transit": false, "gpu_count": 0, "neuron_device_count": 0,
+            "capacity_types": ["on-demand", "spot"], "zones": ["z"]"#;
+        serde_json::from_str(&format!("{{{base}{extra}}}")).unwrap()
+    }
+
+    #[test]
+    fn spot_price_sources_in_order_of_preference() {
+        let policy = PricePolicy::default();
+        let mut counts = PriceCounts::default();
+        let feed = price(
+            &record(r#", "on_demand_usd_per_hour": 1.0, "spot_usd_per_hour": 0.3, "spot_savings_percent": 50"#),
+            None,
+            &policy,
+            &mut counts,
+        );
+        assert_eq!(feed.spot, Some((0.3, PriceSource::SpotFeed)));
+        let advisor = price(
+            &record(r#", "on_demand_usd_per_hour": 1.0, "spot_savings_percent": 50"#),
+            None,
+            &policy,
+            &mut counts,
+        );
+        assert_eq!(advisor.spot, Some((0.5, PriceSource::SpotAdvisorEstimate)));
+        let cold = price(&record(r#", "on_demand_usd_per_hour": 1.0"#), None, &policy, &mut counts);
+        assert_eq!(cold.spot, Some((1.0, PriceSource::SpotColdStartOnDemand)));
+        assert_eq!(counts.cold_start, 1);
+        let none = price(&record(""), None, &policy, &mut counts);
+        assert_eq!((none.on_demand, none.spot), (None, None));
+        assert_eq!(counts.unpriced, 1);
+        // An explicit price makes an unpriced type available.
+        let mut policy = PricePolicy::default();
+        policy.by_family.insert("x1".into(), super::super::CapacityPrices { on_demand: Some(2.0), spot: None });
+        let over = price(&record(""), None, &policy, &mut counts);
+        assert_eq!(over.on_demand, Some((2.0, PriceSource::Override)));
+        assert_eq!(over.spot, None);
+    }
+
     #[test]
     fn options_validation() {
         assert!(AwsOptions::default().validate().is_ok());

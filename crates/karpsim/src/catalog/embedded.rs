@@ -37,8 +37,8 @@ pub fn aws_regions() -> &'static [&'static str] {
     &REGIONS
 }
 
-/// The parsed embedded data of a region.
-fn region_data(region: &str) -> Result<Arc<AwsRegionData>> {
+/// The parsed embedded data of a region (parsed on first use, then shared), for [`super::aws_catalog`].
+pub fn aws_region_data(region: &str) -> Result<Arc<AwsRegionData>> {
     let cell = match region {
         "us-east-1" => &US_EAST_1,
         "us-west-2" => &US_WEST_2,
@@ -98,8 +98,8 @@ impl CatalogSource {
         match self {
             CatalogSource::Custom(c) => Ok(Arc::clone(c)),
             CatalogSource::Aws { region, options, prices } => {
-                let data = region_data(region)?;
-                let fallback = if region == "us-east-1" { None } else { Some(region_data("us-east-1")?) };
+                let data = aws_region_data(region)?;
+                let fallback = if region == "us-east-1" { None } else { Some(aws_region_data("us-east-1")?) };
                 let default_nc;
                 let nc = match nodeclass {
                     Some(nc) => nc,
@@ -121,7 +121,7 @@ mod tests {
     #[test]
     fn every_embedded_region_parses() {
         for r in aws_regions() {
-            let d = region_data(r).unwrap();
+            let d = aws_region_data(r).unwrap();
             assert!(d.len() > 1000, "{r}");
             assert_eq!(d.region().as_str(), *r);
         }

@@ -14,9 +14,9 @@ pub mod custom;
 mod embedded;
 mod prices;
 
-pub use aws::{AwsOptions, aws_catalog};
+pub use aws::{AwsOptions, AwsRegionData, aws_catalog};
 pub use custom::parse_custom_catalog;
-pub use embedded::{CatalogSource, aws_regions};
+pub use embedded::{CatalogSource, aws_region_data, aws_regions};
 pub use prices::{CapacityPrices, PricePolicy};
 
 use crate::labels::{CAPACITY_TYPE_ON_DEMAND, CAPACITY_TYPE_RESERVED, CAPACITY_TYPE_SPOT, Sym};
