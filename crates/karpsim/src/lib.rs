@@ -1,6 +1,6 @@
 #![forbid(unsafe_code)]
-pub mod error;
 pub mod catalog;
+pub mod error;
 pub mod labels;
 pub mod model;
 pub mod quantity;

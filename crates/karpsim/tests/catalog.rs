@@ -437,3 +437,17 @@ fn custom_catalog_errors_name_the_type_and_field() {
         }
     }
 }
+
+#[test]
+fn catalog_sources_and_serde_round_trip() {
+    assert_eq!(CatalogSource::parse(" aws:us-east-1 ").unwrap(), CatalogSource::default_aws());
+    assert_eq!(karpsim::catalog::aws_regions(), ["eu-west-1", "us-east-1", "us-west-2"]);
+    let c = us_east_1(None);
+    let it = get(&c, "p5.48xlarge");
+    let json = serde_json::to_string(it).unwrap();
+    let back: InstanceType = serde_json::from_str(&json).unwrap();
+    assert_eq!((&back.name, &back.labels, &back.capacity), (&it.name, &it.labels, &it.capacity));
+    assert_eq!((&back.overhead, &back.allocatable), (&it.overhead, &it.allocatable));
+    assert_eq!(back.offerings.len(), it.offerings.len());
+    assert!(json.contains(r#""price_source":"spot-advisor-estimate""#), "{json}");
+}

@@ -2,6 +2,7 @@
 //! instance types:
 //!
 //! ```yaml
+//! region: lab-1                                     # optional: Catalog::region
 //! instance_types:
 //!   - name: small
 //!     capacity: {cpu: "2", memory: 2Gi, pods: 5}
@@ -9,8 +10,14 @@
 //!     labels: {kubernetes.io/arch: amd64, size: small}
 //!     offerings:
 //!       - {zone: zone-1, capacity_type: spot, price: 0.41}   # available defaults to true
-//!       - {zone: zone-1, capacity_type: on-demand, price: 0.60, available: false}
+//!       - {zone: zone-1, capacity_type: on-demand, price: 0.60, available: false, zone_id: z1-id}
 //! ```
+//!
+//! Quantities may be strings or numbers; label values strings, numbers or booleans. Capacity types are
+//! `on-demand`, `spot` or `reserved`. Unknown fields, negative quantities, overhead above capacity,
+//! negative or non-finite prices, empty or duplicate names, a type without offerings, duplicate
+//! (zone, capacity type) offerings, zone/capacity-type given as labels and a catalog without any
+//! available offering are errors naming the type and field.
 //!
 //! Capacity and overhead are taken as written (no NodeClass adjustment); the overhead is reported as
 //! kube-reserved. Every label is an `In [value]` requirement; `node.kubernetes.io/instance-type` is
