@@ -1,0 +1,622 @@
+//! AWS instance types from the embedded EC2 data, derived as Karpenter's AWS provider does
+//! (`pkg/providers/instancetype/types.go`), following aws-instance-model.md §3–§8.
+//!
+//! Integer arithmetic throughout except the three f64 steps Karpenter has, reproduced exactly: the VM
+//! memory overhead `ceil`, the per-range kube-reserved CPU truncation and percentage eviction `ceil`.
+//!
+//! Not modelled: capacity reservations (no `reserved` offerings), NodeClass `networkInterfaces`
+//! (EFA-only interfaces), discovered memory capacity (§9), ICE caching and zonal shifts.
+
+use super::aws_labels::{base_labels, os_labels};
+use super::{Catalog, InstanceType, Offering, Overhead, PricePolicy, PriceSource, SpotInterruption, allocatable};
+use crate::error::{Error, Location, Result};
+use crate::labels::{CAPACITY_TYPE_ON_DEMAND, CAPACITY_TYPE_SPOT, Sym};
+use crate::model::{AmiFamily, NodeClass};
+use crate::resources::{Resources, parse_amount};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+const MI: i64 = 1 << 20;
+const GI: i64 = 1 << 30;
+
+/// Karpenter operator options that change instance types (`pkg/operator/options/options.go`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AwsOptions {
+    /// `VM_MEMORY_OVERHEAD_PERCENT`: fraction of memory lost to the hypervisor (default 0.075).
+    pub vm_memory_overhead_percent: f64,
+    /// `RESERVED_ENIS`: ENIs pods cannot use (default 0). Lowers max pods but not the AL2/AL2023
+    /// kube-reserved memory.
+    pub reserved_enis: i64,
+}
+
+impl Default for AwsOptions {
+    fn default() -> Self {
+        AwsOptions { vm_memory_overhead_percent: 0.075, reserved_enis: 0 }
+    }
+}
+
+impl AwsOptions {
+    pub fn validate(&self) -> Result<()> {
+        let p = self.vm_memory_overhead_percent;
+        if !(p.is_finite() && (0.0..1.0).contains(&p)) {
+            return Err(Error::Option {
+                option: "vm_memory_overhead_percent".into(),
+                message: format!("must be a fraction in [0, 1), got {p}"),
+            });
+        }
+        if self.reserved_enis < 0 {
+            return Err(Error::Option {
+                option: "reserved_enis".into(),
+                message: format!("must be >= 0, got {}", self.reserved_enis),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// One instance type of an embedded catalog file (fields documented in `data/README.md`; the rest of
+/// the record is ignored).
+#[derive(Debug, Clone, serde::Deserialize)]
+pub(crate) struct AwsRecord {
+    pub name: String,
+    pub family: Option<String>,
+    pub category: Option<String>,
+    pub generation: Option<i64>,
+    pub size: Option<String>,
+    pub arch: String,
+    pub vcpu: i64,
+    pub memory_mib: i64,
+    pub hypervisor: String,
+    pub cpu_manufacturer: Option<String>,
+    pub cpu_clock_ghz: Option<f64>,
+    pub max_enis: i64,
+    pub ipv4_per_eni: i64,
+    pub pod_eni: i64,
+    pub efa_max_interfaces: i64,
+    pub network_bandwidth_mbps: Option<i64>,
+    pub ebs_bandwidth_mbps: Option<i64>,
+    pub encryption_in_transit: bool,
+    pub gpu_count: i64,
+    pub gpu_name: Option<String>,
+    pub gpu_manufacturer: Option<String>,
+    pub gpu_memory_mib: Option<i64>,
+    pub neuron_device_count: i64,
+    pub neuron_device_name: Option<String>,
+    pub neuron_cores_per_device: Option<i64>,
+    pub local_storage_gb: Option<i64>,
+    pub local_nvme_gb: Option<i64>,
+    pub capacity_types: Vec<String>,
+    pub zones: Vec<String>,
+    pub on_demand_usd_per_hour: Option<f64>,
+    pub spot_usd_per_hour: Option<f64>,
+    pub spot_savings_percent: Option<i64>,
+    pub spot_interruption_bucket: Option<SpotInterruption>,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+struct ZoneHeader {
+    name: String,
+    zone_id: Option<String>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct RegionFile {
+    region: String,
+    zones: Vec<ZoneHeader>,
+    instance_types: Vec<AwsRecord>,
+}
+
+/// One record with what does not depend on the NodeClass already computed.
+#[derive(Debug)]
+struct Prepared {
+    rec: AwsRecord,
+    labels: Vec<(Sym, Option<Sym>)>,
+    zones: Vec<Sym>,
+    capacity_types: Vec<Sym>,
+}
+
+/// A parsed regional catalog file, shared by every resolution.
+#[derive(Debug)]
+pub struct AwsRegionData {
+    region: Sym,
+    zone_ids: BTreeMap<Sym, Sym>,
+    types: Vec<Prepared>,
+    by_name: HashMap<String, usize>,
+}
+
+impl AwsRegionData {
+    /// Parse a `karpsim.aws-instance-catalog/v1` file (`name` is used in error messages).
+    pub fn parse(name: &str, json: &str) -> Result<AwsRegionData> {
+        let file: RegionFile =
+            serde_json::from_str(json).map_err(|e| Error::catalog(name, format!("malformed catalog: {e}")))?;
+        let region = Sym::new(&file.region);
+        let zone_ids = file
+            .zones
+            .iter()
+            .filter_map(|z| z.zone_id.as_deref().map(|id| (Sym::new(&z.name), Sym::new(id))))
+            .collect();
+        let mut types: Vec<Prepared> = file
+            .instance_types
+            .into_iter()
+            .map(|rec| {
+                let labels = base_labels(&rec, region);
+                let mut zones: Vec<Sym> = rec.zones.iter().map(|z| Sym::new(z)).collect();
+                zones.sort();
+                zones.dedup();
+                // Karpenter keeps SupportedUsageClasses ∩ {on-demand, spot}.
+                let mut capacity_types: Vec<Sym> = rec
+                    .capacity_types
+                    .iter()
+                    .filter(|c| *c == CAPACITY_TYPE_ON_DEMAND || *c == CAPACITY_TYPE_SPOT)
+                    .map(|c| Sym::new(c))
+                    .collect();
+                capacity_types.sort();
+                capacity_types.dedup();
+                Prepared { rec, labels, zones, capacity_types }
+            })
+            .collect();
+        types.sort_by(|a, b| a.rec.name.cmp(&b.rec.name));
+        let by_name = types.iter().enumerate().map(|(i, p)| (p.rec.name.clone(), i)).collect();
+        Ok(AwsRegionData { region, zone_ids, types, by_name })
+    }
+
+    pub fn region(&self) -> Sym {
+        self.region
+    }
+
+    pub fn len(&self) -> usize {
+        self.types.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.types.is_empty()
+    }
+
+    fn on_demand_price(&self, name: &str) -> Option<f64> {
+        self.by_name.get(name).and_then(|&i| self.types[i].rec.on_demand_usd_per_hour)
+    }
+}
+
+/// Per-AMI-family switches (`pkg/providers/amifamily/*.go`, aws-instance-model.md §3).
+struct FamilyTraits {
+    eni_limited_pod_density: bool,
+    pods_per_core_enabled: bool,
+    eni_limited_memory_overhead: bool,
+    /// The device holding ephemeral storage, and its default size.
+    ephemeral_device: Option<(&'static str, i64)>,
+}
+
+fn traits(family: AmiFamily) -> FamilyTraits {
+    match family {
+        AmiFamily::AL2023 | AmiFamily::AL2 => FamilyTraits {
+            eni_limited_pod_density: true,
+            pods_per_core_enabled: true,
+            eni_limited_memory_overhead: true,
+            ephemeral_device: Some(("/dev/xvda", 20 * GI)),
+        },
+        AmiFamily::Bottlerocket => FamilyTraits {
+            eni_limited_pod_density: true,
+            pods_per_core_enabled: false,
+            eni_limited_memory_overhead: false,
+            ephemeral_device: Some(("/dev/xvdb", 20 * GI)),
+        },
+        AmiFamily::Windows2019 | AmiFamily::Windows2022 | AmiFamily::Windows2025 => FamilyTraits {
+            eni_limited_pod_density: false,
+            pods_per_core_enabled: true,
+            eni_limited_memory_overhead: false,
+            ephemeral_device: Some(("/dev/sda1", 50 * GI)),
+        },
+        AmiFamily::Custom => FamilyTraits {
+            eni_limited_pod_density: true,
+            pods_per_core_enabled: true,
+            eni_limited_memory_overhead: true,
+            ephemeral_device: None,
+        },
+    }
+}
+
+/// `resolver.go: DefaultEBS` volume size.
+const DEFAULT_EBS: i64 = 20 * GI;
+
+/// types.go: computeCapacity memory — arm64 loses 64 MiB (Graviton CMA), then the VM overhead guess
+/// `ceil(bytes × percent / 1024 / 1024)` MiB in f64, in that order.
+fn memory_capacity(rec: &AwsRecord, opts: &AwsOptions) -> i64 {
+    let mut mib = rec.memory_mib;
+    if rec.arch == "arm64" {
+        mib -= 64;
+    }
+    let overhead_mib = ((mib * MI) as f64 * opts.vm_memory_overhead_percent / 1024.0 / 1024.0).ceil() as i64;
+    (mib - overhead_mib) * MI
+}
+
+/// types.go: ENILimitedPods — the default network card's ENIs (not all cards), as the VPC CNI's
+/// `eni-max-pods.txt` formula.
+fn eni_limited_pods(rec: &AwsRecord, reserved_enis: i64) -> i64 {
+    let usable = (rec.max_enis - reserved_enis).max(0);
+    if usable == 0 { 0 } else { usable * (rec.ipv4_per_eni - 1) + 2 }
+}
+
+/// types.go: pods — maxPods, else ENI-limited (110 on Windows), then capped by podsPerCore.
+fn pods(rec: &AwsRecord, nc: &NodeClass, t: &FamilyTraits, opts: &AwsOptions) -> i64 {
+    let mut pods = match nc.kubelet.max_pods {
+        Some(m) => m,
+        None if t.eni_limited_pod_density => eni_limited_pods(rec, opts.reserved_enis),
+        None => 110,
+    };
+    if let Some(ppc) = nc.kubelet.pods_per_core
+        && ppc > 0
+        && t.pods_per_core_enabled
+    {
+        pods = pods.min(ppc * rec.vcpu);
+    }
+    pods
+}
+
+/// types.go: ephemeralStorage — RAID0 instance store, else the NodeClass's block device mappings,
+/// else the family's default device, else DefaultEBS (aws-instance-model.md §4.3).
+fn ephemeral_storage(rec: &AwsRecord, nc: &NodeClass, t: &FamilyTraits) -> i64 {
+    if nc.instance_store_raid0
+        && let Some(gb) = rec.local_storage_gb
+    {
+        return gb * 1_000_000_000;
+    }
+    let bdms = &nc.block_device_mappings;
+    if !bdms.is_empty() {
+        if let Some(size) = bdms.iter().find(|b| b.root_volume).and_then(|b| b.volume_size) {
+            return size;
+        }
+        if nc.ami_family == AmiFamily::Custom {
+            // A custom AMI's layout is unknown: the last mapping is assumed to hold ephemeral storage.
+            return bdms.last().and_then(|b| b.volume_size).unwrap_or(DEFAULT_EBS);
+        }
+        if let Some((device, _)) = t.ephemeral_device
+            && let Some(size) =
+                bdms.iter().find(|b| b.device_name.as_deref() == Some(device)).and_then(|b| b.volume_size)
+        {
+            return size;
+        }
+    }
+    t.ephemeral_device.map_or(DEFAULT_EBS, |(_, size)| size)
+}
+
+/// types.go: kubeReservedResources CPU — per-range percentages, each truncated toward zero in f64.
+fn kube_reserved_cpu(cpu_m: i64) -> i64 {
+    const RANGES: [(i64, i64, f64); 4] =
+        [(0, 1000, 0.06), (1000, 2000, 0.01), (2000, 4000, 0.005), (4000, 1 << 31, 0.0025)];
+    RANGES
+        .iter()
+        .filter(|(start, _, _)| cpu_m >= *start)
+        .map(|&(start, end, pct)| ((cpu_m.min(end) - start) as f64 * pct) as i64)
+        .sum()
+}
+
+/// types.go: evictionThreshold signal — a percentage of capacity (`ceil`, f64; `"100%"` reads as 0%,
+/// as Karpenter does) or a quantity.
+fn eviction_signal(capacity: i64, value: &str, resource: &str, signal: &str) -> Result<i64> {
+    let at = || Location::field(format!("kubelet.evictionHard.{signal}"));
+    let v = value.trim();
+    if let Some(pct) = v.strip_suffix('%') {
+        let p: f64 = if v == "100%" {
+            0.0
+        } else {
+            pct.trim().parse().map_err(|_| Error::input(at(), format!("invalid percentage {value:?}")))?
+        };
+        if !(p.is_finite() && (0.0..=100.0).contains(&p)) {
+            return Err(Error::input(at(), format!("percentage out of range: {value:?}")));
+        }
+        Ok((capacity as f64 / 100.0 * p).ceil() as i64)
+    } else {
+        let q = parse_amount(resource, v).map_err(|e| e.at(at()))?;
+        if q < 0 {
+            return Err(Error::input(at(), format!("negative quantity {value:?}")));
+        }
+        Ok(q)
+    }
+}
+
+/// kubeReserved defaults, then the user's map key by key. A user value of zero cannot be told apart
+/// from an absent key in [`Resources`], so it keeps the default.
+fn kube_reserved(cpu_m: i64, pods_for_memory: i64, user: Option<&Resources>) -> Resources {
+    let mut r = Resources::new();
+    r.cpu = kube_reserved_cpu(cpu_m);
+    r.memory = (11 * pods_for_memory + 255) * MI;
+    r.ephemeral_storage = GI;
+    if let Some(u) = user {
+        for (k, v) in u.iter() {
+            r.set(k, v);
+        }
+    }
+    r
+}
+
+fn eviction_threshold(memory: i64, storage: i64, nc: &NodeClass) -> Result<Resources> {
+    let mut r = Resources::new();
+    r.memory = 100 * MI;
+    r.ephemeral_storage = (storage as f64 / 100.0 * 10.0).ceil() as i64;
+    let hard = &nc.kubelet.eviction_hard;
+    if let Some(v) = hard.get("memory.available") {
+        r.memory = eviction_signal(memory, v, crate::resources::MEMORY, "memory.available")?;
+    }
+    if let Some(v) = hard.get("nodefs.available") {
+        r.ephemeral_storage = eviction_signal(storage, v, crate::resources::EPHEMERAL_STORAGE, "nodefs.available")?;
+    }
+    Ok(r)
+}
+
+/// Capacity, overhead and allocatable of one type for a NodeClass.
+fn resources_of(rec: &AwsRecord, nc: &NodeClass, opts: &AwsOptions) -> Result<(Resources, Overhead)> {
+    let t = traits(nc.ami_family);
+    let mut cap = Resources::new();
+    cap.cpu = rec.vcpu * 1000;
+    cap.memory = memory_capacity(rec, opts);
+    cap.ephemeral_storage = ephemeral_storage(rec, nc, &t);
+    cap.pods = pods(rec, nc, &t, opts);
+    // §4.5 extended resources (zero amounts are simply absent from `Resources`).
+    let gpus = |maker: &str| if rec.gpu_manufacturer.as_deref() == Some(maker) { rec.gpu_count } else { 0 };
+    cap.set("nvidia.com/gpu", gpus("NVIDIA"));
+    cap.set("amd.com/gpu", gpus("AMD"));
+    cap.set("habana.ai/gaudi", gpus("Habana"));
+    cap.set("aws.amazon.com/neuron", rec.neuron_device_count);
+    cap.set("aws.amazon.com/neuroncore", rec.neuron_device_count * rec.neuron_cores_per_device.unwrap_or(0));
+    cap.set("vpc.amazonaws.com/efa", rec.efa_max_interfaces);
+    cap.set("vpc.amazonaws.com/pod-eni", rec.pod_eni);
+    if nc.ami_family.is_windows() {
+        // Karpenter reads vpclimits `IPv4PerInterface − 1`; the data's DescribeInstanceTypes
+        // `ipv4_per_eni` stands in for it (the two tables agree for the primary interface).
+        cap.set("vpc.amazonaws.com/PrivateIPv4Address", (rec.ipv4_per_eni - 1).max(0));
+    }
+    let pods_for_memory = if t.eni_limited_memory_overhead { eni_limited_pods(rec, 0) } else { cap.pods };
+    let overhead = Overhead {
+        kube_reserved: kube_reserved(cap.cpu, pods_for_memory, nc.kubelet.kube_reserved.as_ref()),
+        system_reserved: nc.kubelet.system_reserved.clone().unwrap_or_default(),
+        eviction_threshold: eviction_threshold(cap.memory, cap.ephemeral_storage, nc)?,
+    };
+    Ok((cap, overhead))
+}
+
+/// On-demand and spot prices of one type, with their sources (`None` = no price: unavailable).
+struct Priced {
+    on_demand: Option<(f64, PriceSource)>,
+    spot: Option<(f64, PriceSource)>,
+}
+
+#[derive(Default)]
+struct PriceCounts {
+    us_east_1_fallback: usize,
+    cold_start: usize,
+    unpriced: usize,
+}
+
+fn price(rec: &AwsRecord, fallback: Option<&AwsRegionData>, policy: &PricePolicy, counts: &mut PriceCounts) -> Priced {
+    // pricing.go: the region's price, else the us-east-1 static table (Reset()).
+    let list = match rec.on_demand_usd_per_hour {
+        Some(p) => Some((p, PriceSource::Catalog)),
+        None => fallback.and_then(|f| f.on_demand_price(&rec.name)).map(|p| {
+            counts.us_east_1_fallback += 1;
+            (p, PriceSource::UsEast1Fallback)
+        }),
+    };
+    let od = list.map(|(p, _)| p);
+    let spot_capable = rec.capacity_types.iter().any(|c| c == CAPACITY_TYPE_SPOT);
+    let mut spot = match (rec.spot_usd_per_hour, policy.spot_discount, rec.spot_savings_percent, od) {
+        (Some(p), _, _, _) => Some((p, PriceSource::SpotFeed)),
+        (None, Some(d), _, Some(od)) => Some((od * (1.0 - d), PriceSource::Override)),
+        (None, None, Some(s), Some(od)) => Some((od * (1.0 - s as f64 / 100.0), PriceSource::SpotAdvisorEstimate)),
+        (None, _, _, Some(od)) => {
+            if spot_capable {
+                counts.cold_start += 1;
+            }
+            Some((od, PriceSource::SpotColdStartOnDemand))
+        }
+        _ => None,
+    };
+    let mut on_demand = list.map(|(p, s)| (p * policy.on_demand_multiplier, s));
+    if let Some((p, _)) = spot.as_mut() {
+        *p *= policy.spot_multiplier;
+    }
+    if let Some(explicit) = policy.explicit(&rec.name, rec.family.as_deref().unwrap_or("")) {
+        if let Some(p) = explicit.on_demand {
+            on_demand = Some((p, PriceSource::Override));
+        }
+        if let Some(p) = explicit.spot {
+            spot = Some((p, PriceSource::Override));
+        }
+    }
+    if on_demand.is_none() {
+        counts.unpriced += 1;
+    }
+    Priced { on_demand, spot }
+}
+
+/// Resolve every type of a region for a NodeClass.
+///
+/// `fallback` is the us-east-1 data, whose on-demand prices stand in where the region has none.
+pub fn aws_catalog(
+    data: &AwsRegionData,
+    fallback: Option<&AwsRegionData>,
+    nodeclass: &NodeClass,
+    options: &AwsOptions,
+    prices: &PricePolicy,
+) -> Result<Catalog> {
+    options.validate()?;
+    prices.validate()?;
+    let name = format!("aws:{}", data.region);
+    let mut counts = PriceCounts::default();
+    let (mut windows_arm, mut a1_al2023) = (0usize, 0usize);
+    let zone_filter: Option<Vec<Sym>> = nodeclass.zones.clone();
+    let os = [os_labels(nodeclass.ami_family, "amd64"), os_labels(nodeclass.ami_family, "arm64")];
+    let mut instance_types = Vec::with_capacity(data.types.len());
+    for p in &data.types {
+        let rec = &p.rec;
+        let (capacity, overhead) = resources_of(rec, nodeclass, options)?;
+        let allocatable = allocatable(&capacity, &overhead);
+        let os_pair = &os[usize::from(rec.arch == "arm64")];
+        let mut labels = p.labels.clone();
+        labels.extend_from_slice(os_pair);
+        labels.sort_by_key(|a| a.0);
+        // compatibility.go: a1.* cannot boot AL2023; Windows admits amd64 only.
+        let mut compatible = true;
+        if os_pair[0].1.is_none() {
+            windows_arm += 1;
+            compatible = false;
+        }
+        if nodeclass.ami_family == AmiFamily::AL2023 && rec.family.as_deref() == Some("a1") {
+            a1_al2023 += 1;
+            compatible = false;
+        }
+        let priced = price(rec, fallback, prices, &mut counts);
+        let mut offerings = Vec::with_capacity(p.zones.len() * p.capacity_types.len());
+        for &zone in &p.zones {
+            if let Some(allowed) = &zone_filter
+                && !allowed.contains(&zone)
+            {
+                continue;
+            }
+            for &ct in &p.capacity_types {
+                let pr = if ct.as_str() == CAPACITY_TYPE_SPOT { priced.spot } else { priced.on_demand };
+                let (price, price_source) = pr.unwrap_or((0.0, PriceSource::Unpriced));
+                offerings.push(Offering {
+                    zone,
+                    zone_id: data.zone_ids.get(&zone).copied(),
+                    capacity_type: ct,
+                    price,
+                    available: compatible && pr.is_some(),
+                    price_source,
+                });
+            }
+        }
+        offerings.sort_by_key(|a| (a.zone, a.capacity_type));
+        instance_types.push(Arc::new(InstanceType {
+            name: Sym::new(&rec.name),
+            labels,
+            capacity,
+            overhead,
+            allocatable,
+            offerings,
+            spot_interruption: rec.spot_interruption_bucket.clone(),
+            spot_savings_percent: rec.spot_savings_percent,
+        }));
+    }
+    let mut warnings = Vec::new();
+    if counts.us_east_1_fallback > 0 {
+        warnings.push(format!(
+            "{} instance types have no on-demand price in {}; using the us-east-1 price as Karpenter does (pricing.go Reset())",
+            counts.us_east_1_fallback, data.region
+        ));
+    }
+    if counts.unpriced > 0 {
+        warnings.push(format!(
+            "{} instance types have no on-demand price anywhere; their offerings are unavailable",
+            counts.unpriced
+        ));
+    }
+    if counts.cold_start > 0 {
+        warnings.push(format!(
+            "{} spot-capable instance types have no spot price or advisor savings; spot price = on-demand price (Karpenter's cold-start rule)",
+            counts.cold_start
+        ));
+    }
+    if windows_arm > 0 {
+        warnings
+            .push(format!("{windows_arm} arm64 instance types cannot run Windows; their offerings are unavailable"));
+    }
+    if a1_al2023 > 0 {
+        warnings.push(format!("{a1_al2023} a1 instance types cannot run AL2023; their offerings are unavailable"));
+    }
+    if let Some(zones) = &zone_filter {
+        let unknown: Vec<&str> =
+            zones.iter().filter(|z| !data.types.iter().any(|p| p.zones.contains(z))).map(|z| z.as_str()).collect();
+        if !unknown.is_empty() {
+            warnings.push(format!("NodeClass zones not offered in {}: {}", data.region, unknown.join(", ")));
+        }
+    }
+    for (kind, map) in [("instance type", &prices.by_type), ("family", &prices.by_family)] {
+        let unknown: Vec<&str> = map
+            .keys()
+            .filter(|k| {
+                !data.types.iter().any(|p| {
+                    if kind == "family" { p.rec.family.as_deref() == Some(k.as_str()) } else { p.rec.name == **k }
+                })
+            })
+            .map(|k| k.as_str())
+            .collect();
+        if !unknown.is_empty() {
+            warnings.push(format!("price overrides name no {kind} of {}: {}", data.region, unknown.join(", ")));
+        }
+    }
+    let catalog = Catalog { name, region: Some(data.region), instance_types, warnings };
+    catalog.ensure_some_offering_available()?;
+    Ok(catalog)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kube_reserved_cpu_matches_the_documented_steps() {
+        for (vcpu, want) in [(1, 60), (2, 70), (4, 80), (8, 90), (96, 310), (192, 550)] {
+            assert_eq!(kube_reserved_cpu(vcpu * 1000), want, "{vcpu} vCPU");
+        }
+    }
+
+    #[test]
+    fn eviction_signal_forms() {
+        let gi = GI;
+        assert_eq!(eviction_signal(100 * gi, "5%", "memory", "memory.available").unwrap(), 5 * gi);
+        assert_eq!(eviction_signal(100 * gi, "100%", "memory", "memory.available").unwrap(), 0);
+        assert_eq!(eviction_signal(gi, "500Mi", "memory", "memory.available").unwrap(), 500 * MI);
+        let e = eviction_signal(gi, "lots%", "memory", "memory.available").unwrap_err();
+        assert!(e.to_string().contains("memory.available"), "{e}");
+        assert!(eviction_signal(gi, "-1Mi", "memory", "memory.available").is_err());
+        assert!(eviction_signal(gi, "150%", "memory", "memory.available").is_err());
+    }
+
+    fn record(extra: &str) -> AwsRecord {
+        let base = r#""name": "x1.large", "family": "x1", "arch": "amd64", "vcpu": 2, "memory_mib": 4096,
+            "hypervisor": "nitro", "max_enis": 3, "ipv4_per_eni": 10, "pod_eni": 0, "efa_max_interfaces": 0,
+            "encryption_in_transit": false, "gpu_count": 0, "neuron_device_count": 0,
+            "capacity_types": ["on-demand", "spot"], "zones": ["z"]"#;
+        serde_json::from_str(&format!("{{{base}{extra}}}")).unwrap()
+    }
+
+    #[test]
+    fn spot_price_sources_in_order_of_preference() {
+        let policy = PricePolicy::default();
+        let mut counts = PriceCounts::default();
+        let feed = price(
+            &record(r#", "on_demand_usd_per_hour": 1.0, "spot_usd_per_hour": 0.3, "spot_savings_percent": 50"#),
+            None,
+            &policy,
+            &mut counts,
+        );
+        assert_eq!(feed.spot, Some((0.3, PriceSource::SpotFeed)));
+        let advisor = price(
+            &record(r#", "on_demand_usd_per_hour": 1.0, "spot_savings_percent": 50"#),
+            None,
+            &policy,
+            &mut counts,
+        );
+        assert_eq!(advisor.spot, Some((0.5, PriceSource::SpotAdvisorEstimate)));
+        let cold = price(&record(r#", "on_demand_usd_per_hour": 1.0"#), None, &policy, &mut counts);
+        assert_eq!(cold.spot, Some((1.0, PriceSource::SpotColdStartOnDemand)));
+        assert_eq!(counts.cold_start, 1);
+        let none = price(&record(""), None, &policy, &mut counts);
+        assert_eq!((none.on_demand, none.spot), (None, None));
+        assert_eq!(counts.unpriced, 1);
+        // An explicit price makes an unpriced type available.
+        let mut policy = PricePolicy::default();
+        policy.by_family.insert("x1".into(), super::super::CapacityPrices { on_demand: Some(2.0), spot: None });
+        let over = price(&record(""), None, &policy, &mut counts);
+        assert_eq!(over.on_demand, Some((2.0, PriceSource::Override)));
+        assert_eq!(over.spot, None);
+    }
+
+    #[test]
+    fn options_validation() {
+        assert!(AwsOptions::default().validate().is_ok());
+        assert!(AwsOptions { vm_memory_overhead_percent: f64::NAN, reserved_enis: 0 }.validate().is_err());
+        assert!(AwsOptions { vm_memory_overhead_percent: 0.0, reserved_enis: -1 }.validate().is_err());
+    }
+}

@@ -1,0 +1,113 @@
+//! Label requirements of an AWS instance type (`types.go: computeRequirements`, labels of
+//! `pkg/apis/v1/labels.go`), aws-instance-model.md §7, Karpenter v1.14.1 set.
+//!
+//! Not represented: `karpenter.k8s.aws/instance-tenancy` (`In [default, dedicated]` has two values and
+//! [`super::InstanceType::labels`] holds single-valued requirements only; leaving the key out lets any
+//! tenancy value match, which differs from Karpenter only for pods requiring the label to be absent),
+//! `nitro-sandbox` (HEAD only) and the capacity-reservation labels (no reservations are modelled).
+
+use super::aws::AwsRecord;
+use crate::labels::{self, Sym};
+use crate::model::AmiFamily;
+
+const P: &str = "karpenter.k8s.aws/";
+
+fn key(name: &str) -> Sym {
+    Sym::new(&format!("{P}{name}"))
+}
+
+/// `lower-kebab`: lowercase, spaces to dashes (`"RTX PRO Server 6000"` → `rtx-pro-server-6000`).
+fn lower_kebab(s: &str) -> String {
+    s.to_lowercase().replace(' ', "-")
+}
+
+fn some(v: impl AsRef<str>) -> Option<Sym> {
+    Some(Sym::new(v.as_ref()))
+}
+
+/// The labels that depend on the record and region only (everything except os and windows-build),
+/// unsorted. Computed once per region and shared by every resolution.
+pub(crate) fn base_labels(rec: &AwsRecord, region: Sym) -> Vec<(Sym, Option<Sym>)> {
+    let mut out: Vec<(Sym, Option<Sym>)> = vec![
+        (*labels::INSTANCE_TYPE, some(&rec.name)),
+        (*labels::ARCH, some(&rec.arch)),
+        (*labels::REGION, Some(region)),
+        (key("instance-cpu"), some(rec.vcpu.to_string())),
+        // Raw MiB: no Graviton or VM-overhead adjustment.
+        (key("instance-memory"), some(rec.memory_mib.to_string())),
+        (key("instance-category"), rec.category.as_deref().map(Sym::new)),
+        (key("instance-generation"), rec.generation.map(|g| Sym::new(&g.to_string()))),
+        (key("instance-family"), rec.family.as_deref().map(Sym::new)),
+        (key("instance-size"), rec.size.as_deref().map(Sym::new)),
+        // Since v1.7: `-flex` families.
+        (key("instance-capability-flex"), some(rec.family.as_deref().unwrap_or("").contains("-flex").to_string())),
+        (key("instance-local-nvme"), rec.local_nvme_gb.map(|v| Sym::new(&v.to_string()))),
+        (key("instance-network-bandwidth"), rec.network_bandwidth_mbps.map(|v| Sym::new(&v.to_string()))),
+        (key("instance-ebs-bandwidth"), rec.ebs_bandwidth_mbps.map(|v| Sym::new(&v.to_string()))),
+        (
+            key("instance-cpu-manufacturer"),
+            rec.cpu_manufacturer.as_deref().filter(|m| !m.is_empty()).map(|m| Sym::new(&lower_kebab(m))),
+        ),
+        // Go math.Round (half away from zero) == f64::round; a missing clock speed reads as 0.
+        (
+            key("instance-cpu-sustained-clock-speed-mhz"),
+            some(((rec.cpu_clock_ghz.unwrap_or(0.0) * 1000.0).round() as i64).to_string()),
+        ),
+        // Bare metal has an empty hypervisor, and Karpenter's label value is then empty too.
+        (key("instance-hypervisor"), some(&rec.hypervisor)),
+        (key("instance-encryption-in-transit-supported"), some(rec.encryption_in_transit.to_string())),
+    ];
+    // GPU labels only when the type lists exactly one GPU entry (the data keeps `gpu_name` then).
+    let gpu = rec.gpu_name.as_deref().map(|name| {
+        (
+            Sym::new(&lower_kebab(name)),
+            rec.gpu_manufacturer.as_deref().map(|m| Sym::new(&lower_kebab(m))),
+            Sym::new(&rec.gpu_count.to_string()),
+            rec.gpu_memory_mib.map(|m| Sym::new(&m.to_string())),
+        )
+    });
+    out.push((key("instance-gpu-name"), gpu.map(|g| g.0)));
+    out.push((key("instance-gpu-manufacturer"), gpu.and_then(|g| g.1)));
+    out.push((key("instance-gpu-count"), gpu.map(|g| g.2)));
+    out.push((key("instance-gpu-memory"), gpu.and_then(|g| g.3)));
+    // Accelerators: Neuron devices (Inferentia/Trainium), manufacturer always `aws`.
+    let neuron = rec.neuron_device_name.as_deref().filter(|_| rec.neuron_device_count > 0);
+    out.push((key("instance-accelerator-name"), neuron.map(|n| Sym::new(&lower_kebab(n)))));
+    out.push((key("instance-accelerator-manufacturer"), neuron.map(|_| Sym::new("aws"))));
+    out.push((key("instance-accelerator-count"), neuron.map(|_| Sym::new(&rec.neuron_device_count.to_string()))));
+    out
+}
+
+/// `kubernetes.io/os` and `node.kubernetes.io/windows-build` for an AMI family. Windows families admit
+/// only amd64 types; for an arm64 type the OS requirement has no value (returned as `None` here, and the
+/// caller makes the type's offerings unavailable).
+pub(crate) fn os_labels(family: AmiFamily, arch: &str) -> [(Sym, Option<Sym>); 2] {
+    let build = match family {
+        AmiFamily::Windows2019 => Some("10.0.17763"),
+        AmiFamily::Windows2022 => Some("10.0.20348"),
+        AmiFamily::Windows2025 => Some("10.0.26100"),
+        _ => None,
+    };
+    match build {
+        Some(b) => {
+            let os = (arch == "amd64").then(|| Sym::new("windows"));
+            [(*labels::OS, os), (*labels::WINDOWS_BUILD, some(b))]
+        }
+        None => [(*labels::OS, some("linux")), (*labels::WINDOWS_BUILD, None)],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kebab_and_windows_os() {
+        assert_eq!(lower_kebab("RTX PRO Server 6000"), "rtx-pro-server-6000");
+        let [os, build] = os_labels(AmiFamily::Windows2022, "amd64");
+        assert_eq!((os.1.unwrap().as_str(), build.1.unwrap().as_str()), ("windows", "10.0.20348"));
+        assert_eq!(os_labels(AmiFamily::Windows2019, "arm64")[0].1, None);
+        let [os, build] = os_labels(AmiFamily::Bottlerocket, "arm64");
+        assert_eq!((os.1.unwrap().as_str(), build.1), ("linux", None));
+    }
+}

@@ -1,0 +1,223 @@
+//! User-written catalogs (JSON or YAML), for studies that are not about AWS or that need invented
+//! instance types:
+//!
+//! ```yaml
+//! region: lab-1                                     # optional: Catalog::region
+//! instance_types:
+//!   - name: small
+//!     capacity: {cpu: "2", memory: 2Gi, pods: 5}
+//!     overhead: {cpu: 100m, memory: 10Mi}          # optional, zero by default
+//!     labels: {kubernetes.io/arch: amd64, size: small}
+//!     offerings:
+//!       - {zone: zone-1, capacity_type: spot, price: 0.41}   # available defaults to true
+//!       - {zone: zone-1, capacity_type: on-demand, price: 0.60, available: false, zone_id: z1-id}
+//! ```
+//!
+//! Quantities may be strings or numbers; label values strings, numbers or booleans. Capacity types are
+//! `on-demand`, `spot` or `reserved`. Unknown fields, negative quantities, overhead above capacity,
+//! negative or non-finite prices, empty or duplicate names, a type without offerings, duplicate
+//! (zone, capacity type) offerings, zone/capacity-type given as labels and a catalog without any
+//! available offering are errors naming the type and field.
+//!
+//! Capacity and overhead are taken as written (no NodeClass adjustment); the overhead is reported as
+//! kube-reserved. Every label is an `In [value]` requirement; `node.kubernetes.io/instance-type` is
+//! added from the name.
+
+use super::{Catalog, InstanceType, Offering, Overhead, PriceSource, allocatable, capacity_type_sym};
+use crate::error::{Error, Result};
+use crate::labels::{self, Sym};
+use crate::resources::{QuantityValue, Resources, parse_amount};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CustomFile {
+    #[serde(default)]
+    region: Option<String>,
+    instance_types: Vec<CustomType>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CustomType {
+    name: String,
+    capacity: BTreeMap<String, QuantityValue>,
+    #[serde(default)]
+    overhead: BTreeMap<String, QuantityValue>,
+    #[serde(default)]
+    labels: BTreeMap<String, LabelValue>,
+    #[serde(default)]
+    offerings: Vec<CustomOffering>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CustomOffering {
+    zone: String,
+    #[serde(default)]
+    zone_id: Option<String>,
+    capacity_type: String,
+    price: f64,
+    #[serde(default = "yes")]
+    available: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A label value written as a string, number or boolean (YAML `gen: 5` and `gpu: true` are common).
+#[derive(Debug)]
+struct LabelValue(String);
+
+impl<'de> serde::Deserialize<'de> for LabelValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<LabelValue, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = LabelValue;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a label value (string, number or boolean)")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<LabelValue, E> {
+                Ok(LabelValue(v.to_string()))
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> std::result::Result<LabelValue, E> {
+                Ok(LabelValue(v.to_string()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<LabelValue, E> {
+                Ok(LabelValue(v.to_string()))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<LabelValue, E> {
+                Ok(LabelValue(v.to_string()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<LabelValue, E> {
+                Ok(LabelValue(format!("{v}")))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Parse a custom catalog; `name` (usually the file path) names it in errors and in [`Catalog::name`].
+/// Text starting with `{` is read as JSON, anything else as YAML.
+pub fn parse_custom_catalog(name: &str, text: &str) -> Result<Catalog> {
+    let fail = |message: String| Error::catalog(name, message);
+    let file: CustomFile = if text.trim_start().starts_with('{') {
+        serde_json::from_str(text).map_err(|e| fail(format!("malformed JSON catalog: {e}")))?
+    } else {
+        serde_saphyr::from_str(text).map_err(|e| fail(format!("malformed YAML catalog: {e}")))?
+    };
+    let mut seen = BTreeSet::new();
+    let mut instance_types = Vec::with_capacity(file.instance_types.len());
+    for (i, t) in file.instance_types.into_iter().enumerate() {
+        if t.name.trim().is_empty() {
+            return Err(fail(format!("instance_types[{i}]: field name: empty instance type name")));
+        }
+        if !seen.insert(t.name.clone()) {
+            return Err(fail(format!("instance type {:?}: duplicate name", t.name)));
+        }
+        let it = build_type(&t).map_err(|m| fail(format!("instance type {:?}: {m}", t.name)))?;
+        instance_types.push(Arc::new(it));
+    }
+    instance_types.sort_by_key(|a| a.name);
+    let catalog = Catalog {
+        name: name.to_string(),
+        region: file.region.as_deref().map(Sym::new),
+        instance_types,
+        warnings: Vec::new(),
+    };
+    catalog.ensure_some_offering_available()?;
+    Ok(catalog)
+}
+
+fn quantities(field: &str, map: &BTreeMap<String, QuantityValue>) -> std::result::Result<Resources, String> {
+    let mut r = Resources::new();
+    for (k, v) in map {
+        let amount = parse_amount(k, &v.0).map_err(|e| format!("field {field}.{k}: {e}"))?;
+        if amount < 0 {
+            return Err(format!("field {field}.{k}: negative quantity {:?}", v.0));
+        }
+        r.set(k, amount);
+    }
+    Ok(r)
+}
+
+fn build_type(t: &CustomType) -> std::result::Result<InstanceType, String> {
+    let capacity = quantities("capacity", &t.capacity)?;
+    let overhead = Overhead { kube_reserved: quantities("overhead", &t.overhead)?, ..Overhead::default() };
+    let allocatable = allocatable(&capacity, &overhead);
+    if allocatable.any_negative() {
+        let core = [
+            ("cpu", allocatable.cpu),
+            ("memory", allocatable.memory),
+            ("ephemeral-storage", allocatable.ephemeral_storage),
+            ("pods", allocatable.pods),
+        ];
+        let extended = allocatable.extended().iter().map(|(k, v)| (k.as_str(), *v));
+        if let Some((k, v)) = core.into_iter().chain(extended).find(|(_, v)| *v < 0) {
+            return Err(format!("field overhead.{k}: overhead exceeds capacity (allocatable would be {v})"));
+        }
+    }
+    let name = Sym::new(&t.name);
+    let mut labels: BTreeMap<Sym, Option<Sym>> = BTreeMap::new();
+    for (k, v) in &t.labels {
+        if k.is_empty() {
+            return Err("field labels: empty label key".to_string());
+        }
+        labels.insert(Sym::new(k), Some(Sym::new(&v.0)));
+    }
+    match labels.get(&*labels::INSTANCE_TYPE) {
+        Some(Some(v)) if *v != name => {
+            return Err(format!("field labels.{}: {v:?} differs from the name", *labels::INSTANCE_TYPE));
+        }
+        _ => {
+            labels.insert(*labels::INSTANCE_TYPE, Some(name));
+        }
+    }
+    for key in [*labels::ZONE, *labels::ZONE_ID, *labels::CAPACITY_TYPE] {
+        if labels.contains_key(&key) {
+            return Err(format!("field labels.{key}: set it per offering, not as a label"));
+        }
+    }
+    if t.offerings.is_empty() {
+        return Err("field offerings: no offerings".to_string());
+    }
+    let mut offerings = Vec::with_capacity(t.offerings.len());
+    let mut keys = BTreeSet::new();
+    for (i, o) in t.offerings.iter().enumerate() {
+        let at = format!("field offerings[{i}]");
+        if o.zone.trim().is_empty() {
+            return Err(format!("{at}.zone: empty zone"));
+        }
+        let capacity_type = capacity_type_sym(&o.capacity_type).ok_or_else(|| {
+            format!("{at}.capacity_type: unknown capacity type {:?} (on-demand, spot or reserved)", o.capacity_type)
+        })?;
+        if !(o.price.is_finite() && o.price >= 0.0) {
+            return Err(format!("{at}.price: must be a finite number >= 0, got {}", o.price));
+        }
+        let zone = Sym::new(&o.zone);
+        if !keys.insert((zone, capacity_type)) {
+            return Err(format!("{at}: duplicate offering for zone {zone} and capacity type {capacity_type}"));
+        }
+        offerings.push(Offering {
+            zone,
+            zone_id: o.zone_id.as_deref().map(Sym::new),
+            capacity_type,
+            price: o.price,
+            available: o.available,
+            price_source: PriceSource::Catalog,
+        });
+    }
+    offerings.sort_by_key(|a| (a.zone, a.capacity_type));
+    Ok(InstanceType {
+        name,
+        labels: labels.into_iter().collect(),
+        capacity,
+        overhead,
+        allocatable,
+        offerings,
+        spot_interruption: None,
+        spot_savings_percent: None,
+    })
+}
