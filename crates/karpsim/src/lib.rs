@@ -1,5 +1,6 @@
 #![forbid(unsafe_code)]
 pub mod error;
+pub mod io;
 pub mod labels;
 pub mod model;
 pub mod quantity;

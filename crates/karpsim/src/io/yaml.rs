@@ -1,0 +1,52 @@
+//! Text -> `serde_json::Value` documents. YAML (multi-document, via serde-saphyr) or JSON.
+
+use crate::error::{Error, Location, Result};
+use serde_json::Value;
+
+/// Parse every document of `text`. Empty documents (only comments, or `---` with nothing after it) are
+/// dropped by the parser, so document numbers in errors count the non-empty documents from 1.
+pub(crate) fn parse_documents(text: &str, source_name: &str) -> Result<Vec<Value>> {
+    let at = || Location { file: Some(source_name.to_string()), ..Default::default() };
+    // `kubectl get -o json` output: use the JSON parser, whose errors give line and column directly.
+    if text.trim_start().starts_with(['{', '[']) {
+        return match serde_json::from_str::<Value>(text) {
+            Ok(v) => Ok(vec![v]),
+            Err(e) => Err(Error::input(at(), format!("malformed JSON at line {}, column {}: {e}", e.line(), e.column()))),
+        };
+    }
+    match serde_saphyr::from_multiple::<Value>(text) {
+        Ok(docs) => Ok(docs.into_iter().filter(|d| !d.is_null()).collect()),
+        Err(e) => {
+            let mut message = format!("malformed YAML: {e}");
+            if let Some(loc) = e.location() {
+                let lc = format!("line {}, column {}", loc.line(), loc.column());
+                if !message.contains(&lc) {
+                    message = format!("malformed YAML at {lc}: {e}");
+                }
+            }
+            Err(Error::input(at(), message))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multi_document_yaml_and_json() {
+        let docs = parse_documents("# c\n---\na: 1\n---\n---\nb: [x]\n", "f.yaml").unwrap();
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[1]["b"][0], "x");
+        let docs = parse_documents("  {\"kind\": \"List\", \"items\": []}", "f.json").unwrap();
+        assert_eq!(docs[0]["kind"], "List");
+    }
+
+    #[test]
+    fn malformed_inputs_name_line_and_column() {
+        let e = parse_documents("a: 1\nb: [1, 2\nc: 3\n", "bad.yaml").unwrap_err().to_string();
+        assert!(e.contains("bad.yaml") && e.contains("line"), "{e}");
+        let e = parse_documents("{\"a\": }", "bad.json").unwrap_err().to_string();
+        assert!(e.contains("bad.json") && e.contains("line 1, column"), "{e}");
+    }
+}
