@@ -66,8 +66,12 @@ impl<'a> Node<'a> {
     pub fn check_fields(&self, allowed: &[&str]) -> Result<()> {
         for key in self.obj()?.keys() {
             if !allowed.contains(&key.as_str()) {
-                return Err(Node { v: self.v, path: self.join(key) }
-                    .err(format!("unknown field {key:?} (known fields: {})", allowed.join(", "))));
+                let hint = match closest(key, allowed) {
+                    Some(c) => format!("did you mean {c:?}?"),
+                    None if allowed.len() <= 12 => format!("known fields: {}", allowed.join(", ")),
+                    None => "not a field Kubernetes defines here".to_string(),
+                };
+                return Err(Node { v: self.v, path: self.join(key) }.err(format!("unknown field {key:?} ({hint})")));
             }
         }
         Ok(())
@@ -90,8 +94,14 @@ impl<'a> Node<'a> {
         Ok(n)
     }
 
+    /// A boolean; the YAML 1.1 spellings Kubernetes' YAML reader accepts (`yes`, `on`, ...) count too.
     pub fn bool(&self) -> Result<bool> {
-        self.v.as_bool().ok_or_else(|| self.err(format!("expected true or false, got {}", describe(self.v))))
+        match self.v {
+            Value::Bool(b) => Ok(*b),
+            Value::String(s) if matches!(s.as_str(), "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON") => Ok(true),
+            Value::String(s) if matches!(s.as_str(), "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF") => Ok(false),
+            other => Err(self.err(format!("expected true or false, got {}", describe(other)))),
+        }
     }
 
     pub fn arr(&self) -> Result<Vec<Node<'a>>> {
@@ -163,6 +173,28 @@ impl<'a> Node<'a> {
         }
         Ok(r)
     }
+}
+
+/// The allowed name closest to a typo (edit distance at most 2, or a case-only difference).
+fn closest<'s>(key: &str, allowed: &[&'s str]) -> Option<&'s str> {
+    let dist = |a: &str, b: &str| -> usize {
+        let b: Vec<char> = b.chars().collect();
+        let mut prev: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.chars().enumerate() {
+            let mut cur = vec![i + 1];
+            for (j, cb) in b.iter().enumerate() {
+                cur.push((prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1));
+            }
+            prev = cur;
+        }
+        prev[b.len()]
+    };
+    allowed
+        .iter()
+        .map(|a| (if a.eq_ignore_ascii_case(key) { 0 } else { dist(key, a) }, *a))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, a)| a)
 }
 
 /// Go `time.ParseDuration` (`"1h30m"`, `"90s"`, `"1.5h"`, `"300ms"`), truncated to whole seconds.

@@ -14,13 +14,19 @@ pub(crate) fn parse_documents(text: &str, source_name: &str) -> Result<Vec<Value
             Err(e) => Err(Error::input(at(), format!("malformed JSON at line {}, column {}: {e}", e.line(), e.column()))),
         };
     }
-    match serde_saphyr::from_multiple::<Value>(text) {
+    // YAML 1.2 booleans only: `name: n` or `value: yes` stay strings. Kubernetes' YAML reader keeps such
+    // scalars as written when the field is a string; without a schema here, strings are the safe reading
+    // (boolean fields accept the YAML 1.1 spellings, see `Node::bool`).
+    let mut options = serde_saphyr::Options::default();
+    options.strict_booleans = true;
+    match serde_saphyr::from_multiple_with_options::<Value>(text, options) {
         Ok(docs) => Ok(docs.into_iter().filter(|d| !d.is_null()).collect()),
         Err(e) => {
             let mut message = format!("malformed YAML: {e}");
             if let Some(loc) = e.location() {
                 let lc = format!("line {}, column {}", loc.line(), loc.column());
-                if !message.contains(&lc) {
+                let lc_plain = format!("line {} column {}", loc.line(), loc.column());
+                if !message.contains(&lc) && !message.contains(&lc_plain) {
                     message = format!("malformed YAML at {lc}: {e}");
                 }
             }
@@ -38,6 +44,8 @@ mod tests {
         let docs = parse_documents("# c\n---\na: 1\n---\n---\nb: [x]\n", "f.yaml").unwrap();
         assert_eq!(docs.len(), 2);
         assert_eq!(docs[1]["b"][0], "x");
+        let docs = parse_documents("name: n\nvalue: yes\nflag: true\n", "f.yaml").unwrap();
+        assert_eq!((docs[0]["name"].as_str(), docs[0]["value"].as_str(), docs[0]["flag"].as_bool()), (Some("n"), Some("yes"), Some(true)));
         let docs = parse_documents("  {\"kind\": \"List\", \"items\": []}", "f.json").unwrap();
         assert_eq!(docs[0]["kind"], "List");
     }
