@@ -4,7 +4,7 @@
 use super::pod::{parse_taint, sym_map};
 use super::value::{Node, duration_or_never, parse_duration};
 use crate::error::Result;
-use crate::labels::Sym;
+use crate::labels::{Sym, normalize_key};
 use crate::model::{Budget, ConsolidationPolicy, DisruptionReason, NodePool, NodeSelectorRequirement};
 use crate::resources::{Limits, parse_amount};
 
@@ -113,7 +113,8 @@ fn parse_requirement(n: &Node) -> Result<NodeSelectorRequirement> {
             Some(v as u32)
         }
     };
-    Ok(NodeSelectorRequirement { key: Sym::new(key), operator: operator.to_string(), values, min_values })
+    // Karpenter rewrites deprecated label keys in requirements (`NormalizedLabels`).
+    Ok(NodeSelectorRequirement { key: Sym::new(normalize_key(key)), operator: operator.to_string(), values, min_values })
 }
 
 /// `nodes` must match `^((100|[0-9]{1,2})%|[0-9]+)$` (CRD pattern).

@@ -10,6 +10,8 @@ pub(crate) fn parse_documents(text: &str, source_name: &str) -> Result<Vec<Value
     // `kubectl get -o json` output: use the JSON parser, whose errors give line and column directly.
     if text.trim_start().starts_with(['{', '[']) {
         return match serde_json::from_str::<Value>(text) {
+            // A top-level JSON array holds one object per element (like a YAML stream).
+            Ok(Value::Array(items)) => Ok(items),
             Ok(v) => Ok(vec![v]),
             Err(e) => Err(Error::input(at(), format!("malformed JSON at line {}, column {}: {e}", e.line(), e.column()))),
         };
@@ -48,6 +50,8 @@ mod tests {
         assert_eq!((docs[0]["name"].as_str(), docs[0]["value"].as_str(), docs[0]["flag"].as_bool()), (Some("n"), Some("yes"), Some(true)));
         let docs = parse_documents("  {\"kind\": \"List\", \"items\": []}", "f.json").unwrap();
         assert_eq!(docs[0]["kind"], "List");
+        let docs = parse_documents("[{\"kind\": \"Pod\"}, {\"kind\": \"Node\"}]", "f.json").unwrap();
+        assert_eq!(docs.len(), 2);
     }
 
     #[test]
