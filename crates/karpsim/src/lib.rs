@@ -1,6 +1,7 @@
 #![forbid(unsafe_code)]
 pub mod catalog;
 pub mod error;
+pub mod io;
 pub mod labels;
 pub mod model;
 pub mod quantity;

@@ -1,0 +1,109 @@
+//! Cluster objects from a snapshot or manifests: `Node`, `PodDisruptionBudget`, `PriorityClass`,
+//! `RuntimeClass`.
+
+use super::pod::{condition_is, parse_label_selector, parse_taint, sym_map};
+use super::value::{Node as V, parse_timestamp};
+use crate::error::Result;
+use crate::labels::{CAPACITY_TYPE, INSTANCE_TYPE, Sym, ZONE};
+use crate::model::{IntOrPercent, Node, PodDisruptionBudget};
+use crate::resources::Resources;
+
+pub(crate) fn parse_node(root: &V, name: &str) -> Result<Node> {
+    let meta = root.req("metadata")?;
+    let labels = sym_map(meta.opt_string_map("labels")?);
+    let label = |k: &str| labels.get(&Sym::new(k)).copied();
+    let (mut capacity, mut allocatable, mut ready) = (Resources::new(), None, false);
+    if let Some(st) = root.get("status")? {
+        if let Some(c) = st.get("capacity")? {
+            capacity = c.resources()?;
+        }
+        allocatable = st.get("allocatable")?.map(|a| a.resources()).transpose()?;
+        ready = condition_is(&st, "Ready", "True")?;
+    }
+    let taints = match root.get("spec")? {
+        Some(s) => s.opt_arr("taints")?.iter().map(parse_taint).collect::<Result<_>>()?,
+        None => Vec::new(),
+    };
+    let nodepool = label("karpenter.sh/nodepool");
+    // Karpenter marks its nodes initialized with a label once Ready and startup taints are gone;
+    // a node Karpenter does not manage is as good as initialized once Ready.
+    let initialized = match label("karpenter.sh/initialized") {
+        Some(v) => v.as_str() == "true",
+        None => nodepool.is_none() && ready,
+    };
+    Ok(Node {
+        name: Sym::new(name),
+        annotations: meta.opt_string_map("annotations")?,
+        taints,
+        allocatable: allocatable.unwrap_or_else(|| capacity.clone()),
+        capacity,
+        nodepool,
+        instance_type: label(INSTANCE_TYPE.as_str()),
+        zone: label(ZONE.as_str()),
+        capacity_type: label(CAPACITY_TYPE.as_str()),
+        creation_timestamp: meta.get("creationTimestamp")?.map(|n| parse_timestamp(&n)).transpose()?.unwrap_or(0),
+        initialized,
+        ready,
+        deletion_timestamp: meta.get("deletionTimestamp")?.map(|n| parse_timestamp(&n)).transpose()?,
+        last_pod_event: None,
+        price: None,
+        labels,
+    })
+}
+
+fn int_or_percent(n: &V) -> Result<IntOrPercent> {
+    match n.v {
+        serde_json::Value::String(s) => match s.strip_suffix('%').map(str::parse::<i64>) {
+            Some(Ok(p)) if (0..=100).contains(&p) => Ok(IntOrPercent::Percent(p)),
+            None => match s.parse::<i64>() {
+                Ok(i) if i >= 0 => Ok(IntOrPercent::Int(i)),
+                _ => Err(n.err(format!("invalid value {s:?} (an integer or a percentage like \"50%\")"))),
+            },
+            _ => Err(n.err(format!("invalid percentage {s:?}"))),
+        },
+        _ => Ok(IntOrPercent::Int(n.i64_in(0, i64::from(i32::MAX))?)),
+    }
+}
+
+pub(crate) fn parse_pdb(root: &V, namespace: &str, name: &str) -> Result<PodDisruptionBudget> {
+    let spec = root.req("spec")?;
+    spec.check_fields(&["selector", "minAvailable", "maxUnavailable", "unhealthyPodEvictionPolicy"])?;
+    let min_available = spec.get("minAvailable")?.map(|n| int_or_percent(&n)).transpose()?;
+    let max_unavailable = spec.get("maxUnavailable")?.map(|n| int_or_percent(&n)).transpose()?;
+    if min_available.is_some() && max_unavailable.is_some() {
+        return Err(spec.err("minAvailable and maxUnavailable cannot both be set"));
+    }
+    let unhealthy_always_allow = match spec.get("unhealthyPodEvictionPolicy")? {
+        None => false,
+        Some(p) => match p.str()? {
+            "AlwaysAllow" => true,
+            "IfHealthyBudget" => false,
+            other => return Err(p.err(format!("unknown policy {other:?} (IfHealthyBudget or AlwaysAllow)"))),
+        },
+    };
+    Ok(PodDisruptionBudget {
+        namespace: Sym::new(namespace),
+        name: Sym::new(name),
+        selector: spec.get("selector")?.map(|s| parse_label_selector(&s)).transpose()?,
+        min_available,
+        max_unavailable,
+        unhealthy_always_allow,
+    })
+}
+
+/// `PriorityClass`: `(value, globalDefault)`. Values above 1e9 are reserved for system classes.
+pub(crate) fn parse_priority_class(root: &V) -> Result<(i32, bool)> {
+    let value = root.req("value")?.i64_in(i64::from(i32::MIN), 2_000_001_000)? as i32;
+    Ok((value, root.opt_bool("globalDefault")?.unwrap_or(false)))
+}
+
+/// `RuntimeClass` `overhead.podFixed` (node.k8s.io/v1).
+pub(crate) fn parse_runtime_class(root: &V) -> Result<Resources> {
+    match root.get("overhead")? {
+        Some(o) => match o.get("podFixed")? {
+            Some(p) => p.resources(),
+            None => Ok(Resources::new()),
+        },
+        None => Ok(Resources::new()),
+    }
+}

@@ -1,0 +1,421 @@
+//! Reading Kubernetes YAML/JSON into karpsim's model: real manifests, snapshots, CRDs and bad input.
+#![allow(clippy::result_large_err)]
+
+use karpsim::io::Inputs;
+use karpsim::labels::Sym;
+use karpsim::model::{AmiFamily, ConsolidationPolicy, DisruptionReason, OwnerKind, PodPhase};
+use std::path::{Path, PathBuf};
+
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/online-boutique")
+}
+
+fn load(text: &str) -> karpsim::Result<Inputs> {
+    let mut i = Inputs::new();
+    i.load_str(text, "test.yaml")?;
+    i.finish()
+}
+
+fn load_err(text: &str) -> String {
+    match load(text) {
+        Ok(_) => panic!("expected an error for:\n{text}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[track_caller]
+fn assert_names(e: &str, parts: &[&str]) {
+    for p in parts {
+        assert!(e.contains(p), "{p:?} missing from: {e}");
+    }
+}
+
+#[test]
+fn online_boutique_manifests() {
+    let mut i = Inputs::new();
+    i.load_path(&examples().join("microservices-demo.yaml")).unwrap();
+    let i = i.finish().unwrap();
+    assert_eq!(i.pods.len(), 12, "12 deployments with one replica each");
+    let frontend = i.pods.iter().find(|p| p.name.as_str() == "frontend-0").expect("frontend-0");
+    assert_eq!(frontend.namespace.as_str(), "default");
+    assert_eq!((frontend.requests.cpu, frontend.requests.memory), (100, 64 << 20));
+    assert_eq!(frontend.requests.pods, 0);
+    assert_eq!(frontend.labels.get(&Sym::new("app")), Some(&Sym::new("frontend")));
+    let owner = frontend.owner.as_ref().unwrap();
+    assert_eq!((owner.kind, owner.name.as_str()), (OwnerKind::Deployment, "frontend"));
+    assert_eq!(frontend.phase, PodPhase::Pending);
+    assert!(i.warnings.iter().any(|w| w.contains("Service (12)") && w.contains("ServiceAccount (")), "{:?}", i.warnings);
+}
+
+#[test]
+fn node_exporter_daemonset_is_one_representative_pod() {
+    let mut i = Inputs::new();
+    i.load_path(&examples().join("kube-prometheus-node-exporter-daemonset.yaml")).unwrap();
+    let i = i.finish().unwrap();
+    assert!(i.pods.is_empty());
+    assert_eq!(i.daemonsets.len(), 1);
+    let ds = &i.daemonsets[0];
+    assert!(ds.is_daemonset_pod());
+    assert_eq!((ds.requests.cpu, ds.requests.memory), (112, 200 << 20));
+    assert!(ds.host_ports.iter().any(|h| h.port == 9100), "{:?}", ds.host_ports);
+}
+
+#[test]
+fn directory_loading_is_sorted_and_deterministic() {
+    let dir = std::env::temp_dir().join(format!("karpsim-inputs-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("b")).unwrap();
+    let pod = |n: &str| format!("apiVersion: v1\nkind: Pod\nmetadata: {{name: {n}}}\nspec: {{containers: [{{name: c}}]}}\n");
+    std::fs::write(dir.join("z.yaml"), pod("z")).unwrap();
+    std::fs::write(dir.join("b/m.yml"), pod("m")).unwrap();
+    std::fs::write(dir.join("a.json"), r#"{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a"}, "spec": {"containers": [{"name": "c"}]}}"#).unwrap();
+    std::fs::write(dir.join("notes.txt"), "not yaml: [").unwrap();
+    let names = || {
+        let mut i = Inputs::new();
+        i.load_path(&dir).unwrap();
+        i.finish().unwrap().pods.iter().map(|p| p.name.to_string()).collect::<Vec<_>>()
+    };
+    assert_eq!(names(), ["a", "m", "z"]);
+    assert_eq!(names(), names());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+const SPEC: &str = "spec: {containers: [{name: c, resources: {requests: {cpu: 1}}}]}";
+
+#[test]
+fn controller_expansion() {
+    let text = format!(
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {{name: db, namespace: data, creationTimestamp: '2024-01-01T00:00:00Z'}}\nspec:\n  replicas: 3\n  template:\n    metadata: {{labels: {{app: db}}}}\n    {SPEC}\n\
+---\napiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {{name: rs}}\nspec:\n  template:\n    {SPEC}\n\
+---\napiVersion: batch/v1\nkind: Job\nmetadata: {{name: j}}\nspec:\n  parallelism: 4\n  completions: 2\n  template:\n    {SPEC}\n\
+---\napiVersion: batch/v1\nkind: Job\nmetadata: {{name: k}}\nspec:\n  template:\n    {SPEC}\n\
+---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: zero}}\nspec:\n  replicas: 0\n  template:\n    {SPEC}\n"
+    );
+    let i = load(&text).unwrap();
+    let names: Vec<String> = i.pods.iter().map(|p| p.key()).collect();
+    assert_eq!(names, ["data/db-0", "data/db-1", "data/db-2", "default/rs-0", "default/j-0", "default/j-1", "default/k-0"]);
+    assert!(i.pods[..3].iter().all(|p| p.labels.get(&Sym::new("app")) == Some(&Sym::new("db"))));
+    assert!(i.pods[..3].iter().all(|p| p.creation_timestamp == 1_704_067_200));
+    assert_eq!(i.pods[0].owner.as_ref().unwrap().kind, OwnerKind::StatefulSet);
+    assert_eq!(i.pods[4].owner.as_ref().unwrap().kind, OwnerKind::Job);
+    assert_ne!(i.pods[0].uid, i.pods[1].uid);
+}
+
+#[test]
+fn priority_and_runtime_classes_are_resolved_in_any_order() {
+    let text = "\
+apiVersion: v1
+kind: Pod
+metadata: {name: a}
+spec:
+  priorityClassName: high
+  runtimeClassName: kata
+  containers: [{name: c, resources: {requests: {cpu: 1, memory: 1Gi}}}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: b}
+spec: {containers: [{name: c}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: c}
+spec: {priorityClassName: nope, containers: [{name: c}]}
+---
+apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata: {name: high}
+value: 1000
+---
+apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata: {name: default}
+value: 7
+globalDefault: true
+---
+apiVersion: node.k8s.io/v1
+kind: RuntimeClass
+metadata: {name: kata}
+handler: kata
+overhead: {podFixed: {cpu: 250m, memory: 160Mi}}
+";
+    let i = load(text).unwrap();
+    assert_eq!(i.pods[0].priority, 1000);
+    assert_eq!((i.pods[0].requests.cpu, i.pods[0].requests.memory), (1250, (1 << 30) + (160 << 20)));
+    assert_eq!(i.pods[1].priority, 7, "globalDefault class");
+    assert_eq!(i.pods[2].priority, 0);
+    assert!(i.warnings.iter().any(|w| w.contains("\"nope\"")), "{:?}", i.warnings);
+}
+
+const NODEPOOL: &str = "\
+apiVersion: karpenter.sh/v1
+kind: NodePool
+metadata: {name: default}
+spec:
+  template:
+    spec:
+      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: default}
+      requirements:
+      - {key: karpenter.sh/capacity-type, operator: In, values: [spot, on-demand]}
+";
+
+#[test]
+fn nodepool_defaults_and_full_form() {
+    let i = load(NODEPOOL).unwrap();
+    let np = &i.nodepools[0];
+    assert_eq!(np.expire_after, Some(720 * 3600));
+    assert_eq!(np.disruption.consolidation_policy, ConsolidationPolicy::WhenEmptyOrUnderutilized);
+    assert_eq!(np.disruption.consolidate_after, Some(0));
+    assert_eq!(np.disruption.budgets.len(), 1);
+    assert_eq!(np.disruption.budgets[0].nodes, "10%");
+    assert_eq!(np.weight, 0);
+    assert_eq!(np.node_class, Some(Sym::new("default")));
+
+    let full = "\
+apiVersion: karpenter.sh/v1
+kind: NodePool
+metadata: {name: gpu}
+spec:
+  weight: 50
+  limits: {cpu: '1000', memory: 1000Gi, nodes: '10', nvidia.com/gpu: 8}
+  template:
+    metadata: {labels: {team: ml}}
+    spec:
+      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: gpu}
+      expireAfter: Never
+      terminationGracePeriod: 1h30m
+      taints: [{key: nvidia.com/gpu, effect: NoSchedule}]
+      startupTaints: [{key: init, value: 'true', effect: NoExecute}]
+      requirements:
+      - {key: karpenter.k8s.aws/instance-family, operator: In, values: [p4d, p5, g6], minValues: 2}
+      - {key: karpenter.k8s.aws/instance-cpu, operator: Gte, values: ['8']}
+  disruption:
+    consolidationPolicy: WhenEmpty
+    consolidateAfter: 5m
+    budgets:
+    - nodes: '0'
+      schedule: '0 9 * * mon-fri'
+      duration: 8h
+      reasons: [Drifted, Underutilized]
+    - nodes: 20%
+";
+    let i = load(full).unwrap();
+    let np = &i.nodepools[0];
+    assert_eq!(np.weight, 50);
+    assert_eq!(np.limits.0["cpu"], 1_000_000);
+    assert_eq!(np.limits.0["nodes"], 10);
+    assert_eq!(np.limits.0["nvidia.com/gpu"], 8);
+    assert_eq!(np.expire_after, None);
+    assert_eq!(np.termination_grace_period, Some(5400));
+    assert_eq!(np.requirements[0].min_values, Some(2));
+    assert_eq!(np.taints[0].value.as_str(), "");
+    assert_eq!(np.disruption.consolidation_policy, ConsolidationPolicy::WhenEmpty);
+    assert_eq!(np.disruption.consolidate_after, Some(300));
+    assert_eq!(np.disruption.budgets[0].duration, Some(8 * 3600));
+    assert_eq!(np.disruption.budgets[0].reasons, Some(vec![DisruptionReason::Drifted, DisruptionReason::Underutilized]));
+    assert_eq!(np.labels.get(&Sym::new("team")), Some(&Sym::new("ml")));
+}
+
+#[test]
+fn nodepool_validation_errors() {
+    let cases: &[(&str, &str, &str)] = &[
+        ("      - {key: k, operator: In, values: []}\n", "spec.template.spec.requirements[1]", "at least one value"),
+        ("      - {key: k, operator: Gt, values: ['1', '2']}\n", "requirements[1]", "exactly one non-negative integer"),
+        ("      - {key: k, operator: Lt, values: ['-3']}\n", "requirements[1]", "non-negative"),
+        ("      - {key: k, operator: Like, values: [a]}\n", "requirements[1].operator", "unknown operator"),
+        ("      - {key: k, operator: In, values: [a], minValues: 2}\n", "requirements[1].minValues", "more than"),
+        ("      - {key: k, operator: Exists, minValues: 0}\n", "requirements[1].minValues", "out of range"),
+        ("      - {key: k, operatr: In, values: [a]}\n", "requirements[1].operatr", "unknown field"),
+        ("      expireAfter: 30d\n", "spec.template.spec.expireAfter", "invalid duration"),
+        ("  weight: 0\n", "spec.weight", "out of range"),
+        ("  weight: 101\n", "spec.weight", "out of range"),
+        ("  weight: '5'\n", "spec.weight", "expected an integer"),
+        ("  limits: {cpu: -1}\n", "spec.limits.cpu", "negative"),
+        ("  limits: {memory: lots}\n", "spec.limits.memory", "invalid quantity"),
+        ("  disruption: {consolidationPolicy: Always}\n", "spec.disruption.consolidationPolicy", "unknown consolidationPolicy"),
+        ("  disruption: {consolidateAfter: soon}\n", "spec.disruption.consolidateAfter", "invalid duration"),
+        ("  disruption: {budgets: [{nodes: 110%}]}\n", "spec.disruption.budgets[0].nodes", "invalid budget"),
+        ("  disruption: {budgets: [{nodes: '1', schedule: '@daily'}]}\n", "spec.disruption.budgets[0]", "together"),
+        ("  disruption: {budgets: [{nodes: '1', reasons: [Expired]}]}\n", "budgets[0].reasons[0]", "unknown disruption reason"),
+        ("  disruption: {consolidationPolicy: WhenEmpty, consolidateAfterr: 1m}\n", "spec.disruption.consolidateAfterr", "unknown field"),
+        ("  replica: 3\n", "spec.replica", "unknown field"),
+    ];
+    for (extra, field, msg) in cases {
+        // Extras indented 6 spaces belong to requirements (the last key of NODEPOOL); 2 spaces to spec.
+        let text = if extra.starts_with("      -") {
+            format!("{NODEPOOL}{extra}")
+        } else if extra.starts_with("      ") {
+            NODEPOOL.replace("      requirements:", &format!("{}      requirements:", extra))
+        } else {
+            NODEPOOL.replace("spec:\n  template:", &format!("spec:\n{extra}  template:"))
+        };
+        let e = load_err(&text);
+        assert_names(&e, &["test.yaml", "document 1", "NodePool default", field, msg]);
+    }
+}
+
+#[test]
+fn ec2nodeclass_kubelet() {
+    let text = "\
+apiVersion: karpenter.k8s.aws/v1
+kind: EC2NodeClass
+metadata: {name: default}
+spec:
+  role: KarpenterNodeRole
+  subnetSelectorTerms: [{tags: {karpenter.sh/discovery: demo}}]
+  amiSelectorTerms: [{alias: bottlerocket@latest}]
+  instanceStorePolicy: RAID0
+  blockDeviceMappings:
+  - {deviceName: /dev/xvdb, rootVolume: false, ebs: {volumeSize: 100Gi, volumeType: gp3}}
+  kubelet:
+    maxPods: 110
+    podsPerCore: 4
+    kubeReserved: {cpu: 200m, memory: 1Gi, pid: '1000'}
+    systemReserved: {ephemeral-storage: 1Gi}
+    evictionHard: {memory.available: 5%, nodefs.available: 10%}
+    evictionSoft: {memory.available: 500Mi}
+";
+    let i = load(text).unwrap();
+    let nc = &i.nodeclasses[0];
+    assert_eq!(nc.ami_family, AmiFamily::Bottlerocket);
+    assert!(nc.instance_store_raid0);
+    assert_eq!(nc.block_device_mappings[0].volume_size, Some(100 << 30));
+    assert_eq!(nc.kubelet.max_pods, Some(110));
+    assert_eq!(nc.kubelet.pods_per_core, Some(4));
+    let kr = nc.kubelet.kube_reserved.as_ref().unwrap();
+    assert_eq!((kr.cpu, kr.memory, kr.get("pid")), (200, 1 << 30, 0));
+    assert_eq!(nc.kubelet.eviction_hard["memory.available"], "5%");
+    assert_eq!(nc.kubelet.eviction_soft["memory.available"], "500Mi");
+
+    for (bad, field, msg) in [
+        ("    maxPod: 110\n", "spec.kubelet.maxPod", "unknown field"),
+        ("    kubeReserved: {gpu: '1'}\n", "spec.kubelet.kubeReserved.gpu", "unknown field"),
+        ("    evictionHard: {memory.free: 5%}\n", "spec.kubelet.evictionHard.memory.free", "unknown field"),
+        ("    evictionHard: {memory.available: 150%}\n", "spec.kubelet.evictionHard.memory.available", "invalid percentage"),
+        ("    maxPods: -1\n", "spec.kubelet.maxPods", "out of range"),
+        ("    systemReserved: {memory: -1Gi}\n", "spec.kubelet.systemReserved.memory", "negative"),
+    ] {
+        let t = format!("apiVersion: karpenter.k8s.aws/v1\nkind: EC2NodeClass\nmetadata: {{name: nc}}\nspec:\n  amiFamily: AL2023\n  kubelet:\n{bad}");
+        assert_names(&load_err(&t), &["document 1", "EC2NodeClass nc", field, msg]);
+    }
+    let t = "apiVersion: karpenter.k8s.aws/v1\nkind: EC2NodeClass\nmetadata: {name: nc}\nspec: {amiFamily: Ubuntu}\n";
+    assert_names(&load_err(t), &["spec.amiFamily", "unknown amiFamily"]);
+}
+
+#[test]
+fn kubectl_json_snapshot_with_bound_pods_and_nodes() {
+    let json = r#"{
+  "apiVersion": "v1", "kind": "List",
+  "items": [
+    {"apiVersion": "v1", "kind": "Node",
+     "metadata": {"name": "ip-10-0-1-1", "creationTimestamp": "2024-05-01T00:00:00Z",
+       "labels": {"karpenter.sh/nodepool": "default", "karpenter.sh/initialized": "true",
+                  "node.kubernetes.io/instance-type": "m5.large", "topology.kubernetes.io/zone": "us-east-1a",
+                  "karpenter.sh/capacity-type": "spot"}},
+     "spec": {"taints": [{"key": "dedicated", "value": "x", "effect": "NoSchedule"}]},
+     "status": {"capacity": {"cpu": "2", "memory": "8Gi", "pods": "29"},
+                "allocatable": {"cpu": "1930m", "memory": "7Gi", "pods": "29"},
+                "conditions": [{"type": "Ready", "status": "True"}]}},
+    {"apiVersion": "v1", "kind": "PodList",
+     "items": [
+       {"metadata": {"name": "web-abc", "namespace": "shop", "uid": "u-1",
+                     "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web-5f7", "controller": true, "uid": "x"}]},
+        "spec": {"nodeName": "ip-10-0-1-1", "containers": [{"name": "c", "resources": {"requests": {"cpu": "500m"}}}]},
+        "status": {"phase": "Running", "startTime": "2024-05-01T00:01:00Z",
+                   "conditions": [{"type": "Ready", "status": "False"}]}},
+       {"metadata": {"name": "old", "namespace": "shop", "deletionTimestamp": "2024-05-01T00:02:00Z"},
+        "spec": {"nodeName": "ip-10-0-1-1", "containers": [{"name": "c"}]},
+        "status": {"phase": "Succeeded"}}
+     ]},
+    {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+     "metadata": {"name": "web", "namespace": "shop"},
+     "spec": {"maxUnavailable": "25%", "selector": {"matchLabels": {"app": "web"}}}}
+  ]}"#;
+    let mut i = Inputs::new();
+    i.load_str(json, "snapshot.json").unwrap();
+    let i = i.finish().unwrap();
+    let n = &i.nodes[0];
+    assert!(n.ready && n.initialized);
+    assert_eq!(n.nodepool, Some(Sym::new("default")));
+    assert_eq!(n.instance_type, Some(Sym::new("m5.large")));
+    assert_eq!(n.zone, Some(Sym::new("us-east-1a")));
+    assert_eq!(n.capacity_type, Some(Sym::new("spot")));
+    assert_eq!((n.allocatable.cpu, n.capacity.cpu), (1930, 2000));
+    assert_eq!(n.creation_timestamp, 1_714_521_600);
+    let web = &i.pods[0];
+    assert_eq!(web.key(), "shop/web-abc");
+    assert_eq!(web.uid.as_str(), "u-1");
+    assert_eq!(web.node_name, Some(Sym::new("ip-10-0-1-1")));
+    assert_eq!(web.phase, PodPhase::Running);
+    assert!(!web.ready);
+    assert_eq!(web.start_time, Some(1_714_521_660));
+    assert_eq!(web.owner.as_ref().unwrap().kind, OwnerKind::ReplicaSet);
+    assert!(i.pods[1].is_terminating() && i.pods[1].is_terminal());
+    assert_eq!(i.pdbs[0].max_unavailable, Some(karpsim::model::IntOrPercent::Percent(25)));
+}
+
+#[test]
+fn bad_input_names_file_document_object_and_field() {
+    let pod = |spec: &str| format!("apiVersion: v1\nkind: Pod\nmetadata: {{name: p, namespace: ns}}\nspec:\n{spec}");
+    let cases: Vec<(String, Vec<&str>)> = vec![
+        ("a: [1, 2\nb: }".into(), vec!["test.yaml", "malformed YAML", "line"]),
+        ("just a string".into(), vec!["test.yaml", "document 1", "mapping"]),
+        ("apiVersion: v1\nmetadata: {name: x}".into(), vec!["document 1", "no `kind`"]),
+        ("kind: Pod\nmetadata: {name: x}".into(), vec!["document 1", "no `apiVersion`"]),
+        ("apiVersion: v1\nkind: Pod\nmetadata: {}\nspec: {}".into(), vec!["document 1", "Pod", "metadata.name", "missing"]),
+        (
+            format!("apiVersion: v1\nkind: Service\nmetadata: {{name: s}}\n---\n{}", pod("  containers: [{name: c, resources: {requests: {cpu: -100m}}}]\n")),
+            vec!["document 2", "Pod ns/p", "spec.containers[0].resources.requests.cpu", "negative"],
+        ),
+        (pod("  containers: [{name: c, resources: {requests: {memory: [1]}}}]\n"), vec!["Pod ns/p", "requests.memory", "expected a quantity"]),
+        (pod("  containers: [{name: c, resources: {requets: {}}}]\n"), vec!["spec.containers[0].resources.requets", "unknown field"]),
+        (pod("  containers: [{name: c}]\n  nodeSelecter: {a: b}\n"), vec!["spec.nodeSelecter", "unknown field", "did you mean \"nodeSelector\""]),
+        (pod("  containers: [{name: c}]\n  priority: high\n"), vec!["spec.priority", "expected an integer"]),
+        (pod("  containers: [{name: c}]\n  tolerations: [{key: a, operator: Exists, value: b}]\n"), vec!["spec.tolerations[0]", "no value"]),
+        (pod("  containers: [{name: c}]\n  topologySpreadConstraints: [{maxSkew: 0, topologyKey: zone, whenUnsatisfiable: DoNotSchedule}]\n"), vec!["spec.topologySpreadConstraints[0].maxSkew", "out of range"]),
+        (pod("  containers: [{name: c}]\n  affinity: {podAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{labelSelector: {matchLabels: {a: b}}}]}}\n"), vec!["podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey", "missing"]),
+        (pod("  containers: [{name: c}]\n  affinity: {nodeAfinity: {}}\n"), vec!["spec.affinity.nodeAfinity", "unknown field"]),
+        (
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  replicas: -1\n  template: {spec: {containers: [{name: c}]}}\n".into(),
+            vec!["Deployment default/d", "spec.replicas", "out of range"],
+        ),
+        (
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  replicas: 2000000\n  template: {spec: {containers: [{name: c}]}}\n".into(),
+            vec!["spec.replicas", "out of range"],
+        ),
+        (
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template: {spec: {containers: [{name: c, resources: {limits: {cpu: 1e30}}}]}}\n".into(),
+            vec!["spec.template.spec.containers[0].resources.limits.cpu"],
+        ),
+        (
+            "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Node, metadata: {name: n}, status: {capacity: {cpu: x}}}\n".into(),
+            vec!["document 1", "Node n", "items[0].status.capacity.cpu", "invalid quantity"],
+        ),
+        (
+            format!("{}---\n{}", pod("  containers: [{name: c}]\n"), pod("  containers: [{name: c, resources: {requests: {cpu: 1}}}]\n")),
+            vec!["document 2", "Pod ns/p", "duplicate name ns/p", "document 1"],
+        ),
+    ];
+    for (text, parts) in cases {
+        let e = load_err(&text);
+        assert_names(&e, &parts);
+    }
+}
+
+#[test]
+fn identical_repeats_are_kept_once() {
+    let p = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c}]}\n";
+    let i = load(&format!("{p}---\n{p}")).unwrap();
+    assert_eq!(i.pods.len(), 1);
+    assert!(i.warnings.iter().any(|w| w.contains("identical")), "{:?}", i.warnings);
+}
+
+#[test]
+fn load_value_reads_a_parsed_document() {
+    let v = serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+                               "spec": {"containers": [{"name": "c", "resources": {"limits": {"memory": "1Gi"}}}]}});
+    let mut i = Inputs::new();
+    i.load_value(v, "python").unwrap();
+    let i = i.finish().unwrap();
+    assert_eq!(i.pods[0].requests.memory, 1 << 30, "limit stands in for the missing request");
+}
