@@ -113,3 +113,49 @@ impl ClusterState {
         self.nodes.iter().find(|n| n.name == name)
     }
 }
+
+impl ClusterState {
+    /// Build the state from loaded inputs and a catalog. Existing nodes get their hourly price from
+    /// the catalog offering of their instance type, zone and capacity type (`OfferingPrice`, §1.4).
+    pub fn from_inputs(inputs: crate::io::Inputs, catalog: &crate::catalog::CatalogSource) -> Result<ClusterState> {
+        let crate::io::Inputs { nodepools, nodeclasses, pods, daemonsets, mut nodes, pdbs, warnings, .. } = inputs;
+        let mut state = ClusterState::new(nodepools, nodeclasses, Vec::new(), pods, daemonsets, pdbs, |nc| catalog.resolve(nc))?;
+        let mut default_types: Option<Arc<Catalog>> = None;
+        let mut unknown = BTreeMap::<Sym, usize>::new();
+        for n in &mut nodes {
+            let Some(it_name) = n.instance_type else { continue };
+            let types = match n.nodepool.and_then(|p| state.pool_types.get(&p)) {
+                Some(pt) => pt.types.iter().map(|t| Arc::clone(&t.it)).collect::<Vec<_>>(),
+                None => {
+                    if default_types.is_none() {
+                        default_types = Some(catalog.resolve(None)?);
+                    }
+                    default_types.as_ref().map(|c| c.instance_types.clone()).unwrap_or_default()
+                }
+            };
+            match types.iter().find(|t| t.name == it_name) {
+                Some(it) => {
+                    if n.allocatable.iter().next().is_none() {
+                        n.allocatable = it.allocatable.clone();
+                        n.capacity = it.capacity.clone();
+                    }
+                    n.price = it
+                        .offerings
+                        .iter()
+                        .find(|o| Some(o.zone) == n.zone && Some(o.capacity_type) == n.capacity_type)
+                        .map(|o| o.price);
+                }
+                None => *unknown.entry(it_name).or_default() += 1,
+            }
+        }
+        let mut all_warnings = warnings;
+        all_warnings.append(&mut state.warnings);
+        if !unknown.is_empty() {
+            let list: Vec<String> = unknown.iter().map(|(k, v)| format!("{k} ({v})")).collect();
+            all_warnings.push(format!("nodes of instance types not in the catalog have no price: {}", list.join(", ")));
+        }
+        state.nodes = nodes;
+        state.warnings = all_warnings;
+        Ok(state)
+    }
+}
