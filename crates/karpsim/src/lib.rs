@@ -1,5 +1,6 @@
 #![forbid(unsafe_code)]
 pub mod catalog;
+pub mod disruption;
 pub mod error;
 pub mod io;
 pub mod labels;

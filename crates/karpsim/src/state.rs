@@ -119,6 +119,7 @@ impl ClusterState {
     /// the catalog offering of their instance type, zone and capacity type (`OfferingPrice`, §1.4).
     pub fn from_inputs(inputs: crate::io::Inputs, catalog: &crate::catalog::CatalogSource) -> Result<ClusterState> {
         let crate::io::Inputs { nodepools, nodeclasses, pods, daemonsets, mut nodes, pdbs, warnings, .. } = inputs;
+        let daemonsets = with_daemonsets_from_pods(daemonsets, &pods);
         let mut state = ClusterState::new(nodepools, nodeclasses, Vec::new(), pods, daemonsets, pdbs, |nc| catalog.resolve(nc))?;
         let mut default_types: Option<Arc<Catalog>> = None;
         let mut unknown = BTreeMap::<Sym, usize>::new();
@@ -139,11 +140,13 @@ impl ClusterState {
                         n.allocatable = it.allocatable.clone();
                         n.capacity = it.capacity.clone();
                     }
-                    n.price = it
-                        .offerings
-                        .iter()
-                        .find(|o| Some(o.zone) == n.zone && Some(o.capacity_type) == n.capacity_type)
-                        .map(|o| o.price);
+                    // nodes outside Karpenter carry no karpenter.sh/capacity-type: EKS managed node
+                    // groups say it in their own label; anything else is priced as on-demand
+                    let ct = n.capacity_type.unwrap_or_else(|| match n.labels.get(&Sym::new("eks.amazonaws.com/capacityType")).map(|s| s.as_str()) {
+                        Some("SPOT") => Sym::new(labels::CAPACITY_TYPE_SPOT),
+                        _ => Sym::new(labels::CAPACITY_TYPE_ON_DEMAND),
+                    });
+                    n.price = it.offerings.iter().find(|o| Some(o.zone) == n.zone && o.capacity_type == ct).map(|o| o.price);
                 }
                 None => *unknown.entry(it_name).or_default() += 1,
             }
@@ -158,4 +161,27 @@ impl ClusterState {
         state.warnings = all_warnings;
         Ok(state)
     }
+}
+
+/// DaemonSets known only through their pods (a `kubectl get pods` snapshot): Karpenter takes the
+/// newest existing pod of each DaemonSet as its representative (`provisioner.go: getDaemonSetPods`).
+fn with_daemonsets_from_pods(mut daemonsets: Vec<crate::model::Pod>, pods: &[crate::model::Pod]) -> Vec<crate::model::Pod> {
+    let known = |ds: &[crate::model::Pod], ns: Sym, owner: Sym| ds.iter().any(|d| d.namespace == ns && d.owner.as_ref().is_some_and(|o| o.name == owner));
+    let mut newest: BTreeMap<(Sym, Sym), &crate::model::Pod> = BTreeMap::new();
+    for p in pods.iter().filter(|p| p.is_daemonset_pod()) {
+        let Some(owner) = p.owner.as_ref().map(|o| o.name) else { continue };
+        if known(&daemonsets, p.namespace, owner) {
+            continue;
+        }
+        let e = newest.entry((p.namespace, owner)).or_insert(p);
+        if (p.creation_timestamp, p.name) > (e.creation_timestamp, e.name) {
+            *e = p;
+        }
+    }
+    for p in newest.into_values() {
+        let mut rep = p.clone();
+        rep.node_name = None;
+        daemonsets.push(rep);
+    }
+    daemonsets
 }

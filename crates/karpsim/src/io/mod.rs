@@ -47,6 +47,8 @@ mod pod;
 mod value;
 mod yaml;
 
+pub(crate) use value::parse_duration;
+
 use crate::error::{Error, Location, Result};
 use crate::model::{Node, NodeClass, NodePool, Pod, PodDisruptionBudget};
 use crate::resources::Resources;

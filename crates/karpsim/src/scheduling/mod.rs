@@ -16,7 +16,7 @@
 mod daemons;
 mod host_ports;
 pub mod instance_filter;
-mod launch;
+pub mod launch;
 mod options;
 pub mod pod_data;
 mod preferences;

@@ -89,8 +89,8 @@ enum Fail {
     Undefined(Incompatibility),
 }
 
-struct Scheduler<'a, 't> {
-    opts: &'a ProvisionOptions,
+struct Scheduler<'a, 't, 's> {
+    opts: &'s ProvisionOptions,
     pods: Vec<&'a Pod>,
     data: Vec<PodData>,
     relaxed: Vec<Vec<String>>,
@@ -102,7 +102,7 @@ struct Scheduler<'a, 't> {
     tolerate_prefer_no_schedule: bool,
     next_hostname: usize,
     next_seq: usize,
-    scope: &'a ScheduleScope,
+    scope: &'s ScheduleScope,
     scratch: Vec<u32>,
 }
 
@@ -162,7 +162,7 @@ fn queue_order(pods: &[&Pod], data: &[PodData], ids: &mut [usize]) {
 }
 
 /// Run the scheduler over `pods` (pending pods, and pods to move in a disruption simulation).
-pub fn schedule<'a>(state: &'a ClusterState, pods: Vec<&'a Pod>, scope: &'a ScheduleScope, opts: &'a ProvisionOptions) -> Solution<'a> {
+pub fn schedule<'a>(state: &'a ClusterState, pods: Vec<&'a Pod>, scope: &ScheduleScope, opts: &ProvisionOptions) -> Solution<'a> {
     let respect = opts.preference_policy == PreferencePolicy::Respect;
     let mut errors: Vec<(usize, String)> = Vec::new();
     let mut data = Vec::with_capacity(pods.len());
@@ -311,7 +311,7 @@ pub fn schedule<'a>(state: &'a ClusterState, pods: Vec<&'a Pod>, scope: &'a Sche
     sol
 }
 
-impl<'a, 't> Scheduler<'a, 't> {
+impl<'a, 't, 's> Scheduler<'a, 't, 's> {
     fn try_schedule(&mut self, id: usize) -> Result<(), String> {
         let original: &'a Pod = self.pods[id];
         let mut working: Option<Pod> = None;

@@ -1,0 +1,132 @@
+//! Carrying out a command on a cluster state (`disruption/queue.go`, §5.12): launch the
+//! replacements, move the pods the simulation placed, delete the candidates.
+
+use super::Command;
+use crate::labels::{self, Sym};
+use crate::model::{Node, PodPhase, Timestamp};
+use crate::scheduling::SolvedClaim;
+use crate::state::ClusterState;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone)]
+pub enum Dest {
+    Existing(Sym),
+    Replacement(usize),
+}
+
+/// What a replacement node will look like once launched.
+#[derive(Debug, Clone)]
+pub struct NewNode {
+    pub nodepool: Sym,
+    pub instance_type: Sym,
+    pub zone: Sym,
+    pub capacity_type: Sym,
+    pub price: f64,
+    pub labels: BTreeMap<Sym, Sym>,
+    pub allocatable: crate::resources::Resources,
+    pub capacity: crate::resources::Resources,
+}
+
+impl NewNode {
+    pub fn from_claim(c: &SolvedClaim, r: &super::Replacement) -> NewNode {
+        let ti = c.options.iter().find(|o| o.it.name.as_str() == r.instance_type).copied().unwrap_or(c.options[0]);
+        let mut labels: BTreeMap<Sym, Sym> = c.requirements.single_valued_labels();
+        for (k, v) in &ti.it.labels {
+            if let Some(v) = v {
+                labels.insert(*k, *v);
+            }
+        }
+        labels.insert(*labels::ZONE, Sym::new(&r.zone));
+        labels.insert(*labels::CAPACITY_TYPE, Sym::new(&r.capacity_type));
+        labels.insert(*labels::NODEPOOL, c.nodepool);
+        labels.remove(&*labels::REGISTERED);
+        labels.remove(&*labels::INITIALIZED);
+        NewNode {
+            nodepool: c.nodepool,
+            instance_type: ti.it.name,
+            zone: Sym::new(&r.zone),
+            capacity_type: Sym::new(&r.capacity_type),
+            price: r.price_per_hour,
+            labels,
+            allocatable: ti.it.allocatable.clone(),
+            capacity: ti.it.capacity.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub command: Command,
+    pub remove: Vec<Sym>,
+    pub new_nodes: Vec<NewNode>,
+    pub binds: Vec<(Sym, Dest)>,
+}
+
+pub fn apply(state: &mut ClusterState, plan: &Plan, now: Timestamp, seq: &mut usize) {
+    let mut names = Vec::new();
+    for n in &plan.new_nodes {
+        let name = loop {
+            *seq += 1;
+            let candidate = Sym::new(&format!("{}-karpsim-{}", n.nodepool, seq));
+            if !state.nodes.iter().any(|x| x.name == candidate) {
+                break candidate;
+            }
+        };
+        let mut labels = n.labels.clone();
+        labels.insert(*labels::HOSTNAME, name);
+        let taints = state.nodepools.iter().find(|p| p.name == n.nodepool).map(|p| p.taints.clone()).unwrap_or_default();
+        state.nodes.push(Node {
+            name,
+            labels,
+            annotations: BTreeMap::new(),
+            taints,
+            capacity: n.capacity.clone(),
+            allocatable: n.allocatable.clone(),
+            nodepool: Some(n.nodepool),
+            instance_type: Some(n.instance_type),
+            zone: Some(n.zone),
+            capacity_type: Some(n.capacity_type),
+            creation_timestamp: now,
+            initialized: true,
+            ready: true,
+            deletion_timestamp: None,
+            last_pod_event: Some(now),
+            price: Some(n.price),
+        });
+        names.push(name);
+    }
+    let dest_of: BTreeMap<Sym, Sym> = plan
+        .binds
+        .iter()
+        .map(|(uid, d)| {
+            (*uid, match d {
+                Dest::Existing(n) => *n,
+                Dest::Replacement(i) => names[*i],
+            })
+        })
+        .collect();
+    // pods on removed nodes: DaemonSet, mirror and finished pods go with the node; the rest move or
+    // become pending
+    state.pods.retain(|p| {
+        let on_removed = p.node_name.is_some_and(|n| plan.remove.contains(&n));
+        !(on_removed && (p.is_daemonset_pod() || p.is_mirror() || !p.is_reschedulable()))
+    });
+    let mut touched = Vec::new();
+    for p in &mut state.pods {
+        if let Some(d) = dest_of.get(&p.uid) {
+            p.node_name = Some(*d);
+            p.phase = PodPhase::Running;
+            p.start_time = Some(now);
+            touched.push(*d);
+        } else if p.node_name.is_some_and(|n| plan.remove.contains(&n)) {
+            p.node_name = None;
+            p.phase = PodPhase::Pending;
+        }
+    }
+    state.nodes.retain(|n| !plan.remove.contains(&n.name));
+    for n in &mut state.nodes {
+        if touched.contains(&n.name) {
+            n.last_pod_event = Some(now);
+        }
+    }
+}

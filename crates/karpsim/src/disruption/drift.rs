@@ -1,0 +1,54 @@
+//! Drift detection (`pkg/controllers/nodeclaim/disruption/drift.go`; design §5.6).
+//!
+//! Karpenter compares a hash of the NodePool template with the one stamped on each NodeClaim. A
+//! snapshot carries no such hash that karpsim could recompute, so the template is compared field by
+//! field with what the node shows: labels, taints and node class (what the hash covers and a node
+//! reveals), requirements (`RequirementsDrifted`), and the instance type still being offered
+//! (`InstanceTypeNotFound`, after one hour of age).
+
+use crate::labels::{self, Sym};
+use crate::model::{Node, NodePool, Timestamp};
+use crate::requirements::Requirements;
+use crate::state::TypeInfo;
+
+/// Why the node is drifted from its NodePool, or `None`.
+pub fn drifted(node: &Node, pool: &NodePool, types: &[TypeInfo], now: Timestamp) -> Option<String> {
+    let node_reqs = Requirements::from_labels(node.labels.iter());
+    if let Ok(pool_reqs) = Requirements::from_node_selector(&pool.requirements) {
+        if let Err(i) = node_reqs.compatible(&pool_reqs, false) {
+            return Some(format!("RequirementsDrifted: NodePool {} {i}", pool.name));
+        }
+    }
+    for (k, v) in &pool.labels {
+        if node.labels.get(k) != Some(v) {
+            return Some(format!("NodePoolDrifted: template label {k}={v} is not on the node"));
+        }
+    }
+    for t in &pool.taints {
+        if !node.taints.iter().any(|n| n.key == t.key && n.value == t.value && n.effect == t.effect) {
+            return Some(format!("NodePoolDrifted: template taint {t} is not on the node"));
+        }
+    }
+    if let (Some(class), Some(on_node)) = (pool.node_class, node.labels.get(&*labels::EC2_NODECLASS)) {
+        if class != *on_node {
+            return Some(format!("NodePoolDrifted: NodePool uses EC2NodeClass {class}, node was launched from {on_node}"));
+        }
+    }
+    // InstanceTypeNotFound is only checked for NodeClaims older than an hour (drift.go)
+    if now - node.creation_timestamp >= 3600 {
+        if let Some(it) = node.instance_type {
+            let offered = types.iter().find(|t| t.it.name == it).is_some_and(|t| {
+                t.it.offerings.iter().any(|o| {
+                    Some(o.zone) == node.zone
+                        && (Some(o.capacity_type) == node.capacity_type
+                            // a reserved node may be relabelled on-demand
+                            || node.capacity_type == Some(Sym::new(labels::CAPACITY_TYPE_RESERVED)))
+                })
+            });
+            if !offered {
+                return Some(format!("InstanceTypeNotFound: {it} is no longer offered by NodePool {} in its zone and capacity type", pool.name));
+            }
+        }
+    }
+    None
+}

@@ -1,0 +1,478 @@
+//! The disruption loop (`disruption/controller.go`; design §5.1): expiration (forceful, outside
+//! budgets, its own controller since v1.0), then Emptiness → Drift → Multi-node → Single-node
+//! consolidation; the first method that produces a command ends the round.
+
+use super::apply::{self, Plan};
+use super::budgets;
+use super::candidates::{self, Candidate};
+use super::consolidation::{self, Outcome};
+use super::simulate::{RoundCtx, Simulation};
+use super::{Action, CandidateOrder, Command, DisruptionOptions, DisruptionResult, EndState, Kept, Method, NodeSummary, PodMove, Replacement};
+use crate::labels::Sym;
+use crate::model::{ConsolidationPolicy, DisruptionReason, Pod, Timestamp};
+use crate::scheduling::{launch, pending_pods, provision, SolvedClaim};
+use crate::state::ClusterState;
+use std::collections::BTreeMap;
+
+/// The latest timestamp in the input: the moment a snapshot was taken, as far as it tells.
+pub fn default_now(state: &ClusterState) -> Timestamp {
+    let nodes = state.nodes.iter().flat_map(|n| [Some(n.creation_timestamp), n.last_pod_event]).flatten();
+    let pods = state.pods.iter().flat_map(|p| [Some(p.creation_timestamp), p.start_time]).flatten();
+    nodes.chain(pods).max().unwrap_or(0)
+}
+
+fn cost(state: &ClusterState) -> f64 {
+    state.nodes.iter().map(|n| n.price.unwrap_or(0.0)).sum()
+}
+
+fn sort(c: &mut [Candidate], order: CandidateOrder) {
+    match order {
+        CandidateOrder::SavingsRatio => c.sort_by(|a, b| b.savings_ratio().total_cmp(&a.savings_ratio()).then(a.name().cmp(&b.name()))),
+        CandidateOrder::DisruptionCost => c.sort_by(|a, b| a.disruption_cost.total_cmp(&b.disruption_cost).then(a.name().cmp(&b.name()))),
+    }
+}
+
+struct Round<'a, 'o> {
+    ctx: RoundCtx<'a>,
+    opts: &'o DisruptionOptions,
+    kept: BTreeMap<Sym, String>,
+}
+
+fn replacement_of(c: &SolvedClaim, policy: crate::scheduling::LaunchPolicy) -> Option<Replacement> {
+    let l = launch::choose(&c.options, &c.requirements, &c.requests, policy)?;
+    Some(Replacement {
+        nodepool: c.nodepool.to_string(),
+        instance_type: l.it.it.name.to_string(),
+        zone: l.offering.zone.to_string(),
+        capacity_type: l.offering.capacity_type.to_string(),
+        price_per_hour: l.offering.price,
+        instance_type_options: c.options.iter().map(|o| o.it.name.to_string()).collect(),
+    })
+}
+
+impl<'a> Round<'a, '_> {
+    fn keep(&mut self, node: Sym, reason: impl Into<String>) {
+        self.kept.entry(node).or_insert_with(|| reason.into());
+    }
+
+    /// Build the command and the plan that applies it from a simulation.
+    fn plan(&self, method: Method, cands: &[&Candidate<'a>], sim: &Simulation<'a>, claims: &[SolvedClaim<'a>], reason: String) -> Option<Plan> {
+        let policy = self.opts.provisioning.launch_policy;
+        let mut replacements = Vec::new();
+        for c in claims {
+            replacements.push(replacement_of(c, policy)?);
+        }
+        let moving: std::collections::HashSet<Sym> = cands.iter().flat_map(|c| c.reschedulable.iter().map(|p| p.uid)).collect();
+        let mut pods = Vec::new();
+        let mut binds: Vec<(Sym, apply::Dest)> = Vec::new();
+        for (node, ps) in &sim.sol.existing {
+            for &p in ps {
+                binds.push((sim.sol.pods[p].uid, apply::Dest::Existing(*node)));
+            }
+        }
+        for (i, c) in claims.iter().enumerate() {
+            for &p in &c.pods {
+                binds.push((sim.sol.pods[p].uid, apply::Dest::Replacement(i)));
+            }
+        }
+        for (uid, d) in &binds {
+            if moving.contains(uid) {
+                let p = sim.sol.pods.iter().find(|p| p.uid == *uid).map(|p| p.key()).unwrap_or_default();
+                let to = match d {
+                    apply::Dest::Existing(n) => n.to_string(),
+                    apply::Dest::Replacement(i) => format!("replacement-{i}"),
+                };
+                pods.push(PodMove { pod: p, to });
+            }
+        }
+        for c in cands {
+            for p in &c.reschedulable {
+                if !binds.iter().any(|(u, _)| *u == p.uid) {
+                    pods.push(PodMove { pod: p.key(), to: "pending".into() });
+                }
+            }
+        }
+        pods.sort_by(|a, b| a.pod.cmp(&b.pod));
+        let price_before: f64 = cands.iter().map(|c| c.price).fold(0.0, |a, b| a + b);
+        let price_after: f64 = replacements.iter().map(|r| r.price_per_hour).fold(0.0, |a, b| a + b);
+        let command = Command {
+            method,
+            action: if replacements.is_empty() { Action::Delete } else { Action::Replace },
+            nodes: cands.iter().map(|c| c.name().to_string()).collect(),
+            replacements,
+            pods,
+            price_before,
+            price_after,
+            savings_per_hour: price_before - price_after,
+            reason,
+        };
+        let new_nodes = claims.iter().zip(&command.replacements).map(|(c, r)| apply::NewNode::from_claim(c, r)).collect();
+        Some(Plan { command, remove: cands.iter().map(|c| c.name()).collect(), new_nodes, binds })
+    }
+
+    fn expiration(&mut self, cands: &[Candidate<'a>]) -> Vec<Plan> {
+        let mut plans = Vec::new();
+        for c in cands {
+            let Some(e) = c.pool.expire_after else { continue };
+            let age = self.ctx.now - c.node.creation_timestamp;
+            if age < e {
+                continue;
+            }
+            // forceful: no budgets, no PDB/do-not-disrupt filter, no price rule (expiration controller)
+            let sim = self.ctx.simulate(&[c], false);
+            let reason = format!("expired: age {}h ≥ expireAfter {}h of NodePool {}", age / 3600, e / 3600, c.pool.name);
+            if let Some(p) = self.plan(Method::Expiration, &[c], &sim, &sim.sol.claims, reason) {
+                plans.push(p);
+            }
+        }
+        plans
+    }
+
+    fn emptiness(&mut self, cands: &[Candidate<'a>]) -> Vec<Plan> {
+        let mut budget = budgets::mapping(&self.ctx.state.nodepools, &self.ctx.state.nodes, DisruptionReason::Empty, self.ctx.now, &[]);
+        let mut chosen: Vec<&Candidate<'a>> = Vec::new();
+        for c in cands.iter().filter(|c| c.is_empty() && c.pool.disruption.consolidate_after.is_some() && c.pool.replicas.is_none()) {
+            if let Some(b) = &c.pod_block {
+                self.keep(c.name(), b.clone());
+                continue;
+            }
+            if !c.consolidatable {
+                self.keep(c.name(), format!("empty, but not consolidatable yet (consolidateAfter {}s not elapsed since the last pod event)", c.pool.disruption.consolidate_after.unwrap_or(0)));
+                continue;
+            }
+            let b = budget.entry(c.pool.name).or_insert(0);
+            if *b <= 0 {
+                self.keep(c.name(), format!("empty, but the disruption budget of NodePool {} for reason Empty is used up", c.pool.name));
+                continue;
+            }
+            *b -= 1;
+            chosen.push(c);
+        }
+        if chosen.is_empty() {
+            return Vec::new();
+        }
+        let sim = self.ctx.simulate(&chosen, false);
+        let n = chosen.len();
+        self.plan(Method::Emptiness, &chosen, &sim, &[], format!("{n} empty node(s): no reschedulable pods"))
+            .into_iter()
+            .collect()
+    }
+
+    fn drift(&mut self, cands: &[Candidate<'a>]) -> Vec<Plan> {
+        let mut drifted: Vec<&Candidate<'a>> = cands
+            .iter()
+            .filter(|c| c.drifted.is_some() && c.pool.replicas.is_none())
+            .filter(|c| {
+                // eventual disruption: pod blocks are ignored when the NodeClaim has a terminationGracePeriod
+                match &c.pod_block {
+                    Some(b) if c.pool.termination_grace_period.is_none() => {
+                        self.kept.entry(c.name()).or_insert_with(|| format!("drifted, but {b}"));
+                        false
+                    }
+                    _ => true,
+                }
+            })
+            .collect();
+        // oldest drift first (drift time is not in a snapshot: node age stands in), empty ones first
+        drifted.sort_by(|a, b| a.node.creation_timestamp.cmp(&b.node.creation_timestamp).then(a.name().cmp(&b.name())));
+        drifted.sort_by_key(|c| !c.reschedulable.is_empty());
+        let budget = budgets::mapping(&self.ctx.state.nodepools, &self.ctx.state.nodes, DisruptionReason::Drifted, self.ctx.now, &[]);
+        for c in drifted {
+            if budget.get(&c.pool.name).copied().unwrap_or(0) <= 0 {
+                self.keep(c.name(), format!("drifted, but the disruption budget of NodePool {} for reason Drifted is used up", c.pool.name));
+                continue;
+            }
+            let sim = self.ctx.simulate(&[c], false);
+            if let Some((pod, why)) = sim.failed_moves.first() {
+                self.keep(c.name(), format!("drifted, but pod {pod} could not be rescheduled: {why}"));
+                continue;
+            }
+            let reason = c.drifted.clone().unwrap_or_default();
+            let claims = sim.sol.claims.clone();
+            if let Some(p) = self.plan(Method::Drift, &[c], &sim, &claims, reason) {
+                return vec![p];
+            }
+        }
+        Vec::new()
+    }
+
+    /// Candidates consolidation may act on (`consolidation.go: ShouldDisrupt`), recording why others are kept.
+    fn consolidatable(&mut self, cands: &'_ [Candidate<'a>]) -> Vec<usize> {
+        let mut out = Vec::new();
+        for (i, c) in cands.iter().enumerate() {
+            let why = if c.pool.replicas.is_some() {
+                Some("static NodePool".to_string())
+            } else if c.pool.disruption.consolidate_after.is_none() {
+                Some(format!("NodePool {} has consolidateAfter: Never", c.pool.name))
+            } else if c.is_empty() {
+                None.or(Some("empty node: left to emptiness".to_string()))
+            } else if c.pool.disruption.consolidation_policy == ConsolidationPolicy::WhenEmpty {
+                Some(format!("NodePool {} consolidates only empty nodes (WhenEmpty)", c.pool.name))
+            } else if !c.instance_type_known || c.zone.is_none() || c.capacity_type.is_none() {
+                Some("instance type, zone or capacity type of the node is unknown".to_string())
+            } else if !c.consolidatable {
+                Some(format!("not consolidatable yet: consolidateAfter {}s has not elapsed since the last pod event", c.pool.disruption.consolidate_after.unwrap_or(0)))
+            } else {
+                c.pod_block.clone()
+            };
+            match why {
+                Some(w) => self.keep(c.name(), w),
+                None => out.push(i),
+            }
+        }
+        out
+    }
+
+    fn multi_node(&mut self, cands: &[Candidate<'a>], eligible: &[usize], all: &[Candidate<'a>]) -> Vec<Plan> {
+        let mut budget = budgets::mapping(&self.ctx.state.nodepools, &self.ctx.state.nodes, DisruptionReason::Underutilized, self.ctx.now, &[]);
+        let mut list: Vec<&Candidate<'a>> = Vec::new();
+        for &i in eligible {
+            let c = &cands[i];
+            let b = budget.entry(c.pool.name).or_insert(0);
+            if *b <= 0 {
+                self.keep(c.name(), format!("the disruption budget of NodePool {} for reason Underutilized is used up", c.pool.name));
+                continue;
+            }
+            *b -= 1;
+            list.push(c);
+        }
+        if list.len() < 2 {
+            return Vec::new();
+        }
+        let max = self.opts.multi_node_max_candidates.max(1);
+        let (mut lo, mut hi) = (1usize, if list.len() <= max { list.len() - 1 } else { max });
+        let mut best: Option<Plan> = None;
+        while lo <= hi {
+            let mid = (lo + hi) / 2;
+            let prefix = &list[..=mid];
+            let plan = match consolidation::compute(&self.ctx, prefix, self.opts) {
+                Outcome::Delete(sim) => self.plan(Method::MultiNode, prefix, &sim, &[], format!("{} nodes' pods fit on the rest of the cluster", prefix.len())),
+                Outcome::Replace(sim, mut r) => {
+                    // never "delete 2× type X, launch 1× type X": drop options priced at or above a
+                    // candidate of the same type (multinodeconsolidation.go: filterOutSameInstanceType)
+                    let same: Vec<f64> = prefix.iter().filter(|c| r.options.iter().any(|o| Some(o.it.name) == c.node.instance_type)).map(|c| c.price).collect();
+                    if let Some(max_price) = same.into_iter().reduce(f64::min) {
+                        let reqs = r.requirements.clone();
+                        r.options.retain(|o| consolidation::worst_launch_price(o, &reqs) < max_price);
+                    }
+                    if r.options.is_empty() {
+                        None
+                    } else {
+                        let reason = format!("{} nodes replaced by one cheaper node", prefix.len());
+                        self.plan(Method::MultiNode, prefix, &sim, std::slice::from_ref(&r), reason)
+                    }
+                }
+                Outcome::No(_) => None,
+            };
+            let ok = plan.as_ref().is_some_and(|p| consolidation::balanced_approves(&self.ctx, all, prefix, p.command.savings_per_hour));
+            if ok {
+                best = plan;
+                lo = mid + 1;
+            } else {
+                if mid == 0 {
+                    break;
+                }
+                hi = mid - 1;
+            }
+        }
+        best.into_iter().collect()
+    }
+
+    fn single_node(&mut self, cands: &[Candidate<'a>], eligible: &[usize], all: &[Candidate<'a>]) -> Vec<Plan> {
+        let budget = budgets::mapping(&self.ctx.state.nodepools, &self.ctx.state.nodes, DisruptionReason::Underutilized, self.ctx.now, &[]);
+        // round-robin over NodePools (by name), each pool's candidates in sort order
+        let mut by_pool: BTreeMap<Sym, Vec<usize>> = BTreeMap::new();
+        for &i in eligible {
+            by_pool.entry(cands[i].pool.name).or_default().push(i);
+        }
+        let mut order = Vec::new();
+        let longest = by_pool.values().map(Vec::len).max().unwrap_or(0);
+        for k in 0..longest {
+            for v in by_pool.values() {
+                if let Some(&i) = v.get(k) {
+                    order.push(i);
+                }
+            }
+        }
+        for i in order {
+            let c = &cands[i];
+            if budget.get(&c.pool.name).copied().unwrap_or(0) <= 0 {
+                self.keep(c.name(), format!("the disruption budget of NodePool {} for reason Underutilized is used up", c.pool.name));
+                continue;
+            }
+            if c.pool.disruption.consolidation_policy == ConsolidationPolicy::Balanced && !consolidation::balanced_approves(&self.ctx, all, &[c], c.price) {
+                self.keep(c.name(), "Balanced policy: even deleting it would not save enough for the disruption".to_string());
+                continue;
+            }
+            let plan = match consolidation::compute(&self.ctx, &[c], self.opts) {
+                Outcome::Delete(sim) => self.plan(Method::SingleNode, &[c], &sim, &[], "its pods fit on other nodes".into()),
+                Outcome::Replace(sim, r) => self.plan(Method::SingleNode, &[c], &sim, std::slice::from_ref(&r), "replaced by a cheaper node".into()),
+                Outcome::No(why) => {
+                    self.keep(c.name(), why);
+                    None
+                }
+            };
+            let Some(plan) = plan else { continue };
+            if !consolidation::balanced_approves(&self.ctx, all, &[c], plan.command.savings_per_hour) {
+                self.keep(c.name(), "Balanced policy: savings too small for the disruption".to_string());
+                continue;
+            }
+            return vec![plan];
+        }
+        Vec::new()
+    }
+}
+
+fn round_ctx<'a>(state: &'a ClusterState, now: Timestamp, opts: &DisruptionOptions, warnings: &mut Vec<String>) -> RoundCtx<'a> {
+    let mut pods_by_node: BTreeMap<Sym, Vec<&'a Pod>> = BTreeMap::new();
+    for p in state.pods.iter().filter(|p| !p.is_terminal()) {
+        if let Some(n) = p.node_name {
+            pods_by_node.entry(n).or_default().push(p);
+        }
+    }
+    RoundCtx {
+        state,
+        now,
+        pending: pending_pods(state, warnings),
+        deleting: state.nodes.iter().filter(|n| n.deletion_timestamp.is_some()).map(|n| n.name).collect(),
+        pods_by_node,
+        provisioning: opts.provisioning.clone(),
+    }
+}
+
+/// One round: forced expirations, then the first disruption method that acts.
+fn one_round(state: &ClusterState, now: Timestamp, opts: &DisruptionOptions, warnings: &mut Vec<String>) -> (Vec<Plan>, Vec<Kept>) {
+    let ctx = round_ctx(state, now, opts, warnings);
+    let (mut cands, kept) = candidates::build(state, &ctx.pods_by_node, now);
+    sort(&mut cands, opts.candidate_order);
+    let mut r = Round { ctx, opts, kept: kept.into_iter().collect() };
+    let mut plans = r.expiration(&cands);
+    let expired: Vec<Sym> = plans.iter().flat_map(|p| p.remove.clone()).collect();
+    let live: Vec<Candidate> = cands.iter().filter(|c| !expired.contains(&c.name())).cloned().collect();
+    let mut acted = r.emptiness(&live);
+    let mut method = "emptiness";
+    if acted.is_empty() {
+        acted = r.drift(&live);
+        method = "drift";
+    }
+    if acted.is_empty() {
+        let eligible = r.consolidatable(&live);
+        acted = r.multi_node(&live, &eligible, &live);
+        method = "multi-node consolidation";
+        if acted.is_empty() {
+            acted = r.single_node(&live, &eligible, &live);
+            method = "single-node consolidation";
+        }
+    }
+    let any_acted = !acted.is_empty();
+    plans.extend(acted);
+    let acted_on: Vec<Sym> = plans.iter().flat_map(|p| p.remove.clone()).collect();
+    for c in &live {
+        if acted_on.contains(&c.name()) {
+            continue;
+        }
+        // rules that hold whatever the method: blocked pods, drift not yet acted on
+        if let Some(b) = &c.pod_block {
+            r.keep(c.name(), b.clone());
+        } else if any_acted {
+            r.keep(c.name(), format!("not evaluated: {method} acted first this round (one method acts per round)"));
+        } else {
+            r.keep(c.name(), "no disruption method finds a saving");
+        }
+    }
+    let kept = r.kept.into_iter().filter(|(n, _)| !acted_on.contains(n)).map(|(n, reason)| Kept { node: n.to_string(), reason }).collect();
+    (plans, kept)
+}
+
+/// The command(s) Karpenter would take next: forced expirations plus the first disruption method
+/// that acts. The state is not changed.
+pub fn disrupt_once(state: &ClusterState, opts: &DisruptionOptions) -> DisruptionResult {
+    let now = opts.now.unwrap_or_else(|| default_now(state));
+    let mut warnings = state.warnings.clone();
+    let before = cost(state);
+    let (plans, kept) = one_round(state, now, opts, &mut warnings);
+    let savings: f64 = plans.iter().map(|p| p.command.savings_per_hour).sum();
+    DisruptionResult {
+        commands: plans.into_iter().map(|p| p.command).collect(),
+        kept,
+        cost_per_hour_before: before,
+        cost_per_hour_after: before - savings,
+        rounds: 1,
+        now,
+        end_state: None,
+        warnings,
+    }
+}
+
+/// Apply rounds until no method acts (or `max_rounds`), advancing simulated time between rounds by
+/// the longest `consolidateAfter` (at least the 15 s validation delay), so nodes touched in one round
+/// can be considered again in the next. Returns every command, the end state and total savings.
+pub fn until_stable(state: &ClusterState, opts: &DisruptionOptions) -> DisruptionResult {
+    let start = opts.now.unwrap_or_else(|| default_now(state));
+    let mut now = start;
+    let mut current = state.clone();
+    let mut warnings = state.warnings.clone();
+    let before = cost(state);
+    let step = state.nodepools.iter().filter_map(|p| p.disruption.consolidate_after).max().unwrap_or(0).max(15) + 1;
+    let mut commands = Vec::new();
+    let mut kept = Vec::new();
+    let mut rounds = 0;
+    let mut seq = 0usize;
+    while rounds < opts.max_rounds {
+        rounds += 1;
+        let mut w = Vec::new();
+        let (plans, k) = one_round(&current, now, opts, &mut w);
+        kept = k;
+        if plans.is_empty() {
+            break;
+        }
+        for p in plans {
+            apply::apply(&mut current, &p, now, &mut seq);
+            commands.push(p.command);
+        }
+        now += step;
+    }
+    if rounds >= opts.max_rounds {
+        warnings.push(format!("stopped after {rounds} rounds (max_rounds) while methods still acted"));
+    }
+    let after = cost(&current);
+    let prov = provision(&current, &opts.provisioning);
+    let mut pending: Vec<crate::scheduling::Unschedulable> = prov.unschedulable.clone();
+    let placeable: usize = prov.nodeclaims.iter().map(|n| n.pods.len()).sum::<usize>() + prov.existing_nodes.iter().map(|n| n.pods.len()).sum::<usize>();
+    if placeable > 0 {
+        for nc in &prov.nodeclaims {
+            for p in &nc.pods {
+                pending.push(crate::scheduling::Unschedulable { pod: p.clone(), reason: format!("pending; provisioning would launch {} for it", nc.instance_type) });
+            }
+        }
+        for e in &prov.existing_nodes {
+            for p in &e.pods {
+                pending.push(crate::scheduling::Unschedulable { pod: p.clone(), reason: format!("pending; fits on node {}", e.name) });
+            }
+        }
+    }
+    pending.sort_by(|a, b| a.pod.cmp(&b.pod));
+    let nodes = current
+        .nodes
+        .iter()
+        .map(|n| NodeSummary {
+            name: n.name.to_string(),
+            nodepool: n.nodepool.map(|s| s.to_string()),
+            instance_type: n.instance_type.map(|s| s.to_string()),
+            zone: n.zone.map(|s| s.to_string()),
+            capacity_type: n.capacity_type.map(|s| s.to_string()),
+            price_per_hour: n.price.unwrap_or(0.0),
+            pods: current.pods.iter().filter(|p| p.node_name == Some(n.name) && !p.is_terminal()).count(),
+        })
+        .collect();
+    DisruptionResult {
+        commands,
+        kept,
+        cost_per_hour_before: before,
+        cost_per_hour_after: after,
+        rounds,
+        now: start,
+        end_state: Some(EndState { nodes, pending }),
+        warnings,
+    }
+}

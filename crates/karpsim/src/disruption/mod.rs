@@ -1,0 +1,149 @@
+//! Karpenter's disruption logic over a cluster state (design §5, §6): expiration, emptiness, drift,
+//! multi-node and single-node consolidation, with budgets, PDBs and do-not-disrupt.
+//!
+//! [`disrupt_once`] returns the command Karpenter would take next (plus forced expirations);
+//! [`until_stable`] applies commands round after round until no method acts, giving the end state.
+//! Both are pure functions of the state, the simulated time and the options.
+
+mod apply;
+mod budgets;
+mod candidates;
+mod consolidation;
+pub mod cron;
+mod drift;
+mod methods;
+mod simulate;
+
+pub use budgets::budget_allows;
+pub use candidates::{eviction_cost, pdb_allowed};
+pub use methods::{disrupt_once, until_stable};
+
+use crate::model::Timestamp;
+use crate::scheduling::{ProvisionOptions, Unschedulable};
+
+/// The order candidates are tried in (§5.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum CandidateOrder {
+    /// v1.14: price ÷ reschedule-disruption-cost, descending.
+    #[default]
+    SavingsRatio,
+    /// v1.0–v1.13: disruption cost (eviction costs × lifetime remaining), ascending.
+    DisruptionCost,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct DisruptionOptions {
+    /// Simulated time (seconds since the epoch). `None`: the latest timestamp found in the input.
+    pub now: Option<Timestamp>,
+    pub candidate_order: CandidateOrder,
+    /// Feature gate `SpotToSpotConsolidation` (off by default in Karpenter).
+    pub spot_to_spot: bool,
+    /// Multi-node consolidation looks at most at this many candidates (100 in Karpenter).
+    pub multi_node_max_candidates: usize,
+    /// Until-stable: stop after this many rounds even if methods still act.
+    pub max_rounds: usize,
+    /// The scheduler settings used in simulations and for replacements.
+    pub provisioning: ProvisionOptions,
+}
+
+impl Default for DisruptionOptions {
+    fn default() -> Self {
+        DisruptionOptions {
+            now: None,
+            candidate_order: CandidateOrder::SavingsRatio,
+            spot_to_spot: false,
+            multi_node_max_candidates: 100,
+            max_rounds: 1000,
+            provisioning: ProvisionOptions::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Method {
+    Expiration,
+    Emptiness,
+    Drift,
+    MultiNode,
+    SingleNode,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    Delete,
+    Replace,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Replacement {
+    pub nodepool: String,
+    pub instance_type: String,
+    pub zone: String,
+    pub capacity_type: String,
+    pub price_per_hour: f64,
+    pub instance_type_options: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PodMove {
+    pub pod: String,
+    /// An existing node's name, or `replacement-N` (index into `replacements`), or `pending`.
+    pub to: String,
+}
+
+/// One disruption decision and why.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Command {
+    pub method: Method,
+    pub action: Action,
+    pub nodes: Vec<String>,
+    pub replacements: Vec<Replacement>,
+    pub pods: Vec<PodMove>,
+    pub price_before: f64,
+    pub price_after: f64,
+    pub savings_per_hour: f64,
+    pub reason: String,
+}
+
+/// A node that was looked at and kept, with the rule that kept it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Kept {
+    pub node: String,
+    pub reason: String,
+}
+
+/// A node of the end state.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct NodeSummary {
+    pub name: String,
+    pub nodepool: Option<String>,
+    pub instance_type: Option<String>,
+    pub zone: Option<String>,
+    pub capacity_type: Option<String>,
+    pub price_per_hour: f64,
+    pub pods: usize,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct EndState {
+    pub nodes: Vec<NodeSummary>,
+    pub pending: Vec<Unschedulable>,
+}
+
+/// What disruption would do: one round, or every round until stable (then `end_state` is set).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct DisruptionResult {
+    pub commands: Vec<Command>,
+    pub kept: Vec<Kept>,
+    pub cost_per_hour_before: f64,
+    pub cost_per_hour_after: f64,
+    pub rounds: usize,
+    /// The simulated time the first round ran at.
+    pub now: Timestamp,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_state: Option<EndState>,
+    pub warnings: Vec<String>,
+}
