@@ -47,7 +47,8 @@ mod pod;
 mod value;
 mod yaml;
 
-pub(crate) use value::parse_duration;
+pub(crate) use value::{parse_duration, parse_rfc3339};
+pub(crate) use yaml::parse_documents;
 
 use crate::error::{Error, Location, Result};
 use crate::model::{Node, NodeClass, NodePool, Pod, PodDisruptionBudget};

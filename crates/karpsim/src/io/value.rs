@@ -264,7 +264,7 @@ pub(crate) fn parse_timestamp(n: &Node) -> Result<i64> {
     parse_rfc3339(s).ok_or_else(|| n.err(format!("invalid timestamp {s:?} (expected RFC 3339, e.g. 2024-05-01T12:00:00Z)")))
 }
 
-fn parse_rfc3339(s: &str) -> Option<i64> {
+pub(crate) fn parse_rfc3339(s: &str) -> Option<i64> {
     let b = s.as_bytes();
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') || b[13] != b':' || b[16] != b':' {
         return None;
