@@ -1,0 +1,81 @@
+//! The `karpsim` command as a library function, so that the binary and the Python package's
+//! `karpsim` script run the same code.
+//!
+//! Each command returns its output as a [`Report`] (a `String`, plus warnings for stderr) instead of
+//! printing, which keeps the commands testable; [`run`] does the printing and picks the exit code.
+
+// The commands return the core's `karpsim::Error`; its size is the core's decision (error.rs), and
+// nothing here is a hot path.
+#![allow(clippy::result_large_err)]
+
+pub mod args;
+pub mod catalog_cmd;
+pub mod provision_cmd;
+pub mod table;
+
+use args::{Cli, Command};
+use clap::Parser;
+use std::ffi::OsString;
+use std::io::Write;
+use std::process::ExitCode;
+
+/// What a command produced: `stdout` as printed, and warnings for stderr (`warning: ...`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Report {
+    pub stdout: String,
+    /// For people reading a table. JSON output carries its warnings inside the document instead.
+    pub warnings: Vec<String>,
+}
+
+/// Exit code for any error karpsim reports (bad input, unknown catalog...); clap uses 2 for usage
+/// errors as well.
+pub const ERROR_EXIT: u8 = 2;
+
+/// Parse the command line (`args[0]` is the program name).
+pub fn parse<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    Cli::try_parse_from(args)
+}
+
+/// Run a parsed command.
+pub fn execute(cli: &Cli) -> karpsim::Result<Report> {
+    match &cli.command {
+        Command::Catalog(a) => catalog_cmd::execute(a),
+        Command::Provision(a) => provision_cmd::execute(a),
+    }
+}
+
+/// The whole command: parse, run, print. `args[0]` is the program name.
+pub fn run<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match parse(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version come here too, with exit code 0.
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(ERROR_EXIT));
+        }
+    };
+    match execute(&cli) {
+        Ok(report) => {
+            // write! rather than print!: a closed pipe (`karpsim catalog | head`) must not panic.
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(report.stdout.as_bytes()).and_then(|_| out.flush());
+            let mut err = std::io::stderr().lock();
+            for w in &report.warnings {
+                let _ = writeln!(err, "warning: {w}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            let _ = writeln!(std::io::stderr().lock(), "error: {e}");
+            ExitCode::from(ERROR_EXIT)
+        }
+    }
+}

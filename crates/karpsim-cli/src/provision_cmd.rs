@@ -1,0 +1,113 @@
+//! `karpsim provision`: the NodeClaims Karpenter would create for the inputs' pending pods.
+
+use crate::Report;
+use crate::args::{Launch, MinValues, Output, ProvisionArgs};
+use crate::catalog_cmd::json;
+use crate::table::{Table, cores, gib, usd};
+use karpsim::Result;
+use karpsim::catalog::CatalogSource;
+use karpsim::io::Inputs;
+use karpsim::scheduling::{LaunchPolicy, MinValuesPolicy, PreferencePolicy, ProvisionOptions, ProvisionResult, provision};
+use karpsim::state::ClusterState;
+
+/// Hours in a month as cloud bills count them (365 × 24 / 12).
+pub const HOURS_PER_MONTH: f64 = 730.0;
+
+pub fn options(args: &ProvisionArgs) -> ProvisionOptions {
+    ProvisionOptions {
+        max_instance_types: args.max_instance_types as usize,
+        preference_policy: if args.ignore_preferences { PreferencePolicy::Ignore } else { PreferencePolicy::Respect },
+        min_values_policy: match args.min_values {
+            MinValues::Strict => MinValuesPolicy::Strict,
+            MinValues::BestEffort => MinValuesPolicy::BestEffort,
+        },
+        launch_policy: match args.launch {
+            Launch::CapacityTypePrecedence => LaunchPolicy::CapacityTypePrecedence,
+            Launch::Cheapest => LaunchPolicy::Cheapest,
+        },
+        ..ProvisionOptions::default()
+    }
+}
+
+pub fn execute(args: &ProvisionArgs) -> Result<Report> {
+    // Parse the catalog first: a typo in --catalog should not wait for the inputs to load.
+    let source = CatalogSource::parse(&args.catalog)?;
+    let mut inputs = Inputs::new();
+    for f in &args.files {
+        inputs.load_path(f)?;
+    }
+    let state = ClusterState::from_inputs(inputs.finish()?, &source)?;
+    let result = provision(&state, &options(args));
+    Ok(match args.output {
+        // Programs get the warnings inside the document; nothing extra on stderr.
+        Output::Json => Report { stdout: json(&result)?, warnings: Vec::new() },
+        Output::Table => Report { stdout: render_table(&result), warnings: result.warnings.clone() },
+    })
+}
+
+/// The result for people: NodeClaims, totals, existing nodes that got pods, pending pods with reasons.
+/// Warnings are not included (the caller prints them to stderr).
+pub fn render_table(r: &ProvisionResult) -> String {
+    let mut out = String::new();
+    if r.nodeclaims.is_empty() {
+        out.push_str("no new nodes\n");
+    } else {
+        let mut t = Table::new(&[
+            ("NODECLAIM", false),
+            ("NODEPOOL", false),
+            ("INSTANCE TYPE", false),
+            ("ZONE", false),
+            ("CAPACITY", false),
+            ("$/H", true),
+            ("CPU REQ/ALLOC", true),
+            ("MEM GiB REQ/ALLOC", true),
+            ("PODS", true),
+        ]);
+        for nc in &r.nodeclaims {
+            t.row(vec![
+                nc.name.clone(),
+                nc.nodepool.clone(),
+                nc.instance_type.clone(),
+                nc.zone.clone(),
+                nc.capacity_type.clone(),
+                usd(nc.price_per_hour),
+                format!("{}/{}", cores(nc.requests.cpu), cores(nc.allocatable.cpu)),
+                format!("{}/{}", gib(nc.requests.memory), gib(nc.allocatable.memory)),
+                nc.pods.len().to_string(),
+            ]);
+        }
+        out.push_str(&t.render());
+    }
+    let placed: usize = r.nodeclaims.iter().map(|n| n.pods.len()).sum();
+    out.push_str(&format!(
+        "total: {} new node(s) for {placed} pod(s), ${}/h, ${:.2}/month ({HOURS_PER_MONTH} h)\n",
+        r.nodeclaims.len(),
+        usd(r.cost_per_hour),
+        r.cost_per_hour * HOURS_PER_MONTH,
+    ));
+
+    let existing: Vec<_> = r.existing_nodes.iter().filter(|n| !n.pods.is_empty()).collect();
+    if !existing.is_empty() {
+        out.push_str(&format!("\nexisting nodes that got pods ({}):\n", existing.len()));
+        let mut t = Table::new(&[("  NODE", false), ("PODS", true)]);
+        for n in existing {
+            t.row(vec![format!("  {}", n.name), n.pods.len().to_string()]);
+        }
+        out.push_str(&t.render());
+    }
+    if !r.unschedulable.is_empty() {
+        out.push_str(&format!("\npending pods ({}):\n", r.unschedulable.len()));
+        let mut t = Table::new(&[("  POD", false), ("REASON", false)]);
+        for u in &r.unschedulable {
+            t.row(vec![format!("  {}", u.pod), u.reason.clone()]);
+        }
+        out.push_str(&t.render());
+    }
+    if !r.relaxations.is_empty() {
+        out.push_str(&format!("\npreferences relaxed to place {} pod(s):\n", r.relaxations.len()));
+        for x in &r.relaxations {
+            out.push_str(&format!("  {}: {}\n", x.pod, x.relaxed.join("; ")));
+        }
+    }
+    out
+}

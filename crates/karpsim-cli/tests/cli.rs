@@ -1,0 +1,221 @@
+//! The `karpsim` command end to end: through `parse` + `execute` (output as strings) and, for exit
+//! codes and stderr, through the built binary.
+
+use karpsim_cli::{Report, execute, parse};
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::Command;
+
+fn repo(path: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(path).display().to_string()
+}
+
+fn data(file: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(file).display().to_string()
+}
+
+fn run_ok(args: &[&str]) -> Report {
+    let cli = parse(std::iter::once("karpsim").chain(args.iter().copied())).expect("arguments parse");
+    execute(&cli).unwrap_or_else(|e| panic!("karpsim {args:?} failed: {e}"))
+}
+
+fn run_json(args: &[&str]) -> Value {
+    let r = run_ok(args);
+    assert!(r.warnings.is_empty(), "JSON output keeps warnings in the document");
+    serde_json::from_str(&r.stdout).expect("stdout is JSON")
+}
+
+fn binary(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_karpsim")).args(args).output().expect("karpsim runs")
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array().expect("array").iter().map(|s| s.as_str().expect("string").to_string()).collect()
+}
+
+#[test]
+fn provision_online_boutique_places_or_explains_every_pod() {
+    let dir = repo("examples/online-boutique");
+    let out = run_json(&["provision", "-f", &dir, "--output", "json"]);
+    let claims = out["nodeclaims"].as_array().expect("nodeclaims");
+    assert!(!claims.is_empty());
+    for key in ["nodeclaims", "existing_nodes", "unschedulable", "cost_per_hour", "relaxations", "warnings"] {
+        assert!(out.get(key).is_some(), "missing key {key}");
+    }
+    let mut seen: Vec<String> = claims.iter().flat_map(|c| strings(&c["pods"])).collect();
+    seen.extend(out["existing_nodes"].as_array().unwrap().iter().flat_map(|n| strings(&n["pods"])));
+    seen.extend(out["unschedulable"].as_array().unwrap().iter().map(|u| u["pod"].as_str().unwrap().to_string()));
+    seen.sort();
+
+    // The same inputs through the core: every pending pod appears exactly once.
+    let mut inputs = karpsim::io::Inputs::new();
+    inputs.load_path(std::path::Path::new(&dir)).unwrap();
+    let mut expected: Vec<String> = inputs.finish().unwrap().pods.iter().map(|p| p.key()).collect();
+    expected.sort();
+    assert_eq!(seen, expected);
+    assert_eq!(expected.len(), 12, "Online Boutique has 12 single-replica Deployments");
+
+    let c = &claims[0];
+    for key in ["name", "nodepool", "instance_type", "zone", "capacity_type", "price_per_hour", "instance_type_options", "pods", "requests", "allocatable", "requirements"] {
+        assert!(c.get(key).is_some(), "nodeclaim lacks {key}");
+    }
+    assert!(c["allocatable"]["cpu"].is_string(), "quantities are Kubernetes strings");
+    let total: f64 = claims.iter().map(|c| c["price_per_hour"].as_f64().unwrap()).sum();
+    assert!((out["cost_per_hour"].as_f64().unwrap() - total).abs() < 1e-9);
+}
+
+#[test]
+fn provision_table_has_rows_totals_and_pending_reasons() {
+    let r = run_ok(&["provision", "-f", &data("lab-cluster.yaml"), "--catalog", &data("lab-catalog.yaml")]);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert!(lines[0].starts_with("NODECLAIM  NODEPOOL  INSTANCE TYPE"), "{}", r.stdout);
+    assert!(lines[1].starts_with("lab-1      lab       large"), "{}", r.stdout);
+    assert!(lines[1].contains("4.50/7.80"), "cpu requested/allocatable: {}", lines[1]);
+    assert!(r.stdout.contains("total: 1 new node(s) for 3 pod(s), $0.4000/h, $292.00/month (730 h)"), "{}", r.stdout);
+    assert!(r.stdout.contains("pending pods (1):"), "{}", r.stdout);
+    assert!(r.stdout.contains("lab/giant") && r.stdout.contains("64 cpu"), "{}", r.stdout);
+}
+
+#[test]
+fn provision_options_change_the_result() {
+    let dir = repo("examples/online-boutique");
+    let out = run_json(&["provision", "-f", &dir, "-o", "json", "--max-instance-types", "3", "--launch", "cheapest"]);
+    for c in out["nodeclaims"].as_array().unwrap() {
+        assert!(c["instance_type_options"].as_array().unwrap().len() <= 3);
+    }
+    let default = run_json(&["provision", "-f", &dir, "-o", "json"]);
+    assert!(out["cost_per_hour"].as_f64().unwrap() <= default["cost_per_hour"].as_f64().unwrap() + 1e-9);
+}
+
+#[test]
+fn catalog_filters_by_requirement() {
+    let out = run_json(&["catalog", "--requirement", "karpenter.k8s.aws/instance-family In m7g", "-o", "json"]);
+    let types = out["instance_types"].as_array().unwrap();
+    let names: Vec<&str> = types.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"m7g.large") && names.iter().all(|n| n.starts_with("m7g.")), "{names:?}");
+    let large = types.iter().find(|t| t["name"] == "m7g.large").unwrap();
+    assert_eq!(large["labels"]["kubernetes.io/arch"], "arm64");
+    assert_eq!(large["allocatable"]["pods"], "29");
+    let o = &large["offerings"][0];
+    for key in ["zone", "capacity_type", "price", "available"] {
+        assert!(o.get(key).is_some(), "offering lacks {key}");
+    }
+
+    // Several requirements are ANDed; comma lists and numeric operators work.
+    let out = run_json(&[
+        "catalog",
+        "-r",
+        "karpenter.k8s.aws/instance-family In m5, m6i",
+        "-r",
+        "karpenter.k8s.aws/instance-cpu Gt 16",
+        "-o",
+        "json",
+    ]);
+    let names: Vec<&str> = out["instance_types"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"m5.8xlarge") && names.contains(&"m6i.24xlarge"), "{names:?}");
+    assert!(!names.contains(&"m5.4xlarge") && !names.contains(&"m5.large"), "{names:?}");
+}
+
+#[test]
+fn catalog_table_and_instance_type_filter() {
+    let r = run_ok(&["catalog", "-t", "m5.large", "-t", "m5.xlarge"]);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert!(lines[0].starts_with("NAME       VCPU"), "{}", r.stdout);
+    assert!(lines[1].starts_with("m5.large      2"), "{}", r.stdout);
+    assert!(lines[1].contains("0.0960"), "on-demand price of m5.large: {}", lines[1]);
+    assert_eq!(lines.last().copied(), Some("2 of 1345 instance types in aws:us-east-1"));
+}
+
+#[test]
+fn catalog_applies_nodeclass_kubelet_settings() {
+    let dir = std::env::temp_dir().join(format!("karpsim-cli-nc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("nc.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: karpenter.k8s.aws/v1\nkind: EC2NodeClass\nmetadata: {name: small-pods}\nspec:\n  amiSelectorTerms: [{alias: al2023@latest}]\n  kubelet: {maxPods: 20}\n",
+    )
+    .unwrap();
+    let file = file.display().to_string();
+    let out = run_json(&["catalog", "-f", &file, "-t", "m5.xlarge", "-o", "json"]);
+    assert_eq!(out["instance_types"][0]["allocatable"]["pods"], "20");
+    let plain = run_json(&["catalog", "-t", "m5.xlarge", "-o", "json"]);
+    assert_eq!(plain["instance_types"][0]["allocatable"]["pods"], "58");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn custom_catalog_path() {
+    let out = run_json(&["catalog", "--catalog", &data("lab-catalog.yaml"), "-o", "json"]);
+    let names: Vec<&str> = out["instance_types"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["large", "small"]);
+    assert_eq!(out["instance_types"][1]["allocatable"]["cpu"], "1900m");
+    let out = run_json(&["catalog", "--catalog", &data("lab-catalog.yaml"), "-r", "size In small", "-o", "json"]);
+    assert_eq!(out["instance_types"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn bad_input_file_exits_2_naming_the_file() {
+    let file = data("bad-quantity.yaml");
+    let out = binary(&["provision", "-f", &file]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(err.contains("bad-quantity.yaml") && err.contains("Deployment default/web") && err.contains("requests.cpu"), "{err}");
+    assert!(out.stdout.is_empty());
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn missing_file_exits_2() {
+    let out = binary(&["provision", "-f", "/nonexistent/karpsim-input.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/karpsim-input.yaml"));
+}
+
+#[test]
+fn unknown_catalog_region_exits_2_listing_the_known_ones() {
+    let out = binary(&["catalog", "--catalog", "aws:mars-north-1"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("mars-north-1") && err.contains("us-east-1") && err.contains("eu-west-1"), "{err}");
+}
+
+#[test]
+fn bad_requirement_and_unknown_instance_type_are_errors() {
+    for args in [
+        &["catalog", "-r", "kubernetes.io/arch Foo arm64"][..],
+        &["catalog", "-r", "arch"][..],
+        &["catalog", "-r", "karpenter.k8s.aws/instance-cpu Gt many"][..],
+        &["catalog", "-t", "m9.huge"][..],
+        &["catalog", "--nodeclass", "default"][..],
+    ] {
+        let out = binary(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.starts_with("error: option "), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn usage_errors_and_help() {
+    let out = binary(&["provision"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--filename"));
+    let out = binary(&["--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("karpsim provision -f examples/online-boutique"), "{help}");
+}
+
+#[test]
+fn table_warnings_go_to_stderr() {
+    let out = binary(&["provision", "-f", &repo("examples/online-boutique")]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stdout.starts_with("NODECLAIM"), "{stdout}");
+    assert!(!stdout.contains("warning:"));
+    assert!(stderr.lines().all(|l| l.starts_with("warning: ")), "{stderr}");
+    assert!(stderr.contains("skipped"), "the Services of the example are reported: {stderr}");
+}
