@@ -370,6 +370,7 @@ impl<'a, 't> Scheduler<'a, 't> {
             let t = &self.templates[ti];
             let pool = t.pool.name;
             let mut options = t.options.clone();
+            let mut limited: Option<String> = None;
             if let Some(rem) = self.remaining_limits.get(&pool) {
                 if rem.get("nodes").is_some_and(|v| *v == 0) {
                     fails.push((pool, Fail::Message(format!("NodePool {pool} has reached its node limit"))));
@@ -380,6 +381,10 @@ impl<'a, 't> Scheduler<'a, 't> {
                     let lim: Vec<String> = rem.iter().map(|(k, v)| format!("{k} {}", crate::resources::format_amount(k, *v))).collect();
                     fails.push((pool, Fail::Message(format!("NodePool {pool} limits leave room for no instance type (remaining: {})", lim.join(", ")))));
                     continue;
+                }
+                if options.len() < t.options.len() {
+                    let lim: Vec<String> = rem.iter().map(|(k, v)| format!("{k} {}", crate::resources::format_amount(k, *v))).collect();
+                    limited = Some(format!(" ({} of {} instance types excluded by NodePool limits; remaining: {})", t.options.len() - options.len(), t.options.len(), lim.join(", ")));
                 }
             }
             self.next_hostname += 1;
@@ -409,6 +414,7 @@ impl<'a, 't> Scheduler<'a, 't> {
                     }
                     return Ok(());
                 }
+                Err(Fail::Message(m)) if limited.is_some() => fails.push((pool, Fail::Message(m + limited.as_deref().unwrap_or_default()))),
                 Err(f) => fails.push((pool, f)),
             }
         }
