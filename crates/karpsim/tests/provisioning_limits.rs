@@ -251,3 +251,16 @@ fn cheapest_type_and_zone_within_the_capacity_type() {
     assert_eq!(nc.instance_type_options, ["a", "b"], "ordered by cheapest compatible offering (0.1 < 0.2)");
 }
 
+
+#[test]
+fn daemonsets_count_on_existing_nodes_with_prefer_no_schedule_taints() {
+    // Karpenter adds a PreferNoSchedule toleration to the DaemonSet pods while building the
+    // overhead groups (scheduler.go: isDaemonPodCompatible mutates the shared pod), and the same
+    // pods are then checked against existing nodes: the DaemonSet is expected there too.
+    let n = node("old", "karpenter.sh/nodepool: default, karpenter.sh/initialized: 'true'", "4", "8Gi", 10, "taints: [{key: soft, effect: PreferNoSchedule}]");
+    let tol = "  tolerations: [{key: soft, operator: Exists}]\n";
+    let yaml = [pool("default", &[]), n.clone(), daemonset("ds", "1", "0", ""), pod("p", "3500m", "", "", tol)].concat();
+    assert_eq!(existing_of(&run(&cat3(), &yaml), "p"), None, "3.5 cpu + 1 cpu DaemonSet exceed the 4 cpu node");
+    let yaml = [pool("default", &[]), n, daemonset("ds", "1", "0", ""), pod("p", "3", "", "", tol)].concat();
+    assert_eq!(existing_of(&run(&cat3(), &yaml), "p").as_deref(), Some("old"));
+}
