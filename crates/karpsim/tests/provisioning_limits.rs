@@ -264,3 +264,27 @@ fn daemonsets_count_on_existing_nodes_with_prefer_no_schedule_taints() {
     let yaml = [pool("default", &[]), n, daemonset("ds", "1", "0", ""), pod("p", "3", "", "", tol)].concat();
     assert_eq!(existing_of(&run(&cat3(), &yaml), "p").as_deref(), Some("old"));
 }
+
+#[test]
+fn best_effort_min_values_relax_only_when_opening_a_claim() {
+    // Karpenter relaxes minValues (BestEffort) only in the template loop; in-flight NodeClaims are
+    // checked strictly (scheduler.go: CanAdd(..., relaxMinValues=false) for newNodeClaims)
+    let best = ProvisionOptions { min_values_policy: MinValuesPolicy::BestEffort, ..Default::default() };
+    let yaml = [
+        pool("default", &[MIN2]),
+        pod("a", "1500m", "", "", ""),
+        pod("b", "100m", "", "", "  nodeSelector: {node.kubernetes.io/instance-type: c8}\n"),
+    ]
+    .concat();
+    let r = run_with(&cat3(), &yaml, &best);
+    assert_eq!(layout(&r), [["a"], ["b"]], "b would leave a's claim with one type: it opens its own");
+    assert_eq!(claim(&r, "a").instance_type_options, ["c2", "c4", "c8"]);
+    assert_eq!(claim(&r, "b").instance_type_options, ["c8"]);
+    // a relaxed claim keeps minValues at what it achieved: 3 relaxed to 2 (c4, c8) by a, and b
+    // would narrow it to c8 alone
+    let min3 = "{key: node.kubernetes.io/instance-type, operator: Exists, minValues: 3}";
+    let yaml = [pool("default", &[min3]), pod("a", "3", "", "", ""), pod("b", "100m", "", "", "  nodeSelector: {node.kubernetes.io/instance-type: c8}\n")].concat();
+    let r = run_with(&cat3(), &yaml, &best);
+    assert_eq!(layout(&r), [["a"], ["b"]]);
+    assert_eq!(claim(&r, "a").instance_type_options, ["c4", "c8"]);
+}
