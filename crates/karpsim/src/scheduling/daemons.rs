@@ -45,8 +45,13 @@ pub fn compatible_with_template(ds: &Pod, template_reqs: &Requirements, template
 
 /// Whether a DaemonSet runs on an existing node (`isDaemonPodCompatibleWithNode`): its taints tolerated
 /// and its strict requirements compatible with the node's labels, with no allowance for undefined labels.
+/// The PreferNoSchedule toleration is implicit here too: in Karpenter v1.14.1 `isDaemonPodCompatible`
+/// (run first, from `buildDaemonOverheadGroups`) appends it to the shared DaemonSet pod, and
+/// `calculateExistingNodeClaims` then checks that same mutated pod against existing nodes.
 pub fn compatible_with_node(ds: &Pod, node_taints: &[Taint], node_reqs: &Requirements) -> bool {
-    taints::first_untolerated(node_taints, &ds.tolerations).is_none()
+    let mut tolerations = ds.tolerations.clone();
+    tolerations.push(taints::prefer_no_schedule_toleration());
+    taints::first_untolerated(node_taints, &tolerations).is_none()
         && pod_requirements(ds, false).is_ok_and(|s| node_reqs.compatible(&s, false).is_ok())
 }
 

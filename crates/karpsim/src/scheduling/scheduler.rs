@@ -370,6 +370,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             let t = &self.templates[ti];
             let pool = t.pool.name;
             let mut options = t.options.clone();
+            let mut limited: Option<String> = None;
             if let Some(rem) = self.remaining_limits.get(&pool) {
                 if rem.get("nodes").is_some_and(|v| *v == 0) {
                     fails.push((pool, Fail::Message(format!("NodePool {pool} has reached its node limit"))));
@@ -380,6 +381,10 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
                     let lim: Vec<String> = rem.iter().map(|(k, v)| format!("{k} {}", crate::resources::format_amount(k, *v))).collect();
                     fails.push((pool, Fail::Message(format!("NodePool {pool} limits leave room for no instance type (remaining: {})", lim.join(", ")))));
                     continue;
+                }
+                if options.len() < t.options.len() {
+                    let lim: Vec<String> = rem.iter().map(|(k, v)| format!("{k} {}", crate::resources::format_amount(k, *v))).collect();
+                    limited = Some(format!(" ({} of {} instance types excluded by NodePool limits; remaining: {})", t.options.len() - options.len(), t.options.len(), lim.join(", ")));
                 }
             }
             self.next_hostname += 1;
@@ -409,6 +414,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
                     }
                     return Ok(());
                 }
+                Err(Fail::Message(m)) if limited.is_some() => fails.push((pool, Fail::Message(m + limited.as_deref().unwrap_or_default()))),
                 Err(f) => fails.push((pool, f)),
             }
         }
@@ -433,7 +439,9 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
     }
 
     /// `NodeClaim.CanAdd`: the tightened requirements, with the remaining options written to `out`.
+    /// `explain` and `relax_min_values` are both true when opening a NodeClaim from a template.
     fn claim_can_add(&self, c: &NewClaim, id: usize, pod: &Pod, out: &mut Vec<u32>, explain: bool) -> Result<Requirements, Fail> {
+        let relax_min_values = explain;
         let t = &self.templates[c.template];
         let d = &self.data[id];
         let pool = t.pool.name;
@@ -471,12 +479,14 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         };
         let flags = instance_filter::filter(&input, out);
         if out.is_empty() {
-            if flags.min_values_missing.is_some() && self.opts.min_values_policy == MinValuesPolicy::BestEffort {
-                // BestEffort: keep what fits and relax minValues to what is achievable
+            // BestEffort: keep what fits and lower each unmet minValues to the count achieved
+            // (nodeclaim.go: CanAdd). Karpenter passes relaxMinValues only when opening a NodeClaim
+            // from a template; in-flight NodeClaims are always checked strictly (scheduler.go).
+            if relax_min_values && flags.min_values_missing.is_some() && self.opts.min_values_policy == MinValuesPolicy::BestEffort {
                 let strictless = FilterInput { reqs: &strip_min_values(&reqs), ..input };
                 instance_filter::filter(&strictless, out);
                 if !out.is_empty() {
-                    return Ok(strip_min_values(&reqs));
+                    return Ok(lower_min_values(t.types, out, &reqs));
                 }
             }
             return Err(if explain { Fail::Message(instance_filter::explain(pool, &input, &flags)) } else { Fail::Quiet });
@@ -545,6 +555,24 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         let relaxations = self.relaxed.into_iter().enumerate().filter(|(_, r)| !r.is_empty()).collect();
         Solution { pods: self.pods, claims: solved, existing, errors, relaxations }
     }
+}
+
+/// Lower every minValues the options do not reach to the number of distinct values they have.
+fn lower_min_values(types: &[TypeInfo], options: &[u32], r: &Requirements) -> Requirements {
+    let mut out = Requirements::new();
+    for (k, v) in r.iter() {
+        let lowered = v.min_values().map(|m| {
+            let mut seen = std::collections::BTreeSet::new();
+            for &t in options {
+                if let Some(tr) = types[t as usize].requirements.get(k) {
+                    seen.extend(tr.values().iter().copied());
+                }
+            }
+            m.min(seen.len() as u32)
+        });
+        out.set(k, v.clone().with_min_values(lowered));
+    }
+    out
 }
 
 fn strip_min_values(r: &Requirements) -> Requirements {
