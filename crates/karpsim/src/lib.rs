@@ -61,6 +61,7 @@ pub mod quantity;
 pub mod requirements;
 pub mod resources;
 pub mod scheduling;
+pub mod sim;
 pub mod state;
 pub mod taints;
 

@@ -476,3 +476,9 @@ pub fn until_stable(state: &ClusterState, opts: &DisruptionOptions) -> Disruptio
         warnings,
     }
 }
+
+/// One round at simulated time `now`, as plans the caller applies with its own timing (the time
+/// simulator). Warnings are dropped: the caller has reported the state's own warnings already.
+pub fn plan_round(state: &ClusterState, now: Timestamp, opts: &DisruptionOptions) -> (Vec<Plan>, Vec<Kept>) {
+    one_round(state, now, opts, &mut Vec::new())
+}

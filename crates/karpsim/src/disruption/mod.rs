@@ -16,7 +16,8 @@ mod simulate;
 
 pub use budgets::budget_allows;
 pub use candidates::{eviction_cost, pdb_allowed};
-pub use methods::{disrupt_once, until_stable};
+pub use apply::{Dest, NewNode, Plan};
+pub use methods::{disrupt_once, plan_round, until_stable};
 
 use crate::model::Timestamp;
 use crate::scheduling::{ProvisionOptions, Unschedulable};

@@ -1,0 +1,941 @@
+//! The discrete-event engine: simulated milliseconds, events ordered by (time, sequence number),
+//! no wall clock. Karpenter's controllers are modelled as event handlers over one `ClusterState`:
+//! the provisioner (batching, scheduling, launches), node lifecycle, the disruption loop (with
+//! validation and replacement-before-delete), expiration, spot interruption handling.
+
+use super::metrics::Metrics;
+use super::random::{Dist, Streams};
+use super::scenario::{Arrivals, ReplicaSchedule, Scenario, SpotInterruptions, Workload};
+use crate::disruption::{plan_round, Action, DisruptionOptions, Method, Plan};
+use crate::labels::{self, Sym};
+use crate::model::{Node, Pod, PodPhase};
+use crate::scheduling::{launch, pending_pods, schedule, ProvisionOptions, ScheduleScope};
+use crate::state::{ClusterState, TypeInfo};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
+use std::sync::Arc;
+
+/// Options a variant may change besides the scenario itself.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SimOptions {
+    pub provisioning: ProvisionOptions,
+    pub disruption: DisruptionOptions,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LogEntry {
+    /// Seconds since the start.
+    pub t: f64,
+    pub kind: String,
+    pub message: String,
+}
+
+/// Everything a run produced.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SimResult {
+    pub scenario: String,
+    pub seed: u64,
+    pub duration_h: f64,
+    pub total_cost: f64,
+    pub metrics: Metrics,
+    pub log: Vec<LogEntry>,
+    /// Pods still pending at the end, with the scheduler's reason where it gave one.
+    pub pending_at_end: Vec<(String, String)>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+enum Ev {
+    Workload(usize),
+    JobDone(Sym),
+    Trace(usize, usize),
+    BatchCheck(u64),
+    NodeInitialized(Sym),
+    NodeGone(Sym),
+    DisruptionTick,
+    Validate(u64),
+    SpotNotice(Sym),
+    Outage(usize, bool),
+    Sample,
+}
+
+struct Queued {
+    at: i64,
+    seq: u64,
+    ev: Ev,
+}
+impl PartialEq for Queued {
+    fn eq(&self, o: &Self) -> bool {
+        (self.at, self.seq) == (o.at, o.seq)
+    }
+}
+impl Eq for Queued {}
+impl PartialOrd for Queued {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Queued {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        (self.at, self.seq).cmp(&(o.at, o.seq))
+    }
+}
+
+struct NodeInfo {
+    launch_seq: u64,
+    price: f64,
+    capacity_type: Sym,
+    billed_from: f64,
+    /// Deleted: no longer schedulable, billed until `NodeGone`.
+    terminating: bool,
+    /// Part of a disruption command waiting for its replacements.
+    marked: bool,
+}
+
+struct PodInfo {
+    pending_since: f64,
+    job_duration: Option<f64>,
+}
+
+struct PendingCommand {
+    plan: Plan,
+    replacements: Vec<Sym>,
+}
+
+pub struct Engine<'s> {
+    sc: &'s Scenario,
+    opts: SimOptions,
+    streams: Streams,
+    state: ClusterState,
+    pristine_types: BTreeMap<Sym, Arc<Vec<TypeInfo>>>,
+    now_ms: i64,
+    queue: BinaryHeap<Reverse<Queued>>,
+    seq: u64,
+    nodes: HashMap<Sym, NodeInfo>,
+    pods: HashMap<Sym, PodInfo>,
+    replica_pods: Vec<Vec<Sym>>,
+    workload_ticks: Vec<u64>,
+    name_counter: u64,
+    launch_counter: u64,
+    batch_open: bool,
+    batch_first: f64,
+    batch_last: f64,
+    batch_gen: u64,
+    version: u64,
+    fruitless: Option<(u64, f64)>,
+    validating: Option<(u64, Plan)>,
+    in_progress: Option<PendingCommand>,
+    cmd_counter: u64,
+    cost_rate: [f64; 3],
+    cumulative: f64,
+    last_cost_t: f64,
+    metrics: Metrics,
+    log: Vec<LogEntry>,
+}
+
+fn ct_index(ct: Sym) -> usize {
+    match ct.as_str() {
+        labels::CAPACITY_TYPE_SPOT => 1,
+        labels::CAPACITY_TYPE_RESERVED => 2,
+        _ => 0,
+    }
+}
+
+/// Spot interruption rate per hour from a Spot Advisor bucket: the bucket's frequency of
+/// interruption is read as the probability that an instance is interrupted within a month (30
+/// days); we take the bucket's midpoint (<5% → 2.5%, 5–10% → 7.5%, …, >20% → 25%) and convert it to
+/// the rate of an exponential clock, λ = −ln(1 − p) / 720 h. Types without advisor data get 10%.
+pub fn advisor_rate_per_hour(bucket_index: Option<i64>) -> f64 {
+    let p = match bucket_index {
+        Some(0) => 0.025,
+        Some(1) => 0.075,
+        Some(2) => 0.125,
+        Some(3) => 0.175,
+        Some(_) => 0.25,
+        None => 0.10,
+    };
+    -(1.0f64 - p).ln() / 720.0
+}
+
+impl<'s> Engine<'s> {
+    pub fn new(sc: &'s Scenario, opts: SimOptions) -> Engine<'s> {
+        let state = sc.base.clone();
+        let pristine_types = state.pool_types.iter().map(|(k, v)| (*k, Arc::clone(&v.types))).collect();
+        let mut e = Engine {
+            sc,
+            opts,
+            streams: Streams::new(sc.seed),
+            state,
+            pristine_types,
+            now_ms: 0,
+            queue: BinaryHeap::new(),
+            seq: 0,
+            nodes: HashMap::new(),
+            pods: HashMap::new(),
+            replica_pods: vec![Vec::new(); sc.workloads.len()],
+            workload_ticks: vec![0; sc.workloads.len()],
+            name_counter: 0,
+            launch_counter: 0,
+            batch_open: false,
+            batch_first: 0.0,
+            batch_last: 0.0,
+            batch_gen: 0,
+            version: 0,
+            fruitless: None,
+            validating: None,
+            in_progress: None,
+            cmd_counter: 0,
+            cost_rate: [0.0; 3],
+            cumulative: 0.0,
+            last_cost_t: 0.0,
+            metrics: Metrics::default(),
+            log: Vec::new(),
+        };
+        // nodes present at the start are billed from t = 0
+        for n in e.state.nodes.clone() {
+            let ct = n.capacity_type.unwrap_or_else(|| Sym::new(labels::CAPACITY_TYPE_ON_DEMAND));
+            e.track_node(&n, ct, n.price.unwrap_or(0.0));
+        }
+        for p in &e.state.pods {
+            if p.node_name.is_none() {
+                e.pods.insert(p.uid, PodInfo { pending_since: 0.0, job_duration: None });
+            }
+        }
+        e
+    }
+
+    fn now(&self) -> f64 {
+        self.now_ms as f64 / 1000.0
+    }
+    fn abs_now(&self) -> i64 {
+        self.sc.start + self.now_ms / 1000
+    }
+
+    fn at(&mut self, secs: f64, ev: Ev) {
+        self.seq += 1;
+        let at = (secs * 1000.0).round() as i64;
+        self.queue.push(Reverse(Queued { at: at.max(self.now_ms), seq: self.seq, ev }));
+    }
+
+    fn log(&mut self, kind: &str, message: String) {
+        self.log.push(LogEntry { t: self.now(), kind: kind.into(), message });
+    }
+
+    fn accrue(&mut self) {
+        let t = self.now();
+        let dt_h = (t - self.last_cost_t) / 3600.0;
+        self.cumulative += self.cost_rate.iter().sum::<f64>() * dt_h;
+        self.last_cost_t = t;
+    }
+
+    /// Start billing a node; returns its launch number (the index of its random streams).
+    fn track_node(&mut self, n: &Node, ct: Sym, price: f64) -> u64 {
+        self.accrue();
+        self.cost_rate[ct_index(ct)] += price;
+        self.launch_counter += 1;
+        self.nodes.insert(n.name, NodeInfo { launch_seq: self.launch_counter, price, capacity_type: ct, billed_from: self.now(), terminating: false, marked: false });
+        self.launch_counter
+    }
+
+    /// Run to the end of the scenario.
+    pub fn run(mut self) -> SimResult {
+        let end = self.sc.duration;
+        for (w, wl) in self.sc.workloads.iter().enumerate() {
+            match wl {
+                Workload::Trace { events, .. } => {
+                    for (i, ev) in events.iter().enumerate() {
+                        if ev.at <= end {
+                            self.at(ev.at, Ev::Trace(w, i));
+                        }
+                    }
+                }
+                _ => self.at(0.0, Ev::Workload(w)),
+            }
+        }
+        for (i, o) in self.sc.outages.iter().enumerate() {
+            self.at(o.from, Ev::Outage(i, true));
+            self.at(o.until, Ev::Outage(i, false));
+        }
+        self.at(0.0, Ev::Sample);
+        self.at(self.sc.settings.disruption_poll, Ev::DisruptionTick);
+        if self.pods.values().any(|_| true) {
+            self.trigger_batch();
+        }
+        let end_ms = (end * 1000.0) as i64;
+        while let Some(Reverse(q)) = self.queue.pop() {
+            if q.at > end_ms {
+                break;
+            }
+            self.now_ms = q.at;
+            self.handle(q.ev);
+        }
+        self.now_ms = end_ms;
+        self.accrue();
+        self.sample();
+        // close the books: every node still alive is billed to the end
+        let names: Vec<Sym> = self.nodes.keys().copied().collect();
+        for n in names {
+            let info = &self.nodes[&n];
+            self.metrics.node_cost_total += info.price * (self.now() - info.billed_from) / 3600.0;
+        }
+        let mut warnings = self.state.warnings.clone();
+        let pending: Vec<&Pod> = pending_pods(&self.state, &mut warnings);
+        let pending_at_end = pending.iter().map(|p| (p.key(), "pending at the end of the run".to_string())).collect();
+        SimResult {
+            scenario: self.sc.name.clone(),
+            seed: self.sc.seed,
+            duration_h: end / 3600.0,
+            total_cost: self.cumulative,
+            metrics: self.metrics,
+            log: self.log,
+            pending_at_end,
+            warnings,
+        }
+    }
+
+    fn handle(&mut self, ev: Ev) {
+        match ev {
+            Ev::Workload(w) => self.workload(w),
+            Ev::JobDone(uid) => {
+                if self.delete_pod(uid) {
+                    self.trigger_batch();
+                }
+            }
+            Ev::Trace(w, i) => self.trace(w, i),
+            Ev::BatchCheck(generation) => self.batch_check(generation),
+            Ev::NodeInitialized(n) => self.node_initialized(n),
+            Ev::NodeGone(n) => self.node_gone(n),
+            Ev::DisruptionTick => {
+                self.disruption_tick();
+                let next = self.now() + self.sc.settings.disruption_poll;
+                self.at(next, Ev::DisruptionTick);
+            }
+            Ev::Validate(id) => self.validate(id),
+            Ev::SpotNotice(n) => self.spot_notice(n),
+            Ev::Outage(i, start) => self.outage(i, start),
+            Ev::Sample => {
+                self.sample();
+                let next = self.now() + self.sc.settings.metrics_interval;
+                self.at(next, Ev::Sample);
+            }
+        }
+    }
+
+    // ---- workloads -------------------------------------------------------------------------
+
+    fn target_replicas(&self, w: usize, schedule: &ReplicaSchedule) -> (u32, Option<f64>) {
+        let t = self.now();
+        match schedule {
+            ReplicaSchedule::Steps(steps) => {
+                let current = steps.iter().filter(|(at, _)| *at <= t).next_back().map_or(0, |(_, r)| *r);
+                let next = steps.iter().map(|(at, _)| *at).find(|at| *at > t);
+                (current, next)
+            }
+            ReplicaSchedule::Diurnal { min, max, peak, noise, step, weekend_factor } => {
+                let abs = self.sc.start as f64 + t;
+                let tod = abs.rem_euclid(86_400.0);
+                let weekday = ((abs / 86_400.0).floor() as i64 + 4).rem_euclid(7); // 0 = Sunday
+                let shape = 0.5 + 0.5 * (2.0 * std::f64::consts::PI * (tod - peak) / 86_400.0).cos();
+                let mut level = f64::from(*min) + f64::from(max - min) * shape;
+                if weekday == 0 || weekday == 6 {
+                    level *= weekend_factor;
+                }
+                if *noise > 0.0 {
+                    let mut rng = self.streams.rng("diurnal-noise", ((w as u64) << 32) | self.workload_ticks[w]);
+                    level *= 1.0 + noise * super::random::normal(&mut rng);
+                }
+                ((level.round().max(f64::from(*min)).min(f64::from(*max))) as u32, Some(t + step))
+            }
+            ReplicaSchedule::Hpa { load, target_per_replica, min, max, step } => {
+                let v = interpolate(load, t);
+                let r = (v / target_per_replica).ceil().max(f64::from(*min)).min(f64::from(*max)) as u32;
+                (r, Some(t + step))
+            }
+        }
+    }
+
+    fn workload(&mut self, w: usize) {
+        let sc = self.sc;
+        match &sc.workloads[w] {
+            Workload::Replicas { template, schedule, name } => {
+                let (target, next) = self.target_replicas(w, schedule);
+                self.workload_ticks[w] += 1;
+                let current = self.replica_pods[w].len() as u32;
+                if target > current {
+                    for _ in current..target {
+                        let uid = self.create_pod(template);
+                        self.replica_pods[w].push(uid);
+                    }
+                    self.log("scale", format!("{name}: {current} → {target} replicas"));
+                    self.trigger_batch();
+                } else if target < current {
+                    // a ReplicaSet removes unscheduled pods first, then the newest
+                    let mut order: Vec<(bool, usize, Sym)> = self.replica_pods[w].iter().enumerate().map(|(i, u)| (self.is_bound(*u), i, *u)).collect();
+                    order.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+                    let remove: Vec<Sym> = order.iter().take((current - target) as usize).map(|x| x.2).collect();
+                    for u in &remove {
+                        self.delete_pod(*u);
+                    }
+                    self.replica_pods[w].retain(|u| !remove.contains(u));
+                    self.log("scale", format!("{name}: {current} → {target} replicas"));
+                }
+                if let Some(n) = next {
+                    self.at(n, Ev::Workload(w));
+                }
+            }
+            Workload::Jobs { template, arrivals, duration, parallelism, name } => {
+                let k = self.workload_ticks[w];
+                self.workload_ticks[w] += 1;
+                // the first call only schedules the first arrival
+                if k > 0 || matches!(arrivals, Arrivals::At(a) if a.first() == Some(&0.0)) {
+                    for i in 0..*parallelism {
+                        let uid = self.create_pod(template);
+                        let mut rng = self.streams.rng("job-duration", ((w as u64) << 40) | (k << 16) | u64::from(i));
+                        let d = duration.sample(&mut rng).max(1.0);
+                        if let Some(p) = self.pods.get_mut(&uid) {
+                            p.job_duration = Some(d);
+                        }
+                    }
+                    self.log("job", format!("{name}: {parallelism} pod(s) arrive"));
+                    self.trigger_batch();
+                }
+                let t = self.now();
+                let next = match arrivals {
+                    Arrivals::Poisson { per_hour } => {
+                        let mut rng = self.streams.rng("job-arrival", ((w as u64) << 32) | k);
+                        Some(t + Dist::Exponential { mean: 3600.0 / per_hour }.sample(&mut rng))
+                    }
+                    Arrivals::At(list) => list.iter().copied().find(|a| *a > t || (k == 0 && *a > 0.0)),
+                    Arrivals::Daily(times) => {
+                        let abs = sc.start as f64 + t;
+                        let day0 = (abs / 86_400.0).floor() * 86_400.0;
+                        (0..3).flat_map(|d| times.iter().map(move |tod| day0 + f64::from(d) * 86_400.0 + tod)).map(|a| a - sc.start as f64).filter(|a| *a > t).reduce(f64::min)
+                    }
+                };
+                if let Some(n) = next {
+                    self.at(n, Ev::Workload(w));
+                }
+            }
+            Workload::Trace { .. } => {}
+        }
+    }
+
+    fn trace(&mut self, w: usize, i: usize) {
+        let Workload::Trace { events, .. } = &self.sc.workloads[w] else { return };
+        let ev = &events[i];
+        if ev.create {
+            let mut p = ev.pod.clone();
+            p.creation_timestamp = self.abs_now();
+            self.version += 1;
+            self.pods.insert(p.uid, PodInfo { pending_since: self.now(), job_duration: None });
+            self.state.pods.push(p);
+            self.trigger_batch();
+        } else {
+            self.delete_pod(ev.pod.uid);
+        }
+    }
+
+    fn create_pod(&mut self, template: &Pod) -> Sym {
+        self.name_counter += 1;
+        let base = template.owner.as_ref().map_or(template.name, |o| o.name);
+        let name = Sym::new(&format!("{base}-{}", self.name_counter));
+        let mut p = template.clone();
+        p.name = name;
+        p.uid = Sym::new(&format!("{}/{}", p.namespace, name));
+        p.node_name = None;
+        p.phase = PodPhase::Pending;
+        p.creation_timestamp = self.abs_now();
+        p.start_time = None;
+        self.pods.insert(p.uid, PodInfo { pending_since: self.now(), job_duration: None });
+        self.version += 1;
+        let uid = p.uid;
+        self.state.pods.push(p);
+        uid
+    }
+
+    fn is_bound(&self, uid: Sym) -> bool {
+        self.state.pods.iter().any(|p| p.uid == uid && p.node_name.is_some())
+    }
+
+    fn delete_pod(&mut self, uid: Sym) -> bool {
+        let before = self.state.pods.len();
+        self.state.pods.retain(|p| p.uid != uid);
+        self.pods.remove(&uid);
+        if self.state.pods.len() != before {
+            self.version += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    // ---- provisioning ----------------------------------------------------------------------
+
+    /// A pending pod appeared: open or extend the batch window (`batcher.go`): it closes after
+    /// `batch_idle` without new pods, or `batch_max` after it opened.
+    fn trigger_batch(&mut self) {
+        let t = self.now();
+        if !self.batch_open {
+            self.batch_open = true;
+            self.batch_first = t;
+            let max = t + self.sc.settings.batch_max;
+            self.at(max, Ev::BatchCheck(self.batch_gen));
+        }
+        self.batch_last = t;
+        let idle = t + self.sc.settings.batch_idle;
+        self.at(idle, Ev::BatchCheck(self.batch_gen));
+    }
+
+    fn batch_check(&mut self, generation: u64) {
+        if !self.batch_open || generation != self.batch_gen {
+            return;
+        }
+        let t = self.now();
+        let s = &self.sc.settings;
+        if t + 1e-9 >= self.batch_last + s.batch_idle || t + 1e-9 >= self.batch_first + s.batch_max {
+            self.batch_open = false;
+            self.batch_gen += 1;
+            self.provision(true);
+        }
+    }
+
+    fn excluded_nodes(&self) -> HashSet<Sym> {
+        self.nodes.iter().filter(|(_, i)| i.terminating || i.marked).map(|(n, _)| *n).collect()
+    }
+
+    /// Schedule pending pods: bind those placed on initialized nodes (what kube-scheduler then does),
+    /// and, when `launch`, create the NodeClaims Karpenter would.
+    fn provision(&mut self, launch_claims: bool) {
+        let mut w = Vec::new();
+        let pending: Vec<Sym> = pending_pods(&self.state, &mut w).iter().map(|p| p.uid).collect();
+        if pending.is_empty() {
+            return;
+        }
+        let scope = ScheduleScope { removed_nodes: self.excluded_nodes(), under_consolidate_after: HashSet::new(), pending: pending.iter().copied().collect() };
+        let (binds, launches, unplaced) = {
+            let pods: Vec<&Pod> = self.state.pods.iter().filter(|p| pending.contains(&p.uid)).collect();
+            let sol = schedule(&self.state, pods, &scope, &self.opts.provisioning);
+            let initialized: HashSet<Sym> = self.state.nodes.iter().filter(|n| n.initialized).map(|n| n.name).collect();
+            let mut binds = Vec::new();
+            for (node, ps) in &sol.existing {
+                if initialized.contains(node) {
+                    binds.extend(ps.iter().map(|&p| (sol.pods[p].uid, *node)));
+                }
+            }
+            let mut launches = Vec::new();
+            for c in &sol.claims {
+                if let Some(l) = launch::choose(&c.options, &c.requirements, &c.requests, self.opts.provisioning.launch_policy) {
+                    let r = crate::disruption::Replacement {
+                        nodepool: c.nodepool.to_string(),
+                        instance_type: l.it.it.name.to_string(),
+                        zone: l.offering.zone.to_string(),
+                        capacity_type: l.offering.capacity_type.to_string(),
+                        price_per_hour: l.offering.price,
+                        instance_type_options: Vec::new(),
+                    };
+                    launches.push(crate::disruption::NewNode::from_claim(c, &r));
+                }
+            }
+            (binds, launches, !sol.errors.is_empty())
+        };
+        for (uid, node) in binds {
+            self.bind(uid, node);
+        }
+        if launch_claims {
+            for n in launches {
+                self.launch(&n);
+            }
+        }
+        let _ = unplaced;
+    }
+
+    fn bind(&mut self, uid: Sym, node: Sym) {
+        let t = self.now();
+        let start = self.sc.start;
+        let Some(p) = self.state.pods.iter_mut().find(|p| p.uid == uid) else { return };
+        p.node_name = Some(node);
+        p.phase = PodPhase::Running;
+        p.start_time = Some(start + (t as i64));
+        self.version += 1;
+        if let Some(n) = self.state.nodes.iter_mut().find(|n| n.name == node) {
+            n.last_pod_event = Some(start + t as i64);
+        }
+        if let Some(info) = self.pods.get(&uid) {
+            self.metrics.pod_wait_seconds.push(t - info.pending_since);
+            if let Some(d) = info.job_duration {
+                let mut rng = self.streams.rng("pod-startup", u64::from(uid.as_str().len() as u32) ^ (self.version << 8));
+                let startup = self.sc.settings.pod_startup.sample(&mut rng);
+                self.at(t + startup + d, Ev::JobDone(uid));
+            }
+        }
+    }
+
+    /// Create a node for a NodeClaim: billed now, initialized after launch + initialization latency.
+    /// `Create` refuses when the pool's usage already exceeds a limit (`provisioner.go`).
+    fn launch(&mut self, n: &crate::disruption::NewNode) -> Option<Sym> {
+        if let Some(pool) = self.state.nodepools.iter().find(|p| p.name == n.nodepool) {
+            if !pool.limits.is_empty() {
+                let mut usage = crate::resources::Resources::new();
+                let mut count = 0;
+                for x in self.state.nodes.iter().filter(|x| x.nodepool == Some(n.nodepool)) {
+                    usage.add_assign(&x.capacity);
+                    count += 1;
+                }
+                usage.set("nodes", count);
+                if let Some(k) = pool.limits.exceeded_by(&usage) {
+                    self.log("launch-refused", format!("NodePool {} limit {k} exceeded; not launching {}", n.nodepool, n.instance_type));
+                    return None;
+                }
+            }
+        }
+        let seq = self.launch_counter + 1;
+        let name = Sym::new(&format!("{}-{:05}", n.nodepool, seq));
+        let t = self.now();
+        let mut labels_map = n.labels.clone();
+        labels_map.insert(*labels::HOSTNAME, name);
+        let taints = self.state.nodepools.iter().find(|p| p.name == n.nodepool).map(|p| p.taints.clone()).unwrap_or_default();
+        let node = Node {
+            name,
+            labels: labels_map,
+            annotations: BTreeMap::new(),
+            taints,
+            capacity: n.capacity.clone(),
+            allocatable: n.allocatable.clone(),
+            nodepool: Some(n.nodepool),
+            instance_type: Some(n.instance_type),
+            zone: Some(n.zone),
+            capacity_type: Some(n.capacity_type),
+            creation_timestamp: self.sc.start + t as i64,
+            initialized: false,
+            ready: false,
+            deletion_timestamp: None,
+            last_pod_event: None,
+            price: Some(n.price),
+        };
+        self.track_node(&node, n.capacity_type, n.price);
+        self.state.nodes.push(node);
+        self.version += 1;
+        self.metrics.nodes_launched += 1;
+        let mut rng = self.streams.rng("node-latency", seq);
+        let ready_in = self.sc.settings.node_launch.sample(&mut rng) + self.sc.settings.node_initialize.sample(&mut rng);
+        self.at(t + ready_in, Ev::NodeInitialized(name));
+        if n.capacity_type.as_str() == labels::CAPACITY_TYPE_SPOT {
+            let rate = match &self.sc.settings.spot_interruptions {
+                SpotInterruptions::None => 0.0,
+                SpotInterruptions::Rate(r) => *r,
+                SpotInterruptions::Advisor => {
+                    let bucket = self.pristine_types.get(&n.nodepool).and_then(|ts| ts.iter().find(|x| x.it.name == n.instance_type)).and_then(|x| x.it.spot_interruption.as_ref()).map(|b| b.index as i64);
+                    advisor_rate_per_hour(bucket)
+                }
+            };
+            if rate > 0.0 {
+                let u = self.streams.uniform("spot-interruption", seq);
+                let hours = -(1.0 - u).ln() / rate;
+                let when = t + hours * 3600.0;
+                if when < self.sc.duration {
+                    self.at(when, Ev::SpotNotice(name));
+                }
+            }
+        }
+        self.log("launch", format!("{} {} {} {} ${:.4}/h", name, n.instance_type, n.zone, n.capacity_type, n.price));
+        self.sample();
+        Some(name)
+    }
+
+    fn node_initialized(&mut self, name: Sym) {
+        let t = self.sc.start + self.now() as i64;
+        let Some(n) = self.state.nodes.iter_mut().find(|n| n.name == name) else { return };
+        n.initialized = true;
+        n.ready = true;
+        n.labels.insert(*labels::INITIALIZED, Sym::new("true"));
+        n.last_pod_event.get_or_insert(t);
+        self.version += 1;
+        self.log("ready", format!("{name} initialized"));
+        // kube-scheduler binds pending pods to the new capacity right away
+        self.provision(false);
+        self.check_replacements();
+        if !pending_pods(&self.state, &mut Vec::new()).is_empty() {
+            self.trigger_batch();
+        }
+    }
+
+    /// Delete a node: pods that must move become pending, the instance is billed until it is gone.
+    fn delete_node(&mut self, name: Sym, why: &str) {
+        let Some(info) = self.nodes.get_mut(&name) else { return };
+        if info.terminating {
+            return;
+        }
+        info.terminating = true;
+        let t = self.now();
+        let start = self.sc.start;
+        let mut evicted = 0;
+        self.state.pods.retain(|p| !(p.node_name == Some(name) && (p.is_daemonset_pod() || p.is_mirror())));
+        for p in self.state.pods.iter_mut().filter(|p| p.node_name == Some(name)) {
+            p.node_name = None;
+            p.phase = PodPhase::Pending;
+            evicted += 1;
+            if let Some(i) = self.pods.get_mut(&p.uid) {
+                i.pending_since = t;
+            } else {
+                self.pods.insert(p.uid, PodInfo { pending_since: t, job_duration: None });
+            }
+        }
+        if let Some(n) = self.state.nodes.iter_mut().find(|n| n.name == name) {
+            n.deletion_timestamp = Some(start + t as i64);
+        }
+        self.metrics.evictions += evicted;
+        self.version += 1;
+        let seq = self.nodes[&name].launch_seq;
+        let mut rng = self.streams.rng("node-termination", seq);
+        let gone = t + self.sc.settings.node_termination.sample(&mut rng);
+        self.at(gone, Ev::NodeGone(name));
+        self.log("delete", format!("{name}: {why}; {evicted} pod(s) evicted"));
+        if evicted > 0 {
+            self.trigger_batch();
+        }
+    }
+
+    fn node_gone(&mut self, name: Sym) {
+        self.accrue();
+        if let Some(info) = self.nodes.remove(&name) {
+            self.cost_rate[ct_index(info.capacity_type)] -= info.price;
+            self.metrics.node_cost_total += info.price * (self.now() - info.billed_from) / 3600.0;
+        }
+        self.state.nodes.retain(|n| n.name != name);
+        self.state.pods.retain(|p| p.node_name != Some(name));
+        self.version += 1;
+        self.sample();
+    }
+
+    fn spot_notice(&mut self, name: Sym) {
+        if self.nodes.get(&name).is_none_or(|i| i.terminating) {
+            return;
+        }
+        // Karpenter's interruption controller deletes the NodeClaim on the notice; the instance is
+        // reclaimed two minutes later
+        self.metrics.interruptions += 1;
+        self.delete_node(name, "spot interruption notice");
+        let gone = self.now() + 120.0;
+        self.at(gone, Ev::NodeGone(name));
+    }
+
+    fn outage(&mut self, i: usize, start: bool) {
+        let o = &self.sc.outages[i];
+        let mut changed = 0;
+        for (pool, types) in &self.pristine_types {
+            let mut v: Vec<TypeInfo> = (**types).clone();
+            if start {
+                for ti in &mut v {
+                    if o.instance_type.is_some_and(|t| t != ti.it.name) {
+                        continue;
+                    }
+                    let mut it = (*ti.it).clone();
+                    for of in &mut it.offerings {
+                        if o.zone.is_none_or(|z| z == of.zone) && o.capacity_type.is_none_or(|c| c == of.capacity_type) && of.available {
+                            of.available = false;
+                            changed += 1;
+                        }
+                    }
+                    *ti = TypeInfo::new(Arc::new(it));
+                }
+            }
+            if let Some(pt) = self.state.pool_types.get_mut(pool) {
+                pt.types = Arc::new(v);
+            }
+        }
+        self.version += 1;
+        self.log("outage", if start { format!("{changed} offering(s) unavailable") } else { "offerings available again".to_string() });
+    }
+
+    // ---- disruption ------------------------------------------------------------------------
+
+    fn disruption_opts(&self) -> DisruptionOptions {
+        let mut d = self.opts.disruption.clone();
+        d.provisioning = self.opts.provisioning.clone();
+        d
+    }
+
+    /// A view of the state without nodes that are going away, for the disruption controller.
+    fn disruption_view(&self) -> ClusterState {
+        let mut s = self.state.clone();
+        let gone: HashSet<Sym> = self.nodes.iter().filter(|(_, i)| i.terminating).map(|(n, _)| *n).collect();
+        s.nodes.retain(|n| !gone.contains(&n.name));
+        s
+    }
+
+    fn disruption_tick(&mut self) {
+        if self.validating.is_some() || self.in_progress.is_some() {
+            return;
+        }
+        // "consolidated" marker: nothing to do until the cluster changes, or every 5 minutes
+        if let Some((v, at)) = self.fruitless {
+            if v == self.version && self.now() - at < 300.0 {
+                return;
+            }
+        }
+        let view = self.disruption_view();
+        let (plans, _) = plan_round(&view, self.abs_now(), &self.disruption_opts());
+        if plans.is_empty() {
+            self.fruitless = Some((self.version, self.now()));
+            return;
+        }
+        for p in plans {
+            match p.command.method {
+                Method::Expiration => self.execute(p),
+                Method::Drift => self.execute(p),
+                _ if !self.sc.settings.consolidation => {}
+                _ => {
+                    self.cmd_counter += 1;
+                    let id = self.cmd_counter;
+                    let t = self.now() + self.sc.settings.validation_delay;
+                    self.log("disruption", format!("{:?} {:?} {} pending validation: {}", p.command.method, p.command.action, p.command.nodes.join(","), p.command.reason));
+                    self.validating = Some((id, p));
+                    self.at(t, Ev::Validate(id));
+                }
+            }
+        }
+    }
+
+    /// After the validation delay, the command must still be what the controller would do now
+    /// (`validation.go`: same candidates, and for a replace a replacement no bigger than before).
+    fn validate(&mut self, id: u64) {
+        let Some((vid, plan)) = self.validating.take() else { return };
+        if vid != id {
+            self.validating = Some((vid, plan));
+            return;
+        }
+        let view = self.disruption_view();
+        let (plans, _) = plan_round(&view, self.abs_now(), &self.disruption_opts());
+        let fresh = plans.into_iter().find(|p| p.command.method == plan.command.method && p.command.nodes == plan.command.nodes && p.command.action == plan.command.action);
+        match fresh {
+            Some(f) if plan.command.replacements.iter().all(|r| f.command.replacements.iter().any(|x| x.instance_type_options.contains(&r.instance_type))) || plan.command.action == Action::Delete => self.execute(f),
+            _ => self.log("disruption", format!("{} abandoned: the cluster changed during validation", plan.command.nodes.join(","))),
+        }
+    }
+
+    fn execute(&mut self, plan: Plan) {
+        let method = format!("{:?}", plan.command.method);
+        *self.metrics.disruptions.entry(serde_json::to_value(plan.command.method).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or(method)).or_default() += 1;
+        self.log(
+            "disruption",
+            format!("{:?} {:?} {} → {} (${:.4}/h → ${:.4}/h): {}", plan.command.method, plan.command.action, plan.command.nodes.join(","), plan.command.replacements.iter().map(|r| r.instance_type.clone()).collect::<Vec<_>>().join(","), plan.command.price_before, plan.command.price_after, plan.command.reason),
+        );
+        if plan.command.method == Method::Expiration {
+            for n in &plan.remove {
+                self.delete_node(*n, "expired");
+            }
+            return;
+        }
+        for n in &plan.remove {
+            if let Some(i) = self.nodes.get_mut(n) {
+                i.marked = true;
+            }
+        }
+        let mut replacements = Vec::new();
+        for nn in &plan.new_nodes {
+            if let Some(name) = self.launch(nn) {
+                replacements.push(name);
+            }
+        }
+        if replacements.len() != plan.new_nodes.len() {
+            // a replacement could not be created: the command fails and nothing is deleted
+            for n in &plan.remove {
+                if let Some(i) = self.nodes.get_mut(n) {
+                    i.marked = false;
+                }
+            }
+            return;
+        }
+        self.in_progress = Some(PendingCommand { plan, replacements });
+        self.check_replacements();
+    }
+
+    /// Delete the candidates once every replacement is initialized (`queue.go`).
+    fn check_replacements(&mut self) {
+        let ready = match &self.in_progress {
+            Some(c) => c.replacements.iter().all(|r| self.state.nodes.iter().any(|n| n.name == *r && n.initialized) || !self.nodes.contains_key(r)),
+            None => return,
+        };
+        if ready {
+            let Some(c) = self.in_progress.take() else { return };
+            for n in &c.plan.remove {
+                self.delete_node(*n, &format!("{} consolidation", c.plan.command.method_name()));
+            }
+        }
+    }
+
+    // ---- metrics ---------------------------------------------------------------------------
+
+    fn sample(&mut self) {
+        self.accrue();
+        let t = self.now() / 3600.0;
+        let s = &mut self.metrics.series;
+        s.time_h.push(t);
+        s.cost_per_hour.push(self.cost_rate.iter().sum());
+        s.cost_per_hour_on_demand.push(self.cost_rate[0]);
+        s.cost_per_hour_spot.push(self.cost_rate[1]);
+        s.cost_per_hour_reserved.push(self.cost_rate[2]);
+        s.cumulative_cost.push(self.cumulative);
+        s.nodes.push(self.nodes.len() as f64);
+        let (mut running, mut pending, mut cpu_r, mut mem_r) = (0.0, 0.0, 0.0, 0.0);
+        for p in self.state.pods.iter().filter(|p| p.is_active()) {
+            if p.node_name.is_some() {
+                running += 1.0;
+                cpu_r += p.requests.cpu as f64 / 1000.0;
+                mem_r += p.requests.memory as f64 / f64::from(1u32 << 30);
+            } else if !p.is_daemonset_pod() {
+                pending += 1.0;
+            }
+        }
+        let (mut cpu_a, mut mem_a) = (0.0, 0.0);
+        let mut by_pool: BTreeMap<String, f64> = BTreeMap::new();
+        let mut by_type: BTreeMap<String, f64> = BTreeMap::new();
+        let mut by_ct: BTreeMap<String, f64> = BTreeMap::new();
+        for n in &self.state.nodes {
+            if self.nodes.get(&n.name).is_some_and(|i| i.terminating) {
+                continue;
+            }
+            cpu_a += n.allocatable.cpu as f64 / 1000.0;
+            mem_a += n.allocatable.memory as f64 / f64::from(1u32 << 30);
+            *by_pool.entry(n.nodepool.map_or("(unmanaged)".into(), |p| p.to_string())).or_default() += 1.0;
+            *by_type.entry(n.instance_type.map_or("(unknown)".into(), |p| p.to_string())).or_default() += 1.0;
+            *by_ct.entry(n.capacity_type.map_or("on-demand".into(), |p| p.to_string())).or_default() += 1.0;
+        }
+        s.pods_running.push(running);
+        s.pods_pending.push(pending);
+        s.cpu_requested.push(cpu_r);
+        s.cpu_allocatable.push(cpu_a);
+        s.memory_requested_gib.push(mem_r);
+        s.memory_allocatable_gib.push(mem_a);
+        for (b, m) in [(&mut self.metrics.nodes_by_nodepool, by_pool), (&mut self.metrics.nodes_by_instance_type, by_type), (&mut self.metrics.nodes_by_capacity_type, by_ct)] {
+            for (k, c) in m {
+                b.time_h.push(t);
+                b.key.push(k);
+                b.count.push(c);
+            }
+        }
+    }
+}
+
+impl crate::disruption::Command {
+    fn method_name(&self) -> String {
+        serde_json::to_value(self.method).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+    }
+}
+
+fn interpolate(points: &[(f64, f64)], t: f64) -> f64 {
+    match points.iter().position(|(at, _)| *at > t) {
+        None => points.last().map_or(0.0, |p| p.1),
+        Some(0) => points[0].1,
+        Some(i) => {
+            let (a, b) = (points[i - 1], points[i]);
+            a.1 + (b.1 - a.1) * (t - a.0) / (b.0 - a.0)
+        }
+    }
+}
+
+/// Run a scenario with options.
+pub fn simulate(sc: &Scenario, opts: &SimOptions) -> SimResult {
+    Engine::new(sc, opts.clone()).run()
+}
+

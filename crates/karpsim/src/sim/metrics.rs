@@ -1,0 +1,115 @@
+//! Metrics of a run, kept as columns (one `Vec<f64>` per series) so they hand over to numpy and
+//! pandas without per-row objects. `ndarray` views are available through [`Metrics::column`].
+
+use ndarray::ArrayView1;
+use std::collections::BTreeMap;
+
+/// Time series sampled every `metrics_interval` and whenever the node set changes.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Series {
+    /// Hours since the start of the run.
+    pub time_h: Vec<f64>,
+    pub cost_per_hour: Vec<f64>,
+    pub cost_per_hour_on_demand: Vec<f64>,
+    pub cost_per_hour_spot: Vec<f64>,
+    pub cost_per_hour_reserved: Vec<f64>,
+    pub cumulative_cost: Vec<f64>,
+    pub nodes: Vec<f64>,
+    pub pods_running: Vec<f64>,
+    pub pods_pending: Vec<f64>,
+    pub cpu_requested: Vec<f64>,
+    pub cpu_allocatable: Vec<f64>,
+    pub memory_requested_gib: Vec<f64>,
+    pub memory_allocatable_gib: Vec<f64>,
+}
+
+impl Series {
+    pub fn names() -> &'static [&'static str] {
+        &[
+            "time_h", "cost_per_hour", "cost_per_hour_on_demand", "cost_per_hour_spot", "cost_per_hour_reserved", "cumulative_cost",
+            "nodes", "pods_running", "pods_pending", "cpu_requested", "cpu_allocatable", "memory_requested_gib", "memory_allocatable_gib",
+        ]
+    }
+    pub fn get(&self, name: &str) -> Option<&Vec<f64>> {
+        Some(match name {
+            "time_h" => &self.time_h,
+            "cost_per_hour" => &self.cost_per_hour,
+            "cost_per_hour_on_demand" => &self.cost_per_hour_on_demand,
+            "cost_per_hour_spot" => &self.cost_per_hour_spot,
+            "cost_per_hour_reserved" => &self.cost_per_hour_reserved,
+            "cumulative_cost" => &self.cumulative_cost,
+            "nodes" => &self.nodes,
+            "pods_running" => &self.pods_running,
+            "pods_pending" => &self.pods_pending,
+            "cpu_requested" => &self.cpu_requested,
+            "cpu_allocatable" => &self.cpu_allocatable,
+            "memory_requested_gib" => &self.memory_requested_gib,
+            "memory_allocatable_gib" => &self.memory_allocatable_gib,
+            _ => return None,
+        })
+    }
+    pub fn len(&self) -> usize {
+        self.time_h.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.time_h.is_empty()
+    }
+}
+
+/// Node counts by a category (NodePool, instance type or capacity type), in long form: one entry per
+/// (sample, category) with a non-zero count.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Breakdown {
+    pub time_h: Vec<f64>,
+    pub key: Vec<String>,
+    pub count: Vec<f64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Metrics {
+    pub series: Series,
+    pub nodes_by_nodepool: Breakdown,
+    pub nodes_by_instance_type: Breakdown,
+    pub nodes_by_capacity_type: Breakdown,
+    /// Seconds from a pod becoming pending (created, evicted or interrupted) to being bound.
+    pub pod_wait_seconds: Vec<f64>,
+    /// Disruption commands executed, by method.
+    pub disruptions: BTreeMap<String, u64>,
+    pub evictions: u64,
+    pub interruptions: u64,
+    pub nodes_launched: u64,
+    /// Σ over nodes of price × billed lifetime (USD), kept separately from the sampled series so it
+    /// can be checked against `cumulative_cost`.
+    pub node_cost_total: f64,
+}
+
+impl Metrics {
+    pub fn column(&self, name: &str) -> Option<ArrayView1<'_, f64>> {
+        self.series.get(name).map(|v| ArrayView1::from(v.as_slice()))
+    }
+
+    /// The q-th percentile (0–100) of pod wait times, nearest-rank.
+    pub fn wait_percentile(&self, q: f64) -> f64 {
+        let mut v = self.pod_wait_seconds.clone();
+        if v.is_empty() {
+            return 0.0;
+        }
+        v.sort_by(f64::total_cmp);
+        let rank = ((q / 100.0) * v.len() as f64).ceil().max(1.0) as usize;
+        v[rank.min(v.len()) - 1]
+    }
+
+    pub fn mean(&self, name: &str) -> f64 {
+        // time-weighted mean over the samples (step function)
+        let (Some(t), Some(v)) = (self.series.get("time_h"), self.series.get(name)) else { return 0.0 };
+        if t.len() < 2 {
+            return v.first().copied().unwrap_or(0.0);
+        }
+        let mut acc = 0.0;
+        for i in 0..t.len() - 1 {
+            acc += v[i] * (t[i + 1] - t[i]);
+        }
+        let span = t[t.len() - 1] - t[0];
+        if span > 0.0 { acc / span } else { v[0] }
+    }
+}

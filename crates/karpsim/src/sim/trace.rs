@@ -1,0 +1,176 @@
+//! Recorded workloads: karpsim's pod event CSV, and the Alibaba cluster-trace-gpu-v2023 pod list.
+//!
+//! Event CSV (`docs/scenarios.md`): one row per event, header
+//! `timestamp,action,namespace,name,owner,cpu,memory,gpu,labels,node_selector,tolerations`;
+//! `timestamp` in seconds from the start of the run (or RFC 3339), `action` `create` or `delete`,
+//! `cpu`/`memory` Kubernetes quantities, `labels`/`node_selector` as `k=v;k=v`, `tolerations` as
+//! `key=value:Effect;key:Effect`. Only `timestamp`, `action`, `name`, `cpu` and `memory` are required.
+
+use super::scenario::TraceEvent;
+use crate::error::{Error, Location, Result};
+use crate::labels::Sym;
+use crate::model::{Affinity, OwnerKind, OwnerRef, Pod, PodPhase, TaintEffect, Toleration, TolerationOperator};
+use crate::resources::{parse_amount, Resources};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+fn err(path: &Path, row: usize, field: &str, message: impl Into<String>) -> Error {
+    Error::input(Location { file: Some(path.display().to_string()), document: Some(row), kind: Some("trace row".into()), field: Some(field.into()), ..Default::default() }, message)
+}
+
+/// A pod with the given identity and requests, everything else empty.
+pub fn bare_pod(namespace: &str, name: &str, owner: Option<(&str, OwnerKind)>, requests: Resources) -> Pod {
+    Pod {
+        namespace: Sym::new(namespace),
+        name: Sym::new(name),
+        uid: Sym::new(&format!("{namespace}/{name}")),
+        labels: BTreeMap::new(),
+        annotations: BTreeMap::new(),
+        owner: owner.map(|(n, k)| OwnerRef { kind: k, name: Sym::new(n) }),
+        node_name: None,
+        requests,
+        node_selector: BTreeMap::new(),
+        affinity: Affinity::default(),
+        tolerations: Vec::new(),
+        topology_spread: Vec::new(),
+        host_ports: Vec::new(),
+        priority: 0,
+        creation_timestamp: 0,
+        deletion_timestamp: None,
+        start_time: None,
+        phase: PodPhase::Pending,
+        ready: true,
+    }
+}
+
+fn pairs(s: &str) -> Vec<(String, String)> {
+    s.split(';').filter(|x| !x.trim().is_empty()).map(|kv| {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        (k.trim().to_string(), v.trim().to_string())
+    }).collect()
+}
+
+fn open(path: &Path) -> Result<csv::Reader<std::fs::File>> {
+    csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_path(path).map_err(|e| Error::Io { path: path.display().to_string(), message: e.to_string() })
+}
+
+pub fn read_events(path: &Path, limit: Option<usize>) -> Result<Vec<TraceEvent>> {
+    let mut rdr = open(path)?;
+    let headers = rdr.headers().map_err(|e| err(path, 0, "header", e.to_string()))?.clone();
+    let col = |name: &str| headers.iter().position(|h| h == name);
+    for required in ["timestamp", "action", "name", "cpu", "memory"] {
+        if col(required).is_none() {
+            return Err(err(path, 0, "header", format!("missing column {required:?}")));
+        }
+    }
+    let mut out = Vec::new();
+    for (i, rec) in rdr.records().enumerate() {
+        if limit.is_some_and(|l| i >= l) {
+            break;
+        }
+        let row = i + 1;
+        let rec = rec.map_err(|e| err(path, row, "", e.to_string()))?;
+        let get = |name: &str| col(name).and_then(|c| rec.get(c)).unwrap_or("");
+        let ts = get("timestamp");
+        let at = ts.parse::<f64>().ok().or_else(|| crate::io::parse_rfc3339(ts).map(|t| t as f64)).ok_or_else(|| err(path, row, "timestamp", format!("invalid timestamp {ts:?}")))?;
+        let create = match get("action") {
+            "create" => true,
+            "delete" => false,
+            other => return Err(err(path, row, "action", format!("expected create or delete, got {other:?}"))),
+        };
+        let ns = if get("namespace").is_empty() { "default" } else { get("namespace") };
+        let name = get("name");
+        if name.is_empty() {
+            return Err(err(path, row, "name", "empty pod name"));
+        }
+        let mut requests = Resources::new();
+        for (field, res) in [("cpu", "cpu"), ("memory", "memory"), ("gpu", "nvidia.com/gpu")] {
+            let v = get(field);
+            if v.is_empty() {
+                continue;
+            }
+            let amount = parse_amount(res, v).map_err(|e| err(path, row, field, e.to_string()))?;
+            if amount < 0 {
+                return Err(err(path, row, field, format!("negative quantity {v:?}")));
+            }
+            requests.set(res, amount);
+        }
+        let owner = get("owner");
+        let mut pod = bare_pod(ns, name, (!owner.is_empty()).then_some((owner, OwnerKind::Other)), requests);
+        pod.labels = pairs(get("labels")).into_iter().map(|(k, v)| (Sym::new(&k), Sym::new(&v))).collect();
+        pod.node_selector = pairs(get("node_selector")).into_iter().map(|(k, v)| (Sym::new(&k), Sym::new(&v))).collect();
+        for t in get("tolerations").split(';').filter(|x| !x.trim().is_empty()) {
+            let (kv, effect) = t.rsplit_once(':').unwrap_or((t, ""));
+            let effect = match effect {
+                "" => None,
+                "NoSchedule" => Some(TaintEffect::NoSchedule),
+                "PreferNoSchedule" => Some(TaintEffect::PreferNoSchedule),
+                "NoExecute" => Some(TaintEffect::NoExecute),
+                other => return Err(err(path, row, "tolerations", format!("unknown taint effect {other:?}"))),
+            };
+            let (key, value) = match kv.split_once('=') {
+                Some((k, v)) => (k, Some(v.to_string())),
+                None => (kv, None),
+            };
+            pod.tolerations.push(Toleration {
+                key: (!key.is_empty()).then(|| Sym::new(key)),
+                operator: if value.is_some() { TolerationOperator::Equal } else { TolerationOperator::Exists },
+                value,
+                effect,
+                toleration_seconds: None,
+            });
+        }
+        out.push(TraceEvent { at, create, pod });
+    }
+    out.sort_by(|a, b| a.at.total_cmp(&b.at));
+    Ok(out)
+}
+
+/// The Alibaba GPU cluster trace 2023 (`openb_pod_list_*.csv`): each pod is created at
+/// `creation_time` and deleted at `deletion_time` (seconds). GPU shares (`gpu_milli` per GPU) are
+/// rounded up to whole GPUs, as device plugins allocate them: `ceil(num_gpu × gpu_milli / 1000)`.
+pub fn read_alibaba(path: &Path, limit: Option<usize>) -> Result<Vec<TraceEvent>> {
+    let mut rdr = open(path)?;
+    let headers = rdr.headers().map_err(|e| err(path, 0, "header", e.to_string()))?.clone();
+    let col = |name: &str| headers.iter().position(|h| h == name);
+    for required in ["name", "cpu_milli", "memory_mib", "num_gpu", "gpu_milli", "creation_time", "deletion_time"] {
+        if col(required).is_none() {
+            return Err(err(path, 0, "header", format!("missing column {required:?} (is this an Alibaba openb pod list?)")));
+        }
+    }
+    let mut out = Vec::new();
+    for (i, rec) in rdr.records().enumerate() {
+        if limit.is_some_and(|l| i >= l) {
+            break;
+        }
+        let row = i + 1;
+        let rec = rec.map_err(|e| err(path, row, "", e.to_string()))?;
+        let num = |name: &str| -> Result<i64> {
+            let v = col(name).and_then(|c| rec.get(c)).unwrap_or("");
+            if v.is_empty() {
+                return Ok(0);
+            }
+            let n: i64 = v.parse().map_err(|_| err(path, row, name, format!("expected an integer, got {v:?}")))?;
+            if n < 0 { Err(err(path, row, name, format!("negative value {n}"))) } else { Ok(n) }
+        };
+        let name = col("name").and_then(|c| rec.get(c)).unwrap_or("").to_string();
+        let (cpu, mem, gpus, milli) = (num("cpu_milli")?, num("memory_mib")?, num("num_gpu")?, num("gpu_milli")?);
+        let (created, deleted) = (num("creation_time")?, num("deletion_time")?);
+        let mut requests = Resources::new();
+        requests.cpu = cpu;
+        requests.memory = mem << 20;
+        if gpus > 0 {
+            requests.set("nvidia.com/gpu", ((gpus * milli.max(1)) + 999) / 1000);
+        }
+        let mut pod = bare_pod("alibaba", &name, None, requests);
+        if let Some(q) = col("qos").and_then(|c| rec.get(c)) {
+            pod.labels.insert(Sym::new("qos"), Sym::new(q));
+        }
+        out.push(TraceEvent { at: created as f64, create: true, pod: pod.clone() });
+        if deleted > created {
+            out.push(TraceEvent { at: deleted as f64, create: false, pod });
+        }
+    }
+    out.sort_by(|a, b| a.at.total_cmp(&b.at).then(b.create.cmp(&a.create)));
+    Ok(out)
+}
