@@ -10,6 +10,7 @@ mod provision;
 
 use pyo3::prelude::*;
 
+/// karpsim's native module; use it through the `karpsim` package.
 #[pymodule]
 mod _karpsim {
     use super::*;
