@@ -19,6 +19,11 @@ from ._karpsim import (
     provision,
 )
 
+# Location attributes default to None, so `err.field` works on any InputError (the Rust side sets them).
+for _attr in ("file", "document", "kind", "object", "field"):
+    setattr(InputError, _attr, None)
+del _attr
+
 __all__ = [
     "Catalog",
     "CatalogError",

@@ -33,24 +33,17 @@ create_exception!(
 fn with_location(err: PyErr, at: &karpsim::Location) -> PyErr {
     Python::attach(|py| {
         let value = err.value(py);
-        let attrs: [(&str, Option<String>); 5] = [
-            ("file", at.file.clone()),
-            ("document", at.document.map(|d| d.to_string())),
-            ("kind", at.kind.clone()),
-            ("object", at.object.clone()),
-            ("field", at.field.clone()),
-        ];
-        for (name, v) in attrs {
-            let r = if name == "document" {
-                value.setattr(name, at.document)
-            } else {
-                value.setattr(name, v)
-            };
-            if let Err(e) = r {
-                return e;
-            }
+        let set = || -> PyResult<()> {
+            value.setattr("file", at.file.as_deref())?;
+            value.setattr("document", at.document)?;
+            value.setattr("kind", at.kind.as_deref())?;
+            value.setattr("object", at.object.as_deref())?;
+            value.setattr("field", at.field.as_deref())
+        };
+        match set() {
+            Ok(()) => err.clone_ref(py),
+            Err(e) => e,
         }
-        err.clone_ref(py)
     })
 }
 
