@@ -1,0 +1,48 @@
+//! `karpsim._karpsim`: the native module of the `karpsim` Python package. A thin layer over the
+//! `karpsim` crate: conversions, errors and the GIL; no domain logic.
+
+// `karpsim::Error` is large (its `Location`); boxing it is the core's decision (`error.rs`), and the
+// binding passes it straight to `errors::to_py`.
+#![allow(clippy::result_large_err)]
+
+mod catalog;
+mod convert;
+mod detach;
+mod errors;
+mod inputs;
+mod provision;
+
+use pyo3::prelude::*;
+
+/// karpsim's native module; use it through the `karpsim` package.
+#[pymodule]
+mod _karpsim {
+    use super::*;
+
+    #[pymodule_export]
+    use crate::catalog::PyCatalog;
+    #[pymodule_export]
+    use crate::errors::{CatalogError, InputError, InternalError, KarpsimError};
+    #[pymodule_export]
+    use crate::inputs::PyCluster;
+    #[pymodule_export]
+    use crate::provision::{PyProvisionResult, provision};
+
+    #[pymodule_export]
+    #[allow(non_upper_case_globals)]
+    const __version__: &str = env!("CARGO_PKG_VERSION");
+
+    /// Regions with an embedded AWS catalog.
+    #[pyfunction]
+    fn aws_regions() -> Vec<&'static str> {
+        karpsim::catalog::aws_regions().to_vec()
+    }
+
+    /// Raise `InternalError` through a deliberate panic (tests the panic guard).
+    #[pyfunction]
+    fn _panic(py: Python<'_>) -> PyResult<()> {
+        crate::detach::run_detached(py, || -> karpsim::Result<()> {
+            panic!("deliberate panic for testing")
+        })
+    }
+}

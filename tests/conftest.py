@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import karpsim
+
+ROOT = Path(__file__).resolve().parent.parent
+BOUTIQUE = ROOT / "examples" / "online-boutique"
+
+
+@pytest.fixture(scope="session")
+def us_east_1() -> karpsim.Catalog:
+    return karpsim.Catalog.aws("us-east-1")
+
+
+@pytest.fixture(scope="session")
+def boutique() -> karpsim.Cluster:
+    return karpsim.Cluster.from_paths(BOUTIQUE)
+
+
+CUSTOM = """{
+  "region": "lab-1",
+  "instance_types": [
+    {"name": "small", "capacity": {"cpu": "2", "memory": "4Gi", "pods": 10},
+     "overhead": {"cpu": "100m", "memory": "256Mi"},
+     "labels": {"kubernetes.io/arch": "amd64", "size": "small"},
+     "offerings": [{"zone": "lab-1a", "capacity_type": "on-demand", "price": 0.10},
+                   {"zone": "lab-1a", "capacity_type": "spot", "price": 0.04}]},
+    {"name": "big", "capacity": {"cpu": "8", "memory": "32Gi", "pods": 50},
+     "labels": {"kubernetes.io/arch": "arm64", "size": "big"},
+     "offerings": [{"zone": "lab-1b", "capacity_type": "on-demand", "price": 0.50}]}
+  ]
+}"""

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+import json
+import pickle
+import threading
+import time
+
+import pytest
+
+import karpsim
+from conftest import BOUTIQUE
+
+
+def test_online_boutique(boutique: karpsim.Cluster) -> None:
+    r = karpsim.provision(boutique)
+    assert r.cost_per_hour > 0
+    placed = sum(len(n["pods"]) for n in r.nodeclaims) + sum(len(n["pods"]) for n in r.existing_nodes)
+    assert placed + len(r.unschedulable) == boutique.pod_count
+    nodes = r.to_pandas()
+    assert nodes.shape == (len(r.nodeclaims), 12)
+    assert nodes["pods"].sum() == placed
+    assert nodes["price_per_hour"].sum() == pytest.approx(r.cost_per_hour)
+    assert (nodes["cpu_requested"] <= nodes["cpu_allocatable"]).all()
+    assert (nodes["memory_requested"] <= nodes["memory_allocatable"]).all()
+    assert set(nodes["capacity_type"]) <= {"spot", "on-demand"}
+    pods = r.pods_frame()
+    assert len(pods) == boutique.pod_count and pods["pod"].is_unique
+    assert list(pods.columns) == ["pod", "node", "status", "reason"]
+    assert "ProvisionResult" in repr(r) and "<table>" in r._repr_html_()
+    d = r.to_dict()
+    assert d == json.loads(r.to_json()) == json.loads(r.to_json(indent=2))
+    assert d["cost_per_hour"] == r.cost_per_hour
+
+
+def test_options(boutique: karpsim.Cluster) -> None:
+    cheapest = karpsim.provision(boutique, launch="cheapest", ignore_preferences=True, max_instance_types=5)
+    assert all(len(n["instance_type_options"]) <= 5 for n in cheapest.nodeclaims)
+    with pytest.raises(karpsim.InputError, match="launch"):
+        karpsim.provision(boutique, launch="fastest")
+    with pytest.raises(karpsim.InputError, match="min_values"):
+        karpsim.provision(boutique, min_values="loose")
+
+
+def test_unschedulable_pod_has_a_reason(us_east_1: karpsim.Catalog) -> None:
+    text = (BOUTIQUE / "nodepool.yaml").read_text() + """
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: huge}
+spec:
+  containers: [{name: c, resources: {requests: {cpu: "5000"}}}]
+"""
+    r = karpsim.provision(karpsim.Cluster.from_yaml(text))
+    assert [u["pod"] for u in r.unschedulable] == ["default/huge"]
+    pods = r.pods_frame()
+    assert pods.loc[pods["pod"] == "default/huge", "status"].item() == "unschedulable"
+    assert r.to_pandas().empty and r.cost_per_hour == 0
+
+
+def test_pickle(us_east_1: karpsim.Catalog, boutique: karpsim.Cluster) -> None:
+    r = karpsim.provision(boutique)
+    r2 = pickle.loads(pickle.dumps(r))
+    assert type(r2) is karpsim.ProvisionResult and r2.to_dict() == r.to_dict()
+    cheap = us_east_1.with_prices(on_demand_multiplier=0.7).filter(
+        [{"key": "karpenter.k8s.aws/instance-category", "operator": "In", "values": ["m"]}])
+    c2 = pickle.loads(pickle.dumps(cheap))
+    assert c2.instance_types() == cheap.instance_types()
+    assert c2.to_pandas().equals(cheap.to_pandas())
+    err = pickle.loads(pickle.dumps(karpsim.InputError("x")))
+    assert type(err) is karpsim.InputError
+
+
+def test_custom_catalog_pickles() -> None:
+    from conftest import CUSTOM
+    c = karpsim.Catalog.from_json(CUSTOM)
+    c2 = pickle.loads(pickle.dumps(c))
+    assert c2.to_pandas().equals(c.to_pandas()) and c2.name == c.name
+
+
+def _big_cluster() -> karpsim.Cluster:
+    docs = [(BOUTIQUE / "nodepool.yaml").read_text()]
+    for i in range(20):
+        docs.append(f"""apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: app{i}}}
+spec:
+  replicas: 100
+  template:
+    metadata: {{labels: {{app: app{i}}}}}
+    spec:
+      topologySpreadConstraints:
+      - {{maxSkew: 1, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: DoNotSchedule,
+          labelSelector: {{matchLabels: {{app: app{i}}}}}}}
+      containers:
+      - name: c
+        resources: {{requests: {{cpu: {100 + 37 * i}m, memory: {128 + 64 * i}Mi}}}}
+""")
+    return karpsim.Cluster.from_yaml("---\n".join(docs))
+
+
+def test_provision_releases_the_gil() -> None:
+    cluster = _big_cluster()
+    span: list[float] = []
+
+    def work() -> None:
+        span.append(time.perf_counter())
+        karpsim.provision(cluster)
+        span.append(time.perf_counter())
+
+    ticks: list[float] = []
+    t = threading.Thread(target=work)
+    t.start()
+    while t.is_alive():
+        ticks.append(time.perf_counter())
+    t.join()
+    start, end = span
+    assert end - start > 0.05, "the workload is too small to tell"
+    # Ticks from the middle of the call: with the GIL held there would be (almost) none.
+    inside = [x for x in ticks if start + 0.2 * (end - start) < x < end - 0.2 * (end - start)]
+    assert len(inside) > 1000, (len(inside), end - start)
