@@ -3,17 +3,22 @@
 
 CARGO ?= cargo
 
-.PHONY: demo test test-rust lint
+.PHONY: demo test test-rust test-python lint
 
 # Provision the Online Boutique example against the embedded us-east-1 catalog.
 demo:
 	$(CARGO) run --release -q -p karpsim-cli -- provision -f examples/online-boutique
 
-test: test-rust
+test: test-rust test-python
 
-# Unit, integration and doc tests of every default workspace member, with the committed Cargo.lock.
+# Unit, integration and doc tests of the core and the CLI (the default workspace members; the PyO3
+# crate is built once, in release, by test-python), with the committed Cargo.lock.
 test-rust:
-	$(CARGO) test --workspace --locked
+	$(CARGO) test --locked
+
+# Build the wheel, install it into .venv with its test extras, run pytest (tests/).
+test-python:
+	bash scripts/python-test.sh
 
 # Clippy on the command-line crate only: the core still has clippy findings of its own.
 lint:
