@@ -121,7 +121,11 @@ impl<'a> Round<'a, '_> {
             // forceful: no budgets, no PDB/do-not-disrupt filter, no price rule (expiration controller)
             let sim = self.ctx.simulate(&[c], false);
             let reason = format!("expired: age {}h ≥ expireAfter {}h of NodePool {}", age / 3600, e / 3600, c.pool.name);
-            if let Some(p) = self.plan(Method::Expiration, &[c], &sim, &sim.sol.claims, reason) {
+            if let Some(mut p) = self.plan(Method::Expiration, &[c], &sim, &sim.sol.claims, reason) {
+                // Karpenter deletes an expired NodeClaim without pre-spinning a replacement
+                // (`nodeclaim/expiration/controller.go`): the action is a delete; `replacements`
+                // are what provisioning then launches for the evicted pods.
+                p.command.action = Action::Delete;
                 plans.push(p);
             }
         }
