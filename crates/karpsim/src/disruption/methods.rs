@@ -412,6 +412,12 @@ pub fn disrupt_once(state: &ClusterState, opts: &DisruptionOptions) -> Disruptio
 /// the longest `consolidateAfter` (at least the 15 s validation delay), so nodes touched in one round
 /// can be considered again in the next. Returns every command, the end state and total savings.
 pub fn until_stable(state: &ClusterState, opts: &DisruptionOptions) -> DisruptionResult {
+    until_stable_state(state, opts).0
+}
+
+/// [`until_stable`], also returning the final cluster state (nodes with their allocatable, pods
+/// with their bindings), for callers that check or continue from the end state.
+pub fn until_stable_state(state: &ClusterState, opts: &DisruptionOptions) -> (DisruptionResult, ClusterState) {
     let start = opts.now.unwrap_or_else(|| default_now(state));
     let mut now = start;
     let mut current = state.clone();
@@ -469,7 +475,7 @@ pub fn until_stable(state: &ClusterState, opts: &DisruptionOptions) -> Disruptio
             pods: current.pods.iter().filter(|p| p.node_name == Some(n.name) && !p.is_terminal()).count(),
         })
         .collect();
-    DisruptionResult {
+    let result = DisruptionResult {
         commands,
         kept,
         cost_per_hour_before: before,
@@ -478,5 +484,6 @@ pub fn until_stable(state: &ClusterState, opts: &DisruptionOptions) -> Disruptio
         now: start,
         end_state: Some(EndState { nodes, pending }),
         warnings,
-    }
+    };
+    (result, current)
 }

@@ -16,7 +16,7 @@ mod simulate;
 
 pub use budgets::budget_allows;
 pub use candidates::{eviction_cost, pdb_allowed};
-pub use methods::{disrupt_once, until_stable};
+pub use methods::{disrupt_once, until_stable, until_stable_state};
 
 use crate::model::Timestamp;
 use crate::scheduling::{ProvisionOptions, Unschedulable};
