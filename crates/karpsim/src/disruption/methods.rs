@@ -121,7 +121,11 @@ impl<'a> Round<'a, '_> {
             // forceful: no budgets, no PDB/do-not-disrupt filter, no price rule (expiration controller)
             let sim = self.ctx.simulate(&[c], false);
             let reason = format!("expired: age {}h ≥ expireAfter {}h of NodePool {}", age / 3600, e / 3600, c.pool.name);
-            if let Some(p) = self.plan(Method::Expiration, &[c], &sim, &sim.sol.claims, reason) {
+            if let Some(mut p) = self.plan(Method::Expiration, &[c], &sim, &sim.sol.claims, reason) {
+                // Karpenter deletes an expired NodeClaim without pre-spinning a replacement
+                // (`nodeclaim/expiration/controller.go`): the action is a delete; `replacements`
+                // are what provisioning then launches for the evicted pods.
+                p.command.action = Action::Delete;
                 plans.push(p);
             }
         }
@@ -408,6 +412,12 @@ pub fn disrupt_once(state: &ClusterState, opts: &DisruptionOptions) -> Disruptio
 /// the longest `consolidateAfter` (at least the 15 s validation delay), so nodes touched in one round
 /// can be considered again in the next. Returns every command, the end state and total savings.
 pub fn until_stable(state: &ClusterState, opts: &DisruptionOptions) -> DisruptionResult {
+    until_stable_state(state, opts).0
+}
+
+/// [`until_stable`], also returning the final cluster state (nodes with their allocatable, pods
+/// with their bindings), for callers that check or continue from the end state.
+pub fn until_stable_state(state: &ClusterState, opts: &DisruptionOptions) -> (DisruptionResult, ClusterState) {
     let start = opts.now.unwrap_or_else(|| default_now(state));
     let mut now = start;
     let mut current = state.clone();
@@ -465,7 +475,7 @@ pub fn until_stable(state: &ClusterState, opts: &DisruptionOptions) -> Disruptio
             pods: current.pods.iter().filter(|p| p.node_name == Some(n.name) && !p.is_terminal()).count(),
         })
         .collect();
-    DisruptionResult {
+    let result = DisruptionResult {
         commands,
         kept,
         cost_per_hour_before: before,
@@ -474,7 +484,8 @@ pub fn until_stable(state: &ClusterState, opts: &DisruptionOptions) -> Disruptio
         now: start,
         end_state: Some(EndState { nodes, pending }),
         warnings,
-    }
+    };
+    (result, current)
 }
 
 /// One round at simulated time `now`, as plans the caller applies with its own timing (the time

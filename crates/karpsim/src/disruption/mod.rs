@@ -17,7 +17,7 @@ mod simulate;
 pub use budgets::budget_allows;
 pub use candidates::{eviction_cost, pdb_allowed};
 pub use apply::{Dest, NewNode, Plan};
-pub use methods::{disrupt_once, plan_round, until_stable};
+pub use methods::{disrupt_once, plan_round, until_stable, until_stable_state};
 
 use crate::model::Timestamp;
 use crate::scheduling::{ProvisionOptions, Unschedulable};
