@@ -122,10 +122,12 @@ pub struct Engine<'s> {
     batch_last: f64,
     batch_gen: u64,
     version: u64,
-    fruitless: Option<(u64, f64)>,
+    fruitless: Option<(u64, f64, f64)>,
     validating: Option<(u64, Plan)>,
     in_progress: Option<PendingCommand>,
     cmd_counter: u64,
+    /// Pods deleted by workloads (for the invariant check).
+    deleted: HashSet<Sym>,
     cost_rate: [f64; 3],
     cumulative: f64,
     last_cost_t: f64,
@@ -185,6 +187,7 @@ impl<'s> Engine<'s> {
             validating: None,
             in_progress: None,
             cmd_counter: 0,
+            deleted: HashSet::new(),
             cost_rate: [0.0; 3],
             cumulative: 0.0,
             last_cost_t: 0.0,
@@ -238,7 +241,61 @@ impl<'s> Engine<'s> {
     }
 
     /// Run to the end of the scenario.
-    pub fn run(mut self) -> SimResult {
+    pub fn run(self) -> SimResult {
+        self.run_inner(false).unwrap_or_else(|e| unreachable_result(e))
+    }
+
+    /// Run and check the simulator's invariants after every event: no pod duplicated, every pod the
+    /// workloads created and did not delete still present (bound or pending), no node holding more
+    /// than its allocatable, NodePool cpu/memory limits never exceeded, and at the end the cost
+    /// integral equal to Σ price × billed lifetime. For tests; slower.
+    pub fn run_checked(self) -> Result<SimResult, String> {
+        self.run_inner(true)
+    }
+
+    fn check(&self, alive: &HashSet<Sym>) -> Result<(), String> {
+        let mut seen = HashSet::new();
+        for p in &self.state.pods {
+            if !seen.insert(p.uid) {
+                return Err(format!("t={}: pod {} duplicated", self.now(), p.key()));
+            }
+        }
+        if let Some(lost) = alive.iter().find(|u| !seen.contains(*u)) {
+            return Err(format!("t={}: pod {lost} lost", self.now()));
+        }
+        let mut used: HashMap<Sym, crate::resources::Resources> = HashMap::new();
+        for p in self.state.pods.iter().filter(|p| !p.is_terminal()) {
+            if let Some(n) = p.node_name {
+                let mut r = p.requests.clone();
+                r.pods = 1;
+                used.entry(n).or_default().add_assign(&r);
+            }
+        }
+        for n in &self.state.nodes {
+            if let Some(u) = used.get(&n.name) {
+                if let Some((k, a, b)) = u.first_excess(&n.allocatable) {
+                    return Err(format!("t={}: node {} holds {a} {k}, allocatable {b}", self.now(), n.name));
+                }
+            }
+        }
+        if let Some(orphan) = used.keys().find(|n| !self.state.nodes.iter().any(|x| x.name == **n)) {
+            return Err(format!("t={}: pods bound to missing node {orphan}", self.now()));
+        }
+        for pool in &self.state.nodepools {
+            for (k, lim) in &pool.limits.0 {
+                if k == "nodes" {
+                    continue; // Karpenter's own quirk lets a run overshoot the node count (§3.8)
+                }
+                let usage: i64 = self.state.nodes.iter().filter(|n| n.nodepool == Some(pool.name)).map(|n| n.capacity.get(k)).sum();
+                if usage > *lim {
+                    return Err(format!("t={}: NodePool {} uses {usage} {k}, limit {lim}", self.now(), pool.name));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn run_inner(mut self, checked: bool) -> Result<SimResult, String> {
         let end = self.sc.duration;
         for (w, wl) in self.sc.workloads.iter().enumerate() {
             match wl {
@@ -262,12 +319,37 @@ impl<'s> Engine<'s> {
             self.trigger_batch();
         }
         let end_ms = (end * 1000.0) as i64;
+        let mut alive: HashSet<Sym> = self.state.pods.iter().map(|p| p.uid).collect();
         while let Some(Reverse(q)) = self.queue.pop() {
             if q.at > end_ms {
                 break;
             }
             self.now_ms = q.at;
-            self.handle(q.ev);
+            if checked {
+                // what the workloads mean to exist after this event: the ones before it, plus
+                // creations, minus deletions (tracked through the version-bumping paths)
+                let before: HashSet<Sym> = self.state.pods.iter().map(|p| p.uid).collect();
+                let deleting = match &q.ev {
+                    Ev::JobDone(u) => Some(*u),
+                    _ => None,
+                };
+                self.handle(q.ev);
+                let after: HashSet<Sym> = self.state.pods.iter().map(|p| p.uid).collect();
+                for u in after.difference(&before) {
+                    alive.insert(*u);
+                }
+                for u in before.difference(&after) {
+                    // a pod may only disappear by a workload deleting it or with its DaemonSet node
+                    let ds = self.sc.base.pods.iter().any(|p| p.uid == *u && (p.is_daemonset_pod() || p.is_mirror()));
+                    if Some(*u) != deleting && !self.deleted.contains(u) && !ds {
+                        return Err(format!("t={}: pod {u} disappeared", self.now()));
+                    }
+                    alive.remove(u);
+                }
+                self.check(&alive)?;
+            } else {
+                self.handle(q.ev);
+            }
         }
         self.now_ms = end_ms;
         self.accrue();
@@ -278,10 +360,13 @@ impl<'s> Engine<'s> {
             let info = &self.nodes[&n];
             self.metrics.node_cost_total += info.price * (self.now() - info.billed_from) / 3600.0;
         }
+        if checked && (self.metrics.node_cost_total - self.cumulative).abs() > 1e-6 * self.cumulative.max(1.0) {
+            return Err(format!("cost integral {} differs from Σ price × lifetime {}", self.cumulative, self.metrics.node_cost_total));
+        }
         let mut warnings = self.state.warnings.clone();
         let pending: Vec<&Pod> = pending_pods(&self.state, &mut warnings);
         let pending_at_end = pending.iter().map(|p| (p.key(), "pending at the end of the run".to_string())).collect();
-        SimResult {
+        Ok(SimResult {
             scenario: self.sc.name.clone(),
             seed: self.sc.seed,
             duration_h: end / 3600.0,
@@ -290,7 +375,7 @@ impl<'s> Engine<'s> {
             log: self.log,
             pending_at_end,
             warnings,
-        }
+        })
     }
 
     fn handle(&mut self, ev: Ev) {
@@ -458,6 +543,15 @@ impl<'s> Engine<'s> {
     }
 
     fn delete_pod(&mut self, uid: Sym) -> bool {
+        self.deleted.insert(uid);
+        // a pod leaving a node is a pod event for it (NodeClaim status.lastPodEventTime)
+        let node = self.state.pods.iter().find(|p| p.uid == uid).and_then(|p| p.node_name);
+        if let Some(n) = node {
+            let t = self.sc.start + self.now() as i64;
+            if let Some(x) = self.state.nodes.iter_mut().find(|x| x.name == n) {
+                x.last_pod_event = Some(t);
+            }
+        }
         let before = self.state.pods.len();
         self.state.pods.retain(|p| p.uid != uid);
         self.pods.remove(&uid);
@@ -767,16 +861,18 @@ impl<'s> Engine<'s> {
         if self.validating.is_some() || self.in_progress.is_some() {
             return;
         }
-        // "consolidated" marker: nothing to do until the cluster changes, or every 5 minutes
-        if let Some((v, at)) = self.fruitless {
-            if v == self.version && self.now() - at < 300.0 {
+        // "consolidated" marker (`state/cluster.go`): nothing to do until the cluster changes, a
+        // node's Consolidatable condition or expiry flips (a NodeClaim update in Karpenter), or
+        // 5 minutes pass
+        if let Some((v, at, wake)) = self.fruitless {
+            if v == self.version && self.now() - at < 300.0 && self.now() < wake {
                 return;
             }
         }
         let view = self.disruption_view();
         let (plans, _) = plan_round(&view, self.abs_now(), &self.disruption_opts());
         if plans.is_empty() {
-            self.fruitless = Some((self.version, self.now()));
+            self.fruitless = Some((self.version, self.now(), self.next_transition()));
             return;
         }
         for p in plans {
@@ -794,6 +890,27 @@ impl<'s> Engine<'s> {
                 }
             }
         }
+    }
+
+    /// The next time (seconds from the start) a node becomes consolidatable or expires.
+    fn next_transition(&self) -> f64 {
+        let now_abs = self.abs_now();
+        let mut next = f64::INFINITY;
+        for n in &self.state.nodes {
+            let Some(pool) = n.nodepool.and_then(|p| self.state.nodepools.iter().find(|x| x.name == p)) else { continue };
+            let mut consider = |at: i64| {
+                if at > now_abs {
+                    next = next.min((at - self.sc.start) as f64);
+                }
+            };
+            if let Some(after) = pool.disruption.consolidate_after {
+                consider(n.last_pod_event.unwrap_or(n.creation_timestamp) + after);
+            }
+            if let Some(e) = pool.expire_after {
+                consider(n.creation_timestamp + e);
+            }
+        }
+        next
     }
 
     /// After the validation delay, the command must still be what the controller would do now
@@ -921,6 +1038,11 @@ impl crate::disruption::Command {
     fn method_name(&self) -> String {
         serde_json::to_value(self.method).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
     }
+}
+
+fn unreachable_result(e: String) -> SimResult {
+    // run_inner only fails when checking, which `run` does not ask for
+    panic!("simulation invariant check failed without checking: {e}")
 }
 
 fn interpolate(points: &[(f64, f64)], t: f64) -> f64 {
