@@ -6,12 +6,16 @@ use std::path::PathBuf;
 
 const ABOUT: &str = "Simulate Karpenter's node provisioning over real AWS instance catalogs.\n\
 Give it the YAML you already have (NodePools, EC2NodeClasses, workloads) and it prints the NodeClaims \
-Karpenter would launch, what they cost, and why any pod would stay pending.";
+Karpenter would launch, what they cost, and why any pod would stay pending; what consolidation would do \
+to a running cluster; and, over simulated time, what a cluster costs and how variants of it compare.";
 
 const EXAMPLES: &str = "Examples:\n  \
 karpsim provision -f examples/online-boutique\n  \
 karpsim provision -f cluster/ --catalog aws:us-west-2 --output json\n  \
-karpsim catalog --requirement 'karpenter.k8s.aws/instance-family In m7g'";
+karpsim catalog --requirement 'karpenter.k8s.aws/instance-family In m7g'\n  \
+karpsim consolidate -f examples/eks-snapshot/cluster.json --until-stable\n  \
+karpsim simulate examples/diurnal-web/scenario.yaml --output csv out/\n  \
+karpsim compare examples/diurnal-web/scenario.yaml --vary capacity_types=spot,on-demand --seeds 5";
 
 #[derive(Debug, Parser)]
 #[command(name = "karpsim", version, about = ABOUT, after_help = EXAMPLES)]
@@ -26,6 +30,13 @@ pub enum Command {
     Catalog(CatalogArgs),
     /// Print the NodeClaims Karpenter would create for the pending pods of the inputs.
     Provision(ProvisionArgs),
+    /// What Karpenter's disruption (expiration, emptiness, drift, consolidation) would do to a cluster.
+    Consolidate(ConsolidateArgs),
+    /// Run a scenario over simulated time: cost, nodes, utilisation, pod wait times, disruptions.
+    Simulate(SimulateArgs),
+    /// Run variants of a scenario side by side (in parallel), optionally over several seeds.
+    #[command(after_help = compare_help())]
+    Compare(CompareArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -98,4 +109,91 @@ pub enum MinValues {
     BestEffort,
     /// A NodeClaim must keep minValues distinct values (Karpenter's default).
     Strict,
+}
+
+#[derive(Debug, Args)]
+pub struct ConsolidateArgs {
+    /// YAML/JSON file or directory: a `kubectl get nodes,pods,pdb,nodepools,ec2nodeclasses -A -o json` snapshot or manifests (repeatable).
+    #[arg(short = 'f', long = "filename", value_name = "SNAPSHOT_OR_DIR", required = true)]
+    pub files: Vec<PathBuf>,
+    /// Catalog: aws:REGION (embedded: us-east-1, us-west-2, eu-west-1) or a custom JSON/YAML file.
+    #[arg(long, value_name = "aws:REGION|PATH", default_value = "aws:us-east-1")]
+    pub catalog: String,
+    /// Apply commands round after round until no method acts, and print the end state.
+    #[arg(long)]
+    pub until_stable: bool,
+    /// Simulated time, RFC 3339 (default: the latest timestamp found in the inputs).
+    #[arg(long, value_name = "RFC3339")]
+    pub now: Option<String>,
+    /// Allow spot-to-spot consolidation (Karpenter's SpotToSpotConsolidation feature gate, off by default).
+    #[arg(long)]
+    pub spot_to_spot: bool,
+    /// Candidate order: savings per disruption cost (Karpenter v1.14) or disruption cost ascending (v1.0–v1.13).
+    #[arg(long, value_enum, value_name = "ORDER", default_value_t = CandidateOrderArg::SavingsRatio)]
+    pub candidate_order: CandidateOrderArg,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = Output::Table)]
+    pub output: Output,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CandidateOrderArg {
+    /// Price ÷ disruption cost, descending (Karpenter v1.14).
+    SavingsRatio,
+    /// Disruption cost ascending (Karpenter v1.0–v1.13).
+    DisruptionCost,
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// The scenario file (YAML; see docs/scenarios.md).
+    #[arg(value_name = "SCENARIO.yaml")]
+    pub scenario: PathBuf,
+    /// Simulated duration, overriding the scenario's (Go duration: 2h, 90m, 720h).
+    #[arg(long, value_name = "DURATION")]
+    pub duration: Option<String>,
+    /// Random seed, overriding the scenario's.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Output: table, json, or `csv DIR` (series.csv, nodes_by_*.csv, events.csv, summary.json in DIR).
+    #[arg(short = 'o', long, num_args = 1..=2, value_names = ["FORMAT", "DIR"], default_value = "table")]
+    pub output: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The scenario file (YAML; see docs/scenarios.md).
+    #[arg(value_name = "SCENARIO.yaml")]
+    pub scenario: PathBuf,
+    /// KEY=V1,V2,...: one variant per value; several --vary combine as a cartesian product (repeatable).
+    #[arg(long = "vary", value_name = "KEY=V1,V2,...")]
+    pub vary: Vec<String>,
+    /// YAML file with a list of variants: `- {name: spot, changes: {capacity_types: spot}}`.
+    #[arg(long, value_name = "FILE")]
+    pub sweep: Option<PathBuf>,
+    /// Run every variant with seeds 0..N-1 and show means with 95% confidence intervals (N = 1: the scenario's seed).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub seeds: u64,
+    /// Simulated duration, overriding the scenario's (Go duration: 2h, 90m, 720h).
+    #[arg(long, value_name = "DURATION")]
+    pub duration: Option<String>,
+    /// Output: table, json, or `csv FILE` (one row per variant and seed).
+    #[arg(short = 'o', long, num_args = 1..=2, value_names = ["FORMAT", "FILE"], default_value = "table")]
+    pub output: Vec<String>,
+}
+
+/// `karpsim compare --help`: how variants combine, and the keys they may change.
+fn compare_help() -> String {
+    let mut s = String::from(
+        "Variants: the unmodified scenario is always the first row (\"base\"). Each --vary KEY=V1,V2 gives one \
+variant per value; several --vary flags combine as a cartesian product (--vary a=1,2 --vary b=x,y gives \
+a=1 b=x, a=1 b=y, a=2 b=x, a=2 b=y). A list value joins its items with '+' (instance_families=m7i+c7i). \
+Variants of --sweep FILE come after those of --vary.\n\nKeys:\n",
+    );
+    let width = karpsim::sim::whatif::KEYS.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    for (k, what) in karpsim::sim::whatif::KEYS {
+        s.push_str(&format!("  {k:width$}  {what}\n"));
+    }
+    s.push_str("\nExample:\n  karpsim compare examples/diurnal-web/scenario.yaml --vary capacity_types=spot,on-demand --seeds 5");
+    s
 }

@@ -10,8 +10,12 @@
 
 pub mod args;
 pub mod catalog_cmd;
+pub mod compare_cmd;
+pub mod consolidate_cmd;
 pub mod provision_cmd;
+pub mod simulate_cmd;
 pub mod table;
+pub mod units;
 
 use args::{Cli, Command};
 use clap::Parser;
@@ -45,6 +49,9 @@ pub fn execute(cli: &Cli) -> karpsim::Result<Report> {
     match &cli.command {
         Command::Catalog(a) => catalog_cmd::execute(a),
         Command::Provision(a) => provision_cmd::execute(a),
+        Command::Consolidate(a) => consolidate_cmd::execute(a),
+        Command::Simulate(a) => simulate_cmd::execute(a),
+        Command::Compare(a) => compare_cmd::execute(a),
     }
 }
 
