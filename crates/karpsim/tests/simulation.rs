@@ -266,3 +266,38 @@ spec:
     let util = r.metrics.mean("cpu_requested") / r.metrics.mean("cpu_allocatable");
     assert!(util > 0.0 && util <= 1.0, "cpu utilisation {util}");
 }
+
+#[test]
+fn a_spot_interruption_evicts_at_the_notice_and_the_instance_goes_two_minutes_later() {
+    let spot_pool = pool("5m", "[{nodes: '10%'}]", "{}").replace("values: [on-demand]", "values: [spot]");
+    let manifests = spot_pool + &deployment("web", "1", "");
+    let dir = scenario_dir("spot", &[("catalog.json", CATALOG), ("manifests.yaml", &manifests)]);
+    let settings = EXACT.replace("spot_interruptions: none", "spot_interruptions: 0.5");
+    let sc = scenario(&dir, &format!("duration: 6h\n{settings}workloads:\n  - deployment: default/web\n    replicas:\n      steps: [{{at: 0s, replicas: 1}}]\n"));
+    let r = Engine::new(&sc, SimOptions::default()).run_checked().unwrap();
+    assert!(r.metrics.interruptions > 0, "{:?}", r.log);
+    for notice in r.log.iter().filter(|l| l.kind == "delete" && l.message.contains("spot interruption")) {
+        let node = notice.message.split(':').next().unwrap();
+        let gone = r.log.iter().find(|l| l.kind == "gone" && l.message.starts_with(node)).unwrap_or_else(|| panic!("{node} never gone: {:?}", r.log));
+        assert_eq!(gone.t - notice.t, 120.0, "{node}");
+    }
+    // the pod is rescheduled on a replacement each time, and the run ends with it running
+    assert!(r.pending_at_end.is_empty());
+    assert!(r.metrics.nodes_launched >= 1 + r.metrics.interruptions);
+}
+
+#[test]
+fn overlapping_offering_outages_keep_offerings_away_until_the_last_one_ends() {
+    let manifests = pool("5m", "[{nodes: '10%'}]", "{}") + &deployment("web", "1", "");
+    let dir = scenario_dir("outage", &[("catalog.json", CATALOG), ("manifests.yaml", &manifests)]);
+    let sc = scenario(&dir, &format!(
+        "duration: 4h\n{EXACT}offering_outages:\n  - {{capacity_type: on-demand, from: 0s, until: 2h}}\n  - {{capacity_type: on-demand, zone: z1, from: 1h, until: 3h}}\n  - {{capacity_type: on-demand, zone: z2, from: 1h, until: 3h}}\nworkloads:\n  - deployment: default/web\n    replicas:\n      steps: [{{at: 30m, replicas: 1}}]\n"
+    ));
+    let r = Engine::new(&sc, SimOptions::default()).run_checked().unwrap();
+    let launch = r.log.iter().find(|l| l.kind == "launch").unwrap_or_else(|| panic!("{:?}", r.log));
+    // nothing can launch until the last outage ends at 3 h; the unschedulable pod is retried every
+    // 5 minutes (kube-scheduler's requeue), so it launches within 5 minutes after that
+    assert!(launch.t >= 3.0 * 3600.0, "launched during an outage at {}: {:?}", launch.t, r.log);
+    assert!(launch.t <= 3.0 * 3600.0 + 301.0, "launched at {}: {:?}", launch.t, r.log);
+    assert!(r.pending_at_end.is_empty());
+}

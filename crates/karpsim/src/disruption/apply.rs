@@ -91,6 +91,7 @@ pub fn apply(state: &mut ClusterState, plan: &Plan, now: Timestamp, seq: &mut us
             ready: true,
             deletion_timestamp: None,
             last_pod_event: Some(now),
+            observed: None,
             price: Some(n.price),
         });
         names.push(name);

@@ -14,9 +14,10 @@ use crate::scheduling::{launch, pending_pods, provision, SolvedClaim};
 use crate::state::ClusterState;
 use std::collections::BTreeMap;
 
-/// The latest timestamp in the input: the moment a snapshot was taken, as far as it tells.
+/// The latest timestamp in the input (node heartbeats included): the moment a snapshot was taken,
+/// as far as it tells.
 pub fn default_now(state: &ClusterState) -> Timestamp {
-    let nodes = state.nodes.iter().flat_map(|n| [Some(n.creation_timestamp), n.last_pod_event]).flatten();
+    let nodes = state.nodes.iter().flat_map(|n| [Some(n.creation_timestamp), n.last_pod_event, n.observed]).flatten();
     let pods = state.pods.iter().flat_map(|p| [Some(p.creation_timestamp), p.start_time]).flatten();
     nodes.chain(pods).max().unwrap_or(0)
 }

@@ -47,7 +47,7 @@ mod pod;
 mod value;
 mod yaml;
 
-pub(crate) use value::{parse_duration, parse_rfc3339};
+pub use value::{parse_duration, parse_rfc3339};
 pub(crate) use yaml::parse_documents;
 
 use crate::error::{Error, Location, Result};

@@ -13,12 +13,22 @@ pub(crate) fn parse_node(root: &V, name: &str) -> Result<Node> {
     let labels = sym_map(meta.opt_string_map("labels")?);
     let label = |k: &str| labels.get(&Sym::new(k)).copied();
     let (mut capacity, mut allocatable, mut ready) = (Resources::new(), None, false);
+    let mut observed: Option<i64> = None;
     if let Some(st) = root.get("status")? {
         if let Some(c) = st.get("capacity")? {
             capacity = c.resources()?;
         }
         allocatable = st.get("allocatable")?.map(|a| a.resources()).transpose()?;
         ready = condition_is(&st, "Ready", "True")?;
+        // the kubelet's latest heartbeat tells when the snapshot was taken
+        for c in st.opt_arr("conditions")? {
+            for key in ["lastHeartbeatTime", "lastTransitionTime"] {
+                if let Some(t) = c.get(key)? {
+                    let t = super::value::parse_timestamp(&t)?;
+                    observed = Some(observed.map_or(t, |o: i64| o.max(t)));
+                }
+            }
+        }
     }
     let taints = match root.get("spec")? {
         Some(s) => s.opt_arr("taints")?.iter().map(parse_taint).collect::<Result<_>>()?,
@@ -46,6 +56,7 @@ pub(crate) fn parse_node(root: &V, name: &str) -> Result<Node> {
         ready,
         deletion_timestamp: meta.get("deletionTimestamp")?.map(|n| parse_timestamp(&n)).transpose()?,
         last_pod_event: None,
+        observed,
         price: None,
         labels,
     })

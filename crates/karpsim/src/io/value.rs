@@ -199,7 +199,7 @@ fn closest<'s>(key: &str, allowed: &[&'s str]) -> Option<&'s str> {
 
 /// Go `time.ParseDuration` (`"1h30m"`, `"90s"`, `"1.5h"`, `"300ms"`), truncated to whole seconds.
 /// Negative durations are rejected: no field karpsim reads accepts one.
-pub(crate) fn parse_duration(s: &str) -> std::result::Result<i64, String> {
+pub fn parse_duration(s: &str) -> std::result::Result<i64, String> {
     let bad = || format!("invalid duration {s:?} (expected a Go duration such as \"90s\", \"1h30m\" or \"720h\")");
     let mut rest = s.strip_prefix('+').unwrap_or(s);
     if rest.starts_with('-') {
@@ -264,7 +264,7 @@ pub(crate) fn parse_timestamp(n: &Node) -> Result<i64> {
     parse_rfc3339(s).ok_or_else(|| n.err(format!("invalid timestamp {s:?} (expected RFC 3339, e.g. 2024-05-01T12:00:00Z)")))
 }
 
-pub(crate) fn parse_rfc3339(s: &str) -> Option<i64> {
+pub fn parse_rfc3339(s: &str) -> Option<i64> {
     let b = s.as_bytes();
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') || b[13] != b':' || b[16] != b':' {
         return None;

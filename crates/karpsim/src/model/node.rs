@@ -24,6 +24,8 @@ pub struct Node {
     pub deletion_timestamp: Option<Timestamp>,
     /// Time of the last pod bind/unbind (NodeClaim `status.lastPodEventTime`), if known.
     pub last_pod_event: Option<Timestamp>,
+    /// The latest time the input saw the node (its conditions' heartbeats): when a snapshot was taken.
+    pub observed: Option<Timestamp>,
     /// Price per hour, when known from the catalog.
     pub price: Option<f64>,
 }

@@ -50,6 +50,9 @@ enum Ev {
     JobDone(Sym),
     Trace(usize, usize),
     BatchCheck(u64),
+    /// kube-scheduler re-queues unschedulable pods (`podMaxInUnschedulablePodsDuration`, 5 min);
+    /// each attempt updates the pod, which triggers Karpenter again.
+    Retry,
     NodeInitialized(Sym),
     NodeGone(Sym),
     DisruptionTick,
@@ -126,6 +129,8 @@ pub struct Engine<'s> {
     validating: Option<(u64, Plan)>,
     in_progress: Option<PendingCommand>,
     cmd_counter: u64,
+    active_outages: std::collections::BTreeSet<usize>,
+    retry_scheduled: bool,
     /// Pods deleted by workloads (for the invariant check).
     deleted: HashSet<Sym>,
     cost_rate: [f64; 3],
@@ -187,6 +192,8 @@ impl<'s> Engine<'s> {
             validating: None,
             in_progress: None,
             cmd_counter: 0,
+            active_outages: Default::default(),
+            retry_scheduled: false,
             deleted: HashSet::new(),
             cost_rate: [0.0; 3],
             cumulative: 0.0,
@@ -388,6 +395,12 @@ impl<'s> Engine<'s> {
             }
             Ev::Trace(w, i) => self.trace(w, i),
             Ev::BatchCheck(generation) => self.batch_check(generation),
+            Ev::Retry => {
+                self.retry_scheduled = false;
+                if !pending_pods(&self.state, &mut Vec::new()).is_empty() {
+                    self.trigger_batch();
+                }
+            }
             Ev::NodeInitialized(n) => self.node_initialized(n),
             Ev::NodeGone(n) => self.node_gone(n),
             Ev::DisruptionTick => {
@@ -640,7 +653,11 @@ impl<'s> Engine<'s> {
                 self.launch(&n);
             }
         }
-        let _ = unplaced;
+        if unplaced && !self.retry_scheduled {
+            self.retry_scheduled = true;
+            let t = self.now() + 300.0;
+            self.at(t, Ev::Retry);
+        }
     }
 
     fn bind(&mut self, uid: Sym, node: Sym) {
@@ -704,6 +721,7 @@ impl<'s> Engine<'s> {
             ready: false,
             deletion_timestamp: None,
             last_pod_event: None,
+            observed: None,
             price: Some(n.price),
         };
         self.track_node(&node, n.capacity_type, n.price);
@@ -753,8 +771,13 @@ impl<'s> Engine<'s> {
         }
     }
 
-    /// Delete a node: pods that must move become pending, the instance is billed until it is gone.
+    /// Delete a node: pods that must move become pending, the instance is billed until it is gone
+    /// (after the termination latency, or at `gone_at` when the cloud reclaims it).
     fn delete_node(&mut self, name: Sym, why: &str) {
+        self.delete_node_until(name, why, None);
+    }
+
+    fn delete_node_until(&mut self, name: Sym, why: &str, gone_at: Option<f64>) {
         let Some(info) = self.nodes.get_mut(&name) else { return };
         if info.terminating {
             return;
@@ -781,7 +804,7 @@ impl<'s> Engine<'s> {
         self.version += 1;
         let seq = self.nodes[&name].launch_seq;
         let mut rng = self.streams.rng("node-termination", seq);
-        let gone = t + self.sc.settings.node_termination.sample(&mut rng);
+        let gone = gone_at.unwrap_or_else(|| t + self.sc.settings.node_termination.sample(&mut rng));
         self.at(gone, Ev::NodeGone(name));
         self.log("delete", format!("{name}: {why}; {evicted} pod(s) evicted"));
         if evicted > 0 {
@@ -790,6 +813,9 @@ impl<'s> Engine<'s> {
     }
 
     fn node_gone(&mut self, name: Sym) {
+        if !self.nodes.contains_key(&name) {
+            return;
+        }
         self.accrue();
         if let Some(info) = self.nodes.remove(&name) {
             self.cost_rate[ct_index(info.capacity_type)] -= info.price;
@@ -798,6 +824,7 @@ impl<'s> Engine<'s> {
         self.state.nodes.retain(|n| n.name != name);
         self.state.pods.retain(|p| p.node_name != Some(name));
         self.version += 1;
+        self.log("gone", format!("{name} terminated; billing stops"));
         self.sample();
     }
 
@@ -808,37 +835,43 @@ impl<'s> Engine<'s> {
         // Karpenter's interruption controller deletes the NodeClaim on the notice; the instance is
         // reclaimed two minutes later
         self.metrics.interruptions += 1;
-        self.delete_node(name, "spot interruption notice");
-        let gone = self.now() + 120.0;
-        self.at(gone, Ev::NodeGone(name));
+        let reclaimed = self.now() + 120.0;
+        self.delete_node_until(name, "spot interruption notice", Some(reclaimed));
     }
 
+    /// An outage starts or ends: offerings are unavailable while any outage covering them is active
+    /// (like an insufficient-capacity error that lasts).
     fn outage(&mut self, i: usize, start: bool) {
-        let o = &self.sc.outages[i];
-        let mut changed = 0;
+        if start {
+            self.active_outages.insert(i);
+        } else {
+            self.active_outages.remove(&i);
+        }
+        let active: Vec<&super::scenario::Outage> = self.active_outages.iter().map(|&k| &self.sc.outages[k]).collect();
+        let mut unavailable = 0;
         for (pool, types) in &self.pristine_types {
             let mut v: Vec<TypeInfo> = (**types).clone();
-            if start {
-                for ti in &mut v {
-                    if o.instance_type.is_some_and(|t| t != ti.it.name) {
-                        continue;
-                    }
-                    let mut it = (*ti.it).clone();
-                    for of in &mut it.offerings {
-                        if o.zone.is_none_or(|z| z == of.zone) && o.capacity_type.is_none_or(|c| c == of.capacity_type) && of.available {
-                            of.available = false;
-                            changed += 1;
-                        }
-                    }
-                    *ti = TypeInfo::new(Arc::new(it));
+            for ti in &mut v {
+                let covers = |o: &super::scenario::Outage| o.instance_type.is_none_or(|t| t == ti.it.name);
+                if !active.iter().any(|o| covers(o)) {
+                    continue;
                 }
+                let mut it = (*ti.it).clone();
+                for of in &mut it.offerings {
+                    let hit = active.iter().filter(|o| covers(o)).any(|o| o.zone.is_none_or(|z| z == of.zone) && o.capacity_type.is_none_or(|c| c == of.capacity_type));
+                    if hit && of.available {
+                        of.available = false;
+                        unavailable += 1;
+                    }
+                }
+                *ti = TypeInfo::new(Arc::new(it));
             }
             if let Some(pt) = self.state.pool_types.get_mut(pool) {
                 pt.types = Arc::new(v);
             }
         }
         self.version += 1;
-        self.log("outage", if start { format!("{changed} offering(s) unavailable") } else { "offerings available again".to_string() });
+        self.log("outage", format!("outage {i} {}; {unavailable} offering(s) unavailable now", if start { "starts" } else { "ends" }));
     }
 
     // ---- disruption ------------------------------------------------------------------------

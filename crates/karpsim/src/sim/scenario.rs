@@ -424,7 +424,7 @@ impl Scenario {
             } else if let Some(t) = &w.trace {
                 let p: PathBuf = dir.join(&t.path);
                 let events = match t.format.as_str() {
-                    "events" => super::trace::read_events(&p, t.limit)?,
+                    "events" => super::trace::read_events(&p, t.limit, start)?,
                     "alibaba" => super::trace::read_alibaba(&p, t.limit)?,
                     other => return Err(err(file, &format!("{field}.trace.format"), format!("unknown trace format {other:?} (expected events or alibaba)"))),
                 };

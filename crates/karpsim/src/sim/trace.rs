@@ -2,7 +2,7 @@
 //!
 //! Event CSV (`docs/scenarios.md`): one row per event, header
 //! `timestamp,action,namespace,name,owner,cpu,memory,gpu,labels,node_selector,tolerations`;
-//! `timestamp` in seconds from the start of the run (or RFC 3339), `action` `create` or `delete`,
+//! `timestamp` in seconds from the start of the run (or RFC 3339, taken relative to the start), `action` `create` or `delete`,
 //! `cpu`/`memory` Kubernetes quantities, `labels`/`node_selector` as `k=v;k=v`, `tolerations` as
 //! `key=value:Effect;key:Effect`. Only `timestamp`, `action`, `name`, `cpu` and `memory` are required.
 
@@ -54,7 +54,8 @@ fn open(path: &Path) -> Result<csv::Reader<std::fs::File>> {
     csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_path(path).map_err(|e| Error::Io { path: path.display().to_string(), message: e.to_string() })
 }
 
-pub fn read_events(path: &Path, limit: Option<usize>) -> Result<Vec<TraceEvent>> {
+/// `start` is the run's start: RFC 3339 timestamps become seconds after it.
+pub fn read_events(path: &Path, limit: Option<usize>, start: i64) -> Result<Vec<TraceEvent>> {
     let mut rdr = open(path)?;
     let headers = rdr.headers().map_err(|e| err(path, 0, "header", e.to_string()))?.clone();
     let col = |name: &str| headers.iter().position(|h| h == name);
@@ -72,7 +73,7 @@ pub fn read_events(path: &Path, limit: Option<usize>) -> Result<Vec<TraceEvent>>
         let rec = rec.map_err(|e| err(path, row, "", e.to_string()))?;
         let get = |name: &str| col(name).and_then(|c| rec.get(c)).unwrap_or("");
         let ts = get("timestamp");
-        let at = ts.parse::<f64>().ok().or_else(|| crate::io::parse_rfc3339(ts).map(|t| t as f64)).ok_or_else(|| err(path, row, "timestamp", format!("invalid timestamp {ts:?}")))?;
+        let at = ts.parse::<f64>().ok().or_else(|| crate::io::parse_rfc3339(ts).map(|t| (t - start) as f64)).ok_or_else(|| err(path, row, "timestamp", format!("invalid timestamp {ts:?}")))?;
         let create = match get("action") {
             "create" => true,
             "delete" => false,

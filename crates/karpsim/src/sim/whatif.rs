@@ -185,13 +185,16 @@ pub fn summarize(variant: &str, r: &SimResult) -> ComparisonRow {
     }
 }
 
-/// Run every (variant, seed) pair in parallel on the rayon pool; rows come back in input order, so
+/// Run every (variant, seed) pair in parallel on the rayon pool (an empty `seeds` runs each variant
+/// once with its own seed); rows come back in input order, so
 /// the table is the same on any number of threads.
 pub fn compare(base: &Scenario, opts: &SimOptions, variants: &[Variant], seeds: &[u64]) -> Result<Vec<ComparisonRow>> {
     let mut jobs = Vec::new();
     for v in variants {
         let (sc, o) = apply(base, opts, v)?;
-        for &s in seeds {
+        // no seed list: each variant runs with its own seed (which `seed=N` may have set)
+        let own = [sc.seed];
+        for &s in if seeds.is_empty() { &own[..] } else { seeds } {
             let mut sc = sc.clone();
             sc.seed = s;
             jobs.push((v.name.clone(), sc, o.clone()));
