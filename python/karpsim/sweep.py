@@ -104,7 +104,7 @@ def simulate(
         t = threading.Thread(target=work, name="karpsim-simulate", daemon=True)
         t.start()
         while t.is_alive():
-            t.join(timeout=0.25)
+            t.join(timeout=1.0)
             bar.refresh()
         if "error" in out:
             raise out["error"]
