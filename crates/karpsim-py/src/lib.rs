@@ -36,8 +36,8 @@ mod _karpsim {
     use crate::provision::{PyProvisionResult, provision};
     #[pymodule_export]
     use crate::sim::{
-        _changes, _check_changes, _compare, _mean_ci, _parse_vary, _run_variant, _simulate, PyScenario,
-        PySimResult, vary_keys,
+        _changes, _check_changes, _compare, _mean_ci, _parse_vary, _run_variant, _simulate,
+        PyScenario, PySimResult, vary_keys,
     };
 
     #[pymodule_export]
