@@ -33,3 +33,18 @@ CUSTOM = """{
      "offerings": [{"zone": "lab-1b", "capacity_type": "on-demand", "price": 0.50}]}
   ]
 }"""
+
+
+SNAPSHOT = ROOT / "examples" / "eks-snapshot" / "cluster.json"
+DIURNAL = ROOT / "examples" / "diurnal-web" / "scenario.yaml"
+
+
+@pytest.fixture(scope="session")
+def snapshot() -> karpsim.Cluster:
+    return karpsim.Cluster.from_paths(SNAPSHOT)
+
+
+@pytest.fixture(scope="session")
+def short_scenario() -> karpsim.Scenario:
+    """The diurnal example cut to 4 simulated hours (about a second in release)."""
+    return karpsim.Scenario.load(DIURNAL).with_duration("4h")

@@ -19,3 +19,22 @@ def study(paths: list[str]) -> tuple[float, pd.DataFrame]:
         field: str | None = e.field
         print(field, names)
     return result.cost_per_hour, result.to_pandas()
+
+
+def simulation_study(path: str) -> pd.DataFrame:
+    sc = karpsim.Scenario.load(path).with_duration("6h")
+    spot = sc.with_changes(capacity_types="spot", max_pods=58)
+    r: karpsim.SimResult = karpsim.simulate(spot, seed=3, progress=False)
+    series = r.series()
+    cost: float = float(series["cost_per_hour"].sum()) + r.total_cost
+    print(cost, r.summary()["pod_wait_p95_s"], r.nodes_by("capacity_type").shape)
+    table = karpsim.compare(sc, [{"name": "spot", "capacity_types": "spot"}, ("od", {"capacity_types": "on-demand"})], seeds=[1, 2])
+    grid = karpsim.sweep(sc, {"max_pods": [29, 58]}, progress=False)
+    return karpsim.summarize_seeds(pd.concat([table, grid]))
+
+
+def consolidation_study(cluster: karpsim.Cluster) -> float:
+    r: karpsim.ConsolidationResult = karpsim.consolidate(cluster, until_stable=True)
+    end = r.end_state
+    print(len(r.commands), None if end is None else len(end["nodes"]), r.to_pandas().shape)
+    return r.savings_per_hour

@@ -1,23 +1,32 @@
-"""karpsim: Karpenter's provisioning over real AWS instance catalogs, from Python.
+"""karpsim: Karpenter's provisioning, disruption and a time-based simulator over real AWS instance
+catalogs, from Python.
 
 >>> import karpsim
 >>> cluster = karpsim.Cluster.from_paths("examples/online-boutique")   # doctest: +SKIP
->>> result = karpsim.provision(cluster)                               # doctest: +SKIP
->>> result.to_pandas()                                                # doctest: +SKIP
+>>> karpsim.provision(cluster).to_pandas()                            # doctest: +SKIP
+>>> karpsim.consolidate(karpsim.Cluster.from_paths("examples/eks-snapshot/cluster.json"))  # doctest: +SKIP
+>>> sc = karpsim.Scenario.load("examples/diurnal-web/scenario.yaml")  # doctest: +SKIP
+>>> karpsim.compare(sc, [{"name": "spot", "capacity_types": "spot"}])  # doctest: +SKIP
 """
 
 from ._karpsim import (
     Catalog,
     CatalogError,
     Cluster,
+    ConsolidationResult,
     InputError,
     InternalError,
     KarpsimError,
     ProvisionResult,
+    Scenario,
+    SimResult,
     __version__,
     aws_regions,
+    consolidate,
     provision,
+    vary_keys,
 )
+from .sweep import compare, simulate, summarize_seeds, sweep
 
 # Location attributes default to None, so `err.field` works on any InputError (the Rust side sets them).
 for _attr in ("file", "document", "kind", "object", "field"):
@@ -28,11 +37,20 @@ __all__ = [
     "Catalog",
     "CatalogError",
     "Cluster",
+    "ConsolidationResult",
     "InputError",
     "InternalError",
     "KarpsimError",
     "ProvisionResult",
+    "Scenario",
+    "SimResult",
     "__version__",
     "aws_regions",
+    "compare",
+    "consolidate",
     "provision",
+    "simulate",
+    "summarize_seeds",
+    "sweep",
+    "vary_keys",
 ]

@@ -86,3 +86,36 @@ where
         }
     }
 }
+
+/// [`run`] with the exit status as a number (`ExitCode` cannot be read back), for the Python
+/// package's `karpsim` console script.
+pub fn run_code<I, T>(args: I) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match parse(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return u8::try_from(e.exit_code()).unwrap_or(ERROR_EXIT);
+        }
+    };
+    match execute(&cli) {
+        Ok(report) => {
+            let mut out = std::io::stdout().lock();
+            let _ = out
+                .write_all(report.stdout.as_bytes())
+                .and_then(|_| out.flush());
+            let mut err = std::io::stderr().lock();
+            for w in &report.warnings {
+                let _ = writeln!(err, "warning: {w}");
+            }
+            0
+        }
+        Err(e) => {
+            let _ = writeln!(std::io::stderr().lock(), "error: {e}");
+            ERROR_EXIT
+        }
+    }
+}

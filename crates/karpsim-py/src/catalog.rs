@@ -193,6 +193,31 @@ impl PyCatalog {
         PyCatalog::build(py, CatalogSource::Custom(Arc::new(catalog)), None)
     }
 
+    /// A custom catalog from a pandas DataFrame, one row per instance type. Columns: `name` (or the
+    /// index), `cpu` (cores), `memory` (bytes, or a quantity string such as `"8Gi"`), optional `pods`,
+    /// `gpus`, `on_demand_price` (or `price`) and `spot_price` (USD/hour; NaN or missing means no
+    /// offering of that capacity type), `zones` (comma-separated or a list; default `zone-a`),
+    /// `arch` (default `amd64`), `family`, `overhead_cpu`/`overhead_memory` (or
+    /// `allocatable_cpu`/`allocatable_memory`, giving the overhead as the difference), and any
+    /// `label:<key>` column as a node label. `Catalog.aws().to_pandas()` round-trips.
+    #[staticmethod]
+    #[pyo3(signature = (df, *, name="<pandas>", region=None))]
+    fn from_pandas(
+        py: Python<'_>,
+        df: &Bound<'_, PyAny>,
+        name: &str,
+        region: Option<&str>,
+    ) -> PyResult<PyCatalog> {
+        let text: String = py
+            .import("karpsim._frames")?
+            .call_method1("catalog_json_from_pandas", (df, region))
+            .map_err(|e| input_error("df", e.value(py).to_string()))?
+            .extract()?;
+        let name = name.to_string();
+        let catalog = run_detached(py, move || parse_custom_catalog(&name, &text))?;
+        PyCatalog::build(py, CatalogSource::Custom(Arc::new(catalog)), None)
+    }
+
     /// Rebuild a catalog from `__reduce__`'s state (JSON bytes).
     #[staticmethod]
     fn _from_state(py: Python<'_>, state: &[u8]) -> PyResult<PyCatalog> {

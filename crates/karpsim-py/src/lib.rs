@@ -6,11 +6,14 @@
 #![allow(clippy::result_large_err)]
 
 mod catalog;
+mod cli;
 mod convert;
 mod detach;
+mod disrupt;
 mod errors;
 mod inputs;
 mod provision;
+mod sim;
 
 use pyo3::prelude::*;
 
@@ -22,11 +25,20 @@ mod _karpsim {
     #[pymodule_export]
     use crate::catalog::PyCatalog;
     #[pymodule_export]
+    use crate::cli::cli;
+    #[pymodule_export]
+    use crate::disrupt::{PyConsolidationResult, consolidate};
+    #[pymodule_export]
     use crate::errors::{CatalogError, InputError, InternalError, KarpsimError};
     #[pymodule_export]
     use crate::inputs::PyCluster;
     #[pymodule_export]
     use crate::provision::{PyProvisionResult, provision};
+    #[pymodule_export]
+    use crate::sim::{
+        _changes, _check_changes, _compare, _mean_ci, _parse_vary, _run_variant, _simulate,
+        PyScenario, PySimResult, vary_keys,
+    };
 
     #[pymodule_export]
     #[allow(non_upper_case_globals)]

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import json
+import pickle
+
+import pandas as pd
+import pytest
+
+import karpsim
+
+
+def test_one_round_on_the_snapshot(snapshot: karpsim.Cluster) -> None:
+    r = karpsim.consolidate(snapshot)
+    assert r.rounds == 1
+    first = r.commands[0]
+    assert first["method"] == "emptiness"
+    assert first["nodes"] == ["ip-10-0-5-50.ec2.internal"]
+    assert r.end_state is None
+    assert r.cost_per_hour_before > r.cost_per_hour_after
+    assert r.savings_per_hour == pytest.approx(r.cost_per_hour_before - r.cost_per_hour_after)
+    df = r.to_pandas()
+    assert isinstance(df, pd.DataFrame)
+    assert len(df) == len(r.commands)
+    assert df.loc[0, "method"] == "emptiness"
+    assert {"method", "action", "nodes", "savings_per_hour", "reason"} <= set(df.columns)
+    kept = r.kept_frame()
+    assert kept.index.name == "node"
+    assert "ConsolidationResult" in repr(r)
+    assert "emptiness" in r._repr_html_()
+
+
+def test_until_stable_saves_more(snapshot: karpsim.Cluster) -> None:
+    once = karpsim.consolidate(snapshot)
+    stable = karpsim.consolidate(snapshot, until_stable=True)
+    assert stable.rounds >= 1
+    assert stable.end_state is not None
+    assert set(stable.end_state) == {"nodes", "pending"}
+    assert stable.savings_per_hour >= once.savings_per_hour > 0
+    names = {n["name"] for n in stable.end_state["nodes"]}
+    assert "ip-10-0-5-50.ec2.internal" not in names
+
+
+def test_pickle_and_json_round_trip(snapshot: karpsim.Cluster) -> None:
+    r = karpsim.consolidate(snapshot, until_stable=True)
+    back = pickle.loads(pickle.dumps(r))
+    assert back.to_json() == r.to_json()
+    assert back.commands == r.commands
+    assert json.loads(r.to_json(indent=2))["rounds"] == r.rounds
+
+
+def test_options_are_validated(snapshot: karpsim.Cluster) -> None:
+    with pytest.raises(karpsim.InputError, match="candidate_order"):
+        karpsim.consolidate(snapshot, candidate_order="cheapest-first")
+    r = karpsim.consolidate(snapshot, candidate_order="disruption-cost", spot_to_spot=True)
+    assert r.commands
+
+
+def test_a_zero_budget_blocks(snapshot: karpsim.Cluster) -> None:
+    objects = json.loads((snapshot_path()).read_text())["items"]
+    for o in objects:
+        if o.get("kind") == "NodePool":
+            o["spec"].setdefault("disruption", {})["budgets"] = [{"nodes": "0%"}]
+    blocked = karpsim.consolidate(karpsim.Cluster.from_objects(objects), until_stable=True)
+    assert blocked.commands == [] or all(c["method"] == "expiration" for c in blocked.commands)
+
+
+def snapshot_path():  # type: ignore[no-untyped-def]
+    from conftest import SNAPSHOT
+
+    return SNAPSHOT
