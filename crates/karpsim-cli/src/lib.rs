@@ -61,30 +61,7 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match parse(args) {
-        Ok(cli) => cli,
-        Err(e) => {
-            // --help and --version come here too, with exit code 0.
-            let _ = e.print();
-            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(ERROR_EXIT));
-        }
-    };
-    match execute(&cli) {
-        Ok(report) => {
-            // write! rather than print!: a closed pipe (`karpsim catalog | head`) must not panic.
-            let mut out = std::io::stdout().lock();
-            let _ = out.write_all(report.stdout.as_bytes()).and_then(|_| out.flush());
-            let mut err = std::io::stderr().lock();
-            for w in &report.warnings {
-                let _ = writeln!(err, "warning: {w}");
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            let _ = writeln!(std::io::stderr().lock(), "error: {e}");
-            ExitCode::from(ERROR_EXIT)
-        }
-    }
+    ExitCode::from(run_code(args))
 }
 
 /// [`run`] with the exit status as a number (`ExitCode` cannot be read back), for the Python
@@ -97,12 +74,14 @@ where
     let cli = match parse(args) {
         Ok(cli) => cli,
         Err(e) => {
+            // --help and --version come here too, with exit code 0.
             let _ = e.print();
             return u8::try_from(e.exit_code()).unwrap_or(ERROR_EXIT);
         }
     };
     match execute(&cli) {
         Ok(report) => {
+            // write! rather than print!: a closed pipe (`karpsim catalog | head`) must not panic.
             let mut out = std::io::stdout().lock();
             let _ = out
                 .write_all(report.stdout.as_bytes())

@@ -1,34 +1,17 @@
 //! `karpsim consolidate`, `simulate` and `compare` end to end: through `parse` + `execute` and, for
 //! exit codes and stderr, through the built binary. Scenarios are small so debug builds stay fast.
 
+mod common;
+use common::*;
+
 use karpsim::model::OwnerKind;
-use karpsim_cli::{Report, execute, parse};
 use serde_json::Value;
 use std::path::PathBuf;
-use std::process::Command;
 
-fn repo(path: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(path).display().to_string()
-}
 
-fn data(file: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(file).display().to_string()
-}
 
-fn run_ok(args: &[&str]) -> Report {
-    let cli = parse(std::iter::once("karpsim").chain(args.iter().copied())).expect("arguments parse");
-    execute(&cli).unwrap_or_else(|e| panic!("karpsim {args:?} failed: {e}"))
-}
 
-fn run_json(args: &[&str]) -> Value {
-    let r = run_ok(args);
-    assert!(r.warnings.is_empty(), "JSON output keeps warnings in the document");
-    serde_json::from_str(&r.stdout).expect("stdout is JSON")
-}
 
-fn binary(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_karpsim")).args(args).output().expect("karpsim runs")
-}
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("karpsim-cli-{name}-{}", std::process::id()));

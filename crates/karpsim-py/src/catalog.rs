@@ -10,7 +10,7 @@ use karpsim::labels::{ARCH, Sym};
 use karpsim::requirements::Requirements;
 use karpsim::state::TypeInfo;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyTuple};
+use pyo3::types::{PyDict, PyTuple};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -249,11 +249,7 @@ impl PyCatalog {
     }
 
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
-        let py = slf.py();
-        let state = slf.get().state()?.to_string();
-        let ctor = py.get_type::<PyCatalog>().getattr("_from_state")?;
-        let args = PyTuple::new(py, [PyBytes::new(py, state.as_bytes())])?;
-        PyTuple::new(py, [ctor, args.into_any()])
+        crate::convert::reduce_with::<PyCatalog>(slf.py(), "_from_state", &slf.get().state()?.to_string())
     }
 
     /// `aws:<region>` or the custom catalog's file name.

@@ -88,3 +88,12 @@ pub fn node_selector(v: &Value) -> PyResult<(Vec<NodeSelectorRequirement>, Requi
         .map_err(|e| crate::errors::to_py(e.at(karpsim::Location::field("requirements"))))?;
     Ok((out, reqs))
 }
+
+/// `__reduce__` for a class rebuilt from bytes: `(cls.<ctor>, (bytes,))`. Every pickled karpsim
+/// object is its JSON state, so pickles survive across processes (Dask workers) and versions of
+/// the same wheel.
+pub fn reduce_with<'py, T: pyo3::PyTypeInfo>(py: Python<'py>, ctor: &str, state: &str) -> PyResult<Bound<'py, pyo3::types::PyTuple>> {
+    let ctor = py.get_type::<T>().getattr(ctor)?;
+    let args = pyo3::types::PyTuple::new(py, [pyo3::types::PyBytes::new(py, state.as_bytes())])?;
+    pyo3::types::PyTuple::new(py, [ctor, args.into_any()])
+}

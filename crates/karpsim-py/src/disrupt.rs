@@ -6,7 +6,7 @@ use crate::errors::{KarpsimError, input_error};
 use crate::inputs::PyCluster;
 use karpsim::disruption::{CandidateOrder, DisruptionOptions, disrupt_once, until_stable};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyTuple};
+use pyo3::types::{PyDict, PyTuple};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -67,15 +67,7 @@ impl PyConsolidationResult {
     }
 
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
-        let py = slf.py();
-        let ctor = py
-            .get_type::<PyConsolidationResult>()
-            .getattr("_from_json")?;
-        let args = PyTuple::new(
-            py,
-            [PyBytes::new(py, slf.get().json.to_string().as_bytes())],
-        )?;
-        PyTuple::new(py, [ctor, args.into_any()])
+        crate::convert::reduce_with::<PyConsolidationResult>(slf.py(), "_from_json", &slf.get().json.to_string())
     }
 
     /// The disruption commands, in order, as dicts: method (`emptiness`, `drift`, `multi-node`,

@@ -8,7 +8,7 @@ use karpsim::scheduling::{
     LaunchPolicy, MinValuesPolicy, PreferencePolicy, ProvisionOptions, provision as core_provision,
 };
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyTuple};
+use pyo3::types::{PyDict, PyTuple};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -78,13 +78,7 @@ impl PyProvisionResult {
     }
 
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
-        let py = slf.py();
-        let ctor = py.get_type::<PyProvisionResult>().getattr("_from_json")?;
-        let args = PyTuple::new(
-            py,
-            [PyBytes::new(py, slf.get().json.to_string().as_bytes())],
-        )?;
-        PyTuple::new(py, [ctor, args.into_any()])
+        crate::convert::reduce_with::<PyProvisionResult>(slf.py(), "_from_json", &slf.get().json.to_string())
     }
 
     /// The NodeClaims Karpenter would create, as dicts (name, nodepool, instance_type, zone,

@@ -9,7 +9,7 @@ use karpsim::sim::whatif::{self, ComparisonRow, Variant};
 use karpsim::sim::{Scenario, SimOptions, SimResult, simulate as core_simulate};
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyBool, PyDict, PyList, PyString, PyTuple};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -271,9 +271,7 @@ impl PyScenario {
             "seed": me.seed,
             "duration": me.duration,
         });
-        let ctor = py.get_type::<PyScenario>().getattr("_from_state")?;
-        let args = PyTuple::new(py, [PyBytes::new(py, state.to_string().as_bytes())])?;
-        PyTuple::new(py, [ctor, args.into_any()])
+        crate::convert::reduce_with::<PyScenario>(py, "_from_state", &state.to_string())
     }
 
     /// The scenario's name (with the names of the variants applied, in brackets).
@@ -449,13 +447,7 @@ impl PySimResult {
     }
 
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
-        let py = slf.py();
-        let ctor = py.get_type::<PySimResult>().getattr("_from_json")?;
-        let args = PyTuple::new(
-            py,
-            [PyBytes::new(py, slf.get().json.to_string().as_bytes())],
-        )?;
-        PyTuple::new(py, [ctor, args.into_any()])
+        crate::convert::reduce_with::<PySimResult>(slf.py(), "_from_json", &slf.get().json.to_string())
     }
 
     /// The scenario's name.

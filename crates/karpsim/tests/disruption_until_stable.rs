@@ -175,9 +175,3 @@ fn eks_snapshot_until_stable() {
     assert!(r.commands.iter().any(|c| matches!(c.method, Method::SingleNode | Method::MultiNode)), "{}", show(&r));
 }
 
-#[test]
-#[ignore = "prints the EKS until-stable result"]
-fn eks_print() {
-    let (r, _) = until_stable_state(&eks(), &eks_opts());
-    println!("{}", show(&r));
-}

@@ -301,3 +301,42 @@ fn overlapping_offering_outages_keep_offerings_away_until_the_last_one_ends() {
     assert!(launch.t <= 3.0 * 3600.0 + 301.0, "launched at {}: {:?}", launch.t, r.log);
     assert!(r.pending_at_end.is_empty());
 }
+
+#[test]
+fn event_traces_are_read_with_times_relative_to_the_start() {
+    use karpsim::sim::trace::{read_alibaba, read_events};
+    let dir = scenario_dir("traces", &[
+        ("events.csv", "timestamp,action,namespace,name,owner,cpu,memory,gpu,labels,node_selector,tolerations\n\
+            2026-11-23T01:00:00Z,create,web,p1,web,250m,256Mi,,app=web;tier=front,kubernetes.io/arch=arm64,dedicated=web:NoSchedule;spot:PreferNoSchedule\n\
+            30,create,,p2,,1,1Gi,1,,,\n\
+            7200,delete,web,p1,,250m,256Mi,,,,\n"),
+        ("bad-action.csv", "timestamp,action,name,cpu,memory\n0,start,p,1,1Gi\n"),
+        ("no-cpu.csv", "timestamp,action,name,memory\n0,create,p,1Gi\n"),
+        ("negative.csv", "timestamp,action,name,cpu,memory\n0,create,p,-1,1Gi\n"),
+        ("openb.csv", "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,deletion_time,scheduled_time\n\
+            a,12000,16384,1,460,,LS,Running,0,100,0\n\
+            b,8000,8192,2,1000,,LS,Running,10,50,10\n\
+            c,500,512,0,0,,BE,Running,20,10,20\n"),
+    ]);
+    let start = karpsim::io::parse_rfc3339("2026-11-23T00:00:00Z").unwrap();
+    let ev = read_events(&dir.join("events.csv"), None, start).unwrap();
+    assert_eq!(ev.iter().map(|e| (e.at, e.create, e.pod.name.as_str())).collect::<Vec<_>>(), vec![(30.0, true, "p2"), (3600.0, true, "p1"), (7200.0, false, "p1")]);
+    let p1 = &ev[1].pod;
+    assert_eq!((p1.requests.cpu, p1.requests.memory), (250, 256 << 20));
+    assert_eq!(p1.namespace.as_str(), "web");
+    assert_eq!(p1.labels.len(), 2);
+    assert_eq!(p1.node_selector.get(&karpsim::labels::Sym::new("kubernetes.io/arch")).map(|s| s.as_str()), Some("arm64"));
+    assert_eq!(p1.tolerations.len(), 2);
+    assert_eq!(ev[0].pod.requests.get("nvidia.com/gpu"), 1);
+    assert_eq!(ev[0].pod.namespace.as_str(), "default");
+    for (f, want) in [("bad-action.csv", "create or delete"), ("no-cpu.csv", "missing column \"cpu\""), ("negative.csv", "negative")] {
+        let e = read_events(&dir.join(f), None, start).unwrap_err().to_string();
+        assert!(e.contains(want) && e.contains(f), "{f}: {e}");
+    }
+    let ab = read_alibaba(&dir.join("openb.csv"), None).unwrap();
+    // a: 460 milli-GPU rounds up to one GPU; b: two whole GPUs; c: deleted before created, so only created
+    let gpus: Vec<(&str, bool, i64)> = ab.iter().map(|e| (e.pod.name.as_str(), e.create, e.pod.requests.get("nvidia.com/gpu"))).collect();
+    assert_eq!(gpus, vec![("a", true, 1), ("b", true, 2), ("c", true, 0), ("b", false, 2), ("a", false, 1)]);
+    assert_eq!(ab[0].pod.requests.memory, 16384 << 20);
+    assert!(read_alibaba(&dir.join("events.csv"), None).unwrap_err().to_string().contains("Alibaba"));
+}

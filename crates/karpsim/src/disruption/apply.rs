@@ -54,6 +54,34 @@ impl NewNode {
     }
 }
 
+impl NewNode {
+    /// The Node this NodeClaim becomes, named `name` and created at `now`; `initialized` nodes are
+    /// Ready and count `now` as their last pod event.
+    pub fn to_node(&self, name: Sym, now: Timestamp, taints: Vec<crate::model::Taint>, initialized: bool) -> Node {
+        let mut labels = self.labels.clone();
+        labels.insert(*labels::HOSTNAME, name);
+        Node {
+            name,
+            labels,
+            annotations: BTreeMap::new(),
+            taints,
+            capacity: self.capacity.clone(),
+            allocatable: self.allocatable.clone(),
+            nodepool: Some(self.nodepool),
+            instance_type: Some(self.instance_type),
+            zone: Some(self.zone),
+            capacity_type: Some(self.capacity_type),
+            creation_timestamp: now,
+            initialized,
+            ready: initialized,
+            deletion_timestamp: None,
+            last_pod_event: initialized.then_some(now),
+            observed: None,
+            price: Some(self.price),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub command: Command,
@@ -72,28 +100,8 @@ pub fn apply(state: &mut ClusterState, plan: &Plan, now: Timestamp, seq: &mut us
                 break candidate;
             }
         };
-        let mut labels = n.labels.clone();
-        labels.insert(*labels::HOSTNAME, name);
         let taints = state.nodepools.iter().find(|p| p.name == n.nodepool).map(|p| p.taints.clone()).unwrap_or_default();
-        state.nodes.push(Node {
-            name,
-            labels,
-            annotations: BTreeMap::new(),
-            taints,
-            capacity: n.capacity.clone(),
-            allocatable: n.allocatable.clone(),
-            nodepool: Some(n.nodepool),
-            instance_type: Some(n.instance_type),
-            zone: Some(n.zone),
-            capacity_type: Some(n.capacity_type),
-            creation_timestamp: now,
-            initialized: true,
-            ready: true,
-            deletion_timestamp: None,
-            last_pod_event: Some(now),
-            observed: None,
-            price: Some(n.price),
-        });
+        state.nodes.push(n.to_node(name, now, taints, true));
         names.push(name);
     }
     let dest_of: BTreeMap<Sym, Sym> = plan

@@ -1,6 +1,7 @@
 //! Cron schedules for disruption budgets, evaluated in UTC at simulated time
 //! (`nodepool.go: Budget.IsActive`, which uses robfig/cron's standard parser).
 
+use crate::io::civil_from_days;
 use std::fmt;
 
 /// A parsed five-field cron expression (minute hour day-of-month month day-of-week) or macro.
@@ -125,20 +126,6 @@ impl Cron {
         }
         false
     }
-}
-
-/// Days since the epoch to (year, month 1-12, day 1-31), proleptic Gregorian.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 #[cfg(test)]

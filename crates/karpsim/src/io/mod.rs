@@ -47,7 +47,8 @@ mod pod;
 mod value;
 mod yaml;
 
-pub use value::{parse_duration, parse_rfc3339};
+pub use value::{format_rfc3339, parse_duration, parse_rfc3339};
+pub(crate) use value::civil_from_days;
 pub(crate) use yaml::parse_documents;
 
 use crate::error::{Error, Location, Result};

@@ -702,28 +702,8 @@ impl<'s> Engine<'s> {
         let seq = self.launch_counter + 1;
         let name = Sym::new(&format!("{}-{:05}", n.nodepool, seq));
         let t = self.now();
-        let mut labels_map = n.labels.clone();
-        labels_map.insert(*labels::HOSTNAME, name);
         let taints = self.state.nodepools.iter().find(|p| p.name == n.nodepool).map(|p| p.taints.clone()).unwrap_or_default();
-        let node = Node {
-            name,
-            labels: labels_map,
-            annotations: BTreeMap::new(),
-            taints,
-            capacity: n.capacity.clone(),
-            allocatable: n.allocatable.clone(),
-            nodepool: Some(n.nodepool),
-            instance_type: Some(n.instance_type),
-            zone: Some(n.zone),
-            capacity_type: Some(n.capacity_type),
-            creation_timestamp: self.sc.start + t as i64,
-            initialized: false,
-            ready: false,
-            deletion_timestamp: None,
-            last_pod_event: None,
-            observed: None,
-            price: Some(n.price),
-        };
+        let node = n.to_node(name, self.sc.start + t as i64, taints, false);
         self.track_node(&node, n.capacity_type, n.price);
         self.state.nodes.push(node);
         self.version += 1;

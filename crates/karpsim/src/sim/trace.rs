@@ -50,27 +50,31 @@ fn pairs(s: &str) -> Vec<(String, String)> {
     }).collect()
 }
 
-fn open(path: &Path) -> Result<csv::Reader<std::fs::File>> {
-    csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_path(path).map_err(|e| Error::Io { path: path.display().to_string(), message: e.to_string() })
+/// Open a CSV table whose header must name `required` columns; `hint` says what the file should be.
+fn table(path: &Path, required: &[&str], hint: &str) -> Result<(csv::Reader<std::fs::File>, csv::StringRecord)> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(false)
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .map_err(|e| Error::Io { path: path.display().to_string(), message: e.to_string() })?;
+    let headers = rdr.headers().map_err(|e| err(path, 0, "header", e.to_string()))?.clone();
+    if let Some(missing) = required.iter().find(|r| !headers.iter().any(|h| h == **r)) {
+        return Err(err(path, 0, "header", format!("missing column {missing:?}{hint}")));
+    }
+    Ok((rdr, headers))
 }
 
-/// `start` is the run's start: RFC 3339 timestamps become seconds after it.
+/// The table's rows numbered from 1, at most `limit` of them.
+fn rows<'r>(path: &'r Path, rdr: &'r mut csv::Reader<std::fs::File>, limit: Option<usize>) -> impl Iterator<Item = Result<(usize, csv::StringRecord)>> + 'r {
+    rdr.records().take(limit.unwrap_or(usize::MAX)).enumerate().map(move |(i, r)| r.map(|r| (i + 1, r)).map_err(|e| err(path, i + 1, "", e.to_string())))
+}
+
 pub fn read_events(path: &Path, limit: Option<usize>, start: i64) -> Result<Vec<TraceEvent>> {
-    let mut rdr = open(path)?;
-    let headers = rdr.headers().map_err(|e| err(path, 0, "header", e.to_string()))?.clone();
+    let (mut rdr, headers) = table(path, &["timestamp", "action", "name", "cpu", "memory"], "")?;
     let col = |name: &str| headers.iter().position(|h| h == name);
-    for required in ["timestamp", "action", "name", "cpu", "memory"] {
-        if col(required).is_none() {
-            return Err(err(path, 0, "header", format!("missing column {required:?}")));
-        }
-    }
     let mut out = Vec::new();
-    for (i, rec) in rdr.records().enumerate() {
-        if limit.is_some_and(|l| i >= l) {
-            break;
-        }
-        let row = i + 1;
-        let rec = rec.map_err(|e| err(path, row, "", e.to_string()))?;
+    for row in rows(path, &mut rdr, limit) {
+        let (row, rec) = row?;
         let get = |name: &str| col(name).and_then(|c| rec.get(c)).unwrap_or("");
         let ts = get("timestamp");
         let at = ts.parse::<f64>().ok().or_else(|| crate::io::parse_rfc3339(ts).map(|t| (t - start) as f64)).ok_or_else(|| err(path, row, "timestamp", format!("invalid timestamp {ts:?}")))?;
@@ -131,21 +135,12 @@ pub fn read_events(path: &Path, limit: Option<usize>, start: i64) -> Result<Vec<
 /// `creation_time` and deleted at `deletion_time` (seconds). GPU shares (`gpu_milli` per GPU) are
 /// rounded up to whole GPUs, as device plugins allocate them: `ceil(num_gpu × gpu_milli / 1000)`.
 pub fn read_alibaba(path: &Path, limit: Option<usize>) -> Result<Vec<TraceEvent>> {
-    let mut rdr = open(path)?;
-    let headers = rdr.headers().map_err(|e| err(path, 0, "header", e.to_string()))?.clone();
+    let required = ["name", "cpu_milli", "memory_mib", "num_gpu", "gpu_milli", "creation_time", "deletion_time"];
+    let (mut rdr, headers) = table(path, &required, " (is this an Alibaba openb pod list?)")?;
     let col = |name: &str| headers.iter().position(|h| h == name);
-    for required in ["name", "cpu_milli", "memory_mib", "num_gpu", "gpu_milli", "creation_time", "deletion_time"] {
-        if col(required).is_none() {
-            return Err(err(path, 0, "header", format!("missing column {required:?} (is this an Alibaba openb pod list?)")));
-        }
-    }
     let mut out = Vec::new();
-    for (i, rec) in rdr.records().enumerate() {
-        if limit.is_some_and(|l| i >= l) {
-            break;
-        }
-        let row = i + 1;
-        let rec = rec.map_err(|e| err(path, row, "", e.to_string()))?;
+    for row in rows(path, &mut rdr, limit) {
+        let (row, rec) = row?;
         let num = |name: &str| -> Result<i64> {
             let v = col(name).and_then(|c| rec.get(c)).unwrap_or("");
             if v.is_empty() {

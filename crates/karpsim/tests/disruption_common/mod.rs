@@ -17,19 +17,7 @@ pub const DAY: i64 = 86_400;
 
 /// RFC 3339 (UTC) of Unix seconds.
 pub fn ts(secs: i64) -> String {
-    let days = secs.div_euclid(DAY);
-    let rem = secs.rem_euclid(DAY);
-    // civil_from_days (H. Hinnant)
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    karpsim::io::format_rfc3339(secs)
 }
 
 /// One instance type of a custom catalog.
