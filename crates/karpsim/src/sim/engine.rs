@@ -468,12 +468,11 @@ impl<'s> Engine<'s> {
                     self.trigger_batch();
                 } else if target < current {
                     // a ReplicaSet removes unscheduled pods first, then the newest
-                    let mut order: Vec<(bool, usize, Sym)> = self.replica_pods[w].iter().enumerate().map(|(i, u)| (self.is_bound(*u), i, *u)).collect();
+                    let bound: HashSet<Sym> = self.state.pods.iter().filter(|p| p.node_name.is_some()).map(|p| p.uid).collect();
+                    let mut order: Vec<(bool, usize, Sym)> = self.replica_pods[w].iter().enumerate().map(|(i, u)| (bound.contains(u), i, *u)).collect();
                     order.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
-                    let remove: Vec<Sym> = order.iter().take((current - target) as usize).map(|x| x.2).collect();
-                    for u in &remove {
-                        self.delete_pod(*u);
-                    }
+                    let remove: HashSet<Sym> = order.iter().take((current - target) as usize).map(|x| x.2).collect();
+                    self.delete_pods(&remove);
                     self.replica_pods[w].retain(|u| !remove.contains(u));
                     self.log("scale", format!("{name}: {current} → {target} replicas"));
                 }
@@ -551,29 +550,29 @@ impl<'s> Engine<'s> {
         uid
     }
 
-    fn is_bound(&self, uid: Sym) -> bool {
-        self.state.pods.iter().any(|p| p.uid == uid && p.node_name.is_some())
+    fn delete_pod(&mut self, uid: Sym) -> bool {
+        self.delete_pods(&HashSet::from([uid])) > 0
     }
 
-    fn delete_pod(&mut self, uid: Sym) -> bool {
-        self.deleted.insert(uid);
+    /// Delete pods (workload scale-down, job completion, trace deletions); returns how many existed.
+    fn delete_pods(&mut self, uids: &HashSet<Sym>) -> usize {
+        let t = self.sc.start + self.now() as i64;
         // a pod leaving a node is a pod event for it (NodeClaim status.lastPodEventTime)
-        let node = self.state.pods.iter().find(|p| p.uid == uid).and_then(|p| p.node_name);
-        if let Some(n) = node {
-            let t = self.sc.start + self.now() as i64;
-            if let Some(x) = self.state.nodes.iter_mut().find(|x| x.name == n) {
-                x.last_pod_event = Some(t);
-            }
+        let nodes: HashSet<Sym> = self.state.pods.iter().filter(|p| uids.contains(&p.uid)).filter_map(|p| p.node_name).collect();
+        for n in self.state.nodes.iter_mut().filter(|n| nodes.contains(&n.name)) {
+            n.last_pod_event = Some(t);
         }
         let before = self.state.pods.len();
-        self.state.pods.retain(|p| p.uid != uid);
-        self.pods.remove(&uid);
-        if self.state.pods.len() != before {
-            self.version += 1;
-            true
-        } else {
-            false
+        self.state.pods.retain(|p| !uids.contains(&p.uid));
+        for u in uids {
+            self.pods.remove(u);
+            self.deleted.insert(*u);
         }
+        let removed = before - self.state.pods.len();
+        if removed > 0 {
+            self.version += 1;
+        }
+        removed
     }
 
     // ---- provisioning ----------------------------------------------------------------------
@@ -614,11 +613,11 @@ impl<'s> Engine<'s> {
     /// and, when `launch`, create the NodeClaims Karpenter would.
     fn provision(&mut self, launch_claims: bool) {
         let mut w = Vec::new();
-        let pending: Vec<Sym> = pending_pods(&self.state, &mut w).iter().map(|p| p.uid).collect();
+        let pending: HashSet<Sym> = pending_pods(&self.state, &mut w).iter().map(|p| p.uid).collect();
         if pending.is_empty() {
             return;
         }
-        let scope = ScheduleScope { removed_nodes: self.excluded_nodes(), under_consolidate_after: HashSet::new(), pending: pending.iter().copied().collect() };
+        let scope = ScheduleScope { removed_nodes: self.excluded_nodes(), under_consolidate_after: HashSet::new(), pending: pending.clone() };
         let (binds, launches, unplaced) = {
             let pods: Vec<&Pod> = self.state.pods.iter().filter(|p| pending.contains(&p.uid)).collect();
             let sol = schedule(&self.state, pods, &scope, &self.opts.provisioning);
@@ -645,9 +644,7 @@ impl<'s> Engine<'s> {
             }
             (binds, launches, !sol.errors.is_empty())
         };
-        for (uid, node) in binds {
-            self.bind(uid, node);
-        }
+        self.bind_all(binds);
         if launch_claims {
             for n in launches {
                 self.launch(&n);
@@ -660,18 +657,30 @@ impl<'s> Engine<'s> {
         }
     }
 
-    fn bind(&mut self, uid: Sym, node: Sym) {
-        let t = self.now();
-        let start = self.sc.start;
-        let Some(p) = self.state.pods.iter_mut().find(|p| p.uid == uid) else { return };
-        p.node_name = Some(node);
-        p.phase = PodPhase::Running;
-        p.start_time = Some(start + (t as i64));
-        self.version += 1;
-        if let Some(n) = self.state.nodes.iter_mut().find(|n| n.name == node) {
-            n.last_pod_event = Some(start + t as i64);
+    /// kube-scheduler binds pods to nodes: they run, the nodes get a pod event, jobs start their clock.
+    fn bind_all(&mut self, binds: Vec<(Sym, Sym)>) {
+        if binds.is_empty() {
+            return;
         }
-        if let Some(info) = self.pods.get(&uid) {
+        let t = self.now();
+        let at = self.sc.start + t as i64;
+        let to: HashMap<Sym, Sym> = binds.into_iter().collect();
+        let mut done: Vec<Sym> = Vec::with_capacity(to.len());
+        for p in self.state.pods.iter_mut() {
+            if let Some(node) = to.get(&p.uid) {
+                p.node_name = Some(*node);
+                p.phase = PodPhase::Running;
+                p.start_time = Some(at);
+                done.push(p.uid);
+            }
+        }
+        let nodes: HashSet<Sym> = to.values().copied().collect();
+        for n in self.state.nodes.iter_mut().filter(|n| nodes.contains(&n.name)) {
+            n.last_pod_event = Some(at);
+        }
+        self.version += 1;
+        for uid in done {
+            let Some(info) = self.pods.get(&uid) else { continue };
             self.metrics.pod_wait_seconds.push(t - info.pending_since);
             if let Some(d) = info.job_duration {
                 let mut rng = self.streams.rng("pod-startup", u64::from(uid.as_str().len() as u32) ^ (self.version << 8));
@@ -862,12 +871,15 @@ impl<'s> Engine<'s> {
         d
     }
 
-    /// A view of the state without nodes that are going away, for the disruption controller.
-    fn disruption_view(&self) -> ClusterState {
-        let mut s = self.state.clone();
+    /// Run the disruption controller's round on the state without nodes that are going away (their
+    /// instances are still billed, but Karpenter no longer counts them).
+    fn plan(&mut self) -> Vec<Plan> {
         let gone: HashSet<Sym> = self.nodes.iter().filter(|(_, i)| i.terminating).map(|(n, _)| *n).collect();
-        s.nodes.retain(|n| !gone.contains(&n.name));
-        s
+        let all = std::mem::take(&mut self.state.nodes);
+        self.state.nodes = all.iter().filter(|n| !gone.contains(&n.name)).cloned().collect();
+        let (plans, _) = plan_round(&self.state, self.abs_now(), &self.disruption_opts());
+        self.state.nodes = all;
+        plans
     }
 
     fn disruption_tick(&mut self) {
@@ -882,8 +894,7 @@ impl<'s> Engine<'s> {
                 return;
             }
         }
-        let view = self.disruption_view();
-        let (plans, _) = plan_round(&view, self.abs_now(), &self.disruption_opts());
+        let plans = self.plan();
         if plans.is_empty() {
             self.fruitless = Some((self.version, self.now(), self.next_transition()));
             return;
@@ -934,8 +945,7 @@ impl<'s> Engine<'s> {
             self.validating = Some((vid, plan));
             return;
         }
-        let view = self.disruption_view();
-        let (plans, _) = plan_round(&view, self.abs_now(), &self.disruption_opts());
+        let plans = self.plan();
         let fresh = plans.into_iter().find(|p| p.command.method == plan.command.method && p.command.nodes == plan.command.nodes && p.command.action == plan.command.action);
         match fresh {
             Some(f) if plan.command.replacements.iter().all(|r| f.command.replacements.iter().any(|x| x.instance_type_options.contains(&r.instance_type))) || plan.command.action == Action::Delete => self.execute(f),
