@@ -50,9 +50,8 @@ pub enum Output {
 
 #[derive(Debug, Args)]
 pub struct CatalogArgs {
-    /// Catalog: aws:REGION (embedded: us-east-1, us-west-2, eu-west-1) or a custom JSON/YAML file.
-    #[arg(long, value_name = "aws:REGION|PATH", default_value = "aws:us-east-1")]
-    pub catalog: String,
+    #[command(flatten)]
+    pub catalog: crate::catalog_opts::CatalogOpts,
     /// YAML/JSON file or directory holding an EC2NodeClass whose kubelet settings apply (repeatable).
     #[arg(short = 'f', long = "filename", value_name = "FILE_OR_DIR")]
     pub files: Vec<PathBuf>,
@@ -75,9 +74,8 @@ pub struct ProvisionArgs {
     /// YAML/JSON file or directory of manifests: NodePools, EC2NodeClasses, workloads, Nodes (repeatable).
     #[arg(short = 'f', long = "filename", value_name = "FILE_OR_DIR", required = true)]
     pub files: Vec<PathBuf>,
-    /// Catalog: aws:REGION (embedded: us-east-1, us-west-2, eu-west-1) or a custom JSON/YAML file.
-    #[arg(long, value_name = "aws:REGION|PATH", default_value = "aws:us-east-1")]
-    pub catalog: String,
+    #[command(flatten)]
+    pub catalog: crate::catalog_opts::CatalogOpts,
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t = Output::Table)]
     pub output: Output,
@@ -116,9 +114,8 @@ pub struct ConsolidateArgs {
     /// YAML/JSON file or directory: a `kubectl get nodes,pods,pdb,nodepools,ec2nodeclasses -A -o json` snapshot or manifests (repeatable).
     #[arg(short = 'f', long = "filename", value_name = "SNAPSHOT_OR_DIR", required = true)]
     pub files: Vec<PathBuf>,
-    /// Catalog: aws:REGION (embedded: us-east-1, us-west-2, eu-west-1) or a custom JSON/YAML file.
-    #[arg(long, value_name = "aws:REGION|PATH", default_value = "aws:us-east-1")]
-    pub catalog: String,
+    #[command(flatten)]
+    pub catalog: crate::catalog_opts::CatalogOpts,
     /// Apply commands round after round until no method acts, and print the end state.
     #[arg(long)]
     pub until_stable: bool,

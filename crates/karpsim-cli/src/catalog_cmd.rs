@@ -44,7 +44,7 @@ pub struct OfferingJson {
 }
 
 pub fn execute(args: &CatalogArgs) -> Result<Report> {
-    let source = CatalogSource::parse(&args.catalog)?;
+    let source = args.catalog.source()?;
     let mut warnings = Vec::new();
     let nodeclass = load_nodeclass(args, &mut warnings)?;
     if let (Some(nc), CatalogSource::Custom(_)) = (&nodeclass, &source) {

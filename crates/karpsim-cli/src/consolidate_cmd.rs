@@ -7,7 +7,6 @@ use crate::catalog_cmd::json;
 use crate::provision_cmd::HOURS_PER_MONTH;
 use crate::table::{Table, usd};
 use karpsim::Result;
-use karpsim::catalog::CatalogSource;
 use karpsim::disruption::{CandidateOrder, Command, DisruptionOptions, DisruptionResult, disrupt_once, until_stable};
 use karpsim::io::Inputs;
 use karpsim::state::ClusterState;
@@ -29,7 +28,7 @@ pub fn options(args: &ConsolidateArgs) -> Result<DisruptionOptions> {
 }
 
 pub fn execute(args: &ConsolidateArgs) -> Result<Report> {
-    let source = CatalogSource::parse(&args.catalog)?;
+    let source = args.catalog.source()?;
     let opts = options(args)?;
     let mut inputs = Inputs::new();
     for f in &args.files {

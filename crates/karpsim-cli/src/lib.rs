@@ -9,6 +9,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod args;
+pub mod catalog_opts;
 pub mod catalog_cmd;
 pub mod compare_cmd;
 pub mod consolidate_cmd;

@@ -5,7 +5,6 @@ use crate::args::{Launch, MinValues, Output, ProvisionArgs};
 use crate::catalog_cmd::json;
 use crate::table::{Table, cores, gib, usd};
 use karpsim::Result;
-use karpsim::catalog::CatalogSource;
 use karpsim::io::Inputs;
 use karpsim::scheduling::{LaunchPolicy, MinValuesPolicy, PreferencePolicy, ProvisionOptions, ProvisionResult, provision};
 use karpsim::state::ClusterState;
@@ -31,7 +30,7 @@ pub fn options(args: &ProvisionArgs) -> ProvisionOptions {
 
 pub fn execute(args: &ProvisionArgs) -> Result<Report> {
     // Parse the catalog first: a typo in --catalog should not wait for the inputs to load.
-    let source = CatalogSource::parse(&args.catalog)?;
+    let source = args.catalog.source()?;
     let mut inputs = Inputs::new();
     for f in &args.files {
         inputs.load_path(f)?;

@@ -201,3 +201,35 @@ fn table_warnings_go_to_stderr() {
     assert!(stderr.lines().all(|l| l.starts_with("warning: ")), "{stderr}");
     assert!(stderr.contains("skipped"), "the Services of the example are reported: {stderr}");
 }
+
+#[test]
+fn prices_change_without_editing_files() {
+    let od = |extra: &[&str]| -> f64 {
+        let mut args = vec!["provision", "-f", "examples/online-boutique", "--output", "json"];
+        args.extend_from_slice(extra);
+        let args: Vec<String> = args.iter().map(|a| if *a == "examples/online-boutique" { repo(a) } else { a.to_string() }).collect();
+        let v = run_json(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        v["cost_per_hour"].as_f64().unwrap()
+    };
+    let base = od(&[]);
+    // the example launches spot; a 90% spot discount makes every spot offering cheaper still
+    let discounted = od(&["--spot-discount", "0.9"]);
+    assert!(discounted < base, "{discounted} < {base}");
+    let explicit = od(&["--price", "c6a:spot=0.001"]);
+    assert!((explicit - 0.001).abs() < 1e-9, "the c6a family at 0.001 $/h wins: {explicit}");
+    for (flag, value, want) in [
+        ("--price", "c6a.large=1", "NAME:CAPACITY=PRICE"),
+        ("--price", "c6a.large:reserved=1", "on-demand or spot"),
+        ("--spot-discount", "1.5", "spot_discount"),
+        ("--on-demand-multiplier", "-1", "on_demand_multiplier"),
+        ("--vm-memory-overhead-percent", "2", "vm_memory_overhead_percent"),
+    ] {
+        let out = binary(&["provision", "-f", &repo("examples/online-boutique"), &format!("{flag}={value}")]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}: {err}");
+        assert!(err.contains(want), "{flag} {value}: {err}");
+    }
+    let out = binary(&["catalog", "--catalog", &data("lab-catalog.yaml"), "--spot-discount", "0.5"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("aws:REGION"));
+}

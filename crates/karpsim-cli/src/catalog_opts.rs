@@ -1,0 +1,75 @@
+//! Catalog options shared by the commands: which catalog, and price changes (a savings plan, your
+//! own spot figures) made without editing any file.
+
+use clap::Args;
+use karpsim::catalog::{CapacityPrices, CatalogSource};
+use karpsim::{Error, Result};
+
+#[derive(Debug, Clone, Args)]
+pub struct CatalogOpts {
+    /// Catalog: aws:REGION (embedded: us-east-1, us-west-2, eu-west-1) or a custom JSON/YAML file.
+    #[arg(long, value_name = "aws:REGION|PATH", default_value = "aws:us-east-1")]
+    pub catalog: String,
+    /// Multiply every on-demand price, e.g. 0.72 for a savings plan (AWS catalogs).
+    #[arg(long, value_name = "X")]
+    pub on_demand_multiplier: Option<f64>,
+    /// Multiply every spot price (AWS catalogs).
+    #[arg(long, value_name = "X")]
+    pub spot_multiplier: Option<f64>,
+    /// Spot price = on-demand list price × (1 − X), instead of the Spot Advisor estimate (AWS catalogs).
+    #[arg(long, value_name = "X")]
+    pub spot_discount: Option<f64>,
+    /// An explicit price: TYPE_OR_FAMILY:CAPACITY_TYPE=USD_PER_HOUR, e.g. m5.large:spot=0.04 or m7g:on-demand=0.07 (repeatable).
+    #[arg(long = "price", value_name = "NAME:CAPACITY=PRICE")]
+    pub prices: Vec<String>,
+    /// Fraction of memory Karpenter assumes the hypervisor takes (VM_MEMORY_OVERHEAD_PERCENT, default 0.075).
+    #[arg(long, value_name = "FRACTION")]
+    pub vm_memory_overhead_percent: Option<f64>,
+}
+
+fn bad(option: &str, message: impl Into<String>) -> Error {
+    Error::Option { option: option.to_string(), message: message.into() }
+}
+
+impl CatalogOpts {
+    fn changes_prices(&self) -> bool {
+        self.on_demand_multiplier.is_some() || self.spot_multiplier.is_some() || self.spot_discount.is_some() || !self.prices.is_empty() || self.vm_memory_overhead_percent.is_some()
+    }
+
+    /// The catalog with the requested changes, validated.
+    pub fn source(&self) -> Result<CatalogSource> {
+        let mut source = CatalogSource::parse(&self.catalog)?;
+        if !self.changes_prices() {
+            return Ok(source);
+        }
+        let CatalogSource::Aws { options, prices, .. } = &mut source else {
+            return Err(bad("--catalog", "price and memory-overhead options apply to aws:REGION catalogs; write prices into a custom catalog instead"));
+        };
+        if let Some(x) = self.on_demand_multiplier {
+            prices.on_demand_multiplier = x;
+        }
+        if let Some(x) = self.spot_multiplier {
+            prices.spot_multiplier = x;
+        }
+        prices.spot_discount = self.spot_discount.or(prices.spot_discount);
+        for p in &self.prices {
+            let (target, price) = p.split_once('=').ok_or_else(|| bad("--price", format!("expected NAME:CAPACITY=PRICE, got {p:?}")))?;
+            let (name, ct) = target.split_once(':').ok_or_else(|| bad("--price", format!("expected NAME:CAPACITY=PRICE, got {p:?}")))?;
+            let usd: f64 = price.parse().map_err(|_| bad("--price", format!("{price:?} is not a number")))?;
+            // a dot names an instance type (m5.large), none a family (m5)
+            let map = if name.contains('.') { &mut prices.by_type } else { &mut prices.by_family };
+            let entry: &mut CapacityPrices = map.entry(name.to_string()).or_default();
+            match ct {
+                "on-demand" => entry.on_demand = Some(usd),
+                "spot" => entry.spot = Some(usd),
+                other => return Err(bad("--price", format!("capacity type must be on-demand or spot, got {other:?}"))),
+            }
+        }
+        if let Some(x) = self.vm_memory_overhead_percent {
+            options.vm_memory_overhead_percent = x;
+        }
+        prices.validate()?;
+        options.validate()?;
+        Ok(source)
+    }
+}
