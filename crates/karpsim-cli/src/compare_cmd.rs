@@ -60,15 +60,13 @@ pub fn read_sweep(path: &Path) -> Result<Vec<Variant>> {
     let at = |field: String| Location { file: Some(file.clone()), kind: Some("sweep".into()), field: Some(field), ..Default::default() };
     let text = std::fs::read_to_string(path).map_err(|e| Error::Io { path: file.clone(), message: e.to_string() })?;
     let doc: serde_json::Value =
-        serde_saphyr::from_str(&text).map_err(|e| Error::Input { at: at(String::new()), message: format!("malformed YAML: {e}") })?;
-    let entries: Vec<SweepEntry> = serde_json::from_value(doc).map_err(|e| Error::Input {
-        at: at(String::new()),
-        message: format!("expected a list of {{name: ..., changes: {{key: value, ...}}}}: {e}"),
-    })?;
+        serde_saphyr::from_str(&text).map_err(|e| Error::input(at(String::new()), format!("malformed YAML: {e}")))?;
+    let entries: Vec<SweepEntry> = serde_json::from_value(doc)
+        .map_err(|e| Error::input(at(String::new()), format!("expected a list of {{name: ..., changes: {{key: value, ...}}}}: {e}")))?;
     let mut out = Vec::new();
     for (i, e) in entries.into_iter().enumerate() {
         if e.name.trim().is_empty() {
-            return Err(Error::Input { at: at(format!("[{i}].name")), message: "a variant needs a name".into() });
+            return Err(Error::input(at(format!("[{i}].name")), "a variant needs a name"));
         }
         let mut changes = Vec::new();
         for (k, v) in e.changes {
@@ -80,7 +78,7 @@ pub fn read_sweep(path: &Path) -> Result<Vec<Variant>> {
                     items.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>().join("+")
                 }
                 other => {
-                    return Err(Error::Input { at: at(format!("[{i}].changes.{k}")), message: format!("expected a string, number, boolean or list of strings, got {other}") });
+                    return Err(Error::input(at(format!("[{i}].changes.{k}")), format!("expected a string, number, boolean or list of strings, got {other}")));
                 }
             };
             changes.push((k, value));

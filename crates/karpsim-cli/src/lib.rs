@@ -6,7 +6,6 @@
 
 // The commands return the core's `karpsim::Error`; its size is the core's decision (error.rs), and
 // nothing here is a hot path.
-#![allow(clippy::result_large_err)]
 
 pub mod args;
 pub mod catalog_opts;

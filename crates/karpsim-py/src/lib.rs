@@ -3,7 +3,6 @@
 
 // `karpsim::Error` is large (its `Location`); boxing it is the core's decision (`error.rs`), and the
 // binding passes it straight to `errors::to_py`.
-#![allow(clippy::result_large_err)]
 
 mod catalog;
 mod cli;

@@ -65,9 +65,10 @@ pub enum Error {
     /// A Kubernetes quantity string that cannot be parsed or is out of range.
     #[error("invalid quantity {value:?}: {reason}")]
     Quantity { value: String, reason: String },
-    /// Bad user input (manifests, scenario files): names where it was found.
+    /// Bad user input (manifests, scenario files): names where it was found. (Boxed: the location
+    /// holds several strings, and errors travel in every `Result` of the crate.)
     #[error("{at}: {message}")]
-    Input { at: Location, message: String },
+    Input { at: Box<Location>, message: String },
     /// A catalog that cannot be loaded or used (unknown region, malformed file, no offerings...).
     #[error("catalog {catalog}: {message}")]
     Catalog { catalog: String, message: String },
@@ -81,7 +82,7 @@ pub enum Error {
 
 impl Error {
     pub fn input(at: Location, message: impl Into<String>) -> Self {
-        Error::Input { at, message: message.into() }
+        Error::Input { at: Box::new(at), message: message.into() }
     }
     pub fn catalog(catalog: impl Into<String>, message: impl Into<String>) -> Self {
         Error::Catalog { catalog: catalog.into(), message: message.into() }
@@ -89,10 +90,8 @@ impl Error {
     /// Attach location context to an error found deeper down (quantity errors become input errors).
     pub fn at(self, at: Location) -> Self {
         match self {
-            Error::Quantity { value, reason } => {
-                Error::Input { at, message: format!("invalid quantity {value:?}: {reason}") }
-            }
-            Error::Input { at: inner, message } => Error::Input { at: merge(at, inner), message },
+            Error::Quantity { value, reason } => Error::input(at, format!("invalid quantity {value:?}: {reason}")),
+            Error::Input { at: inner, message } => Error::input(merge(at, *inner), message),
             other => other,
         }
     }

@@ -1,5 +1,4 @@
 //! Reading Kubernetes YAML/JSON into karpsim's model: real manifests, snapshots, CRDs and bad input.
-#![allow(clippy::result_large_err)]
 
 use karpsim::io::Inputs;
 use karpsim::labels::Sym;

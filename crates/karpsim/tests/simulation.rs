@@ -1,6 +1,5 @@
 //! The time-based simulator: invariants over long randomized runs, timing behaviour, determinism,
 //! what-if comparisons, and a replay of the Alibaba GPU trace on the embedded AWS catalog.
-#![allow(clippy::result_large_err)]
 
 use karpsim::sim::whatif::{self, Variant};
 use karpsim::sim::{simulate, Engine, Scenario, SimOptions};

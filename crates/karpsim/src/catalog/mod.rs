@@ -6,7 +6,6 @@
 //! `aws-instance-model.md`; [`custom`] reads a user-written catalog; [`CatalogSource`] picks one.
 
 // The crate-wide `Error` is large (its `Location`); boxing it is a decision for error.rs, not here.
-#![allow(clippy::result_large_err)]
 
 pub mod aws;
 mod aws_labels;

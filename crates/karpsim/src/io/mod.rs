@@ -37,7 +37,6 @@
 
 // `Error` is shared by the crate and owned by `error.rs`; boxing it is that module's decision, and
 // input parsing is not a hot path.
-#![allow(clippy::result_large_err)]
 
 mod controllers;
 mod node;

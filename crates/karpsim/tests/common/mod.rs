@@ -1,7 +1,7 @@
 //! Shared helpers for the provisioning tests: small exact catalogs shaped like Karpenter's fake
 //! cloud provider (`pkg/cloudprovider/fake/instancetype.go`, design §8.1), YAML snippets for pods,
 //! NodePools and Nodes, and `run`.
-#![allow(dead_code, clippy::result_large_err)]
+#![allow(dead_code)]
 
 use karpsim::catalog::parse_custom_catalog;
 use karpsim::io::Inputs;

@@ -1,6 +1,6 @@
 //! Builders for small, exact disruption scenarios: a custom catalog with chosen prices in zones
 //! z1..z3, and Kubernetes objects (NodePools, nodes, bound pods, PDBs) as JSON documents.
-#![allow(dead_code, clippy::result_large_err)]
+#![allow(dead_code)]
 
 use karpsim::catalog::{parse_custom_catalog, CatalogSource};
 use karpsim::disruption::{Action, Command, DisruptionOptions, DisruptionResult, Method};
