@@ -282,7 +282,7 @@ fn a_spot_interruption_evicts_at_the_notice_and_the_instance_goes_two_minutes_la
     }
     // the pod is rescheduled on a replacement each time, and the run ends with it running
     assert!(r.pending_at_end.is_empty());
-    assert!(r.metrics.nodes_launched >= 1 + r.metrics.interruptions);
+    assert!(r.metrics.nodes_launched > r.metrics.interruptions);
 }
 
 #[test]

@@ -39,7 +39,7 @@ fn allows(reqs: &crate::requirements::Requirements, ct: &str) -> bool {
     reqs.get(*labels::CAPACITY_TYPE).is_none_or(|r| r.has(Sym::new(ct)))
 }
 
-fn type_index<'a>(types: &'a [TypeInfo], ti: &TypeInfo) -> u32 {
+fn type_index(types: &[TypeInfo], ti: &TypeInfo) -> u32 {
     types.iter().position(|x| std::ptr::eq(x, ti)).unwrap_or(0) as u32
 }
 

@@ -249,7 +249,7 @@ impl<'s> Engine<'s> {
 
     /// Run to the end of the scenario.
     pub fn run(self) -> SimResult {
-        self.run_inner(false).unwrap_or_else(|e| unreachable_result(e))
+        self.run_inner(false).unwrap_or_else(unreachable_result)
     }
 
     /// Run and check the simulator's invariants after every event: no pod duplicated, every pod the
@@ -279,11 +279,10 @@ impl<'s> Engine<'s> {
             }
         }
         for n in &self.state.nodes {
-            if let Some(u) = used.get(&n.name) {
-                if let Some((k, a, b)) = u.first_excess(&n.allocatable) {
+            if let Some(u) = used.get(&n.name)
+                && let Some((k, a, b)) = u.first_excess(&n.allocatable) {
                     return Err(format!("t={}: node {} holds {a} {k}, allocatable {b}", self.now(), n.name));
                 }
-            }
         }
         if let Some(orphan) = used.keys().find(|n| !self.state.nodes.iter().any(|x| x.name == **n)) {
             return Err(format!("t={}: pods bound to missing node {orphan}", self.now()));
@@ -425,7 +424,7 @@ impl<'s> Engine<'s> {
         let t = self.now();
         match schedule {
             ReplicaSchedule::Steps(steps) => {
-                let current = steps.iter().filter(|(at, _)| *at <= t).next_back().map_or(0, |(_, r)| *r);
+                let current = steps.iter().rfind(|(at, _)| *at <= t).map_or(0, |(_, r)| *r);
                 let next = steps.iter().map(|(at, _)| *at).find(|at| *at > t);
                 (current, next)
             }
@@ -693,8 +692,8 @@ impl<'s> Engine<'s> {
     /// Create a node for a NodeClaim: billed now, initialized after launch + initialization latency.
     /// `Create` refuses when the pool's usage already exceeds a limit (`provisioner.go`).
     fn launch(&mut self, n: &crate::disruption::NewNode) -> Option<Sym> {
-        if let Some(pool) = self.state.nodepools.iter().find(|p| p.name == n.nodepool) {
-            if !pool.limits.is_empty() {
+        if let Some(pool) = self.state.nodepools.iter().find(|p| p.name == n.nodepool)
+            && !pool.limits.is_empty() {
                 let mut usage = crate::resources::Resources::new();
                 let mut count = 0;
                 for x in self.state.nodes.iter().filter(|x| x.nodepool == Some(n.nodepool)) {
@@ -707,7 +706,6 @@ impl<'s> Engine<'s> {
                     return None;
                 }
             }
-        }
         let seq = self.launch_counter + 1;
         let name = Sym::new(&format!("{}-{:05}", n.nodepool, seq));
         let t = self.now();
@@ -725,7 +723,7 @@ impl<'s> Engine<'s> {
                 SpotInterruptions::None => 0.0,
                 SpotInterruptions::Rate(r) => *r,
                 SpotInterruptions::Advisor => {
-                    let bucket = self.pristine_types.get(&n.nodepool).and_then(|ts| ts.iter().find(|x| x.it.name == n.instance_type)).and_then(|x| x.it.spot_interruption.as_ref()).map(|b| b.index as i64);
+                    let bucket = self.pristine_types.get(&n.nodepool).and_then(|ts| ts.iter().find(|x| x.it.name == n.instance_type)).and_then(|x| x.it.spot_interruption.as_ref()).map(|b| b.index);
                     advisor_rate_per_hour(bucket)
                 }
             };
@@ -889,11 +887,10 @@ impl<'s> Engine<'s> {
         // "consolidated" marker (`state/cluster.go`): nothing to do until the cluster changes, a
         // node's Consolidatable condition or expiry flips (a NodeClaim update in Karpenter), or
         // 5 minutes pass
-        if let Some((v, at, wake)) = self.fruitless {
-            if v == self.version && self.now() - at < 300.0 && self.now() < wake {
+        if let Some((v, at, wake)) = self.fruitless
+            && v == self.version && self.now() - at < 300.0 && self.now() < wake {
                 return;
             }
-        }
         let plans = self.plan();
         if plans.is_empty() {
             self.fruitless = Some((self.version, self.now(), self.next_transition()));
