@@ -162,9 +162,9 @@ pub fn build<'a>(state: &'a ClusterState, pods_by_node: &BTreeMap<Sym, Vec<&'a P
                 && pdb_allowed(b, &state.pods) == 0
                 && (!b.unhealthy_always_allow || p.ready)
             {
-                    pod_block = Some(format!("PodDisruptionBudget {}/{} allows no disruption of pod {}", b.namespace, b.name, p.key()));
-                    break;
-                }
+                pod_block = Some(format!("PodDisruptionBudget {}/{} allows no disruption of pod {}", b.namespace, b.name, p.key()));
+                break;
+            }
         }
         let reschedulable: Vec<&Pod> = pods.iter().copied().filter(|p| p.is_reschedulable()).collect();
         let reschedule_cost = 1.0 + reschedulable.iter().map(|p| eviction_cost(p).max(0.0)).sum::<f64>();
