@@ -108,12 +108,19 @@ impl Candidate<'_> {
 /// own creation (standing in for the Initialized transition).
 pub fn last_pod_event(node: &Node, pods: &[&Pod]) -> Timestamp {
     node.last_pod_event.unwrap_or_else(|| {
-        pods.iter().filter(|p| !p.is_daemonset_pod()).map(|p| p.start_time.unwrap_or(p.creation_timestamp)).fold(node.creation_timestamp, i64::max)
+        pods.iter()
+            .filter(|p| !p.is_daemonset_pod())
+            .map(|p| p.start_time.unwrap_or(p.creation_timestamp))
+            .fold(node.creation_timestamp, i64::max)
     })
 }
 
 /// Every managed node, as a candidate or with the reason it cannot be one.
-pub fn build<'a>(state: &'a ClusterState, pods_by_node: &BTreeMap<Sym, Vec<&'a Pod>>, now: Timestamp) -> (Vec<Candidate<'a>>, Vec<(Sym, String)>) {
+pub fn build<'a>(
+    state: &'a ClusterState,
+    pods_by_node: &BTreeMap<Sym, Vec<&'a Pod>>,
+    now: Timestamp,
+) -> (Vec<Candidate<'a>>, Vec<(Sym, String)>) {
     let mut out = Vec::new();
     let mut kept = Vec::new();
     let none = Vec::new();

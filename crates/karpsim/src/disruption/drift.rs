@@ -15,9 +15,10 @@ use crate::state::TypeInfo;
 pub fn drifted(node: &Node, pool: &NodePool, types: &[TypeInfo], now: Timestamp) -> Option<String> {
     let node_reqs = Requirements::from_labels(node.labels.iter());
     if let Ok(pool_reqs) = Requirements::from_node_selector(&pool.requirements)
-        && let Err(i) = node_reqs.compatible(&pool_reqs, false) {
-            return Some(format!("RequirementsDrifted: NodePool {} {i}", pool.name));
-        }
+        && let Err(i) = node_reqs.compatible(&pool_reqs, false)
+    {
+        return Some(format!("RequirementsDrifted: NodePool {} {i}", pool.name));
+    }
     for (k, v) in &pool.labels {
         if node.labels.get(k) != Some(v) {
             return Some(format!("NodePoolDrifted: template label {k}={v} is not on the node"));
@@ -29,23 +30,28 @@ pub fn drifted(node: &Node, pool: &NodePool, types: &[TypeInfo], now: Timestamp)
         }
     }
     if let (Some(class), Some(on_node)) = (pool.node_class, node.labels.get(&*labels::EC2_NODECLASS))
-        && class != *on_node {
-            return Some(format!("NodePoolDrifted: NodePool uses EC2NodeClass {class}, node was launched from {on_node}"));
-        }
+        && class != *on_node
+    {
+        return Some(format!("NodePoolDrifted: NodePool uses EC2NodeClass {class}, node was launched from {on_node}"));
+    }
     // InstanceTypeNotFound is only checked for NodeClaims older than an hour (drift.go)
     if now - node.creation_timestamp >= 3600
-        && let Some(it) = node.instance_type {
-            let offered = types.iter().find(|t| t.it.name == it).is_some_and(|t| {
-                t.it.offerings.iter().any(|o| {
-                    Some(o.zone) == node.zone
-                        && (Some(o.capacity_type) == node.capacity_type
+        && let Some(it) = node.instance_type
+    {
+        let offered = types.iter().find(|t| t.it.name == it).is_some_and(|t| {
+            t.it.offerings.iter().any(|o| {
+                Some(o.zone) == node.zone
+                    && (Some(o.capacity_type) == node.capacity_type
                             // a reserved node may be relabelled on-demand
                             || node.capacity_type == Some(Sym::new(labels::CAPACITY_TYPE_RESERVED)))
-                })
-            });
-            if !offered {
-                return Some(format!("InstanceTypeNotFound: {it} is no longer offered by NodePool {} in its zone and capacity type", pool.name));
-            }
+            })
+        });
+        if !offered {
+            return Some(format!(
+                "InstanceTypeNotFound: {it} is no longer offered by NodePool {} in its zone and capacity type",
+                pool.name
+            ));
         }
+    }
     None
 }

@@ -6,10 +6,10 @@
 use super::metrics::Metrics;
 use super::random::{Dist, Streams};
 use super::scenario::{Arrivals, ReplicaSchedule, Scenario, SpotInterruptions, Workload};
-use crate::disruption::{plan_round, Action, DisruptionOptions, Method, Plan};
+use crate::disruption::{Action, DisruptionOptions, Method, Plan, plan_round};
 use crate::labels::{self, Sym};
 use crate::model::{Node, Pod, PodPhase};
-use crate::scheduling::{launch, pending_pods, schedule, ProvisionOptions, ScheduleScope};
+use crate::scheduling::{ProvisionOptions, ScheduleScope, launch, pending_pods, schedule};
 use crate::state::{ClusterState, TypeInfo};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
@@ -243,7 +243,17 @@ impl<'s> Engine<'s> {
         self.accrue();
         self.cost_rate[ct_index(ct)] += price;
         self.launch_counter += 1;
-        self.nodes.insert(n.name, NodeInfo { launch_seq: self.launch_counter, price, capacity_type: ct, billed_from: self.now(), terminating: false, marked: false });
+        self.nodes.insert(
+            n.name,
+            NodeInfo {
+                launch_seq: self.launch_counter,
+                price,
+                capacity_type: ct,
+                billed_from: self.now(),
+                terminating: false,
+                marked: false,
+            },
+        );
         self.launch_counter
     }
 
@@ -280,9 +290,10 @@ impl<'s> Engine<'s> {
         }
         for n in &self.state.nodes {
             if let Some(u) = used.get(&n.name)
-                && let Some((k, a, b)) = u.first_excess(&n.allocatable) {
-                    return Err(format!("t={}: node {} holds {a} {k}, allocatable {b}", self.now(), n.name));
-                }
+                && let Some((k, a, b)) = u.first_excess(&n.allocatable)
+            {
+                return Err(format!("t={}: node {} holds {a} {k}, allocatable {b}", self.now(), n.name));
+            }
         }
         if let Some(orphan) = used.keys().find(|n| !self.state.nodes.iter().any(|x| x.name == **n)) {
             return Err(format!("t={}: pods bound to missing node {orphan}", self.now()));
@@ -468,7 +479,8 @@ impl<'s> Engine<'s> {
                 } else if target < current {
                     // a ReplicaSet removes unscheduled pods first, then the newest
                     let bound: HashSet<Sym> = self.state.pods.iter().filter(|p| p.node_name.is_some()).map(|p| p.uid).collect();
-                    let mut order: Vec<(bool, usize, Sym)> = self.replica_pods[w].iter().enumerate().map(|(i, u)| (bound.contains(u), i, *u)).collect();
+                    let mut order: Vec<(bool, usize, Sym)> =
+                        self.replica_pods[w].iter().enumerate().map(|(i, u)| (bound.contains(u), i, *u)).collect();
                     order.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
                     let remove: HashSet<Sym> = order.iter().take((current - target) as usize).map(|x| x.2).collect();
                     self.delete_pods(&remove);
@@ -505,7 +517,11 @@ impl<'s> Engine<'s> {
                     Arrivals::Daily(times) => {
                         let abs = sc.start as f64 + t;
                         let day0 = (abs / 86_400.0).floor() * 86_400.0;
-                        (0..3).flat_map(|d| times.iter().map(move |tod| day0 + f64::from(d) * 86_400.0 + tod)).map(|a| a - sc.start as f64).filter(|a| *a > t).reduce(f64::min)
+                        (0..3)
+                            .flat_map(|d| times.iter().map(move |tod| day0 + f64::from(d) * 86_400.0 + tod))
+                            .map(|a| a - sc.start as f64)
+                            .filter(|a| *a > t)
+                            .reduce(f64::min)
                     }
                 };
                 if let Some(n) = next {
@@ -616,7 +632,8 @@ impl<'s> Engine<'s> {
         if pending.is_empty() {
             return;
         }
-        let scope = ScheduleScope { removed_nodes: self.excluded_nodes(), under_consolidate_after: HashSet::new(), pending: pending.clone() };
+        let scope =
+            ScheduleScope { removed_nodes: self.excluded_nodes(), under_consolidate_after: HashSet::new(), pending: pending.clone() };
         let (binds, launches, unplaced) = {
             let pods: Vec<&Pod> = self.state.pods.iter().filter(|p| pending.contains(&p.uid)).collect();
             let sol = schedule(&self.state, pods, &scope, &self.opts.provisioning);
@@ -693,19 +710,20 @@ impl<'s> Engine<'s> {
     /// `Create` refuses when the pool's usage already exceeds a limit (`provisioner.go`).
     fn launch(&mut self, n: &crate::disruption::NewNode) -> Option<Sym> {
         if let Some(pool) = self.state.nodepools.iter().find(|p| p.name == n.nodepool)
-            && !pool.limits.is_empty() {
-                let mut usage = crate::resources::Resources::new();
-                let mut count = 0;
-                for x in self.state.nodes.iter().filter(|x| x.nodepool == Some(n.nodepool)) {
-                    usage.add_assign(&x.capacity);
-                    count += 1;
-                }
-                usage.set("nodes", count);
-                if let Some(k) = pool.limits.exceeded_by(&usage) {
-                    self.log("launch-refused", format!("NodePool {} limit {k} exceeded; not launching {}", n.nodepool, n.instance_type));
-                    return None;
-                }
+            && !pool.limits.is_empty()
+        {
+            let mut usage = crate::resources::Resources::new();
+            let mut count = 0;
+            for x in self.state.nodes.iter().filter(|x| x.nodepool == Some(n.nodepool)) {
+                usage.add_assign(&x.capacity);
+                count += 1;
             }
+            usage.set("nodes", count);
+            if let Some(k) = pool.limits.exceeded_by(&usage) {
+                self.log("launch-refused", format!("NodePool {} limit {k} exceeded; not launching {}", n.nodepool, n.instance_type));
+                return None;
+            }
+        }
         let seq = self.launch_counter + 1;
         let name = Sym::new(&format!("{}-{:05}", n.nodepool, seq));
         let t = self.now();
@@ -723,7 +741,12 @@ impl<'s> Engine<'s> {
                 SpotInterruptions::None => 0.0,
                 SpotInterruptions::Rate(r) => *r,
                 SpotInterruptions::Advisor => {
-                    let bucket = self.pristine_types.get(&n.nodepool).and_then(|ts| ts.iter().find(|x| x.it.name == n.instance_type)).and_then(|x| x.it.spot_interruption.as_ref()).map(|b| b.index);
+                    let bucket = self
+                        .pristine_types
+                        .get(&n.nodepool)
+                        .and_then(|ts| ts.iter().find(|x| x.it.name == n.instance_type))
+                        .and_then(|x| x.it.spot_interruption.as_ref())
+                        .map(|b| b.index);
                     advisor_rate_per_hour(bucket)
                 }
             };
@@ -845,7 +868,10 @@ impl<'s> Engine<'s> {
                 }
                 let mut it = (*ti.it).clone();
                 for of in &mut it.offerings {
-                    let hit = active.iter().filter(|o| covers(o)).any(|o| o.zone.is_none_or(|z| z == of.zone) && o.capacity_type.is_none_or(|c| c == of.capacity_type));
+                    let hit = active
+                        .iter()
+                        .filter(|o| covers(o))
+                        .any(|o| o.zone.is_none_or(|z| z == of.zone) && o.capacity_type.is_none_or(|c| c == of.capacity_type));
                     if hit && of.available {
                         of.available = false;
                         unavailable += 1;
@@ -888,9 +914,12 @@ impl<'s> Engine<'s> {
         // node's Consolidatable condition or expiry flips (a NodeClaim update in Karpenter), or
         // 5 minutes pass
         if let Some((v, at, wake)) = self.fruitless
-            && v == self.version && self.now() - at < 300.0 && self.now() < wake {
-                return;
-            }
+            && v == self.version
+            && self.now() - at < 300.0
+            && self.now() < wake
+        {
+            return;
+        }
         let plans = self.plan();
         if plans.is_empty() {
             self.fruitless = Some((self.version, self.now(), self.next_transition()));
@@ -905,7 +934,16 @@ impl<'s> Engine<'s> {
                     self.cmd_counter += 1;
                     let id = self.cmd_counter;
                     let t = self.now() + self.sc.settings.validation_delay;
-                    self.log("disruption", format!("{:?} {:?} {} pending validation: {}", p.command.method, p.command.action, p.command.nodes.join(","), p.command.reason));
+                    self.log(
+                        "disruption",
+                        format!(
+                            "{:?} {:?} {} pending validation: {}",
+                            p.command.method,
+                            p.command.action,
+                            p.command.nodes.join(","),
+                            p.command.reason
+                        ),
+                    );
                     self.validating = Some((id, p));
                     self.at(t, Ev::Validate(id));
                 }
@@ -943,19 +981,43 @@ impl<'s> Engine<'s> {
             return;
         }
         let plans = self.plan();
-        let fresh = plans.into_iter().find(|p| p.command.method == plan.command.method && p.command.nodes == plan.command.nodes && p.command.action == plan.command.action);
+        let fresh = plans.into_iter().find(|p| {
+            p.command.method == plan.command.method && p.command.nodes == plan.command.nodes && p.command.action == plan.command.action
+        });
         match fresh {
-            Some(f) if plan.command.replacements.iter().all(|r| f.command.replacements.iter().any(|x| x.instance_type_options.contains(&r.instance_type))) || plan.command.action == Action::Delete => self.execute(f),
+            Some(f)
+                if plan
+                    .command
+                    .replacements
+                    .iter()
+                    .all(|r| f.command.replacements.iter().any(|x| x.instance_type_options.contains(&r.instance_type)))
+                    || plan.command.action == Action::Delete =>
+            {
+                self.execute(f)
+            }
             _ => self.log("disruption", format!("{} abandoned: the cluster changed during validation", plan.command.nodes.join(","))),
         }
     }
 
     fn execute(&mut self, plan: Plan) {
         let method = format!("{:?}", plan.command.method);
-        *self.metrics.disruptions.entry(serde_json::to_value(plan.command.method).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or(method)).or_default() += 1;
+        *self
+            .metrics
+            .disruptions
+            .entry(serde_json::to_value(plan.command.method).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or(method))
+            .or_default() += 1;
         self.log(
             "disruption",
-            format!("{:?} {:?} {} → {} (${:.4}/h → ${:.4}/h): {}", plan.command.method, plan.command.action, plan.command.nodes.join(","), plan.command.replacements.iter().map(|r| r.instance_type.clone()).collect::<Vec<_>>().join(","), plan.command.price_before, plan.command.price_after, plan.command.reason),
+            format!(
+                "{:?} {:?} {} → {} (${:.4}/h → ${:.4}/h): {}",
+                plan.command.method,
+                plan.command.action,
+                plan.command.nodes.join(","),
+                plan.command.replacements.iter().map(|r| r.instance_type.clone()).collect::<Vec<_>>().join(","),
+                plan.command.price_before,
+                plan.command.price_after,
+                plan.command.reason
+            ),
         );
         if plan.command.method == Method::Expiration {
             for n in &plan.remove {
@@ -990,7 +1052,9 @@ impl<'s> Engine<'s> {
     /// Delete the candidates once every replacement is initialized (`queue.go`).
     fn check_replacements(&mut self) {
         let ready = match &self.in_progress {
-            Some(c) => c.replacements.iter().all(|r| self.state.nodes.iter().any(|n| n.name == *r && n.initialized) || !self.nodes.contains_key(r)),
+            Some(c) => {
+                c.replacements.iter().all(|r| self.state.nodes.iter().any(|n| n.name == *r && n.initialized) || !self.nodes.contains_key(r))
+            }
             None => return,
         };
         if ready {
@@ -1044,7 +1108,11 @@ impl<'s> Engine<'s> {
         s.cpu_allocatable.push(cpu_a);
         s.memory_requested_gib.push(mem_r);
         s.memory_allocatable_gib.push(mem_a);
-        for (b, m) in [(&mut self.metrics.nodes_by_nodepool, by_pool), (&mut self.metrics.nodes_by_instance_type, by_type), (&mut self.metrics.nodes_by_capacity_type, by_ct)] {
+        for (b, m) in [
+            (&mut self.metrics.nodes_by_nodepool, by_pool),
+            (&mut self.metrics.nodes_by_instance_type, by_type),
+            (&mut self.metrics.nodes_by_capacity_type, by_ct),
+        ] {
             for (k, c) in m {
                 b.time_h.push(t);
                 b.key.push(k);
@@ -1080,4 +1148,3 @@ fn interpolate(points: &[(f64, f64)], t: f64) -> f64 {
 pub fn simulate(sc: &Scenario, opts: &SimOptions) -> SimResult {
     Engine::new(sc, opts.clone()).run()
 }
-
