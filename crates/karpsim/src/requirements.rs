@@ -167,8 +167,10 @@ impl Requirement {
     }
 
     /// Whether value `v` is allowed.
+    #[inline]
     pub fn has(&self, v: Sym) -> bool {
-        let member = self.values.binary_search(&v).is_ok();
+        // symbols are interned: a short list is searched by pointer, a long one by string order
+        let member = if self.values.len() <= 16 { self.values.contains(&v) } else { self.values.binary_search(&v).is_ok() };
         (if self.complement { !member } else { member }) && self.within_bounds(v)
     }
 
@@ -364,7 +366,15 @@ impl Requirements {
         out
     }
 
+    /// Where `key` is, or where it would be inserted (sorted by key string). Keys are interned: a
+    /// short set is searched by pointer first, which needs no string comparison.
+    #[inline]
     fn position(&self, key: Sym) -> std::result::Result<usize, usize> {
+        if self.items.len() <= 24 {
+            if let Some(i) = self.items.iter().position(|(k, _)| *k == key) {
+                return Ok(i);
+            }
+        }
         self.items.binary_search_by(|(k, _)| k.cmp(&key))
     }
 
@@ -400,11 +410,18 @@ impl Requirements {
         }
     }
 
-    pub fn get(&self, key: Sym) -> Option<&Requirement> {
-        self.position(key).ok().map(|i| &self.items[i].1)
+    #[inline]
+    fn find(&self, key: Sym) -> Option<usize> {
+        if self.items.len() <= 24 { self.items.iter().position(|(k, _)| *k == key) } else { self.position(key).ok() }
     }
+
+    #[inline]
+    pub fn get(&self, key: Sym) -> Option<&Requirement> {
+        self.find(key).map(|i| &self.items[i].1)
+    }
+    #[inline]
     pub fn has(&self, key: Sym) -> bool {
-        self.position(key).is_ok()
+        self.find(key).is_some()
     }
     pub fn iter(&self) -> impl Iterator<Item = (Sym, &Requirement)> {
         self.items.iter().map(|(k, r)| (*k, r))

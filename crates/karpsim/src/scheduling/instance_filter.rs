@@ -16,24 +16,56 @@ use std::collections::BTreeSet;
 /// zone id and capacity type must be allowed, and a non-reserved offering carries
 /// `reservation-id DoesNotExist`, which only negative requirements accept.
 pub fn offering_compatible(reqs: &Requirements, of: &Offering) -> bool {
-    let allows = |key: Sym, v: Sym| reqs.get(key).is_none_or(|r| r.has(v));
-    allows(*labels::ZONE, of.zone)
-        && allows(*labels::CAPACITY_TYPE, of.capacity_type)
-        && of.zone_id.is_none_or(|id| allows(*labels::ZONE_ID, id))
-        && (of.capacity_type.as_str() == labels::CAPACITY_TYPE_RESERVED
-            || reqs.get(*labels::RESERVATION_ID).is_none_or(|r| matches!(r.operator(), crate::requirements::Operator::NotIn | crate::requirements::Operator::DoesNotExist)))
+    OfferingReqs::new(reqs).compatible(of)
+}
+
+/// The requirements [`offering_compatible`] reads, looked up once for many offerings.
+#[derive(Debug, Clone, Copy)]
+pub struct OfferingReqs<'a> {
+    zone: Option<&'a Requirement>,
+    capacity_type: Option<&'a Requirement>,
+    zone_id: Option<&'a Requirement>,
+    /// Whether a non-reserved offering's `reservation-id DoesNotExist` is accepted.
+    unreserved_ok: bool,
+}
+
+impl<'a> OfferingReqs<'a> {
+    pub fn new(reqs: &'a Requirements) -> OfferingReqs<'a> {
+        OfferingReqs {
+            zone: reqs.get(*labels::ZONE),
+            capacity_type: reqs.get(*labels::CAPACITY_TYPE),
+            zone_id: reqs.get(*labels::ZONE_ID),
+            unreserved_ok: reqs
+                .get(*labels::RESERVATION_ID)
+                .is_none_or(|r| matches!(r.operator(), crate::requirements::Operator::NotIn | crate::requirements::Operator::DoesNotExist)),
+        }
+    }
+
+    /// Same as [`offering_compatible`] over the requirements this was built from.
+    #[inline]
+    pub fn compatible(&self, of: &Offering) -> bool {
+        let allows = |r: Option<&Requirement>, v: Sym| r.is_none_or(|r| r.has(v));
+        allows(self.zone, of.zone)
+            && allows(self.capacity_type, of.capacity_type)
+            && of.zone_id.is_none_or(|id| allows(self.zone_id, id))
+            && (self.unreserved_ok || of.capacity_type.as_str() == labels::CAPACITY_TYPE_RESERVED)
+    }
 }
 
 /// `fits`: whether `need` fits the type's allocatable, and whether it has an available offering
 /// compatible with `reqs` (only the first compatible offering matters).
 pub fn fits(it: &TypeInfo, need: &Resources, reqs: &Requirements) -> (bool, bool) {
-    let resource_fit = need.fits(&it.it.allocatable);
-    for of in it.it.offerings.iter().filter(|o| o.available) {
-        if offering_compatible(reqs, of) {
-            return (resource_fit, true);
-        }
+    fits_with(it, need, &OfferingReqs::new(reqs))
+}
+
+/// [`fits`] with the offering requirements looked up already.
+#[inline]
+pub fn fits_with(it: &TypeInfo, need: &Resources, reqs: &OfferingReqs) -> (bool, bool) {
+    if it.it.offerings.iter().any(|of| of.available && reqs.compatible(of)) {
+        (need.fits(&it.it.allocatable), true)
+    } else {
+        (false, false)
     }
-    (false, false)
 }
 
 /// What a failed filter saw, to explain it.
@@ -74,11 +106,12 @@ pub fn filter(input: &FilterInput, out: &mut Vec<u32>) -> FilterFlags {
             flags.port_conflict = host_ports::first_conflict(input.pod_ports, &g.host_ports).cloned();
         }
     }
+    let offering_reqs = OfferingReqs::new(input.reqs);
     for &t in input.options {
         let Some(need) = needs[input.group_of[t as usize] as usize].as_ref() else { continue };
         let it = &input.types[t as usize];
         let compat = it.requirements.intersects(input.reqs).is_ok();
-        let (fit, offering) = fits(it, need, input.reqs);
+        let (fit, offering) = fits_with(it, need, &offering_reqs);
         flags.requirements_met |= compat;
         flags.fits |= fit;
         flags.has_offering |= offering;

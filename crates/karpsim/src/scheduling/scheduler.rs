@@ -433,7 +433,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         }
         let mut base = e.requirements.clone();
         base.add_all(&d.requirements);
-        let topo = self.topology.add_requirements(id, pod, &e.taints, &d.strict, &base, false).map_err(|_| ())?;
+        let topo = self.topology.tighten(id, pod, &e.taints, &d.strict, &base, false, false).map_err(|_| ())?;
         base.compatible(&topo, false).map_err(|_| ())?;
         Ok(topo)
     }
@@ -459,9 +459,10 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         }
         let mut base = c.requirements.clone();
         base.add_all(&d.requirements);
-        let reqs = match self.topology.add_requirements(id, pod, &t.pool.taints, &d.strict, &base, true) {
+        let reqs = match self.topology.tighten(id, pod, &t.pool.taints, &d.strict, &base, true, explain) {
             Ok(r) => r,
-            Err(e) => return Err(if explain { Fail::Message(format!("NodePool {pool}: {e}")) } else { Fail::Quiet }),
+            Err(Some(e)) => return Err(Fail::Message(format!("NodePool {pool}: {e}"))),
+            Err(None) => return Err(Fail::Quiet),
         };
         if let Err(inc) = base.compatible(&reqs, true) {
             return Err(if explain { Fail::Message(format!("NodePool {pool}: topology {inc}")) } else { Fail::Quiet });
@@ -534,9 +535,10 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             if let Some(m) = min {
                 c.requests.add_assign(&m);
             }
+            let offering_reqs = instance_filter::OfferingReqs::new(&c.requirements);
             let mut options: Vec<(&'a TypeInfo, f64)> = c.options.iter().map(|&o| {
                 let ti = &t.types[o as usize];
-                (ti, cheapest_compatible(ti, &c.requirements))
+                (ti, cheapest_with(ti, &offering_reqs))
             }).collect();
             options.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.it.name.cmp(&b.0.it.name)));
             options.truncate(self.opts.max_instance_types.max(1));
@@ -586,9 +588,13 @@ fn strip_min_values(r: &Requirements) -> Requirements {
 /// The price Karpenter orders options by: the cheapest available offering compatible with the
 /// requirements (+∞ when there is none).
 pub fn cheapest_compatible(ti: &TypeInfo, reqs: &Requirements) -> f64 {
+    cheapest_with(ti, &instance_filter::OfferingReqs::new(reqs))
+}
+
+fn cheapest_with(ti: &TypeInfo, reqs: &instance_filter::OfferingReqs) -> f64 {
     ti.it.offerings
         .iter()
-        .filter(|o| o.available && instance_filter::offering_compatible(reqs, o))
+        .filter(|o| o.available && reqs.compatible(o))
         .map(|o| o.price)
         .fold(f64::INFINITY, f64::min)
 }

@@ -318,23 +318,33 @@ impl<'a> Topology<'a> {
     /// `AddRequirements`: the domain requirements every matching group imposes on a node with
     /// `node_reqs`, intersected into a copy of `node_reqs`.
     pub fn add_requirements(&self, id: usize, pod: &Pod, taints: &[Taint], strict: &Requirements, node_reqs: &Requirements, allow_undefined: bool) -> Result<Requirements, TopologyError> {
+        self.tighten(id, pod, taints, strict, node_reqs, allow_undefined, true).map_err(|e| e.expect("explained"))
+    }
+
+    /// [`Topology::add_requirements`] that describes a failure only when `explain` (the description
+    /// formats every domain count, which callers that only need a yes/no must not pay for).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn tighten(&self, id: usize, pod: &Pod, taints: &[Taint], strict: &Requirements, node_reqs: &Requirements, allow_undefined: bool, explain: bool) -> Result<Requirements, Option<TopologyError>> {
         let mut out = node_reqs.clone();
         let owned = self.owned[id].iter().map(|i| &self.groups[*i]);
         let inverse = self.inverse.iter().filter(|g| g.counts(pod, taints, node_reqs, allow_undefined));
+        let exists = Requirement::exists();
         for g in owned.chain(inverse) {
-            let exists = Requirement::exists();
             let pod_domains = strict.get(g.key).unwrap_or(&exists);
             let node_domains = node_reqs.get(g.key).unwrap_or(&exists);
             let d = g.next_domain(pod, pod_domains, node_domains);
             if d.is_empty() {
-                return Err(TopologyError {
+                if !explain {
+                    return Err(None);
+                }
+                return Err(Some(TopologyError {
                     kind: g.kind,
                     key: g.key,
                     max_skew: g.max_skew,
                     counts: g.describe_counts(),
                     pod_domains: pod_domains.to_string(),
                     node_domains: node_domains.to_string(),
-                });
+                }));
             }
             out.add(g.key, d);
         }
