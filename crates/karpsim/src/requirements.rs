@@ -40,7 +40,7 @@ impl Operator {
 }
 
 /// One requirement: `allowed(v) = (complement ? v ∉ values : v ∈ values) && within_bounds(v)` (§2.1).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Requirement {
     complement: bool,
     /// Sorted by string, unique.
@@ -151,7 +151,7 @@ impl Requirement {
     pub fn bounds(&self) -> (Option<i64>, Option<i64>) {
         (self.gte, self.lte)
     }
-    fn is_negative_op(&self) -> bool {
+    pub(crate) fn is_negative_op(&self) -> bool {
         matches!(self.operator(), Operator::NotIn | Operator::DoesNotExist)
     }
     /// Number of allowed values (`len(r)`): for complements, "very many".
@@ -210,28 +210,15 @@ impl Requirement {
                 return false;
             }
         }
+        // interned symbols: membership by pointer for short lists, by string order for long ones
+        let member = |set: &[Sym], v: &Sym| if set.len() <= 16 { set.contains(v) } else { set.binary_search(v).is_ok() };
         match (self.complement, other.complement) {
             (true, true) => true,
-            (true, false) => other.values.iter().any(|v| self.values.binary_search(v).is_err() && within(*v, gte, lte)),
-            (false, true) => self.values.iter().any(|v| other.values.binary_search(v).is_err() && within(*v, gte, lte)),
+            (true, false) => other.values.iter().any(|v| !member(&self.values, v) && within(*v, gte, lte)),
+            (false, true) => self.values.iter().any(|v| !member(&other.values, v) && within(*v, gte, lte)),
             (false, false) => {
-                // both sorted: merge walk
-                let (a, b) = (&self.values, &other.values);
-                let (mut i, mut j) = (0, 0);
-                while i < a.len() && j < b.len() {
-                    match a[i].cmp(&b[j]) {
-                        std::cmp::Ordering::Less => i += 1,
-                        std::cmp::Ordering::Greater => j += 1,
-                        std::cmp::Ordering::Equal => {
-                            if within(a[i], gte, lte) {
-                                return true;
-                            }
-                            i += 1;
-                            j += 1;
-                        }
-                    }
-                }
-                false
+                let (small, large) = if self.values.len() <= other.values.len() { (&self.values, &other.values) } else { (&other.values, &self.values) };
+                small.iter().any(|v| member(large, v) && within(*v, gte, lte))
             }
         }
     }
@@ -461,6 +448,27 @@ impl Requirements {
             }
         }
         Ok(())
+    }
+
+    /// `self.intersects(incoming).is_ok()`, without building the error, and with keys matched by
+    /// pointer (interned) rather than by string order when both sets are small.
+    pub fn intersects_ok(&self, incoming: &Requirements) -> bool {
+        self.intersects_ok_except(incoming, None)
+    }
+
+    /// [`Requirements::intersects_ok`] over every key but `skip` (the check is a conjunction over keys).
+    pub fn intersects_ok_except(&self, incoming: &Requirements, skip: Option<Sym>) -> bool {
+        if self.items.len() > 24 || incoming.items.len() > 24 {
+            let mut trimmed = self.clone();
+            if let Some(k) = skip {
+                trimmed.remove(k);
+            }
+            return trimmed.intersects(incoming).is_ok();
+        }
+        self.items.iter().filter(|(k, _)| Some(*k) != skip).all(|(k, e)| match incoming.items.iter().find(|(kk, _)| kk == k) {
+            Some((_, n)) => e.has_intersection(n) || (e.is_negative_op() && n.is_negative_op()),
+            None => true,
+        })
     }
 
     /// `Compatible(existing=self, incoming)` (§2.4). With `allow_undefined_well_known`, positive

@@ -78,8 +78,41 @@ pub struct FilterFlags {
     pub port_conflict: Option<HostPort>,
 }
 
+/// Instance types that the filter can tell apart only by name: same requirements except
+/// `node.kubernetes.io/instance-type`, same offerings as far as compatibility goes (zone, zone id,
+/// capacity type, availability). The filter decides requirement and offering compatibility once per
+/// class (Karpenter's fake catalog is one class of 400 types; AWS types are mostly their own class).
+#[derive(Debug, Clone, Default)]
+pub struct TypeClasses {
+    pub class_of: Vec<u32>,
+    /// A representative type per class.
+    pub reps: Vec<u32>,
+}
+
+impl TypeClasses {
+    pub fn new(types: &[TypeInfo]) -> TypeClasses {
+        type Key<'a> = (Vec<(Sym, &'a Requirement)>, Vec<(Sym, Option<Sym>, Sym, bool)>);
+        let mut map: std::collections::HashMap<Key, u32> = std::collections::HashMap::new();
+        let mut out = TypeClasses { class_of: Vec::with_capacity(types.len()), reps: Vec::new() };
+        let it_key = *labels::INSTANCE_TYPE;
+        for (i, t) in types.iter().enumerate() {
+            let reqs: Vec<(Sym, &Requirement)> = t.requirements.iter().filter(|(k, _)| *k != it_key).collect();
+            let offs: Vec<(Sym, Option<Sym>, Sym, bool)> = t.it.offerings.iter().map(|o| (o.zone, o.zone_id, o.capacity_type, o.available)).collect();
+            let next = map.len() as u32;
+            let c = *map.entry((reqs, offs)).or_insert_with(|| {
+                out.reps.push(i as u32);
+                next
+            });
+            out.class_of.push(c);
+        }
+        out
+    }
+}
+
 pub struct FilterInput<'a> {
     pub types: &'a [TypeInfo],
+    /// When given, requirement and offering compatibility are decided once per class.
+    pub classes: Option<&'a TypeClasses>,
     pub options: &'a [u32],
     pub groups: &'a [DaemonGroup],
     pub group_of: &'a [u32],
@@ -107,11 +140,36 @@ pub fn filter(input: &FilterInput, out: &mut Vec<u32>) -> FilterFlags {
         }
     }
     let offering_reqs = OfferingReqs::new(input.reqs);
+    let it_key = *labels::INSTANCE_TYPE;
+    let it_req = input.reqs.get(it_key);
+    // per class: 0 = not yet decided, else 1 | compatible-but-name << 1 | has-offering << 2
+    let mut memo: Vec<u8> = input.classes.map(|c| vec![0; c.reps.len()]).unwrap_or_default();
     for &t in input.options {
         let Some(need) = needs[input.group_of[t as usize] as usize].as_ref() else { continue };
         let it = &input.types[t as usize];
-        let compat = it.requirements.intersects(input.reqs).is_ok();
-        let (fit, offering) = fits_with(it, need, &offering_reqs);
+        let (compat, fit, offering) = match input.classes {
+            Some(classes) => {
+                let c = classes.class_of[t as usize] as usize;
+                if memo[c] == 0 {
+                    let rep = &input.types[classes.reps[c] as usize];
+                    let rest = rep.requirements.intersects_ok_except(input.reqs, Some(it_key));
+                    let offering = rep.it.offerings.iter().any(|of| of.available && offering_reqs.compatible(of));
+                    memo[c] = 1 | (u8::from(rest) << 1) | (u8::from(offering) << 2);
+                }
+                let (rest, offering) = (memo[c] & 2 != 0, memo[c] & 4 != 0);
+                // the name: the type's own `instance-type In [name]` against the requirement, if any
+                let name_ok = match (it_req, it.requirements.get(it_key)) {
+                    (Some(n), Some(e)) => e.has_intersection(n) || (e.is_negative_op() && n.is_negative_op()),
+                    _ => true,
+                };
+                (rest && name_ok, offering && need.fits(&it.it.allocatable), offering)
+            }
+            None => {
+                let compat = it.requirements.intersects_ok(input.reqs);
+                let (fit, offering) = fits_with(it, need, &offering_reqs);
+                (compat, fit, offering)
+            }
+        };
         flags.requirements_met |= compat;
         flags.fits |= fit;
         flags.has_offering |= offering;

@@ -325,7 +325,8 @@ impl<'a> Topology<'a> {
     /// formats every domain count, which callers that only need a yes/no must not pay for).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn tighten(&self, id: usize, pod: &Pod, taints: &[Taint], strict: &Requirements, node_reqs: &Requirements, allow_undefined: bool, explain: bool) -> Result<Requirements, Option<TopologyError>> {
-        let mut out = node_reqs.clone();
+        // domains first (each depends on node_reqs only), then one copy to tighten
+        let mut adds: Vec<(Sym, Requirement)> = Vec::new();
         let owned = self.owned[id].iter().map(|i| &self.groups[*i]);
         let inverse = self.inverse.iter().filter(|g| g.counts(pod, taints, node_reqs, allow_undefined));
         let exists = Requirement::exists();
@@ -346,7 +347,11 @@ impl<'a> Topology<'a> {
                     node_domains: node_domains.to_string(),
                 }));
             }
-            out.add(g.key, d);
+            adds.push((g.key, d));
+        }
+        let mut out = node_reqs.clone();
+        for (k, d) in adds {
+            out.add(k, d);
         }
         Ok(out)
     }
