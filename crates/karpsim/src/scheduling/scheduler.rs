@@ -361,7 +361,22 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             }
         }
         // 2. NodeClaims opened in this run, fewest pods first (kept sorted; ties by creation order)
+        // Hostname spread/anti-affinity rules that would reject a claim, checked before anything
+        // else (exact: the same conditions `tighten` applies, when the pod adds no hostname
+        // requirement of its own, so the claim's single hostname is the node's domain).
+        let rules = if self.claims.is_empty() || self.data[id].requirements.has(*labels::HOSTNAME) {
+            Vec::new()
+        } else {
+            self.topology.hostname_rules(id, pod)
+        };
         for i in 0..self.claims.len() {
+            if !rules.is_empty() {
+                if let Some(h) = self.claims[i].requirements.get(*labels::HOSTNAME).filter(|r| r.values().len() == 1).map(|r| r.values()[0]) {
+                    if self.topology.hostname_blocked(&rules, h) {
+                        continue;
+                    }
+                }
+            }
             let mut out = std::mem::take(&mut self.scratch);
             let r = self.claim_can_add(&self.claims[i], id, pod, &mut out, false);
             match r {

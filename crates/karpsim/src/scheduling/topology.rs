@@ -190,6 +190,7 @@ impl<'a> Topology<'a> {
             min_domains,
             filter,
             domains: domains.iter().map(|d| (*d, 0)).collect(),
+            lookup: domains.iter().map(|d| (*d, 0)).collect(),
             empty: domains.into_iter().collect(),
             owners: Default::default(),
         };
@@ -354,6 +355,43 @@ impl<'a> Topology<'a> {
             out.add(k, d);
         }
         Ok(out)
+    }
+
+    /// The hostname rules [`Topology::tighten`] would apply to `pod` on a node whose hostname
+    /// requirement has exactly one value `h`: `(group, inverse, limit)`, failing when the group's
+    /// count in `h` exceeds `limit` (spread: `maxSkew − self-selecting`; anti-affinity: 0). Valid
+    /// until the next `record` or `update`; lets a caller rule out a NodeClaim before any
+    /// requirement work (the same conditions, checked first).
+    pub(crate) fn hostname_rules(&self, id: usize, pod: &Pod) -> Vec<(usize, bool, i32)> {
+        let mut out = Vec::new();
+        let host = *labels::HOSTNAME;
+        for &gi in &self.owned[id] {
+            let g = &self.groups[gi];
+            if g.key != host {
+                continue;
+            }
+            match g.kind {
+                GroupKind::Spread => out.push((gi, false, g.max_skew - i32::from(g.selects(pod)))),
+                GroupKind::AntiAffinity => out.push((gi, false, 0)),
+                GroupKind::Affinity => {}
+            }
+        }
+        for (gi, g) in self.inverse.iter().enumerate() {
+            // inverse groups carry no node filter: they count the pod wherever it selects it
+            if g.key == host && g.kind == GroupKind::AntiAffinity && g.filter.is_none() && g.selects(pod) {
+                out.push((gi, true, 0));
+            }
+        }
+        out
+    }
+
+    /// Whether one of `rules` (from [`Topology::hostname_rules`]) rules out hostname `h`.
+    #[inline]
+    pub(crate) fn hostname_blocked(&self, rules: &[(usize, bool, i32)], h: Sym) -> bool {
+        rules.iter().any(|&(gi, inverse, limit)| {
+            let g = if inverse { &self.inverse[gi] } else { &self.groups[gi] };
+            g.count(h) > limit
+        })
     }
 
     /// `Topology.Record`: count a placed pod in every group that counts it.
