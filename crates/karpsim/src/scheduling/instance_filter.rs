@@ -90,9 +90,25 @@ pub struct TypeClasses {
 }
 
 impl TypeClasses {
+    /// The classes of a shared list of types, computed once per list and cached while the list is
+    /// alive (a weak reference pins its address, so a cached entry can never match another list).
+    pub fn shared(types: &std::sync::Arc<Vec<TypeInfo>>) -> std::sync::Arc<TypeClasses> {
+        use std::sync::{Arc, Mutex, Weak};
+        type Cache = Mutex<Vec<(Weak<Vec<TypeInfo>>, Arc<TypeClasses>)>>;
+        static CACHE: Cache = Mutex::new(Vec::new());
+        let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, c)) = cache.iter().find(|(w, _)| std::ptr::eq(w.as_ptr(), Arc::as_ptr(types))) {
+            return Arc::clone(c);
+        }
+        cache.retain(|(w, _)| w.strong_count() > 0);
+        let c = Arc::new(TypeClasses::new(types));
+        cache.push((Arc::downgrade(types), Arc::clone(&c)));
+        c
+    }
+
     pub fn new(types: &[TypeInfo]) -> TypeClasses {
         type Key<'a> = (Vec<(Sym, &'a Requirement)>, Vec<(Sym, Option<Sym>, Sym, bool)>);
-        let mut map: std::collections::HashMap<Key, u32> = std::collections::HashMap::new();
+        let mut map: std::collections::HashMap<Key, u32, std::hash::BuildHasherDefault<super::topology_group::SymHasher>> = Default::default();
         let mut out = TypeClasses { class_of: Vec::with_capacity(types.len()), reps: Vec::new() };
         let it_key = *labels::INSTANCE_TYPE;
         for (i, t) in types.iter().enumerate() {

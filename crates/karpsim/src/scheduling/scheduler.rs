@@ -34,7 +34,7 @@ pub(crate) struct Template<'a> {
     pub pool: &'a NodePool,
     pub requirements: Requirements,
     pub types: &'a [TypeInfo],
-    pub classes: instance_filter::TypeClasses,
+    pub classes: std::sync::Arc<instance_filter::TypeClasses>,
     pub options: Vec<u32>,
     pub groups: Vec<DaemonGroup>,
     pub group_of: Vec<u32>,
@@ -216,7 +216,7 @@ pub fn schedule<'a>(state: &'a ClusterState, pods: Vec<&'a Pod>, scope: &Schedul
             continue; // "NoCompatibleInstanceTypes": the pool cannot launch anything
         }
         let (groups, group_of) = daemons::build_groups(&daemonsets, &requirements, &pool.taints, types, &options);
-        let classes = instance_filter::TypeClasses::new(types);
+        let classes = instance_filter::TypeClasses::shared(&pt.types);
         templates.push(Template { pool, requirements, types, classes, options, groups, group_of });
     }
 
