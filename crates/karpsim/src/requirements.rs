@@ -458,17 +458,13 @@ impl Requirements {
 
     /// [`Requirements::intersects_ok`] over every key but `skip` (the check is a conjunction over keys).
     pub fn intersects_ok_except(&self, incoming: &Requirements, skip: Option<Sym>) -> bool {
-        if self.items.len() > 24 || incoming.items.len() > 24 {
-            let mut trimmed = self.clone();
-            if let Some(k) = skip {
-                trimmed.remove(k);
-            }
-            return trimmed.intersects(incoming).is_ok();
+        let pair_ok = |e: &Requirement, n: &Requirement| e.has_intersection(n) || (e.is_negative_op() && n.is_negative_op());
+        // walk the smaller set, look keys up in the larger (by pointer when short, else by order)
+        if self.items.len() <= incoming.items.len() {
+            self.items.iter().filter(|(k, _)| Some(*k) != skip).all(|(k, e)| incoming.get(*k).is_none_or(|n| pair_ok(e, n)))
+        } else {
+            incoming.items.iter().filter(|(k, _)| Some(*k) != skip).all(|(k, n)| self.get(*k).is_none_or(|e| pair_ok(e, n)))
         }
-        self.items.iter().filter(|(k, _)| Some(*k) != skip).all(|(k, e)| match incoming.items.iter().find(|(kk, _)| kk == k) {
-            Some((_, n)) => e.has_intersection(n) || (e.is_negative_op() && n.is_negative_op()),
-            None => true,
-        })
     }
 
     /// `Compatible(existing=self, incoming)` (§2.4). With `allow_undefined_well_known`, positive
