@@ -15,6 +15,7 @@ test: test-rust test-python
 # crate is built once, in release, by test-python), with the committed Cargo.lock.
 test-rust:
 	$(CARGO) test --locked
+	$(CARGO) test --locked -p karpsim-benches --benches --no-run
 
 # Build the wheel, install it into .venv with its test extras, run pytest (tests/).
 test-python:

@@ -50,8 +50,13 @@ def machine() -> str:
     return f"{model}, nproc {nproc}, {platform.system()} {platform.release()}, {rustc}"
 
 
+def order(path: pathlib.Path):
+    parts = path.relative_to(CRITERION).parts[:-2]
+    return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts]
+
+
 def rows():
-    for est in sorted(CRITERION.glob("**/new/estimates.json")):
+    for est in sorted(CRITERION.glob("**/new/estimates.json"), key=order):
         bench = json.loads((est.parent / "benchmark.json").read_text())
         e = json.loads(est.read_text())
         point = (e.get("slope") or e["mean"])["point_estimate"]
@@ -70,7 +75,7 @@ def main() -> None:
         "Single-threaded solves; other jobs may have shared the machine, so treat times as ±20%.",
         "Regenerate with `make bench` (quick criterion run, then `python3 benches/report.py`).",
         "",
-        "| bench | time (95% CI) | pods/s | Karpenter pods/s | × Karpenter |",
+        "| bench | time (95% CI) | pods/s (nodes/s for consolidation) | Karpenter pods/s | × Karpenter |",
         "|---|---|---|---|---|",
     ]
     for full_id, point, lo, hi, n in rows():
