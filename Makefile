@@ -3,7 +3,7 @@
 
 CARGO ?= cargo
 
-.PHONY: demo test test-rust test-python lint
+.PHONY: demo test test-rust test-python lint bench
 
 # Provision the Online Boutique example against the embedded us-east-1 catalog.
 demo:
@@ -15,6 +15,7 @@ test: test-rust test-python
 # crate is built once, in release, by test-python), with the committed Cargo.lock.
 test-rust:
 	$(CARGO) test --locked
+	$(CARGO) test --locked -p karpsim-benches --benches --no-run
 
 # Build the wheel, install it into .venv with its test extras, run pytest (tests/).
 test-python:
@@ -23,3 +24,7 @@ test-python:
 # Clippy on the command-line crate only: the core still has clippy findings of its own.
 lint:
 	$(CARGO) clippy -p karpsim-cli --all-targets --locked --no-deps -- -D warnings
+
+# Quick criterion run of benches/ (reduced samples), then the table in docs/benchmarks.md.
+bench:
+	$(CARGO) bench -p karpsim-benches -- --warm-up-time 1 --measurement-time 3 --sample-size 10 --noplot && python3 benches/report.py

@@ -54,6 +54,8 @@
 pub mod catalog;
 pub mod disruption;
 pub mod error;
+#[cfg(feature = "fixtures")]
+pub mod fixtures;
 pub mod io;
 pub mod labels;
 pub mod model;

@@ -40,7 +40,7 @@ impl Operator {
 }
 
 /// One requirement: `allowed(v) = (complement ? v ∉ values : v ∈ values) && within_bounds(v)` (§2.1).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Requirement {
     complement: bool,
     /// Sorted by string, unique.
@@ -151,7 +151,7 @@ impl Requirement {
     pub fn bounds(&self) -> (Option<i64>, Option<i64>) {
         (self.gte, self.lte)
     }
-    fn is_negative_op(&self) -> bool {
+    pub(crate) fn is_negative_op(&self) -> bool {
         matches!(self.operator(), Operator::NotIn | Operator::DoesNotExist)
     }
     /// Number of allowed values (`len(r)`): for complements, "very many".
@@ -167,8 +167,10 @@ impl Requirement {
     }
 
     /// Whether value `v` is allowed.
+    #[inline]
     pub fn has(&self, v: Sym) -> bool {
-        let member = self.values.binary_search(&v).is_ok();
+        // symbols are interned: a short list is searched by pointer, a long one by string order
+        let member = if self.values.len() <= 16 { self.values.contains(&v) } else { self.values.binary_search(&v).is_ok() };
         (if self.complement { !member } else { member }) && self.within_bounds(v)
     }
 
@@ -208,28 +210,15 @@ impl Requirement {
                 return false;
             }
         }
+        // interned symbols: membership by pointer for short lists, by string order for long ones
+        let member = |set: &[Sym], v: &Sym| if set.len() <= 16 { set.contains(v) } else { set.binary_search(v).is_ok() };
         match (self.complement, other.complement) {
             (true, true) => true,
-            (true, false) => other.values.iter().any(|v| self.values.binary_search(v).is_err() && within(*v, gte, lte)),
-            (false, true) => self.values.iter().any(|v| other.values.binary_search(v).is_err() && within(*v, gte, lte)),
+            (true, false) => other.values.iter().any(|v| !member(&self.values, v) && within(*v, gte, lte)),
+            (false, true) => self.values.iter().any(|v| !member(&other.values, v) && within(*v, gte, lte)),
             (false, false) => {
-                // both sorted: merge walk
-                let (a, b) = (&self.values, &other.values);
-                let (mut i, mut j) = (0, 0);
-                while i < a.len() && j < b.len() {
-                    match a[i].cmp(&b[j]) {
-                        std::cmp::Ordering::Less => i += 1,
-                        std::cmp::Ordering::Greater => j += 1,
-                        std::cmp::Ordering::Equal => {
-                            if within(a[i], gte, lte) {
-                                return true;
-                            }
-                            i += 1;
-                            j += 1;
-                        }
-                    }
-                }
-                false
+                let (small, large) = if self.values.len() <= other.values.len() { (&self.values, &other.values) } else { (&other.values, &self.values) };
+                small.iter().any(|v| member(large, v) && within(*v, gte, lte))
             }
         }
     }
@@ -364,7 +353,15 @@ impl Requirements {
         out
     }
 
+    /// Where `key` is, or where it would be inserted (sorted by key string). Keys are interned: a
+    /// short set is searched by pointer first, which needs no string comparison.
+    #[inline]
     fn position(&self, key: Sym) -> std::result::Result<usize, usize> {
+        if self.items.len() <= 24 {
+            if let Some(i) = self.items.iter().position(|(k, _)| *k == key) {
+                return Ok(i);
+            }
+        }
         self.items.binary_search_by(|(k, _)| k.cmp(&key))
     }
 
@@ -400,11 +397,18 @@ impl Requirements {
         }
     }
 
-    pub fn get(&self, key: Sym) -> Option<&Requirement> {
-        self.position(key).ok().map(|i| &self.items[i].1)
+    #[inline]
+    fn find(&self, key: Sym) -> Option<usize> {
+        if self.items.len() <= 24 { self.items.iter().position(|(k, _)| *k == key) } else { self.position(key).ok() }
     }
+
+    #[inline]
+    pub fn get(&self, key: Sym) -> Option<&Requirement> {
+        self.find(key).map(|i| &self.items[i].1)
+    }
+    #[inline]
     pub fn has(&self, key: Sym) -> bool {
-        self.position(key).is_ok()
+        self.find(key).is_some()
     }
     pub fn iter(&self) -> impl Iterator<Item = (Sym, &Requirement)> {
         self.items.iter().map(|(k, r)| (*k, r))
@@ -444,6 +448,23 @@ impl Requirements {
             }
         }
         Ok(())
+    }
+
+    /// `self.intersects(incoming).is_ok()`, without building the error, and with keys matched by
+    /// pointer (interned) rather than by string order when both sets are small.
+    pub fn intersects_ok(&self, incoming: &Requirements) -> bool {
+        self.intersects_ok_except(incoming, None)
+    }
+
+    /// [`Requirements::intersects_ok`] over every key but `skip` (the check is a conjunction over keys).
+    pub fn intersects_ok_except(&self, incoming: &Requirements, skip: Option<Sym>) -> bool {
+        let pair_ok = |e: &Requirement, n: &Requirement| e.has_intersection(n) || (e.is_negative_op() && n.is_negative_op());
+        // walk the smaller set, look keys up in the larger (by pointer when short, else by order)
+        if self.items.len() <= incoming.items.len() {
+            self.items.iter().filter(|(k, _)| Some(*k) != skip).all(|(k, e)| incoming.get(*k).is_none_or(|n| pair_ok(e, n)))
+        } else {
+            incoming.items.iter().filter(|(k, _)| Some(*k) != skip).all(|(k, n)| self.get(*k).is_none_or(|e| pair_ok(e, n)))
+        }
     }
 
     /// `Compatible(existing=self, incoming)` (§2.4). With `allow_undefined_well_known`, positive

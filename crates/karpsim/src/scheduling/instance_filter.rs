@@ -16,24 +16,56 @@ use std::collections::BTreeSet;
 /// zone id and capacity type must be allowed, and a non-reserved offering carries
 /// `reservation-id DoesNotExist`, which only negative requirements accept.
 pub fn offering_compatible(reqs: &Requirements, of: &Offering) -> bool {
-    let allows = |key: Sym, v: Sym| reqs.get(key).is_none_or(|r| r.has(v));
-    allows(*labels::ZONE, of.zone)
-        && allows(*labels::CAPACITY_TYPE, of.capacity_type)
-        && of.zone_id.is_none_or(|id| allows(*labels::ZONE_ID, id))
-        && (of.capacity_type.as_str() == labels::CAPACITY_TYPE_RESERVED
-            || reqs.get(*labels::RESERVATION_ID).is_none_or(|r| matches!(r.operator(), crate::requirements::Operator::NotIn | crate::requirements::Operator::DoesNotExist)))
+    OfferingReqs::new(reqs).compatible(of)
+}
+
+/// The requirements [`offering_compatible`] reads, looked up once for many offerings.
+#[derive(Debug, Clone, Copy)]
+pub struct OfferingReqs<'a> {
+    zone: Option<&'a Requirement>,
+    capacity_type: Option<&'a Requirement>,
+    zone_id: Option<&'a Requirement>,
+    /// Whether a non-reserved offering's `reservation-id DoesNotExist` is accepted.
+    unreserved_ok: bool,
+}
+
+impl<'a> OfferingReqs<'a> {
+    pub fn new(reqs: &'a Requirements) -> OfferingReqs<'a> {
+        OfferingReqs {
+            zone: reqs.get(*labels::ZONE),
+            capacity_type: reqs.get(*labels::CAPACITY_TYPE),
+            zone_id: reqs.get(*labels::ZONE_ID),
+            unreserved_ok: reqs
+                .get(*labels::RESERVATION_ID)
+                .is_none_or(|r| matches!(r.operator(), crate::requirements::Operator::NotIn | crate::requirements::Operator::DoesNotExist)),
+        }
+    }
+
+    /// Same as [`offering_compatible`] over the requirements this was built from.
+    #[inline]
+    pub fn compatible(&self, of: &Offering) -> bool {
+        let allows = |r: Option<&Requirement>, v: Sym| r.is_none_or(|r| r.has(v));
+        allows(self.zone, of.zone)
+            && allows(self.capacity_type, of.capacity_type)
+            && of.zone_id.is_none_or(|id| allows(self.zone_id, id))
+            && (self.unreserved_ok || of.capacity_type.as_str() == labels::CAPACITY_TYPE_RESERVED)
+    }
 }
 
 /// `fits`: whether `need` fits the type's allocatable, and whether it has an available offering
 /// compatible with `reqs` (only the first compatible offering matters).
 pub fn fits(it: &TypeInfo, need: &Resources, reqs: &Requirements) -> (bool, bool) {
-    let resource_fit = need.fits(&it.it.allocatable);
-    for of in it.it.offerings.iter().filter(|o| o.available) {
-        if offering_compatible(reqs, of) {
-            return (resource_fit, true);
-        }
+    fits_with(it, need, &OfferingReqs::new(reqs))
+}
+
+/// [`fits`] with the offering requirements looked up already.
+#[inline]
+pub fn fits_with(it: &TypeInfo, need: &Resources, reqs: &OfferingReqs) -> (bool, bool) {
+    if it.it.offerings.iter().any(|of| of.available && reqs.compatible(of)) {
+        (need.fits(&it.it.allocatable), true)
+    } else {
+        (false, false)
     }
-    (false, false)
 }
 
 /// What a failed filter saw, to explain it.
@@ -46,8 +78,57 @@ pub struct FilterFlags {
     pub port_conflict: Option<HostPort>,
 }
 
+/// Instance types that the filter can tell apart only by name: same requirements except
+/// `node.kubernetes.io/instance-type`, same offerings as far as compatibility goes (zone, zone id,
+/// capacity type, availability). The filter decides requirement and offering compatibility once per
+/// class (Karpenter's fake catalog is one class of 400 types; AWS types are mostly their own class).
+#[derive(Debug, Clone, Default)]
+pub struct TypeClasses {
+    pub class_of: Vec<u32>,
+    /// A representative type per class.
+    pub reps: Vec<u32>,
+}
+
+impl TypeClasses {
+    /// The classes of a shared list of types, computed once per list and cached while the list is
+    /// alive (a weak reference pins its address, so a cached entry can never match another list).
+    pub fn shared(types: &std::sync::Arc<Vec<TypeInfo>>) -> std::sync::Arc<TypeClasses> {
+        use std::sync::{Arc, Mutex, Weak};
+        type Cache = Mutex<Vec<(Weak<Vec<TypeInfo>>, Arc<TypeClasses>)>>;
+        static CACHE: Cache = Mutex::new(Vec::new());
+        let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, c)) = cache.iter().find(|(w, _)| std::ptr::eq(w.as_ptr(), Arc::as_ptr(types))) {
+            return Arc::clone(c);
+        }
+        cache.retain(|(w, _)| w.strong_count() > 0);
+        let c = Arc::new(TypeClasses::new(types));
+        cache.push((Arc::downgrade(types), Arc::clone(&c)));
+        c
+    }
+
+    pub fn new(types: &[TypeInfo]) -> TypeClasses {
+        type Key<'a> = (Vec<(Sym, &'a Requirement)>, Vec<(Sym, Option<Sym>, Sym, bool)>);
+        let mut map: std::collections::HashMap<Key, u32, std::hash::BuildHasherDefault<super::topology_group::SymHasher>> = Default::default();
+        let mut out = TypeClasses { class_of: Vec::with_capacity(types.len()), reps: Vec::new() };
+        let it_key = *labels::INSTANCE_TYPE;
+        for (i, t) in types.iter().enumerate() {
+            let reqs: Vec<(Sym, &Requirement)> = t.requirements.iter().filter(|(k, _)| *k != it_key).collect();
+            let offs: Vec<(Sym, Option<Sym>, Sym, bool)> = t.it.offerings.iter().map(|o| (o.zone, o.zone_id, o.capacity_type, o.available)).collect();
+            let next = map.len() as u32;
+            let c = *map.entry((reqs, offs)).or_insert_with(|| {
+                out.reps.push(i as u32);
+                next
+            });
+            out.class_of.push(c);
+        }
+        out
+    }
+}
+
 pub struct FilterInput<'a> {
     pub types: &'a [TypeInfo],
+    /// When given, requirement and offering compatibility are decided once per class.
+    pub classes: Option<&'a TypeClasses>,
     pub options: &'a [u32],
     pub groups: &'a [DaemonGroup],
     pub group_of: &'a [u32],
@@ -74,11 +155,37 @@ pub fn filter(input: &FilterInput, out: &mut Vec<u32>) -> FilterFlags {
             flags.port_conflict = host_ports::first_conflict(input.pod_ports, &g.host_ports).cloned();
         }
     }
+    let offering_reqs = OfferingReqs::new(input.reqs);
+    let it_key = *labels::INSTANCE_TYPE;
+    let it_req = input.reqs.get(it_key);
+    // per class: 0 = not yet decided, else 1 | compatible-but-name << 1 | has-offering << 2
+    let mut memo: Vec<u8> = input.classes.map(|c| vec![0; c.reps.len()]).unwrap_or_default();
     for &t in input.options {
         let Some(need) = needs[input.group_of[t as usize] as usize].as_ref() else { continue };
         let it = &input.types[t as usize];
-        let compat = it.requirements.intersects(input.reqs).is_ok();
-        let (fit, offering) = fits(it, need, input.reqs);
+        let (compat, fit, offering) = match input.classes {
+            Some(classes) => {
+                let c = classes.class_of[t as usize] as usize;
+                if memo[c] == 0 {
+                    let rep = &input.types[classes.reps[c] as usize];
+                    let rest = rep.requirements.intersects_ok_except(input.reqs, Some(it_key));
+                    let offering = rep.it.offerings.iter().any(|of| of.available && offering_reqs.compatible(of));
+                    memo[c] = 1 | (u8::from(rest) << 1) | (u8::from(offering) << 2);
+                }
+                let (rest, offering) = (memo[c] & 2 != 0, memo[c] & 4 != 0);
+                // the name: the type's own `instance-type In [name]` against the requirement, if any
+                let name_ok = match (it_req, it.requirements.get(it_key)) {
+                    (Some(n), Some(e)) => e.has_intersection(n) || (e.is_negative_op() && n.is_negative_op()),
+                    _ => true,
+                };
+                (rest && name_ok, offering && need.fits(&it.it.allocatable), offering)
+            }
+            None => {
+                let compat = it.requirements.intersects_ok(input.reqs);
+                let (fit, offering) = fits_with(it, need, &offering_reqs);
+                (compat, fit, offering)
+            }
+        };
         flags.requirements_met |= compat;
         flags.fits |= fit;
         flags.has_offering |= offering;

@@ -1,7 +1,7 @@
 //! Which instance and offering a NodeClaim launches (design §4.2; the AWS provider's
 //! `instance.go`: capacity type reserved, then spot, then on-demand).
 
-use super::instance_filter::offering_compatible;
+use super::instance_filter::OfferingReqs;
 use super::options::LaunchPolicy;
 use crate::catalog::Offering;
 use crate::labels;
@@ -26,9 +26,10 @@ fn precedence(ct: &str) -> u8 {
 /// Choose among `options` (cheapest first) an instance whose allocatable holds `requests`, and its
 /// offering. Ties go to the earlier option, then the zone name, so the choice is deterministic.
 pub fn choose<'a>(options: &[&'a TypeInfo], reqs: &Requirements, requests: &Resources, policy: LaunchPolicy) -> Option<Launch<'a>> {
+    let offering_reqs = OfferingReqs::new(reqs);
     let candidates = || {
         options.iter().filter(|ti| requests.fits(&ti.it.allocatable)).flat_map(|ti| {
-            ti.it.offerings.iter().filter(|o| o.available && offering_compatible(reqs, o)).map(move |o| (*ti, o))
+            ti.it.offerings.iter().filter(|o| o.available && offering_reqs.compatible(o)).map(move |o| (*ti, o))
         })
     };
     let rank = |o: &Offering| match policy {

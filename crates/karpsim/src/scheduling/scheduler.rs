@@ -34,6 +34,7 @@ pub(crate) struct Template<'a> {
     pub pool: &'a NodePool,
     pub requirements: Requirements,
     pub types: &'a [TypeInfo],
+    pub classes: std::sync::Arc<instance_filter::TypeClasses>,
     pub options: Vec<u32>,
     pub groups: Vec<DaemonGroup>,
     pub group_of: Vec<u32>,
@@ -59,6 +60,16 @@ pub(crate) struct NewClaim {
     pub pods: Vec<usize>,
     ports: Vec<HostPort>,
     seq: usize,
+    /// The largest cpu, memory and pods allocatable among `options`: a total above any of them fits
+    /// no option, whatever the DaemonSet overhead (a quick no before the full check).
+    max_alloc: [i64; 3],
+}
+
+fn max_alloc(types: &[TypeInfo], options: &[u32]) -> [i64; 3] {
+    options.iter().fold([i64::MIN; 3], |m, &o| {
+        let a = &types[o as usize].it.allocatable;
+        [m[0].max(a.cpu), m[1].max(a.memory), m[2].max(a.pods)]
+    })
 }
 
 /// A NodeClaim after finalisation (§3.13), before it is turned into output.
@@ -198,14 +209,15 @@ pub fn schedule<'a>(state: &'a ClusterState, pods: Vec<&'a Pod>, scope: &Schedul
         let zeros = vec![0u32; types.len()];
         let mut options = Vec::new();
         instance_filter::filter(
-            &FilterInput { types, options: &all, groups: &no_groups, group_of: &zeros, reqs: &requirements, total: &Resources::new(), pod_ports: &[], claim_ports: &[] },
+            &FilterInput { types, classes: None, options: &all, groups: &no_groups, group_of: &zeros, reqs: &requirements, total: &Resources::new(), pod_ports: &[], claim_ports: &[] },
             &mut options,
         );
         if options.is_empty() {
             continue; // "NoCompatibleInstanceTypes": the pool cannot launch anything
         }
         let (groups, group_of) = daemons::build_groups(&daemonsets, &requirements, &pool.taints, types, &options);
-        templates.push(Template { pool, requirements, types, options, groups, group_of });
+        let classes = instance_filter::TypeClasses::shared(&pt.types);
+        templates.push(Template { pool, requirements, types, classes, options, groups, group_of });
     }
 
     // existing nodes (nodes.Active(), minus the ones this run treats as gone)
@@ -349,7 +361,22 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             }
         }
         // 2. NodeClaims opened in this run, fewest pods first (kept sorted; ties by creation order)
+        // Hostname spread/anti-affinity rules that would reject a claim, checked before anything
+        // else (exact: the same conditions `tighten` applies, when the pod adds no hostname
+        // requirement of its own, so the claim's single hostname is the node's domain).
+        let rules = if self.claims.is_empty() || self.data[id].requirements.has(*labels::HOSTNAME) {
+            Vec::new()
+        } else {
+            self.topology.hostname_rules(id, pod)
+        };
         for i in 0..self.claims.len() {
+            if !rules.is_empty() {
+                if let Some(h) = self.claims[i].requirements.get(*labels::HOSTNAME).filter(|r| r.values().len() == 1).map(|r| r.values()[0]) {
+                    if self.topology.hostname_blocked(&rules, h) {
+                        continue;
+                    }
+                }
+            }
             let mut out = std::mem::take(&mut self.scratch);
             let r = self.claim_can_add(&self.claims[i], id, pod, &mut out, false);
             match r {
@@ -391,7 +418,8 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             let hostname = Sym::new(&format!("hostname-placeholder-{:04}", self.next_hostname));
             let mut requirements = t.requirements.clone();
             requirements.add(*labels::HOSTNAME, Requirement::is_in([hostname]));
-            let claim = NewClaim { template: ti, hostname, requirements, options, requests: Resources::new(), pods: Vec::new(), ports: Vec::new(), seq: self.next_seq };
+            let max_alloc = max_alloc(t.types, &options);
+            let claim = NewClaim { template: ti, hostname, requirements, options, requests: Resources::new(), pods: Vec::new(), ports: Vec::new(), seq: self.next_seq, max_alloc };
             let mut out = Vec::new();
             match self.claim_can_add(&claim, id, pod, &mut out, true) {
                 Ok(reqs) => {
@@ -433,7 +461,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         }
         let mut base = e.requirements.clone();
         base.add_all(&d.requirements);
-        let topo = self.topology.add_requirements(id, pod, &e.taints, &d.strict, &base, false).map_err(|_| ())?;
+        let topo = self.topology.tighten(id, pod, &e.taints, &d.strict, &base, false, false).map_err(|_| ())?;
         base.compatible(&topo, false).map_err(|_| ())?;
         Ok(topo)
     }
@@ -444,6 +472,13 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         let relax_min_values = explain;
         let t = &self.templates[c.template];
         let d = &self.data[id];
+        if !explain {
+            // quick no: the pod cannot fit any remaining option (overheads only add to the total)
+            let (r, m) = (&d.requests, &c.max_alloc);
+            if c.requests.cpu + r.cpu > m[0] || c.requests.memory + r.memory > m[1] || c.requests.pods + r.pods > m[2] {
+                return Err(Fail::Quiet);
+            }
+        }
         let pool = t.pool.name;
         if let Some(taint) = taints::first_untolerated(&t.pool.taints, &pod.tolerations) {
             return Err(if explain { Fail::Message(format!("NodePool {pool} has taint {taint}, which the pod does not tolerate")) } else { Fail::Quiet });
@@ -457,11 +492,20 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
                 Fail::Message(format!("NodePool {pool}: pod {inc}"))
             });
         }
-        let mut base = c.requirements.clone();
-        base.add_all(&d.requirements);
-        let reqs = match self.topology.add_requirements(id, pod, &t.pool.taints, &d.strict, &base, true) {
+        // the claim's requirements tightened by the pod's (no copy when the pod adds none)
+        let merged;
+        let base = if d.requirements.is_empty() {
+            &c.requirements
+        } else {
+            let mut b = c.requirements.clone();
+            b.add_all(&d.requirements);
+            merged = b;
+            &merged
+        };
+        let reqs = match self.topology.tighten(id, pod, &t.pool.taints, &d.strict, base, true, explain) {
             Ok(r) => r,
-            Err(e) => return Err(if explain { Fail::Message(format!("NodePool {pool}: {e}")) } else { Fail::Quiet }),
+            Err(Some(e)) => return Err(Fail::Message(format!("NodePool {pool}: {e}"))),
+            Err(None) => return Err(Fail::Quiet),
         };
         if let Err(inc) = base.compatible(&reqs, true) {
             return Err(if explain { Fail::Message(format!("NodePool {pool}: topology {inc}")) } else { Fail::Quiet });
@@ -469,6 +513,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         let total = c.requests.add(&d.requests);
         let input = FilterInput {
             types: t.types,
+            classes: Some(&t.classes),
             options: &c.options,
             groups: &t.groups,
             group_of: &t.group_of,
@@ -501,6 +546,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         c.pods.push(id);
         c.options.clear();
         c.options.extend_from_slice(options);
+        c.max_alloc = max_alloc(self.templates[c.template].types, options);
         c.requests.add_assign(&self.data[id].requests);
         c.ports.extend(pod.host_ports.iter().cloned());
         self.topology.register(*labels::HOSTNAME, c.hostname);
@@ -534,11 +580,13 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             if let Some(m) = min {
                 c.requests.add_assign(&m);
             }
+            let offering_reqs = instance_filter::OfferingReqs::new(&c.requirements);
             let mut options: Vec<(&'a TypeInfo, f64)> = c.options.iter().map(|&o| {
                 let ti = &t.types[o as usize];
-                (ti, cheapest_compatible(ti, &c.requirements))
+                (ti, cheapest_with(ti, &offering_reqs))
             }).collect();
-            options.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.it.name.cmp(&b.0.it.name)));
+            // names are unique within a pool's catalog, so the order is total and an unstable sort is exact
+            options.sort_unstable_by(|a, b| a.1.total_cmp(&b.1).then(a.0.it.name.cmp(&b.0.it.name)));
             options.truncate(self.opts.max_instance_types.max(1));
             let kept: Vec<u32> = options.iter().map(|(ti, _)| t.types.iter().position(|x| std::ptr::eq(x, *ti)).unwrap_or(0) as u32).collect();
             if self.opts.min_values_policy == MinValuesPolicy::Strict {
@@ -586,9 +634,13 @@ fn strip_min_values(r: &Requirements) -> Requirements {
 /// The price Karpenter orders options by: the cheapest available offering compatible with the
 /// requirements (+∞ when there is none).
 pub fn cheapest_compatible(ti: &TypeInfo, reqs: &Requirements) -> f64 {
+    cheapest_with(ti, &instance_filter::OfferingReqs::new(reqs))
+}
+
+fn cheapest_with(ti: &TypeInfo, reqs: &instance_filter::OfferingReqs) -> f64 {
     ti.it.offerings
         .iter()
-        .filter(|o| o.available && instance_filter::offering_compatible(reqs, o))
+        .filter(|o| o.available && reqs.compatible(o))
         .map(|o| o.price)
         .fold(f64::INFINITY, f64::min)
 }

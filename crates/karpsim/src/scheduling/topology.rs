@@ -190,6 +190,7 @@ impl<'a> Topology<'a> {
             min_domains,
             filter,
             domains: domains.iter().map(|d| (*d, 0)).collect(),
+            lookup: domains.iter().map(|d| (*d, 0)).collect(),
             empty: domains.into_iter().collect(),
             owners: Default::default(),
         };
@@ -318,27 +319,79 @@ impl<'a> Topology<'a> {
     /// `AddRequirements`: the domain requirements every matching group imposes on a node with
     /// `node_reqs`, intersected into a copy of `node_reqs`.
     pub fn add_requirements(&self, id: usize, pod: &Pod, taints: &[Taint], strict: &Requirements, node_reqs: &Requirements, allow_undefined: bool) -> Result<Requirements, TopologyError> {
-        let mut out = node_reqs.clone();
+        self.tighten(id, pod, taints, strict, node_reqs, allow_undefined, true).map_err(|e| e.expect("explained"))
+    }
+
+    /// [`Topology::add_requirements`] that describes a failure only when `explain` (the description
+    /// formats every domain count, which callers that only need a yes/no must not pay for).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn tighten(&self, id: usize, pod: &Pod, taints: &[Taint], strict: &Requirements, node_reqs: &Requirements, allow_undefined: bool, explain: bool) -> Result<Requirements, Option<TopologyError>> {
+        // domains first (each depends on node_reqs only), then one copy to tighten
+        let mut adds: Vec<(Sym, Requirement)> = Vec::new();
         let owned = self.owned[id].iter().map(|i| &self.groups[*i]);
         let inverse = self.inverse.iter().filter(|g| g.counts(pod, taints, node_reqs, allow_undefined));
+        let exists = Requirement::exists();
         for g in owned.chain(inverse) {
-            let exists = Requirement::exists();
             let pod_domains = strict.get(g.key).unwrap_or(&exists);
             let node_domains = node_reqs.get(g.key).unwrap_or(&exists);
             let d = g.next_domain(pod, pod_domains, node_domains);
             if d.is_empty() {
-                return Err(TopologyError {
+                if !explain {
+                    return Err(None);
+                }
+                return Err(Some(TopologyError {
                     kind: g.kind,
                     key: g.key,
                     max_skew: g.max_skew,
                     counts: g.describe_counts(),
                     pod_domains: pod_domains.to_string(),
                     node_domains: node_domains.to_string(),
-                });
+                }));
             }
-            out.add(g.key, d);
+            adds.push((g.key, d));
+        }
+        let mut out = node_reqs.clone();
+        for (k, d) in adds {
+            out.add(k, d);
         }
         Ok(out)
+    }
+
+    /// The hostname rules [`Topology::tighten`] would apply to `pod` on a node whose hostname
+    /// requirement has exactly one value `h`: `(group, inverse, limit)`, failing when the group's
+    /// count in `h` exceeds `limit` (spread: `maxSkew − self-selecting`; anti-affinity: 0). Valid
+    /// until the next `record` or `update`; lets a caller rule out a NodeClaim before any
+    /// requirement work (the same conditions, checked first).
+    pub(crate) fn hostname_rules(&self, id: usize, pod: &Pod) -> Vec<(usize, bool, i32)> {
+        let mut out = Vec::new();
+        let host = *labels::HOSTNAME;
+        for &gi in &self.owned[id] {
+            let g = &self.groups[gi];
+            if g.key != host {
+                continue;
+            }
+            match g.kind {
+                GroupKind::Spread => out.push((gi, false, g.max_skew - i32::from(g.selects(pod)))),
+                GroupKind::AntiAffinity => out.push((gi, false, 0)),
+                GroupKind::Affinity => {}
+            }
+        }
+        for (gi, g) in self.inverse.iter().enumerate() {
+            // inverse groups carry no node filter: they count the pod wherever it selects it
+            if g.key == host && g.kind == GroupKind::AntiAffinity && g.filter.is_none() && g.selects(pod) {
+                out.push((gi, true, 0));
+            }
+        }
+        out
+    }
+
+    /// Whether one of `rules` (from [`Topology::hostname_rules`]) rules out hostname `h`.
+    #[inline]
+    pub(crate) fn hostname_blocked(&self, rules: &[(usize, bool, i32)], h: Sym) -> bool {
+        rules.iter().any(|&(gi, inverse, limit)| {
+            let g = if inverse { &self.inverse[gi] } else { &self.groups[gi] };
+            g.count(h) > limit
+        })
     }
 
     /// `Topology.Record`: count a placed pod in every group that counts it.

@@ -5,7 +5,8 @@ use crate::labels::{self, Sym};
 use crate::model::{LabelSelector, Pod, Taint, Toleration};
 use crate::requirements::{Requirement, Requirements};
 use crate::taints;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::hash::BuildHasherDefault;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum GroupKind {
@@ -93,6 +94,27 @@ pub struct TopologyGroup {
     pub domains: BTreeMap<Sym, i32>,
     pub empty: BTreeSet<Sym>,
     pub owners: HashSet<usize>,
+    /// `domains` again, hashed by interned pointer, for point look-ups (kept in step by the methods
+    /// below; `domains` keeps the name order that tie-breaks follow).
+    pub(crate) lookup: HashMap<Sym, i32, BuildHasherDefault<SymHasher>>,
+}
+
+/// A hasher for interned symbols: their hash is already a pointer, which only needs mixing.
+#[derive(Default)]
+pub(crate) struct SymHasher(u64);
+
+impl std::hash::Hasher for SymHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (self.0.rotate_left(5) ^ n as u64).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
 }
 
 impl TopologyGroup {
@@ -106,19 +128,22 @@ impl TopologyGroup {
     }
 
     pub fn register(&mut self, domain: Sym) {
-        if !self.domains.contains_key(&domain) {
+        if !self.lookup.contains_key(&domain) {
             self.domains.insert(domain, 0);
+            self.lookup.insert(domain, 0);
             self.empty.insert(domain);
         }
     }
 
     pub fn unregister(&mut self, domain: Sym) {
         self.domains.remove(&domain);
+        self.lookup.remove(&domain);
         self.empty.remove(&domain);
     }
 
     pub fn record(&mut self, domain: Sym) {
         *self.domains.entry(domain).or_insert(0) += 1;
+        *self.lookup.entry(domain).or_insert(0) += 1;
         self.empty.remove(&domain);
     }
 
@@ -130,11 +155,14 @@ impl TopologyGroup {
                 *c = 0;
                 self.empty.insert(domain);
             }
+            self.lookup.insert(domain, *c);
         }
     }
 
-    fn count(&self, d: Sym) -> i32 {
-        self.domains.get(&d).copied().unwrap_or(0)
+    /// Pods counted in domain `d` (0 when unknown).
+    #[inline]
+    pub fn count(&self, d: Sym) -> i32 {
+        self.lookup.get(&d).copied().unwrap_or(0)
     }
 
     /// The domains the pod may take (`TopologyGroup.Get`). An empty result means unsatisfiable.
@@ -187,7 +215,7 @@ impl TopologyGroup {
         };
         if node_domains.operator() == crate::requirements::Operator::In {
             for d in node_domains.values() {
-                if let Some(c) = self.domains.get(d) {
+                if let Some(c) = self.lookup.get(d) {
                     consider(*d, *c);
                 }
             }
@@ -223,7 +251,7 @@ impl TopologyGroup {
             return Requirement::does_not_exist();
         }
         let mut options: Vec<Sym> = if node_domains.operator() == crate::requirements::Operator::In {
-            node_domains.values().iter().filter(|d| pod_domains.has(**d) && self.count(**d) > 0 && self.domains.contains_key(*d)).copied().collect()
+            node_domains.values().iter().filter(|d| pod_domains.has(**d) && self.count(**d) > 0 && self.lookup.contains_key(*d)).copied().collect()
         } else {
             self.domains.iter().filter(|(d, c)| **c > 0 && pod_domains.has(**d) && node_domains.has(**d)).map(|(d, _)| *d).collect()
         };

@@ -1,0 +1,23 @@
+//! Disruption on generated clusters of the benchmark catalog: one round (`disrupt_once`) and a bounded
+//! until-stable run (`until_stable`, at most 3 rounds) on 1,000 and 5,000 nodes with 4 bound pods each.
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use karpsim::disruption::{disrupt_once, until_stable, DisruptionOptions};
+use karpsim_benches::fixtures;
+use std::hint::black_box;
+
+fn consolidation(c: &mut Criterion) {
+    let mut g = c.benchmark_group("consolidation");
+    g.sample_size(10);
+    for nodes in [1_000usize, 5_000] {
+        let state = fixtures::karpenter_cluster(nodes, 4, 42);
+        let opts = DisruptionOptions { now: Some(3_600), max_rounds: 3, ..DisruptionOptions::default() };
+        g.throughput(Throughput::Elements(nodes as u64));
+        g.bench_function(format!("one_round/{nodes}"), |b| b.iter(|| black_box(disrupt_once(black_box(&state), &opts))));
+        g.bench_function(format!("until_stable_3_rounds/{nodes}"), |b| b.iter(|| black_box(until_stable(black_box(&state), &opts))));
+    }
+    g.finish();
+}
+
+criterion_group!(benches, consolidation);
+criterion_main!(benches);
