@@ -264,6 +264,7 @@ pub fn karpenter_cluster(nodes: usize, pods_per_node: usize, seed: u64) -> Clust
             ready: true,
             deletion_timestamp: None,
             last_pod_event: Some(0),
+            observed: None,
             price,
         });
         let share = 10 + rng.random_range(0..51i64); // percent of the node's cpu
