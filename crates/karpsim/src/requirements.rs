@@ -399,7 +399,8 @@ impl Requirements {
 
     #[inline]
     fn find(&self, key: Sym) -> Option<usize> {
-        if self.items.len() <= 24 { self.items.iter().position(|(k, _)| *k == key) } else { self.position(key).ok() }
+        // AWS instance types carry ~32 keys: a pointer scan beats comparing strings with long shared prefixes
+        if self.items.len() <= 64 { self.items.iter().position(|(k, _)| *k == key) } else { self.position(key).ok() }
     }
 
     #[inline]
