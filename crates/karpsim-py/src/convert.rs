@@ -97,3 +97,13 @@ pub fn reduce_with<'py, T: pyo3::PyTypeInfo>(py: Python<'py>, ctor: &str, state:
     let args = pyo3::types::PyTuple::new(py, [pyo3::types::PyBytes::new(py, state.as_bytes())])?;
     pyo3::types::PyTuple::new(py, [ctor, args.into_any()])
 }
+
+/// Parse a pickled result's JSON state, checking it is the kind of result expected (`what`, e.g.
+/// "provision result") by a predicate on the document.
+pub fn result_state(data: &[u8], what: &str, is_kind: impl Fn(&Value) -> bool) -> PyResult<std::sync::Arc<Value>> {
+    let v: Value = serde_json::from_slice(data).map_err(|e| crate::errors::KarpsimError::new_err(format!("not a {what}: {e}")))?;
+    if !is_kind(&v) {
+        return Err(crate::errors::KarpsimError::new_err(format!("not a {what}")));
+    }
+    Ok(std::sync::Arc::new(v))
+}

@@ -56,14 +56,8 @@ impl PyConsolidationResult {
     /// Rebuild from `to_json()` output (used by pickling).
     #[staticmethod]
     fn _from_json(data: &[u8]) -> PyResult<PyConsolidationResult> {
-        let v: Value = serde_json::from_slice(data)
-            .map_err(|e| KarpsimError::new_err(format!("not a consolidation result: {e}")))?;
-        if v.get("commands").is_none() {
-            return Err(KarpsimError::new_err(
-                "not a consolidation result: no commands",
-            ));
-        }
-        Ok(PyConsolidationResult { json: Arc::new(v) })
+        let json = crate::convert::result_state(data, "consolidation result", |v| v.get("commands").is_some())?;
+        Ok(PyConsolidationResult { json })
     }
 
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {

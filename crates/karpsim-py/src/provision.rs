@@ -67,14 +67,8 @@ impl PyProvisionResult {
     /// Rebuild from `to_json()` output (used by pickling).
     #[staticmethod]
     fn _from_json(data: &[u8]) -> PyResult<PyProvisionResult> {
-        let v: Value = serde_json::from_slice(data)
-            .map_err(|e| KarpsimError::new_err(format!("not a provision result: {e}")))?;
-        if !v.is_object() || v.get("nodeclaims").is_none() {
-            return Err(KarpsimError::new_err(
-                "not a provision result: no nodeclaims",
-            ));
-        }
-        Ok(PyProvisionResult { json: Arc::new(v) })
+        let json = crate::convert::result_state(data, "provision result", |v| v.get("nodeclaims").is_some())?;
+        Ok(PyProvisionResult { json })
     }
 
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {

@@ -438,12 +438,8 @@ impl PySimResult {
     /// Rebuild from `to_json()` output (used by pickling).
     #[staticmethod]
     fn _from_json(data: &[u8]) -> PyResult<PySimResult> {
-        let v: Value = serde_json::from_slice(data)
-            .map_err(|e| KarpsimError::new_err(format!("not a simulation result: {e}")))?;
-        if v.get("result").and_then(|r| r.get("metrics")).is_none() {
-            return Err(KarpsimError::new_err("not a simulation result: no metrics"));
-        }
-        Ok(PySimResult { json: Arc::new(v) })
+        let json = crate::convert::result_state(data, "simulation result", |v| v.get("result").and_then(|r| r.get("metrics")).is_some())?;
+        Ok(PySimResult { json })
     }
 
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {

@@ -74,28 +74,9 @@ pub fn state_with(catalog: Catalog, nodepools: Vec<NodePool>, nodes: Vec<Node>, 
 /// A plain pending pod `default/<name>` with cpu (millicores) and memory (bytes) requests. Its uid is
 /// its name, its creation time 0, so the queue breaks request ties by name.
 pub fn pod(name: &str, cpu_milli: i64, memory: i64) -> Pod {
-    let s = Sym::new(name);
-    Pod {
-        namespace: Sym::new("default"),
-        name: s,
-        uid: s,
-        labels: BTreeMap::new(),
-        annotations: BTreeMap::new(),
-        owner: None,
-        node_name: None,
-        requests: Resources::from_pairs([("cpu", cpu_milli), ("memory", memory)]),
-        node_selector: BTreeMap::new(),
-        affinity: Affinity::default(),
-        tolerations: Vec::new(),
-        topology_spread: Vec::new(),
-        host_ports: Vec::new(),
-        priority: 0,
-        creation_timestamp: 0,
-        deletion_timestamp: None,
-        start_time: None,
-        phase: PodPhase::Pending,
-        ready: true,
-    }
+    let mut p = Pod::new("default", name, Resources::from_pairs([("cpu", cpu_milli), ("memory", memory)]));
+    p.uid = Sym::new(name);
+    p
 }
 
 fn selector(k: &str, v: &str) -> Option<LabelSelector> {

@@ -182,6 +182,32 @@ pub enum TolerationOperator {
 }
 
 impl Pod {
+    /// A pending pod with these requests and nothing else: no labels, constraints or owner; its uid
+    /// is `namespace/name`. For traces, generated workloads and tests.
+    pub fn new(namespace: &str, name: &str, requests: Resources) -> Pod {
+        Pod {
+            namespace: Sym::new(namespace),
+            name: Sym::new(name),
+            uid: Sym::new(&format!("{namespace}/{name}")),
+            labels: BTreeMap::new(),
+            annotations: BTreeMap::new(),
+            owner: None,
+            node_name: None,
+            requests,
+            node_selector: BTreeMap::new(),
+            affinity: Affinity::default(),
+            tolerations: Vec::new(),
+            topology_spread: Vec::new(),
+            host_ports: Vec::new(),
+            priority: 0,
+            creation_timestamp: 0,
+            deletion_timestamp: None,
+            start_time: None,
+            phase: PodPhase::Pending,
+            ready: true,
+        }
+    }
+
     pub fn key(&self) -> String {
         format!("{}/{}", self.namespace, self.name)
     }

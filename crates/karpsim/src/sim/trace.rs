@@ -9,39 +9,14 @@
 use super::scenario::TraceEvent;
 use crate::error::{Error, Location, Result};
 use crate::labels::Sym;
-use crate::model::{Affinity, OwnerKind, OwnerRef, Pod, PodPhase, TaintEffect, Toleration, TolerationOperator};
+use crate::model::{OwnerKind, OwnerRef, Pod, TaintEffect, Toleration, TolerationOperator};
 use crate::resources::{parse_amount, Resources};
-use std::collections::BTreeMap;
 use std::path::Path;
 
 fn err(path: &Path, row: usize, field: &str, message: impl Into<String>) -> Error {
     Error::input(Location { file: Some(path.display().to_string()), document: Some(row), kind: Some("trace row".into()), field: Some(field.into()), ..Default::default() }, message)
 }
 
-/// A pod with the given identity and requests, everything else empty.
-pub fn bare_pod(namespace: &str, name: &str, owner: Option<(&str, OwnerKind)>, requests: Resources) -> Pod {
-    Pod {
-        namespace: Sym::new(namespace),
-        name: Sym::new(name),
-        uid: Sym::new(&format!("{namespace}/{name}")),
-        labels: BTreeMap::new(),
-        annotations: BTreeMap::new(),
-        owner: owner.map(|(n, k)| OwnerRef { kind: k, name: Sym::new(n) }),
-        node_name: None,
-        requests,
-        node_selector: BTreeMap::new(),
-        affinity: Affinity::default(),
-        tolerations: Vec::new(),
-        topology_spread: Vec::new(),
-        host_ports: Vec::new(),
-        priority: 0,
-        creation_timestamp: 0,
-        deletion_timestamp: None,
-        start_time: None,
-        phase: PodPhase::Pending,
-        ready: true,
-    }
-}
 
 fn pairs(s: &str) -> Vec<(String, String)> {
     s.split(';').filter(|x| !x.trim().is_empty()).map(|kv| {
@@ -101,7 +76,10 @@ pub fn read_events(path: &Path, limit: Option<usize>, start: i64) -> Result<Vec<
             requests.set(res, amount);
         }
         let owner = get("owner");
-        let mut pod = bare_pod(ns, name, (!owner.is_empty()).then_some((owner, OwnerKind::Other)), requests);
+        let mut pod = Pod::new(ns, name, requests);
+        if !owner.is_empty() {
+            pod.owner = Some(OwnerRef { kind: OwnerKind::Other, name: Sym::new(owner) });
+        }
         pod.labels = pairs(get("labels")).into_iter().map(|(k, v)| (Sym::new(&k), Sym::new(&v))).collect();
         pod.node_selector = pairs(get("node_selector")).into_iter().map(|(k, v)| (Sym::new(&k), Sym::new(&v))).collect();
         for t in get("tolerations").split(';').filter(|x| !x.trim().is_empty()) {
@@ -158,7 +136,7 @@ pub fn read_alibaba(path: &Path, limit: Option<usize>) -> Result<Vec<TraceEvent>
         if gpus > 0 {
             requests.set("nvidia.com/gpu", ((gpus * milli.max(1)) + 999) / 1000);
         }
-        let mut pod = bare_pod("alibaba", &name, None, requests);
+        let mut pod = Pod::new("alibaba", &name, requests);
         if let Some(q) = col("qos").and_then(|c| rec.get(c)) {
             pod.labels.insert(Sym::new("qos"), Sym::new(q));
         }
