@@ -185,10 +185,10 @@ impl Requirement {
         let gte = max_opt(self.gte, other.gte);
         let lte = min_opt(self.lte, other.lte);
         let min_values = max_opt(self.min_values, other.min_values);
-        if let (Some(g), Some(l)) = (gte, lte) {
-            if g > l {
-                return Requirement { min_values, ..Requirement::does_not_exist() };
-            }
+        if let (Some(g), Some(l)) = (gte, lte)
+            && g > l
+        {
+            return Requirement { min_values, ..Requirement::does_not_exist() };
         }
         let mut values: Vec<Sym> = match (self.complement, other.complement) {
             (true, true) => sorted_unique(self.values.iter().chain(&other.values).copied().collect()),
@@ -205,10 +205,10 @@ impl Requirement {
     pub fn has_intersection(&self, other: &Requirement) -> bool {
         let gte = max_opt(self.gte, other.gte);
         let lte = min_opt(self.lte, other.lte);
-        if let (Some(g), Some(l)) = (gte, lte) {
-            if g > l {
-                return false;
-            }
+        if let (Some(g), Some(l)) = (gte, lte)
+            && g > l
+        {
+            return false;
         }
         // interned symbols: membership by pointer for short lists, by string order for long ones
         let member = |set: &[Sym], v: &Sym| if set.len() <= 16 { set.contains(v) } else { set.binary_search(v).is_ok() };
@@ -217,7 +217,8 @@ impl Requirement {
             (true, false) => other.values.iter().any(|v| !member(&self.values, v) && within(*v, gte, lte)),
             (false, true) => self.values.iter().any(|v| !member(&other.values, v) && within(*v, gte, lte)),
             (false, false) => {
-                let (small, large) = if self.values.len() <= other.values.len() { (&self.values, &other.values) } else { (&other.values, &self.values) };
+                let (small, large) =
+                    if self.values.len() <= other.values.len() { (&self.values, &other.values) } else { (&other.values, &self.values) };
                 small.iter().any(|v| member(large, v) && within(*v, gte, lte))
             }
         }
@@ -357,10 +358,10 @@ impl Requirements {
     /// short set is searched by pointer first, which needs no string comparison.
     #[inline]
     fn position(&self, key: Sym) -> std::result::Result<usize, usize> {
-        if self.items.len() <= 24 {
-            if let Some(i) = self.items.iter().position(|(k, _)| *k == key) {
-                return Ok(i);
-            }
+        if self.items.len() <= 24
+            && let Some(i) = self.items.iter().position(|(k, _)| *k == key)
+        {
+            return Ok(i);
         }
         self.items.binary_search_by(|(k, _)| k.cmp(&key))
     }
@@ -433,12 +434,8 @@ impl Requirements {
         while i < a.len() && j < b.len() {
             if a[i].0 == b[j].0 {
                 let (e, n) = (&a[i].1, &b[j].1);
-                if !e.has_intersection(n) && !(e.is_negative_op() && n.is_negative_op()) {
-                    return Err(Incompatibility::NoIntersection {
-                        key: a[i].0,
-                        existing: e.to_string(),
-                        incoming: n.to_string(),
-                    });
+                if !(e.has_intersection(n) || e.is_negative_op() && n.is_negative_op()) {
+                    return Err(Incompatibility::NoIntersection { key: a[i].0, existing: e.to_string(), incoming: n.to_string() });
                 }
                 i += 1;
                 j += 1;
@@ -595,7 +592,12 @@ mod tests {
     #[test]
     fn node_selector_keys_are_normalised_and_merged() {
         let r = Requirements::from_node_selector(&[
-            NodeSelectorRequirement { key: s("beta.kubernetes.io/arch"), operator: "In".into(), values: vec!["amd64".into(), "arm64".into()], min_values: None },
+            NodeSelectorRequirement {
+                key: s("beta.kubernetes.io/arch"),
+                operator: "In".into(),
+                values: vec!["amd64".into(), "arm64".into()],
+                min_values: None,
+            },
             NodeSelectorRequirement { key: s("kubernetes.io/arch"), operator: "In".into(), values: vec!["arm64".into()], min_values: None },
         ])
         .unwrap();

@@ -30,10 +30,11 @@ pub fn compatible_with_template(ds: &Pod, template_reqs: &Requirements, template
     }
     let mut pod = ds.clone();
     loop {
-        if let Ok(s) = pod_requirements(&pod, false) {
-            if template_reqs.compatible(&s, true).is_ok() && it.requirements.intersects(&s).is_ok() {
-                return true;
-            }
+        if let Ok(s) = pod_requirements(&pod, false)
+            && template_reqs.compatible(&s, true).is_ok()
+            && it.requirements.intersects(&s).is_ok()
+        {
+            return true;
         }
         if pod.affinity.node_required.len() >= 2 {
             pod.affinity.node_required.remove(0);
@@ -57,11 +58,19 @@ pub fn compatible_with_node(ds: &Pod, node_taints: &[Taint], node_reqs: &Require
 
 /// Group a template's instance types by the DaemonSets they would run. Returns the groups and, for
 /// each type index, its group index.
-pub fn build_groups(daemonsets: &[&Pod], template_reqs: &Requirements, template_taints: &[Taint], types: &[TypeInfo], options: &[u32]) -> (Vec<DaemonGroup>, Vec<u32>) {
+pub fn build_groups(
+    daemonsets: &[&Pod],
+    template_reqs: &Requirements,
+    template_taints: &[Taint],
+    types: &[TypeInfo],
+    options: &[u32],
+) -> (Vec<DaemonGroup>, Vec<u32>) {
     let mut groups: Vec<(Vec<usize>, DaemonGroup)> = Vec::new();
     let mut group_of = vec![u32::MAX; types.len()];
     for &t in options {
-        let set: Vec<usize> = (0..daemonsets.len()).filter(|&i| compatible_with_template(daemonsets[i], template_reqs, template_taints, &types[t as usize])).collect();
+        let set: Vec<usize> = (0..daemonsets.len())
+            .filter(|&i| compatible_with_template(daemonsets[i], template_reqs, template_taints, &types[t as usize]))
+            .collect();
         let gi = match groups.iter().position(|(k, _)| *k == set) {
             Some(i) => i,
             None => {

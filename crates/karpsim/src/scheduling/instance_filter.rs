@@ -8,7 +8,7 @@ use crate::labels::{self, Sym};
 use crate::model::HostPort;
 use crate::quantity::format_cpu_milli;
 use crate::requirements::{Requirement, Requirements};
-use crate::resources::{format_amount, Resources};
+use crate::resources::{Resources, format_amount};
 use crate::state::TypeInfo;
 use std::collections::BTreeSet;
 
@@ -108,12 +108,14 @@ impl TypeClasses {
 
     pub fn new(types: &[TypeInfo]) -> TypeClasses {
         type Key<'a> = (Vec<(Sym, &'a Requirement)>, Vec<(Sym, Option<Sym>, Sym, bool)>);
-        let mut map: std::collections::HashMap<Key, u32, std::hash::BuildHasherDefault<super::topology_group::SymHasher>> = Default::default();
+        let mut map: std::collections::HashMap<Key, u32, std::hash::BuildHasherDefault<super::topology_group::SymHasher>> =
+            Default::default();
         let mut out = TypeClasses { class_of: Vec::with_capacity(types.len()), reps: Vec::new() };
         let it_key = *labels::INSTANCE_TYPE;
         for (i, t) in types.iter().enumerate() {
             let reqs: Vec<(Sym, &Requirement)> = t.requirements.iter().filter(|(k, _)| *k != it_key).collect();
-            let offs: Vec<(Sym, Option<Sym>, Sym, bool)> = t.it.offerings.iter().map(|o| (o.zone, o.zone_id, o.capacity_type, o.available)).collect();
+            let offs: Vec<(Sym, Option<Sym>, Sym, bool)> =
+                t.it.offerings.iter().map(|o| (o.zone, o.zone_id, o.capacity_type, o.available)).collect();
             let next = map.len() as u32;
             let c = *map.entry((reqs, offs)).or_insert_with(|| {
                 out.reps.push(i as u32);
@@ -193,11 +195,12 @@ pub fn filter(input: &FilterInput, out: &mut Vec<u32>) -> FilterFlags {
             out.push(t);
         }
     }
-    if input.reqs.has_min_values() && !out.is_empty() {
-        if let Err(missing) = satisfies_min_values(input.types, out, input.reqs) {
-            flags.min_values_missing = Some(missing);
-            out.clear();
-        }
+    if input.reqs.has_min_values()
+        && !out.is_empty()
+        && let Err(missing) = satisfies_min_values(input.types, out, input.reqs)
+    {
+        flags.min_values_missing = Some(missing);
+        out.clear();
     }
     flags
 }
@@ -227,10 +230,14 @@ fn fmt_amount(name: &str, v: i64) -> String {
 
 /// A sentence a person can act on, for a filter that left nothing.
 pub fn explain(pool: Sym, input: &FilterInput, flags: &FilterFlags) -> String {
-    if let Some(p) = &flags.port_conflict {
-        if !flags.requirements_met && !flags.fits {
-            return format!("host port {}/{} is already used on NodeClaims of NodePool {pool} (by a DaemonSet or another pod)", p.port, p.protocol);
-        }
+    if let Some(p) = &flags.port_conflict
+        && !flags.requirements_met
+        && !flags.fits
+    {
+        return format!(
+            "host port {}/{} is already used on NodeClaims of NodePool {pool} (by a DaemonSet or another pod)",
+            p.port, p.protocol
+        );
     }
     if let Some(m) = &flags.min_values_missing {
         return format!("NodePool {pool} cannot meet minValues: {m}");
@@ -254,17 +261,21 @@ pub fn explain(pool: Sym, input: &FilterInput, flags: &FilterFlags) -> String {
         }
         return format!("no instance type in NodePool {pool} meets all of {}", input.reqs);
     }
-    let compatible: Vec<&TypeInfo> = opts().filter(|it| it.requirements.intersects(input.reqs).is_ok() && fits(it, &Resources::new(), input.reqs).1).collect();
+    let compatible: Vec<&TypeInfo> =
+        opts().filter(|it| it.requirements.intersects(input.reqs).is_ok() && fits(it, &Resources::new(), input.reqs).1).collect();
     if compatible.is_empty() {
         let zone = input.reqs.get(*labels::ZONE).map(Requirement::to_string).unwrap_or_else(|| "any".into());
         let ct = input.reqs.get(*labels::CAPACITY_TYPE).map(Requirement::to_string).unwrap_or_else(|| "any".into());
-        return format!("no instance type in NodePool {pool} that meets the requirements has an available offering (zone {zone}, capacity type {ct})");
+        return format!(
+            "no instance type in NodePool {pool} that meets the requirements has an available offering (zone {zone}, capacity type {ct})"
+        );
     }
     // resource problem: name the resource no type can hold, and the largest type for it
     let min_overhead = input.groups.iter().map(|g| g.overhead.clone()).reduce(|a, b| a.min(&b)).unwrap_or_default();
     let need = input.total.add(&min_overhead);
     for (name, amount) in need.iter() {
-        let best = compatible.iter().max_by(|a, b| a.it.allocatable.get(name).cmp(&b.it.allocatable.get(name)).then(b.it.name.cmp(&a.it.name)));
+        let best =
+            compatible.iter().max_by(|a, b| a.it.allocatable.get(name).cmp(&b.it.allocatable.get(name)).then(b.it.name.cmp(&a.it.name)));
         if let Some(best) = best {
             let have = best.it.allocatable.get(name);
             if amount > have {

@@ -14,19 +14,19 @@ pub fn relax(pod: &mut Pod, tolerate_prefer_no_schedule: bool) -> Option<String>
     }
     // 2. preferred pod affinity: drop the heaviest (stable sort by weight desc)
     if !a.pod_affinity_preferred.is_empty() {
-        a.pod_affinity_preferred.sort_by(|x, y| y.weight.cmp(&x.weight));
+        a.pod_affinity_preferred.sort_by_key(|x| std::cmp::Reverse(x.weight));
         let t = a.pod_affinity_preferred.remove(0);
         return Some(format!("removed preferred pod affinity on {} (weight {})", t.term.topology_key, t.weight));
     }
     // 3. preferred pod anti-affinity
     if !a.pod_anti_affinity_preferred.is_empty() {
-        a.pod_anti_affinity_preferred.sort_by(|x, y| y.weight.cmp(&x.weight));
+        a.pod_anti_affinity_preferred.sort_by_key(|x| std::cmp::Reverse(x.weight));
         let t = a.pod_anti_affinity_preferred.remove(0);
         return Some(format!("removed preferred pod anti-affinity on {} (weight {})", t.term.topology_key, t.weight));
     }
     // 4. preferred node affinity: drop the heaviest; the next heaviest becomes the one treated as required
     if !a.node_preferred.is_empty() {
-        a.node_preferred.sort_by(|x, y| y.weight.cmp(&x.weight));
+        a.node_preferred.sort_by_key(|x| std::cmp::Reverse(x.weight));
         let t = a.node_preferred.remove(0);
         return Some(format!("removed preferred node affinity (weight {})", t.weight));
     }
@@ -38,7 +38,8 @@ pub fn relax(pod: &mut Pod, tolerate_prefer_no_schedule: bool) -> Option<String>
     // 6. tolerate PreferNoSchedule taints, only if some NodePool has one
     if tolerate_prefer_no_schedule {
         let tol = taints::prefer_no_schedule_toleration();
-        let already = pod.tolerations.iter().any(|t| t.key.is_none() && t.operator == tol.operator && (t.effect.is_none() || t.effect == tol.effect));
+        let already =
+            pod.tolerations.iter().any(|t| t.key.is_none() && t.operator == tol.operator && (t.effect.is_none() || t.effect == tol.effect));
         if !already {
             pod.tolerations.push(tol);
             return Some("added a toleration for PreferNoSchedule taints".into());

@@ -6,7 +6,7 @@ use super::daemons::{self, DaemonGroup};
 use super::host_ports;
 use super::instance_filter::{self, FilterInput};
 use super::options::{MinValuesPolicy, PreferencePolicy, ProvisionOptions};
-use super::pod_data::{validate_for_provisioning, PodData};
+use super::pod_data::{PodData, validate_for_provisioning};
 use super::preferences;
 use super::queue::Queue;
 use super::topology::{BoundPod, PoolDomains, TopoNode, Topology};
@@ -125,7 +125,10 @@ fn node_taints(node: &Node, pool: Option<&NodePool>) -> Vec<Taint> {
     }
     node.taints
         .iter()
-        .filter(|t| !taints::is_ephemeral_startup_taint(t) && !pool.is_some_and(|p| p.startup_taints.iter().any(|s| s.key == t.key && s.effect == t.effect)))
+        .filter(|t| {
+            !taints::is_ephemeral_startup_taint(t)
+                && !pool.is_some_and(|p| p.startup_taints.iter().any(|s| s.key == t.key && s.effect == t.effect))
+        })
         .cloned()
         .collect()
 }
@@ -181,7 +184,11 @@ pub fn schedule<'a>(state: &'a ClusterState, pods: Vec<&'a Pod>, scope: &Schedul
     for (i, p) in pods.iter().enumerate() {
         let d = PodData::new(p, respect);
         let invalid = validate_for_provisioning(p).or_else(|| d.as_ref().err().cloned());
-        data.push(d.unwrap_or_else(|_| PodData { requests: p.requests.clone(), requirements: Requirements::new(), strict: Requirements::new() }));
+        data.push(d.unwrap_or_else(|_| PodData {
+            requests: p.requests.clone(),
+            requirements: Requirements::new(),
+            strict: Requirements::new(),
+        }));
         match invalid {
             Some(e) => errors.push((i, e)),
             None => valid.push(i),
@@ -209,7 +216,17 @@ pub fn schedule<'a>(state: &'a ClusterState, pods: Vec<&'a Pod>, scope: &Schedul
         let zeros = vec![0u32; types.len()];
         let mut options = Vec::new();
         instance_filter::filter(
-            &FilterInput { types, classes: None, options: &all, groups: &no_groups, group_of: &zeros, reqs: &requirements, total: &Resources::new(), pod_ports: &[], claim_ports: &[] },
+            &FilterInput {
+                types,
+                classes: None,
+                options: &all,
+                groups: &no_groups,
+                group_of: &zeros,
+                reqs: &requirements,
+                total: &Resources::new(),
+                pod_ports: &[],
+                claim_ports: &[],
+            },
             &mut options,
         );
         if options.is_empty() {
@@ -221,10 +238,16 @@ pub fn schedule<'a>(state: &'a ClusterState, pods: Vec<&'a Pod>, scope: &Schedul
     }
 
     // existing nodes (nodes.Active(), minus the ones this run treats as gone)
-    let live: Vec<&Node> = state.nodes.iter().filter(|n| n.deletion_timestamp.is_none() && !scope.removed_nodes.contains(&n.name)).collect();
+    let live: Vec<&Node> =
+        state.nodes.iter().filter(|n| n.deletion_timestamp.is_none() && !scope.removed_nodes.contains(&n.name)).collect();
     let topo_nodes: Vec<TopoNode> = live
         .iter()
-        .map(|n| TopoNode { name: n.name, labels: n.labels.clone(), requirements: Requirements::from_labels(n.labels.iter()), taints: n.taints.clone() })
+        .map(|n| TopoNode {
+            name: n.name,
+            labels: n.labels.clone(),
+            requirements: Requirements::from_labels(n.labels.iter()),
+            taints: n.taints.clone(),
+        })
         .collect();
     let node_index: BTreeMap<Sym, usize> = live.iter().enumerate().map(|(i, n)| (n.name, i)).collect();
     let bound: Vec<BoundPod> = state
@@ -238,7 +261,11 @@ pub fn schedule<'a>(state: &'a ClusterState, pods: Vec<&'a Pod>, scope: &Schedul
     let pool_domains: Vec<PoolDomains> = templates
         .iter()
         .zip(&pool_reqs)
-        .map(|(t, r)| PoolDomains { requirements: r, taints: &t.pool.taints, type_requirements: t.types.iter().map(|ti| &ti.requirements).collect() })
+        .map(|(t, r)| PoolDomains {
+            requirements: r,
+            taints: &t.pool.taints,
+            type_requirements: t.types.iter().map(|ti| &ti.requirements).collect(),
+        })
         .collect();
     let batch: Vec<&Pod> = pods.clone();
     let topology = Topology::new(respect, pool_domains, &topo_nodes, bound, &batch);
@@ -270,7 +297,15 @@ pub fn schedule<'a>(state: &'a ClusterState, pods: Vec<&'a Pod>, scope: &Schedul
                 *v -= if k == "nodes" { 1 } else { n.capacity.get(k) };
             }
         }
-        existing.push(ExistingNode { node: n, taints, remaining, requirements, ports, pods: Vec::new(), under_consolidate_after: scope.under_consolidate_after.contains(&n.name) });
+        existing.push(ExistingNode {
+            node: n,
+            taints,
+            remaining,
+            requirements,
+            ports,
+            pods: Vec::new(),
+            under_consolidate_after: scope.under_consolidate_after.contains(&n.name),
+        });
     }
     // initialized first, then by name (sortExistingNodes, stable)
     existing.sort_by(|a, b| b.node.initialized.cmp(&a.node.initialized).then(a.node.name.cmp(&b.node.name)));
@@ -370,12 +405,11 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             self.topology.hostname_rules(id, pod)
         };
         for i in 0..self.claims.len() {
-            if !rules.is_empty() {
-                if let Some(h) = self.claims[i].requirements.get(*labels::HOSTNAME).filter(|r| r.values().len() == 1).map(|r| r.values()[0]) {
-                    if self.topology.hostname_blocked(&rules, h) {
-                        continue;
-                    }
-                }
+            if !rules.is_empty()
+                && let Some(h) = self.claims[i].requirements.get(*labels::HOSTNAME).filter(|r| r.values().len() == 1).map(|r| r.values()[0])
+                && self.topology.hostname_blocked(&rules, h)
+            {
+                continue;
             }
             let mut out = std::mem::take(&mut self.scratch);
             let r = self.claim_can_add(&self.claims[i], id, pod, &mut out, false);
@@ -406,12 +440,20 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
                 options.retain(|&o| rem.iter().all(|(k, v)| t.types[o as usize].it.capacity.get(k) <= *v));
                 if options.is_empty() {
                     let lim: Vec<String> = rem.iter().map(|(k, v)| format!("{k} {}", crate::resources::format_amount(k, *v))).collect();
-                    fails.push((pool, Fail::Message(format!("NodePool {pool} limits leave room for no instance type (remaining: {})", lim.join(", ")))));
+                    fails.push((
+                        pool,
+                        Fail::Message(format!("NodePool {pool} limits leave room for no instance type (remaining: {})", lim.join(", "))),
+                    ));
                     continue;
                 }
                 if options.len() < t.options.len() {
                     let lim: Vec<String> = rem.iter().map(|(k, v)| format!("{k} {}", crate::resources::format_amount(k, *v))).collect();
-                    limited = Some(format!(" ({} of {} instance types excluded by NodePool limits; remaining: {})", t.options.len() - options.len(), t.options.len(), lim.join(", ")));
+                    limited = Some(format!(
+                        " ({} of {} instance types excluded by NodePool limits; remaining: {})",
+                        t.options.len() - options.len(),
+                        t.options.len(),
+                        lim.join(", ")
+                    ));
                 }
             }
             self.next_hostname += 1;
@@ -419,7 +461,17 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             let mut requirements = t.requirements.clone();
             requirements.add(*labels::HOSTNAME, Requirement::is_in([hostname]));
             let max_alloc = max_alloc(t.types, &options);
-            let claim = NewClaim { template: ti, hostname, requirements, options, requests: Resources::new(), pods: Vec::new(), ports: Vec::new(), seq: self.next_seq, max_alloc };
+            let claim = NewClaim {
+                template: ti,
+                hostname,
+                requirements,
+                options,
+                requests: Resources::new(),
+                pods: Vec::new(),
+                ports: Vec::new(),
+                seq: self.next_seq,
+                max_alloc,
+            };
             let mut out = Vec::new();
             match self.claim_can_add(&claim, id, pod, &mut out, true) {
                 Ok(reqs) => {
@@ -481,7 +533,11 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         }
         let pool = t.pool.name;
         if let Some(taint) = taints::first_untolerated(&t.pool.taints, &pod.tolerations) {
-            return Err(if explain { Fail::Message(format!("NodePool {pool} has taint {taint}, which the pod does not tolerate")) } else { Fail::Quiet });
+            return Err(if explain {
+                Fail::Message(format!("NodePool {pool} has taint {taint}, which the pod does not tolerate"))
+            } else {
+                Fail::Quiet
+            });
         }
         if let Err(inc) = c.requirements.compatible(&d.requirements, true) {
             return Err(if !explain {
@@ -553,7 +609,9 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         self.topology.record(id, pod, taints, &reqs, true);
         c.requirements = reqs;
         let mut j = i;
-        while j + 1 < self.claims.len() && (self.claims[j + 1].pods.len(), self.claims[j + 1].seq) < (self.claims[j].pods.len(), self.claims[j].seq) {
+        while j + 1 < self.claims.len()
+            && (self.claims[j + 1].pods.len(), self.claims[j + 1].seq) < (self.claims[j].pods.len(), self.claims[j].seq)
+        {
             self.claims.swap(j, j + 1);
             j += 1;
         }
@@ -581,23 +639,40 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
                 c.requests.add_assign(&m);
             }
             let offering_reqs = instance_filter::OfferingReqs::new(&c.requirements);
-            let mut options: Vec<(&'a TypeInfo, f64)> = c.options.iter().map(|&o| {
-                let ti = &t.types[o as usize];
-                (ti, cheapest_with(ti, &offering_reqs))
-            }).collect();
+            let mut options: Vec<(&'a TypeInfo, f64)> = c
+                .options
+                .iter()
+                .map(|&o| {
+                    let ti = &t.types[o as usize];
+                    (ti, cheapest_with(ti, &offering_reqs))
+                })
+                .collect();
             // names are unique within a pool's catalog, so the order is total and an unstable sort is exact
             options.sort_unstable_by(|a, b| a.1.total_cmp(&b.1).then(a.0.it.name.cmp(&b.0.it.name)));
             options.truncate(self.opts.max_instance_types.max(1));
-            let kept: Vec<u32> = options.iter().map(|(ti, _)| t.types.iter().position(|x| std::ptr::eq(x, *ti)).unwrap_or(0) as u32).collect();
-            if self.opts.min_values_policy == MinValuesPolicy::Strict {
-                if let Err(m) = instance_filter::satisfies_min_values(t.types, &kept, &c.requirements) {
-                    for &p in &c.pods {
-                        errors.push((p, format!("NodePool {} couldn't meet minValues with its {} cheapest instance types: {m}", t.pool.name, self.opts.max_instance_types)));
-                    }
-                    continue;
+            let kept: Vec<u32> =
+                options.iter().map(|(ti, _)| t.types.iter().position(|x| std::ptr::eq(x, *ti)).unwrap_or(0) as u32).collect();
+            if self.opts.min_values_policy == MinValuesPolicy::Strict
+                && let Err(m) = instance_filter::satisfies_min_values(t.types, &kept, &c.requirements)
+            {
+                for &p in &c.pods {
+                    errors.push((
+                        p,
+                        format!(
+                            "NodePool {} couldn't meet minValues with its {} cheapest instance types: {m}",
+                            t.pool.name, self.opts.max_instance_types
+                        ),
+                    ));
                 }
+                continue;
             }
-            solved.push(SolvedClaim { nodepool: t.pool.name, requirements: c.requirements, options: options.into_iter().map(|(ti, _)| ti).collect(), requests: c.requests, pods: c.pods });
+            solved.push(SolvedClaim {
+                nodepool: t.pool.name,
+                requirements: c.requirements,
+                options: options.into_iter().map(|(ti, _)| ti).collect(),
+                requests: c.requests,
+                pods: c.pods,
+            });
         }
         let existing = self.existing.into_iter().filter(|e| !e.pods.is_empty()).map(|e| (e.node.name, e.pods)).collect();
         let relaxations = self.relaxed.into_iter().enumerate().filter(|(_, r)| !r.is_empty()).collect();
@@ -638,20 +713,19 @@ pub fn cheapest_compatible(ti: &TypeInfo, reqs: &Requirements) -> f64 {
 }
 
 fn cheapest_with(ti: &TypeInfo, reqs: &instance_filter::OfferingReqs) -> f64 {
-    ti.it.offerings
-        .iter()
-        .filter(|o| o.available && reqs.compatible(o))
-        .map(|o| o.price)
-        .fold(f64::INFINITY, f64::min)
+    ti.it.offerings.iter().filter(|o| o.available && reqs.compatible(o)).map(|o| o.price).fold(f64::INFINITY, f64::min)
 }
 
 fn render_failures(fails: &[(Sym, Fail)], _pod: &Pod) -> String {
     // a positive requirement on a label that no NodePool defines reads best as one sentence
-    let undefined: Vec<&Incompatibility> = fails.iter().filter_map(|(_, f)| if let Fail::Undefined(i) = f { Some(i) } else { None }).collect();
-    if !undefined.is_empty() && undefined.len() == fails.len() && undefined.iter().all(|i| i.key() == undefined[0].key()) {
-        if let Incompatibility::Undefined { key, incoming } = undefined[0] {
-            return format!("requires label {key} {incoming}, which no NodePool defines");
-        }
+    let undefined: Vec<&Incompatibility> =
+        fails.iter().filter_map(|(_, f)| if let Fail::Undefined(i) = f { Some(i) } else { None }).collect();
+    if !undefined.is_empty()
+        && undefined.len() == fails.len()
+        && undefined.iter().all(|i| i.key() == undefined[0].key())
+        && let Incompatibility::Undefined { key, incoming } = undefined[0]
+    {
+        return format!("requires label {key} {incoming}, which no NodePool defines");
     }
     let parts: Vec<String> = fails
         .iter()

@@ -2,7 +2,9 @@
 
 use super::topology_group::{DomainGroup, GroupKind, NodeFilter, TopologyGroup};
 use crate::labels::{self, Sym};
-use crate::model::{LabelSelector, LabelSelectorOperator, LabelSelectorRequirement, NodeInclusionPolicy, Pod, PodAffinityTerm, Taint, UnsatisfiableAction};
+use crate::model::{
+    LabelSelector, LabelSelectorOperator, LabelSelectorRequirement, NodeInclusionPolicy, Pod, PodAffinityTerm, Taint, UnsatisfiableAction,
+};
 use crate::requirements::{Requirement, Requirements};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
@@ -43,9 +45,21 @@ pub struct TopologyError {
 impl fmt::Display for TopologyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.kind {
-            GroupKind::Spread => write!(f, "topology spread on {} (maxSkew {}) cannot be met: counts {}; allowed domains {}; node domains {}", self.key, self.max_skew, self.counts, self.pod_domains, self.node_domains),
-            GroupKind::Affinity => write!(f, "pod affinity on {} cannot be met: no domain holds a matching pod (counts {}; allowed {})", self.key, self.counts, self.pod_domains),
-            GroupKind::AntiAffinity => write!(f, "pod anti-affinity on {} cannot be met: every allowed domain already holds a matching pod (counts {})", self.key, self.counts),
+            GroupKind::Spread => write!(
+                f,
+                "topology spread on {} (maxSkew {}) cannot be met: counts {}; allowed domains {}; node domains {}",
+                self.key, self.max_skew, self.counts, self.pod_domains, self.node_domains
+            ),
+            GroupKind::Affinity => write!(
+                f,
+                "pod affinity on {} cannot be met: no domain holds a matching pod (counts {}; allowed {})",
+                self.key, self.counts, self.pod_domains
+            ),
+            GroupKind::AntiAffinity => write!(
+                f,
+                "pod anti-affinity on {} cannot be met: every allowed domain already holds a matching pod (counts {})",
+                self.key, self.counts
+            ),
         }
     }
 }
@@ -143,11 +157,11 @@ impl<'a> Topology<'a> {
                         g.insert(v, pool.taints);
                     }
                 }
-                if let Some(r) = pool_req {
-                    if r.operator() == crate::requirements::Operator::In {
-                        for v in r.values() {
-                            g.insert(*v, pool.taints);
-                        }
+                if let Some(r) = pool_req
+                    && r.operator() == crate::requirements::Operator::In
+                {
+                    for v in r.values() {
+                        g.insert(*v, pool.taints);
                     }
                 }
             }
@@ -174,11 +188,21 @@ impl<'a> Topology<'a> {
         out
     }
 
-    fn new_group(&mut self, kind: GroupKind, key: Sym, pod: &Pod, namespaces: BTreeSet<Sym>, selector: Option<LabelSelector>, max_skew: i32, min_domains: Option<i32>, filter: Option<NodeFilter>) -> (String, TopologyGroup) {
-        let sig = format!(
-            "{kind:?}|{key}|{namespaces:?}|{selector:?}|{max_skew}|{}",
-            filter.as_ref().map(|f| f.signature()).unwrap_or_default()
-        );
+    // the fields of a topology group, as Karpenter builds one per constraint (NewTopologyGroup)
+    #[allow(clippy::too_many_arguments)]
+    fn new_group(
+        &mut self,
+        kind: GroupKind,
+        key: Sym,
+        pod: &Pod,
+        namespaces: BTreeSet<Sym>,
+        selector: Option<LabelSelector>,
+        max_skew: i32,
+        min_domains: Option<i32>,
+        filter: Option<NodeFilter>,
+    ) -> (String, TopologyGroup) {
+        let sig =
+            format!("{kind:?}|{key}|{namespaces:?}|{selector:?}|{max_skew}|{}", filter.as_ref().map(|f| f.signature()).unwrap_or_default());
         let ignore_taints = filter.as_ref().is_some_and(|f| !f.taints_honor);
         let domains: Vec<Sym> = self.domains_for(key).reachable(&pod.tolerations, ignore_taints).collect();
         let group = TopologyGroup {
@@ -262,8 +286,21 @@ impl<'a> Topology<'a> {
                 continue;
             }
             let selector = merge_label_keys(c.label_selector.as_ref(), pod, &c.match_label_keys, &[]);
-            let filter = self.node_filter(pod, c.node_taints_policy == NodeInclusionPolicy::Honor, c.node_affinity_policy == NodeInclusionPolicy::Honor);
-            new.push(self.new_group(GroupKind::Spread, c.topology_key, pod, BTreeSet::from([pod.namespace]), selector, c.max_skew, c.min_domains, Some(filter)));
+            let filter = self.node_filter(
+                pod,
+                c.node_taints_policy == NodeInclusionPolicy::Honor,
+                c.node_affinity_policy == NodeInclusionPolicy::Honor,
+            );
+            new.push(self.new_group(
+                GroupKind::Spread,
+                c.topology_key,
+                pod,
+                BTreeSet::from([pod.namespace]),
+                selector,
+                c.max_skew,
+                c.min_domains,
+                Some(filter),
+            ));
         }
         let a = &pod.affinity;
         let mut terms: Vec<(GroupKind, &PodAffinityTerm)> = a.pod_affinity_required.iter().map(|t| (GroupKind::Affinity, t)).collect();
@@ -318,14 +355,31 @@ impl<'a> Topology<'a> {
 
     /// `AddRequirements`: the domain requirements every matching group imposes on a node with
     /// `node_reqs`, intersected into a copy of `node_reqs`.
-    pub fn add_requirements(&self, id: usize, pod: &Pod, taints: &[Taint], strict: &Requirements, node_reqs: &Requirements, allow_undefined: bool) -> Result<Requirements, TopologyError> {
+    pub fn add_requirements(
+        &self,
+        id: usize,
+        pod: &Pod,
+        taints: &[Taint],
+        strict: &Requirements,
+        node_reqs: &Requirements,
+        allow_undefined: bool,
+    ) -> Result<Requirements, TopologyError> {
         self.tighten(id, pod, taints, strict, node_reqs, allow_undefined, true).map_err(|e| e.expect("explained"))
     }
 
     /// [`Topology::add_requirements`] that describes a failure only when `explain` (the description
     /// formats every domain count, which callers that only need a yes/no must not pay for).
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn tighten(&self, id: usize, pod: &Pod, taints: &[Taint], strict: &Requirements, node_reqs: &Requirements, allow_undefined: bool, explain: bool) -> Result<Requirements, Option<TopologyError>> {
+    pub(crate) fn tighten(
+        &self,
+        id: usize,
+        pod: &Pod,
+        taints: &[Taint],
+        strict: &Requirements,
+        node_reqs: &Requirements,
+        allow_undefined: bool,
+        explain: bool,
+    ) -> Result<Requirements, Option<TopologyError>> {
         // domains first (each depends on node_reqs only), then one copy to tighten
         let mut adds: Vec<(Sym, Requirement)> = Vec::new();
         let owned = self.owned[id].iter().map(|i| &self.groups[*i]);
@@ -411,11 +465,11 @@ impl<'a> Topology<'a> {
             }
         }
         for g in &mut self.inverse {
-            if g.owners.contains(&id) {
-                if let Some(r) = reqs.get(g.key) {
-                    for v in r.values().to_vec() {
-                        g.record(v);
-                    }
+            if g.owners.contains(&id)
+                && let Some(r) = reqs.get(g.key)
+            {
+                for v in r.values().to_vec() {
+                    g.record(v);
                 }
             }
         }
