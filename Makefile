@@ -21,9 +21,9 @@ test-rust:
 test-python:
 	bash scripts/python-test.sh
 
-# Clippy on the command-line crate only: the core still has clippy findings of its own.
+# Clippy over the whole workspace (core, CLI, Python binding, benches), warnings as errors.
 lint:
-	$(CARGO) clippy -p karpsim-cli --all-targets --locked --no-deps -- -D warnings
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
 # Quick criterion run of benches/ (reduced samples), then the table in docs/benchmarks.md.
 bench:
