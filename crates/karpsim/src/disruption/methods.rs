@@ -10,7 +10,7 @@ use super::simulate::{RoundCtx, Simulation};
 use super::{Action, CandidateOrder, Command, DisruptionOptions, DisruptionResult, EndState, Kept, Method, NodeSummary, PodMove, Replacement};
 use crate::labels::Sym;
 use crate::model::{ConsolidationPolicy, DisruptionReason, Pod, Timestamp};
-use crate::scheduling::{launch, pending_pods, provision, SolvedClaim};
+use crate::scheduling::{pending_pods, provision, SolvedClaim};
 use crate::state::ClusterState;
 use std::collections::BTreeMap;
 
@@ -39,17 +39,6 @@ struct Round<'a, 'o> {
     kept: BTreeMap<Sym, String>,
 }
 
-fn replacement_of(c: &SolvedClaim, policy: crate::scheduling::LaunchPolicy) -> Option<Replacement> {
-    let l = launch::choose(&c.options, &c.requirements, &c.requests, policy)?;
-    Some(Replacement {
-        nodepool: c.nodepool.to_string(),
-        instance_type: l.it.it.name.to_string(),
-        zone: l.offering.zone.to_string(),
-        capacity_type: l.offering.capacity_type.to_string(),
-        price_per_hour: l.offering.price,
-        instance_type_options: c.options.iter().map(|o| o.it.name.to_string()).collect(),
-    })
-}
 
 impl<'a> Round<'a, '_> {
     fn keep(&mut self, node: Sym, reason: impl Into<String>) {
@@ -61,7 +50,7 @@ impl<'a> Round<'a, '_> {
         let policy = self.opts.provisioning.launch_policy;
         let mut replacements = Vec::new();
         for c in claims {
-            replacements.push(replacement_of(c, policy)?);
+            replacements.push(Replacement::launch(c, policy)?);
         }
         let moving: std::collections::HashSet<Sym> = cands.iter().flat_map(|c| c.reschedulable.iter().map(|p| p.uid)).collect();
         let mut pods = Vec::new();

@@ -88,6 +88,22 @@ pub struct Replacement {
     pub instance_type_options: Vec<String>,
 }
 
+impl Replacement {
+    /// What a NodeClaim launches (the launch decision, §4.2), or `None` when no option holds its
+    /// requests with an available offering.
+    pub fn launch(c: &crate::scheduling::SolvedClaim, policy: crate::scheduling::LaunchPolicy) -> Option<Replacement> {
+        let l = crate::scheduling::launch::choose(&c.options, &c.requirements, &c.requests, policy)?;
+        Some(Replacement {
+            nodepool: c.nodepool.to_string(),
+            instance_type: l.it.it.name.to_string(),
+            zone: l.offering.zone.to_string(),
+            capacity_type: l.offering.capacity_type.to_string(),
+            price_per_hour: l.offering.price,
+            instance_type_options: c.options.iter().map(|o| o.it.name.to_string()).collect(),
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct PodMove {
     pub pod: String,

@@ -9,7 +9,7 @@ use super::scenario::{Arrivals, ReplicaSchedule, Scenario, SpotInterruptions, Wo
 use crate::disruption::{Action, DisruptionOptions, Method, Plan, plan_round};
 use crate::labels::{self, Sym};
 use crate::model::{Node, Pod, PodPhase};
-use crate::scheduling::{ProvisionOptions, ScheduleScope, launch, pending_pods, schedule};
+use crate::scheduling::{ProvisionOptions, ScheduleScope, pending_pods, schedule};
 use crate::state::{ClusterState, TypeInfo};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
@@ -646,15 +646,7 @@ impl<'s> Engine<'s> {
             }
             let mut launches = Vec::new();
             for c in &sol.claims {
-                if let Some(l) = launch::choose(&c.options, &c.requirements, &c.requests, self.opts.provisioning.launch_policy) {
-                    let r = crate::disruption::Replacement {
-                        nodepool: c.nodepool.to_string(),
-                        instance_type: l.it.it.name.to_string(),
-                        zone: l.offering.zone.to_string(),
-                        capacity_type: l.offering.capacity_type.to_string(),
-                        price_per_hour: l.offering.price,
-                        instance_type_options: Vec::new(),
-                    };
+                if let Some(r) = crate::disruption::Replacement::launch(c, self.opts.provisioning.launch_policy) {
                     launches.push(crate::disruption::NewNode::from_claim(c, &r));
                 }
             }
