@@ -51,6 +51,30 @@ impl Hash for Sym {
         (self.0.as_ptr() as usize).hash(state);
     }
 }
+/// A hasher for interned symbols: their hash is already a pointer, which only needs mixing.
+#[derive(Default)]
+pub struct SymHasher(u64);
+
+impl Hasher for SymHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (self.0.rotate_left(5) ^ n as u64).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+/// A hash map keyed by interned symbols (hashing their pointer). Iteration order is arbitrary:
+/// for look-ups only.
+pub type SymMap<V> = std::collections::HashMap<Sym, V, std::hash::BuildHasherDefault<SymHasher>>;
+/// A hash set of interned symbols, for membership tests only.
+pub type SymSet = std::collections::HashSet<Sym, std::hash::BuildHasherDefault<SymHasher>>;
+
 impl PartialOrd for Sym {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
@@ -163,6 +187,12 @@ pub fn normalize_key(key: &str) -> &str {
         "beta.kubernetes.io/instance-type" => "node.kubernetes.io/instance-type",
         other => other,
     }
+}
+
+/// [`normalize_key`] of an interned key, interning only when the key changes.
+pub fn normalize_sym(key: Sym) -> Sym {
+    let n = normalize_key(key.as_str());
+    if std::ptr::eq(n, key.as_str()) { key } else { Sym::new(n) }
 }
 
 /// Keys a pod may not select on for provisioning (`v1.ValidateRequirement`): any `karpenter.sh`

@@ -340,18 +340,58 @@ impl Requirements {
             let op = Operator::parse(&r.operator)
                 .ok_or_else(|| Error::input(at(), format!("unknown operator {:?} for key {}", r.operator, r.key)))?;
             let req = Requirement::new(op, &r.values, r.min_values).map_err(|m| Error::input(at(), format!("key {}: {m}", r.key)))?;
-            out.add(Sym::new(labels::normalize_key(r.key.as_str())), req);
+            out.add(labels::normalize_sym(r.key), req);
         }
         Ok(out)
     }
 
     /// Each label `k=v` becomes `k In [v]`.
     pub fn from_labels<'a>(labels: impl IntoIterator<Item = (&'a Sym, &'a Sym)>) -> Requirements {
-        let mut out = Requirements::new();
+        let mut items: Vec<(Sym, Requirement)> = Vec::new();
+        let mut sorted = true;
         for (k, v) in labels {
-            out.add(Sym::new(labels::normalize_key(k.as_str())), Requirement::is_in([*v]));
+            let k = labels::normalize_sym(*k);
+            sorted &= items.last().is_none_or(|(last, _)| *last < k);
+            items.push((k, Requirement::is_in([*v])));
+        }
+        if sorted {
+            // labels of a map arrive in key order: no search or insertion needed
+            return Requirements { items };
+        }
+        let mut out = Requirements::new();
+        for (k, r) in items {
+            out.add(k, r);
         }
         out
+    }
+
+    /// [`Requirements::from_labels`] of a node's labels, shared. A simulation prepares the same
+    /// nodes for every provisioning batch and disruption round, and their labels seldom change;
+    /// building these each time was a large part of its cost. Cached per thread by the labels'
+    /// content (checked label by label on a hit), at most a few thousand label sets.
+    pub fn of_node_labels(node_labels: &BTreeMap<Sym, Sym>) -> std::sync::Arc<Requirements> {
+        use std::cell::RefCell;
+        use std::hash::{BuildHasher, BuildHasherDefault};
+        use std::sync::Arc;
+        type Entry = (Box<[(Sym, Sym)]>, Arc<Requirements>);
+        const MAX_ENTRIES: usize = 8192;
+        thread_local! {
+            static CACHE: RefCell<std::collections::HashMap<u64, Vec<Entry>>> = RefCell::new(Default::default());
+        }
+        let hash = BuildHasherDefault::<labels::SymHasher>::default().hash_one(node_labels);
+        CACHE.with(|c| {
+            let mut cache = c.borrow_mut();
+            let same = |e: &&Entry| e.0.len() == node_labels.len() && e.0.iter().zip(node_labels).all(|(a, (k, v))| a.0 == *k && a.1 == *v);
+            if let Some(e) = cache.get(&hash).and_then(|v| v.iter().find(same)) {
+                return Arc::clone(&e.1);
+            }
+            if cache.len() >= MAX_ENTRIES {
+                cache.clear();
+            }
+            let r = Arc::new(Requirements::from_labels(node_labels.iter()));
+            cache.entry(hash).or_default().push((node_labels.iter().map(|(k, v)| (*k, *v)).collect(), Arc::clone(&r)));
+            r
+        })
     }
 
     /// Where `key` is, or where it would be inserted (sorted by key string). Keys are interned: a

@@ -3,10 +3,9 @@
 //! `ValidatePodsDisruptable`, `utils/disruption/disruption.go`; design §5.2, §5.3).
 
 use super::drift;
-use crate::labels::Sym;
+use crate::labels::{Sym, SymMap};
 use crate::model::{IntOrPercent, Node, NodePool, Pod, PodDisruptionBudget, Timestamp};
 use crate::state::ClusterState;
-use std::collections::BTreeMap;
 
 pub const DO_NOT_DISRUPT: &str = "karpenter.sh/do-not-disrupt";
 const DELETION_COST: &str = "controller.kubernetes.io/pod-deletion-cost";
@@ -118,12 +117,14 @@ pub fn last_pod_event(node: &Node, pods: &[&Pod]) -> Timestamp {
 /// Every managed node, as a candidate or with the reason it cannot be one.
 pub fn build<'a>(
     state: &'a ClusterState,
-    pods_by_node: &BTreeMap<Sym, Vec<&'a Pod>>,
+    pods_by_node: &SymMap<Vec<&'a Pod>>,
     now: Timestamp,
 ) -> (Vec<Candidate<'a>>, Vec<(Sym, String)>) {
     let mut out = Vec::new();
     let mut kept = Vec::new();
     let none = Vec::new();
+    let pool_reqs: Vec<Option<crate::requirements::Requirements>> =
+        state.nodepools.iter().map(|p| crate::requirements::Requirements::from_node_selector(&p.requirements).ok()).collect();
     for node in &state.nodes {
         let Some(pool_name) = node.nodepool else {
             kept.push((node.name, "not managed by Karpenter (no karpenter.sh/nodepool label)".to_string()));
@@ -141,7 +142,7 @@ pub fn build<'a>(
             kept.push((node.name, "node has karpenter.sh/do-not-disrupt=true".into()));
             continue;
         }
-        let Some(pool) = state.nodepools.iter().find(|p| p.name == pool_name) else {
+        let Some((pool_index, pool)) = state.nodepools.iter().enumerate().find(|(_, p)| p.name == pool_name) else {
             kept.push((node.name, format!("NodePool {pool_name} not found")));
             continue;
         };
@@ -196,7 +197,7 @@ pub fn build<'a>(
             reschedule_cost,
             disruption_cost,
             consolidatable,
-            drifted: drift::drifted(node, pool, types.map(|t| t.types.as_slice()).unwrap_or(&[]), now),
+            drifted: drift::drifted(node, pool, pool_reqs[pool_index].as_ref(), types.map(|t| t.types.as_slice()).unwrap_or(&[]), now),
             pod_block,
         });
     }

@@ -50,6 +50,9 @@ fn min_values_ok(c: &SolvedClaim, types: &[TypeInfo]) -> bool {
 
 pub fn compute<'a>(ctx: &RoundCtx<'a>, candidates: &[&Candidate<'a>], opts: &DisruptionOptions) -> Outcome<'a> {
     let sim = ctx.simulate(candidates, true);
+    if sim.sol.claims_exceeded {
+        return Outcome::No("removing it would need more than one new node".into());
+    }
     if let Some((pod, why)) = sim.failed_moves.first() {
         return Outcome::No(format!("pod {pod} could not be rescheduled: {why}"));
     }

@@ -11,11 +11,11 @@ use crate::model::{Node, NodePool, Timestamp};
 use crate::requirements::Requirements;
 use crate::state::TypeInfo;
 
-/// Why the node is drifted from its NodePool, or `None`.
-pub fn drifted(node: &Node, pool: &NodePool, types: &[TypeInfo], now: Timestamp) -> Option<String> {
-    let node_reqs = Requirements::from_labels(node.labels.iter());
-    if let Ok(pool_reqs) = Requirements::from_node_selector(&pool.requirements)
-        && let Err(i) = node_reqs.compatible(&pool_reqs, false)
+/// Why the node is drifted from its NodePool, or `None`. `pool_reqs` are the pool's requirements
+/// (`None` when they do not parse).
+pub fn drifted(node: &Node, pool: &NodePool, pool_reqs: Option<&Requirements>, types: &[TypeInfo], now: Timestamp) -> Option<String> {
+    if let Some(pool_reqs) = pool_reqs
+        && let Err(i) = Requirements::of_node_labels(&node.labels).compatible(pool_reqs, false)
     {
         return Some(format!("RequirementsDrifted: NodePool {} {i}", pool.name));
     }

@@ -6,11 +6,12 @@ use super::apply::{self, Plan};
 use super::budgets;
 use super::candidates::{self, Candidate};
 use super::consolidation::{self, Outcome};
+use super::prefilter::Prefilter;
 use super::simulate::{RoundCtx, Simulation};
 use super::{Action, CandidateOrder, Command, DisruptionOptions, DisruptionResult, EndState, Kept, Method, NodeSummary, PodMove, Replacement};
-use crate::labels::Sym;
+use crate::labels::{Sym, SymMap};
 use crate::model::{ConsolidationPolicy, DisruptionReason, Pod, Timestamp};
-use crate::scheduling::{pending_pods, provision, SolvedClaim};
+use crate::scheduling::{pending_pods, provision, ClusterView, SolvedClaim};
 use crate::state::ClusterState;
 use std::collections::BTreeMap;
 
@@ -125,7 +126,7 @@ impl<'a> Round<'a, '_> {
     fn emptiness(&mut self, cands: &[Candidate<'a>]) -> Vec<Plan> {
         let mut budget = budgets::mapping(&self.ctx.state.nodepools, &self.ctx.state.nodes, DisruptionReason::Empty, self.ctx.now, &[]);
         let mut chosen: Vec<&Candidate<'a>> = Vec::new();
-        for c in cands.iter().filter(|c| c.is_empty() && c.pool.disruption.consolidate_after.is_some() && c.pool.replicas.is_none()) {
+        for c in cands.iter().filter(|c| is_empty_candidate(c)) {
             if let Some(b) = &c.pod_block {
                 self.keep(c.name(), b.clone());
                 continue;
@@ -194,22 +195,7 @@ impl<'a> Round<'a, '_> {
     fn consolidatable(&mut self, cands: &'_ [Candidate<'a>]) -> Vec<usize> {
         let mut out = Vec::new();
         for (i, c) in cands.iter().enumerate() {
-            let why = if c.pool.replicas.is_some() {
-                Some("static NodePool".to_string())
-            } else if c.pool.disruption.consolidate_after.is_none() {
-                Some(format!("NodePool {} has consolidateAfter: Never", c.pool.name))
-            } else if c.is_empty() {
-                None.or(Some("empty node: left to emptiness".to_string()))
-            } else if c.pool.disruption.consolidation_policy == ConsolidationPolicy::WhenEmpty {
-                Some(format!("NodePool {} consolidates only empty nodes (WhenEmpty)", c.pool.name))
-            } else if !c.instance_type_known || c.zone.is_none() || c.capacity_type.is_none() {
-                Some("instance type, zone or capacity type of the node is unknown".to_string())
-            } else if !c.consolidatable {
-                Some(format!("not consolidatable yet: consolidateAfter {}s has not elapsed since the last pod event", c.pool.disruption.consolidate_after.unwrap_or(0)))
-            } else {
-                c.pod_block.clone()
-            };
-            match why {
+            match consolidation_block(c) {
                 Some(w) => self.keep(c.name(), w),
                 None => out.push(i),
             }
@@ -298,6 +284,10 @@ impl<'a> Round<'a, '_> {
                 self.keep(c.name(), "Balanced policy: even deleting it would not save enough for the disruption".to_string());
                 continue;
             }
+            if let Some(why) = self.ctx.prefilter.as_ref().and_then(|f| f.cannot_consolidate(&self.ctx, c, self.opts.spot_to_spot)) {
+                self.keep(c.name(), why);
+                continue;
+            }
             let plan = match consolidation::compute(&self.ctx, &[c], self.opts) {
                 Outcome::Delete(sim) => self.plan(Method::SingleNode, &[c], &sim, &[], "its pods fit on other nodes".into()),
                 Outcome::Replace(sim, r) => self.plan(Method::SingleNode, &[c], &sim, std::slice::from_ref(&r), "replaced by a cheaper node".into()),
@@ -317,26 +307,63 @@ impl<'a> Round<'a, '_> {
     }
 }
 
-fn round_ctx<'a>(state: &'a ClusterState, now: Timestamp, opts: &DisruptionOptions, warnings: &mut Vec<String>) -> RoundCtx<'a> {
-    let mut pods_by_node: BTreeMap<Sym, Vec<&'a Pod>> = BTreeMap::new();
+/// Why consolidation may not act on a candidate (`consolidation.go: ShouldDisrupt`), if it may not.
+pub(super) fn consolidation_block(c: &Candidate) -> Option<String> {
+    if c.pool.replicas.is_some() {
+        Some("static NodePool".to_string())
+    } else if c.pool.disruption.consolidate_after.is_none() {
+        Some(format!("NodePool {} has consolidateAfter: Never", c.pool.name))
+    } else if c.is_empty() {
+        Some("empty node: left to emptiness".to_string())
+    } else if c.pool.disruption.consolidation_policy == ConsolidationPolicy::WhenEmpty {
+        Some(format!("NodePool {} consolidates only empty nodes (WhenEmpty)", c.pool.name))
+    } else if !c.instance_type_known || c.zone.is_none() || c.capacity_type.is_none() {
+        Some("instance type, zone or capacity type of the node is unknown".to_string())
+    } else if !c.consolidatable {
+        Some(format!("not consolidatable yet: consolidateAfter {}s has not elapsed since the last pod event", c.pool.disruption.consolidate_after.unwrap_or(0)))
+    } else {
+        c.pod_block.clone()
+    }
+}
+
+/// Whether emptiness may act on a candidate (`emptiness.go: ShouldDisrupt`): empty, in a dynamic
+/// pool with a `consolidateAfter`, quiet for that long, and not blocked by its pods.
+pub(super) fn emptiness_may_act(c: &Candidate) -> bool {
+    is_empty_candidate(c) && c.pod_block.is_none() && c.consolidatable
+}
+
+fn is_empty_candidate(c: &Candidate) -> bool {
+    c.is_empty() && c.pool.disruption.consolidate_after.is_some() && c.pool.replicas.is_none()
+}
+
+/// The facts of one round. `quick`: also prepare [`Prefilter`], to skip single-node simulations that
+/// are certain to fail (their candidates are then kept with a less specific reason).
+pub(super) fn round_ctx<'a>(state: &'a ClusterState, now: Timestamp, opts: &DisruptionOptions, warnings: &mut Vec<String>, quick: bool) -> RoundCtx<'a> {
+    let mut pods_by_node: SymMap<Vec<&'a Pod>> = SymMap::default();
     for p in state.pods.iter().filter(|p| !p.is_terminal()) {
         if let Some(n) = p.node_name {
             pods_by_node.entry(n).or_default().push(p);
         }
     }
+    let view = ClusterView::new(state);
+    let deleting: Vec<Sym> = state.nodes.iter().filter(|n| n.deletion_timestamp.is_some()).map(|n| n.name).collect();
+    let settling = RoundCtx::under_consolidate_after(state, &pods_by_node, now);
     RoundCtx {
         state,
         now,
         pending: pending_pods(state, warnings),
-        deleting: state.nodes.iter().filter(|n| n.deletion_timestamp.is_some()).map(|n| n.name).collect(),
+        prefilter: quick.then(|| Prefilter::new(&view, &deleting, &settling)),
+        deleting,
+        settling,
         pods_by_node,
         provisioning: opts.provisioning.clone(),
+        view,
     }
 }
 
 /// One round: forced expirations, then the first disruption method that acts.
-fn one_round(state: &ClusterState, now: Timestamp, opts: &DisruptionOptions, warnings: &mut Vec<String>) -> (Vec<Plan>, Vec<Kept>) {
-    let ctx = round_ctx(state, now, opts, warnings);
+fn one_round(state: &ClusterState, now: Timestamp, opts: &DisruptionOptions, warnings: &mut Vec<String>, quick: bool) -> (Vec<Plan>, Vec<Kept>) {
+    let ctx = round_ctx(state, now, opts, warnings, quick);
     let (mut cands, kept) = candidates::build(state, &ctx.pods_by_node, now);
     sort(&mut cands, opts.candidate_order);
     let mut r = Round { ctx, opts, kept: kept.into_iter().collect() };
@@ -384,7 +411,7 @@ pub fn disrupt_once(state: &ClusterState, opts: &DisruptionOptions) -> Disruptio
     let now = opts.now.unwrap_or_else(|| default_now(state));
     let mut warnings = state.warnings.clone();
     let before = cost(state);
-    let (plans, kept) = one_round(state, now, opts, &mut warnings);
+    let (plans, kept) = one_round(state, now, opts, &mut warnings, false);
     let savings: f64 = plans.iter().map(|p| p.command.savings_per_hour).sum();
     DisruptionResult {
         commands: plans.into_iter().map(|p| p.command).collect(),
@@ -421,7 +448,7 @@ pub fn until_stable_state(state: &ClusterState, opts: &DisruptionOptions) -> (Di
     while rounds < opts.max_rounds {
         rounds += 1;
         let mut w = Vec::new();
-        let (plans, k) = one_round(&current, now, opts, &mut w);
+        let (plans, k) = one_round(&current, now, opts, &mut w, false);
         kept = k;
         if plans.is_empty() {
             break;
@@ -479,7 +506,9 @@ pub fn until_stable_state(state: &ClusterState, opts: &DisruptionOptions) -> (Di
 }
 
 /// One round at simulated time `now`, as plans the caller applies with its own timing (the time
-/// simulator). Warnings are dropped: the caller has reported the state's own warnings already.
-pub fn plan_round(state: &ClusterState, now: Timestamp, opts: &DisruptionOptions) -> (Vec<Plan>, Vec<Kept>) {
-    one_round(state, now, opts, &mut Vec::new())
+/// simulator). The same commands as [`disrupt_once`], sooner: without its explanations, so a
+/// single-node candidate whose consolidation is certain to fail is not simulated
+/// ([`super::prefilter`]). Warnings are dropped: the caller has reported the state's own already.
+pub fn plan_round(state: &ClusterState, now: Timestamp, opts: &DisruptionOptions) -> Vec<Plan> {
+    one_round(state, now, opts, &mut Vec::new(), true).0
 }

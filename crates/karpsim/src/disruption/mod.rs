@@ -12,12 +12,15 @@ mod consolidation;
 pub mod cron;
 mod drift;
 mod methods;
+mod prefilter;
 mod simulate;
+mod validation;
 
 pub use budgets::budget_allows;
 pub use candidates::{eviction_cost, pdb_allowed};
 pub use apply::{Dest, NewNode, Plan};
 pub use methods::{disrupt_once, plan_round, until_stable, until_stable_state};
+pub use validation::validate;
 
 use crate::model::Timestamp;
 use crate::scheduling::{ProvisionOptions, Unschedulable};

@@ -2,22 +2,29 @@
 //! together with pending pods, onto the cluster without the candidates.
 
 use super::candidates::{last_pod_event, matching_pdbs, pdb_fully_blocks, pod_do_not_disrupt, Candidate};
-use crate::labels::Sym;
+use super::prefilter::Prefilter;
+use crate::labels::{Sym, SymMap};
 use crate::model::{Pod, Timestamp};
-use crate::scheduling::{schedule, ProvisionOptions, ScheduleScope, Solution};
+use crate::scheduling::{schedule_on, ClusterView, ProvisionOptions, ScheduleScope, Solution};
 use crate::state::ClusterState;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
 /// Per-round facts every simulation shares.
 pub struct RoundCtx<'a> {
     pub state: &'a ClusterState,
     pub now: Timestamp,
-    pub pods_by_node: BTreeMap<Sym, Vec<&'a Pod>>,
+    pub pods_by_node: SymMap<Vec<&'a Pod>>,
     /// Pods that were pending before this round.
     pub pending: Vec<&'a Pod>,
     /// Nodes being deleted (their pods must move too).
     pub deleting: Vec<Sym>,
     pub provisioning: ProvisionOptions,
+    /// The state prepared for scheduling, shared by every simulation of the round.
+    pub view: ClusterView<'a>,
+    /// Nodes under `consolidateAfter` (see [`RoundCtx::under_consolidate_after`]), once per round.
+    pub settling: HashSet<Sym>,
+    /// The quick "no" before a single-node simulation, when the caller needs no explanations.
+    pub prefilter: Option<Prefilter<'a>>,
 }
 
 pub struct Simulation<'a> {
@@ -29,7 +36,7 @@ pub struct Simulation<'a> {
 impl<'a> RoundCtx<'a> {
     /// "Currently reschedulable" pods of a node: reschedulable, not do-not-disrupt, not held by a
     /// PDB that forbids every eviction.
-    fn movable(&self, node: Sym) -> impl Iterator<Item = &'a Pod> + '_ {
+    pub(crate) fn movable(&self, node: Sym) -> impl Iterator<Item = &'a Pod> + '_ {
         self.pods_by_node.get(&node).into_iter().flatten().copied().filter(move |p| {
             p.is_reschedulable()
                 && !pod_do_not_disrupt(p, self.now)
@@ -39,20 +46,28 @@ impl<'a> RoundCtx<'a> {
 
     /// Nodes whose pool's consolidateAfter has not passed since their last pod event
     /// (`IsUnderConsolidateAfter`): not valid destinations for pods moved by consolidation.
-    fn under_consolidate_after(&self) -> HashSet<Sym> {
+    pub fn under_consolidate_after(state: &ClusterState, pods_by_node: &SymMap<Vec<&Pod>>, now: Timestamp) -> HashSet<Sym> {
         let mut out = HashSet::new();
-        for n in &self.state.nodes {
-            let Some(pool) = n.nodepool.and_then(|p| self.state.nodepools.iter().find(|x| x.name == p)) else { continue };
+        for n in &state.nodes {
+            let Some(pool) = n.nodepool.and_then(|p| state.nodepools.iter().find(|x| x.name == p)) else { continue };
             let Some(after) = pool.disruption.consolidate_after else { continue };
             if after == 0 || !n.initialized {
                 continue;
             }
-            let pods = self.pods_by_node.get(&n.name).map(Vec::as_slice).unwrap_or(&[]);
-            if self.now - last_pod_event(n, pods) < after {
+            let pods = pods_by_node.get(&n.name).map(Vec::as_slice).unwrap_or(&[]);
+            if now - last_pod_event(n, pods) < after {
                 out.insert(n.name);
             }
         }
         out
+    }
+
+    /// Consolidation acts only when a simulation needs at most one new NodeClaim; without
+    /// explanations to give (the simulator's rounds), a simulation can stop as soon as it needs a
+    /// second. Not when a pool has minValues: finalising a NodeClaim may then drop it.
+    fn claim_limit(&self, consolidation: bool) -> Option<usize> {
+        let exact = consolidation && self.prefilter.is_some() && !self.view.templates.iter().any(|t| t.requirements.has_min_values());
+        exact.then_some(1)
     }
 
     pub fn simulate(&self, candidates: &[&Candidate<'a>], consolidation: bool) -> Simulation<'a> {
@@ -67,15 +82,15 @@ impl<'a> RoundCtx<'a> {
         removed.extend(self.deleting.iter().copied());
         let scope = ScheduleScope {
             removed_nodes: removed,
-            under_consolidate_after: if consolidation { self.under_consolidate_after() } else { HashSet::new() },
+            under_consolidate_after: if consolidation { self.settling.clone() } else { HashSet::new() },
             pending: self.pending.iter().map(|p| p.uid).collect(),
+            max_new_claims: self.claim_limit(consolidation),
         };
-        let mut sol = schedule(self.state, pods, &scope, &self.provisioning);
+        let mut sol = schedule_on(&self.view, pods, &scope, &self.provisioning);
         // moving pods onto a node that is not initialized yet counts as a failure
-        let uninitialized: HashSet<Sym> = self.state.nodes.iter().filter(|n| !n.initialized).map(|n| n.name).collect();
         let mut extra = Vec::new();
         for (node, ps) in &sol.existing {
-            if uninitialized.contains(node) {
+            if self.state.nodes.iter().any(|n| n.name == *node && !n.initialized) {
                 for &p in ps {
                     if !scope.pending.contains(&sol.pods[p].uid) {
                         extra.push((p, format!("would schedule against uninitialized node {node}")));

@@ -108,7 +108,7 @@ impl TypeClasses {
 
     pub fn new(types: &[TypeInfo]) -> TypeClasses {
         type Key<'a> = (Vec<(Sym, &'a Requirement)>, Vec<(Sym, Option<Sym>, Sym, bool)>);
-        let mut map: std::collections::HashMap<Key, u32, std::hash::BuildHasherDefault<super::topology_group::SymHasher>> =
+        let mut map: std::collections::HashMap<Key, u32, std::hash::BuildHasherDefault<labels::SymHasher>> =
             Default::default();
         let mut out = TypeClasses { class_of: Vec::with_capacity(types.len()), reps: Vec::new() };
         let it_key = *labels::INSTANCE_TYPE;
@@ -138,6 +138,10 @@ pub struct FilterInput<'a> {
     pub total: &'a Resources,
     pub pod_ports: &'a [HostPort],
     pub claim_ports: &'a [HostPort],
+    /// Every option is known to meet `reqs` and to have an available offering compatible with them
+    /// (a NodeClaim's options, filtered by these same requirements when its last pod was added):
+    /// only resources, ports and minValues are left to check.
+    pub prefiltered: bool,
 }
 
 /// Keep the options that meet the requirements, fit `total` plus their daemon group's overhead and
@@ -166,6 +170,7 @@ pub fn filter(input: &FilterInput, out: &mut Vec<u32>) -> FilterFlags {
         let Some(need) = needs[input.group_of[t as usize] as usize].as_ref() else { continue };
         let it = &input.types[t as usize];
         let (compat, fit, offering) = match input.classes {
+            _ if input.prefiltered => (true, need.fits(&it.it.allocatable), true),
             Some(classes) => {
                 let c = classes.class_of[t as usize] as usize;
                 if memo[c] == 0 {

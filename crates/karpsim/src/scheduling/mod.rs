@@ -13,6 +13,7 @@
 //! # }
 //! ```
 
+mod cluster_view;
 mod daemons;
 mod host_ports;
 pub mod instance_filter;
@@ -28,19 +29,21 @@ pub mod topology_group;
 
 pub use options::{LaunchPolicy, MinValuesPolicy, PreferencePolicy, ProvisionOptions};
 pub use results::{ExistingNodeResult, NodeClaimResult, ProvisionResult, Relaxation, Unschedulable};
-pub use scheduler::{cheapest_compatible, schedule, ScheduleScope, Solution, SolvedClaim};
+pub use cluster_view::ClusterView;
+pub use scheduler::{cheapest_compatible, schedule, schedule_on, ScheduleScope, Solution, SolvedClaim};
 
 use crate::labels;
 use crate::model::Pod;
 use crate::requirements::Requirement;
 use crate::state::ClusterState;
-use std::collections::BTreeSet;
+use crate::labels::Sym;
+use std::collections::HashSet;
 
 /// Pods the provisioner schedules: not bound, not terminal or terminating, not DaemonSet or mirror
 /// pods (`pkg/utils/pod/scheduling.go: IsProvisionable`). A pod bound to a node that is not in the
 /// state is scheduled too (with a warning), so that no pod is silently dropped.
 pub fn pending_pods<'a>(state: &'a ClusterState, warnings: &mut Vec<String>) -> Vec<&'a Pod> {
-    let nodes: BTreeSet<_> = state.nodes.iter().map(|n| n.name).collect();
+    let nodes: HashSet<Sym> = state.nodes.iter().map(|n| n.name).collect();
     let mut orphans = 0;
     let pods = state
         .pods

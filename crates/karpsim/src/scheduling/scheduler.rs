@@ -2,16 +2,17 @@
 //! design §3): pods in queue order, first fit on existing nodes, then in-flight NodeClaims, then a
 //! new NodeClaim from the first NodePool (by weight) that can take the pod.
 
-use super::daemons::{self, DaemonGroup};
+use super::cluster_view::{ClusterView, NodeView};
+use super::daemons::DaemonGroup;
 use super::host_ports;
 use super::instance_filter::{self, FilterInput};
 use super::options::{MinValuesPolicy, PreferencePolicy, ProvisionOptions};
 use super::pod_data::{PodData, validate_for_provisioning};
 use super::preferences;
 use super::queue::Queue;
-use super::topology::{BoundPod, PoolDomains, TopoNode, Topology};
+use super::topology::{PoolDomains, Topology};
 use crate::labels::{self, Sym};
-use crate::model::{HostPort, Node, NodePool, Pod, Taint, TaintEffect};
+use crate::model::{HostPort, NodePool, Pod};
 use crate::requirements::{Incompatibility, Requirement, Requirements};
 use crate::resources::Resources;
 use crate::state::{ClusterState, TypeInfo};
@@ -28,6 +29,9 @@ pub struct ScheduleScope {
     pub under_consolidate_after: HashSet<Sym>,
     /// Pods that were pending before the run (exempt from the rule above).
     pub pending: HashSet<Sym>,
+    /// Stop as soon as the run would open more new NodeClaims than this: the caller only needs to
+    /// know that it would ([`Solution::claims_exceeded`]; the rest of the solution is then partial).
+    pub max_new_claims: Option<usize>,
 }
 
 pub(crate) struct Template<'a> {
@@ -35,19 +39,40 @@ pub(crate) struct Template<'a> {
     pub requirements: Requirements,
     pub types: &'a [TypeInfo],
     pub classes: std::sync::Arc<instance_filter::TypeClasses>,
-    pub options: Vec<u32>,
-    pub groups: Vec<DaemonGroup>,
-    pub group_of: Vec<u32>,
+    /// The types the template allows and their DaemonSet groups.
+    pub parts: std::sync::Arc<super::cluster_view::TemplateParts>,
 }
 
-struct ExistingNode<'a> {
-    node: &'a Node,
-    taints: Vec<Taint>,
+impl Template<'_> {
+    /// The types the template's requirements allow (indices into `types`).
+    pub fn options(&self) -> &[u32] {
+        &self.parts.options
+    }
+    pub fn groups(&self) -> &[DaemonGroup] {
+        &self.parts.groups
+    }
+    /// Each type's index in `groups`.
+    pub fn group_of(&self) -> &[u32] {
+        &self.parts.group_of
+    }
+}
+
+/// An existing node during one run: its prepared view, and what this run has placed on it.
+struct ExistingNode<'v, 'a> {
+    view: &'v NodeView<'a>,
     remaining: Resources,
-    requirements: Requirements,
+    /// The view's requirements tightened by the pods placed in this run (`None`: none placed yet).
+    requirements: Option<Requirements>,
+    /// Host ports of the pods placed in this run.
     ports: Vec<HostPort>,
     pods: Vec<usize>,
     under_consolidate_after: bool,
+}
+
+impl ExistingNode<'_, '_> {
+    fn requirements(&self) -> &Requirements {
+        self.requirements.as_ref().unwrap_or(&self.view.requirements)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -92,6 +117,8 @@ pub struct Solution<'a> {
     /// Pods left unplaced, with the last reason.
     pub errors: Vec<(usize, String)>,
     pub relaxations: Vec<(usize, Vec<String>)>,
+    /// The run stopped because it needed more new NodeClaims than `ScheduleScope::max_new_claims`.
+    pub claims_exceeded: bool,
 }
 
 enum Fail {
@@ -105,8 +132,8 @@ struct Scheduler<'a, 't, 's> {
     pods: Vec<&'a Pod>,
     data: Vec<PodData>,
     relaxed: Vec<Vec<String>>,
-    templates: Vec<Template<'a>>,
-    existing: Vec<ExistingNode<'a>>,
+    templates: &'t [Template<'a>],
+    existing: Vec<ExistingNode<'t, 'a>>,
     claims: Vec<NewClaim>,
     topology: Topology<'t>,
     remaining_limits: BTreeMap<Sym, BTreeMap<String, i64>>,
@@ -115,29 +142,10 @@ struct Scheduler<'a, 't, 's> {
     next_seq: usize,
     scope: &'s ScheduleScope,
     scratch: Vec<u32>,
-}
-
-/// The effective taints of a node for scheduling (`statenode.go: Taints`): a managed node that is not
-/// initialized yet does not count its startup taints or the known ephemeral ones.
-fn node_taints(node: &Node, pool: Option<&NodePool>) -> Vec<Taint> {
-    if node.nodepool.is_none() || node.initialized {
-        return node.taints.clone();
-    }
-    node.taints
-        .iter()
-        .filter(|t| {
-            !taints::is_ephemeral_startup_taint(t)
-                && !pool.is_some_and(|p| p.startup_taints.iter().any(|s| s.key == t.key && s.effect == t.effect))
-        })
-        .cloned()
-        .collect()
-}
-
-fn node_requirements(node: &Node) -> Requirements {
-    let mut r = Requirements::from_labels(node.labels.iter());
-    let host = node.labels.get(&*labels::HOSTNAME).copied().unwrap_or(node.name);
-    r.set(*labels::HOSTNAME, Requirement::is_in([host]));
-    r
+    /// For pod requests seen in this run, the first existing node that still had room for them.
+    first_fit: std::collections::HashMap<Resources, usize>,
+    /// A pod needed one new NodeClaim more than `ScheduleScope::max_new_claims` allows.
+    claims_exceeded: bool,
 }
 
 /// A template's requirements (`nodeclaimtemplate.go`): the pool's requirements and template labels,
@@ -152,13 +160,6 @@ pub(crate) fn template_requirements(pool: &NodePool) -> Result<Requirements, Str
     r.add(*labels::REGISTERED, Requirement::is_in([Sym::new("true")]));
     r.add(*labels::INITIALIZED, Requirement::is_in([Sym::new("true")]));
     Ok(r)
-}
-
-/// Pool requirements with template labels, as the topology domain universe sees them.
-fn pool_domain_requirements(pool: &NodePool) -> Requirements {
-    let mut r = Requirements::from_node_selector(&pool.requirements).unwrap_or_default();
-    r.add_all(&Requirements::from_labels(pool.labels.iter()));
-    r
 }
 
 /// Queue order of Karpenter v1.14.1 (`queue.go: byCPUAndMemoryDescending`): cpu desc, memory desc,
@@ -177,6 +178,12 @@ fn queue_order(pods: &[&Pod], data: &[PodData], ids: &mut [usize]) {
 
 /// Run the scheduler over `pods` (pending pods, and pods to move in a disruption simulation).
 pub fn schedule<'a>(state: &'a ClusterState, pods: Vec<&'a Pod>, scope: &ScheduleScope, opts: &ProvisionOptions) -> Solution<'a> {
+    schedule_on(&ClusterView::new(state), pods, scope, opts)
+}
+
+/// [`schedule`] against a view prepared once for many runs over the same state.
+pub fn schedule_on<'a>(view: &ClusterView<'a>, pods: Vec<&'a Pod>, scope: &ScheduleScope, opts: &ProvisionOptions) -> Solution<'a> {
+    let state = view.state;
     let respect = opts.preference_policy == PreferencePolicy::Respect;
     let mut errors: Vec<(usize, String)> = Vec::new();
     let mut data = Vec::with_capacity(pods.len());
@@ -195,143 +202,70 @@ pub fn schedule<'a>(state: &'a ClusterState, pods: Vec<&'a Pod>, scope: &Schedul
         }
     }
 
-    // NodePools: dynamic pools only, by weight desc then name desc (utils/nodepool OrderByWeight)
-    let mut pools: Vec<&NodePool> = state.nodepools.iter().filter(|p| p.replicas.is_none()).collect();
-    pools.sort_by(|a, b| b.weight.cmp(&a.weight).then(b.name.cmp(&a.name)));
-    let daemonsets: Vec<&Pod> = state.daemonsets.iter().collect();
-    let mut templates = Vec::new();
-    let mut warnings = Vec::new();
-    for pool in &pools {
-        let Some(pt) = state.pool_types.get(&pool.name) else { continue };
-        let requirements = match template_requirements(pool) {
-            Ok(r) => r,
-            Err(e) => {
-                warnings.push(e);
-                continue;
-            }
-        };
-        let types: &[TypeInfo] = &pt.types;
-        let all: Vec<u32> = (0..types.len() as u32).collect();
-        let no_groups = [DaemonGroup { overhead: Resources::new(), host_ports: Vec::new() }];
-        let zeros = vec![0u32; types.len()];
-        let mut options = Vec::new();
-        instance_filter::filter(
-            &FilterInput {
-                types,
-                classes: None,
-                options: &all,
-                groups: &no_groups,
-                group_of: &zeros,
-                reqs: &requirements,
-                total: &Resources::new(),
-                pod_ports: &[],
-                claim_ports: &[],
-            },
-            &mut options,
-        );
-        if options.is_empty() {
-            continue; // "NoCompatibleInstanceTypes": the pool cannot launch anything
+    // existing nodes (nodes.Active(), minus the ones this run treats as gone), in the view's order
+    let mut live = vec![usize::MAX; view.nodes.len()];
+    let mut existing = Vec::with_capacity(view.nodes.len());
+    let mut remaining_limits: BTreeMap<Sym, BTreeMap<String, i64>> =
+        state.nodepools.iter().filter(|p| !p.limits.is_empty()).map(|p| (p.name, p.limits.0.clone())).collect();
+    for (i, v) in view.nodes.iter().enumerate() {
+        let n = v.node;
+        if scope.removed_nodes.contains(&n.name) {
+            continue;
         }
-        let (groups, group_of) = daemons::build_groups(&daemonsets, &requirements, &pool.taints, types, &options);
-        let classes = instance_filter::TypeClasses::shared(&pt.types);
-        templates.push(Template { pool, requirements, types, classes, options, groups, group_of });
+        if let Some(lim) = n.nodepool.and_then(|p| remaining_limits.get_mut(&p)) {
+            for (k, x) in lim.iter_mut() {
+                *x -= if k == "nodes" { 1 } else { n.capacity.get(k) };
+            }
+        }
+        live[i] = existing.len();
+        existing.push(ExistingNode {
+            view: v,
+            remaining: v.remaining.clone(),
+            requirements: None,
+            ports: Vec::new(),
+            pods: Vec::new(),
+            under_consolidate_after: scope.under_consolidate_after.contains(&n.name),
+        });
     }
-
-    // existing nodes (nodes.Active(), minus the ones this run treats as gone)
-    let live: Vec<&Node> =
-        state.nodes.iter().filter(|n| n.deletion_timestamp.is_none() && !scope.removed_nodes.contains(&n.name)).collect();
-    let topo_nodes: Vec<TopoNode> = live
+    let pool_domains: Vec<PoolDomains> = view
+        .templates
         .iter()
-        .map(|n| TopoNode {
-            name: n.name,
-            labels: n.labels.clone(),
-            requirements: Requirements::from_labels(n.labels.iter()),
-            taints: n.taints.clone(),
-        })
-        .collect();
-    let node_index: BTreeMap<Sym, usize> = live.iter().enumerate().map(|(i, n)| (n.name, i)).collect();
-    let bound: Vec<BoundPod> = state
-        .pods
-        .iter()
-        .filter(|p| !p.is_terminal())
-        .filter_map(|p| p.node_name.and_then(|n| node_index.get(&n)).map(|&node| BoundPod { pod: p, node }))
-        .collect();
-
-    let pool_reqs: Vec<Requirements> = templates.iter().map(|t| pool_domain_requirements(t.pool)).collect();
-    let pool_domains: Vec<PoolDomains> = templates
-        .iter()
-        .zip(&pool_reqs)
+        .zip(&view.domain_requirements)
         .map(|(t, r)| PoolDomains {
             requirements: r,
             taints: &t.pool.taints,
             type_requirements: t.types.iter().map(|ti| &ti.requirements).collect(),
         })
         .collect();
-    let batch: Vec<&Pod> = pods.clone();
-    let topology = Topology::new(respect, pool_domains, &topo_nodes, bound, &batch);
+    let anti: Vec<(&Pod, usize)> = view.anti_affinity.iter().filter(|(_, n)| live[*n] != usize::MAX).map(|&(p, n)| (p, live[n])).collect();
+    let topology = Topology::new(respect, pool_domains, existing.iter().map(|e| e.view.topo()).collect(), &anti, &pods);
 
-    let mut remaining_limits: BTreeMap<Sym, BTreeMap<String, i64>> =
-        state.nodepools.iter().filter(|p| !p.limits.is_empty()).map(|p| (p.name, p.limits.0.clone())).collect();
-    let pool_of = |name: Option<Sym>| name.and_then(|n| state.nodepools.iter().find(|p| p.name == n));
-    let mut existing = Vec::with_capacity(live.len());
-    for n in &live {
-        let pool = pool_of(n.nodepool);
-        let taints = node_taints(n, pool);
-        let requirements = node_requirements(n);
-        let mut used = Resources::new();
-        let mut ds_used = Resources::new();
-        let mut ports = Vec::new();
-        for b in state.pods.iter().filter(|p| p.node_name == Some(n.name) && !p.is_terminal()) {
-            let mut r = b.requests.clone();
-            r.pods = 1;
-            used.add_assign(&r);
-            if b.is_daemonset_pod() {
-                ds_used.add_assign(&r);
-            }
-            ports.extend(b.host_ports.iter().cloned());
-        }
-        let daemon = daemons::node_daemon_requests(&daemonsets, &taints, &requirements).sub(&ds_used).floor_zero();
-        let remaining = n.allocatable.sub(&used).sub(&daemon);
-        if let Some(lim) = n.nodepool.and_then(|p| remaining_limits.get_mut(&p)) {
-            for (k, v) in lim.iter_mut() {
-                *v -= if k == "nodes" { 1 } else { n.capacity.get(k) };
-            }
-        }
-        existing.push(ExistingNode {
-            node: n,
-            taints,
-            remaining,
-            requirements,
-            ports,
-            pods: Vec::new(),
-            under_consolidate_after: scope.under_consolidate_after.contains(&n.name),
-        });
-    }
-    // initialized first, then by name (sortExistingNodes, stable)
-    existing.sort_by(|a, b| b.node.initialized.cmp(&a.node.initialized).then(a.node.name.cmp(&b.node.name)));
-
-    let tolerate_prefer_no_schedule = state.nodepools.iter().any(|p| p.taints.iter().any(|t| t.effect == TaintEffect::PreferNoSchedule));
     let n = pods.len();
     let mut s = Scheduler {
         opts,
         pods,
         data,
         relaxed: vec![Vec::new(); n],
-        templates,
+        templates: &view.templates,
         existing,
         claims: Vec::new(),
         topology,
         remaining_limits,
-        tolerate_prefer_no_schedule,
+        tolerate_prefer_no_schedule: view.tolerate_prefer_no_schedule,
         next_hostname: 0,
         next_seq: 0,
         scope,
         scratch: Vec::new(),
+        first_fit: std::collections::HashMap::new(),
+        claims_exceeded: false,
     };
     let mut last_error: Vec<Option<String>> = vec![None; n];
     queue_order(&s.pods, &s.data, &mut valid);
     let mut queue = Queue::new(valid, n);
     while let Some(id) = queue.pop() {
+        if s.claims_exceeded {
+            break;
+        }
         match s.try_schedule(id) {
             Ok(()) => last_error[id] = None,
             Err(e) => {
@@ -354,7 +288,6 @@ pub fn schedule<'a>(state: &'a ClusterState, pods: Vec<&'a Pod>, scope: &Schedul
     }
     let mut sol = s.finish(errors);
     sol.errors.sort_by_key(|(i, _)| *i);
-    let _ = warnings; // template warnings are surfaced by the caller from state validation
     sol
 }
 
@@ -366,6 +299,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         loop {
             let err = match self.add(id, working.as_ref().unwrap_or(original)) {
                 Ok(()) => return Ok(()),
+                Err(_) if self.claims_exceeded => return Err("needs one new NodeClaim too many".into()),
                 Err(e) => e,
             };
             let w = working.get_or_insert_with(|| original.clone());
@@ -379,22 +313,32 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
     }
 
     fn add(&mut self, id: usize, pod: &Pod) -> Result<(), String> {
-        // 1. existing nodes, in order
+        // 1. existing nodes, in order. Free capacity only shrinks during a run, so the nodes before
+        // the first that had room for these requests last time still have none: start there.
         let moved = !self.scope.pending.contains(&pod.uid);
-        for i in 0..self.existing.len() {
+        let requests = self.data[id].requests.clone();
+        let start = self.first_fit.get(&requests).copied().unwrap_or(0);
+        let mut first_fit = None;
+        for i in start..self.existing.len() {
+            if !requests.fits(&self.existing[i].remaining) {
+                continue;
+            }
+            first_fit.get_or_insert(i);
             if self.existing[i].under_consolidate_after && moved {
                 continue;
             }
             if let Ok(reqs) = self.existing_can_add(i, id, pod) {
+                self.first_fit.insert(requests, i);
                 let e = &mut self.existing[i];
                 e.remaining.sub_assign(&self.data[id].requests);
                 e.ports.extend(pod.host_ports.iter().cloned());
                 e.pods.push(id);
-                self.topology.record(id, pod, &e.taints, &reqs, false);
-                e.requirements = reqs;
+                self.topology.record(id, pod, &e.view.taints, &reqs, false);
+                e.requirements = Some(reqs);
                 return Ok(());
             }
         }
+        self.first_fit.insert(requests, first_fit.unwrap_or(self.existing.len()));
         // 2. NodeClaims opened in this run, fewest pods first (kept sorted; ties by creation order)
         // Hostname spread/anti-affinity rules that would reject a claim, checked before anything
         // else (exact: the same conditions `tighten` applies, when the pod adds no hostname
@@ -430,7 +374,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         for ti in 0..self.templates.len() {
             let t = &self.templates[ti];
             let pool = t.pool.name;
-            let mut options = t.options.clone();
+            let mut options = t.options().to_vec();
             let mut limited: Option<String> = None;
             if let Some(rem) = self.remaining_limits.get(&pool) {
                 if rem.get("nodes").is_some_and(|v| *v == 0) {
@@ -446,12 +390,12 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
                     ));
                     continue;
                 }
-                if options.len() < t.options.len() {
+                if options.len() < t.options().len() {
                     let lim: Vec<String> = rem.iter().map(|(k, v)| format!("{k} {}", crate::resources::format_amount(k, *v))).collect();
                     limited = Some(format!(
                         " ({} of {} instance types excluded by NodePool limits; remaining: {})",
-                        t.options.len() - options.len(),
-                        t.options.len(),
+                        t.options().len() - options.len(),
+                        t.options().len(),
                         lim.join(", ")
                     ));
                 }
@@ -474,6 +418,11 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             };
             let mut out = Vec::new();
             match self.claim_can_add(&claim, id, pod, &mut out, true) {
+                Ok(_) if self.scope.max_new_claims.is_some_and(|m| self.claims.len() >= m) => {
+                    // the run would open one NodeClaim too many: the caller only needs to know that
+                    self.claims_exceeded = true;
+                    return Err(String::new());
+                }
                 Ok(reqs) => {
                     self.next_seq += 1;
                     self.claims.push(claim);
@@ -504,16 +453,17 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
     fn existing_can_add(&self, i: usize, id: usize, pod: &Pod) -> Result<Requirements, ()> {
         let e = &self.existing[i];
         let d = &self.data[id];
-        if taints::first_untolerated(&e.taints, &pod.tolerations).is_some()
+        if !d.requests.fits(&e.remaining)
+            || taints::first_untolerated(&e.view.taints, &pod.tolerations).is_some()
+            || host_ports::first_conflict(&pod.host_ports, &e.view.ports).is_some()
             || host_ports::first_conflict(&pod.host_ports, &e.ports).is_some()
-            || !d.requests.fits(&e.remaining)
-            || e.requirements.compatible(&d.requirements, false).is_err()
+            || e.requirements().compatible(&d.requirements, false).is_err()
         {
             return Err(());
         }
-        let mut base = e.requirements.clone();
+        let mut base = e.requirements().clone();
         base.add_all(&d.requirements);
-        let topo = self.topology.tighten(id, pod, &e.taints, &d.strict, &base, false, false).map_err(|_| ())?;
+        let topo = self.topology.tighten(id, pod, &e.view.taints, &d.strict, &base, false, false).map_err(|_| ())?;
         base.compatible(&topo, false).map_err(|_| ())?;
         Ok(topo)
     }
@@ -571,12 +521,15 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             types: t.types,
             classes: Some(&t.classes),
             options: &c.options,
-            groups: &t.groups,
-            group_of: &t.group_of,
+            groups: t.groups(),
+            group_of: t.group_of(),
             reqs: &reqs,
             total: &total,
             pod_ports: &pod.host_ports,
             claim_ports: &c.ports,
+            // an open claim's options were filtered by its requirements; unchanged requirements
+            // (a pod that adds none) leave only the resource fit to check
+            prefiltered: !explain && reqs == c.requirements,
         };
         let flags = instance_filter::filter(&input, out);
         if out.is_empty() {
@@ -627,8 +580,8 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             c.requirements.remove(*labels::HOSTNAME);
             // add the smallest DaemonSet overhead among groups that still hold an option
             let mut min: Option<Resources> = None;
-            for (gi, g) in t.groups.iter().enumerate() {
-                if c.options.iter().any(|&o| t.group_of[o as usize] as usize == gi) {
+            for (gi, g) in t.groups().iter().enumerate() {
+                if c.options.iter().any(|&o| t.group_of()[o as usize] as usize == gi) {
                     min = Some(match min {
                         None => g.overhead.clone(),
                         Some(m) => m.min(&g.overhead),
@@ -639,19 +592,11 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
                 c.requests.add_assign(&m);
             }
             let offering_reqs = instance_filter::OfferingReqs::new(&c.requirements);
-            let mut options: Vec<(&'a TypeInfo, f64)> = c
-                .options
-                .iter()
-                .map(|&o| {
-                    let ti = &t.types[o as usize];
-                    (ti, cheapest_with(ti, &offering_reqs))
-                })
-                .collect();
+            let mut options: Vec<(u32, f64)> = c.options.iter().map(|&o| (o, cheapest_with(&t.types[o as usize], &offering_reqs))).collect();
             // names are unique within a pool's catalog, so the order is total and an unstable sort is exact
-            options.sort_unstable_by(|a, b| a.1.total_cmp(&b.1).then(a.0.it.name.cmp(&b.0.it.name)));
+            options.sort_unstable_by(|a, b| a.1.total_cmp(&b.1).then(t.types[a.0 as usize].it.name.cmp(&t.types[b.0 as usize].it.name)));
             options.truncate(self.opts.max_instance_types.max(1));
-            let kept: Vec<u32> =
-                options.iter().map(|(ti, _)| t.types.iter().position(|x| std::ptr::eq(x, *ti)).unwrap_or(0) as u32).collect();
+            let kept: Vec<u32> = options.iter().map(|&(o, _)| o).collect();
             if self.opts.min_values_policy == MinValuesPolicy::Strict
                 && let Err(m) = instance_filter::satisfies_min_values(t.types, &kept, &c.requirements)
             {
@@ -669,14 +614,14 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             solved.push(SolvedClaim {
                 nodepool: t.pool.name,
                 requirements: c.requirements,
-                options: options.into_iter().map(|(ti, _)| ti).collect(),
+                options: kept.iter().map(|&o| &t.types[o as usize]).collect(),
                 requests: c.requests,
                 pods: c.pods,
             });
         }
-        let existing = self.existing.into_iter().filter(|e| !e.pods.is_empty()).map(|e| (e.node.name, e.pods)).collect();
+        let existing = self.existing.into_iter().filter(|e| !e.pods.is_empty()).map(|e| (e.view.node.name, e.pods)).collect();
         let relaxations = self.relaxed.into_iter().enumerate().filter(|(_, r)| !r.is_empty()).collect();
-        Solution { pods: self.pods, claims: solved, existing, errors, relaxations }
+        Solution { pods: self.pods, claims: solved, existing, errors, relaxations, claims_exceeded: self.claims_exceeded }
     }
 }
 

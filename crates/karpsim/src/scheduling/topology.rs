@@ -9,18 +9,15 @@ use crate::requirements::{Requirement, Requirements};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
-/// An existing node as topology sees it.
-pub struct TopoNode {
+/// An existing node as topology sees it (its labels also as requirements), with the pods bound to
+/// it (not terminal).
+#[derive(Clone, Copy)]
+pub struct TopoNode<'a> {
     pub name: Sym,
-    pub labels: BTreeMap<Sym, Sym>,
-    pub requirements: Requirements,
-    pub taints: Vec<Taint>,
-}
-
-/// Where a pod already bound in the cluster runs.
-pub struct BoundPod<'a> {
-    pub pod: &'a Pod,
-    pub node: usize,
+    pub labels: &'a BTreeMap<Sym, Sym>,
+    pub requirements: &'a Requirements,
+    pub taints: &'a [Taint],
+    pub pods: &'a [&'a Pod],
 }
 
 /// A NodePool as seen by the domain universe: its requirements (with template labels), its taints,
@@ -74,11 +71,11 @@ pub struct Topology<'a> {
     owned: Vec<Vec<usize>>,
     universe: HashMap<Sym, DomainGroup>,
     pools: Vec<PoolDomains<'a>>,
-    nodes: &'a [TopoNode],
-    bound: Vec<BoundPod<'a>>,
+    /// The existing nodes this run may use (their bound pods count in domains).
+    nodes: Vec<TopoNode<'a>>,
     /// Batch pods never count as already placed (`excludedPods`).
     excluded: std::collections::HashSet<Sym>,
-    known_namespaces: BTreeSet<Sym>,
+    batch_namespaces: BTreeSet<Sym>,
 }
 
 fn merge_label_keys(selector: Option<&LabelSelector>, pod: &Pod, match_keys: &[Sym], mismatch_keys: &[Sym]) -> Option<LabelSelector> {
@@ -97,17 +94,16 @@ fn merge_label_keys(selector: Option<&LabelSelector>, pod: &Pod, match_keys: &[S
 }
 
 impl<'a> Topology<'a> {
-    /// `NewTopology`: domain universe from the pools, inverse anti-affinity of pods already bound,
-    /// then every batch pod's own groups.
+    /// `NewTopology`: domain universe from the pools, inverse anti-affinity of pods already bound
+    /// (`anti_affinity`: such pods with the index of their node in `nodes`, in a stable order), then
+    /// every batch pod's own groups.
     pub fn new(
         respect_preferences: bool,
         pools: Vec<PoolDomains<'a>>,
-        nodes: &'a [TopoNode],
-        bound: Vec<BoundPod<'a>>,
+        nodes: Vec<TopoNode<'a>>,
+        anti_affinity: &[(&'a Pod, usize)],
         batch: &[&Pod],
     ) -> Topology<'a> {
-        let mut known_namespaces: BTreeSet<Sym> = bound.iter().map(|b| b.pod.namespace).collect();
-        known_namespaces.extend(batch.iter().map(|p| p.namespace));
         let mut t = Topology {
             respect_preferences,
             groups: Vec::new(),
@@ -118,21 +114,16 @@ impl<'a> Topology<'a> {
             universe: HashMap::new(),
             pools,
             nodes,
-            bound,
             excluded: batch.iter().map(|p| p.uid).collect(),
-            known_namespaces,
+            batch_namespaces: batch.iter().map(|p| p.namespace).collect(),
         };
         // inverse anti-affinity of pods already running (owner ids after the batch's)
-        let existing: Vec<(usize, &'a Pod, usize)> = t
-            .bound
-            .iter()
-            .enumerate()
-            .filter(|(_, b)| !b.pod.affinity.pod_anti_affinity_required.is_empty() && !t.excluded.contains(&b.pod.uid) && b.pod.is_active())
-            .map(|(i, b)| (batch.len() + i, b.pod, b.node))
-            .collect();
-        for (owner, pod, node) in existing {
-            let labels = &t.nodes[node].labels;
-            t.add_inverse(owner, pod, Some(labels));
+        for (i, &(pod, node)) in anti_affinity.iter().enumerate() {
+            if t.excluded.contains(&pod.uid) || !pod.is_active() {
+                continue;
+            }
+            let labels = t.nodes[node].labels;
+            t.add_inverse(batch.len() + i, pod, Some(labels));
         }
         for (i, p) in batch.iter().enumerate() {
             t.update(i, p);
@@ -179,7 +170,9 @@ impl<'a> Topology<'a> {
             // Namespace objects are not modelled: a namespace carries only its well-known
             // `kubernetes.io/metadata.name` label.
             let name_key = Sym::new("kubernetes.io/metadata.name");
-            for ns in &self.known_namespaces {
+            let mut known = self.batch_namespaces.clone();
+            known.extend(self.nodes.iter().flat_map(|n| n.pods.iter().map(|p| p.namespace)));
+            for ns in &known {
                 if sel.matches(&BTreeMap::from([(name_key, *ns)])) {
                     out.insert(*ns);
                 }
@@ -223,29 +216,28 @@ impl<'a> Topology<'a> {
 
     /// Count pods already in the cluster (`countDomains`).
     fn count_domains(&self, g: &mut TopologyGroup) {
-        for n in self.nodes {
-            if g.filter.as_ref().is_some_and(|f| !f.matches(&n.taints, &n.requirements, false)) {
+        for n in &self.nodes {
+            if g.filter.as_ref().is_some_and(|f| !f.matches(n.taints, n.requirements, false)) {
                 continue;
             }
             if let Some(d) = n.labels.get(&g.key) {
                 g.register(*d);
             }
         }
-        for b in &self.bound {
-            let p = b.pod;
-            if !p.is_active() || self.excluded.contains(&p.uid) || !g.selects(p) {
-                continue;
-            }
-            let n = &self.nodes[b.node];
+        for n in &self.nodes {
             let domain = match n.labels.get(&g.key) {
                 Some(d) => *d,
                 None if g.key == *labels::HOSTNAME => n.name,
                 None => continue,
             };
-            if g.filter.as_ref().is_some_and(|f| !f.matches(&n.taints, &n.requirements, false)) {
+            if g.filter.as_ref().is_some_and(|f| !f.matches(n.taints, n.requirements, false)) {
                 continue;
             }
-            g.record(domain);
+            for p in n.pods {
+                if p.is_active() && !self.excluded.contains(&p.uid) && g.selects(p) {
+                    g.record(domain);
+                }
+            }
         }
     }
 

@@ -1,12 +1,11 @@
 //! One topology group: pods matching a selector counted by topology domain
 //! (`scheduling/topologygroup.go`, `topologynodefilter.go`, `topologydomaingroup.go`; design §3.9).
 
-use crate::labels::{self, Sym};
+use crate::labels::{self, Sym, SymMap};
 use crate::model::{LabelSelector, Pod, Taint, Toleration};
 use crate::requirements::{Requirement, Requirements};
 use crate::taints;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::hash::BuildHasherDefault;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum GroupKind {
@@ -96,25 +95,7 @@ pub struct TopologyGroup {
     pub owners: HashSet<usize>,
     /// `domains` again, hashed by interned pointer, for point look-ups (kept in step by the methods
     /// below; `domains` keeps the name order that tie-breaks follow).
-    pub(crate) lookup: HashMap<Sym, i32, BuildHasherDefault<SymHasher>>,
-}
-
-/// A hasher for interned symbols: their hash is already a pointer, which only needs mixing.
-#[derive(Default)]
-pub(crate) struct SymHasher(u64);
-
-impl std::hash::Hasher for SymHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-    fn write_usize(&mut self, n: usize) {
-        self.0 = (self.0.rotate_left(5) ^ n as u64).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
+    pub(crate) lookup: SymMap<i32>,
 }
 
 impl TopologyGroup {

@@ -6,7 +6,7 @@
 use super::metrics::Metrics;
 use super::random::{Dist, Streams};
 use super::scenario::{Arrivals, ReplicaSchedule, Scenario, SpotInterruptions, Workload};
-use crate::disruption::{Action, DisruptionOptions, Method, Plan, plan_round};
+use crate::disruption::{DisruptionOptions, Method, Plan, plan_round, validate};
 use crate::labels::{self, Sym};
 use crate::model::{Node, Pod, PodPhase};
 use crate::scheduling::{ProvisionOptions, ScheduleScope, pending_pods, schedule};
@@ -372,7 +372,9 @@ impl<'s> Engine<'s> {
         self.accrue();
         self.sample();
         // close the books: every node still alive is billed to the end
-        let names: Vec<Sym> = self.nodes.keys().copied().collect();
+        // in name order: a float sum must not depend on a hash map's iteration order
+        let mut names: Vec<Sym> = self.nodes.keys().copied().collect();
+        names.sort();
         for n in names {
             let info = &self.nodes[&n];
             self.metrics.node_cost_total += info.price * (self.now() - info.billed_from) / 3600.0;
@@ -633,7 +635,7 @@ impl<'s> Engine<'s> {
             return;
         }
         let scope =
-            ScheduleScope { removed_nodes: self.excluded_nodes(), under_consolidate_after: HashSet::new(), pending: pending.clone() };
+            ScheduleScope { removed_nodes: self.excluded_nodes(), pending: pending.clone(), ..Default::default() };
         let (binds, launches, unplaced) = {
             let pods: Vec<&Pod> = self.state.pods.iter().filter(|p| pending.contains(&p.uid)).collect();
             let sol = schedule(&self.state, pods, &scope, &self.opts.provisioning);
@@ -887,15 +889,20 @@ impl<'s> Engine<'s> {
         d
     }
 
-    /// Run the disruption controller's round on the state without nodes that are going away (their
-    /// instances are still billed, but Karpenter no longer counts them).
-    fn plan(&mut self) -> Vec<Plan> {
+    /// Run `f` on the state without nodes that are going away (their instances are still billed,
+    /// but Karpenter no longer counts them).
+    fn without_terminating<T>(&mut self, f: impl FnOnce(&ClusterState, crate::model::Timestamp, &DisruptionOptions) -> T) -> T {
         let gone: HashSet<Sym> = self.nodes.iter().filter(|(_, i)| i.terminating).map(|(n, _)| *n).collect();
         let all = std::mem::take(&mut self.state.nodes);
         self.state.nodes = all.iter().filter(|n| !gone.contains(&n.name)).cloned().collect();
-        let (plans, _) = plan_round(&self.state, self.abs_now(), &self.disruption_opts());
+        let out = f(&self.state, self.abs_now(), &self.disruption_opts());
         self.state.nodes = all;
-        plans
+        out
+    }
+
+    /// The disruption controller's round.
+    fn plan(&mut self) -> Vec<Plan> {
+        self.without_terminating(plan_round)
     }
 
     fn disruption_tick(&mut self) {
@@ -964,30 +971,17 @@ impl<'s> Engine<'s> {
         next
     }
 
-    /// After the validation delay, the command must still be what the controller would do now
-    /// (`validation.go`: same candidates, and for a replace a replacement no bigger than before).
+    /// After the validation delay, the command must still hold (`validation.go`, see
+    /// [`crate::disruption::validate`]).
     fn validate(&mut self, id: u64) {
         let Some((vid, plan)) = self.validating.take() else { return };
         if vid != id {
             self.validating = Some((vid, plan));
             return;
         }
-        let plans = self.plan();
-        let fresh = plans.into_iter().find(|p| {
-            p.command.method == plan.command.method && p.command.nodes == plan.command.nodes && p.command.action == plan.command.action
-        });
-        match fresh {
-            Some(f)
-                if plan
-                    .command
-                    .replacements
-                    .iter()
-                    .all(|r| f.command.replacements.iter().any(|x| x.instance_type_options.contains(&r.instance_type)))
-                    || plan.command.action == Action::Delete =>
-            {
-                self.execute(f)
-            }
-            _ => self.log("disruption", format!("{} abandoned: the cluster changed during validation", plan.command.nodes.join(","))),
+        match self.without_terminating(|state, now, opts| validate(state, now, opts, &plan)) {
+            Ok(p) => self.execute(p),
+            Err(why) => self.log("disruption", format!("{} abandoned: {why}", plan.command.nodes.join(","))),
         }
     }
 

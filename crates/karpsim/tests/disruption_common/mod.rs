@@ -2,11 +2,11 @@
 //! z1..z3, and Kubernetes objects (NodePools, nodes, bound pods, PDBs) as JSON documents.
 #![allow(dead_code)]
 
-use karpsim::catalog::{parse_custom_catalog, CatalogSource};
+use karpsim::catalog::{CatalogSource, parse_custom_catalog};
 use karpsim::disruption::{Action, Command, DisruptionOptions, DisruptionResult, Method};
 use karpsim::io::Inputs;
 use karpsim::state::ClusterState;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::sync::Arc;
 
 /// 2026-06-01T12:00:00Z, the simulated "now" of every scenario.
@@ -160,7 +160,8 @@ impl World {
     pub fn ds_pod(&mut self, ds: &str, node: &str, cpu_m: u32) -> &mut Value {
         let name = format!("{ds}-{node}");
         let p = self.pod(&name, Some(node), cpu_m);
-        p["metadata"]["ownerReferences"] = json!([{"apiVersion": "apps/v1", "kind": "DaemonSet", "name": ds, "uid": format!("ds-{ds}"), "controller": true}]);
+        p["metadata"]["ownerReferences"] =
+            json!([{"apiVersion": "apps/v1", "kind": "DaemonSet", "name": ds, "uid": format!("ds-{ds}"), "controller": true}]);
         p["metadata"]["labels"] = json!({"app": ds});
         p
     }

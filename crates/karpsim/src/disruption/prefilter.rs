@@ -1,0 +1,221 @@
+//! A quick, sound "no" before a single-node consolidation simulation (not a Karpenter rule: it
+//! only skips simulations whose outcome is certain to be "no", so the decisions are Karpenter's).
+//!
+//! Consolidation acts on one candidate only if its pods move to other nodes (delete), or if those
+//! that do not fit go to one replacement cheaper than the candidate (replace; for a spot candidate
+//! without spot-to-spot, a replacement that is not spot). Free capacity only shrinks as a simulation
+//! places pods, and a replacement's options are kept only when cheaper, so:
+//! - when no launchable type is cheaper than the candidate, its pods must all fit the free capacity
+//!   of the nodes they may move to;
+//! - otherwise, the pods that fit no such node on their own must fit one cheaper type together.
+//!
+//! When the bound says they cannot, the simulation could only end in "no". Around a peak, when
+//! every node is full, this skips nearly every simulation of a round.
+
+use super::candidates::Candidate;
+use super::simulate::RoundCtx;
+use crate::labels::{self, Sym};
+use crate::model::Pod;
+use crate::resources::Resources;
+use crate::scheduling::ClusterView;
+use crate::scheduling::instance_filter::OfferingReqs;
+use crate::state::TypeInfo;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+
+/// An instance type some NodePool could launch: the least a replacement of this type could cost,
+/// and its allocatable.
+struct Launchable<'a> {
+    /// The cheapest available offering.
+    price: f64,
+    /// The cheapest available offering that is not spot.
+    non_spot_price: f64,
+    allocatable: &'a Resources,
+}
+
+pub struct Prefilter<'a> {
+    /// Free capacity of the nodes consolidated pods may move to (initialized, not being deleted,
+    /// past `consolidateAfter`), most free cpu first.
+    homes: Vec<(Sym, Resources)>,
+    launchable: Vec<Launchable<'a>>,
+    /// For each pod request seen this round, how many homes it fits.
+    fitting_homes: RefCell<HashMap<Resources, usize>>,
+}
+
+/// The cheapest available offering of a type that a template with requirements `reqs` could launch
+/// (spot ones only if `spot`).
+fn cheapest(ti: &TypeInfo, reqs: &OfferingReqs, spot: bool) -> f64 {
+    ti.it
+        .offerings
+        .iter()
+        .filter(|o| o.available && reqs.compatible(o) && (spot || o.capacity_type.as_str() != labels::CAPACITY_TYPE_SPOT))
+        .map(|o| o.price)
+        .fold(f64::INFINITY, f64::min)
+}
+
+impl<'a> Prefilter<'a> {
+    pub fn new(view: &ClusterView<'a>, deleting: &[Sym], settling: &HashSet<Sym>) -> Prefilter<'a> {
+        let mut homes: Vec<(Sym, Resources)> = view
+            .nodes
+            .iter()
+            .map(|v| v.node)
+            .zip(view.nodes.iter().map(|v| &v.remaining))
+            .filter(|(n, _)| n.initialized && !deleting.contains(&n.name) && !settling.contains(&n.name))
+            .map(|(n, free)| (n.name, free.clone()))
+            .collect();
+        homes.sort_by_key(|h| std::cmp::Reverse(h.1.cpu));
+        let launchable = view
+            .launchable_types()
+            .map(|(reqs, ti)| {
+                let reqs = OfferingReqs::new(reqs);
+                Launchable { price: cheapest(ti, &reqs, true), non_spot_price: cheapest(ti, &reqs, false), allocatable: &ti.it.allocatable }
+            })
+            .filter(|l| l.price.is_finite())
+            .collect();
+        Prefilter { homes, launchable, fitting_homes: RefCell::new(HashMap::new()) }
+    }
+
+    /// The homes with at least `cpu` free (a prefix of `homes`).
+    fn with_cpu(&self, cpu: i64) -> &[(Sym, Resources)] {
+        &self.homes[..self.homes.partition_point(|(_, f)| f.cpu >= cpu)]
+    }
+
+    /// The free capacity of `node` if it is a home.
+    fn own(&self, node: Sym) -> Option<&Resources> {
+        self.homes.iter().find(|(n, _)| *n == node).map(|(_, f)| f)
+    }
+
+    /// Whether `need` fits the free capacity of a home other than the one whose free capacity is `own`.
+    fn fits_elsewhere(&self, need: &Resources, own: Option<&Resources>) -> bool {
+        let count = *self
+            .fitting_homes
+            .borrow_mut()
+            .entry(need.clone())
+            .or_insert_with(|| self.with_cpu(need.cpu).iter().filter(|(_, f)| need.fits(f)).count());
+        count > usize::from(own.is_some_and(|f| need.fits(f)))
+    }
+
+    /// Whether `pods` could all be placed on homes other than `except`, as far as a quick bound
+    /// tells: each fits some home on its own, and the most pods each home could take (its smallest
+    /// pods first, by cpu, memory and pod count) add up to at least their number. `false` is
+    /// certain; `true` only means "maybe".
+    fn may_all_fit(&self, pods: &[Resources], except: Sym) -> bool {
+        let own = self.own(except);
+        if pods.iter().any(|p| !self.fits_elsewhere(p, own)) {
+            return false;
+        }
+        let mut cpu: Vec<i64> = pods.iter().map(|p| p.cpu).collect();
+        let mut mem: Vec<i64> = pods.iter().map(|p| p.memory).collect();
+        cpu.sort_unstable();
+        mem.sort_unstable();
+        // prefix sums: how many of the smallest requests fit an amount
+        for v in [&mut cpu, &mut mem] {
+            for i in 1..v.len() {
+                v[i] += v[i - 1];
+            }
+        }
+        let mut room = 0usize;
+        for (n, f) in self.with_cpu(cpu.first().copied().unwrap_or(0)) {
+            if *n == except || f.any_negative() {
+                continue;
+            }
+            let by_cpu = cpu.partition_point(|&s| s <= f.cpu);
+            let by_mem = mem.partition_point(|&s| s <= f.memory);
+            room += by_cpu.min(by_mem).min(usize::try_from(f.pods).unwrap_or(0));
+            if room >= pods.len() {
+                return true;
+            }
+        }
+        pods.is_empty()
+    }
+
+    /// Why consolidating `c` alone cannot act, if that is certain without simulating it.
+    pub fn cannot_consolidate(&self, ctx: &RoundCtx<'a>, c: &Candidate<'a>, spot_to_spot: bool) -> Option<String> {
+        let pods: Vec<(&Pod, Resources)> = ctx
+            .movable(c.name())
+            .map(|p| {
+                let mut need = p.requests.clone();
+                need.pods = 1; // as the scheduler counts it (RequestsForPods)
+                (p, need)
+            })
+            .collect();
+        let spot = c.capacity_type.is_some_and(|ct| ct.as_str() == labels::CAPACITY_TYPE_SPOT);
+        let floor = |l: &Launchable| if spot && !spot_to_spot { l.non_spot_price } else { l.price };
+        let cheaper: Vec<&Resources> = self.launchable.iter().filter(|l| floor(l) < c.price).map(|l| l.allocatable).collect();
+        if cheaper.is_empty() {
+            let needs: Vec<Resources> = pods.iter().map(|(_, r)| r.clone()).collect();
+            if self.may_all_fit(&needs, c.name()) {
+                return None;
+            }
+            return Some(format!(
+                "its pods do not fit on the other nodes, and no instance type is cheaper than the node's ${:.4}/h",
+                c.price
+            ));
+        }
+        let own = self.own(c.name());
+        let mut homeless = Resources::new();
+        let mut first: Option<&Pod> = None;
+        for (p, need) in &pods {
+            if !self.fits_elsewhere(need, own) {
+                homeless.add_assign(need);
+                first.get_or_insert(p);
+            }
+        }
+        let first = first?;
+        if cheaper.iter().any(|alloc| homeless.fits(alloc)) {
+            return None;
+        }
+        Some(format!(
+            "pod {} fits on no other node, and no instance type cheaper than the node's ${:.4}/h holds the pods that fit nowhere else",
+            first.key(),
+            c.price
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn res(cpu: i64, mem: i64, pods: i64) -> Resources {
+        let mut r = Resources::new();
+        r.cpu = cpu;
+        r.memory = mem;
+        r.pods = pods;
+        r
+    }
+
+    fn prefilter(homes: &[(&str, Resources)]) -> Prefilter<'static> {
+        let mut homes: Vec<(Sym, Resources)> = homes.iter().map(|(n, r)| (Sym::new(n), r.clone())).collect();
+        homes.sort_by_key(|h| std::cmp::Reverse(h.1.cpu));
+        Prefilter { homes, launchable: Vec::new(), fitting_homes: RefCell::new(HashMap::new()) }
+    }
+
+    #[test]
+    fn pods_that_fit_one_by_one_but_not_together_are_a_certain_no() {
+        // two homes with room for one 100m pod each: three such pods cannot all move
+        let p = prefilter(&[("a", res(150, 1 << 30, 10)), ("b", res(120, 1 << 30, 10)), ("self", res(2000, 1 << 32, 20))]);
+        let pod = res(100, 1 << 20, 1);
+        assert!(p.may_all_fit(&[pod.clone(), pod.clone()], Sym::new("self")));
+        assert!(!p.may_all_fit(&[pod.clone(), pod.clone(), pod.clone()], Sym::new("self")));
+        // the candidate's own free room never counts
+        assert!(!p.fits_elsewhere(&res(1000, 1, 1), p.own(Sym::new("self"))));
+        assert!(p.fits_elsewhere(&res(1000, 1, 1), p.own(Sym::new("a"))));
+    }
+
+    #[test]
+    fn pod_count_and_memory_limit_a_home() {
+        let p = prefilter(&[("a", res(4000, 1 << 30, 1)), ("b", res(4000, 300 << 20, 10))]);
+        let pod = res(100, 200 << 20, 1);
+        // a takes one pod (pods 1), b one (memory): two fit, three do not
+        assert!(p.may_all_fit(&[pod.clone(), pod.clone()], Sym::new("x")));
+        assert!(!p.may_all_fit(&[pod.clone(), pod.clone(), pod.clone()], Sym::new("x")));
+    }
+
+    #[test]
+    fn an_overcommitted_home_takes_nothing() {
+        let p = prefilter(&[("a", res(4000, -1, 10))]);
+        assert!(!p.may_all_fit(&[res(1, 1, 1)], Sym::new("x")));
+        assert!(p.may_all_fit(&[], Sym::new("x")));
+    }
+}

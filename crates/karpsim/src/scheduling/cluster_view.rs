@@ -1,0 +1,271 @@
+//! The cluster as a scheduling run sees it, prepared once and shared by many runs.
+//!
+//! Everything here depends on the cluster state only, not on the pods a run schedules or on the
+//! nodes it treats as gone: NodePool templates (requirements, instance-type options, DaemonSet
+//! overhead groups), each node's taints, requirements, free capacity and host ports, and the pods
+//! bound to each node. A disruption round simulates one scheduling run per candidate against the
+//! same state, so it builds this once and hands it to every run ([`super::schedule_on`]).
+
+use super::daemons::{self, DaemonGroup};
+use super::instance_filter::{self, FilterInput};
+use super::scheduler::{Template, template_requirements};
+use super::topology::TopoNode;
+use crate::labels::{self, SymMap};
+use crate::model::{HostPort, Node, NodePool, Pod, Taint, TaintEffect};
+use crate::requirements::{Requirement, Requirements};
+use crate::resources::Resources;
+use crate::state::{ClusterState, TypeInfo};
+use crate::taints;
+use std::sync::{Arc, Mutex, Weak};
+
+/// A node that can receive pods (not being deleted), as every run starts from it.
+pub(crate) struct NodeView<'a> {
+    pub node: &'a Node,
+    /// Effective taints for scheduling.
+    pub taints: Vec<Taint>,
+    /// The node's labels as requirements, with its hostname.
+    pub requirements: Arc<Requirements>,
+    /// Host ports used by the pods bound to it.
+    pub ports: Vec<HostPort>,
+    /// Allocatable minus the bound pods' requests and the DaemonSets that should run but do not yet.
+    pub remaining: Resources,
+    /// The node's labels as requirements when they differ from `requirements` (no hostname label).
+    label_requirements: Option<Arc<Requirements>>,
+    /// The pods bound to it (not terminal).
+    pub pods: Vec<&'a Pod>,
+}
+
+impl<'a> NodeView<'a> {
+    /// The node as topology sees it.
+    pub fn topo(&self) -> TopoNode<'_> {
+        TopoNode {
+            name: self.node.name,
+            labels: &self.node.labels,
+            requirements: self.label_requirements.as_deref().unwrap_or(&self.requirements),
+            taints: &self.node.taints,
+            pods: &self.pods,
+        }
+    }
+}
+
+pub struct ClusterView<'a> {
+    pub(crate) state: &'a ClusterState,
+    /// One per dynamic NodePool that can launch something, by weight desc then name desc.
+    pub(crate) templates: Vec<Template<'a>>,
+    /// Each template's pool requirements with template labels, for the topology domain universe.
+    pub(crate) domain_requirements: Vec<Requirements>,
+    /// In Karpenter's existing-node order: initialized first, then by name (`sortExistingNodes`).
+    pub(crate) nodes: Vec<NodeView<'a>>,
+    /// Bound pods with required pod anti-affinity and the index of their node in `nodes`, in the
+    /// state's pod order (their inverse groups are built in this order).
+    pub(crate) anti_affinity: Vec<(&'a Pod, usize)>,
+    /// Whether any NodePool has a PreferNoSchedule taint (relaxation may then add a toleration).
+    pub(crate) tolerate_prefer_no_schedule: bool,
+}
+
+/// The effective taints of a node for scheduling (`statenode.go: Taints`): a managed node that is not
+/// initialized yet does not count its startup taints or the known ephemeral ones.
+fn node_taints(node: &Node, pool: Option<&NodePool>) -> Vec<Taint> {
+    if node.nodepool.is_none() || node.initialized {
+        return node.taints.clone();
+    }
+    node.taints
+        .iter()
+        .filter(|t| {
+            !taints::is_ephemeral_startup_taint(t)
+                && !pool.is_some_and(|p| p.startup_taints.iter().any(|s| s.key == t.key && s.effect == t.effect))
+        })
+        .cloned()
+        .collect()
+}
+
+/// The node's labels as requirements, with its hostname (its name when it has no hostname label).
+fn node_requirements(node: &Node) -> Arc<Requirements> {
+    let r = Requirements::of_node_labels(&node.labels);
+    if node.labels.contains_key(&*labels::HOSTNAME) {
+        return r;
+    }
+    let mut r = (*r).clone();
+    r.set(*labels::HOSTNAME, Requirement::is_in([node.name]));
+    Arc::new(r)
+}
+
+/// Pool requirements with template labels, as the topology domain universe sees them.
+fn pool_domain_requirements(pool: &NodePool) -> Requirements {
+    let mut r = Requirements::from_node_selector(&pool.requirements).unwrap_or_default();
+    r.add_all(&Requirements::from_labels(pool.labels.iter()));
+    r
+}
+
+/// What a template derives from its pool and catalog alone: the types its requirements allow, and
+/// their DaemonSet overhead groups.
+pub(crate) struct TemplateParts {
+    pub options: Vec<u32>,
+    pub groups: Vec<DaemonGroup>,
+    pub group_of: Vec<u32>,
+}
+
+fn template_parts(types: &[TypeInfo], requirements: &Requirements, taints: &[Taint], daemonsets: &[&Pod]) -> TemplateParts {
+    let all: Vec<u32> = (0..types.len() as u32).collect();
+    let no_groups = [DaemonGroup { overhead: Resources::new(), host_ports: Vec::new() }];
+    let zeros = vec![0u32; types.len()];
+    let mut options = Vec::new();
+    instance_filter::filter(
+        &FilterInput {
+            types,
+            classes: None,
+            options: &all,
+            groups: &no_groups,
+            group_of: &zeros,
+            reqs: requirements,
+            total: &Resources::new(),
+            pod_ports: &[],
+            claim_ports: &[],
+            prefiltered: false,
+        },
+        &mut options,
+    );
+    let (groups, group_of) = if options.is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        daemons::build_groups(daemonsets, requirements, taints, types, &options)
+    };
+    TemplateParts { options, groups, group_of }
+}
+
+/// A cached [`TemplateParts`] and what it was computed from.
+struct CachedParts {
+    types: Weak<Vec<TypeInfo>>,
+    requirements: Requirements,
+    taints: Vec<Taint>,
+    daemonsets: Vec<Pod>,
+    parts: Arc<TemplateParts>,
+}
+
+/// [`template_parts`], computed once per catalog, pool template and DaemonSet list while the catalog
+/// is alive. A time simulation builds a view at every disruption round and provisioning batch,
+/// always from the same pools; filtering a whole catalog each time dominated its cost. (A weak
+/// reference pins the catalog's address, so an entry can never match another catalog; catalogs
+/// are immutable behind their `Arc`, an offering outage makes a new one.)
+fn cached_parts(types: &Arc<Vec<TypeInfo>>, requirements: &Requirements, taints: &[Taint], daemonsets: &[&Pod]) -> Arc<TemplateParts> {
+    const MAX_ENTRIES: usize = 256;
+    static CACHE: Mutex<Vec<CachedParts>> = Mutex::new(Vec::new());
+    let same = |c: &CachedParts| {
+        std::ptr::eq(c.types.as_ptr(), Arc::as_ptr(types))
+            && c.requirements == *requirements
+            && c.taints == taints
+            && c.daemonsets.len() == daemonsets.len()
+            && c.daemonsets.iter().zip(daemonsets).all(|(a, b)| a == *b)
+    };
+    if let Some(c) = CACHE.lock().unwrap_or_else(|e| e.into_inner()).iter().find(|c| same(c)) {
+        return Arc::clone(&c.parts);
+    }
+    let parts = Arc::new(template_parts(types, requirements, taints, daemonsets));
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    cache.retain(|c| c.types.strong_count() > 0);
+    if cache.len() >= MAX_ENTRIES {
+        cache.remove(0);
+    }
+    cache.push(CachedParts {
+        types: Arc::downgrade(types),
+        requirements: requirements.clone(),
+        taints: taints.to_vec(),
+        daemonsets: daemonsets.iter().map(|p| (*p).clone()).collect(),
+        parts: Arc::clone(&parts),
+    });
+    parts
+}
+
+fn templates<'a>(state: &'a ClusterState, daemonsets: &[&Pod]) -> Vec<Template<'a>> {
+    // NodePools: dynamic pools only, by weight desc then name desc (utils/nodepool OrderByWeight)
+    let mut pools: Vec<&NodePool> = state.nodepools.iter().filter(|p| p.replicas.is_none()).collect();
+    pools.sort_by(|a, b| b.weight.cmp(&a.weight).then(b.name.cmp(&a.name)));
+    let mut out = Vec::new();
+    for pool in pools {
+        let Some(pt) = state.pool_types.get(&pool.name) else { continue };
+        // a pool whose requirements do not parse was reported when the state was validated
+        let Ok(requirements) = template_requirements(pool) else { continue };
+        let parts = cached_parts(&pt.types, &requirements, &pool.taints, daemonsets);
+        if parts.options.is_empty() {
+            continue; // "NoCompatibleInstanceTypes": the pool cannot launch anything
+        }
+        let classes = instance_filter::TypeClasses::shared(&pt.types);
+        out.push(Template { pool, requirements, types: &pt.types, classes, parts });
+    }
+    out
+}
+
+impl<'a> ClusterView<'a> {
+    /// Every instance type some template could launch, with the template's requirements (a type
+    /// offered by several pools repeats).
+    pub fn launchable_types(&self) -> impl Iterator<Item = (&Requirements, &'a TypeInfo)> + '_ {
+        self.templates.iter().flat_map(|t| t.options().iter().map(move |&o| (&t.requirements, &t.types[o as usize])))
+    }
+
+    pub fn new(state: &'a ClusterState) -> ClusterView<'a> {
+        let daemonsets: Vec<&Pod> = state.daemonsets.iter().collect();
+        let templates = templates(state, &daemonsets);
+        let domain_requirements = templates.iter().map(|t| pool_domain_requirements(t.pool)).collect();
+
+        // nodes.Active(): every node not being deleted, with the pods bound to it
+        let mut nodes: Vec<NodeView<'a>> = Vec::new();
+        let mut index: SymMap<usize> = SymMap::default();
+        for n in state.nodes.iter().filter(|n| n.deletion_timestamp.is_none()) {
+            let pool = n.nodepool.and_then(|p| state.nodepools.iter().find(|x| x.name == p));
+            let taints = node_taints(n, pool);
+            let requirements = node_requirements(n);
+            let label_requirements = (!n.labels.contains_key(&*labels::HOSTNAME)).then(|| Requirements::of_node_labels(&n.labels));
+            index.entry(n.name).or_insert(nodes.len());
+            nodes.push(NodeView {
+                node: n,
+                taints,
+                requirements,
+                ports: Vec::new(),
+                remaining: n.allocatable.clone(),
+                label_requirements,
+                pods: Vec::new(),
+            });
+        }
+        let mut ds_used = vec![Resources::new(); nodes.len()];
+        let mut anti_affinity = Vec::new();
+        for p in state.pods.iter().filter(|p| !p.is_terminal()) {
+            let Some(&i) = p.node_name.and_then(|n| index.get(&n)) else { continue };
+            let v = &mut nodes[i];
+            let mut r = p.requests.clone();
+            r.pods = 1;
+            v.remaining.sub_assign(&r);
+            if p.is_daemonset_pod() {
+                ds_used[i].add_assign(&r);
+            }
+            v.ports.extend(p.host_ports.iter().cloned());
+            v.pods.push(p);
+            if !p.affinity.pod_anti_affinity_required.is_empty() {
+                anti_affinity.push((p, i));
+            }
+        }
+        for (v, ds) in nodes.iter_mut().zip(&ds_used) {
+            // DaemonSets that would run on the node but have no pod there yet still claim their share
+            let daemon = daemons::node_daemon_requests(&daemonsets, &v.taints, &v.requirements).sub(ds).floor_zero();
+            v.remaining.sub_assign(&daemon);
+        }
+        // initialized first, then by name (sortExistingNodes, stable)
+        let mut order: Vec<usize> = (0..nodes.len()).collect();
+        order.sort_by(|&a, &b| nodes[b].node.initialized.cmp(&nodes[a].node.initialized).then(nodes[a].node.name.cmp(&nodes[b].node.name)));
+        let mut slots: Vec<Option<NodeView<'a>>> = nodes.into_iter().map(Some).collect();
+        let mut position = vec![0usize; slots.len()];
+        let nodes: Vec<NodeView<'a>> = order
+            .iter()
+            .enumerate()
+            .filter_map(|(to, &from)| {
+                position[from] = to;
+                slots[from].take()
+            })
+            .collect();
+        for a in &mut anti_affinity {
+            a.1 = position[a.1];
+        }
+        let tolerate_prefer_no_schedule =
+            state.nodepools.iter().any(|p| p.taints.iter().any(|t| t.effect == TaintEffect::PreferNoSchedule));
+        ClusterView { state, templates, domain_requirements, nodes, anti_affinity, tolerate_prefer_no_schedule }
+    }
+}
