@@ -15,7 +15,8 @@ karpsim provision -f cluster/ --catalog aws:us-west-2 --output json\n  \
 karpsim catalog --requirement 'karpenter.k8s.aws/instance-family In m7g'\n  \
 karpsim consolidate -f examples/eks-snapshot/cluster.json --until-stable\n  \
 karpsim simulate examples/diurnal-web/scenario.yaml --output csv out/\n  \
-karpsim compare examples/diurnal-web/scenario.yaml --vary capacity_types=spot,on-demand --seeds 5";
+karpsim compare examples/diurnal-web/scenario.yaml --vary capacity_types=spot,on-demand --seeds 5\n  \
+kubectl get pods -A -o json | karpsim trace from-pods - -o trace.csv";
 
 #[derive(Debug, Parser)]
 #[command(name = "karpsim", version, about = ABOUT, after_help = EXAMPLES)]
@@ -37,6 +38,8 @@ pub enum Command {
     /// Run variants of a scenario side by side (in parallel), optionally over several seeds.
     #[command(after_help = compare_help())]
     Compare(CompareArgs),
+    /// Recorded workloads: turn a cluster's pods into the event CSV a scenario's `trace` replays.
+    Trace(TraceArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -177,6 +180,32 @@ pub struct CompareArgs {
     /// Output: table, json, or `csv FILE` (one row per variant and seed).
     #[arg(short = 'o', long, num_args = 1..=2, value_names = ["FORMAT", "FILE"], default_value = "table")]
     pub output: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    #[command(subcommand)]
+    pub command: TraceCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TraceCommand {
+    /// Convert a `kubectl get pods -A -o json` dump into the pod event CSV of docs/scenarios.md.
+    ///
+    /// A create row per pod at its creationTimestamp; a delete row when it stopped (its containers'
+    /// finishedAt if it Succeeded or Failed, else its deletionTimestamp). DaemonSet and mirror pods are
+    /// skipped and counted on stderr. Timestamps are RFC 3339: the scenario's `start` places them.
+    FromPods(FromPodsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FromPodsArgs {
+    /// The dump: a List or PodList of Pods, or one Pod, JSON or YAML (a directory: every *.json/*.yaml under it; `-`: stdin).
+    #[arg(value_name = "DUMP.json")]
+    pub dump: PathBuf,
+    /// Write the CSV to FILE (default: stdout).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// `karpsim compare --help`: how variants combine, and the keys they may change.

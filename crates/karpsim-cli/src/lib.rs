@@ -15,6 +15,7 @@ pub mod consolidate_cmd;
 pub mod provision_cmd;
 pub mod simulate_cmd;
 pub mod table;
+pub mod trace_cmd;
 pub mod units;
 
 use args::{Cli, Command};
@@ -52,6 +53,7 @@ pub fn execute(cli: &Cli) -> karpsim::Result<Report> {
         Command::Consolidate(a) => consolidate_cmd::execute(a),
         Command::Simulate(a) => simulate_cmd::execute(a),
         Command::Compare(a) => compare_cmd::execute(a),
+        Command::Trace(a) => trace_cmd::execute(a),
     }
 }
 

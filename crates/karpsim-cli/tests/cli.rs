@@ -233,3 +233,86 @@ fn prices_change_without_editing_files() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("aws:REGION"));
 }
+
+/// A hand-written `kubectl get pods -A -o json` dump (the core's round-trip fixture).
+const POD_DUMP: &str = "crates/karpsim/tests/data/pod-dump.json";
+
+#[test]
+fn trace_from_pods_writes_the_event_csv_and_reports_what_it_skips() {
+    let dump = repo(POD_DUMP);
+    let r = run_ok(&["trace", "from-pods", &dump]);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(lines[0], "timestamp,action,namespace,name,owner,cpu,memory,gpu,labels,node_selector,tolerations");
+    assert_eq!(lines.len(), 7, "{}", r.stdout);
+    assert_eq!(
+        lines[1],
+        "2026-11-20T09:30:00Z,create,shop,redis-cart-0,StatefulSet/redis-cart,250m,256Mi,,app=redis-cart;statefulset.kubernetes.io/pod-name=redis-cart-0,,"
+    );
+    assert_eq!(lines[4], "2026-11-20T11:25:30Z,delete,batch,report-29381720-8mkzd,Job/report-29381720,,,,,,");
+    assert!(!r.stdout.contains("aws-node") && !r.stdout.contains("kube-proxy") && !r.stdout.contains("q9x4c"), "{}", r.stdout);
+    let warnings = r.warnings.join("\n");
+    for want in [
+        "skipped 1 DaemonSet pod(s)",
+        "skipped 1 mirror (static) pod(s)",
+        "skipped 1 Succeeded/Failed pod(s)",
+        "ephemeral-storage (1 pod(s))",
+    ] {
+        assert!(warnings.contains(want), "{want}: {warnings}");
+    }
+
+    // -o FILE: the same CSV in the file, a summary on stdout
+    let dir = std::env::temp_dir().join(format!("karpsim-cli-trace-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("trace.csv").display().to_string();
+    let w = run_ok(&["trace", "from-pods", &dump, "-o", &file]);
+    assert_eq!(
+        w.stdout,
+        format!("wrote 6 events (4 create, 2 delete, 2026-11-20T09:30:00Z to 2026-11-20T12:30:00Z) for 4 of 7 pods to {file}\n")
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), r.stdout);
+    assert_eq!(w.warnings, r.warnings);
+    // what a scenario starting at 09:00 reads
+    let start = karpsim::io::parse_rfc3339("2026-11-20T09:00:00Z").unwrap();
+    let events = karpsim::sim::trace::read_events(std::path::Path::new(&file), None, start).unwrap();
+    let times: Vec<(f64, bool)> = events.iter().map(|e| (e.at, e.create)).collect();
+    assert_eq!(times, vec![(1800.0, true), (3600.0, true), (7200.0, true), (8730.0, false), (10800.0, true), (12600.0, false)]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn trace_from_pods_reads_stdin_and_bad_dumps_exit_2() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let snapshot = std::fs::read(repo("examples/eks-snapshot/cluster.json")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_karpsim"))
+        .args(["trace", "from-pods", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("karpsim runs");
+    child.stdin.take().unwrap().write_all(&snapshot).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    // 28 pods: 16 DaemonSet pods skipped, 12 created, none stopped
+    assert_eq!(stdout.lines().count(), 13, "{stdout}");
+    assert_eq!(stdout.lines().filter(|l| l.contains(",create,")).count(), 12, "{stdout}");
+    assert!(stderr.lines().all(|l| l.starts_with("warning: ")), "{stderr}");
+    assert!(stderr.contains("skipped 16 DaemonSet pod(s)") && stderr.contains("Node (8)"), "{stderr}");
+
+    // a manifest Pod has no creation time: an error naming file, pod and field
+    let out = binary(&["trace", "from-pods", &data("lab-cluster.yaml")]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.starts_with("error: ") && err.contains("lab-cluster.yaml") && err.contains("Pod lab/giant"), "{err}");
+    assert!(err.contains("metadata.creationTimestamp"), "{err}");
+    assert!(out.stdout.is_empty());
+
+    let out = binary(&["trace", "from-pods", "/nonexistent/pods.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/pods.json"));
+    let out = binary(&["trace", "from-pods"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("DUMP.json"));
+}

@@ -251,3 +251,50 @@ fn bad_inputs_exit_2_without_panicking() {
         assert!(out.stdout.is_empty(), "{args:?}");
     }
 }
+
+#[test]
+fn a_trace_converted_from_a_pod_dump_replays_from_the_scenario_start() {
+    let dir = temp_dir("trace-replay");
+    std::fs::create_dir_all(&dir).unwrap();
+    // a long-running pod created at 09:10, and a job pod from 09:40 that finished at 10:10
+    let dump = r#"{"apiVersion": "v1", "kind": "List", "items": [
+      {"apiVersion": "v1", "kind": "Pod",
+       "metadata": {"name": "api-7d-x1", "namespace": "lab", "creationTimestamp": "2026-11-20T09:10:00Z",
+                    "ownerReferences": [{"kind": "ReplicaSet", "name": "api-7d", "controller": true}]},
+       "spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": "1", "memory": "1Gi"}}}]},
+       "status": {"phase": "Running"}},
+      {"apiVersion": "v1", "kind": "Pod",
+       "metadata": {"name": "etl-1-abcde", "namespace": "lab", "creationTimestamp": "2026-11-20T09:40:00Z",
+                    "ownerReferences": [{"kind": "Job", "name": "etl-1", "controller": true}]},
+       "spec": {"restartPolicy": "Never", "containers": [{"name": "c", "resources": {"requests": {"cpu": "1500m", "memory": "2Gi"}}}]},
+       "status": {"phase": "Succeeded", "containerStatuses": [{"name": "c", "state": {"terminated": {"exitCode": 0, "finishedAt": "2026-11-20T10:10:00Z"}}}]}}
+    ]}"#;
+    std::fs::write(dir.join("pods.json"), dump).unwrap();
+    let csv = dir.join("trace.csv").display().to_string();
+    run_ok(&["trace", "from-pods", &dir.join("pods.json").display().to_string(), "-o", &csv]);
+    std::fs::write(
+        dir.join("nodepool.yaml"),
+        "apiVersion: karpenter.sh/v1\nkind: NodePool\nmetadata: {name: lab}\nspec:\n  template:\n    spec:\n      \
+         nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: default}\n",
+    )
+    .unwrap();
+    let scenario = format!(
+        "name: replay\ncatalog: {}\nmanifests: [nodepool.yaml]\nstart: \"2026-11-20T09:00:00Z\"\nduration: 2h\n\
+         settings: {{metrics_interval: 5m}}\nworkloads:\n  - trace: {{format: events, path: trace.csv}}\n",
+        data("lab-catalog.yaml")
+    );
+    std::fs::write(dir.join("scenario.yaml"), scenario).unwrap();
+    let out = run_json(&["simulate", &dir.join("scenario.yaml").display().to_string(), "-o", "json"]);
+
+    // nothing exists before the first pod is created, 10 minutes after the start
+    let launch = out["log"].as_array().unwrap().iter().find(|l| l["kind"] == "launch").expect("a node launches");
+    let t = launch["t"].as_f64().unwrap();
+    assert!((600.0..900.0).contains(&t), "first launch at {t}: {launch}");
+    assert_eq!(out["metrics"]["pod_wait_seconds"].as_array().unwrap().len(), 2, "both pods were scheduled");
+    let running: Vec<f64> = out["metrics"]["series"]["pods_running"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    assert_eq!(running[0], 0.0);
+    assert_eq!(running.iter().copied().fold(0.0, f64::max), 2.0, "{running:?}");
+    assert_eq!(running.last().copied(), Some(1.0), "the job pod is deleted at 10:10: {running:?}");
+    assert!(out["pending_at_end"].as_array().unwrap().is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -247,6 +247,19 @@ impl Inputs {
         self.origins.pods.push(at.clone());
     }
 
+    /// Keep only the pods read from `Pod` objects, dropping the replicas expanded from controllers
+    /// (Deployment, ReplicaSet, StatefulSet, Job); returns how many were dropped. For recorded dumps,
+    /// where a controller's made-up replicas are not pods that ran. Call before [`Inputs::finish`].
+    pub fn retain_pod_objects(&mut self) -> usize {
+        let keep: Vec<bool> = self.origins.pods.iter().map(|o| o.kind.as_deref() == Some("Pod")).collect();
+        let mut it = keep.iter();
+        self.pods.retain(|_| *it.next().unwrap_or(&true));
+        let mut it = keep.iter();
+        self.pod_refs.retain(|_| *it.next().unwrap_or(&true));
+        self.origins.pods.retain(|o| o.kind.as_deref() == Some("Pod"));
+        keep.iter().filter(|k| !**k).count()
+    }
+
     /// Resolve references between objects and validate the whole:
     /// * priority: `spec.priority` if given, else the `priorityClassName`'s value (a missing class is a
     ///   warning and priority 0), else the `globalDefault` PriorityClass (Kubernetes `Priority` admission);

@@ -118,6 +118,7 @@ pub(crate) fn build_pod(meta_node: Option<&Node>, spec: &Node, status: Option<&N
     let mut phase = PodPhase::Pending;
     let mut ready = true;
     let mut start_time = None;
+    let mut finished_at = None;
     if let Some(st) = status {
         if let Some(p) = st.get("phase")? {
             phase = match p.str()? {
@@ -131,6 +132,16 @@ pub(crate) fn build_pod(meta_node: Option<&Node>, spec: &Node, status: Option<&N
         }
         start_time = st.get("startTime")?.map(|n| parse_timestamp(&n)).transpose()?;
         ready = !condition_is(st, "Ready", "False")?;
+        for cs in st.opt_arr("containerStatuses")? {
+            let terminated = match cs.get("state")? {
+                Some(state) => state.get("terminated")?,
+                None => None,
+            };
+            if let Some(at) = terminated.map(|t| t.get("finishedAt")).transpose()?.flatten() {
+                let at = parse_timestamp(&at)?;
+                finished_at = Some(finished_at.map_or(at, |f: i64| f.max(at)));
+            }
+        }
     }
 
     let uid = uid.unwrap_or_else(|| synthetic_uid(&id.namespace, &id.name));
@@ -152,6 +163,7 @@ pub(crate) fn build_pod(meta_node: Option<&Node>, spec: &Node, status: Option<&N
         creation_timestamp: id.creation_timestamp,
         deletion_timestamp,
         start_time,
+        finished_at,
         phase,
         ready,
     };

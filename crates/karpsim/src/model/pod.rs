@@ -28,6 +28,10 @@ pub struct Pod {
     pub creation_timestamp: Timestamp,
     pub deletion_timestamp: Option<Timestamp>,
     pub start_time: Option<Timestamp>,
+    /// When the pod's last container ended: the latest `status.containerStatuses[*].state.terminated.finishedAt`
+    /// of a snapshot pod (`None` when no container has terminated). Read by the trace converter.
+    #[serde(default)]
+    pub finished_at: Option<Timestamp>,
     pub phase: PodPhase,
     /// Pods whose `status.conditions` say Ready=False are "unhealthy" for PDBs.
     pub ready: bool,
@@ -203,6 +207,7 @@ impl Pod {
             creation_timestamp: 0,
             deletion_timestamp: None,
             start_time: None,
+            finished_at: None,
             phase: PodPhase::Pending,
             ready: true,
         }

@@ -7,6 +7,7 @@ mod metrics;
 pub mod random;
 mod scenario;
 pub mod trace;
+pub mod trace_convert;
 pub mod whatif;
 
 pub use engine::{advisor_rate_per_hour, simulate, Engine, LogEntry, SimOptions, SimResult};

@@ -5,6 +5,7 @@
 //! `timestamp` in seconds from the start of the run (or RFC 3339, taken relative to the start), `action` `create` or `delete`,
 //! `cpu`/`memory` Kubernetes quantities, `labels`/`node_selector` as `k=v;k=v`, `tolerations` as
 //! `key=value:Effect;key:Effect`. Only `timestamp`, `action`, `name`, `cpu` and `memory` are required.
+//! [`super::trace_convert`] writes this format from a `kubectl get pods -o json` dump.
 
 use super::scenario::TraceEvent;
 use crate::error::{Error, Location, Result};
