@@ -58,10 +58,8 @@ impl<'a> Prefilter<'a> {
         let mut homes: Vec<(Sym, Resources)> = view
             .nodes
             .iter()
-            .map(|v| v.node)
-            .zip(view.nodes.iter().map(|v| &v.remaining))
-            .filter(|(n, _)| n.initialized && !deleting.contains(&n.name) && !settling.contains(&n.name))
-            .map(|(n, free)| (n.name, free.clone()))
+            .filter(|v| v.node.initialized && !deleting.contains(&v.node.name) && !settling.contains(&v.node.name))
+            .map(|v| (v.node.name, v.remaining.clone()))
             .collect();
         homes.sort_by_key(|h| std::cmp::Reverse(h.1.cpu));
         let launchable = view
@@ -131,19 +129,19 @@ impl<'a> Prefilter<'a> {
 
     /// Why consolidating `c` alone cannot act, if that is certain without simulating it.
     pub fn cannot_consolidate(&self, ctx: &RoundCtx<'a>, c: &Candidate<'a>, spot_to_spot: bool) -> Option<String> {
-        let pods: Vec<(&Pod, Resources)> = ctx
-            .movable(c.name())
+        let pods: Vec<&Pod> = ctx.movable(c.name()).collect();
+        let needs: Vec<Resources> = pods
+            .iter()
             .map(|p| {
                 let mut need = p.requests.clone();
                 need.pods = 1; // as the scheduler counts it (RequestsForPods)
-                (p, need)
+                need
             })
             .collect();
         let spot = c.capacity_type.is_some_and(|ct| ct.as_str() == labels::CAPACITY_TYPE_SPOT);
         let floor = |l: &Launchable| if spot && !spot_to_spot { l.non_spot_price } else { l.price };
         let cheaper: Vec<&Resources> = self.launchable.iter().filter(|l| floor(l) < c.price).map(|l| l.allocatable).collect();
         if cheaper.is_empty() {
-            let needs: Vec<Resources> = pods.iter().map(|(_, r)| r.clone()).collect();
             if self.may_all_fit(&needs, c.name()) {
                 return None;
             }
@@ -155,7 +153,7 @@ impl<'a> Prefilter<'a> {
         let own = self.own(c.name());
         let mut homeless = Resources::new();
         let mut first: Option<&Pod> = None;
-        for (p, need) in &pods {
+        for (p, need) in pods.iter().zip(&needs) {
             if !self.fits_elsewhere(need, own) {
                 homeless.add_assign(need);
                 first.get_or_insert(p);

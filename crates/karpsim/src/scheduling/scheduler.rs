@@ -450,11 +450,13 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         Err(render_failures(&fails, pod))
     }
 
+    /// Whether a pod whose requests fit node `i` may go there (taints, host ports, requirements,
+    /// topology), with the node's requirements tightened by the pod's.
     fn existing_can_add(&self, i: usize, id: usize, pod: &Pod) -> Result<Requirements, ()> {
         let e = &self.existing[i];
         let d = &self.data[id];
-        if !d.requests.fits(&e.remaining)
-            || taints::first_untolerated(&e.view.taints, &pod.tolerations).is_some()
+        // the caller has checked that the requests fit the node's remaining capacity
+        if taints::first_untolerated(&e.view.taints, &pod.tolerations).is_some()
             || host_ports::first_conflict(&pod.host_ports, &e.view.ports).is_some()
             || host_ports::first_conflict(&pod.host_ports, &e.ports).is_some()
             || e.requirements().compatible(&d.requirements, false).is_err()
