@@ -59,3 +59,13 @@ pub fn mapping(pools: &[NodePool], nodes: &[Node], reason: DisruptionReason, now
         })
         .collect()
 }
+
+/// Take one disruption of `pool` from a [`mapping`]: false (and nothing taken) when none is left.
+pub fn take(mapping: &mut BTreeMap<Sym, i64>, pool: Sym) -> bool {
+    let b = mapping.entry(pool).or_insert(0);
+    if *b <= 0 {
+        return false;
+    }
+    *b -= 1;
+    true
+}

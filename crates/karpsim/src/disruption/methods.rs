@@ -135,12 +135,10 @@ impl<'a> Round<'a, '_> {
                 self.keep(c.name(), format!("empty, but not consolidatable yet (consolidateAfter {}s not elapsed since the last pod event)", c.pool.disruption.consolidate_after.unwrap_or(0)));
                 continue;
             }
-            let b = budget.entry(c.pool.name).or_insert(0);
-            if *b <= 0 {
+            if !budgets::take(&mut budget, c.pool.name) {
                 self.keep(c.name(), format!("empty, but the disruption budget of NodePool {} for reason Empty is used up", c.pool.name));
                 continue;
             }
-            *b -= 1;
             chosen.push(c);
         }
         if chosen.is_empty() {
@@ -208,12 +206,10 @@ impl<'a> Round<'a, '_> {
         let mut list: Vec<&Candidate<'a>> = Vec::new();
         for &i in eligible {
             let c = &cands[i];
-            let b = budget.entry(c.pool.name).or_insert(0);
-            if *b <= 0 {
+            if !budgets::take(&mut budget, c.pool.name) {
                 self.keep(c.name(), format!("the disruption budget of NodePool {} for reason Underutilized is used up", c.pool.name));
                 continue;
             }
-            *b -= 1;
             list.push(c);
         }
         if list.len() < 2 {
@@ -355,6 +351,7 @@ pub(super) fn round_ctx<'a>(state: &'a ClusterState, now: Timestamp, opts: &Disr
         prefilter: quick.then(|| Prefilter::new(&view, &deleting, &settling)),
         deleting,
         settling,
+        uninitialized: state.nodes.iter().filter(|n| !n.initialized).map(|n| n.name).collect(),
         pods_by_node,
         provisioning: opts.provisioning.clone(),
         view,

@@ -23,6 +23,8 @@ pub struct RoundCtx<'a> {
     pub view: ClusterView<'a>,
     /// Nodes under `consolidateAfter` (see [`RoundCtx::under_consolidate_after`]), once per round.
     pub settling: HashSet<Sym>,
+    /// Nodes not initialized yet, once per round.
+    pub uninitialized: HashSet<Sym>,
     /// The quick "no" before a single-node simulation, when the caller needs no explanations.
     pub prefilter: Option<Prefilter<'a>>,
 }
@@ -90,7 +92,7 @@ impl<'a> RoundCtx<'a> {
         // moving pods onto a node that is not initialized yet counts as a failure
         let mut extra = Vec::new();
         for (node, ps) in &sol.existing {
-            if self.state.nodes.iter().any(|n| n.name == *node && !n.initialized) {
+            if self.uninitialized.contains(node) {
                 for &p in ps {
                     if !scope.pending.contains(&sol.pods[p].uid) {
                         extra.push((p, format!("would schedule against uninitialized node {node}")));

@@ -9,7 +9,6 @@ use super::methods::{consolidation_block, emptiness_may_act, round_ctx};
 use super::{DisruptionOptions, Method};
 use crate::model::{DisruptionReason, Timestamp};
 use crate::state::ClusterState;
-use std::collections::BTreeMap;
 
 /// Re-check `plan` at `now`. Returns the plan to execute or why it is abandoned.
 ///
@@ -32,7 +31,7 @@ pub fn validate(state: &ClusterState, now: Timestamp, opts: &DisruptionOptions, 
                 .iter()
                 .filter_map(|n| current(*n))
                 .filter(|c| emptiness_may_act(c))
-                .filter(|c| take_budget(&mut budget, c))
+                .filter(|c| budgets::take(&mut budget, c.pool.name))
                 .collect();
             if valid.is_empty() {
                 return Err(format!("{} candidate(s) are no longer empty and disruptable", plan.remove.len()));
@@ -46,7 +45,7 @@ pub fn validate(state: &ClusterState, now: Timestamp, opts: &DisruptionOptions, 
                 return Err(format!("{} candidate(s) are no longer valid", plan.remove.len() - valid.len()));
             }
             let mut budget = budgets::mapping(&state.nodepools, &state.nodes, DisruptionReason::Underutilized, now, &[]);
-            if !valid.iter().all(|c| take_budget(&mut budget, c)) {
+            if !valid.iter().all(|c| budgets::take(&mut budget, c.pool.name)) {
                 return Err("a candidate can no longer be disrupted without violating budgets".into());
             }
             let sim = ctx.simulate(&valid, true);
@@ -66,15 +65,6 @@ pub fn validate(state: &ClusterState, now: Timestamp, opts: &DisruptionOptions, 
         }
         _ => Ok(plan.clone()),
     }
-}
-
-fn take_budget(budget: &mut BTreeMap<crate::labels::Sym, i64>, c: &Candidate) -> bool {
-    let b = budget.entry(c.pool.name).or_insert(0);
-    if *b <= 0 {
-        return false;
-    }
-    *b -= 1;
-    true
 }
 
 /// The plan for a subset of its candidates (emptiness: a delete with no pods to move).
