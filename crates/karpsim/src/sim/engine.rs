@@ -330,6 +330,15 @@ impl<'s> Engine<'s> {
             self.at(o.from, Ev::Outage(i, true));
             self.at(o.until, Ev::Outage(i, false));
         }
+        // Karpenter's nodes still launching at the start (in-flight NodeClaims of a snapshot) finish
+        // initializing after the usual initialization latency
+        let launching: Vec<Sym> =
+            self.state.nodes.iter().filter(|n| n.nodepool.is_some() && !n.initialized && n.deletion_timestamp.is_none()).map(|n| n.name).collect();
+        for (i, name) in launching.into_iter().enumerate() {
+            let mut rng = self.streams.rng("initial-node-latency", i as u64);
+            let ready_in = self.sc.settings.node_initialize.sample(&mut rng);
+            self.at(ready_in, Ev::NodeInitialized(name));
+        }
         self.at(0.0, Ev::Sample);
         self.at(self.sc.settings.disruption_poll, Ev::DisruptionTick);
         if self.pods.values().any(|_| true) {

@@ -127,6 +127,7 @@ pub fn apply(base: &Scenario, opts: &SimOptions, v: &Variant) -> Result<(Scenari
         let cat = sc.catalog.clone();
         let mut rebuilt = ClusterState::new(b.nodepools, b.nodeclasses, b.nodes, b.pods, b.daemonsets, b.pdbs, |nc| cat.resolve(nc))?;
         rebuilt.warnings = b.warnings;
+        rebuilt.namespaces = b.namespaces;
         sc.base = rebuilt;
     }
     sc.name = format!("{} [{}]", base.name, v.name);
