@@ -7,27 +7,6 @@ use common::*;
 use karpsim::io::Inputs;
 use karpsim::scheduling::{ProvisionOptions, provision};
 
-fn load(text: &str) -> karpsim::Result<Inputs> {
-    let mut i = Inputs::new();
-    i.load_str(text, "cluster.yaml")?;
-    i.finish()
-}
-
-#[track_caller]
-fn load_err(text: &str) -> String {
-    match load(text) {
-        Ok(_) => panic!("expected an error for:\n{text}"),
-        Err(e) => e.to_string(),
-    }
-}
-
-#[track_caller]
-fn assert_names(e: &str, parts: &[&str]) {
-    for p in parts {
-        assert!(e.contains(p), "{p:?} missing from: {e}");
-    }
-}
-
 fn cat() -> String {
     catalog(&[it("c4", 4, 8, 10)])
 }
@@ -317,7 +296,7 @@ fn bad_objects_of_the_new_kinds_name_file_object_and_field() {
     let e = load_err(
         "apiVersion: v1\nkind: PersistentVolume\nmetadata: {name: pv-1}\nspec:\n  csi: {driver: ebs.csi.aws.com, volumeHandle: v}\n  nodeAffinity: {required: {nodeSelectorTerms: []}}\n",
     );
-    assert_names(&e, &["cluster.yaml", "document 1", "PersistentVolume pv-1", "spec.nodeAffinity.required", "at least one term"]);
+    assert_names(&e, &["test.yaml", "document 1", "PersistentVolume pv-1", "spec.nodeAffinity.required", "at least one term"]);
     let e = load_err("apiVersion: v1\nkind: PersistentVolume\nmetadata: {name: pv-1}\nspec:\n  nodeAffinity: {}\n");
     assert_names(&e, &["PersistentVolume pv-1", "spec.nodeAffinity.required", "required field is missing"]);
     let e = load_err(

@@ -214,9 +214,7 @@ fn ephemeral_volumes_use_their_template_or_the_existing_claim() {
         pod("p", "1", "", "", &eph("")),
     ]
     .concat();
-    let mut i = karpsim::io::Inputs::new();
-    i.load_str(&yaml, "t.yaml").unwrap();
-    let i = i.finish().unwrap();
+    let i = load(&yaml).unwrap();
     assert!(i.warnings.iter().any(|w| w.contains("2 StorageClasses are marked default") && w.contains("new-default")), "{:?}", i.warnings);
     assert_eq!(claim(&run(&cat(), &yaml), "p").zone, "test-zone-3");
 }
@@ -363,9 +361,7 @@ fn attach_limits_of_existing_nodes_send_pods_to_new_nodes() {
 #[test]
 fn without_storage_objects_volumes_are_not_modelled_and_say_so() {
     let yaml = [pool("default", &[]), pod("p", "1", "", "", &mounts(&["data"]))].concat();
-    let mut i = karpsim::io::Inputs::new();
-    i.load_str(&yaml, "t.yaml").unwrap();
-    let i = i.finish().unwrap();
+    let i = load(&yaml).unwrap();
     let v = i.pods[0].volumes.as_ref().expect("the pod's claims are counted");
     assert_eq!((v.claims, v.topology.len(), v.attachments.len(), v.unprovisionable.as_deref()), (1, 0, 0, None));
     assert!(i.warnings.iter().any(|w| w.contains("1 pod(s) use PersistentVolumeClaims") && w.contains("not modelled")), "{:?}", i.warnings);

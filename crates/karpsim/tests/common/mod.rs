@@ -121,6 +121,29 @@ pub fn default_catalog() -> String {
     ])
 }
 
+/// Read YAML (named `test.yaml` in errors) and finish the inputs.
+pub fn load(text: &str) -> karpsim::Result<Inputs> {
+    let mut i = Inputs::new();
+    i.load_str(text, "test.yaml")?;
+    i.finish()
+}
+
+/// The error reading `text` gives (panics if it reads).
+#[track_caller]
+pub fn load_err(text: &str) -> String {
+    match load(text) {
+        Ok(_) => panic!("expected an error for:\n{text}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[track_caller]
+pub fn assert_names(e: &str, parts: &[&str]) {
+    for p in parts {
+        assert!(e.contains(p), "{p:?} missing from: {e}");
+    }
+}
+
 pub fn state(catalog_json: &str, yaml: &str) -> ClusterState {
     let cat = Arc::new(parse_custom_catalog("test-catalog", catalog_json).expect("catalog"));
     let mut i = Inputs::new();
