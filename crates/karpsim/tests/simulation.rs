@@ -339,3 +339,38 @@ fn event_traces_are_read_with_times_relative_to_the_start() {
     assert_eq!(ab[0].pod.requests.memory, 16384 << 20);
     assert!(read_alibaba(&dir.join("events.csv"), None).unwrap_err().to_string().contains("Alibaba"));
 }
+
+#[test]
+fn an_in_flight_nodeclaim_of_the_inputs_initializes_and_takes_the_pending_pod() {
+    // a NodeClaim launched just before the start, with no Node yet: the pending pod waits for it
+    // instead of a new launch
+    let claim = r#"---
+apiVersion: karpenter.sh/v1
+kind: NodeClaim
+metadata:
+  name: default-inflight
+  creationTimestamp: '2026-11-22T23:59:30Z'
+  labels: {karpenter.sh/nodepool: default, node.kubernetes.io/instance-type: small, topology.kubernetes.io/zone: z1, karpenter.sh/capacity-type: on-demand}
+spec: {}
+status:
+  providerID: fake:///z1/i-1
+  capacity: {cpu: '2', memory: 8Gi, pods: '20'}
+  allocatable: {cpu: 1900m, memory: 7900Mi, pods: '20'}
+  conditions: [{type: Launched, status: 'True'}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: waiting, namespace: default}
+spec:
+  containers: [{name: c, image: x, resources: {requests: {cpu: '1', memory: 512Mi}}}]
+"#;
+    let manifests = pool("5m", "[{nodes: '10%'}]", "{}") + claim;
+    let dir = scenario_dir("inflight", &[("catalog.json", CATALOG), ("manifests.yaml", &manifests)]);
+    let sc = scenario(&dir, &format!("duration: 5m\n{EXACT}"));
+    let r = Engine::new(&sc, SimOptions::default()).run_checked().unwrap();
+    assert!(!r.log.iter().any(|l| l.kind == "launch"), "{:?}", r.log);
+    let ready = r.log.iter().find(|l| l.kind == "ready").unwrap_or_else(|| panic!("{:?}", r.log));
+    assert_eq!((ready.t, ready.message.as_str()), (10.0, "default-inflight initialized"));
+    assert_eq!(r.metrics.pod_wait_seconds, vec![10.0]);
+    assert!((r.total_cost - 0.10 * 300.0 / 3600.0).abs() < 1e-9, "billed from the start: {}", r.total_cost);
+}
