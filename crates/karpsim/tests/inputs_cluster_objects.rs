@@ -340,3 +340,46 @@ fn the_default_options_leave_no_pod_behind() {
     check_invariants(&s, &r);
     assert_eq!(r.existing_nodes.iter().map(|n| n.pods.len()).sum::<usize>() + r.nodeclaims.iter().map(|n| n.pods.len()).sum::<usize>(), 4);
 }
+
+// ---------------------------------------------------------------- controllers and their pods together
+
+/// A running pod of ReplicaSet `web-5c9d7f6b8d` (Deployment `web`), as `kubectl get pods` shows it.
+fn web_pod(name: &str) -> String {
+    format!(
+        "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  namespace: default\n  creationTimestamp: '2024-01-01T00:00:00Z'\n  labels: {{app: web, pod-template-hash: 5c9d7f6b8d}}\n  ownerReferences: [{{apiVersion: apps/v1, kind: ReplicaSet, name: web-5c9d7f6b8d, uid: rs-1, controller: true}}]\nspec: {{containers: [{{name: c, image: x, resources: {{requests: {{cpu: 100m}}}}}}]}}\nstatus: {{phase: Pending}}\n"
+    )
+}
+
+fn replicaset(replicas: u32) -> String {
+    format!(
+        "---\napiVersion: apps/v1\nkind: ReplicaSet\nmetadata:\n  name: web-5c9d7f6b8d\n  namespace: default\n  ownerReferences: [{{apiVersion: apps/v1, kind: Deployment, name: web, uid: d-1, controller: true}}]\nspec:\n  replicas: {replicas}\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    spec: {{containers: [{{name: c, image: x, resources: {{requests: {{cpu: 100m}}}}}}]}}\n"
+    )
+}
+
+fn names(i: &Inputs) -> Vec<&str> {
+    i.pods.iter().map(|p| p.name.as_str()).collect()
+}
+
+#[test]
+fn a_snapshot_with_controllers_and_their_pods_counts_each_pod_once() {
+    // `kubectl get deploy,rs,pods`: the pods are what runs
+    let i = load(&[deployment("web", "  replicas: 3\n"), replicaset(3), web_pod("web-5c9d7f6b8d-aaaaa"), web_pod("web-5c9d7f6b8d-bbbbb")].concat()).unwrap();
+    assert_eq!(names(&i), ["web-5c9d7f6b8d-aaaaa", "web-5c9d7f6b8d-bbbbb"]);
+    assert!(i.warnings.iter().any(|w| w.contains("2 controller(s) are not expanded") && w.contains("Deployment default/web") && w.contains("ReplicaSet default/web-5c9d7f6b8d")), "{:?}", i.warnings);
+    // the Deployment is known from its pods' ReplicaSet name and pod-template-hash label alone
+    let i = load(&[deployment("web", "  replicas: 3\n"), web_pod("web-5c9d7f6b8d-aaaaa")].concat()).unwrap();
+    assert_eq!(names(&i), ["web-5c9d7f6b8d-aaaaa"]);
+    // without pods, a Deployment's ReplicaSet is not counted again
+    let i = load(&[deployment("web", "  replicas: 3\n"), replicaset(3)].concat()).unwrap();
+    assert_eq!(names(&i), ["web-0", "web-1", "web-2"]);
+    // an HPA does not rescale what the pods already show
+    let i = load(&[deployment("web", ""), hpa("web", "Deployment", "web", "  minReplicas: 3\n", 5), web_pod("web-5c9d7f6b8d-aaaaa")].concat()).unwrap();
+    assert_eq!(names(&i), ["web-5c9d7f6b8d-aaaaa"]);
+    assert!(!i.warnings.iter().any(|w| w.contains("HorizontalPodAutoscaler")), "{:?}", i.warnings);
+    // a StatefulSet's pods carry its own names: no duplicate, the Pod objects stand
+    let sts = "---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db, namespace: default}\nspec:\n  replicas: 2\n  template:\n    spec: {containers: [{name: db, image: db, resources: {requests: {cpu: '1'}}}]}\n";
+    let pod0 = "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: db-0\n  namespace: default\n  ownerReferences: [{apiVersion: apps/v1, kind: StatefulSet, name: db, uid: s-1, controller: true}]\nspec: {containers: [{name: db, image: db, resources: {requests: {cpu: '2'}}}]}\nstatus: {phase: Pending}\n";
+    let i = load(&[sts, pod0].concat()).unwrap();
+    assert_eq!(names(&i), ["db-0"]);
+    assert_eq!(i.pods[0].requests.cpu, 2000, "the pod as it runs, not the template");
+}

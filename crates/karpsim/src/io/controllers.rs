@@ -1,7 +1,7 @@
 //! Workload controllers -> pods. karpsim does not run controllers: a Deployment, ReplicaSet,
 //! StatefulSet or Job becomes the pods it would create, and a DaemonSet one representative pod.
 
-use super::pod::{PodMeta, PodRefs, build_pod, synthetic_uid};
+use super::pod::{PodMeta, PodRefs, build_pod, owner_from_refs, synthetic_uid};
 use super::storage::{ClaimSpec, VolumeRef, parse_claim_templates};
 use super::value::Node;
 use crate::error::Result;
@@ -23,6 +23,8 @@ pub(crate) struct Controller {
     pub replicas: Option<i64>,
     /// How many pods it runs as written.
     pub count: i64,
+    /// Its controller (`metadata.ownerReferences`), e.g. a ReplicaSet's Deployment.
+    pub owner: Option<OwnerRef>,
     proto: Pod,
     refs: PodRefs,
     /// A StatefulSet's `volumeClaimTemplates`: `(template name, spec)`.
@@ -71,6 +73,7 @@ impl Controller {
             name: name.to_string(),
             replicas,
             count,
+            owner: owner_from_refs(&root.req("metadata")?)?,
             proto,
             refs,
             claim_templates,

@@ -2,6 +2,7 @@
 //! StatefulSet or ReplicaSet within. karpsim does not know the metrics an HPA follows, so a controller
 //! it scales runs as many replicas as the HPA would keep from what the manifests say.
 
+use super::controllers::Controller;
 use super::value::Node as V;
 use crate::error::Result;
 
@@ -56,24 +57,28 @@ impl Hpa {
     }
 }
 
-/// The controllers (`(kind, namespace, name, spec.replicas, count)`, in input order) whose pod count
-/// an HPA changes, with the new count; warns about what the manifests cannot say.
-pub(crate) fn rescale(hpas: &[Hpa], controllers: &[(&str, &str, &str, Option<i64>, i64)], warnings: &mut Vec<String>) -> Vec<(usize, i64)> {
+/// The controllers whose pod count an HPA changes, with the new count; warns about what the
+/// manifests cannot say. Controllers `represented` by their pods in the inputs keep them.
+pub(crate) fn rescale(hpas: &[Hpa], controllers: &[&Controller], represented: &[bool], warnings: &mut Vec<String>) -> Vec<(usize, i64)> {
     let mut out = Vec::new();
     let mut scaled_by: Vec<Option<&Hpa>> = vec![None; controllers.len()];
     for h in hpas {
         let hpa = format!("HorizontalPodAutoscaler {}/{}", h.namespace, h.name);
-        let target = controllers.iter().position(|(kind, ns, name, _, _)| {
-            *kind == h.target_kind
-                && *ns == h.namespace
-                && *name == h.target_name
-                && matches!(*kind, "Deployment" | "StatefulSet" | "ReplicaSet")
+        let target = controllers.iter().position(|c| {
+            c.kind == h.target_kind
+                && c.namespace == h.namespace
+                && c.name == h.target_name
+                && matches!(c.kind.as_str(), "Deployment" | "StatefulSet" | "ReplicaSet")
         });
         let Some(i) = target else {
             warnings.push(format!("{hpa} scales {} {}/{}, which is not in the inputs", h.target_kind, h.namespace, h.target_name));
             continue;
         };
-        let (kind, ns, name, written, count) = controllers[i];
+        if represented[i] {
+            continue; // the pods the HPA keeps are in the inputs
+        }
+        let c = controllers[i];
+        let (kind, ns, name) = (&c.kind, &c.namespace, &c.name);
         if let Some(first) = scaled_by[i] {
             warnings.push(format!(
                 "{hpa} and HorizontalPodAutoscaler {}/{} both scale {kind} {ns}/{name}; the first applies",
@@ -82,15 +87,15 @@ pub(crate) fn rescale(hpas: &[Hpa], controllers: &[(&str, &str, &str, Option<i64
             continue;
         }
         scaled_by[i] = Some(h);
-        let n = h.replicas(written);
-        match written {
+        let n = h.replicas(c.replicas);
+        match c.replicas {
             None => warnings.push(format!(
                 "{kind} {ns}/{name} has no spec.replicas and {hpa} scales it: it runs minReplicas ({n}); its current replicas are not known from manifests"
             )),
             Some(r) if r != n => warnings.push(format!("{hpa} keeps {kind} {ns}/{name} within {}..{} replicas: {r} -> {n}", h.min, h.max)),
             Some(_) => {}
         }
-        if n != count {
+        if n != c.count {
             out.push((i, n));
         }
     }

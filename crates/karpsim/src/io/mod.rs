@@ -45,6 +45,7 @@ mod node;
 mod nodeclaim;
 mod nodeclass;
 mod nodepool;
+mod ownership;
 mod pod;
 mod storage;
 mod value;
@@ -350,7 +351,7 @@ impl Inputs {
     pub fn finish(mut self) -> Result<Inputs> {
         let mut warnings = std::mem::take(&mut self.warnings);
         dedupe(&mut self.hpas, &mut self.origins.hpas, |h| format!("{}/{}", h.namespace, h.name), &mut warnings)?;
-        self.apply_hpas(&mut warnings);
+        self.rescale_controllers(&mut warnings);
         let default_priority = self
             .priority_classes
             .iter()
@@ -444,15 +445,19 @@ impl Inputs {
         })
     }
 
-    /// Give every controller a HorizontalPodAutoscaler scales the replicas the HPA keeps, rebuilding
-    /// its pods in place (so pods keep their input order).
-    fn apply_hpas(&mut self, warnings: &mut Vec<String>) {
-        if self.hpas.is_empty() {
+    /// Controllers whose pods are in the inputs stand down (their pods are what runs); every other
+    /// one a HorizontalPodAutoscaler scales runs the replicas the HPA keeps. Their pods are rebuilt
+    /// in place, so pods keep their input order.
+    fn rescale_controllers(&mut self, warnings: &mut Vec<String>) {
+        if self.controllers.is_empty() && self.hpas.is_empty() {
             return;
         }
-        let targets: Vec<(&str, &str, &str, Option<i64>, i64)> =
-            self.controllers.iter().map(|(c, _, _)| (c.kind.as_str(), c.namespace.as_str(), c.name.as_str(), c.replicas, c.count)).collect();
-        let changes = hpa::rescale(&self.hpas, &targets, warnings);
+        let pod_objects: Vec<&Pod> =
+            self.pods.iter().zip(&self.origins.pods).filter(|(_, o)| o.kind.as_deref() == Some("Pod")).map(|(p, _)| p).collect();
+        let controllers: Vec<&Controller> = self.controllers.iter().map(|(c, _, _)| c).collect();
+        let represented = ownership::represented(&controllers, &pod_objects, warnings);
+        let mut changes: Vec<(usize, i64)> = represented.iter().enumerate().filter(|(_, r)| **r).map(|(i, _)| (i, 0)).collect();
+        changes.extend(hpa::rescale(&self.hpas, &controllers, &represented, warnings));
         if changes.is_empty() {
             return;
         }
