@@ -374,3 +374,43 @@ spec:
     assert_eq!(r.metrics.pod_wait_seconds, vec![10.0]);
     assert!((r.total_cost - 0.10 * 300.0 / 3600.0).abs() < 1e-9, "billed from the start: {}", r.total_cost);
 }
+
+#[test]
+fn a_statefulset_pod_stays_in_the_zone_where_its_volume_was_created() {
+    // small is cheaper in z2; the first node (large, same price everywhere) lands in z1
+    let catalog = CATALOG.replace(
+        r#"[{"zone": "z1", "capacity_type": "on-demand", "price": 0.10}, {"zone": "z2", "capacity_type": "on-demand", "price": 0.10},"#,
+        r#"[{"zone": "z1", "capacity_type": "on-demand", "price": 0.12}, {"zone": "z2", "capacity_type": "on-demand", "price": 0.10},"#,
+    );
+    let class = "---\napiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: gp3}\nprovisioner: ebs.csi.aws.com\nvolumeBindingMode: WaitForFirstConsumer\n";
+    let sts = r#"---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db, namespace: default}
+spec:
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      containers: [{name: c, image: x, resources: {requests: {cpu: "1500m", memory: 512Mi}}}]
+  volumeClaimTemplates:
+  - metadata: {name: data}
+    spec: {storageClassName: gp3, accessModes: [ReadWriteOnce]}
+"#;
+    let run = |with_class: bool| {
+        let manifests = pool("5m", "[{nodes: '100%'}]", "{}") + sts + if with_class { class } else { "" };
+        let dir = scenario_dir(&format!("sts-{with_class}"), &[("catalog.json", &catalog), ("manifests.yaml", &manifests)]);
+        let sc = scenario(&dir, &format!("duration: 1h\n{EXACT}workloads:\n  - deployment: default/db\n    replicas:\n      steps: [{{at: 0s, replicas: 2}}, {{at: 20m, replicas: 1}}]\n"));
+        Engine::new(&sc, SimOptions::default()).run_checked().unwrap().log
+    };
+    let launches = |log: &[karpsim::sim::LogEntry]| log.iter().filter(|l| l.kind == "launch").map(|l| l.message.clone()).collect::<Vec<_>>();
+    // the two replicas start on a large node in z1; when one goes, the other moves to a small node:
+    // in z1, where its EBS volume now is
+    let log = run(true);
+    let l = launches(&log);
+    assert!(l[0].contains("large z1"), "{l:?}");
+    assert!(l[1].contains("small z1"), "{l:?}");
+    // without the StorageClass nothing is known of the volume: the cheaper zone wins
+    let log = run(false);
+    let l = launches(&log);
+    assert!(l[1].contains("small z2"), "{l:?}");
+}

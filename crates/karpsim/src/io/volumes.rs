@@ -26,6 +26,11 @@ fn csi_driver_of(provisioner: &str) -> &str {
     }
 }
 
+/// CSI drivers of zonal block storage: an unbound claim of a `WaitForFirstConsumer` class gets its
+/// volume in the zone of the pod's first node. (File and local drivers make regional or node-local
+/// volumes, which Karpenter's volume topology does not pin to a zone.)
+const ZONAL_DRIVERS: &[&str] = &["ebs.csi.aws.com", "pd.csi.storage.gke.io", "disk.csi.azure.com", "cinder.csi.openstack.org"];
+
 /// The storage objects of the inputs, indexed.
 pub(crate) struct Storage<'a> {
     claims: HashMap<(Sym, Sym), &'a PersistentVolumeClaim>,
@@ -120,6 +125,8 @@ struct Claim {
     alternatives: Vec<NodeSelectorTerm>,
     driver: Option<Sym>,
     invalid: Option<String>,
+    /// Unbound, waiting for its first consumer, of a zonal driver.
+    binds_in_zone: bool,
 }
 
 fn resolve(pod: &Pod, refs: &[VolumeRef], storage: &Storage, notes: &mut Notes) -> PodVolumes {
@@ -157,6 +164,8 @@ fn resolve(pod: &Pod, refs: &[VolumeRef], storage: &Storage, notes: &mut Notes) 
         if let Some(d) = c.driver {
             out.attachments.push((d, key));
         }
+        // an ephemeral volume's claim goes with its pod: a pod created again gets a new one
+        out.binds_in_zone |= c.binds_in_zone && v.claim.is_some();
         if !c.alternatives.is_empty() {
             alternatives = Some(match alternatives {
                 None => c.alternatives,
@@ -182,7 +191,7 @@ fn from_template(namespace: Sym, name: Sym, t: &ClaimSpec) -> PersistentVolumeCl
 
 /// One claim (`getRequirements`, `ResolveDriver` and the checks of `ValidatePersistentVolumeClaims`).
 fn claim_requirements(c: &PersistentVolumeClaim, key: Sym, storage: &Storage, notes: &mut Notes) -> Claim {
-    let mut out = Claim { alternatives: Vec::new(), driver: None, invalid: None };
+    let mut out = Claim { alternatives: Vec::new(), driver: None, invalid: None, binds_in_zone: false };
     // cases kube-scheduler rejects too (volumetopology.go: ValidatePersistentVolumeClaims)
     if c.deleting {
         out.invalid = Some(format!("PersistentVolumeClaim {key} is being deleted"));
@@ -244,7 +253,9 @@ fn claim_requirements(c: &PersistentVolumeClaim, key: Sym, storage: &Storage, no
         });
     }
     out.alternatives = sc.allowed_topologies.clone();
-    out.driver = Some(Sym::new(csi_driver_of(sc.provisioner.as_str())));
+    let driver = csi_driver_of(sc.provisioner.as_str());
+    out.binds_in_zone = sc.wait_for_first_consumer && ZONAL_DRIVERS.contains(&driver);
+    out.driver = Some(Sym::new(driver));
     out
 }
 

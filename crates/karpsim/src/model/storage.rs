@@ -70,4 +70,8 @@ pub struct PodVolumes {
     /// Why Karpenter would not provision the pod while it is pending
     /// (`VolumeTopology.ValidatePersistentVolumeClaims`), if it would not.
     pub unprovisionable: Option<String>,
+    /// A claim of the pod is unbound, of a `WaitForFirstConsumer` class whose driver makes zonal
+    /// volumes: once the pod runs, its volume exists in that node's zone, and the pod stays there.
+    #[serde(default)]
+    pub binds_in_zone: bool,
 }

@@ -2,8 +2,8 @@
 //! (`scheduling/volumetopology.go`), tried in order on each node (`existingnode.go`, `nodeclaim.go:
 //! tryVolumeAlternative`), and the per-driver attach limits of existing nodes (`pkg/scheduling/volumeusage.go`).
 
-use crate::labels::Sym;
-use crate::model::Pod;
+use crate::labels::{self, Sym};
+use crate::model::{NodeSelectorRequirement, NodeSelectorTerm, Pod, PodVolumes};
 use crate::requirements::Requirements;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -11,6 +11,28 @@ use std::collections::{BTreeMap, BTreeSet};
 pub(crate) fn alternatives(pod: &Pod) -> Result<Vec<Requirements>, String> {
     let Some(v) = &pod.volumes else { return Ok(Vec::new()) };
     v.topology.iter().map(|t| Requirements::from_node_selector(&t.match_expressions).map_err(|e| format!("volume topology: {e}"))).collect()
+}
+
+/// The pod's volumes once it runs on a node in `zone`, when its first placement binds a claim
+/// there (`PodVolumes::binds_in_zone`): the alternatives the node met, each pinned to the zone.
+/// `None` when nothing changes.
+pub fn bound_in_zone(pod: &Pod, node_labels: &BTreeMap<Sym, Sym>, zone: Sym) -> Option<PodVolumes> {
+    let v = pod.volumes.as_ref().filter(|v| v.binds_in_zone)?;
+    let node = Requirements::from_labels(node_labels.iter());
+    let pin = NodeSelectorRequirement { key: *labels::ZONE, operator: "In".into(), values: vec![zone.to_string()], min_values: None };
+    let mut topology: Vec<NodeSelectorTerm> = v
+        .topology
+        .iter()
+        .filter(|t| Requirements::from_node_selector(&t.match_expressions).is_ok_and(|r| node.compatible(&r, false).is_ok()))
+        .cloned()
+        .collect();
+    if topology.is_empty() {
+        topology.push(NodeSelectorTerm::default());
+    }
+    for t in &mut topology {
+        t.match_expressions.push(pin.clone());
+    }
+    Some(PodVolumes { topology, binds_in_zone: false, ..(**v).clone() })
 }
 
 /// A pod's `(driver, claim)` attachments.

@@ -685,8 +685,17 @@ impl<'s> Engine<'s> {
         let at = self.sc.start + t as i64;
         let to: HashMap<Sym, Sym> = binds.into_iter().collect();
         let mut done: Vec<Sym> = Vec::with_capacity(to.len());
+        let nodes = &self.state.nodes;
         for p in self.state.pods.iter_mut() {
             if let Some(node) = to.get(&p.uid) {
+                // a claim waiting for its first consumer gets its volume in this node's zone
+                if p.volumes.as_ref().is_some_and(|v| v.binds_in_zone)
+                    && let Some(n) = nodes.iter().find(|n| n.name == *node)
+                    && let Some(zone) = n.zone
+                    && let Some(v) = crate::scheduling::volumes::bound_in_zone(p, &n.labels, zone)
+                {
+                    p.volumes = Some(Arc::new(v));
+                }
                 p.node_name = Some(*node);
                 p.phase = PodPhase::Running;
                 p.start_time = Some(at);
