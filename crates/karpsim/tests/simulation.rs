@@ -414,3 +414,28 @@ spec:
     let l = launches(&log);
     assert!(l[1].contains("small z2"), "{l:?}");
 }
+
+#[test]
+fn a_workload_can_name_a_deployment_known_from_its_snapshot_pods() {
+    // `kubectl get deploy,pods`: the Deployment is not expanded (its pod stands for it), and the
+    // workload takes that pod, owned by ReplicaSet web-5c9d7f6b8d, as its template
+    let pod = r#"---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web-5c9d7f6b8d-aaaaa
+  namespace: default
+  creationTimestamp: '2026-11-22T00:00:00Z'
+  labels: {app: web, pod-template-hash: 5c9d7f6b8d}
+  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: web-5c9d7f6b8d, uid: rs-1, controller: true}]
+spec:
+  containers: [{name: c, image: x, resources: {requests: {cpu: "1", memory: 512Mi}}}]
+status: {phase: Pending}
+"#;
+    let manifests = pool("5m", "[{nodes: '10%'}]", "{}") + &deployment("web", "1", "") + pod;
+    let dir = scenario_dir("snapshot-deployment", &[("catalog.json", CATALOG), ("manifests.yaml", &manifests)]);
+    let sc = scenario(&dir, &format!("duration: 10m\n{EXACT}workloads:\n  - deployment: default/web\n    replicas:\n      steps: [{{at: 1m, replicas: 3}}]\n"));
+    assert!(sc.base.pods.is_empty(), "the workload's pods are made over time: {:?}", sc.base.pods.iter().map(|p| p.key()).collect::<Vec<_>>());
+    let r = Engine::new(&sc, SimOptions::default()).run_checked().unwrap();
+    assert_eq!(r.metrics.pod_wait_seconds.len(), 3);
+}

@@ -53,6 +53,7 @@ mod volumes;
 mod yaml;
 
 pub use value::{format_rfc3339, parse_duration, parse_rfc3339};
+pub(crate) use ownership::deployment_of;
 pub(crate) use value::civil_from_days;
 pub(crate) use yaml::parse_documents;
 

@@ -24,6 +24,14 @@ fn kind_of(k: OwnerKind) -> &'static str {
     }
 }
 
+/// The Deployment whose ReplicaSet owns `p`, from the ReplicaSet's name and the pod's
+/// `pod-template-hash` label.
+pub(crate) fn deployment_of(p: &Pod) -> Option<Sym> {
+    let o = p.owner.as_ref().filter(|o| o.kind == OwnerKind::ReplicaSet)?;
+    let hash = p.labels.get(&Sym::new(POD_TEMPLATE_HASH))?;
+    o.name.as_str().strip_suffix(hash.as_str()).and_then(|d| d.strip_suffix('-')).filter(|d| !d.is_empty()).map(Sym::new)
+}
+
 /// For each controller, whether something else in the inputs stands for its pods: Pod objects it
 /// owns (for a Deployment, through its ReplicaSets), or, for a ReplicaSet, its Deployment. Pushes
 /// one warning naming them.
@@ -34,11 +42,8 @@ pub(crate) fn represented(controllers: &[&Controller], pod_objects: &[&Pod], war
     for p in pod_objects {
         let Some(o) = &p.owner else { continue };
         owners.insert((p.namespace, kind_of(o.kind), o.name));
-        if o.kind == OwnerKind::ReplicaSet
-            && let Some(hash) = p.labels.get(&Sym::new(POD_TEMPLATE_HASH))
-            && let Some(deployment) = o.name.as_str().strip_suffix(hash.as_str()).and_then(|d| d.strip_suffix('-'))
-        {
-            owners.insert((p.namespace, "Deployment", Sym::new(deployment)));
+        if let Some(d) = deployment_of(p) {
+            owners.insert((p.namespace, "Deployment", d));
         }
     }
     let mut out: Vec<bool> =
