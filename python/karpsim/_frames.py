@@ -47,15 +47,19 @@ def _time_index(time_h: Any, start_s: int, index: str) -> pd.Index:
     raise ValueError(f"index={index!r}: expected one of {', '.join(INDEXES)}")
 
 
-def series_frame(result: SimResult, index: str = "datetime") -> pd.DataFrame:
-    """The time series, indexed by time (see `SimResult.to_pandas`)."""
-    cols = result.series()
+def _series_table(result: SimResult, cols: dict[str, Any], index: str) -> pd.DataFrame:
+    """Series columns (with `time_h`) as a frame indexed by time, counts as integers."""
     t = cols.pop("time_h")
     df = pd.DataFrame(cols)
     for c in ("nodes", "pods_running", "pods_pending"):
         df[c] = df[c].astype("int64")
     df.index = _time_index(t, result._start_seconds, index)
     return df
+
+
+def series_frame(result: SimResult, index: str = "datetime") -> pd.DataFrame:
+    """The time series, indexed by time (see `SimResult.to_pandas`)."""
+    return _series_table(result, dict(result.series()), index)
 
 
 def breakdown_frame(result: SimResult, by: str, pivot: bool, index: str = "datetime") -> pd.DataFrame:
@@ -97,13 +101,7 @@ def events_frame(result: SimResult, index: str = "datetime") -> pd.DataFrame:
 
 def hourly_frame(result: SimResult, index: str = "datetime") -> pd.DataFrame:
     """The series at every whole hour, as the CLI's hourly table."""
-    cols = result._hourly_columns(1.0)
-    t = cols.pop("time_h")
-    df = pd.DataFrame(cols)
-    for c in ("nodes", "pods_running", "pods_pending"):
-        df[c] = df[c].astype("int64")
-    df.index = _time_index(t, result._start_seconds, index)
-    return df
+    return _series_table(result, dict(result._hourly_columns(1.0)), index)
 
 
 #: The scenario comparison's columns: the core's names and the package's (with units).
@@ -167,15 +165,18 @@ def _optional(module: str, what: str) -> Any:
 
 
 def to_polars(df: pd.DataFrame) -> Any:
-    """A pandas frame as a polars DataFrame, its index as leading column(s)."""
+    """A pandas frame as a polars DataFrame, its index as leading column(s). Built column by column
+    from numpy arrays and Python objects, so pyarrow is not needed (lists stay lists)."""
     pl = _optional("polars", "to_polars")
     flat = df.reset_index()
-    for c in flat.columns:
-        if isinstance(flat[c].dtype, pd.DatetimeTZDtype):
-            continue
-        if flat[c].dtype == object and flat[c].map(lambda v: isinstance(v, list)).any():
-            flat[c] = flat[c].map(lambda v: v if isinstance(v, list) else [])
-    return pl.from_pandas(flat)
+    columns: dict[str, Any] = {}
+    for name in flat.columns:
+        col = flat[name]
+        if col.dtype.kind in "iufb":
+            columns[str(name)] = col.to_numpy()
+        else:
+            columns[str(name)] = col.astype(object).where(col.notna(), None).tolist()
+    return pl.DataFrame(columns)
 
 
 def sim_xarray(result: SimResult) -> Any:

@@ -74,10 +74,6 @@ def catalog_html(c: Catalog) -> str:
     return _head("Catalog", f"{_e(c.name)}, {len(c)} instance types") + _warnings(c.warnings)
 
 
-def _gib(quantity_bytes: float) -> str:
-    return f"{quantity_bytes / 2**30:.1f}"
-
-
 def provision_html(r: ProvisionResult) -> str:
     frame_cols = r._node_columns()
     n = len(frame_cols["nodeclaim"])

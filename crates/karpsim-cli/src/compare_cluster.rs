@@ -3,8 +3,6 @@
 
 use crate::Report;
 use crate::args::CompareArgs;
-use crate::catalog_cmd::json;
-use crate::compare_cmd::write_csv;
 use crate::provision_cmd::HOURS_PER_MONTH;
 use crate::table::{Table, usd};
 use crate::ui::{Ui, Unit};
@@ -60,16 +58,7 @@ pub fn execute(args: &CompareArgs, variants: &[Variant], output: OutputSpec, ui:
         rows,
         warnings,
     };
-    Ok(match output {
-        OutputSpec::Json => Report { stdout: json(&doc)?, warnings: Vec::new() },
-        OutputSpec::Table => Report { stdout: render_table(&doc), warnings: doc.warnings.clone() },
-        OutputSpec::Csv(file) => {
-            write_csv(&doc.rows, &file)?;
-            let mut stdout = render_table(&doc);
-            stdout.push_str(&format!("wrote {} row(s) to {}\n", doc.rows.len(), file.display()));
-            Report { stdout, warnings: doc.warnings.clone() }
-        }
-    })
+    crate::compare_cmd::report(&doc, &doc.rows, render_table(&doc), &doc.warnings, output)
 }
 
 pub fn render_table(doc: &ClusterCompareJson) -> String {

@@ -202,14 +202,19 @@ pub fn execute(args: &CompareArgs, ui: &Ui) -> Result<Report> {
         rows: rows.into_iter().flatten().collect(),
         warnings,
     };
+    report(&doc, &doc.rows, render_table(&doc), &doc.warnings, output)
+}
+
+/// A comparison's report: the JSON document, the table, or the table and the rows written to CSV.
+/// Shared by scenario and cluster comparisons.
+pub(crate) fn report<T: serde::Serialize, R: serde::Serialize>(doc: &T, rows: &[R], table: String, warnings: &[String], output: OutputSpec) -> Result<Report> {
     Ok(match output {
-        OutputSpec::Json => Report { stdout: json(&doc)?, warnings: Vec::new() },
-        OutputSpec::Table => Report { stdout: render_table(&doc), warnings: doc.warnings.clone() },
+        OutputSpec::Json => Report { stdout: json(doc)?, warnings: Vec::new() },
+        OutputSpec::Table => Report { stdout: table, warnings: warnings.to_vec() },
         OutputSpec::Csv(file) => {
-            write_csv(&doc.rows, &file)?;
-            let mut stdout = render_table(&doc);
-            stdout.push_str(&format!("wrote {} row(s) to {}\n", doc.rows.len(), file.display()));
-            Report { stdout, warnings: doc.warnings.clone() }
+            write_csv(rows, &file)?;
+            let stdout = format!("{table}wrote {} row(s) to {}\n", rows.len(), file.display());
+            Report { stdout, warnings: warnings.to_vec() }
         }
     })
 }
@@ -257,7 +262,7 @@ pub fn render_table(doc: &CompareJson) -> String {
     format!("scenario {} ({} h simulated, {runs})\n{}", doc.scenario, doc.duration_h, t.render())
 }
 
-pub(crate) fn write_csv<T: serde::Serialize>(rows: &[T], path: &Path) -> Result<()> {
+fn write_csv<T: serde::Serialize>(rows: &[T], path: &Path) -> Result<()> {
     let io = |e: csv::Error| Error::Io { path: path.display().to_string(), message: e.to_string() };
     let mut w = csv::Writer::from_path(path).map_err(io)?;
     for r in rows {

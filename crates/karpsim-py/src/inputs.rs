@@ -5,7 +5,7 @@ use crate::catalog::{PyCatalog, catalog_arg};
 use crate::convert::{existing_path, html, json_text, reduce_with, to_value};
 use crate::detach::run_detached;
 use crate::errors::input_error;
-use crate::whatif::{changes_from, default_name};
+use crate::whatif::{variant_from, variant_from_kwargs};
 use karpsim::disruption::DisruptionOptions;
 use karpsim::io::Inputs;
 use karpsim::state::ClusterState;
@@ -161,21 +161,14 @@ impl PyCluster {
     /// valid values.
     #[pyo3(signature = (**changes))]
     fn with_changes(&self, py: Python<'_>, changes: Option<&Bound<'_, PyDict>>) -> PyResult<PyCluster> {
-        let changes = match changes {
-            Some(d) => changes_from(d.as_any())?,
-            None => Vec::new(),
-        };
-        let name = default_name(&changes);
-        self.with_variant(py, Variant { name, changes })
+        self.with_variant(py, variant_from_kwargs(changes)?)
     }
 
     /// Like `with_changes`, with the changes as a dict (or `(key, value)` pairs) and an optional
     /// variant name (default `key=value,...`).
     #[pyo3(signature = (changes, *, name=None))]
     fn vary(&self, py: Python<'_>, changes: &Bound<'_, PyAny>, name: Option<String>) -> PyResult<PyCluster> {
-        let changes = changes_from(changes)?;
-        let name = name.unwrap_or_else(|| default_name(&changes));
-        self.with_variant(py, Variant { name, changes })
+        self.with_variant(py, variant_from(changes, name)?)
     }
 
     /// The changes applied so far, as `(key, value)` pairs in order.

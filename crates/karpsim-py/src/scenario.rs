@@ -3,7 +3,7 @@
 use crate::convert::{duration, html, json_text, reduce_with};
 use crate::detach::run_detached;
 use crate::errors::KarpsimError;
-use crate::whatif::{changes_from, default_name};
+use crate::whatif::{variant_from, variant_from_kwargs};
 use karpsim::sim::whatif::{self, Variant};
 use karpsim::sim::{Scenario, SimOptions};
 use pyo3::prelude::*;
@@ -173,21 +173,14 @@ impl PyScenario {
     /// Keys are those of `karpsim.vary_keys()`; lists are joined with `+`, bools become true/false.
     #[pyo3(signature = (**changes))]
     fn with_changes(&self, py: Python<'_>, changes: Option<&Bound<'_, PyDict>>) -> PyResult<PyScenario> {
-        let changes = match changes {
-            Some(d) => changes_from(d.as_any())?,
-            None => Vec::new(),
-        };
-        let name = default_name(&changes);
-        self.with_variant(py, Variant { name, changes })
+        self.with_variant(py, variant_from_kwargs(changes)?)
     }
 
     /// Like `with_changes`, with the changes as a dict (or `(key, value)` pairs) and an optional
     /// variant name (default `key=value,...`).
     #[pyo3(signature = (changes, *, name=None))]
     fn vary(&self, py: Python<'_>, changes: &Bound<'_, PyAny>, name: Option<String>) -> PyResult<PyScenario> {
-        let changes = changes_from(changes)?;
-        let name = name.unwrap_or_else(|| default_name(&changes));
-        self.with_variant(py, Variant { name, changes })
+        self.with_variant(py, variant_from(changes, name)?)
     }
 
     /// A new scenario with another random seed.

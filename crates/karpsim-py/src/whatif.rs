@@ -68,6 +68,23 @@ pub fn changes_from(obj: &Bound<'_, PyAny>) -> PyResult<Vec<(String, String)>> {
         .collect()
 }
 
+/// A variant from `with_changes(**changes)`: named after its changes.
+pub fn variant_from_kwargs(changes: Option<&Bound<'_, PyDict>>) -> PyResult<Variant> {
+    let changes = match changes {
+        Some(d) => changes_from(d.as_any())?,
+        None => Vec::new(),
+    };
+    Ok(Variant { name: default_name(&changes), changes })
+}
+
+/// A variant from `vary(changes, name=...)`: a dict or `(key, value)` pairs, named `key=value,...`
+/// unless a name is given.
+pub fn variant_from(changes: &Bound<'_, PyAny>, name: Option<String>) -> PyResult<Variant> {
+    let changes = changes_from(changes)?;
+    let name = name.unwrap_or_else(|| default_name(&changes));
+    Ok(Variant { name, changes })
+}
+
 /// `key=value,key=value` (the name of an unnamed variant).
 pub fn default_name(changes: &[(String, String)]) -> String {
     changes.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
