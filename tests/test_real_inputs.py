@@ -50,7 +50,7 @@ def test_statefulset_claims_follow_their_storage_class_and_hpa() -> None:
     assert not r.unschedulable
     assert {n["zone"] for n in r.nodeclaims} == {"us-east-1c"}
     pods = r.pods_frame()
-    assert sorted(pods["pod"]) == ["data/db-0", "data/db-1", "data/db-2"]
+    assert sorted(pods.index) == ["data/db-0", "data/db-1", "data/db-2"]
 
 
 def test_stateful_snapshot() -> None:
