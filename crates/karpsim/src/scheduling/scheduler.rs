@@ -88,6 +88,9 @@ pub(crate) struct NewClaim {
     pub pods: Vec<usize>,
     ports: Vec<HostPort>,
     seq: usize,
+    /// The single value of the hostname requirement (`None` when it has several or none), which
+    /// hostname rules look up for every open claim.
+    host: Option<Sym>,
     /// The largest cpu, memory and pods allocatable among `options`: a total above any of them fits
     /// no option, whatever the DaemonSet overhead (a quick no before the full check).
     max_alloc: [i64; 3],
@@ -149,6 +152,10 @@ struct Scheduler<'a, 't, 's> {
     first_fit: std::collections::HashMap<Resources, usize>,
     /// A pod needed one new NodeClaim more than `ScheduleScope::max_new_claims` allows.
     claims_exceeded: bool,
+    /// For each hostname rule (see [`Topology::hostname_rules`]), a position in `claims` before which
+    /// every NodeClaim is ruled out by it. Counts only grow during a run, so a NodeClaim ruled out
+    /// stays ruled out; only reordering in `commit` moves a claim behind the position.
+    hostname_cursors: std::collections::HashMap<(usize, bool, i32), usize>,
 }
 
 /// A template's requirements (`nodeclaimtemplate.go`): the pool's requirements and template labels,
@@ -267,6 +274,7 @@ pub fn schedule_on<'a>(view: &ClusterView<'a>, pods: Vec<&'a Pod>, scope: &Sched
         scratch: Vec::new(),
         first_fit: std::collections::HashMap::new(),
         claims_exceeded: false,
+        hostname_cursors: std::collections::HashMap::new(),
     };
     let mut last_error: Vec<Option<String>> = vec![None; n];
     queue_order(&s.pods, &s.data, &mut valid);
@@ -358,11 +366,11 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         } else {
             self.topology.hostname_rules(id, pod)
         };
-        for i in 0..self.claims.len() {
-            if !rules.is_empty()
-                && let Some(h) = self.claims[i].requirements.get(*labels::HOSTNAME).filter(|r| r.values().len() == 1).map(|r| r.values()[0])
-                && self.topology.hostname_blocked(&rules, h)
-            {
+        // the claims before the furthest cursor are ruled out: the scan starts after them, so a pod
+        // that needs a node of its own does not walk every open NodeClaim
+        let start = self.skip_ruled_out(&rules);
+        for i in start..self.claims.len() {
+            if !rules.is_empty() && self.claims[i].host.is_some_and(|h| self.topology.hostname_blocked(&rules, h)) {
                 continue;
             }
             let mut out = std::mem::take(&mut self.scratch);
@@ -424,6 +432,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
                 pods: Vec::new(),
                 ports: Vec::new(),
                 seq: self.next_seq,
+                host: Some(hostname),
                 max_alloc,
             };
             let mut out = Vec::new();
@@ -621,6 +630,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         c.ports.extend(pod.host_ports.iter().cloned());
         self.topology.register(*labels::HOSTNAME, c.hostname);
         self.topology.record(id, pod, taints, &reqs, true);
+        c.host = reqs.get(*labels::HOSTNAME).filter(|r| r.values().len() == 1).map(|r| r.values()[0]);
         c.requirements = reqs;
         let mut j = i;
         while j + 1 < self.claims.len()
@@ -629,6 +639,29 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             self.claims.swap(j, j + 1);
             j += 1;
         }
+        if j > i {
+            // the claims after i moved one place back: one of them may now sit before a cursor
+            for cursor in self.hostname_cursors.values_mut() {
+                *cursor = (*cursor).min(i);
+            }
+        }
+    }
+
+    /// Advance the cursor of each of `rules` past the NodeClaims it rules out, and return the
+    /// furthest: every claim before it is ruled out by one of the rules (exactly the claims the scan
+    /// in `add` would skip).
+    fn skip_ruled_out(&mut self, rules: &[(usize, bool, i32)]) -> usize {
+        let mut start = 0;
+        for rule in rules {
+            let cursor = self.hostname_cursors.entry(*rule).or_insert(0);
+            while let Some(h) = self.claims.get(*cursor).and_then(|c| c.host)
+                && self.topology.hostname_blocked(std::slice::from_ref(rule), h)
+            {
+                *cursor += 1;
+            }
+            start = start.max(*cursor);
+        }
+        start
     }
 
     /// `FinalizeScheduling` and `TruncateInstanceTypes` (§3.13).
