@@ -687,9 +687,15 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             }
             let offering_reqs = instance_filter::OfferingReqs::new(&c.requirements);
             let mut options: Vec<(u32, f64)> = c.options.iter().map(|&o| (o, cheapest_with(&t.types[o as usize], &offering_reqs))).collect();
-            // names are unique within a pool's catalog, so the order is total and an unstable sort is exact
-            options.sort_unstable_by(|a, b| a.1.total_cmp(&b.1).then(t.types[a.0 as usize].it.name.cmp(&t.types[b.0 as usize].it.name)));
-            options.truncate(self.opts.max_instance_types.max(1));
+            // names are unique within a pool's catalog, so the order is total and an unstable sort is
+            // exact; only the kept cheapest need sorting, after a selection of them
+            let by_price = |a: &(u32, f64), b: &(u32, f64)| a.1.total_cmp(&b.1).then(t.types[a.0 as usize].it.name.cmp(&t.types[b.0 as usize].it.name));
+            let keep = self.opts.max_instance_types.max(1);
+            if options.len() > keep {
+                options.select_nth_unstable_by(keep - 1, by_price);
+                options.truncate(keep);
+            }
+            options.sort_unstable_by(by_price);
             let kept: Vec<u32> = options.iter().map(|&(o, _)| o).collect();
             if self.opts.min_values_policy == MinValuesPolicy::Strict
                 && let Err(m) = instance_filter::satisfies_min_values(t.types, &kept, &c.requirements)
