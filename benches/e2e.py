@@ -269,8 +269,9 @@ def rows(f: dict[str, pathlib.Path]) -> list[dict]:
 
 # ---------------------------------------------------------------- timing
 
-def run_once(cmd: list[str], timeout: float) -> tuple[float | None, float]:
-    """Wall seconds (None when stopped at the timeout) and peak resident MiB of one whole process."""
+def run_once(cmd: list[str], timeout: float) -> tuple[float | None, float, float]:
+    """Wall seconds (None when stopped at the timeout), peak resident MiB and CPU seconds (user +
+    system, which other jobs on a shared machine inflate less than wall time) of one whole process."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = start + timeout
@@ -281,33 +282,35 @@ def run_once(cmd: list[str], timeout: float) -> tuple[float | None, float]:
         if time.perf_counter() > deadline:
             proc.kill()
             _, status, usage = os.wait4(proc.pid, 0)
-            return None, usage.ru_maxrss / 1024
+            return None, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
         time.sleep(0.002)
     elapsed = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         sys.exit(f"{' '.join(cmd)} exited with {proc.returncode}: {proc.stderr.read().decode()[-2000:]}")
-    return elapsed, usage.ru_maxrss / 1024
+    return elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def measure(exe: str, row: dict, runs: int, timeout: float) -> dict:
     n = min(runs, row.get("runs", runs))
-    walls, rss = [], []
+    walls, rss, cpus = [], [], []
     run_once([exe, *row["argv"]], timeout) if n > 1 else None  # warm the page cache
     for _ in range(n):
-        wall, mib = run_once([exe, *row["argv"]], timeout)
+        wall, mib, cpu = run_once([exe, *row["argv"]], timeout)
         rss.append(mib)
         if wall is None:
             return {"timed_out_s": timeout, "runs": len(walls) + 1, "peak_mib": max(rss)}
         walls.append(wall)
-    return {"runs": n, "min_s": min(walls), "median_s": statistics.median(walls), "max_s": max(walls), "peak_mib": max(rss)}
+        cpus.append(cpu)
+    return {"runs": n, "min_s": min(walls), "median_s": statistics.median(walls), "max_s": max(walls),
+            "cpu_median_s": statistics.median(cpus), "peak_mib": max(rss)}
 
 
 def show(name: str, r: dict) -> str:
     if "timed_out_s" in r:
         return f"{name:>24}: stopped after {r['timed_out_s']:.0f} s (peak {r['peak_mib']:.0f} MiB)"
     return (f"{name:>24}: median {r['median_s']:8.3f} s (min {r['min_s']:.3f}, max {r['max_s']:.3f}, {r['runs']} runs), "
-            f"peak {r['peak_mib']:.0f} MiB")
+            f"cpu {r['cpu_median_s']:.3f} s, peak {r['peak_mib']:.0f} MiB")
 
 
 def main() -> None:
