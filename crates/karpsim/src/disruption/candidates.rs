@@ -4,7 +4,7 @@
 
 use super::drift;
 use crate::labels::{Sym, SymMap};
-use crate::model::{IntOrPercent, Node, NodePool, Pod, PodDisruptionBudget, Timestamp};
+use crate::model::{IntOrPercent, Node, NodePool, Pod, PodDisruptionBudget, Taint, TaintEffect, Timestamp};
 use crate::state::ClusterState;
 
 pub const DO_NOT_DISRUPT: &str = "karpenter.sh/do-not-disrupt";
@@ -32,9 +32,17 @@ pub fn pod_do_not_disrupt(p: &Pod, now: Timestamp) -> bool {
     }
 }
 
-/// Evictable (§1.8): active, not a mirror pod, no do-not-disrupt (PDBs apply to these).
+/// Evictable (`pkg/utils/pod/scheduling.go: IsEvictable`, §1.8): active, not tolerating the
+/// `karpenter.sh/disrupted:NoSchedule` taint (such pods are not evicted when the node drains), not
+/// a mirror pod, no do-not-disrupt. PDBs apply to these, DaemonSet pods included.
 fn evictable(p: &Pod, now: Timestamp) -> bool {
-    p.is_active() && !p.is_mirror() && !pod_do_not_disrupt(p, now)
+    p.is_active() && !tolerates_disrupted_taint(p) && !p.is_mirror() && !pod_do_not_disrupt(p, now)
+}
+
+/// `ToleratesDisruptedNoScheduleTaint`: the pod tolerates `karpenter.sh/disrupted:NoSchedule`.
+fn tolerates_disrupted_taint(p: &Pod) -> bool {
+    let taint = Taint { key: Sym::new("karpenter.sh/disrupted"), value: Sym::new(""), effect: TaintEffect::NoSchedule };
+    p.tolerations.iter().any(|t| crate::taints::tolerates(t, &taint))
 }
 
 /// Disruptions each PDB allows now, computed as the disruption controller does from the pods it
@@ -158,7 +166,8 @@ pub fn build<'a>(
                 pod_block = Some(format!("pod {} has karpenter.sh/do-not-disrupt", p.key()));
                 break;
             }
-            if !evictable(p, now) || p.is_daemonset_pod() {
+            // `pdb.Limits.CanEvictPods` over every pod of the node: DaemonSet pods are not exempt
+            if !evictable(p, now) {
                 continue;
             }
             let matched = matching_pdbs(p, &state.pdbs);
