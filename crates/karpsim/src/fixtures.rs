@@ -236,6 +236,7 @@ pub fn karpenter_cluster(nodes: usize, pods_per_node: usize, seed: u64) -> Clust
             taints: Vec::new(),
             capacity: it.capacity.clone(),
             allocatable: it.allocatable.clone(),
+            resources_reported: true,
             nodepool: Some(Sym::new("default")),
             instance_type: Some(it.name),
             zone: Some(zone),

@@ -136,9 +136,16 @@ impl ClusterState {
             };
             match types.iter().find(|t| t.name == it_name) {
                 Some(it) => {
-                    if n.allocatable.iter().next().is_none() {
+                    // `statenode.go: Allocatable/Capacity`: an initialized (or unmanaged) node's own
+                    // status as reported, even all zero; a managed node not initialized yet takes the
+                    // NodeClaim's figure (the catalog's here) for every resource it reports as zero. A
+                    // Node without status (a manifest) stands for its catalog type.
+                    if !n.resources_reported {
                         n.allocatable = it.allocatable.clone();
                         n.capacity = it.capacity.clone();
+                    } else if n.nodepool.is_some() && !n.initialized {
+                        fill_zeros(&mut n.allocatable, &it.allocatable);
+                        fill_zeros(&mut n.capacity, &it.capacity);
                     }
                     // nodes outside Karpenter carry no karpenter.sh/capacity-type: EKS managed node
                     // groups say it in their own label; anything else is priced as on-demand
@@ -160,6 +167,15 @@ impl ClusterState {
         state.nodes = nodes;
         state.warnings = all_warnings;
         Ok(state)
+    }
+}
+
+/// Every resource of `reported` that is zero (or absent) takes the value `fallback` has for it.
+fn fill_zeros(reported: &mut crate::resources::Resources, fallback: &crate::resources::Resources) {
+    for (name, v) in fallback.iter() {
+        if reported.get(name) == 0 {
+            reported.set(name, v);
+        }
     }
 }
 

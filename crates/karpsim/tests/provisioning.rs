@@ -326,3 +326,38 @@ fn restricted_labels_make_the_pod_ignored_with_a_reason() {
     let r = run_with(&one_type(10), &yaml, &ProvisionOptions::default());
     assert!(unschedulable(&r, "p").contains("restricted"));
 }
+
+// ---------- existing nodes' own capacity (statenode.go: Allocatable) ----------
+
+/// A Node of a catalog type, managed by Karpenter; `status` is its `status:` block (or empty).
+fn catalog_node(name: &str, initialized: bool, status: &str) -> String {
+    format!(
+        "---\napiVersion: v1\nkind: Node\nmetadata: {{name: {name}, labels: {{kubernetes.io/hostname: {name}, karpenter.sh/nodepool: default, karpenter.sh/initialized: '{initialized}', node.kubernetes.io/instance-type: c4, topology.kubernetes.io/zone: test-zone-1, karpenter.sh/capacity-type: on-demand}}}}\nspec: {{}}\n{status}"
+    )
+}
+
+/// An initialized node's own `status.allocatable` is what Karpenter schedules against, even when
+/// it differs from the catalog's figure for its type, even when it is all zero.
+#[test]
+fn existing_node_uses_its_own_allocatable_even_all_zero() {
+    let ready = "  conditions: [{type: Ready, status: 'True'}]\n";
+    let small = format!("status:\n  capacity: {{cpu: '4', memory: 8Gi, pods: '10'}}\n  allocatable: {{cpu: 500m, memory: 1Gi, pods: '10'}}\n{ready}");
+    let zero = format!("status:\n  capacity: {{cpu: '4', memory: 8Gi, pods: '10'}}\n  allocatable: {{cpu: '0', memory: '0', pods: '0'}}\n{ready}");
+    let pods = pod("p", "1", "", "", "");
+    // the catalog says 3.9 cpu allocatable; the node says 500m: the 1-cpu pod needs a new node
+    let s = state_from_inputs(&one_type(10), &[pool("default", &[]), catalog_node("n1", true, &small), pods.clone()].concat());
+    let r = karpsim::scheduling::provision(&s, &ProvisionOptions::default());
+    assert!(r.existing_nodes.is_empty() && r.nodeclaims.len() == 1, "{r:#?}");
+    // an explicit all-zero allocatable receives nothing either
+    let s = state_from_inputs(&one_type(10), &[pool("default", &[]), catalog_node("n1", true, &zero), pods.clone()].concat());
+    let r = karpsim::scheduling::provision(&s, &ProvisionOptions::default());
+    assert!(r.existing_nodes.is_empty() && r.nodeclaims.len() == 1, "{r:#?}");
+    // a Node without status (a manifest) stands for its catalog type
+    let s = state_from_inputs(&one_type(10), &[pool("default", &[]), catalog_node("n1", true, ""), pods.clone()].concat());
+    let r = karpsim::scheduling::provision(&s, &ProvisionOptions::default());
+    assert_eq!(existing_of(&r, "p").as_deref(), Some("n1"), "{r:#?}");
+    // a node not yet initialized reports zeros: the NodeClaim's (the catalog's) figure fills them in
+    let s = state_from_inputs(&one_type(10), &[pool("default", &[]), catalog_node("n1", false, &zero), pods].concat());
+    let r = karpsim::scheduling::provision(&s, &ProvisionOptions::default());
+    assert_eq!(existing_of(&r, "p").as_deref(), Some("n1"), "{r:#?}");
+}

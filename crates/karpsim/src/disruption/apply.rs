@@ -67,6 +67,7 @@ impl NewNode {
             taints,
             capacity: self.capacity.clone(),
             allocatable: self.allocatable.clone(),
+            resources_reported: true,
             nodepool: Some(self.nodepool),
             instance_type: Some(self.instance_type),
             zone: Some(self.zone),

@@ -125,6 +125,16 @@ pub fn state(catalog_json: &str, yaml: &str) -> ClusterState {
     ClusterState::new(i.nodepools, i.nodeclasses, i.nodes, i.pods, i.daemonsets, i.pdbs, |_| Ok(cat.clone())).expect("state")
 }
 
+/// The state as `karpsim provision` builds it (`ClusterState::from_inputs`: existing nodes take
+/// their price, and their capacity when the input gives none, from the catalog).
+pub fn state_from_inputs(catalog_json: &str, yaml: &str) -> ClusterState {
+    let cat = Arc::new(parse_custom_catalog("test-catalog", catalog_json).expect("catalog"));
+    let mut i = Inputs::new();
+    i.load_str(yaml, "test.yaml").unwrap_or_else(|e| panic!("{e}\n{yaml}"));
+    let i = i.finish().unwrap_or_else(|e| panic!("{e}\n{yaml}"));
+    ClusterState::from_inputs(i, &karpsim::catalog::CatalogSource::Custom(cat)).unwrap_or_else(|e| panic!("{e}"))
+}
+
 pub fn run_with(catalog_json: &str, yaml: &str, opts: &ProvisionOptions) -> ProvisionResult {
     let s = state(catalog_json, yaml);
     let r = provision(&s, opts);
