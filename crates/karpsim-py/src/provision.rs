@@ -5,7 +5,7 @@ use crate::detach::run_detached;
 use crate::errors::{KarpsimError, input_error};
 use crate::inputs::PyCluster;
 use karpsim::scheduling::{
-    LaunchPolicy, MinValuesPolicy, PreferencePolicy, ProvisionOptions, provision as core_provision,
+    LaunchPolicy, MinValuesPolicy, PreferencePolicy, ProvisionOptions, TopologyDomains, provision as core_provision,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
@@ -247,9 +247,11 @@ impl PyProvisionResult {
 /// Run Karpenter's provisioning over the cluster's pending pods (releases the GIL).
 ///
 /// `launch` is `"capacity-type-precedence"` (the AWS provider: reserved, then spot, then on-demand)
-/// or `"cheapest"`; `min_values` is `"strict"` or `"best-effort"`.
+/// or `"cheapest"`; `min_values` is `"strict"` or `"best-effort"`; `topology_domains` is
+/// `"karpenter"` (every instance type of a NodePool's node class makes domains, as Karpenter
+/// v1.14.1 does) or `"launchable"` (only types the NodePool can launch).
 #[pyfunction]
-#[pyo3(signature = (cluster, *, max_instance_types=60, ignore_preferences=false, launch="capacity-type-precedence", min_values="strict", count_new_nodes_against_limits=false))]
+#[pyo3(signature = (cluster, *, max_instance_types=60, ignore_preferences=false, launch="capacity-type-precedence", min_values="strict", count_new_nodes_against_limits=false, topology_domains="karpenter"))]
 pub fn provision(
     py: Python<'_>,
     cluster: PyRef<'_, PyCluster>,
@@ -258,7 +260,18 @@ pub fn provision(
     launch: &str,
     min_values: &str,
     count_new_nodes_against_limits: bool,
+    topology_domains: &str,
 ) -> PyResult<PyProvisionResult> {
+    let topology_domains = match topology_domains {
+        "karpenter" => TopologyDomains::Karpenter,
+        "launchable" => TopologyDomains::Launchable,
+        other => {
+            return Err(input_error(
+                "topology_domains",
+                format!("{other:?}: expected \"karpenter\" or \"launchable\""),
+            ));
+        }
+    };
     let launch_policy = match launch {
         "capacity-type-precedence" => LaunchPolicy::CapacityTypePrecedence,
         "cheapest" => LaunchPolicy::Cheapest,
@@ -292,6 +305,7 @@ pub fn provision(
         min_values_policy,
         launch_policy,
         count_new_nodes_against_limits,
+        topology_domains,
     };
     let state = Arc::clone(&cluster.state);
     let json = run_detached(py, move || {

@@ -507,6 +507,11 @@ impl Requirements {
         self.items.iter().any(|(_, r)| r.min_values.is_some())
     }
 
+    /// The same requirements with every minValues dropped.
+    pub fn without_min_values(&self) -> Requirements {
+        Requirements { items: self.items.iter().map(|(k, r)| (*k, r.clone().with_min_values(None))).collect() }
+    }
+
     /// `Intersects` (§2.4): for keys present on both sides, the values must intersect, unless both
     /// sides are negative (`NotIn`/`DoesNotExist`).
     pub fn intersects(&self, incoming: &Requirements) -> std::result::Result<(), Incompatibility> {

@@ -3,7 +3,7 @@
 //! NodePools meet catalogs.
 
 use crate::catalog::{Catalog, InstanceType};
-use crate::error::{Error, Location, Result};
+use crate::error::Result;
 use crate::labels::{self, Sym};
 use crate::model::{Node, NodeClass, NodePool, Pod, PodDisruptionBudget};
 use crate::requirements::{Requirement, Requirements};
@@ -51,8 +51,10 @@ pub struct PoolTypes {
 pub struct ClusterState {
     pub nodepools: Vec<NodePool>,
     pub nodeclasses: Vec<NodeClass>,
-    /// Instance types per NodePool name.
+    /// Instance types per NodePool name (NodePools that are not ready have none).
     pub pool_types: BTreeMap<Sym, PoolTypes>,
+    /// NodePools that are not Ready, with why (a missing EC2NodeClass): they launch nothing.
+    pub unready_nodepools: BTreeMap<Sym, String>,
     pub nodes: Vec<Node>,
     pub pods: Vec<Pod>,
     /// One representative pod per DaemonSet.
@@ -76,14 +78,22 @@ impl ClusterState {
         let mut warnings = Vec::new();
         let mut cache: BTreeMap<Option<Sym>, PoolTypes> = BTreeMap::new();
         let mut pool_types = BTreeMap::new();
+        let mut unready_nodepools = BTreeMap::new();
         for np in &nodepools {
             let class = match np.node_class {
-                Some(name) if !nodeclasses.is_empty() => Some(nodeclasses.iter().find(|c| c.name == name).ok_or_else(|| {
-                    Error::input(
-                        Location { kind: Some("NodePool".into()), object: Some(np.name.to_string()), field: Some("spec.template.spec.nodeClassRef.name".into()), ..Default::default() },
-                        format!("references EC2NodeClass {name}, which is not in the input (given: {})", nodeclasses.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")),
-                    )
-                })?),
+                Some(name) if !nodeclasses.is_empty() => match nodeclasses.iter().find(|c| c.name == name) {
+                    Some(c) => Some(c),
+                    None => {
+                        // NodeClassReady=False makes the NodePool not Ready: the provisioner skips it
+                        // (`provisioner.go: NewScheduler`), and the AWS provider resolves no instance
+                        // types for it (`cloudprovider.go: GetInstanceTypes`, NotFound -> none)
+                        let given: Vec<&str> = nodeclasses.iter().map(|c| c.name.as_str()).collect();
+                        let why = format!("its EC2NodeClass {name} is not in the inputs (given: {})", given.join(", "));
+                        warnings.push(format!("NodePool {} is not ready: {why}; it launches nothing", np.name));
+                        unready_nodepools.insert(np.name, why);
+                        continue;
+                    }
+                },
                 _ => None,
             };
             let key = class.map(|c| c.name);
@@ -106,7 +116,7 @@ impl ClusterState {
             };
             pool_types.insert(np.name, types);
         }
-        Ok(ClusterState { nodepools, nodeclasses, pool_types, nodes, pods, daemonsets, pdbs, warnings })
+        Ok(ClusterState { nodepools, nodeclasses, pool_types, unready_nodepools, nodes, pods, daemonsets, pdbs, warnings })
     }
 
     pub fn node(&self, name: Sym) -> Option<&Node> {

@@ -361,3 +361,65 @@ fn existing_node_uses_its_own_allocatable_even_all_zero() {
     let r = karpsim::scheduling::provision(&s, &ProvisionOptions::default());
     assert_eq!(existing_of(&r, "p").as_deref(), Some("n1"), "{r:#?}");
 }
+
+// ---------- pods Karpenter provisions (pkg/utils/pod/scheduling.go: IsProvisionable) ----------
+
+/// Karpenter provisions only pods kube-scheduler has marked `Unschedulable`: a scheduling-gated pod
+/// never is, and in a snapshot an unbound pod without that condition is still kube-scheduler's to
+/// place (or nominated for preemption). They are left out with a counted warning; manifests
+/// without a status are pending pods as before.
+#[test]
+fn pods_karpenter_does_not_provision_are_left_out_with_a_warning() {
+    let unschedulable = "status: {phase: Pending, conditions: [{type: PodScheduled, status: 'False', reason: Unschedulable}]}\n";
+    let yaml = [
+        pool("default", &[]),
+        pod("manifest", "1", "", "", ""),
+        pod("gated", "1", "", "", "  schedulingGates: [{name: example.com/wait}]\n"),
+        format!("{}{unschedulable}", pod("snap-unschedulable", "1", "", "", "")),
+        format!("{}status: {{phase: Pending}}\n", pod("snap-waiting", "1", "", "", "")),
+        format!("{}status: {{phase: Pending, conditions: [{{type: PodScheduled, status: 'False', reason: SchedulingGated}}]}}\n", pod("snap-gated", "1", "", "", "  schedulingGates: [{name: example.com/wait}]\n")),
+        format!("{}status: {{phase: Pending, nominatedNodeName: n9, conditions: [{{type: PodScheduled, status: 'False', reason: Unschedulable}}]}}\n", pod("snap-nominated", "1", "", "", "")),
+    ]
+    .concat();
+    let s = state(&one_type(10), &yaml);
+    let r = karpsim::scheduling::provision(&s, &ProvisionOptions::default());
+    let mut placed: Vec<String> = r.nodeclaims.iter().flat_map(|n| n.pods.clone()).collect();
+    placed.sort();
+    assert_eq!(placed, ["default/manifest", "default/snap-unschedulable"], "{r:#?}");
+    assert!(r.unschedulable.is_empty(), "{r:#?}");
+    let w = r.warnings.iter().find(|w| w.contains("does not provision")).unwrap_or_else(|| panic!("{:?}", r.warnings));
+    assert!(w.contains("4 pending pod(s)") && w.contains("2 scheduling-gated") && w.contains("1 not marked Unschedulable") && w.contains("1 nominated"), "{w}");
+}
+
+// ---------- a NodePool whose node class is missing is not ready ----------
+
+/// On an AWS catalog, a NodePool whose `nodeClassRef` names an EC2NodeClass absent from inputs that
+/// do hold other EC2NodeClasses is not Ready in Karpenter: the provisioner ignores it
+/// (`provisioner.go: NewScheduler` keeps Ready NodePools only; the AWS provider resolves no
+/// instance types without the node class). It launches nothing, with a warning and the pending
+/// pods' reason saying so; it is not an input error.
+#[test]
+fn nodepool_with_a_missing_nodeclass_launches_nothing() {
+    let nodeclass = "---\napiVersion: karpenter.k8s.aws/v1\nkind: EC2NodeClass\nmetadata: {name: default}\nspec: {amiFamily: AL2023}\n";
+    let mut gpu_pool = pool_full("gpu", 50, &["{key: karpenter.k8s.aws/instance-family, operator: In, values: [g5]}"], "", "", "");
+    gpu_pool = gpu_pool.replace("name: default}", "name: gpu-class}");
+    let yaml = [
+        nodeclass.to_string(),
+        pool("default", &["{key: karpenter.k8s.aws/instance-family, operator: In, values: [m7i]}"]),
+        gpu_pool,
+        pod("web", "1", "1Gi", "", ""),
+        pod("trainer", "1", "1Gi", "", "  nodeSelector: {karpenter.sh/nodepool: gpu}\n"),
+    ]
+    .concat();
+    let mut i = karpsim::io::Inputs::new();
+    i.load_str(&yaml, "test.yaml").unwrap();
+    let catalog = karpsim::catalog::CatalogSource::parse("aws:us-east-1").unwrap();
+    let s = karpsim::state::ClusterState::from_inputs(i.finish().unwrap(), &catalog).expect("a missing node class is not an input error");
+    let r = karpsim::scheduling::provision(&s, &ProvisionOptions::default());
+    // the higher-weight pool is skipped: web goes to the default pool
+    assert_eq!(claim(&r, "web").nodepool, "default");
+    let why = unschedulable(&r, "trainer");
+    assert!(why.contains("NodePool gpu is not ready") && why.contains("EC2NodeClass gpu-class"), "{why}");
+    let w = r.warnings.iter().find(|w| w.contains("NodePool gpu")).unwrap_or_else(|| panic!("{:?}", r.warnings));
+    assert!(w.contains("not ready") && w.contains("gpu-class") && w.contains("launches nothing"), "{w}");
+}

@@ -154,6 +154,10 @@ pub fn build<'a>(
             kept.push((node.name, format!("NodePool {pool_name} not found")));
             continue;
         };
+        if let Some(why) = state.unready_nodepools.get(&pool_name) {
+            kept.push((node.name, format!("NodePool {pool_name} is not ready: {why}")));
+            continue;
+        }
         let types = state.pool_types.get(&pool_name);
         if types.is_none_or(|t| t.types.is_empty()) {
             kept.push((node.name, format!("NodePool {pool_name} has no instance types")));

@@ -341,7 +341,7 @@ pub(super) fn round_ctx<'a>(state: &'a ClusterState, now: Timestamp, opts: &Disr
             pods_by_node.entry(n).or_default().push(p);
         }
     }
-    let view = ClusterView::new(state);
+    let view = ClusterView::new(state, opts.provisioning.min_values_policy);
     let deleting: Vec<Sym> = state.nodes.iter().filter(|n| n.deletion_timestamp.is_some()).map(|n| n.name).collect();
     let settling = RoundCtx::under_consolidate_after(state, &pods_by_node, now);
     RoundCtx {

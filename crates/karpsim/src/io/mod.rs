@@ -312,13 +312,7 @@ impl Inputs {
         dedupe(&mut self.nodes, &mut self.origins.nodes, |n| n.name.to_string(), &mut warnings)?;
         dedupe(&mut self.pdbs, &mut self.origins.pdbs, |p| format!("{}/{}", p.namespace, p.name), &mut warnings)?;
 
-        if !self.nodeclasses.is_empty() {
-            for np in &self.nodepools {
-                if let Some(nc) = np.node_class.filter(|nc| !self.nodeclasses.iter().any(|c| c.name == *nc)) {
-                    warnings.push(format!("NodePool {} refers to EC2NodeClass {nc}, which is not in the inputs", np.name));
-                }
-            }
-        }
+        // a NodePool whose EC2NodeClass is missing is reported (not ready) when the state is built
         if !self.skipped.is_empty() {
             let total: usize = self.skipped.values().sum();
             let kinds: Vec<String> = self.skipped.iter().map(|(k, n)| format!("{k} ({n})")).collect();

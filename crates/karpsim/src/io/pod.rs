@@ -115,6 +115,9 @@ pub(crate) fn build_pod(meta_node: Option<&Node>, spec: &Node, status: Option<&N
     let topology_spread = spec.opt_arr("topologySpreadConstraints")?.iter().map(parse_spread).collect::<Result<_>>()?;
     let node_name = spec.opt_str("nodeName")?.filter(|s| !s.is_empty()).map(Sym::new);
 
+    let scheduling_gated = !spec.opt_arr("schedulingGates")?.is_empty();
+    let mut marked_unschedulable = None;
+    let mut nominated_node = None;
     let mut phase = PodPhase::Pending;
     let mut ready = true;
     let mut start_time = None;
@@ -132,6 +135,15 @@ pub(crate) fn build_pod(meta_node: Option<&Node>, spec: &Node, status: Option<&N
         }
         start_time = st.get("startTime")?.map(|n| parse_timestamp(&n)).transpose()?;
         ready = !condition_is(st, "Ready", "False")?;
+        // `FailedToSchedule`: the PodScheduled condition with reason Unschedulable
+        let mut unschedulable = false;
+        for c in st.opt_arr("conditions")? {
+            if c.opt_str("type")? == Some("PodScheduled") && c.opt_str("reason")? == Some("Unschedulable") {
+                unschedulable = true;
+            }
+        }
+        marked_unschedulable = Some(unschedulable);
+        nominated_node = st.opt_str("nominatedNodeName")?.filter(|s| !s.is_empty()).map(Sym::new);
         for cs in st.opt_arr("containerStatuses")? {
             let terminated = match cs.get("state")? {
                 Some(state) => state.get("terminated")?,
@@ -166,6 +178,9 @@ pub(crate) fn build_pod(meta_node: Option<&Node>, spec: &Node, status: Option<&N
         finished_at,
         phase,
         ready,
+        scheduling_gated,
+        marked_unschedulable,
+        nominated_node,
     };
     Ok((pod, refs))
 }

@@ -35,6 +35,30 @@ pub struct Pod {
     pub phase: PodPhase,
     /// Pods whose `status.conditions` say Ready=False are "unhealthy" for PDBs.
     pub ready: bool,
+    /// `spec.schedulingGates` is not empty: kube-scheduler does not try the pod, so it is never
+    /// marked unschedulable and Karpenter does not provision it.
+    #[serde(default)]
+    pub scheduling_gated: bool,
+    /// For a pod read with a `status` (a snapshot): whether kube-scheduler has marked it
+    /// unschedulable (condition `PodScheduled`, reason `Unschedulable`). `None` when the input gave
+    /// no status (a manifest: the pod is taken as one kube-scheduler could not place).
+    #[serde(default)]
+    pub marked_unschedulable: Option<bool>,
+    /// `status.nominatedNodeName`: kube-scheduler nominated a node for it (a preemption under way).
+    #[serde(default)]
+    pub nominated_node: Option<Sym>,
+}
+
+/// Why an unbound pod is not one Karpenter provisions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum NotProvisionable {
+    /// `spec.schedulingGates` is set.
+    SchedulingGated,
+    /// A snapshot pod kube-scheduler has not marked `Unschedulable` (not tried yet, or it may still
+    /// place it).
+    NotMarkedUnschedulable,
+    /// `status.nominatedNodeName` is set: waiting for a preemption.
+    Nominated,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -210,6 +234,9 @@ impl Pod {
             finished_at: None,
             phase: PodPhase::Pending,
             ready: true,
+            scheduling_gated: false,
+            marked_unschedulable: None,
+            nominated_node: None,
         }
     }
 
@@ -232,6 +259,20 @@ impl Pod {
     /// Active (`pkg/utils/pod/scheduling.go`): neither terminal nor terminating.
     pub fn is_active(&self) -> bool {
         !self.is_terminal() && !self.is_terminating()
+    }
+    /// Why Karpenter would not provision this unbound, active pod (`pkg/utils/pod/scheduling.go:
+    /// IsProvisionable`: kube-scheduler must have marked it `Unschedulable`, and not nominated a
+    /// node for it), or `None` when it would.
+    pub fn not_provisionable(&self) -> Option<NotProvisionable> {
+        if self.scheduling_gated {
+            Some(NotProvisionable::SchedulingGated)
+        } else if self.nominated_node.is_some() {
+            Some(NotProvisionable::Nominated)
+        } else if self.marked_unschedulable == Some(false) {
+            Some(NotProvisionable::NotMarkedUnschedulable)
+        } else {
+            None
+        }
     }
     /// Reschedulable (`pkg/utils/pod/scheduling.go`): must move when its node goes.
     pub fn is_reschedulable(&self) -> bool {

@@ -26,6 +26,9 @@ pub struct PoolDomains<'a> {
     pub requirements: &'a Requirements,
     pub taints: &'a [Taint],
     pub type_requirements: Vec<&'a Requirements>,
+    /// Only the types' values count (`TopologyDomains::Launchable`): the pool's own `In` values
+    /// are not domains by themselves.
+    pub launchable_only: bool,
 }
 
 /// Why a topology constraint failed, for explanations.
@@ -69,6 +72,11 @@ pub struct Topology<'a> {
     inverse_index: HashMap<String, usize>,
     /// Groups owned by each batch pod.
     owned: Vec<Vec<usize>>,
+    /// Failed attempts (in this run) that took a spread domain among tied ones: which of the tied
+    /// domains the next pick takes (see [`Topology::retried`]).
+    tie_failures: u32,
+    /// Whether a spread pick since the last [`Topology::retried`] chose among tied domains.
+    tied: std::cell::Cell<bool>,
     universe: HashMap<Sym, DomainGroup>,
     pools: Vec<PoolDomains<'a>>,
     /// The existing nodes this run may use (their bound pods count in domains).
@@ -111,6 +119,8 @@ impl<'a> Topology<'a> {
             inverse: Vec::new(),
             inverse_index: HashMap::new(),
             owned: vec![Vec::new(); batch.len()],
+            tie_failures: 0,
+            tied: std::cell::Cell::new(false),
             universe: HashMap::new(),
             pools,
             nodes,
@@ -150,6 +160,7 @@ impl<'a> Topology<'a> {
                 }
                 if let Some(r) = pool_req
                     && r.operator() == crate::requirements::Operator::In
+                    && !pool.launchable_only
                 {
                     for v in r.values() {
                         g.insert(*v, pool.taints);
@@ -260,6 +271,23 @@ impl<'a> Topology<'a> {
             }
             g.owners.insert(owner);
         }
+    }
+
+    /// A batch pod failed and goes back to the queue. Karpenter breaks ties between equally good
+    /// spread domains by Go map order, random at every evaluation, so after a failure in one tied
+    /// domain another pod (or the same one, later) may well take another. We take the first tied
+    /// domain by name, and after each failed attempt that chose among ties, the next one: the same
+    /// choices on every run, and no spread stuck forever on a domain where nothing can launch while
+    /// a tied one could.
+    pub fn retried(&mut self, _id: usize) {
+        if self.tied.replace(false) {
+            self.tie_failures = self.tie_failures.wrapping_add(1);
+        }
+    }
+
+    /// A pod was placed: forget the ties its attempt saw.
+    pub fn placed(&mut self) {
+        self.tied.set(false);
     }
 
     /// `Topology.Update`: (re)build the groups a batch pod owns from its current constraints.
@@ -380,7 +408,10 @@ impl<'a> Topology<'a> {
         for g in owned.chain(inverse) {
             let pod_domains = strict.get(g.key).unwrap_or(&exists);
             let node_domains = node_reqs.get(g.key).unwrap_or(&exists);
-            let d = g.next_domain(pod, pod_domains, node_domains);
+            let (d, tied) = g.next_domain(pod, pod_domains, node_domains, self.tie_failures);
+            if tied {
+                self.tied.set(true);
+            }
             if d.is_empty() {
                 if !explain {
                     return Err(None);

@@ -166,7 +166,13 @@ pub fn advisor_rate_per_hour(bucket_index: Option<i64>) -> f64 {
 
 impl<'s> Engine<'s> {
     pub fn new(sc: &'s Scenario, opts: SimOptions) -> Engine<'s> {
-        let state = sc.base.clone();
+        let mut state = sc.base.clone();
+        // the simulation plays kube-scheduler itself: what a snapshot's kube-scheduler had not yet
+        // decided about an unbound pod is decided here (scheduling gates stay)
+        for p in state.pods.iter_mut().filter(|p| p.node_name.is_none()) {
+            p.marked_unschedulable = None;
+            p.nominated_node = None;
+        }
         let pristine_types = state.pool_types.iter().map(|(k, v)| (*k, Arc::clone(&v.types))).collect();
         let mut e = Engine {
             sc,
