@@ -176,6 +176,27 @@ pub fn is_well_known(key: &str) -> bool {
     ) || key.starts_with("karpenter.k8s.aws/instance-")
 }
 
+/// The label keys a NodeClaim may be asked for without its NodePool defining them (§2.4):
+/// Karpenter's well-known labels ([`is_well_known`]) and every label key the instance types of the
+/// run's catalogs carry. A cloud provider registers its instance-type labels as well-known (the AWS
+/// provider its `karpenter.k8s.aws/instance-*` labels, Karpenter's fake provider `size`,
+/// `special` and `integer`); a custom catalog is karpsim's provider, so its label keys are too.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WellKnown {
+    catalog_keys: std::collections::BTreeSet<Sym>,
+}
+
+impl WellKnown {
+    /// Karpenter's well-known labels plus `catalog_keys`.
+    pub fn with_catalog_keys(catalog_keys: impl IntoIterator<Item = Sym>) -> WellKnown {
+        WellKnown { catalog_keys: catalog_keys.into_iter().filter(|k| !is_well_known(k.as_str())).collect() }
+    }
+    #[inline]
+    pub fn contains(&self, key: Sym) -> bool {
+        is_well_known(key.as_str()) || (!self.catalog_keys.is_empty() && self.catalog_keys.contains(&key))
+    }
+}
+
 /// Old label keys Karpenter rewrites to their current names when it builds requirements
 /// (`NormalizedLabels`, `pkg/apis/v1/labels.go`).
 pub fn normalize_key(key: &str) -> &str {

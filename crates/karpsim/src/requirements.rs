@@ -552,12 +552,13 @@ impl Requirements {
         }
     }
 
-    /// `Compatible(existing=self, incoming)` (§2.4). With `allow_undefined_well_known`, positive
-    /// requirements on well-known keys the existing side does not define are allowed (NodeClaims);
-    /// without it (existing nodes) every positively required label must be defined.
-    pub fn compatible(&self, incoming: &Requirements, allow_undefined_well_known: bool) -> std::result::Result<(), Incompatibility> {
+    /// `Compatible(existing=self, incoming)` (§2.4). With `undefined` (`AllowUndefinedWellKnownLabels`),
+    /// positive requirements on those well-known keys that the existing side does not define are
+    /// allowed (NodeClaims); with `None` (existing nodes) every positively required label must be
+    /// defined.
+    pub fn compatible(&self, incoming: &Requirements, undefined: Option<&labels::WellKnown>) -> std::result::Result<(), Incompatibility> {
         for (k, r) in &incoming.items {
-            if allow_undefined_well_known && labels::is_well_known(k.as_str()) {
+            if undefined.is_some_and(|w| w.contains(*k)) {
                 continue;
             }
             if r.is_negative_op() || self.has(*k) {
@@ -650,30 +651,31 @@ mod tests {
 
     #[test]
     fn undefined_label_rules_of_section_2_4() {
+        let wk = labels::WellKnown::default();
         let nodeclaim = set(&[("kubernetes.io/arch", req("In", &["amd64"])), ("team", req("In", &["a"]))]);
         // custom key undefined on the node side, positive on the pod side: incompatible
         let pod = set(&[("gpu", req("In", &["true"]))]);
-        assert!(matches!(nodeclaim.compatible(&pod, true), Err(Incompatibility::Undefined { .. })));
+        assert!(matches!(nodeclaim.compatible(&pod, Some(&wk)), Err(Incompatibility::Undefined { .. })));
         let pod = set(&[("gpu", req("Exists", &[]))]);
-        assert!(nodeclaim.compatible(&pod, true).is_err());
+        assert!(nodeclaim.compatible(&pod, Some(&wk)).is_err());
         // negative operators on an undefined custom key: fine
-        assert!(nodeclaim.compatible(&set(&[("gpu", req("NotIn", &["true"]))]), true).is_ok());
-        assert!(nodeclaim.compatible(&set(&[("gpu", req("DoesNotExist", &[]))]), true).is_ok());
+        assert!(nodeclaim.compatible(&set(&[("gpu", req("NotIn", &["true"]))]), Some(&wk)).is_ok());
+        assert!(nodeclaim.compatible(&set(&[("gpu", req("DoesNotExist", &[]))]), Some(&wk)).is_ok());
         // well-known key undefined: allowed for NodeClaims, not for existing nodes
         let pod = set(&[("topology.kubernetes.io/zone", req("In", &["z1"]))]);
-        assert!(nodeclaim.compatible(&pod, true).is_ok());
-        assert!(nodeclaim.compatible(&pod, false).is_err());
+        assert!(nodeclaim.compatible(&pod, Some(&wk)).is_ok());
+        assert!(nodeclaim.compatible(&pod, None).is_err());
         // defined key: values must intersect
-        assert!(nodeclaim.compatible(&set(&[("team", req("In", &["b"]))]), true).is_err());
-        assert!(nodeclaim.compatible(&set(&[("team", req("In", &["a", "b"]))]), true).is_ok());
+        assert!(nodeclaim.compatible(&set(&[("team", req("In", &["b"]))]), Some(&wk)).is_err());
+        assert!(nodeclaim.compatible(&set(&[("team", req("In", &["a", "b"]))]), Some(&wk)).is_ok());
         // both negative: compatible even without intersection
         let a = set(&[("k", req("DoesNotExist", &[]))]);
-        assert!(a.compatible(&set(&[("k", req("NotIn", &["x"]))]), false).is_ok());
+        assert!(a.compatible(&set(&[("k", req("NotIn", &["x"]))]), None).is_ok());
         // zone In [bogus] and zone Exists: Exists does not widen the In
         let mut pod = set(&[("topology.kubernetes.io/zone", req("In", &["bogus"]))]);
         pod.add(s("topology.kubernetes.io/zone"), req("Exists", &[]));
         let nc = set(&[("topology.kubernetes.io/zone", req("In", &["z1", "z2"]))]);
-        assert!(nc.compatible(&pod, true).is_err());
+        assert!(nc.compatible(&pod, Some(&wk)).is_err());
     }
 
     #[test]

@@ -55,6 +55,9 @@ pub struct ClusterState {
     pub pool_types: BTreeMap<Sym, PoolTypes>,
     /// NodePools that are not Ready, with why (a missing EC2NodeClass): they launch nothing.
     pub unready_nodepools: BTreeMap<Sym, String>,
+    /// Label keys a NodeClaim may be asked for without its NodePool defining them: Karpenter's
+    /// well-known labels and the label keys of the catalogs' instance types.
+    pub well_known: Arc<labels::WellKnown>,
     pub nodes: Vec<Node>,
     pub pods: Vec<Pod>,
     /// One representative pod per DaemonSet.
@@ -116,7 +119,10 @@ impl ClusterState {
             };
             pool_types.insert(np.name, types);
         }
-        Ok(ClusterState { nodepools, nodeclasses, pool_types, unready_nodepools, nodes, pods, daemonsets, pdbs, warnings })
+        let well_known = Arc::new(labels::WellKnown::with_catalog_keys(
+            cache.values().flat_map(|pt| pt.types.iter().flat_map(|t| t.it.labels.iter().map(|(k, _)| *k))),
+        ));
+        Ok(ClusterState { nodepools, nodeclasses, pool_types, unready_nodepools, well_known, nodes, pods, daemonsets, pdbs, warnings })
     }
 
     pub fn node(&self, name: Sym) -> Option<&Node> {

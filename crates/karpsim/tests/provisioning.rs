@@ -154,6 +154,27 @@ fn custom_label_in_or_exists_undefined_on_pool_is_unschedulable() {
     assert!(claim_of(&r, "dne").is_some());
 }
 
+/// A custom catalog is karpsim's cloud provider, and a provider's instance-type labels are
+/// well-known (Karpenter's AWS provider registers `karpenter.k8s.aws/instance-*`, its fake
+/// provider `size`): a pod may select on them without its NodePool mentioning them, and a type
+/// that lacks a label other types carry does not match a selector on it.
+#[test]
+fn custom_catalog_labels_are_well_known() {
+    let cat = catalog(&[it("c4", 4, 8, 10).label("size", "small"), it("c8", 8, 16, 10).label("size", "large").label("gpu", "true")]);
+    let yaml = [
+        pool("default", &[]),
+        pod("large", "1", "", "", "  nodeSelector: {size: large}\n"),
+        pod("gpu", "1", "", "", "  affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: [{key: gpu, operator: Exists}]}]}}}\n"),
+        pod("nogpu", "1", "", "", "  affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: [{key: gpu, operator: DoesNotExist}]}]}}}\n"),
+    ]
+    .concat();
+    let r = run(&cat, &yaml);
+    assert_eq!(claim(&r, "large").instance_type_options, ["c8"], "{r:#?}");
+    assert_eq!(claim(&r, "gpu").instance_type_options, ["c8"]);
+    // c4 has no gpu label: it is DoesNotExist there, so only c4 fits a pod that wants none
+    assert_eq!(claim(&r, "nogpu").instance_type_options, ["c4"]);
+}
+
 #[test]
 fn template_labels_are_in_requirements() {
     let yaml = [

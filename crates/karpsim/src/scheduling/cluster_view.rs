@@ -11,7 +11,7 @@ use super::options::MinValuesPolicy;
 use super::instance_filter::{self, FilterInput};
 use super::scheduler::{Template, template_requirements};
 use super::topology::TopoNode;
-use crate::labels::{self, SymMap};
+use crate::labels::{self, SymMap, WellKnown};
 use crate::model::{HostPort, Node, NodePool, Pod, Taint, TaintEffect};
 use crate::requirements::{Requirement, Requirements};
 use crate::resources::Resources;
@@ -121,7 +121,14 @@ pub(crate) struct TemplateParts {
 
 /// `relax_min_values`: Karpenter's `MinValuesPolicy=BestEffort` keeps the types a NodePool allows even
 /// when they cannot reach its minValues (`scheduler.go: NewScheduler` filters with `relaxMinValues`).
-fn template_parts(types: &[TypeInfo], requirements: &Requirements, taints: &[Taint], daemonsets: &[&Pod], relax_min_values: bool) -> TemplateParts {
+fn template_parts(
+    types: &[TypeInfo],
+    requirements: &Requirements,
+    taints: &[Taint],
+    daemonsets: &[&Pod],
+    relax_min_values: bool,
+    well_known: &WellKnown,
+) -> TemplateParts {
     let all: Vec<u32> = (0..types.len() as u32).collect();
     let no_groups = [DaemonGroup { overhead: Resources::new(), host_ports: Vec::new() }];
     let zeros = vec![0u32; types.len()];
@@ -145,7 +152,7 @@ fn template_parts(types: &[TypeInfo], requirements: &Requirements, taints: &[Tai
     let (groups, group_of) = if options.is_empty() {
         (Vec::new(), Vec::new())
     } else {
-        daemons::build_groups(daemonsets, requirements, taints, types, &options)
+        daemons::build_groups(daemonsets, requirements, taints, types, &options, well_known)
     };
     TemplateParts { options, groups, group_of }
 }
@@ -155,6 +162,7 @@ struct CachedParts {
     types: Weak<Vec<TypeInfo>>,
     requirements: Requirements,
     relax_min_values: bool,
+    well_known: WellKnown,
     taints: Vec<Taint>,
     daemonsets: Vec<Pod>,
     parts: Arc<TemplateParts>,
@@ -165,13 +173,21 @@ struct CachedParts {
 /// always from the same pools; filtering a whole catalog each time dominated its cost. (A weak
 /// reference pins the catalog's address, so an entry can never match another catalog; catalogs
 /// are immutable behind their `Arc`, an offering outage makes a new one.)
-fn cached_parts(types: &Arc<Vec<TypeInfo>>, requirements: &Requirements, taints: &[Taint], daemonsets: &[&Pod], relax_min_values: bool) -> Arc<TemplateParts> {
+fn cached_parts(
+    types: &Arc<Vec<TypeInfo>>,
+    requirements: &Requirements,
+    taints: &[Taint],
+    daemonsets: &[&Pod],
+    relax_min_values: bool,
+    well_known: &WellKnown,
+) -> Arc<TemplateParts> {
     const MAX_ENTRIES: usize = 256;
     static CACHE: Mutex<Vec<CachedParts>> = Mutex::new(Vec::new());
     let same = |c: &CachedParts| {
         std::ptr::eq(c.types.as_ptr(), Arc::as_ptr(types))
             && c.requirements == *requirements
             && c.relax_min_values == relax_min_values
+            && c.well_known == *well_known
             && c.taints == taints
             && c.daemonsets.len() == daemonsets.len()
             && c.daemonsets.iter().zip(daemonsets).all(|(a, b)| a == *b)
@@ -179,7 +195,7 @@ fn cached_parts(types: &Arc<Vec<TypeInfo>>, requirements: &Requirements, taints:
     if let Some(c) = CACHE.lock().unwrap_or_else(|e| e.into_inner()).iter().find(|c| same(c)) {
         return Arc::clone(&c.parts);
     }
-    let parts = Arc::new(template_parts(types, requirements, taints, daemonsets, relax_min_values));
+    let parts = Arc::new(template_parts(types, requirements, taints, daemonsets, relax_min_values, well_known));
     let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
     cache.retain(|c| c.types.strong_count() > 0);
     if cache.len() >= MAX_ENTRIES {
@@ -189,6 +205,7 @@ fn cached_parts(types: &Arc<Vec<TypeInfo>>, requirements: &Requirements, taints:
         types: Arc::downgrade(types),
         requirements: requirements.clone(),
         relax_min_values,
+        well_known: well_known.clone(),
         taints: taints.to_vec(),
         daemonsets: daemonsets.iter().map(|p| (*p).clone()).collect(),
         parts: Arc::clone(&parts),
@@ -205,7 +222,7 @@ fn templates<'a>(state: &'a ClusterState, daemonsets: &[&Pod], relax_min_values:
         let Some(pt) = state.pool_types.get(&pool.name) else { continue };
         // a pool whose requirements do not parse was reported when the state was validated
         let Ok(requirements) = template_requirements(pool) else { continue };
-        let parts = cached_parts(&pt.types, &requirements, &pool.taints, daemonsets, relax_min_values);
+        let parts = cached_parts(&pt.types, &requirements, &pool.taints, daemonsets, relax_min_values, &state.well_known);
         if parts.options.is_empty() {
             continue; // "NoCompatibleInstanceTypes": the pool cannot launch anything
         }

@@ -119,7 +119,7 @@ fn unready_note(state: &ClusterState, pod: &Pod, respect_preferences: bool) -> O
         .filter_map(|np| Some((np, state.unready_nodepools.get(&np.name)?)))
         .filter(|(np, _)| {
             crate::taints::first_untolerated(&np.taints, &pod.tolerations).is_none()
-                && scheduler::template_requirements(np).is_ok_and(|t| t.compatible(&reqs, true).is_ok())
+                && scheduler::template_requirements(np).is_ok_and(|t| t.compatible(&reqs, Some(&state.well_known)).is_ok())
         })
         .map(|(np, why)| format!("; NodePool {} is not ready ({why}) and launches nothing", np.name))
         .collect();

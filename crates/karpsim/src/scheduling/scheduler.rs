@@ -153,6 +153,8 @@ struct Scheduler<'a, 't, 's> {
     claims_exceeded: bool,
     /// Per pod: the domain its last failure was waiting for, when no NodePool can launch in it.
     phantom: Vec<Option<(Sym, Sym)>>,
+    /// Labels a NodeClaim may be asked for without its NodePool defining them.
+    well_known: &'a crate::labels::WellKnown,
 }
 
 /// A template's requirements (`nodeclaimtemplate.go`): the pool's requirements and template labels,
@@ -251,7 +253,7 @@ pub fn schedule_on<'a>(view: &ClusterView<'a>, pods: Vec<&'a Pod>, scope: &Sched
         })
         .collect();
     let anti: Vec<(&Pod, usize)> = view.anti_affinity.iter().filter(|(_, n)| live[*n] != usize::MAX).map(|&(p, n)| (p, live[n])).collect();
-    let topology = Topology::new(respect, pool_domains, existing.iter().map(|e| e.view.topo()).collect(), &anti, &pods);
+    let topology = Topology::new(respect, &state.well_known, pool_domains, existing.iter().map(|e| e.view.topo()).collect(), &anti, &pods);
 
     let n = pods.len();
     let mut s = Scheduler {
@@ -272,6 +274,7 @@ pub fn schedule_on<'a>(view: &ClusterView<'a>, pods: Vec<&'a Pod>, scope: &Sched
         first_fit: std::collections::HashMap::new(),
         claims_exceeded: false,
         phantom: vec![None; n],
+        well_known: &state.well_known,
     };
     let mut last_error: Vec<Option<String>> = vec![None; n];
     queue_order(&s.pods, &s.data, &mut valid);
@@ -485,14 +488,14 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         if taints::first_untolerated(&e.view.taints, &pod.tolerations).is_some()
             || host_ports::first_conflict(&pod.host_ports, &e.view.ports).is_some()
             || host_ports::first_conflict(&pod.host_ports, &e.ports).is_some()
-            || e.requirements().compatible(&d.requirements, false).is_err()
+            || e.requirements().compatible(&d.requirements, None).is_err()
         {
             return Err(());
         }
         let mut base = e.requirements().clone();
         base.add_all(&d.requirements);
         let topo = self.topology.tighten(id, pod, &e.view.taints, &d.strict, &base, false, false).map_err(|_| ())?;
-        base.compatible(&topo, false).map_err(|_| ())?;
+        base.compatible(&topo, None).map_err(|_| ())?;
         Ok(topo)
     }
 
@@ -517,7 +520,8 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
                 Fail::Quiet
             });
         }
-        if let Err(inc) = c.requirements.compatible(&d.requirements, true) {
+        let well_known = Some(&*self.well_known);
+        if let Err(inc) = c.requirements.compatible(&d.requirements, well_known) {
             return Err(if !explain {
                 Fail::Quiet
             } else if matches!(inc, Incompatibility::Undefined { .. }) {
@@ -541,7 +545,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             Err(Some(e)) => return Err(Fail::Message(format!("NodePool {pool}: {e}"))),
             Err(None) => return Err(Fail::Quiet),
         };
-        if let Err(inc) = base.compatible(&reqs, true) {
+        if let Err(inc) = base.compatible(&reqs, well_known) {
             return Err(if explain { Fail::Message(format!("NodePool {pool}: topology {inc}")) } else { Fail::Quiet });
         }
         let total = c.requests.add(&d.requests);

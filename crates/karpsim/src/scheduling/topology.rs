@@ -1,7 +1,7 @@
 //! All topology groups of one scheduling run (`scheduling/topology.go`; design §3.9).
 
 use super::topology_group::{DomainGroup, GroupKind, NodeFilter, TopologyGroup};
-use crate::labels::{self, Sym};
+use crate::labels::{self, Sym, WellKnown};
 use crate::model::{
     LabelSelector, LabelSelectorOperator, LabelSelectorRequirement, NodeInclusionPolicy, Pod, PodAffinityTerm, Taint, UnsatisfiableAction,
 };
@@ -81,6 +81,8 @@ pub struct Topology<'a> {
     pools: Vec<PoolDomains<'a>>,
     /// The existing nodes this run may use (their bound pods count in domains).
     nodes: Vec<TopoNode<'a>>,
+    /// Labels a NodeClaim may be asked for without defining them.
+    well_known: &'a WellKnown,
     /// Batch pods never count as already placed (`excludedPods`).
     excluded: std::collections::HashSet<Sym>,
     batch_namespaces: BTreeSet<Sym>,
@@ -107,6 +109,7 @@ impl<'a> Topology<'a> {
     /// every batch pod's own groups.
     pub fn new(
         respect_preferences: bool,
+        well_known: &'a WellKnown,
         pools: Vec<PoolDomains<'a>>,
         nodes: Vec<TopoNode<'a>>,
         anti_affinity: &[(&'a Pod, usize)],
@@ -124,6 +127,7 @@ impl<'a> Topology<'a> {
             universe: HashMap::new(),
             pools,
             nodes,
+            well_known,
             excluded: batch.iter().map(|p| p.uid).collect(),
             batch_namespaces: batch.iter().map(|p| p.namespace).collect(),
         };
@@ -228,7 +232,7 @@ impl<'a> Topology<'a> {
     /// Count pods already in the cluster (`countDomains`).
     fn count_domains(&self, g: &mut TopologyGroup) {
         for n in &self.nodes {
-            if g.filter.as_ref().is_some_and(|f| !f.matches(n.taints, n.requirements, false)) {
+            if g.filter.as_ref().is_some_and(|f| !f.matches(n.taints, n.requirements, None)) {
                 continue;
             }
             if let Some(d) = n.labels.get(&g.key) {
@@ -241,7 +245,7 @@ impl<'a> Topology<'a> {
                 None if g.key == *labels::HOSTNAME => n.name,
                 None => continue,
             };
-            if g.filter.as_ref().is_some_and(|f| !f.matches(n.taints, n.requirements, false)) {
+            if g.filter.as_ref().is_some_and(|f| !f.matches(n.taints, n.requirements, None)) {
                 continue;
             }
             for p in n.pods {
@@ -403,7 +407,8 @@ impl<'a> Topology<'a> {
         // domains first (each depends on node_reqs only), then one copy to tighten
         let mut adds: Vec<(Sym, Requirement)> = Vec::new();
         let owned = self.owned[id].iter().map(|i| &self.groups[*i]);
-        let inverse = self.inverse.iter().filter(|g| g.counts(pod, taints, node_reqs, allow_undefined));
+        let undefined = allow_undefined.then_some(self.well_known);
+        let inverse = self.inverse.iter().filter(|g| g.counts(pod, taints, node_reqs, undefined));
         let exists = Requirement::exists();
         for g in owned.chain(inverse) {
             let pod_domains = strict.get(g.key).unwrap_or(&exists);
@@ -473,8 +478,9 @@ impl<'a> Topology<'a> {
 
     /// `Topology.Record`: count a placed pod in every group that counts it.
     pub fn record(&mut self, id: usize, pod: &Pod, taints: &[Taint], reqs: &Requirements, allow_undefined: bool) {
+        let undefined = allow_undefined.then_some(self.well_known);
         for g in &mut self.groups {
-            if !g.counts(pod, taints, reqs, allow_undefined) {
+            if !g.counts(pod, taints, reqs, undefined) {
                 continue;
             }
             let Some(r) = reqs.get(g.key) else { continue };

@@ -1,7 +1,7 @@
 //! One topology group: pods matching a selector counted by topology domain
 //! (`scheduling/topologygroup.go`, `topologynodefilter.go`, `topologydomaingroup.go`; design §3.9).
 
-use crate::labels::{self, Sym, SymMap};
+use crate::labels::{self, Sym, SymMap, WellKnown};
 use crate::model::{LabelSelector, Pod, Taint, Toleration};
 use crate::requirements::{Requirement, Requirements};
 use crate::taints;
@@ -35,10 +35,10 @@ pub struct NodeFilter {
 }
 
 impl NodeFilter {
-    pub fn matches(&self, node_taints: &[Taint], node_reqs: &Requirements, allow_undefined: bool) -> bool {
+    pub fn matches(&self, node_taints: &[Taint], node_reqs: &Requirements, undefined: Option<&WellKnown>) -> bool {
         let affinity_ok = !self.affinity_honor
             || self.requirements.is_empty()
-            || self.requirements.iter().any(|r| node_reqs.compatible(r, allow_undefined).is_ok());
+            || self.requirements.iter().any(|r| node_reqs.compatible(r, undefined).is_ok());
         let taints_ok = !self.taints_honor || taints::first_untolerated(node_taints, &self.tolerations).is_none();
         affinity_ok && taints_ok
     }
@@ -104,8 +104,8 @@ impl TopologyGroup {
     }
 
     /// Whether a pod placed on a node with these taints and requirements counts toward the group.
-    pub fn counts(&self, pod: &Pod, node_taints: &[Taint], node_reqs: &Requirements, allow_undefined: bool) -> bool {
-        self.selects(pod) && self.filter.as_ref().is_none_or(|f| f.matches(node_taints, node_reqs, allow_undefined))
+    pub fn counts(&self, pod: &Pod, node_taints: &[Taint], node_reqs: &Requirements, undefined: Option<&WellKnown>) -> bool {
+        self.selects(pod) && self.filter.as_ref().is_none_or(|f| f.matches(node_taints, node_reqs, undefined))
     }
 
     pub fn register(&mut self, domain: Sym) {
