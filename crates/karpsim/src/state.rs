@@ -128,6 +128,14 @@ impl ClusterState {
     pub fn node(&self, name: Sym) -> Option<&Node> {
         self.nodes.iter().find(|n| n.name == name)
     }
+
+    /// The latest timestamp in the input (node heartbeats included): the moment a snapshot was
+    /// taken, as far as it tells.
+    pub fn snapshot_time(&self) -> crate::model::Timestamp {
+        let nodes = self.nodes.iter().flat_map(|n| [Some(n.creation_timestamp), n.last_pod_event, n.observed]).flatten();
+        let pods = self.pods.iter().flat_map(|p| [Some(p.creation_timestamp), p.start_time]).flatten();
+        nodes.chain(pods).max().unwrap_or(0)
+    }
 }
 
 impl ClusterState {

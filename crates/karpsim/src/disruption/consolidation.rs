@@ -146,7 +146,7 @@ pub fn balanced_approves(ctx: &RoundCtx, all: &[Candidate], cands: &[&Candidate]
             .map(|n| match all.iter().find(|c| c.name() == n.name) {
                 Some(c) => c.reschedule_cost,
                 None => {
-                    1.0 + ctx.pods_by_node.get(&n.name).into_iter().flatten().filter(|p| !p.is_daemonset_pod()).map(|p| super::candidates::eviction_cost(p).max(0.0)).sum::<f64>()
+                    1.0 + ctx.pods_by_node.get(&n.name).into_iter().flatten().filter(|p| !p.is_daemonset_pod()).map(|p| crate::eviction::eviction_cost(p).max(0.0)).sum::<f64>()
                 }
             })
             .sum();

@@ -15,14 +15,6 @@ use crate::scheduling::{pending_pods, provision, ClusterView, SolvedClaim};
 use crate::state::ClusterState;
 use std::collections::BTreeMap;
 
-/// The latest timestamp in the input (node heartbeats included): the moment a snapshot was taken,
-/// as far as it tells.
-pub fn default_now(state: &ClusterState) -> Timestamp {
-    let nodes = state.nodes.iter().flat_map(|n| [Some(n.creation_timestamp), n.last_pod_event, n.observed]).flatten();
-    let pods = state.pods.iter().flat_map(|p| [Some(p.creation_timestamp), p.start_time]).flatten();
-    nodes.chain(pods).max().unwrap_or(0)
-}
-
 fn cost(state: &ClusterState) -> f64 {
     state.nodes.iter().map(|n| n.price.unwrap_or(0.0)).sum()
 }
@@ -405,7 +397,7 @@ fn one_round(state: &ClusterState, now: Timestamp, opts: &DisruptionOptions, war
 /// The command(s) Karpenter would take next: forced expirations plus the first disruption method
 /// that acts. The state is not changed.
 pub fn disrupt_once(state: &ClusterState, opts: &DisruptionOptions) -> DisruptionResult {
-    let now = opts.now.unwrap_or_else(|| default_now(state));
+    let now = opts.now.unwrap_or_else(|| state.snapshot_time());
     let mut warnings = state.warnings.clone();
     let before = cost(state);
     let (plans, kept) = one_round(state, now, opts, &mut warnings, false);
@@ -432,7 +424,7 @@ pub fn until_stable(state: &ClusterState, opts: &DisruptionOptions) -> Disruptio
 /// [`until_stable`], also returning the final cluster state (nodes with their allocatable, pods
 /// with their bindings), for callers that check or continue from the end state.
 pub fn until_stable_state(state: &ClusterState, opts: &DisruptionOptions) -> (DisruptionResult, ClusterState) {
-    let start = opts.now.unwrap_or_else(|| default_now(state));
+    let start = opts.now.unwrap_or_else(|| state.snapshot_time());
     let mut now = start;
     let mut current = state.clone();
     let mut warnings = state.warnings.clone();

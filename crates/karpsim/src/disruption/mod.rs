@@ -17,7 +17,7 @@ mod simulate;
 mod validation;
 
 pub use budgets::budget_allows;
-pub use candidates::{eviction_cost, pdb_allowed};
+pub use crate::eviction::{eviction_cost, pdb_allowed};
 pub use apply::{Dest, NewNode, Plan};
 pub use methods::{disrupt_once, plan_round, until_stable, until_stable_state};
 pub use validation::validate;

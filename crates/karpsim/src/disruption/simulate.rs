@@ -1,7 +1,7 @@
 //! `SimulateScheduling` (`disruption/helpers.go`; design §5.10): reschedule the candidates' pods,
 //! together with pending pods, onto the cluster without the candidates.
 
-use super::candidates::{last_pod_event, matching_pdbs, pdb_fully_blocks, pod_do_not_disrupt, Candidate};
+use super::candidates::{last_pod_event, Candidate};
 use super::prefilter::Prefilter;
 use crate::labels::{Sym, SymMap};
 use crate::model::{Pod, Timestamp};
@@ -36,14 +36,9 @@ pub struct Simulation<'a> {
 }
 
 impl<'a> RoundCtx<'a> {
-    /// "Currently reschedulable" pods of a node: reschedulable, not do-not-disrupt, not held by a
-    /// PDB that forbids every eviction.
+    /// "Currently reschedulable" pods of a node (`IsCurrentlyReschedulable`).
     pub(crate) fn movable(&self, node: Sym) -> impl Iterator<Item = &'a Pod> + '_ {
-        self.pods_by_node.get(&node).into_iter().flatten().copied().filter(move |p| {
-            p.is_reschedulable()
-                && !pod_do_not_disrupt(p, self.now)
-                && !matching_pdbs(p, &self.state.pdbs).iter().any(|b| pdb_fully_blocks(b))
-        })
+        self.pods_by_node.get(&node).into_iter().flatten().copied().filter(move |p| crate::eviction::currently_reschedulable(p, &self.state.pdbs, self.now))
     }
 
     /// Nodes whose pool's consolidateAfter has not passed since their last pod event

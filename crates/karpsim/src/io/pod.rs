@@ -116,6 +116,12 @@ pub(crate) fn build_pod(meta_node: Option<&Node>, spec: &Node, status: Option<&N
     let node_name = spec.opt_str("nodeName")?.filter(|s| !s.is_empty()).map(Sym::new);
 
     let scheduling_gated = !spec.opt_arr("schedulingGates")?.is_empty();
+    let mut resource_claims = !spec.opt_arr("resourceClaims")?.is_empty();
+    for c in containers.iter().chain(&init_containers) {
+        if let Some(r) = c.get("resources")? {
+            resource_claims |= !r.opt_arr("claims")?.is_empty();
+        }
+    }
     let mut marked_unschedulable = None;
     let mut nominated_node = None;
     let mut phase = PodPhase::Pending;
@@ -181,6 +187,7 @@ pub(crate) fn build_pod(meta_node: Option<&Node>, spec: &Node, status: Option<&N
         scheduling_gated,
         marked_unschedulable,
         nominated_node,
+        resource_claims,
     };
     Ok((pod, refs))
 }

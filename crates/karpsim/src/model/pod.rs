@@ -47,6 +47,10 @@ pub struct Pod {
     /// `status.nominatedNodeName`: kube-scheduler nominated a node for it (a preemption under way).
     #[serde(default)]
     pub nominated_node: Option<Sym>,
+    /// The pod asks for Dynamic Resource Allocation claims (`spec.resourceClaims`, or `resources.claims`
+    /// of a container): `HasDRARequirements`.
+    #[serde(default)]
+    pub resource_claims: bool,
 }
 
 /// Why an unbound pod is not one Karpenter provisions.
@@ -237,6 +241,7 @@ impl Pod {
             scheduling_gated: false,
             marked_unschedulable: None,
             nominated_node: None,
+            resource_claims: false,
         }
     }
 

@@ -24,6 +24,11 @@ fn requests_of(ds: &Pod) -> Resources {
 /// Whether a DaemonSet would run on a node of this template and type. DaemonSet pods tolerate
 /// PreferNoSchedule implicitly here; OR-ed required node-affinity terms are tried one by one.
 pub fn compatible_with_template(ds: &Pod, template_reqs: &Requirements, template_taints: &[Taint], it: &TypeInfo, well_known: &WellKnown) -> bool {
+    // a DaemonSet with DRA claims does not count while IGNORE_DRA_REQUESTS is true
+    // (`scheduler.go: buildDaemonOverheadGroups`, `shouldSkipDaemonPod`)
+    if ds.resource_claims {
+        return false;
+    }
     let mut tolerations = ds.tolerations.clone();
     tolerations.push(taints::prefer_no_schedule_toleration());
     if taints::first_untolerated(template_taints, &tolerations).is_some() {
@@ -51,6 +56,9 @@ pub fn compatible_with_template(ds: &Pod, template_reqs: &Requirements, template
 /// (run first, from `buildDaemonOverheadGroups`) appends it to the shared DaemonSet pod, and
 /// `calculateExistingNodeClaims` then checks that same mutated pod against existing nodes.
 pub fn compatible_with_node(ds: &Pod, node_taints: &[Taint], node_reqs: &Requirements) -> bool {
+    if ds.resource_claims {
+        return false;
+    }
     let mut tolerations = ds.tolerations.clone();
     tolerations.push(taints::prefer_no_schedule_toleration());
     taints::first_untolerated(node_taints, &tolerations).is_none()

@@ -90,11 +90,28 @@ pub fn pending_pods<'a>(state: &'a ClusterState, warnings: &mut Vec<String>) -> 
     pods
 }
 
-/// One provisioning run over the state's pending pods.
+/// Pods of nodes being deleted that will be evicted: Karpenter provisions for them with the
+/// pending pods (`provisioner.go: Schedule`, `CurrentlyReschedulablePods`), so that their new homes
+/// are on the way before their nodes go. `do-not-disrupt` durations run to the snapshot's time.
+pub fn deleting_node_pods(state: &ClusterState) -> Vec<&Pod> {
+    let deleting: HashSet<Sym> = state.nodes.iter().filter(|n| n.deletion_timestamp.is_some()).map(|n| n.name).collect();
+    if deleting.is_empty() {
+        return Vec::new();
+    }
+    let now = state.snapshot_time();
+    state
+        .pods
+        .iter()
+        .filter(|p| p.node_name.is_some_and(|n| deleting.contains(&n)) && crate::eviction::currently_reschedulable(p, &state.pdbs, now))
+        .collect()
+}
+
+/// One provisioning run over the state's pending pods (and the pods of nodes being deleted).
 pub fn provision(state: &ClusterState, opts: &ProvisionOptions) -> ProvisionResult {
     let mut warnings = state.warnings.clone();
-    let pods = pending_pods(state, &mut warnings);
+    let mut pods = pending_pods(state, &mut warnings);
     let scope = ScheduleScope { pending: pods.iter().map(|p| p.uid).collect(), ..Default::default() };
+    pods.extend(deleting_node_pods(state));
     let sol = schedule(state, pods, &scope, opts);
     let mut result = to_result(&sol, opts, warnings);
     if !state.unready_nodepools.is_empty() {

@@ -50,8 +50,17 @@ impl PodData {
     }
 }
 
-/// Pods the provisioner ignores (`provisioner.go: Validate` → `v1.ValidateRequirement`): returns why.
+/// Pods the provisioner ignores (`provisioner.go: Validate` → `v1.ValidateRequirement`), or does not
+/// try to place (Dynamic Resource Allocation claims): returns why.
 pub fn validate_for_provisioning(pod: &Pod) -> Option<String> {
+    // scheduler.go: add returns a DRAError for such pods while IGNORE_DRA_REQUESTS is true (the
+    // default): they stay pending
+    if pod.resource_claims {
+        return Some(
+            "the pod has Dynamic Resource Allocation claims, which Karpenter does not provision for (IGNORE_DRA_REQUESTS=true, its default)"
+                .into(),
+        );
+    }
     let check = |key: Sym, op: &str, r#where: &str| -> Option<String> {
         if labels::is_restricted(key.as_str()) {
             return Some(format!("{where} uses the restricted label {key}; Karpenter ignores such pods"));

@@ -298,16 +298,26 @@ impl NodePool {
         self
     }
     pub fn set(mut self, path: &[&str], v: Value) -> NodePool {
-        let mut at = &mut self.0;
-        for p in &path[..path.len() - 1] {
-            if at.get(*p).is_none() {
-                at[*p] = json!({});
-            }
-            at = &mut at[*p];
-        }
-        at[path[path.len() - 1]] = v;
+        set_path(&mut self.0, path, v);
         self
     }
+}
+
+/// Set the value at `path` in `root`, creating objects on the way; an array step is an index.
+pub fn set_path(root: &mut Value, path: &[&str], v: Value) {
+    let mut at = root;
+    for p in path {
+        at = match at {
+            Value::Array(a) => &mut a[p.parse::<usize>().unwrap()],
+            _ => {
+                if at.get(*p).is_none() {
+                    at[*p] = json!({});
+                }
+                &mut at[*p]
+            }
+        };
+    }
+    *at = v;
 }
 
 /// `test.UnschedulablePod`: in namespace `default`, marked unschedulable by kube-scheduler, no
@@ -508,16 +518,9 @@ impl Pod {
         s["initContainers"].as_array_mut().unwrap().push(json!({"name": format!("init-{n}"), "image": "pause", "resources": resources}));
         self
     }
-    /// Set a field under `spec` (or anywhere with a longer path).
+    /// Set the field at `path` (array items by index).
     pub fn set(mut self, path: &[&str], v: Value) -> Pod {
-        let mut at = &mut self.0;
-        for p in &path[..path.len() - 1] {
-            if at.get(*p).is_none() {
-                at[*p] = json!({});
-            }
-            at = &mut at[*p];
-        }
-        at[path[path.len() - 1]] = v;
+        set_path(&mut self.0, path, v);
         self
     }
 }
