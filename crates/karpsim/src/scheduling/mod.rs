@@ -172,6 +172,7 @@ pub fn to_result(sol: &Solution, opts: &ProvisionOptions, warnings: Vec<String>)
             requests: c.requests.clone(),
             allocatable: l.it.it.allocatable.clone(),
             requirements: reqs.iter().filter(|(k, _)| *k != *labels::INSTANCE_TYPE).map(|(k, r)| format!("{k} {r}")).collect(),
+            taints: c.taints.iter().map(|t| t.to_string()).collect(),
         });
     }
     result.existing_nodes = sol.existing.iter().map(|(n, pods)| ExistingNodeResult { name: n.to_string(), pods: pods.iter().map(|&p| key(p)).collect() }).collect();

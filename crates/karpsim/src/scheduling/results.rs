@@ -20,6 +20,9 @@ pub struct NodeClaimResult {
     pub allocatable: Resources,
     /// The NodeClaim's requirements, e.g. `topology.kubernetes.io/zone In [us-east-1a]`.
     pub requirements: Vec<String>,
+    /// The taints the node will carry: its NodePool's (startup taints, which go once the node is
+    /// initialized, are not listed), e.g. `dedicated=gpu:NoSchedule`.
+    pub taints: Vec<String>,
 }
 
 /// Pods placed on a node that already exists.

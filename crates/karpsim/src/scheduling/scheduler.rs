@@ -101,6 +101,8 @@ fn max_alloc(types: &[TypeInfo], options: &[u32]) -> [i64; 3] {
 #[derive(Debug, Clone)]
 pub struct SolvedClaim<'a> {
     pub nodepool: Sym,
+    /// The NodePool's taints.
+    pub taints: &'a [crate::model::Taint],
     pub requirements: Requirements,
     /// Cheapest first, truncated.
     pub options: Vec<&'a TypeInfo>,
@@ -669,6 +671,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             }
             solved.push(SolvedClaim {
                 nodepool: t.pool.name,
+                taints: &t.pool.taints,
                 requirements: c.requirements,
                 options: kept.iter().map(|&o| &t.types[o as usize]).collect(),
                 requests: c.requests,

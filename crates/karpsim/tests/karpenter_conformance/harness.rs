@@ -864,6 +864,44 @@ impl Outcome {
     }
 }
 
+impl Outcome {
+    /// `ExpectSkew`: the scheduled pods of namespace `default` that `sel` selects (`None`: all),
+    /// bound before this run or placed by it, counted by their node's value for `key` (the node's
+    /// name for hostnames), sorted. Terminal, terminating and pending pods do not count.
+    pub fn skew_all(&self, sel: Option<&[(&str, &str)]>, key: &str) -> Vec<usize> {
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        for p in self.state.pods.iter().filter(|p| p.namespace.as_str() == "default" && p.is_active()) {
+            if let Some(sel) = sel
+                && !sel.iter().all(|(k, v)| p.labels.iter().any(|(pk, pv)| pk.as_str() == *k && pv.as_str() == *v))
+            {
+                continue;
+            }
+            let domain = match p.node_name {
+                Some(n) => {
+                    let Some(node) = self.state.nodes.iter().find(|x| x.name == n) else { continue };
+                    if key == HOSTNAME { Some(n.to_string()) } else { node.labels.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v.to_string()) }
+                }
+                None => match self.node(&p.key()) {
+                    Some(placed) if key == HOSTNAME => Some(placed.name.clone()),
+                    Some(placed) => placed.label(key).map(str::to_string),
+                    None => None,
+                },
+            };
+            if let Some(d) = domain {
+                *counts.entry(d).or_default() += 1;
+            }
+        }
+        let mut v: Vec<usize> = counts.into_values().collect();
+        v.sort();
+        v
+    }
+}
+
+/// A pending pod kube-scheduler has not marked unschedulable (no conditions): not Karpenter's.
+pub fn plain_pod(name: &str) -> Pod {
+    pod(name).set(&["status"], json!({"phase": "Pending"}))
+}
+
 /// Names of pods.
 pub fn names(pods: &[Pod]) -> Vec<String> {
     pods.iter().map(Pod::name).collect()

@@ -8,3 +8,4 @@ mod harness;
 mod instance_selection;
 mod manifest;
 mod scheduling_suite;
+mod topology;
