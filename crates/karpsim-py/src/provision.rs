@@ -76,7 +76,8 @@ impl PyProvisionResult {
     }
 
     /// The NodeClaims Karpenter would create, as dicts (name, nodepool, instance_type, zone,
-    /// capacity_type, price_per_hour, instance_type_options, pods, requests, allocatable, requirements).
+    /// capacity_type, price_per_hour, instance_type_options, pods, requests, allocatable, requirements,
+    /// taints, min_values_relaxed).
     #[getter]
     fn nodeclaims<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.list(py, "nodeclaims")

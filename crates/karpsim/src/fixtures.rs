@@ -191,6 +191,7 @@ pub fn preference_pods(n: usize, seed: u64) -> Vec<Pod> {
                     weight: 1,
                     term: NodeSelectorTerm {
                         match_expressions: vec![NodeSelectorRequirement { key: *labels::ZONE, operator: "In".into(), values: vec!["test-zone-1".into()], min_values: None }],
+                        match_fields: false,
                     },
                 }],
                 pod_anti_affinity_preferred: vec![

@@ -153,6 +153,8 @@ well_known! {
 pub const CAPACITY_TYPE_ON_DEMAND: &str = "on-demand";
 pub const CAPACITY_TYPE_SPOT: &str = "spot";
 pub const CAPACITY_TYPE_RESERVED: &str = "reserved";
+/// `WellKnownValuesForRequirements` of the capacity type.
+pub const CAPACITY_TYPES: [&str; 3] = [CAPACITY_TYPE_ON_DEMAND, CAPACITY_TYPE_SPOT, CAPACITY_TYPE_RESERVED];
 
 /// Karpenter's `WellKnownLabels` (core `pkg/apis/v1/labels.go`) plus the AWS provider's additions
 /// (`karpenter.k8s.aws/instance-*` and friends, `pkg/apis/v1/labels.go` of the provider). Positive
@@ -216,15 +218,16 @@ pub fn normalize_sym(key: Sym) -> Sym {
     if std::ptr::eq(n, key.as_str()) { key } else { Sym::new(n) }
 }
 
-/// Keys a pod may not select on for provisioning (`v1.ValidateRequirement`): any `karpenter.sh`
-/// key that is not well-known, and `kubernetes.io/hostname`.
+/// Keys a pod may not select on for provisioning (`v1.IsRestrictedLabel`): any `karpenter.sh` key
+/// that is not well-known (`karpenter.sh/registered` and `initialized` included), and
+/// `kubernetes.io/hostname`.
 pub fn is_restricted(key: &str) -> bool {
     if key == "kubernetes.io/hostname" {
         return true;
     }
     let domain = key.split('/').next().unwrap_or("");
     let in_karpenter = key.contains('/') && (domain == "karpenter.sh" || domain.ends_with(".karpenter.sh"));
-    in_karpenter && !is_well_known(key) && key != "karpenter.sh/registered" && key != "karpenter.sh/initialized"
+    in_karpenter && !is_well_known(key)
 }
 
 #[cfg(test)]

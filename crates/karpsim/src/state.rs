@@ -83,6 +83,9 @@ impl ClusterState {
         let mut pool_types = BTreeMap::new();
         let mut unready_nodepools = BTreeMap::new();
         for np in &nodepools {
+            if np.deleting {
+                warnings.push(format!("NodePool {} is being deleted (metadata.deletionTimestamp): it launches nothing", np.name));
+            }
             let class = match np.node_class {
                 Some(name) if !nodeclasses.is_empty() => match nodeclasses.iter().find(|c| c.name == name) {
                     Some(c) => Some(c),

@@ -348,6 +348,25 @@ fn restricted_labels_make_the_pod_ignored_with_a_reason() {
     assert!(unschedulable(&r, "p").contains("restricted"));
 }
 
+/// `provisioner.go: Validate` as Karpenter applies it: the node selector and required node-affinity
+/// terms are checked (a `karpenter.sh/initialized` selector, an unknown capacity type, `matchFields`
+/// make the pod ignored); preferred terms are not (a preference on a hostname is relaxed away).
+#[test]
+fn pods_are_validated_as_karpenter_does() {
+    let pods = [
+        pod("initialized", "1", "", "", "  nodeSelector: {karpenter.sh/initialized: 'true'}\n"),
+        pod("ct", "1", "", "", "  nodeSelector: {karpenter.sh/capacity-type: cheap}\n"),
+        pod("fields", "1", "", "", "  affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchFields: [{key: metadata.name, operator: In, values: [n1]}]}]}}}\n"),
+        pod("preferred", "1", "", "", "  affinity: {nodeAffinity: {preferredDuringSchedulingIgnoredDuringExecution: [{weight: 1, preference: {matchExpressions: [{key: kubernetes.io/hostname, operator: In, values: [n1]}]}}]}}\n"),
+    ];
+    let yaml = [vec![pool("default", &[])], pods.to_vec()].concat().concat();
+    let r = run_with(&one_type(10), &yaml, &ProvisionOptions::default());
+    assert!(unschedulable(&r, "initialized").contains("restricted label karpenter.sh/initialized"), "{r:#?}");
+    assert!(unschedulable(&r, "ct").contains("none of the known values"), "{r:#?}");
+    assert!(unschedulable(&r, "fields").contains("matchFields"), "{r:#?}");
+    assert!(claim(&r, "preferred").pods.contains(&"default/preferred".to_string()));
+}
+
 // ---------- existing nodes' own capacity (statenode.go: Allocatable) ----------
 
 /// A Node of a catalog type, managed by Karpenter; `status` is its `status:` block (or empty).

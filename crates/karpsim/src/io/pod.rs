@@ -338,7 +338,7 @@ fn parse_node_selector_term(n: &Node) -> Result<NodeSelectorTerm> {
     // creates; such pods are already bound, so the field is accepted and not modelled.
     n.check_fields(&["matchExpressions", "matchFields"])?;
     let match_expressions = n.opt_arr("matchExpressions")?.iter().map(parse_node_selector_requirement).collect::<Result<_>>()?;
-    Ok(NodeSelectorTerm { match_expressions })
+    Ok(NodeSelectorTerm { match_expressions, match_fields: n.get("matchFields")?.is_some() })
 }
 
 fn weight(n: &Node) -> Result<i32> {

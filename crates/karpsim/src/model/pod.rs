@@ -107,6 +107,10 @@ pub struct Affinity {
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NodeSelectorTerm {
     pub match_expressions: Vec<NodeSelectorRequirement>,
+    /// The term has `matchFields` (the DaemonSet controller's pin to a node name): not modelled,
+    /// and a pending pod with it in a required term is one Karpenter does not provision.
+    #[serde(default)]
+    pub match_fields: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

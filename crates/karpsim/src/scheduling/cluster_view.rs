@@ -214,8 +214,8 @@ fn cached_parts(
 }
 
 fn templates<'a>(state: &'a ClusterState, daemonsets: &[&Pod], relax_min_values: bool) -> Vec<Template<'a>> {
-    // NodePools: dynamic pools only, by weight desc then name desc (utils/nodepool OrderByWeight)
-    let mut pools: Vec<&NodePool> = state.nodepools.iter().filter(|p| p.replicas.is_none()).collect();
+    // NodePools: dynamic pools not being deleted, by weight desc then name desc (utils/nodepool OrderByWeight)
+    let mut pools: Vec<&NodePool> = state.nodepools.iter().filter(|p| p.provisions()).collect();
     pools.sort_by(|a, b| b.weight.cmp(&a.weight).then(b.name.cmp(&a.name)));
     let mut out = Vec::new();
     for pool in pools {
@@ -247,7 +247,7 @@ impl<'a> ClusterView<'a> {
         let domain_pools = state
             .nodepools
             .iter()
-            .filter(|p| p.replicas.is_none())
+            .filter(|p| p.provisions())
             .filter_map(|pool| {
                 let pt = state.pool_types.get(&pool.name)?;
                 Some(DomainPool {

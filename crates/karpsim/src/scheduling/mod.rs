@@ -114,7 +114,7 @@ pub fn provision(state: &ClusterState, opts: &ProvisionOptions) -> ProvisionResu
     pods.extend(deleting_node_pods(state));
     let sol = schedule(state, pods, &scope, opts);
     let mut result = to_result(&sol, opts, warnings);
-    if !state.unready_nodepools.is_empty() {
+    if !state.unready_nodepools.is_empty() || state.nodepools.iter().any(|np| np.deleting) {
         for u in &mut result.unschedulable {
             if let Some(pod) = sol.pods.iter().find(|p| p.key() == u.pod)
                 && let Some(note) = unready_note(state, pod, opts.preference_policy == PreferencePolicy::Respect)
@@ -126,19 +126,22 @@ pub fn provision(state: &ClusterState, opts: &ProvisionOptions) -> ProvisionResu
     result
 }
 
-/// For a pod left pending: the NodePools that are not ready but whose requirements and taints
-/// would admit it (what a user would fix first), or `None`.
+/// For a pod left pending: the NodePools that are not ready or being deleted but whose
+/// requirements and taints would admit it (what a user would fix first), or `None`.
 fn unready_note(state: &ClusterState, pod: &Pod, respect_preferences: bool) -> Option<String> {
     let reqs = pod_data::pod_requirements(pod, respect_preferences).ok()?;
     let notes: Vec<String> = state
         .nodepools
         .iter()
-        .filter_map(|np| Some((np, state.unready_nodepools.get(&np.name)?)))
+        .filter_map(|np| match state.unready_nodepools.get(&np.name) {
+            Some(why) => Some((np, format!("is not ready ({why})"))),
+            None => np.deleting.then(|| (np, "is being deleted".to_string())),
+        })
         .filter(|(np, _)| {
             crate::taints::first_untolerated(&np.taints, &pod.tolerations).is_none()
                 && scheduler::template_requirements(np).is_ok_and(|t| t.compatible(&reqs, Some(&state.well_known)).is_ok())
         })
-        .map(|(np, why)| format!("; NodePool {} is not ready ({why}) and launches nothing", np.name))
+        .map(|(np, state_of)| format!("; NodePool {} {state_of} and launches nothing", np.name))
         .collect();
     (!notes.is_empty()).then(|| notes.concat())
 }
@@ -171,8 +174,16 @@ pub fn to_result(sol: &Solution, opts: &ProvisionOptions, warnings: Vec<String>)
             pods: c.pods.iter().map(|&p| key(p)).collect(),
             requests: c.requests.clone(),
             allocatable: l.it.it.allocatable.clone(),
-            requirements: reqs.iter().filter(|(k, _)| *k != *labels::INSTANCE_TYPE).map(|(k, r)| format!("{k} {r}")).collect(),
+            requirements: reqs
+                .iter()
+                .filter(|(k, _)| *k != *labels::INSTANCE_TYPE)
+                .map(|(k, r)| match r.min_values() {
+                    Some(m) => format!("{k} {r} minValues {m}"),
+                    None => format!("{k} {r}"),
+                })
+                .collect(),
             taints: c.taints.iter().map(|t| t.to_string()).collect(),
+            min_values_relaxed: c.min_values_relaxed,
         });
     }
     result.existing_nodes = sol.existing.iter().map(|(n, pods)| ExistingNodeResult { name: n.to_string(), pods: pods.iter().map(|&p| key(p)).collect() }).collect();

@@ -108,6 +108,8 @@ pub struct SolvedClaim<'a> {
     pub options: Vec<&'a TypeInfo>,
     pub requests: Resources,
     pub pods: Vec<usize>,
+    /// Some minValues is lower than the NodePool's (`MinValuesPolicy=BestEffort`).
+    pub min_values_relaxed: bool,
 }
 
 /// The outcome of one run.
@@ -619,12 +621,18 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         self.topology.register(*labels::HOSTNAME, c.hostname);
         self.topology.record(id, pod, taints, &reqs, true);
         c.requirements = reqs;
+        // `scheduler.go: add` sorts the NodeClaims by pod count before each pod with `sort.Slice`,
+        // an insertion sort (stable) up to 12 NodeClaims: a claim that gained a pod moves back past
+        // those with fewer pods, a new one (one pod) ahead of those with more; ties keep their
+        // order. (Above 12, Go's pdqsort may reorder ties; karpsim keeps them.)
         let mut j = i;
-        while j + 1 < self.claims.len()
-            && (self.claims[j + 1].pods.len(), self.claims[j + 1].seq) < (self.claims[j].pods.len(), self.claims[j].seq)
-        {
+        while j + 1 < self.claims.len() && self.claims[j + 1].pods.len() < self.claims[j].pods.len() {
             self.claims.swap(j, j + 1);
             j += 1;
+        }
+        while j > 0 && self.claims[j].pods.len() < self.claims[j - 1].pods.len() {
+            self.claims.swap(j, j - 1);
+            j -= 1;
         }
     }
 
@@ -669,9 +677,15 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
                 }
                 continue;
             }
+            // scheduler.go: the nodeclaim-min-values-relaxed annotation is "true" when a key's
+            // minValues went below the NodePool's
+            let min_values_relaxed = c.requirements.iter().any(|(k, r)| {
+                matches!((t.requirements.get(k).and_then(|o| o.min_values()), r.min_values()), (Some(o), Some(u)) if u < o)
+            });
             solved.push(SolvedClaim {
                 nodepool: t.pool.name,
                 taints: &t.pool.taints,
+                min_values_relaxed,
                 requirements: c.requirements,
                 options: kept.iter().map(|&o| &t.types[o as usize]).collect(),
                 requests: c.requests,

@@ -7,5 +7,6 @@
 mod harness;
 mod instance_selection;
 mod manifest;
+mod provisioning_suite;
 mod scheduling_suite;
 mod topology;

@@ -58,8 +58,18 @@ fn ported() -> BTreeMap<(String, String), Ported> {
         let text = std::fs::read_to_string(&f).unwrap();
         let mut ignored = false;
         let mut fn_ports = 0;
-        for line in text.lines() {
-            let t = line.trim();
+        // a `ports!` that rustfmt wrapped over several lines is read as one
+        let mut lines = text.lines();
+        while let Some(line) = lines.next() {
+            let mut joined = line.trim().to_string();
+            if joined.starts_with("ports!(") {
+                while !joined.ends_with(");") {
+                    let next = lines.next().unwrap_or_else(|| panic!("{name}: unterminated {joined}"));
+                    joined.push_str(next.trim());
+                }
+                joined = joined.replacen("ports!(FILE,\"", "ports!(FILE, \"", 1);
+            }
+            let t = joined.as_str();
             if t.starts_with("#[ignore") {
                 ignored = true;
             } else if t.starts_with("fn ") || t.starts_with("pub fn ") {
@@ -73,7 +83,7 @@ fn ported() -> BTreeMap<(String, String), Ported> {
                 } else {
                     file_arg.trim_matches('"').to_string()
                 };
-                let path = path_arg.trim_end_matches(");").trim_matches('"').replace("\\\"", "\"");
+                let path = path_arg.trim_end_matches(");").trim_end_matches(',').trim_matches('"').replace("\\\"", "\"");
                 fn_ports += 1;
                 assert_eq!(fn_ports, 1, "{name}: one ports! per test ({path})");
                 let prev = out.insert((file, path.clone()), Ported { source: name.clone(), ignored });
