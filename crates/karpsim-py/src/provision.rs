@@ -253,6 +253,7 @@ impl PyProvisionResult {
 /// v1.14.1 does) or `"launchable"` (only types the NodePool can launch).
 #[pyfunction]
 #[pyo3(signature = (cluster, *, max_instance_types=60, ignore_preferences=false, launch="capacity-type-precedence", min_values="strict", count_new_nodes_against_limits=false, topology_domains="karpenter"))]
+#[allow(clippy::too_many_arguments)] // one per keyword argument of the Python function
 pub fn provision(
     py: Python<'_>,
     cluster: PyRef<'_, PyCluster>,

@@ -83,7 +83,7 @@ pub fn fully_blocked(p: &Pod, pdbs: &[PodDisruptionBudget], now: Timestamp) -> b
         return false;
     }
     let matched = matching_pdbs(p, pdbs);
-    matched.len() > 1 || matched.iter().any(|b| pdb_fully_blocks(b) && !(b.unhealthy_always_allow && !p.ready))
+    matched.len() > 1 || matched.iter().any(|b| pdb_fully_blocks(b) && (!b.unhealthy_always_allow || p.ready))
 }
 
 /// `IsCurrentlyReschedulable`: a pod of a node going away that Karpenter makes room for now:

@@ -191,6 +191,25 @@ impl ClusterState {
             let list: Vec<String> = unknown.iter().map(|(k, v)| format!("{k} ({v})")).collect();
             all_warnings.push(format!("nodes of instance types not in the catalog have no price: {}", list.join(", ")));
         }
+        // `nodeclaim/podevents`: a node's last pod event is when a pod (not a DaemonSet's) was
+        // bound to it, went terminal or began terminating; consolidateAfter runs from it
+        let mut events: BTreeMap<Sym, crate::model::Timestamp> = BTreeMap::new();
+        for p in state.pods.iter().filter(|p| !p.is_daemonset_pod()) {
+            let Some(node) = p.node_name else { continue };
+            let finished = p.finished_at.filter(|_| p.is_terminal());
+            let t = [Some(p.start_time.unwrap_or(p.creation_timestamp)), finished, p.deletion_timestamp].into_iter().flatten().max();
+            if let Some(t) = t {
+                let e = events.entry(node).or_insert(t);
+                *e = (*e).max(t);
+            }
+        }
+        for n in &mut nodes {
+            if n.last_pod_event.is_none()
+                && let Some(&t) = events.get(&n.name)
+            {
+                n.last_pod_event = Some(t.max(n.creation_timestamp));
+            }
+        }
         state.nodes = nodes;
         state.warnings = all_warnings;
         Ok(state)
@@ -206,19 +225,30 @@ fn fill_zeros(reported: &mut crate::resources::Resources, fallback: &crate::reso
     }
 }
 
-/// DaemonSets known only through their pods (a `kubectl get pods` snapshot): Karpenter takes the
-/// newest existing pod of each DaemonSet as its representative (`provisioner.go: getDaemonSetPods`).
+/// The daemon overhead as Karpenter reads it: a DaemonSet's newest pod in the inputs stands in for
+/// its template (`state/cluster.go: UpdateDaemonSet` keeps the newest controlled pod), with the
+/// template's required node affinity, which the DaemonSet controller replaces by a pin to the
+/// pod's node (`provisioner.go: getDaemonSetPods`); a pod resized by a LimitRange or an
+/// autoscaler counts as it runs. DaemonSets known only through their pods (a `kubectl get pods`
+/// snapshot) are represented by their newest pod too. Ties in creation time go to the greater name.
 fn with_daemonsets_from_pods(mut daemonsets: Vec<crate::model::Pod>, pods: &[crate::model::Pod]) -> Vec<crate::model::Pod> {
-    let known = |ds: &[crate::model::Pod], ns: Sym, owner: Sym| ds.iter().any(|d| d.namespace == ns && d.owner.as_ref().is_some_and(|o| o.name == owner));
     let mut newest: BTreeMap<(Sym, Sym), &crate::model::Pod> = BTreeMap::new();
     for p in pods.iter().filter(|p| p.is_daemonset_pod()) {
         let Some(owner) = p.owner.as_ref().map(|o| o.name) else { continue };
-        if known(&daemonsets, p.namespace, owner) {
-            continue;
-        }
         let e = newest.entry((p.namespace, owner)).or_insert(p);
         if (p.creation_timestamp, p.name) > (e.creation_timestamp, e.name) {
             *e = p;
+        }
+    }
+    for ds in &mut daemonsets {
+        let Some(p) = ds.owner.as_ref().and_then(|o| newest.remove(&(ds.namespace, o.name))) else { continue };
+        let template_required = std::mem::take(&mut ds.affinity.node_required);
+        let (namespace, name, uid, owner) = (ds.namespace, ds.name, ds.uid, ds.owner.clone());
+        *ds = p.clone();
+        (ds.namespace, ds.name, ds.uid, ds.owner) = (namespace, name, uid, owner);
+        ds.node_name = None;
+        if !template_required.is_empty() {
+            ds.affinity.node_required = template_required;
         }
     }
     for p in newest.into_values() {

@@ -43,7 +43,7 @@ fn type_index(types: &[TypeInfo], ti: &TypeInfo) -> u32 {
     types.iter().position(|x| std::ptr::eq(x, ti)).unwrap_or(0) as u32
 }
 
-fn min_values_ok(c: &SolvedClaim, types: &[TypeInfo]) -> bool {
+pub(crate) fn min_values_ok(c: &SolvedClaim, types: &[TypeInfo]) -> bool {
     let idx: Vec<u32> = c.options.iter().map(|t| type_index(types, t)).collect();
     satisfies_min_values(types, &idx, &c.requirements).is_ok()
 }

@@ -223,7 +223,9 @@ impl<'a> Round<'a, '_> {
                         let reqs = r.requirements.clone();
                         r.options.retain(|o| consolidation::worst_launch_price(o, &reqs) < max_price);
                     }
-                    if r.options.is_empty() {
+                    // ... and what is left must still meet the NodePool's minValues
+                    // (`RemoveInstanceTypeOptionsByPriceAndMinValues`)
+                    if r.options.is_empty() || !consolidation::min_values_ok(&r, self.ctx.state.pool_types.get(&r.nodepool).map(|p| p.types.as_slice()).unwrap_or(&[])) {
                         None
                     } else {
                         let reason = format!("{} nodes replaced by one cheaper node", prefix.len());

@@ -72,8 +72,12 @@ impl<'a> RoundCtx<'a> {
         for c in candidates {
             pods.extend(self.movable(c.name()));
         }
+        let mut of_deleting: HashSet<Sym> = HashSet::new();
         for d in &self.deleting {
-            pods.extend(self.movable(*d));
+            for p in self.movable(*d) {
+                of_deleting.insert(p.uid);
+                pods.push(p);
+            }
         }
         let mut removed: HashSet<Sym> = candidates.iter().map(|c| c.name()).collect();
         removed.extend(self.deleting.iter().copied());
@@ -84,12 +88,15 @@ impl<'a> RoundCtx<'a> {
             max_new_claims: self.claim_limit(consolidation),
         };
         let mut sol = schedule_on(&self.view, pods, &scope, &self.provisioning);
-        // moving pods onto a node that is not initialized yet counts as a failure
+        // moving pods onto a node that is not initialized yet counts as a failure, except the
+        // pods of nodes already being deleted: that node is taken to be the replacement on its
+        // way (`helpers.go: SimulateScheduling`, NewUninitializedNodeError)
         let mut extra = Vec::new();
         for (node, ps) in &sol.existing {
             if self.uninitialized.contains(node) {
                 for &p in ps {
-                    if !scope.pending.contains(&sol.pods[p].uid) {
+                    let uid = sol.pods[p].uid;
+                    if !scope.pending.contains(&uid) && !of_deleting.contains(&uid) {
                         extra.push((p, format!("would schedule against uninitialized node {node}")));
                     }
                 }

@@ -58,31 +58,3 @@ pub(crate) fn expand(kind: &str, root: &Node, namespace: &str, name: &str, creat
     }
     Ok(out)
 }
-
-/// A DaemonSet's newest pod in the inputs stands in for it (with the template's required node
-/// affinity, which the DaemonSet controller replaces by a pin to the pod's node): Karpenter reads
-/// the daemon overhead from what the DaemonSet really runs (`state/cluster.go: UpdateDaemonSet`
-/// keeps the newest controlled pod; `provisioner.go: getDaemonSetPods` falls back to the template
-/// and restores its required node affinity). A pod's requests can differ from its template's (a
-/// vertical autoscaler, an older revision).
-pub(crate) fn daemonset_pods_stand_in(daemonsets: &mut [Pod], pods: &[Pod]) {
-    for ds in daemonsets.iter_mut() {
-        let Some(owner) = &ds.owner else { continue };
-        let mut newest: Option<&Pod> = None;
-        for p in pods {
-            let controlled = p.namespace == ds.namespace && p.owner.as_ref().is_some_and(|o| o.kind == OwnerKind::DaemonSet && o.name == owner.name);
-            if controlled && newest.is_none_or(|n| p.creation_timestamp > n.creation_timestamp) {
-                newest = Some(p);
-            }
-        }
-        let Some(p) = newest else { continue };
-        let template_required = std::mem::take(&mut ds.affinity.node_required);
-        let (namespace, name, uid, owner) = (ds.namespace, ds.name, ds.uid, ds.owner.clone());
-        *ds = p.clone();
-        (ds.namespace, ds.name, ds.uid, ds.owner) = (namespace, name, uid, owner);
-        ds.node_name = None;
-        if !template_required.is_empty() {
-            ds.affinity.node_required = template_required;
-        }
-    }
-}

@@ -311,7 +311,6 @@ impl Inputs {
         dedupe(&mut self.nodeclasses, &mut self.origins.nodeclasses, |n| n.name.to_string(), &mut warnings)?;
         dedupe(&mut self.nodes, &mut self.origins.nodes, |n| n.name.to_string(), &mut warnings)?;
         dedupe(&mut self.pdbs, &mut self.origins.pdbs, |p| format!("{}/{}", p.namespace, p.name), &mut warnings)?;
-        controllers::daemonset_pods_stand_in(&mut self.daemonsets, &self.pods);
 
         // a NodePool whose EC2NodeClass is missing is reported (not ready) when the state is built
         if !self.skipped.is_empty() {

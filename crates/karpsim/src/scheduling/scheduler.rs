@@ -524,7 +524,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
                 Fail::Quiet
             });
         }
-        let well_known = Some(&*self.well_known);
+        let well_known = Some(self.well_known);
         if let Err(inc) = c.requirements.compatible(&d.requirements, well_known) {
             return Err(if !explain {
                 Fail::Quiet

@@ -8,7 +8,7 @@ const FILE: &str = "provisioning/scheduling/instance_selection_test.go";
 
 /// The suite's NodePool (spot and on-demand, both arches) over the assorted catalog.
 fn env() -> Env {
-    Env::with_types(assorted_types())
+    Env::assorted()
 }
 
 fn pool() -> NodePool {

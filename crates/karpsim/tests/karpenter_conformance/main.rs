@@ -4,9 +4,16 @@
 //! why. `manifest` checks that every case of `upstream.tsv` (Karpenter v1.14.1) is one or the other
 //! and that the counts in the README and `docs/conformance.md` are the suite's.
 
+mod balanced;
+mod consolidation;
+mod disruption_harness;
+mod disruption_suite;
+mod drift;
+mod emptiness;
 mod harness;
 mod instance_selection;
 mod manifest;
+mod objects;
 mod provisioning_suite;
 mod scheduling_suite;
 mod topology;

@@ -1202,10 +1202,8 @@ fn ifn_pack_before_launching() {
     let mut e = Env::with_types(vec![Ty { cpu: 4.25, ..medium }]);
     e.apply(np());
     // batches of random sizes in Karpenter; a fixed sequence here
-    let mut n = 0;
-    for size in [3, 7, 1, 9, 4, 0, 8, 2, 6, 5] {
+    for (n, size) in [3, 7, 1, 9, 4, 0, 8, 2, 6, 5].into_iter().enumerate() {
         let batch: Vec<Pod> = (0..size).map(|i| pod(&format!("p{n}-{i}")).limit("cpu", "1")).collect();
-        n += 1;
         e.apply_all(batch);
         let out = e.provision();
         assert!(out.r.unschedulable.is_empty(), "{:#?}", out.r);

@@ -626,7 +626,7 @@ fn combined_zonal_and_capacity_type() {
 fn combined_hostname_zonal_capacity_type() {
     ports!(FILE, "Topology > Combined Hostname, Zonal, and Capacity Type Topology > should spread pods while respecting all constraints");
     let c = [tsc(CT, 1, "DoNotSchedule"), tsc(ZONE, 2, "DoNotSchedule"), tsc(HOSTNAME, 3, "DoNotSchedule")];
-    let mut e = Env::with_types(assorted_types());
+    let mut e = Env::assorted();
     e.apply(np());
     let spread_of = |v: Vec<usize>| v.iter().max().unwrap_or(&0) - v.iter().min().unwrap_or(&0);
     for i in 1..15 {
