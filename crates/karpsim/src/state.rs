@@ -5,7 +5,7 @@
 use crate::catalog::{Catalog, InstanceType};
 use crate::error::Result;
 use crate::labels::{self, Sym};
-use crate::model::{Node, NodeClass, NodePool, Pod, PodDisruptionBudget};
+use crate::model::{Namespace, Node, NodeClass, NodePool, Pod, PodDisruptionBudget};
 use crate::requirements::{Requirement, Requirements};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -63,6 +63,9 @@ pub struct ClusterState {
     /// One representative pod per DaemonSet.
     pub daemonsets: Vec<Pod>,
     pub pdbs: Vec<PodDisruptionBudget>,
+    /// `Namespace` objects with their labels, for `namespaceSelector` (namespaces that hold pods but
+    /// are not here carry only their name label).
+    pub namespaces: Vec<Namespace>,
     pub warnings: Vec<String>,
 }
 
@@ -80,7 +83,7 @@ impl ClusterState {
     ) -> Result<ClusterState> {
         let resolved = resolve_pool_types(&nodepools, &nodeclasses, resolve)?;
         let Resolved { pool_types, unready_nodepools, well_known, warnings } = resolved;
-        Ok(ClusterState { nodepools, nodeclasses, pool_types, unready_nodepools, well_known, nodes, pods, daemonsets, pdbs, warnings })
+        Ok(ClusterState { nodepools, nodeclasses, pool_types, unready_nodepools, well_known, nodes, pods, daemonsets, pdbs, namespaces: Vec::new(), warnings })
     }
 
     /// Resolve every NodePool's instance types again from `catalog` (after a change of NodeClass
@@ -137,12 +140,13 @@ impl ClusterState {
                 Some(it) => {
                     // `statenode.go: Allocatable/Capacity`: an initialized (or unmanaged) node's own
                     // status as reported, even all zero; a managed node not initialized yet takes the
-                    // NodeClaim's figure (the catalog's here) for every resource it reports as zero. A
-                    // Node without status (a manifest) stands for its catalog type.
+                    // NodeClaim's figure for every resource it reports as zero (done when its NodeClaim
+                    // is in the inputs, else the catalog's stands in for it). A Node without status (a
+                    // manifest) stands for its catalog type.
                     if !n.resources_reported {
                         n.allocatable = it.allocatable.clone();
                         n.capacity = it.capacity.clone();
-                    } else if n.nodepool.is_some() && !n.initialized {
+                    } else if n.nodepool.is_some() && !n.initialized && !n.has_nodeclaim {
                         fill_zeros(&mut n.allocatable, &it.allocatable);
                         fill_zeros(&mut n.capacity, &it.capacity);
                     }
@@ -173,7 +177,7 @@ impl ClusterState {
     /// Build the state from loaded inputs and a catalog. Existing nodes get their hourly price from
     /// the catalog offering of their instance type, zone and capacity type (`OfferingPrice`, §1.4).
     pub fn from_inputs(inputs: crate::io::Inputs, catalog: &crate::catalog::CatalogSource) -> Result<ClusterState> {
-        let crate::io::Inputs { nodepools, nodeclasses, pods, daemonsets, nodes, pdbs, warnings, .. } = inputs;
+        let crate::io::Inputs { nodepools, nodeclasses, pods, daemonsets, nodes, pdbs, namespaces, warnings, .. } = inputs;
         let daemonsets = with_daemonsets_from_pods(daemonsets, &pods);
         let mut state = ClusterState::new(nodepools, nodeclasses, nodes, pods, daemonsets, pdbs, |nc| catalog.resolve(nc))?;
         let unpriced = state.price_nodes(catalog)?;
@@ -200,6 +204,7 @@ impl ClusterState {
             }
         }
         state.warnings = all_warnings;
+        state.namespaces = namespaces;
         Ok(state)
     }
 }

@@ -68,6 +68,7 @@ impl NewNode {
             capacity: self.capacity.clone(),
             allocatable: self.allocatable.clone(),
             resources_reported: true,
+            has_nodeclaim: false,
             nodepool: Some(self.nodepool),
             instance_type: Some(self.instance_type),
             zone: Some(self.zone),
@@ -79,6 +80,8 @@ impl NewNode {
             last_pod_event: initialized.then_some(now),
             observed: None,
             price: Some(self.price),
+            provider_id: None,
+            volume_limits: BTreeMap::new(),
         }
     }
 }

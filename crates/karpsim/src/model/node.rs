@@ -16,6 +16,10 @@ pub struct Node {
     /// without them (a manifest) stands for its catalog type's figures.
     #[serde(default)]
     pub resources_reported: bool,
+    /// A NodeClaim in the inputs is this node's (joined to it, or in flight without a Node): its
+    /// status, not the catalog, stands in for the figures an uninitialized node lacks.
+    #[serde(default)]
+    pub has_nodeclaim: bool,
     /// Karpenter-managed: carries `karpenter.sh/nodepool`.
     pub nodepool: Option<Sym>,
     pub instance_type: Option<Sym>,
@@ -32,4 +36,10 @@ pub struct Node {
     pub observed: Option<Timestamp>,
     /// Price per hour, when known from the catalog.
     pub price: Option<f64>,
+    /// `spec.providerID` (how Karpenter pairs a Node with its NodeClaim).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_id: Option<String>,
+    /// Volumes each CSI driver can attach here, from the node's `CSINode` (`volumeusage.go`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub volume_limits: BTreeMap<Sym, u32>,
 }

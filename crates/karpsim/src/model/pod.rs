@@ -1,4 +1,4 @@
-use super::{LabelSelector, Timestamp};
+use super::{LabelSelector, PodVolumes, Timestamp};
 use crate::labels::Sym;
 use crate::resources::Resources;
 use std::collections::BTreeMap;
@@ -51,6 +51,10 @@ pub struct Pod {
     /// of a container): `HasDRARequirements`.
     #[serde(default)]
     pub resource_claims: bool,
+    /// What the pod's PersistentVolumeClaims mean for scheduling (`None`: it has none). Shared by
+    /// the replicas of a controller whose claims resolve alike.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volumes: Option<std::sync::Arc<PodVolumes>>,
 }
 
 /// Why an unbound pod is not one Karpenter provisions.
@@ -246,6 +250,7 @@ impl Pod {
             marked_unschedulable: None,
             nominated_node: None,
             resource_claims: false,
+            volumes: None,
         }
     }
 

@@ -26,6 +26,7 @@ mod results;
 mod scheduler;
 pub mod topology;
 pub mod topology_group;
+pub mod volumes;
 
 pub use options::{LaunchPolicy, MinValuesPolicy, PreferencePolicy, ProvisionOptions, TopologyDomains};
 pub use results::{ExistingNodeResult, NodeClaimResult, ProvisionResult, Relaxation, Unschedulable};
