@@ -704,10 +704,20 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             j -= 1;
         }
         if j != i {
-            // the claims between i and j moved one place: one of them may now sit before a cursor
-            let lowest = i.min(j);
-            for cursor in self.hostname_cursors.values_mut() {
-                *cursor = (*cursor).min(lowest);
+            // the claim moved from i to j and those between moved one place: keep each cursor past
+            // claims its rule rules out (the moved claim only gained a pod, so it stays ruled out)
+            let moved = self.claims[j].host;
+            for (rule, cursor) in self.hostname_cursors.iter_mut() {
+                let c = *cursor;
+                *cursor = if j > i {
+                    if c > i && c <= j { c - 1 } else { c }
+                } else if c <= j || c > i {
+                    c
+                } else if moved.is_some_and(|h| self.topology.hostname_blocked(std::slice::from_ref(rule), h)) {
+                    c + 1
+                } else {
+                    j
+                };
             }
         }
     }
