@@ -16,7 +16,9 @@ karpsim catalog --requirement 'karpenter.k8s.aws/instance-family In m7g'\n  \
 karpsim consolidate -f examples/eks-snapshot/cluster.json --until-stable\n  \
 karpsim simulate examples/diurnal-web/scenario.yaml --output csv out/\n  \
 karpsim compare examples/diurnal-web/scenario.yaml --vary capacity_types=spot,on-demand --seeds 5\n  \
-kubectl get pods -A -o json | karpsim trace from-pods - -o trace.csv";
+kubectl get pods -A -o json | karpsim trace from-pods - -o trace.csv\n  \
+karpsim bound -f examples/bound/two-shapes.yaml -f examples/bound/nodepool-all-types.yaml\n  \
+karpsim advise -f examples/bound/two-shapes.yaml -f examples/bound/nodepool-all-types.yaml";
 
 #[derive(Debug, Parser)]
 #[command(name = "karpsim", version, about = ABOUT, after_help = EXAMPLES)]
@@ -40,6 +42,10 @@ pub enum Command {
     Compare(CompareArgs),
     /// Recorded workloads: turn a cluster's pods into the event CSV a scenario's `trace` replays.
     Trace(TraceArgs),
+    /// How far from optimal: Karpenter's cost, after consolidation, a proven lower bound, the best packing found.
+    Bound(crate::bound_cmd::BoundArgs),
+    /// What to change: NodePool configurations searched with karpsim's Karpenter, with their manifests.
+    Advise(crate::advise_cmd::AdviseArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]

@@ -7,7 +7,9 @@
 // The commands return the core's `karpsim::Error`; its size is the core's decision (error.rs), and
 // nothing here is a hot path.
 
+pub mod advise_cmd;
 pub mod args;
+pub mod bound_cmd;
 pub mod catalog_opts;
 pub mod catalog_cmd;
 pub mod compare_cmd;
@@ -54,6 +56,8 @@ pub fn execute(cli: &Cli) -> karpsim::Result<Report> {
         Command::Simulate(a) => simulate_cmd::execute(a),
         Command::Compare(a) => compare_cmd::execute(a),
         Command::Trace(a) => trace_cmd::execute(a),
+        Command::Bound(a) => bound_cmd::execute(a),
+        Command::Advise(a) => advise_cmd::execute(a),
     }
 }
 

@@ -59,6 +59,7 @@ pub mod fixtures;
 pub mod io;
 pub mod labels;
 pub mod model;
+pub mod optimize;
 pub mod quantity;
 pub mod requirements;
 pub mod resources;

@@ -19,7 +19,7 @@ mod validation;
 pub use budgets::budget_allows;
 pub use candidates::{eviction_cost, pdb_allowed};
 pub use apply::{Dest, NewNode, Plan};
-pub use methods::{disrupt_once, plan_round, until_stable, until_stable_state};
+pub use methods::{default_now, disrupt_once, plan_round, until_stable, until_stable_state};
 pub use validation::validate;
 
 use crate::model::Timestamp;

@@ -645,7 +645,7 @@ fn lower_min_values(types: &[TypeInfo], options: &[u32], r: &Requirements) -> Re
     out
 }
 
-fn strip_min_values(r: &Requirements) -> Requirements {
+pub(crate) fn strip_min_values(r: &Requirements) -> Requirements {
     let mut out = Requirements::new();
     for (k, v) in r.iter() {
         out.set(k, v.clone().with_min_values(None));
