@@ -7,6 +7,8 @@ catalogs, from Python.
 >>> karpsim.consolidate(karpsim.Cluster.from_paths("examples/eks-snapshot/cluster.json"))  # doctest: +SKIP
 >>> sc = karpsim.Scenario.load("examples/diurnal-web/scenario.yaml")  # doctest: +SKIP
 >>> karpsim.compare(sc, [{"name": "spot", "capacity_types": "spot"}])  # doctest: +SKIP
+>>> karpsim.bound(cluster).summary()                                  # doctest: +SKIP
+>>> karpsim.advise(cluster).to_pandas()                               # doctest: +SKIP
 """
 
 from ._karpsim import (
@@ -26,6 +28,7 @@ from ._karpsim import (
     provision,
     vary_keys,
 )
+from .optimize import AdviseResult, BoundResult, advise, bound
 from .sweep import compare, simulate, summarize_seeds, sweep
 
 # Location attributes default to None, so `err.field` works on any InputError (the Rust side sets them).
@@ -34,6 +37,8 @@ for _attr in ("file", "document", "kind", "object", "field"):
 del _attr
 
 __all__ = [
+    "AdviseResult",
+    "BoundResult",
     "Catalog",
     "CatalogError",
     "Cluster",
@@ -45,7 +50,9 @@ __all__ = [
     "Scenario",
     "SimResult",
     "__version__",
+    "advise",
     "aws_regions",
+    "bound",
     "compare",
     "consolidate",
     "provision",

@@ -28,6 +28,8 @@ __all__ = [
     "_simulate",
     "_compare",
     "_run_variant",
+    "_bound",
+    "_advise",
     "_check_changes",
     "_changes",
     "_parse_vary",
@@ -156,6 +158,8 @@ def provision(
     count_new_nodes_against_limits: bool = False,
 ) -> ProvisionResult: ...
 def aws_regions() -> list[str]: ...
+def _bound(cluster: Cluster, options_json: str) -> str: ...
+def _advise(cluster: Cluster, options_json: str, scenario: Scenario | None = None) -> str: ...
 def _panic() -> None: ...
 
 _Changes = Mapping[str, Any] | Iterable[tuple[str, Any]]

@@ -164,6 +164,9 @@ pub struct SimulateArgs {
     /// Output: table, json, or `csv DIR` (series.csv, nodes_by_*.csv, events.csv, summary.json in DIR).
     #[arg(short = 'o', long, num_args = 1..=2, value_names = ["FORMAT", "DIR"], default_value = "table")]
     pub output: Vec<String>,
+    /// Also compute the proven cost lower bound at every metrics interval (the scenario's settings.lower_bound).
+    #[arg(long)]
+    pub lower_bound: bool,
 }
 
 #[derive(Debug, Args)]

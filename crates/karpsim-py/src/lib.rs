@@ -11,6 +11,7 @@ mod detach;
 mod disrupt;
 mod errors;
 mod inputs;
+mod optimize;
 mod provision;
 mod sim;
 
@@ -31,6 +32,8 @@ mod _karpsim {
     use crate::errors::{CatalogError, InputError, InternalError, KarpsimError};
     #[pymodule_export]
     use crate::inputs::PyCluster;
+    #[pymodule_export]
+    use crate::optimize::{_advise, _bound};
     #[pymodule_export]
     use crate::provision::{PyProvisionResult, provision};
     #[pymodule_export]

@@ -96,7 +96,7 @@ pub struct AdviseResult {
     pub baseline: Recommendation,
     pub lower_bound_per_hour: f64,
     pub best_packing_cost_per_hour: f64,
-    /// Best first: every pod placed before any pending, then by cost, then by name.
+    /// Best first: by cost with every pod placed (pending pods rank last), then fewer changes, then name.
     pub recommendations: Vec<Recommendation>,
     /// With a scenario: the names of candidates no other beats on mean cost, disruptions and p95
     /// pod wait together.
@@ -438,7 +438,14 @@ pub fn advise(state: &ClusterState, opts: &AdviseOptions, scenario: Option<&Scen
     let baseline = done.iter().find(|e| e.rec.name == "baseline").map(|e| e.rec.clone()).expect("the baseline is evaluated first");
     let pareto = if scenario.is_some() { pareto(&done) } else { Vec::new() };
     let evaluated = done.len();
-    done.sort_by(|a, b| a.objective.total_cmp(&b.objective).then(a.rec.pending.cmp(&b.rec.pending)).then(a.rec.name.cmp(&b.rec.name)));
+    // ties: fewer pending pods, then fewer changes, then the name
+    done.sort_by(|a, b| {
+        a.objective
+            .total_cmp(&b.objective)
+            .then(a.rec.pending.cmp(&b.rec.pending))
+            .then(a.rec.changes.len().cmp(&b.rec.changes.len()))
+            .then(a.rec.name.cmp(&b.rec.name))
+    });
     if done.first().is_none_or(|e| !e.objective.is_finite()) {
         warnings.push("no configuration tried places every pod".into());
     }
