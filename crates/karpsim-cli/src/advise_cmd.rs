@@ -2,7 +2,7 @@
 //! each with the NodePool manifests that reproduce it.
 
 use crate::Report;
-use crate::bound_cmd::SchedulerOpts;
+use crate::scheduler_opts::SchedulerOpts;
 use crate::catalog_cmd::json;
 use crate::table::{Table, usd};
 use crate::args::Output;

@@ -88,18 +88,8 @@ pub struct ProvisionArgs {
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t = Output::Table)]
     pub output: Output,
-    /// Instance types written into each NodeClaim (the AWS provider sends at most 60 to CreateFleet).
-    #[arg(long, value_name = "N", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..))]
-    pub max_instance_types: u32,
-    /// Ignore preferred affinities and ScheduleAnyway spreads (Karpenter's PREFERENCE_POLICY=Ignore).
-    #[arg(long)]
-    pub ignore_preferences: bool,
-    /// How each NodeClaim's instance is chosen: Karpenter's capacity-type order, or the cheapest offering.
-    #[arg(long, value_enum, value_name = "POLICY", default_value_t = Launch::CapacityTypePrecedence)]
-    pub launch: Launch,
-    /// NodePool minValues: strict (Karpenter's default) or best-effort (relax to what is available).
-    #[arg(long, value_enum, value_name = "POLICY", default_value_t = MinValues::Strict)]
-    pub min_values: MinValues,
+    #[command(flatten)]
+    pub scheduler: crate::scheduler_opts::SchedulerOpts,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -2,53 +2,18 @@
 //! cheapest packing found for the inputs' pods.
 
 use crate::Report;
-use crate::args::{Launch, MinValues, Output};
+use crate::args::Output;
+use crate::scheduler_opts::SchedulerOpts;
 use crate::catalog_cmd::json;
 use crate::table::{Table, usd};
 use clap::Args;
 use karpsim::io::Inputs;
 use karpsim::optimize::bound::{BoundOptions, BoundResult, bound_with_progress};
-use karpsim::scheduling::{LaunchPolicy, MinValuesPolicy, PreferencePolicy, ProvisionOptions};
 use karpsim::state::ClusterState;
 use karpsim::{Error, Result};
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
-
-/// Scheduler settings shared by `bound` and `advise`.
-#[derive(Debug, Clone, Args)]
-pub struct SchedulerOpts {
-    /// Instance types written into each NodeClaim (the AWS provider sends at most 60 to CreateFleet).
-    #[arg(long, value_name = "N", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..))]
-    pub max_instance_types: u32,
-    /// Ignore preferred affinities and ScheduleAnyway spreads (Karpenter's PREFERENCE_POLICY=Ignore).
-    #[arg(long)]
-    pub ignore_preferences: bool,
-    /// How each NodeClaim's instance is chosen: Karpenter's capacity-type order, or the cheapest offering.
-    #[arg(long, value_enum, value_name = "POLICY", default_value_t = Launch::CapacityTypePrecedence)]
-    pub launch: Launch,
-    /// NodePool minValues: strict (Karpenter's default) or best-effort.
-    #[arg(long, value_enum, value_name = "POLICY", default_value_t = MinValues::Strict)]
-    pub min_values: MinValues,
-}
-
-impl SchedulerOpts {
-    pub fn provisioning(&self) -> ProvisionOptions {
-        ProvisionOptions {
-            max_instance_types: self.max_instance_types as usize,
-            preference_policy: if self.ignore_preferences { PreferencePolicy::Ignore } else { PreferencePolicy::Respect },
-            min_values_policy: match self.min_values {
-                MinValues::Strict => MinValuesPolicy::Strict,
-                MinValues::BestEffort => MinValuesPolicy::BestEffort,
-            },
-            launch_policy: match self.launch {
-                Launch::CapacityTypePrecedence => LaunchPolicy::CapacityTypePrecedence,
-                Launch::Cheapest => LaunchPolicy::Cheapest,
-            },
-            ..ProvisionOptions::default()
-        }
-    }
-}
 
 #[derive(Debug, Args)]
 #[command(after_help = "The lower bound is proven: no set of nodes the NodePools can launch holds these pods for less, \
