@@ -60,6 +60,7 @@ pub mod io;
 pub mod labels;
 pub mod model;
 pub mod optimize;
+pub mod progress;
 pub mod quantity;
 pub mod requirements;
 pub mod resources;
@@ -67,5 +68,6 @@ pub mod scheduling;
 pub mod sim;
 pub mod state;
 pub mod taints;
+pub mod whatif;
 
 pub use error::{Error, Location, Result};
