@@ -4,7 +4,7 @@
 use crate::detach::run_detached;
 use crate::errors::input_error;
 use crate::inputs::PyCluster;
-use crate::sim::PyScenario;
+use crate::scenario::PyScenario;
 use karpsim::optimize::{AdviseOptions, BoundOptions, advise, bound};
 use pyo3::prelude::*;
 use std::sync::Arc;
