@@ -5,7 +5,7 @@
 use crate::catalog::{Catalog, InstanceType};
 use crate::error::{Error, Location, Result};
 use crate::labels::{self, Sym};
-use crate::model::{Node, NodeClass, NodePool, Pod, PodDisruptionBudget};
+use crate::model::{Namespace, Node, NodeClass, NodePool, Pod, PodDisruptionBudget};
 use crate::requirements::{Requirement, Requirements};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -58,6 +58,9 @@ pub struct ClusterState {
     /// One representative pod per DaemonSet.
     pub daemonsets: Vec<Pod>,
     pub pdbs: Vec<PodDisruptionBudget>,
+    /// `Namespace` objects with their labels, for `namespaceSelector` (namespaces that hold pods but
+    /// are not here carry only their name label).
+    pub namespaces: Vec<Namespace>,
     pub warnings: Vec<String>,
 }
 
@@ -74,7 +77,7 @@ impl ClusterState {
         resolve: impl FnMut(Option<&NodeClass>) -> Result<Arc<Catalog>>,
     ) -> Result<ClusterState> {
         let (pool_types, warnings) = resolve_pool_types(&nodepools, &nodeclasses, resolve)?;
-        Ok(ClusterState { nodepools, nodeclasses, pool_types, nodes, pods, daemonsets, pdbs, warnings })
+        Ok(ClusterState { nodepools, nodeclasses, pool_types, nodes, pods, daemonsets, pdbs, namespaces: Vec::new(), warnings })
     }
 
     /// Resolve every NodePool's instance types again from `catalog` (after a change of NodeClass
@@ -152,7 +155,7 @@ impl ClusterState {
     /// Build the state from loaded inputs and a catalog. Existing nodes get their hourly price from
     /// the catalog offering of their instance type, zone and capacity type (`OfferingPrice`, §1.4).
     pub fn from_inputs(inputs: crate::io::Inputs, catalog: &crate::catalog::CatalogSource) -> Result<ClusterState> {
-        let crate::io::Inputs { nodepools, nodeclasses, pods, daemonsets, nodes, pdbs, warnings, .. } = inputs;
+        let crate::io::Inputs { nodepools, nodeclasses, pods, daemonsets, nodes, pdbs, namespaces, warnings, .. } = inputs;
         let daemonsets = with_daemonsets_from_pods(daemonsets, &pods);
         let mut state = ClusterState::new(nodepools, nodeclasses, nodes, pods, daemonsets, pdbs, |nc| catalog.resolve(nc))?;
         let unpriced = state.price_nodes(catalog)?;
@@ -160,6 +163,7 @@ impl ClusterState {
         all_warnings.append(&mut state.warnings);
         all_warnings.extend(unpriced);
         state.warnings = all_warnings;
+        state.namespaces = namespaces;
         Ok(state)
     }
 }
