@@ -32,6 +32,8 @@ __all__ = [
     "_compare",
     "_compare_clusters",
     "_run_variant",
+    "_bound",
+    "_advise",
     "_check_changes",
     "_check_cluster_changes",
     "_changes",
@@ -184,6 +186,8 @@ def provision(
     topology_domains: str = "karpenter",
 ) -> ProvisionResult: ...
 def aws_regions() -> list[str]: ...
+def _bound(cluster: Cluster, options_json: str) -> str: ...
+def _advise(cluster: Cluster, options_json: str, scenario: Scenario | None = None) -> str: ...
 def _panic() -> None: ...
 
 _Changes = Mapping[str, Any] | Iterable[tuple[str, Any]]

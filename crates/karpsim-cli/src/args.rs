@@ -17,7 +17,9 @@ karpsim consolidate -f examples/eks-snapshot/cluster.json --until-stable\n  \
 karpsim simulate examples/diurnal-web/scenario.yaml --output csv out/\n  \
 karpsim compare examples/diurnal-web/scenario.yaml --vary capacity_types=spot,on-demand --seeds 5\n  \
 karpsim compare -f examples/online-boutique --vary arch=amd64,arm64\n  \
-kubectl get pods -A -o json | karpsim trace from-pods - -o trace.csv";
+kubectl get pods -A -o json | karpsim trace from-pods - -o trace.csv\n  \
+karpsim bound -f examples/bound/two-shapes.yaml -f examples/bound/nodepool-all-types.yaml\n  \
+karpsim advise -f examples/bound/two-shapes.yaml -f examples/bound/nodepool-all-types.yaml";
 
 #[derive(Debug, Parser)]
 #[command(name = "karpsim", version, about = ABOUT, after_help = EXAMPLES)]
@@ -44,6 +46,10 @@ pub enum Command {
     Compare(CompareArgs),
     /// Recorded workloads: turn a cluster's pods into the event CSV a scenario's `trace` replays.
     Trace(TraceArgs),
+    /// How far from optimal: Karpenter's cost, after consolidation, a proven lower bound, the best packing found.
+    Bound(crate::bound_cmd::BoundArgs),
+    /// What to change: NodePool configurations searched with karpsim's Karpenter, with their manifests.
+    Advise(crate::advise_cmd::AdviseArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -86,21 +92,8 @@ pub struct ProvisionArgs {
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t = Output::Table)]
     pub output: Output,
-    /// Instance types written into each NodeClaim (the AWS provider sends at most 60 to CreateFleet).
-    #[arg(long, value_name = "N", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..))]
-    pub max_instance_types: u32,
-    /// Ignore preferred affinities and ScheduleAnyway spreads (Karpenter's PREFERENCE_POLICY=Ignore).
-    #[arg(long)]
-    pub ignore_preferences: bool,
-    /// How each NodeClaim's instance is chosen: Karpenter's capacity-type order, or the cheapest offering.
-    #[arg(long, value_enum, value_name = "POLICY", default_value_t = Launch::CapacityTypePrecedence)]
-    pub launch: Launch,
-    /// NodePool minValues: strict (Karpenter's default) or best-effort (relax to what is available).
-    #[arg(long, value_enum, value_name = "POLICY", default_value_t = MinValues::Strict)]
-    pub min_values: MinValues,
-    /// Topology spread domains: every instance type of a NodePool's node class counts (Karpenter v1.14.1), or only types the NodePool can launch.
-    #[arg(long, value_enum, value_name = "FROM", default_value_t = TopologyDomainsArg::Karpenter)]
-    pub topology_domains: TopologyDomainsArg,
+    #[command(flatten)]
+    pub scheduler: crate::scheduler_opts::SchedulerOpts,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -173,6 +166,9 @@ pub struct SimulateArgs {
     /// Output: table, json, or `csv DIR` (series.csv, nodes_by_*.csv, events.csv, summary.json in DIR).
     #[arg(short = 'o', long, num_args = 1..=2, value_names = ["FORMAT", "DIR"], default_value = "table")]
     pub output: Vec<String>,
+    /// Also compute the proven cost lower bound at every metrics interval (the scenario's settings.lower_bound).
+    #[arg(long)]
+    pub lower_bound: bool,
 }
 
 #[derive(Debug, Args)]

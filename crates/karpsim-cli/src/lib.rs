@@ -7,13 +7,16 @@
 // The commands return the core's `karpsim::Error`; its size is the core's decision (error.rs), and
 // nothing here is a hot path.
 
+pub mod advise_cmd;
 pub mod args;
+pub mod bound_cmd;
 pub mod catalog_opts;
 pub mod catalog_cmd;
 pub mod compare_cluster;
 pub mod compare_cmd;
 pub mod consolidate_cmd;
 pub mod provision_cmd;
+pub mod scheduler_opts;
 pub mod simulate_cmd;
 pub mod table;
 pub mod trace_cmd;
@@ -61,6 +64,8 @@ pub fn execute_with(cli: &Cli, ui: &ui::Ui) -> karpsim::Result<Report> {
         Command::Simulate(a) => simulate_cmd::execute(a, ui),
         Command::Compare(a) => compare_cmd::execute(a, ui),
         Command::Trace(a) => trace_cmd::execute(a),
+        Command::Bound(a) => bound_cmd::execute(a),
+        Command::Advise(a) => advise_cmd::execute(a),
     }
 }
 

@@ -67,6 +67,10 @@ pub struct Summary {
     pub evictions: u64,
     pub nodes_launched: u64,
     pub pods_pending_at_end: usize,
+    /// USD over the run of the proven lower bound (when the run sampled it): what the cheapest
+    /// cluster for the same pods, moment by moment, would have cost at least.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lower_bound_total: Option<f64>,
     pub warnings: Vec<String>,
 }
 
@@ -90,13 +94,15 @@ pub fn summary(r: &SimResult) -> Summary {
         evictions: r.metrics.evictions,
         nodes_launched: r.metrics.nodes_launched,
         pods_pending_at_end: r.pending_at_end.len(),
+        lower_bound_total: (!r.metrics.lower_bound.time_h.is_empty()).then(|| r.metrics.lower_bound.total(r.duration_h)),
         warnings: r.warnings.clone(),
     }
 }
 
 pub fn execute(args: &SimulateArgs, ui: &Ui) -> Result<Report> {
     let output = parse_output(&args.output, "DIR")?;
-    let sc = load(&args.scenario, args.duration.as_deref(), args.seed)?;
+    let mut sc = load(&args.scenario, args.duration.as_deref(), args.seed)?;
+    sc.settings.lower_bound |= args.lower_bound;
     let result = simulate_with_progress(&sc, &SimOptions::default(), &ui.progress("simulate", Unit::SimSeconds));
     Ok(match output {
         OutputSpec::Json => Report { stdout: json(&result)?, warnings: Vec::new() },
@@ -140,6 +146,10 @@ pub fn render_summary(s: &Summary) -> String {
     let mut out = format!("scenario {} (seed {}, {} h simulated)\n", s.scenario, s.seed, s.duration_h);
     for (k, v) in lines {
         out.push_str(&format!("  {k:<15} {v}\n"));
+    }
+    if let Some(lb) = s.lower_bound_total {
+        let ratio = if lb > 0.0 { format!("; the run cost {:.2}x that", s.total_cost / lb) } else { String::new() };
+        out.push_str(&format!("  {:<15} ${lb:.2} over {} h (proven at every metrics interval{ratio})\n", "lower bound", s.duration_h));
     }
     out
 }

@@ -60,6 +60,7 @@ pub mod fixtures;
 pub mod io;
 pub mod labels;
 pub mod model;
+pub mod optimize;
 pub mod progress;
 pub mod quantity;
 pub mod requirements;

@@ -15,6 +15,7 @@
 
 mod cluster_view;
 mod daemons;
+pub mod feasibility;
 mod host_ports;
 pub mod instance_filter;
 pub mod launch;

@@ -460,6 +460,13 @@ impl<'s> Engine<'s> {
             Ev::Outage(i, start) => self.outage(i, start),
             Ev::Sample => {
                 self.sample();
+                if self.sc.settings.lower_bound {
+                    // the cheapest cluster for the pods of this moment, proven (a few iterations
+                    // past the fluid relaxation: a sample must stay cheap)
+                    let lb = crate::optimize::lower_bound_now(&self.state, 20);
+                    self.metrics.lower_bound.time_h.push(self.now() / 3600.0);
+                    self.metrics.lower_bound.per_hour.push(lb);
+                }
                 let next = self.now() + self.sc.settings.metrics_interval;
                 self.at(next, Ev::Sample);
             }

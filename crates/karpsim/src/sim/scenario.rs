@@ -74,6 +74,8 @@ pub struct SettingsFile {
     /// `advisor` (default), `none`, or a fixed rate per node-hour like `0.001`.
     pub spot_interruptions: Option<serde_json::Value>,
     pub metrics_interval: Option<String>,
+    /// Compute the proven cost lower bound at every metrics interval (`crate::optimize`).
+    pub lower_bound: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -182,6 +184,9 @@ pub struct Settings {
     pub consolidation: bool,
     pub spot_interruptions: SpotInterruptions,
     pub metrics_interval: f64,
+    /// The proven lower bound on the hourly cost of the pods running or pending, at every metrics
+    /// interval (off by default: each sample solves a bound).
+    pub lower_bound: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -207,6 +212,7 @@ impl Default for Settings {
             consolidation: true,
             spot_interruptions: SpotInterruptions::Advisor,
             metrics_interval: 300.0,
+            lower_bound: false,
         }
     }
 }
@@ -346,6 +352,9 @@ impl Scenario {
             if let Some(d) = v {
                 *target = d.compile(file, &format!("settings.{f}"))?;
             }
+        }
+        if let Some(b) = s.lower_bound {
+            settings.lower_bound = b;
         }
         if let Some(c) = s.consolidation {
             settings.consolidation = c;
