@@ -126,6 +126,17 @@ fn valid_budget_nodes(s: &str) -> bool {
     }
 }
 
+/// `duration` must match `^((([0-9]+(h|m))|([0-9]+h[0-9]+m))(0s)?)$` (CRD pattern).
+fn valid_budget_duration(s: &str) -> bool {
+    let s = s.strip_suffix("0s").unwrap_or(s);
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    match s.split_once('h') {
+        Some((h, "")) => digits(h),
+        Some((h, m)) => digits(h) && m.strip_suffix('m').is_some_and(digits),
+        None => s.strip_suffix('m').is_some_and(digits),
+    }
+}
+
 fn parse_budget(n: &Node) -> Result<Budget> {
     n.check_fields(&["nodes", "schedule", "duration", "reasons"])?;
     let nodes_node = n.req("nodes")?;
@@ -135,16 +146,23 @@ fn parse_budget(n: &Node) -> Result<Budget> {
     }
     let schedule = n.opt_str("schedule")?.map(str::to_string);
     let duration = match n.get("duration")? {
-        Some(d) => Some(parse_duration(d.str()?).map_err(|m| d.err(m))?),
+        Some(d) => {
+            let text = d.str()?;
+            if !valid_budget_duration(text) {
+                return Err(d.err(format!("invalid budget duration {text:?} (hours and minutes, like 8h, 30m or 1h30m)")));
+            }
+            Some(parse_duration(text).map_err(|m| d.err(m))?)
+        }
         None => None,
     };
     if schedule.is_some() != duration.is_some() {
         return Err(n.err("schedule and duration must be set together"));
     }
     if let Some(s) = &schedule {
-        let ok = s.starts_with('@') || s.split_whitespace().count() == 5;
-        if !ok {
-            return Err(n.req("schedule")?.err(format!("invalid cron schedule {s:?} (5 fields or a macro like @daily)")));
+        // Karpenter parses the schedule when it evaluates the budget (`Budget.IsActive`); one it cannot
+        // parse fails every disruption decision of the pool. Refuse it here, where the field is known.
+        if let Err(e) = crate::disruption::cron::Cron::parse(s) {
+            return Err(n.req("schedule")?.err(format!("invalid cron schedule {s:?}: {e}")));
         }
     }
     let reasons = match n.get("reasons")? {
@@ -178,6 +196,29 @@ mod tests {
         for bad in ["101%", "100 %", "%", "", "-1", "1.5", "abc", "050%x"] {
             assert!(!valid_budget_nodes(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn budget_duration_pattern() {
+        for ok in ["8h", "30m", "1h30m", "8h0s", "1h30m0s", "0m"] {
+            assert!(valid_budget_duration(ok), "{ok}");
+        }
+        for bad in ["90s", "1d", "h", "1h30", "1.5h", "", "m30", "1m30m"] {
+            assert!(!valid_budget_duration(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn invalid_cron_schedules_name_the_field() {
+        let budgets = |schedule: &str| json!({"spec": {"template": {"spec": {}}, "disruption": {"budgets": [
+            {"nodes": "10%"}, {"nodes": "0", "schedule": schedule, "duration": "8h"}]}}});
+        for bad in ["61 * * * *", "@fortnightly", "*/0 * * * *", "1-0 * * * *", "0 0 * * 8"] {
+            let v = budgets(bad);
+            let e = parse_nodepool(&Node::root(&v), "default").unwrap_err().to_string();
+            assert!(e.contains("spec.disruption.budgets[1].schedule") && e.contains("invalid cron schedule"), "{bad}: {e}");
+        }
+        let v = budgets("0 9 * * mon-fri");
+        assert!(parse_nodepool(&Node::root(&v), "default").is_ok());
     }
 
     #[test]
