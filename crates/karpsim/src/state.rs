@@ -157,10 +157,37 @@ impl ClusterState {
             let list: Vec<String> = unknown.iter().map(|(k, v)| format!("{k} ({v})")).collect();
             all_warnings.push(format!("nodes of instance types not in the catalog have no price: {}", list.join(", ")));
         }
+        check_sums(&nodes, &state.pods, &state.daemonsets)?;
         state.nodes = nodes;
         state.warnings = all_warnings;
         Ok(state)
     }
+}
+
+/// The totals the algorithms build from the inputs must stay within the integer range: the requests
+/// of the pods bound to each node, and of all DaemonSets together (a node's DaemonSet overhead is a
+/// part of that). Each pod's own requests were checked when it was read.
+fn check_sums(nodes: &[Node], pods: &[Pod], daemonsets: &[Pod]) -> Result<()> {
+    let too_much = |kind: &str, object: String, what: String, k: &str| {
+        let at = Location { kind: Some(kind.into()), object: Some(object), ..Default::default() };
+        Error::input(at, format!("{what} add up to more {k} than karpsim can hold (at most {})", crate::resources::max_amount_text(k)))
+    };
+    let mut ds_total = crate::resources::Resources::new();
+    for d in daemonsets {
+        ds_total = ds_total.checked_add(&d.requests).map_err(|k| {
+            let name = d.owner.as_ref().map_or(d.name, |o| o.name);
+            too_much("DaemonSet", format!("{}/{name}", d.namespace), "the requests of this DaemonSet and the ones before it".into(), k)
+        })?;
+    }
+    let index: BTreeMap<Sym, usize> = nodes.iter().enumerate().map(|(i, n)| (n.name, i)).collect();
+    let mut used = vec![crate::resources::Resources::new(); nodes.len()];
+    for p in pods.iter().filter(|p| !p.is_terminal()) {
+        let Some(&i) = p.node_name.and_then(|n| index.get(&n)) else { continue };
+        used[i] = used[i]
+            .checked_add(&p.requests)
+            .map_err(|k| too_much("Node", nodes[i].name.to_string(), format!("the requests of the pods bound to it (up to pod {})", p.key()), k))?;
+    }
+    Ok(())
 }
 
 /// DaemonSets known only through their pods (a `kubectl get pods` snapshot): Karpenter takes the

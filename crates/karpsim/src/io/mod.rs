@@ -275,10 +275,12 @@ impl Inputs {
             .map(|(_, (v, _))| *v)
             .max();
         let mut warnings = std::mem::take(&mut self.warnings);
-        for (pods, refs) in [(&mut self.pods, &self.pod_refs), (&mut self.daemonsets, &self.ds_refs)] {
+        for (pods, refs, origins) in
+            [(&mut self.pods, &self.pod_refs, &self.origins.pods), (&mut self.daemonsets, &self.ds_refs, &self.origins.daemonsets)]
+        {
             let mut missing_pc: BTreeMap<&str, usize> = BTreeMap::new();
             let mut missing_rc: BTreeMap<&str, usize> = BTreeMap::new();
-            for (p, r) in pods.iter_mut().zip(refs) {
+            for ((p, r), origin) in pods.iter_mut().zip(refs).zip(origins) {
                 if !r.explicit_priority {
                     p.priority = match &r.priority_class {
                         Some(c) => match self.priority_classes.get(c) {
@@ -293,7 +295,14 @@ impl Inputs {
                 }
                 if let (false, Some(rc)) = (r.overhead_given, &r.runtime_class) {
                     match self.runtime_classes.get(rc) {
-                        Some(o) => p.requests.add_assign(o),
+                        Some(o) => {
+                            p.requests = p.requests.checked_add(o).map_err(|k| {
+                                let field = if origin.kind.as_deref() == Some("Pod") { "spec.runtimeClassName" } else { "spec.template.spec.runtimeClassName" };
+                                let at = Location { field: Some(field.into()), ..origin.clone() };
+                                let max = crate::resources::max_amount_text(k);
+                                Error::input(at, format!("RuntimeClass {rc} overhead and the pod's requests add up to more {k} than karpsim can hold (at most {max})"))
+                            })?;
+                        }
                         None => *missing_rc.entry(rc).or_default() += 1,
                     }
                 }

@@ -91,7 +91,7 @@ pub(crate) fn build_pod(meta_node: Option<&Node>, spec: &Node, status: Option<&N
     };
     // `spec.overhead` is normally written by the RuntimeClass admission controller; a snapshot carries it.
     if let Some(o) = spec.get("overhead")? {
-        requests.add_assign(&o.resources()?);
+        requests = checked_sum(&requests, &o.resources()?, &o, "the overhead added to the containers' requests")?;
         refs.overhead_given = true;
     }
     let priority = match spec.get("priority")? {
@@ -233,6 +233,11 @@ fn container_resources(c: &Node) -> Result<Resources> {
     }
 }
 
+/// `a + b` for a sum of the user's requests; an amount past karpsim's integer range is an error at `at`.
+pub(crate) fn checked_sum(a: &Resources, b: &Resources, at: &Node, what: &str) -> Result<Resources> {
+    a.checked_add(b).map_err(|k| at.err(format!("{what} add up to more {k} than karpsim can hold (at most {})", crate::resources::max_amount_text(k))))
+}
+
 /// Effective pod requests as `component-helpers/resource.PodRequests` computes them:
 /// `max(Σ containers + Σ sidecars, max_i(init_i + Σ sidecars started before i))`, where a sidecar is an
 /// init container with `restartPolicy: Always` (KEP-753). Also collects host ports of `containers`.
@@ -240,7 +245,7 @@ fn container_requests(containers: &[Node], init: &[Node], host_network: bool) ->
     let mut sum = Resources::new();
     let mut host_ports = Vec::new();
     for c in containers {
-        sum.add_assign(&container_resources(c)?);
+        sum = checked_sum(&sum, &container_resources(c)?, c, "the requests of this container and the ones before it")?;
         if let Some(rp) = c.get("restartPolicy")? {
             return Err(rp.err("restartPolicy is only allowed on init containers"));
         }
@@ -278,11 +283,11 @@ fn container_requests(containers: &[Node], init: &[Node], host_network: bool) ->
             },
         };
         if restartable {
-            sum.add_assign(&r);
-            sidecars.add_assign(&r);
+            sum = checked_sum(&sum, &r, c, "the requests of the containers and this sidecar")?;
+            sidecars = checked_sum(&sidecars, &r, c, "the requests of this sidecar and the ones before it")?;
             init_max = init_max.max(&sidecars);
         } else {
-            init_max = init_max.max(&r.add(&sidecars));
+            init_max = init_max.max(&checked_sum(&r, &sidecars, c, "the requests of this init container and the sidecars before it")?);
         }
     }
     Ok((sum.max(&init_max), host_ports))

@@ -214,7 +214,7 @@ pub fn schedule_on<'a>(view: &ClusterView<'a>, pods: Vec<&'a Pod>, scope: &Sched
         }
         if let Some(lim) = n.nodepool.and_then(|p| remaining_limits.get_mut(&p)) {
             for (k, x) in lim.iter_mut() {
-                *x -= if k == "nodes" { 1 } else { n.capacity.get(k) };
+                *x = x.saturating_sub(if k == "nodes" { 1 } else { n.capacity.get(k) });
             }
         }
         live[i] = existing.len();
@@ -438,7 +438,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
                                 }
                                 continue;
                             }
-                            *v -= out.iter().map(|&o| t.types[o as usize].it.capacity.get(k)).max().unwrap_or(0);
+                            *v = v.saturating_sub(out.iter().map(|&o| t.types[o as usize].it.capacity.get(k)).max().unwrap_or(0));
                         }
                     }
                     return Ok(());
@@ -479,7 +479,10 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         if !explain {
             // quick no: the pod cannot fit any remaining option (overheads only add to the total)
             let (r, m) = (&d.requests, &c.max_alloc);
-            if c.requests.cpu + r.cpu > m[0] || c.requests.memory + r.memory > m[1] || c.requests.pods + r.pods > m[2] {
+            if c.requests.cpu.saturating_add(r.cpu) > m[0]
+                || c.requests.memory.saturating_add(r.memory) > m[1]
+                || c.requests.pods.saturating_add(r.pods) > m[2]
+            {
                 return Err(Fail::Quiet);
             }
         }

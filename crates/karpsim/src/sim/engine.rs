@@ -303,7 +303,7 @@ impl<'s> Engine<'s> {
                 if k == "nodes" {
                     continue; // Karpenter's own quirk lets a run overshoot the node count (§3.8)
                 }
-                let usage: i64 = self.state.nodes.iter().filter(|n| n.nodepool == Some(pool.name)).map(|n| n.capacity.get(k)).sum();
+                let usage: i64 = self.state.nodes.iter().filter(|n| n.nodepool == Some(pool.name)).map(|n| n.capacity.get(k)).fold(0i64, i64::saturating_add);
                 if usage > *lim {
                     return Err(format!("t={}: NodePool {} uses {usage} {k}, limit {lim}", self.now(), pool.name));
                 }

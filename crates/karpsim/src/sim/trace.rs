@@ -133,9 +133,12 @@ pub fn read_alibaba(path: &Path, limit: Option<usize>) -> Result<Vec<TraceEvent>
         let (created, deleted) = (num("creation_time")?, num("deletion_time")?);
         let mut requests = Resources::new();
         requests.cpu = cpu;
-        requests.memory = mem << 20;
+        requests.memory = mem.checked_mul(1 << 20).ok_or_else(|| err(path, row, "memory_mib", format!("{mem} MiB is more memory than karpsim can hold (at most 8Ei)")))?;
         if gpus > 0 {
-            requests.set("nvidia.com/gpu", ((gpus * milli.max(1)) + 999) / 1000);
+            let shares = gpus.checked_mul(milli.max(1)).ok_or_else(|| {
+                err(path, row, "num_gpu", format!("{gpus} GPUs of {milli} thousandths each is more than karpsim can hold"))
+            })?;
+            requests.set("nvidia.com/gpu", shares / 1000 + i64::from(shares % 1000 != 0));
         }
         let mut pod = Pod::new("alibaba", &name, requests);
         if let Some(q) = col("qos").and_then(|c| rec.get(c)) {
