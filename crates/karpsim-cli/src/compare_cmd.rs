@@ -181,7 +181,7 @@ fn summarize_variant(v: &Variant, rows: &[ComparisonRow]) -> VariantSummary {
 pub fn execute(args: &CompareArgs) -> Result<Report> {
     let output = parse_output(&args.output, "FILE")?;
     let variants = variants(&args.vary, args.sweep.as_deref())?;
-    let sc = simulate_cmd::load(&args.scenario, args.duration.as_deref(), None)?;
+    let sc = simulate_cmd::load(&args.scenario, args.duration.as_deref(), None, args.work.limits())?;
     let seeds: Vec<u64> = if args.seeds == 1 { vec![sc.seed] } else { (0..args.seeds).collect() };
     let rows = run(&sc, &variants, &seeds)?;
     let summaries: Vec<VariantSummary> = variants.iter().zip(&rows).map(|(v, r)| summarize_variant(v, r)).collect();

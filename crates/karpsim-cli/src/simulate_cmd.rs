@@ -28,10 +28,10 @@ pub fn duration(s: &str) -> Result<f64> {
 }
 
 /// Load a scenario and apply the command line's overrides.
-pub fn load(path: &Path, duration_arg: Option<&str>, seed: Option<u64>) -> Result<Scenario> {
+pub fn load(path: &Path, duration_arg: Option<&str>, seed: Option<u64>, limits: karpsim::WorkLimits) -> Result<Scenario> {
     // Check the options before the (slower) scenario load.
     let d = duration_arg.map(duration).transpose()?;
-    let mut sc = Scenario::load(path)?;
+    let mut sc = Scenario::load_with(path, limits)?;
     if let Some(d) = d {
         sc.duration = d;
     }
@@ -95,8 +95,8 @@ pub fn summary(r: &SimResult) -> Summary {
 
 pub fn execute(args: &SimulateArgs) -> Result<Report> {
     let output = parse_output(&args.output, "DIR")?;
-    let sc = load(&args.scenario, args.duration.as_deref(), args.seed)?;
-    let result = simulate(&sc, &SimOptions::default());
+    let sc = load(&args.scenario, args.duration.as_deref(), args.seed, args.work.limits())?;
+    let result = simulate(&sc, &SimOptions::default())?;
     Ok(match output {
         OutputSpec::Json => Report { stdout: json(&result)?, warnings: Vec::new() },
         OutputSpec::Table => Report { stdout: render_summary(&summary(&result)) + "\n" + &render_hourly(&result), warnings: result.warnings.clone() },

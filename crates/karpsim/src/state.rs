@@ -59,6 +59,11 @@ pub struct ClusterState {
     pub daemonsets: Vec<Pod>,
     pub pdbs: Vec<PodDisruptionBudget>,
     pub warnings: Vec<String>,
+    /// NodePools that launch nothing whatever the pods, and why (one sentence naming the pool), for
+    /// causes decided when the state is built. The scheduler adds the pools whose requirements allow
+    /// no instance type ([`crate::scheduling::ClusterView::unlaunchable`]); both reach the result as
+    /// a warning and every pending pod's reason.
+    pub unlaunchable: BTreeMap<Sym, String>,
 }
 
 impl ClusterState {
@@ -106,7 +111,7 @@ impl ClusterState {
             };
             pool_types.insert(np.name, types);
         }
-        Ok(ClusterState { nodepools, nodeclasses, pool_types, nodes, pods, daemonsets, pdbs, warnings })
+        Ok(ClusterState { nodepools, nodeclasses, pool_types, nodes, pods, daemonsets, pdbs, warnings, unlaunchable: BTreeMap::new() })
     }
 
     pub fn node(&self, name: Sym) -> Option<&Node> {

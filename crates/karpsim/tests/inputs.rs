@@ -380,7 +380,11 @@ fn bad_input_names_file_document_object_and_field() {
         ),
         (
             "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  replicas: 2000000\n  template: {spec: {containers: [{name: c}]}}\n".into(),
-            vec!["spec.replicas", "out of range"],
+            vec!["spec.replicas", "work limit of 1000000 pods", "--max-pods"],
+        ),
+        (
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  replicas: 3000000000\n  template: {spec: {containers: [{name: c}]}}\n".into(),
+            vec!["spec.replicas", "out of range [0, 2147483647]"],
         ),
         (
             "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template: {spec: {containers: [{name: c, resources: {limits: {cpu: 1e30}}}]}}\n".into(),

@@ -180,12 +180,12 @@ fn long_randomized_runs_keep_every_invariant() {
 #[test]
 fn runs_are_deterministic_and_seeds_matter() {
     let (_d, sc) = random_scenario(7);
-    let a = serde_json::to_string(&simulate(&sc, &SimOptions::default())).unwrap();
-    let b = serde_json::to_string(&simulate(&sc, &SimOptions::default())).unwrap();
+    let a = serde_json::to_string(&simulate(&sc, &SimOptions::default()).unwrap()).unwrap();
+    let b = serde_json::to_string(&simulate(&sc, &SimOptions::default()).unwrap()).unwrap();
     assert_eq!(a, b);
     let mut other = sc.clone();
     other.seed = 8;
-    assert_ne!(a, serde_json::to_string(&simulate(&other, &SimOptions::default())).unwrap());
+    assert_ne!(a, serde_json::to_string(&simulate(&other, &SimOptions::default()).unwrap()).unwrap());
 }
 
 #[test]

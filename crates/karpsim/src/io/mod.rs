@@ -53,6 +53,7 @@ pub(crate) use yaml::parse_documents;
 use crate::error::{Error, Location, Result};
 use crate::model::{Node, NodeClass, NodePool, Pod, PodDisruptionBudget};
 use crate::resources::Resources;
+use crate::work::WorkLimits;
 use pod::{PodMeta, PodRefs, build_pod, owner_from_refs};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -71,10 +72,16 @@ pub struct Inputs {
     pub daemonsets: Vec<Pod>,
     pub nodes: Vec<Node>,
     pub pdbs: Vec<PodDisruptionBudget>,
+    /// One pod per Deployment, ReplicaSet, StatefulSet and Job, built from its template (the first
+    /// replica, `<owner>-0`), whatever its replica count: what a scenario scales over time (a
+    /// Deployment with `replicas: 0` has a template and no pods).
+    pub templates: Vec<Pod>,
     pub warnings: Vec<String>,
+    limits: WorkLimits,
     // Resolved by `finish`.
     pod_refs: Vec<PodRefs>,
     ds_refs: Vec<PodRefs>,
+    template_refs: Vec<PodRefs>,
     origins: Origins,
     priority_classes: BTreeMap<String, (i32, bool)>,
     runtime_classes: BTreeMap<String, Resources>,
@@ -86,6 +93,7 @@ pub struct Inputs {
 struct Origins {
     pods: Vec<Location>,
     daemonsets: Vec<Location>,
+    templates: Vec<Location>,
     nodepools: Vec<Location>,
     nodeclasses: Vec<Location>,
     nodes: Vec<Location>,
@@ -103,6 +111,16 @@ fn namespaced(kind: &str) -> bool {
 impl Inputs {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Inputs that refuse more pods than `limits` allow (the default is [`WorkLimits::default`]).
+    pub fn with_limits(limits: WorkLimits) -> Self {
+        Inputs { limits, ..Self::default() }
+    }
+
+    /// The work limits the inputs are read under.
+    pub fn limits(&self) -> WorkLimits {
+        self.limits
     }
 
     /// Load YAML (one or more documents) or JSON text. `source_name` names it in errors.
@@ -198,19 +216,30 @@ impl Inputs {
                     creation_timestamp: created,
                 };
                 let (p, r) = build_pod(Some(meta), &root.req("spec")?, root.get("status")?.as_ref(), id)?;
-                self.push_pod(p, r, at);
+                if !self.limits.allows(self.pods.len(), 1) {
+                    return Err(self.limits.exceeded(Location { field: None, ..at.clone() }, "this pod", self.pods.len(), 1));
+                }
+                self.push_pod(p, r, at)?;
             }
             "Deployment" | "ReplicaSet" | "StatefulSet" | "Job" => {
-                for (p, r) in controllers::expand(kind, root, namespace, name, created)? {
-                    self.push_pod(p, r, at);
+                let t = controllers::template(kind, root, namespace, name, created)?;
+                // checked before a single replica is allocated
+                if !self.limits.allows(self.pods.len(), t.count) {
+                    let at = Location { field: Some(t.count_field.into()), ..at.clone() };
+                    return Err(self.limits.exceeded(at, &format!("{} replicas", t.count), self.pods.len(), t.count));
                 }
+                for (p, r) in controllers::replicas(&t, namespace, name) {
+                    self.push_pod(p, r, at)?;
+                }
+                self.templates.push(t.pod);
+                self.template_refs.push(t.refs);
+                self.origins.templates.push(at.clone());
             }
             "DaemonSet" => {
-                for (p, r) in controllers::expand(kind, root, namespace, name, created)? {
-                    self.daemonsets.push(p);
-                    self.ds_refs.push(r);
-                    self.origins.daemonsets.push(at.clone());
-                }
+                let t = controllers::template(kind, root, namespace, name, created)?;
+                self.daemonsets.push(t.pod);
+                self.ds_refs.push(t.refs);
+                self.origins.daemonsets.push(at.clone());
             }
             "NodePool" => {
                 self.nodepools.push(nodepool::parse_nodepool(root, name)?);
@@ -241,10 +270,11 @@ impl Inputs {
         Ok(())
     }
 
-    fn push_pod(&mut self, p: Pod, r: PodRefs, at: &Location) {
+    fn push_pod(&mut self, p: Pod, r: PodRefs, at: &Location) -> Result<()> {
         self.pods.push(p);
         self.pod_refs.push(r);
         self.origins.pods.push(at.clone());
+        Ok(())
     }
 
     /// Keep only the pods read from `Pod` objects, dropping the replicas expanded from controllers
@@ -275,9 +305,12 @@ impl Inputs {
             .map(|(_, (v, _))| *v)
             .max();
         let mut warnings = std::mem::take(&mut self.warnings);
-        for (pods, refs, origins) in
-            [(&mut self.pods, &self.pod_refs, &self.origins.pods), (&mut self.daemonsets, &self.ds_refs, &self.origins.daemonsets)]
-        {
+        // (templates are resolved like pods, and warned about through their replicas only)
+        for (pods, refs, origins, warn) in [
+            (&mut self.pods, &self.pod_refs, &self.origins.pods, true),
+            (&mut self.daemonsets, &self.ds_refs, &self.origins.daemonsets, true),
+            (&mut self.templates, &self.template_refs, &self.origins.templates, false),
+        ] {
             let mut missing_pc: BTreeMap<&str, usize> = BTreeMap::new();
             let mut missing_rc: BTreeMap<&str, usize> = BTreeMap::new();
             for ((p, r), origin) in pods.iter_mut().zip(refs).zip(origins) {
@@ -306,6 +339,9 @@ impl Inputs {
                         None => *missing_rc.entry(rc).or_default() += 1,
                     }
                 }
+            }
+            if !warn {
+                continue;
             }
             for (c, n) in missing_pc {
                 warnings.push(format!("PriorityClass {c:?} is not in the inputs; its {n} pod(s) get priority 0"));
@@ -340,7 +376,9 @@ impl Inputs {
             daemonsets: self.daemonsets,
             nodes: self.nodes,
             pdbs: self.pdbs,
+            templates: self.templates,
             warnings,
+            limits: self.limits,
             ..Default::default()
         })
     }

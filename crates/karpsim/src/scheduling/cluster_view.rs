@@ -10,7 +10,7 @@ use super::daemons::{self, DaemonGroup};
 use super::instance_filter::{self, FilterInput};
 use super::scheduler::{Template, template_requirements};
 use super::topology::TopoNode;
-use crate::labels::{self, SymMap};
+use crate::labels::{self, Sym, SymMap};
 use crate::model::{HostPort, Node, NodePool, Pod, Taint, TaintEffect};
 use crate::requirements::{Requirement, Requirements};
 use crate::resources::Resources;
@@ -61,6 +61,8 @@ pub struct ClusterView<'a> {
     pub(crate) anti_affinity: Vec<(&'a Pod, usize)>,
     /// Whether any NodePool has a PreferNoSchedule taint (relaxation may then add a toleration).
     pub(crate) tolerate_prefer_no_schedule: bool,
+    /// NodePools that launch nothing, with the reason (by name; see [`ClusterView::unlaunchable`]).
+    idle: Vec<(Sym, String)>,
 }
 
 /// The effective taints of a node for scheduling (`statenode.go: Taints`): a managed node that is not
@@ -103,9 +105,11 @@ pub(crate) struct TemplateParts {
     pub options: Vec<u32>,
     pub groups: Vec<DaemonGroup>,
     pub group_of: Vec<u32>,
+    /// Why the pool launches nothing, when `options` is empty.
+    pub unlaunchable: Option<String>,
 }
 
-fn template_parts(types: &[TypeInfo], requirements: &Requirements, taints: &[Taint], daemonsets: &[&Pod]) -> TemplateParts {
+fn template_parts(pool: &NodePool, types: &[TypeInfo], requirements: &Requirements, taints: &[Taint], daemonsets: &[&Pod]) -> TemplateParts {
     let all: Vec<u32> = (0..types.len() as u32).collect();
     let no_groups = [DaemonGroup { overhead: Resources::new(), host_ports: Vec::new() }];
     let zeros = vec![0u32; types.len()];
@@ -130,7 +134,8 @@ fn template_parts(types: &[TypeInfo], requirements: &Requirements, taints: &[Tai
     } else {
         daemons::build_groups(daemonsets, requirements, taints, types, &options)
     };
-    TemplateParts { options, groups, group_of }
+    let unlaunchable = options.is_empty().then(|| super::unlaunchable::explain(pool, requirements, types));
+    TemplateParts { options, groups, group_of, unlaunchable }
 }
 
 /// A cached [`TemplateParts`] and what it was computed from.
@@ -147,7 +152,7 @@ struct CachedParts {
 /// always from the same pools; filtering a whole catalog each time dominated its cost. (A weak
 /// reference pins the catalog's address, so an entry can never match another catalog; catalogs
 /// are immutable behind their `Arc`, an offering outage makes a new one.)
-fn cached_parts(types: &Arc<Vec<TypeInfo>>, requirements: &Requirements, taints: &[Taint], daemonsets: &[&Pod]) -> Arc<TemplateParts> {
+fn cached_parts(pool: &NodePool, types: &Arc<Vec<TypeInfo>>, requirements: &Requirements, taints: &[Taint], daemonsets: &[&Pod]) -> Arc<TemplateParts> {
     const MAX_ENTRIES: usize = 256;
     static CACHE: Mutex<Vec<CachedParts>> = Mutex::new(Vec::new());
     let same = |c: &CachedParts| {
@@ -160,7 +165,8 @@ fn cached_parts(types: &Arc<Vec<TypeInfo>>, requirements: &Requirements, taints:
     if let Some(c) = CACHE.lock().unwrap_or_else(|e| e.into_inner()).iter().find(|c| same(c)) {
         return Arc::clone(&c.parts);
     }
-    let parts = Arc::new(template_parts(types, requirements, taints, daemonsets));
+    // (the requirements hold the pool's name, so a cached explanation names the right pool)
+    let parts = Arc::new(template_parts(pool, types, requirements, taints, daemonsets));
     let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
     cache.retain(|c| c.types.strong_count() > 0);
     if cache.len() >= MAX_ENTRIES {
@@ -176,23 +182,45 @@ fn cached_parts(types: &Arc<Vec<TypeInfo>>, requirements: &Requirements, taints:
     parts
 }
 
-fn templates<'a>(state: &'a ClusterState, daemonsets: &[&Pod]) -> Vec<Template<'a>> {
+/// The templates of the pools that can launch something, and the others with the reason.
+fn templates<'a>(state: &'a ClusterState, daemonsets: &[&Pod]) -> (Vec<Template<'a>>, Vec<(Sym, String)>) {
+    let mut idle: Vec<(Sym, String)> = Vec::new();
     // NodePools: dynamic pools only, by weight desc then name desc (utils/nodepool OrderByWeight)
-    let mut pools: Vec<&NodePool> = state.nodepools.iter().filter(|p| p.replicas.is_none()).collect();
+    let mut pools: Vec<&NodePool> = Vec::new();
+    for p in &state.nodepools {
+        if let Some(why) = state.unlaunchable.get(&p.name) {
+            idle.push((p.name, why.clone()));
+        } else if p.replicas.is_some() {
+            idle.push((p.name, format!("NodePool {} is static (spec.replicas): Karpenter launches no node from it for pending pods", p.name)));
+        } else {
+            pools.push(p);
+        }
+    }
     pools.sort_by(|a, b| b.weight.cmp(&a.weight).then(b.name.cmp(&a.name)));
     let mut out = Vec::new();
     for pool in pools {
-        let Some(pt) = state.pool_types.get(&pool.name) else { continue };
-        // a pool whose requirements do not parse was reported when the state was validated
-        let Ok(requirements) = template_requirements(pool) else { continue };
-        let parts = cached_parts(&pt.types, &requirements, &pool.taints, daemonsets);
-        if parts.options.is_empty() {
-            continue; // "NoCompatibleInstanceTypes": the pool cannot launch anything
+        let Some(pt) = state.pool_types.get(&pool.name) else {
+            idle.push((pool.name, format!("NodePool {} can launch nothing: no instance types were resolved for it", pool.name)));
+            continue;
+        };
+        let requirements = match template_requirements(pool) {
+            Ok(r) => r,
+            Err(e) => {
+                idle.push((pool.name, format!("NodePool {} can launch nothing: {e}", pool.name)));
+                continue;
+            }
+        };
+        let parts = cached_parts(pool, &pt.types, &requirements, &pool.taints, daemonsets);
+        if let Some(why) = &parts.unlaunchable {
+            // "NoCompatibleInstanceTypes": the pool cannot launch anything
+            idle.push((pool.name, why.clone()));
+            continue;
         }
         let classes = instance_filter::TypeClasses::shared(&pt.types);
         out.push(Template { pool, requirements, types: &pt.types, classes, parts });
     }
-    out
+    idle.sort_by_key(|(name, _)| *name);
+    (out, idle)
 }
 
 impl<'a> ClusterView<'a> {
@@ -204,7 +232,7 @@ impl<'a> ClusterView<'a> {
 
     pub fn new(state: &'a ClusterState) -> ClusterView<'a> {
         let daemonsets: Vec<&Pod> = state.daemonsets.iter().collect();
-        let templates = templates(state, &daemonsets);
+        let (templates, idle) = templates(state, &daemonsets);
         let domain_requirements = templates.iter().map(|t| pool_domain_requirements(t.pool)).collect();
 
         // nodes.Active(): every node not being deleted, with the pods bound to it
@@ -266,6 +294,29 @@ impl<'a> ClusterView<'a> {
         }
         let tolerate_prefer_no_schedule =
             state.nodepools.iter().any(|p| p.taints.iter().any(|t| t.effect == TaintEffect::PreferNoSchedule));
-        ClusterView { state, templates, domain_requirements, nodes, anti_affinity, tolerate_prefer_no_schedule }
+        ClusterView { state, templates, domain_requirements, nodes, anti_affinity, tolerate_prefer_no_schedule, idle }
+    }
+
+    /// The NodePools that can launch nothing, each with one sentence saying why (sorted by name).
+    pub fn unlaunchable(&self) -> &[(Sym, String)] {
+        &self.idle
+    }
+
+    /// What the result should warn about launching: the pools that launch nothing, or that there is
+    /// no NodePool at all.
+    pub fn launch_warnings(&self) -> Vec<String> {
+        if self.state.nodepools.is_empty() {
+            return vec!["no NodePool in the inputs: no node can be launched for pending pods".to_string()];
+        }
+        self.idle.iter().map(|(_, why)| why.clone()).collect()
+    }
+
+    /// Why a pod that no NodePool could take is pending, beyond the reasons of the pools that tried:
+    /// the pools that launch nothing (or that there is no NodePool).
+    pub(crate) fn no_launch_reason(&self) -> Option<String> {
+        if self.state.nodepools.is_empty() {
+            return Some("no NodePool in the inputs".to_string());
+        }
+        (!self.idle.is_empty()).then(|| self.idle.iter().map(|(_, why)| why.as_str()).collect::<Vec<_>>().join("; "))
     }
 }

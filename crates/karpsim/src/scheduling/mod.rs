@@ -24,6 +24,7 @@ mod preferences;
 mod queue;
 mod results;
 mod scheduler;
+pub mod unlaunchable;
 pub mod topology;
 pub mod topology_group;
 
@@ -68,8 +69,12 @@ pub fn pending_pods<'a>(state: &'a ClusterState, warnings: &mut Vec<String>) -> 
 pub fn provision(state: &ClusterState, opts: &ProvisionOptions) -> ProvisionResult {
     let mut warnings = state.warnings.clone();
     let pods = pending_pods(state, &mut warnings);
+    let view = ClusterView::new(state);
+    if !pods.is_empty() {
+        warnings.extend(view.launch_warnings());
+    }
     let scope = ScheduleScope { pending: pods.iter().map(|p| p.uid).collect(), ..Default::default() };
-    let sol = schedule(state, pods, &scope, opts);
+    let sol = schedule_on(&view, pods, &scope, opts);
     to_result(&sol, opts, warnings)
 }
 

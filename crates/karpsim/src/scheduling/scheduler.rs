@@ -133,6 +133,8 @@ struct Scheduler<'a, 't, 's> {
     data: Vec<PodData>,
     relaxed: Vec<Vec<String>>,
     templates: &'t [Template<'a>],
+    /// Why pools that launch nothing do (appended to the reason of a pod no pool could take).
+    no_launch: Option<String>,
     existing: Vec<ExistingNode<'t, 'a>>,
     claims: Vec<NewClaim>,
     topology: Topology<'t>,
@@ -247,6 +249,7 @@ pub fn schedule_on<'a>(view: &ClusterView<'a>, pods: Vec<&'a Pod>, scope: &Sched
         data,
         relaxed: vec![Vec::new(); n],
         templates: &view.templates,
+        no_launch: view.no_launch_reason(),
         existing,
         claims: Vec::new(),
         topology,
@@ -368,7 +371,10 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         }
         // 3. a new NodeClaim from the first NodePool (by weight) that can take the pod
         if self.templates.is_empty() {
-            return Err("no NodePool can launch any instance type (every pool's requirements filter out all instance types, or no NodePool was given)".into());
+            return Err(match &self.no_launch {
+                Some(why) => format!("no NodePool can launch a node for it: {why}"),
+                None => "no NodePool can launch a node for it".into(),
+            });
         }
         let mut fails: Vec<(Sym, Fail)> = Vec::new();
         for ti in 0..self.templates.len() {
@@ -447,7 +453,12 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
                 Err(f) => fails.push((pool, f)),
             }
         }
-        Err(render_failures(&fails, pod))
+        let mut why = render_failures(&fails, pod);
+        if let Some(idle) = &self.no_launch {
+            why.push_str("; ");
+            why.push_str(idle);
+        }
+        Err(why)
     }
 
     /// Whether a pod whose requests fit node `i` may go there (taints, host ports, requirements,

@@ -200,7 +200,7 @@ pub fn compare(base: &Scenario, opts: &SimOptions, variants: &[Variant], seeds: 
             jobs.push((v.name.clone(), sc, o.clone()));
         }
     }
-    Ok(jobs.par_iter().map(|(name, sc, o)| summarize(name, &simulate(sc, o))).collect())
+    jobs.par_iter().map(|(name, sc, o)| simulate(sc, o).map(|r| summarize(name, &r))).collect()
 }
 
 /// Mean and 95% confidence half-width (normal approximation) of a column over rows.

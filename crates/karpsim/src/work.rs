@@ -1,0 +1,51 @@
+//! Bounds on the work one run takes on, checked before anything is allocated for it.
+//!
+//! Inputs can ask for more than a process can hold: a Deployment of 10^9 replicas, five of
+//! 1,000,000, a scenario whose diurnal maximum is 10^9. Each would grow memory until the process
+//! (or the Python interpreter hosting it) is killed. karpsim counts the pods an input asks for as it
+//! reads it, and the pods a simulation may hold at once, against [`WorkLimits::max_pods`], and refuses
+//! with an error that names the object and field, the limit, and how to raise it.
+
+use crate::error::{Error, Location};
+
+/// The default of [`WorkLimits::max_pods`]: well above the largest clusters Kubernetes supports
+/// (150,000 pods), and about 2 GB of memory for the pods themselves.
+pub const DEFAULT_MAX_PODS: usize = 1_000_000;
+
+/// Bounds on the work of one run. The CLI sets them with `--max-pods`, Python with `max_pods=`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct WorkLimits {
+    /// Pods across all inputs (controllers expanded to their replicas), and pods a simulation holds
+    /// at once (its peak).
+    pub max_pods: usize,
+}
+
+impl Default for WorkLimits {
+    fn default() -> Self {
+        WorkLimits { max_pods: DEFAULT_MAX_PODS }
+    }
+}
+
+impl WorkLimits {
+    pub fn new(max_pods: usize) -> WorkLimits {
+        WorkLimits { max_pods }
+    }
+
+    /// Whether `have` pods plus `more` stay within the limit.
+    pub fn allows(&self, have: usize, more: usize) -> bool {
+        have.checked_add(more).is_some_and(|n| n <= self.max_pods)
+    }
+
+    /// The error for a request of `more` pods on top of `have`, at `at`; `what` says what asks for them.
+    pub fn exceeded(&self, at: Location, what: &str, have: usize, more: usize) -> Error {
+        let total = have.saturating_add(more);
+        Error::input(
+            at,
+            format!(
+                "{what} would bring the run to {total} pods, over karpsim's work limit of {} pods; \
+                 raise it if the machine can hold them (--max-pods N, max_pods=N in Python, WorkLimits::max_pods in Rust)",
+                self.max_pods
+            ),
+        )
+    }
+}
