@@ -74,3 +74,47 @@ fn quantities_are_echoed_as_written() {
     assert_names(&e, &["\"1E\"", "out of range", "cpu"]);
     assert!(!e.contains("1e18"), "{e}");
 }
+
+#[test]
+fn labels_and_names_follow_kubernetes_rules() {
+    let pod_with = |spec: &str| format!("apiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec:\n  containers: [{{name: a}}]\n{spec}");
+    let cases: Vec<(String, Vec<&str>)> = vec![
+        (pod_with("  nodeSelector: {kubernetes.io/arch: arm 64}\n"), vec!["spec.nodeSelector.kubernetes.io/arch", "\"arm 64\"", "label value"]),
+        (pod_with("  nodeSelector: {Kubernetes.io/arch: arm64}\n"), vec!["spec.nodeSelector.Kubernetes.io/arch", "label key"]),
+        (
+            pod_with("  affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: [{key: 'bad key', operator: Exists}]}]}}}\n"),
+            vec!["matchExpressions[0].key", "label key"],
+        ),
+        (
+            pod_with("  topologySpreadConstraints: [{maxSkew: 1, topologyKey: 'zone!', whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: 'a b'}}}]\n"),
+            vec!["topologySpreadConstraints[0].topologyKey", "label key"],
+        ),
+        (pod_with("  tolerations: [{key: 'x y', operator: Exists}]\n"), vec!["tolerations[0].key", "label key"]),
+        ("apiVersion: v1\nkind: Pod\nmetadata: {name: Web_1}\nspec: {containers: [{name: a}]}\n".into(), vec!["metadata.name", "\"Web_1\"", "not a valid name"]),
+        ("apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: Team.A}\nspec: {containers: [{name: a}]}\n".into(), vec!["metadata.namespace", "namespace"]),
+        (
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: p, labels: {app: '-web'}}\nspec: {containers: [{name: a}]}\n".into(),
+            vec!["metadata.labels.app", "label value"],
+        ),
+        (
+            "apiVersion: karpenter.sh/v1\nkind: NodePool\nmetadata: {name: np}\nspec:\n  template:\n    spec:\n      requirements: [{key: karpenter.sh/nodepool, operator: In, values: [x]}]\n".into(),
+            vec!["NodePool np", "requirements[0].key", "restricted"],
+        ),
+        (
+            "apiVersion: karpenter.sh/v1\nkind: NodePool\nmetadata: {name: np}\nspec:\n  template:\n    metadata: {labels: {kubernetes.io/hostname: x}}\n    spec: {}\n".into(),
+            vec!["spec.template.metadata.labels.kubernetes.io/hostname", "restricted"],
+        ),
+        (
+            "apiVersion: karpenter.sh/v1\nkind: NodePool\nmetadata: {name: np}\nspec:\n  template:\n    spec:\n      requirements: [{key: kubernetes.io/arch, operator: In, values: [arm 64]}]\n".into(),
+            vec!["requirements[0].values[0]", "label value"],
+        ),
+        (
+            "apiVersion: v1\nkind: Node\nmetadata: {name: n1}\nspec: {taints: [{key: gpu, value: 'yes please', effect: NoSchedule}]}\n".into(),
+            vec!["Node n1", "spec.taints[0].value", "label value"],
+        ),
+    ];
+    for (text, parts) in cases {
+        let e = load_err(&text);
+        assert_names(&e, &parts);
+    }
+}

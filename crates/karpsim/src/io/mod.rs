@@ -197,7 +197,12 @@ impl Inputs {
             if n.is_empty() {
                 return Err(name.err("name must not be empty"));
             }
+            // the API server's `NameIsDNSSubdomain` and namespace (DNS label) rules
+            crate::names::object_name(n).map_err(|m| name.err(format!("{n:?} {m}")))?;
             let ns = meta.opt_str("namespace")?.filter(|s| !s.is_empty()).unwrap_or("default");
+            if namespaced(&kind) {
+                crate::names::namespace(ns).map_err(|m| meta.req("namespace").map_or_else(|e| e, |n| n.err(format!("{ns:?} {m}"))))?;
+            }
             Ok((ns.to_string(), n.to_string(), meta))
         })();
         let (namespace, name, meta) = ns_name.map_err(|e| e.at(at.clone()))?;

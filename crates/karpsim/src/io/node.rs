@@ -10,7 +10,7 @@ use crate::resources::Resources;
 
 pub(crate) fn parse_node(root: &V, name: &str) -> Result<Node> {
     let meta = root.req("metadata")?;
-    let labels = sym_map(meta.opt_string_map("labels")?);
+    let labels = sym_map(meta.opt_label_map("labels")?);
     let label = |k: &str| labels.get(&Sym::new(k)).copied();
     let (mut capacity, mut allocatable, mut ready) = (Resources::new(), None, false);
     let mut observed: Option<i64> = None;

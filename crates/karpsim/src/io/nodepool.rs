@@ -16,7 +16,13 @@ pub(crate) fn parse_nodepool(root: &Node, name: &str) -> Result<NodePool> {
     template.check_fields(&["metadata", "spec"])?;
     if let Some(m) = template.get("metadata")? {
         m.check_fields(&["labels", "annotations"])?;
-        np.labels = sym_map(m.opt_string_map("labels")?);
+        let labels = m.opt_label_map("labels")?;
+        if let Some(l) = m.get("labels")? {
+            for (k, _) in &labels {
+                restricted_key(k).map_err(|e| Node { v: l.v, path: l.child_path(k) }.err(e))?;
+            }
+        }
+        np.labels = sym_map(labels);
         np.annotations = m.opt_string_map("annotations")?;
     }
     let ts = template.req("spec")?;
@@ -87,7 +93,9 @@ pub(crate) fn parse_nodepool(root: &Node, name: &str) -> Result<NodePool> {
 /// A NodePool requirement (`NodeSelectorRequirementWithMinValues`).
 fn parse_requirement(n: &Node) -> Result<NodeSelectorRequirement> {
     n.check_fields(&["key", "operator", "values", "minValues"])?;
-    let key = n.req("key")?.str()?;
+    let key_node = n.req("key")?;
+    let key = key_node.label_key()?;
+    restricted_key(key).map_err(|e| key_node.err(e))?;
     let op_node = n.req("operator")?;
     let operator = op_node.str()?;
     let values = n.opt_strs("values")?;
@@ -103,6 +111,9 @@ fn parse_requirement(n: &Node) -> Result<NodeSelectorRequirement> {
             return Err(op_node.err(format!("unknown operator {other:?} (In, NotIn, Exists, DoesNotExist, Gt, Lt, Gte, Lte)")));
         }
     }
+    if matches!(operator, "In" | "NotIn") {
+        n.opt_label_values("values")?;
+    }
     let min_values = match n.get("minValues")? {
         None => None,
         Some(m) => {
@@ -115,6 +126,20 @@ fn parse_requirement(n: &Node) -> Result<NodeSelectorRequirement> {
     };
     // Karpenter rewrites deprecated label keys in requirements (`NormalizedLabels`).
     Ok(NodeSelectorRequirement { key: Sym::new(normalize_key(key)), operator: operator.to_string(), values, min_values })
+}
+
+/// The NodePool CRD's rules on requirement keys and template label keys: the `karpenter.sh` domain is
+/// Karpenter's own (only `karpenter.sh/capacity-type` may be set), and `kubernetes.io/hostname` is
+/// set per node.
+fn restricted_key(key: &str) -> std::result::Result<(), String> {
+    let domain = key.split_once('/').map_or("", |(d, _)| d);
+    if key == "kubernetes.io/hostname" {
+        return Err(format!("label {key:?} is restricted (each node has its own)"));
+    }
+    if domain.ends_with("karpenter.sh") && key != "karpenter.sh/capacity-type" {
+        return Err(format!("label domain \"karpenter.sh\" is restricted ({key:?}; only karpenter.sh/capacity-type may be required)"));
+    }
+    Ok(())
 }
 
 /// `nodes` must match `^((100|[0-9]{1,2})%|[0-9]+)$` (CRD pattern).

@@ -1,0 +1,59 @@
+//! The command never reports success for output it lost, and refuses what would exhaust the machine.
+
+mod common;
+use common::*;
+
+use std::process::{Command, Stdio};
+
+#[test]
+fn a_full_disk_is_an_error() {
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full exists on Linux");
+    let out = Command::new(env!("CARGO_BIN_EXE_karpsim"))
+        .args(["catalog", "-t", "m5.large", "--output", "json"])
+        .stdout(full)
+        .output()
+        .expect("karpsim runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("error: writing the output"), "{stderr}");
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly_and_not_as_success() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_karpsim"))
+        .args(["catalog", "--output", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("karpsim runs");
+    // the reader goes away before reading anything (`| head -0`)
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("karpsim ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(141), "{stderr}");
+    assert!(!stderr.contains("error"), "{stderr}");
+}
+
+#[test]
+fn the_work_limit_is_an_option() {
+    let dir = std::env::temp_dir().join(format!("karpsim-cli-trust-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("big.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 1000000000\n  template: {spec: {containers: [{name: a}]}}\n",
+    )
+    .unwrap();
+    let f = file.display().to_string();
+    let out = binary(&["provision", "-f", &f]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("Deployment default/web, field spec.replicas") && stderr.contains("--max-pods"), "{stderr}");
+
+    std::fs::write(&file, std::fs::read_to_string(&file).unwrap().replace("1000000000", "20")).unwrap();
+    let out = binary(&["provision", "-f", &f, "--max-pods", "10", "--output", "json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("20 replicas would bring the run to 20 pods, over karpsim's work limit of 10 pods"), "{stderr}");
+    let out = binary(&["provision", "-f", &f, "--max-pods", "20", "--output", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+}
