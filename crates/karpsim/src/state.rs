@@ -123,9 +123,24 @@ impl ClusterState {
     /// Build the state from loaded inputs and a catalog. Existing nodes get their hourly price from
     /// the catalog offering of their instance type, zone and capacity type (`OfferingPrice`, §1.4).
     pub fn from_inputs(inputs: crate::io::Inputs, catalog: &crate::catalog::CatalogSource) -> Result<ClusterState> {
+        // an error about a NodePool names the file and document it was read from
+        let pool_origins: BTreeMap<String, Location> =
+            inputs.nodepools.iter().filter_map(|p| inputs.origin("NodePool", p.name.as_str()).map(|o| (p.name.to_string(), o.clone()))).collect();
+        let locate = |e: Error| match e {
+            Error::Input { at, message } if at.kind.as_deref() == Some("NodePool") => {
+                let origin = at.object.as_ref().and_then(|o| pool_origins.get(o));
+                let at = match origin {
+                    Some(o) => Location { file: o.file.clone(), document: o.document, ..*at },
+                    None => *at,
+                };
+                Error::input(at, message)
+            }
+            other => other,
+        };
         let crate::io::Inputs { nodepools, nodeclasses, pods, daemonsets, mut nodes, pdbs, warnings, .. } = inputs;
         let daemonsets = with_daemonsets_from_pods(daemonsets, &pods);
-        let mut state = ClusterState::new(nodepools, nodeclasses, Vec::new(), pods, daemonsets, pdbs, |nc| catalog.resolve(nc))?;
+        let mut state =
+            ClusterState::new(nodepools, nodeclasses, Vec::new(), pods, daemonsets, pdbs, |nc| catalog.resolve(nc)).map_err(locate)?;
         let mut default_types: Option<Arc<Catalog>> = None;
         let mut unknown = BTreeMap::<Sym, usize>::new();
         for n in &mut nodes {

@@ -118,3 +118,15 @@ fn labels_and_names_follow_kubernetes_rules() {
         assert_names(&e, &parts);
     }
 }
+
+#[test]
+fn a_missing_node_class_names_the_nodepool_file_and_document() {
+    let text = "apiVersion: karpenter.k8s.aws/v1\nkind: EC2NodeClass\nmetadata: {name: other}\nspec: {amiSelectorTerms: [{alias: al2023@latest}], role: r}\n---\n\
+apiVersion: karpenter.sh/v1\nkind: NodePool\nmetadata: {name: default}\nspec:\n  template:\n    spec:\n      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: default}\n";
+    let inputs = load(text).unwrap();
+    match ClusterState::from_inputs(inputs, &CatalogSource::default_aws()) {
+        // (a NodePool whose node class is missing may launch nothing instead, with a warning)
+        Ok(state) => assert!(state.warnings.iter().any(|w| w.contains("default")), "{:?}", state.warnings),
+        Err(e) => assert_names(&e.to_string(), &["test.yaml", "document 2", "NodePool default", "nodeClassRef"]),
+    }
+}

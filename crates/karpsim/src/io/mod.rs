@@ -118,6 +118,18 @@ impl Inputs {
         Inputs { limits, ..Self::default() }
     }
 
+    /// Where a NodePool, EC2NodeClass or Node of these inputs was read (file and document), to
+    /// complete errors found after reading (e.g. when a NodePool meets the catalog).
+    pub fn origin(&self, kind: &str, name: &str) -> Option<&Location> {
+        let (list, names): (&[Location], Vec<&str>) = match kind {
+            "NodePool" => (&self.origins.nodepools, self.nodepools.iter().map(|n| n.name.as_str()).collect()),
+            "EC2NodeClass" => (&self.origins.nodeclasses, self.nodeclasses.iter().map(|n| n.name.as_str()).collect()),
+            "Node" => (&self.origins.nodes, self.nodes.iter().map(|n| n.name.as_str()).collect()),
+            _ => return None,
+        };
+        names.iter().position(|n| *n == name).and_then(|i| list.get(i))
+    }
+
     /// The work limits the inputs are read under.
     pub fn limits(&self) -> WorkLimits {
         self.limits
@@ -384,6 +396,7 @@ impl Inputs {
             templates: self.templates,
             warnings,
             limits: self.limits,
+            origins: Origins { nodepools: self.origins.nodepools, nodeclasses: self.origins.nodeclasses, nodes: self.origins.nodes, ..Default::default() },
             ..Default::default()
         })
     }

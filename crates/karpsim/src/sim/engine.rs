@@ -436,10 +436,10 @@ impl<'s> Engine<'s> {
             let after = events.iter().filter(|e| e.at > end).count();
             let before = events.iter().filter(|e| e.at < 0.0).count();
             if after > 0 {
-                out.push(format!("workloads[{i}].trace ({name}): {after} of {} rows are after the end of the run and were not replayed", events.len()));
+                out.push(format!("workloads[{i}].trace ({name}): {after} of {} row(s) are after the end of the run and were not replayed", events.len()));
             }
             if before > 0 {
-                out.push(format!("workloads[{i}].trace ({name}): {before} rows are before the start and happened at t = 0"));
+                out.push(format!("workloads[{i}].trace ({name}): {before} row(s) are before the start and happened at t = 0"));
             }
         }
         out
