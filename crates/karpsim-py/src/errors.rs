@@ -65,6 +65,15 @@ pub fn to_py(e: karpsim::Error) -> PyErr {
     }
 }
 
+/// The work limit from a `max_pods=` argument (`None`: karpsim's default).
+pub fn work_limits(max_pods: Option<usize>) -> PyResult<karpsim::WorkLimits> {
+    match max_pods {
+        None => Ok(karpsim::WorkLimits::default()),
+        Some(0) => Err(input_error("max_pods", "must be at least 1")),
+        Some(n) => Ok(karpsim::WorkLimits::new(n)),
+    }
+}
+
 /// An input error raised by the binding itself (argument validation), with a field name.
 pub fn input_error(field: &str, message: impl Into<String>) -> PyErr {
     to_py(karpsim::Error::input(

@@ -30,13 +30,15 @@ fn build(
     py: Python<'_>,
     source: Source,
     catalog: Option<PyRef<'_, PyCatalog>>,
+    max_pods: Option<usize>,
 ) -> PyResult<PyCluster> {
+    let limits = crate::errors::work_limits(max_pods)?;
     let catalog_source = catalog
         .as_ref()
         .map(|c| c.source.clone())
         .unwrap_or_else(CatalogSource::default_aws);
     let state = run_detached(py, move || {
-        let mut inputs = Inputs::new();
+        let mut inputs = Inputs::with_limits(limits);
         match source {
             Source::Paths(paths) => {
                 for p in &paths {
@@ -75,48 +77,53 @@ fn build(
 #[pymethods]
 impl PyCluster {
     /// Load Kubernetes YAML/JSON files, or every `*.yaml`/`*.yml`/`*.json` under directories.
-    /// `catalog` defaults to `Catalog.aws("us-east-1")`.
+    /// `catalog` defaults to `Catalog.aws("us-east-1")`. `max_pods` bounds the pods the inputs may
+    /// hold, controllers expanded (default 1,000,000): more is an `InputError` naming the object.
     #[staticmethod]
-    #[pyo3(signature = (*paths, catalog=None))]
+    #[pyo3(signature = (*paths, catalog=None, max_pods=None))]
     fn from_paths(
         py: Python<'_>,
         paths: &Bound<'_, PyTuple>,
         catalog: Option<PyRef<'_, PyCatalog>>,
+        max_pods: Option<usize>,
     ) -> PyResult<PyCluster> {
         let paths = paths
             .iter()
             .map(|p| p.extract::<PathBuf>())
             .collect::<PyResult<Vec<_>>>()?;
-        build(py, Source::Paths(paths), catalog)
+        build(py, Source::Paths(paths), catalog, max_pods)
     }
 
-    /// Load Kubernetes YAML (one or more `---` documents) or JSON text. `name` names it in errors.
+    /// Load Kubernetes YAML (one or more `---` documents) or JSON text. `name` names it in errors;
+    /// `max_pods` as in `from_paths`.
     #[staticmethod]
-    #[pyo3(signature = (text, catalog=None, *, name="<string>"))]
+    #[pyo3(signature = (text, catalog=None, *, name="<string>", max_pods=None))]
     fn from_yaml(
         py: Python<'_>,
         text: String,
         catalog: Option<PyRef<'_, PyCatalog>>,
         name: &str,
+        max_pods: Option<usize>,
     ) -> PyResult<PyCluster> {
-        build(py, Source::Text(text, name.to_string()), catalog)
+        build(py, Source::Text(text, name.to_string()), catalog, max_pods)
     }
 
     /// Load Kubernetes objects given as dicts (e.g. the `kubernetes` client's `to_dict()`
     /// in camelCase via `ApiClient().sanitize_for_serialization`, or kr8s `.raw`); a `List` is expanded.
     #[staticmethod]
-    #[pyo3(signature = (objects, catalog=None))]
+    #[pyo3(signature = (objects, catalog=None, *, max_pods=None))]
     fn from_objects(
         py: Python<'_>,
         objects: &Bound<'_, PyAny>,
         catalog: Option<PyRef<'_, PyCatalog>>,
+        max_pods: Option<usize>,
     ) -> PyResult<PyCluster> {
         let values = objects
             .try_iter()?
             .enumerate()
             .map(|(i, o)| to_value(&o?, &format!("objects[{i}]")))
             .collect::<PyResult<Vec<_>>>()?;
-        build(py, Source::Values(values), catalog)
+        build(py, Source::Values(values), catalog, max_pods)
     }
 
     /// NodePool names.

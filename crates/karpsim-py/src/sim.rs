@@ -6,6 +6,7 @@ use crate::detach::run_detached;
 use crate::disrupt::json_to_string;
 use crate::errors::{KarpsimError, input_error};
 use karpsim::sim::whatif::{self, ComparisonRow, Variant};
+use karpsim::WorkLimits;
 use karpsim::sim::{Scenario, SimOptions, SimResult, simulate as core_simulate};
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
@@ -131,10 +132,10 @@ fn default_name(changes: &[(String, String)]) -> String {
         .join(",")
 }
 
-fn load_source(source: &Source) -> karpsim::Result<Scenario> {
+fn load_source(source: &Source, limits: WorkLimits) -> karpsim::Result<Scenario> {
     match source {
-        Source::Path(p) => Scenario::load(p),
-        Source::Text { text, base_dir } => Scenario::from_str(text, &base_dir.join("<string>")),
+        Source::Path(p) => Scenario::load_with(p, limits),
+        Source::Text { text, base_dir } => Scenario::from_str_with(text, &base_dir.join("<string>"), limits),
     }
 }
 
@@ -150,11 +151,12 @@ impl PyScenario {
         variants: Vec<Variant>,
         seed: Option<u64>,
         duration: Option<f64>,
+        limits: WorkLimits,
     ) -> PyResult<PyScenario> {
         let src = source.clone();
         let vs = variants.clone();
         let (sc, opts) = run_detached(py, move || {
-            let mut sc = load_source(&src)?;
+            let mut sc = load_source(&src, limits)?;
             let mut opts = SimOptions::default();
             for v in &vs {
                 (sc, opts) = whatif::apply(&sc, &opts, v)?;
@@ -222,16 +224,22 @@ impl PyScenario {
 
 #[pymethods]
 impl PyScenario {
-    /// Load a scenario file (YAML); manifest and trace paths are relative to it.
+    /// Load a scenario file (YAML); manifest and trace paths are relative to it. `max_pods`
+    /// bounds the pods of the manifests and the pods a run may hold at once (default 1,000,000):
+    /// more is an `InputError` naming the workload.
     #[staticmethod]
-    fn load(py: Python<'_>, path: PathBuf) -> PyResult<PyScenario> {
-        PyScenario::build(py, Source::Path(absolute(&path)), Vec::new(), None, None)
+    #[pyo3(signature = (path, *, max_pods=None))]
+    fn load(py: Python<'_>, path: PathBuf, max_pods: Option<usize>) -> PyResult<PyScenario> {
+        let limits = crate::errors::work_limits(max_pods)?;
+        PyScenario::build(py, Source::Path(absolute(&path)), Vec::new(), None, None, limits)
     }
 
-    /// A scenario from YAML text; manifest and trace paths are relative to `base_dir`.
+    /// A scenario from YAML text; manifest and trace paths are relative to `base_dir`; `max_pods`
+    /// as in `load`.
     #[staticmethod]
-    #[pyo3(signature = (text, base_dir=PathBuf::from(".")))]
-    fn from_yaml(py: Python<'_>, text: String, base_dir: PathBuf) -> PyResult<PyScenario> {
+    #[pyo3(signature = (text, base_dir=PathBuf::from("."), *, max_pods=None))]
+    fn from_yaml(py: Python<'_>, text: String, base_dir: PathBuf, max_pods: Option<usize>) -> PyResult<PyScenario> {
+        let limits = crate::errors::work_limits(max_pods)?;
         PyScenario::build(
             py,
             Source::Text {
@@ -241,6 +249,7 @@ impl PyScenario {
             Vec::new(),
             None,
             None,
+            limits,
         )
     }
 
@@ -259,6 +268,7 @@ impl PyScenario {
             variants,
             v["seed"].as_u64(),
             v["duration"].as_f64(),
+            v["max_pods"].as_u64().map_or_else(WorkLimits::default, |n| WorkLimits::new(n as usize)),
         )
     }
 
@@ -270,6 +280,7 @@ impl PyScenario {
             "variants": serde_json::to_value(&me.variants).map_err(|e| KarpsimError::new_err(e.to_string()))?,
             "seed": me.seed,
             "duration": me.duration,
+            "max_pods": me.sc.limits.max_pods,
         });
         crate::convert::reduce_with::<PyScenario>(py, "_from_state", &state.to_string())
     }
@@ -659,9 +670,9 @@ pub fn _simulate(
             if let Some(d) = duration {
                 sc.duration = d;
             }
-            core_simulate(&sc, &opts)
+            core_simulate(&sc, &opts)?
         } else {
-            core_simulate(&base, &opts)
+            core_simulate(&base, &opts)?
         };
         let row = whatif::summarize(&result.scenario, &result);
         PySimResult::from_result(&result, &row)
