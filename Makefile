@@ -3,7 +3,7 @@
 
 CARGO ?= cargo
 
-.PHONY: demo test test-rust test-python lint bench
+.PHONY: demo test test-rust test-python lint bench properties
 
 # Provision the Online Boutique example against the embedded us-east-1 catalog.
 demo:
@@ -28,3 +28,10 @@ lint:
 # Quick criterion run of benches/ (reduced samples), then the table in docs/benchmarks.md.
 bench:
 	$(CARGO) bench -p karpsim-benches -- --warm-up-time 1 --measurement-time 3 --sample-size 10 --noplot && python3 benches/report.py
+
+# A long run of the property tests (tests/properties_*.rs): many more cases than CI's seeded run,
+# from a fresh random seed each time (printed first; SEED=N repeats a run). CASES=N to change.
+CASES ?= 2000
+properties:
+	seed=$${SEED:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}; echo "property tests: $(CASES) cases, seed $$seed (SEED=$$seed to repeat)"; \
+	PROPTEST_CASES=$(CASES) PROPTEST_RNG_SEED=$$seed $(CARGO) test --release --locked -p karpsim --test properties_parsers --test properties_clusters

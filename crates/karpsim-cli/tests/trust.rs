@@ -36,21 +36,14 @@ fn a_closed_pipe_ends_quietly_and_not_as_success() {
 
 #[test]
 fn the_work_limit_is_an_option() {
-    let dir = std::env::temp_dir().join(format!("karpsim-cli-trust-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("big.yaml");
-    std::fs::write(
-        &file,
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 1000000000\n  template: {spec: {containers: [{name: a}]}}\n",
-    )
-    .unwrap();
-    let f = file.display().to_string();
+    let deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 1000000000\n  template: {spec: {containers: [{name: a}]}}\n";
+    let f = temp_file("big.yaml", deployment);
     let out = binary(&["provision", "-f", &f]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("Deployment default/web, field spec.replicas") && stderr.contains("--max-pods"), "{stderr}");
 
-    std::fs::write(&file, std::fs::read_to_string(&file).unwrap().replace("1000000000", "20")).unwrap();
+    let f = temp_file("twenty.yaml", &deployment.replace("1000000000", "20"));
     let out = binary(&["provision", "-f", &f, "--max-pods", "10", "--output", "json"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("20 replicas would bring the run to 20 pods, over karpsim's work limit of 10 pods"), "{stderr}");

@@ -27,13 +27,6 @@ fn load_err(dir: &Path, body: &str) -> String {
     }
 }
 
-#[track_caller]
-fn assert_names(e: &str, parts: &[&str]) {
-    for p in parts {
-        assert!(e.contains(p), "{p:?} missing from: {e}");
-    }
-}
-
 const WEB: &str = "workloads:\n  - deployment: default/web\n    replicas:\n";
 
 #[test]

@@ -18,7 +18,7 @@ pub(crate) fn parse_nodepool(root: &Node, name: &str) -> Result<NodePool> {
         m.check_fields(&["labels", "annotations"])?;
         let labels = m.opt_label_map("labels")?;
         if let Some(l) = m.get("labels")? {
-            for (k, _) in &labels {
+            for k in labels.keys() {
                 restricted_key(k).map_err(|e| Node { v: l.v, path: l.child_path(k) }.err(e))?;
             }
         }

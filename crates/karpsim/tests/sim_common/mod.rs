@@ -63,3 +63,11 @@ spec:
     )
 }
 
+
+/// Every part is in the error message.
+#[track_caller]
+pub fn assert_names(e: &str, parts: &[&str]) {
+    for p in parts {
+        assert!(e.contains(p), "{p:?} missing from: {e}");
+    }
+}
