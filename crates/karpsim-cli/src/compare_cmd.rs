@@ -185,7 +185,8 @@ pub fn execute(args: &CompareArgs) -> Result<Report> {
     let seeds: Vec<u64> = if args.seeds == 1 { vec![sc.seed] } else { (0..args.seeds).collect() };
     let rows = run(&sc, &variants, &seeds)?;
     let summaries: Vec<VariantSummary> = variants.iter().zip(&rows).map(|(v, r)| summarize_variant(v, r)).collect();
-    let warnings = sc.base.warnings.clone();
+    let mut warnings = sc.base.warnings.clone();
+    warnings.extend(launch_warnings(&sc, &variants)?);
     let doc = CompareJson {
         scenario: sc.name.clone(),
         duration_h: sc.duration / 3600.0,
@@ -204,6 +205,19 @@ pub fn execute(args: &CompareArgs) -> Result<Report> {
             Report { stdout, warnings: doc.warnings.clone() }
         }
     })
+}
+
+/// What each variant's NodePools cannot launch at the start of the run (a variant that empties a
+/// pool runs with every pod pending: its cost is no saving), prefixed with the variant's name.
+fn launch_warnings(sc: &Scenario, variants: &[Variant]) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for v in variants {
+        let (vsc, _) = karpsim::sim::whatif::apply(sc, &SimOptions::default(), v)?;
+        for w in karpsim::scheduling::ClusterView::new(&vsc.base).launch_warnings() {
+            out.push(format!("variant {}: {w}", v.name));
+        }
+    }
+    Ok(out)
 }
 
 /// `12.30` or `12.30 ± 0.45` when there are several runs.

@@ -50,3 +50,15 @@ fn the_work_limit_is_an_option() {
     let out = binary(&["provision", "-f", &f, "--max-pods", "20", "--output", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn a_variant_that_empties_a_pool_says_so() {
+    let scenario = repo("examples/diurnal-web/scenario.yaml");
+    let out = run_json(&["compare", &scenario, "--vary", "arch=arm", "--duration", "10m", "--output", "json"]);
+    let warnings: Vec<&str> = out["warnings"].as_array().unwrap().iter().filter_map(|w| w.as_str()).collect();
+    assert!(
+        warnings.iter().any(|w| w.starts_with("variant arch=arm: NodePool default can launch nothing: it requires kubernetes.io/arch In [arm]")),
+        "{warnings:?}"
+    );
+    assert!(!warnings.iter().any(|w| w.starts_with("variant base:")), "{warnings:?}");
+}
