@@ -12,6 +12,13 @@ use crate::error::{Error, Location};
 /// (150,000 pods), and about 2 GB of memory for the pods themselves.
 pub const DEFAULT_MAX_PODS: usize = 1_000_000;
 
+/// How many pods a simulation may create over its whole run, per pod of [`WorkLimits::max_pods`]:
+/// each created pod keeps its name and its wait time until the end of the run.
+pub const CREATED_PER_MAX_POD: usize = 10;
+
+/// How many metric samples a simulation may take (each holds every series and breakdown).
+pub const MAX_SAMPLES: f64 = 2_000_000.0;
+
 /// Bounds on the work of one run. The CLI sets them with `--max-pods`, Python with `max_pods=`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct WorkLimits {
@@ -29,6 +36,11 @@ impl Default for WorkLimits {
 impl WorkLimits {
     pub fn new(max_pods: usize) -> WorkLimits {
         WorkLimits { max_pods }
+    }
+
+    /// The most pods a simulation may create over its run ([`CREATED_PER_MAX_POD`] × `max_pods`).
+    pub fn max_created(&self) -> usize {
+        self.max_pods.saturating_mul(CREATED_PER_MAX_POD)
     }
 
     /// Whether `have` pods plus `more` stay within the limit.

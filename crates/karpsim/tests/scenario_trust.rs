@@ -81,7 +81,7 @@ fn a_peak_over_the_work_limit_is_refused_before_the_run() {
 fn jobs_past_the_work_limit_stop_the_run_with_an_error() {
     let manifests = manifests() + "---\napiVersion: batch/v1\nkind: Job\nmetadata: {name: etl, namespace: default}\nspec:\n  template:\n    spec:\n      containers: [{name: c, resources: {requests: {cpu: '100m'}}}]\n";
     let dir = scenario_dir("jobs", &[("catalog.json", CATALOG), ("manifests.yaml", &manifests)]);
-    let body = "duration: 2h\nworkloads:\n  - job: default/etl\n    arrivals: {poisson: {per_hour: 600}}\n    parallelism: 10\n    duration: 10h\n";
+    let body = "duration: 2h\nworkloads:\n  - job: default/etl\n    arrivals: {poisson: {per_hour: 30}}\n    parallelism: 10\n    duration: 10h\n";
     let sc = Scenario::load_with(&write(&dir, "s.yaml", body), WorkLimits::new(100)).unwrap();
     let e = simulate(&sc, &SimOptions::default()).unwrap_err().to_string();
     assert_names(&e, &["workloads[0]", "work limit of 100 pods"]);
@@ -169,4 +169,26 @@ fn trace_rows_outside_the_run_are_counted_in_a_warning() {
     let r = simulate(&sc, &SimOptions::default()).unwrap();
     assert!(r.warnings.iter().any(|w| w.contains("workloads[0].trace") && w.contains("1 of 3 row(s) are after the end")), "{:?}", r.warnings);
     assert!(r.warnings.iter().any(|w| w.contains("1 row(s) are before the start")), "{:?}", r.warnings);
+}
+
+#[test]
+fn runs_that_would_keep_too_much_are_refused() {
+    let jobs = manifests() + "---\napiVersion: batch/v1\nkind: Job\nmetadata: {name: etl, namespace: default}\nspec:\n  template:\n    spec:\n      containers: [{name: c, resources: {requests: {cpu: '100m'}}}]\n";
+    let dir = scenario_dir("keep", &[("catalog.json", CATALOG), ("manifests.yaml", &jobs)]);
+    // short jobs keep few pods alive, but every created pod is kept in the result to the end
+    let at: Vec<String> = (1..=15).map(|m| format!("{m}m")).collect();
+    let body = format!("duration: 2h\nworkloads:\n  - job: default/etl\n    arrivals: {{at: [{}]}}\n    parallelism: 10\n    duration: 1s\n", at.join(", "));
+    // at most 11 pods at once (the web pod and one arrival), 150 created: over 10 × 12
+    let sc = Scenario::load_with(&write(&dir, "s.yaml", &body), WorkLimits::new(12)).unwrap();
+    let e = simulate(&sc, &SimOptions::default()).unwrap_err().to_string();
+    assert_names(&e, &["workloads[0]", "130 pods created over the run", "limit of 120"]);
+    assert!(simulate(&Scenario::load_with(&write(&dir, "s.yaml", &body), WorkLimits::new(15)).unwrap(), &SimOptions::default()).is_ok());
+    // expected Poisson arrivals past the bound: refused when the scenario is loaded
+    let e = load_err(&dir, "duration: 9600h\nworkloads:\n  - job: default/etl\n    arrivals: {poisson: {per_hour: 900000}}\n    parallelism: 100\n    duration: 1s\n");
+    assert_names(&e, &["workloads[0].arrivals.poisson.per_hour", "created over the run"]);
+    // a sample a second for 400 days would hold 34,560,000 samples
+    let mut sc = Scenario::load(&write(&dir, "s.yaml", "settings: {metrics_interval: 1s}\n")).unwrap();
+    sc.duration = 400.0 * 86_400.0;
+    let e = simulate(&sc, &SimOptions::default()).unwrap_err().to_string();
+    assert_names(&e, &["settings.metrics_interval", "samples"]);
 }

@@ -142,6 +142,8 @@ pub struct Engine<'s> {
     launch_warnings: std::collections::BTreeSet<String>,
     /// Set when a workload would take the run past the work limit: the run stops there.
     over_limit: Option<crate::Error>,
+    /// Pods the workloads created so far.
+    created: usize,
 }
 
 /// Why a run did not produce a result.
@@ -214,6 +216,7 @@ impl<'s> Engine<'s> {
             log: Vec::new(),
             launch_warnings: Default::default(),
             over_limit: None,
+            created: 0,
         };
         // nodes present at the start are billed from t = 0
         for n in e.state.nodes.clone() {
@@ -337,6 +340,18 @@ impl<'s> Engine<'s> {
 
     fn run_inner(mut self, checked: bool) -> Result<SimResult, Failure> {
         let end = self.sc.duration;
+        // the samples are kept to the end (a duration may be overridden after loading)
+        let samples = end / self.sc.settings.metrics_interval;
+        if samples > crate::work::MAX_SAMPLES {
+            let at = crate::Location { kind: Some("Scenario".into()), field: Some("settings.metrics_interval".into()), ..Default::default() };
+            let message = format!(
+                "{:.0} s over a {:.0} s run is {samples:.0} samples, more than the {} a run keeps; use a longer interval",
+                self.sc.settings.metrics_interval,
+                end,
+                crate::work::MAX_SAMPLES
+            );
+            return Err(Failure::Limit(crate::Error::input(at, message)));
+        }
         for (w, wl) in self.sc.workloads.iter().enumerate() {
             match wl {
                 Workload::Trace { events, .. } => {
@@ -490,13 +505,27 @@ impl<'s> Engine<'s> {
     /// Stop the run with an error when `more` new pods would take it past the work limit.
     fn over_limit(&mut self, w: usize, more: usize) -> bool {
         let limits = self.sc.limits;
-        if limits.allows(self.state.pods.len(), more) {
-            return false;
-        }
         let at = crate::Location { kind: Some("Scenario".into()), field: Some(format!("workloads[{w}]")), ..Default::default() };
         let what = format!("workload {} at t = {:.0} s asks for {more} more pods; that", self.sc.workloads[w].name(), self.now());
-        self.over_limit = Some(limits.exceeded(at, &what, self.state.pods.len(), more));
-        true
+        if !limits.allows(self.state.pods.len(), more) {
+            self.over_limit = Some(limits.exceeded(at, &what, self.state.pods.len(), more));
+            return true;
+        }
+        // every created pod keeps its name and wait time to the end: the run's total is bounded too
+        if self.created.saturating_add(more) > limits.max_created() {
+            let message = format!(
+                "{what} would make {} pods created over the run, over karpsim's limit of {} ({} × the work limit of {} pods); \
+                 shorten the run or raise the work limit (--max-pods N, max_pods=N in Python, WorkLimits::max_pods in Rust)",
+                self.created.saturating_add(more),
+                limits.max_created(),
+                crate::work::CREATED_PER_MAX_POD,
+                limits.max_pods
+            );
+            self.over_limit = Some(crate::Error::input(at, message));
+            return true;
+        }
+        self.created += more;
+        false
     }
 
     fn handle(&mut self, ev: Ev) {

@@ -353,6 +353,7 @@ impl Scenario {
             return Err(err(file, "duration", "must be between 1s and 400 days"));
         }
         let settings = compile_settings(&sf.settings, file)?;
+        let run_duration = duration;
 
         let mut workloads = Vec::new();
         let mut claimed: Vec<(String, Vec<OwnerKind>)> = Vec::new();
@@ -396,6 +397,22 @@ impl Scenario {
                 let parallelism = w.parallelism.unwrap_or(1);
                 if !(1..=10_000).contains(&parallelism) {
                     return Err(err(file, &format!("{field}.parallelism"), format!("{parallelism} is out of range [1, 10000]")));
+                }
+                if let Arrivals::Poisson { per_hour } = arrivals {
+                    // about this many pods over the run: refused now rather than after hours of it
+                    let expected = per_hour * run_duration / 3600.0 * f64::from(parallelism);
+                    if expected > limits.max_created() as f64 {
+                        return Err(err(
+                            file,
+                            &format!("{field}.arrivals.poisson.per_hour"),
+                            format!(
+                                "about {expected:.0} pods would be created over the run, over karpsim's limit of {} ({} × the work limit of {} pods); raise it with --max-pods N (max_pods=N in Python)",
+                                limits.max_created(),
+                                crate::work::CREATED_PER_MAX_POD,
+                                limits.max_pods
+                            ),
+                        ));
+                    }
                 }
                 claimed.push((j.clone(), kinds));
                 (Workload::Jobs { name, template, arrivals, duration, parallelism }, (parallelism as usize, format!("{field}.parallelism")))
