@@ -1,4 +1,4 @@
-"""The work limit: inputs and scenarios asking for more pods than `max_pods` are refused up front
+"""The work limit: inputs and scenarios asking for more pods than `pod_limit` are refused up front
 with an InputError that names the object and field, instead of exhausting the interpreter's memory."""
 
 from __future__ import annotations
@@ -23,20 +23,20 @@ def test_cluster_refuses_more_pods_than_the_limit() -> None:
     with pytest.raises(karpsim.InputError) as e:
         karpsim.Cluster.from_yaml(HUGE)
     assert e.value.field == "spec.replicas"
-    assert "max_pods" in str(e.value)
+    assert "pod_limit" in str(e.value)
     small = HUGE.replace("1000000000", "30")
     with pytest.raises(karpsim.InputError, match="work limit of 20 pods"):
-        karpsim.Cluster.from_yaml(small, max_pods=20)
-    assert karpsim.Cluster.from_yaml(small, max_pods=30).pod_count == 30
+        karpsim.Cluster.from_yaml(small, pod_limit=20)
+    assert karpsim.Cluster.from_yaml(small, pod_limit=30).pod_count == 30
     with pytest.raises(karpsim.InputError, match="at least 1"):
-        karpsim.Cluster.from_yaml(small, max_pods=0)
+        karpsim.Cluster.from_yaml(small, pod_limit=0)
 
 
 def test_scenario_limit_survives_pickling() -> None:
     with pytest.raises(karpsim.InputError, match="work limit of 5 pods"):
-        karpsim.Scenario.load(DIURNAL, max_pods=5)
-    sc = karpsim.Scenario.load(DIURNAL, max_pods=100_000)
+        karpsim.Scenario.load(DIURNAL, pod_limit=5)
+    sc = karpsim.Scenario.load(DIURNAL, pod_limit=100_000)
     state = sc.__reduce__()[1][0]
-    assert b'"max_pods":100000' in state
+    assert b'"pod_limit":100000' in state
     again = pickle.loads(pickle.dumps(sc))
     assert again.__reduce__()[1][0] == state

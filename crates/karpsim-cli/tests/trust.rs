@@ -41,23 +41,24 @@ fn the_work_limit_is_an_option() {
     let out = binary(&["provision", "-f", &f]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("Deployment default/web, field spec.replicas") && stderr.contains("--max-pods"), "{stderr}");
+    assert!(stderr.contains("Deployment default/web, field spec.replicas") && stderr.contains("--pod-limit"), "{stderr}");
 
     let f = temp_file("twenty.yaml", &deployment.replace("1000000000", "20"));
-    let out = binary(&["provision", "-f", &f, "--max-pods", "10", "--output", "json"]);
+    let out = binary(&["provision", "-f", &f, "--pod-limit", "10", "--output", "json"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("20 replicas would bring the run to 20 pods, over karpsim's work limit of 10 pods"), "{stderr}");
-    let out = binary(&["provision", "-f", &f, "--max-pods", "20", "--output", "json"]);
+    let out = binary(&["provision", "-f", &f, "--pod-limit", "20", "--output", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 #[test]
 fn a_variant_that_empties_a_pool_says_so() {
     let scenario = repo("examples/diurnal-web/scenario.yaml");
-    let out = run_json(&["compare", &scenario, "--vary", "arch=arm", "--duration", "10m", "--output", "json"]);
+    // m5 is generation 5; the example's NodePools require generation 6 and newer
+    let out = run_json(&["compare", &scenario, "--vary", "instance_families=m5", "--duration", "10m", "--output", "json"]);
     let warnings: Vec<&str> = out["warnings"].as_array().unwrap().iter().filter_map(|w| w.as_str()).collect();
     assert!(
-        warnings.iter().any(|w| w.starts_with("variant arch=arm: NodePool default can launch nothing: it requires kubernetes.io/arch In [arm]")),
+        warnings.iter().any(|w| w.starts_with("variant instance_families=m5: NodePool default can launch nothing: it requires karpenter.k8s.aws/instance-family In [m5]")),
         "{warnings:?}"
     );
     assert!(!warnings.iter().any(|w| w.starts_with("variant base:")), "{warnings:?}");

@@ -60,6 +60,7 @@ pub mod io;
 pub mod labels;
 pub mod model;
 pub mod names;
+pub mod progress;
 pub mod quantity;
 pub mod requirements;
 pub mod resources;
@@ -68,6 +69,7 @@ pub mod sim;
 pub mod state;
 pub mod taints;
 pub mod work;
+pub mod whatif;
 
 pub use error::{Error, Location, Result};
 pub use work::WorkLimits;

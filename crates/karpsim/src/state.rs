@@ -76,76 +76,46 @@ impl ClusterState {
         pods: Vec<Pod>,
         daemonsets: Vec<Pod>,
         pdbs: Vec<PodDisruptionBudget>,
-        mut resolve: impl FnMut(Option<&NodeClass>) -> Result<Arc<Catalog>>,
+        resolve: impl FnMut(Option<&NodeClass>) -> Result<Arc<Catalog>>,
     ) -> Result<ClusterState> {
-        let mut warnings = Vec::new();
-        let mut cache: BTreeMap<Option<Sym>, PoolTypes> = BTreeMap::new();
-        let mut pool_types = BTreeMap::new();
-        for np in &nodepools {
-            let class = match np.node_class {
-                Some(name) if !nodeclasses.is_empty() => Some(nodeclasses.iter().find(|c| c.name == name).ok_or_else(|| {
-                    Error::input(
-                        Location { kind: Some("NodePool".into()), object: Some(np.name.to_string()), field: Some("spec.template.spec.nodeClassRef.name".into()), ..Default::default() },
-                        format!("references EC2NodeClass {name}, which is not in the input (given: {})", nodeclasses.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")),
-                    )
-                })?),
-                _ => None,
-            };
-            let key = class.map(|c| c.name);
-            let types = match cache.get(&key) {
-                Some(t) => t.clone(),
-                None => {
-                    let catalog = resolve(class)?;
-                    for w in &catalog.warnings {
-                        if !warnings.contains(w) {
-                            warnings.push(w.clone());
-                        }
-                    }
-                    let t = PoolTypes {
-                        catalog_name: catalog.name.clone(),
-                        types: Arc::new(catalog.instance_types.iter().cloned().map(TypeInfo::new).collect()),
-                    };
-                    cache.insert(key, t.clone());
-                    t
-                }
-            };
-            pool_types.insert(np.name, types);
-        }
+        let (pool_types, warnings) = resolve_pool_types(&nodepools, &nodeclasses, resolve)?;
         Ok(ClusterState { nodepools, nodeclasses, pool_types, nodes, pods, daemonsets, pdbs, warnings, unlaunchable: BTreeMap::new() })
     }
 
-    pub fn node(&self, name: Sym) -> Option<&Node> {
-        self.nodes.iter().find(|n| n.name == name)
-    }
-}
-
-impl ClusterState {
-    /// Build the state from loaded inputs and a catalog. Existing nodes get their hourly price from
-    /// the catalog offering of their instance type, zone and capacity type (`OfferingPrice`, §1.4).
-    pub fn from_inputs(inputs: crate::io::Inputs, catalog: &crate::catalog::CatalogSource) -> Result<ClusterState> {
-        // an error about a NodePool names the file and document it was read from
-        let pool_origins: BTreeMap<String, Location> =
-            inputs.nodepools.iter().filter_map(|p| inputs.origin("NodePool", p.name.as_str()).map(|o| (p.name.to_string(), o.clone()))).collect();
-        let locate = |e: Error| match e {
-            Error::Input { at, message } if at.kind.as_deref() == Some("NodePool") => {
-                let origin = at.object.as_ref().and_then(|o| pool_origins.get(o));
-                let at = match origin {
-                    Some(o) => Location { file: o.file.clone(), document: o.document, ..*at },
-                    None => *at,
-                };
-                Error::input(at, message)
+    /// Resolve every NodePool's instance types again from `catalog` (after a change of NodeClass
+    /// settings or prices) and re-price the existing nodes. Warnings already present are kept; new
+    /// ones (a price source that changed, say) are added once.
+    pub fn recatalog(&mut self, catalog: &crate::catalog::CatalogSource) -> Result<()> {
+        let (pool_types, warnings) = resolve_pool_types(&self.nodepools, &self.nodeclasses, |nc| catalog.resolve(nc))?;
+        self.pool_types = pool_types;
+        let mut warnings = warnings;
+        warnings.extend(self.price_nodes(catalog)?);
+        for w in warnings {
+            if !self.warnings.contains(&w) {
+                self.warnings.push(w);
             }
-            other => other,
-        };
-        let crate::io::Inputs { nodepools, nodeclasses, pods, daemonsets, mut nodes, pdbs, warnings, .. } = inputs;
-        let daemonsets = with_daemonsets_from_pods(daemonsets, &pods);
-        let mut state =
-            ClusterState::new(nodepools, nodeclasses, Vec::new(), pods, daemonsets, pdbs, |nc| catalog.resolve(nc)).map_err(locate)?;
+        }
+        Ok(())
+    }
+
+    /// Keep only the instance types compatible with `reqs` in every NodePool (a catalog narrowed by
+    /// node-selector requirements, e.g. Python's `Catalog.filter`).
+    pub fn retain_types(&mut self, reqs: &Requirements) {
+        for pt in self.pool_types.values_mut() {
+            let kept: Vec<TypeInfo> = pt.types.iter().filter(|t| t.requirements.intersects(reqs).is_ok()).cloned().collect();
+            pt.types = Arc::new(kept);
+        }
+    }
+
+    /// Give each existing node its hourly price: the catalog offering of its instance type, zone and
+    /// capacity type (`OfferingPrice`, §1.4), and its capacity and allocatable when the input did not
+    /// state them. Returns a warning for nodes of types the catalog does not have.
+    fn price_nodes(&mut self, catalog: &crate::catalog::CatalogSource) -> Result<Vec<String>> {
         let mut default_types: Option<Arc<Catalog>> = None;
         let mut unknown = BTreeMap::<Sym, usize>::new();
-        for n in &mut nodes {
+        for n in &mut self.nodes {
             let Some(it_name) = n.instance_type else { continue };
-            let types = match n.nodepool.and_then(|p| state.pool_types.get(&p)) {
+            let types = match n.nodepool.and_then(|p| self.pool_types.get(&p)) {
                 Some(pt) => pt.types.iter().map(|t| Arc::clone(&t.it)).collect::<Vec<_>>(),
                 None => {
                     if default_types.is_none() {
@@ -171,14 +141,45 @@ impl ClusterState {
                 None => *unknown.entry(it_name).or_default() += 1,
             }
         }
+        if unknown.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list: Vec<String> = unknown.iter().map(|(k, v)| format!("{k} ({v})")).collect();
+        Ok(vec![format!("nodes of instance types not in the catalog have no price: {}", list.join(", "))])
+    }
+
+    pub fn node(&self, name: Sym) -> Option<&Node> {
+        self.nodes.iter().find(|n| n.name == name)
+    }
+}
+
+impl ClusterState {
+    /// Build the state from loaded inputs and a catalog. Existing nodes get their hourly price from
+    /// the catalog offering of their instance type, zone and capacity type (`OfferingPrice`, §1.4).
+    pub fn from_inputs(inputs: crate::io::Inputs, catalog: &crate::catalog::CatalogSource) -> Result<ClusterState> {
+        // an error about a NodePool names the file and document it was read from
+        let pool_origins: BTreeMap<String, Location> =
+            inputs.nodepools.iter().filter_map(|p| inputs.origin("NodePool", p.name.as_str()).map(|o| (p.name.to_string(), o.clone()))).collect();
+        let locate = |e: Error| match e {
+            Error::Input { at, message } if at.kind.as_deref() == Some("NodePool") => {
+                let origin = at.object.as_ref().and_then(|o| pool_origins.get(o));
+                let at = match origin {
+                    Some(o) => Location { file: o.file.clone(), document: o.document, ..*at },
+                    None => *at,
+                };
+                Error::input(at, message)
+            }
+            other => other,
+        };
+        let crate::io::Inputs { nodepools, nodeclasses, pods, daemonsets, nodes, pdbs, warnings, .. } = inputs;
+        let daemonsets = with_daemonsets_from_pods(daemonsets, &pods);
+        let mut state =
+            ClusterState::new(nodepools, nodeclasses, nodes, pods, daemonsets, pdbs, |nc| catalog.resolve(nc)).map_err(locate)?;
+        check_sums(&state.nodes, &state.pods, &state.daemonsets)?;
+        let unpriced = state.price_nodes(catalog)?;
         let mut all_warnings = warnings;
         all_warnings.append(&mut state.warnings);
-        if !unknown.is_empty() {
-            let list: Vec<String> = unknown.iter().map(|(k, v)| format!("{k} ({v})")).collect();
-            all_warnings.push(format!("nodes of instance types not in the catalog have no price: {}", list.join(", ")));
-        }
-        check_sums(&nodes, &state.pods, &state.daemonsets)?;
-        state.nodes = nodes;
+        all_warnings.extend(unpriced);
         state.warnings = all_warnings;
         Ok(state)
     }
@@ -208,6 +209,49 @@ fn check_sums(nodes: &[Node], pods: &[Pod], daemonsets: &[Pod]) -> Result<()> {
             .map_err(|k| too_much("Node", nodes[i].name.to_string(), format!("the requests of the pods bound to it (up to pod {})", p.key()), k))?;
     }
     Ok(())
+}
+
+/// The instance types of each NodePool, resolved once per NodeClass with `resolve`, and the
+/// catalogs' warnings (each once).
+fn resolve_pool_types(
+    nodepools: &[NodePool],
+    nodeclasses: &[NodeClass],
+    mut resolve: impl FnMut(Option<&NodeClass>) -> Result<Arc<Catalog>>,
+) -> Result<(BTreeMap<Sym, PoolTypes>, Vec<String>)> {
+    let mut warnings = Vec::new();
+    let mut cache: BTreeMap<Option<Sym>, PoolTypes> = BTreeMap::new();
+    let mut pool_types = BTreeMap::new();
+    for np in nodepools {
+        let class = match np.node_class {
+            Some(name) if !nodeclasses.is_empty() => Some(nodeclasses.iter().find(|c| c.name == name).ok_or_else(|| {
+                Error::input(
+                    Location { kind: Some("NodePool".into()), object: Some(np.name.to_string()), field: Some("spec.template.spec.nodeClassRef.name".into()), ..Default::default() },
+                    format!("references EC2NodeClass {name}, which is not in the input (given: {})", nodeclasses.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")),
+                )
+            })?),
+            _ => None,
+        };
+        let key = class.map(|c| c.name);
+        let types = match cache.get(&key) {
+            Some(t) => t.clone(),
+            None => {
+                let catalog = resolve(class)?;
+                for w in &catalog.warnings {
+                    if !warnings.contains(w) {
+                        warnings.push(w.clone());
+                    }
+                }
+                let t = PoolTypes {
+                    catalog_name: catalog.name.clone(),
+                    types: Arc::new(catalog.instance_types.iter().cloned().map(TypeInfo::new).collect()),
+                };
+                cache.insert(key, t.clone());
+                t
+            }
+        };
+        pool_types.insert(np.name, types);
+    }
+    Ok((pool_types, warnings))
 }
 
 /// DaemonSets known only through their pods (a `kubectl get pods` snapshot): Karpenter takes the

@@ -19,7 +19,7 @@ pub const CREATED_PER_MAX_POD: usize = 10;
 /// How many metric samples a simulation may take (each holds every series and breakdown).
 pub const MAX_SAMPLES: f64 = 2_000_000.0;
 
-/// Bounds on the work of one run. The CLI sets them with `--max-pods`, Python with `max_pods=`.
+/// Bounds on the work of one run. The CLI sets them with `--pod-limit`, Python with `pod_limit=`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct WorkLimits {
     /// Pods across all inputs (controllers expanded to their replicas), and pods a simulation holds
@@ -55,7 +55,7 @@ impl WorkLimits {
             at,
             format!(
                 "{what} would bring the run to {total} pods, over karpsim's work limit of {} pods; \
-                 raise it if the machine can hold them (--max-pods N, max_pods=N in Python, WorkLimits::max_pods in Rust)",
+                 raise it if the machine can hold them (--pod-limit N, pod_limit=N in Python, WorkLimits::max_pods in Rust)",
                 self.max_pods
             ),
         )

@@ -69,7 +69,7 @@ fn a_peak_over_the_work_limit_is_refused_before_the_run() {
     let dir = scenario_dir("peak", &[("catalog.json", CATALOG), ("manifests.yaml", &manifests())]);
     for replicas in ["steps: [{at: 1m, replicas: 1000000000}]", "diurnal: {min: 1, max: 1000000000}"] {
         let e = load_err(&dir, &format!("{WEB}      {replicas}\n"));
-        assert_names(&e, &["s.yaml", "workloads[0].replicas", "work limit of 1000000 pods", "--max-pods"]);
+        assert_names(&e, &["s.yaml", "workloads[0].replicas", "work limit of 1000000 pods", "--pod-limit"]);
     }
     // raised, the same scenario loads
     let path = write(&dir, "s.yaml", &format!("{WEB}      steps: [{{at: 1m, replicas: 1500000}}]\n"));

@@ -91,8 +91,15 @@ pub struct Plan {
 }
 
 pub fn apply(state: &mut ClusterState, plan: &Plan, now: Timestamp, seq: &mut usize) {
+    place(state, &plan.new_nodes, &plan.binds, &plan.remove, now, seq);
+}
+
+/// Launch `new_nodes` (initialized at `now`, named `<nodepool>-karpsim-<seq>`), bind pods to their
+/// destinations, and delete the `remove` nodes (their other reschedulable pods become pending).
+/// Also how a provisioning result is launched into a state (`whatif::cluster`).
+pub fn place(state: &mut ClusterState, new_nodes: &[NewNode], binds: &[(Sym, Dest)], remove: &[Sym], now: Timestamp, seq: &mut usize) {
     let mut names = Vec::new();
-    for n in &plan.new_nodes {
+    for n in new_nodes {
         let name = loop {
             *seq += 1;
             let candidate = Sym::new(&format!("{}-karpsim-{}", n.nodepool, seq));
@@ -104,8 +111,7 @@ pub fn apply(state: &mut ClusterState, plan: &Plan, now: Timestamp, seq: &mut us
         state.nodes.push(n.to_node(name, now, taints, true));
         names.push(name);
     }
-    let dest_of: BTreeMap<Sym, Sym> = plan
-        .binds
+    let dest_of: BTreeMap<Sym, Sym> = binds
         .iter()
         .map(|(uid, d)| {
             (*uid, match d {
@@ -117,7 +123,7 @@ pub fn apply(state: &mut ClusterState, plan: &Plan, now: Timestamp, seq: &mut us
     // pods on removed nodes: DaemonSet, mirror and finished pods go with the node; the rest move or
     // become pending
     state.pods.retain(|p| {
-        let on_removed = p.node_name.is_some_and(|n| plan.remove.contains(&n));
+        let on_removed = p.node_name.is_some_and(|n| remove.contains(&n));
         !(on_removed && (p.is_daemonset_pod() || p.is_mirror() || !p.is_reschedulable()))
     });
     let mut touched = Vec::new();
@@ -127,12 +133,12 @@ pub fn apply(state: &mut ClusterState, plan: &Plan, now: Timestamp, seq: &mut us
             p.phase = PodPhase::Running;
             p.start_time = Some(now);
             touched.push(*d);
-        } else if p.node_name.is_some_and(|n| plan.remove.contains(&n)) {
+        } else if p.node_name.is_some_and(|n| remove.contains(&n)) {
             p.node_name = None;
             p.phase = PodPhase::Pending;
         }
     }
-    state.nodes.retain(|n| !plan.remove.contains(&n.name));
+    state.nodes.retain(|n| !remove.contains(&n.name));
     for n in &mut state.nodes {
         if touched.contains(&n.name) {
             n.last_pod_event = Some(now);

@@ -22,7 +22,7 @@ pub struct SimOptions {
     pub disruption: DisruptionOptions,
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LogEntry {
     /// Seconds since the start.
     pub t: f64,
@@ -31,10 +31,12 @@ pub struct LogEntry {
 }
 
 /// Everything a run produced.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SimResult {
     pub scenario: String,
     pub seed: u64,
+    /// The scenario's start (seconds since the epoch): time 0 of the series, the log and waits.
+    pub start: crate::model::Timestamp,
     pub duration_h: f64,
     pub total_cost: f64,
     pub metrics: Metrics,
@@ -144,6 +146,8 @@ pub struct Engine<'s> {
     over_limit: Option<crate::Error>,
     /// Pods the workloads created so far.
     created: usize,
+    /// Told (simulated seconds, duration) as the run advances.
+    progress: crate::progress::Progress,
 }
 
 /// Why a run did not produce a result.
@@ -217,6 +221,7 @@ impl<'s> Engine<'s> {
             launch_warnings: Default::default(),
             over_limit: None,
             created: 0,
+            progress: crate::progress::Progress::default(),
         };
         // nodes present at the start are billed from t = 0
         for n in e.state.nodes.clone() {
@@ -272,6 +277,13 @@ impl<'s> Engine<'s> {
             },
         );
         self.launch_counter
+    }
+
+    /// Report the run's advance to `progress` as `(simulated seconds, duration in seconds)`, about
+    /// 200 times over a run.
+    pub fn with_progress(mut self, progress: crate::progress::Progress) -> Engine<'s> {
+        self.progress = progress;
+        self
     }
 
     /// Run to the end of the scenario. Fails only when a workload would take the run past the
@@ -375,11 +387,17 @@ impl<'s> Engine<'s> {
         }
         let end_ms = (end * 1000.0) as i64;
         let mut alive: HashSet<Sym> = self.state.pods.iter().map(|p| p.uid).collect();
+        let report_every = (end_ms / 200).max(1);
+        let mut next_report = 0;
         while let Some(Reverse(q)) = self.queue.pop() {
             if q.at > end_ms {
                 break;
             }
             self.now_ms = q.at;
+            if q.at >= next_report && self.progress.is_active() {
+                self.progress.report((q.at / 1000) as u64, Some((end_ms / 1000) as u64));
+                next_report = q.at + report_every;
+            }
             if checked {
                 // what the workloads mean to exist after this event: the ones before it, plus
                 // creations, minus deletions (tracked through the version-bumping paths)
@@ -430,9 +448,11 @@ impl<'s> Engine<'s> {
         warnings.extend(self.trace_warnings(end));
         let pending_at_end = self.pending_reasons(&mut warnings);
         warnings.extend(std::mem::take(&mut self.launch_warnings));
+        self.progress.report((end_ms / 1000) as u64, Some((end_ms / 1000) as u64));
         Ok(SimResult {
             scenario: self.sc.name.clone(),
             seed: self.sc.seed,
+            start: self.sc.start,
             duration_h: end / 3600.0,
             total_cost: self.cumulative,
             metrics: self.metrics,
@@ -515,7 +535,7 @@ impl<'s> Engine<'s> {
         if self.created.saturating_add(more) > limits.max_created() {
             let message = format!(
                 "{what} would make {} pods created over the run, over karpsim's limit of {} ({} × the work limit of {} pods); \
-                 shorten the run or raise the work limit (--max-pods N, max_pods=N in Python, WorkLimits::max_pods in Rust)",
+                 shorten the run or raise the work limit (--pod-limit N, pod_limit=N in Python, WorkLimits::max_pods in Rust)",
                 self.created.saturating_add(more),
                 limits.max_created(),
                 crate::work::CREATED_PER_MAX_POD,
@@ -985,6 +1005,7 @@ impl<'s> Engine<'s> {
         // Karpenter's interruption controller deletes the NodeClaim on the notice; the instance is
         // reclaimed two minutes later
         self.metrics.interruptions += 1;
+        self.log("interruption", format!("{name}: spot interruption notice; the instance is reclaimed in 2 minutes"));
         let reclaimed = self.now() + 120.0;
         self.delete_node_until(name, "spot interruption notice", Some(reclaimed));
     }
@@ -1277,4 +1298,9 @@ fn interpolate(points: &[(f64, f64)], t: f64) -> f64 {
 /// Run a scenario with options.
 pub fn simulate(sc: &Scenario, opts: &SimOptions) -> crate::Result<SimResult> {
     Engine::new(sc, opts.clone()).run()
+}
+
+/// [`simulate`], telling `progress` `(simulated seconds, duration in seconds)` as the run advances.
+pub fn simulate_with_progress(sc: &Scenario, opts: &SimOptions, progress: &crate::progress::Progress) -> crate::Result<SimResult> {
+    Engine::new(sc, opts.clone()).with_progress(progress.clone()).run()
 }

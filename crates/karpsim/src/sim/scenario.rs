@@ -406,7 +406,7 @@ impl Scenario {
                             file,
                             &format!("{field}.arrivals.poisson.per_hour"),
                             format!(
-                                "about {expected:.0} pods would be created over the run, over karpsim's limit of {} ({} × the work limit of {} pods); raise it with --max-pods N (max_pods=N in Python)",
+                                "about {expected:.0} pods would be created over the run, over karpsim's limit of {} ({} × the work limit of {} pods); raise it with --pod-limit N (pod_limit=N in Python)",
                                 limits.max_created(),
                                 crate::work::CREATED_PER_MAX_POD,
                                 limits.max_pods
