@@ -5,7 +5,7 @@
 use crate::catalog::{Catalog, InstanceType};
 use crate::error::{Error, Location, Result};
 use crate::labels::{self, Sym};
-use crate::model::{Node, NodeClass, NodePool, Pod, PodDisruptionBudget};
+use crate::model::{Namespace, Node, NodeClass, NodePool, Pod, PodDisruptionBudget};
 use crate::requirements::{Requirement, Requirements};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -58,6 +58,9 @@ pub struct ClusterState {
     /// One representative pod per DaemonSet.
     pub daemonsets: Vec<Pod>,
     pub pdbs: Vec<PodDisruptionBudget>,
+    /// `Namespace` objects with their labels, for `namespaceSelector` (namespaces that hold pods but
+    /// are not here carry only their name label).
+    pub namespaces: Vec<Namespace>,
     pub warnings: Vec<String>,
     /// NodePools that launch nothing whatever the pods, and why (one sentence naming the pool), for
     /// causes decided when the state is built. The scheduler adds the pools whose requirements allow
@@ -79,7 +82,18 @@ impl ClusterState {
         resolve: impl FnMut(Option<&NodeClass>) -> Result<Arc<Catalog>>,
     ) -> Result<ClusterState> {
         let (pool_types, warnings) = resolve_pool_types(&nodepools, &nodeclasses, resolve)?;
-        Ok(ClusterState { nodepools, nodeclasses, pool_types, nodes, pods, daemonsets, pdbs, warnings, unlaunchable: BTreeMap::new() })
+        Ok(ClusterState {
+            nodepools,
+            nodeclasses,
+            pool_types,
+            nodes,
+            pods,
+            daemonsets,
+            pdbs,
+            namespaces: Vec::new(),
+            warnings,
+            unlaunchable: BTreeMap::new(),
+        })
     }
 
     /// Resolve every NodePool's instance types again from `catalog` (after a change of NodeClass
@@ -171,7 +185,7 @@ impl ClusterState {
             }
             other => other,
         };
-        let crate::io::Inputs { nodepools, nodeclasses, pods, daemonsets, nodes, pdbs, warnings, .. } = inputs;
+        let crate::io::Inputs { nodepools, nodeclasses, pods, daemonsets, nodes, pdbs, namespaces, warnings, .. } = inputs;
         let daemonsets = with_daemonsets_from_pods(daemonsets, &pods);
         let mut state =
             ClusterState::new(nodepools, nodeclasses, nodes, pods, daemonsets, pdbs, |nc| catalog.resolve(nc)).map_err(locate)?;
@@ -181,6 +195,7 @@ impl ClusterState {
         all_warnings.append(&mut state.warnings);
         all_warnings.extend(unpriced);
         state.warnings = all_warnings;
+        state.namespaces = namespaces;
         Ok(state)
     }
 }

@@ -1,5 +1,7 @@
 //! Reading Kubernetes YAML/JSON into karpsim's model: real manifests, snapshots, CRDs and bad input.
 
+mod common;
+use common::{assert_names, load, load_err};
 use karpsim::catalog::CatalogSource;
 use karpsim::io::Inputs;
 use karpsim::labels::Sym;
@@ -9,26 +11,6 @@ use std::path::{Path, PathBuf};
 
 fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/online-boutique")
-}
-
-fn load(text: &str) -> karpsim::Result<Inputs> {
-    let mut i = Inputs::new();
-    i.load_str(text, "test.yaml")?;
-    i.finish()
-}
-
-fn load_err(text: &str) -> String {
-    match load(text) {
-        Ok(_) => panic!("expected an error for:\n{text}"),
-        Err(e) => e.to_string(),
-    }
-}
-
-#[track_caller]
-fn assert_names(e: &str, parts: &[&str]) {
-    for p in parts {
-        assert!(e.contains(p), "{p:?} missing from: {e}");
-    }
 }
 
 #[test]
@@ -396,6 +378,14 @@ fn bad_input_names_file_document_object_and_field() {
         (
             "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  replicas: 2000000\n  template: {spec: {containers: [{name: c}]}}\n".into(),
             vec!["spec.replicas", "work limit of 1000000 pods", "--pod-limit"],
+        ),
+        (
+            // a HorizontalPodAutoscaler's minimum is held to the work limit too, before its pods are made
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template: {spec: {containers: [{name: c}]}}\n---\n\
+             apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: h}\n\
+             spec: {scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: d}, minReplicas: 2000000, maxReplicas: 2000000}\n"
+                .into(),
+            vec!["test.yaml", "document 1", "Deployment default/d", "spec.replicas", "2000000 replicas (as its HorizontalPodAutoscaler keeps it)", "work limit of 1000000 pods"],
         ),
         (
             "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  replicas: 3000000000\n  template: {spec: {containers: [{name: c}]}}\n".into(),

@@ -39,21 +39,33 @@
 // input parsing is not a hot path.
 
 mod controllers;
+mod hpa;
+mod namespace;
 mod node;
+mod nodeclaim;
 mod nodeclass;
 mod nodepool;
+mod ownership;
 mod pod;
+mod storage;
 mod value;
+mod volumes;
 mod yaml;
 
 pub use value::{format_rfc3339, parse_duration, parse_rfc3339};
+pub(crate) use ownership::deployment_of;
 pub(crate) use value::civil_from_days;
 pub(crate) use yaml::parse_documents;
 
 use crate::error::{Error, Location, Result};
-use crate::model::{Node, NodeClass, NodePool, Pod, PodDisruptionBudget};
+use crate::model::{
+    CsiNode, Namespace, Node, NodeClaim, NodeClass, NodePool, PersistentVolume, PersistentVolumeClaim, Pod, PodDisruptionBudget,
+    StorageClass,
+};
 use crate::resources::Resources;
 use crate::work::WorkLimits;
+use controllers::Controller;
+use hpa::Hpa;
 use pod::{PodMeta, PodRefs, build_pod, owner_from_refs};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -70,22 +82,39 @@ pub struct Inputs {
     pub pods: Vec<Pod>,
     /// One representative pod per DaemonSet, built from its template (owner kind DaemonSet).
     pub daemonsets: Vec<Pod>,
+    /// Existing nodes; after [`Inputs::finish`] also the NodeClaims without a Node (in-flight).
     pub nodes: Vec<Node>,
     pub pdbs: Vec<PodDisruptionBudget>,
-    /// One pod per Deployment, ReplicaSet, StatefulSet and Job, built from its template (the first
-    /// replica, `<owner>-0`), whatever its replica count: what a scenario scales over time (a
-    /// Deployment with `replicas: 0` has a template and no pods).
+    /// After [`Inputs::finish`], one pod per Deployment, ReplicaSet, StatefulSet and Job, built from
+    /// its template (the first replica, `<owner>-0`), whatever its replica count: what a scenario
+    /// scales over time (a Deployment with `replicas: 0` has a template and no pods).
     pub templates: Vec<Pod>,
+    /// NodeClaims as read; [`Inputs::finish`] merges each into its Node in `nodes`.
+    pub nodeclaims: Vec<NodeClaim>,
+    pub namespaces: Vec<Namespace>,
+    pub volume_claims: Vec<PersistentVolumeClaim>,
+    pub volumes: Vec<PersistentVolume>,
+    pub storage_classes: Vec<StorageClass>,
+    /// Per-node volume attach limits; [`Inputs::finish`] puts each on its Node.
+    pub csi_nodes: Vec<CsiNode>,
     pub warnings: Vec<String>,
     limits: WorkLimits,
     // Resolved by `finish`.
     pod_refs: Vec<PodRefs>,
     ds_refs: Vec<PodRefs>,
-    template_refs: Vec<PodRefs>,
     origins: Origins,
     priority_classes: BTreeMap<String, (i32, bool)>,
     runtime_classes: BTreeMap<String, Resources>,
     skipped: BTreeMap<String, usize>,
+    /// Helm test hooks left out, by kind.
+    helm_tests: BTreeMap<String, usize>,
+    /// Controllers with the span of their pods in `pods` and where they were read, for
+    /// HorizontalPodAutoscalers to rescale.
+    controllers: Vec<(Controller, std::ops::Range<usize>, Location)>,
+    hpas: Vec<Hpa>,
+    /// Only the Pod objects are wanted ([`Inputs::retain_pod_objects`]): the storage objects a
+    /// recorded dump lacks are not worth a warning.
+    pods_only: bool,
 }
 
 /// Where each object came from, parallel to the output vectors, to name duplicates in errors.
@@ -93,11 +122,17 @@ pub struct Inputs {
 struct Origins {
     pods: Vec<Location>,
     daemonsets: Vec<Location>,
-    templates: Vec<Location>,
     nodepools: Vec<Location>,
     nodeclasses: Vec<Location>,
     nodes: Vec<Location>,
     pdbs: Vec<Location>,
+    nodeclaims: Vec<Location>,
+    namespaces: Vec<Location>,
+    volume_claims: Vec<Location>,
+    volumes: Vec<Location>,
+    storage_classes: Vec<Location>,
+    csi_nodes: Vec<Location>,
+    hpas: Vec<Location>,
 }
 
 /// Kinds whose objects live in a namespace (the object is named `namespace/name`).
@@ -105,6 +140,7 @@ fn namespaced(kind: &str) -> bool {
     matches!(
         kind,
         "Pod" | "Deployment" | "ReplicaSet" | "StatefulSet" | "Job" | "CronJob" | "DaemonSet" | "PodDisruptionBudget"
+            | "PersistentVolumeClaim" | "HorizontalPodAutoscaler"
     )
 }
 
@@ -222,6 +258,10 @@ impl Inputs {
         })();
         let (namespace, name, meta) = ns_name.map_err(|e| e.at(at.clone()))?;
         at.object = Some(if namespaced(&kind) { format!("{namespace}/{name}") } else { name.clone() });
+        if helm_test_hook(&meta).map_err(|e| e.at(at.clone()))? {
+            *self.helm_tests.entry(kind).or_default() += 1;
+            return Ok(());
+        }
         self.load_object(&kind, &root, &meta, &namespace, &name, &at).map_err(|e| e.at(at))
     }
 
@@ -239,27 +279,29 @@ impl Inputs {
                 if !self.limits.allows(self.pods.len(), 1) {
                     return Err(self.limits.exceeded(Location { field: None, ..at.clone() }, "this pod", self.pods.len(), 1));
                 }
-                self.push_pod(p, r, at)?;
+                self.push_pod(p, r, at);
             }
             "Deployment" | "ReplicaSet" | "StatefulSet" | "Job" => {
-                let t = controllers::template(kind, root, namespace, name, created)?;
+                let c = Controller::parse(kind, root, namespace, name, created)?;
                 // checked before a single replica is allocated
-                if !self.limits.allows(self.pods.len(), t.count) {
-                    let at = Location { field: Some(t.count_field.into()), ..at.clone() };
-                    return Err(self.limits.exceeded(at, &format!("{} replicas", t.count), self.pods.len(), t.count));
+                let count = usize::try_from(c.count).unwrap_or(0);
+                if !self.limits.allows(self.pods.len(), count) {
+                    let at = Location { field: Some(c.count_field().into()), ..at.clone() };
+                    return Err(self.limits.exceeded(at, &format!("{count} replicas"), self.pods.len(), count));
                 }
-                for (p, r) in controllers::replicas(&t, namespace, name) {
-                    self.push_pod(p, r, at)?;
+                let first = self.pods.len();
+                for (p, r) in c.pods(c.count) {
+                    self.push_pod(p, r, at);
                 }
-                self.templates.push(t.pod);
-                self.template_refs.push(t.refs);
-                self.origins.templates.push(at.clone());
+                self.controllers.push((c, first..self.pods.len(), at.clone()));
             }
             "DaemonSet" => {
-                let t = controllers::template(kind, root, namespace, name, created)?;
-                self.daemonsets.push(t.pod);
-                self.ds_refs.push(t.refs);
-                self.origins.daemonsets.push(at.clone());
+                let c = Controller::parse(kind, root, namespace, name, created)?;
+                for (p, r) in c.pods(1) {
+                    self.daemonsets.push(p);
+                    self.ds_refs.push(r);
+                    self.origins.daemonsets.push(at.clone());
+                }
             }
             "NodePool" => {
                 self.nodepools.push(nodepool::parse_nodepool(root, name)?);
@@ -285,16 +327,43 @@ impl Inputs {
             "RuntimeClass" => {
                 self.runtime_classes.insert(name.to_string(), node::parse_runtime_class(root)?);
             }
+            "NodeClaim" => {
+                self.nodeclaims.push(nodeclaim::parse_nodeclaim(root, name)?);
+                self.origins.nodeclaims.push(at.clone());
+            }
+            "Namespace" => {
+                self.namespaces.push(namespace::parse_namespace(root, name)?);
+                self.origins.namespaces.push(at.clone());
+            }
+            "PersistentVolumeClaim" => {
+                self.volume_claims.push(storage::parse_claim(root, namespace, name)?);
+                self.origins.volume_claims.push(at.clone());
+            }
+            "PersistentVolume" => {
+                self.volumes.push(storage::parse_volume(root, name)?);
+                self.origins.volumes.push(at.clone());
+            }
+            "StorageClass" => {
+                self.storage_classes.push(storage::parse_storage_class(root, name)?);
+                self.origins.storage_classes.push(at.clone());
+            }
+            "CSINode" => {
+                self.csi_nodes.push(storage::parse_csi_node(root, name)?);
+                self.origins.csi_nodes.push(at.clone());
+            }
+            "HorizontalPodAutoscaler" => {
+                self.hpas.push(hpa::parse_hpa(root, namespace, name)?);
+                self.origins.hpas.push(at.clone());
+            }
             _ => unreachable!("kind filtered by MODELLED"),
         }
         Ok(())
     }
 
-    fn push_pod(&mut self, p: Pod, r: PodRefs, at: &Location) -> Result<()> {
+    fn push_pod(&mut self, p: Pod, r: PodRefs, at: &Location) {
         self.pods.push(p);
         self.pod_refs.push(r);
         self.origins.pods.push(at.clone());
-        Ok(())
     }
 
     /// Keep only the pods read from `Pod` objects, dropping the replicas expanded from controllers
@@ -307,6 +376,9 @@ impl Inputs {
         let mut it = keep.iter();
         self.pod_refs.retain(|_| *it.next().unwrap_or(&true));
         self.origins.pods.retain(|o| o.kind.as_deref() == Some("Pod"));
+        // their pods are gone: nothing left for an HPA to rescale
+        self.controllers.clear();
+        self.pods_only = true;
         keep.iter().filter(|k| !**k).count()
     }
 
@@ -315,21 +387,37 @@ impl Inputs {
     ///   warning and priority 0), else the `globalDefault` PriorityClass (Kubernetes `Priority` admission);
     /// * RuntimeClass `overhead.podFixed` is added to the requests of pods naming it (unless the pod
     ///   already carries `spec.overhead`), as the RuntimeClass admission controller does;
+    /// * a Deployment, StatefulSet or ReplicaSet that a HorizontalPodAutoscaler scales runs the
+    ///   replicas the HPA keeps (`minReplicas` when `spec.replicas` is not written);
+    /// * each pod's PersistentVolumeClaims are resolved through PersistentVolumes and StorageClasses
+    ///   into [`Pod::volumes`]; NodeClaims join their Nodes (or become in-flight nodes) and CSINodes
+    ///   give their nodes volume attach limits;
     /// * objects repeated identically are kept once (with a warning); two different objects with the same
     ///   name are an error.
     pub fn finish(mut self) -> Result<Inputs> {
+        let mut warnings = std::mem::take(&mut self.warnings);
+        dedupe(&mut self.hpas, &mut self.origins.hpas, |h| format!("{}/{}", h.namespace, h.name), &mut warnings)?;
+        self.rescale_controllers(&mut warnings)?;
+        // one template pod per controller whatever its count, resolved like pods
+        let (mut template_refs, mut template_origins) = (Vec::new(), Vec::new());
+        for (c, _, at) in &self.controllers {
+            for (p, r) in c.pods(1) {
+                self.templates.push(p);
+                template_refs.push(r);
+                template_origins.push(at.clone());
+            }
+        }
         let default_priority = self
             .priority_classes
             .iter()
             .filter(|(_, (_, global))| *global)
             .map(|(_, (v, _))| *v)
             .max();
-        let mut warnings = std::mem::take(&mut self.warnings);
-        // (templates are resolved like pods, and warned about through their replicas only)
+        // (templates are warned about through their replicas only)
         for (pods, refs, origins, warn) in [
             (&mut self.pods, &self.pod_refs, &self.origins.pods, true),
             (&mut self.daemonsets, &self.ds_refs, &self.origins.daemonsets, true),
-            (&mut self.templates, &self.template_refs, &self.origins.templates, false),
+            (&mut self.templates, &template_refs, &template_origins, false),
         ] {
             let mut missing_pc: BTreeMap<&str, usize> = BTreeMap::new();
             let mut missing_rc: BTreeMap<&str, usize> = BTreeMap::new();
@@ -370,12 +458,28 @@ impl Inputs {
                 warnings.push(format!("RuntimeClass {c:?} is not in the inputs; its {n} pod(s) get no overhead"));
             }
         }
+        dedupe(&mut self.volume_claims, &mut self.origins.volume_claims, |c| format!("{}/{}", c.namespace, c.name), &mut warnings)?;
+        dedupe(&mut self.volumes, &mut self.origins.volumes, |v| v.name.to_string(), &mut warnings)?;
+        dedupe(&mut self.storage_classes, &mut self.origins.storage_classes, |c| c.name.to_string(), &mut warnings)?;
+        let storage = volumes::Storage::new(&self.volume_claims, &self.volumes, &self.storage_classes, &mut warnings);
+        volumes::resolve_pods(&mut self.pods, &self.pod_refs, &storage, !self.pods_only, &mut warnings);
+        volumes::resolve_pods(&mut self.templates, &template_refs, &storage, false, &mut Vec::new());
         dedupe(&mut self.pods, &mut self.origins.pods, |p| p.key(), &mut warnings)?;
         dedupe(&mut self.daemonsets, &mut self.origins.daemonsets, |p| p.key(), &mut warnings)?;
         dedupe(&mut self.nodepools, &mut self.origins.nodepools, |n| n.name.to_string(), &mut warnings)?;
         dedupe(&mut self.nodeclasses, &mut self.origins.nodeclasses, |n| n.name.to_string(), &mut warnings)?;
         dedupe(&mut self.nodes, &mut self.origins.nodes, |n| n.name.to_string(), &mut warnings)?;
         dedupe(&mut self.pdbs, &mut self.origins.pdbs, |p| format!("{}/{}", p.namespace, p.name), &mut warnings)?;
+        dedupe(&mut self.nodeclaims, &mut self.origins.nodeclaims, |c| c.name.to_string(), &mut warnings)?;
+        dedupe(&mut self.namespaces, &mut self.origins.namespaces, |n| n.name.to_string(), &mut warnings)?;
+        dedupe(&mut self.csi_nodes, &mut self.origins.csi_nodes, |c| c.name.to_string(), &mut warnings)?;
+        nodeclaim::merge_into_nodes(&mut self.nodes, &self.nodeclaims, &mut warnings);
+        for c in &self.csi_nodes {
+            if let Some(n) = self.nodes.iter_mut().find(|n| n.name == c.name) {
+                n.volume_limits = c.limits.clone();
+            }
+        }
+        warnings.extend(namespace::unknown_namespace_warning(&self.namespaces, &self.pods, &self.daemonsets));
 
         if !self.nodeclasses.is_empty() {
             for np in &self.nodepools {
@@ -383,6 +487,11 @@ impl Inputs {
                     warnings.push(format!("NodePool {} refers to EC2NodeClass {nc}, which is not in the inputs", np.name));
                 }
             }
+        }
+        if !self.helm_tests.is_empty() {
+            let total: usize = self.helm_tests.values().sum();
+            let kinds: Vec<String> = self.helm_tests.iter().map(|(k, n)| format!("{k} ({n})")).collect();
+            warnings.push(format!("skipped {total} Helm test hook(s) (helm.sh/hook: test), which run only under `helm test`: {}", kinds.join(", ")));
         }
         if !self.skipped.is_empty() {
             let total: usize = self.skipped.values().sum();
@@ -397,19 +506,100 @@ impl Inputs {
             nodes: self.nodes,
             pdbs: self.pdbs,
             templates: self.templates,
+            nodeclaims: self.nodeclaims,
+            namespaces: self.namespaces,
+            volume_claims: self.volume_claims,
+            volumes: self.volumes,
+            storage_classes: self.storage_classes,
+            csi_nodes: self.csi_nodes,
             warnings,
             limits: self.limits,
             origins: Origins { nodepools: self.origins.nodepools, nodeclasses: self.origins.nodeclasses, nodes: self.origins.nodes, ..Default::default() },
             ..Default::default()
         })
     }
+
+    /// Controllers whose pods are in the inputs stand down (their pods are what runs); every other
+    /// one a HorizontalPodAutoscaler scales runs the replicas the HPA keeps. Their pods are rebuilt
+    /// in place, so pods keep their input order.
+    fn rescale_controllers(&mut self, warnings: &mut Vec<String>) -> Result<()> {
+        if self.controllers.is_empty() && self.hpas.is_empty() {
+            return Ok(());
+        }
+        let pod_objects: Vec<&Pod> =
+            self.pods.iter().zip(&self.origins.pods).filter(|(_, o)| o.kind.as_deref() == Some("Pod")).map(|(p, _)| p).collect();
+        let controllers: Vec<&Controller> = self.controllers.iter().map(|(c, _, _)| c).collect();
+        let represented = ownership::represented(&controllers, &pod_objects, warnings);
+        let mut changes: Vec<(usize, i64)> = represented.iter().enumerate().filter(|(_, r)| **r).map(|(i, _)| (i, 0)).collect();
+        changes.extend(hpa::rescale(&self.hpas, &controllers, &represented, warnings));
+        if changes.is_empty() {
+            return Ok(());
+        }
+        // an HPA's replicas are held to the work limit too, before they are made
+        let mut total = self.pods.len();
+        for &(i, n) in &changes {
+            let (c, range, at) = &self.controllers[i];
+            let n = usize::try_from(n).unwrap_or(0);
+            let rest = total - range.len();
+            if !self.limits.allows(rest, n) {
+                let at = Location { field: Some(c.count_field().into()), ..at.clone() };
+                return Err(self.limits.exceeded(at, &format!("{n} replicas (as its HorizontalPodAutoscaler keeps it)"), rest, n));
+            }
+            total = rest + n;
+        }
+        let (pods, refs, origins) =
+            (std::mem::take(&mut self.pods), std::mem::take(&mut self.pod_refs), std::mem::take(&mut self.origins.pods));
+        let mut old = pods.into_iter().zip(refs).zip(origins).enumerate().peekable();
+        for (ci, (c, range, at)) in self.controllers.iter_mut().enumerate() {
+            // the pods before this controller's, as they were
+            while let Some((_, ((p, r), o))) = old.next_if(|(i, _)| *i < range.start) {
+                self.pods.push(p);
+                self.pod_refs.push(r);
+                self.origins.pods.push(o);
+            }
+            let start = self.pods.len();
+            match changes.iter().find(|(i, _)| *i == ci) {
+                Some(&(_, n)) => {
+                    while old.next_if(|(i, _)| *i < range.end).is_some() {}
+                    for (p, r) in c.pods(n) {
+                        self.pods.push(p);
+                        self.pod_refs.push(r);
+                        self.origins.pods.push(at.clone());
+                    }
+                    c.count = n;
+                }
+                None => {
+                    while let Some((_, ((p, r), o))) = old.next_if(|(i, _)| *i < range.end) {
+                        self.pods.push(p);
+                        self.pod_refs.push(r);
+                        self.origins.pods.push(o);
+                    }
+                }
+            }
+            *range = start..self.pods.len();
+        }
+        for (_, ((p, r), o)) in old {
+            self.pods.push(p);
+            self.pod_refs.push(r);
+            self.origins.pods.push(o);
+        }
+        Ok(())
+    }
 }
 
 /// Kinds karpsim reads (everything else is skipped with a count).
 const MODELLED: &[&str] = &[
     "Pod", "Deployment", "ReplicaSet", "StatefulSet", "Job", "DaemonSet", "NodePool", "EC2NodeClass", "Node",
-    "PodDisruptionBudget", "PriorityClass", "RuntimeClass",
+    "PodDisruptionBudget", "PriorityClass", "RuntimeClass", "NodeClaim", "Namespace", "PersistentVolumeClaim",
+    "PersistentVolume", "StorageClass", "CSINode", "HorizontalPodAutoscaler",
 ];
+
+/// A Helm test hook (`helm.sh/hook: test`, or the older `test-success`/`test-failure`; the
+/// annotation may list several hooks): it runs only under `helm test`, not as part of the release.
+fn helm_test_hook(meta: &V) -> Result<bool> {
+    let annotations = meta.opt_string_map("annotations")?;
+    Ok(annotations.get("helm.sh/hook").is_some_and(|h| h.split(',').any(|x| x.trim().starts_with("test"))))
+}
 
 /// Keep the first of identical objects with the same key; different objects with the same key are an error.
 fn dedupe<T: PartialEq>(items: &mut Vec<T>, origins: &mut Vec<Location>, key: impl Fn(&T) -> String, warnings: &mut Vec<String>) -> Result<()> {

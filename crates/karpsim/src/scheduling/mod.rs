@@ -27,6 +27,7 @@ mod scheduler;
 pub mod unlaunchable;
 pub mod topology;
 pub mod topology_group;
+pub mod volumes;
 
 pub use options::{LaunchPolicy, MinValuesPolicy, PreferencePolicy, ProvisionOptions};
 pub use results::{ExistingNodeResult, NodeClaimResult, ProvisionResult, Relaxation, Unschedulable};

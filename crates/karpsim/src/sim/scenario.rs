@@ -276,9 +276,13 @@ pub struct Scenario {
     pub limits: WorkLimits,
 }
 
+/// Whether `p` belongs to the controller `ns_name` of one of `kinds`; a Deployment's pods from a
+/// snapshot are owned by its ReplicaSet.
 fn owner_matches(p: &Pod, ns_name: &str, kinds: &[OwnerKind]) -> bool {
     let (ns, name) = ns_name.split_once('/').unwrap_or(("default", ns_name));
-    p.namespace.as_str() == ns && p.owner.as_ref().is_some_and(|o| kinds.contains(&o.kind) && o.name.as_str() == name)
+    p.namespace.as_str() == ns
+        && (p.owner.as_ref().is_some_and(|o| kinds.contains(&o.kind) && o.name.as_str() == name)
+            || (kinds.contains(&OwnerKind::Deployment) && crate::io::deployment_of(p).is_some_and(|d| d.as_str() == name)))
 }
 
 fn time_of_day(file: &str, field: &str, s: &str) -> Result<f64> {
@@ -368,7 +372,7 @@ impl Scenario {
             }
             let (workload, pods) = if let Some(d) = &w.deployment {
                 let kinds = vec![OwnerKind::Deployment, OwnerKind::StatefulSet, OwnerKind::ReplicaSet];
-                let template = find_template(&templates, d, &kinds)
+                let template = find_template(&templates, &base.pods, d, &kinds)
                     .ok_or_else(|| err(file, &format!("{field}.deployment"), format!("no Deployment or StatefulSet {d} in the manifests")))?;
                 let f = |rest: &str| format!("{field}.replicas{rest}");
                 let schedule = compile_replicas(w.replicas.as_ref(), file, &f)?;
@@ -378,7 +382,7 @@ impl Scenario {
             } else if let Some(j) = &w.job {
                 let kinds = vec![OwnerKind::Job];
                 let template =
-                    find_template(&templates, j, &kinds).ok_or_else(|| err(file, &format!("{field}.job"), format!("no Job {j} in the manifests")))?;
+                    find_template(&templates, &base.pods, j, &kinds).ok_or_else(|| err(file, &format!("{field}.job"), format!("no Job {j} in the manifests")))?;
                 let arrivals = match &w.arrivals {
                     None => return Err(err(file, &format!("{field}.arrivals"), "a job workload needs arrivals (poisson, at or daily)")),
                     Some(ArrivalsFile::Poisson { per_hour }) if *per_hour > 0.0 && *per_hour < 1e6 => Arrivals::Poisson { per_hour: *per_hour },
@@ -458,9 +462,11 @@ impl Scenario {
     }
 }
 
-/// The template pod of the controller `ns_name` (a name alone means namespace `default`).
-fn find_template(templates: &[Pod], ns_name: &str, kinds: &[OwnerKind]) -> Option<Pod> {
-    templates.iter().find(|p| owner_matches(p, ns_name, kinds)).cloned()
+/// The template pod of the controller `ns_name` (a name alone means namespace `default`): from the
+/// controller's manifest when the inputs hold it, else one of its pods in a snapshot (a Deployment's
+/// pods are owned by its ReplicaSet).
+fn find_template(templates: &[Pod], pods: &[Pod], ns_name: &str, kinds: &[OwnerKind]) -> Option<Pod> {
+    templates.iter().chain(pods).find(|p| owner_matches(p, ns_name, kinds)).cloned()
 }
 
 impl ReplicaSchedule {
