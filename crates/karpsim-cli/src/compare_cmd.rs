@@ -194,7 +194,7 @@ pub fn execute(args: &CompareArgs, ui: &Ui) -> Result<Report> {
     let rows = run(&sc, &variants, &seeds, &ui.progress("compare", Unit::Runs))?;
     let summaries: Vec<VariantSummary> = variants.iter().zip(&rows).map(|(v, r)| summarize_variant(v, r)).collect();
     let mut warnings = sc.base.warnings.clone();
-    warnings.extend(launch_warnings(&sc, &variants)?);
+    warnings.extend(karpsim::sim::whatif::launch_warnings(&sc, &SimOptions::default(), &variants)?);
     let doc = CompareJson {
         scenario: sc.name.clone(),
         duration_h: sc.duration / 3600.0,
@@ -218,19 +218,6 @@ pub(crate) fn report<T: serde::Serialize, R: serde::Serialize>(doc: &T, rows: &[
             Report { stdout, warnings: warnings.to_vec() }
         }
     })
-}
-
-/// What each variant's NodePools cannot launch at the start of the run (a variant that empties a
-/// pool runs with every pod pending: its cost is no saving), prefixed with the variant's name.
-fn launch_warnings(sc: &Scenario, variants: &[Variant]) -> Result<Vec<String>> {
-    let mut out = Vec::new();
-    for v in variants {
-        let (vsc, _) = karpsim::sim::whatif::apply(sc, &SimOptions::default(), v)?;
-        for w in karpsim::scheduling::ClusterView::new(&vsc.base).launch_warnings() {
-            out.push(format!("variant {}: {w}", v.name));
-        }
-    }
-    Ok(out)
 }
 
 /// `12.30` or `12.30 ± 0.45` when there are several runs.

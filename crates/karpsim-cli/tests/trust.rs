@@ -62,4 +62,13 @@ fn a_variant_that_empties_a_pool_says_so() {
         "{warnings:?}"
     );
     assert!(!warnings.iter().any(|w| w.starts_with("variant base:")), "{warnings:?}");
+
+    // the same for a cluster's variants (`compare -f`)
+    let boutique = repo("examples/online-boutique");
+    let out = run_json(&["compare", "-f", &boutique, "--vary", "instance_families=m5", "--output", "json"]);
+    let warnings: Vec<&str> = out["warnings"].as_array().unwrap().iter().filter_map(|w| w.as_str()).collect();
+    assert!(
+        warnings.iter().any(|w| w.starts_with("variant instance_families=m5: NodePool default can launch nothing: it requires karpenter.k8s.aws/instance-family In [m5]")),
+        "{warnings:?}"
+    );
 }

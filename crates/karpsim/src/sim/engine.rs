@@ -808,11 +808,7 @@ impl<'s> Engine<'s> {
         let (binds, launches, unplaced) = {
             let pods: Vec<&Pod> = self.state.pods.iter().filter(|p| pending.contains(&p.uid)).collect();
             let view = ClusterView::new(&self.state);
-            for w in view.launch_warnings() {
-                if !self.launch_warnings.contains(&w) {
-                    self.launch_warnings.insert(w);
-                }
-            }
+            self.launch_warnings.extend(view.launch_warnings());
             let sol = schedule_on(&view, pods, &scope, &self.opts.provisioning);
             let initialized: HashSet<Sym> = self.state.nodes.iter().filter(|n| n.initialized).map(|n| n.name).collect();
             let mut binds = Vec::new();

@@ -51,6 +51,17 @@ pub fn apply(base: &Scenario, opts: &SimOptions, v: &Variant) -> Result<(Scenari
     Ok((sc, o))
 }
 
+/// [`crate::whatif::variant_launch_warnings`] of each scenario variant at the start of its run, in
+/// variant order.
+pub fn launch_warnings(base: &Scenario, opts: &SimOptions, variants: &[Variant]) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for v in variants {
+        let (sc, _) = apply(base, opts, v)?;
+        out.extend(crate::whatif::variant_launch_warnings(&v.name, &sc.base));
+    }
+    Ok(out)
+}
+
 /// One line of a comparison table.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ComparisonRow {
