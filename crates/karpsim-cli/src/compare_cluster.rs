@@ -49,8 +49,9 @@ pub fn execute(args: &CompareArgs, variants: &[Variant], output: OutputSpec, ui:
     let mut warnings = state.warnings.clone();
     let run = if args.until_stable { ClusterRun::Consolidate } else { ClusterRun::Provision };
     let setup = Setup::new(state, source);
-    let rows = compare_clusters(&setup, &ProvisionOptions::default(), variants, run, &ui.progress("compare", Unit::Runs))?;
-    warnings.extend(cluster_launch_warnings(&setup, variants)?);
+    let opts = ProvisionOptions::default();
+    let rows = compare_clusters(&setup, &opts, variants, run, &ui.progress("compare", Unit::Runs))?;
+    warnings.extend(cluster_launch_warnings(&setup, &opts, variants)?);
     let doc = ClusterCompareJson {
         inputs: args.files.iter().map(|f| f.display().to_string()).collect(),
         catalog,

@@ -160,7 +160,7 @@ pub fn _compare_clusters<'py>(
     let run = cluster_run(run)?;
     let setup = base.setup(py);
     let variants = variants_of(variants);
-    let opts = provision_options(60, false, "capacity-type-precedence", "strict", false)?;
+    let opts = provision_options(60, false, "capacity-type-precedence", "strict", false, "karpenter")?;
     let rows = run_detached(py, move || compare_clusters(&setup, &opts, &variants, run, &Progress::default()))?;
     to_py(py, &rows)
 }
@@ -178,7 +178,7 @@ pub fn _check_cluster_changes(py: Python<'_>, base: PyRef<'_, PyCluster>, change
 fn compare_clusters_check(setup: karpsim::whatif::Setup, v: &Variant) -> karpsim::Result<Vec<String>> {
     let (setup, rest) = karpsim::whatif::apply(setup, &v.changes)?;
     match rest.first() {
-        None => Ok(karpsim::whatif::variant_launch_warnings(&v.name, &setup.state)),
+        None => Ok(karpsim::whatif::variant_launch_warnings(&v.name, &setup.state, &karpsim::scheduling::ProvisionOptions::default())),
         Some((k, val)) => {
             Err(karpsim::Error::Option { option: format!("{k}={val}"), message: "applies to scenarios only, not to a cluster".into() })
         }

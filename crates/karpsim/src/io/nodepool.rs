@@ -10,6 +10,7 @@ use crate::resources::{Limits, parse_amount};
 
 pub(crate) fn parse_nodepool(root: &Node, name: &str) -> Result<NodePool> {
     let mut np = NodePool::new(name);
+    np.deleting = root.req("metadata")?.get("deletionTimestamp")?.is_some();
     let spec = root.req("spec")?;
     spec.check_fields(&["template", "disruption", "limits", "weight", "replicas"])?;
     let template = spec.req("template")?;
@@ -235,7 +236,7 @@ mod tests {
 
     #[test]
     fn invalid_cron_schedules_name_the_field() {
-        let budgets = |schedule: &str| json!({"spec": {"template": {"spec": {}}, "disruption": {"budgets": [
+        let budgets = |schedule: &str| json!({"metadata": {"name": "default"}, "spec": {"template": {"spec": {}}, "disruption": {"budgets": [
             {"nodes": "10%"}, {"nodes": "0", "schedule": schedule, "duration": "8h"}]}}});
         for bad in ["61 * * * *", "@fortnightly", "*/0 * * * *", "1-0 * * * *", "0 0 * * 8"] {
             let v = budgets(bad);

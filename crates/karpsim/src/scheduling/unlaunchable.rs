@@ -3,8 +3,10 @@
 //! Karpenter drops such a pool from scheduling (`NoCompatibleInstanceTypes`, `provisioner.go`), and
 //! its pods end up pending with no word about the pool. karpsim names the cause on the result (a
 //! warning) and in every pending pod's reason: the requirement that excluded the last instance types,
-//! with the values the catalog has. Other causes of an idle pool (a static pool, a missing node class)
-//! are recorded in [`crate::state::ClusterState::unlaunchable`] and reported the same way.
+//! with the values the catalog has ([`crate::scheduling::ClusterView::launch_warnings`], which adds
+//! static pools). Pools that are not ready (a missing node class,
+//! [`crate::state::ClusterState::unready_nodepools`]) or being deleted are warned about with the
+//! state, and a pending pod's reason names those that would have admitted it.
 
 use super::instance_filter::{offering_compatible, satisfies_min_values};
 use crate::labels::Sym;

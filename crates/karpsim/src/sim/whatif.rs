@@ -56,8 +56,8 @@ pub fn apply(base: &Scenario, opts: &SimOptions, v: &Variant) -> Result<(Scenari
 pub fn launch_warnings(base: &Scenario, opts: &SimOptions, variants: &[Variant]) -> Result<Vec<String>> {
     let mut out = Vec::new();
     for v in variants {
-        let (sc, _) = apply(base, opts, v)?;
-        out.extend(crate::whatif::variant_launch_warnings(&v.name, &sc.base));
+        let (sc, o) = apply(base, opts, v)?;
+        out.extend(crate::whatif::variant_launch_warnings(&v.name, &sc.base, &o.provisioning));
     }
     Ok(out)
 }

@@ -72,8 +72,9 @@ pub fn parse_vary(spec: &str) -> Result<Vec<Variant>> {
 /// What a variant's NodePools cannot launch, each warning prefixed `variant NAME: ` (the reasons
 /// come from [`crate::scheduling::ClusterView::launch_warnings`]): a variant that empties a pool
 /// leaves its pods pending, and its lower cost is no saving.
-pub fn variant_launch_warnings(variant: &str, state: &crate::state::ClusterState) -> Vec<String> {
-    crate::scheduling::ClusterView::new(state).launch_warnings().into_iter().map(|w| format!("variant {variant}: {w}")).collect()
+pub fn variant_launch_warnings(variant: &str, state: &crate::state::ClusterState, opts: &crate::scheduling::ProvisionOptions) -> Vec<String> {
+    let view = crate::scheduling::ClusterView::new(state, opts.min_values_policy);
+    view.launch_warnings().into_iter().map(|w| format!("variant {variant}: {w}")).collect()
 }
 
 /// Mean and 95% confidence half-width (normal approximation) of a column over rows.
