@@ -416,7 +416,8 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             return Err(match &self.no_launch {
                 // which requirement filtered out the last instance types, pool by pool
                 Some(why) => format!("no NodePool can launch any instance type: {why}"),
-                None => "no NodePool can launch any instance type (every pool's requirements filter out all instance types, or no NodePool was given)".into(),
+                // every pool is not ready or being deleted: `provision` adds which would admit it
+                None => "no NodePool can launch any instance type".into(),
             });
         }
         let mut fails: Vec<(Sym, Fail)> = Vec::new();

@@ -1488,7 +1488,7 @@ fn dn_pdb_several() {
 fn filtered_out(out: &Outcome, p: &str) {
     out.not_scheduled(p);
     let why = out.reason(p);
-    assert!(why.contains("filter out all instance types") || why.contains("can launch nothing: "), "{why}");
+    assert!(why.contains("no NodePool can launch any instance type: NodePool default can launch nothing: "), "{why}");
 }
 
 #[test]
