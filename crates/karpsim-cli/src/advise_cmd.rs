@@ -110,7 +110,7 @@ pub fn execute(args: &AdviseArgs) -> Result<Report> {
         time_limit_seconds: args.time_limit,
         ..AdviseOptions::default()
     };
-    let result = advise(&state, &opts, scenario.as_ref());
+    let result = advise(&state, &opts, scenario.as_ref())?;
     if args.output == "yaml" {
         let best = result.recommendations.first().map(|r| r.nodepools_yaml.clone()).unwrap_or_default();
         return Ok(Report { stdout: best, warnings: result.warnings.clone() });

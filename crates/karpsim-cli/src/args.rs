@@ -52,6 +52,21 @@ pub enum Command {
     Advise(crate::advise_cmd::AdviseArgs),
 }
 
+/// The work limit every command that reads pods takes.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct WorkOpts {
+    /// Refuse inputs that hold more pods than this, controllers expanded (and simulations whose peak
+    /// holds more): a mistyped replica count is reported instead of exhausting memory.
+    #[arg(long, value_name = "N", default_value_t = karpsim::work::DEFAULT_MAX_PODS as u64, value_parser = clap::value_parser!(u64).range(1..))]
+    pub pod_limit: u64,
+}
+
+impl WorkOpts {
+    pub fn limits(&self) -> karpsim::WorkLimits {
+        karpsim::WorkLimits::new(usize::try_from(self.pod_limit).unwrap_or(usize::MAX))
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum Output {
     /// Aligned columns, for people.
@@ -77,6 +92,8 @@ pub struct CatalogArgs {
     /// Keep only this instance type (repeatable).
     #[arg(short = 't', long = "instance-type", value_name = "NAME")]
     pub instance_types: Vec<String>,
+    #[command(flatten)]
+    pub work: WorkOpts,
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t = Output::Table)]
     pub output: Output,
@@ -89,6 +106,8 @@ pub struct ProvisionArgs {
     pub files: Vec<PathBuf>,
     #[command(flatten)]
     pub catalog: crate::catalog_opts::CatalogOpts,
+    #[command(flatten)]
+    pub work: WorkOpts,
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t = Output::Table)]
     pub output: Output,
@@ -139,6 +158,8 @@ pub struct ConsolidateArgs {
     /// Candidate order: savings per disruption cost (Karpenter v1.14) or disruption cost ascending (v1.0–v1.13).
     #[arg(long, value_enum, value_name = "ORDER", default_value_t = CandidateOrderArg::SavingsRatio)]
     pub candidate_order: CandidateOrderArg,
+    #[command(flatten)]
+    pub work: WorkOpts,
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t = Output::Table)]
     pub output: Output,
@@ -163,6 +184,8 @@ pub struct SimulateArgs {
     /// Random seed, overriding the scenario's.
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+    #[command(flatten)]
+    pub work: WorkOpts,
     /// Output: table, json, or `csv DIR` (series.csv, nodes_by_*.csv, events.csv, summary.json in DIR).
     #[arg(short = 'o', long, num_args = 1..=2, value_names = ["FORMAT", "DIR"], default_value = "table")]
     pub output: Vec<String>,
@@ -196,6 +219,8 @@ pub struct CompareArgs {
     /// Simulated duration, overriding the scenario's (Go duration: 2h, 90m, 720h).
     #[arg(long, value_name = "DURATION", conflicts_with = "files")]
     pub duration: Option<String>,
+    #[command(flatten)]
+    pub work: WorkOpts,
     /// Output: table, json, or `csv FILE` (one row per variant and seed).
     #[arg(short = 'o', long, num_args = 1..=2, value_names = ["FORMAT", "FILE"], default_value = "table")]
     pub output: Vec<String>,
@@ -222,6 +247,8 @@ pub struct FromPodsArgs {
     /// The dump: a List or PodList of Pods, or one Pod, JSON or YAML (a directory: every *.json/*.yaml under it; `-`: stdin).
     #[arg(value_name = "DUMP.json")]
     pub dump: PathBuf,
+    #[command(flatten)]
+    pub work: WorkOpts,
     /// Write the CSV to FILE (default: stdout).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,

@@ -19,7 +19,7 @@ pub fn options(args: &ProvisionArgs) -> ProvisionOptions {
 pub fn execute(args: &ProvisionArgs) -> Result<Report> {
     // Parse the catalog first: a typo in --catalog should not wait for the inputs to load.
     let source = args.catalog.source()?;
-    let mut inputs = Inputs::new();
+    let mut inputs = Inputs::with_limits(args.work.limits());
     for f in &args.files {
         inputs.load_path(f)?;
     }

@@ -29,10 +29,10 @@ pub fn duration(s: &str) -> Result<f64> {
 }
 
 /// Load a scenario and apply the command line's overrides.
-pub fn load(path: &Path, duration_arg: Option<&str>, seed: Option<u64>) -> Result<Scenario> {
+pub fn load(path: &Path, duration_arg: Option<&str>, seed: Option<u64>, limits: karpsim::WorkLimits) -> Result<Scenario> {
     // Check the options before the (slower) scenario load.
     let d = duration_arg.map(duration).transpose()?;
-    let mut sc = Scenario::load(path)?;
+    let mut sc = Scenario::load_with(path, limits)?;
     if let Some(d) = d {
         sc.duration = d;
     }
@@ -101,9 +101,9 @@ pub fn summary(r: &SimResult) -> Summary {
 
 pub fn execute(args: &SimulateArgs, ui: &Ui) -> Result<Report> {
     let output = parse_output(&args.output, "DIR")?;
-    let mut sc = load(&args.scenario, args.duration.as_deref(), args.seed)?;
+    let mut sc = load(&args.scenario, args.duration.as_deref(), args.seed, args.work.limits())?;
     sc.settings.lower_bound |= args.lower_bound;
-    let result = simulate_with_progress(&sc, &SimOptions::default(), &ui.progress("simulate", Unit::SimSeconds));
+    let result = simulate_with_progress(&sc, &SimOptions::default(), &ui.progress("simulate", Unit::SimSeconds))?;
     Ok(match output {
         OutputSpec::Json => Report { stdout: json(&result)?, warnings: Vec::new() },
         OutputSpec::Table => Report { stdout: render_summary(&summary(&result)) + "\n" + &render_hourly(&result), warnings: result.warnings.clone() },

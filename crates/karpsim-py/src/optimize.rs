@@ -32,5 +32,5 @@ pub fn _advise(py: Python<'_>, cluster: PyRef<'_, PyCluster>, options_json: &str
     let opts: AdviseOptions = options(options_json, "options")?;
     let state = Arc::clone(&cluster.state);
     let sc = scenario.map(|s| Arc::clone(&s.sc));
-    run_detached(py, move || to_json(&advise(&state, &opts, sc.as_deref())))
+    run_detached(py, move || to_json(&advise(&state, &opts, sc.as_deref())?))
 }

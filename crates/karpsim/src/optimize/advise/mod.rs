@@ -186,7 +186,7 @@ struct Evaluated {
     objective: f64,
 }
 
-fn evaluate(state: &ClusterState, c: &Candidate, opts: &AdviseOptions, scenario: Option<&Scenario>) -> Evaluated {
+fn evaluate(state: &ClusterState, c: &Candidate, opts: &AdviseOptions, scenario: Option<&Scenario>) -> crate::Result<Evaluated> {
     let s = with_pools(state, &c.pools);
     let now = opts.disruption.now.unwrap_or_else(|| state.snapshot_time());
     let (prov, launched) = provision_and_launch(&s, &opts.provisioning, now);
@@ -200,19 +200,21 @@ fn evaluate(state: &ClusterState, c: &Candidate, opts: &AdviseOptions, scenario:
     } else {
         (None, None, launched.nodes.iter().filter(|n| n.nodepool.is_some()).count())
     };
-    let scenario = scenario.map(|sc| {
+    let scenario = scenario.map(|sc| -> crate::Result<ScenarioOutcome> {
         let mut sc = sc.clone();
         sc.base = with_pools(&sc.base, &c.pools);
-        let r = simulate(&sc, &SimOptions { provisioning: opts.provisioning.clone(), disruption: opts.disruption.clone() });
+        let r = simulate(&sc, &SimOptions { provisioning: opts.provisioning.clone(), disruption: opts.disruption.clone() })?;
         let row = summarize(&c.name, &r);
-        ScenarioOutcome {
+        Ok(ScenarioOutcome {
             total_cost: row.total_cost,
             mean_cost_per_hour: row.mean_cost_per_hour,
             disruptions: row.disruptions,
             pod_wait_p95_s: row.pod_wait_p95_s,
             pending_at_end: row.pending_at_end,
-        }
+        })
     });
+    // a simulation refused (a work limit) refuses the search: the candidate cannot be compared
+    let scenario = scenario.transpose()?;
     let objective = if pending > 0 {
         f64::INFINITY
     } else if let Some(o) = &scenario {
@@ -233,7 +235,7 @@ fn evaluate(state: &ClusterState, c: &Candidate, opts: &AdviseOptions, scenario:
         scenario,
         nodepools_yaml: manifest::to_yaml(&pools),
     };
-    Evaluated { candidate: c.clone(), rec, objective }
+    Ok(Evaluated { candidate: c.clone(), rec, objective })
 }
 
 /// Labels of the instance types the best packing uses, weighted by what they cost.
@@ -322,7 +324,7 @@ fn axes(state: &ClusterState, targets: &[&NodePool], mix: &PackingMix, allowed: 
 }
 
 /// Search NodePool configurations for the state's pods (and, with a scenario, over its run).
-pub fn advise(state: &ClusterState, opts: &AdviseOptions, scenario: Option<&Scenario>) -> AdviseResult {
+pub fn advise(state: &ClusterState, opts: &AdviseOptions, scenario: Option<&Scenario>) -> crate::Result<AdviseResult> {
     let mut warnings = state.warnings.clone();
     let dynamic: Vec<&NodePool> = state.nodepools.iter().filter(|p| p.replicas.is_none()).collect();
     // the bound over the widest configuration the user allows
@@ -362,7 +364,7 @@ pub fn advise(state: &ClusterState, opts: &AdviseOptions, scenario: Option<&Scen
 
     let mut seen: BTreeSet<Spec> = BTreeSet::new();
     let mut done: Vec<Evaluated> = Vec::new();
-    let run = |specs: Vec<Spec>, seen: &mut BTreeSet<Spec>, done: &mut Vec<Evaluated>| {
+    let run = |specs: Vec<Spec>, seen: &mut BTreeSet<Spec>, done: &mut Vec<Evaluated>| -> crate::Result<()> {
         let budget = opts.max_candidates.saturating_sub(done.len());
         let cands: Vec<Candidate> = specs
             .into_iter()
@@ -370,8 +372,9 @@ pub fn advise(state: &ClusterState, opts: &AdviseOptions, scenario: Option<&Scen
             .filter_map(|s| s.build(state, &targets, &opts.allowed))
             .take(budget)
             .collect();
-        let evaluated: Vec<Evaluated> = cands.par_iter().map(|c| evaluate(state, c, opts, scenario)).collect();
+        let evaluated: Vec<Evaluated> = cands.par_iter().map(|c| evaluate(state, c, opts, scenario)).collect::<crate::Result<_>>()?;
         done.extend(evaluated);
+        Ok(())
     };
     // round 1: the baseline, every single change, and what the best packing uses, alone and as a
     // preferred pool
@@ -405,7 +408,7 @@ pub fn advise(state: &ClusterState, opts: &AdviseOptions, scenario: Option<&Scen
             first.push(Spec { changes: from_packing.clone(), split: true });
         }
     }
-    run(first, &mut seen, &mut done);
+    run(first, &mut seen, &mut done)?;
     // rounds 2 and 3: add one change on another axis to the best so far
     for _ in 0..2 {
         let mut ranked: Vec<&Evaluated> = done.iter().filter(|e| e.objective.is_finite()).collect();
@@ -428,7 +431,7 @@ pub fn advise(state: &ClusterState, opts: &AdviseOptions, scenario: Option<&Scen
         if next.is_empty() || done.len() >= opts.max_candidates {
             break;
         }
-        run(next, &mut seen, &mut done);
+        run(next, &mut seen, &mut done)?;
     }
 
     let lb = b.lower_bound_per_hour;
@@ -454,7 +457,7 @@ pub fn advise(state: &ClusterState, opts: &AdviseOptions, scenario: Option<&Scen
         let _ = &e.candidate;
         e.rec
     }).collect();
-    AdviseResult {
+    Ok(AdviseResult {
         baseline,
         lower_bound_per_hour: lb,
         best_packing_cost_per_hour: b.best_packing.cost_per_hour,
@@ -462,7 +465,7 @@ pub fn advise(state: &ClusterState, opts: &AdviseOptions, scenario: Option<&Scen
         pareto,
         candidates_evaluated: evaluated,
         warnings,
-    }
+    })
 }
 
 /// Names of the candidates no other beats on all of mean cost, disruptions and p95 wait.
