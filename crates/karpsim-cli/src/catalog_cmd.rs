@@ -99,7 +99,7 @@ fn load_nodeclass(args: &CatalogArgs, warnings: &mut Vec<String>) -> Result<Opti
         }
         return Ok(None);
     }
-    let mut inputs = Inputs::new();
+    let mut inputs = Inputs::with_limits(args.work.limits());
     for f in &args.files {
         inputs.load_path(f)?;
     }

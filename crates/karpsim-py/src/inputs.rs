@@ -4,9 +4,10 @@
 use crate::catalog::{PyCatalog, catalog_arg};
 use crate::convert::{existing_path, html, json_text, reduce_with, to_value};
 use crate::detach::run_detached;
-use crate::errors::input_error;
+use crate::errors::{input_error, work_limits};
 use crate::whatif::{variant_from, variant_from_kwargs};
 use karpsim::disruption::DisruptionOptions;
+use karpsim::WorkLimits;
 use karpsim::io::Inputs;
 use karpsim::state::ClusterState;
 use karpsim::whatif::{Setup, Variant};
@@ -26,6 +27,8 @@ pub struct PyCluster {
     catalog: Py<PyCatalog>,
     source: Arc<Source>,
     variants: Vec<Variant>,
+    /// The work limit the inputs were read under (kept when pickled).
+    limits: WorkLimits,
 }
 
 /// What the loader reads, kept so that a cluster can be rebuilt when unpickled.
@@ -55,13 +58,13 @@ fn apply_variant(
     Ok((setup.state, setup.disruption))
 }
 
-fn build(py: Python<'_>, source: Source, catalog: Py<PyCatalog>, variants: Vec<Variant>) -> PyResult<PyCluster> {
+fn build(py: Python<'_>, source: Source, catalog: Py<PyCatalog>, variants: Vec<Variant>, limits: WorkLimits) -> PyResult<PyCluster> {
     let source = Arc::new(source);
     let cat = catalog.bind(py).get();
     let catalog_source = cat.source.clone();
     let src = Arc::clone(&source);
     let mut state = run_detached(py, move || {
-        let mut inputs = Inputs::new();
+        let mut inputs = Inputs::with_limits(limits);
         match &*src {
             Source::Paths(paths) => {
                 for p in paths {
@@ -84,7 +87,7 @@ fn build(py: Python<'_>, source: Source, catalog: Py<PyCatalog>, variants: Vec<V
     for v in &variants {
         (state, disruption) = run_detached(py, || apply_variant(state, disruption, cat, v))?;
     }
-    Ok(PyCluster { state: Arc::new(state), disruption, catalog, source, variants })
+    Ok(PyCluster { state: Arc::new(state), disruption, catalog, source, variants, limits })
 }
 
 #[pymethods]
@@ -92,9 +95,17 @@ impl PyCluster {
     /// Load Kubernetes YAML/JSON files, or every `*.yaml`/`*.yml`/`*.json` under directories (a
     /// directory without any warns). `catalog`: a `Catalog`, `"aws:REGION"` or the path of a custom
     /// catalog file (default `aws:us-east-1`). A missing path raises `FileNotFoundError`.
+    /// `pod_limit` bounds the pods the inputs may hold, controllers expanded (default 1,000,000):
+    /// more is an `InputError` naming the object and field.
     #[staticmethod]
-    #[pyo3(signature = (*paths, catalog=None))]
-    fn from_paths(py: Python<'_>, paths: &Bound<'_, PyTuple>, catalog: Option<&Bound<'_, PyAny>>) -> PyResult<PyCluster> {
+    #[pyo3(signature = (*paths, catalog=None, pod_limit=None))]
+    fn from_paths(
+        py: Python<'_>,
+        paths: &Bound<'_, PyTuple>,
+        catalog: Option<&Bound<'_, PyAny>>,
+        pod_limit: Option<usize>,
+    ) -> PyResult<PyCluster> {
+        let limits = work_limits(pod_limit)?;
         if paths.is_empty() {
             return Err(input_error("paths", "no file or directory given"));
         }
@@ -103,28 +114,42 @@ impl PyCluster {
             .enumerate()
             .map(|(i, p)| existing_path(&p, &format!("paths[{i}]")).map(|p| std::path::absolute(&p).unwrap_or(p)))
             .collect::<PyResult<Vec<_>>>()?;
-        build(py, Source::Paths(paths), catalog_arg(py, catalog)?, Vec::new())
+        build(py, Source::Paths(paths), catalog_arg(py, catalog)?, Vec::new(), limits)
     }
 
-    /// Load Kubernetes YAML (one or more `---` documents) or JSON text. `name` names it in errors.
+    /// Load Kubernetes YAML (one or more `---` documents) or JSON text. `name` names it in errors;
+    /// `pod_limit` as in `from_paths`.
     #[staticmethod]
-    #[pyo3(signature = (text, catalog=None, *, name="<string>"))]
-    fn from_yaml(py: Python<'_>, text: String, catalog: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<PyCluster> {
-        build(py, Source::Text { text, name: name.to_string() }, catalog_arg(py, catalog)?, Vec::new())
+    #[pyo3(signature = (text, catalog=None, *, name="<string>", pod_limit=None))]
+    fn from_yaml(
+        py: Python<'_>,
+        text: String,
+        catalog: Option<&Bound<'_, PyAny>>,
+        name: &str,
+        pod_limit: Option<usize>,
+    ) -> PyResult<PyCluster> {
+        let limits = work_limits(pod_limit)?;
+        build(py, Source::Text { text, name: name.to_string() }, catalog_arg(py, catalog)?, Vec::new(), limits)
     }
 
     /// Load Kubernetes objects given as dicts (e.g. the `kubernetes` client's objects through
     /// `ApiClient().sanitize_for_serialization`, or kr8s `.raw`); a `List` is expanded.
     #[staticmethod]
-    #[pyo3(signature = (objects, catalog=None))]
-    fn from_objects(py: Python<'_>, objects: &Bound<'_, PyAny>, catalog: Option<&Bound<'_, PyAny>>) -> PyResult<PyCluster> {
+    #[pyo3(signature = (objects, catalog=None, *, pod_limit=None))]
+    fn from_objects(
+        py: Python<'_>,
+        objects: &Bound<'_, PyAny>,
+        catalog: Option<&Bound<'_, PyAny>>,
+        pod_limit: Option<usize>,
+    ) -> PyResult<PyCluster> {
+        let limits = work_limits(pod_limit)?;
         let values = objects
             .try_iter()
             .map_err(|_| input_error("objects", "expected an iterable of dicts"))?
             .enumerate()
             .map(|(i, o)| to_value(&o?, &format!("objects[{i}]")))
             .collect::<PyResult<Vec<_>>>()?;
-        build(py, Source::Values(values), catalog_arg(py, catalog)?, Vec::new())
+        build(py, Source::Values(values), catalog_arg(py, catalog)?, Vec::new(), limits)
     }
 
     /// Rebuild from `__reduce__`'s state (a JSON document): the source is loaded again.
@@ -135,10 +160,12 @@ impl PyCluster {
             source: Source,
             catalog: serde_json::Value,
             variants: Vec<Variant>,
+            #[serde(default)]
+            pod_limit: Option<usize>,
         }
         let s: State = crate::convert::from_state(state, "cluster state")?;
         let catalog = Py::new(py, PyCatalog::from_state_value(py, &s.catalog)?)?;
-        build(py, s.source, catalog, s.variants)
+        build(py, s.source, catalog, s.variants, work_limits(s.pod_limit)?)
     }
 
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
@@ -148,6 +175,7 @@ impl PyCluster {
             "source": &*me.source,
             "catalog": me.catalog.bind(py).get().state()?,
             "variants": me.variants,
+            "pod_limit": me.limits.max_pods,
         });
         reduce_with::<PyCluster>(py, "_from_state", &json_text(&state, None)?)
     }
@@ -259,7 +287,7 @@ impl PyCluster {
         let (state, disruption) = run_detached(py, || apply_variant(state, disruption, cat, &v))?;
         let mut variants = self.variants.clone();
         variants.push(v);
-        Ok(PyCluster { state: Arc::new(state), disruption, catalog, source: Arc::clone(&self.source), variants })
+        Ok(PyCluster { state: Arc::new(state), disruption, catalog, source: Arc::clone(&self.source), variants, limits: self.limits })
     }
 
     /// The cluster as a what-if base: its state, catalog source and filter, disruption options.

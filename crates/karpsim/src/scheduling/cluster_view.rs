@@ -12,7 +12,7 @@ use super::instance_filter::{self, FilterInput};
 use super::scheduler::{Template, template_requirements};
 use super::topology::TopoNode;
 use super::volumes::{self, VolumeUsage};
-use crate::labels::{self, SymMap, WellKnown};
+use crate::labels::{self, Sym, SymMap, WellKnown};
 use crate::model::{HostPort, Node, NodePool, Pod, Taint, TaintEffect};
 use crate::requirements::{Requirement, Requirements};
 use crate::resources::Resources;
@@ -65,6 +65,8 @@ pub struct ClusterView<'a> {
     pub(crate) anti_affinity: Vec<(&'a Pod, usize)>,
     /// Whether any NodePool has a PreferNoSchedule taint (relaxation may then add a toleration).
     pub(crate) tolerate_prefer_no_schedule: bool,
+    /// NodePools that launch nothing, with the reason (by name; see [`ClusterView::unlaunchable`]).
+    idle: Vec<(Sym, String)>,
 }
 
 /// The effective taints of a node for scheduling (`statenode.go: Taints`): a managed node that is not
@@ -120,11 +122,14 @@ pub(crate) struct TemplateParts {
     pub options: Vec<u32>,
     pub groups: Vec<DaemonGroup>,
     pub group_of: Vec<u32>,
+    /// Why the pool launches nothing, when `options` is empty.
+    pub unlaunchable: Option<String>,
 }
 
 /// `relax_min_values`: Karpenter's `MinValuesPolicy=BestEffort` keeps the types a NodePool allows even
 /// when they cannot reach its minValues (`scheduler.go: NewScheduler` filters with `relaxMinValues`).
 fn template_parts(
+    pool: &NodePool,
     types: &[TypeInfo],
     requirements: &Requirements,
     taints: &[Taint],
@@ -157,7 +162,9 @@ fn template_parts(
     } else {
         daemons::build_groups(daemonsets, requirements, taints, types, &options, well_known)
     };
-    TemplateParts { options, groups, group_of }
+    // explained with the requirements the filter used (minValues relaxed under BestEffort)
+    let unlaunchable = options.is_empty().then(|| super::unlaunchable::explain(pool, &filter_reqs, types));
+    TemplateParts { options, groups, group_of, unlaunchable }
 }
 
 /// A cached [`TemplateParts`] and what it was computed from.
@@ -177,6 +184,7 @@ struct CachedParts {
 /// reference pins the catalog's address, so an entry can never match another catalog; catalogs
 /// are immutable behind their `Arc`, an offering outage makes a new one.)
 fn cached_parts(
+    pool: &NodePool,
     types: &Arc<Vec<TypeInfo>>,
     requirements: &Requirements,
     taints: &[Taint],
@@ -198,7 +206,8 @@ fn cached_parts(
     if let Some(c) = CACHE.lock().unwrap_or_else(|e| e.into_inner()).iter().find(|c| same(c)) {
         return Arc::clone(&c.parts);
     }
-    let parts = Arc::new(template_parts(types, requirements, taints, daemonsets, relax_min_values, well_known));
+    // (the requirements hold the pool's name, so a cached explanation names the right pool)
+    let parts = Arc::new(template_parts(pool, types, requirements, taints, daemonsets, relax_min_values, well_known));
     let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
     cache.retain(|c| c.types.strong_count() > 0);
     if cache.len() >= MAX_ENTRIES {
@@ -216,23 +225,38 @@ fn cached_parts(
     parts
 }
 
-fn templates<'a>(state: &'a ClusterState, daemonsets: &[&Pod], relax_min_values: bool) -> Vec<Template<'a>> {
+/// The templates of the pools that can launch something, and the others with the reason. Pools that
+/// are not ready or being deleted are left out of both: the state warns about them, and a pending
+/// pod's reason names those that would admit it (`provision`'s note).
+fn templates<'a>(state: &'a ClusterState, daemonsets: &[&Pod], relax_min_values: bool) -> (Vec<Template<'a>>, Vec<(Sym, String)>) {
+    let mut idle: Vec<(Sym, String)> = Vec::new();
     // NodePools: dynamic pools not being deleted, by weight desc then name desc (utils/nodepool OrderByWeight)
-    let mut pools: Vec<&NodePool> = state.nodepools.iter().filter(|p| p.provisions()).collect();
+    let mut pools: Vec<&NodePool> = Vec::new();
+    for p in state.nodepools.iter().filter(|p| !p.deleting) {
+        if p.replicas.is_some() {
+            idle.push((p.name, format!("NodePool {} is static (spec.replicas): Karpenter launches no node from it for pending pods", p.name)));
+        } else {
+            pools.push(p);
+        }
+    }
     pools.sort_by(|a, b| b.weight.cmp(&a.weight).then(b.name.cmp(&a.name)));
     let mut out = Vec::new();
     for pool in pools {
+        // a pool without types is not ready (its EC2NodeClass is missing), reported with the state
         let Some(pt) = state.pool_types.get(&pool.name) else { continue };
         // a pool whose requirements do not parse was reported when the state was validated
         let Ok(requirements) = template_requirements(pool) else { continue };
-        let parts = cached_parts(&pt.types, &requirements, &pool.taints, daemonsets, relax_min_values, &state.well_known);
-        if parts.options.is_empty() {
-            continue; // "NoCompatibleInstanceTypes": the pool cannot launch anything
+        let parts = cached_parts(pool, &pt.types, &requirements, &pool.taints, daemonsets, relax_min_values, &state.well_known);
+        if let Some(why) = &parts.unlaunchable {
+            // "NoCompatibleInstanceTypes": the pool cannot launch anything
+            idle.push((pool.name, why.clone()));
+            continue;
         }
         let classes = instance_filter::TypeClasses::shared(&pt.types);
         out.push(Template { pool, requirements, types: &pt.types, classes, parts });
     }
-    out
+    idle.sort_by_key(|(name, _)| *name);
+    (out, idle)
 }
 
 impl<'a> ClusterView<'a> {
@@ -246,7 +270,7 @@ impl<'a> ClusterView<'a> {
     /// launch anything).
     pub fn new(state: &'a ClusterState, min_values: MinValuesPolicy) -> ClusterView<'a> {
         let daemonsets: Vec<&Pod> = state.daemonsets.iter().collect();
-        let templates = templates(state, &daemonsets, min_values == MinValuesPolicy::BestEffort);
+        let (templates, idle) = templates(state, &daemonsets, min_values == MinValuesPolicy::BestEffort);
         let domain_pools = state
             .nodepools
             .iter()
@@ -325,6 +349,29 @@ impl<'a> ClusterView<'a> {
         }
         let tolerate_prefer_no_schedule =
             state.nodepools.iter().any(|p| p.taints.iter().any(|t| t.effect == TaintEffect::PreferNoSchedule));
-        ClusterView { state, templates, domain_pools, nodes, anti_affinity, tolerate_prefer_no_schedule }
+        ClusterView { state, templates, domain_pools, nodes, anti_affinity, tolerate_prefer_no_schedule, idle }
+    }
+
+    /// The NodePools that can launch nothing, each with one sentence saying why (sorted by name).
+    pub fn unlaunchable(&self) -> &[(Sym, String)] {
+        &self.idle
+    }
+
+    /// What the result should warn about launching: the pools that launch nothing, or that there is
+    /// no NodePool at all.
+    pub fn launch_warnings(&self) -> Vec<String> {
+        if self.state.nodepools.is_empty() {
+            return vec!["no NodePool in the inputs: no node can be launched for pending pods".to_string()];
+        }
+        self.idle.iter().map(|(_, why)| why.clone()).collect()
+    }
+
+    /// Why a pod that no NodePool could take is pending, beyond the reasons of the pools that tried:
+    /// the pools that launch nothing (or that there is no NodePool).
+    pub(crate) fn no_launch_reason(&self) -> Option<String> {
+        if self.state.nodepools.is_empty() {
+            return Some("no NodePool in the inputs".to_string());
+        }
+        (!self.idle.is_empty()).then(|| self.idle.iter().map(|(_, why)| why.as_str()).collect::<Vec<_>>().join("; "))
     }
 }

@@ -15,6 +15,7 @@
 
 mod cluster_view;
 mod daemons;
+pub mod feasibility;
 mod host_ports;
 pub mod instance_filter;
 pub mod launch;
@@ -24,6 +25,7 @@ mod preferences;
 mod queue;
 mod results;
 mod scheduler;
+pub mod unlaunchable;
 pub mod topology;
 pub mod topology_group;
 pub mod volumes;
@@ -111,9 +113,13 @@ pub fn deleting_node_pods(state: &ClusterState) -> Vec<&Pod> {
 pub fn provision(state: &ClusterState, opts: &ProvisionOptions) -> ProvisionResult {
     let mut warnings = state.warnings.clone();
     let mut pods = pending_pods(state, &mut warnings);
+    let view = ClusterView::new(state, opts.min_values_policy);
+    if !pods.is_empty() {
+        warnings.extend(view.launch_warnings());
+    }
     let scope = ScheduleScope { pending: pods.iter().map(|p| p.uid).collect(), ..Default::default() };
     pods.extend(deleting_node_pods(state));
-    let sol = schedule(state, pods, &scope, opts);
+    let sol = schedule_on(&view, pods, &scope, opts);
     let mut result = to_result(&sol, opts, warnings);
     if !state.unready_nodepools.is_empty() || state.nodepools.iter().any(|np| np.deleting) {
         for u in &mut result.unschedulable {
