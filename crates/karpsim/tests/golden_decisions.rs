@@ -79,8 +79,8 @@ fn the_simulators_event_log_matches_the_golden_record() {
     // the diurnal shop: scaling, the nightly batch at 02:00, consolidation, spot interruptions
     let mut sc = Scenario::load(&repo("examples/diurnal-web/scenario.yaml")).expect("scenario loads");
     sc.duration = 10.0 * 3600.0;
-    got.insert("diurnal-web-10h".into(), sim_summary(&simulate(&sc, &SimOptions::default())));
+    got.insert("diurnal-web-10h".into(), sim_summary(&simulate(&sc, &SimOptions::default()).expect("the scenario simulates")));
     sc.seed = 7;
-    got.insert("diurnal-web-10h-seed-7".into(), sim_summary(&simulate(&sc, &SimOptions::default())));
+    got.insert("diurnal-web-10h-seed-7".into(), sim_summary(&simulate(&sc, &SimOptions::default()).expect("the scenario simulates")));
     golden::check("golden_simulation.json", got);
 }
