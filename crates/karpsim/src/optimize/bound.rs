@@ -5,7 +5,7 @@
 //! holds those pods, and the cheapest such packing found.
 
 use super::colgen::{self, Effort};
-use super::launch::provision_and_launch;
+use crate::whatif::cluster::provision_and_launch;
 use super::packing::{self, PackedNode};
 use super::problem::{FixedNode, Origin, Problem};
 use crate::disruption::{DisruptionOptions, default_now, until_stable_state};
