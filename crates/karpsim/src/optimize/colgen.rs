@@ -191,8 +191,7 @@ fn evaluate(p: &Problem, y: &[f64], prices: Prices, effort: &Effort, want_column
     let roots: Vec<(usize, u128)> = p.bins.iter().enumerate().map(|(b, bin)| (b, knapsack(p, bin, &yi, lambda, start).root_bound())).collect();
     let mut order: Vec<(f64, usize, u128)> = roots.iter().map(|&(b, r)| (ratio_up(r, p.bins[b].price, factor), b, r)).collect();
     order.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    let mut solved = 0usize;
-    for &(root_ratio, b, _) in &order {
+    for (solved, &(root_ratio, b, _)) in order.iter().enumerate() {
         let needed = root_ratio > theta;
         let for_columns = want_columns && root_ratio > 1.0 && solved < effort.columns_per_iteration * 2;
         if !needed && !for_columns {
@@ -201,7 +200,6 @@ fn evaluate(p: &Problem, y: &[f64], prices: Prices, effort: &Effort, want_column
         let bin = &p.bins[b];
         let k = knapsack(p, bin, &yi, lambda, start);
         let pr: Priced = k.solve(node_budget(effort, k.items().len()));
-        solved += 1;
         theta = theta.max(ratio_up(pr.upper, bin.price, factor));
         let value_ratio = to_f64_down(pr.value) / factor / bin.price;
         if want_columns && value_ratio > 1.0 + 1e-9 {

@@ -172,9 +172,8 @@ impl<'a> Knapsack<'a> {
             for &j in &used {
                 // a_i: the item's value net of the other resources' prices
                 breaks.clear();
-                for i in 0..n {
-                    let s = self.sizes[i];
-                    let a = value[i] - used.iter().filter(|&&l| l != j).map(|&l| lambda[l] * s[l].max(0) as f64).sum::<f64>();
+                for (i, (&v, s)) in value.iter().zip(&self.sizes).enumerate() {
+                    let a = v - used.iter().filter(|&&l| l != j).map(|&l| lambda[l] * s[l].max(0) as f64).sum::<f64>();
                     if a > 0.0 && s[j] > 0 {
                         breaks.push((a / s[j] as f64, self.items[i].max as f64 * s[j] as f64));
                     }

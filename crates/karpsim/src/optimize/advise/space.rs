@@ -133,10 +133,10 @@ pub fn catalogue(state: &ClusterState, pools: &[&NodePool]) -> Catalogue {
             if let Some(Some(v)) = t.it.label(cat) {
                 c.categories.insert(v.to_string());
             }
-            if let Some(Some(v)) = t.it.label(gen_key) {
-                if let Ok(g) = v.as_str().parse() {
-                    c.generations.insert(g);
-                }
+            if let Some(Some(v)) = t.it.label(gen_key)
+                && let Ok(g) = v.as_str().parse()
+            {
+                c.generations.insert(g);
             }
             if let Some(Some(v)) = t.it.label(cpu) {
                 c.max_cpu = c.max_cpu.max(v.as_str().parse().unwrap_or(0));
