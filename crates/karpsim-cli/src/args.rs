@@ -97,6 +97,14 @@ pub struct ProvisionArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TopologyDomainsArg {
+    /// Zones (and other label values) of every instance type of the node class, even those the NodePool's requirements exclude (kubernetes-sigs/karpenter#3272).
+    Karpenter,
+    /// Only values of instance types the NodePool can launch (not Karpenter: what the nodes would show).
+    Launchable,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Launch {
     /// The cheapest compatible offering, whatever its capacity type (a lower bound on cost).
     Cheapest,

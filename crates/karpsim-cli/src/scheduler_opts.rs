@@ -1,9 +1,9 @@
 //! Scheduler settings shared by the commands that run Karpenter's provisioning (`provision`,
 //! `bound`, `advise`).
 
-use crate::args::{Launch, MinValues};
+use crate::args::{Launch, MinValues, TopologyDomainsArg};
 use clap::Args;
-use karpsim::scheduling::{LaunchPolicy, MinValuesPolicy, PreferencePolicy, ProvisionOptions};
+use karpsim::scheduling::{LaunchPolicy, MinValuesPolicy, PreferencePolicy, ProvisionOptions, TopologyDomains};
 
 /// The provisioning scheduler's settings.
 #[derive(Debug, Clone, Args)]
@@ -20,6 +20,9 @@ pub struct SchedulerOpts {
     /// NodePool minValues: strict (Karpenter's default) or best-effort.
     #[arg(long, value_enum, value_name = "POLICY", default_value_t = MinValues::Strict)]
     pub min_values: MinValues,
+    /// Topology spread domains: every instance type of a NodePool's node class counts (Karpenter v1.14.1), or only types the NodePool can launch.
+    #[arg(long, value_enum, value_name = "FROM", default_value_t = TopologyDomainsArg::Karpenter)]
+    pub topology_domains: TopologyDomainsArg,
 }
 
 impl SchedulerOpts {
@@ -34,6 +37,10 @@ impl SchedulerOpts {
             launch_policy: match self.launch {
                 Launch::CapacityTypePrecedence => LaunchPolicy::CapacityTypePrecedence,
                 Launch::Cheapest => LaunchPolicy::Cheapest,
+            },
+            topology_domains: match self.topology_domains {
+                TopologyDomainsArg::Karpenter => TopologyDomains::Karpenter,
+                TopologyDomainsArg::Launchable => TopologyDomains::Launchable,
             },
             ..ProvisionOptions::default()
         }

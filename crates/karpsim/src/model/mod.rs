@@ -19,7 +19,7 @@ pub use nodepool::{Budget, ConsolidationPolicy, Disruption, NodePool, Disruption
 pub use pdb::{IntOrPercent, PodDisruptionBudget};
 pub use pod::{
     Affinity, HostPort, NodeSelectorRequirement, NodeSelectorTerm, OwnerKind, OwnerRef, Pod, PodAffinityTerm,
-    PodPhase, Taint, TaintEffect, Toleration, TolerationOperator, TopologySpreadConstraint, UnsatisfiableAction,
+    NotProvisionable, PodPhase, Taint, TaintEffect, Toleration, TolerationOperator, TopologySpreadConstraint, UnsatisfiableAction,
     WeightedNodeSelectorTerm, WeightedPodAffinityTerm, NodeInclusionPolicy,
 };
 pub use selector::{LabelSelector, LabelSelectorOperator, LabelSelectorRequirement};

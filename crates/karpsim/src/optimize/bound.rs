@@ -8,10 +8,11 @@ use super::colgen::{self, Effort};
 use crate::whatif::cluster::provision_and_launch;
 use super::packing::{self, PackedNode};
 use super::problem::{FixedNode, Origin, Problem};
-use crate::disruption::{DisruptionOptions, default_now, until_stable_state};
+use crate::disruption::{DisruptionOptions, until_stable_state};
 use crate::labels::Sym;
 use crate::model::Pod;
-use crate::scheduling::{ClusterView, ProvisionOptions};
+// the bound relaxes minValues: its view keeps every type a NodePool allows (BestEffort)
+use crate::scheduling::{ClusterView, MinValuesPolicy, ProvisionOptions};
 use crate::state::ClusterState;
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -263,7 +264,7 @@ pub fn bound(state: &ClusterState, opts: &BoundOptions) -> BoundResult {
 pub fn bound_with_progress(state: &ClusterState, opts: &BoundOptions, progress: Progress) -> BoundResult {
     let start = Instant::now();
     let deadline = opts.time_limit_seconds.filter(|s| s.is_finite() && *s > 0.0).map(|s| start + Duration::from_secs_f64(s));
-    let now = opts.disruption.now.unwrap_or_else(|| default_now(state));
+    let now = opts.disruption.now.unwrap_or_else(|| state.snapshot_time());
     let (prov, launched) = provision_and_launch(state, &opts.provisioning, now);
     let mut warnings = prov.warnings.clone();
     let (k_cost, k_nodes) = managed_cost(&launched);
@@ -292,7 +293,7 @@ pub fn bound_with_progress(state: &ClusterState, opts: &BoundOptions, progress: 
     if !prov.unschedulable.is_empty() {
         warnings.push(format!("{} pod(s) Karpenter leaves pending are not in the bound or the packing", prov.unschedulable.len()));
     }
-    let view = ClusterView::new(state);
+    let view = ClusterView::new(state, MinValuesPolicy::BestEffort);
     let problem = build_problem(&view, &movable, had_managed);
     if !problem.homeless.is_empty() {
         warnings.push(format!("{} pod(s) fit no node the NodePools can launch on their own and are left out of the bound", problem.homeless.len()));
@@ -344,7 +345,7 @@ pub fn bound_with_progress(state: &ClusterState, opts: &BoundOptions, progress: 
 /// Karpenter nodes, placed afresh on nodes the NodePools can launch (nodes without a NodePool stay).
 /// Used over time by the simulator.
 pub fn lower_bound_now(state: &ClusterState, max_iterations: usize) -> f64 {
-    let view = ClusterView::new(state);
+    let view = ClusterView::new(state, MinValuesPolicy::BestEffort);
     let nodes: HashSet<Sym> = state.nodes.iter().filter(|n| n.nodepool.is_none()).map(|n| n.name).collect();
     let movable: HashSet<Sym> = state
         .pods

@@ -243,7 +243,7 @@ fn signature<'a>(view: &ClusterView, p: &'a Pod, launch: &[&Origin], fixed_nodes
             }
             alternatives
                 .iter()
-                .filter(|r| t.requirements.compatible(r, true).is_ok())
+                .filter(|r| t.requirements.compatible(r, Some(&view.state.well_known)).is_ok())
                 .map(|r| {
                     let mut m = t.requirements.clone();
                     m.add_all(r);
@@ -266,7 +266,7 @@ fn signature<'a>(view: &ClusterView, p: &'a Pod, launch: &[&Origin], fixed_nodes
         .iter()
         .map(|f| {
             let v = &view.nodes[f.node];
-            tolerates_hard(&v.taints, p) && alternatives.iter().any(|r| v.requirements.compatible(r, false).is_ok())
+            tolerates_hard(&v.taints, p) && alternatives.iter().any(|r| v.requirements.compatible(r, None).is_ok())
         })
         .collect();
     Signature { rep: p, launch, fixed }

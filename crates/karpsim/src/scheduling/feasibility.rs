@@ -54,7 +54,7 @@ pub fn check_new_node(view: &ClusterView, template: usize, type_index: u32, offe
     if !t.options().contains(&type_index) {
         return Err(format!("NodePool {pool} cannot launch {}", it.it.name));
     }
-    let mut reqs = super::scheduler::strip_min_values(&t.requirements);
+    let mut reqs = t.requirements.without_min_values();
     reqs.add(*labels::ZONE, Requirement::is_in([offering.zone]));
     reqs.add(*labels::CAPACITY_TYPE, Requirement::is_in([offering.capacity_type]));
     let mut total = Resources::new();
@@ -63,7 +63,7 @@ pub fn check_new_node(view: &ClusterView, template: usize, type_index: u32, offe
             return Err(format!("pod {}/{} does not tolerate the taints of NodePool {pool}", p.namespace, p.name));
         }
         let Some(r) = requirement_alternatives(p).into_iter().find(|r| {
-            reqs.compatible(r, true).is_ok() && {
+            reqs.compatible(r, Some(&view.state.well_known)).is_ok() && {
                 let mut m = reqs.clone();
                 m.add_all(r);
                 it.requirements.intersects_ok(&m) && instance_filter::offering_compatible(&m, offering)
@@ -107,7 +107,7 @@ pub fn check_existing_node(view: &ClusterView, node: usize, pods: &[&Pod]) -> Re
         if !tolerates_hard(&v.taints, p) {
             return Err(format!("pod {}/{} does not tolerate the taints of node {}", p.namespace, p.name, v.node.name));
         }
-        let Some(r) = requirement_alternatives(p).into_iter().find(|r| reqs.compatible(r, false).is_ok()) else {
+        let Some(r) = requirement_alternatives(p).into_iter().find(|r| reqs.compatible(r, None).is_ok()) else {
             return Err(format!("pod {}/{} cannot run on node {}", p.namespace, p.name, v.node.name));
         };
         reqs.add_all(&r);

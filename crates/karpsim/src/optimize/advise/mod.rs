@@ -12,7 +12,7 @@ pub mod space;
 
 use super::bound::{BoundOptions, BoundResult, bound};
 use crate::whatif::cluster::provision_and_launch;
-use crate::disruption::{DisruptionOptions, default_now, until_stable_state};
+use crate::disruption::{DisruptionOptions, until_stable_state};
 use crate::labels::Sym;
 use crate::model::NodePool;
 use crate::scheduling::ProvisionOptions;
@@ -188,7 +188,7 @@ struct Evaluated {
 
 fn evaluate(state: &ClusterState, c: &Candidate, opts: &AdviseOptions, scenario: Option<&Scenario>) -> Evaluated {
     let s = with_pools(state, &c.pools);
-    let now = opts.disruption.now.unwrap_or_else(|| default_now(state));
+    let now = opts.disruption.now.unwrap_or_else(|| state.snapshot_time());
     let (prov, launched) = provision_and_launch(&s, &opts.provisioning, now);
     let existing: f64 = s.nodes.iter().filter(|n| n.nodepool.is_some()).map(|n| n.price.unwrap_or(0.0)).sum();
     let pending = prov.unschedulable.len();
