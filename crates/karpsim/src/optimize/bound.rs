@@ -11,8 +11,7 @@ use super::problem::{FixedNode, Origin, Problem};
 use crate::disruption::{DisruptionOptions, until_stable_state};
 use crate::labels::Sym;
 use crate::model::Pod;
-// the bound relaxes minValues: its view keeps every type a NodePool allows (BestEffort)
-use crate::scheduling::{ClusterView, MinValuesPolicy, ProvisionOptions};
+use crate::scheduling::{ClusterView, ProvisionOptions};
 use crate::state::ClusterState;
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -293,7 +292,7 @@ pub fn bound_with_progress(state: &ClusterState, opts: &BoundOptions, progress: 
     if !prov.unschedulable.is_empty() {
         warnings.push(format!("{} pod(s) Karpenter leaves pending are not in the bound or the packing", prov.unschedulable.len()));
     }
-    let view = ClusterView::new(state, MinValuesPolicy::BestEffort);
+    let view = ClusterView::new(state, opts.provisioning.min_values_policy);
     let problem = build_problem(&view, &movable, had_managed);
     if !problem.homeless.is_empty() {
         warnings.push(format!("{} pod(s) fit no node the NodePools can launch on their own and are left out of the bound", problem.homeless.len()));
@@ -345,7 +344,8 @@ pub fn bound_with_progress(state: &ClusterState, opts: &BoundOptions, progress: 
 /// Karpenter nodes, placed afresh on nodes the NodePools can launch (nodes without a NodePool stay).
 /// Used over time by the simulator.
 pub fn lower_bound_now(state: &ClusterState, max_iterations: usize) -> f64 {
-    let view = ClusterView::new(state, MinValuesPolicy::BestEffort);
+    // best-effort minValues offers a superset of the strict policy's types, so the bound holds under either
+    let view = ClusterView::new(state, crate::scheduling::MinValuesPolicy::BestEffort);
     let nodes: HashSet<Sym> = state.nodes.iter().filter(|n| n.nodepool.is_none()).map(|n| n.name).collect();
     let movable: HashSet<Sym> = state
         .pods
