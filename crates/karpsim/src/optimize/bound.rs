@@ -5,7 +5,7 @@
 //! holds those pods, and the cheapest such packing found.
 
 use super::colgen::{self, Effort};
-use super::launch::provision_and_launch;
+use crate::whatif::cluster::provision_and_launch;
 use super::packing::{self, PackedNode};
 use super::problem::{FixedNode, Origin, Problem};
 use crate::disruption::{DisruptionOptions, until_stable_state};
@@ -298,7 +298,7 @@ pub fn bound_with_progress(state: &ClusterState, opts: &BoundOptions, progress: 
         warnings.push(format!("{} pod(s) fit no node the NodePools can launch on their own and are left out of the bound", problem.homeless.len()));
     }
     let effort = Effort { max_iterations: opts.max_iterations.max(1), deadline, ..Effort::default() };
-    let cg = colgen::solve(&problem, &effort, |i, lb, lp| progress(i, lb, lp));
+    let cg = colgen::solve(&problem, &effort, progress);
     if let Some(e) = &cg.solver_error {
         warnings.push(format!("the LP solver stopped early ({e}); the bound is the best proven before that"));
     }

@@ -11,10 +11,8 @@ pub mod advise;
 pub mod bound;
 pub mod colgen;
 pub mod knapsack;
-pub mod launch;
 pub mod packing;
 pub mod problem;
 
 pub use bound::{BoundOptions, BoundResult, bound, bound_with_progress, lower_bound_now};
-pub use launch::provision_and_launch;
 pub use advise::{AdviseOptions, AdviseResult, advise};
