@@ -34,6 +34,7 @@ pub fn execute(args: &ConsolidateArgs) -> Result<Report> {
     for f in &args.files {
         inputs.load_path(f)?;
     }
+    inputs.add_reservations(args.catalog.reservation_specs()?)?;
     let state = ClusterState::from_inputs(inputs.finish()?, &source)?;
     let result = if args.until_stable { until_stable(&state, &opts) } else { disrupt_once(&state, &opts) };
     Ok(match args.output {

@@ -35,6 +35,7 @@ pub fn execute(args: &ProvisionArgs) -> Result<Report> {
     for f in &args.files {
         inputs.load_path(f)?;
     }
+    inputs.add_reservations(args.catalog.reservation_specs()?)?;
     let state = ClusterState::from_inputs(inputs.finish()?, &source)?;
     let result = provision(&state, &options(args));
     Ok(match args.output {

@@ -2,10 +2,10 @@
 //! nodes, pods (pending and bound), DaemonSets and PDBs. Building it is the only place where
 //! NodePools meet catalogs.
 
-use crate::catalog::{Catalog, InstanceType};
+use crate::catalog::{Catalog, InstanceType, overlay};
 use crate::error::{Error, Location, Result};
 use crate::labels::{self, Sym};
-use crate::model::{Node, NodeClass, NodePool, Pod, PodDisruptionBudget};
+use crate::model::{CapacityReservation, Node, NodeClass, NodeOverlay, NodePool, Pod, PodDisruptionBudget};
 use crate::requirements::{Requirement, Requirements};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -59,6 +59,11 @@ pub struct ClusterState {
     pub daemonsets: Vec<Pod>,
     pub pdbs: Vec<PodDisruptionBudget>,
     pub warnings: Vec<String>,
+    /// NodeOverlays, already applied to `pool_types` ([`ClusterState::apply_overlays`]).
+    pub overlays: Vec<NodeOverlay>,
+    /// Capacity reservations of NodePools without an EC2NodeClass (karpsim's default NodeClass):
+    /// the user's reservations when the inputs hold no EC2NodeClass.
+    pub default_reservations: Vec<CapacityReservation>,
 }
 
 impl ClusterState {
@@ -73,40 +78,81 @@ impl ClusterState {
         pdbs: Vec<PodDisruptionBudget>,
         mut resolve: impl FnMut(Option<&NodeClass>) -> Result<Arc<Catalog>>,
     ) -> Result<ClusterState> {
-        let mut warnings = Vec::new();
-        let mut cache: BTreeMap<Option<Sym>, PoolTypes> = BTreeMap::new();
-        let mut pool_types = BTreeMap::new();
-        for np in &nodepools {
-            let class = match np.node_class {
-                Some(name) if !nodeclasses.is_empty() => Some(nodeclasses.iter().find(|c| c.name == name).ok_or_else(|| {
-                    Error::input(
-                        Location { kind: Some("NodePool".into()), object: Some(np.name.to_string()), field: Some("spec.template.spec.nodeClassRef.name".into()), ..Default::default() },
-                        format!("references EC2NodeClass {name}, which is not in the input (given: {})", nodeclasses.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")),
-                    )
-                })?),
-                _ => None,
-            };
-            let key = class.map(|c| c.name);
-            let types = match cache.get(&key) {
-                Some(t) => t.clone(),
+        let (pool_types, warnings) = resolve_pool_types(&nodepools, &nodeclasses, &mut resolve)?;
+        Ok(ClusterState {
+            nodepools,
+            nodeclasses,
+            pool_types,
+            nodes,
+            pods,
+            daemonsets,
+            pdbs,
+            warnings,
+            overlays: Vec::new(),
+            default_reservations: Vec::new(),
+        })
+    }
+
+    /// Apply NodeOverlays to the pools' instance types (which must be the ones their NodeClasses
+    /// resolve to, as [`ClusterState::new`] leaves them) and keep them for later rebuilds.
+    pub fn apply_overlays(&mut self, overlays: Vec<NodeOverlay>) -> Result<()> {
+        self.overlays = overlays;
+        if self.overlays.is_empty() {
+            return Ok(());
+        }
+        let names: Vec<Sym> = self.nodepools.iter().map(|p| p.name).filter(|n| self.pool_types.contains_key(n)).collect();
+        let bases: Vec<Arc<Vec<TypeInfo>>> = names.iter().map(|n| Arc::clone(&self.pool_types[n].types)).collect();
+        let its: Vec<Vec<Arc<InstanceType>>> = bases.iter().map(|b| b.iter().map(|t| Arc::clone(&t.it)).collect()).collect();
+        let pools: Vec<(&NodePool, &[Arc<InstanceType>])> = names
+            .iter()
+            .zip(&its)
+            .filter_map(|(n, t)| self.nodepools.iter().find(|p| p.name == *n).map(|p| (p, t.as_slice())))
+            .collect();
+        let plan = overlay::plan(&pools, &self.overlays)?;
+        // pools of one NodeClass that the overlays change alike share their types (and the caches
+        // keyed by them)
+        let mut built: Vec<(*const Vec<TypeInfo>, &overlay::PoolUpdates, Arc<Vec<TypeInfo>>)> = Vec::new();
+        for (i, name) in names.iter().enumerate() {
+            let updates = &plan.pools[i];
+            if updates.is_empty() && plan.unpriced_fill.is_empty() {
+                continue;
+            }
+            let base = Arc::as_ptr(&bases[i]);
+            let types = match built.iter().find(|(b, u, _)| *b == base && *u == updates) {
+                Some((_, _, t)) => Arc::clone(t),
                 None => {
-                    let catalog = resolve(class)?;
-                    for w in &catalog.warnings {
-                        if !warnings.contains(w) {
-                            warnings.push(w.clone());
-                        }
-                    }
-                    let t = PoolTypes {
-                        catalog_name: catalog.name.clone(),
-                        types: Arc::new(catalog.instance_types.iter().cloned().map(TypeInfo::new).collect()),
-                    };
-                    cache.insert(key, t.clone());
+                    let applied = overlay::apply(&its[i], updates, &plan)?;
+                    let t = Arc::new(applied.into_iter().map(TypeInfo::new).collect::<Vec<_>>());
+                    built.push((base, updates, Arc::clone(&t)));
                     t
                 }
             };
-            pool_types.insert(np.name, types);
+            if let Some(pt) = self.pool_types.get_mut(name) {
+                pt.types = types;
+            }
         }
-        Ok(ClusterState { nodepools, nodeclasses, pool_types, nodes, pods, daemonsets, pdbs, warnings })
+        for w in plan.warnings {
+            if !self.warnings.contains(&w) {
+                self.warnings.push(w);
+            }
+        }
+        Ok(())
+    }
+
+    /// Resolve every pool's instance types again (NodeClasses, their capacity reservations and the
+    /// overlays may have changed), as a what-if variant does.
+    pub fn rebuild_types(&mut self, catalog: &crate::catalog::CatalogSource) -> Result<()> {
+        let default_nc = NodeClass { capacity_reservations: self.default_reservations.clone(), ..NodeClass::default() };
+        let mut resolve = |nc: Option<&NodeClass>| catalog.resolve(Some(nc.unwrap_or(&default_nc)));
+        let (pool_types, warnings) = resolve_pool_types(&self.nodepools, &self.nodeclasses, &mut resolve)?;
+        self.pool_types = pool_types;
+        for w in warnings {
+            if !self.warnings.contains(&w) {
+                self.warnings.push(w);
+            }
+        }
+        let overlays = std::mem::take(&mut self.overlays);
+        self.apply_overlays(overlays)
     }
 
     pub fn node(&self, name: Sym) -> Option<&Node> {
@@ -118,11 +164,15 @@ impl ClusterState {
     /// Build the state from loaded inputs and a catalog. Existing nodes get their hourly price from
     /// the catalog offering of their instance type, zone and capacity type (`OfferingPrice`, §1.4).
     pub fn from_inputs(inputs: crate::io::Inputs, catalog: &crate::catalog::CatalogSource) -> Result<ClusterState> {
-        let crate::io::Inputs { nodepools, nodeclasses, pods, daemonsets, mut nodes, pdbs, warnings, .. } = inputs;
+        let crate::io::Inputs { nodepools, nodeclasses, pods, daemonsets, mut nodes, pdbs, warnings, overlays, default_reservations, .. } = inputs;
         let daemonsets = with_daemonsets_from_pods(daemonsets, &pods);
-        let mut state = ClusterState::new(nodepools, nodeclasses, Vec::new(), pods, daemonsets, pdbs, |nc| catalog.resolve(nc))?;
+        let default_nc = NodeClass { capacity_reservations: default_reservations.clone(), ..NodeClass::default() };
+        let mut state = ClusterState::new(nodepools, nodeclasses, Vec::new(), pods, daemonsets, pdbs, |nc| catalog.resolve(Some(nc.unwrap_or(&default_nc))))?;
+        state.default_reservations = default_reservations;
+        state.apply_overlays(overlays)?;
         let mut default_types: Option<Arc<Catalog>> = None;
         let mut unknown = BTreeMap::<Sym, usize>::new();
+        let mut unreserved = 0;
         for n in &mut nodes {
             let Some(it_name) = n.instance_type else { continue };
             let types = match n.nodepool.and_then(|p| state.pool_types.get(&p)) {
@@ -146,7 +196,11 @@ impl ClusterState {
                         Some("SPOT") => Sym::new(labels::CAPACITY_TYPE_SPOT),
                         _ => Sym::new(labels::CAPACITY_TYPE_ON_DEMAND),
                     });
+                    // OfferingPrice: the first offering of the node's zone and capacity type
                     n.price = it.offerings.iter().find(|o| Some(o.zone) == n.zone && o.capacity_type == ct).map(|o| o.price);
+                    if n.price.is_none() && ct.as_str() == labels::CAPACITY_TYPE_RESERVED {
+                        unreserved += 1;
+                    }
                 }
                 None => *unknown.entry(it_name).or_default() += 1,
             }
@@ -157,10 +211,58 @@ impl ClusterState {
             let list: Vec<String> = unknown.iter().map(|(k, v)| format!("{k} ({v})")).collect();
             all_warnings.push(format!("nodes of instance types not in the catalog have no price: {}", list.join(", ")));
         }
+        if unreserved > 0 {
+            all_warnings.push(format!(
+                "{unreserved} reserved node(s) have no reserved offering in their zone (their capacity reservation is not in the inputs); priced at $0, as Karpenter's OfferingPrice does"
+            ));
+        }
         state.nodes = nodes;
         state.warnings = all_warnings;
         Ok(state)
     }
+}
+
+/// Each NodePool's instance types: the catalog of the NodeClass it references (`None` when the
+/// inputs hold no NodeClass at all), resolved once per NodeClass; with the catalogs' warnings.
+fn resolve_pool_types(
+    nodepools: &[NodePool],
+    nodeclasses: &[NodeClass],
+    resolve: &mut dyn FnMut(Option<&NodeClass>) -> Result<Arc<Catalog>>,
+) -> Result<(BTreeMap<Sym, PoolTypes>, Vec<String>)> {
+    let mut warnings = Vec::new();
+    let mut cache: BTreeMap<Option<Sym>, PoolTypes> = BTreeMap::new();
+    let mut pool_types = BTreeMap::new();
+    for np in nodepools {
+        let class = match np.node_class {
+            Some(name) if !nodeclasses.is_empty() => Some(nodeclasses.iter().find(|c| c.name == name).ok_or_else(|| {
+                Error::input(
+                    Location { kind: Some("NodePool".into()), object: Some(np.name.to_string()), field: Some("spec.template.spec.nodeClassRef.name".into()), ..Default::default() },
+                    format!("references EC2NodeClass {name}, which is not in the input (given: {})", nodeclasses.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")),
+                )
+            })?),
+            _ => None,
+        };
+        let key = class.map(|c| c.name);
+        let types = match cache.get(&key) {
+            Some(t) => t.clone(),
+            None => {
+                let catalog = resolve(class)?;
+                for w in &catalog.warnings {
+                    if !warnings.contains(w) {
+                        warnings.push(w.clone());
+                    }
+                }
+                let t = PoolTypes {
+                    catalog_name: catalog.name.clone(),
+                    types: Arc::new(catalog.instance_types.iter().cloned().map(TypeInfo::new).collect()),
+                };
+                cache.insert(key, t.clone());
+                t
+            }
+        };
+        pool_types.insert(np.name, types);
+    }
+    Ok((pool_types, warnings))
 }
 
 /// DaemonSets known only through their pods (a `kubectl get pods` snapshot): Karpenter takes the

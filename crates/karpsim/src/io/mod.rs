@@ -42,16 +42,21 @@ mod controllers;
 mod node;
 mod nodeclass;
 mod nodepool;
+mod overlay;
 mod pod;
+mod reservations;
 mod value;
 mod yaml;
+
+pub use reservations::{ReservationSpec, parse_reservation_option, parse_reservations_file};
+pub(crate) use reservations::parse_entries as parse_reservation_entries;
 
 pub use value::{format_rfc3339, parse_duration, parse_rfc3339};
 pub(crate) use value::civil_from_days;
 pub(crate) use yaml::parse_documents;
 
 use crate::error::{Error, Location, Result};
-use crate::model::{Node, NodeClass, NodePool, Pod, PodDisruptionBudget};
+use crate::model::{CapacityReservation, Node, NodeClass, NodeOverlay, NodePool, Pod, PodDisruptionBudget};
 use crate::resources::Resources;
 use pod::{PodMeta, PodRefs, build_pod, owner_from_refs};
 use serde_json::Value;
@@ -71,8 +76,14 @@ pub struct Inputs {
     pub daemonsets: Vec<Pod>,
     pub nodes: Vec<Node>,
     pub pdbs: Vec<PodDisruptionBudget>,
+    /// `NodeOverlay` objects (karpenter.sh/v1alpha1).
+    pub overlays: Vec<NodeOverlay>,
+    /// The user's capacity reservations for karpsim's default NodeClass, when the inputs hold no
+    /// EC2NodeClass (set by `finish`; otherwise they go to the EC2NodeClasses).
+    pub default_reservations: Vec<CapacityReservation>,
     pub warnings: Vec<String>,
     // Resolved by `finish`.
+    reservation_specs: Vec<ReservationSpec>,
     pod_refs: Vec<PodRefs>,
     ds_refs: Vec<PodRefs>,
     origins: Origins,
@@ -90,6 +101,7 @@ struct Origins {
     nodeclasses: Vec<Location>,
     nodes: Vec<Location>,
     pdbs: Vec<Location>,
+    overlays: Vec<Location>,
 }
 
 /// Kinds whose objects live in a namespace (the object is named `namespace/name`).
@@ -230,6 +242,10 @@ impl Inputs {
                 self.pdbs.push(node::parse_pdb(root, namespace, name)?);
                 self.origins.pdbs.push(at.clone());
             }
+            "NodeOverlay" => {
+                self.overlays.push(overlay::parse_overlay(root, name, at)?);
+                self.origins.overlays.push(at.clone());
+            }
             "PriorityClass" => {
                 self.priority_classes.insert(name.to_string(), node::parse_priority_class(root)?);
             }
@@ -237,6 +253,18 @@ impl Inputs {
                 self.runtime_classes.insert(name.to_string(), node::parse_runtime_class(root)?);
             }
             _ => unreachable!("kind filtered by MODELLED"),
+        }
+        Ok(())
+    }
+
+    /// Capacity reservations the user gives (`--reservation`, a reservations file): counts for the
+    /// reservations of EC2NodeClass statuses, or whole reservations. Resolved by [`Inputs::finish`].
+    pub fn add_reservations(&mut self, specs: impl IntoIterator<Item = ReservationSpec>) -> Result<()> {
+        for s in specs {
+            if let Some(prev) = self.reservation_specs.iter().find(|p| p.id == s.id) {
+                return Err(Error::Option { option: "--reservation".into(), message: format!("reservation {} given twice ({} and {})", s.id, prev.source, s.source) });
+            }
+            self.reservation_specs.push(s);
         }
         Ok(())
     }
@@ -311,6 +339,8 @@ impl Inputs {
         dedupe(&mut self.nodeclasses, &mut self.origins.nodeclasses, |n| n.name.to_string(), &mut warnings)?;
         dedupe(&mut self.nodes, &mut self.origins.nodes, |n| n.name.to_string(), &mut warnings)?;
         dedupe(&mut self.pdbs, &mut self.origins.pdbs, |p| format!("{}/{}", p.namespace, p.name), &mut warnings)?;
+        dedupe(&mut self.overlays, &mut self.origins.overlays, |o| o.name.to_string(), &mut warnings)?;
+        let default_reservations = reservations::resolve(&mut self.nodeclasses, &self.reservation_specs, &mut warnings)?;
 
         if !self.nodeclasses.is_empty() {
             for np in &self.nodepools {
@@ -331,6 +361,8 @@ impl Inputs {
             daemonsets: self.daemonsets,
             nodes: self.nodes,
             pdbs: self.pdbs,
+            overlays: self.overlays,
+            default_reservations,
             warnings,
             ..Default::default()
         })
@@ -340,7 +372,7 @@ impl Inputs {
 /// Kinds karpsim reads (everything else is skipped with a count).
 const MODELLED: &[&str] = &[
     "Pod", "Deployment", "ReplicaSet", "StatefulSet", "Job", "DaemonSet", "NodePool", "EC2NodeClass", "Node",
-    "PodDisruptionBudget", "PriorityClass", "RuntimeClass",
+    "PodDisruptionBudget", "PriorityClass", "RuntimeClass", "NodeOverlay",
 ];
 
 /// Keep the first of identical objects with the same key; different objects with the same key are an error.

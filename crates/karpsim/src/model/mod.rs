@@ -4,13 +4,17 @@
 mod node;
 mod nodeclass;
 mod nodepool;
+mod overlay;
 mod pdb;
+mod reservation;
 mod pod;
 mod selector;
 
 pub use node::Node;
 pub use nodeclass::{AmiFamily, BlockDeviceMapping, KubeletConfig, NodeClass};
 pub use nodepool::{Budget, ConsolidationPolicy, Disruption, NodePool, DisruptionReason};
+pub use overlay::{NodeOverlay, PriceChange, PriceChangeKind};
+pub use reservation::{CapacityReservation, ReservationSelectorTerm, ReservationType, CAPACITY_BLOCK_RECLAIM_SECONDS};
 pub use pdb::{IntOrPercent, PodDisruptionBudget};
 pub use pod::{
     Affinity, HostPort, NodeSelectorRequirement, NodeSelectorTerm, OwnerKind, OwnerRef, Pod, PodAffinityTerm,

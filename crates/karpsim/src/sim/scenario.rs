@@ -158,6 +158,9 @@ pub struct ScenarioFile {
     pub workloads: Vec<WorkloadFile>,
     #[serde(default)]
     pub offering_outages: Vec<OutageFile>,
+    /// Capacity reservations and their counts (the form of `--reservations FILE`).
+    #[serde(default)]
+    pub reservations: Vec<serde_json::Value>,
 }
 
 /// Karpenter's timing and the simulator's other settings, in seconds.
@@ -312,6 +315,8 @@ impl Scenario {
         for m in &sf.manifests {
             inputs.load_path(&dir.join(m))?;
         }
+        let at = |i: usize, f: &str| Location { file: Some(file.to_string()), kind: Some("Scenario".into()), field: Some(format!("reservations[{i}]{f}")), ..Default::default() };
+        inputs.add_reservations(crate::io::parse_reservation_entries(sf.reservations.clone(), &at, file)?)?;
         let inputs = inputs.finish()?;
         let mut base = ClusterState::from_inputs(inputs, &catalog)?;
         let start = match &sf.start {

@@ -7,7 +7,6 @@ use crate::catalog::CatalogSource;
 use crate::error::{Error, Result};
 use crate::labels::Sym;
 use crate::model::{Budget, ConsolidationPolicy, NodeSelectorRequirement};
-use crate::state::ClusterState;
 use rayon::prelude::*;
 
 /// A named set of changes to a base scenario, e.g. `capacity_types=spot`.
@@ -123,11 +122,8 @@ pub fn apply(base: &Scenario, opts: &SimOptions, v: &Variant) -> Result<(Scenari
         }
     }
     if recatalog {
-        let b = sc.base.clone();
-        let cat = sc.catalog.clone();
-        let mut rebuilt = ClusterState::new(b.nodepools, b.nodeclasses, b.nodes, b.pods, b.daemonsets, b.pdbs, |nc| cat.resolve(nc))?;
-        rebuilt.warnings = b.warnings;
-        sc.base = rebuilt;
+        let catalog = sc.catalog.clone();
+        sc.base.rebuild_types(&catalog)?;
     }
     sc.name = format!("{} [{}]", base.name, v.name);
     Ok((sc, o))
