@@ -35,6 +35,18 @@ impl TypeInfo {
         if !ids.is_empty() {
             r.set(*labels::ZONE_ID, Requirement::is_in(ids));
         }
+        // the AWS provider's reservation labels: the type's reservations, else DoesNotExist
+        // (types.go: computeRequirements)
+        let reservations: Vec<&crate::catalog::OfferingReservation> = it.offerings.iter().filter_map(|o| o.reservation.as_ref()).collect();
+        if reservations.is_empty() {
+            for k in [*labels::RESERVATION_ID, *labels::RESERVATION_TYPE, *labels::RESERVATION_INTERRUPTIBLE] {
+                r.set(k, Requirement::does_not_exist());
+            }
+        } else {
+            r.set(*labels::RESERVATION_ID, Requirement::is_in(reservations.iter().map(|x| x.id)));
+            r.set(*labels::RESERVATION_TYPE, Requirement::is_in(reservations.iter().map(|x| Sym::new(x.reservation_type.as_str()))));
+            r.set(*labels::RESERVATION_INTERRUPTIBLE, Requirement::is_in(reservations.iter().map(|x| Sym::new(if x.interruptible { "true" } else { "false" }))));
+        }
         TypeInfo { it, requirements: r }
     }
 }
@@ -155,6 +167,34 @@ impl ClusterState {
         self.apply_overlays(overlays)
     }
 
+    /// Change a capacity reservation wherever it appears: its NodeClasses' count (or their `expiring`
+    /// state), and every pool's reserved offering of it, whose availability follows
+    /// ([`update_reservation`]). `delta` is the change in instances left (−1 for a launch into it,
+    /// `availabilityCache.MarkLaunched`; +1 when one of its instances ends, `MarkTerminated`).
+    pub fn change_reservation(&mut self, id: Sym, delta: i64, expiring: bool) {
+        let classes = self.nodeclasses.iter_mut().flat_map(|c| c.capacity_reservations.iter_mut());
+        for r in classes.chain(self.default_reservations.iter_mut()).filter(|r| r.id == id) {
+            r.count = Some((r.count.unwrap_or(0) + delta).max(0));
+            r.expiring |= expiring;
+        }
+        let mut done: Vec<(*const Vec<TypeInfo>, Arc<Vec<TypeInfo>>)> = Vec::new();
+        for pt in self.pool_types.values_mut() {
+            let old = Arc::as_ptr(&pt.types);
+            if let Some((_, t)) = done.iter().find(|(p, _)| *p == old) {
+                pt.types = Arc::clone(t);
+            } else if let Some(t) = update_reservation(&pt.types, id, delta, expiring) {
+                done.push((old, Arc::clone(&t)));
+                pt.types = t;
+            }
+        }
+    }
+
+    /// A capacity reservation of the NodeClasses (or of karpsim's default one), by id.
+    pub fn reservation(&self, id: Sym) -> Option<&CapacityReservation> {
+        let classes = self.nodeclasses.iter().flat_map(|c| c.capacity_reservations.iter());
+        classes.chain(self.default_reservations.iter()).find(|r| r.id == id)
+    }
+
     pub fn node(&self, name: Sym) -> Option<&Node> {
         self.nodes.iter().find(|n| n.name == name)
     }
@@ -220,6 +260,33 @@ impl ClusterState {
         state.warnings = all_warnings;
         Ok(state)
     }
+}
+
+/// The types with one reservation's count changed by `delta` (floored at zero) and, if `expiring`,
+/// made unlaunchable; `None` when no type has the reservation. Types without it keep their `Arc`.
+pub fn update_reservation(types: &Arc<Vec<TypeInfo>>, id: Sym, delta: i64, expiring: bool) -> Option<Arc<Vec<TypeInfo>>> {
+    let has = |t: &TypeInfo| t.it.offerings.iter().any(|o| o.reservation_id() == Some(id));
+    if !types.iter().any(has) {
+        return None;
+    }
+    let out = types
+        .iter()
+        .map(|t| {
+            if !has(t) {
+                return t.clone();
+            }
+            let mut it = (*t.it).clone();
+            for o in it.offerings.iter_mut() {
+                if let Some(r) = o.reservation.as_mut().filter(|r| r.id == id) {
+                    r.capacity = (r.capacity + delta).max(0);
+                    r.launchable &= !expiring;
+                    o.available = r.available();
+                }
+            }
+            TypeInfo::new(Arc::new(it))
+        })
+        .collect();
+    Some(Arc::new(out))
 }
 
 /// Each NodePool's instance types: the catalog of the NodeClass it references (`None` when the

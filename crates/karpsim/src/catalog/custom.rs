@@ -264,5 +264,5 @@ fn reservation_of(o: &CustomOffering, capacity_type: Sym, at: &str) -> std::resu
         None => ReservationType::Default,
         Some(t) => ReservationType::parse(t).ok_or_else(|| format!("{at}.reservation_type: unknown type {t:?} (default or capacity-block)"))?,
     };
-    Ok(Some(OfferingReservation { id, reservation_type, interruptible: o.interruptible.unwrap_or(false), capacity }))
+    Ok(Some(OfferingReservation { id, reservation_type, interruptible: o.interruptible.unwrap_or(false), capacity, launchable: o.available }))
 }

@@ -96,6 +96,17 @@ pub struct OfferingReservation {
     pub reservation_type: ReservationType,
     pub interruptible: bool,
     pub capacity: i64,
+    /// The NodeClass could launch into it if it had instances left: the type is compatible, the
+    /// zone is one of the type's, it is not an expiring capacity block. The offering is available
+    /// when this holds and `capacity > 0`.
+    pub launchable: bool,
+}
+
+impl OfferingReservation {
+    /// Whether its offering is available.
+    pub fn available(&self) -> bool {
+        self.launchable && self.capacity > 0
+    }
 }
 
 impl Offering {

@@ -31,20 +31,21 @@ pub(crate) fn reserved_offerings(site: &TypeSite, reservations: &[CapacityReserv
         .iter()
         .filter(|r| r.instance_type == site.name)
         .map(|r| {
-            let capacity = r.count.unwrap_or(0).max(0);
+            let reservation = OfferingReservation {
+                id: r.id,
+                reservation_type: r.reservation_type,
+                interruptible: r.interruptible,
+                capacity: r.count.unwrap_or(0).max(0),
+                launchable: site.launchable && site.zones.contains(&r.zone) && !r.expiring,
+            };
             Offering {
                 zone: r.zone,
                 zone_id: (site.zone_id)(r.zone),
                 capacity_type: Sym::new(CAPACITY_TYPE_RESERVED),
                 price: site.on_demand_price.map_or(0.0, |p| p / RESERVED_PRICE_DIVISOR),
-                available: site.launchable && capacity != 0 && site.zones.contains(&r.zone) && !r.expiring,
+                available: reservation.available(),
                 price_source: PriceSource::Reservation,
-                reservation: Some(OfferingReservation {
-                    id: r.id,
-                    reservation_type: r.reservation_type,
-                    interruptible: r.interruptible,
-                    capacity,
-                }),
+                reservation: Some(reservation),
                 overlay: None,
             }
         })

@@ -25,6 +25,8 @@ pub struct NewNode {
     pub labels: BTreeMap<Sym, Sym>,
     pub allocatable: crate::resources::Resources,
     pub capacity: crate::resources::Resources,
+    /// The capacity reservation it launches into.
+    pub reservation_id: Option<Sym>,
 }
 
 impl NewNode {
@@ -41,6 +43,19 @@ impl NewNode {
         labels.insert(*labels::NODEPOOL, c.nodepool);
         labels.remove(&*labels::REGISTERED);
         labels.remove(&*labels::INITIALIZED);
+        // the offering's reservation labels (instance.go: NewInstanceFromFleet with
+        // WithCapacityReservationDetails), and none on other capacity
+        for k in [*labels::RESERVATION_ID, *labels::RESERVATION_TYPE, *labels::RESERVATION_INTERRUPTIBLE] {
+            labels.remove(&k);
+        }
+        let reservation = r.reservation_id.as_deref().and_then(|id| {
+            ti.it.offerings.iter().filter_map(|o| o.reservation.as_ref()).find(|x| x.id.as_str() == id)
+        });
+        if let Some(x) = reservation {
+            labels.insert(*labels::RESERVATION_ID, x.id);
+            labels.insert(*labels::RESERVATION_TYPE, Sym::new(x.reservation_type.as_str()));
+            labels.insert(*labels::RESERVATION_INTERRUPTIBLE, Sym::new(if x.interruptible { "true" } else { "false" }));
+        }
         NewNode {
             nodepool: c.nodepool,
             instance_type: ti.it.name,
@@ -50,6 +65,7 @@ impl NewNode {
             labels,
             allocatable: ti.it.allocatable.clone(),
             capacity: ti.it.capacity.clone(),
+            reservation_id: reservation.map(|x| x.id),
         }
     }
 }

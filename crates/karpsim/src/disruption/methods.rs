@@ -104,14 +104,27 @@ impl<'a> Round<'a, '_> {
     fn expiration(&mut self, cands: &[Candidate<'a>]) -> Vec<Plan> {
         let mut plans = Vec::new();
         for c in cands {
-            let Some(e) = c.pool.expire_after else { continue };
             let age = self.ctx.now - c.node.creation_timestamp;
-            if age < e {
-                continue;
-            }
+            let expired = c.pool.expire_after.filter(|e| age >= *e);
+            // a capacity block's nodes go 40 minutes before it ends (AWS provider
+            // `controllers/capacityreservation/expiration`), like an expiration
+            let reclaimed = c
+                .node
+                .labels
+                .get(&*crate::labels::RESERVATION_ID)
+                .and_then(|id| self.ctx.state.reservation(*id))
+                .filter(|r| r.expiring_at(self.ctx.now));
+            let reason = match (reclaimed, expired) {
+                (Some(r), _) => format!(
+                    "capacity block {} ends at {}: EC2 reclaims its instances, and the AWS provider deletes their nodes 40 minutes before",
+                    r.id,
+                    r.end_time.map_or_else(|| "its end".to_string(), crate::io::format_rfc3339)
+                ),
+                (None, Some(e)) => format!("expired: age {}h ≥ expireAfter {}h of NodePool {}", age / 3600, e / 3600, c.pool.name),
+                (None, None) => continue,
+            };
             // forceful: no budgets, no PDB/do-not-disrupt filter, no price rule (expiration controller)
             let sim = self.ctx.simulate(&[c], false);
-            let reason = format!("expired: age {}h ≥ expireAfter {}h of NodePool {}", age / 3600, e / 3600, c.pool.name);
             if let Some(mut p) = self.plan(Method::Expiration, &[c], &sim, &sim.sol.claims, reason) {
                 // Karpenter deletes an expired NodeClaim without pre-spinning a replacement
                 // (`nodeclaim/expiration/controller.go`): the action is a delete; `replacements`

@@ -89,6 +89,9 @@ pub struct Replacement {
     pub capacity_type: String,
     pub price_per_hour: f64,
     pub instance_type_options: Vec<String>,
+    /// The capacity reservation it launches into.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reservation_id: Option<String>,
 }
 
 impl Replacement {
@@ -103,6 +106,7 @@ impl Replacement {
             capacity_type: l.offering.capacity_type.to_string(),
             price_per_hour: l.offering.price,
             instance_type_options: c.options.iter().map(|o| o.it.name.to_string()).collect(),
+            reservation_id: l.offering.reservation_id().map(|r| r.to_string()),
         })
     }
 }

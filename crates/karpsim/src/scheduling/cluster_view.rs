@@ -8,6 +8,7 @@
 
 use super::daemons::{self, DaemonGroup};
 use super::instance_filter::{self, FilterInput};
+use super::reservations::ReservationManager;
 use super::scheduler::{Template, template_requirements};
 use super::topology::TopoNode;
 use crate::labels::{self, SymMap};
@@ -61,6 +62,8 @@ pub struct ClusterView<'a> {
     pub(crate) anti_affinity: Vec<(&'a Pod, usize)>,
     /// Whether any NodePool has a PreferNoSchedule taint (relaxation may then add a toleration).
     pub(crate) tolerate_prefer_no_schedule: bool,
+    /// The capacity reservations of the templates' instance types, as every run starts with them.
+    pub(crate) reservations: ReservationManager,
 }
 
 /// The effective taints of a node for scheduling (`statenode.go: Taints`): a managed node that is not
@@ -190,7 +193,8 @@ fn templates<'a>(state: &'a ClusterState, daemonsets: &[&Pod]) -> Vec<Template<'
             continue; // "NoCompatibleInstanceTypes": the pool cannot launch anything
         }
         let classes = instance_filter::TypeClasses::shared(&pt.types);
-        out.push(Template { pool, requirements, types: &pt.types, classes, parts });
+        let has_reserved = pt.types.iter().any(|t| t.it.offerings.iter().any(|o| o.reservation.is_some()));
+        out.push(Template { pool, requirements, types: &pt.types, classes, parts, has_reserved });
     }
     out
 }
@@ -266,6 +270,7 @@ impl<'a> ClusterView<'a> {
         }
         let tolerate_prefer_no_schedule =
             state.nodepools.iter().any(|p| p.taints.iter().any(|t| t.effect == TaintEffect::PreferNoSchedule));
-        ClusterView { state, templates, domain_requirements, nodes, anti_affinity, tolerate_prefer_no_schedule }
+        let reservations = ReservationManager::new(templates.iter().filter(|t| t.has_reserved).map(|t| t.types));
+        ClusterView { state, templates, domain_requirements, nodes, anti_affinity, tolerate_prefer_no_schedule, reservations }
     }
 }

@@ -13,6 +13,7 @@
 //! # }
 //! ```
 
+mod batches;
 mod cluster_view;
 mod daemons;
 mod host_ports;
@@ -22,6 +23,7 @@ mod options;
 pub mod pod_data;
 mod preferences;
 mod queue;
+pub mod reservations;
 mod results;
 mod scheduler;
 pub mod topology;
@@ -30,6 +32,7 @@ pub mod topology_group;
 pub use options::{LaunchPolicy, MinValuesPolicy, PreferencePolicy, ProvisionOptions};
 pub use results::{ExistingNodeResult, NodeClaimResult, ProvisionResult, Relaxation, Unschedulable};
 pub use cluster_view::ClusterView;
+pub use reservations::ReservedMode;
 pub use scheduler::{cheapest_compatible, schedule, schedule_on, ScheduleScope, Solution, SolvedClaim};
 
 use crate::labels;
@@ -64,20 +67,28 @@ pub fn pending_pods<'a>(state: &'a ClusterState, warnings: &mut Vec<String>) -> 
     pods
 }
 
-/// One provisioning run over the state's pending pods.
+/// One provisioning run over the state's pending pods. Pods that wait for reserved capacity held
+/// by NodeClaims of the run are placed as Karpenter's next batches would place them
+/// ([`batches`]); their NodeClaims say which batch created them.
 pub fn provision(state: &ClusterState, opts: &ProvisionOptions) -> ProvisionResult {
     let mut warnings = state.warnings.clone();
     let pods = pending_pods(state, &mut warnings);
     let scope = ScheduleScope { pending: pods.iter().map(|p| p.uid).collect(), ..Default::default() };
     let sol = schedule(state, pods, &scope, opts);
-    to_result(&sol, opts, warnings)
+    if sol.deferred.is_empty() {
+        return to_result(&sol, opts, warnings, 0, 1);
+    }
+    batches::provision_deferred(state, opts, sol, warnings)
 }
 
-/// Turn a solution into the public result: choose what each NodeClaim launches.
-pub fn to_result(sol: &Solution, opts: &ProvisionOptions, warnings: Vec<String>) -> ProvisionResult {
+/// Turn a solution into the public result: choose what each NodeClaim launches. NodeClaims are
+/// numbered from `first + 1` and marked with `batch`; pods deferred by reserved capacity are listed
+/// as pending with their reason.
+pub fn to_result(sol: &Solution, opts: &ProvisionOptions, warnings: Vec<String>, first: usize, batch: usize) -> ProvisionResult {
     let key = |i: usize| sol.pods[i].key();
     let mut result = ProvisionResult { warnings, ..Default::default() };
     let mut unplaced: Vec<(usize, String)> = sol.errors.clone();
+    unplaced.extend(sol.deferred.iter().map(|(p, e)| (*p, format!("waiting for reserved capacity: {e}"))));
     for (n, c) in sol.claims.iter().enumerate() {
         let Some(l) = launch::choose(&c.options, &c.requirements, &c.requests, opts.launch_policy) else {
             for &p in &c.pods {
@@ -91,7 +102,7 @@ pub fn to_result(sol: &Solution, opts: &ProvisionOptions, warnings: Vec<String>)
         reqs.add(*labels::INSTANCE_TYPE, Requirement::is_in(c.options.iter().map(|o| o.it.name)));
         result.cost_per_hour += l.offering.price;
         result.nodeclaims.push(NodeClaimResult {
-            name: format!("{}-{}", c.nodepool, n + 1),
+            name: format!("{}-{}", c.nodepool, first + n + 1),
             nodepool: c.nodepool.to_string(),
             instance_type: l.it.it.name.to_string(),
             zone: l.offering.zone.to_string(),
@@ -102,6 +113,8 @@ pub fn to_result(sol: &Solution, opts: &ProvisionOptions, warnings: Vec<String>)
             requests: c.requests.clone(),
             allocatable: l.it.it.allocatable.clone(),
             requirements: reqs.iter().filter(|(k, _)| *k != *labels::INSTANCE_TYPE).map(|(k, r)| format!("{k} {r}")).collect(),
+            reservation_id: l.offering.reservation_id().map(|r| r.to_string()),
+            batch,
         });
     }
     result.existing_nodes = sol.existing.iter().map(|(n, pods)| ExistingNodeResult { name: n.to_string(), pods: pods.iter().map(|&p| key(p)).collect() }).collect();

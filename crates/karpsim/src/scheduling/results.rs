@@ -20,6 +20,17 @@ pub struct NodeClaimResult {
     pub allocatable: Resources,
     /// The NodeClaim's requirements, e.g. `topology.kubernetes.io/zone In [us-east-1a]`.
     pub requirements: Vec<String>,
+    /// The capacity reservation it launches into (capacity type `reserved`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reservation_id: Option<String>,
+    /// The provisioning batch that created it: 1, or a later one for pods that waited for reserved
+    /// capacity held by NodeClaims of an earlier batch.
+    #[serde(skip_serializing_if = "is_first_batch")]
+    pub batch: usize,
+}
+
+fn is_first_batch(b: &usize) -> bool {
+    *b <= 1
 }
 
 /// Pods placed on a node that already exists.

@@ -3,6 +3,8 @@
 //! the provisioner (batching, scheduling, launches), node lifecycle, the disruption loop (with
 //! validation and replacement-before-delete), expiration, spot interruption handling.
 
+mod reservations;
+
 use super::metrics::Metrics;
 use super::random::{Dist, Streams};
 use super::scenario::{Arrivals, ReplicaSchedule, Scenario, SpotInterruptions, Workload};
@@ -59,6 +61,8 @@ enum Ev {
     Validate(u64),
     SpotNotice(Sym),
     Outage(usize, bool),
+    /// A capacity block is reclaimed soon, or an On-Demand Capacity Reservation ends.
+    ReservationEnds(Sym),
     Sample,
 }
 
@@ -330,6 +334,7 @@ impl<'s> Engine<'s> {
             self.at(o.from, Ev::Outage(i, true));
             self.at(o.until, Ev::Outage(i, false));
         }
+        self.schedule_reservation_ends();
         self.at(0.0, Ev::Sample);
         self.at(self.sc.settings.disruption_poll, Ev::DisruptionTick);
         if self.pods.values().any(|_| true) {
@@ -423,6 +428,7 @@ impl<'s> Engine<'s> {
             Ev::Validate(id) => self.validate(id),
             Ev::SpotNotice(n) => self.spot_notice(n),
             Ev::Outage(i, start) => self.outage(i, start),
+            Ev::ReservationEnds(id) => self.reservation_ends(id),
             Ev::Sample => {
                 self.sample();
                 let next = self.now() + self.sc.settings.metrics_interval;
@@ -636,7 +642,7 @@ impl<'s> Engine<'s> {
         }
         let scope =
             ScheduleScope { removed_nodes: self.excluded_nodes(), pending: pending.clone(), ..Default::default() };
-        let (binds, launches, unplaced) = {
+        let (binds, launches, unplaced, deferred) = {
             let pods: Vec<&Pod> = self.state.pods.iter().filter(|p| pending.contains(&p.uid)).collect();
             let sol = schedule(&self.state, pods, &scope, &self.opts.provisioning);
             let initialized: HashSet<Sym> = self.state.nodes.iter().filter(|n| n.initialized).map(|n| n.name).collect();
@@ -652,13 +658,18 @@ impl<'s> Engine<'s> {
                     launches.push(crate::disruption::NewNode::from_claim(c, &r));
                 }
             }
-            (binds, launches, !sol.errors.is_empty())
+            (binds, launches, !sol.errors.is_empty(), !sol.deferred.is_empty())
         };
         self.bind_all(binds);
         if launch_claims {
             for n in launches {
                 self.launch(&n);
             }
+        }
+        // pods waiting for a reservation held by this batch's NodeClaims go into the next batch,
+        // which sees what those NodeClaims took from it
+        if deferred && launch_claims {
+            self.trigger_batch();
         }
         if unplaced && !self.retry_scheduled {
             self.retry_scheduled = true;
@@ -726,6 +737,9 @@ impl<'s> Engine<'s> {
         self.track_node(&node, n.capacity_type, n.price);
         self.state.nodes.push(node);
         self.version += 1;
+        if let Some(id) = n.reservation_id {
+            self.change_reservation(id, -1, false);
+        }
         self.metrics.nodes_launched += 1;
         let mut rng = self.streams.rng("node-latency", seq);
         let ready_in = self.sc.settings.node_launch.sample(&mut rng) + self.sc.settings.node_initialize.sample(&mut rng);
@@ -819,6 +833,9 @@ impl<'s> Engine<'s> {
     fn node_gone(&mut self, name: Sym) {
         if !self.nodes.contains_key(&name) {
             return;
+        }
+        if let Some(id) = self.node_reservation(name) {
+            self.change_reservation(id, 1, false);
         }
         self.accrue();
         if let Some(info) = self.nodes.remove(&name) {

@@ -32,6 +32,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("consolidation", "true or false"),
     ("spot_interruptions", "advisor, none, or a rate per node-hour"),
     ("spot_to_spot", "true or false (feature gate SpotToSpotConsolidation)"),
+    ("reserved_count", "instances left in the capacity reservations: N for each, or ID:N (several joined with +)"),
 ];
 
 fn bad(key: &str, value: &str, why: &str) -> Error {
@@ -109,6 +110,10 @@ pub fn apply(base: &Scenario, opts: &SimOptions, v: &Variant) -> Result<(Scenari
                 }
                 recatalog = true;
             }
+            "reserved_count" => {
+                set_reserved_counts(&mut sc.base, val).map_err(|m| bad(k, val, &m))?;
+                recatalog = true;
+            }
             "consolidation" => sc.settings.consolidation = val.parse().map_err(|_| bad(k, val, "expected true or false"))?,
             "spot_to_spot" => o.disruption.spot_to_spot = val.parse().map_err(|_| bad(k, val, "expected true or false"))?,
             "spot_interruptions" => {
@@ -127,6 +132,32 @@ pub fn apply(base: &Scenario, opts: &SimOptions, v: &Variant) -> Result<(Scenari
     }
     sc.name = format!("{} [{}]", base.name, v.name);
     Ok((sc, o))
+}
+
+/// `reserved_count=N` (every reservation) or `ID:N+ID:N` on the scenario's capacity reservations.
+fn set_reserved_counts(state: &mut crate::state::ClusterState, val: &str) -> std::result::Result<(), String> {
+    let count = |s: &str| s.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| format!("{s:?} is not a count >= 0"));
+    let (all, each): (Option<i64>, Vec<(&str, i64)>) = if val.contains(':') {
+        let pairs = val.split('+').map(|p| p.split_once(':').ok_or_else(|| format!("expected ID:N, got {p:?}")).and_then(|(id, n)| Ok((id, count(n)?))));
+        (None, pairs.collect::<std::result::Result<_, _>>()?)
+    } else {
+        (Some(count(val)?), Vec::new())
+    };
+    let reservations = state.nodeclasses.iter_mut().flat_map(|c| c.capacity_reservations.iter_mut()).chain(state.default_reservations.iter_mut());
+    let mut seen = std::collections::BTreeSet::new();
+    for r in reservations {
+        seen.insert(r.id.as_str());
+        if let Some(n) = all.or_else(|| each.iter().find(|(id, _)| *id == r.id.as_str()).map(|(_, n)| *n)) {
+            r.count = Some(n);
+        }
+    }
+    if seen.is_empty() {
+        return Err("the scenario has no capacity reservation (give them under `reservations:`)".into());
+    }
+    if let Some((id, _)) = each.iter().find(|(id, _)| !seen.contains(id)) {
+        return Err(format!("no capacity reservation {id} in the scenario (it has: {})", seen.into_iter().collect::<Vec<_>>().join(", ")));
+    }
+    Ok(())
 }
 
 /// Parse `KEY=V1,V2,...` into one variant per value (list values join with `+`).

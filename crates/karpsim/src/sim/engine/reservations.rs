@@ -1,0 +1,114 @@
+//! Capacity reservations over simulated time, as the AWS provider keeps them:
+//!
+//! * a launch into a reservation takes one of its instances and an instance that is gone gives it
+//!   back (`capacityreservation/types.go: availabilityCache.MarkLaunched`, `MarkTerminated`); a
+//!   reservation with none left has an unavailable offering, so provisioning falls back;
+//! * 40 minutes before a capacity block ends it is `expiring`: no more launches, and its nodes are
+//!   deleted (`controllers/capacityreservation/expiration`);
+//! * when an On-Demand Capacity Reservation ends its instances keep running as on-demand ones: their
+//!   nodes are relabelled `on-demand` and billed at the on-demand price
+//!   (`controllers/capacityreservation/capacitytype`).
+
+use super::{Engine, Ev, ct_index};
+use crate::labels::{self, Sym};
+use crate::model::{CapacityReservation, ReservationType};
+use crate::state::update_reservation;
+use std::collections::BTreeMap;
+
+impl Engine<'_> {
+    /// Every reservation of the state's NodeClasses, once.
+    fn reservations(&self) -> BTreeMap<Sym, CapacityReservation> {
+        let classes = self.state.nodeclasses.iter().flat_map(|c| c.capacity_reservations.iter());
+        classes.chain(self.state.default_reservations.iter()).map(|r| (r.id, r.clone())).collect()
+    }
+
+    /// Queue each reservation's end within the run.
+    pub(super) fn schedule_reservation_ends(&mut self) {
+        for r in self.reservations().into_values() {
+            let at = match r.reservation_type {
+                ReservationType::CapacityBlock => r.reclaimed_at(),
+                ReservationType::Default => r.end_time,
+            };
+            if let Some(at) = at {
+                let t = (at - self.sc.start) as f64;
+                if t <= self.sc.duration {
+                    self.at(t.max(0.0), Ev::ReservationEnds(r.id));
+                }
+            }
+        }
+    }
+
+    /// A reservation gains (`delta` +1) or loses (−1) an instance, or stops launching (`ended`):
+    /// in the state and in the offerings outages are applied over.
+    pub(super) fn change_reservation(&mut self, id: Sym, delta: i64, ended: bool) {
+        self.state.change_reservation(id, delta, ended);
+        for types in self.pristine_types.values_mut() {
+            if let Some(t) = update_reservation(types, id, delta, ended) {
+                *types = t;
+            }
+        }
+        self.version += 1;
+    }
+
+    /// The reservation a node was launched into, from its label.
+    pub(super) fn node_reservation(&self, name: Sym) -> Option<Sym> {
+        self.state.nodes.iter().find(|n| n.name == name).and_then(|n| n.labels.get(&*labels::RESERVATION_ID).copied())
+    }
+
+    pub(super) fn reservation_ends(&mut self, id: Sym) {
+        let Some(r) = self.reservations().remove(&id) else { return };
+        self.change_reservation(id, 0, true);
+        let nodes: Vec<Sym> = self
+            .state
+            .nodes
+            .iter()
+            .filter(|n| n.labels.get(&*labels::RESERVATION_ID) == Some(&id) && n.deletion_timestamp.is_none())
+            .map(|n| n.name)
+            .collect();
+        match r.reservation_type {
+            ReservationType::CapacityBlock => {
+                self.log(
+                    "reservation",
+                    format!("capacity block {id} is reclaimed in 40 minutes: no more launches, {} node(s) deleted", nodes.len()),
+                );
+                for n in nodes {
+                    self.delete_node(n, &format!("capacity block {id} expiring"));
+                }
+            }
+            ReservationType::Default => {
+                self.log("reservation", format!("capacity reservation {id} ends: {} node(s) now on-demand", nodes.len()));
+                for n in nodes {
+                    self.demote(n);
+                }
+            }
+        }
+    }
+
+    /// A reserved node whose reservation ended: on-demand from now on, at its on-demand price.
+    fn demote(&mut self, name: Sym) {
+        let on_demand = Sym::new(labels::CAPACITY_TYPE_ON_DEMAND);
+        let Some(node) = self.state.nodes.iter_mut().find(|n| n.name == name) else { return };
+        node.capacity_type = Some(on_demand);
+        node.labels.insert(*labels::CAPACITY_TYPE, on_demand);
+        for k in [*labels::RESERVATION_ID, *labels::RESERVATION_TYPE, *labels::RESERVATION_INTERRUPTIBLE] {
+            node.labels.remove(&k);
+        }
+        let (pool, it, zone) = (node.nodepool, node.instance_type, node.zone);
+        let price = pool
+            .and_then(|p| self.pristine_types.get(&p))
+            .and_then(|ts| ts.iter().find(|t| Some(t.it.name) == it))
+            .and_then(|t| t.it.offerings.iter().find(|o| Some(o.zone) == zone && o.capacity_type == on_demand))
+            .map_or(0.0, |o| o.price);
+        node.price = Some(price);
+        self.accrue();
+        if let Some(info) = self.nodes.get_mut(&name) {
+            self.cost_rate[ct_index(info.capacity_type)] -= info.price;
+            self.metrics.node_cost_total += info.price * (self.now_ms as f64 / 1000.0 - info.billed_from) / 3600.0;
+            info.capacity_type = on_demand;
+            info.price = price;
+            info.billed_from = self.now_ms as f64 / 1000.0;
+            self.cost_rate[ct_index(on_demand)] += price;
+        }
+        self.version += 1;
+    }
+}
