@@ -1,6 +1,7 @@
 //! The disruption loop (`disruption/controller.go`; design §5.1): expiration (forceful, outside
-//! budgets, its own controller since v1.0), then Emptiness → Drift → Multi-node → Single-node
-//! consolidation; the first method that produces a command ends the round.
+//! budgets, its own controller since v1.0) and static pools' scale-down (also a controller of its
+//! own), then Emptiness → StaticDrift → Drift → Multi-node → Single-node consolidation; the first
+//! method that produces a command ends the round.
 
 use super::apply::{self, Plan};
 use super::budgets;
@@ -8,6 +9,7 @@ use super::candidates::{self, Candidate};
 use super::consolidation::{self, Outcome};
 use super::prefilter::Prefilter;
 use super::simulate::{RoundCtx, Simulation};
+use super::static_capacity;
 use super::{Action, CandidateOrder, Command, DisruptionOptions, DisruptionResult, EndState, Kept, Method, NodeSummary, PodMove, Replacement};
 use crate::labels::{Sym, SymMap};
 use crate::model::{ConsolidationPolicy, DisruptionReason, Pod, Timestamp};
@@ -378,10 +380,20 @@ fn one_round(state: &ClusterState, now: Timestamp, opts: &DisruptionOptions, war
     sort(&mut cands, opts.candidate_order);
     let mut r = Round { ctx, opts, kept: kept.into_iter().collect() };
     let mut plans = r.expiration(&cands);
+    // static pools' surplus goes outright, like expiration (its own controller)
+    let expired: Vec<Sym> = plans.iter().flat_map(|p| p.remove.clone()).collect();
+    plans.extend(static_capacity::scale_down(&r.ctx).into_iter().filter(|p| p.remove.iter().all(|n| !expired.contains(n))));
     let expired: Vec<Sym> = plans.iter().flat_map(|p| p.remove.clone()).collect();
     let live: Vec<Candidate> = cands.iter().filter(|c| !expired.contains(&c.name())).cloned().collect();
     let mut acted = r.emptiness(&live);
     let mut method = "emptiness";
+    if acted.is_empty() {
+        let Round { ctx, kept, .. } = &mut r;
+        acted = static_capacity::static_drift(ctx, &live, opts, &mut |n, why| {
+            kept.entry(n).or_insert(why);
+        });
+        method = "static drift";
+    }
     if acted.is_empty() {
         acted = r.drift(&live);
         method = "drift";

@@ -14,6 +14,7 @@ mod drift;
 mod methods;
 mod prefilter;
 mod simulate;
+mod static_capacity;
 mod validation;
 
 pub use budgets::budget_allows;
@@ -69,9 +70,13 @@ impl Default for DisruptionOptions {
 pub enum Method {
     Expiration,
     Emptiness,
+    /// Drifted nodes of static NodePools, replaced by their template (`staticdrift.go`).
+    StaticDrift,
     Drift,
     MultiNode,
     SingleNode,
+    /// A static NodePool's surplus above `replicas` (`static/deprovisioning`).
+    StaticScaleDown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

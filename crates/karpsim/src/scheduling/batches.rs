@@ -1,13 +1,20 @@
-//! Karpenter's next provisioning batches, for pods one batch deferred because the capacity
-//! reservation they could use was held by its other NodeClaims (`ReservedOfferingError`, §3.12).
+//! Provisioning over several batches, when NodeClaims must launch before pods can be placed:
 //!
-//! Karpenter launches the batch's NodeClaims (each launch takes one instance from its reservation,
-//! `availabilityCache.MarkLaunched`) and schedules the deferred pods in the next batch, against the
-//! launched NodeClaims as in-flight nodes and the reservations' new counts: they get the reserved
-//! instances the first batch held but did not use, or, once a reservation is used up (its offering
-//! unavailable), spot or on-demand capacity. karpsim does the same until no pod is deferred.
+//! * static NodePools' missing NodeClaims are created first (by their own controller), and the
+//!   pending pods are then scheduled against them as in-flight nodes;
+//! * pods one batch deferred because the capacity reservation they could use was held by its other
+//!   NodeClaims (`ReservedOfferingError`, §3.12) go into the next batch: Karpenter launches the
+//!   batch's NodeClaims (each launch takes one instance from its reservation,
+//!   `availabilityCache.MarkLaunched`) and schedules the deferred pods against them and the
+//!   reservations' new counts, so they get the instances the batch held but did not use, or, once a
+//!   reservation is used up (its offering unavailable), spot or on-demand capacity.
+//!
+//! karpsim runs batches until no pod is deferred.
 
-use super::{ExistingNodeResult, ProvisionOptions, ProvisionResult, ScheduleScope, Solution, pending_pods, schedule, to_result};
+use super::{
+    ExistingNodeResult, ProvisionOptions, ProvisionResult, ScheduleScope, Solution, SolvedClaim, claim_result, launch, pending_pods,
+    schedule, to_result,
+};
 use crate::disruption::{NewNode, Replacement};
 use crate::labels::Sym;
 use crate::resources::Resources;
@@ -18,7 +25,7 @@ use std::collections::BTreeMap;
 const MAX_BATCHES: usize = 64;
 
 /// One batch, owning what the next one needs.
-struct Batch {
+pub(super) struct Batch {
     result: ProvisionResult,
     /// What each NodeClaim of `result` launches (same order).
     launches: Vec<NewNode>,
@@ -29,40 +36,69 @@ struct Batch {
     /// NodeClaims the batch opened (launched or not): the numbering of the next batch goes on.
     opened: usize,
     deferred: usize,
+    /// Static NodeClaims: the pods' first batch comes after them.
+    prelude: bool,
 }
 
-fn batch(sol: Solution, opts: &ProvisionOptions, first: usize, n: usize) -> Batch {
-    let result = to_result(&sol, opts, Vec::new(), first, n);
-    let mut launches = Vec::new();
-    let mut claim_pods = Vec::new();
-    for c in &sol.claims {
-        // the same launch as `to_result`, which skipped the claims that cannot launch
-        if let Some(r) = Replacement::launch(c, opts.launch_policy) {
-            launches.push(NewNode::from_claim(c, &r));
-            claim_pods.push(c.pods.iter().map(|&p| sol.pods[p].uid).collect());
+impl Batch {
+    /// A scheduling batch's solution, its NodeClaims numbered from `first + 1`.
+    pub(super) fn of_solution(sol: Solution, opts: &ProvisionOptions, first: usize, n: usize) -> Batch {
+        let result = to_result(&sol, opts, Vec::new(), first, n);
+        let mut launches = Vec::new();
+        let mut claim_pods = Vec::new();
+        for c in &sol.claims {
+            // the same launch as `to_result`, which skipped the claims that cannot launch
+            if let Some(r) = Replacement::launch(c, opts.launch_policy) {
+                launches.push(NewNode::from_claim(c, &r));
+                claim_pods.push(c.pods.iter().map(|&p| sol.pods[p].uid).collect());
+            }
         }
+        let pod_requests = |p: usize| {
+            let mut r = sol.pods[p].requests.clone();
+            r.pods = 1;
+            r
+        };
+        let existing = sol.existing.iter().map(|(n, ps)| (*n, ps.iter().map(|&p| (sol.pods[p].uid, pod_requests(p))).collect())).collect();
+        Batch { result, launches, existing, claim_pods, opened: sol.claims.len(), deferred: sol.deferred.len(), prelude: false }
     }
-    let pod_requests = |p: usize| {
-        let mut r = sol.pods[p].requests.clone();
-        r.pods = 1;
-        r
-    };
-    let existing = sol.existing.iter().map(|(n, ps)| (*n, ps.iter().map(|&p| (sol.pods[p].uid, pod_requests(p))).collect())).collect();
-    Batch { result, launches, existing, claim_pods, opened: sol.claims.len(), deferred: sol.deferred.len() }
+
+    /// NodeClaims created without pods (static NodePools).
+    pub(super) fn of_claims(claims: &[SolvedClaim], opts: &ProvisionOptions) -> Batch {
+        let mut result = ProvisionResult::default();
+        let mut launches = Vec::new();
+        let mut numbers: BTreeMap<Sym, usize> = BTreeMap::new();
+        for c in claims {
+            let (Some(l), Some(r)) =
+                (launch::choose(&c.options, &c.requirements, &c.requests, opts.launch_policy), Replacement::launch(c, opts.launch_policy))
+            else {
+                continue;
+            };
+            let n = numbers.entry(c.nodepool).or_default();
+            *n += 1;
+            result.cost_per_hour += l.offering.price;
+            result.nodeclaims.push(claim_result(c, &l, format!("{}-{n}", c.nodepool), Vec::new(), 1));
+            launches.push(NewNode::from_claim(c, &r));
+        }
+        let claim_pods = vec![Vec::new(); launches.len()];
+        Batch { result, launches, existing: Vec::new(), claim_pods, opened: claims.len(), deferred: 0, prelude: true }
+    }
 }
 
-/// The first batch's solution, then the next batches until no pod waits for reserved capacity.
-pub(super) fn provision_deferred(state: &ClusterState, opts: &ProvisionOptions, first: Solution, warnings: Vec<String>) -> ProvisionResult {
+/// Batches from `first` until no pod is deferred.
+pub(super) fn provision_batches(state: &ClusterState, opts: &ProvisionOptions, warnings: Vec<String>, first: Batch) -> ProvisionResult {
     let mut out = ProvisionResult { warnings, ..Default::default() };
-    let deferred_first = first.deferred.len();
     let mut current: Option<ClusterState> = None;
-    let mut b = batch(first, opts, 0, 1);
+    let mut b = first;
     let mut n = 1;
+    let mut waited = 0;
     // NodeClaim name -> its index in `out.nodeclaims`, to credit pods a later batch puts on it
     let mut claims: BTreeMap<String, usize> = BTreeMap::new();
     let mut numbered = 0;
     loop {
         numbered += b.opened;
+        if !b.prelude && n == 1 {
+            waited = b.deferred;
+        }
         for nc in &b.result.nodeclaims {
             claims.insert(nc.name.clone(), out.nodeclaims.len());
             out.nodeclaims.push(nc.clone());
@@ -85,28 +121,32 @@ pub(super) fn provision_deferred(state: &ClusterState, opts: &ProvisionOptions, 
                 },
             }
         }
-        if b.deferred == 0 || n >= MAX_BATCHES {
+        if !b.prelude && (b.deferred == 0 || n >= MAX_BATCHES) {
             out.unschedulable = b.result.unschedulable;
             break;
         }
         let cur = current.get_or_insert_with(|| state.clone());
-        launch(cur, &b);
+        launch_batch(cur, &b);
         let mut w = Vec::new();
         let pods = pending_pods(cur, &mut w);
         let scope = ScheduleScope { pending: pods.iter().map(|p| p.uid).collect(), ..Default::default() };
         let sol = schedule(cur, pods, &scope, opts);
-        n += 1;
-        b = batch(sol, opts, numbered, n);
+        if !b.prelude {
+            n += 1;
+        }
+        b = Batch::of_solution(sol, opts, numbered, n);
     }
-    out.warnings.push(format!(
-        "{deferred_first} pod(s) waited for capacity reservations held by other NodeClaims of their batch; Karpenter places them in its next batch, once those NodeClaims have launched ({n} batches here)"
-    ));
+    if waited > 0 {
+        out.warnings.push(format!(
+            "{waited} pod(s) waited for capacity reservations held by other NodeClaims of their batch; Karpenter places them in its next batch, once those NodeClaims have launched ({n} batches here)"
+        ));
+    }
     out
 }
 
 /// The batch's NodeClaims become in-flight nodes with their pods, its placements on existing nodes
 /// bind, and every launch into a reservation takes one of its instances.
-fn launch(state: &mut ClusterState, b: &Batch) {
+fn launch_batch(state: &mut ClusterState, b: &Batch) {
     let mut bind: BTreeMap<Sym, Sym> = BTreeMap::new();
     for (nc, (node, pods)) in b.result.nodeclaims.iter().zip(b.launches.iter().zip(&b.claim_pods)) {
         let name = Sym::new(&nc.name);

@@ -24,6 +24,7 @@ pub mod pod_data;
 mod preferences;
 mod queue;
 pub mod reservations;
+pub mod static_pools;
 mod results;
 mod scheduler;
 pub mod topology;
@@ -67,18 +68,48 @@ pub fn pending_pods<'a>(state: &'a ClusterState, warnings: &mut Vec<String>) -> 
     pods
 }
 
-/// One provisioning run over the state's pending pods. Pods that wait for reserved capacity held
-/// by NodeClaims of the run are placed as Karpenter's next batches would place them
+/// One provisioning run over the state's pending pods. Static NodePools first get their missing
+/// NodeClaims ([`static_pools`]), which the pods may then use; pods that wait for reserved capacity
+/// held by NodeClaims of the run are placed as Karpenter's next batches would place them
 /// ([`batches`]); their NodeClaims say which batch created them.
 pub fn provision(state: &ClusterState, opts: &ProvisionOptions) -> ProvisionResult {
     let mut warnings = state.warnings.clone();
+    let statics = static_pools::missing_claims(state, opts, &mut warnings);
+    if !statics.is_empty() {
+        let first = batches::Batch::of_claims(&statics, opts);
+        return batches::provision_batches(state, opts, warnings, first);
+    }
     let pods = pending_pods(state, &mut warnings);
     let scope = ScheduleScope { pending: pods.iter().map(|p| p.uid).collect(), ..Default::default() };
     let sol = schedule(state, pods, &scope, opts);
     if sol.deferred.is_empty() {
         return to_result(&sol, opts, warnings, 0, 1);
     }
-    batches::provision_deferred(state, opts, sol, warnings)
+    let first = batches::Batch::of_solution(sol, opts, 0, 1);
+    batches::provision_batches(state, opts, warnings, first)
+}
+
+/// The public form of a NodeClaim that launches `l`.
+pub(crate) fn claim_result(c: &SolvedClaim, l: &launch::Launch, name: String, pods: Vec<String>, batch: usize) -> NodeClaimResult {
+    let mut reqs = c.requirements.clone();
+    reqs.remove(*labels::REGISTERED);
+    reqs.remove(*labels::INITIALIZED);
+    reqs.add(*labels::INSTANCE_TYPE, Requirement::is_in(c.options.iter().map(|o| o.it.name)));
+    NodeClaimResult {
+        name,
+        nodepool: c.nodepool.to_string(),
+        instance_type: l.it.it.name.to_string(),
+        zone: l.offering.zone.to_string(),
+        capacity_type: l.offering.capacity_type.to_string(),
+        price_per_hour: l.offering.price,
+        instance_type_options: c.options.iter().map(|o| o.it.name.to_string()).collect(),
+        pods,
+        requests: c.requests.clone(),
+        allocatable: l.it.it.allocatable.clone(),
+        requirements: reqs.iter().filter(|(k, _)| *k != *labels::INSTANCE_TYPE).map(|(k, r)| format!("{k} {r}")).collect(),
+        reservation_id: l.offering.reservation_id().map(|r| r.to_string()),
+        batch,
+    }
 }
 
 /// Turn a solution into the public result: choose what each NodeClaim launches. NodeClaims are
@@ -96,26 +127,9 @@ pub fn to_result(sol: &Solution, opts: &ProvisionOptions, warnings: Vec<String>,
             }
             continue;
         };
-        let mut reqs = c.requirements.clone();
-        reqs.remove(*labels::REGISTERED);
-        reqs.remove(*labels::INITIALIZED);
-        reqs.add(*labels::INSTANCE_TYPE, Requirement::is_in(c.options.iter().map(|o| o.it.name)));
         result.cost_per_hour += l.offering.price;
-        result.nodeclaims.push(NodeClaimResult {
-            name: format!("{}-{}", c.nodepool, first + n + 1),
-            nodepool: c.nodepool.to_string(),
-            instance_type: l.it.it.name.to_string(),
-            zone: l.offering.zone.to_string(),
-            capacity_type: l.offering.capacity_type.to_string(),
-            price_per_hour: l.offering.price,
-            instance_type_options: c.options.iter().map(|o| o.it.name.to_string()).collect(),
-            pods: c.pods.iter().map(|&p| key(p)).collect(),
-            requests: c.requests.clone(),
-            allocatable: l.it.it.allocatable.clone(),
-            requirements: reqs.iter().filter(|(k, _)| *k != *labels::INSTANCE_TYPE).map(|(k, r)| format!("{k} {r}")).collect(),
-            reservation_id: l.offering.reservation_id().map(|r| r.to_string()),
-            batch,
-        });
+        let name = format!("{}-{}", c.nodepool, first + n + 1);
+        result.nodeclaims.push(claim_result(c, &l, name, c.pods.iter().map(|&p| key(p)).collect(), batch));
     }
     result.existing_nodes = sol.existing.iter().map(|(n, pods)| ExistingNodeResult { name: n.to_string(), pods: pods.iter().map(|&p| key(p)).collect() }).collect();
     unplaced.sort_by_key(|(i, _)| *i);

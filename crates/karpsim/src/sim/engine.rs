@@ -3,7 +3,7 @@
 //! the provisioner (batching, scheduling, launches), node lifecycle, the disruption loop (with
 //! validation and replacement-before-delete), expiration, spot interruption handling.
 
-mod reservations;
+mod capacity;
 
 use super::metrics::Metrics;
 use super::random::{Dist, Streams};
@@ -335,6 +335,7 @@ impl<'s> Engine<'s> {
             self.at(o.until, Ev::Outage(i, false));
         }
         self.schedule_reservation_ends();
+        self.static_provision();
         self.at(0.0, Ev::Sample);
         self.at(self.sc.settings.disruption_poll, Ev::DisruptionTick);
         if self.pods.values().any(|_| true) {
@@ -818,6 +819,11 @@ impl<'s> Engine<'s> {
         if let Some(n) = self.state.nodes.iter_mut().find(|n| n.name == name) {
             n.deletion_timestamp = Some(start + t as i64);
         }
+        // a static pool's NodeClaim being deleted is replaced at once (`static/provisioning` watches
+        // NodeClaim deletions)
+        if self.state.nodes.iter().any(|n| n.name == name && n.nodepool.is_some_and(|p| self.state.nodepools.iter().any(|x| x.name == p && x.replicas.is_some()))) {
+            self.static_provision();
+        }
         self.metrics.evictions += evicted;
         self.version += 1;
         let seq = self.nodes[&name].launch_seq;
@@ -923,6 +929,8 @@ impl<'s> Engine<'s> {
     }
 
     fn disruption_tick(&mut self) {
+        // the static provisioning controller requeues itself (every minute in Karpenter)
+        self.static_provision();
         if self.validating.is_some() || self.in_progress.is_some() {
             return;
         }
@@ -942,9 +950,14 @@ impl<'s> Engine<'s> {
             return;
         }
         for p in plans {
+            // one replacement command at a time (the orchestration queue's one command per
+            // candidate set); the next static drift is found again by the next round
+            if self.in_progress.is_some() && p.command.action == crate::disruption::Action::Replace {
+                continue;
+            }
             match p.command.method {
-                Method::Expiration => self.execute(p),
-                Method::Drift => self.execute(p),
+                // forceful, or eventual without validation (`staticdrift.go`, `drift.go`)
+                Method::Expiration | Method::StaticScaleDown | Method::Drift | Method::StaticDrift => self.execute(p),
                 _ if !self.sc.settings.consolidation => {}
                 _ => {
                     self.cmd_counter += 1;
@@ -1022,9 +1035,10 @@ impl<'s> Engine<'s> {
                 plan.command.reason
             ),
         );
-        if plan.command.method == Method::Expiration {
+        if matches!(plan.command.method, Method::Expiration | Method::StaticScaleDown) {
+            let why = if plan.command.method == Method::Expiration { "expired" } else { "static NodePool above its replicas" };
             for n in &plan.remove {
-                self.delete_node(*n, "expired");
+                self.delete_node(*n, why);
             }
             return;
         }

@@ -1,4 +1,11 @@
-//! Capacity reservations over simulated time, as the AWS provider keeps them:
+//! Committed capacity over simulated time: static NodePools held at their replicas, and capacity
+//! reservations as the AWS provider keeps them.
+//!
+//! Static NodePools: the static provisioning controller launches what a pool lacks at the start,
+//! whenever one of its NodeClaims starts being deleted, and on its periodic requeue
+//! (`static/provisioning/controller.go`).
+//!
+//! Reservations:
 //!
 //! * a launch into a reservation takes one of its instances and an instance that is gone gives it
 //!   back (`capacityreservation/types.go: availabilityCache.MarkLaunched`, `MarkTerminated`); a
@@ -110,5 +117,23 @@ impl Engine<'_> {
             self.cost_rate[ct_index(on_demand)] += price;
         }
         self.version += 1;
+    }
+
+    /// Launch what static NodePools lack (`static/provisioning/controller.go: Reconcile`).
+    pub(super) fn static_provision(&mut self) {
+        if !self.state.nodepools.iter().any(|p| p.replicas.is_some()) {
+            return;
+        }
+        let policy = self.opts.provisioning.launch_policy;
+        let nodes: Vec<crate::disruption::NewNode> =
+            crate::scheduling::static_pools::missing_claims(&self.state, &self.opts.provisioning, &mut Vec::new())
+                .iter()
+                .filter_map(|c| crate::disruption::Replacement::launch(c, policy).map(|r| crate::disruption::NewNode::from_claim(c, &r)))
+                .collect();
+        for n in nodes {
+            if self.launch(&n).is_some() {
+                self.log("static", format!("static NodePool {}: launched {} to keep its replicas", n.nodepool, n.instance_type));
+            }
+        }
     }
 }
