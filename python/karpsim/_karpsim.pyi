@@ -56,6 +56,7 @@ class InternalError(KarpsimError):
     """A bug in karpsim (a panic inside the Rust core)."""
 
 _NodeSelector = Sequence[Mapping[str, Any]]
+_Reservations = Sequence[Mapping[str, Any]] | str | os.PathLike[str]
 _Prices = Mapping[str, Mapping[str, float]]
 
 @final
@@ -102,11 +103,26 @@ class Catalog:
 @final
 class Cluster:
     @staticmethod
-    def from_paths(*paths: str | os.PathLike[str], catalog: Catalog | None = None) -> Cluster: ...
+    def from_paths(
+        *paths: str | os.PathLike[str],
+        catalog: Catalog | None = None,
+        reservations: _Reservations | None = None,
+    ) -> Cluster: ...
     @staticmethod
-    def from_yaml(text: str, catalog: Catalog | None = None, *, name: str = "<string>") -> Cluster: ...
+    def from_yaml(
+        text: str,
+        catalog: Catalog | None = None,
+        *,
+        name: str = "<string>",
+        reservations: _Reservations | None = None,
+    ) -> Cluster: ...
     @staticmethod
-    def from_objects(objects: Iterable[Mapping[str, Any]], catalog: Catalog | None = None) -> Cluster: ...
+    def from_objects(
+        objects: Iterable[Mapping[str, Any]],
+        catalog: Catalog | None = None,
+        *,
+        reservations: _Reservations | None = None,
+    ) -> Cluster: ...
     @property
     def nodepools(self) -> list[str]: ...
     @property
@@ -117,6 +133,10 @@ class Cluster:
     def node_count(self) -> int: ...
     @property
     def catalog_name(self) -> str: ...
+    @property
+    def overlays(self) -> list[str]: ...
+    @property
+    def reservations(self) -> list[dict[str, Any]]: ...
     @property
     def warnings(self) -> list[str]: ...
     def instance_types(self, nodepool: str) -> list[str]: ...

@@ -76,7 +76,8 @@ impl PyProvisionResult {
     }
 
     /// The NodeClaims Karpenter would create, as dicts (name, nodepool, instance_type, zone,
-    /// capacity_type, price_per_hour, instance_type_options, pods, requests, allocatable, requirements).
+    /// capacity_type, price_per_hour, instance_type_options, pods, requests, allocatable, requirements,
+    /// and `reservation_id` for a reserved one, `batch` when a later provisioning batch created it).
     #[getter]
     fn nodeclaims<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.list(py, "nodeclaims")
@@ -153,6 +154,7 @@ impl PyProvisionResult {
         d.set_item("instance_type", s("instance_type"))?;
         d.set_item("zone", s("zone"))?;
         d.set_item("capacity_type", s("capacity_type"))?;
+
         d.set_item(
             "price_per_hour",
             ncs.iter()

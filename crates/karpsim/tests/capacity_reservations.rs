@@ -340,3 +340,16 @@ fn nodes_of_an_expiring_capacity_block_are_deleted_and_others_kept() {
     assert_eq!(expiring(&r), vec!["block-node".to_string()], "{r:#?}");
     assert!(r.commands[0].reason.contains("capacity block cr-block ends at 2026-11-23T02:00:00Z"), "{}", r.commands[0].reason);
 }
+
+#[test]
+fn a_reservation_selected_but_never_described_is_reported() {
+    // The AWS provider learns a reservation's instance type, zone and count from EC2
+    // (`nodeclass/capacityreservation.go`); karpsim needs them from a status or the user, and says
+    // when they are missing rather than silently offering nothing.
+    let yaml = format!(
+        "{}---\napiVersion: karpenter.k8s.aws/v1\nkind: EC2NodeClass\nmetadata: {{name: default}}\nspec:\n  amiFamily: AL2023\n  capacityReservationSelectorTerms: [{{id: cr-0unknown}}]\n",
+        pool("default", &[ALL_CT])
+    );
+    let s = from_inputs(&catalog(&[it("small-instance-type", 2, 2, 10)]), &yaml, &[]);
+    assert!(s.warnings.iter().any(|w| w.contains("EC2NodeClass default selects capacity reservation cr-0unknown") && w.contains("no count")), "{:?}", s.warnings);
+}

@@ -98,20 +98,27 @@ fn a_default_reservation_that_ends_leaves_its_nodes_on_demand() {
 }
 
 #[test]
-fn a_sweep_over_reserved_counts_is_one_comparison() {
+fn a_sweep_over_reserved_counts_prices_the_reservations_themselves() {
+    // How many reservations to buy: each reserved instance is billed at the on-demand price whether
+    // used or not, while the nodes launched into it cost the provider's near-zero reserved price.
     let sc = scenario(
         "sweep",
         "duration: 2h\nreservations:\n  - {id: cr-0ddd, count: 0, instance_type: small, zone: z1}\nworkloads:\n  - deployment: default/web\n    replicas:\n      steps: [{at: 1m, replicas: 3}]\n",
     );
-    let variants: Vec<Variant> = whatif::parse_vary("reserved_count=0,1,3").unwrap();
+    let variants: Vec<Variant> = whatif::parse_vary("reserved_count=0,3,6").unwrap();
     let rows = whatif::compare(&sc, &SimOptions::default(), &variants, &[]).unwrap();
     let cost: Vec<f64> = rows.iter().map(|r| r.total_cost).collect();
-    assert!(cost[0] > cost[1] && cost[1] > cost[2], "{cost:?}");
-    assert!(cost[2] < 1e-5, "three reserved nodes cost next to nothing: {cost:?}");
+    // three used reservations cost what three on-demand nodes cost (billed from the start, not the launch)
+    assert!((cost[1] - cost[0]).abs() < 0.05 * cost[0], "{cost:?}");
+    // three more, unused, add 3 × $0.10/h × 2 h
+    assert!((cost[2] - cost[1] - 0.6).abs() < 1e-9, "{cost:?}");
+    let r = simulate(&whatif::apply(&sc, &SimOptions::default(), &variants[2]).unwrap().0, &SimOptions::default());
+    assert!((r.metrics.reservation_cost - 6.0 * 0.10 * 2.0).abs() < 1e-9, "{}", r.metrics.reservation_cost);
     let e = whatif::apply(&sc, &SimOptions::default(), &Variant { name: "x".into(), changes: vec![("reserved_count".into(), "cr-0zzz:2".into())] }).unwrap_err();
     assert!(e.to_string().contains("cr-0ddd"), "{e}");
-    // the scenario's own count (0): no reserved launch
-    assert!(simulate(&sc, &SimOptions::default()).log.iter().all(|l| !l.message.contains("reserved")));
+    // the scenario's own count (0): no reserved launch, no fee
+    let r = simulate(&sc, &SimOptions::default());
+    assert!(r.log.iter().all(|l| !l.message.contains("reserved")) && r.metrics.reservation_cost == 0.0);
 }
 
 /// Run with the simulator's invariant checks (no lost pods, costs add up).

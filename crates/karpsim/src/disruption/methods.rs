@@ -87,18 +87,7 @@ impl<'a> Round<'a, '_> {
         }
         pods.sort_by(|a, b| a.pod.cmp(&b.pod));
         let price_before: f64 = cands.iter().map(|c| c.price).fold(0.0, |a, b| a + b);
-        let price_after: f64 = replacements.iter().map(|r| r.price_per_hour).fold(0.0, |a, b| a + b);
-        let command = Command {
-            method,
-            action: if replacements.is_empty() { Action::Delete } else { Action::Replace },
-            nodes: cands.iter().map(|c| c.name().to_string()).collect(),
-            replacements,
-            pods,
-            price_before,
-            price_after,
-            savings_per_hour: price_before - price_after,
-            reason,
-        };
+        let command = Command::new(method, cands.iter().map(|c| c.name().to_string()).collect(), replacements, pods, price_before, reason);
         let new_nodes = claims.iter().zip(&command.replacements).map(|(c, r)| apply::NewNode::from_claim(c, r)).collect();
         Some(Plan { command, remove: cands.iter().map(|c| c.name()).collect(), new_nodes, binds })
     }

@@ -137,6 +137,25 @@ pub struct Command {
     pub reason: String,
 }
 
+impl Command {
+    /// A command on `nodes` (priced `price_before` together): replace them with `replacements`, or
+    /// delete them when there are none.
+    pub(crate) fn new(method: Method, nodes: Vec<String>, replacements: Vec<Replacement>, pods: Vec<PodMove>, price_before: f64, reason: String) -> Command {
+        let price_after: f64 = replacements.iter().map(|r| r.price_per_hour).fold(0.0, |a, b| a + b);
+        Command {
+            method,
+            action: if replacements.is_empty() { Action::Delete } else { Action::Replace },
+            nodes,
+            replacements,
+            pods,
+            price_before,
+            price_after,
+            savings_per_hour: price_before - price_after,
+            reason,
+        }
+    }
+}
+
 /// A node that was looked at and kept, with the rule that kept it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Kept {

@@ -16,7 +16,7 @@ use super::apply::{NewNode, Plan};
 use super::budgets;
 use super::candidates::{Candidate, eviction_cost, pod_do_not_disrupt};
 use super::simulate::RoundCtx;
-use super::{Action, Command, DisruptionOptions, Method, PodMove, Replacement};
+use super::{Command, DisruptionOptions, Method, PodMove, Replacement};
 use crate::labels::Sym;
 use crate::model::{DisruptionReason, NodePool};
 use crate::scheduling::static_pools::{node_counts, reserve_node_count, template_claim};
@@ -32,19 +32,8 @@ fn static_plan(ctx: &RoundCtx, method: Method, nodes: &[(Sym, f64)], replacement
         .collect();
     pods.sort_by(|a, b| a.pod.cmp(&b.pod));
     let price_before: f64 = nodes.iter().map(|(_, p)| p).sum();
-    let price_after = replacement.as_ref().map_or(0.0, |(r, _)| r.price_per_hour);
     let (replacements, new_nodes) = replacement.map_or((Vec::new(), Vec::new()), |(r, n)| (vec![r], vec![n]));
-    let command = Command {
-        method,
-        action: if replacements.is_empty() { Action::Delete } else { Action::Replace },
-        nodes: nodes.iter().map(|(n, _)| n.to_string()).collect(),
-        replacements,
-        pods,
-        price_before,
-        price_after,
-        savings_per_hour: price_before - price_after,
-        reason,
-    };
+    let command = Command::new(method, nodes.iter().map(|(n, _)| n.to_string()).collect(), replacements, pods, price_before, reason);
     Plan { command, remove: nodes.iter().map(|(n, _)| *n).collect(), new_nodes, binds: Vec::new() }
 }
 

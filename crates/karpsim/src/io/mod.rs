@@ -48,7 +48,7 @@ mod reservations;
 mod value;
 mod yaml;
 
-pub use reservations::{ReservationSpec, parse_reservation_option, parse_reservations_file};
+pub use reservations::{ReservationSpec, parse_reservation_option, parse_reservation_values, parse_reservations_file};
 pub(crate) use reservations::parse_entries as parse_reservation_entries;
 
 pub use value::{format_rfc3339, parse_duration, parse_rfc3339};

@@ -146,6 +146,12 @@ pub fn parse_reservations_file(name: &str, text: &str) -> Result<Vec<Reservation
     parse_entries(f.reservations, &|i, field| at(format!("reservations[{i}]{field}")), name)
 }
 
+/// Reservations given as already-parsed values (e.g. Python dicts), named `source` in errors.
+pub fn parse_reservation_values(items: Vec<serde_json::Value>, source: &str) -> Result<Vec<ReservationSpec>> {
+    let at = |i: usize, field: &str| Location { file: Some(source.to_string()), field: Some(format!("reservations[{i}]{field}")), ..Default::default() };
+    parse_entries(items, &at, source)
+}
+
 /// Entries of a list (a file's, or a scenario's `reservations:`); `at(i, ".field")` locates errors.
 pub(crate) fn parse_entries(
     items: Vec<serde_json::Value>,
@@ -214,6 +220,17 @@ pub(crate) fn resolve(
             if nc.capacity_reservation_terms.iter().any(|t| t.selects(&r)) {
                 used[i] = true;
                 nc.capacity_reservations.push(r);
+            }
+        }
+    }
+    // a reservation selected by id that neither a status nor the user describes is unknown
+    for nc in nodeclasses.iter() {
+        for id in nc.capacity_reservation_terms.iter().filter_map(|t| t.id.as_deref()) {
+            if !nc.capacity_reservations.iter().any(|r| r.id.as_str() == id) && !specs.iter().any(|s| s.id.as_str() == id) {
+                warnings.push(format!(
+                    "EC2NodeClass {} selects capacity reservation {id}, which no status describes and no count was given for; it has no offering (give --reservation id={id},count=N,instance-type=…,zone=…)",
+                    nc.name
+                ));
             }
         }
     }

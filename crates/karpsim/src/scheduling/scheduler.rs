@@ -194,8 +194,7 @@ pub(crate) fn template_requirements(pool: &NodePool) -> Result<Requirements, Str
 }
 
 /// Queue order of Karpenter v1.14.1 (`queue.go: byCPUAndMemoryDescending`): cpu desc, memory desc,
-/// creation time asc, uid asc. (HEAD after v1.14.1 rewrote this comparator and now sorts cpu
-/// ascending and ignores memory; that is unreleased and not followed here.)
+/// creation time asc, uid asc (unchanged on the main branch read, 2026-08-20).
 fn queue_order(pods: &[&Pod], data: &[PodData], ids: &mut [usize]) {
     ids.sort_by(|&a, &b| {
         let (ra, rb) = (&data[a].requests, &data[b].requests);

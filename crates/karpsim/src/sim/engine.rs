@@ -38,6 +38,8 @@ pub struct SimResult {
     pub scenario: String,
     pub seed: u64,
     pub duration_h: f64,
+    /// Nodes' prices × billed lifetimes, plus the capacity reservations' fees
+    /// (`metrics.reservation_cost`, in the reserved cost rate of the series).
     pub total_cost: f64,
     pub metrics: Metrics,
     pub log: Vec<LogEntry>,
@@ -63,6 +65,8 @@ enum Ev {
     Outage(usize, bool),
     /// A capacity block is reclaimed soon, or an On-Demand Capacity Reservation ends.
     ReservationEnds(Sym),
+    /// A capacity reservation's end: its fee stops.
+    ReservationFeeEnds(Sym),
     Sample,
 }
 
@@ -138,6 +142,8 @@ pub struct Engine<'s> {
     /// Pods deleted by workloads (for the invariant check).
     deleted: HashSet<Sym>,
     cost_rate: [f64; 3],
+    /// Capacity reservations billed as such: id -> (USD per hour, billed since).
+    fees: BTreeMap<Sym, (f64, f64)>,
     cumulative: f64,
     last_cost_t: f64,
     metrics: Metrics,
@@ -200,6 +206,7 @@ impl<'s> Engine<'s> {
             retry_scheduled: false,
             deleted: HashSet::new(),
             cost_rate: [0.0; 3],
+            fees: BTreeMap::new(),
             cumulative: 0.0,
             last_cost_t: 0.0,
             metrics: Metrics::default(),
@@ -335,6 +342,7 @@ impl<'s> Engine<'s> {
             self.at(o.until, Ev::Outage(i, false));
         }
         self.schedule_reservation_ends();
+        self.start_reservation_fees();
         self.static_provision();
         self.at(0.0, Ev::Sample);
         self.at(self.sc.settings.disruption_poll, Ev::DisruptionTick);
@@ -377,6 +385,7 @@ impl<'s> Engine<'s> {
         self.now_ms = end_ms;
         self.accrue();
         self.sample();
+        self.end_reservation_fees(None);
         // close the books: every node still alive is billed to the end
         // in name order: a float sum must not depend on a hash map's iteration order
         let mut names: Vec<Sym> = self.nodes.keys().copied().collect();
@@ -430,6 +439,7 @@ impl<'s> Engine<'s> {
             Ev::SpotNotice(n) => self.spot_notice(n),
             Ev::Outage(i, start) => self.outage(i, start),
             Ev::ReservationEnds(id) => self.reservation_ends(id),
+            Ev::ReservationFeeEnds(id) => self.end_reservation_fees(Some(id)),
             Ev::Sample => {
                 self.sample();
                 let next = self.now() + self.sc.settings.metrics_interval;

@@ -29,6 +29,52 @@ impl Engine<'_> {
         classes.chain(self.state.default_reservations.iter()).map(|r| (r.id, r.clone())).collect()
     }
 
+    /// Start billing the reservations themselves: their instances at the start (available ones and
+    /// the nodes already in them) at the type's on-demand price in the reservation's zone, as a
+    /// reserved cost rate, until they end (`Ev::ReservationFeeEnds`) or the run does. The nodes
+    /// launched into them add only the provider's near-zero reserved price. A reservation whose
+    /// on-demand price is unknown is not billed, with a warning.
+    pub(super) fn start_reservation_fees(&mut self) {
+        let on_demand = Sym::new(labels::CAPACITY_TYPE_ON_DEMAND);
+        for r in self.reservations().into_values() {
+            let in_use = self.state.nodes.iter().filter(|n| n.labels.get(&*labels::RESERVATION_ID) == Some(&r.id)).count() as f64;
+            let instances = r.count.unwrap_or(0).max(0) as f64 + in_use;
+            let price = self
+                .pristine_types
+                .values()
+                .flat_map(|ts| ts.iter())
+                .find(|t| t.it.name == r.instance_type)
+                .and_then(|t| t.it.offerings.iter().find(|o| o.zone == r.zone && o.capacity_type == on_demand))
+                .map(|o| o.price);
+            let Some(price) = price else {
+                self.state.warnings.push(format!("capacity reservation {}: no on-demand price for {} in {}; its fee is not counted", r.id, r.instance_type, r.zone));
+                continue;
+            };
+            if instances == 0.0 {
+                continue;
+            }
+            self.accrue();
+            self.cost_rate[ct_index(Sym::new(labels::CAPACITY_TYPE_RESERVED))] += instances * price;
+            self.fees.insert(r.id, (instances * price, self.now()));
+            if let Some(end) = r.end_time {
+                self.at(((end - self.sc.start) as f64).max(0.0), Ev::ReservationFeeEnds(r.id));
+            }
+        }
+    }
+
+    /// A reservation's fee stops (its end, or the end of the run with `id = None` for all).
+    pub(super) fn end_reservation_fees(&mut self, id: Option<Sym>) {
+        let ids: Vec<Sym> = self.fees.keys().copied().filter(|k| id.is_none_or(|i| i == *k)).collect();
+        for k in ids {
+            let Some((rate, from)) = self.fees.remove(&k) else { continue };
+            self.accrue();
+            self.cost_rate[ct_index(Sym::new(labels::CAPACITY_TYPE_RESERVED))] -= rate;
+            let cost = rate * (self.now() - from) / 3600.0;
+            self.metrics.node_cost_total += cost;
+            self.metrics.reservation_cost += cost;
+        }
+    }
+
     /// Queue each reservation's end within the run.
     pub(super) fn schedule_reservation_ends(&mut self) {
         for r in self.reservations().into_values() {

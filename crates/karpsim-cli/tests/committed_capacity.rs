@@ -1,0 +1,102 @@
+//! NodeOverlays, capacity reservations and static NodePools through the `karpsim` command, on
+//! `examples/committed-capacity`.
+
+mod common;
+use common::*;
+
+fn example() -> Vec<String> {
+    vec![
+        "-f".into(),
+        repo("examples/online-boutique"),
+        "-f".into(),
+        repo("examples/committed-capacity/manifests"),
+        "--reservations".into(),
+        repo("examples/committed-capacity/reservations.yaml"),
+    ]
+}
+
+#[test]
+fn catalog_lists_overlaid_prices_added_capacity_and_reservations() {
+    let dir = std::env::temp_dir().join(format!("karpsim-cli-overlay-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("overlays.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: karpenter.sh/v1alpha1\nkind: NodeOverlay\nmetadata: {name: plan}\nspec:\n  requirements: [{key: karpenter.sh/capacity-type, operator: In, values: [on-demand]}]\n  price: \"0.05\"\n---\napiVersion: karpenter.sh/v1alpha1\nkind: NodeOverlay\nmetadata: {name: fpga}\nspec:\n  requirements: [{key: node.kubernetes.io/instance-type, operator: In, values: [m5.large]}]\n  capacity: {example.com/fpga: \"2\"}\n",
+    )
+    .unwrap();
+    let f = file.display().to_string();
+    let out = run_json(&[
+        "catalog",
+        "-f",
+        &f,
+        "-t",
+        "m5.large",
+        "--reservation",
+        "id=cr-0abc,count=3,instance-type=m5.large,zone=us-east-1c",
+        "--output",
+        "json",
+    ]);
+    let t = &out["instance_types"][0];
+    assert_eq!(t["capacity"]["example.com/fpga"], "2");
+    assert_eq!(t["capacity_overlays"][0], "fpga");
+    let offerings = t["offerings"].as_array().unwrap();
+    let od = offerings.iter().find(|o| o["capacity_type"] == "on-demand").unwrap();
+    assert_eq!((od["price"].as_f64(), od["price_source"].as_str(), od["overlay"].as_str()), (Some(0.05), Some("overlay"), Some("plan")));
+    let reserved = offerings.iter().find(|o| o["capacity_type"] == "reserved").expect("reserved offering");
+    assert_eq!(
+        (reserved["reservation_id"].as_str(), reserved["reservation_count"].as_i64(), reserved["zone"].as_str()),
+        (Some("cr-0abc"), Some(3), Some("us-east-1c"))
+    );
+    let table =
+        run_ok(&["catalog", "-f", &f, "-t", "m5.large", "--reservation", "id=cr-0abc,count=3,instance-type=m5.large,zone=us-east-1c"]);
+    assert!(
+        table.stdout.contains("0.0500*") && table.stdout.contains("cr-0abc:us-east-1c:3") && table.stdout.contains("fpga,plan"),
+        "{}",
+        table.stdout
+    );
+    assert!(table.stdout.contains("* price set by a NodeOverlay"));
+    assert!(table.warnings.iter().any(|w| w.contains("NodeOverlay feature gate")), "{:?}", table.warnings);
+}
+
+#[test]
+fn provision_uses_the_reservation_the_overlay_and_the_static_pool() {
+    let mut args: Vec<String> = vec!["provision".into()];
+    args.extend(example());
+    args.extend(["--output".into(), "json".into()]);
+    let out = run_json(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let claims = out["nodeclaims"].as_array().unwrap();
+    let gpu: Vec<&serde_json::Value> = claims.iter().filter(|c| c["nodepool"] == "gpu").collect();
+    assert_eq!(gpu.len(), 2, "the static pool's two replicas");
+    // the savings plan: g5.xlarge on-demand at 72% of its list price
+    assert!((gpu[0]["price_per_hour"].as_f64().unwrap() - 1.006 * 0.72).abs() < 1e-9, "{}", gpu[0]["price_per_hour"]);
+    let committed: Vec<&serde_json::Value> = claims.iter().filter(|c| c["nodepool"] == "committed").collect();
+    assert_eq!(committed.len(), 1);
+    assert_eq!(
+        (committed[0]["capacity_type"].as_str(), committed[0]["reservation_id"].as_str()),
+        (Some("reserved"), Some("cr-0a1b2c3d4e5f60718"))
+    );
+    assert_eq!(committed[0]["pods"].as_array().unwrap().len(), 12);
+}
+
+#[test]
+fn bad_reservations_and_overlays_are_errors_naming_what_is_wrong() {
+    let r = binary(&["provision", "-f", &repo("examples/online-boutique"), "--reservation", "id=cr-1,count=lots"]);
+    assert_eq!(r.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&r.stderr);
+    assert!(e.contains("--reservation") && e.contains("count"), "{e}");
+    let dir = std::env::temp_dir().join(format!("karpsim-cli-badoverlay-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bad.yaml");
+    std::fs::write(&file, "apiVersion: karpenter.sh/v1alpha1\nkind: NodeOverlay\nmetadata: {name: both}\nspec:\n  requirements: []\n  price: \"1\"\n  priceAdjustment: \"-10%\"\n").unwrap();
+    let r = binary(&["catalog", "-f", &file.display().to_string()]);
+    assert_eq!(r.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&r.stderr);
+    assert!(e.contains("bad.yaml, document 1, NodeOverlay both, field spec") && e.contains("cannot set both"), "{e}");
+}
+
+#[test]
+fn compare_help_lists_the_reserved_count_key() {
+    let r = binary(&["compare", "--help"]);
+    assert!(String::from_utf8_lossy(&r.stdout).contains("reserved_count"));
+}
