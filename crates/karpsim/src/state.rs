@@ -123,7 +123,8 @@ impl ClusterState {
         let plan = overlay::plan(&pools, &self.overlays)?;
         // pools of one NodeClass that the overlays change alike share their types (and the caches
         // keyed by them)
-        let mut built: Vec<(*const Vec<TypeInfo>, &overlay::PoolUpdates, Arc<Vec<TypeInfo>>)> = Vec::new();
+        type Built<'a> = (*const Vec<TypeInfo>, &'a overlay::PoolUpdates, Arc<Vec<TypeInfo>>);
+        let mut built: Vec<Built> = Vec::new();
         for (i, name) in names.iter().enumerate() {
             let updates = &plan.pools[i];
             if updates.is_empty() && plan.unpriced_fill.is_empty() {

@@ -52,7 +52,7 @@ struct CapacityUpdate {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TypeUpdate {
     /// Offering key (zone, capacity type, reservation) -> price update.
-    price: BTreeMap<(Sym, Sym, Option<Sym>), PriceUpdate>,
+    price: BTreeMap<OfferingKey, PriceUpdate>,
     capacity: Option<CapacityUpdate>,
 }
 
@@ -69,7 +69,10 @@ pub struct OverlayPlan {
     pub warnings: Vec<String>,
 }
 
-fn key(o: &Offering) -> (Sym, Sym, Option<Sym>) {
+/// An offering as the overlay store keys it: zone, capacity type, reservation id.
+type OfferingKey = (Sym, Sym, Option<Sym>);
+
+fn key(o: &Offering) -> OfferingKey {
     (o.zone, o.capacity_type, o.reservation_id())
 }
 
@@ -157,7 +160,7 @@ pub fn plan(pools: &[(&NodePool, &[Arc<InstanceType>])], overlays: &[NodeOverlay
         let reqs = &compiled[i];
         let offering_reqs = OfferingReqs::new(reqs);
         // the offerings it selects, per pool and type
-        let mut hits: Vec<(usize, usize, Vec<(Sym, Sym, Option<Sym>)>)> = Vec::new();
+        let mut hits: Vec<(usize, usize, Vec<OfferingKey>)> = Vec::new();
         for (p, (_, types)) in pools.iter().enumerate() {
             for (t, it) in types.iter().enumerate() {
                 if matched[p][t].compatible(reqs, false).is_err() {

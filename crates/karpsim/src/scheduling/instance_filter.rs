@@ -122,14 +122,16 @@ impl TypeClasses {
     }
 
     pub fn new(types: &[TypeInfo]) -> TypeClasses {
-        type Key<'a> = (Vec<(Sym, &'a Requirement)>, Vec<(Sym, Option<Sym>, Sym, bool, Option<Sym>)>);
+        // zone, zone id, capacity type, available, reservation id
+        type OfferingKey = (Sym, Option<Sym>, Sym, bool, Option<Sym>);
+        type Key<'a> = (Vec<(Sym, &'a Requirement)>, Vec<OfferingKey>);
         let mut map: std::collections::HashMap<Key, u32, std::hash::BuildHasherDefault<labels::SymHasher>> =
             Default::default();
         let mut out = TypeClasses { class_of: Vec::with_capacity(types.len()), reps: Vec::new() };
         let it_key = *labels::INSTANCE_TYPE;
         for (i, t) in types.iter().enumerate() {
             let reqs: Vec<(Sym, &Requirement)> = t.requirements.iter().filter(|(k, _)| *k != it_key).collect();
-            let offs: Vec<(Sym, Option<Sym>, Sym, bool, Option<Sym>)> =
+            let offs: Vec<OfferingKey> =
                 t.it.offerings.iter().map(|o| (o.zone, o.zone_id, o.capacity_type, o.available, o.reservation_id())).collect();
             let next = map.len() as u32;
             let c = *map.entry((reqs, offs)).or_insert_with(|| {
