@@ -5,8 +5,11 @@ CARGO ?= cargo
 
 .PHONY: demo test test-rust test-python lint bench
 
-# Provision the Online Boutique example against the embedded us-east-1 catalog.
+# Provision the Online Boutique example against the embedded us-east-1 catalog, saying what it builds.
 demo:
+	@echo "make demo: building the karpsim command (cargo build --release -p karpsim-cli; the first build takes a few minutes, later ones seconds)"
+	$(CARGO) build --release -p karpsim-cli
+	@echo "make demo: karpsim provision -f examples/online-boutique"
 	$(CARGO) run --release -q -p karpsim-cli -- provision -f examples/online-boutique
 
 test: test-rust test-python
@@ -25,6 +28,10 @@ test-python:
 lint:
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
-# Quick criterion run of benches/ (reduced samples), then the table in docs/benchmarks.md.
+# Quick criterion run of benches/ (reduced samples), the start-up of the pip-installed command against
+# the native one (when .venv has it), then the tables in docs/benchmarks.md.
 bench:
-	$(CARGO) bench -p karpsim-benches -- --warm-up-time 1 --measurement-time 3 --sample-size 10 --noplot && python3 benches/report.py
+	$(CARGO) bench -p karpsim-benches -- --warm-up-time 1 --measurement-time 3 --sample-size 10 --noplot
+	$(CARGO) build --release -p karpsim-cli
+	if [ -x .venv/bin/karpsim ]; then python3 benches/startup.py; fi
+	python3 benches/report.py

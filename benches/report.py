@@ -67,6 +67,38 @@ def rows():
         yield bench["full_id"], point, lo, hi, n
 
 
+def startup_lines() -> list[str]:
+    """The start-up table of benches/startup.py (target/startup.json), if it was run."""
+    path = ROOT / "target" / "startup.json"
+    if not path.exists():
+        return []
+    doc = json.loads(path.read_text())
+    out = [
+        "",
+        "## Start-up: the pip-installed `karpsim` against the native binary",
+        "",
+        f"`python3 benches/startup.py`: {doc['runs']} runs of each, alternating, whole processes timed from the parent "
+        f"(load average {doc.get('load', float('nan')):.1f} on {doc.get('cores', '?')} cores when measured). Target: the pip "
+        "command within 30 ms of the native binary. Milliseconds, median (min – max); the difference is the median of "
+        "the paired differences. CPU is user + system time, which other jobs on the machine inflate less than wall time.",
+        "",
+        "| command | native wall | pip wall | pip − native wall | native CPU | pip CPU | pip − native CPU |",
+        "|---|---|---|---|---|---|---|",
+    ]
+
+    def cell(s: dict) -> str:
+        return f"{s['median_ms']:.1f} ({s['min_ms']:.1f} – {s['max_ms']:.1f})"
+
+    for case, r in doc["cases"].items():
+        cpu = (
+            f"{cell(r['native_cpu'])} | {cell(r['pip_cpu'])} | {r['pip_minus_native_cpu_median_ms']:+.1f}"
+            if "native_cpu" in r
+            else "– | – | –"
+        )
+        out.append(f"| `{case}` | {cell(r['native'])} | {cell(r['pip'])} | {r['pip_minus_native_median_ms']:+.1f} | {cpu} |")
+    return out
+
+
 def main() -> None:
     lines = [
         "# Benchmarks",
@@ -85,6 +117,7 @@ def main() -> None:
             f"| `{full_id}` | {fmt_time(point)} ({fmt_time(lo)} – {fmt_time(hi)}) | "
             f"{f'{rate:,.0f}' if rate else '–'} | {f'{k:,.0f}' if k else '–'} | {f'{rate / k:.1f}×' if rate and k else '–'} |"
         )
+    lines += startup_lines()
     notes = ROOT / "docs" / "benchmarks-notes.md"
     if notes.exists():
         lines += ["", notes.read_text().rstrip()]

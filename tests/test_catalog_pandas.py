@@ -25,10 +25,11 @@ def test_from_pandas_builds_a_custom_catalog() -> None:
     assert cat.name == "lab" and cat.region == "lab-1"
     assert sorted(cat.instance_types()) == ["big", "small"]
     back = cat.to_pandas()
-    assert back.loc["small", "spot_price"] == pytest.approx(0.04)
-    assert pd.isna(back.loc["big", "spot_price"])
+    assert back.loc["small", "spot_price_usd_per_hour"] == pytest.approx(0.04)
+    assert pd.isna(back.loc["big", "spot_price_usd_per_hour"])
     assert back.loc["big", "arch"] == "arm64"
-    assert back.loc["small", "zones"] == "lab-1a,lab-1b"
+    assert back.loc["small", "zones"] == ["lab-1a", "lab-1b"]
+    assert back.loc["big", "memory_gib"] == 32.0
 
 
 def test_aws_frame_round_trips_and_provisions() -> None:
@@ -37,8 +38,8 @@ def test_aws_frame_round_trips_and_provisions() -> None:
     cat = karpsim.Catalog.from_pandas(subset)
     again = cat.to_pandas()
     assert set(again.index) == set(subset.index)
-    assert again.loc["m7i.large", "on_demand_price"] == pytest.approx(subset.loc["m7i.large", "on_demand_price"])
-    assert again.loc["m7i.large", "allocatable_cpu"] == pytest.approx(subset.loc["m7i.large", "allocatable_cpu"])
+    for col in ("on_demand_price_usd_per_hour", "allocatable_cpu_cores", "allocatable_memory_gib", "memory_gib", "cpu_cores"):
+        assert again.loc["m7i.large", col] == pytest.approx(subset.loc["m7i.large", col]), col
     result = karpsim.provision(karpsim.Cluster.from_paths(BOUTIQUE, catalog=cat))
     assert result.nodeclaims and not result.unschedulable
 

@@ -40,6 +40,8 @@ def test_from_paths(boutique: karpsim.Cluster) -> None:
     assert files.pod_count == 12 and files.daemonset_count == 0
     with pytest.raises(karpsim.InputError, match="nodepool"):
         boutique.instance_types("nope")
+    with pytest.raises(FileNotFoundError):
+        karpsim.Cluster.from_paths(BOUTIQUE / "nope.yaml")
 
 
 def test_from_yaml_and_objects() -> None:
@@ -76,7 +78,7 @@ def test_bad_input_names_file_object_and_field() -> None:
         karpsim.Cluster.from_yaml("kind: [unclosed")
     with pytest.raises(karpsim.InputError, match="objects\\[0\\]"):
         karpsim.Cluster.from_objects([{"x": object()}])
-    with pytest.raises(karpsim.KarpsimError):
+    with pytest.raises(FileNotFoundError):
         karpsim.Cluster.from_paths("/nonexistent/dir")
 
 

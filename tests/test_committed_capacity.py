@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
 import karpsim
@@ -29,7 +31,7 @@ def test_provision_uses_reserved_capacity_and_keeps_the_static_pool(committed: k
     df = r.to_pandas()
     gpu = df[df.nodepool == "gpu"]
     assert len(gpu) == 2 and (gpu.pods == 0).all()
-    assert gpu.price_per_hour.iloc[0] == pytest.approx(1.006 * 0.72)  # the savings-plan overlay
+    assert gpu.price_usd_per_hour.iloc[0] == pytest.approx(1.006 * 0.72)  # the savings-plan overlay
     [reserved] = [n for n in r.nodeclaims if n["capacity_type"] == "reserved"]
     assert reserved["reservation_id"] == "cr-0a1b2c3d4e5f60718"
     assert len(reserved["pods"]) == 12
@@ -47,7 +49,19 @@ def test_reservations_as_dicts_and_their_errors() -> None:
 
 def test_a_sweep_over_reserved_counts() -> None:
     sc = karpsim.Scenario.load(COMMITTED / "scenario.yaml").with_duration("2h")
-    df = karpsim.compare(sc, [{"name": "none", "reserved_count": 0}, {"name": "four", "reserved_count": 4}], progress=False)
-    cost = dict(zip(df.variant, df.total_cost))
+    df = karpsim.compare(sc, [karpsim.Variant("none", reserved_count=0), karpsim.Variant("four", reserved_count=4)], progress=False)
+    cost = df["total_cost_usd"].droplevel("seed")
     # four reserved instances are billed whether used or not: more than none
     assert cost["four"] > cost["none"]
+
+
+def test_reserved_count_on_a_cluster_and_pickling(committed: karpsim.Cluster) -> None:
+    none = committed.with_changes(reserved_count=0)
+    assert none.reservations[0]["count"] == 0
+    assert all(n["capacity_type"] != "reserved" for n in karpsim.provision(none).nodeclaims)
+    with pytest.raises(karpsim.InputError, match=r"cr-0a1b2c3d4e5f60718"):
+        committed.with_changes(reserved_count="cr-0zzz:1")
+    # a cluster pickles by its source: the reservations file is read again
+    again = pickle.loads(pickle.dumps(committed))
+    assert again.reservations == committed.reservations
+    assert karpsim.provision(again) == karpsim.provision(committed)

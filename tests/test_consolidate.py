@@ -21,10 +21,15 @@ def test_one_round_on_the_snapshot(snapshot: karpsim.Cluster) -> None:
     df = r.to_pandas()
     assert isinstance(df, pd.DataFrame)
     assert len(df) == len(r.commands)
-    assert df.loc[0, "method"] == "emptiness"
-    assert {"method", "action", "nodes", "savings_per_hour", "reason"} <= set(df.columns)
+    assert df.index.name == "command" and list(df.index) == list(range(1, len(df) + 1)), "numbered as the CLI numbers them"
+    assert df.loc[1, "method"] == "emptiness"
+    assert df.loc[1, "nodes"] == ["ip-10-0-5-50.ec2.internal"], "lists stay lists"
+    assert {"method", "action", "nodes", "savings_usd_per_hour", "reason"} <= set(df.columns)
     kept = r.kept_frame()
     assert kept.index.name == "node"
+    assert list(kept.index) == [k["node"] for k in r.kept]
+    with pytest.raises(ValueError, match="until_stable"):
+        r.end_state_frame()
     assert "ConsolidationResult" in repr(r)
     assert "emptiness" in r._repr_html_()
 
@@ -38,6 +43,16 @@ def test_until_stable_saves_more(snapshot: karpsim.Cluster) -> None:
     assert stable.savings_per_hour >= once.savings_per_hour > 0
     names = {n["name"] for n in stable.end_state["nodes"]}
     assert "ip-10-0-5-50.ec2.internal" not in names
+    end = stable.end_state_frame()
+    assert end.index.name == "node" and set(end.index) == names
+    assert end["price_usd_per_hour"].sum() == pytest.approx(stable.cost_per_hour_after)
+    assert end["pods"].dtype.kind == "i"
+    assert stable.pending_frame().empty
+    moves = stable.moves_frame()
+    assert moves.index.names == ["command", "pod"]
+    assert len(moves) == sum(len(c["pods"]) for c in stable.commands)
+    assert "command 1: emptiness delete" in str(stable), "str() is the CLI report"
+    assert "end state: " in str(stable)
 
 
 def test_pickle_and_json_round_trip(snapshot: karpsim.Cluster) -> None:
@@ -53,6 +68,21 @@ def test_options_are_validated(snapshot: karpsim.Cluster) -> None:
         karpsim.consolidate(snapshot, candidate_order="cheapest-first")
     r = karpsim.consolidate(snapshot, candidate_order="disruption-cost", spot_to_spot=True)
     assert r.commands
+
+
+def test_now_accepts_what_users_hold(snapshot: karpsim.Cluster) -> None:
+    import datetime
+
+    at = datetime.datetime(2026, 11, 21, 12, 0, tzinfo=datetime.timezone.utc)
+    seconds = int(at.timestamp())
+    as_int = karpsim.consolidate(snapshot, now=seconds)
+    assert as_int.now == seconds
+    assert karpsim.consolidate(snapshot, now=at) == as_int
+    assert karpsim.consolidate(snapshot, now="2026-11-21T12:00:00Z") == as_int
+    assert karpsim.consolidate(snapshot, now=at.replace(tzinfo=None)) == as_int, "naive means UTC"
+    with pytest.raises(karpsim.InputError, match="now") as e:
+        karpsim.consolidate(snapshot, now="yesterday")
+    assert e.value.field == "now"
 
 
 def test_a_zero_budget_blocks(snapshot: karpsim.Cluster) -> None:

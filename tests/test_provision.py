@@ -17,19 +17,31 @@ def test_online_boutique(boutique: karpsim.Cluster) -> None:
     placed = sum(len(n["pods"]) for n in r.nodeclaims) + sum(len(n["pods"]) for n in r.existing_nodes)
     assert placed + len(r.unschedulable) == boutique.pod_count
     nodes = r.to_pandas()
-    assert nodes.shape == (len(r.nodeclaims), 12)
-    assert nodes["pods"].sum() == placed
-    assert nodes["price_per_hour"].sum() == pytest.approx(r.cost_per_hour)
-    assert (nodes["cpu_requested"] <= nodes["cpu_allocatable"]).all()
-    assert (nodes["memory_requested"] <= nodes["memory_allocatable"]).all()
+    assert nodes.index.name == "nodeclaim" and list(nodes.index) == [n["name"] for n in r.nodeclaims]
+    assert list(nodes.columns) == [
+        "nodepool", "instance_type", "zone", "capacity_type", "price_usd_per_hour", "pods", "cpu_requested_cores",
+        "cpu_allocatable_cores", "memory_requested_gib", "memory_allocatable_gib", "pods_allocatable", "instance_type_options",
+    ]
+    assert nodes["pods"].sum() == placed and nodes["pods"].dtype.kind == "i"
+    assert nodes["price_usd_per_hour"].sum() == pytest.approx(r.cost_per_hour)
+    assert (nodes["cpu_requested_cores"] <= nodes["cpu_allocatable_cores"]).all()
+    assert (nodes["memory_requested_gib"] <= nodes["memory_allocatable_gib"]).all()
+    first = r.nodeclaims[0]
+    assert nodes.iloc[0]["instance_type_options"] == first["instance_type_options"], "lists stay lists"
+    assert nodes.iloc[0]["memory_allocatable_gib"] == pytest.approx(_gib(first["allocatable"]["memory"]))
     assert set(nodes["capacity_type"]) <= {"spot", "on-demand"}
     pods = r.pods_frame()
-    assert len(pods) == boutique.pod_count and pods["pod"].is_unique
-    assert list(pods.columns) == ["pod", "node", "status", "reason"]
-    assert "ProvisionResult" in repr(r) and "<table>" in r._repr_html_()
+    assert len(pods) == boutique.pod_count and pods.index.is_unique and pods.index.name == "pod"
+    assert list(pods.columns) == ["node", "status", "reason"]
+    assert "ProvisionResult" in repr(r) and "<table>" in r._repr_html_() and "USD/h" in r._repr_html_()
     d = r.to_dict()
     assert d == json.loads(r.to_json()) == json.loads(r.to_json(indent=2))
     assert d["cost_per_hour"] == r.cost_per_hour
+
+
+def _gib(quantity: str) -> float:
+    units = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30}
+    return int(quantity[:-2]) * units[quantity[-2:]] / 2**30
 
 
 def test_options(boutique: karpsim.Cluster) -> None:
@@ -53,7 +65,7 @@ spec:
     r = karpsim.provision(karpsim.Cluster.from_yaml(text))
     assert [u["pod"] for u in r.unschedulable] == ["default/huge"]
     pods = r.pods_frame()
-    assert pods.loc[pods["pod"] == "default/huge", "status"].item() == "unschedulable"
+    assert pods.loc["default/huge", "status"] == "unschedulable"
     assert r.to_pandas().empty and r.cost_per_hour == 0
 
 

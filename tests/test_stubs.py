@@ -17,3 +17,10 @@ def test_typing_smoke() -> None:
     cmd = [sys.executable, "-m", "mypy", "--strict", str(HERE / "typing_smoke.py")]
     out = subprocess.run(cmd, capture_output=True, text=True, cwd=HERE)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_the_package_is_strictly_typed() -> None:
+    package = HERE.parent / "python" / "karpsim"
+    cmd = [sys.executable, "-m", "mypy", "--strict", str(package)]
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=HERE)
+    assert out.returncode == 0, out.stdout + out.stderr

@@ -1,166 +1,198 @@
-"""pandas and HTML helpers: the native module returns columns, these turn them into tables."""
+"""pandas (and polars, xarray) tables from the columns the native module returns.
+
+One pattern across the package: `to_pandas()` is a result's main table and every other table is a
+`*_frame()` method; indexes carry the natural key (NodeClaim, pod, command, node, time, variant);
+column names carry their unit (`_usd`, `_usd_per_hour`, `_cores`, `_gib`, `_s`); counts are
+integers; utilisations are fractions 0-1; lists stay lists. Imported only when a table is asked for,
+so `import karpsim` does not import pandas.
+"""
 
 from __future__ import annotations
 
-import html
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from ._karpsim import ConsolidationResult, ProvisionResult, SimResult
+    from ._karpsim import SimResult
+
+INDEXES = ("datetime", "timedelta", "hours")
 
 
-def catalog_frame(columns: dict[str, list[Any]]) -> pd.DataFrame:
+def indexed(columns: Mapping[str, Any], index: str | Sequence[str]) -> pd.DataFrame:
+    """A frame from columns, indexed by one column (or several, a MultiIndex)."""
+    df = pd.DataFrame(dict(columns))
+    keys = [index] if isinstance(index, str) else list(index)
+    return df.set_index(keys)
+
+
+def catalog_frame(columns: Mapping[str, Any]) -> pd.DataFrame:
     """One row per instance type, indexed by name."""
-    df = pd.DataFrame(columns)
+    df = pd.DataFrame(dict(columns))
     df["spot_savings_percent"] = df["spot_savings_percent"].astype("Int64")
     return df.set_index("name")
 
 
-def nodes_frame(columns: dict[str, list[Any]]) -> pd.DataFrame:
-    """One row per NodeClaim, indexed by NodeClaim name."""
-    return pd.DataFrame(columns).set_index("name")
+def _time_index(time_h: Any, start_s: int, index: str) -> pd.Index:
+    hours = np.asarray(time_h, dtype=np.float64)
+    if index == "hours":
+        return pd.Index(hours, name="time_h")
+    offsets = pd.to_timedelta(np.round(hours * 3600.0, 3), unit="s")
+    if index == "timedelta":
+        return pd.TimedeltaIndex(offsets, name="time")
+    if index == "datetime":
+        return pd.DatetimeIndex(pd.Timestamp(start_s, unit="s", tz="UTC") + offsets, name="time")
+    raise ValueError(f"index={index!r}: expected one of {', '.join(INDEXES)}")
 
 
-def pods_frame(columns: dict[str, list[Any]]) -> pd.DataFrame:
-    """One row per pod (`namespace/name`)."""
-    return pd.DataFrame(columns)
-
-
-def _gib(n: float) -> str:
-    return f"{n / 2**30:.1f} GiB"
-
-
-def result_html(result: ProvisionResult, max_rows: int = 20) -> str:
-    """A small HTML summary of a provisioning result for notebooks."""
-    nodes = result.to_pandas()
-    unsched = result.unschedulable
-    head = (
-        f"<p><b>karpsim.ProvisionResult</b>: {len(nodes)} NodeClaim(s), "
-        f"${result.cost_per_hour:.4f}/h, {int(nodes['pods'].sum()) if len(nodes) else 0} pod(s) on new nodes, "
-        f"{len(unsched)} unschedulable</p>"
-    )
-    rows = []
-    for name, r in nodes.head(max_rows).iterrows():
-        rows.append(
-            "<tr>"
-            + "".join(
-                f"<td>{html.escape(str(v))}</td>"
-                for v in (
-                    name,
-                    r["nodepool"],
-                    r["instance_type"],
-                    r["zone"],
-                    r["capacity_type"],
-                    f"{r['price_per_hour']:.4f}",
-                    r["pods"],
-                    f"{r['cpu_requested']:.2f} / {r['cpu_allocatable']:.2f}",
-                    f"{_gib(r['memory_requested'])} / {_gib(r['memory_allocatable'])}",
-                )
-            )
-            + "</tr>"
-        )
-    more = f"<p>… {len(nodes) - max_rows} more</p>" if len(nodes) > max_rows else ""
-    header = "".join(
-        f"<th>{h}</th>"
-        for h in ("nodeclaim", "nodepool", "type", "zone", "capacity", "$/h", "pods", "cpu req/alloc", "memory req/alloc")
-    )
-    table = f"<table><thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>" if rows else ""
-    pending = ""
-    if unsched:
-        items = "".join(
-            f"<li>{html.escape(u['pod'])}: {html.escape(u['reason'])}</li>" for u in unsched[:max_rows]
-        )
-        pending = f"<p>Unschedulable:</p><ul>{items}</ul>"
-    return head + table + more + pending
-
-
-# --- consolidation -------------------------------------------------------------------------------
-
-
-def commands_frame(columns: dict[str, list[Any]]) -> pd.DataFrame:
-    """One row per disruption command, in the order Karpenter would take them."""
-    df = pd.DataFrame(columns)
-    df.index.name = "command"
+def _series_table(result: SimResult, cols: dict[str, Any], index: str) -> pd.DataFrame:
+    """Series columns (with `time_h`) as a frame indexed by time, counts as integers."""
+    t = cols.pop("time_h")
+    df = pd.DataFrame(cols)
+    for c in ("nodes", "pods_running", "pods_pending"):
+        df[c] = df[c].astype("int64")
+    df.index = _time_index(t, result._start_seconds, index)
     return df
 
 
-def kept_frame(columns: dict[str, list[Any]]) -> pd.DataFrame:
-    """The nodes disruption looked at and kept, indexed by node, with the reason."""
-    return pd.DataFrame(columns).set_index("node")
+def series_frame(result: SimResult, index: str = "datetime") -> pd.DataFrame:
+    """The time series, indexed by time (see `SimResult.to_pandas`)."""
+    return _series_table(result, dict(result.series()), index)
 
 
-def consolidation_html(result: ConsolidationResult, max_rows: int = 20) -> str:
-    """A small HTML summary of a consolidation result for notebooks."""
-    df = result.to_pandas()
-    head = (
-        f"<p><b>karpsim.ConsolidationResult</b>: {len(df)} command(s) in {result.rounds} round(s), "
-        f"${result.cost_per_hour_before:.4f}/h → ${result.cost_per_hour_after:.4f}/h "
-        f"(saves ${result.savings_per_hour:.4f}/h), {len(result.kept)} node(s) kept</p>"
-    )
-    if len(df) == 0:
-        return head
-    cols = ["method", "action", "nodes", "replacements", "pods_moved", "savings_per_hour", "reason"]
-    table = df[cols].head(max_rows).to_html(escape=True, float_format=lambda x: f"{x:.4f}")
-    more = f"<p>… {len(df) - max_rows} more</p>" if len(df) > max_rows else ""
-    return head + table + more
-
-
-# --- simulation ----------------------------------------------------------------------------------
-
-
-def series_frame(result: SimResult) -> pd.DataFrame:
-    """The time series, indexed by hours since the start."""
-    return pd.DataFrame(result.series()).set_index("time_h")
-
-
-def breakdown_frame(result: SimResult, kind: str, pivot: bool) -> pd.DataFrame:
-    """Node counts by a category over time, long (time_h, key, count) or pivoted (one column per key)."""
-    df = pd.DataFrame(result._breakdown(kind))
-    df = df.rename(columns={"key": kind})
+def breakdown_frame(result: SimResult, by: str, pivot: bool, index: str = "datetime") -> pd.DataFrame:
+    """Node counts by a category over time, long (time, key, count) or pivoted (one column per key)."""
+    cols = result._breakdown(by)
+    df = pd.DataFrame({"time_h": cols["time_h"], by: cols["key"], "count": cols["count"].astype("int64")})
     if not pivot:
+        df.index = _time_index(df.pop("time_h"), result._start_seconds, index)
         return df
     # Several samples may share a time (one is taken whenever the node set changes). Within a sample
     # the keys come sorted, so a new sample starts where the time changes or the key does not grow.
-    times_col = df["time_h"].to_numpy()
-    keys = df[kind].to_numpy()
-    sample = []
-    current = -1
-    for i in range(len(df)):
-        if i == 0 or times_col[i] != times_col[i - 1] or not keys[i] > keys[i - 1]:
-            current += 1
-        sample.append(current)
-    df = df.assign(_sample=sample)
-    wide = df.pivot_table(index="_sample", columns=kind, values="count", aggfunc="sum", fill_value=0.0)
+    times = df["time_h"].to_numpy()
+    keys = df[by].to_numpy()
+    new = np.ones(len(df), dtype=bool)
+    if len(df) > 1:
+        new[1:] = (times[1:] != times[:-1]) | ~(keys[1:] > keys[:-1])
+    df = df.assign(_sample=np.cumsum(new) - 1)
+    wide = df.pivot_table(index="_sample", columns=by, values="count", aggfunc="sum", fill_value=0)
     wide.index = pd.Index(df.groupby("_sample")["time_h"].first().to_numpy(), name="time_h")
     # the state at the end of each time (a step function), then every sampled time, zeros where no node ran
     wide = wide.groupby(level=0).last()
-    series = pd.DataFrame(result.series()).groupby("time_h")["nodes"].last()
-    wide = wide.reindex(series.index, fill_value=0.0)
-    # a time whose last sample had no node at all has no entries of its own
-    wide.loc[series.to_numpy() == 0, :] = 0.0
-    wide.columns.name = kind
+    series = result.series()
+    nodes = pd.Series(series["nodes"], index=series["time_h"]).groupby(level=0).last()
+    wide = wide.reindex(nodes.index, fill_value=0)
+    wide.loc[nodes.to_numpy() == 0, :] = 0
+    wide = wide.astype("int64")
+    wide.columns.name = by
+    wide.index = _time_index(wide.index.to_numpy(), result._start_seconds, index)
     return wide
 
 
-def events_frame(result: SimResult) -> pd.DataFrame:
-    """The event log: time_h, kind, message."""
-    return pd.DataFrame(result._log_columns())
+def events_frame(result: SimResult, index: str = "datetime") -> pd.DataFrame:
+    """The event log: kind and message, indexed by time."""
+    cols = result._log_columns()
+    df = pd.DataFrame({"kind": cols["kind"], "message": cols["message"]})
+    df.index = _time_index(cols["time_h"], result._start_seconds, index)
+    return df
 
 
-def sim_html(result: SimResult) -> str:
-    """A small HTML summary of a simulation result for notebooks."""
-    s = result.summary()
-    rows = "".join(
-        f"<tr><th>{html.escape(k)}</th><td>{html.escape(f'{v:.4g}' if isinstance(v, float) else str(v))}</td></tr>"
-        for k, v in s.items()
-        if k != "variant"
-    )
-    return (
-        f"<p><b>karpsim.SimResult</b>: {html.escape(result.scenario)}, seed {result.seed}, "
-        f"{result.duration_hours:g} h, total cost ${result.total_cost:.2f}</p><table>{rows}</table>"
-    )
+def hourly_frame(result: SimResult, index: str = "datetime") -> pd.DataFrame:
+    """The series at every whole hour, as the CLI's hourly table."""
+    return _series_table(result, dict(result._hourly_columns(1.0)), index)
+
+
+#: The scenario comparison's columns: the core's names and the package's (with units).
+COMPARE_COLUMNS = {
+    "total_cost": "total_cost_usd",
+    "mean_cost_per_hour": "mean_cost_usd_per_hour",
+    "mean_nodes": "mean_nodes",
+    "cpu_utilization": "cpu_utilization",
+    "memory_utilization": "memory_utilization",
+    "pod_wait_p50_s": "pod_wait_p50_s",
+    "pod_wait_p95_s": "pod_wait_p95_s",
+    "pod_wait_p99_s": "pod_wait_p99_s",
+    "disruptions": "disruptions",
+    "interruptions": "interruptions",
+    "evictions": "evictions",
+    "pending_at_end": "pending_at_end",
+}
+COUNT_COLUMNS = ("disruptions", "interruptions", "evictions", "pending_at_end")
+
+#: The cluster comparison's columns.
+CLUSTER_COLUMNS = {
+    "cost_per_hour": "cost_usd_per_hour",
+    "new_cost_per_hour": "new_cost_usd_per_hour",
+    "nodes": "nodes",
+    "new_nodes": "new_nodes",
+    "pods_pending": "pods_pending",
+    "cpu_utilization": "cpu_utilization",
+    "memory_utilization": "memory_utilization",
+    "disruptions": "disruptions",
+    "consolidation_savings_per_hour": "consolidation_savings_usd_per_hour",
+}
+CLUSTER_COUNTS = ("nodes", "new_nodes", "pods_pending", "disruptions")
+
+
+def compare_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """Scenario comparison rows, indexed by (variant, seed)."""
+    df = pd.DataFrame(list(rows), columns=["variant", "seed", *COMPARE_COLUMNS])
+    df = df.rename(columns=COMPARE_COLUMNS)
+    df["seed"] = df["seed"].astype("int64")
+    for c in COUNT_COLUMNS:
+        df[c] = df[c].astype("int64")
+    return df.set_index(["variant", "seed"])
+
+
+def cluster_compare_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """Cluster comparison rows, indexed by variant."""
+    df = pd.DataFrame(list(rows), columns=["variant", *CLUSTER_COLUMNS]).rename(columns=CLUSTER_COLUMNS)
+    for c in CLUSTER_COUNTS:
+        df[c] = df[c].astype("int64")
+    return df.set_index("variant")
+
+
+def _optional(module: str, what: str) -> Any:
+    """An optional dependency, or an ImportError that says how to get it."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as e:
+        raise ImportError(f"{what} needs {module}: pip install {module}") from e
+
+
+def to_polars(df: pd.DataFrame) -> Any:
+    """A pandas frame as a polars DataFrame, its index as leading column(s). Built column by column
+    from numpy arrays and Python objects, so pyarrow is not needed (lists stay lists)."""
+    pl = _optional("polars", "to_polars")
+    flat = df.reset_index()
+    columns: dict[str, Any] = {}
+    for name in flat.columns:
+        col = flat[name]
+        if col.dtype.kind in "iufb":
+            columns[str(name)] = col.to_numpy()
+        else:
+            columns[str(name)] = col.astype(object).where(col.notna(), None).tolist()
+    return pl.DataFrame(columns)
+
+
+def sim_xarray(result: SimResult) -> Any:
+    """The series and node counts by category as an xarray Dataset over `time`."""
+    xr = _optional("xarray", "to_xarray")
+    series = series_frame(result, "datetime")
+    # one value per time: the state at the end of each time
+    series = series[~series.index.duplicated(keep="last")]
+    ds = xr.Dataset.from_dataframe(series.tz_convert(None).rename_axis("time"))
+    for by in ("instance_type", "capacity_type", "nodepool"):
+        wide = breakdown_frame(result, by, True, "datetime")
+        wide = wide[~wide.index.duplicated(keep="last")].tz_convert(None).rename_axis("time")
+        da = xr.DataArray(wide.to_numpy(), coords={"time": wide.index, by: list(wide.columns)}, dims=("time", by))
+        ds[f"nodes_by_{by}"] = da.reindex(time=ds["time"], fill_value=0)
+    ds.attrs.update(scenario=result.scenario, seed=result.seed, start=result.start.isoformat(), total_cost_usd=result.total_cost)
+    return ds
 
 
 # --- catalogs from pandas ------------------------------------------------------------------------
@@ -173,6 +205,15 @@ def _is_missing(v: Any) -> bool:
         return False
 
 
+def _first(row: Mapping[str, Any], *names: str) -> Any:
+    """The first of `names` the row has a value for (None if none)."""
+    for n in names:
+        v = row.get(n)
+        if not _is_missing(v):
+            return v
+    return None
+
+
 def catalog_json_from_pandas(df: pd.DataFrame, region: str | None = None) -> str:
     """The custom-catalog JSON of a DataFrame (see `Catalog.from_pandas` for the columns)."""
     import json
@@ -181,34 +222,54 @@ def catalog_json_from_pandas(df: pd.DataFrame, region: str | None = None) -> str
         df = df.reset_index()
         if "name" not in df.columns:
             df = df.rename(columns={df.columns[0]: "name"})
-    missing = [c for c in ("cpu", "memory") if c not in df.columns]
+    has = set(df.columns)
+    missing = [c for c, alts in (("cpu", ("cpu", "cpu_cores")), ("memory", ("memory", "memory_gib"))) if not has & set(alts)]
     if missing:
-        raise ValueError(f"Catalog.from_pandas: missing column(s) {', '.join(missing)} (need name, cpu, memory)")
-    if "on_demand_price" not in df.columns and "price" not in df.columns and "spot_price" not in df.columns:
-        raise ValueError("Catalog.from_pandas: need a price column (price or on_demand_price, and/or spot_price)")
+        raise ValueError(f"Catalog.from_pandas: missing column(s) {', '.join(missing)} (need name, cpu_cores or cpu, memory_gib or memory)")
+    prices = {"on_demand_price_usd_per_hour", "on_demand_price", "price", "spot_price_usd_per_hour", "spot_price"}
+    if not has & prices:
+        raise ValueError("Catalog.from_pandas: need a price column (on_demand_price_usd_per_hour or price, and/or spot_price_usd_per_hour)")
+
+    def qty(v: Any) -> Any:
+        if isinstance(v, str):
+            return v
+        f = float(v)
+        return int(f) if f.is_integer() else f
+
+    def memory(row: Mapping[str, Any], gib: str, raw: str) -> Any:
+        v: Any = row.get(gib)
+        if not _is_missing(v):
+            return int(round(float(v) * 2**30))
+        v = row.get(raw)
+        return None if _is_missing(v) else qty(v)
+
     types = []
-    for row in df.to_dict("records"):
+    records: list[dict[str, Any]] = [{str(k): v for k, v in r.items()} for r in df.to_dict("records")]
+    for row in records:
         name = str(row["name"])
-
-        def qty(v: Any) -> Any:
-            if isinstance(v, str):
-                return v
-            f = float(v)
-            return int(f) if f.is_integer() else f
-
-        capacity: dict[str, Any] = {"cpu": qty(row["cpu"]), "memory": qty(row["memory"])}
+        cpu = _first(row, "cpu_cores", "cpu")
+        if cpu is None:
+            raise ValueError(f"Catalog.from_pandas: {name}: no cpu (cpu_cores or cpu)")
+        capacity: dict[str, Any] = {"cpu": qty(cpu), "memory": memory(row, "memory_gib", "memory")}
         if not _is_missing(row.get("pods")):
             capacity["pods"] = qty(row["pods"])
         if not _is_missing(row.get("gpus")) and float(row["gpus"]) > 0:
             capacity["nvidia.com/gpu"] = qty(row["gpus"])
         overhead: dict[str, Any] = {}
-        for res, over, alloc in (("cpu", "overhead_cpu", "allocatable_cpu"), ("memory", "overhead_memory", "allocatable_memory")):
-            if not _is_missing(row.get(over)):
-                overhead[res] = qty(row[over])
-            elif not _is_missing(row.get(alloc)) and not isinstance(row[res], str):
-                diff = float(row[res]) - float(row[alloc])
-                if diff > 0:
-                    overhead[res] = round(diff, 3) if res == "cpu" else int(diff)
+        over_cpu = _first(row, "overhead_cpu")
+        over_mem = _first(row, "overhead_memory")
+        alloc_cpu = _first(row, "allocatable_cpu_cores", "allocatable_cpu")
+        alloc_mem = memory(row, "allocatable_memory_gib", "allocatable_memory")
+        if over_cpu is not None:
+            overhead["cpu"] = qty(over_cpu)
+        elif alloc_cpu is not None and not isinstance(cpu, str) and float(cpu) - float(alloc_cpu) > 0:
+            overhead["cpu"] = round(float(cpu) - float(alloc_cpu), 3)
+        if over_mem is not None:
+            overhead["memory"] = qty(over_mem)
+        elif alloc_mem is not None and not isinstance(capacity["memory"], str) and not isinstance(alloc_mem, str):
+            diff = float(capacity["memory"]) - float(alloc_mem)
+            if diff > 0:
+                overhead["memory"] = int(diff)
         labels: dict[str, str] = {"kubernetes.io/arch": str(row.get("arch") or "amd64")}
         if not _is_missing(row.get("family")):
             labels["karpenter.k8s.aws/instance-family"] = str(row["family"])
@@ -222,13 +283,14 @@ def catalog_json_from_pandas(df: pd.DataFrame, region: str | None = None) -> str
             zones = [str(z) for z in zones_v]
         else:
             zones = ["zone-a"]
-        od = row.get("on_demand_price", row.get("price"))
+        od = _first(row, "on_demand_price_usd_per_hour", "on_demand_price", "price")
+        spot = _first(row, "spot_price_usd_per_hour", "spot_price")
         offerings = []
         for z in zones:
-            if not _is_missing(od):
+            if od is not None:
                 offerings.append({"zone": z, "capacity_type": "on-demand", "price": float(od)})
-            if not _is_missing(row.get("spot_price")):
-                offerings.append({"zone": z, "capacity_type": "spot", "price": float(row["spot_price"])})
+            if spot is not None:
+                offerings.append({"zone": z, "capacity_type": "spot", "price": float(spot)})
         t: dict[str, Any] = {"name": name, "capacity": capacity, "labels": labels, "offerings": offerings}
         if overhead:
             t["overhead"] = overhead

@@ -16,11 +16,15 @@ karpsim catalog --requirement 'karpenter.k8s.aws/instance-family In m7g'\n  \
 karpsim consolidate -f examples/eks-snapshot/cluster.json --until-stable\n  \
 karpsim simulate examples/diurnal-web/scenario.yaml --output csv out/\n  \
 karpsim compare examples/diurnal-web/scenario.yaml --vary capacity_types=spot,on-demand --seeds 5\n  \
+karpsim compare -f examples/online-boutique --vary arch=amd64,arm64\n  \
 kubectl get pods -A -o json | karpsim trace from-pods - -o trace.csv";
 
 #[derive(Debug, Parser)]
 #[command(name = "karpsim", version, about = ABOUT, after_help = EXAMPLES)]
 pub struct Cli {
+    /// Print no warnings and no progress on stderr (errors still go there).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -165,9 +169,17 @@ pub struct SimulateArgs {
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
-    /// The scenario file (YAML; see docs/scenarios.md).
-    #[arg(value_name = "SCENARIO.yaml")]
-    pub scenario: PathBuf,
+    /// The scenario file (YAML; see docs/scenarios.md). Or, instead, -f to compare provisioning of a cluster.
+    #[arg(value_name = "SCENARIO.yaml", required_unless_present = "files", conflicts_with = "files")]
+    pub scenario: Option<PathBuf>,
+    /// Compare the provisioning of these manifests or snapshot instead of simulating a scenario (file or directory, repeatable).
+    #[arg(short = 'f', long = "filename", value_name = "FILE_OR_DIR")]
+    pub files: Vec<PathBuf>,
+    /// With -f: after provisioning, run Karpenter's disruption until stable and compare where each variant settles.
+    #[arg(long, requires = "files")]
+    pub until_stable: bool,
+    #[command(flatten)]
+    pub catalog: crate::catalog_opts::CatalogOpts,
     /// KEY=V1,V2,...: one variant per value; several --vary combine as a cartesian product (repeatable).
     #[arg(long = "vary", value_name = "KEY=V1,V2,...")]
     pub vary: Vec<String>,
@@ -175,10 +187,10 @@ pub struct CompareArgs {
     #[arg(long, value_name = "FILE")]
     pub sweep: Option<PathBuf>,
     /// Run every variant with seeds 0..N-1 and show means with 95% confidence intervals (N = 1: the scenario's seed).
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=10_000), conflicts_with = "files")]
     pub seeds: u64,
     /// Simulated duration, overriding the scenario's (Go duration: 2h, 90m, 720h).
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", conflicts_with = "files")]
     pub duration: Option<String>,
     /// Output: table, json, or `csv FILE` (one row per variant and seed).
     #[arg(short = 'o', long, num_args = 1..=2, value_names = ["FORMAT", "FILE"], default_value = "table")]
@@ -214,15 +226,20 @@ pub struct FromPodsArgs {
 /// `karpsim compare --help`: how variants combine, and the keys they may change.
 fn compare_help() -> String {
     let mut s = String::from(
-        "Variants: the unmodified scenario is always the first row (\"base\"). Each --vary KEY=V1,V2 gives one \
-variant per value; several --vary flags combine as a cartesian product (--vary a=1,2 --vary b=x,y gives \
+        "Variants: the unmodified scenario (or cluster) is always the first row (\"base\"). Each --vary KEY=V1,V2 \
+gives one variant per value; several --vary flags combine as a cartesian product (--vary a=1,2 --vary b=x,y gives \
 a=1 b=x, a=1 b=y, a=2 b=x, a=2 b=y). A list value joins its items with '+' (instance_families=m7i+c7i). \
-Variants of --sweep FILE come after those of --vary.\n\nKeys:\n",
+Variants of --sweep FILE come after those of --vary. Values the catalog decides (architectures, capacity types, \
+families, categories, sizes, instance types) and NodePool names are checked; a typo is an error that lists the \
+valid values.\n\nWith -f INPUTS instead of a scenario, each variant of the cluster is provisioned (and with \
+--until-stable consolidated until stable) and compared by cost, nodes, pending pods and utilisation.\n\nKeys:\n",
     );
     let width = karpsim::sim::whatif::KEYS.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     for (k, what) in karpsim::sim::whatif::KEYS {
         s.push_str(&format!("  {k:width$}  {what}\n"));
     }
-    s.push_str("\nExample:\n  karpsim compare examples/diurnal-web/scenario.yaml --vary capacity_types=spot,on-demand --seeds 5");
+    s.push_str("\nExamples:\n  karpsim compare examples/diurnal-web/scenario.yaml --vary capacity_types=spot,on-demand --seeds 5\n  \
+karpsim compare -f examples/online-boutique --vary arch=amd64,arm64,amd64+arm64\n  \
+karpsim compare -f examples/eks-snapshot/cluster.json --until-stable --vary nodepools=default --vary capacity_types=spot,on-demand");
     s
 }

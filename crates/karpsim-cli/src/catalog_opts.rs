@@ -2,15 +2,15 @@
 //! spot figures) made without editing any file, and capacity reservations with their counts.
 
 use clap::Args;
-use karpsim::catalog::{CapacityPrices, CatalogSource};
+use karpsim::catalog::CatalogSource;
 use karpsim::io::{ReservationSpec, parse_reservation_option, parse_reservations_file};
 use karpsim::{Error, Result};
 
 #[derive(Debug, Clone, Args)]
 pub struct CatalogOpts {
-    /// Catalog: aws:REGION (embedded: us-east-1, us-west-2, eu-west-1) or a custom JSON/YAML file.
-    #[arg(long, value_name = "aws:REGION|PATH", default_value = "aws:us-east-1")]
-    pub catalog: String,
+    /// Catalog: aws:REGION (embedded: us-east-1, us-west-2, eu-west-1) or a custom JSON/YAML file [default: aws:us-east-1].
+    #[arg(long, value_name = "aws:REGION|PATH")]
+    pub catalog: Option<String>,
     /// Multiply every on-demand price, e.g. 0.72 for a savings plan (AWS catalogs).
     #[arg(long, value_name = "X")]
     pub on_demand_multiplier: Option<f64>,
@@ -40,7 +40,21 @@ fn bad(option: &str, message: impl Into<String>) -> Error {
     Error::Option { option: option.to_string(), message: message.into() }
 }
 
+/// The catalog when `--catalog` is not given.
+pub const DEFAULT_CATALOG: &str = "aws:us-east-1";
+
 impl CatalogOpts {
+    /// Whether any catalog option was given (a scenario names its own catalog, so `compare` with a
+    /// scenario refuses them).
+    pub fn is_set(&self) -> bool {
+        self.catalog.is_some() || self.changes_prices()
+    }
+
+    /// Whether `--reservation` or `--reservations` was given.
+    pub fn has_reservations(&self) -> bool {
+        !self.reservations.is_empty() || self.reservations_file.is_some()
+    }
+
     /// The capacity reservations of `--reservation` and `--reservations FILE`.
     pub fn reservation_specs(&self) -> Result<Vec<ReservationSpec>> {
         let mut out = Vec::new();
@@ -60,7 +74,7 @@ impl CatalogOpts {
 
     /// The catalog with the requested changes, validated.
     pub fn source(&self) -> Result<CatalogSource> {
-        let mut source = CatalogSource::parse(&self.catalog)?;
+        let mut source = CatalogSource::parse(self.catalog.as_deref().unwrap_or(DEFAULT_CATALOG))?;
         if !self.changes_prices() {
             return Ok(source);
         }
@@ -75,17 +89,10 @@ impl CatalogOpts {
         }
         prices.spot_discount = self.spot_discount.or(prices.spot_discount);
         for p in &self.prices {
-            let (target, price) = p.split_once('=').ok_or_else(|| bad("--price", format!("expected NAME:CAPACITY=PRICE, got {p:?}")))?;
-            let (name, ct) = target.split_once(':').ok_or_else(|| bad("--price", format!("expected NAME:CAPACITY=PRICE, got {p:?}")))?;
-            let usd: f64 = price.parse().map_err(|_| bad("--price", format!("{price:?} is not a number")))?;
-            // a dot names an instance type (m5.large), none a family (m5)
-            let map = if name.contains('.') { &mut prices.by_type } else { &mut prices.by_family };
-            let entry: &mut CapacityPrices = map.entry(name.to_string()).or_default();
-            match ct {
-                "on-demand" => entry.on_demand = Some(usd),
-                "spot" => entry.spot = Some(usd),
-                other => return Err(bad("--price", format!("capacity type must be on-demand or spot, got {other:?}"))),
-            }
+            prices.set_price_assignment(p).map_err(|e| match e {
+                Error::Option { message, .. } => bad("--price", message),
+                other => other,
+            })?;
         }
         if let Some(x) = self.vm_memory_overhead_percent {
             options.vm_memory_overhead_percent = x;

@@ -7,13 +7,15 @@ use crate::catalog_cmd::json;
 use crate::simulate_cmd;
 use crate::table::Table;
 use crate::units::{OutputSpec, parse_output};
-use karpsim::sim::whatif::{ComparisonRow, Variant, compare, mean_ci, parse_vary};
+use crate::ui::{Ui, Unit};
+use karpsim::progress::Progress;
+use karpsim::sim::whatif::{ComparisonRow, Variant, compare, compare_with_progress, mean_ci, parse_vary};
 use karpsim::sim::{Scenario, SimOptions};
 use karpsim::{Error, Location, Result};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-fn opt_err(option: &str, message: impl Into<String>) -> Error {
+pub(crate) fn opt_err(option: &str, message: impl Into<String>) -> Error {
     Error::Option { option: option.to_string(), message: message.into() }
 }
 
@@ -98,7 +100,7 @@ fn fixed_seed(v: &Variant) -> Result<Option<u64>> {
 
 /// Every (variant, seed) row, variant-major, in the order of `variants`. `whatif::compare` sets each
 /// run's seed from the seed list, so a variant that fixes `seed` runs alone with that seed.
-pub fn run(sc: &Scenario, variants: &[Variant], seeds: &[u64]) -> Result<Vec<Vec<ComparisonRow>>> {
+pub fn run(sc: &Scenario, variants: &[Variant], seeds: &[u64], progress: &Progress) -> Result<Vec<Vec<ComparisonRow>>> {
     let opts = SimOptions::default();
     let mut fixed = Vec::with_capacity(variants.len());
     for v in variants {
@@ -110,7 +112,7 @@ pub fn run(sc: &Scenario, variants: &[Variant], seeds: &[u64]) -> Result<Vec<Vec
     }
     // Everything that runs with the common seed list goes to one parallel call.
     let common: Vec<Variant> = variants.iter().zip(&fixed).filter(|(_, s)| s.is_none()).map(|(v, _)| v.clone()).collect();
-    let mut common_rows = compare(sc, &opts, &common, seeds)?.into_iter();
+    let mut common_rows = compare_with_progress(sc, &opts, &common, seeds, progress)?.into_iter();
     let mut out = Vec::with_capacity(variants.len());
     for (v, s) in variants.iter().zip(&fixed) {
         out.push(match s {
@@ -178,12 +180,21 @@ fn summarize_variant(v: &Variant, rows: &[ComparisonRow]) -> VariantSummary {
     }
 }
 
-pub fn execute(args: &CompareArgs) -> Result<Report> {
+pub fn execute(args: &CompareArgs, ui: &Ui) -> Result<Report> {
     let output = parse_output(&args.output, "FILE")?;
     let variants = variants(&args.vary, args.sweep.as_deref())?;
-    let sc = simulate_cmd::load(&args.scenario, args.duration.as_deref(), None)?;
+    let Some(scenario) = &args.scenario else {
+        return crate::compare_cluster::execute(args, &variants, output, ui);
+    };
+    if args.catalog.is_set() {
+        return Err(opt_err("--catalog", "a scenario names its own catalog; change prices with variant keys (on_demand_multiplier, price...) or compare a cluster with -f"));
+    }
+    if args.catalog.has_reservations() {
+        return Err(opt_err("--reservation", "a scenario names its own capacity reservations (`reservations:`); change their counts with the reserved_count key or compare a cluster with -f"));
+    }
+    let sc = simulate_cmd::load(scenario, args.duration.as_deref(), None)?;
     let seeds: Vec<u64> = if args.seeds == 1 { vec![sc.seed] } else { (0..args.seeds).collect() };
-    let rows = run(&sc, &variants, &seeds)?;
+    let rows = run(&sc, &variants, &seeds, &ui.progress("compare", Unit::Runs))?;
     let summaries: Vec<VariantSummary> = variants.iter().zip(&rows).map(|(v, r)| summarize_variant(v, r)).collect();
     let warnings = sc.base.warnings.clone();
     let doc = CompareJson {
@@ -194,14 +205,19 @@ pub fn execute(args: &CompareArgs) -> Result<Report> {
         rows: rows.into_iter().flatten().collect(),
         warnings,
     };
+    report(&doc, &doc.rows, render_table(&doc), &doc.warnings, output)
+}
+
+/// A comparison's report: the JSON document, the table, or the table and the rows written to CSV.
+/// Shared by scenario and cluster comparisons.
+pub(crate) fn report<T: serde::Serialize, R: serde::Serialize>(doc: &T, rows: &[R], table: String, warnings: &[String], output: OutputSpec) -> Result<Report> {
     Ok(match output {
-        OutputSpec::Json => Report { stdout: json(&doc)?, warnings: Vec::new() },
-        OutputSpec::Table => Report { stdout: render_table(&doc), warnings: doc.warnings.clone() },
+        OutputSpec::Json => Report { stdout: json(doc)?, warnings: Vec::new() },
+        OutputSpec::Table => Report { stdout: table, warnings: warnings.to_vec() },
         OutputSpec::Csv(file) => {
-            write_csv(&doc.rows, &file)?;
-            let mut stdout = render_table(&doc);
-            stdout.push_str(&format!("wrote {} row(s) to {}\n", doc.rows.len(), file.display()));
-            Report { stdout, warnings: doc.warnings.clone() }
+            write_csv(rows, &file)?;
+            let stdout = format!("{table}wrote {} row(s) to {}\n", rows.len(), file.display());
+            Report { stdout, warnings: warnings.to_vec() }
         }
     })
 }
@@ -249,7 +265,7 @@ pub fn render_table(doc: &CompareJson) -> String {
     format!("scenario {} ({} h simulated, {runs})\n{}", doc.scenario, doc.duration_h, t.render())
 }
 
-fn write_csv(rows: &[ComparisonRow], path: &Path) -> Result<()> {
+fn write_csv<T: serde::Serialize>(rows: &[T], path: &Path) -> Result<()> {
     let io = |e: csv::Error| Error::Io { path: path.display().to_string(), message: e.to_string() };
     let mut w = csv::Writer::from_path(path).map_err(io)?;
     for r in rows {

@@ -7,7 +7,8 @@ use crate::catalog_cmd::json;
 use crate::provision_cmd::HOURS_PER_MONTH;
 use crate::table::{Table, usd};
 use karpsim::Result;
-use karpsim::disruption::{CandidateOrder, Command, DisruptionOptions, DisruptionResult, disrupt_once, until_stable};
+use crate::ui::{Ui, Unit};
+use karpsim::disruption::{CandidateOrder, Command, DisruptionOptions, DisruptionResult, disrupt_once, until_stable_with_progress};
 use karpsim::io::Inputs;
 use karpsim::state::ClusterState;
 use std::collections::BTreeMap;
@@ -27,7 +28,7 @@ pub fn options(args: &ConsolidateArgs) -> Result<DisruptionOptions> {
     })
 }
 
-pub fn execute(args: &ConsolidateArgs) -> Result<Report> {
+pub fn execute(args: &ConsolidateArgs, ui: &Ui) -> Result<Report> {
     let source = args.catalog.source()?;
     let opts = options(args)?;
     let mut inputs = Inputs::new();
@@ -36,7 +37,11 @@ pub fn execute(args: &ConsolidateArgs) -> Result<Report> {
     }
     inputs.add_reservations(args.catalog.reservation_specs()?)?;
     let state = ClusterState::from_inputs(inputs.finish()?, &source)?;
-    let result = if args.until_stable { until_stable(&state, &opts) } else { disrupt_once(&state, &opts) };
+    let result = if args.until_stable {
+        until_stable_with_progress(&state, &opts, &ui.progress("consolidate", Unit::Rounds)).0
+    } else {
+        disrupt_once(&state, &opts)
+    };
     Ok(match args.output {
         Output::Json => Report { stdout: json(&result)?, warnings: Vec::new() },
         Output::Table => Report { stdout: render_table(&result), warnings: result.warnings.clone() },

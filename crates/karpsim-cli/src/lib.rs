@@ -10,18 +10,20 @@
 pub mod args;
 pub mod catalog_opts;
 pub mod catalog_cmd;
+pub mod compare_cluster;
 pub mod compare_cmd;
 pub mod consolidate_cmd;
 pub mod provision_cmd;
 pub mod simulate_cmd;
 pub mod table;
 pub mod trace_cmd;
+pub mod ui;
 pub mod units;
 
 use args::{Cli, Command};
 use clap::Parser;
 use std::ffi::OsString;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 /// What a command produced: `stdout` as printed, and warnings for stderr (`warning: ...`).
@@ -45,16 +47,27 @@ where
     Cli::try_parse_from(args)
 }
 
-/// Run a parsed command.
+/// Run a parsed command (no progress shown).
 pub fn execute(cli: &Cli) -> karpsim::Result<Report> {
+    execute_with(cli, &ui::Ui::default())
+}
+
+/// Run a parsed command; long runs report their progress through `ui`.
+pub fn execute_with(cli: &Cli, ui: &ui::Ui) -> karpsim::Result<Report> {
     match &cli.command {
         Command::Catalog(a) => catalog_cmd::execute(a),
         Command::Provision(a) => provision_cmd::execute(a),
-        Command::Consolidate(a) => consolidate_cmd::execute(a),
-        Command::Simulate(a) => simulate_cmd::execute(a),
-        Command::Compare(a) => compare_cmd::execute(a),
+        Command::Consolidate(a) => consolidate_cmd::execute(a, ui),
+        Command::Simulate(a) => simulate_cmd::execute(a, ui),
+        Command::Compare(a) => compare_cmd::execute(a, ui),
         Command::Trace(a) => trace_cmd::execute(a),
     }
+}
+
+/// The warnings to print: each once, in the order first seen.
+pub fn dedup_warnings(warnings: &[String]) -> Vec<&str> {
+    let mut seen = std::collections::HashSet::new();
+    warnings.iter().map(String::as_str).filter(|w| seen.insert(*w)).collect()
 }
 
 /// The whole command: parse, run, print. `args[0]` is the program name.
@@ -81,16 +94,21 @@ where
             return u8::try_from(e.exit_code()).unwrap_or(ERROR_EXIT);
         }
     };
-    match execute(&cli) {
+    let ui = ui::Ui::new(!cli.quiet && std::io::stderr().is_terminal());
+    let outcome = execute_with(&cli, &ui);
+    ui.clear();
+    match outcome {
         Ok(report) => {
             // write! rather than print!: a closed pipe (`karpsim catalog | head`) must not panic.
             let mut out = std::io::stdout().lock();
             let _ = out
                 .write_all(report.stdout.as_bytes())
                 .and_then(|_| out.flush());
-            let mut err = std::io::stderr().lock();
-            for w in &report.warnings {
-                let _ = writeln!(err, "warning: {w}");
+            if !cli.quiet {
+                let mut err = std::io::stderr().lock();
+                for w in dedup_warnings(&report.warnings) {
+                    let _ = writeln!(err, "warning: {w}");
+                }
             }
             0
         }

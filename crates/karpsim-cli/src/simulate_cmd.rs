@@ -7,7 +7,8 @@ use crate::provision_cmd::HOURS_PER_MONTH;
 use crate::table::{Table, usd};
 use crate::units::{OutputSpec, parse_duration, parse_output};
 use karpsim::sim::whatif::summarize;
-use karpsim::sim::{Breakdown, Scenario, SimOptions, SimResult, simulate};
+use crate::ui::{Ui, Unit};
+use karpsim::sim::{Breakdown, Scenario, SimOptions, SimResult, simulate_with_progress};
 use karpsim::{Error, Result};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -96,10 +97,10 @@ pub fn summary(r: &SimResult) -> Summary {
     }
 }
 
-pub fn execute(args: &SimulateArgs) -> Result<Report> {
+pub fn execute(args: &SimulateArgs, ui: &Ui) -> Result<Report> {
     let output = parse_output(&args.output, "DIR")?;
     let sc = load(&args.scenario, args.duration.as_deref(), args.seed)?;
-    let result = simulate(&sc, &SimOptions::default());
+    let result = simulate_with_progress(&sc, &SimOptions::default(), &ui.progress("simulate", Unit::SimSeconds));
     Ok(match output {
         OutputSpec::Json => Report { stdout: json(&result)?, warnings: Vec::new() },
         OutputSpec::Table => Report { stdout: render_summary(&summary(&result)) + "\n" + &render_hourly(&result), warnings: result.warnings.clone() },
@@ -156,17 +157,9 @@ pub fn render_hourly(r: &SimResult) -> String {
         return "no samples\n".to_string();
     }
     let step = (r.duration_h / MAX_VIEW_ROWS).ceil().max(1.0);
-    let mut times = Vec::new();
-    let mut t = 0.0;
-    while t < r.duration_h - 1e-9 {
-        times.push(t);
-        t += step;
-    }
-    times.push(r.duration_h);
     let mut tbl = Table::new(&[("HOUR", true), ("$/H", true), ("CUMULATIVE $", true), ("NODES", true), ("PODS RUNNING", true), ("PENDING", true)]);
-    for t in times {
-        // Samples are in time order; the value at t is that of the last sample at or before it.
-        let i = s.time_h.partition_point(|x| *x <= t + 1e-9).saturating_sub(1);
+    for t in karpsim::sim::Series::view_times(r.duration_h, step) {
+        let i = s.index_at(t);
         tbl.row(vec![
             format!("{t:.0}"),
             usd(s.cost_per_hour[i]),

@@ -203,6 +203,25 @@ fn table_warnings_go_to_stderr() {
 }
 
 #[test]
+fn warnings_are_printed_once_and_quiet_silences_them() {
+    let dir = std::env::temp_dir().join(format!("karpsim-cli-empty-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let d = dir.display().to_string();
+    let out = binary(&["provision", "-f", &d, "-f", &d]);
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches("no *.yaml").count(), 1, "the same warning twice is printed once: {stderr}");
+    let quiet = binary(&["provision", "-f", &repo("examples/online-boutique"), "--quiet"]);
+    assert_eq!(quiet.status.code(), Some(0));
+    assert!(quiet.stderr.is_empty(), "{}", String::from_utf8_lossy(&quiet.stderr));
+    assert!(String::from_utf8_lossy(&quiet.stdout).starts_with("NODECLAIM"));
+    let errors_still_show = binary(&["-q", "provision", "-f", "/nonexistent/x.yaml"]);
+    assert_eq!(errors_still_show.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&errors_still_show.stderr).starts_with("error: "));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn prices_change_without_editing_files() {
     let od = |extra: &[&str]| -> f64 {
         let mut args = vec!["provision", "-f", "examples/online-boutique", "--output", "json"];

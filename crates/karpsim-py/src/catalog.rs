@@ -1,10 +1,10 @@
 //! `karpsim.Catalog`: an instance-type catalog (an embedded AWS region or a custom file), immutable.
 
-use crate::convert::{from_value, node_selector, to_value};
+use crate::convert::{existing_path, frames, html, node_selector, to_py as value_to_py, to_value};
 use crate::detach::run_detached;
 use crate::errors::{CatalogError, input_error, to_py};
 use karpsim::catalog::{
-    AwsOptions, CapacityPrices, Catalog, CatalogSource, PricePolicy, parse_custom_catalog,
+    AwsOptions, CapacityPrices, Catalog, CatalogSource, InstanceType, PricePolicy, parse_custom_catalog,
 };
 use karpsim::labels::{ARCH, Sym};
 use karpsim::requirements::Requirements;
@@ -40,6 +40,27 @@ fn apply_filter(catalog: Arc<Catalog>, filter: &Option<(Value, Requirements)>) -
 }
 
 impl PyCatalog {
+    /// Rebuild a catalog from its state (see `state`).
+    pub(crate) fn from_state_value(py: Python<'_>, v: &Value) -> PyResult<PyCatalog> {
+        let bad = |e: String| CatalogError::new_err(format!("cannot restore catalog: {e}"));
+        let filter = match v.get("filter") {
+            None | Some(Value::Null) => None,
+            Some(f) => Some((f.clone(), node_selector(f)?.1)),
+        };
+        let source = if let Some(a) = v.get("aws") {
+            CatalogSource::Aws {
+                region: a["region"].as_str().ok_or_else(|| bad("region".into()))?.to_string(),
+                options: serde_json::from_value(a["options"].clone()).map_err(|e| bad(e.to_string()))?,
+                prices: serde_json::from_value(a["prices"].clone()).map_err(|e| bad(e.to_string()))?,
+            }
+        } else if let Some(c) = v.get("custom") {
+            CatalogSource::Custom(Arc::new(serde_json::from_value(c.clone()).map_err(|e| bad(e.to_string()))?))
+        } else {
+            return Err(bad("neither aws nor custom".into()));
+        };
+        PyCatalog::build(py, source, filter)
+    }
+
     fn build(
         py: Python<'_>,
         source: CatalogSource,
@@ -54,15 +75,13 @@ impl PyCatalog {
         })
     }
 
-    /// Whether the types pass the filter (for `Cluster`, which derives per-NodeClass types itself).
-    pub fn keeps(&self, ti: &TypeInfo) -> bool {
-        self.filter
-            .as_ref()
-            .is_none_or(|(_, r)| ti.requirements.intersects(r).is_ok())
+    /// The requirements of `filter`, for `Cluster`, which derives per-NodeClass types itself.
+    pub fn type_filter(&self) -> Option<Requirements> {
+        self.filter.as_ref().map(|(_, r)| r.clone())
     }
 
     /// JSON of everything needed to rebuild this catalog (the pickle state).
-    fn state(&self) -> PyResult<Value> {
+    pub(crate) fn state(&self) -> PyResult<Value> {
         let filter = self
             .filter
             .as_ref()
@@ -100,27 +119,25 @@ fn price_policy(
         ..Default::default()
     };
     if let Some(prices) = prices.filter(|p| !p.is_none()) {
-        // {"m5.large": {"on_demand": 0.08, "spot": 0.03}, "c5": {...}}: a name with a dot is a type,
-        // otherwise a family.
+        // {"m5.large": {"on_demand": 0.08, "spot": 0.03}, "c5": {...}} or the CLI's form
+        // {"m5.large:spot": 0.03, "m7g:on-demand": 0.07}: a name with a dot is a type, otherwise a family
         let v = to_value(prices, "prices")?;
         let obj = v.as_object().ok_or_else(|| {
-            input_error(
-                "prices",
-                "expected a dict {type or family: {on_demand, spot}}",
-            )
+            input_error("prices", "expected a dict {\"m5.large:spot\": 0.04} or {type or family: {\"on_demand\": ..., \"spot\": ...}}")
         })?;
         for (name, entry) in obj {
-            let cp: CapacityPrices = serde_json::from_value(entry.clone()).map_err(|e| {
-                input_error(
-                    &format!("prices.{name}"),
-                    format!("{e} (expected {{\"on_demand\": float, \"spot\": float}})"),
-                )
-            })?;
-            if name.contains('.') {
-                p.by_type.insert(name.clone(), cp)
-            } else {
-                p.by_family.insert(name.clone(), cp)
-            };
+            let field = format!("prices.{name}");
+            if name.contains(':') {
+                let usd = entry.as_f64().ok_or_else(|| input_error(&field, format!("expected a price in USD per hour, got {entry}")))?;
+                p.set_price(name, usd).map_err(|e| input_error(&field, e.to_string()))?;
+                continue;
+            }
+            let cp: CapacityPrices = serde_json::from_value(entry.clone())
+                .map_err(|e| input_error(&field, format!("{e} (expected {{\"on_demand\": float, \"spot\": float}}, or a key NAME:CAPACITY such as \"m5.large:spot\")")))?;
+            let map = if name.contains('.') { &mut p.by_type } else { &mut p.by_family };
+            let slot = map.entry(name.clone()).or_default();
+            slot.on_demand = cp.on_demand.or(slot.on_demand);
+            slot.spot = cp.spot.or(slot.spot);
         }
     }
     p.validate().map_err(to_py)?;
@@ -166,28 +183,15 @@ impl PyCatalog {
     /// A custom catalog (JSON or YAML, karpsim's custom catalog format) from a file path or the text itself.
     #[staticmethod]
     fn from_json(py: Python<'_>, path_or_text: &Bound<'_, PyAny>) -> PyResult<PyCatalog> {
-        let (name, text) = if let Ok(s) = path_or_text.extract::<String>() {
-            if s.trim_start().starts_with('{') || s.contains('\n') {
-                ("<string>".to_string(), s)
-            } else {
-                let text = std::fs::read_to_string(&s).map_err(|e| {
-                    to_py(karpsim::Error::Io {
-                        path: s.clone(),
-                        message: e.to_string(),
-                    })
-                })?;
-                (s, text)
+        let inline = path_or_text.extract::<String>().ok().filter(|s| s.trim_start().starts_with('{') || s.contains('\n'));
+        let (name, text) = match inline {
+            Some(text) => ("<string>".to_string(), text),
+            None => {
+                let path = existing_path(path_or_text, "path_or_text")?;
+                let name = path.display().to_string();
+                let text = std::fs::read_to_string(&path).map_err(|e| to_py(karpsim::Error::Io { path: name.clone(), message: e.to_string() }))?;
+                (name, text)
             }
-        } else {
-            let p: std::path::PathBuf = path_or_text.extract()?;
-            let name = p.display().to_string();
-            let text = std::fs::read_to_string(&p).map_err(|e| {
-                to_py(karpsim::Error::Io {
-                    path: name.clone(),
-                    message: e.to_string(),
-                })
-            })?;
-            (name, text)
         };
         let catalog = run_detached(py, move || parse_custom_catalog(&name, &text))?;
         PyCatalog::build(py, CatalogSource::Custom(Arc::new(catalog)), None)
@@ -221,31 +225,8 @@ impl PyCatalog {
     /// Rebuild a catalog from `__reduce__`'s state (JSON bytes).
     #[staticmethod]
     fn _from_state(py: Python<'_>, state: &[u8]) -> PyResult<PyCatalog> {
-        let bad = |e: String| CatalogError::new_err(format!("cannot restore catalog: {e}"));
-        let v: Value = serde_json::from_slice(state).map_err(|e| bad(e.to_string()))?;
-        let filter = match v.get("filter") {
-            None | Some(Value::Null) => None,
-            Some(f) => Some((f.clone(), node_selector(f)?.1)),
-        };
-        let source = if let Some(a) = v.get("aws") {
-            CatalogSource::Aws {
-                region: a["region"]
-                    .as_str()
-                    .ok_or_else(|| bad("region".into()))?
-                    .to_string(),
-                options: serde_json::from_value(a["options"].clone())
-                    .map_err(|e| bad(e.to_string()))?,
-                prices: serde_json::from_value(a["prices"].clone())
-                    .map_err(|e| bad(e.to_string()))?,
-            }
-        } else if let Some(c) = v.get("custom") {
-            CatalogSource::Custom(Arc::new(
-                serde_json::from_value(c.clone()).map_err(|e| bad(e.to_string()))?,
-            ))
-        } else {
-            return Err(bad("neither aws nor custom".into()));
-        };
-        PyCatalog::build(py, source, filter)
+        let v: Value = serde_json::from_slice(state).map_err(|e| CatalogError::new_err(format!("cannot restore catalog: {e}")))?;
+        PyCatalog::from_state_value(py, &v)
     }
 
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
@@ -349,79 +330,77 @@ impl PyCatalog {
 
     /// One column per field, one entry per instance type (`to_pandas` builds the DataFrame).
     fn _columns<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
         let types = &self.resolved.instance_types;
-        let n = types.len();
-        let label = |it: &karpsim::catalog::InstanceType, key: &str| {
-            it.label(Sym::new(key)).flatten().map(|s| s.to_string())
+        let label = |it: &InstanceType, key: &str| it.label(Sym::new(key)).flatten().map(|s| s.to_string());
+        let cheapest = |it: &InstanceType, ct: &str| {
+            it.offerings.iter().filter(|o| o.available && o.capacity_type.as_str() == ct).map(|o| o.price).fold(f64::NAN, f64::min)
         };
-        let cheapest = |it: &karpsim::catalog::InstanceType, ct: &str| {
-            it.offerings
-                .iter()
-                .filter(|o| o.available && o.capacity_type.as_str() == ct)
-                .map(|o| o.price)
-                .fold(f64::NAN, f64::min)
-        };
-        let mut name = Vec::with_capacity(n);
-        let (mut family, mut arch, mut zones, mut cts) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let (mut cpu, mut memory, mut pods, mut gpus) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let (mut acpu, mut amem, mut apods) = (Vec::new(), Vec::new(), Vec::new());
-        let (mut od, mut spot, mut savings) = (Vec::new(), Vec::new(), Vec::new());
-        for it in types {
-            name.push(it.name.to_string());
-            family.push(label(it, "karpenter.k8s.aws/instance-family"));
-            arch.push(it.label(*ARCH).flatten().map(|s| s.to_string()));
-            zones.push(it.zones().map(|z| z.as_str()).collect::<Vec<_>>().join(","));
-            cts.push(
-                it.capacity_types()
-                    .iter()
-                    .map(|c| c.as_str())
-                    .collect::<Vec<_>>()
-                    .join(","),
-            );
-            cpu.push(it.capacity.cpu as f64 / 1000.0);
-            memory.push(it.capacity.memory);
-            pods.push(it.capacity.pods);
-            gpus.push(it.capacity.get("nvidia.com/gpu"));
-            acpu.push(it.allocatable.cpu as f64 / 1000.0);
-            amem.push(it.allocatable.memory);
-            apods.push(it.allocatable.pods);
-            od.push(cheapest(it, "on-demand"));
-            spot.push(cheapest(it, "spot"));
-            savings.push(it.spot_savings_percent);
-        }
+        let col = |f: &dyn Fn(&InstanceType) -> f64| types.iter().map(|t| f(t)).collect::<Vec<f64>>();
         let d = PyDict::new(py);
-        d.set_item("name", name)?;
-        d.set_item("family", family)?;
-        d.set_item("arch", arch)?;
-        d.set_item("cpu", cpu)?;
-        d.set_item("memory", memory)?;
-        d.set_item("pods", pods)?;
-        d.set_item("gpus", gpus)?;
-        d.set_item("allocatable_cpu", acpu)?;
-        d.set_item("allocatable_memory", amem)?;
-        d.set_item("allocatable_pods", apods)?;
-        d.set_item("on_demand_price", od)?;
-        d.set_item("spot_price", spot)?;
-        d.set_item("spot_savings_percent", savings)?;
-        d.set_item("zones", zones)?;
-        d.set_item("capacity_types", cts)?;
+        d.set_item("name", types.iter().map(|t| t.name.as_str()).collect::<Vec<_>>())?;
+        d.set_item("family", types.iter().map(|t| label(t, "karpenter.k8s.aws/instance-family")).collect::<Vec<_>>())?;
+        d.set_item("arch", types.iter().map(|t| t.label(*ARCH).flatten().map(|s| s.to_string())).collect::<Vec<_>>())?;
+        d.set_item("cpu_cores", col(&|t| t.capacity.cpu as f64 / 1000.0))?;
+        d.set_item("memory_gib", col(&|t| t.capacity.memory as f64 / GIB))?;
+        d.set_item("pods", types.iter().map(|t| t.capacity.pods).collect::<Vec<_>>())?;
+        d.set_item("gpus", types.iter().map(|t| t.capacity.get("nvidia.com/gpu")).collect::<Vec<_>>())?;
+        d.set_item("allocatable_cpu_cores", col(&|t| t.allocatable.cpu as f64 / 1000.0))?;
+        d.set_item("allocatable_memory_gib", col(&|t| t.allocatable.memory as f64 / GIB))?;
+        d.set_item("allocatable_pods", types.iter().map(|t| t.allocatable.pods).collect::<Vec<_>>())?;
+        d.set_item("on_demand_price_usd_per_hour", col(&|t| cheapest(t, "on-demand")))?;
+        d.set_item("spot_price_usd_per_hour", col(&|t| cheapest(t, "spot")))?;
+        d.set_item("spot_savings_percent", types.iter().map(|t| t.spot_savings_percent).collect::<Vec<_>>())?;
+        d.set_item("zones", types.iter().map(|t| t.zones().map(|z| z.as_str()).collect::<Vec<_>>()).collect::<Vec<_>>())?;
+        d.set_item("capacity_types", types.iter().map(|t| t.capacity_types().iter().map(|c| c.as_str()).collect::<Vec<_>>()).collect::<Vec<_>>())?;
         Ok(d)
     }
 
-    /// A pandas DataFrame, one row per instance type: cpu in cores, memory in bytes, the cheapest
-    /// available on-demand and spot price per hour (NaN if none), zones, arch, family...
+    /// A pandas DataFrame indexed by instance type `name`: family, arch, cpu_cores, memory_gib,
+    /// pods, gpus, allocatable_cpu_cores, allocatable_memory_gib, allocatable_pods, the cheapest
+    /// available on_demand_price_usd_per_hour and spot_price_usd_per_hour (NaN if none),
+    /// spot_savings_percent (the Spot Advisor's, where known), zones and capacity_types (lists).
+    /// `Catalog.from_pandas` reads it back.
     fn to_pandas<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let cols = self._columns(py)?;
-        py.import("karpsim._frames")?
-            .call_method1("catalog_frame", (cols,))
+        frames(py, "catalog_frame", (self._columns(py)?,))
+    }
+
+    /// `to_pandas()` as a polars DataFrame (the index becomes the first column); needs polars.
+    fn to_polars<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        frames(py, "to_polars", (self.to_pandas(py)?,))
+    }
+
+    fn _repr_html_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        html(slf.py(), "catalog_html", (slf,))
     }
 
     /// The catalog as karpsim serialises it (every field of every type), as Python objects.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let v = serde_json::to_value(&*self.resolved)
-            .map_err(|e| CatalogError::new_err(e.to_string()))?;
-        from_value(py, &v)
+        value_to_py(py, &*self.resolved)
     }
+}
+
+/// A catalog argument as users hold it: a `Catalog`, `"aws:REGION"`, the path of a custom catalog
+/// file, or None (`aws:us-east-1`).
+pub fn catalog_arg(py: Python<'_>, obj: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyCatalog>> {
+    let Some(obj) = obj.filter(|o| !o.is_none()) else {
+        return Py::new(py, PyCatalog::build(py, CatalogSource::default_aws(), None)?);
+    };
+    if let Ok(c) = obj.cast::<PyCatalog>() {
+        return Ok(c.clone().unbind());
+    }
+    if let Ok(s) = obj.extract::<String>()
+        && let Some(region) = s.trim().strip_prefix("aws:")
+    {
+        karpsim::catalog::aws_region_data(region).map_err(to_py)?;
+        let source = CatalogSource::Aws { region: region.to_string(), options: AwsOptions::default(), prices: PricePolicy::default() };
+        return Py::new(py, PyCatalog::build(py, source, None)?);
+    }
+    if obj.extract::<std::path::PathBuf>().is_ok() {
+        return Py::new(py, PyCatalog::from_json(py, obj)?);
+    }
+    Err(pyo3::exceptions::PyTypeError::new_err(format!(
+        "catalog: expected a karpsim.Catalog, \"aws:REGION\" or a catalog file path, got {}",
+        crate::convert::type_name(obj)
+    )))
 }

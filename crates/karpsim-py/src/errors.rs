@@ -1,7 +1,7 @@
 //! The exception hierarchy and the one conversion from the core's error.
 
 use pyo3::create_exception;
-use pyo3::exceptions::PyException;
+use pyo3::exceptions::{PyException, PyUserWarning};
 use pyo3::prelude::*;
 
 create_exception!(
@@ -28,6 +28,25 @@ create_exception!(
     KarpsimError,
     "A bug in karpsim (a panic inside the Rust core). Please report it."
 );
+
+create_exception!(
+    karpsim,
+    KarpsimWarning,
+    PyUserWarning,
+    "What karpsim noticed while making a result (skipped kinds, missing prices, pods bound to unknown nodes...). Filter it like any warning: warnings.filterwarnings(\"ignore\", category=karpsim.KarpsimWarning)."
+);
+
+/// Emit each of a result's warnings as a `KarpsimWarning` (the caller's line, as `warnings.warn`
+/// with stacklevel 1 from Python code does); errors if a filter turns warnings into errors.
+pub fn warn_all(py: Python<'_>, warnings: &[String]) -> PyResult<()> {
+    let category = py.get_type::<KarpsimWarning>();
+    let mut seen = std::collections::HashSet::new();
+    for w in warnings.iter().filter(|w| seen.insert(w.as_str())) {
+        let text = std::ffi::CString::new(w.replace('\0', " ")).map_err(|e| KarpsimError::new_err(e.to_string()))?;
+        PyErr::warn(py, &category, &text, 1)?;
+    }
+    Ok(())
+}
 
 /// Attach the location fields of an input error as attributes of the exception.
 fn with_location(err: PyErr, at: &karpsim::Location) -> PyErr {

@@ -1,165 +1,258 @@
-//! `karpsim.Cluster`: Kubernetes inputs plus a catalog, i.e. the core's `ClusterState`.
+//! `karpsim.Cluster`: Kubernetes inputs plus a catalog, i.e. the core's `ClusterState`, and its
+//! what-if variants (`with_changes`).
 
-use crate::catalog::PyCatalog;
-use crate::convert::to_value;
-use crate::errors::to_py;
+use crate::catalog::{PyCatalog, catalog_arg};
+use crate::convert::{existing_path, html, json_text, reduce_with, to_value};
 use crate::detach::run_detached;
-use karpsim::catalog::CatalogSource;
+use crate::errors::input_error;
+use crate::whatif::{variant_from, variant_from_kwargs};
+use karpsim::disruption::DisruptionOptions;
 use karpsim::io::{Inputs, ReservationSpec, parse_reservation_values, parse_reservations_file};
-use karpsim::state::{ClusterState, PoolTypes};
+use karpsim::state::ClusterState;
+use karpsim::whatif::{Setup, Variant};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 use std::path::PathBuf;
 use std::sync::Arc;
 
 /// A cluster to simulate: NodePools, NodeClasses, workloads, nodes and PDBs, with the instance types
-/// each NodePool can launch. Immutable.
+/// each NodePool can launch. Immutable: `with_changes` and `vary` return new clusters. Pickles by
+/// its source (files are read again where it is unpickled), reservations, catalog and changes.
 #[pyclass(frozen, name = "Cluster", module = "karpsim")]
 pub struct PyCluster {
     pub state: Arc<ClusterState>,
-    catalog_name: String,
+    /// The settings of `karpsim.consolidate` a variant may change (`spot_to_spot`).
+    pub disruption: DisruptionOptions,
+    catalog: Py<PyCatalog>,
+    source: Arc<Source>,
+    reservations: Arc<Reservations>,
+    variants: Vec<Variant>,
 }
 
-/// What the loader reads, extracted from Python before the GIL is released.
+/// What the loader reads, kept so that a cluster can be rebuilt when unpickled.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 enum Source {
     Paths(Vec<PathBuf>),
-    Text(String, String),
+    Text { text: String, name: String },
     Values(Vec<serde_json::Value>),
 }
 
-/// `reservations=`: a list of dicts (the form of a reservations file's entries) or the path of a
-/// reservations file, read before the GIL is released.
-fn reservation_specs(reservations: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<ReservationSpec>> {
-    let Some(r) = reservations.filter(|r| !r.is_none()) else {
-        return Ok(Vec::new());
-    };
-    if let Ok(path) = r.extract::<PathBuf>() {
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            to_py(karpsim::Error::Io {
-                path: path.display().to_string(),
-                message: e.to_string(),
-            })
-        })?;
-        return parse_reservations_file(&path.display().to_string(), &text).map_err(to_py);
-    }
-    let items = r
-        .try_iter()?
-        .enumerate()
-        .map(|(i, o)| to_value(&o?, &format!("reservations[{i}]")))
-        .collect::<PyResult<Vec<_>>>()?;
-    parse_reservation_values(items, "reservations").map_err(to_py)
+/// `reservations=` as given: the path of a reservations file (read again where a cluster is
+/// unpickled) or its entries as dicts.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+enum Reservations {
+    #[default]
+    None,
+    File(PathBuf),
+    Values(Vec<serde_json::Value>),
 }
 
-fn build(
-    py: Python<'_>,
-    source: Source,
-    catalog: Option<PyRef<'_, PyCatalog>>,
-    reservations: Option<&Bound<'_, PyAny>>,
-) -> PyResult<PyCluster> {
-    let catalog_source = catalog
-        .as_ref()
-        .map(|c| c.source.clone())
-        .unwrap_or_else(CatalogSource::default_aws);
-    let specs = reservation_specs(reservations)?;
-    let state = run_detached(py, move || {
+impl Reservations {
+    /// `reservations=`: a list of dicts (the form of a reservations file's entries) or a path,
+    /// converted while the GIL is held.
+    fn from_arg(reservations: Option<&Bound<'_, PyAny>>) -> PyResult<Reservations> {
+        let Some(r) = reservations.filter(|r| !r.is_none()) else {
+            return Ok(Reservations::None);
+        };
+        if r.is_instance_of::<pyo3::types::PyString>() || r.hasattr("__fspath__")? {
+            let path = existing_path(r, "reservations")?;
+            return Ok(Reservations::File(std::path::absolute(&path).unwrap_or(path)));
+        }
+        let items = r
+            .try_iter()
+            .map_err(|_| input_error("reservations", "expected a list of dicts or the path of a reservations file"))?
+            .enumerate()
+            .map(|(i, o)| to_value(&o?, &format!("reservations[{i}]")))
+            .collect::<PyResult<Vec<_>>>()?;
+        Ok(Reservations::Values(items))
+    }
+
+    fn specs(&self) -> karpsim::Result<Vec<ReservationSpec>> {
+        match self {
+            Reservations::None => Ok(Vec::new()),
+            Reservations::File(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| karpsim::Error::Io { path: path.display().to_string(), message: e.to_string() })?;
+                parse_reservations_file(&path.display().to_string(), &text)
+            }
+            Reservations::Values(items) => parse_reservation_values(items.clone(), "reservations"),
+        }
+    }
+}
+
+/// Apply a variant to a cluster (the core's `whatif::apply`, which keeps the catalog's filter).
+/// Scenario-only keys (seed, consolidation, spot_interruptions) are errors here.
+fn apply_variant(
+    state: ClusterState,
+    disruption: DisruptionOptions,
+    catalog: &PyCatalog,
+    v: &Variant,
+) -> karpsim::Result<(ClusterState, DisruptionOptions)> {
+    let setup = Setup { state, catalog: catalog.source.clone(), disruption, type_filter: catalog.type_filter() };
+    let (setup, rest) = karpsim::whatif::apply(setup, &v.changes)?;
+    if let Some((k, val)) = rest.first() {
+        return Err(karpsim::Error::Option {
+            option: format!("{k}={val}"),
+            message: "applies to scenarios only (karpsim.Scenario.with_changes), not to a cluster".into(),
+        });
+    }
+    Ok((setup.state, setup.disruption))
+}
+
+fn build(py: Python<'_>, source: Source, reservations: Reservations, catalog: Py<PyCatalog>, variants: Vec<Variant>) -> PyResult<PyCluster> {
+    let source = Arc::new(source);
+    let reservations = Arc::new(reservations);
+    let res = Arc::clone(&reservations);
+    let cat = catalog.bind(py).get();
+    let catalog_source = cat.source.clone();
+    let src = Arc::clone(&source);
+    let mut state = run_detached(py, move || {
         let mut inputs = Inputs::new();
-        inputs.add_reservations(specs)?;
-        match source {
+        inputs.add_reservations(res.specs()?)?;
+        match &*src {
             Source::Paths(paths) => {
-                for p in &paths {
+                for p in paths {
                     inputs.load_path(p)?;
                 }
             }
-            Source::Text(text, name) => inputs.load_str(&text, &name)?,
+            Source::Text { text, name } => inputs.load_str(text, name)?,
             Source::Values(values) => {
-                for (i, v) in values.into_iter().enumerate() {
-                    inputs.load_value(v, &format!("objects[{i}]"))?;
+                for (i, v) in values.iter().enumerate() {
+                    inputs.load_value(v.clone(), &format!("objects[{i}]"))?;
                 }
             }
         }
         ClusterState::from_inputs(inputs.finish()?, &catalog_source)
     })?;
-    let mut state = state;
-    // A filtered catalog: the per-NodeClass types are derived as usual, then filtered the same way.
-    if let Some(c) = catalog.as_ref().filter(|c| c.filter.is_some()) {
-        for pt in state.pool_types.values_mut() {
-            let kept = pt.types.iter().filter(|t| c.keeps(t)).cloned().collect();
-            *pt = PoolTypes {
-                catalog_name: pt.catalog_name.clone(),
-                types: Arc::new(kept),
-            };
-        }
+    if let Some(f) = cat.type_filter() {
+        state.retain_types(&f);
     }
-    let catalog_name = catalog
-        .map(|c| c.resolved.name.clone())
-        .unwrap_or_else(|| "aws:us-east-1".to_string());
-    Ok(PyCluster {
-        state: Arc::new(state),
-        catalog_name,
-    })
+    let mut disruption = DisruptionOptions::default();
+    for v in &variants {
+        (state, disruption) = run_detached(py, || apply_variant(state, disruption, cat, v))?;
+    }
+    Ok(PyCluster { state: Arc::new(state), disruption, catalog, source, reservations, variants })
 }
 
 #[pymethods]
 impl PyCluster {
-    /// Load Kubernetes YAML/JSON files, or every `*.yaml`/`*.yml`/`*.json` under directories.
-    /// `catalog` defaults to `Catalog.aws("us-east-1")`. `reservations`: capacity reservations and
-    /// the instances each can still launch, as dicts `{"id", "count", "instance_type", "zone",
-    /// "type", "end", "interruptible", "tags"}` (only `id` and `count` when an EC2NodeClass status
-    /// describes the reservation) or the path of a reservations file.
+    /// Load Kubernetes YAML/JSON files, or every `*.yaml`/`*.yml`/`*.json` under directories (a
+    /// directory without any warns). `catalog`: a `Catalog`, `"aws:REGION"` or the path of a custom
+    /// catalog file (default `aws:us-east-1`). A missing path raises `FileNotFoundError`.
+    /// `reservations`: capacity reservations and the instances each can still launch, as dicts
+    /// `{"id", "count", "instance_type", "zone", "type", "end", "interruptible", "tags"}` (only
+    /// `id` and `count` when an EC2NodeClass status describes the reservation) or the path of a
+    /// reservations file.
     #[staticmethod]
     #[pyo3(signature = (*paths, catalog=None, reservations=None))]
     fn from_paths(
         py: Python<'_>,
         paths: &Bound<'_, PyTuple>,
-        catalog: Option<PyRef<'_, PyCatalog>>,
+        catalog: Option<&Bound<'_, PyAny>>,
         reservations: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyCluster> {
+        if paths.is_empty() {
+            return Err(input_error("paths", "no file or directory given"));
+        }
         let paths = paths
             .iter()
-            .map(|p| p.extract::<PathBuf>())
+            .enumerate()
+            .map(|(i, p)| existing_path(&p, &format!("paths[{i}]")).map(|p| std::path::absolute(&p).unwrap_or(p)))
             .collect::<PyResult<Vec<_>>>()?;
-        build(py, Source::Paths(paths), catalog, reservations)
+        build(py, Source::Paths(paths), Reservations::from_arg(reservations)?, catalog_arg(py, catalog)?, Vec::new())
     }
 
-    /// Load Kubernetes YAML (one or more `---` documents) or JSON text. `name` names it in errors.
+    /// Load Kubernetes YAML (one or more `---` documents) or JSON text. `name` names it in errors;
+    /// `reservations` as for `from_paths`.
     #[staticmethod]
     #[pyo3(signature = (text, catalog=None, *, name="<string>", reservations=None))]
     fn from_yaml(
         py: Python<'_>,
         text: String,
-        catalog: Option<PyRef<'_, PyCatalog>>,
+        catalog: Option<&Bound<'_, PyAny>>,
         name: &str,
         reservations: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyCluster> {
-        build(py, Source::Text(text, name.to_string()), catalog, reservations)
+        let reservations = Reservations::from_arg(reservations)?;
+        build(py, Source::Text { text, name: name.to_string() }, reservations, catalog_arg(py, catalog)?, Vec::new())
     }
 
-    /// Load Kubernetes objects given as dicts (e.g. the `kubernetes` client's `to_dict()`
-    /// in camelCase via `ApiClient().sanitize_for_serialization`, or kr8s `.raw`); a `List` is expanded.
+    /// Load Kubernetes objects given as dicts (e.g. the `kubernetes` client's objects through
+    /// `ApiClient().sanitize_for_serialization`, or kr8s `.raw`); a `List` is expanded.
+    /// `reservations` as for `from_paths`.
     #[staticmethod]
     #[pyo3(signature = (objects, catalog=None, *, reservations=None))]
     fn from_objects(
         py: Python<'_>,
         objects: &Bound<'_, PyAny>,
-        catalog: Option<PyRef<'_, PyCatalog>>,
+        catalog: Option<&Bound<'_, PyAny>>,
         reservations: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyCluster> {
         let values = objects
-            .try_iter()?
+            .try_iter()
+            .map_err(|_| input_error("objects", "expected an iterable of dicts"))?
             .enumerate()
             .map(|(i, o)| to_value(&o?, &format!("objects[{i}]")))
             .collect::<PyResult<Vec<_>>>()?;
-        build(py, Source::Values(values), catalog, reservations)
+        build(py, Source::Values(values), Reservations::from_arg(reservations)?, catalog_arg(py, catalog)?, Vec::new())
+    }
+
+    /// Rebuild from `__reduce__`'s state (a JSON document): the source is loaded again.
+    #[staticmethod]
+    fn _from_state(py: Python<'_>, state: &[u8]) -> PyResult<PyCluster> {
+        #[derive(serde::Deserialize)]
+        struct State {
+            source: Source,
+            #[serde(default)]
+            reservations: Reservations,
+            catalog: serde_json::Value,
+            variants: Vec<Variant>,
+        }
+        let s: State = crate::convert::from_state(state, "cluster state")?;
+        let catalog = Py::new(py, PyCatalog::from_state_value(py, &s.catalog)?)?;
+        build(py, s.source, s.reservations, catalog, s.variants)
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let py = slf.py();
+        let me = slf.get();
+        let state = serde_json::json!({
+            "source": &*me.source,
+            "reservations": &*me.reservations,
+            "catalog": me.catalog.bind(py).get().state()?,
+            "variants": me.variants,
+        });
+        reduce_with::<PyCluster>(py, "_from_state", &json_text(&state, None)?)
+    }
+
+    /// A new cluster with what-if changes applied, e.g.
+    /// `with_changes(arch="arm64", capacity_types=["spot", "on-demand"], max_pods=110)`: the keys of
+    /// a scenario variant (`karpsim.vary_keys()`) except the scenario-only ones. Lists join with `+`,
+    /// bools become true/false, a `timedelta` a duration, `price={"m5.large:spot": 0.04}` explicit
+    /// prices. Values the catalog decides (architectures, capacity types, families, categories,
+    /// sizes, instance types) and NodePool names are checked: a typo raises `InputError` listing the
+    /// valid values.
+    #[pyo3(signature = (**changes))]
+    fn with_changes(&self, py: Python<'_>, changes: Option<&Bound<'_, PyDict>>) -> PyResult<PyCluster> {
+        self.with_variant(py, variant_from_kwargs(changes)?)
+    }
+
+    /// Like `with_changes`, with the changes as a dict (or `(key, value)` pairs) and an optional
+    /// variant name (default `key=value,...`).
+    #[pyo3(signature = (changes, *, name=None))]
+    fn vary(&self, py: Python<'_>, changes: &Bound<'_, PyAny>, name: Option<String>) -> PyResult<PyCluster> {
+        self.with_variant(py, variant_from(changes, name)?)
+    }
+
+    /// The changes applied so far, as `(key, value)` pairs in order.
+    #[getter]
+    fn changes(&self) -> Vec<(String, String)> {
+        self.variants.iter().flat_map(|v| v.changes.iter().cloned()).collect()
     }
 
     /// NodePool names.
     #[getter]
     fn nodepools(&self) -> Vec<String> {
-        self.state
-            .nodepools
-            .iter()
-            .map(|p| p.name.to_string())
-            .collect()
+        self.state.nodepools.iter().map(|p| p.name.to_string()).collect()
     }
 
     /// Number of pods (pending and bound; DaemonSet pods are counted in `daemonset_count`).
@@ -180,38 +273,32 @@ impl PyCluster {
         self.state.nodes.len()
     }
 
+    /// USD per hour of the existing nodes (priced from the catalog).
+    #[getter]
+    fn node_cost_per_hour(&self) -> f64 {
+        self.state.nodes.iter().map(|n| n.price.unwrap_or(0.0)).sum()
+    }
+
     /// The catalog name (`aws:us-east-1` or a custom catalog's name).
     #[getter]
-    fn catalog_name(&self) -> String {
-        self.catalog_name.clone()
+    fn catalog_name(&self, py: Python<'_>) -> String {
+        self.catalog.bind(py).get().resolved.name.clone()
     }
 
     /// Instance types per NodePool (after NodeClass derivation and the catalog's filter).
     fn instance_types(&self, nodepool: &str) -> PyResult<Vec<String>> {
-        let pt = self
-            .state
-            .pool_types
-            .get(&karpsim::labels::Sym::new(nodepool))
-            .ok_or_else(|| {
-                crate::errors::input_error(
-                    "nodepool",
-                    format!(
-                        "no NodePool {nodepool:?} (have: {})",
-                        self.nodepools().join(", ")
-                    ),
-                )
-            })?;
+        let pt = self.state.pool_types.get(&karpsim::labels::Sym::new(nodepool)).ok_or_else(|| {
+            let names: Vec<String> = self.nodepools();
+            let known: Vec<&str> = names.iter().map(String::as_str).collect();
+            input_error("nodepool", karpsim::whatif::suggest::unknown_value("NodePool", nodepool, &known))
+        })?;
         Ok(pt.types.iter().map(|t| t.it.name.to_string()).collect())
     }
 
     /// The NodeOverlays applied to the NodePools' instance types, by name.
     #[getter]
     fn overlays(&self) -> Vec<String> {
-        self.state
-            .overlays
-            .iter()
-            .map(|o| o.name.to_string())
-            .collect()
+        self.state.overlays.iter().map(|o| o.name.to_string()).collect()
     }
 
     /// The capacity reservations the NodeClasses launch into, as dicts `{"id", "nodeclass",
@@ -244,14 +331,54 @@ impl PyCluster {
         self.state.warnings.clone()
     }
 
-    fn __repr__(&self) -> String {
+    fn _repr_html_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        html(slf.py(), "cluster_html", (slf,))
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> String {
+        let changes = if self.variants.is_empty() {
+            String::new()
+        } else {
+            format!(" changes=[{}]", self.changes().iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", "))
+        };
         format!(
-            "<karpsim.Cluster nodepools=[{}] pods={} daemonsets={} nodes={} catalog={}>",
+            "<karpsim.Cluster nodepools=[{}] pods={} daemonsets={} nodes={} catalog={}{changes}>",
             self.nodepools().join(", "),
             self.state.pods.len(),
             self.state.daemonsets.len(),
             self.state.nodes.len(),
-            self.catalog_name
+            self.catalog_name(py)
         )
+    }
+}
+
+impl PyCluster {
+    fn with_variant(&self, py: Python<'_>, v: Variant) -> PyResult<PyCluster> {
+        let catalog = self.catalog.clone_ref(py);
+        let cat = catalog.bind(py).get();
+        let state = (*self.state).clone();
+        let disruption = self.disruption.clone();
+        let (state, disruption) = run_detached(py, || apply_variant(state, disruption, cat, &v))?;
+        let mut variants = self.variants.clone();
+        variants.push(v);
+        Ok(PyCluster {
+            state: Arc::new(state),
+            disruption,
+            catalog,
+            source: Arc::clone(&self.source),
+            reservations: Arc::clone(&self.reservations),
+            variants,
+        })
+    }
+
+    /// The cluster as a what-if base: its state, catalog source and filter, disruption options.
+    pub fn setup(&self, py: Python<'_>) -> Setup {
+        let cat = self.catalog.bind(py).get();
+        Setup {
+            state: (*self.state).clone(),
+            catalog: cat.source.clone(),
+            disruption: self.disruption.clone(),
+            type_filter: cat.type_filter(),
+        }
     }
 }

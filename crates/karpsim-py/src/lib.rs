@@ -12,7 +12,9 @@ mod disrupt;
 mod errors;
 mod inputs;
 mod provision;
+mod scenario;
 mod sim;
+mod whatif;
 
 use pyo3::prelude::*;
 
@@ -28,15 +30,19 @@ mod _karpsim {
     #[pymodule_export]
     use crate::disrupt::{PyConsolidationResult, consolidate};
     #[pymodule_export]
-    use crate::errors::{CatalogError, InputError, InternalError, KarpsimError};
+    use crate::errors::{CatalogError, InputError, InternalError, KarpsimError, KarpsimWarning};
     #[pymodule_export]
     use crate::inputs::PyCluster;
     #[pymodule_export]
     use crate::provision::{PyProvisionResult, provision};
     #[pymodule_export]
-    use crate::sim::{
-        _changes, _check_changes, _compare, _mean_ci, _parse_vary, _run_variant, _simulate,
-        PyScenario, PySimResult, vary_keys,
+    use crate::scenario::PyScenario;
+    #[pymodule_export]
+    use crate::sim::{_simulate, PyProgress, PySimResult};
+    #[pymodule_export]
+    use crate::whatif::{
+        _changes, _check_changes, _check_cluster_changes, _compare, _compare_clusters, _mean_ci, _parse_vary,
+        _run_variant, vary_keys,
     };
 
     #[pymodule_export]

@@ -1,210 +1,143 @@
 //! `karpsim.provision` and `karpsim.ProvisionResult`.
 
-use crate::convert::from_value;
+use crate::convert::{frames, from_state, html, json_text, reduce_with, to_py};
 use crate::detach::run_detached;
-use crate::errors::{KarpsimError, input_error};
+use crate::errors::{input_error, warn_all};
 use crate::inputs::PyCluster;
 use karpsim::scheduling::{
-    LaunchPolicy, MinValuesPolicy, PreferencePolicy, ProvisionOptions, provision as core_provision,
+    LaunchPolicy, MinValuesPolicy, PreferencePolicy, ProvisionOptions, ProvisionResult, provision as core_provision,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
-use serde_json::Value;
 use std::sync::Arc;
 
-/// What Karpenter would launch for the cluster's pending pods. Immutable; pickles.
-///
-/// Held as the core's JSON result (the CLI's stable output format), so that it round-trips exactly.
+/// What Karpenter would launch for the cluster's pending pods. Immutable; pickles; results compare
+/// equal when their content is equal. `str(result)` is the CLI's report.
 #[pyclass(frozen, name = "ProvisionResult", module = "karpsim")]
 pub struct PyProvisionResult {
-    json: Arc<Value>,
+    pub result: Arc<ProvisionResult>,
 }
 
-fn items<'a>(v: &'a Value, key: &str) -> &'a [Value] {
-    v.get(key)
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
+const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+
+/// Rows of the pods table for the pods placed on one node: (pod, node, status, no reason).
+fn placed<'a>(status: &'static str, node: &'a str, pods: &'a [String]) -> impl Iterator<Item = PodRow<'a>> + 'a {
+    pods.iter().map(move |p| (p.as_str(), Some(node), status, None))
 }
 
-fn text(v: &Value, key: &str) -> String {
-    v.get(key)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string()
-}
-
-/// An amount of a resource from a quantity map (`{"cpu": "1930m"}`), in karpsim's units (millicores, bytes).
-fn amount(v: &Value, map: &str, resource: &str) -> i64 {
-    v.get(map)
-        .and_then(|m| m.get(resource))
-        .and_then(Value::as_str)
-        .and_then(|q| karpsim::resources::parse_amount(resource, q).ok())
-        .unwrap_or(0)
-}
+/// (pod, node, status, reason).
+type PodRow<'a> = (&'a str, Option<&'a str>, &'static str, Option<&'a str>);
 
 impl PyProvisionResult {
-    fn cost(&self) -> f64 {
-        self.json
-            .get("cost_per_hour")
-            .and_then(Value::as_f64)
-            .unwrap_or(0.0)
-    }
     fn placed(&self) -> usize {
-        items(&self.json, "nodeclaims")
-            .iter()
-            .chain(items(&self.json, "existing_nodes"))
-            .map(|n| items(n, "pods").len())
-            .sum()
-    }
-    fn list<'py>(&self, py: Python<'py>, key: &str) -> PyResult<Bound<'py, PyAny>> {
-        from_value(py, self.json.get(key).unwrap_or(&Value::Array(Vec::new())))
+        let r = &self.result;
+        r.nodeclaims.iter().map(|n| n.pods.len()).chain(r.existing_nodes.iter().map(|n| n.pods.len())).sum()
     }
 }
 
 #[pymethods]
 impl PyProvisionResult {
-    /// Rebuild from `to_json()` output (used by pickling).
+    /// Rebuild from `to_json()` output (also how pickles load); anything else raises `KarpsimError`.
     #[staticmethod]
     fn _from_json(data: &[u8]) -> PyResult<PyProvisionResult> {
-        let json = crate::convert::result_state(data, "provision result", |v| v.get("nodeclaims").is_some())?;
-        Ok(PyProvisionResult { json })
+        Ok(PyProvisionResult { result: Arc::new(from_state(data, "provision result")?) })
     }
 
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
-        crate::convert::reduce_with::<PyProvisionResult>(slf.py(), "_from_json", &slf.get().json.to_string())
+        reduce_with::<PyProvisionResult>(slf.py(), "_from_json", &json_text(&*slf.get().result, None)?)
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        other.cast::<PyProvisionResult>().is_ok_and(|o| *o.get().result == *self.result)
     }
 
     /// The NodeClaims Karpenter would create, as dicts (name, nodepool, instance_type, zone,
-    /// capacity_type, price_per_hour, instance_type_options, pods, requests, allocatable, requirements,
-    /// and `reservation_id` for a reserved one, `batch` when a later provisioning batch created it).
+    /// capacity_type, price_per_hour in USD, instance_type_options, pods, requests, allocatable
+    /// as Kubernetes quantities, requirements, and `reservation_id` for a reserved one, `batch`
+    /// when a later provisioning batch created it).
     #[getter]
     fn nodeclaims<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.list(py, "nodeclaims")
+        to_py(py, &self.result.nodeclaims)
     }
 
     /// Pods that stay pending, as dicts `{"pod": "namespace/name", "reason": ...}`.
     #[getter]
     fn unschedulable<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.list(py, "unschedulable")
+        to_py(py, &self.result.unschedulable)
     }
 
     /// Pods placed on nodes that already exist, as dicts `{"name": node, "pods": [...]}`.
     #[getter]
     fn existing_nodes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.list(py, "existing_nodes")
+        to_py(py, &self.result.existing_nodes)
     }
 
     /// Soft constraints dropped to place a pod, as dicts `{"pod": ..., "relaxed": [...]}`.
     #[getter]
     fn relaxations<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.list(py, "relaxations")
+        to_py(py, &self.result.relaxations)
     }
 
     /// Total price of the new NodeClaims, USD per hour.
     #[getter]
     fn cost_per_hour(&self) -> f64 {
-        self.cost()
+        self.result.cost_per_hour
     }
 
-    /// Warnings from loading and scheduling, one line each.
+    /// Warnings from loading and scheduling, one line each (also emitted as `KarpsimWarning`).
     #[getter]
     fn warnings(&self) -> Vec<String> {
-        items(&self.json, "warnings")
-            .iter()
-            .filter_map(|w| w.as_str().map(str::to_string))
-            .collect()
+        self.result.warnings.clone()
     }
 
-    /// The result as JSON text (the same document as `karpsim provision --output json`).
+    /// The result as JSON text (the same document as `karpsim provision --output json`); `indent`
+    /// pretty-prints with 0 to 16 spaces.
     #[pyo3(signature = (indent=None))]
     fn to_json(&self, indent: Option<usize>) -> PyResult<String> {
-        match indent {
-            None => Ok(self.json.to_string()),
-            Some(n) => {
-                let indent = " ".repeat(n);
-                let mut out = Vec::new();
-                let fmt = serde_json::ser::PrettyFormatter::with_indent(indent.as_bytes());
-                let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
-                serde::Serialize::serialize(&*self.json, &mut ser)
-                    .map_err(|e| KarpsimError::new_err(e.to_string()))?;
-                String::from_utf8(out).map_err(|e| KarpsimError::new_err(e.to_string()))
-            }
-        }
+        json_text(&*self.result, indent)
     }
 
     /// The result as plain Python objects (dicts and lists).
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        from_value(py, &self.json)
+        to_py(py, &*self.result)
     }
 
-    /// Columns of the nodes table, one entry per NodeClaim (see `to_pandas`).
+    /// Columns of the NodeClaims table (see `to_pandas`).
     fn _node_columns<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let ncs = items(&self.json, "nodeclaims");
-        let s = |k: &str| ncs.iter().map(|n| text(n, k)).collect::<Vec<_>>();
-        let cores = |m: &str| {
-            ncs.iter()
-                .map(|n| amount(n, m, "cpu") as f64 / 1000.0)
-                .collect::<Vec<_>>()
-        };
-        let units = |m: &str, r: &str| ncs.iter().map(|n| amount(n, m, r)).collect::<Vec<_>>();
+        let ncs = &self.result.nodeclaims;
+        let col = |f: &dyn Fn(&karpsim::scheduling::NodeClaimResult) -> f64| ncs.iter().map(f).collect::<Vec<f64>>();
         let d = PyDict::new(py);
-        d.set_item("name", s("name"))?;
-        d.set_item("nodepool", s("nodepool"))?;
-        d.set_item("instance_type", s("instance_type"))?;
-        d.set_item("zone", s("zone"))?;
-        d.set_item("capacity_type", s("capacity_type"))?;
-
-        d.set_item(
-            "price_per_hour",
-            ncs.iter()
-                .map(|n| {
-                    n.get("price_per_hour")
-                        .and_then(Value::as_f64)
-                        .unwrap_or(f64::NAN)
-                })
-                .collect::<Vec<_>>(),
-        )?;
-        d.set_item(
-            "pods",
-            ncs.iter()
-                .map(|n| items(n, "pods").len())
-                .collect::<Vec<_>>(),
-        )?;
-        d.set_item("cpu_requested", cores("requests"))?;
-        d.set_item("cpu_allocatable", cores("allocatable"))?;
-        d.set_item("memory_requested", units("requests", "memory"))?;
-        d.set_item("memory_allocatable", units("allocatable", "memory"))?;
-        d.set_item("pods_allocatable", units("allocatable", "pods"))?;
-        d.set_item(
-            "instance_type_options",
-            ncs.iter()
-                .map(|n| items(n, "instance_type_options").len())
-                .collect::<Vec<_>>(),
-        )?;
+        d.set_item("nodeclaim", ncs.iter().map(|n| n.name.as_str()).collect::<Vec<_>>())?;
+        d.set_item("nodepool", ncs.iter().map(|n| n.nodepool.as_str()).collect::<Vec<_>>())?;
+        d.set_item("instance_type", ncs.iter().map(|n| n.instance_type.as_str()).collect::<Vec<_>>())?;
+        d.set_item("zone", ncs.iter().map(|n| n.zone.as_str()).collect::<Vec<_>>())?;
+        d.set_item("capacity_type", ncs.iter().map(|n| n.capacity_type.as_str()).collect::<Vec<_>>())?;
+        d.set_item("price_usd_per_hour", col(&|n| n.price_per_hour))?;
+        d.set_item("pods", ncs.iter().map(|n| n.pods.len()).collect::<Vec<_>>())?;
+        d.set_item("cpu_requested_cores", col(&|n| n.requests.cpu as f64 / 1000.0))?;
+        d.set_item("cpu_allocatable_cores", col(&|n| n.allocatable.cpu as f64 / 1000.0))?;
+        d.set_item("memory_requested_gib", col(&|n| n.requests.memory as f64 / GIB))?;
+        d.set_item("memory_allocatable_gib", col(&|n| n.allocatable.memory as f64 / GIB))?;
+        d.set_item("pods_allocatable", ncs.iter().map(|n| n.allocatable.pods).collect::<Vec<_>>())?;
+        d.set_item("instance_type_options", ncs.iter().map(|n| n.instance_type_options.clone()).collect::<Vec<_>>())?;
         Ok(d)
     }
 
     /// Columns of the pods table, one entry per pod the run considered (see `pods_frame`).
     fn _pod_columns<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let (mut pod, mut node, mut status, mut reason) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for (key, st) in [("nodeclaims", "nodeclaim"), ("existing_nodes", "existing")] {
-            for n in items(&self.json, key) {
-                for p in items(n, "pods") {
-                    pod.push(p.as_str().unwrap_or_default().to_string());
-                    node.push(Some(text(n, "name")));
-                    status.push(st);
-                    reason.push(None::<String>);
-                }
-            }
-        }
-        for u in items(&self.json, "unschedulable") {
-            pod.push(text(u, "pod"));
-            node.push(None);
-            status.push("unschedulable");
-            reason.push(Some(text(u, "reason")));
-        }
+        let r = &self.result;
+        // (pod, node, status, reason), in the order the CLI lists them
+        let rows: Vec<PodRow<'_>> = r
+            .nodeclaims
+            .iter()
+            .flat_map(|n| placed("nodeclaim", &n.name, &n.pods))
+            .chain(r.existing_nodes.iter().flat_map(|n| placed("existing", &n.name, &n.pods)))
+            .chain(r.unschedulable.iter().map(|u| (u.pod.as_str(), None, "unschedulable", Some(u.reason.as_str()))))
+            .collect();
+        let pod: Vec<&str> = rows.iter().map(|r| r.0).collect();
+        let node: Vec<Option<&str>> = rows.iter().map(|r| r.1).collect();
+        let status: Vec<&str> = rows.iter().map(|r| r.2).collect();
+        let reason: Vec<Option<&str>> = rows.iter().map(|r| r.3).collect();
         let d = PyDict::new(py);
         d.set_item("pod", pod)?;
         d.set_item("node", node)?;
@@ -213,40 +146,55 @@ impl PyProvisionResult {
         Ok(d)
     }
 
-    /// A pandas DataFrame, one row per NodeClaim: nodepool, instance type, zone, capacity type,
-    /// price per hour, pod count, cpu (cores) and memory (bytes) requested and allocatable.
+    /// The NodeClaims as a pandas DataFrame indexed by `nodeclaim`: nodepool, instance_type, zone,
+    /// capacity_type, price_usd_per_hour, pods, cpu_requested_cores, cpu_allocatable_cores,
+    /// memory_requested_gib, memory_allocatable_gib, pods_allocatable, instance_type_options (a list).
     fn to_pandas<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let cols = self._node_columns(py)?;
-        py.import("karpsim._frames")?
-            .call_method1("nodes_frame", (cols,))
+        frames(py, "indexed", (self._node_columns(py)?, "nodeclaim"))
     }
 
-    /// A pandas DataFrame, one row per pod: pod, node (None if pending), status
-    /// (`nodeclaim`, `existing` or `unschedulable`) and reason.
+    /// One row per pod the run considered, indexed by `pod` (`namespace/name`): node (None if
+    /// pending), status (`nodeclaim`, `existing` or `unschedulable`) and reason.
     fn pods_frame<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let cols = self._pod_columns(py)?;
-        py.import("karpsim._frames")?
-            .call_method1("pods_frame", (cols,))
+        frames(py, "indexed", (self._pod_columns(py)?, "pod"))
+    }
+
+    /// `to_pandas()` as a polars DataFrame (the index becomes the first column); needs polars.
+    fn to_polars<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        frames(slf.py(), "to_polars", (slf.call_method0("to_pandas")?,))
     }
 
     fn _repr_html_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        slf.py()
-            .import("karpsim._frames")?
-            .call_method1("result_html", (slf,))
+        html(slf.py(), "provision_html", (slf,))
+    }
+
+    /// The CLI's report: the NodeClaims, totals, pending pods with reasons, then the warnings.
+    fn __str__(&self) -> String {
+        with_warnings(karpsim_cli::provision_cmd::render_table(&self.result), &self.result.warnings)
     }
 
     fn __repr__(&self) -> String {
         format!(
-            "<karpsim.ProvisionResult nodeclaims={} cost_per_hour={:.4} pods_placed={} unschedulable={}>",
-            items(&self.json, "nodeclaims").len(),
-            self.cost(),
+            "<karpsim.ProvisionResult nodeclaims={} cost_per_hour={:.4} pods_placed={} unschedulable={} warnings={}>",
+            self.result.nodeclaims.len(),
+            self.result.cost_per_hour,
             self.placed(),
-            items(&self.json, "unschedulable").len()
+            self.result.unschedulable.len(),
+            self.result.warnings.len()
         )
     }
 }
 
-/// Run Karpenter's provisioning over the cluster's pending pods (releases the GIL).
+/// A CLI report followed by its warnings, each once, as the CLI prints them on stderr.
+pub fn with_warnings(mut report: String, warnings: &[String]) -> String {
+    for w in karpsim_cli::dedup_warnings(warnings) {
+        report.push_str(&format!("warning: {w}\n"));
+    }
+    report
+}
+
+/// Run Karpenter's provisioning over the cluster's pending pods (releases the GIL). The result's
+/// warnings are also emitted as `karpsim.KarpsimWarning`.
 ///
 /// `launch` is `"capacity-type-precedence"` (the AWS provider: reserved, then spot, then on-demand)
 /// or `"cheapest"`; `min_values` is `"strict"` or `"best-effort"`.
@@ -261,49 +209,42 @@ pub fn provision(
     min_values: &str,
     count_new_nodes_against_limits: bool,
 ) -> PyResult<PyProvisionResult> {
+    let opts = provision_options(max_instance_types, ignore_preferences, launch, min_values, count_new_nodes_against_limits)?;
+    let state = Arc::clone(&cluster.state);
+    let result = run_detached(py, move || Ok(core_provision(&state, &opts)))?;
+    warn_all(py, &result.warnings)?;
+    Ok(PyProvisionResult { result: Arc::new(result) })
+}
+
+/// The provisioning options from `provision`'s keyword arguments, each checked by name.
+pub fn provision_options(
+    max_instance_types: usize,
+    ignore_preferences: bool,
+    launch: &str,
+    min_values: &str,
+    count_new_nodes_against_limits: bool,
+) -> PyResult<ProvisionOptions> {
     let launch_policy = match launch {
         "capacity-type-precedence" => LaunchPolicy::CapacityTypePrecedence,
         "cheapest" => LaunchPolicy::Cheapest,
-        other => {
-            return Err(input_error(
-                "launch",
-                format!("{other:?}: expected \"capacity-type-precedence\" or \"cheapest\""),
-            ));
-        }
+        other => return Err(input_error("launch", format!("{other:?}: expected \"capacity-type-precedence\" or \"cheapest\""))),
     };
     let min_values_policy = match min_values {
         "strict" => MinValuesPolicy::Strict,
         "best-effort" => MinValuesPolicy::BestEffort,
-        other => {
-            return Err(input_error(
-                "min_values",
-                format!("{other:?}: expected \"strict\" or \"best-effort\""),
-            ));
-        }
+        other => return Err(input_error("min_values", format!("{other:?}: expected \"strict\" or \"best-effort\""))),
     };
     if max_instance_types == 0 {
         return Err(input_error("max_instance_types", "must be at least 1"));
     }
-    let opts = ProvisionOptions {
+    // options added to the core later keep their defaults
+    #[allow(clippy::needless_update)]
+    Ok(ProvisionOptions {
         max_instance_types,
-        preference_policy: if ignore_preferences {
-            PreferencePolicy::Ignore
-        } else {
-            PreferencePolicy::Respect
-        },
+        preference_policy: if ignore_preferences { PreferencePolicy::Ignore } else { PreferencePolicy::Respect },
         min_values_policy,
         launch_policy,
         count_new_nodes_against_limits,
-    };
-    let state = Arc::clone(&cluster.state);
-    let json = run_detached(py, move || {
-        let result = core_provision(&state, &opts);
-        serde_json::to_value(&result).map_err(|e| karpsim::Error::Io {
-            path: "<result>".into(),
-            message: e.to_string(),
-        })
-    })?;
-    Ok(PyProvisionResult {
-        json: Arc::new(json),
+        ..ProvisionOptions::default()
     })
 }

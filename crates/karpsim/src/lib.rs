@@ -59,6 +59,7 @@ pub mod fixtures;
 pub mod io;
 pub mod labels;
 pub mod model;
+pub mod progress;
 pub mod quantity;
 pub mod requirements;
 pub mod resources;
@@ -66,5 +67,6 @@ pub mod scheduling;
 pub mod sim;
 pub mod state;
 pub mod taints;
+pub mod whatif;
 
 pub use error::{Error, Location, Result};

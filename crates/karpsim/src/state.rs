@@ -88,9 +88,9 @@ impl ClusterState {
         pods: Vec<Pod>,
         daemonsets: Vec<Pod>,
         pdbs: Vec<PodDisruptionBudget>,
-        mut resolve: impl FnMut(Option<&NodeClass>) -> Result<Arc<Catalog>>,
+        resolve: impl FnMut(Option<&NodeClass>) -> Result<Arc<Catalog>>,
     ) -> Result<ClusterState> {
-        let (pool_types, warnings) = resolve_pool_types(&nodepools, &nodeclasses, &mut resolve)?;
+        let (pool_types, warnings) = resolve_pool_types(&nodepools, &nodeclasses, resolve)?;
         Ok(ClusterState {
             nodepools,
             nodeclasses,
@@ -152,20 +152,32 @@ impl ClusterState {
         Ok(())
     }
 
-    /// Resolve every pool's instance types again (NodeClasses, their capacity reservations and the
-    /// overlays may have changed), as a what-if variant does.
-    pub fn rebuild_types(&mut self, catalog: &crate::catalog::CatalogSource) -> Result<()> {
+    /// Resolve every NodePool's instance types again from `catalog` (after a change of NodeClass
+    /// settings, their capacity reservations, prices or the overlays, as a what-if variant makes),
+    /// apply the overlays again and re-price the existing nodes. Warnings already present are kept;
+    /// new ones (a price source that changed, say) are added once.
+    pub fn recatalog(&mut self, catalog: &crate::catalog::CatalogSource) -> Result<()> {
         let default_nc = NodeClass { capacity_reservations: self.default_reservations.clone(), ..NodeClass::default() };
-        let mut resolve = |nc: Option<&NodeClass>| catalog.resolve(Some(nc.unwrap_or(&default_nc)));
-        let (pool_types, warnings) = resolve_pool_types(&self.nodepools, &self.nodeclasses, &mut resolve)?;
+        let (pool_types, mut warnings) = resolve_pool_types(&self.nodepools, &self.nodeclasses, |nc| catalog.resolve(Some(nc.unwrap_or(&default_nc))))?;
         self.pool_types = pool_types;
+        let overlays = std::mem::take(&mut self.overlays);
+        self.apply_overlays(overlays)?;
+        warnings.extend(self.price_nodes(catalog)?);
         for w in warnings {
             if !self.warnings.contains(&w) {
                 self.warnings.push(w);
             }
         }
-        let overlays = std::mem::take(&mut self.overlays);
-        self.apply_overlays(overlays)
+        Ok(())
+    }
+
+    /// Keep only the instance types compatible with `reqs` in every NodePool (a catalog narrowed by
+    /// node-selector requirements, e.g. Python's `Catalog.filter`).
+    pub fn retain_types(&mut self, reqs: &Requirements) {
+        for pt in self.pool_types.values_mut() {
+            let kept: Vec<TypeInfo> = pt.types.iter().filter(|t| t.requirements.intersects(reqs).is_ok()).cloned().collect();
+            pt.types = Arc::new(kept);
+        }
     }
 
     /// Change a capacity reservation wherever it appears: its NodeClasses' count (or their `expiring`
@@ -196,27 +208,17 @@ impl ClusterState {
         classes.chain(self.default_reservations.iter()).find(|r| r.id == id)
     }
 
-    pub fn node(&self, name: Sym) -> Option<&Node> {
-        self.nodes.iter().find(|n| n.name == name)
-    }
-}
-
-impl ClusterState {
-    /// Build the state from loaded inputs and a catalog. Existing nodes get their hourly price from
-    /// the catalog offering of their instance type, zone and capacity type (`OfferingPrice`, §1.4).
-    pub fn from_inputs(inputs: crate::io::Inputs, catalog: &crate::catalog::CatalogSource) -> Result<ClusterState> {
-        let crate::io::Inputs { nodepools, nodeclasses, pods, daemonsets, mut nodes, pdbs, warnings, overlays, default_reservations, .. } = inputs;
-        let daemonsets = with_daemonsets_from_pods(daemonsets, &pods);
-        let default_nc = NodeClass { capacity_reservations: default_reservations.clone(), ..NodeClass::default() };
-        let mut state = ClusterState::new(nodepools, nodeclasses, Vec::new(), pods, daemonsets, pdbs, |nc| catalog.resolve(Some(nc.unwrap_or(&default_nc))))?;
-        state.default_reservations = default_reservations;
-        state.apply_overlays(overlays)?;
+    /// Give each existing node its hourly price: the catalog offering of its instance type, zone and
+    /// capacity type (`OfferingPrice`, §1.4), and its capacity and allocatable when the input did not
+    /// state them. Returns a warning for nodes of types the catalog does not have, and one for
+    /// reserved nodes whose reservation is not in the inputs.
+    fn price_nodes(&mut self, catalog: &crate::catalog::CatalogSource) -> Result<Vec<String>> {
         let mut default_types: Option<Arc<Catalog>> = None;
         let mut unknown = BTreeMap::<Sym, usize>::new();
         let mut unreserved = 0;
-        for n in &mut nodes {
+        for n in &mut self.nodes {
             let Some(it_name) = n.instance_type else { continue };
-            let types = match n.nodepool.and_then(|p| state.pool_types.get(&p)) {
+            let types = match n.nodepool.and_then(|p| self.pool_types.get(&p)) {
                 Some(pt) => pt.types.iter().map(|t| Arc::clone(&t.it)).collect::<Vec<_>>(),
                 None => {
                     if default_types.is_none() {
@@ -246,18 +248,40 @@ impl ClusterState {
                 None => *unknown.entry(it_name).or_default() += 1,
             }
         }
-        let mut all_warnings = warnings;
-        all_warnings.append(&mut state.warnings);
+        let mut warnings = Vec::new();
         if !unknown.is_empty() {
             let list: Vec<String> = unknown.iter().map(|(k, v)| format!("{k} ({v})")).collect();
-            all_warnings.push(format!("nodes of instance types not in the catalog have no price: {}", list.join(", ")));
+            warnings.push(format!("nodes of instance types not in the catalog have no price: {}", list.join(", ")));
         }
         if unreserved > 0 {
-            all_warnings.push(format!(
+            warnings.push(format!(
                 "{unreserved} reserved node(s) have no reserved offering in their zone (their capacity reservation is not in the inputs); priced at $0, as Karpenter's OfferingPrice does"
             ));
         }
-        state.nodes = nodes;
+        Ok(warnings)
+    }
+
+    pub fn node(&self, name: Sym) -> Option<&Node> {
+        self.nodes.iter().find(|n| n.name == name)
+    }
+}
+
+impl ClusterState {
+    /// Build the state from loaded inputs and a catalog: NodePools without an EC2NodeClass get
+    /// karpsim's default one with the user's capacity reservations, the NodeOverlays are applied, and
+    /// existing nodes get their hourly price from the catalog offering of their instance type, zone
+    /// and capacity type (`OfferingPrice`, §1.4).
+    pub fn from_inputs(inputs: crate::io::Inputs, catalog: &crate::catalog::CatalogSource) -> Result<ClusterState> {
+        let crate::io::Inputs { nodepools, nodeclasses, pods, daemonsets, nodes, pdbs, warnings, overlays, default_reservations, .. } = inputs;
+        let daemonsets = with_daemonsets_from_pods(daemonsets, &pods);
+        let default_nc = NodeClass { capacity_reservations: default_reservations.clone(), ..NodeClass::default() };
+        let mut state = ClusterState::new(nodepools, nodeclasses, nodes, pods, daemonsets, pdbs, |nc| catalog.resolve(Some(nc.unwrap_or(&default_nc))))?;
+        state.default_reservations = default_reservations;
+        state.apply_overlays(overlays)?;
+        let unpriced = state.price_nodes(catalog)?;
+        let mut all_warnings = warnings;
+        all_warnings.append(&mut state.warnings);
+        all_warnings.extend(unpriced);
         state.warnings = all_warnings;
         Ok(state)
     }
@@ -290,12 +314,13 @@ pub fn update_reservation(types: &Arc<Vec<TypeInfo>>, id: Sym, delta: i64, expir
     Some(Arc::new(out))
 }
 
-/// Each NodePool's instance types: the catalog of the NodeClass it references (`None` when the
-/// inputs hold no NodeClass at all), resolved once per NodeClass; with the catalogs' warnings.
+/// The instance types of each NodePool, resolved once per NodeClass with `resolve` (the NodeClass
+/// the pool references, `None` when the inputs hold no NodeClass at all), and the catalogs'
+/// warnings (each once).
 fn resolve_pool_types(
     nodepools: &[NodePool],
     nodeclasses: &[NodeClass],
-    resolve: &mut dyn FnMut(Option<&NodeClass>) -> Result<Arc<Catalog>>,
+    mut resolve: impl FnMut(Option<&NodeClass>) -> Result<Arc<Catalog>>,
 ) -> Result<(BTreeMap<Sym, PoolTypes>, Vec<String>)> {
     let mut warnings = Vec::new();
     let mut cache: BTreeMap<Option<Sym>, PoolTypes> = BTreeMap::new();

@@ -353,3 +353,33 @@ fn a_reservation_selected_but_never_described_is_reported() {
     let s = from_inputs(&catalog(&[it("small-instance-type", 2, 2, 10)]), &yaml, &[]);
     assert!(s.warnings.iter().any(|w| w.contains("EC2NodeClass default selects capacity reservation cr-0unknown") && w.contains("no count")), "{:?}", s.warnings);
 }
+
+#[test]
+fn a_cluster_what_if_launches_every_batch_and_counts_the_reservations() {
+    // `compare -f` and `Cluster.with_changes`: the provisioning result launched into the cluster
+    // takes the batches' reserved instances (availabilityCache.MarkLaunched), so that consolidation
+    // afterwards sees the reservations used up; `reserved_count` changes the counts before.
+    use karpsim::whatif::{Setup, apply, cluster::provision_and_launch};
+    let pods: String = (0..3).map(|i| pod(&format!("p{i}"), "1800m", "", "", "")).collect();
+    let yaml = format!("{}{pods}", pool("default", &[ALL_CT]));
+    let cat = catalog(&[it("large-instance-type", 6, 6, 10), it("medium-instance-type", 3, 3, 10), it("small-instance-type", 2, 2, 10)]);
+    let s = from_inputs(
+        &cat,
+        &yaml,
+        &["id=cr-medium,count=1,instance-type=medium-instance-type,zone=test-zone-1", "id=cr-small,count=1,instance-type=small-instance-type,zone=test-zone-1"],
+    );
+    let (r, after) = provision_and_launch(&s, &ProvisionOptions::default(), 0);
+    assert_eq!(r.nodeclaims.len(), 3, "{r:#?}");
+    assert_eq!(after.nodes.len(), 3);
+    assert!(after.pods.iter().all(|p| p.node_name.is_some()));
+    let count = |st: &ClusterState, id: &str| st.reservation(karpsim::labels::Sym::new(id)).and_then(|x| x.count);
+    assert_eq!((count(&after, "cr-small"), count(&after, "cr-medium")), (Some(0), Some(0)));
+    let reserved = after.nodes.iter().filter(|n| n.capacity_type.is_some_and(|c| c.as_str() == "reserved")).count();
+    assert_eq!(reserved, 2);
+    let source = CatalogSource::Custom(Arc::new(parse_custom_catalog("test-catalog", &cat).unwrap()));
+    let none = apply(Setup::new(s.clone(), source.clone()), &[("reserved_count".into(), "0".into())]).unwrap().0;
+    let r = provision(&none.state, &ProvisionOptions::default());
+    assert!(r.nodeclaims.iter().all(|n| n.capacity_type != "reserved"), "{r:#?}");
+    let e = apply(Setup::new(s, source), &[("reserved_count".into(), "cr-smal:2".into())]).unwrap_err().to_string();
+    assert!(e.contains("did you mean \"cr-small\""), "{e}");
+}

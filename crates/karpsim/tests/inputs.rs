@@ -79,6 +79,19 @@ fn directory_loading_is_sorted_and_deterministic() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+#[test]
+fn a_directory_without_manifests_warns() {
+    let dir = std::env::temp_dir().join(format!("karpsim-inputs-empty-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("README.md"), "no manifests here").unwrap();
+    let mut i = Inputs::new();
+    i.load_path(&dir).unwrap();
+    let warnings = i.finish().unwrap().warnings;
+    assert!(warnings.iter().any(|w| w.contains(&dir.display().to_string()) && w.contains("no *.yaml")), "{warnings:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 const SPEC: &str = "spec: {containers: [{name: c, resources: {requests: {cpu: 1}}}]}";
 
 #[test]

@@ -82,6 +82,33 @@ impl PricePolicy {
         Ok(())
     }
 
+    /// Set an explicit price from `NAME:CAPACITY` (`m5.large:spot`, `m7g:on-demand`): a name
+    /// with a dot is an instance type, otherwise a family. The one parser of this form, for the
+    /// CLI's `--price`, the `price` what-if key and Python's `{"m5.large:spot": 0.04}`.
+    pub fn set_price(&mut self, target: &str, usd: f64) -> Result<()> {
+        let (name, ct) = target
+            .split_once(':')
+            .filter(|(n, _)| !n.is_empty())
+            .ok_or_else(|| bad("price", format!("expected NAME:CAPACITY (m5.large:spot, m7g:on-demand), got {target:?}")))?;
+        check_non_negative(&format!("price {target}"), usd)?;
+        let map = if name.contains('.') { &mut self.by_type } else { &mut self.by_family };
+        let entry = map.entry(name.to_string()).or_default();
+        match ct {
+            "on-demand" => entry.on_demand = Some(usd),
+            "spot" => entry.spot = Some(usd),
+            other => return Err(bad("price", format!("capacity type must be on-demand or spot, got {other:?} in {target:?}"))),
+        }
+        Ok(())
+    }
+
+    /// Set an explicit price from `NAME:CAPACITY=USD_PER_HOUR` (see [`PricePolicy::set_price`]).
+    pub fn set_price_assignment(&mut self, spec: &str) -> Result<()> {
+        let form = || bad("price", format!("expected NAME:CAPACITY=PRICE (m5.large:spot=0.04, m7g:on-demand=0.07), got {spec:?}"));
+        let (target, price) = spec.split_once('=').filter(|(t, _)| t.contains(':')).ok_or_else(form)?;
+        let usd: f64 = price.trim().parse().map_err(|_| bad("price", format!("{price:?} is not a number (in {spec:?})")))?;
+        self.set_price(target.trim(), usd)
+    }
+
     /// The explicit prices for a type: its own entry, else its family's.
     pub fn explicit(&self, type_name: &str, family: &str) -> Option<&CapacityPrices> {
         self.by_type.get(type_name).or_else(|| self.by_family.get(family))
@@ -112,6 +139,19 @@ mod tests {
         let mut p = PricePolicy::default();
         p.by_family.insert("m5".into(), CapacityPrices { on_demand: None, spot: Some(f64::INFINITY) });
         assert!(p.validate().unwrap_err().to_string().contains("by_family.m5.spot"));
+    }
+
+    #[test]
+    fn price_assignments_name_a_type_or_a_family() {
+        let mut p = PricePolicy::default();
+        p.set_price_assignment("m5.large:spot=0.04").unwrap();
+        p.set_price_assignment("m7g:on-demand=0.07").unwrap();
+        p.set_price("m5.large:on-demand", 0.09).unwrap();
+        assert_eq!(p.by_type["m5.large"], CapacityPrices { on_demand: Some(0.09), spot: Some(0.04) });
+        assert_eq!(p.by_family["m7g"].on_demand, Some(0.07));
+        for bad in ["m5.large=0.04", "m5.large:reserved=1", ":spot=1", "m5:spot=cheap", "m5:spot=-1"] {
+            assert!(p.set_price_assignment(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -107,8 +107,16 @@ pub struct Plan {
 }
 
 pub fn apply(state: &mut ClusterState, plan: &Plan, now: Timestamp, seq: &mut usize) {
+    place(state, &plan.new_nodes, &plan.binds, &plan.remove, now, seq);
+}
+
+/// Launch `new_nodes` (initialized at `now`, named `<nodepool>-karpsim-<seq>`), bind pods to their
+/// destinations, and delete the `remove` nodes (their other reschedulable pods become pending).
+/// Capacity reservations' counts follow the launches into them and the deletions of their nodes.
+/// Also how a provisioning result is launched into a state (`whatif::cluster`).
+pub fn place(state: &mut ClusterState, new_nodes: &[NewNode], binds: &[(Sym, Dest)], remove: &[Sym], now: Timestamp, seq: &mut usize) {
     let mut names = Vec::new();
-    for n in &plan.new_nodes {
+    for n in new_nodes {
         let name = loop {
             *seq += 1;
             let candidate = Sym::new(&format!("{}-karpsim-{}", n.nodepool, seq));
@@ -119,9 +127,18 @@ pub fn apply(state: &mut ClusterState, plan: &Plan, now: Timestamp, seq: &mut us
         let taints = state.nodepools.iter().find(|p| p.name == n.nodepool).map(|p| p.taints.clone()).unwrap_or_default();
         state.nodes.push(n.to_node(name, now, taints, true));
         names.push(name);
+        // a launch takes one instance of its reservation (availabilityCache.MarkLaunched)
+        if let Some(id) = n.reservation_id {
+            state.change_reservation(id, -1, false);
+        }
     }
-    let dest_of: BTreeMap<Sym, Sym> = plan
-        .binds
+    // and a deleted node gives its instance back (MarkTerminated)
+    let given_back: Vec<Sym> =
+        state.nodes.iter().filter(|n| remove.contains(&n.name)).filter_map(|n| n.labels.get(&*labels::RESERVATION_ID).copied()).collect();
+    for id in given_back {
+        state.change_reservation(id, 1, false);
+    }
+    let dest_of: BTreeMap<Sym, Sym> = binds
         .iter()
         .map(|(uid, d)| {
             (*uid, match d {
@@ -133,7 +150,7 @@ pub fn apply(state: &mut ClusterState, plan: &Plan, now: Timestamp, seq: &mut us
     // pods on removed nodes: DaemonSet, mirror and finished pods go with the node; the rest move or
     // become pending
     state.pods.retain(|p| {
-        let on_removed = p.node_name.is_some_and(|n| plan.remove.contains(&n));
+        let on_removed = p.node_name.is_some_and(|n| remove.contains(&n));
         !(on_removed && (p.is_daemonset_pod() || p.is_mirror() || !p.is_reschedulable()))
     });
     let mut touched = Vec::new();
@@ -143,12 +160,12 @@ pub fn apply(state: &mut ClusterState, plan: &Plan, now: Timestamp, seq: &mut us
             p.phase = PodPhase::Running;
             p.start_time = Some(now);
             touched.push(*d);
-        } else if p.node_name.is_some_and(|n| plan.remove.contains(&n)) {
+        } else if p.node_name.is_some_and(|n| remove.contains(&n)) {
             p.node_name = None;
             p.phase = PodPhase::Pending;
         }
     }
-    state.nodes.retain(|n| !plan.remove.contains(&n.name));
+    state.nodes.retain(|n| !remove.contains(&n.name));
     for n in &mut state.nodes {
         if touched.contains(&n.name) {
             n.last_pod_event = Some(now);

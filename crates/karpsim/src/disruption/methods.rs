@@ -446,6 +446,11 @@ pub fn until_stable(state: &ClusterState, opts: &DisruptionOptions) -> Disruptio
 /// [`until_stable`], also returning the final cluster state (nodes with their allocatable, pods
 /// with their bindings), for callers that check or continue from the end state.
 pub fn until_stable_state(state: &ClusterState, opts: &DisruptionOptions) -> (DisruptionResult, ClusterState) {
+    until_stable_with_progress(state, opts, &crate::progress::Progress::default())
+}
+
+/// [`until_stable_state`], telling `progress` `(rounds started, None)` as rounds run.
+pub fn until_stable_with_progress(state: &ClusterState, opts: &DisruptionOptions, progress: &crate::progress::Progress) -> (DisruptionResult, ClusterState) {
     let start = opts.now.unwrap_or_else(|| default_now(state));
     let mut now = start;
     let mut current = state.clone();
@@ -458,6 +463,7 @@ pub fn until_stable_state(state: &ClusterState, opts: &DisruptionOptions) -> (Di
     let mut seq = 0usize;
     while rounds < opts.max_rounds {
         rounds += 1;
+        progress.report(rounds as u64, None);
         let mut w = Vec::new();
         let (plans, k) = one_round(&current, now, opts, &mut w, false);
         kept = k;

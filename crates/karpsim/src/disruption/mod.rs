@@ -19,8 +19,8 @@ mod validation;
 
 pub use budgets::budget_allows;
 pub use candidates::{eviction_cost, pdb_allowed};
-pub use apply::{Dest, NewNode, Plan};
-pub use methods::{disrupt_once, plan_round, until_stable, until_stable_state};
+pub use apply::{Dest, NewNode, Plan, place};
+pub use methods::{default_now, disrupt_once, plan_round, until_stable, until_stable_state, until_stable_with_progress};
 pub use validation::validate;
 
 use crate::model::Timestamp;
@@ -65,7 +65,7 @@ impl Default for DisruptionOptions {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Method {
     Expiration,
@@ -79,14 +79,14 @@ pub enum Method {
     StaticScaleDown,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Action {
     Delete,
     Replace,
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Replacement {
     pub nodepool: String,
     pub instance_type: String,
@@ -116,7 +116,7 @@ impl Replacement {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PodMove {
     pub pod: String,
     /// An existing node's name, or `replacement-N` (index into `replacements`), or `pending`.
@@ -124,7 +124,7 @@ pub struct PodMove {
 }
 
 /// One disruption decision and why.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Command {
     pub method: Method,
     pub action: Action,
@@ -157,14 +157,14 @@ impl Command {
 }
 
 /// A node that was looked at and kept, with the rule that kept it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Kept {
     pub node: String,
     pub reason: String,
 }
 
 /// A node of the end state.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NodeSummary {
     pub name: String,
     pub nodepool: Option<String>,
@@ -175,14 +175,14 @@ pub struct NodeSummary {
     pub pods: usize,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EndState {
     pub nodes: Vec<NodeSummary>,
     pub pending: Vec<Unschedulable>,
 }
 
 /// What disruption would do: one round, or every round until stable (then `end_state` is set).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DisruptionResult {
     pub commands: Vec<Command>,
     pub kept: Vec<Kept>,

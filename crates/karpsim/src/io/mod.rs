@@ -134,6 +134,9 @@ impl Inputs {
         if meta.is_dir() {
             collect_files(path, &mut files).map_err(|(p, e)| io_err(&p, e))?;
             files.sort();
+            if files.is_empty() {
+                self.warnings.push(format!("{}: no *.yaml, *.yml or *.json file in this directory", path.display()));
+            }
         } else {
             files.push(path.to_path_buf());
         }

@@ -15,7 +15,7 @@ use super::{
     ExistingNodeResult, ProvisionOptions, ProvisionResult, ScheduleScope, Solution, SolvedClaim, claim_result, launch, pending_pods,
     schedule, to_result,
 };
-use crate::disruption::{NewNode, Replacement};
+use crate::disruption::{Dest, NewNode, Replacement};
 use crate::labels::Sym;
 use crate::resources::Resources;
 use crate::state::ClusterState;
@@ -84,9 +84,35 @@ impl Batch {
     }
 }
 
+/// What a provisioning run launches: each NodeClaim of its result as a node (in the result's
+/// order), and where each placed pod goes (a node of `nodes` or an existing node).
+#[derive(Debug, Clone, Default)]
+pub struct Launched {
+    pub nodes: Vec<NewNode>,
+    pub binds: Vec<(Sym, Dest)>,
+}
+
+impl Launched {
+    /// One batch's solution launched: the claims `to_result` launches, and their pods.
+    pub(super) fn of_solution(sol: &Solution, opts: &ProvisionOptions) -> Launched {
+        let mut out = Launched::default();
+        for c in &sol.claims {
+            // the same launch decision as `to_result`: a claim nothing can launch leaves its pods pending
+            let Some(r) = Replacement::launch(c, opts.launch_policy) else { continue };
+            out.binds.extend(c.pods.iter().map(|&p| (sol.pods[p].uid, Dest::Replacement(out.nodes.len()))));
+            out.nodes.push(NewNode::from_claim(c, &r));
+        }
+        for (node, ps) in &sol.existing {
+            out.binds.extend(ps.iter().map(|&p| (sol.pods[p].uid, Dest::Existing(*node))));
+        }
+        out
+    }
+}
+
 /// Batches from `first` until no pod is deferred.
-pub(super) fn provision_batches(state: &ClusterState, opts: &ProvisionOptions, warnings: Vec<String>, first: Batch) -> ProvisionResult {
+pub(super) fn provision_batches(state: &ClusterState, opts: &ProvisionOptions, warnings: Vec<String>, first: Batch) -> (ProvisionResult, Launched) {
     let mut out = ProvisionResult { warnings, ..Default::default() };
+    let mut launched = Launched::default();
     let mut current: Option<ClusterState> = None;
     let mut b = first;
     let mut n = 1;
@@ -99,9 +125,11 @@ pub(super) fn provision_batches(state: &ClusterState, opts: &ProvisionOptions, w
         if !b.prelude && n == 1 {
             waited = b.deferred;
         }
-        for nc in &b.result.nodeclaims {
+        for ((nc, node), pods) in b.result.nodeclaims.iter().zip(&b.launches).zip(&b.claim_pods) {
             claims.insert(nc.name.clone(), out.nodeclaims.len());
             out.nodeclaims.push(nc.clone());
+            launched.binds.extend(pods.iter().map(|u| (*u, Dest::Replacement(launched.nodes.len()))));
+            launched.nodes.push(node.clone());
         }
         out.cost_per_hour += b.result.cost_per_hour;
         out.relaxations.extend(b.result.relaxations.iter().cloned());
@@ -110,15 +138,19 @@ pub(super) fn provision_batches(state: &ClusterState, opts: &ProvisionOptions, w
                 b.result.existing_nodes.iter().find(|e| e.name == node.as_str()).map(|e| e.pods.clone()).unwrap_or_default();
             match claims.get(node.as_str()) {
                 Some(&i) => {
+                    launched.binds.extend(pods.iter().map(|(u, _)| (*u, Dest::Replacement(i))));
                     out.nodeclaims[i].pods.extend(keys);
                     for (_, r) in pods {
                         out.nodeclaims[i].requests.add_assign(r);
                     }
                 }
-                None => match out.existing_nodes.iter_mut().find(|e| e.name == node.as_str()) {
-                    Some(e) => e.pods.extend(keys),
-                    None => out.existing_nodes.push(ExistingNodeResult { name: node.to_string(), pods: keys }),
-                },
+                None => {
+                    launched.binds.extend(pods.iter().map(|(u, _)| (*u, Dest::Existing(*node))));
+                    match out.existing_nodes.iter_mut().find(|e| e.name == node.as_str()) {
+                        Some(e) => e.pods.extend(keys),
+                        None => out.existing_nodes.push(ExistingNodeResult { name: node.to_string(), pods: keys }),
+                    }
+                }
             }
         }
         if !b.prelude && (b.deferred == 0 || n >= MAX_BATCHES) {
@@ -141,7 +173,7 @@ pub(super) fn provision_batches(state: &ClusterState, opts: &ProvisionOptions, w
             "{waited} pod(s) waited for capacity reservations held by other NodeClaims of their batch; Karpenter places them in its next batch, once those NodeClaims have launched ({n} batches here)"
         ));
     }
-    out
+    (out, launched)
 }
 
 /// The batch's NodeClaims become in-flight nodes with their pods, its placements on existing nodes

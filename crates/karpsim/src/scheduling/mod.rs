@@ -13,7 +13,7 @@
 //! # }
 //! ```
 
-mod batches;
+pub mod batches;
 mod cluster_view;
 mod daemons;
 mod host_ports;
@@ -73,6 +73,17 @@ pub fn pending_pods<'a>(state: &'a ClusterState, warnings: &mut Vec<String>) -> 
 /// held by NodeClaims of the run are placed as Karpenter's next batches would place them
 /// ([`batches`]); their NodeClaims say which batch created them.
 pub fn provision(state: &ClusterState, opts: &ProvisionOptions) -> ProvisionResult {
+    run_provision(state, opts, false).0
+}
+
+/// [`provision`], with what it launches: each NodeClaim of the result as a node (same order) and
+/// where each placed pod goes, for a caller that applies the result to the state
+/// ([`crate::disruption::place`]).
+pub fn provision_launched(state: &ClusterState, opts: &ProvisionOptions) -> (ProvisionResult, batches::Launched) {
+    run_provision(state, opts, true)
+}
+
+fn run_provision(state: &ClusterState, opts: &ProvisionOptions, launches: bool) -> (ProvisionResult, batches::Launched) {
     let mut warnings = state.warnings.clone();
     let statics = static_pools::missing_claims(state, opts, &mut warnings);
     if !statics.is_empty() {
@@ -83,7 +94,8 @@ pub fn provision(state: &ClusterState, opts: &ProvisionOptions) -> ProvisionResu
     let scope = ScheduleScope { pending: pods.iter().map(|p| p.uid).collect(), ..Default::default() };
     let sol = schedule(state, pods, &scope, opts);
     if sol.deferred.is_empty() {
-        return to_result(&sol, opts, warnings, 0, 1);
+        let launched = if launches { batches::Launched::of_solution(&sol, opts) } else { batches::Launched::default() };
+        return (to_result(&sol, opts, warnings, 0, 1), launched);
     }
     let first = batches::Batch::of_solution(sol, opts, 0, 1);
     batches::provision_batches(state, opts, warnings, first)

@@ -3,7 +3,7 @@
 use crate::resources::Resources;
 
 /// A NodeClaim Karpenter would create, with the instance it would launch.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NodeClaimResult {
     pub name: String,
     pub nodepool: String,
@@ -34,26 +34,26 @@ fn is_first_batch(b: &usize) -> bool {
 }
 
 /// Pods placed on a node that already exists.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExistingNodeResult {
     pub name: String,
     pub pods: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Unschedulable {
     pub pod: String,
     pub reason: String,
 }
 
 /// A soft constraint that had to be dropped to place a pod (Karpenter's preference relaxation).
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Relaxation {
     pub pod: String,
     pub relaxed: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ProvisionResult {
     pub nodeclaims: Vec<NodeClaimResult>,
     pub existing_nodes: Vec<ExistingNodeResult>,

@@ -24,7 +24,7 @@ pub struct SimOptions {
     pub disruption: DisruptionOptions,
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LogEntry {
     /// Seconds since the start.
     pub t: f64,
@@ -33,10 +33,12 @@ pub struct LogEntry {
 }
 
 /// Everything a run produced.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SimResult {
     pub scenario: String,
     pub seed: u64,
+    /// The scenario's start (seconds since the epoch): time 0 of the series, the log and waits.
+    pub start: crate::model::Timestamp,
     pub duration_h: f64,
     /// Nodes' prices × billed lifetimes, plus the capacity reservations' fees
     /// (`metrics.reservation_cost`, in the reserved cost rate of the series).
@@ -148,6 +150,8 @@ pub struct Engine<'s> {
     last_cost_t: f64,
     metrics: Metrics,
     log: Vec<LogEntry>,
+    /// Told (simulated seconds, duration) as the run advances.
+    progress: crate::progress::Progress,
 }
 
 fn ct_index(ct: Sym) -> usize {
@@ -211,6 +215,7 @@ impl<'s> Engine<'s> {
             last_cost_t: 0.0,
             metrics: Metrics::default(),
             log: Vec::new(),
+            progress: crate::progress::Progress::default(),
         };
         // nodes present at the start are billed from t = 0
         for n in e.state.nodes.clone() {
@@ -266,6 +271,13 @@ impl<'s> Engine<'s> {
             },
         );
         self.launch_counter
+    }
+
+    /// Report the run's advance to `progress` as `(simulated seconds, duration in seconds)`, about
+    /// 200 times over a run.
+    pub fn with_progress(mut self, progress: crate::progress::Progress) -> Engine<'s> {
+        self.progress = progress;
+        self
     }
 
     /// Run to the end of the scenario.
@@ -351,11 +363,17 @@ impl<'s> Engine<'s> {
         }
         let end_ms = (end * 1000.0) as i64;
         let mut alive: HashSet<Sym> = self.state.pods.iter().map(|p| p.uid).collect();
+        let report_every = (end_ms / 200).max(1);
+        let mut next_report = 0;
         while let Some(Reverse(q)) = self.queue.pop() {
             if q.at > end_ms {
                 break;
             }
             self.now_ms = q.at;
+            if q.at >= next_report && self.progress.is_active() {
+                self.progress.report((q.at / 1000) as u64, Some((end_ms / 1000) as u64));
+                next_report = q.at + report_every;
+            }
             if checked {
                 // what the workloads mean to exist after this event: the ones before it, plus
                 // creations, minus deletions (tracked through the version-bumping paths)
@@ -400,9 +418,11 @@ impl<'s> Engine<'s> {
         let mut warnings = self.state.warnings.clone();
         let pending: Vec<&Pod> = pending_pods(&self.state, &mut warnings);
         let pending_at_end = pending.iter().map(|p| (p.key(), "pending at the end of the run".to_string())).collect();
+        self.progress.report((end_ms / 1000) as u64, Some((end_ms / 1000) as u64));
         Ok(SimResult {
             scenario: self.sc.name.clone(),
             seed: self.sc.seed,
+            start: self.sc.start,
             duration_h: end / 3600.0,
             total_cost: self.cumulative,
             metrics: self.metrics,
@@ -872,6 +892,7 @@ impl<'s> Engine<'s> {
         // Karpenter's interruption controller deletes the NodeClaim on the notice; the instance is
         // reclaimed two minutes later
         self.metrics.interruptions += 1;
+        self.log("interruption", format!("{name}: spot interruption notice; the instance is reclaimed in 2 minutes"));
         let reclaimed = self.now() + 120.0;
         self.delete_node_until(name, "spot interruption notice", Some(reclaimed));
     }
@@ -1174,4 +1195,9 @@ fn interpolate(points: &[(f64, f64)], t: f64) -> f64 {
 /// Run a scenario with options.
 pub fn simulate(sc: &Scenario, opts: &SimOptions) -> SimResult {
     Engine::new(sc, opts.clone()).run()
+}
+
+/// [`simulate`], telling `progress` `(simulated seconds, duration in seconds)` as the run advances.
+pub fn simulate_with_progress(sc: &Scenario, opts: &SimOptions, progress: &crate::progress::Progress) -> SimResult {
+    Engine::new(sc, opts.clone()).with_progress(progress.clone()).run()
 }

@@ -5,7 +5,7 @@ use ndarray::ArrayView1;
 use std::collections::BTreeMap;
 
 /// Time series sampled every `metrics_interval` and whenever the node set changes.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Series {
     /// Hours since the start of the run.
     pub time_h: Vec<f64>,
@@ -51,6 +51,24 @@ impl Series {
     pub fn len(&self) -> usize {
         self.time_h.len()
     }
+
+    /// The times of a regular view of a run: 0, step, 2·step, … and the end (hours).
+    pub fn view_times(duration_h: f64, step_h: f64) -> Vec<f64> {
+        let mut times = Vec::new();
+        let mut i = 0u32;
+        while step_h > 0.0 && f64::from(i) * step_h < duration_h - 1e-9 {
+            times.push(f64::from(i) * step_h);
+            i += 1;
+        }
+        times.push(duration_h);
+        times
+    }
+
+    /// The sample that holds at time `t` (hours): the last one at or before it, the series being a
+    /// step function (samples are in time order).
+    pub fn index_at(&self, t: f64) -> usize {
+        self.time_h.partition_point(|x| *x <= t + 1e-9).saturating_sub(1)
+    }
     pub fn is_empty(&self) -> bool {
         self.time_h.is_empty()
     }
@@ -58,14 +76,14 @@ impl Series {
 
 /// Node counts by a category (NodePool, instance type or capacity type), in long form: one entry per
 /// (sample, category) with a non-zero count.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Breakdown {
     pub time_h: Vec<f64>,
     pub key: Vec<String>,
     pub count: Vec<f64>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Metrics {
     pub series: Series,
     pub nodes_by_nodepool: Breakdown,
