@@ -78,6 +78,11 @@ pub fn render_table(doc: &ClusterCompareJson) -> String {
     if settle {
         columns.extend([("DISRUPTIONS", true), ("SAVED $/H", true)]);
     }
+    // the capacity reservations' own cost, part of $/H, when the cluster has any
+    let reservations = doc.rows.iter().any(|r| r.reservation_cost_per_hour > 0.0);
+    if reservations {
+        columns.push(("RESERVATIONS $/H", true));
+    }
     let mut t = Table::new(&columns);
     let base = doc.rows.first().map(|r| r.cost_per_hour).unwrap_or(0.0);
     for r in &doc.rows {
@@ -95,6 +100,9 @@ pub fn render_table(doc: &ClusterCompareJson) -> String {
         ];
         if settle {
             cells.extend([r.disruptions.to_string(), usd(r.consolidation_savings_per_hour)]);
+        }
+        if reservations {
+            cells.push(usd(r.reservation_cost_per_hour));
         }
         t.row(cells);
     }

@@ -202,6 +202,39 @@ impl ClusterState {
         }
     }
 
+    /// Every capacity reservation of the NodeClasses and karpsim's default one, once each (by id).
+    pub fn reservations(&self) -> BTreeMap<Sym, &CapacityReservation> {
+        let classes = self.nodeclasses.iter().flat_map(|c| c.capacity_reservations.iter());
+        classes.chain(self.default_reservations.iter()).map(|r| (r.id, r)).collect()
+    }
+
+    /// What the capacity reservations themselves cost per hour, used or not: each reservation's
+    /// instances (those it can still launch and the nodes in it) at its type's on-demand price in
+    /// its zone, as AWS bills an On-Demand Capacity Reservation (a capacity block, paid upfront, is
+    /// approximated the same way). Returns `(id, USD per hour)` for each reservation with instances,
+    /// and a warning for each whose on-demand price the NodePools' types do not have (not counted).
+    pub fn reservation_fees(&self) -> (Vec<(Sym, f64)>, Vec<String>) {
+        let on_demand = Sym::new(labels::CAPACITY_TYPE_ON_DEMAND);
+        let (mut fees, mut warnings) = (Vec::new(), Vec::new());
+        for r in self.reservations().into_values() {
+            let in_use = self.nodes.iter().filter(|n| n.labels.get(&*labels::RESERVATION_ID) == Some(&r.id)).count() as f64;
+            let instances = r.count.unwrap_or(0).max(0) as f64 + in_use;
+            let price = self
+                .pool_types
+                .values()
+                .flat_map(|pt| pt.types.iter())
+                .find(|t| t.it.name == r.instance_type)
+                .and_then(|t| t.it.offerings.iter().find(|o| o.zone == r.zone && o.capacity_type == on_demand))
+                .map(|o| o.price);
+            match price {
+                None => warnings.push(format!("capacity reservation {}: no on-demand price for {} in {}; its fee is not counted", r.id, r.instance_type, r.zone)),
+                Some(p) if instances > 0.0 => fees.push((r.id, instances * p)),
+                Some(_) => {}
+            }
+        }
+        (fees, warnings)
+    }
+
     /// A capacity reservation of the NodeClasses (or of karpsim's default one), by id.
     pub fn reservation(&self, id: Sym) -> Option<&CapacityReservation> {
         let classes = self.nodeclasses.iter().flat_map(|c| c.capacity_reservations.iter());

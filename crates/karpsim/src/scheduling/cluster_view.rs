@@ -193,7 +193,7 @@ fn templates<'a>(state: &'a ClusterState, daemonsets: &[&Pod]) -> Vec<Template<'
             continue; // "NoCompatibleInstanceTypes": the pool cannot launch anything
         }
         let classes = instance_filter::TypeClasses::shared(&pt.types);
-        let has_reserved = pt.types.iter().any(|t| t.it.offerings.iter().any(|o| o.reservation.is_some()));
+        let has_reserved = !classes.reserved.is_empty();
         out.push(Template { pool, requirements, types: &pt.types, classes, parts, has_reserved });
     }
     out
@@ -270,7 +270,7 @@ impl<'a> ClusterView<'a> {
         }
         let tolerate_prefer_no_schedule =
             state.nodepools.iter().any(|p| p.taints.iter().any(|t| t.effect == TaintEffect::PreferNoSchedule));
-        let reservations = ReservationManager::new(templates.iter().filter(|t| t.has_reserved).map(|t| t.types));
+        let reservations = ReservationManager::new(templates.iter().map(|t| t.classes.reserved.as_slice()));
         ClusterView { state, templates, domain_requirements, nodes, anti_affinity, tolerate_prefer_no_schedule, reservations }
     }
 }

@@ -102,6 +102,10 @@ pub struct TypeClasses {
     pub class_of: Vec<u32>,
     /// A representative type per class.
     pub reps: Vec<u32>,
+    /// The capacity reservations of the types' reserved offerings (available or not), each with the
+    /// least capacity any offering reports; cached with the classes so that a cluster view does not
+    /// scan every offering for them ([`super::reservations::ReservationManager::new`]).
+    pub reserved: Vec<(Sym, i64)>,
 }
 
 impl TypeClasses {
@@ -127,12 +131,18 @@ impl TypeClasses {
         type Key<'a> = (Vec<(Sym, &'a Requirement)>, Vec<OfferingKey>);
         let mut map: std::collections::HashMap<Key, u32, std::hash::BuildHasherDefault<labels::SymHasher>> =
             Default::default();
-        let mut out = TypeClasses { class_of: Vec::with_capacity(types.len()), reps: Vec::new() };
+        let mut out = TypeClasses { class_of: Vec::with_capacity(types.len()), reps: Vec::new(), reserved: Vec::new() };
         let it_key = *labels::INSTANCE_TYPE;
         for (i, t) in types.iter().enumerate() {
             let reqs: Vec<(Sym, &Requirement)> = t.requirements.iter().filter(|(k, _)| *k != it_key).collect();
             let offs: Vec<OfferingKey> =
                 t.it.offerings.iter().map(|o| (o.zone, o.zone_id, o.capacity_type, o.available, o.reservation_id())).collect();
+            for r in t.it.offerings.iter().filter_map(|o| o.reservation.as_ref()) {
+                match out.reserved.iter_mut().find(|(id, _)| *id == r.id) {
+                    Some((_, c)) => *c = (*c).min(r.capacity),
+                    None => out.reserved.push((r.id, r.capacity)),
+                }
+            }
             let next = map.len() as u32;
             let c = *map.entry((reqs, offs)).or_insert_with(|| {
                 out.reps.push(i as u32);

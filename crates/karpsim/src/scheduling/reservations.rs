@@ -36,14 +36,13 @@ pub struct ReservationManager {
 }
 
 impl ReservationManager {
-    /// From every pool's instance types (each reserved offering, available or not).
-    pub fn new<'a>(types: impl IntoIterator<Item = &'a [TypeInfo]>) -> ReservationManager {
+    /// From every pool's reservations (each reserved offering of its instance types, available or
+    /// not: [`super::instance_filter::TypeClasses::reserved`]).
+    pub fn new<'a>(pools: impl IntoIterator<Item = &'a [(Sym, i64)]>) -> ReservationManager {
         let mut capacity: BTreeMap<Sym, i64> = BTreeMap::new();
-        for ts in types {
-            for t in ts {
-                for r in t.it.offerings.iter().filter_map(|o| o.reservation.as_ref()) {
-                    capacity.entry(r.id).and_modify(|c| *c = (*c).min(r.capacity)).or_insert(r.capacity);
-                }
+        for reserved in pools {
+            for &(id, n) in reserved {
+                capacity.entry(id).and_modify(|c| *c = (*c).min(n)).or_insert(n);
             }
         }
         ReservationManager { capacity, held: SymMap::default() }

@@ -26,8 +26,14 @@ pub enum ClusterRun {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ClusterRow {
     pub variant: String,
-    /// USD per hour of every node at the end (existing nodes and new NodeClaims).
+    /// USD per hour of every node at the end (existing nodes and new NodeClaims), plus
+    /// `reservation_cost_per_hour`.
     pub cost_per_hour: f64,
+    /// USD per hour of the capacity reservations themselves, used or not
+    /// ([`ClusterState::reservation_fees`]): a node launched into one costs the provider's
+    /// near-zero reserved price, the reservation its instances' on-demand price.
+    #[serde(default)]
+    pub reservation_cost_per_hour: f64,
     /// USD per hour of the NodeClaims provisioning created.
     pub new_cost_per_hour: f64,
     /// Nodes at the end.
@@ -92,9 +98,11 @@ pub fn run_cluster(name: &str, setup: &Setup, opts: &ProvisionOptions, run: Clus
         }
     };
     let (cpu_utilization, memory_utilization) = utilization(&end);
+    let fees: f64 = end.reservation_fees().0.iter().map(|(_, f)| f).sum();
     ClusterRow {
         variant: name.to_string(),
-        cost_per_hour: cost(&end),
+        cost_per_hour: cost(&end) + fees,
+        reservation_cost_per_hour: fees,
         new_cost_per_hour: prov.cost_per_hour,
         nodes: end.nodes.len(),
         new_nodes: prov.nodeclaims.len(),

@@ -18,46 +18,22 @@
 
 use super::{Engine, Ev, ct_index};
 use crate::labels::{self, Sym};
-use crate::model::{CapacityReservation, ReservationType};
+use crate::model::ReservationType;
 use crate::state::update_reservation;
-use std::collections::BTreeMap;
 
 impl Engine<'_> {
-    /// Every reservation of the state's NodeClasses, once.
-    fn reservations(&self) -> BTreeMap<Sym, CapacityReservation> {
-        let classes = self.state.nodeclasses.iter().flat_map(|c| c.capacity_reservations.iter());
-        classes.chain(self.state.default_reservations.iter()).map(|r| (r.id, r.clone())).collect()
-    }
-
-    /// Start billing the reservations themselves: their instances at the start (available ones and
-    /// the nodes already in them) at the type's on-demand price in the reservation's zone, as a
-    /// reserved cost rate, until they end (`Ev::ReservationFeeEnds`) or the run does. The nodes
-    /// launched into them add only the provider's near-zero reserved price. A reservation whose
-    /// on-demand price is unknown is not billed, with a warning.
+    /// Start billing the reservations themselves ([`crate::state::ClusterState::reservation_fees`])
+    /// as a reserved cost rate, until they end (`Ev::ReservationFeeEnds`) or the run does. The nodes
+    /// launched into them add only the provider's near-zero reserved price.
     pub(super) fn start_reservation_fees(&mut self) {
-        let on_demand = Sym::new(labels::CAPACITY_TYPE_ON_DEMAND);
-        for r in self.reservations().into_values() {
-            let in_use = self.state.nodes.iter().filter(|n| n.labels.get(&*labels::RESERVATION_ID) == Some(&r.id)).count() as f64;
-            let instances = r.count.unwrap_or(0).max(0) as f64 + in_use;
-            let price = self
-                .pristine_types
-                .values()
-                .flat_map(|ts| ts.iter())
-                .find(|t| t.it.name == r.instance_type)
-                .and_then(|t| t.it.offerings.iter().find(|o| o.zone == r.zone && o.capacity_type == on_demand))
-                .map(|o| o.price);
-            let Some(price) = price else {
-                self.state.warnings.push(format!("capacity reservation {}: no on-demand price for {} in {}; its fee is not counted", r.id, r.instance_type, r.zone));
-                continue;
-            };
-            if instances == 0.0 {
-                continue;
-            }
+        let (fees, warnings) = self.state.reservation_fees();
+        self.state.warnings.extend(warnings);
+        for (id, rate) in fees {
             self.accrue();
-            self.cost_rate[ct_index(Sym::new(labels::CAPACITY_TYPE_RESERVED))] += instances * price;
-            self.fees.insert(r.id, (instances * price, self.now()));
-            if let Some(end) = r.end_time {
-                self.at(((end - self.sc.start) as f64).max(0.0), Ev::ReservationFeeEnds(r.id));
+            self.cost_rate[ct_index(Sym::new(labels::CAPACITY_TYPE_RESERVED))] += rate;
+            self.fees.insert(id, (rate, self.now()));
+            if let Some(end) = self.state.reservation(id).and_then(|r| r.end_time) {
+                self.at(((end - self.sc.start) as f64).max(0.0), Ev::ReservationFeeEnds(id));
             }
         }
     }
@@ -77,15 +53,22 @@ impl Engine<'_> {
 
     /// Queue each reservation's end within the run.
     pub(super) fn schedule_reservation_ends(&mut self) {
-        for r in self.reservations().into_values() {
-            let at = match r.reservation_type {
-                ReservationType::CapacityBlock => r.reclaimed_at(),
-                ReservationType::Default => r.end_time,
-            };
+        let ends: Vec<(Sym, Option<i64>)> = self
+            .state
+            .reservations()
+            .into_values()
+            .map(|r| {
+                (r.id, match r.reservation_type {
+                    ReservationType::CapacityBlock => r.reclaimed_at(),
+                    ReservationType::Default => r.end_time,
+                })
+            })
+            .collect();
+        for (id, at) in ends {
             if let Some(at) = at {
                 let t = (at - self.sc.start) as f64;
                 if t <= self.sc.duration {
-                    self.at(t.max(0.0), Ev::ReservationEnds(r.id));
+                    self.at(t.max(0.0), Ev::ReservationEnds(id));
                 }
             }
         }
@@ -109,7 +92,7 @@ impl Engine<'_> {
     }
 
     pub(super) fn reservation_ends(&mut self, id: Sym) {
-        let Some(r) = self.reservations().remove(&id) else { return };
+        let Some(kind) = self.state.reservation(id).map(|r| r.reservation_type) else { return };
         self.change_reservation(id, 0, true);
         let nodes: Vec<Sym> = self
             .state
@@ -118,7 +101,7 @@ impl Engine<'_> {
             .filter(|n| n.labels.get(&*labels::RESERVATION_ID) == Some(&id) && n.deletion_timestamp.is_none())
             .map(|n| n.name)
             .collect();
-        match r.reservation_type {
+        match kind {
             ReservationType::CapacityBlock => {
                 self.log(
                     "reservation",
