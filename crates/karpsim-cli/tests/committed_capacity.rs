@@ -100,3 +100,30 @@ fn compare_help_lists_the_reserved_count_key() {
     let r = binary(&["compare", "--help"]);
     assert!(String::from_utf8_lossy(&r.stdout).contains("reserved_count"));
 }
+
+#[test]
+fn compare_a_cluster_over_reserved_counts_bills_the_reservations() {
+    let mut args: Vec<String> = vec!["compare".into()];
+    args.extend(example());
+    args.extend(["--vary".into(), "reserved_count=0,4".into(), "--output".into(), "json".into()]);
+    let out = run_json(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let rows = out["rows"].as_array().unwrap();
+    let fee = |i: usize| rows[i]["reservation_cost_per_hour"].as_f64().unwrap();
+    // two m7i.xlarge reserved (the base), none, four: each instance at its on-demand price, used or
+    // not, less the savings plan (AWS applies Savings Plans to capacity reservations too)
+    let m7i_xlarge = 0.2016 * 0.72;
+    assert!((fee(0) - 2.0 * m7i_xlarge).abs() < 1e-9 && fee(1) == 0.0 && (fee(2) - 4.0 * m7i_xlarge).abs() < 1e-9, "{rows:?}");
+    for r in rows {
+        assert!(r["cost_per_hour"].as_f64().unwrap() >= r["reservation_cost_per_hour"].as_f64().unwrap());
+    }
+    // the reserved node of the base costs next to nothing, the reservation what an on-demand node would
+    assert!(rows[2]["cost_per_hour"].as_f64().unwrap() > rows[1]["cost_per_hour"].as_f64().unwrap(), "{rows:?}");
+    let mut args: Vec<String> = vec!["compare".into()];
+    args.extend(example());
+    args.extend(["--vary".into(), "reserved_count=0".into()]);
+    let table = run_ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(table.stdout.contains("RESERVATIONS $/H"), "{}", table.stdout);
+    let scenario = binary(&["compare", &repo("examples/committed-capacity/scenario.yaml"), "--reservation", "id=cr-1,count=1"]);
+    assert_eq!(scenario.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&scenario.stderr).contains("reserved_count"));
+}

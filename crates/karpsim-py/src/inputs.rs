@@ -37,6 +37,15 @@ enum Source {
     Values(Vec<serde_json::Value>),
 }
 
+/// The items of an iterable parameter as JSON values (`param[i]` in errors).
+fn values_of(obj: &Bound<'_, PyAny>, param: &str, expected: &str) -> PyResult<Vec<serde_json::Value>> {
+    obj.try_iter()
+        .map_err(|_| input_error(param, expected))?
+        .enumerate()
+        .map(|(i, o)| to_value(&o?, &format!("{param}[{i}]")))
+        .collect()
+}
+
 /// `reservations=` as given: the path of a reservations file (read again where a cluster is
 /// unpickled) or its entries as dicts.
 #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
@@ -58,13 +67,7 @@ impl Reservations {
             let path = existing_path(r, "reservations")?;
             return Ok(Reservations::File(std::path::absolute(&path).unwrap_or(path)));
         }
-        let items = r
-            .try_iter()
-            .map_err(|_| input_error("reservations", "expected a list of dicts or the path of a reservations file"))?
-            .enumerate()
-            .map(|(i, o)| to_value(&o?, &format!("reservations[{i}]")))
-            .collect::<PyResult<Vec<_>>>()?;
-        Ok(Reservations::Values(items))
+        Ok(Reservations::Values(values_of(r, "reservations", "expected a list of dicts or the path of a reservations file")?))
     }
 
     fn specs(&self) -> karpsim::Result<Vec<ReservationSpec>> {
@@ -187,12 +190,7 @@ impl PyCluster {
         catalog: Option<&Bound<'_, PyAny>>,
         reservations: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyCluster> {
-        let values = objects
-            .try_iter()
-            .map_err(|_| input_error("objects", "expected an iterable of dicts"))?
-            .enumerate()
-            .map(|(i, o)| to_value(&o?, &format!("objects[{i}]")))
-            .collect::<PyResult<Vec<_>>>()?;
+        let values = values_of(objects, "objects", "expected an iterable of dicts")?;
         build(py, Source::Values(values), Reservations::from_arg(reservations)?, catalog_arg(py, catalog)?, Vec::new())
     }
 

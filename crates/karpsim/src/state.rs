@@ -210,8 +210,9 @@ impl ClusterState {
 
     /// What the capacity reservations themselves cost per hour, used or not: each reservation's
     /// instances (those it can still launch and the nodes in it) at its type's on-demand price in
-    /// its zone, as AWS bills an On-Demand Capacity Reservation (a capacity block, paid upfront, is
-    /// approximated the same way). Returns `(id, USD per hour)` for each reservation with instances,
+    /// its zone as the NodePools' types have it (after NodeOverlays: AWS applies Savings Plans to
+    /// reservations too), as AWS bills an On-Demand Capacity Reservation (a capacity block, paid
+    /// upfront, is approximated the same way). Returns `(id, USD per hour)` for each reservation with instances,
     /// and a warning for each whose on-demand price the NodePools' types do not have (not counted).
     pub fn reservation_fees(&self) -> (Vec<(Sym, f64)>, Vec<String>) {
         let on_demand = Sym::new(labels::CAPACITY_TYPE_ON_DEMAND);

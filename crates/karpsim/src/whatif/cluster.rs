@@ -98,7 +98,8 @@ pub fn run_cluster(name: &str, setup: &Setup, opts: &ProvisionOptions, run: Clus
         }
     };
     let (cpu_utilization, memory_utilization) = utilization(&end);
-    let fees: f64 = end.reservation_fees().0.iter().map(|(_, f)| f).sum();
+    // a fold from +0.0: an empty f64 sum is -0.0
+    let fees = end.reservation_fees().0.iter().fold(0.0, |a, (_, f)| a + f);
     ClusterRow {
         variant: name.to_string(),
         cost_per_hour: cost(&end) + fees,
