@@ -265,7 +265,7 @@ impl PyCluster {
         self.state.daemonsets.len()
     }
 
-    /// Number of existing nodes.
+    /// Number of existing nodes (NodeClaims without a Node yet, in-flight capacity, included).
     #[getter]
     fn node_count(&self) -> usize {
         self.state.nodes.len()

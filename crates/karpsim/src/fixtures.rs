@@ -247,6 +247,8 @@ pub fn karpenter_cluster(nodes: usize, pods_per_node: usize, seed: u64) -> Clust
             last_pod_event: Some(0),
             observed: None,
             price,
+            provider_id: None,
+            volume_limits: BTreeMap::new(),
         });
         let share = 10 + rng.random_range(0..51i64); // percent of the node's cpu
         let cpu_each = (it.allocatable.cpu * share / 100 / pods_per_node.max(1) as i64).max(10);

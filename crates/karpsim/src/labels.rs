@@ -181,9 +181,12 @@ pub fn is_well_known(key: &str) -> bool {
 }
 
 /// Old label keys Karpenter rewrites to their current names when it builds requirements
-/// (`NormalizedLabels`, `pkg/apis/v1/labels.go`).
+/// (`NormalizedLabels`, `pkg/apis/v1/labels.go`), and the EBS CSI driver's zone key, which the AWS
+/// provider adds to them (`karpenter-provider-aws` `pkg/operator/operator.go`): EBS volumes' node
+/// affinity and StorageClass topologies name it.
 pub fn normalize_key(key: &str) -> &str {
     match key {
+        "topology.ebs.csi.aws.com/zone" => "topology.kubernetes.io/zone",
         "failure-domain.beta.kubernetes.io/zone" => "topology.kubernetes.io/zone",
         "failure-domain.beta.kubernetes.io/region" => "topology.kubernetes.io/region",
         "beta.kubernetes.io/arch" => "kubernetes.io/arch",

@@ -5,7 +5,7 @@
 use crate::catalog::{Catalog, InstanceType, overlay};
 use crate::error::{Error, Location, Result};
 use crate::labels::{self, Sym};
-use crate::model::{CapacityReservation, Node, NodeClass, NodeOverlay, NodePool, Pod, PodDisruptionBudget};
+use crate::model::{CapacityReservation, Namespace, Node, NodeClass, NodeOverlay, NodePool, Pod, PodDisruptionBudget};
 use crate::requirements::{Requirement, Requirements};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -70,6 +70,9 @@ pub struct ClusterState {
     /// One representative pod per DaemonSet.
     pub daemonsets: Vec<Pod>,
     pub pdbs: Vec<PodDisruptionBudget>,
+    /// `Namespace` objects with their labels, for `namespaceSelector` (namespaces that hold pods but
+    /// are not here carry only their name label).
+    pub namespaces: Vec<Namespace>,
     pub warnings: Vec<String>,
     /// NodeOverlays, already applied to `pool_types` ([`ClusterState::apply_overlays`]).
     pub overlays: Vec<NodeOverlay>,
@@ -99,6 +102,7 @@ impl ClusterState {
             pods,
             daemonsets,
             pdbs,
+            namespaces: Vec::new(),
             warnings,
             overlays: Vec::new(),
             default_reservations: Vec::new(),
@@ -306,7 +310,7 @@ impl ClusterState {
     /// existing nodes get their hourly price from the catalog offering of their instance type, zone
     /// and capacity type (`OfferingPrice`, §1.4).
     pub fn from_inputs(inputs: crate::io::Inputs, catalog: &crate::catalog::CatalogSource) -> Result<ClusterState> {
-        let crate::io::Inputs { nodepools, nodeclasses, pods, daemonsets, nodes, pdbs, warnings, overlays, default_reservations, .. } = inputs;
+        let crate::io::Inputs { nodepools, nodeclasses, pods, daemonsets, nodes, pdbs, namespaces, warnings, overlays, default_reservations, .. } = inputs;
         let daemonsets = with_daemonsets_from_pods(daemonsets, &pods);
         let default_nc = NodeClass { capacity_reservations: default_reservations.clone(), ..NodeClass::default() };
         let mut state = ClusterState::new(nodepools, nodeclasses, nodes, pods, daemonsets, pdbs, |nc| catalog.resolve(Some(nc.unwrap_or(&default_nc))))?;
@@ -317,6 +321,7 @@ impl ClusterState {
         all_warnings.append(&mut state.warnings);
         all_warnings.extend(unpriced);
         state.warnings = all_warnings;
+        state.namespaces = namespaces;
         Ok(state)
     }
 }

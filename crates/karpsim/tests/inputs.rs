@@ -1,5 +1,7 @@
 //! Reading Kubernetes YAML/JSON into karpsim's model: real manifests, snapshots, CRDs and bad input.
 
+mod common;
+use common::{assert_names, load, load_err};
 use karpsim::io::Inputs;
 use karpsim::labels::Sym;
 use karpsim::model::{AmiFamily, ConsolidationPolicy, DisruptionReason, OwnerKind, PodPhase};
@@ -7,26 +9,6 @@ use std::path::{Path, PathBuf};
 
 fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/online-boutique")
-}
-
-fn load(text: &str) -> karpsim::Result<Inputs> {
-    let mut i = Inputs::new();
-    i.load_str(text, "test.yaml")?;
-    i.finish()
-}
-
-fn load_err(text: &str) -> String {
-    match load(text) {
-        Ok(_) => panic!("expected an error for:\n{text}"),
-        Err(e) => e.to_string(),
-    }
-}
-
-#[track_caller]
-fn assert_names(e: &str, parts: &[&str]) {
-    for p in parts {
-        assert!(e.contains(p), "{p:?} missing from: {e}");
-    }
 }
 
 #[test]

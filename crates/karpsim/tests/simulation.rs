@@ -339,3 +339,103 @@ fn event_traces_are_read_with_times_relative_to_the_start() {
     assert_eq!(ab[0].pod.requests.memory, 16384 << 20);
     assert!(read_alibaba(&dir.join("events.csv"), None).unwrap_err().to_string().contains("Alibaba"));
 }
+
+#[test]
+fn an_in_flight_nodeclaim_of_the_inputs_initializes_and_takes_the_pending_pod() {
+    // a NodeClaim launched just before the start, with no Node yet: the pending pod waits for it
+    // instead of a new launch
+    let claim = r#"---
+apiVersion: karpenter.sh/v1
+kind: NodeClaim
+metadata:
+  name: default-inflight
+  creationTimestamp: '2026-11-22T23:59:30Z'
+  labels: {karpenter.sh/nodepool: default, node.kubernetes.io/instance-type: small, topology.kubernetes.io/zone: z1, karpenter.sh/capacity-type: on-demand}
+spec: {}
+status:
+  providerID: fake:///z1/i-1
+  capacity: {cpu: '2', memory: 8Gi, pods: '20'}
+  allocatable: {cpu: 1900m, memory: 7900Mi, pods: '20'}
+  conditions: [{type: Launched, status: 'True'}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: waiting, namespace: default}
+spec:
+  containers: [{name: c, image: x, resources: {requests: {cpu: '1', memory: 512Mi}}}]
+"#;
+    let manifests = pool("5m", "[{nodes: '10%'}]", "{}") + claim;
+    let dir = scenario_dir("inflight", &[("catalog.json", CATALOG), ("manifests.yaml", &manifests)]);
+    let sc = scenario(&dir, &format!("duration: 5m\n{EXACT}"));
+    let r = Engine::new(&sc, SimOptions::default()).run_checked().unwrap();
+    assert!(!r.log.iter().any(|l| l.kind == "launch"), "{:?}", r.log);
+    let ready = r.log.iter().find(|l| l.kind == "ready").unwrap_or_else(|| panic!("{:?}", r.log));
+    assert_eq!((ready.t, ready.message.as_str()), (10.0, "default-inflight initialized"));
+    assert_eq!(r.metrics.pod_wait_seconds, vec![10.0]);
+    assert!((r.total_cost - 0.10 * 300.0 / 3600.0).abs() < 1e-9, "billed from the start: {}", r.total_cost);
+}
+
+#[test]
+fn a_statefulset_pod_stays_in_the_zone_where_its_volume_was_created() {
+    // small is cheaper in z2; the first node (large, same price everywhere) lands in z1
+    let catalog = CATALOG.replace(
+        r#"[{"zone": "z1", "capacity_type": "on-demand", "price": 0.10}, {"zone": "z2", "capacity_type": "on-demand", "price": 0.10},"#,
+        r#"[{"zone": "z1", "capacity_type": "on-demand", "price": 0.12}, {"zone": "z2", "capacity_type": "on-demand", "price": 0.10},"#,
+    );
+    let class = "---\napiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: gp3}\nprovisioner: ebs.csi.aws.com\nvolumeBindingMode: WaitForFirstConsumer\n";
+    let sts = r#"---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db, namespace: default}
+spec:
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      containers: [{name: c, image: x, resources: {requests: {cpu: "1500m", memory: 512Mi}}}]
+  volumeClaimTemplates:
+  - metadata: {name: data}
+    spec: {storageClassName: gp3, accessModes: [ReadWriteOnce]}
+"#;
+    let run = |with_class: bool| {
+        let manifests = pool("5m", "[{nodes: '100%'}]", "{}") + sts + if with_class { class } else { "" };
+        let dir = scenario_dir(&format!("sts-{with_class}"), &[("catalog.json", &catalog), ("manifests.yaml", &manifests)]);
+        let sc = scenario(&dir, &format!("duration: 1h\n{EXACT}workloads:\n  - deployment: default/db\n    replicas:\n      steps: [{{at: 0s, replicas: 2}}, {{at: 20m, replicas: 1}}]\n"));
+        Engine::new(&sc, SimOptions::default()).run_checked().unwrap().log
+    };
+    let launches = |log: &[karpsim::sim::LogEntry]| log.iter().filter(|l| l.kind == "launch").map(|l| l.message.clone()).collect::<Vec<_>>();
+    // the two replicas start on a large node in z1; when one goes, the other moves to a small node:
+    // in z1, where its EBS volume now is
+    let log = run(true);
+    let l = launches(&log);
+    assert!(l[0].contains("large z1"), "{l:?}");
+    assert!(l[1].contains("small z1"), "{l:?}");
+    // without the StorageClass nothing is known of the volume: the cheaper zone wins
+    let log = run(false);
+    let l = launches(&log);
+    assert!(l[1].contains("small z2"), "{l:?}");
+}
+
+#[test]
+fn a_workload_can_name_a_deployment_known_from_its_snapshot_pods() {
+    // `kubectl get deploy,pods`: the Deployment is not expanded (its pod stands for it), and the
+    // workload takes that pod, owned by ReplicaSet web-5c9d7f6b8d, as its template
+    let pod = r#"---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web-5c9d7f6b8d-aaaaa
+  namespace: default
+  creationTimestamp: '2026-11-22T00:00:00Z'
+  labels: {app: web, pod-template-hash: 5c9d7f6b8d}
+  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: web-5c9d7f6b8d, uid: rs-1, controller: true}]
+spec:
+  containers: [{name: c, image: x, resources: {requests: {cpu: "1", memory: 512Mi}}}]
+status: {phase: Pending}
+"#;
+    let manifests = pool("5m", "[{nodes: '10%'}]", "{}") + &deployment("web", "1", "") + pod;
+    let dir = scenario_dir("snapshot-deployment", &[("catalog.json", CATALOG), ("manifests.yaml", &manifests)]);
+    let sc = scenario(&dir, &format!("duration: 10m\n{EXACT}workloads:\n  - deployment: default/web\n    replicas:\n      steps: [{{at: 1m, replicas: 3}}]\n"));
+    assert!(sc.base.pods.is_empty(), "the workload's pods are made over time: {:?}", sc.base.pods.iter().map(|p| p.key()).collect::<Vec<_>>());
+    let r = Engine::new(&sc, SimOptions::default()).run_checked().unwrap();
+    assert_eq!(r.metrics.pod_wait_seconds.len(), 3);
+}

@@ -94,6 +94,8 @@ impl NewNode {
             last_pod_event: initialized.then_some(now),
             observed: None,
             price: Some(self.price),
+            provider_id: None,
+            volume_limits: BTreeMap::new(),
         }
     }
 }

@@ -39,25 +39,37 @@
 // input parsing is not a hot path.
 
 mod controllers;
+mod hpa;
+mod namespace;
 mod node;
+mod nodeclaim;
 mod nodeclass;
 mod nodepool;
 mod overlay;
+mod ownership;
 mod pod;
 mod reservations;
+mod storage;
 mod value;
+mod volumes;
 mod yaml;
 
 pub use reservations::{ReservationSpec, parse_reservation_option, parse_reservation_values, parse_reservations_file};
 pub(crate) use reservations::parse_entries as parse_reservation_entries;
 
 pub use value::{format_rfc3339, parse_duration, parse_rfc3339};
+pub(crate) use ownership::deployment_of;
 pub(crate) use value::civil_from_days;
 pub(crate) use yaml::parse_documents;
 
 use crate::error::{Error, Location, Result};
-use crate::model::{CapacityReservation, Node, NodeClass, NodeOverlay, NodePool, Pod, PodDisruptionBudget};
+use crate::model::{
+    CapacityReservation, CsiNode, Namespace, Node, NodeClaim, NodeClass, NodeOverlay, NodePool, PersistentVolume, PersistentVolumeClaim,
+    Pod, PodDisruptionBudget, StorageClass,
+};
 use crate::resources::Resources;
+use controllers::Controller;
+use hpa::Hpa;
 use pod::{PodMeta, PodRefs, build_pod, owner_from_refs};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -74,6 +86,7 @@ pub struct Inputs {
     pub pods: Vec<Pod>,
     /// One representative pod per DaemonSet, built from its template (owner kind DaemonSet).
     pub daemonsets: Vec<Pod>,
+    /// Existing nodes; after [`Inputs::finish`] also the NodeClaims without a Node (in-flight).
     pub nodes: Vec<Node>,
     pub pdbs: Vec<PodDisruptionBudget>,
     /// `NodeOverlay` objects (karpenter.sh/v1alpha1).
@@ -81,6 +94,14 @@ pub struct Inputs {
     /// The user's capacity reservations for karpsim's default NodeClass, when the inputs hold no
     /// EC2NodeClass (set by `finish`; otherwise they go to the EC2NodeClasses).
     pub default_reservations: Vec<CapacityReservation>,
+    /// NodeClaims as read; [`Inputs::finish`] merges each into its Node in `nodes`.
+    pub nodeclaims: Vec<NodeClaim>,
+    pub namespaces: Vec<Namespace>,
+    pub volume_claims: Vec<PersistentVolumeClaim>,
+    pub volumes: Vec<PersistentVolume>,
+    pub storage_classes: Vec<StorageClass>,
+    /// Per-node volume attach limits; [`Inputs::finish`] puts each on its Node.
+    pub csi_nodes: Vec<CsiNode>,
     pub warnings: Vec<String>,
     // Resolved by `finish`.
     reservation_specs: Vec<ReservationSpec>,
@@ -90,6 +111,15 @@ pub struct Inputs {
     priority_classes: BTreeMap<String, (i32, bool)>,
     runtime_classes: BTreeMap<String, Resources>,
     skipped: BTreeMap<String, usize>,
+    /// Helm test hooks left out, by kind.
+    helm_tests: BTreeMap<String, usize>,
+    /// Controllers with the span of their pods in `pods` and where they were read, for
+    /// HorizontalPodAutoscalers to rescale.
+    controllers: Vec<(Controller, std::ops::Range<usize>, Location)>,
+    hpas: Vec<Hpa>,
+    /// Only the Pod objects are wanted ([`Inputs::retain_pod_objects`]): the storage objects a
+    /// recorded dump lacks are not worth a warning.
+    pods_only: bool,
 }
 
 /// Where each object came from, parallel to the output vectors, to name duplicates in errors.
@@ -102,6 +132,13 @@ struct Origins {
     nodes: Vec<Location>,
     pdbs: Vec<Location>,
     overlays: Vec<Location>,
+    nodeclaims: Vec<Location>,
+    namespaces: Vec<Location>,
+    volume_claims: Vec<Location>,
+    volumes: Vec<Location>,
+    storage_classes: Vec<Location>,
+    csi_nodes: Vec<Location>,
+    hpas: Vec<Location>,
 }
 
 /// Kinds whose objects live in a namespace (the object is named `namespace/name`).
@@ -109,6 +146,7 @@ fn namespaced(kind: &str) -> bool {
     matches!(
         kind,
         "Pod" | "Deployment" | "ReplicaSet" | "StatefulSet" | "Job" | "CronJob" | "DaemonSet" | "PodDisruptionBudget"
+            | "PersistentVolumeClaim" | "HorizontalPodAutoscaler"
     )
 }
 
@@ -199,6 +237,10 @@ impl Inputs {
         })();
         let (namespace, name, meta) = ns_name.map_err(|e| e.at(at.clone()))?;
         at.object = Some(if namespaced(&kind) { format!("{namespace}/{name}") } else { name.clone() });
+        if helm_test_hook(&meta).map_err(|e| e.at(at.clone()))? {
+            *self.helm_tests.entry(kind).or_default() += 1;
+            return Ok(());
+        }
         self.load_object(&kind, &root, &meta, &namespace, &name, &at).map_err(|e| e.at(at))
     }
 
@@ -216,12 +258,16 @@ impl Inputs {
                 self.push_pod(p, r, at);
             }
             "Deployment" | "ReplicaSet" | "StatefulSet" | "Job" => {
-                for (p, r) in controllers::expand(kind, root, namespace, name, created)? {
+                let c = Controller::parse(kind, root, namespace, name, created)?;
+                let first = self.pods.len();
+                for (p, r) in c.pods(c.count) {
                     self.push_pod(p, r, at);
                 }
+                self.controllers.push((c, first..self.pods.len(), at.clone()));
             }
             "DaemonSet" => {
-                for (p, r) in controllers::expand(kind, root, namespace, name, created)? {
+                let c = Controller::parse(kind, root, namespace, name, created)?;
+                for (p, r) in c.pods(1) {
                     self.daemonsets.push(p);
                     self.ds_refs.push(r);
                     self.origins.daemonsets.push(at.clone());
@@ -254,6 +300,34 @@ impl Inputs {
             }
             "RuntimeClass" => {
                 self.runtime_classes.insert(name.to_string(), node::parse_runtime_class(root)?);
+            }
+            "NodeClaim" => {
+                self.nodeclaims.push(nodeclaim::parse_nodeclaim(root, name)?);
+                self.origins.nodeclaims.push(at.clone());
+            }
+            "Namespace" => {
+                self.namespaces.push(namespace::parse_namespace(root, name)?);
+                self.origins.namespaces.push(at.clone());
+            }
+            "PersistentVolumeClaim" => {
+                self.volume_claims.push(storage::parse_claim(root, namespace, name)?);
+                self.origins.volume_claims.push(at.clone());
+            }
+            "PersistentVolume" => {
+                self.volumes.push(storage::parse_volume(root, name)?);
+                self.origins.volumes.push(at.clone());
+            }
+            "StorageClass" => {
+                self.storage_classes.push(storage::parse_storage_class(root, name)?);
+                self.origins.storage_classes.push(at.clone());
+            }
+            "CSINode" => {
+                self.csi_nodes.push(storage::parse_csi_node(root, name)?);
+                self.origins.csi_nodes.push(at.clone());
+            }
+            "HorizontalPodAutoscaler" => {
+                self.hpas.push(hpa::parse_hpa(root, namespace, name)?);
+                self.origins.hpas.push(at.clone());
             }
             _ => unreachable!("kind filtered by MODELLED"),
         }
@@ -288,6 +362,9 @@ impl Inputs {
         let mut it = keep.iter();
         self.pod_refs.retain(|_| *it.next().unwrap_or(&true));
         self.origins.pods.retain(|o| o.kind.as_deref() == Some("Pod"));
+        // their pods are gone: nothing left for an HPA to rescale
+        self.controllers.clear();
+        self.pods_only = true;
         keep.iter().filter(|k| !**k).count()
     }
 
@@ -296,16 +373,23 @@ impl Inputs {
     ///   warning and priority 0), else the `globalDefault` PriorityClass (Kubernetes `Priority` admission);
     /// * RuntimeClass `overhead.podFixed` is added to the requests of pods naming it (unless the pod
     ///   already carries `spec.overhead`), as the RuntimeClass admission controller does;
+    /// * a Deployment, StatefulSet or ReplicaSet that a HorizontalPodAutoscaler scales runs the
+    ///   replicas the HPA keeps (`minReplicas` when `spec.replicas` is not written);
+    /// * each pod's PersistentVolumeClaims are resolved through PersistentVolumes and StorageClasses
+    ///   into [`Pod::volumes`]; NodeClaims join their Nodes (or become in-flight nodes) and CSINodes
+    ///   give their nodes volume attach limits;
     /// * objects repeated identically are kept once (with a warning); two different objects with the same
     ///   name are an error.
     pub fn finish(mut self) -> Result<Inputs> {
+        let mut warnings = std::mem::take(&mut self.warnings);
+        dedupe(&mut self.hpas, &mut self.origins.hpas, |h| format!("{}/{}", h.namespace, h.name), &mut warnings)?;
+        self.rescale_controllers(&mut warnings);
         let default_priority = self
             .priority_classes
             .iter()
             .filter(|(_, (_, global))| *global)
             .map(|(_, (v, _))| *v)
             .max();
-        let mut warnings = std::mem::take(&mut self.warnings);
         for (pods, refs) in [(&mut self.pods, &self.pod_refs), (&mut self.daemonsets, &self.ds_refs)] {
             let mut missing_pc: BTreeMap<&str, usize> = BTreeMap::new();
             let mut missing_rc: BTreeMap<&str, usize> = BTreeMap::new();
@@ -336,6 +420,11 @@ impl Inputs {
                 warnings.push(format!("RuntimeClass {c:?} is not in the inputs; its {n} pod(s) get no overhead"));
             }
         }
+        dedupe(&mut self.volume_claims, &mut self.origins.volume_claims, |c| format!("{}/{}", c.namespace, c.name), &mut warnings)?;
+        dedupe(&mut self.volumes, &mut self.origins.volumes, |v| v.name.to_string(), &mut warnings)?;
+        dedupe(&mut self.storage_classes, &mut self.origins.storage_classes, |c| c.name.to_string(), &mut warnings)?;
+        let storage = volumes::Storage::new(&self.volume_claims, &self.volumes, &self.storage_classes, &mut warnings);
+        volumes::resolve_pods(&mut self.pods, &self.pod_refs, &storage, !self.pods_only, &mut warnings);
         dedupe(&mut self.pods, &mut self.origins.pods, |p| p.key(), &mut warnings)?;
         dedupe(&mut self.daemonsets, &mut self.origins.daemonsets, |p| p.key(), &mut warnings)?;
         dedupe(&mut self.nodepools, &mut self.origins.nodepools, |n| n.name.to_string(), &mut warnings)?;
@@ -344,6 +433,16 @@ impl Inputs {
         dedupe(&mut self.pdbs, &mut self.origins.pdbs, |p| format!("{}/{}", p.namespace, p.name), &mut warnings)?;
         dedupe(&mut self.overlays, &mut self.origins.overlays, |o| o.name.to_string(), &mut warnings)?;
         let default_reservations = reservations::resolve(&mut self.nodeclasses, &self.reservation_specs, &mut warnings)?;
+        dedupe(&mut self.nodeclaims, &mut self.origins.nodeclaims, |c| c.name.to_string(), &mut warnings)?;
+        dedupe(&mut self.namespaces, &mut self.origins.namespaces, |n| n.name.to_string(), &mut warnings)?;
+        dedupe(&mut self.csi_nodes, &mut self.origins.csi_nodes, |c| c.name.to_string(), &mut warnings)?;
+        nodeclaim::merge_into_nodes(&mut self.nodes, &self.nodeclaims, &mut warnings);
+        for c in &self.csi_nodes {
+            if let Some(n) = self.nodes.iter_mut().find(|n| n.name == c.name) {
+                n.volume_limits = c.limits.clone();
+            }
+        }
+        warnings.extend(namespace::unknown_namespace_warning(&self.namespaces, &self.pods, &self.daemonsets));
 
         if !self.nodeclasses.is_empty() {
             for np in &self.nodepools {
@@ -351,6 +450,11 @@ impl Inputs {
                     warnings.push(format!("NodePool {} refers to EC2NodeClass {nc}, which is not in the inputs", np.name));
                 }
             }
+        }
+        if !self.helm_tests.is_empty() {
+            let total: usize = self.helm_tests.values().sum();
+            let kinds: Vec<String> = self.helm_tests.iter().map(|(k, n)| format!("{k} ({n})")).collect();
+            warnings.push(format!("skipped {total} Helm test hook(s) (helm.sh/hook: test), which run only under `helm test`: {}", kinds.join(", ")));
         }
         if !self.skipped.is_empty() {
             let total: usize = self.skipped.values().sum();
@@ -366,17 +470,85 @@ impl Inputs {
             pdbs: self.pdbs,
             overlays: self.overlays,
             default_reservations,
+            nodeclaims: self.nodeclaims,
+            namespaces: self.namespaces,
+            volume_claims: self.volume_claims,
+            volumes: self.volumes,
+            storage_classes: self.storage_classes,
+            csi_nodes: self.csi_nodes,
             warnings,
             ..Default::default()
         })
+    }
+
+    /// Controllers whose pods are in the inputs stand down (their pods are what runs); every other
+    /// one a HorizontalPodAutoscaler scales runs the replicas the HPA keeps. Their pods are rebuilt
+    /// in place, so pods keep their input order.
+    fn rescale_controllers(&mut self, warnings: &mut Vec<String>) {
+        if self.controllers.is_empty() && self.hpas.is_empty() {
+            return;
+        }
+        let pod_objects: Vec<&Pod> =
+            self.pods.iter().zip(&self.origins.pods).filter(|(_, o)| o.kind.as_deref() == Some("Pod")).map(|(p, _)| p).collect();
+        let controllers: Vec<&Controller> = self.controllers.iter().map(|(c, _, _)| c).collect();
+        let represented = ownership::represented(&controllers, &pod_objects, warnings);
+        let mut changes: Vec<(usize, i64)> = represented.iter().enumerate().filter(|(_, r)| **r).map(|(i, _)| (i, 0)).collect();
+        changes.extend(hpa::rescale(&self.hpas, &controllers, &represented, warnings));
+        if changes.is_empty() {
+            return;
+        }
+        let (pods, refs, origins) =
+            (std::mem::take(&mut self.pods), std::mem::take(&mut self.pod_refs), std::mem::take(&mut self.origins.pods));
+        let mut old = pods.into_iter().zip(refs).zip(origins).enumerate().peekable();
+        for (ci, (c, range, at)) in self.controllers.iter_mut().enumerate() {
+            // the pods before this controller's, as they were
+            while let Some((_, ((p, r), o))) = old.next_if(|(i, _)| *i < range.start) {
+                self.pods.push(p);
+                self.pod_refs.push(r);
+                self.origins.pods.push(o);
+            }
+            let start = self.pods.len();
+            match changes.iter().find(|(i, _)| *i == ci) {
+                Some(&(_, n)) => {
+                    while old.next_if(|(i, _)| *i < range.end).is_some() {}
+                    for (p, r) in c.pods(n) {
+                        self.pods.push(p);
+                        self.pod_refs.push(r);
+                        self.origins.pods.push(at.clone());
+                    }
+                    c.count = n;
+                }
+                None => {
+                    while let Some((_, ((p, r), o))) = old.next_if(|(i, _)| *i < range.end) {
+                        self.pods.push(p);
+                        self.pod_refs.push(r);
+                        self.origins.pods.push(o);
+                    }
+                }
+            }
+            *range = start..self.pods.len();
+        }
+        for (_, ((p, r), o)) in old {
+            self.pods.push(p);
+            self.pod_refs.push(r);
+            self.origins.pods.push(o);
+        }
     }
 }
 
 /// Kinds karpsim reads (everything else is skipped with a count).
 const MODELLED: &[&str] = &[
     "Pod", "Deployment", "ReplicaSet", "StatefulSet", "Job", "DaemonSet", "NodePool", "EC2NodeClass", "Node",
-    "PodDisruptionBudget", "PriorityClass", "RuntimeClass", "NodeOverlay",
+    "PodDisruptionBudget", "PriorityClass", "RuntimeClass", "NodeOverlay", "NodeClaim", "Namespace", "PersistentVolumeClaim",
+    "PersistentVolume", "StorageClass", "CSINode", "HorizontalPodAutoscaler",
 ];
+
+/// A Helm test hook (`helm.sh/hook: test`, or the older `test-success`/`test-failure`; the
+/// annotation may list several hooks): it runs only under `helm test`, not as part of the release.
+fn helm_test_hook(meta: &V) -> Result<bool> {
+    let annotations = meta.opt_string_map("annotations")?;
+    Ok(annotations.get("helm.sh/hook").is_some_and(|h| h.split(',').any(|x| x.trim().starts_with("test"))))
+}
 
 /// Keep the first of identical objects with the same key; different objects with the same key are an error.
 fn dedupe<T: PartialEq>(items: &mut Vec<T>, origins: &mut Vec<Location>, key: impl Fn(&T) -> String, warnings: &mut Vec<String>) -> Result<()> {

@@ -7,6 +7,7 @@ use crate::error::Result;
 use crate::labels::{CAPACITY_TYPE, INSTANCE_TYPE, Sym, ZONE};
 use crate::model::{IntOrPercent, Node, PodDisruptionBudget};
 use crate::resources::Resources;
+use std::collections::BTreeMap;
 
 pub(crate) fn parse_node(root: &V, name: &str) -> Result<Node> {
     let meta = root.req("metadata")?;
@@ -30,9 +31,12 @@ pub(crate) fn parse_node(root: &V, name: &str) -> Result<Node> {
             }
         }
     }
-    let taints = match root.get("spec")? {
-        Some(s) => s.opt_arr("taints")?.iter().map(parse_taint).collect::<Result<_>>()?,
-        None => Vec::new(),
+    let (taints, provider_id) = match root.get("spec")? {
+        Some(s) => (
+            s.opt_arr("taints")?.iter().map(parse_taint).collect::<Result<_>>()?,
+            s.opt_str("providerID")?.filter(|p| !p.is_empty()).map(str::to_string),
+        ),
+        None => (Vec::new(), None),
     };
     let nodepool = label("karpenter.sh/nodepool");
     // Karpenter marks its nodes initialized with a label once Ready and startup taints are gone;
@@ -59,7 +63,19 @@ pub(crate) fn parse_node(root: &V, name: &str) -> Result<Node> {
         observed,
         price: None,
         labels,
+        provider_id,
+        volume_limits: BTreeMap::new(),
     })
+}
+
+/// Set a node's labels and the fields read from them (NodePool, instance type, zone, capacity type).
+pub(crate) fn set_labels(n: &mut Node, labels: BTreeMap<Sym, Sym>) {
+    let label = |k: &str| labels.get(&Sym::new(k)).copied();
+    n.nodepool = label("karpenter.sh/nodepool");
+    n.instance_type = label(INSTANCE_TYPE.as_str());
+    n.zone = label(ZONE.as_str());
+    n.capacity_type = label(CAPACITY_TYPE.as_str());
+    n.labels = labels;
 }
 
 fn int_or_percent(n: &V) -> Result<IntOrPercent> {

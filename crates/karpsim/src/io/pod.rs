@@ -40,6 +40,8 @@ pub(crate) struct PodRefs {
     pub runtime_class: Option<String>,
     /// `spec.overhead` was given (already added; the RuntimeClass is not consulted again).
     pub overhead_given: bool,
+    /// The PersistentVolumeClaims its volumes name (resolved into `Pod::volumes` once all is read).
+    pub volumes: Vec<super::storage::VolumeRef>,
 }
 
 /// Identity and status of a pod, from the object itself or from its controller.
@@ -87,6 +89,7 @@ pub(crate) fn build_pod(meta_node: Option<&Node>, spec: &Node, status: Option<&N
     let mut refs = PodRefs {
         priority_class: spec.opt_str("priorityClassName")?.filter(|s| !s.is_empty()).map(str::to_string),
         runtime_class: spec.opt_str("runtimeClassName")?.filter(|s| !s.is_empty()).map(str::to_string),
+        volumes: super::storage::parse_pod_volumes(spec)?,
         ..Default::default()
     };
     // `spec.overhead` is normally written by the RuntimeClass admission controller; a snapshot carries it.
@@ -166,6 +169,7 @@ pub(crate) fn build_pod(meta_node: Option<&Node>, spec: &Node, status: Option<&N
         finished_at,
         phase,
         ready,
+        volumes: None,
     };
     Ok((pod, refs))
 }
@@ -311,7 +315,7 @@ fn parse_node_selector_requirement(n: &Node) -> Result<NodeSelectorRequirement> 
     Ok(NodeSelectorRequirement { key: Sym::new(normalize_key(key)), operator: operator.to_string(), values, min_values: None })
 }
 
-fn parse_node_selector_term(n: &Node) -> Result<NodeSelectorTerm> {
+pub(crate) fn parse_node_selector_term(n: &Node) -> Result<NodeSelectorTerm> {
     // `matchFields` (only `metadata.name`) is what the DaemonSet controller writes into the pods it
     // creates; such pods are already bound, so the field is accepted and not modelled.
     n.check_fields(&["matchExpressions", "matchFields"])?;

@@ -1,7 +1,9 @@
 //! Plain data: the Kubernetes and Karpenter objects karpsim reasons about, already validated and in
 //! exact units. [`crate::io`] builds them from YAML/JSON; the algorithms only read them.
 
+mod namespace;
 mod node;
+mod nodeclaim;
 mod nodeclass;
 mod nodepool;
 mod overlay;
@@ -9,8 +11,11 @@ mod pdb;
 mod reservation;
 mod pod;
 mod selector;
+mod storage;
 
+pub use namespace::{NAMESPACE_NAME_LABEL, Namespace};
 pub use node::Node;
+pub use nodeclaim::NodeClaim;
 pub use nodeclass::{AmiFamily, BlockDeviceMapping, KubeletConfig, NodeClass};
 pub use nodepool::{Budget, ConsolidationPolicy, Disruption, NodePool, DisruptionReason};
 pub use overlay::{NodeOverlay, PriceChange, PriceChangeKind};
@@ -22,6 +27,7 @@ pub use pod::{
     WeightedNodeSelectorTerm, WeightedPodAffinityTerm, NodeInclusionPolicy,
 };
 pub use selector::{LabelSelector, LabelSelectorOperator, LabelSelectorRequirement};
+pub use storage::{CsiNode, PersistentVolume, PersistentVolumeClaim, PodVolumes, StorageClass};
 
 /// Seconds since the Unix epoch (timestamps in inputs have one-second resolution, like Kubernetes').
 pub type Timestamp = i64;

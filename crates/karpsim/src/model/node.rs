@@ -28,4 +28,10 @@ pub struct Node {
     pub observed: Option<Timestamp>,
     /// Price per hour, when known from the catalog.
     pub price: Option<f64>,
+    /// `spec.providerID` (how Karpenter pairs a Node with its NodeClaim).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_id: Option<String>,
+    /// Volumes each CSI driver can attach here, from the node's `CSINode` (`volumeusage.go`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub volume_limits: BTreeMap<Sym, u32>,
 }

@@ -1,4 +1,4 @@
-use super::{LabelSelector, Timestamp};
+use super::{LabelSelector, PodVolumes, Timestamp};
 use crate::labels::Sym;
 use crate::resources::Resources;
 use std::collections::BTreeMap;
@@ -35,6 +35,10 @@ pub struct Pod {
     pub phase: PodPhase,
     /// Pods whose `status.conditions` say Ready=False are "unhealthy" for PDBs.
     pub ready: bool,
+    /// What the pod's PersistentVolumeClaims mean for scheduling (`None`: it has none). Shared by
+    /// the replicas of a controller whose claims resolve alike.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volumes: Option<std::sync::Arc<PodVolumes>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -210,6 +214,7 @@ impl Pod {
             finished_at: None,
             phase: PodPhase::Pending,
             ready: true,
+            volumes: None,
         }
     }
 

@@ -11,6 +11,7 @@ use super::instance_filter::{self, FilterInput};
 use super::reservations::ReservationManager;
 use super::scheduler::{Template, template_requirements};
 use super::topology::TopoNode;
+use super::volumes::{self, VolumeUsage};
 use crate::labels::{self, SymMap};
 use crate::model::{HostPort, Node, NodePool, Pod, Taint, TaintEffect};
 use crate::requirements::{Requirement, Requirements};
@@ -34,6 +35,8 @@ pub(crate) struct NodeView<'a> {
     label_requirements: Option<Arc<Requirements>>,
     /// The pods bound to it (not terminal).
     pub pods: Vec<&'a Pod>,
+    /// The claims its pods attach, when its CSINode limits them (`None`: no limits).
+    pub volumes: Option<VolumeUsage>,
 }
 
 impl<'a> NodeView<'a> {
@@ -228,6 +231,7 @@ impl<'a> ClusterView<'a> {
                 remaining: n.allocatable.clone(),
                 label_requirements,
                 pods: Vec::new(),
+                volumes: (!n.volume_limits.is_empty()).then(VolumeUsage::default),
             });
         }
         let mut ds_used = vec![Resources::new(); nodes.len()];
@@ -242,6 +246,9 @@ impl<'a> ClusterView<'a> {
                 ds_used[i].add_assign(&r);
             }
             v.ports.extend(p.host_ports.iter().cloned());
+            if let Some(u) = &mut v.volumes {
+                u.add(volumes::attachments(p));
+            }
             v.pods.push(p);
             if !p.affinity.pod_anti_affinity_required.is_empty() {
                 anti_affinity.push((p, i));

@@ -29,6 +29,7 @@ mod results;
 mod scheduler;
 pub mod topology;
 pub mod topology_group;
+pub mod volumes;
 
 pub use options::{LaunchPolicy, MinValuesPolicy, PreferencePolicy, ProvisionOptions};
 pub use results::{ExistingNodeResult, NodeClaimResult, ProvisionResult, Relaxation, Unschedulable};

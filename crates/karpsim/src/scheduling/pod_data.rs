@@ -13,6 +13,9 @@ pub struct PodData {
     pub requests: Resources,
     pub requirements: Requirements,
     pub strict: Requirements,
+    /// The volume topology alternatives (`PodData.VolumeRequirements`): added to a node's
+    /// requirements only, never to the pod's (empty: none).
+    pub volumes: Vec<Requirements>,
 }
 
 fn term_requirements(term: &NodeSelectorTerm) -> Result<Requirements, String> {
@@ -46,7 +49,8 @@ impl PodData {
         };
         let mut requests = pod.requests.clone();
         requests.pods = 1; // RequestsForPods: every pod counts one against `pods`
-        Ok(PodData { requests, requirements, strict })
+        let volumes = super::volumes::alternatives(pod)?;
+        Ok(PodData { requests, requirements, strict, volumes })
     }
 }
 

@@ -12,6 +12,7 @@ use super::preferences;
 use super::queue::Queue;
 use super::reservations::{ReservationManager, ReservedMode};
 use super::topology::{PoolDomains, Topology};
+use super::volumes;
 use crate::labels::{self, Sym};
 use crate::model::{HostPort, NodePool, Pod};
 use crate::requirements::{Incompatibility, Requirement, Requirements};
@@ -70,6 +71,8 @@ struct ExistingNode<'v, 'a> {
     requirements: Option<Requirements>,
     /// Host ports of the pods placed in this run.
     ports: Vec<HostPort>,
+    /// Volume claims attached by the pods placed in this run.
+    volumes: Vec<(Sym, Sym)>,
     pods: Vec<usize>,
     under_consolidate_after: bool,
 }
@@ -220,11 +223,16 @@ pub fn schedule_on<'a>(view: &ClusterView<'a>, pods: Vec<&'a Pod>, scope: &Sched
     let mut valid = Vec::with_capacity(pods.len());
     for (i, p) in pods.iter().enumerate() {
         let d = PodData::new(p, respect);
-        let invalid = validate_for_provisioning(p).or_else(|| d.as_ref().err().cloned());
+        let invalid = validate_for_provisioning(p)
+            .or_else(|| d.as_ref().err().cloned())
+            // the claim checks of `Provisioner.Validate` apply to pending pods only; pods that move
+            // keep the volumes they run with
+            .or_else(|| if scope.pending.contains(&p.uid) { volume_invalid(p) } else { None });
         data.push(d.unwrap_or_else(|_| PodData {
             requests: p.requests.clone(),
             requirements: Requirements::new(),
             strict: Requirements::new(),
+            volumes: Vec::new(),
         }));
         match invalid {
             Some(e) => errors.push((i, e)),
@@ -253,6 +261,7 @@ pub fn schedule_on<'a>(view: &ClusterView<'a>, pods: Vec<&'a Pod>, scope: &Sched
             remaining: v.remaining.clone(),
             requirements: None,
             ports: Vec::new(),
+            volumes: Vec::new(),
             pods: Vec::new(),
             under_consolidate_after: scope.under_consolidate_after.contains(&n.name),
         });
@@ -268,7 +277,7 @@ pub fn schedule_on<'a>(view: &ClusterView<'a>, pods: Vec<&'a Pod>, scope: &Sched
         })
         .collect();
     let anti: Vec<(&Pod, usize)> = view.anti_affinity.iter().filter(|(_, n)| live[*n] != usize::MAX).map(|&(p, n)| (p, live[n])).collect();
-    let topology = Topology::new(respect, pool_domains, existing.iter().map(|e| e.view.topo()).collect(), &anti, &pods);
+    let topology = Topology::new(respect, pool_domains, existing.iter().map(|e| e.view.topo()).collect(), &anti, &pods, &state.namespaces);
 
     let n = pods.len();
     let mut s = Scheduler {
@@ -370,6 +379,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
                 let e = &mut self.existing[i];
                 e.remaining.sub_assign(&self.data[id].requests);
                 e.ports.extend(pod.host_ports.iter().cloned());
+                e.volumes.extend_from_slice(volumes::attachments(pod));
                 e.pods.push(id);
                 self.topology.record(id, pod, &e.view.taints, &reqs, false);
                 e.requirements = Some(reqs);
@@ -491,13 +501,15 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         Err(render_failures(&fails, pod).into())
     }
 
-    /// Whether a pod whose requests fit node `i` may go there (taints, host ports, requirements,
-    /// topology), with the node's requirements tightened by the pod's.
+    /// Whether a pod whose requests fit node `i` may go there (taints, volume limits, host ports,
+    /// requirements, then each volume topology alternative with topology), with the node's
+    /// requirements tightened by the pod's (`existingnode.go: CanAdd`).
     fn existing_can_add(&self, i: usize, id: usize, pod: &Pod) -> Result<Requirements, ()> {
         let e = &self.existing[i];
         let d = &self.data[id];
         // the caller has checked that the requests fit the node's remaining capacity
         if taints::first_untolerated(&e.view.taints, &pod.tolerations).is_some()
+            || e.view.volumes.as_ref().is_some_and(|u| u.exceeds(&e.view.node.volume_limits, &e.volumes, volumes::attachments(pod)))
             || host_ports::first_conflict(&pod.host_ports, &e.view.ports).is_some()
             || host_ports::first_conflict(&pod.host_ports, &e.ports).is_some()
             || e.requirements().compatible(&d.requirements, false).is_err()
@@ -506,7 +518,26 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         }
         let mut base = e.requirements().clone();
         base.add_all(&d.requirements);
-        let topo = self.topology.tighten(id, pod, &e.view.taints, &d.strict, &base, false, false).map_err(|_| ())?;
+        if d.volumes.is_empty() {
+            return self.existing_with_topology(e, id, pod, base);
+        }
+        // the first volume alternative that works (`tryVolumeAlternative`)
+        for alt in &d.volumes {
+            if base.compatible(alt, false).is_err() {
+                continue;
+            }
+            let mut reqs = base.clone();
+            reqs.add_all(alt);
+            if let Ok(r) = self.existing_with_topology(e, id, pod, reqs) {
+                return Ok(r);
+            }
+        }
+        Err(())
+    }
+
+    /// An existing node's requirements tightened by the topology groups that apply to the pod.
+    fn existing_with_topology(&self, e: &ExistingNode, id: usize, pod: &Pod, base: Requirements) -> Result<Requirements, ()> {
+        let topo = self.topology.tighten(id, pod, &e.view.taints, &self.data[id].strict, &base, false, false).map_err(|_| ())?;
         base.compatible(&topo, false).map_err(|_| ())?;
         Ok(topo)
     }
@@ -514,7 +545,6 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
     /// `NodeClaim.CanAdd`: the tightened requirements, with the remaining options written to `out`.
     /// `explain` and `relax_min_values` are both true when opening a NodeClaim from a template.
     fn claim_can_add(&self, c: &NewClaim, id: usize, pod: &Pod, out: &mut Vec<u32>, explain: bool) -> Result<(Requirements, Vec<Sym>), Fail> {
-        let relax_min_values = explain;
         let t = &self.templates[c.template];
         let d = &self.data[id];
         if !explain {
@@ -551,6 +581,43 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             merged = b;
             &merged
         };
+        if d.volumes.is_empty() {
+            return self.claim_try(c, id, pod, base, out, explain);
+        }
+        // the first volume alternative that works (`tryVolumeAlternative`)
+        let mut last = Fail::Quiet;
+        for alt in &d.volumes {
+            if let Err(inc) = base.compatible(alt, true) {
+                if explain {
+                    last = Fail::Message(format!("NodePool {pool}: volume topology {inc}"));
+                }
+                continue;
+            }
+            let mut reqs = base.clone();
+            reqs.add_all(alt);
+            match self.claim_try(c, id, pod, &reqs, out, explain) {
+                Ok(r) => return Ok(r),
+                Err(f) => last = f,
+            }
+        }
+        Err(last)
+    }
+
+    /// The rest of `NodeClaim.CanAdd` for one set of node requirements: topology, then the
+    /// instance types that still fit and the reservations they would hold.
+    fn claim_try(
+        &self,
+        c: &NewClaim,
+        id: usize,
+        pod: &Pod,
+        base: &Requirements,
+        out: &mut Vec<u32>,
+        explain: bool,
+    ) -> Result<(Requirements, Vec<Sym>), Fail> {
+        let relax_min_values = explain;
+        let t = &self.templates[c.template];
+        let d = &self.data[id];
+        let pool = t.pool.name;
         let reqs = match self.topology.tighten(id, pod, &t.pool.taints, &d.strict, base, true, explain) {
             Ok(r) => r,
             Err(Some(e)) => return Err(Fail::Message(format!("NodePool {pool}: {e}"))),
@@ -687,6 +754,12 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         let relaxations = self.relaxed.into_iter().enumerate().filter(|(_, r)| !r.is_empty()).collect();
         Solution { pods: self.pods, claims: solved, existing, errors, deferred: Vec::new(), relaxations, claims_exceeded: self.claims_exceeded }
     }
+}
+
+/// Why Karpenter would not provision a pending pod because of its claims (`ValidatePersistentVolumeClaims`).
+fn volume_invalid(pod: &Pod) -> Option<String> {
+    let why = pod.volumes.as_ref()?.unprovisionable.as_ref()?;
+    Some(format!("{why}; Karpenter does not provision the pod"))
 }
 
 /// Lower every minValues the options do not reach to the number of distinct values they have.

@@ -3,7 +3,8 @@
 use super::topology_group::{DomainGroup, GroupKind, NodeFilter, TopologyGroup};
 use crate::labels::{self, Sym};
 use crate::model::{
-    LabelSelector, LabelSelectorOperator, LabelSelectorRequirement, NodeInclusionPolicy, Pod, PodAffinityTerm, Taint, UnsatisfiableAction,
+    LabelSelector, LabelSelectorOperator, LabelSelectorRequirement, Namespace, NodeInclusionPolicy, Pod, PodAffinityTerm, Taint,
+    UnsatisfiableAction,
 };
 use crate::requirements::{Requirement, Requirements};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -76,6 +77,10 @@ pub struct Topology<'a> {
     /// Batch pods never count as already placed (`excludedPods`).
     excluded: std::collections::HashSet<Sym>,
     batch_namespaces: BTreeSet<Sym>,
+    /// The cluster's `Namespace` objects.
+    namespace_objects: &'a [Namespace],
+    /// Every namespace a `namespaceSelector` can select, built on first use.
+    all_namespaces: std::cell::OnceCell<Vec<Namespace>>,
 }
 
 fn merge_label_keys(selector: Option<&LabelSelector>, pod: &Pod, match_keys: &[Sym], mismatch_keys: &[Sym]) -> Option<LabelSelector> {
@@ -96,13 +101,14 @@ fn merge_label_keys(selector: Option<&LabelSelector>, pod: &Pod, match_keys: &[S
 impl<'a> Topology<'a> {
     /// `NewTopology`: domain universe from the pools, inverse anti-affinity of pods already bound
     /// (`anti_affinity`: such pods with the index of their node in `nodes`, in a stable order), then
-    /// every batch pod's own groups.
+    /// every batch pod's own groups. `namespaces` are the cluster's Namespace objects.
     pub fn new(
         respect_preferences: bool,
         pools: Vec<PoolDomains<'a>>,
         nodes: Vec<TopoNode<'a>>,
         anti_affinity: &[(&'a Pod, usize)],
         batch: &[&Pod],
+        namespaces: &'a [Namespace],
     ) -> Topology<'a> {
         let mut t = Topology {
             respect_preferences,
@@ -116,6 +122,8 @@ impl<'a> Topology<'a> {
             nodes,
             excluded: batch.iter().map(|p| p.uid).collect(),
             batch_namespaces: batch.iter().map(|p| p.namespace).collect(),
+            namespace_objects: namespaces,
+            all_namespaces: std::cell::OnceCell::new(),
         };
         // inverse anti-affinity of pods already running (owner ids after the batch's)
         for (i, &(pod, node)) in anti_affinity.iter().enumerate() {
@@ -161,24 +169,38 @@ impl<'a> Topology<'a> {
         &self.universe[&key]
     }
 
+    /// The namespaces a term's pods are counted in (`buildNamespaceList`): the pod's own when the
+    /// term names none, else the listed ones and those whose labels the `namespaceSelector` selects.
     fn namespaces_for(&self, pod: &Pod, term: &PodAffinityTerm) -> BTreeSet<Sym> {
         if term.namespaces.is_empty() && term.namespace_selector.is_none() {
             return BTreeSet::from([pod.namespace]);
         }
         let mut out: BTreeSet<Sym> = term.namespaces.iter().copied().collect();
         if let Some(sel) = &term.namespace_selector {
-            // Namespace objects are not modelled: a namespace carries only its well-known
-            // `kubernetes.io/metadata.name` label.
-            let name_key = Sym::new("kubernetes.io/metadata.name");
-            let mut known = self.batch_namespaces.clone();
-            known.extend(self.nodes.iter().flat_map(|n| n.pods.iter().map(|p| p.namespace)));
-            for ns in &known {
-                if sel.matches(&BTreeMap::from([(name_key, *ns)])) {
-                    out.insert(*ns);
+            for ns in self.all_namespaces() {
+                if sel.matches(&ns.labels) {
+                    out.insert(ns.name);
                 }
             }
         }
         out
+    }
+
+    /// What listing the cluster's namespaces returns: the Namespace objects, and every namespace
+    /// that holds a pod of this run or of a node, which exists in the cluster even when the inputs do
+    /// not describe it (it then carries only its name label, as the API server sets it).
+    fn all_namespaces(&self) -> &[Namespace] {
+        self.all_namespaces.get_or_init(|| {
+            let mut out: Vec<Namespace> = self.namespace_objects.to_vec();
+            let mut known: BTreeSet<Sym> = self.batch_namespaces.clone();
+            known.extend(self.nodes.iter().flat_map(|n| n.pods.iter().map(|p| p.namespace)));
+            for ns in known {
+                if !out.iter().any(|n| n.name == ns) {
+                    out.push(Namespace::named(ns));
+                }
+            }
+            out
+        })
     }
 
     // the fields of a topology group, as Karpenter builds one per constraint (NewTopologyGroup)

@@ -353,6 +353,16 @@ impl<'s> Engine<'s> {
             self.at(o.from, Ev::Outage(i, true));
             self.at(o.until, Ev::Outage(i, false));
         }
+        // Karpenter's nodes still launching at the start (in-flight NodeClaims of a snapshot) finish
+        // initializing after the usual initialization latency
+        let launching: Vec<Sym> =
+            self.state.nodes.iter().filter(|n| n.nodepool.is_some() && !n.initialized && n.deletion_timestamp.is_none()).map(|n| n.name).collect();
+        for (i, name) in launching.into_iter().enumerate() {
+            let mut rng = self.streams.rng("initial-node-latency", i as u64);
+            let ready_in = self.sc.settings.node_initialize.sample(&mut rng);
+            self.at(ready_in, Ev::NodeInitialized(name));
+        }
+        // static NodePools count those in-flight nodes among their replicas
         self.schedule_reservation_ends();
         self.start_reservation_fees();
         self.static_provision();
@@ -718,8 +728,17 @@ impl<'s> Engine<'s> {
         let at = self.sc.start + t as i64;
         let to: HashMap<Sym, Sym> = binds.into_iter().collect();
         let mut done: Vec<Sym> = Vec::with_capacity(to.len());
+        let nodes = &self.state.nodes;
         for p in self.state.pods.iter_mut() {
             if let Some(node) = to.get(&p.uid) {
+                // a claim waiting for its first consumer gets its volume in this node's zone
+                if p.volumes.as_ref().is_some_and(|v| v.binds_in_zone)
+                    && let Some(n) = nodes.iter().find(|n| n.name == *node)
+                    && let Some(zone) = n.zone
+                    && let Some(v) = crate::scheduling::volumes::bound_in_zone(p, &n.labels, zone)
+                {
+                    p.volumes = Some(Arc::new(v));
+                }
                 p.node_name = Some(*node);
                 p.phase = PodPhase::Running;
                 p.start_time = Some(at);

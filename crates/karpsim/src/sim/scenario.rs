@@ -275,9 +275,13 @@ pub struct Scenario {
     pub outages: Vec<Outage>,
 }
 
+/// Whether `p` belongs to the controller `ns_name` of one of `kinds`; a Deployment's pods from a
+/// snapshot are owned by its ReplicaSet.
 fn owner_matches(p: &Pod, ns_name: &str, kinds: &[OwnerKind]) -> bool {
     let (ns, name) = ns_name.split_once('/').unwrap_or(("default", ns_name));
-    p.namespace.as_str() == ns && p.owner.as_ref().is_some_and(|o| kinds.contains(&o.kind) && o.name.as_str() == name)
+    p.namespace.as_str() == ns
+        && (p.owner.as_ref().is_some_and(|o| kinds.contains(&o.kind) && o.name.as_str() == name)
+            || (kinds.contains(&OwnerKind::Deployment) && crate::io::deployment_of(p).is_some_and(|d| d.as_str() == name)))
 }
 
 fn time_of_day(file: &str, field: &str, s: &str) -> Result<f64> {

@@ -65,15 +65,23 @@ pub fn pod_dump_from_str(text: &str, source: &str) -> Result<PodDump> {
 /// Keep the Pod objects; count everything else as ignored. A dump without any Pod is an error.
 fn finish_dump(mut inputs: Inputs, source: &str) -> Result<PodDump> {
     let replicas = inputs.retain_pod_objects();
-    let inputs = inputs.finish()?;
-    let mut notes = inputs.warnings;
-    let mut ignored: Vec<String> = [
+    // counted before `finish`, which merges NodeClaims into the nodes
+    let others = [
         ("DaemonSet", inputs.daemonsets.len()),
         ("Node", inputs.nodes.len()),
+        ("NodeClaim", inputs.nodeclaims.len()),
         ("NodePool", inputs.nodepools.len()),
         ("EC2NodeClass", inputs.nodeclasses.len()),
         ("PodDisruptionBudget", inputs.pdbs.len()),
-    ]
+        ("Namespace", inputs.namespaces.len()),
+        ("PersistentVolumeClaim", inputs.volume_claims.len()),
+        ("PersistentVolume", inputs.volumes.len()),
+        ("StorageClass", inputs.storage_classes.len()),
+        ("CSINode", inputs.csi_nodes.len()),
+    ];
+    let inputs = inputs.finish()?;
+    let mut notes = inputs.warnings;
+    let mut ignored: Vec<String> = others
     .iter()
     .filter(|(_, n)| *n > 0)
     .map(|(kind, n)| format!("{kind} ({n})"))
@@ -121,7 +129,8 @@ pub struct Conversion<'p> {
     pub skipped: Skipped,
     /// Resources requested by written pods that the CSV has no column for, with how many pods request each.
     pub unwritten_resources: BTreeMap<String, usize>,
-    /// Written pods with affinity, topology spread constraints or host ports, which the CSV does not carry.
+    /// Written pods with affinity, topology spread constraints, host ports or PersistentVolumeClaims,
+    /// which the CSV does not carry.
     pub unwritten_constraints: usize,
 }
 
@@ -155,7 +164,7 @@ impl Conversion<'_> {
         }
         if self.unwritten_constraints > 0 {
             out.push(format!(
-                "{} pod(s) have affinity, topology spread constraints or host ports, which the event CSV does not carry",
+                "{} pod(s) have affinity, topology spread constraints, host ports or PersistentVolumeClaims, which the event CSV does not carry",
                 self.unwritten_constraints
             ));
         }
@@ -219,7 +228,7 @@ pub fn events_from_pods<'p>(pods: &'p [Pod], source: &str) -> Result<Conversion<
         for (name, _) in p.requests.iter().filter(|(n, _)| ![CPU, MEMORY, GPU, PODS].contains(n)) {
             *c.unwritten_resources.entry(name.to_string()).or_default() += 1;
         }
-        if p.affinity != Affinity::default() || !p.topology_spread.is_empty() || !p.host_ports.is_empty() {
+        if p.affinity != Affinity::default() || !p.topology_spread.is_empty() || !p.host_ports.is_empty() || p.volumes.is_some() {
             c.unwritten_constraints += 1;
         }
     }

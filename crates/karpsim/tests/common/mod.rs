@@ -5,7 +5,7 @@
 
 use karpsim::catalog::parse_custom_catalog;
 use karpsim::io::Inputs;
-use karpsim::scheduling::{provision, NodeClaimResult, ProvisionOptions, ProvisionResult};
+use karpsim::scheduling::{NodeClaimResult, ProvisionOptions, ProvisionResult, provision};
 use karpsim::state::ClusterState;
 use std::sync::Arc;
 
@@ -40,7 +40,11 @@ pub fn it(name: &str, cpu: u32, mem_gi: u32, pods: u32) -> It {
         memory: format!("{mem_gi}Gi"),
         pods,
         extra: vec![],
-        labels: vec![("kubernetes.io/arch".into(), "amd64".into()), ("kubernetes.io/os".into(), "linux".into()), ("size".into(), size.into())],
+        labels: vec![
+            ("kubernetes.io/arch".into(), "amd64".into()),
+            ("kubernetes.io/os".into(), "linux".into()),
+            ("size".into(), size.into()),
+        ],
         offerings: vec![
             ("test-zone-1".into(), "spot".into(), price, true),
             ("test-zone-2".into(), "spot".into(), price, true),
@@ -117,12 +121,37 @@ pub fn default_catalog() -> String {
     ])
 }
 
+/// Read YAML (named `test.yaml` in errors) and finish the inputs.
+pub fn load(text: &str) -> karpsim::Result<Inputs> {
+    let mut i = Inputs::new();
+    i.load_str(text, "test.yaml")?;
+    i.finish()
+}
+
+/// The error reading `text` gives (panics if it reads).
+#[track_caller]
+pub fn load_err(text: &str) -> String {
+    match load(text) {
+        Ok(_) => panic!("expected an error for:\n{text}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[track_caller]
+pub fn assert_names(e: &str, parts: &[&str]) {
+    for p in parts {
+        assert!(e.contains(p), "{p:?} missing from: {e}");
+    }
+}
+
 pub fn state(catalog_json: &str, yaml: &str) -> ClusterState {
     let cat = Arc::new(parse_custom_catalog("test-catalog", catalog_json).expect("catalog"));
     let mut i = Inputs::new();
     i.load_str(yaml, "test.yaml").unwrap_or_else(|e| panic!("{e}\n{yaml}"));
     let i = i.finish().unwrap_or_else(|e| panic!("{e}\n{yaml}"));
-    ClusterState::new(i.nodepools, i.nodeclasses, i.nodes, i.pods, i.daemonsets, i.pdbs, |_| Ok(cat.clone())).expect("state")
+    let mut s = ClusterState::new(i.nodepools, i.nodeclasses, i.nodes, i.pods, i.daemonsets, i.pdbs, |_| Ok(cat.clone())).expect("state");
+    s.namespaces = i.namespaces;
+    s
 }
 
 pub fn run_with(catalog_json: &str, yaml: &str, opts: &ProvisionOptions) -> ProvisionResult {
