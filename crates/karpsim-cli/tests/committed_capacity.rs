@@ -108,6 +108,8 @@ fn compare_a_cluster_over_reserved_counts_bills_the_reservations() {
     args.extend(["--vary".into(), "reserved_count=0,4".into(), "--output".into(), "json".into()]);
     let out = run_json(&args.iter().map(String::as_str).collect::<Vec<_>>());
     let rows = out["rows"].as_array().unwrap();
+    let warned = |gate: &str| out["warnings"].as_array().unwrap().iter().any(|w| w.as_str().unwrap().contains(gate));
+    assert!(warned("NodeOverlay feature gate") && warned("StaticCapacity feature gate"), "{:?}", out["warnings"]);
     let fee = |i: usize| rows[i]["reservation_cost_per_hour"].as_f64().unwrap();
     // two m7i.xlarge reserved (the base), none, four: each instance at its on-demand price, used or
     // not, less the savings plan (AWS applies Savings Plans to capacity reservations too)

@@ -93,7 +93,11 @@ impl ClusterState {
         pdbs: Vec<PodDisruptionBudget>,
         resolve: impl FnMut(Option<&NodeClass>) -> Result<Arc<Catalog>>,
     ) -> Result<ClusterState> {
-        let (pool_types, warnings) = resolve_pool_types(&nodepools, &nodeclasses, resolve)?;
+        let (pool_types, mut warnings) = resolve_pool_types(&nodepools, &nodeclasses, resolve)?;
+        if nodepools.iter().any(|p| p.replicas.is_some()) {
+            // said once with the cluster, so provision, consolidate, simulate and compare all show it
+            warnings.push(STATIC_GATE_WARNING.to_string());
+        }
         Ok(ClusterState {
             nodepools,
             nodeclasses,
@@ -303,6 +307,10 @@ impl ClusterState {
         self.nodes.iter().find(|n| n.name == name)
     }
 }
+
+/// Static NodePools are Karpenter's StaticCapacity feature gate, off by default (v1.14.1
+/// `pkg/operator/options/options.go`); karpsim holds them whenever given.
+const STATIC_GATE_WARNING: &str = "static NodePools (spec.replicas) are held at their count; Karpenter does so only with its StaticCapacity feature gate (alpha, off by default: FEATURE_GATES=StaticCapacity=true)";
 
 impl ClusterState {
     /// Build the state from loaded inputs and a catalog: NodePools without an EC2NodeClass get

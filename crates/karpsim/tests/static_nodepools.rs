@@ -183,4 +183,5 @@ fn a_static_pool_keeps_its_count_over_time() {
     let s = &r.metrics.series;
     let after_start: Vec<f64> = s.time_h.iter().zip(&s.nodes).filter(|(t, _)| **t >= 0.1).map(|(_, n)| *n).collect();
     assert!(after_start.iter().all(|n| *n >= 2.0), "never below the replicas once launched: {after_start:?}");
+    assert!(r.warnings.iter().any(|w| w.contains("StaticCapacity feature gate")), "the simulator says it too: {:?}", r.warnings);
 }

@@ -95,8 +95,5 @@ pub fn missing_claims<'a>(state: &'a ClusterState, opts: &ProvisionOptions, warn
             out.push(claim.clone());
         }
     }
-    if state.nodepools.iter().any(|p| p.replicas.is_some()) {
-        warnings.push("static NodePools (spec.replicas) are held at their count; Karpenter does so only with its StaticCapacity feature gate (alpha, off by default: FEATURE_GATES=StaticCapacity=true)".to_string());
-    }
     out
 }
