@@ -97,6 +97,9 @@ fn no_fallback_while_compatible_reserved_offerings_are_available() {
     assert_eq!(got, vec![("small-instance-type", Some("cr-small"), 1), ("medium-instance-type", Some("cr-medium"), 2), ("small-instance-type", None, 3)]);
     assert_eq!(r.nodeclaims[0].requirements.iter().find(|x| x.starts_with("karpenter.sh/capacity-type")).unwrap(), "karpenter.sh/capacity-type In [reserved]");
     assert!(r.warnings.iter().any(|w| w.contains("waited for capacity reservations") && w.contains("3 batches")), "{:?}", r.warnings);
+    // a saved result reads back as it was (the first batch is not written; Python pickles this way)
+    let json = serde_json::to_string(&r).unwrap();
+    assert_eq!(serde_json::from_str::<ProvisionResult>(&json).unwrap(), r);
 }
 
 #[test]

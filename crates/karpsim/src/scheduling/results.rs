@@ -25,12 +25,17 @@ pub struct NodeClaimResult {
     pub reservation_id: Option<String>,
     /// The provisioning batch that created it: 1, or a later one for pods that waited for reserved
     /// capacity held by NodeClaims of an earlier batch.
-    #[serde(skip_serializing_if = "is_first_batch")]
+    #[serde(skip_serializing_if = "is_first_batch", default = "first_batch")]
     pub batch: usize,
 }
 
 fn is_first_batch(b: &usize) -> bool {
     *b <= 1
+}
+
+/// A result written without `batch` (the first batch) reads back as it was.
+fn first_batch() -> usize {
+    1
 }
 
 /// Pods placed on a node that already exists.
