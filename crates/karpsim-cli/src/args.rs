@@ -101,6 +101,17 @@ pub struct ProvisionArgs {
     /// NodePool minValues: strict (Karpenter's default) or best-effort (relax to what is available).
     #[arg(long, value_enum, value_name = "POLICY", default_value_t = MinValues::Strict)]
     pub min_values: MinValues,
+    /// Topology spread domains: every instance type of a NodePool's node class counts (Karpenter v1.14.1), or only types the NodePool can launch.
+    #[arg(long, value_enum, value_name = "FROM", default_value_t = TopologyDomainsArg::Karpenter)]
+    pub topology_domains: TopologyDomainsArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TopologyDomainsArg {
+    /// Zones (and other label values) of every instance type of the node class, even those the NodePool's requirements exclude (kubernetes-sigs/karpenter#3272).
+    Karpenter,
+    /// Only values of instance types the NodePool can launch (not Karpenter: what the nodes would show).
+    Launchable,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -1,12 +1,12 @@
 //! `karpsim provision`: the NodeClaims Karpenter would create for the inputs' pending pods.
 
 use crate::Report;
-use crate::args::{Launch, MinValues, Output, ProvisionArgs};
+use crate::args::{Launch, MinValues, Output, ProvisionArgs, TopologyDomainsArg};
 use crate::catalog_cmd::json;
 use crate::table::{Table, cores, gib, usd};
 use karpsim::Result;
 use karpsim::io::Inputs;
-use karpsim::scheduling::{LaunchPolicy, MinValuesPolicy, PreferencePolicy, ProvisionOptions, ProvisionResult, provision};
+use karpsim::scheduling::{LaunchPolicy, MinValuesPolicy, PreferencePolicy, ProvisionOptions, ProvisionResult, TopologyDomains, provision};
 use karpsim::state::ClusterState;
 
 /// Hours in a month as cloud bills count them (365 × 24 / 12).
@@ -23,6 +23,10 @@ pub fn options(args: &ProvisionArgs) -> ProvisionOptions {
         launch_policy: match args.launch {
             Launch::CapacityTypePrecedence => LaunchPolicy::CapacityTypePrecedence,
             Launch::Cheapest => LaunchPolicy::Cheapest,
+        },
+        topology_domains: match args.topology_domains {
+            TopologyDomainsArg::Karpenter => TopologyDomains::Karpenter,
+            TopologyDomainsArg::Launchable => TopologyDomains::Launchable,
         },
         ..ProvisionOptions::default()
     }

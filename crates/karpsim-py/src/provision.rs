@@ -5,7 +5,7 @@ use crate::detach::run_detached;
 use crate::errors::{input_error, warn_all};
 use crate::inputs::PyCluster;
 use karpsim::scheduling::{
-    LaunchPolicy, MinValuesPolicy, PreferencePolicy, ProvisionOptions, ProvisionResult, provision as core_provision,
+    LaunchPolicy, MinValuesPolicy, PreferencePolicy, ProvisionOptions, ProvisionResult, TopologyDomains, provision as core_provision,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
@@ -53,8 +53,8 @@ impl PyProvisionResult {
 
     /// The NodeClaims Karpenter would create, as dicts (name, nodepool, instance_type, zone,
     /// capacity_type, price_per_hour in USD, instance_type_options, pods, requests, allocatable
-    /// as Kubernetes quantities, requirements, and `reservation_id` for a reserved one, `batch`
-    /// when a later provisioning batch created it).
+    /// as Kubernetes quantities, requirements, taints, min_values_relaxed, and `reservation_id`
+    /// for a reserved one, `batch` when a later provisioning batch created it).
     #[getter]
     fn nodeclaims<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         to_py(py, &self.result.nodeclaims)
@@ -197,9 +197,12 @@ pub fn with_warnings(mut report: String, warnings: &[String]) -> String {
 /// warnings are also emitted as `karpsim.KarpsimWarning`.
 ///
 /// `launch` is `"capacity-type-precedence"` (the AWS provider: reserved, then spot, then on-demand)
-/// or `"cheapest"`; `min_values` is `"strict"` or `"best-effort"`.
+/// or `"cheapest"`; `min_values` is `"strict"` or `"best-effort"`; `topology_domains` is
+/// `"karpenter"` (every instance type of a NodePool's node class makes domains, as Karpenter
+/// v1.14.1 does) or `"launchable"` (only types the NodePool can launch).
 #[pyfunction]
-#[pyo3(signature = (cluster, *, max_instance_types=60, ignore_preferences=false, launch="capacity-type-precedence", min_values="strict", count_new_nodes_against_limits=false))]
+#[pyo3(signature = (cluster, *, max_instance_types=60, ignore_preferences=false, launch="capacity-type-precedence", min_values="strict", count_new_nodes_against_limits=false, topology_domains="karpenter"))]
+#[allow(clippy::too_many_arguments)] // one per keyword argument of the Python function
 pub fn provision(
     py: Python<'_>,
     cluster: PyRef<'_, PyCluster>,
@@ -208,8 +211,9 @@ pub fn provision(
     launch: &str,
     min_values: &str,
     count_new_nodes_against_limits: bool,
+    topology_domains: &str,
 ) -> PyResult<PyProvisionResult> {
-    let opts = provision_options(max_instance_types, ignore_preferences, launch, min_values, count_new_nodes_against_limits)?;
+    let opts = provision_options(max_instance_types, ignore_preferences, launch, min_values, count_new_nodes_against_limits, topology_domains)?;
     let state = Arc::clone(&cluster.state);
     let result = run_detached(py, move || Ok(core_provision(&state, &opts)))?;
     warn_all(py, &result.warnings)?;
@@ -223,7 +227,13 @@ pub fn provision_options(
     launch: &str,
     min_values: &str,
     count_new_nodes_against_limits: bool,
+    topology_domains: &str,
 ) -> PyResult<ProvisionOptions> {
+    let topology_domains = match topology_domains {
+        "karpenter" => TopologyDomains::Karpenter,
+        "launchable" => TopologyDomains::Launchable,
+        other => return Err(input_error("topology_domains", format!("{other:?}: expected \"karpenter\" or \"launchable\""))),
+    };
     let launch_policy = match launch {
         "capacity-type-precedence" => LaunchPolicy::CapacityTypePrecedence,
         "cheapest" => LaunchPolicy::Cheapest,
@@ -245,6 +255,7 @@ pub fn provision_options(
         min_values_policy,
         launch_policy,
         count_new_nodes_against_limits,
+        topology_domains,
         ..ProvisionOptions::default()
     })
 }

@@ -158,7 +158,7 @@ pub fn _compare_clusters<'py>(
     let run = cluster_run(run)?;
     let setup = base.setup(py);
     let variants = variants_of(variants);
-    let opts = provision_options(60, false, "capacity-type-precedence", "strict", false)?;
+    let opts = provision_options(60, false, "capacity-type-precedence", "strict", false, "karpenter")?;
     let rows = run_detached(py, move || compare_clusters(&setup, &opts, &variants, run, &Progress::default()))?;
     to_py(py, &rows)
 }

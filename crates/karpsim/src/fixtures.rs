@@ -191,6 +191,7 @@ pub fn preference_pods(n: usize, seed: u64) -> Vec<Pod> {
                     weight: 1,
                     term: NodeSelectorTerm {
                         match_expressions: vec![NodeSelectorRequirement { key: *labels::ZONE, operator: "In".into(), values: vec!["test-zone-1".into()], min_values: None }],
+                        match_fields: false,
                     },
                 }],
                 pod_anti_affinity_preferred: vec![
@@ -236,6 +237,8 @@ pub fn karpenter_cluster(nodes: usize, pods_per_node: usize, seed: u64) -> Clust
             taints: Vec::new(),
             capacity: it.capacity.clone(),
             allocatable: it.allocatable.clone(),
+            resources_reported: true,
+            has_nodeclaim: false,
             nodepool: Some(Sym::new("default")),
             instance_type: Some(it.name),
             zone: Some(zone),

@@ -157,6 +157,8 @@ well_known! {
 pub const CAPACITY_TYPE_ON_DEMAND: &str = "on-demand";
 pub const CAPACITY_TYPE_SPOT: &str = "spot";
 pub const CAPACITY_TYPE_RESERVED: &str = "reserved";
+/// `WellKnownValuesForRequirements` of the capacity type.
+pub const CAPACITY_TYPES: [&str; 3] = [CAPACITY_TYPE_ON_DEMAND, CAPACITY_TYPE_SPOT, CAPACITY_TYPE_RESERVED];
 
 /// Karpenter's `WellKnownLabels` (core `pkg/apis/v1/labels.go`) plus the AWS provider's additions
 /// (`karpenter.k8s.aws/instance-*` and friends, `pkg/apis/v1/labels.go` of the provider). Positive
@@ -178,6 +180,27 @@ pub fn is_well_known(key: &str) -> bool {
             | "karpenter.k8s.aws/capacity-reservation-interruptible"
             | "karpenter.k8s.aws/ec2nodeclass"
     ) || key.starts_with("karpenter.k8s.aws/instance-")
+}
+
+/// The label keys a NodeClaim may be asked for without its NodePool defining them (§2.4):
+/// Karpenter's well-known labels ([`is_well_known`]) and every label key the instance types of the
+/// run's catalogs carry. A cloud provider registers its instance-type labels as well-known (the AWS
+/// provider its `karpenter.k8s.aws/instance-*` labels, Karpenter's fake provider `size`,
+/// `special` and `integer`); a custom catalog is karpsim's provider, so its label keys are too.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WellKnown {
+    catalog_keys: std::collections::BTreeSet<Sym>,
+}
+
+impl WellKnown {
+    /// Karpenter's well-known labels plus `catalog_keys`.
+    pub fn with_catalog_keys(catalog_keys: impl IntoIterator<Item = Sym>) -> WellKnown {
+        WellKnown { catalog_keys: catalog_keys.into_iter().filter(|k| !is_well_known(k.as_str())).collect() }
+    }
+    #[inline]
+    pub fn contains(&self, key: Sym) -> bool {
+        is_well_known(key.as_str()) || (!self.catalog_keys.is_empty() && self.catalog_keys.contains(&key))
+    }
 }
 
 /// Old label keys Karpenter rewrites to their current names when it builds requirements
@@ -202,15 +225,16 @@ pub fn normalize_sym(key: Sym) -> Sym {
     if std::ptr::eq(n, key.as_str()) { key } else { Sym::new(n) }
 }
 
-/// Keys a pod may not select on for provisioning (`v1.ValidateRequirement`): any `karpenter.sh`
-/// key that is not well-known, and `kubernetes.io/hostname`.
+/// Keys a pod may not select on for provisioning (`v1.IsRestrictedLabel`): any `karpenter.sh` key
+/// that is not well-known (`karpenter.sh/registered` and `initialized` included), and
+/// `kubernetes.io/hostname`.
 pub fn is_restricted(key: &str) -> bool {
     if key == "kubernetes.io/hostname" {
         return true;
     }
     let domain = key.split('/').next().unwrap_or("");
     let in_karpenter = key.contains('/') && (domain == "karpenter.sh" || domain.ends_with(".karpenter.sh"));
-    in_karpenter && !is_well_known(key) && key != "karpenter.sh/registered" && key != "karpenter.sh/initialized"
+    in_karpenter && !is_well_known(key)
 }
 
 #[cfg(test)]

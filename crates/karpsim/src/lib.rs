@@ -54,6 +54,7 @@
 pub mod catalog;
 pub mod disruption;
 pub mod error;
+pub mod eviction;
 #[cfg(feature = "fixtures")]
 pub mod fixtures;
 pub mod io;

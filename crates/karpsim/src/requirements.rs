@@ -40,7 +40,12 @@ impl Operator {
 }
 
 /// One requirement: `allowed(v) = (complement ? v ∉ values : v ∈ values) && within_bounds(v)` (§2.1).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+///
+/// Bounds are held inclusive, as Karpenter holds them (`Gt 5` is `Gte 6`), but a bound keeps the
+/// operator the user wrote for display: explanations, drift reasons and NodeClaim requirements
+/// read `Gt 5`, as written. (Karpenter's own NodeClaim spec shows the canonical `Gte 6`.) The
+/// written form takes no part in equality or hashing.
+#[derive(Debug, Clone)]
 pub struct Requirement {
     complement: bool,
     /// Sorted by string, unique.
@@ -48,6 +53,28 @@ pub struct Requirement {
     gte: Option<i64>,
     lte: Option<i64>,
     min_values: Option<u32>,
+    written: Written,
+}
+
+/// How a requirement's bounds were written: `Gt`/`Lt` (exclusive) rather than `Gte`/`Lte`.
+#[derive(Debug, Clone, Copy, Default)]
+struct Written {
+    gt: bool,
+    lt: bool,
+}
+
+impl PartialEq for Requirement {
+    fn eq(&self, o: &Requirement) -> bool {
+        (self.complement, &self.values, self.gte, self.lte, self.min_values) == (o.complement, &o.values, o.gte, o.lte, o.min_values)
+    }
+}
+
+impl Eq for Requirement {}
+
+impl std::hash::Hash for Requirement {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        (self.complement, &self.values, self.gte, self.lte, self.min_values).hash(h);
+    }
 }
 
 fn sorted_unique(mut v: Vec<Sym>) -> Vec<Sym> {
@@ -59,17 +86,17 @@ fn sorted_unique(mut v: Vec<Sym>) -> Vec<Sym> {
 impl Requirement {
     /// `In values`.
     pub fn is_in(values: impl IntoIterator<Item = Sym>) -> Requirement {
-        Requirement { complement: false, values: sorted_unique(values.into_iter().collect()), gte: None, lte: None, min_values: None }
+        Requirement { complement: false, values: sorted_unique(values.into_iter().collect()), gte: None, lte: None, min_values: None, written: Written::default() }
     }
     /// `NotIn values`.
     pub fn not_in(values: impl IntoIterator<Item = Sym>) -> Requirement {
-        Requirement { complement: true, values: sorted_unique(values.into_iter().collect()), gte: None, lte: None, min_values: None }
+        Requirement { complement: true, values: sorted_unique(values.into_iter().collect()), gte: None, lte: None, min_values: None, written: Written::default() }
     }
     pub fn exists() -> Requirement {
-        Requirement { complement: true, values: Vec::new(), gte: None, lte: None, min_values: None }
+        Requirement { complement: true, values: Vec::new(), gte: None, lte: None, min_values: None, written: Written::default() }
     }
     pub fn does_not_exist() -> Requirement {
-        Requirement { complement: false, values: Vec::new(), gte: None, lte: None, min_values: None }
+        Requirement { complement: false, values: Vec::new(), gte: None, lte: None, min_values: None, written: Written::default() }
     }
 
     /// Build from an operator and its values, validating as Karpenter's webhook/CEL rules do
@@ -104,11 +131,19 @@ impl Requirement {
             Operator::Gt => {
                 let n = bound()?;
                 // Gt MaxInt can match nothing (requirement.go)
-                if n == i64::MAX { Requirement::does_not_exist() } else { Requirement { gte: Some(n + 1), ..Requirement::exists() } }
+                if n == i64::MAX {
+                    Requirement::does_not_exist()
+                } else {
+                    Requirement { gte: Some(n + 1), written: Written { gt: true, lt: false }, ..Requirement::exists() }
+                }
             }
             Operator::Lt => {
                 let n = bound()?;
-                if n == 0 { Requirement::does_not_exist() } else { Requirement { lte: Some(n - 1), ..Requirement::exists() } }
+                if n == 0 {
+                    Requirement::does_not_exist()
+                } else {
+                    Requirement { lte: Some(n - 1), written: Written { gt: false, lt: true }, ..Requirement::exists() }
+                }
             }
             Operator::Gte => Requirement { gte: Some(bound()?), ..Requirement::exists() },
             Operator::Lte => Requirement { lte: Some(bound()?), ..Requirement::exists() },
@@ -198,7 +233,12 @@ impl Requirement {
         };
         values.retain(|v| within(*v, gte, lte));
         let (gte, lte) = if complement { (gte, lte) } else { (None, None) };
-        Requirement { complement, values, gte, lte, min_values }
+        // each bound keeps the written form of the side it came from
+        let written = Written {
+            gt: if self.gte == gte { self.written.gt } else { other.written.gt },
+            lt: if self.lte == lte { self.written.lt } else { other.written.lt },
+        };
+        Requirement { complement, values, gte, lte, min_values, written }
     }
 
     /// `HasIntersection`: whether the intersection allows any value, without building it.
@@ -281,10 +321,12 @@ impl fmt::Display for Requirement {
             }
         }
         if let Some(g) = self.gte {
-            write!(f, "{}Gte {g}", if self.values.is_empty() { "" } else { " " })?;
+            let sep = if self.values.is_empty() { "" } else { " " };
+            if self.written.gt { write!(f, "{sep}Gt {}", g - 1)? } else { write!(f, "{sep}Gte {g}")? }
         }
         if let Some(l) = self.lte {
-            write!(f, "{}Lte {l}", if self.gte.is_none() && self.values.is_empty() { "" } else { " " })?;
+            let sep = if self.gte.is_none() && self.values.is_empty() { "" } else { " " };
+            if self.written.lt { write!(f, "{sep}Lt {}", l + 1)? } else { write!(f, "{sep}Lte {l}")? }
         }
         Ok(())
     }
@@ -465,6 +507,11 @@ impl Requirements {
         self.items.iter().any(|(_, r)| r.min_values.is_some())
     }
 
+    /// The same requirements with every minValues dropped.
+    pub fn without_min_values(&self) -> Requirements {
+        Requirements { items: self.items.iter().map(|(k, r)| (*k, r.clone().with_min_values(None))).collect() }
+    }
+
     /// `Intersects` (§2.4): for keys present on both sides, the values must intersect, unless both
     /// sides are negative (`NotIn`/`DoesNotExist`).
     pub fn intersects(&self, incoming: &Requirements) -> std::result::Result<(), Incompatibility> {
@@ -505,12 +552,13 @@ impl Requirements {
         }
     }
 
-    /// `Compatible(existing=self, incoming)` (§2.4). With `allow_undefined_well_known`, positive
-    /// requirements on well-known keys the existing side does not define are allowed (NodeClaims);
-    /// without it (existing nodes) every positively required label must be defined.
-    pub fn compatible(&self, incoming: &Requirements, allow_undefined_well_known: bool) -> std::result::Result<(), Incompatibility> {
+    /// `Compatible(existing=self, incoming)` (§2.4). With `undefined` (`AllowUndefinedWellKnownLabels`),
+    /// positive requirements on those well-known keys that the existing side does not define are
+    /// allowed (NodeClaims); with `None` (existing nodes) every positively required label must be
+    /// defined.
+    pub fn compatible(&self, incoming: &Requirements, undefined: Option<&labels::WellKnown>) -> std::result::Result<(), Incompatibility> {
         for (k, r) in &incoming.items {
-            if allow_undefined_well_known && labels::is_well_known(k.as_str()) {
+            if undefined.is_some_and(|w| w.contains(*k)) {
                 continue;
             }
             if r.is_negative_op() || self.has(*k) {
@@ -603,30 +651,31 @@ mod tests {
 
     #[test]
     fn undefined_label_rules_of_section_2_4() {
+        let wk = labels::WellKnown::default();
         let nodeclaim = set(&[("kubernetes.io/arch", req("In", &["amd64"])), ("team", req("In", &["a"]))]);
         // custom key undefined on the node side, positive on the pod side: incompatible
         let pod = set(&[("gpu", req("In", &["true"]))]);
-        assert!(matches!(nodeclaim.compatible(&pod, true), Err(Incompatibility::Undefined { .. })));
+        assert!(matches!(nodeclaim.compatible(&pod, Some(&wk)), Err(Incompatibility::Undefined { .. })));
         let pod = set(&[("gpu", req("Exists", &[]))]);
-        assert!(nodeclaim.compatible(&pod, true).is_err());
+        assert!(nodeclaim.compatible(&pod, Some(&wk)).is_err());
         // negative operators on an undefined custom key: fine
-        assert!(nodeclaim.compatible(&set(&[("gpu", req("NotIn", &["true"]))]), true).is_ok());
-        assert!(nodeclaim.compatible(&set(&[("gpu", req("DoesNotExist", &[]))]), true).is_ok());
+        assert!(nodeclaim.compatible(&set(&[("gpu", req("NotIn", &["true"]))]), Some(&wk)).is_ok());
+        assert!(nodeclaim.compatible(&set(&[("gpu", req("DoesNotExist", &[]))]), Some(&wk)).is_ok());
         // well-known key undefined: allowed for NodeClaims, not for existing nodes
         let pod = set(&[("topology.kubernetes.io/zone", req("In", &["z1"]))]);
-        assert!(nodeclaim.compatible(&pod, true).is_ok());
-        assert!(nodeclaim.compatible(&pod, false).is_err());
+        assert!(nodeclaim.compatible(&pod, Some(&wk)).is_ok());
+        assert!(nodeclaim.compatible(&pod, None).is_err());
         // defined key: values must intersect
-        assert!(nodeclaim.compatible(&set(&[("team", req("In", &["b"]))]), true).is_err());
-        assert!(nodeclaim.compatible(&set(&[("team", req("In", &["a", "b"]))]), true).is_ok());
+        assert!(nodeclaim.compatible(&set(&[("team", req("In", &["b"]))]), Some(&wk)).is_err());
+        assert!(nodeclaim.compatible(&set(&[("team", req("In", &["a", "b"]))]), Some(&wk)).is_ok());
         // both negative: compatible even without intersection
         let a = set(&[("k", req("DoesNotExist", &[]))]);
-        assert!(a.compatible(&set(&[("k", req("NotIn", &["x"]))]), false).is_ok());
+        assert!(a.compatible(&set(&[("k", req("NotIn", &["x"]))]), None).is_ok());
         // zone In [bogus] and zone Exists: Exists does not widen the In
         let mut pod = set(&[("topology.kubernetes.io/zone", req("In", &["bogus"]))]);
         pod.add(s("topology.kubernetes.io/zone"), req("Exists", &[]));
         let nc = set(&[("topology.kubernetes.io/zone", req("In", &["z1", "z2"]))]);
-        assert!(nc.compatible(&pod, true).is_err());
+        assert!(nc.compatible(&pod, Some(&wk)).is_err());
     }
 
     #[test]
@@ -650,6 +699,19 @@ mod tests {
         }])
         .unwrap_err();
         assert!(e.to_string().contains("Near"));
+    }
+
+    #[test]
+    fn bounds_display_as_written() {
+        assert_eq!(req("Gt", &["5"]).to_string(), "Gt 5");
+        assert_eq!(req("Gte", &["6"]).to_string(), "Gte 6");
+        assert_eq!(req("Lt", &["10"]).to_string(), "Lt 10");
+        assert_eq!(req("Gt", &["5"]), req("Gte", &["6"]), "the written form is for display only");
+        // intersections keep the written form of the bound that wins
+        assert_eq!(req("Gt", &["5"]).intersect(&req("Lt", &["10"])).to_string(), "Gt 5 Lt 10");
+        assert_eq!(req("Gte", &["7"]).intersect(&req("Gt", &["5"])).to_string(), "Gte 7");
+        assert_eq!(req("Exists", &[]).intersect(&req("Gt", &["5"])).to_string(), "Gt 5");
+        assert_eq!(req("NotIn", &["9"]).intersect(&req("Gt", &["5"])).to_string(), "NotIn [9] Gt 5");
     }
 
     #[test]

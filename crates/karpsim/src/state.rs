@@ -3,7 +3,7 @@
 //! NodePools meet catalogs.
 
 use crate::catalog::{Catalog, InstanceType, overlay};
-use crate::error::{Error, Location, Result};
+use crate::error::Result;
 use crate::labels::{self, Sym};
 use crate::model::{CapacityReservation, Namespace, Node, NodeClass, NodeOverlay, NodePool, Pod, PodDisruptionBudget};
 use crate::requirements::{Requirement, Requirements};
@@ -63,8 +63,13 @@ pub struct PoolTypes {
 pub struct ClusterState {
     pub nodepools: Vec<NodePool>,
     pub nodeclasses: Vec<NodeClass>,
-    /// Instance types per NodePool name.
+    /// Instance types per NodePool name (NodePools that are not ready have none).
     pub pool_types: BTreeMap<Sym, PoolTypes>,
+    /// NodePools that are not Ready, with why (a missing EC2NodeClass): they launch nothing.
+    pub unready_nodepools: BTreeMap<Sym, String>,
+    /// Label keys a NodeClaim may be asked for without its NodePool defining them: Karpenter's
+    /// well-known labels and the label keys of the catalogs' instance types.
+    pub well_known: Arc<labels::WellKnown>,
     pub nodes: Vec<Node>,
     pub pods: Vec<Pod>,
     /// One representative pod per DaemonSet.
@@ -93,7 +98,7 @@ impl ClusterState {
         pdbs: Vec<PodDisruptionBudget>,
         resolve: impl FnMut(Option<&NodeClass>) -> Result<Arc<Catalog>>,
     ) -> Result<ClusterState> {
-        let (pool_types, mut warnings) = resolve_pool_types(&nodepools, &nodeclasses, resolve)?;
+        let Resolved { pool_types, unready_nodepools, well_known, mut warnings } = resolve_pool_types(&nodepools, &nodeclasses, resolve)?;
         if nodepools.iter().any(|p| p.replicas.is_some()) {
             // said once with the cluster, so provision, consolidate, simulate and compare all show it
             warnings.push(STATIC_GATE_WARNING.to_string());
@@ -102,6 +107,8 @@ impl ClusterState {
             nodepools,
             nodeclasses,
             pool_types,
+            unready_nodepools,
+            well_known,
             nodes,
             pods,
             daemonsets,
@@ -166,8 +173,9 @@ impl ClusterState {
     /// new ones (a price source that changed, say) are added once.
     pub fn recatalog(&mut self, catalog: &crate::catalog::CatalogSource) -> Result<()> {
         let default_nc = NodeClass { capacity_reservations: self.default_reservations.clone(), ..NodeClass::default() };
-        let (pool_types, mut warnings) = resolve_pool_types(&self.nodepools, &self.nodeclasses, |nc| catalog.resolve(Some(nc.unwrap_or(&default_nc))))?;
-        self.pool_types = pool_types;
+        let Resolved { pool_types, unready_nodepools, well_known, mut warnings } =
+            resolve_pool_types(&self.nodepools, &self.nodeclasses, |nc| catalog.resolve(Some(nc.unwrap_or(&default_nc))))?;
+        (self.pool_types, self.unready_nodepools, self.well_known) = (pool_types, unready_nodepools, well_known);
         let overlays = std::mem::take(&mut self.overlays);
         self.apply_overlays(overlays)?;
         warnings.extend(self.price_nodes(catalog)?);
@@ -177,6 +185,14 @@ impl ClusterState {
             }
         }
         Ok(())
+    }
+
+    /// The latest timestamp in the input (node heartbeats included): the moment a snapshot was
+    /// taken, as far as it tells.
+    pub fn snapshot_time(&self) -> crate::model::Timestamp {
+        let nodes = self.nodes.iter().flat_map(|n| [Some(n.creation_timestamp), n.last_pod_event, n.observed]).flatten();
+        let pods = self.pods.iter().flat_map(|p| [Some(p.creation_timestamp), p.start_time]).flatten();
+        nodes.chain(pods).max().unwrap_or(0)
     }
 
     /// Keep only the instance types compatible with `reqs` in every NodePool (a catalog narrowed by
@@ -271,9 +287,17 @@ impl ClusterState {
             };
             match types.iter().find(|t| t.name == it_name) {
                 Some(it) => {
-                    if n.allocatable.iter().next().is_none() {
+                    // `statenode.go: Allocatable/Capacity`: an initialized (or unmanaged) node's own
+                    // status as reported, even all zero; a managed node not initialized yet takes the
+                    // NodeClaim's figure for every resource it reports as zero (done when its NodeClaim
+                    // is in the inputs, else the catalog's stands in for it). A Node without status (a
+                    // manifest) stands for its catalog type.
+                    if !n.resources_reported {
                         n.allocatable = it.allocatable.clone();
                         n.capacity = it.capacity.clone();
+                    } else if n.nodepool.is_some() && !n.initialized && !n.has_nodeclaim {
+                        fill_zeros(&mut n.allocatable, &it.allocatable);
+                        fill_zeros(&mut n.capacity, &it.capacity);
                     }
                     // nodes outside Karpenter carry no karpenter.sh/capacity-type: EKS managed node
                     // groups say it in their own label; anything else is priced as on-demand
@@ -328,6 +352,25 @@ impl ClusterState {
         let mut all_warnings = warnings;
         all_warnings.append(&mut state.warnings);
         all_warnings.extend(unpriced);
+        // `nodeclaim/podevents`: a node's last pod event is when a pod (not a DaemonSet's) was
+        // bound to it, went terminal or began terminating; consolidateAfter runs from it
+        let mut events: BTreeMap<Sym, crate::model::Timestamp> = BTreeMap::new();
+        for p in state.pods.iter().filter(|p| !p.is_daemonset_pod()) {
+            let Some(node) = p.node_name else { continue };
+            let finished = p.finished_at.filter(|_| p.is_terminal());
+            let t = [Some(p.start_time.unwrap_or(p.creation_timestamp)), finished, p.deletion_timestamp].into_iter().flatten().max();
+            if let Some(t) = t {
+                let e = events.entry(node).or_insert(t);
+                *e = (*e).max(t);
+            }
+        }
+        for n in &mut state.nodes {
+            if n.last_pod_event.is_none()
+                && let Some(&t) = events.get(&n.name)
+            {
+                n.last_pod_event = Some(t.max(n.creation_timestamp));
+            }
+        }
         state.warnings = all_warnings;
         state.namespaces = namespaces;
         Ok(state)
@@ -361,25 +404,44 @@ pub fn update_reservation(types: &Arc<Vec<TypeInfo>>, id: Sym, delta: i64, expir
     Some(Arc::new(out))
 }
 
-/// The instance types of each NodePool, resolved once per NodeClass with `resolve` (the NodeClass
-/// the pool references, `None` when the inputs hold no NodeClass at all), and the catalogs'
+/// What resolving the NodePools' instance types gives.
+struct Resolved {
+    pool_types: BTreeMap<Sym, PoolTypes>,
+    unready_nodepools: BTreeMap<Sym, String>,
+    well_known: Arc<labels::WellKnown>,
+    warnings: Vec<String>,
+}
+
+/// The instance types of each NodePool, resolved once per NodeClass with `resolve`; the pools that
+/// are not ready (a missing EC2NodeClass), the label keys that are well-known, and the catalogs'
 /// warnings (each once).
 fn resolve_pool_types(
     nodepools: &[NodePool],
     nodeclasses: &[NodeClass],
     mut resolve: impl FnMut(Option<&NodeClass>) -> Result<Arc<Catalog>>,
-) -> Result<(BTreeMap<Sym, PoolTypes>, Vec<String>)> {
+) -> Result<Resolved> {
     let mut warnings = Vec::new();
     let mut cache: BTreeMap<Option<Sym>, PoolTypes> = BTreeMap::new();
     let mut pool_types = BTreeMap::new();
+    let mut unready_nodepools = BTreeMap::new();
     for np in nodepools {
+        if np.deleting {
+            warnings.push(format!("NodePool {} is being deleted (metadata.deletionTimestamp): it launches nothing", np.name));
+        }
         let class = match np.node_class {
-            Some(name) if !nodeclasses.is_empty() => Some(nodeclasses.iter().find(|c| c.name == name).ok_or_else(|| {
-                Error::input(
-                    Location { kind: Some("NodePool".into()), object: Some(np.name.to_string()), field: Some("spec.template.spec.nodeClassRef.name".into()), ..Default::default() },
-                    format!("references EC2NodeClass {name}, which is not in the input (given: {})", nodeclasses.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")),
-                )
-            })?),
+            Some(name) if !nodeclasses.is_empty() => match nodeclasses.iter().find(|c| c.name == name) {
+                Some(c) => Some(c),
+                None => {
+                    // NodeClassReady=False makes the NodePool not Ready: the provisioner skips it
+                    // (`provisioner.go: NewScheduler`), and the AWS provider resolves no instance
+                    // types for it (`cloudprovider.go: GetInstanceTypes`, NotFound -> none)
+                    let given: Vec<&str> = nodeclasses.iter().map(|c| c.name.as_str()).collect();
+                    let why = format!("its EC2NodeClass {name} is not in the inputs (given: {})", given.join(", "));
+                    warnings.push(format!("NodePool {} is not ready: {why}; it launches nothing", np.name));
+                    unready_nodepools.insert(np.name, why);
+                    continue;
+                }
+            },
             _ => None,
         };
         let key = class.map(|c| c.name);
@@ -402,22 +464,45 @@ fn resolve_pool_types(
         };
         pool_types.insert(np.name, types);
     }
-    Ok((pool_types, warnings))
+    let well_known = Arc::new(labels::WellKnown::with_catalog_keys(
+        cache.values().flat_map(|pt| pt.types.iter().flat_map(|t| t.it.labels.iter().map(|(k, _)| *k))),
+    ));
+    Ok(Resolved { pool_types, unready_nodepools, well_known, warnings })
 }
 
-/// DaemonSets known only through their pods (a `kubectl get pods` snapshot): Karpenter takes the
-/// newest existing pod of each DaemonSet as its representative (`provisioner.go: getDaemonSetPods`).
+/// Every resource of `reported` that is zero (or absent) takes the value `fallback` has for it.
+fn fill_zeros(reported: &mut crate::resources::Resources, fallback: &crate::resources::Resources) {
+    for (name, v) in fallback.iter() {
+        if reported.get(name) == 0 {
+            reported.set(name, v);
+        }
+    }
+}
+
+/// The daemon overhead as Karpenter reads it: a DaemonSet's newest pod in the inputs stands in for
+/// its template (`state/cluster.go: UpdateDaemonSet` keeps the newest controlled pod), with the
+/// template's required node affinity, which the DaemonSet controller replaces by a pin to the
+/// pod's node (`provisioner.go: getDaemonSetPods`); a pod resized by a LimitRange or an
+/// autoscaler counts as it runs. DaemonSets known only through their pods (a `kubectl get pods`
+/// snapshot) are represented by their newest pod too. Ties in creation time go to the greater name.
 fn with_daemonsets_from_pods(mut daemonsets: Vec<crate::model::Pod>, pods: &[crate::model::Pod]) -> Vec<crate::model::Pod> {
-    let known = |ds: &[crate::model::Pod], ns: Sym, owner: Sym| ds.iter().any(|d| d.namespace == ns && d.owner.as_ref().is_some_and(|o| o.name == owner));
     let mut newest: BTreeMap<(Sym, Sym), &crate::model::Pod> = BTreeMap::new();
     for p in pods.iter().filter(|p| p.is_daemonset_pod()) {
         let Some(owner) = p.owner.as_ref().map(|o| o.name) else { continue };
-        if known(&daemonsets, p.namespace, owner) {
-            continue;
-        }
         let e = newest.entry((p.namespace, owner)).or_insert(p);
         if (p.creation_timestamp, p.name) > (e.creation_timestamp, e.name) {
             *e = p;
+        }
+    }
+    for ds in &mut daemonsets {
+        let Some(p) = ds.owner.as_ref().and_then(|o| newest.remove(&(ds.namespace, o.name))) else { continue };
+        let template_required = std::mem::take(&mut ds.affinity.node_required);
+        let (namespace, name, uid, owner) = (ds.namespace, ds.name, ds.uid, ds.owner.clone());
+        *ds = p.clone();
+        (ds.namespace, ds.name, ds.uid, ds.owner) = (namespace, name, uid, owner);
+        ds.node_name = None;
+        if !template_required.is_empty() {
+            ds.affinity.node_required = template_required;
         }
     }
     for p in newest.into_values() {

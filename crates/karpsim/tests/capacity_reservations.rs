@@ -280,7 +280,7 @@ fn a_reserved_launch_carries_the_reservation_labels() {
     // or the simulator launches); `getCapacityType`: reserved first.
     let yaml = format!("{}{}", pool("default", &[ALL_CT]), pod("p", "1", "", "", ""));
     let s = from_inputs(&catalog(&[it("small-instance-type", 2, 2, 10)]), &yaml, &["id=cr-abc,count=1,instance-type=small-instance-type,zone=test-zone-2,type=capacity-block,end=2030-01-01T00:00:00Z"]);
-    let view = karpsim::scheduling::ClusterView::new(&s);
+    let view = karpsim::scheduling::ClusterView::new(&s, ProvisionOptions::default().min_values_policy);
     let pods: Vec<&karpsim::model::Pod> = s.pods.iter().collect();
     let scope = karpsim::scheduling::ScheduleScope { pending: pods.iter().map(|p| p.uid).collect(), ..Default::default() };
     let sol = karpsim::scheduling::schedule_on(&view, pods, &scope, &ProvisionOptions::default());

@@ -350,3 +350,17 @@ fn drifted_node_whose_pods_cannot_move_is_kept() {
     let why = kept(&r, "d1");
     assert!(why.contains("drifted") && why.contains("could not be rescheduled"), "{why}");
 }
+
+/// Drift reasons show the operator the NodePool was written with (`Gt 5`), not the inclusive bound
+/// Karpenter holds it as (`Gte 6`).
+#[test]
+fn drift_reason_shows_the_operator_as_written() {
+    let mut w = World::new(std_types());
+    require(w.pool("default", "WhenEmptyOrUnderutilized", all()), "example.com/generation", "Gt", &["5"]);
+    w.node("d1", Some("default"), "medium", "z1", "on-demand")["metadata"]["labels"]["example.com/generation"] = json!("5");
+    w.pod("a", Some("d1"), 3000);
+    let r = w.once();
+    let c = only(&r);
+    assert_eq!(c.method, Method::Drift);
+    assert!(c.reason.contains("example.com/generation Gt 5 but only In [5]"), "{}", c.reason);
+}

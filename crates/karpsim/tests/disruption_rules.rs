@@ -326,6 +326,27 @@ fn pdb_always_allow_with_unready_pod() {
     assert_cmd(only(&w.once()), Method::SingleNode, Action::Delete, &["n1"]);
 }
 
+/// A PDB covers DaemonSet pods too: `ValidatePodsDisruptable` checks every evictable pod on the
+/// node, and `IsEvictable` exempts mirror pods and pods tolerating the `karpenter.sh/disrupted`
+/// taint, not DaemonSet pods. A node whose only pod is a DaemonSet pod under a fully blocking PDB
+/// is therefore not deleted as empty.
+#[test]
+fn pdb_on_a_daemonset_pod_blocks_its_node() {
+    let mut w = World::new(std_types());
+    w.pool("default", "WhenEmptyOrUnderutilized", all());
+    w.node("n-ds", Some("default"), "medium", "z1", "on-demand");
+    w.ds_pod("agent", "n-ds", 100);
+    w.pdb("agent-pdb", "agent", json!({"maxUnavailable": 0}));
+    let r = w.once();
+    assert_no_command(&r);
+    assert_kept(&r, "n-ds", "PodDisruptionBudget default/agent-pdb");
+
+    // a DaemonSet pod that tolerates every taint also tolerates karpenter.sh/disrupted:NoSchedule:
+    // it is not evicted, so its PDB does not apply and the node goes as empty
+    w.get("Pod", "agent-n-ds")["spec"]["tolerations"] = json!([{"operator": "Exists"}]);
+    assert_cmd(only(&w.once()), Method::Emptiness, Action::Delete, &["n-ds"]);
+}
+
 // ---------------------------------------------------------------- expiration
 
 /// expireAfter elapsed: deleted at once, whatever the budgets and PDBs say; the pod is rescheduled.

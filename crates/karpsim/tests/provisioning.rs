@@ -154,6 +154,27 @@ fn custom_label_in_or_exists_undefined_on_pool_is_unschedulable() {
     assert!(claim_of(&r, "dne").is_some());
 }
 
+/// A custom catalog is karpsim's cloud provider, and a provider's instance-type labels are
+/// well-known (Karpenter's AWS provider registers `karpenter.k8s.aws/instance-*`, its fake
+/// provider `size`): a pod may select on them without its NodePool mentioning them, and a type
+/// that lacks a label other types carry does not match a selector on it.
+#[test]
+fn custom_catalog_labels_are_well_known() {
+    let cat = catalog(&[it("c4", 4, 8, 10).label("size", "small"), it("c8", 8, 16, 10).label("size", "large").label("gpu", "true")]);
+    let yaml = [
+        pool("default", &[]),
+        pod("large", "1", "", "", "  nodeSelector: {size: large}\n"),
+        pod("gpu", "1", "", "", "  affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: [{key: gpu, operator: Exists}]}]}}}\n"),
+        pod("nogpu", "1", "", "", "  affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: [{key: gpu, operator: DoesNotExist}]}]}}}\n"),
+    ]
+    .concat();
+    let r = run(&cat, &yaml);
+    assert_eq!(claim(&r, "large").instance_type_options, ["c8"], "{r:#?}");
+    assert_eq!(claim(&r, "gpu").instance_type_options, ["c8"]);
+    // c4 has no gpu label: it is DoesNotExist there, so only c4 fits a pod that wants none
+    assert_eq!(claim(&r, "nogpu").instance_type_options, ["c4"]);
+}
+
 #[test]
 fn template_labels_are_in_requirements() {
     let yaml = [
@@ -325,4 +346,120 @@ fn restricted_labels_make_the_pod_ignored_with_a_reason() {
     let yaml = [pool("default", &[]), pod("p", "1", "", "", "  nodeSelector: {karpenter.sh/custom: x}\n")].concat();
     let r = run_with(&one_type(10), &yaml, &ProvisionOptions::default());
     assert!(unschedulable(&r, "p").contains("restricted"));
+}
+
+/// `provisioner.go: Validate` as Karpenter applies it: the node selector and required node-affinity
+/// terms are checked (a `karpenter.sh/initialized` selector, an unknown capacity type, `matchFields`
+/// make the pod ignored); preferred terms are not (a preference on a hostname is relaxed away).
+#[test]
+fn pods_are_validated_as_karpenter_does() {
+    let pods = [
+        pod("initialized", "1", "", "", "  nodeSelector: {karpenter.sh/initialized: 'true'}\n"),
+        pod("ct", "1", "", "", "  nodeSelector: {karpenter.sh/capacity-type: cheap}\n"),
+        pod("fields", "1", "", "", "  affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchFields: [{key: metadata.name, operator: In, values: [n1]}]}]}}}\n"),
+        pod("preferred", "1", "", "", "  affinity: {nodeAffinity: {preferredDuringSchedulingIgnoredDuringExecution: [{weight: 1, preference: {matchExpressions: [{key: kubernetes.io/hostname, operator: In, values: [n1]}]}}]}}\n"),
+    ];
+    let yaml = [vec![pool("default", &[])], pods.to_vec()].concat().concat();
+    let r = run_with(&one_type(10), &yaml, &ProvisionOptions::default());
+    assert!(unschedulable(&r, "initialized").contains("restricted label karpenter.sh/initialized"), "{r:#?}");
+    assert!(unschedulable(&r, "ct").contains("none of the known values"), "{r:#?}");
+    assert!(unschedulable(&r, "fields").contains("matchFields"), "{r:#?}");
+    assert!(claim(&r, "preferred").pods.contains(&"default/preferred".to_string()));
+}
+
+// ---------- existing nodes' own capacity (statenode.go: Allocatable) ----------
+
+/// A Node of a catalog type, managed by Karpenter; `status` is its `status:` block (or empty).
+fn catalog_node(name: &str, initialized: bool, status: &str) -> String {
+    format!(
+        "---\napiVersion: v1\nkind: Node\nmetadata: {{name: {name}, labels: {{kubernetes.io/hostname: {name}, karpenter.sh/nodepool: default, karpenter.sh/initialized: '{initialized}', node.kubernetes.io/instance-type: c4, topology.kubernetes.io/zone: test-zone-1, karpenter.sh/capacity-type: on-demand}}}}\nspec: {{}}\n{status}"
+    )
+}
+
+/// An initialized node's own `status.allocatable` is what Karpenter schedules against, even when
+/// it differs from the catalog's figure for its type, even when it is all zero.
+#[test]
+fn existing_node_uses_its_own_allocatable_even_all_zero() {
+    let ready = "  conditions: [{type: Ready, status: 'True'}]\n";
+    let small = format!("status:\n  capacity: {{cpu: '4', memory: 8Gi, pods: '10'}}\n  allocatable: {{cpu: 500m, memory: 1Gi, pods: '10'}}\n{ready}");
+    let zero = format!("status:\n  capacity: {{cpu: '4', memory: 8Gi, pods: '10'}}\n  allocatable: {{cpu: '0', memory: '0', pods: '0'}}\n{ready}");
+    let pods = pod("p", "1", "", "", "");
+    // the catalog says 3.9 cpu allocatable; the node says 500m: the 1-cpu pod needs a new node
+    let s = state_from_inputs(&one_type(10), &[pool("default", &[]), catalog_node("n1", true, &small), pods.clone()].concat());
+    let r = karpsim::scheduling::provision(&s, &ProvisionOptions::default());
+    assert!(r.existing_nodes.is_empty() && r.nodeclaims.len() == 1, "{r:#?}");
+    // an explicit all-zero allocatable receives nothing either
+    let s = state_from_inputs(&one_type(10), &[pool("default", &[]), catalog_node("n1", true, &zero), pods.clone()].concat());
+    let r = karpsim::scheduling::provision(&s, &ProvisionOptions::default());
+    assert!(r.existing_nodes.is_empty() && r.nodeclaims.len() == 1, "{r:#?}");
+    // a Node without status (a manifest) stands for its catalog type
+    let s = state_from_inputs(&one_type(10), &[pool("default", &[]), catalog_node("n1", true, ""), pods.clone()].concat());
+    let r = karpsim::scheduling::provision(&s, &ProvisionOptions::default());
+    assert_eq!(existing_of(&r, "p").as_deref(), Some("n1"), "{r:#?}");
+    // a node not yet initialized reports zeros: the NodeClaim's (the catalog's) figure fills them in
+    let s = state_from_inputs(&one_type(10), &[pool("default", &[]), catalog_node("n1", false, &zero), pods].concat());
+    let r = karpsim::scheduling::provision(&s, &ProvisionOptions::default());
+    assert_eq!(existing_of(&r, "p").as_deref(), Some("n1"), "{r:#?}");
+}
+
+// ---------- pods Karpenter provisions (pkg/utils/pod/scheduling.go: IsProvisionable) ----------
+
+/// Karpenter provisions only pods kube-scheduler has marked `Unschedulable`: a scheduling-gated pod
+/// never is, and in a snapshot an unbound pod without that condition is still kube-scheduler's to
+/// place (or nominated for preemption). They are left out with a counted warning; manifests
+/// without a status are pending pods as before.
+#[test]
+fn pods_karpenter_does_not_provision_are_left_out_with_a_warning() {
+    let unschedulable = "status: {phase: Pending, conditions: [{type: PodScheduled, status: 'False', reason: Unschedulable}]}\n";
+    let yaml = [
+        pool("default", &[]),
+        pod("manifest", "1", "", "", ""),
+        pod("gated", "1", "", "", "  schedulingGates: [{name: example.com/wait}]\n"),
+        format!("{}{unschedulable}", pod("snap-unschedulable", "1", "", "", "")),
+        format!("{}status: {{phase: Pending}}\n", pod("snap-waiting", "1", "", "", "")),
+        format!("{}status: {{phase: Pending, conditions: [{{type: PodScheduled, status: 'False', reason: SchedulingGated}}]}}\n", pod("snap-gated", "1", "", "", "  schedulingGates: [{name: example.com/wait}]\n")),
+        format!("{}status: {{phase: Pending, nominatedNodeName: n9, conditions: [{{type: PodScheduled, status: 'False', reason: Unschedulable}}]}}\n", pod("snap-nominated", "1", "", "", "")),
+    ]
+    .concat();
+    let s = state(&one_type(10), &yaml);
+    let r = karpsim::scheduling::provision(&s, &ProvisionOptions::default());
+    let mut placed: Vec<String> = r.nodeclaims.iter().flat_map(|n| n.pods.clone()).collect();
+    placed.sort();
+    assert_eq!(placed, ["default/manifest", "default/snap-unschedulable"], "{r:#?}");
+    assert!(r.unschedulable.is_empty(), "{r:#?}");
+    let w = r.warnings.iter().find(|w| w.contains("does not provision")).unwrap_or_else(|| panic!("{:?}", r.warnings));
+    assert!(w.contains("4 pending pod(s)") && w.contains("2 scheduling-gated") && w.contains("1 not marked Unschedulable") && w.contains("1 nominated"), "{w}");
+}
+
+// ---------- a NodePool whose node class is missing is not ready ----------
+
+/// On an AWS catalog, a NodePool whose `nodeClassRef` names an EC2NodeClass absent from inputs that
+/// do hold other EC2NodeClasses is not Ready in Karpenter: the provisioner ignores it
+/// (`provisioner.go: NewScheduler` keeps Ready NodePools only; the AWS provider resolves no
+/// instance types without the node class). It launches nothing, with a warning and the pending
+/// pods' reason saying so; it is not an input error.
+#[test]
+fn nodepool_with_a_missing_nodeclass_launches_nothing() {
+    let nodeclass = "---\napiVersion: karpenter.k8s.aws/v1\nkind: EC2NodeClass\nmetadata: {name: default}\nspec: {amiFamily: AL2023}\n";
+    let mut gpu_pool = pool_full("gpu", 50, &["{key: karpenter.k8s.aws/instance-family, operator: In, values: [g5]}"], "", "", "");
+    gpu_pool = gpu_pool.replace("name: default}", "name: gpu-class}");
+    let yaml = [
+        nodeclass.to_string(),
+        pool("default", &["{key: karpenter.k8s.aws/instance-family, operator: In, values: [m7i]}"]),
+        gpu_pool,
+        pod("web", "1", "1Gi", "", ""),
+        pod("trainer", "1", "1Gi", "", "  nodeSelector: {karpenter.sh/nodepool: gpu}\n"),
+    ]
+    .concat();
+    let mut i = karpsim::io::Inputs::new();
+    i.load_str(&yaml, "test.yaml").unwrap();
+    let catalog = karpsim::catalog::CatalogSource::parse("aws:us-east-1").unwrap();
+    let s = karpsim::state::ClusterState::from_inputs(i.finish().unwrap(), &catalog).expect("a missing node class is not an input error");
+    let r = karpsim::scheduling::provision(&s, &ProvisionOptions::default());
+    // the higher-weight pool is skipped: web goes to the default pool
+    assert_eq!(claim(&r, "web").nodepool, "default");
+    let why = unschedulable(&r, "trainer");
+    assert!(why.contains("NodePool gpu is not ready") && why.contains("EC2NodeClass gpu-class"), "{why}");
+    let w = r.warnings.iter().find(|w| w.contains("NodePool gpu")).unwrap_or_else(|| panic!("{:?}", r.warnings));
+    assert!(w.contains("not ready") && w.contains("gpu-class") && w.contains("launches nothing"), "{w}");
 }

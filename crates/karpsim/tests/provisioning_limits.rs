@@ -288,3 +288,40 @@ fn best_effort_min_values_relax_only_when_opening_a_claim() {
     assert_eq!(layout(&r), [["a"], ["b"]]);
     assert_eq!(claim(&r, "a").instance_type_options, ["c4", "c8"]);
 }
+
+/// BestEffort relaxes minValues already when the templates are built (`scheduler.go:
+/// NewScheduler` filters each NodePool's types with `relaxMinValues`): a NodePool whose types can
+/// never reach its minValues still launches, and, being tried first by weight, it is used before a
+/// lower-weight NodePool (which Strict falls back to).
+#[test]
+fn best_effort_keeps_a_nodepool_whose_min_values_cannot_be_met() {
+    let best = ProvisionOptions { min_values_policy: MinValuesPolicy::BestEffort, ..Default::default() };
+    let two = "{key: node.kubernetes.io/instance-type, operator: In, values: [c2, c4], minValues: 2}";
+    let min3 = "{key: karpenter.sh/capacity-type, operator: Exists, minValues: 3}";
+    // two instance types, two capacity types: minValues 3 on either cannot be met
+    let yaml = [pool_full("picky", 50, &[two, min3], "", "", ""), pool_full("fallback", 0, &[], "", "", ""), pod("p", "1", "", "", "")].concat();
+    let r = run_with(&cat3(), &yaml, &best);
+    let nc = claim(&r, "p");
+    assert_eq!(nc.nodepool, "picky", "{r:#?}");
+    assert_eq!(nc.instance_type_options, ["c2", "c4"]);
+    // Strict drops the pool and falls back
+    let r = run(&cat3(), &yaml);
+    assert_eq!(claim(&r, "p").nodepool, "fallback");
+    // with no other pool, Strict leaves the pod pending and BestEffort launches
+    let yaml = [pool("picky", &[two, min3]), pod("p", "1", "", "", "")].concat();
+    assert!(run(&cat3(), &yaml).nodeclaims.is_empty());
+    assert_eq!(claim(&run_with(&cat3(), &yaml, &best), "p").nodepool, "picky");
+}
+
+/// NodeClaim requirements read as the NodePool was written: `Gt 5` and `Lt 16`, not `Gte 6`/`Lte 15`.
+#[test]
+fn nodeclaim_requirements_show_operators_as_written() {
+    let cat = catalog(&[it("c4", 4, 8, 10).label("example.com/generation", "6"), it("c8", 8, 16, 10).label("example.com/generation", "7")]);
+    let yaml = [
+        pool("default", &["{key: example.com/generation, operator: Gt, values: ['5']}", "{key: example.com/generation, operator: Lt, values: ['16']}"]),
+        pod("p", "1", "", "", ""),
+    ]
+    .concat();
+    let r = run(&cat, &yaml);
+    assert_eq!(req(claim(&r, "p"), "example.com/generation"), Some("Gt 5 Lt 16"), "{:?}", claim(&r, "p").requirements);
+}

@@ -3,6 +3,7 @@
 
 mod common;
 use common::*;
+use karpsim::scheduling::{ProvisionOptions, TopologyDomains};
 
 fn cat() -> String {
     catalog(&[it("c4", 4, 8, 10)])
@@ -346,4 +347,83 @@ fn inverse_anti_affinity_of_batch_pods() {
     .concat();
     let r = run(&cat(), &yaml);
     assert_eq!(req(claim(&r, "web"), ZONE), Some("In [test-zone-2, test-zone-3]"));
+}
+
+/// Existing nodes are tried first for every pod (`scheduler.go: add`), and a node rejected for skew
+/// is tried again once the counts have changed within the batch: with nodes in three zones holding
+/// 2/1/1 matching pods, five new spread pods all fit on the existing nodes and nothing is launched.
+#[test]
+fn existing_node_rejected_for_skew_is_retried_after_counts_change() {
+    let yaml = [
+        pool("default", &[ANY_CT]),
+        node_in("n1", "test-zone-1", ""),
+        node_in("n2", "test-zone-2", ""),
+        node_in("n3", "test-zone-3", ""),
+        bound_pod("e0", "n1", "100m", "{app: s}", ""),
+        bound_pod("e1", "n1", "100m", "{app: s}", ""),
+        bound_pod("e2", "n2", "100m", "{app: s}", ""),
+        bound_pod("e3", "n3", "100m", "{app: s}", ""),
+        pods("s", 5, "1", "{app: s}", &spread(ZONE, 1, "DoNotSchedule", "s", "")),
+    ]
+    .concat();
+    let r = run(&cat(), &yaml);
+    assert!(r.nodeclaims.is_empty(), "every pod fits an existing node: {:#?}", r.nodeclaims);
+    let mut per_node: Vec<(String, usize)> = r.existing_nodes.iter().map(|n| (n.name.clone(), n.pods.len())).collect();
+    per_node.sort();
+    // final counts 3/3/3: n1 gets one, n2 and n3 two each
+    assert_eq!(per_node, [("n1".to_string(), 1), ("n2".to_string(), 2), ("n3".to_string(), 2)]);
+}
+
+/// Karpenter v1.14.1 builds the topology domain universe from every instance type of each NodePool
+/// (all types of its node class, intersected per key with the NodePool's requirements,
+/// `topology.go: buildDomainGroups`), so a zone only instance types the NodePool cannot launch are
+/// offered in still counts (kubernetes-sigs/karpenter#3272): with maxSkew 1 the third replica can
+/// only go there and stays pending, with a reason and a warning that say why.
+/// `--topology-domains launchable` counts only the domains a NodePool can launch in.
+#[test]
+fn zone_offered_only_by_types_the_pool_cannot_launch() {
+    let cat = catalog(&[
+        it("a", 4, 8, 10).offers(&[("zone-1", "on-demand", 0.1), ("zone-2", "on-demand", 0.1)]),
+        it("b", 4, 8, 10).offers(&[("zone-3", "on-demand", 0.1)]),
+    ]);
+    let only_a = "{key: node.kubernetes.io/instance-type, operator: In, values: [a]}";
+    let yaml = [pool("default", &[only_a]), pods("s", 3, "1", "{app: s}", &spread(ZONE, 1, "DoNotSchedule", "s", ""))].concat();
+    let r = run(&cat, &yaml);
+    assert_eq!(zones(&r, "s"), ["zone-1", "zone-2"]);
+    let why = unschedulable(&r, "s2");
+    assert!(why.contains("zone-3") && why.contains("karpenter#3272") && why.contains("--topology-domains launchable"), "{why}");
+    assert!(r.warnings.iter().any(|w| w.contains("zone-3") && w.contains("1 pod")), "{:?}", r.warnings);
+
+    let launchable = ProvisionOptions { topology_domains: TopologyDomains::Launchable, ..Default::default() };
+    let r = run_with(&cat, &yaml, &launchable);
+    assert!(r.unschedulable.is_empty(), "{:?}", r.unschedulable);
+    assert_eq!(zones(&r, "s"), ["zone-1", "zone-1", "zone-2"]);
+}
+
+/// The same on the embedded us-east-1 catalog: c/m/r generation > 5 types are not offered in
+/// us-east-1e, older types are. A tie between minimum domains is retried on another tied domain
+/// (Karpenter picks one at random on each attempt), so five zones fill before the rest wait on
+/// us-east-1e.
+#[test]
+fn us_east_1e_counts_as_a_domain_for_a_current_generation_nodepool() {
+    let np = "---\napiVersion: karpenter.sh/v1\nkind: NodePool\nmetadata: {name: default}\nspec:\n  template:\n    spec:\n      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: default}\n      requirements:\n      - {key: karpenter.k8s.aws/instance-category, operator: In, values: [c, m, r]}\n      - {key: karpenter.k8s.aws/instance-generation, operator: Gt, values: ['5']}\n";
+    let anti = "  affinity: {podAntiAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{topologyKey: kubernetes.io/hostname, labelSelector: {matchLabels: {app: s}}}]}}\n";
+    let yaml = [np.to_string(), pods("s", 8, "500m", "{app: s}", &format!("{}{anti}", spread(ZONE, 1, "DoNotSchedule", "s", "")))].concat();
+    let run_aws = |opts: &ProvisionOptions| {
+        let mut i = karpsim::io::Inputs::new();
+        i.load_str(&yaml, "test.yaml").unwrap();
+        let catalog = karpsim::catalog::CatalogSource::parse("aws:us-east-1").unwrap();
+        let s = karpsim::state::ClusterState::from_inputs(i.finish().unwrap(), &catalog).unwrap();
+        karpsim::scheduling::provision(&s, opts)
+    };
+    let r = run_aws(&ProvisionOptions::default());
+    let mut z: Vec<String> = r.nodeclaims.iter().map(|n| n.zone.clone()).collect();
+    z.sort();
+    assert_eq!(z, ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d", "us-east-1f"]);
+    assert_eq!(r.unschedulable.len(), 3);
+    assert!(r.unschedulable.iter().all(|u| u.reason.contains("us-east-1e") && u.reason.contains("karpenter#3272")), "{:?}", r.unschedulable);
+    let r = run_aws(&ProvisionOptions { topology_domains: TopologyDomains::Launchable, ..Default::default() });
+    assert!(r.unschedulable.is_empty(), "{:?}", r.unschedulable);
+    assert_eq!(r.nodeclaims.len(), 8);
+    assert!(r.nodeclaims.iter().all(|n| n.zone != "us-east-1e"));
 }

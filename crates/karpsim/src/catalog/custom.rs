@@ -23,7 +23,9 @@
 //!
 //! Capacity and overhead are taken as written (no NodeClass adjustment); the overhead is reported as
 //! kube-reserved. Every label is an `In [value]` requirement; `node.kubernetes.io/instance-type` is
-//! added from the name.
+//! added from the name. Like a cloud provider's, the catalog's label keys are well-known: a pod may
+//! select on them whether or not its NodePool mentions them, and a type without a label another type
+//! has is `DoesNotExist` for it.
 
 use super::{Catalog, InstanceType, Offering, OfferingReservation, Overhead, PriceSource, allocatable, capacity_type_sym};
 use crate::model::ReservationType;
@@ -131,8 +133,20 @@ pub fn parse_custom_catalog(name: &str, text: &str) -> Result<Catalog> {
             return Err(fail(format!("instance type {:?}: duplicate name", t.name)));
         }
         let it = build_type(&t).map_err(|m| fail(format!("instance type {:?}: {m}", t.name)))?;
-        instance_types.push(Arc::new(it));
+        instance_types.push(it);
     }
+    // A provider defines every label it uses on every type, `DoesNotExist` where a type lacks it
+    // (`cloudprovider/types.go`: instance types define all well-known labels): a selector on a
+    // label then never matches a type without it.
+    let keys: BTreeSet<Sym> = instance_types.iter().flat_map(|t| t.labels.iter().map(|(k, _)| *k)).collect();
+    for t in &mut instance_types {
+        if t.labels.len() < keys.len() {
+            let mut labels: BTreeMap<Sym, Option<Sym>> = keys.iter().map(|k| (*k, None)).collect();
+            labels.extend(t.labels.iter().copied());
+            t.labels = labels.into_iter().collect();
+        }
+    }
+    let mut instance_types: Vec<Arc<InstanceType>> = instance_types.into_iter().map(Arc::new).collect();
     instance_types.sort_by_key(|a| a.name);
     let catalog = Catalog {
         name: name.to_string(),

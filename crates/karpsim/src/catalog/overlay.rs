@@ -163,7 +163,7 @@ pub fn plan(pools: &[(&NodePool, &[Arc<InstanceType>])], overlays: &[NodeOverlay
         let mut hits: Vec<(usize, usize, Vec<OfferingKey>)> = Vec::new();
         for (p, (_, types)) in pools.iter().enumerate() {
             for (t, it) in types.iter().enumerate() {
-                if matched[p][t].compatible(reqs, false).is_err() {
+                if matched[p][t].compatible(reqs, None).is_err() {
                     continue;
                 }
                 let offs: Vec<_> = it.offerings.iter().filter(|of| offering_reqs.compatible(of)).map(key).collect();

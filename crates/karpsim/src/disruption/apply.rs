@@ -83,6 +83,8 @@ impl NewNode {
             taints,
             capacity: self.capacity.clone(),
             allocatable: self.allocatable.clone(),
+            resources_reported: true,
+            has_nodeclaim: false,
             nodepool: Some(self.nodepool),
             instance_type: Some(self.instance_type),
             zone: Some(self.zone),

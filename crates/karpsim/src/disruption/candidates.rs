@@ -3,70 +3,10 @@
 //! `ValidatePodsDisruptable`, `utils/disruption/disruption.go`; design §5.2, §5.3).
 
 use super::drift;
+use crate::eviction::{DO_NOT_DISRUPT, evictable, eviction_cost, matching_pdbs, pdb_allowed, pod_do_not_disrupt};
 use crate::labels::{Sym, SymMap};
-use crate::model::{IntOrPercent, Node, NodePool, Pod, PodDisruptionBudget, Timestamp};
+use crate::model::{Node, NodePool, Pod, Timestamp};
 use crate::state::ClusterState;
-
-pub const DO_NOT_DISRUPT: &str = "karpenter.sh/do-not-disrupt";
-const DELETION_COST: &str = "controller.kubernetes.io/pod-deletion-cost";
-
-/// `EvictionCost`: clamp(1 + deletion-cost/2^27 + priority/2^25, -10, 10).
-pub fn eviction_cost(p: &Pod) -> f64 {
-    let mut c = 1.0;
-    if let Some(v) = p.annotations.get(DELETION_COST).and_then(|v| v.parse::<f64>().ok()) {
-        c += v / 2f64.powi(27);
-    }
-    c += f64::from(p.priority) / 2f64.powi(25);
-    c.clamp(-10.0, 10.0)
-}
-
-/// `do-not-disrupt` on a pod: "true", or a Go duration not yet elapsed since the pod started.
-pub fn pod_do_not_disrupt(p: &Pod, now: Timestamp) -> bool {
-    match p.annotations.get(DO_NOT_DISRUPT).map(String::as_str) {
-        Some("true") => true,
-        Some(d) => match crate::io::parse_duration(d).ok() {
-            Some(secs) if secs > 0 => p.start_time.is_none_or(|s| now - s < secs),
-            _ => false,
-        },
-        None => false,
-    }
-}
-
-/// Evictable (§1.8): active, not a mirror pod, no do-not-disrupt (PDBs apply to these).
-fn evictable(p: &Pod, now: Timestamp) -> bool {
-    p.is_active() && !p.is_mirror() && !pod_do_not_disrupt(p, now)
-}
-
-/// Disruptions each PDB allows now, computed as the disruption controller does from the pods it
-/// selects: healthy (Ready) pods minus the pods that must stay healthy. The expected count is the
-/// number of selected pods (controllers' scale is not modelled).
-pub fn pdb_allowed(pdb: &PodDisruptionBudget, pods: &[Pod]) -> i64 {
-    let Some(sel) = &pdb.selector else { return i64::MAX };
-    let selected: Vec<&Pod> = pods.iter().filter(|p| p.namespace == pdb.namespace && p.is_active() && sel.matches(&p.labels)).collect();
-    let expected = selected.len() as i64;
-    let healthy = selected.iter().filter(|p| p.ready).count() as i64;
-    let scaled = |v: IntOrPercent| match v {
-        IntOrPercent::Int(n) => n,
-        IntOrPercent::Percent(pct) => (pct * expected + 99) / 100,
-    };
-    let desired = match (pdb.min_available, pdb.max_unavailable) {
-        (Some(m), _) => scaled(m),
-        (None, Some(u)) => (expected - scaled(u)).max(0),
-        (None, None) => return i64::MAX,
-    };
-    (healthy - desired).max(0)
-}
-
-/// A PDB that blocks every eviction outright (`maxUnavailable: 0`/`"0%"` or `minAvailable: "100%"`):
-/// such pods are not even moved in simulations.
-pub fn pdb_fully_blocks(pdb: &PodDisruptionBudget) -> bool {
-    matches!(pdb.max_unavailable, Some(IntOrPercent::Int(0)) | Some(IntOrPercent::Percent(0)))
-        || matches!(pdb.min_available, Some(IntOrPercent::Percent(100)))
-}
-
-pub fn matching_pdbs<'a>(p: &Pod, pdbs: &'a [PodDisruptionBudget]) -> Vec<&'a PodDisruptionBudget> {
-    pdbs.iter().filter(|b| b.namespace == p.namespace && b.selector.as_ref().is_some_and(|s| s.matches(&p.labels))).collect()
-}
 
 /// A node that may be disrupted, with what the methods need.
 #[derive(Debug, Clone)]
@@ -146,6 +86,10 @@ pub fn build<'a>(
             kept.push((node.name, format!("NodePool {pool_name} not found")));
             continue;
         };
+        if let Some(why) = state.unready_nodepools.get(&pool_name) {
+            kept.push((node.name, format!("NodePool {pool_name} is not ready: {why}")));
+            continue;
+        }
         let types = state.pool_types.get(&pool_name);
         if types.is_none_or(|t| t.types.is_empty()) {
             kept.push((node.name, format!("NodePool {pool_name} has no instance types")));
@@ -158,7 +102,8 @@ pub fn build<'a>(
                 pod_block = Some(format!("pod {} has karpenter.sh/do-not-disrupt", p.key()));
                 break;
             }
-            if !evictable(p, now) || p.is_daemonset_pod() {
+            // `pdb.Limits.CanEvictPods` over every pod of the node: DaemonSet pods are not exempt
+            if !evictable(p, now) {
                 continue;
             }
             let matched = matching_pdbs(p, &state.pdbs);

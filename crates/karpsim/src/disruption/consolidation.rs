@@ -43,7 +43,7 @@ fn type_index(types: &[TypeInfo], ti: &TypeInfo) -> u32 {
     types.iter().position(|x| std::ptr::eq(x, ti)).unwrap_or(0) as u32
 }
 
-fn min_values_ok(c: &SolvedClaim, types: &[TypeInfo]) -> bool {
+pub(crate) fn min_values_ok(c: &SolvedClaim, types: &[TypeInfo]) -> bool {
     let idx: Vec<u32> = c.options.iter().map(|t| type_index(types, t)).collect();
     satisfies_min_values(types, &idx, &c.requirements).is_ok()
 }
@@ -146,7 +146,7 @@ pub fn balanced_approves(ctx: &RoundCtx, all: &[Candidate], cands: &[&Candidate]
             .map(|n| match all.iter().find(|c| c.name() == n.name) {
                 Some(c) => c.reschedule_cost,
                 None => {
-                    1.0 + ctx.pods_by_node.get(&n.name).into_iter().flatten().filter(|p| !p.is_daemonset_pod()).map(|p| super::candidates::eviction_cost(p).max(0.0)).sum::<f64>()
+                    1.0 + ctx.pods_by_node.get(&n.name).into_iter().flatten().filter(|p| !p.is_daemonset_pod()).map(|p| crate::eviction::eviction_cost(p).max(0.0)).sum::<f64>()
                 }
             })
             .sum();

@@ -15,7 +15,7 @@ use crate::state::TypeInfo;
 /// (`None` when they do not parse).
 pub fn drifted(node: &Node, pool: &NodePool, pool_reqs: Option<&Requirements>, types: &[TypeInfo], now: Timestamp) -> Option<String> {
     if let Some(pool_reqs) = pool_reqs
-        && let Err(i) = Requirements::of_node_labels(&node.labels).compatible(pool_reqs, false)
+        && let Err(i) = Requirements::of_node_labels(&node.labels).compatible(pool_reqs, None)
     {
         return Some(format!("RequirementsDrifted: NodePool {} {i}", pool.name));
     }

@@ -17,14 +17,6 @@ use crate::scheduling::{pending_pods, provision, ClusterView, SolvedClaim};
 use crate::state::ClusterState;
 use std::collections::BTreeMap;
 
-/// The latest timestamp in the input (node heartbeats included): the moment a snapshot was taken,
-/// as far as it tells.
-pub fn default_now(state: &ClusterState) -> Timestamp {
-    let nodes = state.nodes.iter().flat_map(|n| [Some(n.creation_timestamp), n.last_pod_event, n.observed]).flatten();
-    let pods = state.pods.iter().flat_map(|p| [Some(p.creation_timestamp), p.start_time]).flatten();
-    nodes.chain(pods).max().unwrap_or(0)
-}
-
 fn cost(state: &ClusterState) -> f64 {
     state.nodes.iter().map(|n| n.price.unwrap_or(0.0)).sum()
 }
@@ -235,7 +227,9 @@ impl<'a> Round<'a, '_> {
                         let reqs = r.requirements.clone();
                         r.options.retain(|o| consolidation::worst_launch_price(o, &reqs) < max_price);
                     }
-                    if r.options.is_empty() {
+                    // ... and what is left must still meet the NodePool's minValues
+                    // (`RemoveInstanceTypeOptionsByPriceAndMinValues`)
+                    if r.options.is_empty() || !consolidation::min_values_ok(&r, self.ctx.state.pool_types.get(&r.nodepool).map(|p| p.types.as_slice()).unwrap_or(&[])) {
                         None
                     } else {
                         let reason = format!("{} nodes replaced by one cheaper node", prefix.len());
@@ -345,7 +339,7 @@ pub(super) fn round_ctx<'a>(state: &'a ClusterState, now: Timestamp, opts: &Disr
             pods_by_node.entry(n).or_default().push(p);
         }
     }
-    let view = ClusterView::new(state);
+    let view = ClusterView::new(state, opts.provisioning.min_values_policy);
     let deleting: Vec<Sym> = state.nodes.iter().filter(|n| n.deletion_timestamp.is_some()).map(|n| n.name).collect();
     let settling = RoundCtx::under_consolidate_after(state, &pods_by_node, now);
     RoundCtx {
@@ -419,7 +413,7 @@ fn one_round(state: &ClusterState, now: Timestamp, opts: &DisruptionOptions, war
 /// The command(s) Karpenter would take next: forced expirations plus the first disruption method
 /// that acts. The state is not changed.
 pub fn disrupt_once(state: &ClusterState, opts: &DisruptionOptions) -> DisruptionResult {
-    let now = opts.now.unwrap_or_else(|| default_now(state));
+    let now = opts.now.unwrap_or_else(|| state.snapshot_time());
     let mut warnings = state.warnings.clone();
     let before = cost(state);
     let (plans, kept) = one_round(state, now, opts, &mut warnings, false);
@@ -451,7 +445,7 @@ pub fn until_stable_state(state: &ClusterState, opts: &DisruptionOptions) -> (Di
 
 /// [`until_stable_state`], telling `progress` `(rounds started, None)` as rounds run.
 pub fn until_stable_with_progress(state: &ClusterState, opts: &DisruptionOptions, progress: &crate::progress::Progress) -> (DisruptionResult, ClusterState) {
-    let start = opts.now.unwrap_or_else(|| default_now(state));
+    let start = opts.now.unwrap_or_else(|| state.snapshot_time());
     let mut now = start;
     let mut current = state.clone();
     let mut warnings = state.warnings.clone();

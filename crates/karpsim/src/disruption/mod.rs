@@ -18,13 +18,22 @@ mod static_capacity;
 mod validation;
 
 pub use budgets::budget_allows;
-pub use candidates::{eviction_cost, pdb_allowed};
+pub use crate::eviction::{eviction_cost, pdb_allowed};
 pub use apply::{Dest, NewNode, Plan, place};
-pub use methods::{default_now, disrupt_once, plan_round, until_stable, until_stable_state, until_stable_with_progress};
+pub use methods::{disrupt_once, plan_round, until_stable, until_stable_state, until_stable_with_progress};
 pub use validation::validate;
 
-use crate::model::Timestamp;
+use crate::model::{DisruptionReason, Timestamp};
 use crate::scheduling::{ProvisionOptions, Unschedulable};
+use crate::state::ClusterState;
+use std::collections::BTreeMap;
+
+/// How many more nodes each NodePool's budgets let `reason` disrupt at `now`: what the budgets
+/// allow over the pool's managed, initialized nodes, less those already disrupting (not Ready or
+/// deleting) (`helpers.go: BuildDisruptionBudgetMapping`).
+pub fn allowed_disruptions(state: &ClusterState, reason: DisruptionReason, now: Timestamp) -> BTreeMap<String, i64> {
+    budgets::mapping(&state.nodepools, &state.nodes, reason, now, &[]).into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
 
 /// The order candidates are tried in (§5.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]

@@ -1,7 +1,7 @@
 //! `SimulateScheduling` (`disruption/helpers.go`; design §5.10): reschedule the candidates' pods,
 //! together with pending pods, onto the cluster without the candidates.
 
-use super::candidates::{last_pod_event, matching_pdbs, pdb_fully_blocks, pod_do_not_disrupt, Candidate};
+use super::candidates::{last_pod_event, Candidate};
 use super::prefilter::Prefilter;
 use crate::labels::{Sym, SymMap};
 use crate::model::{Pod, Timestamp};
@@ -36,14 +36,9 @@ pub struct Simulation<'a> {
 }
 
 impl<'a> RoundCtx<'a> {
-    /// "Currently reschedulable" pods of a node: reschedulable, not do-not-disrupt, not held by a
-    /// PDB that forbids every eviction.
+    /// "Currently reschedulable" pods of a node (`IsCurrentlyReschedulable`).
     pub(crate) fn movable(&self, node: Sym) -> impl Iterator<Item = &'a Pod> + '_ {
-        self.pods_by_node.get(&node).into_iter().flatten().copied().filter(move |p| {
-            p.is_reschedulable()
-                && !pod_do_not_disrupt(p, self.now)
-                && !matching_pdbs(p, &self.state.pdbs).iter().any(|b| pdb_fully_blocks(b))
-        })
+        self.pods_by_node.get(&node).into_iter().flatten().copied().filter(move |p| crate::eviction::currently_reschedulable(p, &self.state.pdbs, self.now))
     }
 
     /// Nodes whose pool's consolidateAfter has not passed since their last pod event
@@ -77,8 +72,12 @@ impl<'a> RoundCtx<'a> {
         for c in candidates {
             pods.extend(self.movable(c.name()));
         }
+        let mut of_deleting: HashSet<Sym> = HashSet::new();
         for d in &self.deleting {
-            pods.extend(self.movable(*d));
+            for p in self.movable(*d) {
+                of_deleting.insert(p.uid);
+                pods.push(p);
+            }
         }
         let mut removed: HashSet<Sym> = candidates.iter().map(|c| c.name()).collect();
         removed.extend(self.deleting.iter().copied());
@@ -91,12 +90,15 @@ impl<'a> RoundCtx<'a> {
             reserved_mode: crate::scheduling::ReservedMode::Fallback,
         };
         let mut sol = schedule_on(&self.view, pods, &scope, &self.provisioning);
-        // moving pods onto a node that is not initialized yet counts as a failure
+        // moving pods onto a node that is not initialized yet counts as a failure, except the
+        // pods of nodes already being deleted: that node is taken to be the replacement on its
+        // way (`helpers.go: SimulateScheduling`, NewUninitializedNodeError)
         let mut extra = Vec::new();
         for (node, ps) in &sol.existing {
             if self.uninitialized.contains(node) {
                 for &p in ps {
-                    if !scope.pending.contains(&sol.pods[p].uid) {
+                    let uid = sol.pods[p].uid;
+                    if !scope.pending.contains(&uid) && !of_deleting.contains(&uid) {
                         extra.push((p, format!("would schedule against uninitialized node {node}")));
                     }
                 }

@@ -14,9 +14,10 @@
 
 use super::apply::{NewNode, Plan};
 use super::budgets;
-use super::candidates::{Candidate, eviction_cost, pod_do_not_disrupt};
+use super::candidates::Candidate;
 use super::simulate::RoundCtx;
 use super::{Command, DisruptionOptions, Method, PodMove, Replacement};
+use crate::eviction::{eviction_cost, pod_do_not_disrupt};
 use crate::labels::Sym;
 use crate::model::{DisruptionReason, NodePool};
 use crate::scheduling::static_pools::{node_counts, reserve_node_count, template_claim};

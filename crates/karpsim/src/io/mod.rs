@@ -444,13 +444,8 @@ impl Inputs {
         }
         warnings.extend(namespace::unknown_namespace_warning(&self.namespaces, &self.pods, &self.daemonsets));
 
-        if !self.nodeclasses.is_empty() {
-            for np in &self.nodepools {
-                if let Some(nc) = np.node_class.filter(|nc| !self.nodeclasses.iter().any(|c| c.name == *nc)) {
-                    warnings.push(format!("NodePool {} refers to EC2NodeClass {nc}, which is not in the inputs", np.name));
-                }
-            }
-        }
+        // a NodePool whose EC2NodeClass is missing is reported (not ready) when the state is built
+
         if !self.helm_tests.is_empty() {
             let total: usize = self.helm_tests.values().sum();
             let kinds: Vec<String> = self.helm_tests.iter().map(|(k, n)| format!("{k} ({n})")).collect();

@@ -14,12 +14,15 @@ pub(crate) fn parse_node(root: &V, name: &str) -> Result<Node> {
     let labels = sym_map(meta.opt_string_map("labels")?);
     let label = |k: &str| labels.get(&Sym::new(k)).copied();
     let (mut capacity, mut allocatable, mut ready) = (Resources::new(), None, false);
+    let mut resources_reported = false;
     let mut observed: Option<i64> = None;
     if let Some(st) = root.get("status")? {
         if let Some(c) = st.get("capacity")? {
             capacity = c.resources()?;
+            resources_reported = true;
         }
         allocatable = st.get("allocatable")?.map(|a| a.resources()).transpose()?;
+        resources_reported |= allocatable.is_some();
         ready = condition_is(&st, "Ready", "True")?;
         // the kubelet's latest heartbeat tells when the snapshot was taken
         for c in st.opt_arr("conditions")? {
@@ -51,6 +54,8 @@ pub(crate) fn parse_node(root: &V, name: &str) -> Result<Node> {
         taints,
         allocatable: allocatable.unwrap_or_else(|| capacity.clone()),
         capacity,
+        resources_reported,
+        has_nodeclaim: false,
         nodepool,
         instance_type: label(INSTANCE_TYPE.as_str()),
         zone: label(ZONE.as_str()),

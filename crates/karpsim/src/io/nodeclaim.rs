@@ -167,6 +167,7 @@ fn join(n: &mut Node, claim: &NodeClaim) {
             }
         }
     }
+    n.has_nodeclaim = true;
     n.deletion_timestamp = deletion(claim, Some(n));
     n.last_pod_event = claim.last_pod_event.or(n.last_pod_event);
     n.observed = n.observed.max(claim.observed);
@@ -183,6 +184,10 @@ fn in_flight(claim: &NodeClaim) -> Node {
         taints: claim.taints.clone(),
         capacity: claim.capacity.clone(),
         allocatable: claim.allocatable.clone(),
+        // what Karpenter's cluster state reads for a NodeClaim without a Node: its status, empty
+        // before launch (`StateNode.Allocatable`)
+        resources_reported: true,
+        has_nodeclaim: true,
         nodepool: None,
         instance_type: None,
         zone: None,

@@ -10,6 +10,7 @@ use crate::resources::{Limits, parse_amount};
 
 pub(crate) fn parse_nodepool(root: &Node, name: &str) -> Result<NodePool> {
     let mut np = NodePool::new(name);
+    np.deleting = root.req("metadata")?.get("deletionTimestamp")?.is_some();
     let spec = root.req("spec")?;
     spec.check_fields(&["template", "disruption", "limits", "weight", "replicas"])?;
     let template = spec.req("template")?;

@@ -118,6 +118,15 @@ pub(crate) fn build_pod(meta_node: Option<&Node>, spec: &Node, status: Option<&N
     let topology_spread = spec.opt_arr("topologySpreadConstraints")?.iter().map(parse_spread).collect::<Result<_>>()?;
     let node_name = spec.opt_str("nodeName")?.filter(|s| !s.is_empty()).map(Sym::new);
 
+    let scheduling_gated = !spec.opt_arr("schedulingGates")?.is_empty();
+    let mut resource_claims = !spec.opt_arr("resourceClaims")?.is_empty();
+    for c in containers.iter().chain(&init_containers) {
+        if let Some(r) = c.get("resources")? {
+            resource_claims |= !r.opt_arr("claims")?.is_empty();
+        }
+    }
+    let mut marked_unschedulable = None;
+    let mut nominated_node = None;
     let mut phase = PodPhase::Pending;
     let mut ready = true;
     let mut start_time = None;
@@ -135,6 +144,15 @@ pub(crate) fn build_pod(meta_node: Option<&Node>, spec: &Node, status: Option<&N
         }
         start_time = st.get("startTime")?.map(|n| parse_timestamp(&n)).transpose()?;
         ready = !condition_is(st, "Ready", "False")?;
+        // `FailedToSchedule`: the PodScheduled condition with reason Unschedulable
+        let mut unschedulable = false;
+        for c in st.opt_arr("conditions")? {
+            if c.opt_str("type")? == Some("PodScheduled") && c.opt_str("reason")? == Some("Unschedulable") {
+                unschedulable = true;
+            }
+        }
+        marked_unschedulable = Some(unschedulable);
+        nominated_node = st.opt_str("nominatedNodeName")?.filter(|s| !s.is_empty()).map(Sym::new);
         for cs in st.opt_arr("containerStatuses")? {
             let terminated = match cs.get("state")? {
                 Some(state) => state.get("terminated")?,
@@ -169,6 +187,10 @@ pub(crate) fn build_pod(meta_node: Option<&Node>, spec: &Node, status: Option<&N
         finished_at,
         phase,
         ready,
+        scheduling_gated,
+        marked_unschedulable,
+        nominated_node,
+        resource_claims,
         volumes: None,
     };
     Ok((pod, refs))
@@ -320,7 +342,7 @@ pub(crate) fn parse_node_selector_term(n: &Node) -> Result<NodeSelectorTerm> {
     // creates; such pods are already bound, so the field is accepted and not modelled.
     n.check_fields(&["matchExpressions", "matchFields"])?;
     let match_expressions = n.opt_arr("matchExpressions")?.iter().map(parse_node_selector_requirement).collect::<Result<_>>()?;
-    Ok(NodeSelectorTerm { match_expressions })
+    Ok(NodeSelectorTerm { match_expressions, match_fields: n.get("matchFields")?.is_some() })
 }
 
 fn weight(n: &Node) -> Result<i32> {

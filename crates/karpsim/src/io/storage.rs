@@ -195,7 +195,7 @@ pub(crate) fn parse_storage_class(root: &V, name: &str) -> Result<StorageClass> 
                 min_values: None,
             });
         }
-        allowed_topologies.push(NodeSelectorTerm { match_expressions });
+        allowed_topologies.push(NodeSelectorTerm { match_expressions, match_fields: false });
     }
     let annotations = meta.opt_string_map("annotations")?;
     let default = ["storageclass.kubernetes.io/is-default-class", "storageclass.beta.kubernetes.io/is-default-class"]

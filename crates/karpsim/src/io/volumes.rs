@@ -274,7 +274,7 @@ fn pv_alternatives(pv: &PersistentVolume) -> Vec<NodeSelectorTerm> {
             }
         }
         if !exprs.is_empty() {
-            out.push(NodeSelectorTerm { match_expressions: exprs });
+            out.push(NodeSelectorTerm { match_expressions: exprs, match_fields: false });
         }
     }
     out
@@ -287,6 +287,7 @@ fn merge(existing: &[NodeSelectorTerm], incoming: &[NodeSelectorTerm]) -> Vec<No
     let incoming_reqs: Vec<Requirements> = incoming.iter().map(reqs).collect();
     let combine = |a: &NodeSelectorTerm, b: &NodeSelectorTerm| NodeSelectorTerm {
         match_expressions: a.match_expressions.iter().chain(&b.match_expressions).cloned().collect(),
+        match_fields: false,
     };
     let mut out = Vec::new();
     for a in existing {

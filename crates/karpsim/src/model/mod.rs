@@ -23,7 +23,7 @@ pub use reservation::{CapacityReservation, ReservationSelectorTerm, ReservationT
 pub use pdb::{IntOrPercent, PodDisruptionBudget};
 pub use pod::{
     Affinity, HostPort, NodeSelectorRequirement, NodeSelectorTerm, OwnerKind, OwnerRef, Pod, PodAffinityTerm,
-    PodPhase, Taint, TaintEffect, Toleration, TolerationOperator, TopologySpreadConstraint, UnsatisfiableAction,
+    NotProvisionable, PodPhase, Taint, TaintEffect, Toleration, TolerationOperator, TopologySpreadConstraint, UnsatisfiableAction,
     WeightedNodeSelectorTerm, WeightedPodAffinityTerm, NodeInclusionPolicy,
 };
 pub use selector::{LabelSelector, LabelSelectorOperator, LabelSelectorRequirement};

@@ -12,6 +12,14 @@ pub struct Node {
     pub taints: Vec<Taint>,
     pub capacity: Resources,
     pub allocatable: Resources,
+    /// The input gave the node's `status.capacity` or `status.allocatable` (a snapshot). A Node
+    /// without them (a manifest) stands for its catalog type's figures.
+    #[serde(default)]
+    pub resources_reported: bool,
+    /// A NodeClaim in the inputs is this node's (joined to it, or in flight without a Node): its
+    /// status, not the catalog, stands in for the figures an uninitialized node lacks.
+    #[serde(default)]
+    pub has_nodeclaim: bool,
     /// Karpenter-managed: carries `karpenter.sh/nodepool`.
     pub nodepool: Option<Sym>,
     pub instance_type: Option<Sym>,

@@ -23,6 +23,8 @@ pub struct NodePool {
     pub disruption: Disruption,
     /// Static capacity (`spec.replicas`): such pools are excluded from dynamic provisioning.
     pub replicas: Option<i64>,
+    /// `metadata.deletionTimestamp` is set: the pool launches nothing new, its nodes stay.
+    pub deleting: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -87,6 +89,13 @@ impl NodePool {
             weight: 0,
             disruption: Disruption::default(),
             replicas: None,
+            deleting: false,
         }
+    }
+
+    /// Whether the provisioner builds NodeClaims from this pool: it is dynamic (no `replicas`) and
+    /// not being deleted (`provisioner.go: NewScheduler` filters out static and deleting pools).
+    pub fn provisions(&self) -> bool {
+        self.replicas.is_none() && !self.deleting
     }
 }

@@ -35,10 +35,38 @@ pub struct Pod {
     pub phase: PodPhase,
     /// Pods whose `status.conditions` say Ready=False are "unhealthy" for PDBs.
     pub ready: bool,
+    /// `spec.schedulingGates` is not empty: kube-scheduler does not try the pod, so it is never
+    /// marked unschedulable and Karpenter does not provision it.
+    #[serde(default)]
+    pub scheduling_gated: bool,
+    /// For a pod read with a `status` (a snapshot): whether kube-scheduler has marked it
+    /// unschedulable (condition `PodScheduled`, reason `Unschedulable`). `None` when the input gave
+    /// no status (a manifest: the pod is taken as one kube-scheduler could not place).
+    #[serde(default)]
+    pub marked_unschedulable: Option<bool>,
+    /// `status.nominatedNodeName`: kube-scheduler nominated a node for it (a preemption under way).
+    #[serde(default)]
+    pub nominated_node: Option<Sym>,
+    /// The pod asks for Dynamic Resource Allocation claims (`spec.resourceClaims`, or `resources.claims`
+    /// of a container): `HasDRARequirements`.
+    #[serde(default)]
+    pub resource_claims: bool,
     /// What the pod's PersistentVolumeClaims mean for scheduling (`None`: it has none). Shared by
     /// the replicas of a controller whose claims resolve alike.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub volumes: Option<std::sync::Arc<PodVolumes>>,
+}
+
+/// Why an unbound pod is not one Karpenter provisions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum NotProvisionable {
+    /// `spec.schedulingGates` is set.
+    SchedulingGated,
+    /// A snapshot pod kube-scheduler has not marked `Unschedulable` (not tried yet, or it may still
+    /// place it).
+    NotMarkedUnschedulable,
+    /// `status.nominatedNodeName` is set: waiting for a preemption.
+    Nominated,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -83,6 +111,10 @@ pub struct Affinity {
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NodeSelectorTerm {
     pub match_expressions: Vec<NodeSelectorRequirement>,
+    /// The term has `matchFields` (the DaemonSet controller's pin to a node name): not modelled,
+    /// and a pending pod with it in a required term is one Karpenter does not provision.
+    #[serde(default)]
+    pub match_fields: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -214,6 +246,10 @@ impl Pod {
             finished_at: None,
             phase: PodPhase::Pending,
             ready: true,
+            scheduling_gated: false,
+            marked_unschedulable: None,
+            nominated_node: None,
+            resource_claims: false,
             volumes: None,
         }
     }
@@ -237,6 +273,20 @@ impl Pod {
     /// Active (`pkg/utils/pod/scheduling.go`): neither terminal nor terminating.
     pub fn is_active(&self) -> bool {
         !self.is_terminal() && !self.is_terminating()
+    }
+    /// Why Karpenter would not provision this unbound, active pod (`pkg/utils/pod/scheduling.go:
+    /// IsProvisionable`: kube-scheduler must have marked it `Unschedulable`, and not nominated a
+    /// node for it), or `None` when it would.
+    pub fn not_provisionable(&self) -> Option<NotProvisionable> {
+        if self.scheduling_gated {
+            Some(NotProvisionable::SchedulingGated)
+        } else if self.nominated_node.is_some() {
+            Some(NotProvisionable::Nominated)
+        } else if self.marked_unschedulable == Some(false) {
+            Some(NotProvisionable::NotMarkedUnschedulable)
+        } else {
+            None
+        }
     }
     /// Reschedulable (`pkg/utils/pod/scheduling.go`): must move when its node goes.
     pub fn is_reschedulable(&self) -> bool {

@@ -12,7 +12,7 @@
 //! karpsim runs batches until no pod is deferred.
 
 use super::{
-    ExistingNodeResult, ProvisionOptions, ProvisionResult, ScheduleScope, Solution, SolvedClaim, claim_result, launch, pending_pods,
+    ExistingNodeResult, ProvisionOptions, ProvisionResult, Solution, SolvedClaim, batch_pods, claim_result, launch,
     schedule, to_result,
 };
 use crate::disruption::{Dest, NewNode, Replacement};
@@ -160,8 +160,7 @@ pub(super) fn provision_batches(state: &ClusterState, opts: &ProvisionOptions, w
         let cur = current.get_or_insert_with(|| state.clone());
         launch_batch(cur, &b);
         let mut w = Vec::new();
-        let pods = pending_pods(cur, &mut w);
-        let scope = ScheduleScope { pending: pods.iter().map(|p| p.uid).collect(), ..Default::default() };
+        let (pods, scope) = batch_pods(cur, &mut w);
         let sol = schedule(cur, pods, &scope, opts);
         if !b.prelude {
             n += 1;

@@ -7,12 +7,13 @@
 //! same state, so it builds this once and hands it to every run ([`super::schedule_on`]).
 
 use super::daemons::{self, DaemonGroup};
+use super::options::MinValuesPolicy;
 use super::instance_filter::{self, FilterInput};
 use super::reservations::ReservationManager;
 use super::scheduler::{Template, template_requirements};
 use super::topology::TopoNode;
 use super::volumes::{self, VolumeUsage};
-use crate::labels::{self, SymMap};
+use crate::labels::{self, SymMap, WellKnown};
 use crate::model::{HostPort, Node, NodePool, Pod, Taint, TaintEffect};
 use crate::requirements::{Requirement, Requirements};
 use crate::resources::Resources;
@@ -56,8 +57,8 @@ pub struct ClusterView<'a> {
     pub(crate) state: &'a ClusterState,
     /// One per dynamic NodePool that can launch something, by weight desc then name desc.
     pub(crate) templates: Vec<Template<'a>>,
-    /// Each template's pool requirements with template labels, for the topology domain universe.
-    pub(crate) domain_requirements: Vec<Requirements>,
+    /// Every dynamic NodePool with instance types, for the topology domain universe.
+    pub(crate) domain_pools: Vec<DomainPool<'a>>,
     /// In Karpenter's existing-node order: initialized first, then by name (`sortExistingNodes`).
     pub(crate) nodes: Vec<NodeView<'a>>,
     /// Bound pods with required pod anti-affinity and the index of their node in `nodes`, in the
@@ -96,6 +97,19 @@ fn node_requirements(node: &Node) -> Arc<Requirements> {
     Arc::new(r)
 }
 
+/// A NodePool as the topology domain universe sees it (`topology.go: buildDomainGroups` takes every
+/// NodePool the provisioner resolved instance types for, whether or not its requirements leave it
+/// any to launch).
+pub(crate) struct DomainPool<'a> {
+    pub pool: &'a NodePool,
+    /// The pool's requirements with its template labels.
+    pub requirements: Requirements,
+    /// Every instance type of its node class.
+    pub types: &'a [TypeInfo],
+    /// Its template in [`ClusterView::templates`], when it can launch something.
+    pub template: Option<usize>,
+}
+
 /// Pool requirements with template labels, as the topology domain universe sees them.
 fn pool_domain_requirements(pool: &NodePool) -> Requirements {
     let mut r = Requirements::from_node_selector(&pool.requirements).unwrap_or_default();
@@ -111,11 +125,21 @@ pub(crate) struct TemplateParts {
     pub group_of: Vec<u32>,
 }
 
-fn template_parts(types: &[TypeInfo], requirements: &Requirements, taints: &[Taint], daemonsets: &[&Pod]) -> TemplateParts {
+/// `relax_min_values`: Karpenter's `MinValuesPolicy=BestEffort` keeps the types a NodePool allows even
+/// when they cannot reach its minValues (`scheduler.go: NewScheduler` filters with `relaxMinValues`).
+fn template_parts(
+    types: &[TypeInfo],
+    requirements: &Requirements,
+    taints: &[Taint],
+    daemonsets: &[&Pod],
+    relax_min_values: bool,
+    well_known: &WellKnown,
+) -> TemplateParts {
     let all: Vec<u32> = (0..types.len() as u32).collect();
     let no_groups = [DaemonGroup { overhead: Resources::new(), host_ports: Vec::new() }];
     let zeros = vec![0u32; types.len()];
     let mut options = Vec::new();
+    let filter_reqs = if relax_min_values { requirements.without_min_values() } else { requirements.clone() };
     instance_filter::filter(
         &FilterInput {
             types,
@@ -123,7 +147,7 @@ fn template_parts(types: &[TypeInfo], requirements: &Requirements, taints: &[Tai
             options: &all,
             groups: &no_groups,
             group_of: &zeros,
-            reqs: requirements,
+            reqs: &filter_reqs,
             total: &Resources::new(),
             pod_ports: &[],
             claim_ports: &[],
@@ -134,7 +158,7 @@ fn template_parts(types: &[TypeInfo], requirements: &Requirements, taints: &[Tai
     let (groups, group_of) = if options.is_empty() {
         (Vec::new(), Vec::new())
     } else {
-        daemons::build_groups(daemonsets, requirements, taints, types, &options)
+        daemons::build_groups(daemonsets, requirements, taints, types, &options, well_known)
     };
     TemplateParts { options, groups, group_of }
 }
@@ -143,6 +167,8 @@ fn template_parts(types: &[TypeInfo], requirements: &Requirements, taints: &[Tai
 struct CachedParts {
     types: Weak<Vec<TypeInfo>>,
     requirements: Requirements,
+    relax_min_values: bool,
+    well_known: WellKnown,
     taints: Vec<Taint>,
     daemonsets: Vec<Pod>,
     parts: Arc<TemplateParts>,
@@ -153,12 +179,21 @@ struct CachedParts {
 /// always from the same pools; filtering a whole catalog each time dominated its cost. (A weak
 /// reference pins the catalog's address, so an entry can never match another catalog; catalogs
 /// are immutable behind their `Arc`, an offering outage makes a new one.)
-fn cached_parts(types: &Arc<Vec<TypeInfo>>, requirements: &Requirements, taints: &[Taint], daemonsets: &[&Pod]) -> Arc<TemplateParts> {
+fn cached_parts(
+    types: &Arc<Vec<TypeInfo>>,
+    requirements: &Requirements,
+    taints: &[Taint],
+    daemonsets: &[&Pod],
+    relax_min_values: bool,
+    well_known: &WellKnown,
+) -> Arc<TemplateParts> {
     const MAX_ENTRIES: usize = 256;
     static CACHE: Mutex<Vec<CachedParts>> = Mutex::new(Vec::new());
     let same = |c: &CachedParts| {
         std::ptr::eq(c.types.as_ptr(), Arc::as_ptr(types))
             && c.requirements == *requirements
+            && c.relax_min_values == relax_min_values
+            && c.well_known == *well_known
             && c.taints == taints
             && c.daemonsets.len() == daemonsets.len()
             && c.daemonsets.iter().zip(daemonsets).all(|(a, b)| a == *b)
@@ -166,7 +201,7 @@ fn cached_parts(types: &Arc<Vec<TypeInfo>>, requirements: &Requirements, taints:
     if let Some(c) = CACHE.lock().unwrap_or_else(|e| e.into_inner()).iter().find(|c| same(c)) {
         return Arc::clone(&c.parts);
     }
-    let parts = Arc::new(template_parts(types, requirements, taints, daemonsets));
+    let parts = Arc::new(template_parts(types, requirements, taints, daemonsets, relax_min_values, well_known));
     let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
     cache.retain(|c| c.types.strong_count() > 0);
     if cache.len() >= MAX_ENTRIES {
@@ -175,6 +210,8 @@ fn cached_parts(types: &Arc<Vec<TypeInfo>>, requirements: &Requirements, taints:
     cache.push(CachedParts {
         types: Arc::downgrade(types),
         requirements: requirements.clone(),
+        relax_min_values,
+        well_known: well_known.clone(),
         taints: taints.to_vec(),
         daemonsets: daemonsets.iter().map(|p| (*p).clone()).collect(),
         parts: Arc::clone(&parts),
@@ -182,16 +219,16 @@ fn cached_parts(types: &Arc<Vec<TypeInfo>>, requirements: &Requirements, taints:
     parts
 }
 
-fn templates<'a>(state: &'a ClusterState, daemonsets: &[&Pod]) -> Vec<Template<'a>> {
-    // NodePools: dynamic pools only, by weight desc then name desc (utils/nodepool OrderByWeight)
-    let mut pools: Vec<&NodePool> = state.nodepools.iter().filter(|p| p.replicas.is_none()).collect();
+fn templates<'a>(state: &'a ClusterState, daemonsets: &[&Pod], relax_min_values: bool) -> Vec<Template<'a>> {
+    // NodePools: dynamic pools not being deleted, by weight desc then name desc (utils/nodepool OrderByWeight)
+    let mut pools: Vec<&NodePool> = state.nodepools.iter().filter(|p| p.provisions()).collect();
     pools.sort_by(|a, b| b.weight.cmp(&a.weight).then(b.name.cmp(&a.name)));
     let mut out = Vec::new();
     for pool in pools {
         let Some(pt) = state.pool_types.get(&pool.name) else { continue };
         // a pool whose requirements do not parse was reported when the state was validated
         let Ok(requirements) = template_requirements(pool) else { continue };
-        let parts = cached_parts(&pt.types, &requirements, &pool.taints, daemonsets);
+        let parts = cached_parts(&pt.types, &requirements, &pool.taints, daemonsets, relax_min_values, &state.well_known);
         if parts.options.is_empty() {
             continue; // "NoCompatibleInstanceTypes": the pool cannot launch anything
         }
@@ -209,10 +246,25 @@ impl<'a> ClusterView<'a> {
         self.templates.iter().flat_map(|t| t.options().iter().map(move |&o| (&t.requirements, &t.types[o as usize])))
     }
 
-    pub fn new(state: &'a ClusterState) -> ClusterView<'a> {
+    /// The view of `state` for runs with this minValues policy (it decides which NodePools can
+    /// launch anything).
+    pub fn new(state: &'a ClusterState, min_values: MinValuesPolicy) -> ClusterView<'a> {
         let daemonsets: Vec<&Pod> = state.daemonsets.iter().collect();
-        let templates = templates(state, &daemonsets);
-        let domain_requirements = templates.iter().map(|t| pool_domain_requirements(t.pool)).collect();
+        let templates = templates(state, &daemonsets, min_values == MinValuesPolicy::BestEffort);
+        let domain_pools = state
+            .nodepools
+            .iter()
+            .filter(|p| p.provisions())
+            .filter_map(|pool| {
+                let pt = state.pool_types.get(&pool.name)?;
+                Some(DomainPool {
+                    pool,
+                    requirements: pool_domain_requirements(pool),
+                    types: &pt.types,
+                    template: templates.iter().position(|t| t.pool.name == pool.name),
+                })
+            })
+            .collect();
 
         // nodes.Active(): every node not being deleted, with the pods bound to it
         let mut nodes: Vec<NodeView<'a>> = Vec::new();
@@ -278,6 +330,6 @@ impl<'a> ClusterView<'a> {
         let tolerate_prefer_no_schedule =
             state.nodepools.iter().any(|p| p.taints.iter().any(|t| t.effect == TaintEffect::PreferNoSchedule));
         let reservations = ReservationManager::new(templates.iter().map(|t| t.classes.reserved.as_slice()));
-        ClusterView { state, templates, domain_requirements, nodes, anti_affinity, tolerate_prefer_no_schedule, reservations }
+        ClusterView { state, templates, domain_pools, nodes, anti_affinity, tolerate_prefer_no_schedule, reservations }
     }
 }

@@ -1,6 +1,7 @@
 //! DaemonSet overhead (`scheduler.go: buildDaemonOverheadGroups`, `isDaemonPodCompatible`; design §3.11).
 
 use super::pod_data::pod_requirements;
+use crate::labels::WellKnown;
 use crate::model::{HostPort, Pod, Taint};
 use crate::requirements::Requirements;
 use crate::resources::Resources;
@@ -22,7 +23,12 @@ fn requests_of(ds: &Pod) -> Resources {
 
 /// Whether a DaemonSet would run on a node of this template and type. DaemonSet pods tolerate
 /// PreferNoSchedule implicitly here; OR-ed required node-affinity terms are tried one by one.
-pub fn compatible_with_template(ds: &Pod, template_reqs: &Requirements, template_taints: &[Taint], it: &TypeInfo) -> bool {
+pub fn compatible_with_template(ds: &Pod, template_reqs: &Requirements, template_taints: &[Taint], it: &TypeInfo, well_known: &WellKnown) -> bool {
+    // a DaemonSet with DRA claims does not count while IGNORE_DRA_REQUESTS is true
+    // (`scheduler.go: buildDaemonOverheadGroups`, `shouldSkipDaemonPod`)
+    if ds.resource_claims {
+        return false;
+    }
     let mut tolerations = ds.tolerations.clone();
     tolerations.push(taints::prefer_no_schedule_toleration());
     if taints::first_untolerated(template_taints, &tolerations).is_some() {
@@ -31,7 +37,7 @@ pub fn compatible_with_template(ds: &Pod, template_reqs: &Requirements, template
     let mut pod = ds.clone();
     loop {
         if let Ok(s) = pod_requirements(&pod, false)
-            && template_reqs.compatible(&s, true).is_ok()
+            && template_reqs.compatible(&s, Some(well_known)).is_ok()
             && it.requirements.intersects(&s).is_ok()
         {
             return true;
@@ -50,10 +56,13 @@ pub fn compatible_with_template(ds: &Pod, template_reqs: &Requirements, template
 /// (run first, from `buildDaemonOverheadGroups`) appends it to the shared DaemonSet pod, and
 /// `calculateExistingNodeClaims` then checks that same mutated pod against existing nodes.
 pub fn compatible_with_node(ds: &Pod, node_taints: &[Taint], node_reqs: &Requirements) -> bool {
+    if ds.resource_claims {
+        return false;
+    }
     let mut tolerations = ds.tolerations.clone();
     tolerations.push(taints::prefer_no_schedule_toleration());
     taints::first_untolerated(node_taints, &tolerations).is_none()
-        && pod_requirements(ds, false).is_ok_and(|s| node_reqs.compatible(&s, false).is_ok())
+        && pod_requirements(ds, false).is_ok_and(|s| node_reqs.compatible(&s, None).is_ok())
 }
 
 /// Group a template's instance types by the DaemonSets they would run. Returns the groups and, for
@@ -64,12 +73,13 @@ pub fn build_groups(
     template_taints: &[Taint],
     types: &[TypeInfo],
     options: &[u32],
+    well_known: &WellKnown,
 ) -> (Vec<DaemonGroup>, Vec<u32>) {
     let mut groups: Vec<(Vec<usize>, DaemonGroup)> = Vec::new();
     let mut group_of = vec![u32::MAX; types.len()];
     for &t in options {
         let set: Vec<usize> = (0..daemonsets.len())
-            .filter(|&i| compatible_with_template(daemonsets[i], template_reqs, template_taints, &types[t as usize]))
+            .filter(|&i| compatible_with_template(daemonsets[i], template_reqs, template_taints, &types[t as usize], well_known))
             .collect();
         let gi = match groups.iter().position(|(k, _)| *k == set) {
             Some(i) => i,

@@ -31,25 +31,28 @@ pub mod topology;
 pub mod topology_group;
 pub mod volumes;
 
-pub use options::{LaunchPolicy, MinValuesPolicy, PreferencePolicy, ProvisionOptions};
+pub use options::{LaunchPolicy, MinValuesPolicy, PreferencePolicy, ProvisionOptions, TopologyDomains};
 pub use results::{ExistingNodeResult, NodeClaimResult, ProvisionResult, Relaxation, Unschedulable};
 pub use cluster_view::ClusterView;
 pub use reservations::ReservedMode;
 pub use scheduler::{cheapest_compatible, schedule, schedule_on, ScheduleScope, Solution, SolvedClaim};
 
 use crate::labels;
-use crate::model::Pod;
+use crate::model::{NotProvisionable, Pod};
 use crate::requirements::Requirement;
 use crate::state::ClusterState;
 use crate::labels::Sym;
 use std::collections::HashSet;
 
 /// Pods the provisioner schedules: not bound, not terminal or terminating, not DaemonSet or mirror
-/// pods (`pkg/utils/pod/scheduling.go: IsProvisionable`). A pod bound to a node that is not in the
-/// state is scheduled too (with a warning), so that no pod is silently dropped.
+/// pods, and marked unschedulable by kube-scheduler, neither scheduling-gated nor nominated
+/// (`pkg/utils/pod/scheduling.go: IsProvisionable`). Pods read without a status (manifests) count
+/// as marked. The unbound pods left out are counted in a warning. A pod bound to a node that is not
+/// in the state is scheduled too (with a warning), so that no pod is silently dropped.
 pub fn pending_pods<'a>(state: &'a ClusterState, warnings: &mut Vec<String>) -> Vec<&'a Pod> {
     let nodes: HashSet<Sym> = state.nodes.iter().map(|n| n.name).collect();
     let mut orphans = 0;
+    let mut left_out = [0usize; 3];
     let pods = state
         .pods
         .iter()
@@ -62,14 +65,53 @@ pub fn pending_pods<'a>(state: &'a ClusterState, warnings: &mut Vec<String>) -> 
             }
             Some(_) => false,
         })
+        .filter(|p| match p.not_provisionable() {
+            None => true,
+            Some(why) => {
+                left_out[why as usize] += 1;
+                false
+            }
+        })
         .collect();
     if orphans > 0 {
         warnings.push(format!("{orphans} pod(s) are bound to nodes that are not in the input; they are scheduled as pending pods"));
     }
+    let total: usize = left_out.iter().sum();
+    if total > 0 {
+        let parts: Vec<String> = [
+            (NotProvisionable::SchedulingGated, "scheduling-gated"),
+            (NotProvisionable::NotMarkedUnschedulable, "not marked Unschedulable by kube-scheduler"),
+            (NotProvisionable::Nominated, "nominated for a node by kube-scheduler"),
+        ]
+        .iter()
+        .filter(|(w, _)| left_out[*w as usize] > 0)
+        .map(|(w, what)| format!("{} {what}", left_out[*w as usize]))
+        .collect();
+        warnings.push(format!(
+            "left out {total} pending pod(s) that Karpenter does not provision (IsProvisionable): {}",
+            parts.join(", ")
+        ));
+    }
     pods
 }
 
-/// One provisioning run over the state's pending pods. Static NodePools first get their missing
+/// Pods of nodes being deleted that will be evicted: Karpenter provisions for them with the
+/// pending pods (`provisioner.go: Schedule`, `CurrentlyReschedulablePods`), so that their new homes
+/// are on the way before their nodes go. `do-not-disrupt` durations run to the snapshot's time.
+pub fn deleting_node_pods(state: &ClusterState) -> Vec<&Pod> {
+    let deleting: HashSet<Sym> = state.nodes.iter().filter(|n| n.deletion_timestamp.is_some()).map(|n| n.name).collect();
+    if deleting.is_empty() {
+        return Vec::new();
+    }
+    let now = state.snapshot_time();
+    state
+        .pods
+        .iter()
+        .filter(|p| p.node_name.is_some_and(|n| deleting.contains(&n)) && crate::eviction::currently_reschedulable(p, &state.pdbs, now))
+        .collect()
+}
+
+/// One provisioning run over the state's pending pods (and the pods of nodes being deleted). Static NodePools first get their missing
 /// NodeClaims ([`static_pools`]), which the pods may then use; pods that wait for reserved capacity
 /// held by NodeClaims of the run are placed as Karpenter's next batches would place them
 /// ([`batches`]); their NodeClaims say which batch created them.
@@ -87,19 +129,59 @@ pub fn provision_launched(state: &ClusterState, opts: &ProvisionOptions) -> (Pro
 fn run_provision(state: &ClusterState, opts: &ProvisionOptions, launches: bool) -> (ProvisionResult, batches::Launched) {
     let mut warnings = state.warnings.clone();
     let statics = static_pools::missing_claims(state, opts, &mut warnings);
-    if !statics.is_empty() {
+    let (mut result, launched) = if !statics.is_empty() {
         let first = batches::Batch::of_claims(&statics, opts);
-        return batches::provision_batches(state, opts, warnings, first);
+        batches::provision_batches(state, opts, warnings, first)
+    } else {
+        let (pods, scope) = batch_pods(state, &mut warnings);
+        let sol = schedule(state, pods, &scope, opts);
+        if sol.deferred.is_empty() {
+            let launched = if launches { batches::Launched::of_solution(&sol, opts) } else { batches::Launched::default() };
+            (to_result(&sol, opts, warnings, 0, 1), launched)
+        } else {
+            let first = batches::Batch::of_solution(sol, opts, 0, 1);
+            batches::provision_batches(state, opts, warnings, first)
+        }
+    };
+    if !state.unready_nodepools.is_empty() || state.nodepools.iter().any(|np| np.deleting) {
+        for u in &mut result.unschedulable {
+            if let Some(pod) = state.pods.iter().find(|p| p.key() == u.pod)
+                && let Some(note) = unready_note(state, pod, opts.preference_policy == PreferencePolicy::Respect)
+            {
+                u.reason.push_str(&note);
+            }
+        }
     }
-    let pods = pending_pods(state, &mut warnings);
+    (result, launched)
+}
+
+/// What one provisioning batch schedules: the pending pods, then the pods of nodes being deleted
+/// (not in the scope's pending set: they still run).
+pub(crate) fn batch_pods<'a>(state: &'a ClusterState, warnings: &mut Vec<String>) -> (Vec<&'a Pod>, ScheduleScope) {
+    let mut pods = pending_pods(state, warnings);
     let scope = ScheduleScope { pending: pods.iter().map(|p| p.uid).collect(), ..Default::default() };
-    let sol = schedule(state, pods, &scope, opts);
-    if sol.deferred.is_empty() {
-        let launched = if launches { batches::Launched::of_solution(&sol, opts) } else { batches::Launched::default() };
-        return (to_result(&sol, opts, warnings, 0, 1), launched);
-    }
-    let first = batches::Batch::of_solution(sol, opts, 0, 1);
-    batches::provision_batches(state, opts, warnings, first)
+    pods.extend(deleting_node_pods(state));
+    (pods, scope)
+}
+
+/// For a pod left pending: the NodePools that are not ready or being deleted but whose
+/// requirements and taints would admit it (what a user would fix first), or `None`.
+fn unready_note(state: &ClusterState, pod: &Pod, respect_preferences: bool) -> Option<String> {
+    let reqs = pod_data::pod_requirements(pod, respect_preferences).ok()?;
+    let notes: Vec<String> = state
+        .nodepools
+        .iter()
+        .filter_map(|np| match state.unready_nodepools.get(&np.name) {
+            Some(why) => Some((np, format!("is not ready ({why})"))),
+            None => np.deleting.then(|| (np, "is being deleted".to_string())),
+        })
+        .filter(|(np, _)| {
+            crate::taints::first_untolerated(&np.taints, &pod.tolerations).is_none()
+                && scheduler::template_requirements(np).is_ok_and(|t| t.compatible(&reqs, Some(&state.well_known)).is_ok())
+        })
+        .map(|(np, state_of)| format!("; NodePool {} {state_of} and launches nothing", np.name))
+        .collect();
+    (!notes.is_empty()).then(|| notes.concat())
 }
 
 /// The public form of a NodeClaim that launches `l`.
@@ -119,7 +201,16 @@ pub(crate) fn claim_result(c: &SolvedClaim, l: &launch::Launch, name: String, po
         pods,
         requests: c.requests.clone(),
         allocatable: l.it.it.allocatable.clone(),
-        requirements: reqs.iter().filter(|(k, _)| *k != *labels::INSTANCE_TYPE).map(|(k, r)| format!("{k} {r}")).collect(),
+        requirements: reqs
+            .iter()
+            .filter(|(k, _)| *k != *labels::INSTANCE_TYPE)
+            .map(|(k, r)| match r.min_values() {
+                Some(m) => format!("{k} {r} minValues {m}"),
+                None => format!("{k} {r}"),
+            })
+            .collect(),
+        taints: c.taints.iter().map(|t| t.to_string()).collect(),
+        min_values_relaxed: c.min_values_relaxed,
         reservation_id: l.offering.reservation_id().map(|r| r.to_string()),
         batch,
     }
@@ -148,5 +239,15 @@ pub fn to_result(sol: &Solution, opts: &ProvisionOptions, warnings: Vec<String>,
     unplaced.sort_by_key(|(i, _)| *i);
     result.unschedulable = unplaced.into_iter().map(|(i, reason)| Unschedulable { pod: key(i), reason }).collect();
     result.relaxations = sol.relaxations.iter().map(|(i, r)| Relaxation { pod: key(*i), relaxed: r.clone() }).collect();
+    let mut phantom: std::collections::BTreeMap<(Sym, Sym), usize> = Default::default();
+    for (_, k, v) in &sol.phantom_domains {
+        *phantom.entry((*k, *v)).or_default() += 1;
+    }
+    for ((k, v), n) in phantom {
+        result.warnings.push(format!(
+            "{n} pod(s) stay pending for topology domain {k}={v}, which no instance type their NodePools can launch has: \
+             Karpenter v1.14.1 counts it as a domain too (kubernetes-sigs/karpenter#3272); --topology-domains launchable does not"
+        ));
+    }
     result
 }

@@ -28,6 +28,21 @@ pub enum LaunchPolicy {
     Cheapest,
 }
 
+/// Where topology spread and affinity domains come from (§3.9.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum TopologyDomains {
+    /// Karpenter v1.14.1 (`topology.go: buildDomainGroups`): the label values of every instance type
+    /// of each NodePool (all types of its node class, intersected per key with the NodePool's
+    /// requirements), so a zone where only types the NodePool cannot launch are offered is still a
+    /// domain, and a spread with `DoNotSchedule` may wait for it forever
+    /// (kubernetes-sigs/karpenter#3272).
+    #[default]
+    Karpenter,
+    /// Not Karpenter: only the values of instance types a NodePool can launch (compatible with its
+    /// requirements, with an available offering), what kube-scheduler would see once such nodes exist.
+    Launchable,
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct ProvisionOptions {
@@ -40,6 +55,7 @@ pub struct ProvisionOptions {
     /// Not Karpenter: decrement `limits.nodes` for each NodeClaim opened in the same run. Karpenter
     /// does not (instance-type capacities carry no `nodes` entry, §3.8), so a burst can overshoot.
     pub count_new_nodes_against_limits: bool,
+    pub topology_domains: TopologyDomains,
 }
 
 impl Default for ProvisionOptions {
@@ -50,6 +66,7 @@ impl Default for ProvisionOptions {
             min_values_policy: MinValuesPolicy::Strict,
             launch_policy: LaunchPolicy::CapacityTypePrecedence,
             count_new_nodes_against_limits: false,
+            topology_domains: TopologyDomains::Karpenter,
         }
     }
 }

@@ -54,35 +54,55 @@ impl PodData {
     }
 }
 
-/// Pods the provisioner ignores (`provisioner.go: Validate` → `v1.ValidateRequirement`): returns why.
+/// Pods the provisioner ignores (`provisioner.go: Validate` → `v1.ValidateRequirement`), or does not
+/// try to place (Dynamic Resource Allocation claims): returns why.
 pub fn validate_for_provisioning(pod: &Pod) -> Option<String> {
-    let check = |key: Sym, op: &str, r#where: &str| -> Option<String> {
+    // scheduler.go: add returns a DRAError for such pods while IGNORE_DRA_REQUESTS is true (the
+    // default): they stay pending
+    if pod.resource_claims {
+        return Some(
+            "the pod has Dynamic Resource Allocation claims, which Karpenter does not provision for (IGNORE_DRA_REQUESTS=true, its default)"
+                .into(),
+        );
+    }
+    // provisioner.go: Validate = validateKarpenterManagedLabelCanExist, validateNodeSelector and
+    // validateAffinity (required terms only; preferences are not validated), each requirement
+    // through `v1.ValidateRequirement`
+    let check = |key: Sym, op: &str, values: &[String], r#where: &str| -> Option<String> {
         if labels::is_restricted(key.as_str()) {
             return Some(format!("{where} uses the restricted label {key}; Karpenter ignores such pods"));
         }
-        if key == *labels::NODEPOOL && op == "DoesNotExist" {
-            return Some(format!("{where} requires {key} DoesNotExist; Karpenter ignores such pods"));
+        // validateWellKnownValues: an `In` on a key with well-known values needs one of them
+        if key == *labels::CAPACITY_TYPE && op == "In" && !values.iter().any(|v| labels::CAPACITY_TYPES.contains(&v.as_str())) {
+            return Some(format!(
+                "{where} asks for {key} In [{}], none of the known values ({}); Karpenter ignores such pods",
+                values.join(", "),
+                labels::CAPACITY_TYPES.join(", ")
+            ));
         }
         None
     };
-    for k in pod.node_selector.keys() {
-        if let Some(e) = check(*k, "In", "nodeSelector") {
+    for (k, v) in &pod.node_selector {
+        if let Some(e) = check(*k, "In", &[v.to_string()], "nodeSelector") {
             return Some(e);
         }
     }
     for (i, t) in pod.affinity.node_required.iter().enumerate() {
+        if t.match_fields {
+            return Some(format!("required node affinity term {i} has matchFields, which Karpenter does not support; it ignores such pods"));
+        }
         for e in &t.match_expressions {
-            if let Some(m) = check(e.key, &e.operator, &format!("required node affinity term {i}")) {
+            if let Some(m) = check(e.key, &e.operator, &e.values, &format!("required node affinity term {i}")) {
                 return Some(m);
             }
         }
     }
-    for t in &pod.affinity.node_preferred {
-        for e in &t.term.match_expressions {
-            if let Some(m) = check(e.key, &e.operator, "preferred node affinity") {
-                return Some(m);
-            }
-        }
+    // validateKarpenterManagedLabelCanExist reads NewPodRequirements: the node selector, the
+    // heaviest preferred term and the first required term together
+    if let Ok(r) = pod_requirements(pod, true)
+        && r.get(*labels::NODEPOOL).is_some_and(|r| r.operator() == crate::requirements::Operator::DoesNotExist)
+    {
+        return Some(format!("the pod requires {} DoesNotExist (not to run on a Karpenter node); Karpenter ignores such pods", *labels::NODEPOOL));
     }
     None
 }

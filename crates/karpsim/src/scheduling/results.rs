@@ -18,8 +18,15 @@ pub struct NodeClaimResult {
     /// Σ pod requests + the smallest DaemonSet overhead of the remaining options.
     pub requests: Resources,
     pub allocatable: Resources,
-    /// The NodeClaim's requirements, e.g. `topology.kubernetes.io/zone In [us-east-1a]`.
+    /// The NodeClaim's requirements, e.g. `topology.kubernetes.io/zone In [us-east-1a]`, with
+    /// ` minValues N` where one is set.
     pub requirements: Vec<String>,
+    /// A minValues was lowered to what the instance types could meet (`--min-values best-effort`;
+    /// Karpenter's `karpenter.sh/nodeclaim-min-values-relaxed` annotation).
+    pub min_values_relaxed: bool,
+    /// The taints the node will carry: its NodePool's (startup taints, which go once the node is
+    /// initialized, are not listed), e.g. `dedicated=gpu:NoSchedule`.
+    pub taints: Vec<String>,
     /// The capacity reservation it launches into (capacity type `reserved`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reservation_id: Option<String>,

@@ -6,7 +6,7 @@ use super::cluster_view::{ClusterView, NodeView};
 use super::daemons::DaemonGroup;
 use super::host_ports;
 use super::instance_filter::{self, FilterInput};
-use super::options::{MinValuesPolicy, PreferencePolicy, ProvisionOptions};
+use super::options::{MinValuesPolicy, PreferencePolicy, ProvisionOptions, TopologyDomains};
 use super::pod_data::{PodData, validate_for_provisioning};
 use super::preferences;
 use super::queue::Queue;
@@ -111,11 +111,15 @@ fn max_alloc(types: &[TypeInfo], options: &[u32]) -> [i64; 3] {
 #[derive(Debug, Clone)]
 pub struct SolvedClaim<'a> {
     pub nodepool: Sym,
+    /// The NodePool's taints.
+    pub taints: &'a [crate::model::Taint],
     pub requirements: Requirements,
     /// Cheapest first, truncated.
     pub options: Vec<&'a TypeInfo>,
     pub requests: Resources,
     pub pods: Vec<usize>,
+    /// Some minValues is lower than the NodePool's (`MinValuesPolicy=BestEffort`).
+    pub min_values_relaxed: bool,
 }
 
 /// The outcome of one run.
@@ -132,12 +136,17 @@ pub struct Solution<'a> {
     pub relaxations: Vec<(usize, Vec<String>)>,
     /// The run stopped because it needed more new NodeClaims than `ScheduleScope::max_new_claims`.
     pub claims_exceeded: bool,
+    /// Pods left unplaced because a topology spread could only go to a domain (key, value) that
+    /// no instance type their NodePools can launch has (see [`super::TopologyDomains`]).
+    pub phantom_domains: Vec<(usize, Sym, Sym)>,
 }
 
 enum Fail {
     Quiet,
     Message(String),
     Undefined(Incompatibility),
+    /// No type of the pool has the domain (key, value) a topology spread chose (`Message` says so).
+    Phantom(String, Sym, Sym),
     /// `ReservedOfferingError`: not relaxed, and no lower-weight NodePool is tried.
     Reserved(String),
 }
@@ -179,6 +188,10 @@ struct Scheduler<'a, 't, 's> {
     first_fit: std::collections::HashMap<Resources, usize>,
     /// A pod needed one new NodeClaim more than `ScheduleScope::max_new_claims` allows.
     claims_exceeded: bool,
+    /// Per pod: the domain its last failure was waiting for, when no NodePool can launch in it.
+    phantom: Vec<Option<(Sym, Sym)>>,
+    /// Labels a NodeClaim may be asked for without its NodePool defining them.
+    well_known: &'a crate::labels::WellKnown,
     reservations: ReservationManager,
 }
 
@@ -211,7 +224,7 @@ fn queue_order(pods: &[&Pod], data: &[PodData], ids: &mut [usize]) {
 
 /// Run the scheduler over `pods` (pending pods, and pods to move in a disruption simulation).
 pub fn schedule<'a>(state: &'a ClusterState, pods: Vec<&'a Pod>, scope: &ScheduleScope, opts: &ProvisionOptions) -> Solution<'a> {
-    schedule_on(&ClusterView::new(state), pods, scope, opts)
+    schedule_on(&ClusterView::new(state, opts.min_values_policy), pods, scope, opts)
 }
 
 /// [`schedule`] against a view prepared once for many runs over the same state.
@@ -267,17 +280,23 @@ pub fn schedule_on<'a>(view: &ClusterView<'a>, pods: Vec<&'a Pod>, scope: &Sched
         });
     }
     let pool_domains: Vec<PoolDomains> = view
-        .templates
+        .domain_pools
         .iter()
-        .zip(&view.domain_requirements)
-        .map(|(t, r)| PoolDomains {
-            requirements: r,
-            taints: &t.pool.taints,
-            type_requirements: t.types.iter().map(|ti| &ti.requirements).collect(),
+        .map(|d| PoolDomains {
+            requirements: &d.requirements,
+            taints: &d.pool.taints,
+            type_requirements: match opts.topology_domains {
+                TopologyDomains::Karpenter => d.types.iter().map(|ti| &ti.requirements).collect(),
+                TopologyDomains::Launchable => match d.template {
+                    Some(t) => view.templates[t].options().iter().map(|&o| &d.types[o as usize].requirements).collect(),
+                    None => Vec::new(),
+                },
+            },
+            launchable_only: opts.topology_domains == TopologyDomains::Launchable,
         })
         .collect();
     let anti: Vec<(&Pod, usize)> = view.anti_affinity.iter().filter(|(_, n)| live[*n] != usize::MAX).map(|&(p, n)| (p, live[n])).collect();
-    let topology = Topology::new(respect, pool_domains, existing.iter().map(|e| e.view.topo()).collect(), &anti, &pods, &state.namespaces);
+    let topology = Topology::new(respect, &state.well_known, pool_domains, existing.iter().map(|e| e.view.topo()).collect(), &anti, &pods, &state.namespaces);
 
     let n = pods.len();
     let mut s = Scheduler {
@@ -297,6 +316,8 @@ pub fn schedule_on<'a>(view: &ClusterView<'a>, pods: Vec<&'a Pod>, scope: &Sched
         scratch: Vec::new(),
         first_fit: std::collections::HashMap::new(),
         claims_exceeded: false,
+        phantom: vec![None; n],
+        well_known: &state.well_known,
         reservations: view.reservations.clone(),
     };
     let mut last_error: Vec<Option<AddError>> = (0..n).map(|_| None).collect();
@@ -307,12 +328,16 @@ pub fn schedule_on<'a>(view: &ClusterView<'a>, pods: Vec<&'a Pod>, scope: &Sched
             break;
         }
         match s.try_schedule(id) {
-            Ok(()) => last_error[id] = None,
+            Ok(()) => {
+                last_error[id] = None;
+                s.topology.placed();
+            }
             Err(e) => {
                 last_error[id] = Some(e);
                 // re-register the ORIGINAL (unrelaxed) pod and retry it later
                 let p = s.pods[id];
                 s.topology.update(id, p);
+                s.topology.retried(id);
                 if let Ok(d) = PodData::new(p, respect) {
                     s.data[id] = d;
                 }
@@ -322,14 +347,21 @@ pub fn schedule_on<'a>(view: &ClusterView<'a>, pods: Vec<&'a Pod>, scope: &Sched
         }
     }
     let mut deferred = Vec::new();
+    let mut phantom_domains = Vec::new();
     for (id, e) in last_error.into_iter().enumerate() {
         match e {
             Some(e) if e.reserved => deferred.push((id, e.message)),
-            Some(e) => errors.push((id, e.message)),
+            Some(e) => {
+                errors.push((id, e.message));
+                if let Some((k, v)) = s.phantom[id] {
+                    phantom_domains.push((id, k, v));
+                }
+            }
             None => {}
         }
     }
     let mut sol = s.finish(errors);
+    sol.phantom_domains = phantom_domains;
     sol.errors.sort_by_key(|(i, _)| *i);
     sol.deferred = deferred;
     sol
@@ -360,8 +392,10 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
     }
 
     fn add(&mut self, id: usize, pod: &Pod) -> Result<(), AddError> {
-        // 1. existing nodes, in order. Free capacity only shrinks during a run, so the nodes before
-        // the first that had room for these requests last time still have none: start there.
+        // 1. existing nodes, in order, for every pod (`scheduler.go: add`). Free capacity only
+        // shrinks during a run, so the nodes before the first that had room for these requests
+        // last time still have none: start there. Nodes after it that had room but refused the pod
+        // (taints, topology) are tried again: topology counts change as the batch is placed.
         let moved = !self.scope.pending.contains(&pod.uid);
         let requests = self.data[id].requests.clone();
         let start = self.first_fit.get(&requests).copied().unwrap_or(0);
@@ -375,7 +409,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
                 continue;
             }
             if let Ok(reqs) = self.existing_can_add(i, id, pod) {
-                self.first_fit.insert(requests, i);
+                self.first_fit.insert(requests, first_fit.unwrap_or(i));
                 let e = &mut self.existing[i];
                 e.remaining.sub_assign(&self.data[id].requests);
                 e.ports.extend(pod.host_ports.iter().cloned());
@@ -498,6 +532,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
                 Err(f) => fails.push((pool, f)),
             }
         }
+        self.phantom[id] = fails.iter().find_map(|(_, f)| if let Fail::Phantom(_, k, v) = f { Some((*k, *v)) } else { None });
         Err(render_failures(&fails, pod).into())
     }
 
@@ -512,7 +547,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             || e.view.volumes.as_ref().is_some_and(|u| u.exceeds(&e.view.node.volume_limits, &e.volumes, volumes::attachments(pod)))
             || host_ports::first_conflict(&pod.host_ports, &e.view.ports).is_some()
             || host_ports::first_conflict(&pod.host_ports, &e.ports).is_some()
-            || e.requirements().compatible(&d.requirements, false).is_err()
+            || e.requirements().compatible(&d.requirements, None).is_err()
         {
             return Err(());
         }
@@ -523,7 +558,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         }
         // the first volume alternative that works (`tryVolumeAlternative`)
         for alt in &d.volumes {
-            if base.compatible(alt, false).is_err() {
+            if base.compatible(alt, None).is_err() {
                 continue;
             }
             let mut reqs = base.clone();
@@ -538,7 +573,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
     /// An existing node's requirements tightened by the topology groups that apply to the pod.
     fn existing_with_topology(&self, e: &ExistingNode, id: usize, pod: &Pod, base: Requirements) -> Result<Requirements, ()> {
         let topo = self.topology.tighten(id, pod, &e.view.taints, &self.data[id].strict, &base, false, false).map_err(|_| ())?;
-        base.compatible(&topo, false).map_err(|_| ())?;
+        base.compatible(&topo, None).map_err(|_| ())?;
         Ok(topo)
     }
 
@@ -562,7 +597,8 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
                 Fail::Quiet
             });
         }
-        if let Err(inc) = c.requirements.compatible(&d.requirements, true) {
+        let well_known = Some(self.well_known);
+        if let Err(inc) = c.requirements.compatible(&d.requirements, well_known) {
             return Err(if !explain {
                 Fail::Quiet
             } else if matches!(inc, Incompatibility::Undefined { .. }) {
@@ -587,7 +623,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         // the first volume alternative that works (`tryVolumeAlternative`)
         let mut last = Fail::Quiet;
         for alt in &d.volumes {
-            if let Err(inc) = base.compatible(alt, true) {
+            if let Err(inc) = base.compatible(alt, well_known) {
                 if explain {
                     last = Fail::Message(format!("NodePool {pool}: volume topology {inc}"));
                 }
@@ -623,7 +659,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             Err(Some(e)) => return Err(Fail::Message(format!("NodePool {pool}: {e}"))),
             Err(None) => return Err(Fail::Quiet),
         };
-        if let Err(inc) = base.compatible(&reqs, true) {
+        if let Err(inc) = base.compatible(&reqs, Some(self.well_known)) {
             return Err(if explain { Fail::Message(format!("NodePool {pool}: topology {inc}")) } else { Fail::Quiet });
         }
         let total = c.requests.add(&d.requests);
@@ -647,7 +683,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             // (nodeclaim.go: CanAdd). Karpenter passes relaxMinValues only when opening a NodeClaim
             // from a template; in-flight NodeClaims are always checked strictly (scheduler.go).
             if relax_min_values && flags.min_values_missing.is_some() && self.opts.min_values_policy == MinValuesPolicy::BestEffort {
-                let strictless = FilterInput { reqs: &strip_min_values(&reqs), ..input };
+                let strictless = FilterInput { reqs: &reqs.without_min_values(), ..input };
                 instance_filter::filter(&strictless, out);
                 if !out.is_empty() {
                     let reqs = lower_min_values(t.types, out, &reqs);
@@ -655,7 +691,14 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
                     return Ok((reqs, reserve));
                 }
             }
-            return Err(if explain { Fail::Message(instance_filter::explain(pool, &input, &flags)) } else { Fail::Quiet });
+            if !explain {
+                return Err(Fail::Quiet);
+            }
+            let message = instance_filter::explain(pool, &input, &flags);
+            return Err(match self.phantom_domain(t, base, &reqs) {
+                Some((k, v)) => Fail::Phantom(message + &phantom_note(k, v), k, v),
+                None => Fail::Message(message),
+            });
         }
         let reserve = self.to_reserve(c, out, &reqs)?;
         Ok((reqs, reserve))
@@ -668,6 +711,23 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             return Ok(Vec::new());
         }
         self.reservations.to_reserve(c.hostname, t.types, options, reqs, &c.reserved, self.scope.reserved_mode).map_err(Fail::Reserved)
+    }
+
+    /// A domain (key, value) that topology pinned the claim to (`reqs` has it, `base` did not) and
+    /// that no type the template allows has, though they define the key: it is a domain only
+    /// because of types the NodePool cannot launch (`TopologyDomains::Karpenter`).
+    fn phantom_domain(&self, t: &Template, base: &Requirements, reqs: &Requirements) -> Option<(Sym, Sym)> {
+        if self.opts.topology_domains != TopologyDomains::Karpenter {
+            return None;
+        }
+        reqs.iter().find_map(|(k, r)| {
+            let v = r.single()?;
+            if base.get(k).and_then(Requirement::single) == Some(v) {
+                return None;
+            }
+            let defined = t.options().iter().filter_map(|&o| t.types[o as usize].requirements.get(k)).collect::<Vec<_>>();
+            (!defined.is_empty() && !defined.iter().any(|tr| tr.has(v))).then_some((k, v))
+        })
     }
 
     /// `NodeClaim.Add`, keeping claims ordered by pod count then creation order.
@@ -687,12 +747,18 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         self.topology.register(*labels::HOSTNAME, c.hostname);
         self.topology.record(id, pod, taints, &reqs, true);
         c.requirements = reqs;
+        // `scheduler.go: add` sorts the NodeClaims by pod count before each pod with `sort.Slice`,
+        // an insertion sort (stable) up to 12 NodeClaims: a claim that gained a pod moves back past
+        // those with fewer pods, a new one (one pod) ahead of those with more; ties keep their
+        // order. (Above 12, Go's pdqsort may reorder ties; karpsim keeps them.)
         let mut j = i;
-        while j + 1 < self.claims.len()
-            && (self.claims[j + 1].pods.len(), self.claims[j + 1].seq) < (self.claims[j].pods.len(), self.claims[j].seq)
-        {
+        while j + 1 < self.claims.len() && self.claims[j + 1].pods.len() < self.claims[j].pods.len() {
             self.claims.swap(j, j + 1);
             j += 1;
+        }
+        while j > 0 && self.claims[j].pods.len() < self.claims[j - 1].pods.len() {
+            self.claims.swap(j, j - 1);
+            j -= 1;
         }
     }
 
@@ -742,8 +808,15 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
                 }
                 continue;
             }
+            // scheduler.go: the nodeclaim-min-values-relaxed annotation is "true" when a key's
+            // minValues went below the NodePool's
+            let min_values_relaxed = c.requirements.iter().any(|(k, r)| {
+                matches!((t.requirements.get(k).and_then(|o| o.min_values()), r.min_values()), (Some(o), Some(u)) if u < o)
+            });
             solved.push(SolvedClaim {
                 nodepool: t.pool.name,
+                taints: &t.pool.taints,
+                min_values_relaxed,
                 requirements: c.requirements,
                 options: kept.iter().map(|&o| &t.types[o as usize]).collect(),
                 requests: c.requests,
@@ -752,8 +825,26 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         }
         let existing = self.existing.into_iter().filter(|e| !e.pods.is_empty()).map(|e| (e.view.node.name, e.pods)).collect();
         let relaxations = self.relaxed.into_iter().enumerate().filter(|(_, r)| !r.is_empty()).collect();
-        Solution { pods: self.pods, claims: solved, existing, errors, deferred: Vec::new(), relaxations, claims_exceeded: self.claims_exceeded }
+        Solution {
+            pods: self.pods,
+            claims: solved,
+            existing,
+            errors,
+            deferred: Vec::new(),
+            relaxations,
+            claims_exceeded: self.claims_exceeded,
+            phantom_domains: Vec::new(),
+        }
     }
+}
+
+/// Why a spread domain no launchable type has is a domain at all, and what to do about it.
+fn phantom_note(key: Sym, value: Sym) -> String {
+    format!(
+        " ({key} {value} is a topology domain only because instance types this NodePool cannot launch are offered there: \
+         Karpenter v1.14.1 counts every instance type of a NodePool's node class, kubernetes-sigs/karpenter#3272; \
+         --topology-domains launchable counts only the domains NodePools can launch in)"
+    )
 }
 
 /// Why Karpenter would not provision a pending pod because of its claims (`ValidatePersistentVolumeClaims`).
@@ -780,13 +871,6 @@ fn lower_min_values(types: &[TypeInfo], options: &[u32], r: &Requirements) -> Re
     out
 }
 
-fn strip_min_values(r: &Requirements) -> Requirements {
-    let mut out = Requirements::new();
-    for (k, v) in r.iter() {
-        out.set(k, v.clone().with_min_values(None));
-    }
-    out
-}
 
 /// The price Karpenter orders options by: the cheapest available offering compatible with the
 /// requirements (+∞ when there is none).
@@ -813,7 +897,7 @@ fn render_failures(fails: &[(Sym, Fail)], _pod: &Pod) -> String {
         .iter()
         .filter_map(|(pool, f)| match f {
             Fail::Quiet => None,
-            Fail::Message(m) | Fail::Reserved(m) => Some(m.clone()),
+            Fail::Message(m) | Fail::Reserved(m) | Fail::Phantom(m, ..) => Some(m.clone()),
             Fail::Undefined(i) => Some(format!("NodePool {pool}: pod {i}")),
         })
         .collect();

@@ -60,6 +60,8 @@ pub fn template_claim<'a>(state: &'a ClusterState, pool: &'a NodePool, opts: &Pr
         options: options.into_iter().map(|(t, _)| t).collect(),
         requests: Resources::new(),
         pods: Vec::new(),
+        taints: &pool.taints,
+        min_values_relaxed: false,
     })
 }
 

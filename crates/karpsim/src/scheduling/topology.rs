@@ -1,7 +1,7 @@
 //! All topology groups of one scheduling run (`scheduling/topology.go`; design §3.9).
 
 use super::topology_group::{DomainGroup, GroupKind, NodeFilter, TopologyGroup};
-use crate::labels::{self, Sym};
+use crate::labels::{self, Sym, WellKnown};
 use crate::model::{
     LabelSelector, LabelSelectorOperator, LabelSelectorRequirement, Namespace, NodeInclusionPolicy, Pod, PodAffinityTerm, Taint,
     UnsatisfiableAction,
@@ -27,6 +27,9 @@ pub struct PoolDomains<'a> {
     pub requirements: &'a Requirements,
     pub taints: &'a [Taint],
     pub type_requirements: Vec<&'a Requirements>,
+    /// Only the types' values count (`TopologyDomains::Launchable`): the pool's own `In` values
+    /// are not domains by themselves.
+    pub launchable_only: bool,
 }
 
 /// Why a topology constraint failed, for explanations.
@@ -70,10 +73,17 @@ pub struct Topology<'a> {
     inverse_index: HashMap<String, usize>,
     /// Groups owned by each batch pod.
     owned: Vec<Vec<usize>>,
+    /// Failed attempts (in this run) that took a spread domain among tied ones: which of the tied
+    /// domains the next pick takes (see [`Topology::retried`]).
+    tie_failures: u32,
+    /// Whether a spread pick since the last [`Topology::retried`] chose among tied domains.
+    tied: std::cell::Cell<bool>,
     universe: HashMap<Sym, DomainGroup>,
     pools: Vec<PoolDomains<'a>>,
     /// The existing nodes this run may use (their bound pods count in domains).
     nodes: Vec<TopoNode<'a>>,
+    /// Labels a NodeClaim may be asked for without defining them.
+    well_known: &'a WellKnown,
     /// Batch pods never count as already placed (`excludedPods`).
     excluded: std::collections::HashSet<Sym>,
     batch_namespaces: BTreeSet<Sym>,
@@ -104,6 +114,7 @@ impl<'a> Topology<'a> {
     /// every batch pod's own groups. `namespaces` are the cluster's Namespace objects.
     pub fn new(
         respect_preferences: bool,
+        well_known: &'a WellKnown,
         pools: Vec<PoolDomains<'a>>,
         nodes: Vec<TopoNode<'a>>,
         anti_affinity: &[(&'a Pod, usize)],
@@ -117,9 +128,12 @@ impl<'a> Topology<'a> {
             inverse: Vec::new(),
             inverse_index: HashMap::new(),
             owned: vec![Vec::new(); batch.len()],
+            tie_failures: 0,
+            tied: std::cell::Cell::new(false),
             universe: HashMap::new(),
             pools,
             nodes,
+            well_known,
             excluded: batch.iter().map(|p| p.uid).collect(),
             batch_namespaces: batch.iter().map(|p| p.namespace).collect(),
             namespace_objects: namespaces,
@@ -158,6 +172,7 @@ impl<'a> Topology<'a> {
                 }
                 if let Some(r) = pool_req
                     && r.operator() == crate::requirements::Operator::In
+                    && !pool.launchable_only
                 {
                     for v in r.values() {
                         g.insert(*v, pool.taints);
@@ -239,7 +254,7 @@ impl<'a> Topology<'a> {
     /// Count pods already in the cluster (`countDomains`).
     fn count_domains(&self, g: &mut TopologyGroup) {
         for n in &self.nodes {
-            if g.filter.as_ref().is_some_and(|f| !f.matches(n.taints, n.requirements, false)) {
+            if g.filter.as_ref().is_some_and(|f| !f.matches(n.taints, n.requirements, None)) {
                 continue;
             }
             if let Some(d) = n.labels.get(&g.key) {
@@ -252,7 +267,7 @@ impl<'a> Topology<'a> {
                 None if g.key == *labels::HOSTNAME => n.name,
                 None => continue,
             };
-            if g.filter.as_ref().is_some_and(|f| !f.matches(n.taints, n.requirements, false)) {
+            if g.filter.as_ref().is_some_and(|f| !f.matches(n.taints, n.requirements, None)) {
                 continue;
             }
             for p in n.pods {
@@ -282,6 +297,23 @@ impl<'a> Topology<'a> {
             }
             g.owners.insert(owner);
         }
+    }
+
+    /// A batch pod failed and goes back to the queue. Karpenter breaks ties between equally good
+    /// spread domains by Go map order, random at every evaluation, so after a failure in one tied
+    /// domain another pod (or the same one, later) may well take another. We take the first tied
+    /// domain by name, and after each failed attempt that chose among ties, the next one: the same
+    /// choices on every run, and no spread stuck forever on a domain where nothing can launch while
+    /// a tied one could.
+    pub fn retried(&mut self, _id: usize) {
+        if self.tied.replace(false) {
+            self.tie_failures = self.tie_failures.wrapping_add(1);
+        }
+    }
+
+    /// A pod was placed: forget the ties its attempt saw.
+    pub fn placed(&mut self) {
+        self.tied.set(false);
     }
 
     /// `Topology.Update`: (re)build the groups a batch pod owns from its current constraints.
@@ -397,12 +429,16 @@ impl<'a> Topology<'a> {
         // domains first (each depends on node_reqs only), then one copy to tighten
         let mut adds: Vec<(Sym, Requirement)> = Vec::new();
         let owned = self.owned[id].iter().map(|i| &self.groups[*i]);
-        let inverse = self.inverse.iter().filter(|g| g.counts(pod, taints, node_reqs, allow_undefined));
+        let undefined = allow_undefined.then_some(self.well_known);
+        let inverse = self.inverse.iter().filter(|g| g.counts(pod, taints, node_reqs, undefined));
         let exists = Requirement::exists();
         for g in owned.chain(inverse) {
             let pod_domains = strict.get(g.key).unwrap_or(&exists);
             let node_domains = node_reqs.get(g.key).unwrap_or(&exists);
-            let d = g.next_domain(pod, pod_domains, node_domains);
+            let (d, tied) = g.next_domain(pod, pod_domains, node_domains, self.tie_failures);
+            if tied {
+                self.tied.set(true);
+            }
             if d.is_empty() {
                 if !explain {
                     return Err(None);
@@ -464,8 +500,9 @@ impl<'a> Topology<'a> {
 
     /// `Topology.Record`: count a placed pod in every group that counts it.
     pub fn record(&mut self, id: usize, pod: &Pod, taints: &[Taint], reqs: &Requirements, allow_undefined: bool) {
+        let undefined = allow_undefined.then_some(self.well_known);
         for g in &mut self.groups {
-            if !g.counts(pod, taints, reqs, allow_undefined) {
+            if !g.counts(pod, taints, reqs, undefined) {
                 continue;
             }
             let Some(r) = reqs.get(g.key) else { continue };

@@ -1,7 +1,7 @@
 //! One topology group: pods matching a selector counted by topology domain
 //! (`scheduling/topologygroup.go`, `topologynodefilter.go`, `topologydomaingroup.go`; design §3.9).
 
-use crate::labels::{self, Sym, SymMap};
+use crate::labels::{self, Sym, SymMap, WellKnown};
 use crate::model::{LabelSelector, Pod, Taint, Toleration};
 use crate::requirements::{Requirement, Requirements};
 use crate::taints;
@@ -35,10 +35,10 @@ pub struct NodeFilter {
 }
 
 impl NodeFilter {
-    pub fn matches(&self, node_taints: &[Taint], node_reqs: &Requirements, allow_undefined: bool) -> bool {
+    pub fn matches(&self, node_taints: &[Taint], node_reqs: &Requirements, undefined: Option<&WellKnown>) -> bool {
         let affinity_ok = !self.affinity_honor
             || self.requirements.is_empty()
-            || self.requirements.iter().any(|r| node_reqs.compatible(r, allow_undefined).is_ok());
+            || self.requirements.iter().any(|r| node_reqs.compatible(r, undefined).is_ok());
         let taints_ok = !self.taints_honor || taints::first_untolerated(node_taints, &self.tolerations).is_none();
         affinity_ok && taints_ok
     }
@@ -104,8 +104,8 @@ impl TopologyGroup {
     }
 
     /// Whether a pod placed on a node with these taints and requirements counts toward the group.
-    pub fn counts(&self, pod: &Pod, node_taints: &[Taint], node_reqs: &Requirements, allow_undefined: bool) -> bool {
-        self.selects(pod) && self.filter.as_ref().is_none_or(|f| f.matches(node_taints, node_reqs, allow_undefined))
+    pub fn counts(&self, pod: &Pod, node_taints: &[Taint], node_reqs: &Requirements, undefined: Option<&WellKnown>) -> bool {
+        self.selects(pod) && self.filter.as_ref().is_none_or(|f| f.matches(node_taints, node_reqs, undefined))
     }
 
     pub fn register(&mut self, domain: Sym) {
@@ -146,12 +146,14 @@ impl TopologyGroup {
         self.lookup.get(&d).copied().unwrap_or(0)
     }
 
-    /// The domains the pod may take (`TopologyGroup.Get`). An empty result means unsatisfiable.
-    pub fn next_domain(&self, pod: &Pod, pod_domains: &Requirement, node_domains: &Requirement) -> Requirement {
+    /// The domains the pod may take (`TopologyGroup.Get`), an empty result meaning unsatisfiable,
+    /// and whether a spread chose among tied domains. `tie_offset` picks which tied spread domain
+    /// (in name order, wrapping around).
+    pub fn next_domain(&self, pod: &Pod, pod_domains: &Requirement, node_domains: &Requirement, tie_offset: u32) -> (Requirement, bool) {
         match self.kind {
-            GroupKind::Spread => self.next_spread(pod, pod_domains, node_domains),
-            GroupKind::Affinity => self.next_affinity(pod, pod_domains, node_domains),
-            GroupKind::AntiAffinity => self.next_anti_affinity(pod_domains, node_domains),
+            GroupKind::Spread => self.next_spread(pod, pod_domains, node_domains, tie_offset),
+            GroupKind::Affinity => (self.next_affinity(pod, pod_domains, node_domains), false),
+            GroupKind::AntiAffinity => (self.next_anti_affinity(pod_domains, node_domains), false),
         }
     }
 
@@ -179,39 +181,62 @@ impl TopologyGroup {
         min
     }
 
-    fn next_spread(&self, pod: &Pod, pod_domains: &Requirement, node_domains: &Requirement) -> Requirement {
+    fn next_spread(&self, pod: &Pod, pod_domains: &Requirement, node_domains: &Requirement, tie_offset: u32) -> (Requirement, bool) {
         let self_selecting = self.selects(pod);
         let bump = i32::from(self_selecting);
         if self.is_hostname() && node_domains.values().len() == 1 {
             let h = node_domains.values()[0];
-            return if self.count(h) + bump <= self.max_skew { Requirement::is_in([h]) } else { Requirement::does_not_exist() };
+            let r = if self.count(h) + bump <= self.max_skew { Requirement::is_in([h]) } else { Requirement::does_not_exist() };
+            return (r, false);
         }
         let min = self.min_count(pod_domains);
-        let mut best: Option<(Sym, i32)> = None;
-        let mut consider = |d: Sym, c: i32| {
-            let c = c + bump;
-            if c - min <= self.max_skew && best.is_none_or(|(_, bc)| c < bc) {
-                best = Some((d, c));
+        // the candidate domains with their counts (+1 when the pod counts itself), in name order
+        let visit = |f: &mut dyn FnMut(Sym, i32)| {
+            if node_domains.operator() == crate::requirements::Operator::In {
+                for d in node_domains.values() {
+                    if let Some(c) = self.lookup.get(d) {
+                        f(*d, c + bump);
+                    }
+                }
+            } else {
+                for (d, c) in &self.domains {
+                    if node_domains.has(*d) {
+                        f(*d, c + bump);
+                    }
+                }
             }
         };
-        if node_domains.operator() == crate::requirements::Operator::In {
-            for d in node_domains.values() {
-                if let Some(c) = self.lookup.get(d) {
-                    consider(*d, *c);
+        // the lowest count among valid domains, and how many domains share it
+        let mut best: Option<i32> = None;
+        let mut ties = 0u32;
+        visit(&mut |_, c| {
+            if c - min > self.max_skew {
+                return;
+            }
+            match best {
+                Some(b) if c > b => {}
+                Some(b) if c == b => ties += 1,
+                _ => {
+                    best = Some(c);
+                    ties = 1;
                 }
             }
-        } else {
-            for (d, c) in &self.domains {
-                if node_domains.has(*d) {
-                    consider(*d, *c);
+        });
+        // ties: Karpenter takes whichever map entry comes first (random at every evaluation); we
+        // take the first by name, shifted by `tie_offset` (Topology::retried)
+        let Some(b) = best else { return (Requirement::does_not_exist(), false) };
+        let mut k = tie_offset % ties;
+        let mut chosen = None;
+        visit(&mut |d, c| {
+            if c == b && chosen.is_none() {
+                if k == 0 {
+                    chosen = Some(d);
+                } else {
+                    k -= 1;
                 }
             }
-        }
-        // ties: Karpenter takes whichever map entry comes first (random); we take the first by name
-        match best {
-            Some((d, _)) => Requirement::is_in([d]),
-            None => Requirement::does_not_exist(),
-        }
+        });
+        (chosen.map_or_else(Requirement::does_not_exist, |d| Requirement::is_in([d])), ties > 1)
     }
 
     fn any_compatible_pod_domain(&self, pod_domains: &Requirement) -> bool {

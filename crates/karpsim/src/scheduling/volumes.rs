@@ -23,7 +23,7 @@ pub fn bound_in_zone(pod: &Pod, node_labels: &BTreeMap<Sym, Sym>, zone: Sym) -> 
     let mut topology: Vec<NodeSelectorTerm> = v
         .topology
         .iter()
-        .filter(|t| Requirements::from_node_selector(&t.match_expressions).is_ok_and(|r| node.compatible(&r, false).is_ok()))
+        .filter(|t| Requirements::from_node_selector(&t.match_expressions).is_ok_and(|r| node.compatible(&r, None).is_ok()))
         .cloned()
         .collect();
     if topology.is_empty() {

@@ -180,7 +180,13 @@ pub fn advisor_rate_per_hour(bucket_index: Option<i64>) -> f64 {
 
 impl<'s> Engine<'s> {
     pub fn new(sc: &'s Scenario, opts: SimOptions) -> Engine<'s> {
-        let state = sc.base.clone();
+        let mut state = sc.base.clone();
+        // the simulation plays kube-scheduler itself: what a snapshot's kube-scheduler had not yet
+        // decided about an unbound pod is decided here (scheduling gates stay)
+        for p in state.pods.iter_mut().filter(|p| p.node_name.is_none()) {
+            p.marked_unschedulable = None;
+            p.nominated_node = None;
+        }
         let pristine_types = state.pool_types.iter().map(|(k, v)| (*k, Arc::clone(&v.types))).collect();
         let mut e = Engine {
             sc,
@@ -607,6 +613,12 @@ impl<'s> Engine<'s> {
         p.phase = PodPhase::Pending;
         p.creation_timestamp = self.abs_now();
         p.start_time = None;
+        p.finished_at = None;
+        p.deletion_timestamp = None;
+        // a new pod has no status yet: what a snapshot template said about kube-scheduler's view of
+        // its own pod (not marked unschedulable yet, nominated) does not carry over
+        p.marked_unschedulable = None;
+        p.nominated_node = None;
         self.pods.insert(p.uid, PodInfo { pending_since: self.now(), job_duration: None });
         self.version += 1;
         let uid = p.uid;

@@ -2,7 +2,7 @@
 //! consolidated until stable) from the same starting state, in parallel, one comparison row each.
 
 use super::{Setup, Variant, apply};
-use crate::disruption::{default_now, place, until_stable_state};
+use crate::disruption::{place, until_stable_state};
 use crate::error::Result;
 use crate::progress::Progress;
 use crate::scheduling::{ProvisionOptions, ProvisionResult, provision_launched};
@@ -84,7 +84,7 @@ fn cost(state: &ClusterState) -> f64 {
 
 /// Run one (already applied) variant.
 pub fn run_cluster(name: &str, setup: &Setup, opts: &ProvisionOptions, run: ClusterRun) -> ClusterRow {
-    let now = setup.disruption.now.unwrap_or_else(|| default_now(&setup.state));
+    let now = setup.disruption.now.unwrap_or_else(|| setup.state.snapshot_time());
     let (prov, after) = provision_and_launch(&setup.state, opts, now);
     let (end, disruptions, savings, pending) = match run {
         ClusterRun::Provision => (after, 0, 0.0, prov.unschedulable.len()),
