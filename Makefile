@@ -3,7 +3,7 @@
 
 CARGO ?= cargo
 
-.PHONY: demo test test-rust test-python lint bench
+.PHONY: demo test test-rust test-python lint bench properties
 
 # Provision the Online Boutique example against the embedded us-east-1 catalog, saying what it builds.
 demo:
@@ -35,3 +35,10 @@ bench:
 	$(CARGO) build --release -p karpsim-cli
 	if [ -x .venv/bin/karpsim ]; then python3 benches/startup.py; fi
 	python3 benches/report.py
+
+# A long run of the property tests (tests/properties_*.rs): many more cases than CI's seeded run,
+# from a fresh random seed each time (printed first; SEED=N repeats a run). CASES=N to change.
+CASES ?= 2000
+properties:
+	seed=$${SEED:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}; echo "property tests: $(CASES) cases, seed $$seed (SEED=$$seed to repeat)"; \
+	PROPTEST_CASES=$(CASES) PROPTEST_RNG_SEED=$$seed $(CARGO) test --release --locked -p karpsim --test properties_parsers --test properties_clusters

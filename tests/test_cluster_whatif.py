@@ -108,3 +108,13 @@ def test_clusters_pickle_with_their_changes(boutique: karpsim.Cluster, us_east_1
     assert set(priced.instance_types("default")) <= {t for t in filtered.instance_types("default")}, "the catalog's filter survives a price change"
     again = pickle.loads(pickle.dumps(priced))
     assert again.instance_types("default") == priced.instance_types("default")
+
+
+def test_a_variant_that_empties_a_pool_warns(boutique: karpsim.Cluster, short_scenario: karpsim.Scenario) -> None:
+    # the example NodePools require instance generation > 5: m5 leaves them nothing to launch, and
+    # the variant's low cost must not pass for a saving
+    why = "variant old: NodePool default can launch nothing: it requires karpenter.k8s.aws/instance-family In [m5]"
+    for base in (boutique, short_scenario):
+        with pytest.warns(karpsim.KarpsimWarning, match=r"variant old: NodePool default can launch nothing") as record:
+            karpsim.compare(base, [karpsim.Variant("old", instance_families="m5")], progress=False)
+        assert any(str(w.message).startswith(why) for w in record), [str(w.message) for w in record]

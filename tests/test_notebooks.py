@@ -32,7 +32,7 @@ def test_notebook_runs(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_notebooks_have_no_stored_outputs() -> None:
     import json
 
-    assert len(NOTEBOOKS) == 4
+    assert len(NOTEBOOKS) == 5
     for path in NOTEBOOKS:
         nb = json.loads(path.read_text())
         for cell in nb["cells"]:

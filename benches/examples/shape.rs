@@ -17,7 +17,7 @@ fn main() {
         let path = args.get(1).expect("scenario path");
         let sc = karpsim::sim::Scenario::load(std::path::Path::new(path)).expect("scenario loads");
         let t = Instant::now();
-        let r = karpsim::sim::simulate(&sc, &karpsim::sim::SimOptions::default());
+        let r = karpsim::sim::simulate(&sc, &karpsim::sim::SimOptions::default()).expect("the scenario runs");
         println!("{path}: {:.3} s, total cost ${:.2}, {} pending at end, peak RSS {} MiB", t.elapsed().as_secs_f64(), r.total_cost, r.pending_at_end.len(), peak_mib());
         return;
     }

@@ -7,6 +7,8 @@ catalogs, from Python.
 >>> karpsim.compare(cluster, [{"name": "graviton", "arch": "arm64"}]) # doctest: +SKIP
 >>> sc = karpsim.Scenario.load("examples/diurnal-web/scenario.yaml")  # doctest: +SKIP
 >>> karpsim.compare(sc, [{"name": "spot", "capacity_types": "spot"}])  # doctest: +SKIP
+>>> karpsim.bound(cluster).summary()                                  # doctest: +SKIP
+>>> karpsim.advise(cluster).to_pandas()                               # doctest: +SKIP
 
 `import karpsim` loads only the native module: pandas, matplotlib, dask and tqdm are imported when
 first used (a table, a plot, an executor, a progress bar), so the `karpsim` command starts fast.
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
     from . import plot
     from ._variant import Variant
     from ._whatif import compare, simulate, summarize_seeds, sweep
+    from .optimize import AdviseResult, BoundResult, advise, bound
 
 # Each distinct warning once per session by default (a notebook repeats the same catalog notes in every
 # cell otherwise); appended, so the user's own filters and `warnings.catch_warnings` still decide.
@@ -59,6 +62,10 @@ _LAZY = {
     "summarize_seeds": "_whatif",
     "sweep": "_whatif",
     "Variant": "_variant",
+    "bound": "optimize",
+    "advise": "optimize",
+    "BoundResult": "optimize",
+    "AdviseResult": "optimize",
 }
 
 
@@ -77,6 +84,8 @@ def __getattr__(name: str) -> "Any":
 
 
 __all__ = [
+    "AdviseResult",
+    "BoundResult",
     "Catalog",
     "CatalogError",
     "Cluster",
@@ -90,7 +99,9 @@ __all__ = [
     "SimResult",
     "Variant",
     "__version__",
+    "advise",
     "aws_regions",
+    "bound",
     "compare",
     "consolidate",
     "provision",

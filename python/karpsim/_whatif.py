@@ -236,9 +236,8 @@ def compare(
         mode = run or "provision"
         if mode not in ("provision", "consolidate"):
             raise InputError(f"run: {mode!r}: expected 'provision' or 'consolidate'")
-        for _, changes in vs:
-            _karpsim._check_cluster_changes(base, changes)
-        _warn_once(base.warnings)
+        launch = [w for name, changes in vs for w in _karpsim._check_cluster_changes(base, changes, name)]
+        _warn_once([*base.warnings, *launch])
         rows: list[dict[str, Any]] = []
         with _bar(len(vs), "compare cluster", enabled) as bar:
             if executor is None:
@@ -255,9 +254,8 @@ def compare(
     if run is not None:
         raise InputError("run: applies to cluster comparisons; a scenario is simulated over time")
     seed_list = _seed_list(base, seeds)
-    for _, changes in vs:
-        _karpsim._check_changes(base, changes)
-    _warn_once(base.warnings)
+    launch = [w for name, changes in vs for w in _karpsim._check_changes(base, changes, name)]
+    _warn_once([*base.warnings, *launch])
     total = len(vs) * len(seed_list)
     rows = []
     with _bar(total, f"compare {base.name}", enabled) as bar:

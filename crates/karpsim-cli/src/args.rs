@@ -17,7 +17,9 @@ karpsim consolidate -f examples/eks-snapshot/cluster.json --until-stable\n  \
 karpsim simulate examples/diurnal-web/scenario.yaml --output csv out/\n  \
 karpsim compare examples/diurnal-web/scenario.yaml --vary capacity_types=spot,on-demand --seeds 5\n  \
 karpsim compare -f examples/online-boutique --vary arch=amd64,arm64\n  \
-kubectl get pods -A -o json | karpsim trace from-pods - -o trace.csv";
+kubectl get pods -A -o json | karpsim trace from-pods - -o trace.csv\n  \
+karpsim bound -f examples/bound/two-shapes.yaml -f examples/bound/nodepool-all-types.yaml\n  \
+karpsim advise -f examples/bound/two-shapes.yaml -f examples/bound/nodepool-all-types.yaml";
 
 #[derive(Debug, Parser)]
 #[command(name = "karpsim", version, about = ABOUT, after_help = EXAMPLES)]
@@ -44,6 +46,25 @@ pub enum Command {
     Compare(CompareArgs),
     /// Recorded workloads: turn a cluster's pods into the event CSV a scenario's `trace` replays.
     Trace(TraceArgs),
+    /// How far from optimal: Karpenter's cost, after consolidation, a proven lower bound, the best packing found.
+    Bound(crate::bound_cmd::BoundArgs),
+    /// What to change: NodePool configurations searched with karpsim's Karpenter, with their manifests.
+    Advise(crate::advise_cmd::AdviseArgs),
+}
+
+/// The work limit every command that reads pods takes.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct WorkOpts {
+    /// Refuse inputs that hold more pods than this, controllers expanded (and simulations whose peak
+    /// holds more): a mistyped replica count is reported instead of exhausting memory.
+    #[arg(long, value_name = "N", default_value_t = karpsim::work::DEFAULT_MAX_PODS as u64, value_parser = clap::value_parser!(u64).range(1..))]
+    pub pod_limit: u64,
+}
+
+impl WorkOpts {
+    pub fn limits(&self) -> karpsim::WorkLimits {
+        karpsim::WorkLimits::new(usize::try_from(self.pod_limit).unwrap_or(usize::MAX))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -74,6 +95,8 @@ pub struct CatalogArgs {
     /// Keep only this instance type (repeatable).
     #[arg(short = 't', long = "instance-type", value_name = "NAME")]
     pub instance_types: Vec<String>,
+    #[command(flatten)]
+    pub work: WorkOpts,
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t = Output::Table)]
     pub output: Output,
@@ -86,24 +109,13 @@ pub struct ProvisionArgs {
     pub files: Vec<PathBuf>,
     #[command(flatten)]
     pub catalog: crate::catalog_opts::CatalogOpts,
+    #[command(flatten)]
+    pub work: WorkOpts,
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t = Output::Table)]
     pub output: Output,
-    /// Instance types written into each NodeClaim (the AWS provider sends at most 60 to CreateFleet).
-    #[arg(long, value_name = "N", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..))]
-    pub max_instance_types: u32,
-    /// Ignore preferred affinities and ScheduleAnyway spreads (Karpenter's PREFERENCE_POLICY=Ignore).
-    #[arg(long)]
-    pub ignore_preferences: bool,
-    /// How each NodeClaim's instance is chosen: Karpenter's capacity-type order, or the cheapest offering.
-    #[arg(long, value_enum, value_name = "POLICY", default_value_t = Launch::CapacityTypePrecedence)]
-    pub launch: Launch,
-    /// NodePool minValues: strict (Karpenter's default) or best-effort (relax to what is available).
-    #[arg(long, value_enum, value_name = "POLICY", default_value_t = MinValues::Strict)]
-    pub min_values: MinValues,
-    /// Topology spread domains: every instance type of a NodePool's node class counts (Karpenter v1.14.1), or only types the NodePool can launch.
-    #[arg(long, value_enum, value_name = "FROM", default_value_t = TopologyDomainsArg::Karpenter)]
-    pub topology_domains: TopologyDomainsArg,
+    #[command(flatten)]
+    pub scheduler: crate::scheduler_opts::SchedulerOpts,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -149,6 +161,8 @@ pub struct ConsolidateArgs {
     /// Candidate order: savings per disruption cost (Karpenter v1.14) or disruption cost ascending (v1.0–v1.13).
     #[arg(long, value_enum, value_name = "ORDER", default_value_t = CandidateOrderArg::SavingsRatio)]
     pub candidate_order: CandidateOrderArg,
+    #[command(flatten)]
+    pub work: WorkOpts,
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t = Output::Table)]
     pub output: Output,
@@ -173,9 +187,14 @@ pub struct SimulateArgs {
     /// Random seed, overriding the scenario's.
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+    #[command(flatten)]
+    pub work: WorkOpts,
     /// Output: table, json, or `csv DIR` (series.csv, nodes_by_*.csv, events.csv, summary.json in DIR).
     #[arg(short = 'o', long, num_args = 1..=2, value_names = ["FORMAT", "DIR"], default_value = "table")]
     pub output: Vec<String>,
+    /// Also compute the proven cost lower bound at every metrics interval (the scenario's settings.lower_bound).
+    #[arg(long)]
+    pub lower_bound: bool,
 }
 
 #[derive(Debug, Args)]
@@ -203,6 +222,8 @@ pub struct CompareArgs {
     /// Simulated duration, overriding the scenario's (Go duration: 2h, 90m, 720h).
     #[arg(long, value_name = "DURATION", conflicts_with = "files")]
     pub duration: Option<String>,
+    #[command(flatten)]
+    pub work: WorkOpts,
     /// Output: table, json, or `csv FILE` (one row per variant and seed).
     #[arg(short = 'o', long, num_args = 1..=2, value_names = ["FORMAT", "FILE"], default_value = "table")]
     pub output: Vec<String>,
@@ -229,6 +250,8 @@ pub struct FromPodsArgs {
     /// The dump: a List or PodList of Pods, or one Pod, JSON or YAML (a directory: every *.json/*.yaml under it; `-`: stdin).
     #[arg(value_name = "DUMP.json")]
     pub dump: PathBuf,
+    #[command(flatten)]
+    pub work: WorkOpts,
     /// Write the CSV to FILE (default: stdout).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,

@@ -139,7 +139,7 @@ fn load_context(args: &CatalogArgs, warnings: &mut Vec<String>) -> Result<Contex
             return Ok(Context { nodeclass: None, overlays: Vec::new(), nodepool: None });
         }
     }
-    let mut inputs = Inputs::new();
+    let mut inputs = Inputs::with_limits(args.work.limits());
     for f in &args.files {
         inputs.load_path(f)?;
     }

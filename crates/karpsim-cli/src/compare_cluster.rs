@@ -12,7 +12,7 @@ use karpsim::io::Inputs;
 use karpsim::scheduling::ProvisionOptions;
 use karpsim::sim::whatif::Variant;
 use karpsim::state::ClusterState;
-use karpsim::whatif::{ClusterRow, ClusterRun, Setup, compare_clusters};
+use karpsim::whatif::{ClusterRow, ClusterRun, Setup, cluster_launch_warnings, compare_clusters};
 use std::collections::BTreeMap;
 
 /// `--output json` of a cluster comparison (stable keys).
@@ -35,7 +35,7 @@ pub struct VariantChanges {
 
 pub fn execute(args: &CompareArgs, variants: &[Variant], output: OutputSpec, ui: &Ui) -> Result<Report> {
     let source = args.catalog.source()?;
-    let mut inputs = Inputs::new();
+    let mut inputs = Inputs::with_limits(args.work.limits());
     for f in &args.files {
         inputs.load_path(f)?;
     }
@@ -47,10 +47,12 @@ pub fn execute(args: &CompareArgs, variants: &[Variant], output: OutputSpec, ui:
         .next()
         .map(|p| p.catalog_name.clone())
         .unwrap_or_else(|| args.catalog.catalog.clone().unwrap_or_else(|| crate::catalog_opts::DEFAULT_CATALOG.into()));
-    let warnings = state.warnings.clone();
+    let mut warnings = state.warnings.clone();
     let run = if args.until_stable { ClusterRun::Consolidate } else { ClusterRun::Provision };
     let setup = Setup::new(state, source);
-    let rows = compare_clusters(&setup, &ProvisionOptions::default(), variants, run, &ui.progress("compare", Unit::Runs))?;
+    let opts = ProvisionOptions::default();
+    let rows = compare_clusters(&setup, &opts, variants, run, &ui.progress("compare", Unit::Runs))?;
+    warnings.extend(cluster_launch_warnings(&setup, &opts, variants)?);
     let doc = ClusterCompareJson {
         inputs: args.files.iter().map(|f| f.display().to_string()).collect(),
         catalog,

@@ -192,11 +192,12 @@ pub fn execute(args: &CompareArgs, ui: &Ui) -> Result<Report> {
     if args.catalog.has_reservations() {
         return Err(opt_err("--reservation", "a scenario names its own capacity reservations (`reservations:`); change their counts with the reserved_count key or compare a cluster with -f"));
     }
-    let sc = simulate_cmd::load(scenario, args.duration.as_deref(), None)?;
+    let sc = simulate_cmd::load(scenario, args.duration.as_deref(), None, args.work.limits())?;
     let seeds: Vec<u64> = if args.seeds == 1 { vec![sc.seed] } else { (0..args.seeds).collect() };
     let rows = run(&sc, &variants, &seeds, &ui.progress("compare", Unit::Runs))?;
     let summaries: Vec<VariantSummary> = variants.iter().zip(&rows).map(|(v, r)| summarize_variant(v, r)).collect();
-    let warnings = sc.base.warnings.clone();
+    let mut warnings = sc.base.warnings.clone();
+    warnings.extend(karpsim::sim::whatif::launch_warnings(&sc, &SimOptions::default(), &variants)?);
     let doc = CompareJson {
         scenario: sc.name.clone(),
         duration_h: sc.duration / 3600.0,

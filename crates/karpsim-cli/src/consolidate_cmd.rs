@@ -31,7 +31,7 @@ pub fn options(args: &ConsolidateArgs) -> Result<DisruptionOptions> {
 pub fn execute(args: &ConsolidateArgs, ui: &Ui) -> Result<Report> {
     let source = args.catalog.source()?;
     let opts = options(args)?;
-    let mut inputs = Inputs::new();
+    let mut inputs = Inputs::with_limits(args.work.limits());
     for f in &args.files {
         inputs.load_path(f)?;
     }

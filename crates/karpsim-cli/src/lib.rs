@@ -7,13 +7,16 @@
 // The commands return the core's `karpsim::Error`; its size is the core's decision (error.rs), and
 // nothing here is a hot path.
 
+pub mod advise_cmd;
 pub mod args;
+pub mod bound_cmd;
 pub mod catalog_opts;
 pub mod catalog_cmd;
 pub mod compare_cluster;
 pub mod compare_cmd;
 pub mod consolidate_cmd;
 pub mod provision_cmd;
+pub mod scheduler_opts;
 pub mod simulate_cmd;
 pub mod table;
 pub mod trace_cmd;
@@ -61,6 +64,8 @@ pub fn execute_with(cli: &Cli, ui: &ui::Ui) -> karpsim::Result<Report> {
         Command::Simulate(a) => simulate_cmd::execute(a, ui),
         Command::Compare(a) => compare_cmd::execute(a, ui),
         Command::Trace(a) => trace_cmd::execute(a),
+        Command::Bound(a) => bound_cmd::execute(a),
+        Command::Advise(a) => advise_cmd::execute(a),
     }
 }
 
@@ -99,21 +104,37 @@ where
     ui.clear();
     match outcome {
         Ok(report) => {
-            // write! rather than print!: a closed pipe (`karpsim catalog | head`) must not panic.
+            // write! rather than print!: a closed pipe (`karpsim catalog | head`) must not panic
             let mut out = std::io::stdout().lock();
-            let _ = out
-                .write_all(report.stdout.as_bytes())
-                .and_then(|_| out.flush());
+            let written = out.write_all(report.stdout.as_bytes()).and_then(|_| out.flush());
+            let mut err = std::io::stderr().lock();
             if !cli.quiet {
-                let mut err = std::io::stderr().lock();
                 for w in dedup_warnings(&report.warnings) {
                     let _ = writeln!(err, "warning: {w}");
                 }
             }
-            0
+            exit_code_of_write(written, &mut err)
         }
         Err(e) => {
             let _ = writeln!(std::io::stderr().lock(), "error: {e}");
+            ERROR_EXIT
+        }
+    }
+}
+
+/// Exit code of a command whose reader closed the pipe (`karpsim catalog | head`): what a shell shows
+/// for a process ended by SIGPIPE, as Unix tools end.
+pub const CLOSED_PIPE_EXIT: u8 = 141;
+
+/// The exit code after writing a command's output: a write error is reported on `err` with a
+/// non-zero code (output lost on a full disk must not look like success), except a closed pipe, which
+/// ends quietly.
+pub fn exit_code_of_write(written: std::io::Result<()>, err: &mut impl Write) -> u8 {
+    match written {
+        Ok(()) => 0,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => CLOSED_PIPE_EXIT,
+        Err(e) => {
+            let _ = writeln!(err, "error: writing the output: {e}");
             ERROR_EXIT
         }
     }

@@ -1,41 +1,25 @@
 //! `karpsim provision`: the NodeClaims Karpenter would create for the inputs' pending pods.
 
 use crate::Report;
-use crate::args::{Launch, MinValues, Output, ProvisionArgs, TopologyDomainsArg};
+use crate::args::{Output, ProvisionArgs};
 use crate::catalog_cmd::json;
 use crate::table::{Table, cores, gib, usd};
 use karpsim::Result;
 use karpsim::io::Inputs;
-use karpsim::scheduling::{LaunchPolicy, MinValuesPolicy, PreferencePolicy, ProvisionOptions, ProvisionResult, TopologyDomains, provision};
+use karpsim::scheduling::{ProvisionOptions, ProvisionResult, provision};
 use karpsim::state::ClusterState;
 
 /// Hours in a month as cloud bills count them (365 × 24 / 12).
 pub const HOURS_PER_MONTH: f64 = 730.0;
 
 pub fn options(args: &ProvisionArgs) -> ProvisionOptions {
-    ProvisionOptions {
-        max_instance_types: args.max_instance_types as usize,
-        preference_policy: if args.ignore_preferences { PreferencePolicy::Ignore } else { PreferencePolicy::Respect },
-        min_values_policy: match args.min_values {
-            MinValues::Strict => MinValuesPolicy::Strict,
-            MinValues::BestEffort => MinValuesPolicy::BestEffort,
-        },
-        launch_policy: match args.launch {
-            Launch::CapacityTypePrecedence => LaunchPolicy::CapacityTypePrecedence,
-            Launch::Cheapest => LaunchPolicy::Cheapest,
-        },
-        topology_domains: match args.topology_domains {
-            TopologyDomainsArg::Karpenter => TopologyDomains::Karpenter,
-            TopologyDomainsArg::Launchable => TopologyDomains::Launchable,
-        },
-        ..ProvisionOptions::default()
-    }
+    args.scheduler.provisioning()
 }
 
 pub fn execute(args: &ProvisionArgs) -> Result<Report> {
     // Parse the catalog first: a typo in --catalog should not wait for the inputs to load.
     let source = args.catalog.source()?;
-    let mut inputs = Inputs::new();
+    let mut inputs = Inputs::with_limits(args.work.limits());
     for f in &args.files {
         inputs.load_path(f)?;
     }

@@ -29,10 +29,10 @@ pub fn duration(s: &str) -> Result<f64> {
 }
 
 /// Load a scenario and apply the command line's overrides.
-pub fn load(path: &Path, duration_arg: Option<&str>, seed: Option<u64>) -> Result<Scenario> {
+pub fn load(path: &Path, duration_arg: Option<&str>, seed: Option<u64>, limits: karpsim::WorkLimits) -> Result<Scenario> {
     // Check the options before the (slower) scenario load.
     let d = duration_arg.map(duration).transpose()?;
-    let mut sc = Scenario::load(path)?;
+    let mut sc = Scenario::load_with(path, limits)?;
     if let Some(d) = d {
         sc.duration = d;
     }
@@ -69,6 +69,10 @@ pub struct Summary {
     pub evictions: u64,
     pub nodes_launched: u64,
     pub pods_pending_at_end: usize,
+    /// USD over the run of the proven lower bound (when the run sampled it): what the cheapest
+    /// cluster for the same pods, moment by moment, would have cost at least.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lower_bound_total: Option<f64>,
     pub warnings: Vec<String>,
 }
 
@@ -93,14 +97,16 @@ pub fn summary(r: &SimResult) -> Summary {
         evictions: r.metrics.evictions,
         nodes_launched: r.metrics.nodes_launched,
         pods_pending_at_end: r.pending_at_end.len(),
+        lower_bound_total: (!r.metrics.lower_bound.time_h.is_empty()).then(|| r.metrics.lower_bound.total(r.duration_h)),
         warnings: r.warnings.clone(),
     }
 }
 
 pub fn execute(args: &SimulateArgs, ui: &Ui) -> Result<Report> {
     let output = parse_output(&args.output, "DIR")?;
-    let sc = load(&args.scenario, args.duration.as_deref(), args.seed)?;
-    let result = simulate_with_progress(&sc, &SimOptions::default(), &ui.progress("simulate", Unit::SimSeconds));
+    let mut sc = load(&args.scenario, args.duration.as_deref(), args.seed, args.work.limits())?;
+    sc.settings.lower_bound |= args.lower_bound;
+    let result = simulate_with_progress(&sc, &SimOptions::default(), &ui.progress("simulate", Unit::SimSeconds))?;
     Ok(match output {
         OutputSpec::Json => Report { stdout: json(&result)?, warnings: Vec::new() },
         OutputSpec::Table => Report { stdout: render_summary(&summary(&result)) + "\n" + &render_hourly(&result), warnings: result.warnings.clone() },
@@ -146,6 +152,10 @@ pub fn render_summary(s: &Summary) -> String {
     let mut out = format!("scenario {} (seed {}, {} h simulated)\n", s.scenario, s.seed, s.duration_h);
     for (k, v) in lines {
         out.push_str(&format!("  {k:<15} {v}\n"));
+    }
+    if let Some(lb) = s.lower_bound_total {
+        let ratio = if lb > 0.0 { format!("; the run cost {:.2}x that", s.total_cost / lb) } else { String::new() };
+        out.push_str(&format!("  {:<15} ${lb:.2} over {} h (proven at every metrics interval{ratio})\n", "lower bound", s.duration_h));
     }
     out
 }

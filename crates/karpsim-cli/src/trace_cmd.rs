@@ -4,7 +4,7 @@
 use crate::Report;
 use crate::args::{FromPodsArgs, TraceArgs, TraceCommand};
 use karpsim::io::format_rfc3339;
-use karpsim::sim::trace_convert::{events_csv, events_from_pods, pod_dump_from_str, read_pod_dump};
+use karpsim::sim::trace_convert::{events_csv, events_from_pods, pod_dump_from_str_with, read_pod_dump_with};
 use karpsim::{Error, Result};
 use std::io::Read;
 
@@ -20,9 +20,9 @@ pub fn from_pods(args: &FromPodsArgs) -> Result<Report> {
     let dump = if args.dump.as_os_str() == "-" {
         let mut text = String::new();
         std::io::stdin().read_to_string(&mut text).map_err(|e| Error::Io { path: "stdin".into(), message: e.to_string() })?;
-        pod_dump_from_str(&text, "stdin")?
+        pod_dump_from_str_with(&text, "stdin", args.work.limits())?
     } else {
-        read_pod_dump(&args.dump)?
+        read_pod_dump_with(&args.dump, args.work.limits())?
     };
     let conv = events_from_pods(&dump.pods, &dump.source)?;
     let csv = events_csv(&conv.rows)?;

@@ -110,20 +110,14 @@ fn catalog_table_and_instance_type_filter() {
 
 #[test]
 fn catalog_applies_nodeclass_kubelet_settings() {
-    let dir = std::env::temp_dir().join(format!("karpsim-cli-nc-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("nc.yaml");
-    std::fs::write(
-        &file,
+    let file = temp_file(
+        "nc.yaml",
         "apiVersion: karpenter.k8s.aws/v1\nkind: EC2NodeClass\nmetadata: {name: small-pods}\nspec:\n  amiSelectorTerms: [{alias: al2023@latest}]\n  kubelet: {maxPods: 20}\n",
-    )
-    .unwrap();
-    let file = file.display().to_string();
+    );
     let out = run_json(&["catalog", "-f", &file, "-t", "m5.xlarge", "-o", "json"]);
     assert_eq!(out["instance_types"][0]["allocatable"]["pods"], "20");
     let plain = run_json(&["catalog", "-t", "m5.xlarge", "-o", "json"]);
     assert_eq!(plain["instance_types"][0]["allocatable"]["pods"], "58");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -84,6 +84,15 @@ pub fn to_py(e: karpsim::Error) -> PyErr {
     }
 }
 
+/// The work limit from a `pod_limit=` argument (`None`: karpsim's default).
+pub fn work_limits(pod_limit: Option<usize>) -> PyResult<karpsim::WorkLimits> {
+    match pod_limit {
+        None => Ok(karpsim::WorkLimits::default()),
+        Some(0) => Err(input_error("pod_limit", "must be at least 1")),
+        Some(n) => Ok(karpsim::WorkLimits::new(n)),
+    }
+}
+
 /// An input error raised by the binding itself (argument validation), with a field name.
 pub fn input_error(field: &str, message: impl Into<String>) -> PyErr {
     to_py(karpsim::Error::input(

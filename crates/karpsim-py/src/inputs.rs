@@ -4,9 +4,10 @@
 use crate::catalog::{PyCatalog, catalog_arg};
 use crate::convert::{existing_path, html, json_text, reduce_with, to_value};
 use crate::detach::run_detached;
-use crate::errors::input_error;
+use crate::errors::{input_error, work_limits};
 use crate::whatif::{variant_from, variant_from_kwargs};
 use karpsim::disruption::DisruptionOptions;
+use karpsim::WorkLimits;
 use karpsim::io::{Inputs, ReservationSpec, parse_reservation_values, parse_reservations_file};
 use karpsim::state::ClusterState;
 use karpsim::whatif::{Setup, Variant};
@@ -27,6 +28,8 @@ pub struct PyCluster {
     source: Arc<Source>,
     reservations: Arc<Reservations>,
     variants: Vec<Variant>,
+    /// The work limit the inputs were read under (kept when pickled).
+    limits: WorkLimits,
 }
 
 /// What the loader reads, kept so that a cluster can be rebuilt when unpickled.
@@ -101,7 +104,7 @@ fn apply_variant(
     Ok((setup.state, setup.disruption))
 }
 
-fn build(py: Python<'_>, source: Source, reservations: Reservations, catalog: Py<PyCatalog>, variants: Vec<Variant>) -> PyResult<PyCluster> {
+fn build(py: Python<'_>, source: Source, reservations: Reservations, catalog: Py<PyCatalog>, variants: Vec<Variant>, limits: WorkLimits) -> PyResult<PyCluster> {
     let source = Arc::new(source);
     let reservations = Arc::new(reservations);
     let res = Arc::clone(&reservations);
@@ -109,7 +112,7 @@ fn build(py: Python<'_>, source: Source, reservations: Reservations, catalog: Py
     let catalog_source = cat.source.clone();
     let src = Arc::clone(&source);
     let mut state = run_detached(py, move || {
-        let mut inputs = Inputs::new();
+        let mut inputs = Inputs::with_limits(limits);
         inputs.add_reservations(res.specs()?)?;
         match &*src {
             Source::Paths(paths) => {
@@ -133,7 +136,7 @@ fn build(py: Python<'_>, source: Source, reservations: Reservations, catalog: Py
     for v in &variants {
         (state, disruption) = run_detached(py, || apply_variant(state, disruption, cat, v))?;
     }
-    Ok(PyCluster { state: Arc::new(state), disruption, catalog, source, reservations, variants })
+    Ok(PyCluster { state: Arc::new(state), disruption, catalog, source, reservations, variants, limits })
 }
 
 #[pymethods]
@@ -144,15 +147,18 @@ impl PyCluster {
     /// `reservations`: capacity reservations and the instances each can still launch, as dicts
     /// `{"id", "count", "instance_type", "zone", "type", "end", "interruptible", "tags"}` (only
     /// `id` and `count` when an EC2NodeClass status describes the reservation) or the path of a
-    /// reservations file.
+    /// reservations file. `pod_limit` bounds the pods the inputs may hold, controllers expanded
+    /// (default 1,000,000): more is an `InputError` naming the object and field.
     #[staticmethod]
-    #[pyo3(signature = (*paths, catalog=None, reservations=None))]
+    #[pyo3(signature = (*paths, catalog=None, reservations=None, pod_limit=None))]
     fn from_paths(
         py: Python<'_>,
         paths: &Bound<'_, PyTuple>,
         catalog: Option<&Bound<'_, PyAny>>,
         reservations: Option<&Bound<'_, PyAny>>,
+        pod_limit: Option<usize>,
     ) -> PyResult<PyCluster> {
+        let limits = work_limits(pod_limit)?;
         if paths.is_empty() {
             return Err(input_error("paths", "no file or directory given"));
         }
@@ -161,37 +167,41 @@ impl PyCluster {
             .enumerate()
             .map(|(i, p)| existing_path(&p, &format!("paths[{i}]")).map(|p| std::path::absolute(&p).unwrap_or(p)))
             .collect::<PyResult<Vec<_>>>()?;
-        build(py, Source::Paths(paths), Reservations::from_arg(reservations)?, catalog_arg(py, catalog)?, Vec::new())
+        build(py, Source::Paths(paths), Reservations::from_arg(reservations)?, catalog_arg(py, catalog)?, Vec::new(), limits)
     }
 
     /// Load Kubernetes YAML (one or more `---` documents) or JSON text. `name` names it in errors;
-    /// `reservations` as for `from_paths`.
+    /// `reservations` and `pod_limit` as for `from_paths`.
     #[staticmethod]
-    #[pyo3(signature = (text, catalog=None, *, name="<string>", reservations=None))]
+    #[pyo3(signature = (text, catalog=None, *, name="<string>", reservations=None, pod_limit=None))]
     fn from_yaml(
         py: Python<'_>,
         text: String,
         catalog: Option<&Bound<'_, PyAny>>,
         name: &str,
         reservations: Option<&Bound<'_, PyAny>>,
+        pod_limit: Option<usize>,
     ) -> PyResult<PyCluster> {
+        let limits = work_limits(pod_limit)?;
         let reservations = Reservations::from_arg(reservations)?;
-        build(py, Source::Text { text, name: name.to_string() }, reservations, catalog_arg(py, catalog)?, Vec::new())
+        build(py, Source::Text { text, name: name.to_string() }, reservations, catalog_arg(py, catalog)?, Vec::new(), limits)
     }
 
     /// Load Kubernetes objects given as dicts (e.g. the `kubernetes` client's objects through
     /// `ApiClient().sanitize_for_serialization`, or kr8s `.raw`); a `List` is expanded.
     /// `reservations` as for `from_paths`.
     #[staticmethod]
-    #[pyo3(signature = (objects, catalog=None, *, reservations=None))]
+    #[pyo3(signature = (objects, catalog=None, *, reservations=None, pod_limit=None))]
     fn from_objects(
         py: Python<'_>,
         objects: &Bound<'_, PyAny>,
         catalog: Option<&Bound<'_, PyAny>>,
         reservations: Option<&Bound<'_, PyAny>>,
+        pod_limit: Option<usize>,
     ) -> PyResult<PyCluster> {
+        let limits = work_limits(pod_limit)?;
         let values = values_of(objects, "objects", "expected an iterable of dicts")?;
-        build(py, Source::Values(values), Reservations::from_arg(reservations)?, catalog_arg(py, catalog)?, Vec::new())
+        build(py, Source::Values(values), Reservations::from_arg(reservations)?, catalog_arg(py, catalog)?, Vec::new(), limits)
     }
 
     /// Rebuild from `__reduce__`'s state (a JSON document): the source is loaded again.
@@ -204,10 +214,12 @@ impl PyCluster {
             reservations: Reservations,
             catalog: serde_json::Value,
             variants: Vec<Variant>,
+            #[serde(default)]
+            pod_limit: Option<usize>,
         }
         let s: State = crate::convert::from_state(state, "cluster state")?;
         let catalog = Py::new(py, PyCatalog::from_state_value(py, &s.catalog)?)?;
-        build(py, s.source, s.reservations, catalog, s.variants)
+        build(py, s.source, s.reservations, catalog, s.variants, work_limits(s.pod_limit)?)
     }
 
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
@@ -218,6 +230,7 @@ impl PyCluster {
             "reservations": &*me.reservations,
             "catalog": me.catalog.bind(py).get().state()?,
             "variants": me.variants,
+            "pod_limit": me.limits.max_pods,
         });
         reduce_with::<PyCluster>(py, "_from_state", &json_text(&state, None)?)
     }
@@ -366,6 +379,7 @@ impl PyCluster {
             source: Arc::clone(&self.source),
             reservations: Arc::clone(&self.reservations),
             variants,
+            limits: self.limits,
         })
     }
 

@@ -11,6 +11,7 @@ mod detach;
 mod disrupt;
 mod errors;
 mod inputs;
+mod optimize;
 mod provision;
 mod scenario;
 mod sim;
@@ -33,6 +34,8 @@ mod _karpsim {
     use crate::errors::{CatalogError, InputError, InternalError, KarpsimError, KarpsimWarning};
     #[pymodule_export]
     use crate::inputs::PyCluster;
+    #[pymodule_export]
+    use crate::optimize::{_advise, _bound};
     #[pymodule_export]
     use crate::provision::{PyProvisionResult, provision};
     #[pymodule_export]

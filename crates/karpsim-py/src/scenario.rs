@@ -5,6 +5,7 @@ use crate::detach::run_detached;
 use crate::errors::KarpsimError;
 use crate::whatif::{variant_from, variant_from_kwargs};
 use karpsim::sim::whatif::{self, Variant};
+use karpsim::WorkLimits;
 use karpsim::sim::{Scenario, SimOptions};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
@@ -32,10 +33,10 @@ pub struct PyScenario {
     duration: Option<f64>,
 }
 
-fn load_source(source: &Source) -> karpsim::Result<Scenario> {
+fn load_source(source: &Source, limits: WorkLimits) -> karpsim::Result<Scenario> {
     match source {
-        Source::Path(p) => Scenario::load(p),
-        Source::Text { text, base_dir } => Scenario::from_str(text, &base_dir.join("<string>")),
+        Source::Path(p) => Scenario::load_with(p, limits),
+        Source::Text { text, base_dir } => Scenario::from_str_with(text, &base_dir.join("<string>"), limits),
     }
 }
 
@@ -45,11 +46,18 @@ fn absolute(p: &Path) -> PathBuf {
 
 impl PyScenario {
     /// Build from a source and the changes to re-apply (the one constructor, also for unpickling).
-    fn build(py: Python<'_>, source: Source, variants: Vec<Variant>, seed: Option<u64>, duration: Option<f64>) -> PyResult<PyScenario> {
+    fn build(
+        py: Python<'_>,
+        source: Source,
+        variants: Vec<Variant>,
+        seed: Option<u64>,
+        duration: Option<f64>,
+        limits: WorkLimits,
+    ) -> PyResult<PyScenario> {
         let src = source.clone();
         let vs = variants.clone();
         let (sc, opts) = run_detached(py, move || {
-            let mut sc = load_source(&src)?;
+            let mut sc = load_source(&src, limits)?;
             let mut opts = SimOptions::default();
             for v in &vs {
                 (sc, opts) = whatif::apply(&sc, &opts, v)?;
@@ -95,18 +103,24 @@ impl PyScenario {
 
 #[pymethods]
 impl PyScenario {
-    /// Load a scenario file (YAML); manifest and trace paths are relative to it.
+    /// Load a scenario file (YAML); manifest and trace paths are relative to it. `pod_limit`
+    /// bounds the pods of the manifests and the pods a run may hold at once (default 1,000,000):
+    /// more is an `InputError` naming the workload.
     #[staticmethod]
-    fn load(py: Python<'_>, path: &Bound<'_, PyAny>) -> PyResult<PyScenario> {
+    #[pyo3(signature = (path, *, pod_limit=None))]
+    fn load(py: Python<'_>, path: &Bound<'_, PyAny>, pod_limit: Option<usize>) -> PyResult<PyScenario> {
+        let limits = crate::errors::work_limits(pod_limit)?;
         let path = crate::convert::existing_path(path, "path")?;
-        PyScenario::build(py, Source::Path(absolute(&path)), Vec::new(), None, None)
+        PyScenario::build(py, Source::Path(absolute(&path)), Vec::new(), None, None, limits)
     }
 
-    /// A scenario from YAML text; manifest and trace paths are relative to `base_dir`.
+    /// A scenario from YAML text; manifest and trace paths are relative to `base_dir`; `pod_limit`
+    /// as in `load`.
     #[staticmethod]
-    #[pyo3(signature = (text, base_dir=PathBuf::from(".")))]
-    fn from_yaml(py: Python<'_>, text: String, base_dir: PathBuf) -> PyResult<PyScenario> {
-        PyScenario::build(py, Source::Text { text, base_dir: absolute(&base_dir) }, Vec::new(), None, None)
+    #[pyo3(signature = (text, base_dir=PathBuf::from("."), *, pod_limit=None))]
+    fn from_yaml(py: Python<'_>, text: String, base_dir: PathBuf, pod_limit: Option<usize>) -> PyResult<PyScenario> {
+        let limits = crate::errors::work_limits(pod_limit)?;
+        PyScenario::build(py, Source::Text { text, base_dir: absolute(&base_dir) }, Vec::new(), None, None, limits)
     }
 
     /// Rebuild from `__reduce__`'s state (a JSON document).
@@ -117,7 +131,8 @@ impl PyScenario {
             serde_json::from_value(v["source"].clone()).map_err(|e| KarpsimError::new_err(format!("not a scenario state: {e}")))?;
         let variants: Vec<Variant> =
             serde_json::from_value(v["variants"].clone()).map_err(|e| KarpsimError::new_err(format!("not a scenario state: {e}")))?;
-        PyScenario::build(py, source, variants, v["seed"].as_u64(), v["duration"].as_f64())
+        let limits = v["pod_limit"].as_u64().map_or_else(WorkLimits::default, |n| WorkLimits::new(n as usize));
+        PyScenario::build(py, source, variants, v["seed"].as_u64(), v["duration"].as_f64(), limits)
     }
 
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
@@ -128,6 +143,7 @@ impl PyScenario {
             "variants": serde_json::to_value(&me.variants).map_err(|e| KarpsimError::new_err(e.to_string()))?,
             "seed": me.seed,
             "duration": me.duration,
+            "pod_limit": me.sc.limits.max_pods,
         });
         reduce_with::<PyScenario>(py, "_from_state", &json_text(&state, None)?)
     }

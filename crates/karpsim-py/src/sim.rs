@@ -345,9 +345,9 @@ pub fn _simulate(
             if let Some(d) = duration {
                 sc.duration = d;
             }
-            simulate_with_progress(&sc, &opts, &progress)
+            simulate_with_progress(&sc, &opts, &progress)?
         } else {
-            simulate_with_progress(&base, &opts, &progress)
+            simulate_with_progress(&base, &opts, &progress)?
         })
     })?;
     if warn {

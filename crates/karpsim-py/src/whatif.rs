@@ -126,12 +126,14 @@ pub fn _run_variant<'py>(
     to_py(py, &rows[0])
 }
 
-/// Check a scenario variant's changes without running it (raises `InputError` on an unknown key or value).
+/// Check a scenario variant's changes without running it (raises `InputError` on an unknown key or
+/// value); returns the warnings for NodePools the variant leaves able to launch nothing.
 #[pyfunction]
-pub fn _check_changes(py: Python<'_>, base: PyRef<'_, PyScenario>, changes: Vec<(String, String)>) -> PyResult<()> {
+#[pyo3(signature = (base, changes, name=String::new()))]
+pub fn _check_changes(py: Python<'_>, base: PyRef<'_, PyScenario>, changes: Vec<(String, String)>, name: String) -> PyResult<Vec<String>> {
     let sc = Arc::clone(&base.sc);
     let opts = base.opts.clone();
-    run_detached(py, move || whatif::apply(&sc, &opts, &Variant { name: String::new(), changes }).map(|_| ()))
+    run_detached(py, move || whatif::launch_warnings(&sc, &opts, &[Variant { name, changes }]))
 }
 
 fn cluster_run(run: &str) -> PyResult<ClusterRun> {
@@ -163,18 +165,20 @@ pub fn _compare_clusters<'py>(
     to_py(py, &rows)
 }
 
-/// Check a cluster variant's changes without running it.
+/// Check a cluster variant's changes without running it; returns the warnings for NodePools the
+/// variant leaves able to launch nothing.
 #[pyfunction]
-pub fn _check_cluster_changes(py: Python<'_>, base: PyRef<'_, PyCluster>, changes: Vec<(String, String)>) -> PyResult<()> {
+#[pyo3(signature = (base, changes, name=String::new()))]
+pub fn _check_cluster_changes(py: Python<'_>, base: PyRef<'_, PyCluster>, changes: Vec<(String, String)>, name: String) -> PyResult<Vec<String>> {
     let setup = base.setup(py);
-    let v = Variant { name: String::new(), changes };
+    let v = Variant { name, changes };
     run_detached(py, move || compare_clusters_check(setup, &v))
 }
 
-fn compare_clusters_check(setup: karpsim::whatif::Setup, v: &Variant) -> karpsim::Result<()> {
-    let (_, rest) = karpsim::whatif::apply(setup, &v.changes)?;
+fn compare_clusters_check(setup: karpsim::whatif::Setup, v: &Variant) -> karpsim::Result<Vec<String>> {
+    let (setup, rest) = karpsim::whatif::apply(setup, &v.changes)?;
     match rest.first() {
-        None => Ok(()),
+        None => Ok(karpsim::whatif::variant_launch_warnings(&v.name, &setup.state, &karpsim::scheduling::ProvisionOptions::default())),
         Some((k, val)) => {
             Err(karpsim::Error::Option { option: format!("{k}={val}"), message: "applies to scenarios only, not to a cluster".into() })
         }

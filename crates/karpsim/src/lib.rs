@@ -60,6 +60,8 @@ pub mod fixtures;
 pub mod io;
 pub mod labels;
 pub mod model;
+pub mod names;
+pub mod optimize;
 pub mod progress;
 pub mod quantity;
 pub mod requirements;
@@ -68,6 +70,8 @@ pub mod scheduling;
 pub mod sim;
 pub mod state;
 pub mod taints;
+pub mod work;
 pub mod whatif;
 
 pub use error::{Error, Location, Result};
+pub use work::WorkLimits;

@@ -4,6 +4,12 @@
 //! extended resources such as `nvidia.com/gpu`) in whole units, rounded up on parsing as the
 //! Kubernetes scheduler does (`MilliValue()` for cpu, `Value()` for the rest). A resource absent from a
 //! list counts as zero (Karpenter's `Fits`, `pkg/utils/resources/resources.go`).
+//!
+//! Sums of user inputs (a pod's containers, overheads, the pods bound to a node) are built with
+//! [`Resources::checked_add`], so that a sum past the integer range is an error naming the field.
+//! The arithmetic the algorithms do afterwards (`add`, `sub`, ...) saturates at the `i64` range: a
+//! total too large for any node stays too large (and a remainder too small stays too small) instead
+//! of wrapping around to a value that would fit.
 
 use crate::error::{Error, Location, Result};
 use crate::labels::Sym;
@@ -28,10 +34,12 @@ pub struct Resources {
     extended: Vec<(Sym, i64)>,
 }
 
-/// Parse one quantity for a named resource into the integer unit this crate uses for it.
+/// Parse one quantity for a named resource into the integer unit this crate uses for it. Errors
+/// echo the quantity as written.
 pub fn parse_amount(name: &str, value: &str) -> Result<i64> {
     let q = Quantity::parse(value)?;
-    if name == CPU { q.to_milli() } else { q.to_units() }
+    let v = if name == CPU { q.to_milli() } else { q.to_units() };
+    v.map_err(|_| Error::Quantity { value: value.to_string(), reason: format!("out of range (at most {} of {name})", max_amount_text(name)) })
 }
 
 /// Format an integer amount of a named resource as a Kubernetes quantity string.
@@ -41,6 +49,16 @@ pub fn format_amount(name: &str, v: i64) -> String {
         MEMORY | EPHEMERAL_STORAGE => format_bytes(v),
         n if n.starts_with("hugepages-") => format_bytes(v),
         _ => v.to_string(),
+    }
+}
+
+/// The largest amount of a resource karpsim holds, for error messages.
+pub fn max_amount_text(name: &str) -> &'static str {
+    match name {
+        CPU => "9.2e15 cores",
+        MEMORY | EPHEMERAL_STORAGE => "8Ei",
+        n if n.starts_with("hugepages-") => "8Ei",
+        _ => "9.2e18",
     }
 }
 
@@ -154,11 +172,23 @@ impl Resources {
         out
     }
 
+    /// `self + other`, saturating at the `i64` range (see the module documentation).
     pub fn add(&self, other: &Resources) -> Resources {
-        self.zip_with(other, |a, b| a + b)
+        self.zip_with(other, i64::saturating_add)
     }
+    /// `self - other`, saturating at the `i64` range.
     pub fn sub(&self, other: &Resources) -> Resources {
-        self.zip_with(other, |a, b| a - b)
+        self.zip_with(other, i64::saturating_sub)
+    }
+
+    /// `self + other` for sums of user inputs: `Err` names the first resource whose sum leaves the
+    /// `i64` range.
+    pub fn checked_add(&self, other: &Resources) -> std::result::Result<Resources, &'static str> {
+        // an overflow needs both amounts non-zero, so the names of `self` are enough to look at
+        match self.iter().find(|(k, v)| v.checked_add(other.get(k)).is_none()) {
+            Some((k, _)) => Err(k),
+            None => Ok(self.add(other)),
+        }
     }
     pub fn max(&self, other: &Resources) -> Resources {
         self.zip_with(other, i64::max)
@@ -166,22 +196,24 @@ impl Resources {
     pub fn min(&self, other: &Resources) -> Resources {
         self.zip_with(other, i64::min)
     }
+    /// `*self = self + other`, saturating.
     pub fn add_assign(&mut self, other: &Resources) {
         if other.extended.is_empty() && self.extended.is_empty() {
-            self.cpu += other.cpu;
-            self.memory += other.memory;
-            self.ephemeral_storage += other.ephemeral_storage;
-            self.pods += other.pods;
+            self.cpu = self.cpu.saturating_add(other.cpu);
+            self.memory = self.memory.saturating_add(other.memory);
+            self.ephemeral_storage = self.ephemeral_storage.saturating_add(other.ephemeral_storage);
+            self.pods = self.pods.saturating_add(other.pods);
         } else {
             *self = self.add(other);
         }
     }
+    /// `*self = self - other`, saturating.
     pub fn sub_assign(&mut self, other: &Resources) {
         if other.extended.is_empty() && self.extended.is_empty() {
-            self.cpu -= other.cpu;
-            self.memory -= other.memory;
-            self.ephemeral_storage -= other.ephemeral_storage;
-            self.pods -= other.pods;
+            self.cpu = self.cpu.saturating_sub(other.cpu);
+            self.memory = self.memory.saturating_sub(other.memory);
+            self.ephemeral_storage = self.ephemeral_storage.saturating_sub(other.ephemeral_storage);
+            self.pods = self.pods.saturating_sub(other.pods);
         } else {
             *self = self.sub(other);
         }
@@ -329,6 +361,19 @@ mod tests {
         assert!(!Resources::new().fits(&neg), "a negative total never fits");
         assert_eq!(a.max(&r(&[("cpu", "2")])).cpu, 2000);
         assert_eq!(a.first_excess(&b), Some(("cpu", 1000, 500)));
+    }
+
+    #[test]
+    fn sums_saturate_instead_of_wrapping() {
+        let huge = Resources::from_pairs([("memory", i64::MAX - 10), ("example.com/x", i64::MAX)]);
+        let s = huge.add(&huge);
+        assert_eq!((s.memory, s.get("example.com/x")), (i64::MAX, i64::MAX));
+        assert!(!s.fits(&r(&[("memory", "1Ei"), ("example.com/x", "1")])), "a saturated total still does not fit");
+        assert_eq!(Resources::new().sub(&huge).memory, -(i64::MAX - 10));
+        assert_eq!(Resources::from_pairs([("cpu", i64::MIN + 1)]).sub(&huge.max(&r(&[("cpu", "1")]))).cpu, i64::MIN);
+        assert_eq!(huge.checked_add(&r(&[("memory", "1Ki")])), Err("memory"));
+        assert_eq!(huge.checked_add(&r(&[("example.com/x", "1")])), Err("example.com/x"));
+        assert_eq!(huge.checked_add(&r(&[("cpu", "1")])).unwrap().cpu, 1000);
     }
 
     #[test]

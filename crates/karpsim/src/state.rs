@@ -3,7 +3,7 @@
 //! NodePools meet catalogs.
 
 use crate::catalog::{Catalog, InstanceType, overlay};
-use crate::error::Result;
+use crate::error::{Error, Location, Result};
 use crate::labels::{self, Sym};
 use crate::model::{CapacityReservation, Namespace, Node, NodeClass, NodeOverlay, NodePool, Pod, PodDisruptionBudget};
 use crate::requirements::{Requirement, Requirements};
@@ -342,10 +342,27 @@ impl ClusterState {
     /// existing nodes get their hourly price from the catalog offering of their instance type, zone
     /// and capacity type (`OfferingPrice`, §1.4).
     pub fn from_inputs(inputs: crate::io::Inputs, catalog: &crate::catalog::CatalogSource) -> Result<ClusterState> {
+        // an error about a NodePool names the file and document it was read from
+        let pool_origins: BTreeMap<String, Location> =
+            inputs.nodepools.iter().filter_map(|p| inputs.origin("NodePool", p.name.as_str()).map(|o| (p.name.to_string(), o.clone()))).collect();
+        let locate = |e: Error| match e {
+            Error::Input { at, message } if at.kind.as_deref() == Some("NodePool") => {
+                let origin = at.object.as_ref().and_then(|o| pool_origins.get(o));
+                let at = match origin {
+                    Some(o) => Location { file: o.file.clone(), document: o.document, ..*at },
+                    None => *at,
+                };
+                Error::input(at, message)
+            }
+            other => other,
+        };
         let crate::io::Inputs { nodepools, nodeclasses, pods, daemonsets, nodes, pdbs, namespaces, warnings, overlays, default_reservations, .. } = inputs;
         let daemonsets = with_daemonsets_from_pods(daemonsets, &pods);
         let default_nc = NodeClass { capacity_reservations: default_reservations.clone(), ..NodeClass::default() };
-        let mut state = ClusterState::new(nodepools, nodeclasses, nodes, pods, daemonsets, pdbs, |nc| catalog.resolve(Some(nc.unwrap_or(&default_nc))))?;
+        let mut state =
+            ClusterState::new(nodepools, nodeclasses, nodes, pods, daemonsets, pdbs, |nc| catalog.resolve(Some(nc.unwrap_or(&default_nc))))
+                .map_err(locate)?;
+        check_sums(&state.nodes, &state.pods, &state.daemonsets)?;
         state.default_reservations = default_reservations;
         state.apply_overlays(overlays)?;
         let unpriced = state.price_nodes(catalog)?;
@@ -402,6 +419,32 @@ pub fn update_reservation(types: &Arc<Vec<TypeInfo>>, id: Sym, delta: i64, expir
         })
         .collect();
     Some(Arc::new(out))
+}
+
+/// The totals the algorithms build from the inputs must stay within the integer range: the requests
+/// of the pods bound to each node, and of all DaemonSets together (a node's DaemonSet overhead is a
+/// part of that). Each pod's own requests were checked when it was read.
+fn check_sums(nodes: &[Node], pods: &[Pod], daemonsets: &[Pod]) -> Result<()> {
+    let too_much = |kind: &str, object: String, what: String, k: &str| {
+        let at = Location { kind: Some(kind.into()), object: Some(object), ..Default::default() };
+        Error::input(at, format!("{what} add up to more {k} than karpsim can hold (at most {})", crate::resources::max_amount_text(k)))
+    };
+    let mut ds_total = crate::resources::Resources::new();
+    for d in daemonsets {
+        ds_total = ds_total.checked_add(&d.requests).map_err(|k| {
+            let name = d.owner.as_ref().map_or(d.name, |o| o.name);
+            too_much("DaemonSet", format!("{}/{name}", d.namespace), "the requests of this DaemonSet and the ones before it".into(), k)
+        })?;
+    }
+    let index: BTreeMap<Sym, usize> = nodes.iter().enumerate().map(|(i, n)| (n.name, i)).collect();
+    let mut used = vec![crate::resources::Resources::new(); nodes.len()];
+    for p in pods.iter().filter(|p| !p.is_terminal()) {
+        let Some(&i) = p.node_name.and_then(|n| index.get(&n)) else { continue };
+        used[i] = used[i]
+            .checked_add(&p.requests)
+            .map_err(|k| too_much("Node", nodes[i].name.to_string(), format!("the requests of the pods bound to it (up to pod {})", p.key()), k))?;
+    }
+    Ok(())
 }
 
 /// What resolving the NodePools' instance types gives.

@@ -386,3 +386,16 @@ fn a_cluster_what_if_launches_every_batch_and_counts_the_reservations() {
     let e = apply(Setup::new(s, source), &[("reserved_count".into(), "cr-smal:2".into())]).unwrap_err().to_string();
     assert!(e.contains("did you mean \"cr-small\""), "{e}");
 }
+
+#[test]
+fn a_pool_with_only_used_up_reservations_names_them() {
+    // a reserved offering is unavailable once its reservation has no instance left
+    // (`ReservationCapacity`, AWS provider `offering.go`): a pool that may only launch into it
+    // launches nothing, and the warning says which reservation
+    let cat = reserved_catalog(&[("large-instance-type", "cr-large", 0)]);
+    let reserved_large = ["{key: karpenter.sh/capacity-type, operator: In, values: [reserved]}", "{key: node.kubernetes.io/instance-type, operator: In, values: [large-instance-type]}"];
+    let r = run_state(&state(&cat, &format!("{}{}", pool("default", &reserved_large), pod("p", "1", "1Gi", "", ""))));
+    assert!(r.nodeclaims.is_empty(), "{r:#?}");
+    assert!(r.warnings.iter().any(|w| w.contains("NodePool default can launch nothing") && w.contains("cr-large have no instance left")), "{:?}", r.warnings);
+    assert!(unschedulable(&r, "p").contains("cr-large"), "{r:#?}");
+}

@@ -348,6 +348,40 @@ fn restricted_labels_make_the_pod_ignored_with_a_reason() {
     assert!(unschedulable(&r, "p").contains("restricted"));
 }
 
+#[test]
+fn a_pool_that_can_launch_nothing_is_named_in_a_warning_and_in_each_reason() {
+    let cat = catalog(&[it("x86", 4, 8, 10).label("kubernetes.io/arch", "amd64"), it("graviton", 4, 8, 10).label("kubernetes.io/arch", "arm64")]);
+    let expected = "NodePool default can launch nothing: it requires kubernetes.io/arch In [arm], and the catalog has kubernetes.io/arch amd64, arm64";
+    let yaml = [pool("default", &["{key: kubernetes.io/arch, operator: In, values: [arm]}"]), pod("p", "1", "", "", "")].concat();
+    let r = run(&cat, &yaml);
+    assert!(r.warnings.iter().any(|w| w == expected), "{:?}", r.warnings);
+    assert!(unschedulable(&r, "p").contains(expected), "{}", unschedulable(&r, "p"));
+
+    // beside a pool that tried: both causes are in the reason
+    let yaml = [
+        pool("default", &["{key: kubernetes.io/arch, operator: In, values: [arm]}"]),
+        pool("small", &[]),
+        pod("p", "64", "", "", ""),
+    ]
+    .concat();
+    let why = run(&cat, &yaml).unschedulable[0].reason.clone();
+    assert!(why.contains("no instance type in NodePool small has 64 cpu") && why.contains(expected), "{why}");
+
+    // narrowed by an earlier requirement: the count of what was left is given
+    let yaml = [
+        pool("default", &["{key: kubernetes.io/arch, operator: In, values: [amd64]}", "{key: node.kubernetes.io/instance-type, operator: In, values: [graviton]}"]),
+        pod("p", "1", "", "", ""),
+    ]
+    .concat();
+    let why = unschedulable(&run(&cat, &yaml), "p").to_string();
+    assert!(why.contains("requires node.kubernetes.io/instance-type In [graviton], and the 1 instance types its other requirements allow have node.kubernetes.io/instance-type x86"), "{why}");
+
+    // no NodePool at all
+    let r = run(&cat, &pod("p", "1", "", "", ""));
+    assert!(r.warnings.iter().any(|w| w.contains("no NodePool in the inputs")), "{:?}", r.warnings);
+    assert!(unschedulable(&r, "p").contains("no NodePool in the inputs"));
+}
+
 /// `provisioner.go: Validate` as Karpenter applies it: the node selector and required node-affinity
 /// terms are checked (a `karpenter.sh/initialized` selector, an unknown capacity type, `matchFields`
 /// make the pod ignored); preferred terms are not (a preference on a hostname is relaxed away).

@@ -5,64 +5,8 @@ use karpsim::sim::whatif::{self, Variant};
 use karpsim::sim::{simulate, Engine, Scenario, SimOptions};
 use std::path::{Path, PathBuf};
 
-/// A scratch directory holding a scenario and its manifests.
-fn scenario_dir(name: &str, files: &[(&str, &str)]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("karpsim-sim-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    for (f, text) in files {
-        std::fs::write(dir.join(f), text).unwrap();
-    }
-    dir
-}
-
-const CATALOG: &str = r#"{"instance_types": [
-  {"name": "small", "capacity": {"cpu": "2", "memory": "8Gi", "pods": "20"}, "overhead": {"cpu": "100m", "memory": "100Mi"},
-   "labels": {"kubernetes.io/arch": "amd64", "kubernetes.io/os": "linux"},
-   "offerings": [{"zone": "z1", "capacity_type": "on-demand", "price": 0.10}, {"zone": "z2", "capacity_type": "on-demand", "price": 0.10},
-                 {"zone": "z1", "capacity_type": "spot", "price": 0.04}, {"zone": "z2", "capacity_type": "spot", "price": 0.04}]},
-  {"name": "large", "capacity": {"cpu": "8", "memory": "32Gi", "pods": "60"}, "overhead": {"cpu": "100m", "memory": "100Mi"},
-   "labels": {"kubernetes.io/arch": "amd64", "kubernetes.io/os": "linux"},
-   "offerings": [{"zone": "z1", "capacity_type": "on-demand", "price": 0.40}, {"zone": "z2", "capacity_type": "on-demand", "price": 0.40},
-                 {"zone": "z1", "capacity_type": "spot", "price": 0.16}, {"zone": "z2", "capacity_type": "spot", "price": 0.16}]}]}"#;
-
-fn pool(consolidate_after: &str, budgets: &str, limits: &str) -> String {
-    format!(
-        r#"apiVersion: karpenter.sh/v1
-kind: NodePool
-metadata: {{name: default}}
-spec:
-  template:
-    spec:
-      requirements:
-        - {{key: karpenter.sh/capacity-type, operator: In, values: [on-demand]}}
-  limits: {limits}
-  disruption:
-    consolidationPolicy: WhenEmptyOrUnderutilized
-    consolidateAfter: {consolidate_after}
-    budgets: {budgets}
-"#
-    )
-}
-
-fn deployment(name: &str, cpu: &str, extra: &str) -> String {
-    format!(
-        r#"---
-apiVersion: apps/v1
-kind: Deployment
-metadata: {{name: {name}, namespace: default}}
-spec:
-  replicas: 1
-  template:
-    metadata: {{labels: {{app: {name}}}}}
-    spec:
-{extra}      containers:
-        - name: c
-          image: x
-          resources: {{requests: {{cpu: "{cpu}", memory: 512Mi}}}}
-"#
-    )
-}
+mod sim_common;
+use sim_common::*;
 
 fn scenario(dir: &Path, body: &str) -> Scenario {
     let text = format!("catalog: catalog.json\nmanifests: [manifests.yaml]\nstart: \"2026-11-23T00:00:00Z\"\n{body}");
@@ -180,12 +124,12 @@ fn long_randomized_runs_keep_every_invariant() {
 #[test]
 fn runs_are_deterministic_and_seeds_matter() {
     let (_d, sc) = random_scenario(7);
-    let a = serde_json::to_string(&simulate(&sc, &SimOptions::default())).unwrap();
-    let b = serde_json::to_string(&simulate(&sc, &SimOptions::default())).unwrap();
+    let a = serde_json::to_string(&simulate(&sc, &SimOptions::default()).unwrap()).unwrap();
+    let b = serde_json::to_string(&simulate(&sc, &SimOptions::default()).unwrap()).unwrap();
     assert_eq!(a, b);
     let mut other = sc.clone();
     other.seed = 8;
-    assert_ne!(a, serde_json::to_string(&simulate(&other, &SimOptions::default())).unwrap());
+    assert_ne!(a, serde_json::to_string(&simulate(&other, &SimOptions::default()).unwrap()).unwrap());
 }
 
 #[test]
@@ -432,10 +376,14 @@ spec:
   containers: [{name: c, image: x, resources: {requests: {cpu: "1", memory: 512Mi}}}]
 status: {phase: Pending}
 "#;
-    let manifests = pool("5m", "[{nodes: '10%'}]", "{}") + &deployment("web", "1", "") + pod;
-    let dir = scenario_dir("snapshot-deployment", &[("catalog.json", CATALOG), ("manifests.yaml", &manifests)]);
-    let sc = scenario(&dir, &format!("duration: 10m\n{EXACT}workloads:\n  - deployment: default/web\n    replicas:\n      steps: [{{at: 1m, replicas: 3}}]\n"));
-    assert!(sc.base.pods.is_empty(), "the workload's pods are made over time: {:?}", sc.base.pods.iter().map(|p| p.key()).collect::<Vec<_>>());
-    let r = Engine::new(&sc, SimOptions::default()).run_checked().unwrap();
-    assert_eq!(r.metrics.pod_wait_seconds.len(), 3);
+    // with the Deployment's manifest, and with its pods alone (`kubectl get pods`)
+    for (dir, with_deployment) in [("snapshot-deployment", true), ("snapshot-pods-only", false)] {
+        let deploy = if with_deployment { deployment("web", "1", "") } else { String::new() };
+        let manifests = pool("5m", "[{nodes: '10%'}]", "{}") + &deploy + pod;
+        let dir = scenario_dir(dir, &[("catalog.json", CATALOG), ("manifests.yaml", &manifests)]);
+        let sc = scenario(&dir, &format!("duration: 10m\n{EXACT}workloads:\n  - deployment: default/web\n    replicas:\n      steps: [{{at: 1m, replicas: 3}}]\n"));
+        assert!(sc.base.pods.is_empty(), "the workload's pods are made over time: {:?}", sc.base.pods.iter().map(|p| p.key()).collect::<Vec<_>>());
+        let r = Engine::new(&sc, SimOptions::default()).run_checked().unwrap();
+        assert_eq!(r.metrics.pod_wait_seconds.len(), 3);
+    }
 }

@@ -112,12 +112,12 @@ fn a_sweep_over_reserved_counts_prices_the_reservations_themselves() {
     assert!((cost[1] - cost[0]).abs() < 0.05 * cost[0], "{cost:?}");
     // three more, unused, add 3 × $0.10/h × 2 h
     assert!((cost[2] - cost[1] - 0.6).abs() < 1e-9, "{cost:?}");
-    let r = simulate(&whatif::apply(&sc, &SimOptions::default(), &variants[2]).unwrap().0, &SimOptions::default());
+    let r = simulate(&whatif::apply(&sc, &SimOptions::default(), &variants[2]).unwrap().0, &SimOptions::default()).unwrap();
     assert!((r.metrics.reservation_cost - 6.0 * 0.10 * 2.0).abs() < 1e-9, "{}", r.metrics.reservation_cost);
     let e = whatif::apply(&sc, &SimOptions::default(), &Variant { name: "x".into(), changes: vec![("reserved_count".into(), "cr-0zzz:2".into())] }).unwrap_err();
     assert!(e.to_string().contains("cr-0ddd"), "{e}");
     // the scenario's own count (0): no reserved launch, no fee
-    let r = simulate(&sc, &SimOptions::default());
+    let r = simulate(&sc, &SimOptions::default()).unwrap();
     assert!(r.log.iter().all(|l| !l.message.contains("reserved")) && r.metrics.reservation_cost == 0.0);
 }
 

@@ -185,3 +185,24 @@ fn a_static_pool_keeps_its_count_over_time() {
     assert!(after_start.iter().all(|n| *n >= 2.0), "never below the replicas once launched: {after_start:?}");
     assert!(r.warnings.iter().any(|w| w.contains("StaticCapacity feature gate")), "the simulator says it too: {:?}", r.warnings);
 }
+
+#[test]
+fn a_pod_only_a_static_pool_admits_says_so() {
+    // `provisioner.go: NewScheduler` leaves static pools out of dynamic provisioning: a pod whose
+    // node selector only the static pool's nodes meet stays pending once they are full, and says why
+    let r = run(&cat(), &format!("{}{}", static_pool("gpu", 0, &[ANY_CT], "", ""), pod("p", "1", "1Gi", "", "  nodeSelector: {team: gpu}\n")));
+    let why = unschedulable(&r, "p");
+    assert!(why.contains("NodePool gpu is static (spec.replicas 0)") && why.contains("launches none for pending pods"), "{why}");
+    // launching nothing for pending pods is what a static pool is for: no warning about it
+    assert!(r.warnings.iter().all(|w| !w.contains("is static")), "{:?}", r.warnings);
+}
+
+#[test]
+fn pods_left_out_are_reported_beside_static_replicas() {
+    // the pods' batch after the static NodeClaims reports the pods Karpenter does not provision
+    // (IsProvisionable) as a run without static pools does
+    let yaml = format!("{}{}", static_pool("gpu", 1, &[ANY_CT], "", ""), pod("gated", "1", "", "", "  schedulingGates: [{name: example.com/wait}]\n"));
+    let r = run(&cat(), &yaml);
+    assert_eq!(static_claims(&r, "gpu").len(), 1);
+    assert!(r.warnings.iter().any(|w| w.contains("left out 1 pending pod(s)") && w.contains("scheduling-gated")), "{:?}", r.warnings);
+}

@@ -33,3 +33,12 @@ pub fn run_json(args: &[&str]) -> Value {
 pub fn binary(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_karpsim")).args(args).output().expect("karpsim runs")
 }
+
+/// Write `text` to a file of a scratch directory for this test process; returns its path.
+pub fn temp_file(name: &str, text: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("karpsim-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(name);
+    std::fs::write(&file, text).unwrap();
+    file.display().to_string()
+}

@@ -67,7 +67,9 @@ pub fn build<'a>(
         state.nodepools.iter().map(|p| crate::requirements::Requirements::from_node_selector(&p.requirements).ok()).collect();
     for node in &state.nodes {
         let Some(pool_name) = node.nodepool else {
-            kept.push((node.name, "not managed by Karpenter (no karpenter.sh/nodepool label)".to_string()));
+            // `NewCandidate`: "node isn't managed by karpenter" (no NodeClaim, or no NodePool label)
+            let why = if node.labels.contains_key(&*crate::labels::NODEPOOL) { "no NodeClaim in the inputs" } else { "no karpenter.sh/nodepool label" };
+            kept.push((node.name, format!("not managed by Karpenter ({why})")));
             continue;
         };
         if !node.initialized {

@@ -9,8 +9,9 @@ use crate::labels::Sym;
 use crate::model::{OwnerKind, OwnerRef, Pod};
 use std::sync::Arc;
 
-/// More replicas than this is taken as a mistake rather than a workload.
-pub(crate) const MAX_REPLICAS: i64 = 1_000_000;
+/// The largest replica count the Kubernetes API accepts (`int32`); how many pods a run may hold is
+/// the work limit's to say ([`crate::WorkLimits`]).
+pub(crate) const MAX_REPLICAS: i64 = i32::MAX as i64;
 
 /// A controller object, parsed once; its pods differ only in name, uid and per-replica claims.
 #[derive(Debug, Clone)]
@@ -78,6 +79,15 @@ impl Controller {
             refs,
             claim_templates,
         })
+    }
+
+    /// The field that sets how many pods it runs (named when that is too many).
+    pub fn count_field(&self) -> &'static str {
+        match self.kind.as_str() {
+            "Job" => "spec.parallelism",
+            "DaemonSet" => "spec",
+            _ => "spec.replicas",
+        }
     }
 
     /// Its first `count` pods, named `<owner>-<index>` from 0 (a DaemonSet's one pod is named after it).

@@ -6,7 +6,7 @@ use super::controllers::Controller;
 use super::value::Node as V;
 use crate::error::Result;
 
-/// More replicas than this is taken as a mistake rather than a workload (as for controllers).
+/// The largest replica count the API accepts (as for controllers); the work limit bounds the pods.
 const MAX: i64 = super::controllers::MAX_REPLICAS;
 
 #[derive(Debug, Clone, PartialEq, Eq)]

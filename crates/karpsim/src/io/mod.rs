@@ -68,6 +68,7 @@ use crate::model::{
     Pod, PodDisruptionBudget, StorageClass,
 };
 use crate::resources::Resources;
+use crate::work::WorkLimits;
 use controllers::Controller;
 use hpa::Hpa;
 use pod::{PodMeta, PodRefs, build_pod, owner_from_refs};
@@ -94,6 +95,10 @@ pub struct Inputs {
     /// The user's capacity reservations for karpsim's default NodeClass, when the inputs hold no
     /// EC2NodeClass (set by `finish`; otherwise they go to the EC2NodeClasses).
     pub default_reservations: Vec<CapacityReservation>,
+    /// After [`Inputs::finish`], one pod per Deployment, ReplicaSet, StatefulSet and Job, built from
+    /// its template (the first replica, `<owner>-0`), whatever its replica count: what a scenario
+    /// scales over time (a Deployment with `replicas: 0` has a template and no pods).
+    pub templates: Vec<Pod>,
     /// NodeClaims as read; [`Inputs::finish`] merges each into its Node in `nodes`.
     pub nodeclaims: Vec<NodeClaim>,
     pub namespaces: Vec<Namespace>,
@@ -103,6 +108,7 @@ pub struct Inputs {
     /// Per-node volume attach limits; [`Inputs::finish`] puts each on its Node.
     pub csi_nodes: Vec<CsiNode>,
     pub warnings: Vec<String>,
+    limits: WorkLimits,
     // Resolved by `finish`.
     reservation_specs: Vec<ReservationSpec>,
     pod_refs: Vec<PodRefs>,
@@ -153,6 +159,28 @@ fn namespaced(kind: &str) -> bool {
 impl Inputs {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Inputs that refuse more pods than `limits` allow (the default is [`WorkLimits::default`]).
+    pub fn with_limits(limits: WorkLimits) -> Self {
+        Inputs { limits, ..Self::default() }
+    }
+
+    /// Where a NodePool, EC2NodeClass or Node of these inputs was read (file and document), to
+    /// complete errors found after reading (e.g. when a NodePool meets the catalog).
+    pub fn origin(&self, kind: &str, name: &str) -> Option<&Location> {
+        let (list, names): (&[Location], Vec<&str>) = match kind {
+            "NodePool" => (&self.origins.nodepools, self.nodepools.iter().map(|n| n.name.as_str()).collect()),
+            "EC2NodeClass" => (&self.origins.nodeclasses, self.nodeclasses.iter().map(|n| n.name.as_str()).collect()),
+            "Node" => (&self.origins.nodes, self.nodes.iter().map(|n| n.name.as_str()).collect()),
+            _ => return None,
+        };
+        names.iter().position(|n| *n == name).and_then(|i| list.get(i))
+    }
+
+    /// The work limits the inputs are read under.
+    pub fn limits(&self) -> WorkLimits {
+        self.limits
     }
 
     /// Load YAML (one or more documents) or JSON text. `source_name` names it in errors.
@@ -232,7 +260,12 @@ impl Inputs {
             if n.is_empty() {
                 return Err(name.err("name must not be empty"));
             }
+            // the API server's `NameIsDNSSubdomain` and namespace (DNS label) rules
+            crate::names::object_name(n).map_err(|m| name.err(format!("{n:?} {m}")))?;
             let ns = meta.opt_str("namespace")?.filter(|s| !s.is_empty()).unwrap_or("default");
+            if namespaced(&kind) {
+                crate::names::namespace(ns).map_err(|m| meta.req("namespace").map_or_else(|e| e, |n| n.err(format!("{ns:?} {m}"))))?;
+            }
             Ok((ns.to_string(), n.to_string(), meta))
         })();
         let (namespace, name, meta) = ns_name.map_err(|e| e.at(at.clone()))?;
@@ -255,10 +288,19 @@ impl Inputs {
                     creation_timestamp: created,
                 };
                 let (p, r) = build_pod(Some(meta), &root.req("spec")?, root.get("status")?.as_ref(), id)?;
+                if !self.limits.allows(self.pods.len(), 1) {
+                    return Err(self.limits.exceeded(Location { field: None, ..at.clone() }, "this pod", self.pods.len(), 1));
+                }
                 self.push_pod(p, r, at);
             }
             "Deployment" | "ReplicaSet" | "StatefulSet" | "Job" => {
                 let c = Controller::parse(kind, root, namespace, name, created)?;
+                // checked before a single replica is allocated
+                let count = usize::try_from(c.count).unwrap_or(0);
+                if !self.limits.allows(self.pods.len(), count) {
+                    let at = Location { field: Some(c.count_field().into()), ..at.clone() };
+                    return Err(self.limits.exceeded(at, &format!("{count} replicas"), self.pods.len(), count));
+                }
                 let first = self.pods.len();
                 for (p, r) in c.pods(c.count) {
                     self.push_pod(p, r, at);
@@ -383,17 +425,31 @@ impl Inputs {
     pub fn finish(mut self) -> Result<Inputs> {
         let mut warnings = std::mem::take(&mut self.warnings);
         dedupe(&mut self.hpas, &mut self.origins.hpas, |h| format!("{}/{}", h.namespace, h.name), &mut warnings)?;
-        self.rescale_controllers(&mut warnings);
+        self.rescale_controllers(&mut warnings)?;
+        // one template pod per controller whatever its count, resolved like pods
+        let (mut template_refs, mut template_origins) = (Vec::new(), Vec::new());
+        for (c, _, at) in &self.controllers {
+            for (p, r) in c.pods(1) {
+                self.templates.push(p);
+                template_refs.push(r);
+                template_origins.push(at.clone());
+            }
+        }
         let default_priority = self
             .priority_classes
             .iter()
             .filter(|(_, (_, global))| *global)
             .map(|(_, (v, _))| *v)
             .max();
-        for (pods, refs) in [(&mut self.pods, &self.pod_refs), (&mut self.daemonsets, &self.ds_refs)] {
+        // (templates are warned about through their replicas only)
+        for (pods, refs, origins, warn) in [
+            (&mut self.pods, &self.pod_refs, &self.origins.pods, true),
+            (&mut self.daemonsets, &self.ds_refs, &self.origins.daemonsets, true),
+            (&mut self.templates, &template_refs, &template_origins, false),
+        ] {
             let mut missing_pc: BTreeMap<&str, usize> = BTreeMap::new();
             let mut missing_rc: BTreeMap<&str, usize> = BTreeMap::new();
-            for (p, r) in pods.iter_mut().zip(refs) {
+            for ((p, r), origin) in pods.iter_mut().zip(refs).zip(origins) {
                 if !r.explicit_priority {
                     p.priority = match &r.priority_class {
                         Some(c) => match self.priority_classes.get(c) {
@@ -408,10 +464,20 @@ impl Inputs {
                 }
                 if let (false, Some(rc)) = (r.overhead_given, &r.runtime_class) {
                     match self.runtime_classes.get(rc) {
-                        Some(o) => p.requests.add_assign(o),
+                        Some(o) => {
+                            p.requests = p.requests.checked_add(o).map_err(|k| {
+                                let field = if origin.kind.as_deref() == Some("Pod") { "spec.runtimeClassName" } else { "spec.template.spec.runtimeClassName" };
+                                let at = Location { field: Some(field.into()), ..origin.clone() };
+                                let max = crate::resources::max_amount_text(k);
+                                Error::input(at, format!("RuntimeClass {rc} overhead and the pod's requests add up to more {k} than karpsim can hold (at most {max})"))
+                            })?;
+                        }
                         None => *missing_rc.entry(rc).or_default() += 1,
                     }
                 }
+            }
+            if !warn {
+                continue;
             }
             for (c, n) in missing_pc {
                 warnings.push(format!("PriorityClass {c:?} is not in the inputs; its {n} pod(s) get priority 0"));
@@ -425,6 +491,7 @@ impl Inputs {
         dedupe(&mut self.storage_classes, &mut self.origins.storage_classes, |c| c.name.to_string(), &mut warnings)?;
         let storage = volumes::Storage::new(&self.volume_claims, &self.volumes, &self.storage_classes, &mut warnings);
         volumes::resolve_pods(&mut self.pods, &self.pod_refs, &storage, !self.pods_only, &mut warnings);
+        volumes::resolve_pods(&mut self.templates, &template_refs, &storage, false, &mut Vec::new());
         dedupe(&mut self.pods, &mut self.origins.pods, |p| p.key(), &mut warnings)?;
         dedupe(&mut self.daemonsets, &mut self.origins.daemonsets, |p| p.key(), &mut warnings)?;
         dedupe(&mut self.nodepools, &mut self.origins.nodepools, |n| n.name.to_string(), &mut warnings)?;
@@ -465,6 +532,7 @@ impl Inputs {
             pdbs: self.pdbs,
             overlays: self.overlays,
             default_reservations,
+            templates: self.templates,
             nodeclaims: self.nodeclaims,
             namespaces: self.namespaces,
             volume_claims: self.volume_claims,
@@ -472,6 +540,8 @@ impl Inputs {
             storage_classes: self.storage_classes,
             csi_nodes: self.csi_nodes,
             warnings,
+            limits: self.limits,
+            origins: Origins { nodepools: self.origins.nodepools, nodeclasses: self.origins.nodeclasses, nodes: self.origins.nodes, ..Default::default() },
             ..Default::default()
         })
     }
@@ -479,9 +549,9 @@ impl Inputs {
     /// Controllers whose pods are in the inputs stand down (their pods are what runs); every other
     /// one a HorizontalPodAutoscaler scales runs the replicas the HPA keeps. Their pods are rebuilt
     /// in place, so pods keep their input order.
-    fn rescale_controllers(&mut self, warnings: &mut Vec<String>) {
+    fn rescale_controllers(&mut self, warnings: &mut Vec<String>) -> Result<()> {
         if self.controllers.is_empty() && self.hpas.is_empty() {
-            return;
+            return Ok(());
         }
         let pod_objects: Vec<&Pod> =
             self.pods.iter().zip(&self.origins.pods).filter(|(_, o)| o.kind.as_deref() == Some("Pod")).map(|(p, _)| p).collect();
@@ -490,7 +560,19 @@ impl Inputs {
         let mut changes: Vec<(usize, i64)> = represented.iter().enumerate().filter(|(_, r)| **r).map(|(i, _)| (i, 0)).collect();
         changes.extend(hpa::rescale(&self.hpas, &controllers, &represented, warnings));
         if changes.is_empty() {
-            return;
+            return Ok(());
+        }
+        // an HPA's replicas are held to the work limit too, before they are made
+        let mut total = self.pods.len();
+        for &(i, n) in &changes {
+            let (c, range, at) = &self.controllers[i];
+            let n = usize::try_from(n).unwrap_or(0);
+            let rest = total - range.len();
+            if !self.limits.allows(rest, n) {
+                let at = Location { field: Some(c.count_field().into()), ..at.clone() };
+                return Err(self.limits.exceeded(at, &format!("{n} replicas (as its HorizontalPodAutoscaler keeps it)"), rest, n));
+            }
+            total = rest + n;
         }
         let (pods, refs, origins) =
             (std::mem::take(&mut self.pods), std::mem::take(&mut self.pod_refs), std::mem::take(&mut self.origins.pods));
@@ -528,6 +610,7 @@ impl Inputs {
             self.pod_refs.push(r);
             self.origins.pods.push(o);
         }
+        Ok(())
     }
 }
 

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 pub(crate) fn parse_node(root: &V, name: &str) -> Result<Node> {
     let meta = root.req("metadata")?;
-    let labels = sym_map(meta.opt_string_map("labels")?);
+    let labels = sym_map(meta.opt_label_map("labels")?);
     let label = |k: &str| labels.get(&Sym::new(k)).copied();
     let (mut capacity, mut allocatable, mut ready) = (Resources::new(), None, false);
     let mut resources_reported = false;

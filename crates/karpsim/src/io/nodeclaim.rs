@@ -117,11 +117,17 @@ pub(crate) fn merge_into_nodes(nodes: &mut Vec<Node>, claims: &[NodeClaim], warn
             }
         }
     }
-    let unpaired: Vec<&str> =
-        nodes.iter().zip(&paired).filter(|(n, p)| !**p && n.nodepool.is_some()).map(|(n, _)| n.name.as_str()).collect();
+    // `StateNode.Managed`: a node is Karpenter's only with its NodeClaim. One that carries the
+    // NodePool label without a NodeClaim is still capacity pods can use, but it is never a
+    // disruption candidate ("node isn't managed by karpenter") and counts in no NodePool's budget
+    let mut unpaired: Vec<Sym> = Vec::new();
+    for (n, _) in nodes.iter_mut().zip(&paired).filter(|(n, p)| !**p && n.nodepool.is_some()) {
+        n.nodepool = None;
+        unpaired.push(n.name);
+    }
     if !unpaired.is_empty() {
         warnings.push(format!(
-            "{} node(s) carry the {} label but no NodeClaim in the inputs matches them (first: {}); they are still taken as Karpenter's",
+            "{} node(s) carry the {} label but no NodeClaim in the inputs matches them (first: {}); as in Karpenter, they are not managed: pods can use them, disruption never takes them and NodePool budgets and limits do not count them",
             unpaired.len(),
             *labels::NODEPOOL,
             unpaired[0]

@@ -17,7 +17,13 @@ pub(crate) fn parse_nodepool(root: &Node, name: &str) -> Result<NodePool> {
     template.check_fields(&["metadata", "spec"])?;
     if let Some(m) = template.get("metadata")? {
         m.check_fields(&["labels", "annotations"])?;
-        np.labels = sym_map(m.opt_string_map("labels")?);
+        let labels = m.opt_label_map("labels")?;
+        if let Some(l) = m.get("labels")? {
+            for k in labels.keys() {
+                restricted_key(k).map_err(|e| Node { v: l.v, path: l.child_path(k) }.err(e))?;
+            }
+        }
+        np.labels = sym_map(labels);
         np.annotations = m.opt_string_map("annotations")?;
     }
     let ts = template.req("spec")?;
@@ -97,7 +103,9 @@ pub(crate) fn parse_nodepool(root: &Node, name: &str) -> Result<NodePool> {
 /// A NodePool requirement (`NodeSelectorRequirementWithMinValues`).
 fn parse_requirement(n: &Node) -> Result<NodeSelectorRequirement> {
     n.check_fields(&["key", "operator", "values", "minValues"])?;
-    let key = n.req("key")?.str()?;
+    let key_node = n.req("key")?;
+    let key = key_node.label_key()?;
+    restricted_key(key).map_err(|e| key_node.err(e))?;
     let op_node = n.req("operator")?;
     let operator = op_node.str()?;
     let values = n.opt_strs("values")?;
@@ -113,6 +121,9 @@ fn parse_requirement(n: &Node) -> Result<NodeSelectorRequirement> {
             return Err(op_node.err(format!("unknown operator {other:?} (In, NotIn, Exists, DoesNotExist, Gt, Lt, Gte, Lte)")));
         }
     }
+    if matches!(operator, "In" | "NotIn") {
+        n.opt_label_values("values")?;
+    }
     let min_values = match n.get("minValues")? {
         None => None,
         Some(m) => {
@@ -127,12 +138,37 @@ fn parse_requirement(n: &Node) -> Result<NodeSelectorRequirement> {
     Ok(NodeSelectorRequirement { key: Sym::new(normalize_key(key)), operator: operator.to_string(), values, min_values })
 }
 
+/// The NodePool CRD's rules on requirement keys and template label keys: the `karpenter.sh` domain is
+/// Karpenter's own (only `karpenter.sh/capacity-type` may be set), and `kubernetes.io/hostname` is
+/// set per node.
+fn restricted_key(key: &str) -> std::result::Result<(), String> {
+    let domain = key.split_once('/').map_or("", |(d, _)| d);
+    if key == "kubernetes.io/hostname" {
+        return Err(format!("label {key:?} is restricted (each node has its own)"));
+    }
+    if domain.ends_with("karpenter.sh") && key != "karpenter.sh/capacity-type" {
+        return Err(format!("label domain \"karpenter.sh\" is restricted ({key:?}; only karpenter.sh/capacity-type may be required)"));
+    }
+    Ok(())
+}
+
 /// `nodes` must match `^((100|[0-9]{1,2})%|[0-9]+)$` (CRD pattern).
 fn valid_budget_nodes(s: &str) -> bool {
     let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
     match s.strip_suffix('%') {
         Some(p) => p == "100" || (digits(p) && p.len() <= 2),
         None => digits(s),
+    }
+}
+
+/// `duration` must match `^((([0-9]+(h|m))|([0-9]+h[0-9]+m))(0s)?)$` (CRD pattern).
+fn valid_budget_duration(s: &str) -> bool {
+    let s = s.strip_suffix("0s").unwrap_or(s);
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    match s.split_once('h') {
+        Some((h, "")) => digits(h),
+        Some((h, m)) => digits(h) && m.strip_suffix('m').is_some_and(digits),
+        None => s.strip_suffix('m').is_some_and(digits),
     }
 }
 
@@ -145,16 +181,23 @@ fn parse_budget(n: &Node) -> Result<Budget> {
     }
     let schedule = n.opt_str("schedule")?.map(str::to_string);
     let duration = match n.get("duration")? {
-        Some(d) => Some(parse_duration(d.str()?).map_err(|m| d.err(m))?),
+        Some(d) => {
+            let text = d.str()?;
+            if !valid_budget_duration(text) {
+                return Err(d.err(format!("invalid budget duration {text:?} (hours and minutes, like 8h, 30m or 1h30m)")));
+            }
+            Some(parse_duration(text).map_err(|m| d.err(m))?)
+        }
         None => None,
     };
     if schedule.is_some() != duration.is_some() {
         return Err(n.err("schedule and duration must be set together"));
     }
     if let Some(s) = &schedule {
-        let ok = s.starts_with('@') || s.split_whitespace().count() == 5;
-        if !ok {
-            return Err(n.req("schedule")?.err(format!("invalid cron schedule {s:?} (5 fields or a macro like @daily)")));
+        // Karpenter parses the schedule when it evaluates the budget (`Budget.IsActive`); one it cannot
+        // parse fails every disruption decision of the pool. Refuse it here, where the field is known.
+        if let Err(e) = crate::disruption::cron::Cron::parse(s) {
+            return Err(n.req("schedule")?.err(format!("invalid cron schedule {s:?}: {e}")));
         }
     }
     let reasons = match n.get("reasons")? {
@@ -188,6 +231,29 @@ mod tests {
         for bad in ["101%", "100 %", "%", "", "-1", "1.5", "abc", "050%x"] {
             assert!(!valid_budget_nodes(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn budget_duration_pattern() {
+        for ok in ["8h", "30m", "1h30m", "8h0s", "1h30m0s", "0m"] {
+            assert!(valid_budget_duration(ok), "{ok}");
+        }
+        for bad in ["90s", "1d", "h", "1h30", "1.5h", "", "m30", "1m30m"] {
+            assert!(!valid_budget_duration(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn invalid_cron_schedules_name_the_field() {
+        let budgets = |schedule: &str| json!({"metadata": {"name": "default"}, "spec": {"template": {"spec": {}}, "disruption": {"budgets": [
+            {"nodes": "10%"}, {"nodes": "0", "schedule": schedule, "duration": "8h"}]}}});
+        for bad in ["61 * * * *", "@fortnightly", "*/0 * * * *", "1-0 * * * *", "0 0 * * 8"] {
+            let v = budgets(bad);
+            let e = parse_nodepool(&Node::root(&v), "default").unwrap_err().to_string();
+            assert!(e.contains("spec.disruption.budgets[1].schedule") && e.contains("invalid cron schedule"), "{bad}: {e}");
+        }
+        let v = budgets("0 9 * * mon-fri");
+        assert!(parse_nodepool(&Node::root(&v), "default").is_ok());
     }
 
     #[test]

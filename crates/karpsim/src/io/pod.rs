@@ -59,7 +59,7 @@ pub(crate) fn build_pod(meta_node: Option<&Node>, spec: &Node, status: Option<&N
     let mut uid = None;
     let mut deletion_timestamp = None;
     if let Some(m) = meta_node {
-        labels = sym_map(m.opt_string_map("labels")?);
+        labels = sym_map(m.opt_label_map("labels")?);
         annotations = m.opt_string_map("annotations")?;
         uid = m.opt_str("uid")?.map(str::to_string);
         deletion_timestamp = m.get("deletionTimestamp")?.map(|n| parse_timestamp(&n)).transpose()?;
@@ -94,7 +94,7 @@ pub(crate) fn build_pod(meta_node: Option<&Node>, spec: &Node, status: Option<&N
     };
     // `spec.overhead` is normally written by the RuntimeClass admission controller; a snapshot carries it.
     if let Some(o) = spec.get("overhead")? {
-        requests.add_assign(&o.resources()?);
+        requests = checked_sum(&requests, &o.resources()?, &o, "the overhead added to the containers' requests")?;
         refs.overhead_given = true;
     }
     let priority = match spec.get("priority")? {
@@ -106,7 +106,7 @@ pub(crate) fn build_pod(meta_node: Option<&Node>, spec: &Node, status: Option<&N
     };
 
     let node_selector = spec
-        .opt_string_map("nodeSelector")?
+        .opt_label_map("nodeSelector")?
         .into_iter()
         .map(|(k, v)| (Sym::new(normalize_key(&k)), Sym::new(&v)))
         .collect();
@@ -259,6 +259,11 @@ fn container_resources(c: &Node) -> Result<Resources> {
     }
 }
 
+/// `a + b` for a sum of the user's requests; an amount past karpsim's integer range is an error at `at`.
+pub(crate) fn checked_sum(a: &Resources, b: &Resources, at: &Node, what: &str) -> Result<Resources> {
+    a.checked_add(b).map_err(|k| at.err(format!("{what} add up to more {k} than karpsim can hold (at most {})", crate::resources::max_amount_text(k))))
+}
+
 /// Effective pod requests as `component-helpers/resource.PodRequests` computes them:
 /// `max(Σ containers + Σ sidecars, max_i(init_i + Σ sidecars started before i))`, where a sidecar is an
 /// init container with `restartPolicy: Always` (KEP-753). Also collects host ports of `containers`.
@@ -266,7 +271,7 @@ fn container_requests(containers: &[Node], init: &[Node], host_network: bool) ->
     let mut sum = Resources::new();
     let mut host_ports = Vec::new();
     for c in containers {
-        sum.add_assign(&container_resources(c)?);
+        sum = checked_sum(&sum, &container_resources(c)?, c, "the requests of this container and the ones before it")?;
         if let Some(rp) = c.get("restartPolicy")? {
             return Err(rp.err("restartPolicy is only allowed on init containers"));
         }
@@ -304,11 +309,11 @@ fn container_requests(containers: &[Node], init: &[Node], host_network: bool) ->
             },
         };
         if restartable {
-            sum.add_assign(&r);
-            sidecars.add_assign(&r);
+            sum = checked_sum(&sum, &r, c, "the requests of the containers and this sidecar")?;
+            sidecars = checked_sum(&sidecars, &r, c, "the requests of this sidecar and the ones before it")?;
             init_max = init_max.max(&sidecars);
         } else {
-            init_max = init_max.max(&r.add(&sidecars));
+            init_max = init_max.max(&checked_sum(&r, &sidecars, c, "the requests of this init container and the sidecars before it")?);
         }
     }
     Ok((sum.max(&init_max), host_ports))
@@ -316,11 +321,12 @@ fn container_requests(containers: &[Node], init: &[Node], host_network: bool) ->
 
 fn parse_node_selector_requirement(n: &Node) -> Result<NodeSelectorRequirement> {
     n.check_fields(&["key", "operator", "values"])?;
-    let key = n.req("key")?.str()?;
+    // core/v1 validation (`ValidateNodeSelectorRequirement`): the key is a label key, and (for new
+    // pods) the values of a required node affinity are label values.
+    let key = n.req("key")?.label_key()?;
     let op_node = n.req("operator")?;
     let operator = op_node.str()?;
     let values = n.opt_strs("values")?;
-    // core/v1 validation (`ValidateNodeSelectorRequirement`).
     match operator {
         "In" | "NotIn" if values.is_empty() => return Err(n.err(format!("operator {operator} needs at least one value"))),
         "Exists" | "DoesNotExist" if !values.is_empty() => {
@@ -333,6 +339,9 @@ fn parse_node_selector_requirement(n: &Node) -> Result<NodeSelectorRequirement> 
         other => {
             return Err(op_node.err(format!("unknown operator {other:?} (In, NotIn, Exists, DoesNotExist, Gt, Lt)")));
         }
+    }
+    if matches!(operator, "In" | "NotIn") {
+        n.opt_label_values("values")?;
     }
     Ok(NodeSelectorRequirement { key: Sym::new(normalize_key(key)), operator: operator.to_string(), values, min_values: None })
 }
@@ -351,7 +360,7 @@ fn weight(n: &Node) -> Result<i32> {
 
 pub(crate) fn parse_label_selector(n: &Node) -> Result<LabelSelector> {
     n.check_fields(&["matchLabels", "matchExpressions"])?;
-    let match_labels = sym_map(n.opt_string_map("matchLabels")?);
+    let match_labels = sym_map(n.opt_label_map("matchLabels")?);
     let mut match_expressions = Vec::new();
     for e in n.opt_arr("matchExpressions")? {
         e.check_fields(&["key", "operator", "values"])?;
@@ -363,13 +372,13 @@ pub(crate) fn parse_label_selector(n: &Node) -> Result<LabelSelector> {
             "DoesNotExist" => LabelSelectorOperator::DoesNotExist,
             other => return Err(op_node.err(format!("unknown operator {other:?} (In, NotIn, Exists, DoesNotExist)"))),
         };
-        let values: Vec<Sym> = e.opt_strs("values")?.iter().map(|s| Sym::new(s)).collect();
+        let values: Vec<Sym> = e.opt_label_values("values")?.iter().map(|s| Sym::new(s)).collect();
         let needs_values = matches!(operator, LabelSelectorOperator::In | LabelSelectorOperator::NotIn);
         if needs_values == values.is_empty() {
             let what = if needs_values { "needs at least one value" } else { "takes no values" };
             return Err(e.err(format!("operator {} {what}", op_node.str()?)));
         }
-        match_expressions.push(LabelSelectorRequirement { key: Sym::new(e.req("key")?.str()?), operator, values });
+        match_expressions.push(LabelSelectorRequirement { key: Sym::new(e.req("key")?.label_key()?), operator, values });
     }
     Ok(LabelSelector { match_labels, match_expressions })
 }
@@ -380,7 +389,11 @@ fn parse_pod_affinity_term(n: &Node) -> Result<PodAffinityTerm> {
     if topology_key.is_empty() {
         return Err(n.req("topologyKey")?.err("topologyKey must not be empty"));
     }
-    let syms = |k: &str| -> Result<Vec<Sym>> { Ok(n.opt_strs(k)?.iter().map(|s| Sym::new(s)).collect()) };
+    n.req("topologyKey")?.label_key()?;
+    let syms = |k: &str| -> Result<Vec<Sym>> {
+        let names = if k == "namespaces" { n.opt_strs(k)? } else { n.opt_label_keys(k)? };
+        Ok(names.iter().map(|s| Sym::new(s)).collect())
+    };
     Ok(PodAffinityTerm {
         label_selector: n.get("labelSelector")?.map(|s| parse_label_selector(&s)).transpose()?,
         namespaces: syms("namespaces")?,
@@ -447,12 +460,26 @@ pub(crate) fn parse_taint(n: &Node) -> Result<Taint> {
     if key.is_empty() {
         return Err(n.req("key")?.err("taint key must not be empty"));
     }
-    Ok(Taint { key: Sym::new(key), value: Sym::new(n.opt_str("value")?.unwrap_or("")), effect: parse_effect(&n.req("effect")?)? })
+    // core/v1 `validateTaints`: the key is a label key, the value a label value
+    n.req("key")?.label_key()?;
+    let value = match n.get("value")? {
+        Some(v) => {
+            let s = v.str()?;
+            crate::names::label_value(s).map_err(|m| v.err(format!("{s:?} {m}")))?;
+            s
+        }
+        None => "",
+    };
+    Ok(Taint { key: Sym::new(key), value: Sym::new(value), effect: parse_effect(&n.req("effect")?)? })
 }
 
 fn parse_toleration(n: &Node) -> Result<Toleration> {
     n.check_fields(&["key", "operator", "value", "effect", "tolerationSeconds"])?;
-    let key = n.opt_str("key")?.filter(|k| !k.is_empty()).map(Sym::new);
+    // core/v1 `validateTolerations`: a key is a label key, an Equal value a label value
+    let key = match n.get("key")? {
+        Some(k) if !k.str()?.is_empty() => Some(Sym::new(k.label_key()?)),
+        _ => None,
+    };
     let operator = match n.get("operator")? {
         None => TolerationOperator::Equal,
         Some(o) => match o.str()? {
@@ -505,6 +532,7 @@ fn parse_spread(n: &Node) -> Result<TopologySpreadConstraint> {
     if topology_key.is_empty() {
         return Err(n.req("topologyKey")?.err("topologyKey must not be empty"));
     }
+    n.req("topologyKey")?.label_key()?;
     let wu = n.req("whenUnsatisfiable")?;
     let when_unsatisfiable = match wu.str()? {
         "DoNotSchedule" => UnsatisfiableAction::DoNotSchedule,
@@ -528,7 +556,7 @@ fn parse_spread(n: &Node) -> Result<TopologySpreadConstraint> {
         min_domains,
         node_affinity_policy: inclusion_policy(n, "nodeAffinityPolicy", NodeInclusionPolicy::Honor)?,
         node_taints_policy: inclusion_policy(n, "nodeTaintsPolicy", NodeInclusionPolicy::Ignore)?,
-        match_label_keys: n.opt_strs("matchLabelKeys")?.iter().map(|s| Sym::new(s)).collect(),
+        match_label_keys: n.opt_label_keys("matchLabelKeys")?.iter().map(|s| Sym::new(s)).collect(),
     })
 }
 

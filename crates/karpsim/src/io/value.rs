@@ -146,6 +146,49 @@ impl<'a> Node<'a> {
         })
     }
 
+    /// A label map (`metadata.labels`, `nodeSelector`, `matchLabels`): a string map whose keys and
+    /// values pass Kubernetes' label validation ([`crate::names`]).
+    pub fn label_map(&self) -> Result<BTreeMap<String, String>> {
+        let mut out = BTreeMap::new();
+        for (k, n) in self.entries()? {
+            crate::names::label_key(k).map_err(|m| n.err(format!("{k:?} {m}")))?;
+            let v = n.str()?;
+            crate::names::label_value(v).map_err(|m| n.err(format!("{v:?} {m}")))?;
+            out.insert(k.to_string(), v.to_string());
+        }
+        Ok(out)
+    }
+    pub fn opt_label_map(&self, key: &str) -> Result<BTreeMap<String, String>> {
+        Ok(match self.get(key)? {
+            Some(n) => n.label_map()?,
+            None => BTreeMap::new(),
+        })
+    }
+
+    /// A string that must be a label key (a selector's or taint's `key`, a `topologyKey`).
+    pub fn label_key(&self) -> Result<&'a str> {
+        let k = self.str()?;
+        crate::names::label_key(k).map_err(|m| self.err(format!("{k:?} {m}")))?;
+        Ok(k)
+    }
+
+    /// A list of strings that must each be a label value (selector values); absent = empty.
+    pub fn opt_label_values(&self, key: &str) -> Result<Vec<String>> {
+        self.opt_arr(key)?
+            .iter()
+            .map(|n| {
+                let v = n.str()?;
+                crate::names::label_value(v).map_err(|m| n.err(format!("{v:?} {m}")))?;
+                Ok(v.to_string())
+            })
+            .collect()
+    }
+
+    /// A list of label keys (`matchLabelKeys`); absent = empty.
+    pub fn opt_label_keys(&self, key: &str) -> Result<Vec<String>> {
+        self.opt_arr(key)?.iter().map(|n| n.label_key().map(str::to_string)).collect()
+    }
+
     /// A quantity given as a string (`"100m"`) or a number (`2`, `0.5`), as Kubernetes accepts.
     pub fn quantity_str(&self) -> Result<String> {
         match self.v {

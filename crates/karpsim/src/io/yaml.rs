@@ -5,22 +5,36 @@ use serde_json::Value;
 
 /// Parse every document of `text`. Empty documents (only comments, or `---` with nothing after it) are
 /// dropped by the parser, so document numbers in errors count the non-empty documents from 1.
+///
+/// Text that looks like JSON (`{` or `[` first) is tried as JSON first, for the JSON parser's speed on
+/// `kubectl get -o json` output; a `.json` file stops there. Anything else the JSON parser does not
+/// take is read as YAML: JSON is a subset of YAML, and a `.yaml` file of flow-style documents
+/// separated by `---` starts with `{` too.
 pub(crate) fn parse_documents(text: &str, source_name: &str) -> Result<Vec<Value>> {
     let at = || Location { file: Some(source_name.to_string()), ..Default::default() };
-    // `kubectl get -o json` output: use the JSON parser, whose errors give line and column directly.
-    if text.trim_start().starts_with(['{', '[']) {
-        return match serde_json::from_str::<Value>(text) {
+    // a `.json` file that looks like JSON is JSON: YAML would read some broken JSON (`{"a": }`) as
+    // something else
+    let looks_json = text.trim_start().starts_with(['{', '[']);
+    let json_only = looks_json && source_name.ends_with(".json");
+    let json_err = if looks_json {
+        match serde_json::from_str::<Value>(text) {
             // A top-level JSON array holds one object per element (like a YAML stream).
-            Ok(Value::Array(items)) => Ok(items),
-            Ok(v) => Ok(vec![v]),
-            Err(e) => Err(Error::input(at(), format!("malformed JSON at line {}, column {}: {e}", e.line(), e.column()))),
-        };
+            Ok(Value::Array(items)) => return Ok(items),
+            Ok(v) => return Ok(vec![v]),
+            Err(e) => Some(format!("malformed JSON at line {}, column {}: {e}", e.line(), e.column())),
+        }
+    } else {
+        None
+    };
+    if let (true, Some(e)) = (json_only, &json_err) {
+        return Err(Error::input(at(), e.clone()));
     }
     // YAML 1.2 booleans only: `name: n` or `value: yes` stay strings. Kubernetes' YAML reader keeps such
     // scalars as written when the field is a string; without a schema here, strings are the safe reading
     // (boolean fields accept the YAML 1.1 spellings, see `Node::bool`).
     let mut options = serde_saphyr::Options::default();
     options.strict_booleans = true;
+    options.budget = Some(budget_for(text));
     match serde_saphyr::from_multiple_with_options::<Value>(text, options) {
         Ok(docs) => Ok(docs.into_iter().filter(|d| !d.is_null()).collect()),
         Err(e) => {
@@ -35,6 +49,23 @@ pub(crate) fn parse_documents(text: &str, source_name: &str) -> Result<Vec<Value
             Err(Error::input(at(), message))
         }
     }
+}
+
+/// The YAML parser's budget for `text`. serde-saphyr's defaults (1,024 documents, 250,000 nodes)
+/// refuse real clusters (`kubectl get pods -A -o yaml` of a few thousand pods). A text already in
+/// memory can hold at most about one document, node or event per byte it has, so those limits grow
+/// with its length: parsing stays linear in the input, and what the objects expand to is bounded by
+/// the work limit ([`crate::WorkLimits`]). Aliases keep serde-saphyr's limits (50,000 aliases and
+/// anchors, 1,000,000 replayed events), which are what stop an alias bomb from multiplying a small text.
+fn budget_for(text: &str) -> serde_saphyr::Budget {
+    let n = text.len().saturating_add(1);
+    let mut b = serde_saphyr::Budget::default();
+    b.max_documents = b.max_documents.max(n);
+    b.max_nodes = b.max_nodes.max(n);
+    // every node is at most a start and an end event; documents and the stream add a few more
+    b.max_events = b.max_events.max(n.saturating_mul(3));
+    b.max_total_scalar_bytes = b.max_total_scalar_bytes.max(n);
+    b
 }
 
 #[cfg(test)]
@@ -52,6 +83,37 @@ mod tests {
         assert_eq!(docs[0]["kind"], "List");
         let docs = parse_documents("[{\"kind\": \"Pod\"}, {\"kind\": \"Node\"}]", "f.json").unwrap();
         assert_eq!(docs.len(), 2);
+    }
+
+    #[test]
+    fn flow_style_yaml_documents_are_yaml() {
+        let text = "{apiVersion: v1, kind: Pod, metadata: {name: a}}\n---\n{apiVersion: v1, kind: Pod, metadata: {name: b}}\n";
+        let docs = parse_documents(text, "pods.yaml").unwrap();
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[1]["metadata"]["name"], "b");
+        let e = parse_documents("{\"a\": 1} trailing", "bad.json").unwrap_err().to_string();
+        assert!(e.contains("malformed JSON") && e.contains("bad.json"), "{e}");
+        let docs = parse_documents("{\"kind\": \"Pod\"}\n---\n{\"kind\": \"Node\"}\n", "<string>").unwrap();
+        assert_eq!(docs.len(), 2);
+    }
+
+    #[test]
+    fn big_yaml_streams_are_read() {
+        // more documents than serde-saphyr's default budget (1,024)
+        let doc = "kind: Pod\nmetadata: {name: p, labels: {a: b, c: d}}\nspec: {containers: [{name: x}]}\n";
+        let text = format!("{doc}---\n").repeat(1_500);
+        assert_eq!(parse_documents(&text, "many.yaml").unwrap().len(), 1_500);
+        // the node and event limits grow with the text (a 10,000-pod `kubectl get -o yaml` is ~40 MB)
+        let b = budget_for(&"x".repeat(40 << 20));
+        assert!(b.max_nodes >= 40 << 20 && b.max_events >= 80 << 20 && b.max_documents >= 40 << 20);
+        assert_eq!(b.max_aliases, serde_saphyr::Budget::default().max_aliases);
+    }
+
+    #[test]
+    fn alias_bombs_are_still_refused() {
+        // serde-saphyr's alias heuristics stay on: many aliases of few anchors are refused
+        let text = format!("a: &a [x, x, x, x]\nb: [{}]\n", vec!["*a"; 2_000].join(", "));
+        assert!(parse_documents(&text, "bomb.yaml").is_err());
     }
 
     #[test]

@@ -12,8 +12,8 @@
 //! karpsim runs batches until no pod is deferred.
 
 use super::{
-    ExistingNodeResult, ProvisionOptions, ProvisionResult, Solution, SolvedClaim, batch_pods, claim_result, launch,
-    schedule, to_result,
+    ClusterView, ExistingNodeResult, ProvisionOptions, ProvisionResult, Solution, SolvedClaim, batch_pods, claim_result, launch,
+    schedule_on, to_result,
 };
 use crate::disruption::{Dest, NewNode, Replacement};
 use crate::labels::Sym;
@@ -161,7 +161,16 @@ pub(super) fn provision_batches(state: &ClusterState, opts: &ProvisionOptions, w
         launch_batch(cur, &b);
         let mut w = Vec::new();
         let (pods, scope) = batch_pods(cur, &mut w);
-        let sol = schedule(cur, pods, &scope, opts);
+        let view = ClusterView::new(cur, opts.min_values_policy);
+        if b.prelude {
+            // the first batch of pods (after the static NodeClaims): what it leaves out, and the
+            // pools that launch nothing, as a run without static pools reports them
+            out.warnings.append(&mut w);
+            if !scope.pending.is_empty() {
+                out.warnings.extend(view.launch_warnings());
+            }
+        }
+        let sol = schedule_on(&view, pods, &scope, opts);
         if !b.prelude {
             n += 1;
         }

@@ -13,7 +13,7 @@ use super::reservations::ReservationManager;
 use super::scheduler::{Template, template_requirements};
 use super::topology::TopoNode;
 use super::volumes::{self, VolumeUsage};
-use crate::labels::{self, SymMap, WellKnown};
+use crate::labels::{self, Sym, SymMap, WellKnown};
 use crate::model::{HostPort, Node, NodePool, Pod, Taint, TaintEffect};
 use crate::requirements::{Requirement, Requirements};
 use crate::resources::Resources;
@@ -68,6 +68,9 @@ pub struct ClusterView<'a> {
     pub(crate) tolerate_prefer_no_schedule: bool,
     /// The capacity reservations of the templates' instance types, as every run starts with them.
     pub(crate) reservations: ReservationManager,
+    /// NodePools that launch nothing for pending pods, with the reason (by name; see
+    /// [`ClusterView::unlaunchable`]).
+    idle: Vec<(Sym, String)>,
 }
 
 /// The effective taints of a node for scheduling (`statenode.go: Taints`): a managed node that is not
@@ -123,11 +126,14 @@ pub(crate) struct TemplateParts {
     pub options: Vec<u32>,
     pub groups: Vec<DaemonGroup>,
     pub group_of: Vec<u32>,
+    /// Why the pool launches nothing, when `options` is empty.
+    pub unlaunchable: Option<String>,
 }
 
 /// `relax_min_values`: Karpenter's `MinValuesPolicy=BestEffort` keeps the types a NodePool allows even
 /// when they cannot reach its minValues (`scheduler.go: NewScheduler` filters with `relaxMinValues`).
 fn template_parts(
+    pool: &NodePool,
     types: &[TypeInfo],
     requirements: &Requirements,
     taints: &[Taint],
@@ -160,7 +166,9 @@ fn template_parts(
     } else {
         daemons::build_groups(daemonsets, requirements, taints, types, &options, well_known)
     };
-    TemplateParts { options, groups, group_of }
+    // explained with the requirements the filter used (minValues relaxed under BestEffort)
+    let unlaunchable = options.is_empty().then(|| super::unlaunchable::explain(pool, &filter_reqs, types));
+    TemplateParts { options, groups, group_of, unlaunchable }
 }
 
 /// A cached [`TemplateParts`] and what it was computed from.
@@ -180,6 +188,7 @@ struct CachedParts {
 /// reference pins the catalog's address, so an entry can never match another catalog; catalogs
 /// are immutable behind their `Arc`, an offering outage makes a new one.)
 fn cached_parts(
+    pool: &NodePool,
     types: &Arc<Vec<TypeInfo>>,
     requirements: &Requirements,
     taints: &[Taint],
@@ -201,7 +210,8 @@ fn cached_parts(
     if let Some(c) = CACHE.lock().unwrap_or_else(|e| e.into_inner()).iter().find(|c| same(c)) {
         return Arc::clone(&c.parts);
     }
-    let parts = Arc::new(template_parts(types, requirements, taints, daemonsets, relax_min_values, well_known));
+    // (the requirements hold the pool's name, so a cached explanation names the right pool)
+    let parts = Arc::new(template_parts(pool, types, requirements, taints, daemonsets, relax_min_values, well_known));
     let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
     cache.retain(|c| c.types.strong_count() > 0);
     if cache.len() >= MAX_ENTRIES {
@@ -219,24 +229,47 @@ fn cached_parts(
     parts
 }
 
-fn templates<'a>(state: &'a ClusterState, daemonsets: &[&Pod], relax_min_values: bool) -> Vec<Template<'a>> {
+/// Why a static pool launches no node for a pending pod: the static provisioning controller keeps
+/// its `spec.replicas` NodeClaims (which pending pods may use), and the dynamic provisioner skips it
+/// (`provisioner.go: NewScheduler`).
+fn static_idle(pool: &NodePool) -> String {
+    let replicas = pool.replicas.unwrap_or(0);
+    format!("NodePool {} is static (spec.replicas {replicas}): it keeps {replicas} node(s) and launches none for pending pods", pool.name)
+}
+
+/// The templates of the pools that can launch something, and the others with the reason. Pools that
+/// are not ready or being deleted are left out of both: the state warns about them, and a pending
+/// pod's reason names those that would admit it (`provision`'s note).
+fn templates<'a>(state: &'a ClusterState, daemonsets: &[&Pod], relax_min_values: bool) -> (Vec<Template<'a>>, Vec<(Sym, String)>) {
+    let mut idle: Vec<(Sym, String)> = Vec::new();
     // NodePools: dynamic pools not being deleted, by weight desc then name desc (utils/nodepool OrderByWeight)
-    let mut pools: Vec<&NodePool> = state.nodepools.iter().filter(|p| p.provisions()).collect();
+    let mut pools: Vec<&NodePool> = Vec::new();
+    for p in state.nodepools.iter().filter(|p| !p.deleting) {
+        if p.replicas.is_some() {
+            idle.push((p.name, static_idle(p)));
+        } else {
+            pools.push(p);
+        }
+    }
     pools.sort_by(|a, b| b.weight.cmp(&a.weight).then(b.name.cmp(&a.name)));
     let mut out = Vec::new();
     for pool in pools {
+        // a pool without types is not ready (its EC2NodeClass is missing), reported with the state
         let Some(pt) = state.pool_types.get(&pool.name) else { continue };
         // a pool whose requirements do not parse was reported when the state was validated
         let Ok(requirements) = template_requirements(pool) else { continue };
-        let parts = cached_parts(&pt.types, &requirements, &pool.taints, daemonsets, relax_min_values, &state.well_known);
-        if parts.options.is_empty() {
-            continue; // "NoCompatibleInstanceTypes": the pool cannot launch anything
+        let parts = cached_parts(pool, &pt.types, &requirements, &pool.taints, daemonsets, relax_min_values, &state.well_known);
+        if let Some(why) = &parts.unlaunchable {
+            // "NoCompatibleInstanceTypes": the pool cannot launch anything
+            idle.push((pool.name, why.clone()));
+            continue;
         }
         let classes = instance_filter::TypeClasses::shared(&pt.types);
         let has_reserved = !classes.reserved.is_empty();
         out.push(Template { pool, requirements, types: &pt.types, classes, parts, has_reserved });
     }
-    out
+    idle.sort_by_key(|(name, _)| *name);
+    (out, idle)
 }
 
 impl<'a> ClusterView<'a> {
@@ -250,7 +283,7 @@ impl<'a> ClusterView<'a> {
     /// launch anything).
     pub fn new(state: &'a ClusterState, min_values: MinValuesPolicy) -> ClusterView<'a> {
         let daemonsets: Vec<&Pod> = state.daemonsets.iter().collect();
-        let templates = templates(state, &daemonsets, min_values == MinValuesPolicy::BestEffort);
+        let (templates, idle) = templates(state, &daemonsets, min_values == MinValuesPolicy::BestEffort);
         let domain_pools = state
             .nodepools
             .iter()
@@ -330,6 +363,33 @@ impl<'a> ClusterView<'a> {
         let tolerate_prefer_no_schedule =
             state.nodepools.iter().any(|p| p.taints.iter().any(|t| t.effect == TaintEffect::PreferNoSchedule));
         let reservations = ReservationManager::new(templates.iter().map(|t| t.classes.reserved.as_slice()));
-        ClusterView { state, templates, domain_pools, nodes, anti_affinity, tolerate_prefer_no_schedule, reservations }
+        ClusterView { state, templates, domain_pools, nodes, anti_affinity, tolerate_prefer_no_schedule, reservations, idle }
+    }
+
+    /// The NodePools that launch nothing for pending pods, each with one sentence saying why
+    /// (sorted by name). Static pools are among them: they keep their replicas and no more.
+    pub fn unlaunchable(&self) -> &[(Sym, String)] {
+        &self.idle
+    }
+
+    /// What the result should warn about launching: the dynamic pools that launch nothing, or that
+    /// there is no NodePool at all. A static pool is not warned about: launching nothing for pending
+    /// pods is what it is for (its StaticCapacity warning comes with the state); a pod it leaves
+    /// pending still names it ([`ClusterView::no_launch_reason`]).
+    pub fn launch_warnings(&self) -> Vec<String> {
+        if self.state.nodepools.is_empty() {
+            return vec!["no NodePool in the inputs: no node can be launched for pending pods".to_string()];
+        }
+        let is_static = |name: Sym| self.state.nodepools.iter().any(|p| p.name == name && p.replicas.is_some());
+        self.idle.iter().filter(|(name, _)| !is_static(*name)).map(|(_, why)| why.clone()).collect()
+    }
+
+    /// Why a pod that no NodePool could take is pending, beyond the reasons of the pools that tried:
+    /// the pools that launch nothing (or that there is no NodePool).
+    pub(crate) fn no_launch_reason(&self) -> Option<String> {
+        if self.state.nodepools.is_empty() {
+            return Some("no NodePool in the inputs".to_string());
+        }
+        (!self.idle.is_empty()).then(|| self.idle.iter().map(|(_, why)| why.as_str()).collect::<Vec<_>>().join("; "))
     }
 }

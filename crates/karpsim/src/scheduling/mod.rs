@@ -16,6 +16,7 @@
 pub mod batches;
 mod cluster_view;
 mod daemons;
+pub mod feasibility;
 mod host_ports;
 pub mod instance_filter;
 pub mod launch;
@@ -27,6 +28,7 @@ pub mod reservations;
 pub mod static_pools;
 mod results;
 mod scheduler;
+pub mod unlaunchable;
 pub mod topology;
 pub mod topology_group;
 pub mod volumes;
@@ -130,11 +132,16 @@ fn run_provision(state: &ClusterState, opts: &ProvisionOptions, launches: bool) 
     let mut warnings = state.warnings.clone();
     let statics = static_pools::missing_claims(state, opts, &mut warnings);
     let (mut result, launched) = if !statics.is_empty() {
+        // the pods' batch, after the static NodeClaims, adds its own warnings (`provision_batches`)
         let first = batches::Batch::of_claims(&statics, opts);
         batches::provision_batches(state, opts, warnings, first)
     } else {
         let (pods, scope) = batch_pods(state, &mut warnings);
-        let sol = schedule(state, pods, &scope, opts);
+        let view = ClusterView::new(state, opts.min_values_policy);
+        if !scope.pending.is_empty() {
+            warnings.extend(view.launch_warnings());
+        }
+        let sol = schedule_on(&view, pods, &scope, opts);
         if sol.deferred.is_empty() {
             let launched = if launches { batches::Launched::of_solution(&sol, opts) } else { batches::Launched::default() };
             (to_result(&sol, opts, warnings, 0, 1), launched)

@@ -175,6 +175,8 @@ struct Scheduler<'a, 't, 's> {
     data: Vec<PodData>,
     relaxed: Vec<Vec<String>>,
     templates: &'t [Template<'a>],
+    /// Why pools that launch nothing do (appended to the reason of a pod no pool could take).
+    no_launch: Option<String>,
     existing: Vec<ExistingNode<'t, 'a>>,
     claims: Vec<NewClaim>,
     topology: Topology<'t>,
@@ -265,7 +267,7 @@ pub fn schedule_on<'a>(view: &ClusterView<'a>, pods: Vec<&'a Pod>, scope: &Sched
         }
         if let Some(lim) = n.nodepool.and_then(|p| remaining_limits.get_mut(&p)) {
             for (k, x) in lim.iter_mut() {
-                *x -= if k == "nodes" { 1 } else { n.capacity.get(k) };
+                *x = x.saturating_sub(if k == "nodes" { 1 } else { n.capacity.get(k) });
             }
         }
         live[i] = existing.len();
@@ -305,6 +307,7 @@ pub fn schedule_on<'a>(view: &ClusterView<'a>, pods: Vec<&'a Pod>, scope: &Sched
         data,
         relaxed: vec![Vec::new(); n],
         templates: &view.templates,
+        no_launch: view.no_launch_reason(),
         existing,
         claims: Vec::new(),
         topology,
@@ -450,7 +453,13 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         }
         // 3. a new NodeClaim from the first NodePool (by weight) that can take the pod
         if self.templates.is_empty() {
-            return Err("no NodePool can launch any instance type (every pool's requirements filter out all instance types, or no NodePool was given)".into());
+            return Err(match &self.no_launch {
+                // which requirement filtered out the last instance types, pool by pool
+                Some(why) => format!("no NodePool can launch any instance type: {why}"),
+                // every pool is not ready or being deleted: `provision` adds which would admit it
+                None => "no NodePool can launch any instance type".to_string(),
+            }
+            .into());
         }
         let mut fails: Vec<(Sym, Fail)> = Vec::new();
         for ti in 0..self.templates.len() {
@@ -521,7 +530,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
                                 }
                                 continue;
                             }
-                            *v -= out.iter().map(|&o| t.types[o as usize].it.capacity.get(k)).max().unwrap_or(0);
+                            *v = v.saturating_sub(out.iter().map(|&o| t.types[o as usize].it.capacity.get(k)).max().unwrap_or(0));
                         }
                     }
                     return Ok(());
@@ -533,7 +542,12 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             }
         }
         self.phantom[id] = fails.iter().find_map(|(_, f)| if let Fail::Phantom(_, k, v) = f { Some((*k, *v)) } else { None });
-        Err(render_failures(&fails, pod).into())
+        let mut why = render_failures(&fails, pod);
+        if let Some(idle) = &self.no_launch {
+            why.push_str("; ");
+            why.push_str(idle);
+        }
+        Err(why.into())
     }
 
     /// Whether a pod whose requests fit node `i` may go there (taints, volume limits, host ports,
@@ -585,7 +599,10 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         if !explain {
             // quick no: the pod cannot fit any remaining option (overheads only add to the total)
             let (r, m) = (&d.requests, &c.max_alloc);
-            if c.requests.cpu + r.cpu > m[0] || c.requests.memory + r.memory > m[1] || c.requests.pods + r.pods > m[2] {
+            if c.requests.cpu.saturating_add(r.cpu) > m[0]
+                || c.requests.memory.saturating_add(r.memory) > m[1]
+                || c.requests.pods.saturating_add(r.pods) > m[2]
+            {
                 return Err(Fail::Quiet);
             }
         }

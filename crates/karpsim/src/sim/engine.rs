@@ -11,7 +11,7 @@ use super::scenario::{Arrivals, ReplicaSchedule, Scenario, SpotInterruptions, Wo
 use crate::disruption::{DisruptionOptions, Method, Plan, plan_round, validate};
 use crate::labels::{self, Sym};
 use crate::model::{Node, Pod, PodPhase};
-use crate::scheduling::{ProvisionOptions, ScheduleScope, pending_pods, schedule};
+use crate::scheduling::{ClusterView, ProvisionOptions, ScheduleScope, pending_pods, schedule_on};
 use crate::state::{ClusterState, TypeInfo};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
@@ -150,8 +150,22 @@ pub struct Engine<'s> {
     last_cost_t: f64,
     metrics: Metrics,
     log: Vec<LogEntry>,
+    /// What provisioning said about NodePools that launch nothing, once each.
+    launch_warnings: std::collections::BTreeSet<String>,
+    /// Set when a workload would take the run past the work limit: the run stops there.
+    over_limit: Option<crate::Error>,
+    /// Pods the workloads created so far.
+    created: usize,
     /// Told (simulated seconds, duration) as the run advances.
     progress: crate::progress::Progress,
+}
+
+/// Why a run did not produce a result.
+enum Failure {
+    /// An invariant check failed (only when checking).
+    Invariant(String),
+    /// The run would exceed the work limit.
+    Limit(crate::Error),
 }
 
 fn ct_index(ct: Sym) -> usize {
@@ -221,6 +235,9 @@ impl<'s> Engine<'s> {
             last_cost_t: 0.0,
             metrics: Metrics::default(),
             log: Vec::new(),
+            launch_warnings: Default::default(),
+            over_limit: None,
+            created: 0,
             progress: crate::progress::Progress::default(),
         };
         // nodes present at the start are billed from t = 0
@@ -286,9 +303,15 @@ impl<'s> Engine<'s> {
         self
     }
 
-    /// Run to the end of the scenario.
-    pub fn run(self) -> SimResult {
-        self.run_inner(false).unwrap_or_else(unreachable_result)
+    /// Run to the end of the scenario. Fails only when a workload would take the run past the
+    /// scenario's work limit ([`Scenario::limits`]), before the pods are created.
+    pub fn run(self) -> crate::Result<SimResult> {
+        match self.run_inner(false) {
+            Ok(r) => Ok(r),
+            Err(Failure::Limit(e)) => Err(e),
+            // not reachable without checking; reported rather than trusted
+            Err(Failure::Invariant(m)) => Err(crate::Error::Option { option: "simulation".into(), message: m }),
+        }
     }
 
     /// Run and check the simulator's invariants after every event: no pod duplicated, every pod the
@@ -296,7 +319,10 @@ impl<'s> Engine<'s> {
     /// than its allocatable, NodePool cpu/memory limits never exceeded, and at the end the cost
     /// integral equal to Σ price × billed lifetime. For tests; slower.
     pub fn run_checked(self) -> Result<SimResult, String> {
-        self.run_inner(true)
+        self.run_inner(true).map_err(|f| match f {
+            Failure::Invariant(m) => m,
+            Failure::Limit(e) => e.to_string(),
+        })
     }
 
     fn check(&self, alive: &HashSet<Sym>) -> Result<(), String> {
@@ -332,7 +358,7 @@ impl<'s> Engine<'s> {
                 if k == "nodes" {
                     continue; // Karpenter's own quirk lets a run overshoot the node count (§3.8)
                 }
-                let usage: i64 = self.state.nodes.iter().filter(|n| n.nodepool == Some(pool.name)).map(|n| n.capacity.get(k)).sum();
+                let usage: i64 = self.state.nodes.iter().filter(|n| n.nodepool == Some(pool.name)).map(|n| n.capacity.get(k)).fold(0i64, i64::saturating_add);
                 if usage > *lim {
                     return Err(format!("t={}: NodePool {} uses {usage} {k}, limit {lim}", self.now(), pool.name));
                 }
@@ -341,8 +367,20 @@ impl<'s> Engine<'s> {
         Ok(())
     }
 
-    fn run_inner(mut self, checked: bool) -> Result<SimResult, String> {
+    fn run_inner(mut self, checked: bool) -> Result<SimResult, Failure> {
         let end = self.sc.duration;
+        // the samples are kept to the end (a duration may be overridden after loading)
+        let samples = end / self.sc.settings.metrics_interval;
+        if samples > crate::work::MAX_SAMPLES {
+            let at = crate::Location { kind: Some("Scenario".into()), field: Some("settings.metrics_interval".into()), ..Default::default() };
+            let message = format!(
+                "{:.0} s over a {:.0} s run is {samples:.0} samples, more than the {} a run keeps; use a longer interval",
+                self.sc.settings.metrics_interval,
+                end,
+                crate::work::MAX_SAMPLES
+            );
+            return Err(Failure::Limit(crate::Error::input(at, message)));
+        }
         for (w, wl) in self.sc.workloads.iter().enumerate() {
             match wl {
                 Workload::Trace { events, .. } => {
@@ -407,13 +445,16 @@ impl<'s> Engine<'s> {
                     // a pod may only disappear by a workload deleting it or with its DaemonSet node
                     let ds = self.sc.base.pods.iter().any(|p| p.uid == *u && (p.is_daemonset_pod() || p.is_mirror()));
                     if Some(*u) != deleting && !self.deleted.contains(u) && !ds {
-                        return Err(format!("t={}: pod {u} disappeared", self.now()));
+                        return Err(Failure::Invariant(format!("t={}: pod {u} disappeared", self.now())));
                     }
                     alive.remove(u);
                 }
-                self.check(&alive)?;
+                self.check(&alive).map_err(Failure::Invariant)?;
             } else {
                 self.handle(q.ev);
+            }
+            if let Some(e) = self.over_limit.take() {
+                return Err(Failure::Limit(e));
             }
         }
         self.now_ms = end_ms;
@@ -429,11 +470,15 @@ impl<'s> Engine<'s> {
             self.metrics.node_cost_total += info.price * (self.now() - info.billed_from) / 3600.0;
         }
         if checked && (self.metrics.node_cost_total - self.cumulative).abs() > 1e-6 * self.cumulative.max(1.0) {
-            return Err(format!("cost integral {} differs from Σ price × lifetime {}", self.cumulative, self.metrics.node_cost_total));
+            return Err(Failure::Invariant(format!(
+                "cost integral {} differs from Σ price × lifetime {}",
+                self.cumulative, self.metrics.node_cost_total
+            )));
         }
         let mut warnings = self.state.warnings.clone();
-        let pending: Vec<&Pod> = pending_pods(&self.state, &mut warnings);
-        let pending_at_end = pending.iter().map(|p| (p.key(), "pending at the end of the run".to_string())).collect();
+        warnings.extend(self.trace_warnings(end));
+        let pending_at_end = self.pending_reasons(&mut warnings);
+        warnings.extend(std::mem::take(&mut self.launch_warnings));
         self.progress.report((end_ms / 1000) as u64, Some((end_ms / 1000) as u64));
         Ok(SimResult {
             scenario: self.sc.name.clone(),
@@ -446,6 +491,92 @@ impl<'s> Engine<'s> {
             pending_at_end,
             warnings,
         })
+    }
+
+    /// Trace rows the run does not replay as written (`docs/scenarios.md`: rows after the end are
+    /// ignored, rows before the start happen at t = 0), counted per workload.
+    fn trace_warnings(&self, end: f64) -> Vec<String> {
+        let mut out = Vec::new();
+        for (i, w) in self.sc.workloads.iter().enumerate() {
+            let Workload::Trace { name, events } = w else { continue };
+            let after = events.iter().filter(|e| e.at > end).count();
+            let before = events.iter().filter(|e| e.at < 0.0).count();
+            if after > 0 {
+                out.push(format!("workloads[{i}].trace ({name}): {after} of {} row(s) are after the end of the run and were not replayed", events.len()));
+            }
+            if before > 0 {
+                out.push(format!("workloads[{i}].trace ({name}): {before} row(s) are before the start and happened at t = 0"));
+            }
+        }
+        out
+    }
+
+    /// The pods pending at the end, each with why: the scheduler's reason for pods nothing could
+    /// take, or what they were waiting for (a node still initializing, the provisioner's next batch).
+    fn pending_reasons(&mut self, warnings: &mut Vec<String>) -> Vec<(String, String)> {
+        let pending: HashSet<Sym> = pending_pods(&self.state, warnings).iter().map(|p| p.uid).collect();
+        if pending.is_empty() {
+            return Vec::new();
+        }
+        let scope = ScheduleScope { removed_nodes: self.excluded_nodes(), pending: pending.clone(), ..Default::default() };
+        let pods: Vec<&Pod> = self.state.pods.iter().filter(|p| pending.contains(&p.uid)).collect();
+        let view = ClusterView::new(&self.state, self.opts.provisioning.min_values_policy);
+        self.launch_warnings.extend(view.launch_warnings());
+        let sol = schedule_on(&view, pods, &scope, &self.opts.provisioning);
+        let mut why: Vec<Option<String>> = vec![None; sol.pods.len()];
+        for (i, e) in &sol.errors {
+            why[*i] = Some(e.clone());
+        }
+        let initialized: HashSet<Sym> = self.state.nodes.iter().filter(|n| n.initialized).map(|n| n.name).collect();
+        for (node, ps) in &sol.existing {
+            let w = if initialized.contains(node) {
+                format!("fits node {node}; the provisioner's batch had not closed at the end of the run")
+            } else {
+                format!("waiting for node {node} to finish initializing")
+            };
+            for &p in ps {
+                why[p] = Some(w.clone());
+            }
+        }
+        for c in &sol.claims {
+            for &p in &c.pods {
+                why[p] = Some(format!("would get a new node from NodePool {} in the provisioner's next batch", c.nodepool));
+            }
+        }
+        let mut out: Vec<(String, String)> = sol
+            .pods
+            .iter()
+            .zip(why)
+            .map(|(p, w)| (p.key(), w.unwrap_or_else(|| "pending at the end of the run".to_string())))
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Stop the run with an error when `more` new pods would take it past the work limit.
+    fn over_limit(&mut self, w: usize, more: usize) -> bool {
+        let limits = self.sc.limits;
+        let at = crate::Location { kind: Some("Scenario".into()), field: Some(format!("workloads[{w}]")), ..Default::default() };
+        let what = format!("workload {} at t = {:.0} s asks for {more} more pods; that", self.sc.workloads[w].name(), self.now());
+        if !limits.allows(self.state.pods.len(), more) {
+            self.over_limit = Some(limits.exceeded(at, &what, self.state.pods.len(), more));
+            return true;
+        }
+        // every created pod keeps its name and wait time to the end: the run's total is bounded too
+        if self.created.saturating_add(more) > limits.max_created() {
+            let message = format!(
+                "{what} would make {} pods created over the run, over karpsim's limit of {} ({} × the work limit of {} pods); \
+                 shorten the run or raise the work limit (--pod-limit N, pod_limit=N in Python, WorkLimits::max_pods in Rust)",
+                self.created.saturating_add(more),
+                limits.max_created(),
+                crate::work::CREATED_PER_MAX_POD,
+                limits.max_pods
+            );
+            self.over_limit = Some(crate::Error::input(at, message));
+            return true;
+        }
+        self.created += more;
+        false
     }
 
     fn handle(&mut self, ev: Ev) {
@@ -478,6 +609,13 @@ impl<'s> Engine<'s> {
             Ev::ReservationFeeEnds(id) => self.end_reservation_fees(Some(id)),
             Ev::Sample => {
                 self.sample();
+                if self.sc.settings.lower_bound {
+                    // the cheapest cluster for the pods of this moment, proven (a few iterations
+                    // past the fluid relaxation: a sample must stay cheap)
+                    let lb = crate::optimize::lower_bound_now(&self.state, 20);
+                    self.metrics.lower_bound.time_h.push(self.now() / 3600.0);
+                    self.metrics.lower_bound.per_hour.push(lb);
+                }
                 let next = self.now() + self.sc.settings.metrics_interval;
                 self.at(next, Ev::Sample);
             }
@@ -524,6 +662,9 @@ impl<'s> Engine<'s> {
                 let (target, next) = self.target_replicas(w, schedule);
                 self.workload_ticks[w] += 1;
                 let current = self.replica_pods[w].len() as u32;
+                if target > current && self.over_limit(w, (target - current) as usize) {
+                    return;
+                }
                 if target > current {
                     for _ in current..target {
                         let uid = self.create_pod(template);
@@ -551,6 +692,9 @@ impl<'s> Engine<'s> {
                 self.workload_ticks[w] += 1;
                 // the first call only schedules the first arrival
                 if k > 0 || matches!(arrivals, Arrivals::At(a) if a.first() == Some(&0.0)) {
+                    if self.over_limit(w, *parallelism as usize) {
+                        return;
+                    }
                     for i in 0..*parallelism {
                         let uid = self.create_pod(template);
                         let mut rng = self.streams.rng("job-duration", ((w as u64) << 40) | (k << 16) | u64::from(i));
@@ -591,6 +735,9 @@ impl<'s> Engine<'s> {
         let Workload::Trace { events, .. } = &self.sc.workloads[w] else { return };
         let ev = &events[i];
         if ev.create {
+            if self.over_limit(w, 1) {
+                return;
+            }
             let mut p = ev.pod.clone();
             p.creation_timestamp = self.abs_now();
             self.version += 1;
@@ -697,7 +844,9 @@ impl<'s> Engine<'s> {
             ScheduleScope { removed_nodes: self.excluded_nodes(), pending: pending.clone(), ..Default::default() };
         let (binds, launches, unplaced, deferred) = {
             let pods: Vec<&Pod> = self.state.pods.iter().filter(|p| pending.contains(&p.uid)).collect();
-            let sol = schedule(&self.state, pods, &scope, &self.opts.provisioning);
+            let view = ClusterView::new(&self.state, self.opts.provisioning.min_values_policy);
+            self.launch_warnings.extend(view.launch_warnings());
+            let sol = schedule_on(&view, pods, &scope, &self.opts.provisioning);
             let initialized: HashSet<Sym> = self.state.nodes.iter().filter(|n| n.initialized).map(|n| n.name).collect();
             let mut binds = Vec::new();
             for (node, ps) in &sol.existing {
@@ -1171,12 +1320,14 @@ impl<'s> Engine<'s> {
         let mut by_pool: BTreeMap<String, f64> = BTreeMap::new();
         let mut by_type: BTreeMap<String, f64> = BTreeMap::new();
         let mut by_ct: BTreeMap<String, f64> = BTreeMap::new();
+        // a node count is the nodes billed now: launched (initializing or ready) and terminating
+        // ones until their instance is gone, as `series.nodes`; allocatable counts only the nodes
+        // that can hold pods
         for n in &self.state.nodes {
-            if self.nodes.get(&n.name).is_some_and(|i| i.terminating) {
-                continue;
+            if !self.nodes.get(&n.name).is_some_and(|i| i.terminating) {
+                cpu_a += n.allocatable.cpu as f64 / 1000.0;
+                mem_a += n.allocatable.memory as f64 / f64::from(1u32 << 30);
             }
-            cpu_a += n.allocatable.cpu as f64 / 1000.0;
-            mem_a += n.allocatable.memory as f64 / f64::from(1u32 << 30);
             *by_pool.entry(n.nodepool.map_or("(unmanaged)".into(), |p| p.to_string())).or_default() += 1.0;
             *by_type.entry(n.instance_type.map_or("(unknown)".into(), |p| p.to_string())).or_default() += 1.0;
             *by_ct.entry(n.capacity_type.map_or("on-demand".into(), |p| p.to_string())).or_default() += 1.0;
@@ -1207,10 +1358,6 @@ impl crate::disruption::Command {
     }
 }
 
-fn unreachable_result(e: String) -> SimResult {
-    // run_inner only fails when checking, which `run` does not ask for
-    panic!("simulation invariant check failed without checking: {e}")
-}
 
 fn interpolate(points: &[(f64, f64)], t: f64) -> f64 {
     match points.iter().position(|(at, _)| *at > t) {
@@ -1224,11 +1371,11 @@ fn interpolate(points: &[(f64, f64)], t: f64) -> f64 {
 }
 
 /// Run a scenario with options.
-pub fn simulate(sc: &Scenario, opts: &SimOptions) -> SimResult {
+pub fn simulate(sc: &Scenario, opts: &SimOptions) -> crate::Result<SimResult> {
     Engine::new(sc, opts.clone()).run()
 }
 
 /// [`simulate`], telling `progress` `(simulated seconds, duration in seconds)` as the run advances.
-pub fn simulate_with_progress(sc: &Scenario, opts: &SimOptions, progress: &crate::progress::Progress) -> SimResult {
+pub fn simulate_with_progress(sc: &Scenario, opts: &SimOptions, progress: &crate::progress::Progress) -> crate::Result<SimResult> {
     Engine::new(sc, opts.clone()).with_progress(progress.clone()).run()
 }

@@ -74,6 +74,22 @@ impl Series {
     }
 }
 
+/// The proven lower bound on the hourly cost of the pods a cluster runs or waits for, sampled at
+/// every metrics interval when the scenario asks for it (`settings.lower_bound`).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LowerBoundSeries {
+    pub time_h: Vec<f64>,
+    pub per_hour: Vec<f64>,
+}
+
+impl LowerBoundSeries {
+    /// USD over the run: each sample holds until the next one (and the last until `end_h`).
+    pub fn total(&self, end_h: f64) -> f64 {
+        let n = self.time_h.len();
+        (0..n).map(|i| self.per_hour[i] * ((if i + 1 < n { self.time_h[i + 1] } else { end_h }) - self.time_h[i]).max(0.0)).sum()
+    }
+}
+
 /// Node counts by a category (NodePool, instance type or capacity type), in long form: one entry per
 /// (sample, category) with a non-zero count.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -103,6 +119,9 @@ pub struct Metrics {
     /// instances, used or not, at the type's on-demand price (after overlays), while it lasts. The
     /// nodes launched into them cost the provider's near-zero reserved price in the series.
     pub reservation_cost: f64,
+    /// Empty unless the scenario's `settings.lower_bound` is on.
+    #[serde(default)]
+    pub lower_bound: LowerBoundSeries,
 }
 
 impl Metrics {

@@ -11,5 +11,5 @@ pub mod trace_convert;
 pub mod whatif;
 
 pub use engine::{advisor_rate_per_hour, simulate, simulate_with_progress, Engine, LogEntry, SimOptions, SimResult};
-pub use metrics::{Breakdown, Metrics, Series};
+pub use metrics::{Breakdown, LowerBoundSeries, Metrics, Series};
 pub use scenario::{Arrivals, Outage, ReplicaSchedule, Scenario, Settings, SpotInterruptions, TraceEvent, Workload};

@@ -14,16 +14,58 @@ use crate::model::{OwnerKind, OwnerRef, Pod, TaintEffect, Toleration, Toleration
 use crate::resources::{parse_amount, Resources};
 use std::path::Path;
 
+/// An error in data row `row` (1-based, after the header; 0 is the header itself).
 fn err(path: &Path, row: usize, field: &str, message: impl Into<String>) -> Error {
-    Error::input(Location { file: Some(path.display().to_string()), document: Some(row), kind: Some("trace row".into()), field: Some(field.into()), ..Default::default() }, message)
+    let object = if row == 0 { "header".to_string() } else { format!("row {row} (line {})", row + 1) };
+    let field = (!field.is_empty()).then(|| field.to_string());
+    Error::input(Location { file: Some(path.display().to_string()), kind: Some("trace".into()), object: Some(object), field, ..Default::default() }, message)
 }
 
+/// `k=v;k=v` pairs (labels, node selector), each key and value checked as Kubernetes checks labels.
+fn pairs(path: &Path, row: usize, field: &str, s: &str) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for kv in s.split(';').filter(|x| !x.trim().is_empty()) {
+        let Some((k, v)) = kv.split_once('=') else {
+            return Err(err(path, row, field, format!("{kv:?} is not key=value")));
+        };
+        let (k, v) = (k.trim(), v.trim());
+        crate::names::label_key(k).map_err(|m| err(path, row, field, format!("{k:?} {m}")))?;
+        crate::names::label_value(v).map_err(|m| err(path, row, field, format!("{v:?} (for {k}) {m}")))?;
+        out.push((k.to_string(), v.to_string()));
+    }
+    Ok(out)
+}
 
-fn pairs(s: &str) -> Vec<(String, String)> {
-    s.split(';').filter(|x| !x.trim().is_empty()).map(|kv| {
-        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-        (k.trim().to_string(), v.trim().to_string())
-    }).collect()
+/// A timestamp cell: seconds from the start, or RFC 3339 relative to `start`. Must be a finite number
+/// within a century of the start (anything else is a broken cell, not a time a run can reach).
+fn timestamp(path: &Path, row: usize, ts: &str, start: i64) -> Result<f64> {
+    const CENTURY: f64 = 100.0 * 365.25 * 86_400.0;
+    let at = match ts.parse::<f64>() {
+        Ok(v) => v,
+        Err(_) => match crate::io::parse_rfc3339(ts) {
+            Some(t) => (t - start) as f64,
+            None => return Err(err(path, row, "timestamp", format!("invalid timestamp {ts:?} (seconds from the start, or RFC 3339)"))),
+        },
+    };
+    if !at.is_finite() || at.abs() > CENTURY {
+        return Err(err(path, row, "timestamp", format!("timestamp {ts:?} is not within a century of the start")));
+    }
+    Ok(at)
+}
+
+/// The most pods a trace holds at once (creations minus deletions, in time order): what it adds to
+/// a simulation's peak.
+pub fn peak_alive(events: &[TraceEvent]) -> usize {
+    let (mut alive, mut peak) = (0usize, 0usize);
+    for e in events {
+        if e.create {
+            alive += 1;
+            peak = peak.max(alive);
+        } else {
+            alive = alive.saturating_sub(1);
+        }
+    }
+    peak
 }
 
 /// Open a CSV table whose header must name `required` columns; `hint` says what the file should be.
@@ -33,9 +75,9 @@ fn table(path: &Path, required: &[&str], hint: &str) -> Result<(csv::Reader<std:
         .trim(csv::Trim::All)
         .from_path(path)
         .map_err(|e| Error::Io { path: path.display().to_string(), message: e.to_string() })?;
-    let headers = rdr.headers().map_err(|e| err(path, 0, "header", e.to_string()))?.clone();
+    let headers = rdr.headers().map_err(|e| err(path, 0, "", e.to_string()))?.clone();
     if let Some(missing) = required.iter().find(|r| !headers.iter().any(|h| h == **r)) {
-        return Err(err(path, 0, "header", format!("missing column {missing:?}{hint}")));
+        return Err(err(path, 0, missing, format!("missing column {missing:?}{hint}")));
     }
     Ok((rdr, headers))
 }
@@ -52,18 +94,19 @@ pub fn read_events(path: &Path, limit: Option<usize>, start: i64) -> Result<Vec<
     for row in rows(path, &mut rdr, limit) {
         let (row, rec) = row?;
         let get = |name: &str| col(name).and_then(|c| rec.get(c)).unwrap_or("");
-        let ts = get("timestamp");
-        let at = ts.parse::<f64>().ok().or_else(|| crate::io::parse_rfc3339(ts).map(|t| (t - start) as f64)).ok_or_else(|| err(path, row, "timestamp", format!("invalid timestamp {ts:?}")))?;
+        let at = timestamp(path, row, get("timestamp"), start)?;
         let create = match get("action") {
             "create" => true,
             "delete" => false,
             other => return Err(err(path, row, "action", format!("expected create or delete, got {other:?}"))),
         };
         let ns = if get("namespace").is_empty() { "default" } else { get("namespace") };
+        crate::names::namespace(ns).map_err(|m| err(path, row, "namespace", format!("{ns:?} {m}")))?;
         let name = get("name");
         if name.is_empty() {
             return Err(err(path, row, "name", "empty pod name"));
         }
+        crate::names::object_name(name).map_err(|m| err(path, row, "name", format!("{name:?} {m}")))?;
         let mut requests = Resources::new();
         for (field, res) in [("cpu", "cpu"), ("memory", "memory"), ("gpu", "nvidia.com/gpu")] {
             let v = get(field);
@@ -81,8 +124,11 @@ pub fn read_events(path: &Path, limit: Option<usize>, start: i64) -> Result<Vec<
         if !owner.is_empty() {
             pod.owner = Some(OwnerRef { kind: OwnerKind::Other, name: Sym::new(owner) });
         }
-        pod.labels = pairs(get("labels")).into_iter().map(|(k, v)| (Sym::new(&k), Sym::new(&v))).collect();
-        pod.node_selector = pairs(get("node_selector")).into_iter().map(|(k, v)| (Sym::new(&k), Sym::new(&v))).collect();
+        pod.labels = pairs(path, row, "labels", get("labels"))?.into_iter().map(|(k, v)| (Sym::new(&k), Sym::new(&v))).collect();
+        pod.node_selector = pairs(path, row, "node_selector", get("node_selector"))?
+            .into_iter()
+            .map(|(k, v)| (Sym::new(crate::labels::normalize_key(&k)), Sym::new(&v)))
+            .collect();
         for t in get("tolerations").split(';').filter(|x| !x.trim().is_empty()) {
             let (kv, effect) = t.rsplit_once(':').unwrap_or((t, ""));
             let effect = match effect {
@@ -96,6 +142,12 @@ pub fn read_events(path: &Path, limit: Option<usize>, start: i64) -> Result<Vec<
                 Some((k, v)) => (k, Some(v.to_string())),
                 None => (kv, None),
             };
+            if !key.is_empty() {
+                crate::names::label_key(key).map_err(|m| err(path, row, "tolerations", format!("{key:?} {m}")))?;
+            }
+            if key.is_empty() && value.is_some() {
+                return Err(err(path, row, "tolerations", format!("{t:?}: a toleration without key cannot have a value")));
+            }
             pod.tolerations.push(Toleration {
                 key: (!key.is_empty()).then(|| Sym::new(key)),
                 operator: if value.is_some() { TolerationOperator::Equal } else { TolerationOperator::Exists },
@@ -133,9 +185,12 @@ pub fn read_alibaba(path: &Path, limit: Option<usize>) -> Result<Vec<TraceEvent>
         let (created, deleted) = (num("creation_time")?, num("deletion_time")?);
         let mut requests = Resources::new();
         requests.cpu = cpu;
-        requests.memory = mem << 20;
+        requests.memory = mem.checked_mul(1 << 20).ok_or_else(|| err(path, row, "memory_mib", format!("{mem} MiB is more memory than karpsim can hold (at most 8Ei)")))?;
         if gpus > 0 {
-            requests.set("nvidia.com/gpu", ((gpus * milli.max(1)) + 999) / 1000);
+            let shares = gpus.checked_mul(milli.max(1)).ok_or_else(|| {
+                err(path, row, "num_gpu", format!("{gpus} GPUs of {milli} thousandths each is more than karpsim can hold"))
+            })?;
+            requests.set("nvidia.com/gpu", shares / 1000 + i64::from(shares % 1000 != 0));
         }
         let mut pod = Pod::new("alibaba", &name, requests);
         if let Some(q) = col("qos").and_then(|c| rec.get(c)) {

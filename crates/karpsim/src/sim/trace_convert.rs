@@ -28,6 +28,7 @@ use crate::io::{Inputs, format_rfc3339};
 use crate::labels::Sym;
 use crate::model::{Affinity, OwnerKind, Pod, Timestamp, Toleration, TolerationOperator};
 use crate::resources::{CPU, MEMORY, PODS, format_amount};
+use crate::work::WorkLimits;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -50,14 +51,24 @@ pub struct PodDump {
 
 /// Read a dump from a file (or every `*.json`/`*.yaml` under a directory).
 pub fn read_pod_dump(path: &Path) -> Result<PodDump> {
-    let mut inputs = Inputs::new();
+    read_pod_dump_with(path, WorkLimits::default())
+}
+
+/// [`read_pod_dump`] under given work limits.
+pub fn read_pod_dump_with(path: &Path, limits: WorkLimits) -> Result<PodDump> {
+    let mut inputs = Inputs::with_limits(limits);
     inputs.load_path(path)?;
     finish_dump(inputs, &path.display().to_string())
 }
 
 /// Read a dump from text (JSON or YAML); `source` names it in errors.
 pub fn pod_dump_from_str(text: &str, source: &str) -> Result<PodDump> {
-    let mut inputs = Inputs::new();
+    pod_dump_from_str_with(text, source, WorkLimits::default())
+}
+
+/// [`pod_dump_from_str`] under given work limits.
+pub fn pod_dump_from_str_with(text: &str, source: &str, limits: WorkLimits) -> Result<PodDump> {
+    let mut inputs = Inputs::with_limits(limits);
     inputs.load_str(text, source)?;
     finish_dump(inputs, source)
 }

@@ -28,6 +28,7 @@ pub fn apply(base: &Scenario, opts: &SimOptions, v: &Variant) -> Result<(Scenari
         settings: base.settings.clone(),
         workloads: base.workloads.clone(),
         outages: base.outages.clone(),
+        limits: base.limits,
     };
     let mut o = opts.clone();
     o.disruption = setup.disruption;
@@ -48,6 +49,17 @@ pub fn apply(base: &Scenario, opts: &SimOptions, v: &Variant) -> Result<(Scenari
     }
     sc.name = format!("{} [{}]", base.name, v.name);
     Ok((sc, o))
+}
+
+/// [`crate::whatif::variant_launch_warnings`] of each scenario variant at the start of its run, in
+/// variant order.
+pub fn launch_warnings(base: &Scenario, opts: &SimOptions, variants: &[Variant]) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for v in variants {
+        let (sc, o) = apply(base, opts, v)?;
+        out.extend(crate::whatif::variant_launch_warnings(&v.name, &sc.base, &o.provisioning));
+    }
+    Ok(out)
 }
 
 /// One line of a comparison table.
@@ -115,12 +127,11 @@ pub fn compare_with_progress(base: &Scenario, opts: &SimOptions, variants: &[Var
     }
     let done = AtomicU64::new(0);
     let total = jobs.len() as u64;
-    Ok(jobs
-        .par_iter()
+    jobs.par_iter()
         .map(|(name, sc, o)| {
-            let row = summarize(name, &simulate(sc, o));
+            let row = summarize(name, &simulate(sc, o)?);
             progress.report(done.fetch_add(1, Ordering::Relaxed) + 1, Some(total));
-            row
+            Ok(row)
         })
-        .collect())
+        .collect()
 }

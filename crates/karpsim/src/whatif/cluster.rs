@@ -115,6 +115,16 @@ pub fn run_cluster(name: &str, setup: &Setup, opts: &ProvisionOptions, run: Clus
     }
 }
 
+/// [`super::variant_launch_warnings`] of each cluster variant, in variant order.
+pub fn cluster_launch_warnings(base: &Setup, opts: &ProvisionOptions, variants: &[Variant]) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for v in variants {
+        let (setup, _) = apply(base.clone(), &v.changes)?;
+        out.extend(super::variant_launch_warnings(&v.name, &setup.state, opts));
+    }
+    Ok(out)
+}
+
 /// Apply each variant to the base cluster and run it, in parallel on the rayon pool; rows come back
 /// in variant order, so the table is the same on any number of threads. Every variant is checked
 /// before any runs. `progress` is told `(variants done, variants)`.

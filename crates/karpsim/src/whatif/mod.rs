@@ -9,7 +9,7 @@ mod known;
 pub mod suggest;
 
 pub use changes::{Setup, apply};
-pub use cluster::{ClusterRow, ClusterRun, compare_clusters};
+pub use cluster::{ClusterRow, ClusterRun, cluster_launch_warnings, compare_clusters};
 
 use crate::error::{Error, Result};
 
@@ -68,6 +68,14 @@ pub fn parse_vary(spec: &str) -> Result<Vec<Variant>> {
         .filter(|v| !v.is_empty())
         .map(|v| Variant { name: format!("{k}={v}"), changes: vec![(k.to_string(), v.to_string())] })
         .collect())
+}
+
+/// What a variant's NodePools cannot launch, each warning prefixed `variant NAME: ` (the reasons
+/// come from [`crate::scheduling::ClusterView::launch_warnings`]): a variant that empties a pool
+/// leaves its pods pending, and its lower cost is no saving.
+pub fn variant_launch_warnings(variant: &str, state: &crate::state::ClusterState, opts: &crate::scheduling::ProvisionOptions) -> Vec<String> {
+    let view = crate::scheduling::ClusterView::new(state, opts.min_values_policy);
+    view.launch_warnings().into_iter().map(|w| format!("variant {variant}: {w}")).collect()
 }
 
 /// Mean and 95% confidence half-width (normal approximation) of a column over rows.

@@ -87,6 +87,30 @@ pub fn claim_node(name: &str, pool: &str, t: &Ty, alloc: Option<Value>) -> Node 
     }
 }
 
+/// The node with its NodeClaim object (`test.NodeClaimAndNode`): same labels, joined by provider
+/// ID, launched, registered and initialized; `conditions` adds status conditions (`{type, status}`).
+pub fn with_claim(n: Node, conditions: &[(&str, &str)]) -> (Node, Value) {
+    let name = n.0["metadata"]["name"].as_str().unwrap().to_string();
+    let provider_id = format!("fake:///{name}");
+    let mut node = n;
+    node.0["spec"]["providerID"] = json!(provider_id);
+    let mut conds: Vec<Value> = ["Launched", "Registered", "Initialized"].iter().map(|t| json!({"type": t, "status": "True"})).collect();
+    conds.extend(conditions.iter().map(|(t, s)| json!({"type": t, "status": s})));
+    let mut claim = json!({
+        "apiVersion": "karpenter.sh/v1", "kind": "NodeClaim",
+        "metadata": {"name": name, "labels": node.0["metadata"]["labels"].clone()},
+        "spec": {"nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": "default"}},
+        "status": {"providerID": provider_id, "nodeName": name, "conditions": conds},
+    });
+    for (from, to) in [(&["metadata", "creationTimestamp"], &["metadata", "creationTimestamp"]), (&["status", "allocatable"], &["status", "allocatable"])] {
+        let v = &node.0[from[0]][from[1]];
+        if !v.is_null() {
+            set_path(&mut claim, to, v.clone());
+        }
+    }
+    (node, claim)
+}
+
 /// The allocatable most of the suites give their NodeClaims: 32 cpu, 100 pods.
 pub fn alloc32() -> Option<Value> {
     Some(json!({"cpu": "32", "pods": "100"}))

@@ -444,3 +444,62 @@ fn unknown_instance_type() {
     *d.e.get("Node", "node") = Node(d.e.get("Node", "node").clone()).label(IT, "retired-type").0;
     d.once().only_is(Method::Emptiness, Action::Delete, &["node"]);
 }
+
+// ---------------------------------------------------------------- with NodeClaim objects
+
+#[test]
+fn local_volume_node_replaced() {
+    ports!(FILE, "Simulate Scheduling > can replace node with a local PV (ignoring hostname affinity)");
+    // a StatefulSet pod whose local volume is on this node: its replacement drops the hostname
+    let mut d = Dis::new();
+    d.apply(dpool("default", "WhenEmptyOrUnderutilized"));
+    let (n, claim) = with_claim(claim_node("node", "default", &most_od(), alloc32()), &[]);
+    d.apply(n).apply(claim);
+    d.apply(storage_class("local-path", Some("kubernetes.io/no-provisioner"), false, None));
+    d.apply(pv("vol").local().terms(vec![vec![expr(HOSTNAME, "In", &["node"])]]));
+    d.apply(pvc("claim", Some("local-path"), Some("vol")));
+    d.apply(bound("p", "node").label("app", "test").owner("StatefulSet", "ss").pvc("claim"));
+    let c = d.once().only_is(Method::SingleNode, Action::Replace, &["node"]).clone();
+    assert_eq!(c.replacements.len(), 1, "{c:#?}");
+    assert!(c.pods.iter().all(|m| m.to != "pending"), "{c:#?}");
+}
+
+#[test]
+fn budget_ignores_terminating_instance() {
+    ports!(FILE, "BuildDisruptionBudgetMapping > should not consider nodes that have the terminating status condition as part of disruption count");
+    let mut d = Dis::new();
+    d.apply(nodepool("default").budgets(json!([{"nodes": "100%"}])));
+    for i in 0..10 {
+        let (n, claim) = with_claim(claim_node(&format!("node-{i}"), "default", &most_od(), alloc32()), &[]);
+        d.apply(n).apply(claim);
+    }
+    // a NodeClaim whose instance is terminating: its node is being deleted
+    let (n, claim) = with_claim(claim_node("terminating", "default", &most_od(), alloc32()), &[("InstanceTerminating", "True")]);
+    d.apply(n).apply(claim);
+    assert_eq!(allowed(&d), 10);
+}
+
+#[test]
+fn node_without_nodeclaim_not_candidate() {
+    ports!(FILE, "Candidate Filtering > should not consider candidates that has just a Node representation");
+    // the cluster's NodeClaims are given (another node's): this node has none
+    let mut d = candidate(vec![], false, None);
+    let (other, claim) = with_claim(claim_node("other", "default", &most_od(), None).annotation("karpenter.sh/do-not-disrupt", "true"), &[]);
+    d.apply(other).apply(claim);
+    not_candidate(&d, "not managed by Karpenter (no NodeClaim in the inputs)");
+}
+
+#[test]
+fn nodeclaim_without_node_not_candidate() {
+    ports!(FILE, "Candidate Filtering > should not consider candidate that has just a NodeClaim representation");
+    // a NodeClaim, initialized, whose Node is not in the cluster: in-flight capacity, no candidate
+    // (karpsim's reason is that the node is not initialized: it has no Node to be)
+    let mut d = candidate(vec![], false, None);
+    let (_, claim) = with_claim(claim_node("node", "default", &most_od(), None), &[]);
+    d.e.delete("Node", "node");
+    let mut claim = claim;
+    claim["status"].as_object_mut().unwrap().remove("nodeName");
+    claim["status"]["allocatable"] = json!({"cpu": "32", "pods": "100"});
+    d.apply(claim);
+    not_candidate(&d, "not initialized");
+}

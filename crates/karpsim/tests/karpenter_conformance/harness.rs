@@ -302,11 +302,18 @@ impl Env {
         }
         names
     }
-    pub fn state(&self) -> ClusterState {
+    /// The objects read as karpsim reads inputs.
+    fn inputs(&self) -> karpsim::Result<Inputs> {
         let mut inputs = Inputs::new();
-        let list = json!({"apiVersion": "v1", "kind": "List", "items": self.objs});
-        inputs.load_value(list, "test").unwrap_or_else(|e| panic!("{e}"));
-        let inputs = inputs.finish().unwrap_or_else(|e| panic!("{e}"));
+        inputs.load_value(json!({"apiVersion": "v1", "kind": "List", "items": self.objs}), "test")?;
+        inputs.finish()
+    }
+    /// The error reading the objects gives (objects the API server would refuse).
+    pub fn input_error(&self) -> String {
+        self.inputs().err().unwrap_or_else(|| panic!("expected an input error")).to_string()
+    }
+    pub fn state(&self) -> ClusterState {
+        let inputs = self.inputs().unwrap_or_else(|e| panic!("{e}"));
         let catalog =
             self.catalog.get_or_init(|| Arc::new(parse_custom_catalog("fake", &catalog_json(&self.types)).unwrap_or_else(|e| panic!("{e}"))));
         ClusterState::from_inputs(inputs, &CatalogSource::Custom(Arc::clone(catalog))).unwrap_or_else(|e| panic!("{e}"))

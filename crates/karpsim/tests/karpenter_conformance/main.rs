@@ -17,3 +17,4 @@ mod objects;
 mod provisioning_suite;
 mod scheduling_suite;
 mod topology;
+mod volumes;

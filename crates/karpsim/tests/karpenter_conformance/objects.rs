@@ -319,6 +319,28 @@ impl Pod {
         s["initContainers"].as_array_mut().unwrap().push(json!({"name": format!("init-{n}"), "image": "pause", "resources": resources}));
         self
     }
+    fn push_volume(mut self, v: Value) -> Pod {
+        let s = &mut self.0["spec"];
+        if s.get("volumes").is_none() {
+            s["volumes"] = json!([]);
+        }
+        s["volumes"].as_array_mut().unwrap().push(v);
+        self
+    }
+    /// A `persistentVolumeClaim` volume (`PodOptions.PersistentVolumeClaims`).
+    pub fn pvc(self, claim: &str) -> Pod {
+        let n = self.0["spec"]["volumes"].as_array().map_or(0, Vec::len);
+        self.push_volume(json!({"name": format!("vol-{n}"), "persistentVolumeClaim": {"claimName": claim}}))
+    }
+    /// A generic ephemeral volume named `volume` (its claim is `{pod}-{volume}`) whose template names
+    /// `class` (`None`: no class, so the default one).
+    pub fn ephemeral(self, volume: &str, class: Option<&str>) -> Pod {
+        let mut spec = json!({"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}});
+        if let Some(c) = class {
+            spec["storageClassName"] = json!(c);
+        }
+        self.push_volume(json!({"name": volume, "ephemeral": {"volumeClaimTemplate": {"spec": spec}}}))
+    }
     /// Set the field at `path` (array items by index).
     pub fn set(mut self, path: &[&str], v: Value) -> Pod {
         set_path(&mut self.0, path, v);
@@ -445,3 +467,122 @@ impl From<Node> for Value {
     }
 }
 
+
+// ---------------------------------------------------------------- storage (`pkg/test/storage.go`)
+
+/// `test.PersistentVolumeClaim` in `default`: a claim of `class` (`None`: no class set), bound to
+/// `volume` when given (then annotated `pv.kubernetes.io/bind-completed`, as the helper does, and
+/// `Bound`); otherwise `Pending`, as the API server shows a new claim.
+pub fn pvc(name: &str, class: Option<&str>, volume: Option<&str>) -> Value {
+    let mut v = json!({
+        "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
+        "status": {"phase": "Pending"},
+    });
+    if let Some(c) = class {
+        v["spec"]["storageClassName"] = json!(c);
+    }
+    if let Some(pv) = volume {
+        v["spec"]["volumeName"] = json!(pv);
+        v["metadata"]["annotations"] = json!({"pv.kubernetes.io/bind-completed": "yes"});
+        v["status"]["phase"] = json!("Bound");
+    }
+    v
+}
+
+/// `test.PersistentVolume`: a CSI volume of driver `test.driver` (the source and node affinity set
+/// by the builders below).
+#[derive(Debug, Clone)]
+pub struct Pv(pub Value);
+
+pub fn pv(name: &str) -> Pv {
+    Pv(json!({
+        "apiVersion": "v1", "kind": "PersistentVolume",
+        "metadata": {"name": name},
+        "spec": {"csi": {"driver": "test.driver", "volumeHandle": "test-handle"}, "accessModes": ["ReadWriteOnce"], "capacity": {"storage": "100Gi"}},
+    }))
+}
+
+impl Pv {
+    /// One node-selector term with the zones (`PersistentVolumeOptions.Zones`).
+    pub fn zones(self, zones: &[&str]) -> Pv {
+        self.terms(vec![vec![expr(ZONE, "In", zones)]])
+    }
+    /// Node-affinity terms (OR-ed), each a list of expressions.
+    pub fn terms(mut self, terms: Vec<Vec<Value>>) -> Pv {
+        let t: Vec<Value> = terms.into_iter().map(|e| json!({"matchExpressions": e})).collect();
+        self.0["spec"]["nodeAffinity"] = json!({"required": {"nodeSelectorTerms": t}});
+        self
+    }
+    pub fn driver(mut self, d: &str) -> Pv {
+        self.0["spec"]["csi"]["driver"] = json!(d);
+        self
+    }
+    pub fn class(mut self, c: &str) -> Pv {
+        self.0["spec"]["storageClassName"] = json!(c);
+        self
+    }
+    /// Replace the CSI source by another (`local`, `hostPath`, `nfs`, `awsElasticBlockStore`).
+    pub fn source(mut self, kind: &str, v: Value) -> Pv {
+        let spec = self.0["spec"].as_object_mut().unwrap();
+        spec.remove("csi");
+        spec.insert(kind.to_string(), v);
+        self
+    }
+    pub fn local(self) -> Pv {
+        self.source("local", json!({"path": "/mnt/local-disks"}))
+    }
+    pub fn host_path(self) -> Pv {
+        self.source("hostPath", json!({"path": "/mnt/local-disks"}))
+    }
+    pub fn deleting(mut self) -> Pv {
+        self.0["metadata"]["deletionTimestamp"] = json!("2026-01-01T00:00:00Z");
+        self
+    }
+}
+
+impl From<Pv> for Value {
+    fn from(v: Pv) -> Value {
+        v.0
+    }
+}
+
+/// `test.StorageClass`: provisioner `test-provisioner` unless given, `WaitForFirstConsumer` when
+/// `wait`, else the API's default (`Immediate`); one allowed-topology term of `zones` when given.
+pub fn storage_class(name: &str, provisioner: Option<&str>, wait: bool, zones: Option<&[&str]>) -> Value {
+    let mut v = json!({
+        "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+        "metadata": {"name": name},
+        "provisioner": provisioner.unwrap_or("test-provisioner"),
+        "volumeBindingMode": if wait { "WaitForFirstConsumer" } else { "Immediate" },
+    });
+    if let Some(z) = zones {
+        v["allowedTopologies"] = json!([{"matchLabelExpressions": [{"key": ZONE, "values": z}]}]);
+    }
+    v
+}
+
+/// A StorageClass with these allowed-topology terms (OR-ed), each `(key, values)` pairs AND-ed.
+pub fn storage_class_terms(name: &str, terms: &[&[(&str, &[&str])]]) -> Value {
+    let mut v = storage_class(name, None, true, None);
+    v["allowedTopologies"] = json!(terms
+        .iter()
+        .map(|t| json!({"matchLabelExpressions": t.iter().map(|(k, vs)| json!({"key": k, "values": vs})).collect::<Vec<_>>()}))
+        .collect::<Vec<_>>());
+    v
+}
+
+/// Mark a StorageClass the default (`storageclass.kubernetes.io/is-default-class`), created at `ts`.
+pub fn default_class(mut sc: Value, ts: &str) -> Value {
+    sc["metadata"]["annotations"] = json!({"storageclass.kubernetes.io/is-default-class": "true"});
+    sc["metadata"]["creationTimestamp"] = json!(ts);
+    sc
+}
+
+/// A CSINode for `node` with a volume limit per driver.
+pub fn csi_node(node: &str, limits: &[(&str, i32)]) -> Value {
+    let drivers: Vec<Value> =
+        limits.iter().map(|(d, n)| json!({"name": d, "nodeID": "fake-node-id", "allocatable": {"count": n}})).collect();
+    json!({"apiVersion": "storage.k8s.io/v1", "kind": "CSINode", "metadata": {"name": node}, "spec": {"drivers": drivers}})
+}

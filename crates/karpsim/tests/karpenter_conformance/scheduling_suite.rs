@@ -1482,11 +1482,13 @@ fn dn_pdb_several() {
 
 // ---------------------------------------------------------------- NodePool requirements filtering
 
-/// Karpenter says "nodepool requirements filtered out all available instance types".
+/// Karpenter says "nodepool requirements filtered out all available instance types"; karpsim names
+/// the requirement that filtered out the last ones (`scheduling/unlaunchable.rs`).
 #[track_caller]
 fn filtered_out(out: &Outcome, p: &str) {
     out.not_scheduled(p);
-    assert!(out.reason(p).contains("filter out all instance types"), "{}", out.reason(p));
+    let why = out.reason(p);
+    assert!(why.contains("no NodePool can launch any instance type: NodePool default can launch nothing: "), "{why}");
 }
 
 #[test]

@@ -1,0 +1,36 @@
+//! `karpsim.bound` and `karpsim.advise` (native side): the options come as JSON from
+//! `python/karpsim/optimize.py`, the results go back as JSON documents (the CLI's `--output json`).
+
+use crate::detach::run_detached;
+use crate::errors::input_error;
+use crate::inputs::PyCluster;
+use crate::scenario::PyScenario;
+use karpsim::optimize::{AdviseOptions, BoundOptions, advise, bound};
+use pyo3::prelude::*;
+use std::sync::Arc;
+
+fn options<T: serde::de::DeserializeOwned>(json: &str, what: &str) -> PyResult<T> {
+    serde_json::from_str(json).map_err(|e| input_error(what, e.to_string()))
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> karpsim::Result<String> {
+    serde_json::to_string(v).map_err(|e| karpsim::Error::Io { path: "<result>".into(), message: e.to_string() })
+}
+
+/// The bound of `cluster` as a JSON document; `options` is `BoundOptions` as JSON.
+#[pyfunction]
+pub fn _bound(py: Python<'_>, cluster: PyRef<'_, PyCluster>, options_json: &str) -> PyResult<String> {
+    let opts: BoundOptions = options(options_json, "options")?;
+    let state = Arc::clone(&cluster.state);
+    run_detached(py, move || to_json(&bound(&state, &opts)))
+}
+
+/// The advisor's result as a JSON document; `options` is `AdviseOptions` as JSON.
+#[pyfunction]
+#[pyo3(signature = (cluster, options_json, scenario=None))]
+pub fn _advise(py: Python<'_>, cluster: PyRef<'_, PyCluster>, options_json: &str, scenario: Option<PyRef<'_, PyScenario>>) -> PyResult<String> {
+    let opts: AdviseOptions = options(options_json, "options")?;
+    let state = Arc::clone(&cluster.state);
+    let sc = scenario.map(|s| Arc::clone(&s.sc));
+    run_detached(py, move || to_json(&advise(&state, &opts, sc.as_deref())?))
+}

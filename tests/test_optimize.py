@@ -1,0 +1,52 @@
+"""karpsim.bound and karpsim.advise: the proven lower bound, the packing, the advisor's manifests."""
+
+from __future__ import annotations
+
+import pytest
+
+import karpsim
+
+from conftest import ROOT
+
+BOUND = ROOT / "examples" / "bound"
+DAEMONSET = ROOT / "examples" / "online-boutique" / "kube-prometheus-node-exporter-daemonset.yaml"
+
+
+@pytest.fixture(scope="module")
+def two_shapes() -> karpsim.Cluster:
+    return karpsim.Cluster.from_paths(BOUND / "two-shapes.yaml", BOUND / "nodepool-all-types.yaml", DAEMONSET)
+
+
+def test_bound_orders_the_costs(two_shapes: karpsim.Cluster) -> None:
+    r = karpsim.bound(two_shapes)
+    assert 0 < r.lower_bound_per_hour <= r.best_packing_cost_per_hour <= r.karpenter_cost_per_hour
+    assert r.after_consolidation_cost_per_hour is not None
+    assert r.lower_bound_per_hour <= r.after_consolidation_cost_per_hour
+    assert r.gap is not None and r.gap >= 1.0
+    packing = r.to_pandas()
+    assert packing["pods"].sum() == 400
+    assert packing["price_per_hour"].sum() == pytest.approx(r.best_packing_cost_per_hour)
+    summary = r.summary()
+    assert list(summary.index) == ["karpenter", "after consolidation", "best packing found", "lower bound (proven)"]
+    assert "topology spread constraints" in r.data["constraints"]["relaxed"]
+
+
+def test_bound_rejects_bad_options(two_shapes: karpsim.Cluster) -> None:
+    with pytest.raises(karpsim.InputError, match="launch"):
+        karpsim.bound(two_shapes, launch="fastest")
+    with pytest.raises(karpsim.InputError, match="time_limit"):
+        karpsim.bound(two_shapes, time_limit=0)
+
+
+def test_advise_recommendation_reproduces_its_cost(two_shapes: karpsim.Cluster) -> None:
+    r = karpsim.advise(two_shapes, max_candidates=30, top=3)
+    best = r.recommendations[0]
+    assert best["pending"] == 0
+    assert best["cost_per_hour"] < r.baseline["cost_per_hour"]
+    assert best["vs_lower_bound"] <= 1.25
+    # the manifests, with the same pods, give the same provisioning cost
+    workload = (BOUND / "two-shapes.yaml").read_text() + "\n---\n" + DAEMONSET.read_text()
+    nodeclass = (BOUND / "nodepool-all-types.yaml").read_text().split("---", 1)[1]
+    again = karpsim.Cluster.from_yaml(workload + "\n---\n" + best["nodepools_yaml"] + "\n---\n" + nodeclass)
+    assert karpsim.provision(again).cost_per_hour == pytest.approx(best["cost_per_hour"])
+    assert list(r.to_pandas().index)[0] == "baseline"
