@@ -64,7 +64,7 @@ pub fn execute(args: &BoundArgs) -> Result<Report> {
     };
     let tty = std::io::stderr().is_terminal();
     let mut progress = |i: usize, lb: f64, lp: f64| {
-        if tty && i % 5 == 0 {
+        if tty && i.is_multiple_of(5) {
             let _ = write!(std::io::stderr().lock(), "\rbound: iteration {i}, lower bound ${lb:.4}/h, LP ${lp:.4}/h   ");
         }
     };
@@ -114,7 +114,9 @@ pub fn render_table(r: &BoundResult) -> String {
         ));
     }
     // the packing, grouped
-    let mut groups: BTreeMap<(String, String, String, String), (usize, f64, usize)> = BTreeMap::new();
+    // (nodepool, type, capacity type, existing or new) -> (nodes, price, pods)
+    type Group = BTreeMap<(String, String, String, String), (usize, f64, usize)>;
+    let mut groups: Group = BTreeMap::new();
     for n in &r.best_packing.nodes {
         let key = (n.nodepool.clone(), n.instance_type.clone(), n.capacity_type.clone(), if n.existing.is_some() { "existing".into() } else { "new".into() });
         let e = groups.entry(key).or_insert((0, n.price_per_hour, 0));

@@ -27,6 +27,15 @@ pub struct NodePool {
     pub deleting: bool,
 }
 
+impl NodePool {
+    /// Put `requirement` in place of the pool's requirement on the same key (what-if changes and
+    /// the advisor's candidates change a NodePool this one way).
+    pub fn set_requirement(&mut self, requirement: NodeSelectorRequirement) {
+        self.requirements.retain(|r| r.key != requirement.key);
+        self.requirements.push(requirement);
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Disruption {
     /// CRD default WhenEmptyOrUnderutilized.

@@ -381,7 +381,7 @@ pub fn bound_with_progress(state: &ClusterState, opts: &BoundOptions, progress: 
         warnings.push(format!("{} pod(s) fit no node the NodePools can launch on their own and are left out of the bound", problem.homeless.len()));
     }
     let effort = Effort { max_iterations: opts.max_iterations.max(1), deadline, ..Effort::default() };
-    let cg = colgen::solve(&problem, &effort, |i, lb, lp| progress(i, lb, lp));
+    let cg = colgen::solve(&problem, &effort, progress);
     if let Some(e) = &cg.solver_error {
         warnings.push(format!("the LP solver stopped early ({e}); the bound is the best proven before that"));
     }

@@ -108,9 +108,15 @@ fn node_budget(effort: &Effort, items: usize) -> u64 {
     effort.knapsack_nodes.min(200_000 / items.max(1) as u64)
 }
 
-fn knapsack<'a>(p: &'a Problem, bin: &'a Bin, y: &[u64], lambda: Option<&[u128]>) -> Knapsack<'a> {
+/// The pricing knapsack of `bin` for values `y` (fixed point); `start` is where its Lagrangian
+/// multipliers start (the fluid relaxation's resource prices in the same fixed point).
+fn knapsack<'a>(p: &'a Problem, bin: &'a Bin, y: &[u64], lambda: Option<&[u128]>, start: Option<&[f64]>) -> Knapsack<'a> {
     let (idx, items) = items_of(p, bin, y);
-    Knapsack::with_multipliers(&bin.capacity, idx.iter().map(|&c| p.classes[c].size.as_slice()).collect(), items, lambda)
+    let k = Knapsack::with_multipliers(&bin.capacity, idx.iter().map(|&c| p.classes[c].size.as_slice()).collect(), items, lambda);
+    match start {
+        Some(s) => k.starting_at(s),
+        None => k,
+    }
 }
 
 /// Prices per unit of each resource from the fluid relaxation (pods divisible, every pod on any
@@ -153,9 +159,12 @@ fn scale(y: &[f64]) -> i32 {
     (40 - max.log2().ceil() as i32).clamp(-60, 80)
 }
 
-fn evaluate(p: &Problem, y: &[f64], lambda: Option<&[u128]>, effort: &Effort, want_columns: bool) -> Evaluation {
+fn evaluate(p: &Problem, y: &[f64], prices: Prices, effort: &Effort, want_columns: bool) -> Evaluation {
     let s = scale(y);
     let factor = 2f64.powi(s);
+    let lambda = prices.multipliers;
+    let start: Option<Vec<f64>> = prices.per_unit.map(|pi| pi.iter().map(|x| x * factor).collect());
+    let start = start.as_deref();
     let yi: Vec<u64> = y.iter().map(|&v| if v > 0.0 && v.is_finite() { (v * factor).floor() as u64 } else { 0 }).collect();
     let total: u128 = p.classes.iter().zip(&yi).map(|(c, &v)| v as u128 * c.count() as u128).sum();
     let mut columns: Vec<(f64, Column)> = Vec::new();
@@ -164,7 +173,7 @@ fn evaluate(p: &Problem, y: &[f64], lambda: Option<&[u128]>, effort: &Effort, wa
     let mut free: u128 = 0;
     let mut theta = 0.0f64;
     for (e, bin) in p.fixed.iter().enumerate() {
-        let k = knapsack(p, bin, &yi, lambda);
+        let k = knapsack(p, bin, &yi, lambda, start);
         let pr = k.solve(node_budget(effort, k.items().len()));
         if bin.price > 0.0 {
             theta = theta.max(ratio_up(pr.upper, bin.price, factor));
@@ -179,20 +188,18 @@ fn evaluate(p: &Problem, y: &[f64], lambda: Option<&[u128]>, effort: &Effort, wa
         }
     }
     // launchable bins, lazily: by root bound per dollar, refined until no root bound exceeds θ
-    let roots: Vec<(usize, u128)> = p.bins.iter().enumerate().map(|(b, bin)| (b, knapsack(p, bin, &yi, lambda).root_bound())).collect();
+    let roots: Vec<(usize, u128)> = p.bins.iter().enumerate().map(|(b, bin)| (b, knapsack(p, bin, &yi, lambda, start).root_bound())).collect();
     let mut order: Vec<(f64, usize, u128)> = roots.iter().map(|&(b, r)| (ratio_up(r, p.bins[b].price, factor), b, r)).collect();
     order.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    let mut solved = 0usize;
-    for &(root_ratio, b, _) in &order {
+    for (solved, &(root_ratio, b, _)) in order.iter().enumerate() {
         let needed = root_ratio > theta;
         let for_columns = want_columns && root_ratio > 1.0 && solved < effort.columns_per_iteration * 2;
         if !needed && !for_columns {
             break;
         }
         let bin = &p.bins[b];
-        let k = knapsack(p, bin, &yi, lambda);
+        let k = knapsack(p, bin, &yi, lambda, start);
         let pr: Priced = k.solve(node_budget(effort, k.items().len()));
-        solved += 1;
         theta = theta.max(ratio_up(pr.upper, bin.price, factor));
         let value_ratio = to_f64_down(pr.value) / factor / bin.price;
         if want_columns && value_ratio > 1.0 + 1e-9 {
@@ -207,6 +214,14 @@ fn evaluate(p: &Problem, y: &[f64], lambda: Option<&[u128]>, effort: &Effort, wa
     columns.sort_by(|a, b| b.0.total_cmp(&a.0));
     columns.truncate(effort.columns_per_iteration);
     Evaluation { lower_bound, columns }
+}
+
+/// The fluid relaxation's resource prices, as given to the pricing knapsacks: integer surrogate
+/// multipliers and per-unit values (where the Lagrangian multipliers start).
+#[derive(Clone, Copy)]
+struct Prices<'a> {
+    multipliers: Option<&'a [u128]>,
+    per_unit: Option<&'a [f64]>,
 }
 
 /// The dual of the restricted master: one variable per class (value of a pod), one per existing
@@ -329,7 +344,7 @@ pub fn solve(p: &Problem, effort: &Effort, mut progress: impl FnMut(usize, f64, 
     }
     let pi = resource_prices(p);
     let lambda = pi.as_ref().map(|pi| multipliers(p, pi));
-    let lambda = lambda.as_deref();
+    let prices = Prices { multipliers: lambda.as_deref(), per_unit: pi.as_deref() };
     let y_fluid: Option<Vec<f64>> = pi.as_ref().map(|pi| p.classes.iter().map(|c| c.size.iter().zip(pi).map(|(&s, &x)| s as f64 * x).sum()).collect());
     if let Some(y) = &y_fluid {
         // the patterns of a greedy packing valued by the fluid relaxation: the master starts near a
@@ -351,7 +366,7 @@ pub fn solve(p: &Problem, effort: &Effort, mut progress: impl FnMut(usize, f64, 
     let mut center: Option<Vec<f64>> = None;
     if let Some(y) = &y_fluid {
         // start from the fluid relaxation's values per pod
-        consider(&mut out, &mut center, evaluate(p, y, lambda, effort, false), y, &columns);
+        consider(&mut out, &mut center, evaluate(p, y, prices, effort, false), y, &columns);
     }
     loop {
         let (y_lp, z) = master.values();
@@ -361,11 +376,11 @@ pub fn solve(p: &Problem, effort: &Effort, mut progress: impl FnMut(usize, f64, 
             Some(c) => c.iter().zip(&y_lp).map(|(a, b)| 0.5 * a + 0.5 * b).collect::<Vec<f64>>(),
             None => y_lp.clone(),
         };
-        let mut new = consider(&mut out, &mut center, evaluate(p, &y, lambda, effort, true), &y, &columns);
+        let mut new = consider(&mut out, &mut center, evaluate(p, &y, prices, effort, true), &y, &columns);
         new.retain(|c| master.cuts(p, c));
         if new.is_empty() && y != y_lp {
             // nothing that cuts the LP's point at the smoothed one (mispricing): price the LP's duals
-            new = consider(&mut out, &mut center, evaluate(p, &y_lp, lambda, effort, true), &y_lp, &columns);
+            new = consider(&mut out, &mut center, evaluate(p, &y_lp, prices, effort, true), &y_lp, &columns);
             new.retain(|c| master.cuts(p, c));
         }
         progress(out.iterations, out.lower_bound, out.lp_value);
@@ -404,5 +419,5 @@ fn consider(out: &mut Outcome, center: &mut Option<Vec<f64>>, ev: Evaluation, y:
 
 /// [`evaluate`]'s proven bound for given values per pod (for tests and callers with their own `y`).
 pub fn farley_bound(p: &Problem, y: &[f64], effort: &Effort) -> f64 {
-    evaluate(p, y, None, effort, false).lower_bound
+    evaluate(p, y, Prices { multipliers: None, per_unit: None }, effort, false).lower_bound
 }

@@ -15,6 +15,4 @@ pub mod packing;
 pub mod problem;
 
 pub use bound::{BoundOptions, BoundResult, bound, bound_with_progress, lower_bound_now};
-// one provisioning run carried out (static replicas, reservation batches), shared with the what-ifs
-pub use crate::whatif::cluster::provision_and_launch;
 pub use advise::{AdviseOptions, AdviseResult, advise};

@@ -117,8 +117,7 @@ pub fn apply(mut setup: Setup, changes: &[(String, String)]) -> Result<(Setup, V
         if let Some(lk) = label_key(k) {
             let values = known.as_ref().map(|kn| kn.check_label_values(k, lk, v)).transpose()?.unwrap_or_default();
             for np in pools {
-                np.requirements.retain(|r| r.key.as_str() != lk.label);
-                np.requirements.push(NodeSelectorRequirement {
+                np.set_requirement(NodeSelectorRequirement {
                     key: Sym::new(lk.label),
                     operator: "In".into(),
                     values: values.clone(),

@@ -334,8 +334,7 @@ pub fn advise(state: &ClusterState, opts: &AdviseOptions, scenario: Option<&Scen
             let mut q = p.clone();
             for (key, vals) in [(CAPACITY_TYPE, &opts.allowed.capacity_types), (ARCH, &opts.allowed.architectures)] {
                 if let Some(v) = vals {
-                    q.requirements.retain(|r| r.key.as_str() != key);
-                    q.requirements.push(crate::model::NodeSelectorRequirement { key: Sym::new(key), operator: "In".into(), values: v.clone(), min_values: None });
+                    q.set_requirement(crate::model::NodeSelectorRequirement { key: Sym::new(key), operator: "In".into(), values: v.clone(), min_values: None });
                 }
             }
             pools.push((q, p.name));

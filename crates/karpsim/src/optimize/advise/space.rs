@@ -105,8 +105,7 @@ pub fn apply(np: &NodePool, change: &Change, allowed: &Allowed) -> Option<NodePo
     if values.is_empty() || min_values.is_some_and(|m| (values.len() as u32) < m && change.operator == "In") {
         return None;
     }
-    out.requirements.retain(|r| r.key.as_str() != change.key);
-    out.requirements.push(NodeSelectorRequirement { key: Sym::new(change.key), operator: change.operator.into(), values, min_values });
+    out.set_requirement(NodeSelectorRequirement { key: Sym::new(change.key), operator: change.operator.into(), values, min_values });
     if let (Some(m), FAMILY) = (allowed.min_families, change.key) {
         let r = out.requirements.last_mut()?;
         if (r.values.len() as u32) < m {
@@ -134,10 +133,10 @@ pub fn catalogue(state: &ClusterState, pools: &[&NodePool]) -> Catalogue {
             if let Some(Some(v)) = t.it.label(cat) {
                 c.categories.insert(v.to_string());
             }
-            if let Some(Some(v)) = t.it.label(gen_key) {
-                if let Ok(g) = v.as_str().parse() {
-                    c.generations.insert(g);
-                }
+            if let Some(Some(v)) = t.it.label(gen_key)
+                && let Ok(g) = v.as_str().parse()
+            {
+                c.generations.insert(g);
             }
             if let Some(Some(v)) = t.it.label(cpu) {
                 c.max_cpu = c.max_cpu.max(v.as_str().parse().unwrap_or(0));
