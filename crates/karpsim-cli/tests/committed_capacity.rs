@@ -129,3 +129,27 @@ fn compare_a_cluster_over_reserved_counts_bills_the_reservations() {
     assert_eq!(scenario.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&scenario.stderr).contains("reserved_count"));
 }
+
+#[test]
+fn bound_reads_the_reservations_and_keeps_the_static_pool() {
+    // `--reservations` reaches the bound's inputs (it was accepted and ignored), and the static
+    // `gpu` pool's nodes are in every packing
+    let mut args: Vec<String> = vec!["bound".into()];
+    args.extend(example());
+    args.extend(["--max-iterations".into(), "5".into(), "-o".into(), "json".into()]);
+    let out = run_json(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let warnings: Vec<&str> = out["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+    assert!(warnings.iter().all(|w| !w.contains("no count was given")), "{warnings:?}");
+    assert!(warnings.iter().any(|w| w.contains("cr-0a1b2c3d4e5f60718") && w.contains("unlimited")), "{warnings:?}");
+    let gpu = out["best_packing"]["nodes"].as_array().unwrap().iter().filter(|n| n["nodepool"] == "gpu").count();
+    assert_eq!(gpu, 2, "{:#}", out["best_packing"]);
+    let lb = out["lower_bound_per_hour"].as_f64().unwrap();
+    assert!(lb >= 2.0 * 0.7243 - 1e-3 && lb <= out["karpenter"]["cost_per_hour"].as_f64().unwrap() + 1e-9, "{out:#}");
+}
+
+#[test]
+fn advise_over_a_scenario_refuses_reservation_options() {
+    let e = binary(&["advise", "--scenario", &repo("examples/committed-capacity/scenario.yaml"), "--reservation", "id=cr-0abc,count=1"]);
+    assert!(!e.status.success());
+    assert!(String::from_utf8_lossy(&e.stderr).contains("--reservation"), "{}", String::from_utf8_lossy(&e.stderr));
+}
