@@ -80,6 +80,10 @@ pub fn execute(args: &AdviseArgs) -> Result<Report> {
     };
     let source = args.catalog.source()?;
     let scenario = args.scenario.as_deref().map(Scenario::load).transpose()?;
+    if args.files.is_empty() && args.catalog.has_reservations() {
+        // a scenario names its own (`reservations:`); nothing else would read the option
+        return Err(Error::Option { option: "--reservation".into(), message: "give the inputs with -f: a scenario names its own capacity reservations (`reservations:`)".into() });
+    }
     let state = if args.files.is_empty() {
         match &scenario {
             Some(sc) => sc.base.clone(),
@@ -90,6 +94,7 @@ pub fn execute(args: &AdviseArgs) -> Result<Report> {
         for f in &args.files {
             inputs.load_path(f)?;
         }
+        inputs.add_reservations(args.catalog.reservation_specs()?)?;
         ClusterState::from_inputs(inputs.finish()?, &source)?
     };
     let allowed = match &args.allow {

@@ -54,6 +54,7 @@ pub fn execute(args: &BoundArgs) -> Result<Report> {
     for f in &args.files {
         inputs.load_path(f)?;
     }
+    inputs.add_reservations(args.catalog.reservation_specs()?)?;
     let state = ClusterState::from_inputs(inputs.finish()?, &source)?;
     let opts = BoundOptions {
         provisioning: args.scheduler.provisioning(),

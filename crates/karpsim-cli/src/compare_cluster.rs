@@ -39,6 +39,7 @@ pub fn execute(args: &CompareArgs, variants: &[Variant], output: OutputSpec, ui:
     for f in &args.files {
         inputs.load_path(f)?;
     }
+    inputs.add_reservations(args.catalog.reservation_specs()?)?;
     let state = ClusterState::from_inputs(inputs.finish()?, &source)?;
     let catalog = state
         .pool_types
@@ -79,6 +80,11 @@ pub fn render_table(doc: &ClusterCompareJson) -> String {
     if settle {
         columns.extend([("DISRUPTIONS", true), ("SAVED $/H", true)]);
     }
+    // the capacity reservations' own cost, part of $/H, when the cluster has any
+    let reservations = doc.rows.iter().any(|r| r.reservation_cost_per_hour > 0.0);
+    if reservations {
+        columns.push(("RESERVATIONS $/H", true));
+    }
     let mut t = Table::new(&columns);
     let base = doc.rows.first().map(|r| r.cost_per_hour).unwrap_or(0.0);
     for r in &doc.rows {
@@ -96,6 +102,9 @@ pub fn render_table(doc: &ClusterCompareJson) -> String {
         ];
         if settle {
             cells.extend([r.disruptions.to_string(), usd(r.consolidation_savings_per_hour)]);
+        }
+        if reservations {
+            cells.push(usd(r.reservation_cost_per_hour));
         }
         t.row(cells);
     }

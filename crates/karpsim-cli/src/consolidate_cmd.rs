@@ -35,6 +35,7 @@ pub fn execute(args: &ConsolidateArgs, ui: &Ui) -> Result<Report> {
     for f in &args.files {
         inputs.load_path(f)?;
     }
+    inputs.add_reservations(args.catalog.reservation_specs()?)?;
     let state = ClusterState::from_inputs(inputs.finish()?, &source)?;
     let result = if args.until_stable {
         until_stable_with_progress(&state, &opts, &ui.progress("consolidate", Unit::Rounds)).0

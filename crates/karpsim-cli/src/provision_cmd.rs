@@ -23,6 +23,7 @@ pub fn execute(args: &ProvisionArgs) -> Result<Report> {
     for f in &args.files {
         inputs.load_path(f)?;
     }
+    inputs.add_reservations(args.catalog.reservation_specs()?)?;
     let state = ClusterState::from_inputs(inputs.finish()?, &source)?;
     let result = provision(&state, &options(args));
     Ok(match args.output {
@@ -39,7 +40,10 @@ pub fn render_table(r: &ProvisionResult) -> String {
     if r.nodeclaims.is_empty() {
         out.push_str("no new nodes\n");
     } else {
-        let mut t = Table::new(&[
+        // columns for reservations and later batches only when some NodeClaim has them
+        let reserved = r.nodeclaims.iter().any(|n| n.reservation_id.is_some());
+        let batches = r.nodeclaims.iter().any(|n| n.batch > 1);
+        let mut columns = vec![
             ("NODECLAIM", false),
             ("NODEPOOL", false),
             ("INSTANCE TYPE", false),
@@ -49,9 +53,16 @@ pub fn render_table(r: &ProvisionResult) -> String {
             ("CPU REQ/ALLOC", true),
             ("MEM GiB REQ/ALLOC", true),
             ("PODS", true),
-        ]);
+        ];
+        if reserved {
+            columns.push(("RESERVATION", false));
+        }
+        if batches {
+            columns.push(("BATCH", true));
+        }
+        let mut t = Table::new(&columns);
         for nc in &r.nodeclaims {
-            t.row(vec![
+            let mut row = vec![
                 nc.name.clone(),
                 nc.nodepool.clone(),
                 nc.instance_type.clone(),
@@ -61,7 +72,14 @@ pub fn render_table(r: &ProvisionResult) -> String {
                 format!("{}/{}", cores(nc.requests.cpu), cores(nc.allocatable.cpu)),
                 format!("{}/{}", gib(nc.requests.memory), gib(nc.allocatable.memory)),
                 nc.pods.len().to_string(),
-            ]);
+            ];
+            if reserved {
+                row.push(nc.reservation_id.clone().unwrap_or_else(|| "-".into()));
+            }
+            if batches {
+                row.push(nc.batch.max(1).to_string());
+            }
+            t.row(row);
         }
         out.push_str(&t.render());
     }
