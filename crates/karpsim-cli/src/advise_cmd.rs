@@ -7,11 +7,9 @@ use crate::catalog_cmd::json;
 use crate::table::{Table, usd};
 use crate::args::Output;
 use clap::Args;
-use karpsim::io::Inputs;
 use karpsim::optimize::advise::space::Allowed;
 use karpsim::optimize::advise::{AdviseOptions, AdviseResult, advise};
 use karpsim::sim::Scenario;
-use karpsim::state::ClusterState;
 use karpsim::{Error, Location, Result};
 use std::path::{Path, PathBuf};
 
@@ -90,12 +88,7 @@ pub fn execute(args: &AdviseArgs) -> Result<Report> {
             None => return Err(Error::Option { option: "-f".into(), message: "give the inputs with -f, or a --scenario".into() }),
         }
     } else {
-        let mut inputs = Inputs::new();
-        for f in &args.files {
-            inputs.load_path(f)?;
-        }
-        inputs.add_reservations(args.catalog.reservation_specs()?)?;
-        ClusterState::from_inputs(inputs.finish()?, &source)?
+        args.catalog.load_state(&args.files, &source, karpsim::WorkLimits::default())?
     };
     let allowed = match &args.allow {
         Some(p) => read_allowed(p)?,

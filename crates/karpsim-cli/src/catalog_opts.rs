@@ -3,7 +3,9 @@
 
 use clap::Args;
 use karpsim::catalog::CatalogSource;
-use karpsim::io::{ReservationSpec, parse_reservation_option, parse_reservations_file};
+use karpsim::io::{Inputs, ReservationSpec, parse_reservation_option, parse_reservations_file};
+use karpsim::state::ClusterState;
+use std::path::PathBuf;
 use karpsim::{Error, Result};
 
 #[derive(Debug, Clone, Args)]
@@ -66,6 +68,17 @@ impl CatalogOpts {
             out.push(parse_reservation_option(r)?);
         }
         Ok(out)
+    }
+
+    /// The cluster `files` describe, with these options' reservations, on `source` (parsed by the
+    /// caller first, so a typo in --catalog does not wait for the inputs to load).
+    pub fn load_state(&self, files: &[PathBuf], source: &CatalogSource, limits: karpsim::WorkLimits) -> Result<ClusterState> {
+        let mut inputs = Inputs::with_limits(limits);
+        for f in files {
+            inputs.load_path(f)?;
+        }
+        inputs.add_reservations(self.reservation_specs()?)?;
+        ClusterState::from_inputs(inputs.finish()?, source)
     }
 
     fn changes_prices(&self) -> bool {

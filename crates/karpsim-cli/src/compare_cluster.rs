@@ -8,10 +8,8 @@ use crate::table::{Table, usd};
 use crate::ui::{Ui, Unit};
 use crate::units::OutputSpec;
 use karpsim::Result;
-use karpsim::io::Inputs;
 use karpsim::scheduling::ProvisionOptions;
 use karpsim::sim::whatif::Variant;
-use karpsim::state::ClusterState;
 use karpsim::whatif::{ClusterRow, ClusterRun, Setup, cluster_launch_warnings, compare_clusters};
 use std::collections::BTreeMap;
 
@@ -35,12 +33,7 @@ pub struct VariantChanges {
 
 pub fn execute(args: &CompareArgs, variants: &[Variant], output: OutputSpec, ui: &Ui) -> Result<Report> {
     let source = args.catalog.source()?;
-    let mut inputs = Inputs::with_limits(args.work.limits());
-    for f in &args.files {
-        inputs.load_path(f)?;
-    }
-    inputs.add_reservations(args.catalog.reservation_specs()?)?;
-    let state = ClusterState::from_inputs(inputs.finish()?, &source)?;
+    let state = args.catalog.load_state(&args.files, &source, args.work.limits())?;
     let catalog = state
         .pool_types
         .values()

@@ -5,9 +5,7 @@ use crate::args::{Output, ProvisionArgs};
 use crate::catalog_cmd::json;
 use crate::table::{Table, cores, gib, usd};
 use karpsim::Result;
-use karpsim::io::Inputs;
 use karpsim::scheduling::{ProvisionOptions, ProvisionResult, provision};
-use karpsim::state::ClusterState;
 
 /// Hours in a month as cloud bills count them (365 × 24 / 12).
 pub const HOURS_PER_MONTH: f64 = 730.0;
@@ -19,12 +17,7 @@ pub fn options(args: &ProvisionArgs) -> ProvisionOptions {
 pub fn execute(args: &ProvisionArgs) -> Result<Report> {
     // Parse the catalog first: a typo in --catalog should not wait for the inputs to load.
     let source = args.catalog.source()?;
-    let mut inputs = Inputs::with_limits(args.work.limits());
-    for f in &args.files {
-        inputs.load_path(f)?;
-    }
-    inputs.add_reservations(args.catalog.reservation_specs()?)?;
-    let state = ClusterState::from_inputs(inputs.finish()?, &source)?;
+    let state = args.catalog.load_state(&args.files, &source, args.work.limits())?;
     let result = provision(&state, &options(args));
     Ok(match args.output {
         // Programs get the warnings inside the document; nothing extra on stderr.
