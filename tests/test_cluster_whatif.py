@@ -56,7 +56,7 @@ def test_compare_a_cluster(boutique: karpsim.Cluster) -> None:
     assert isinstance(df, pd.DataFrame) and df.index.name == "variant"
     assert list(df.index) == ["base", "graviton", "on-demand"]
     assert list(df.columns) == [
-        "cost_usd_per_hour", "new_cost_usd_per_hour", "nodes", "new_nodes", "pods_pending", "cpu_utilization",
+        "cost_usd_per_hour", "reservation_cost_usd_per_hour", "new_cost_usd_per_hour", "nodes", "new_nodes", "pods_pending", "cpu_utilization",
         "memory_utilization", "disruptions", "consolidation_savings_usd_per_hour",
     ]
     assert df["nodes"].dtype.kind == "i" and df["pods_pending"].dtype.kind == "i"

@@ -124,6 +124,7 @@ COUNT_COLUMNS = ("disruptions", "interruptions", "evictions", "pending_at_end")
 #: The cluster comparison's columns.
 CLUSTER_COLUMNS = {
     "cost_per_hour": "cost_usd_per_hour",
+    "reservation_cost_per_hour": "reservation_cost_usd_per_hour",
     "new_cost_per_hour": "new_cost_usd_per_hour",
     "nodes": "nodes",
     "new_nodes": "new_nodes",

@@ -66,6 +66,7 @@ class KarpsimWarning(UserWarning):
     """What karpsim noticed while making a result."""
 
 _NodeSelector = Sequence[Mapping[str, Any]]
+_Reservations = Sequence[Mapping[str, Any]] | str | os.PathLike[str]
 _Prices = Mapping[str, Mapping[str, float] | float]
 _CatalogLike = Catalog | str | os.PathLike[str] | None
 _Time = int | str | datetime.datetime
@@ -118,14 +119,28 @@ class Catalog:
 @final
 class Cluster:
     @staticmethod
-    def from_paths(*paths: str | os.PathLike[str], catalog: _CatalogLike = None, pod_limit: int | None = None) -> Cluster: ...
+    def from_paths(
+        *paths: str | os.PathLike[str],
+        catalog: _CatalogLike = None,
+        reservations: _Reservations | None = None,
+        pod_limit: int | None = None,
+    ) -> Cluster: ...
     @staticmethod
     def from_yaml(
-        text: str, catalog: _CatalogLike = None, *, name: str = "<string>", pod_limit: int | None = None
+        text: str,
+        catalog: _CatalogLike = None,
+        *,
+        name: str = "<string>",
+        reservations: _Reservations | None = None,
+        pod_limit: int | None = None,
     ) -> Cluster: ...
     @staticmethod
     def from_objects(
-        objects: Iterable[Mapping[str, Any]], catalog: _CatalogLike = None, *, pod_limit: int | None = None
+        objects: Iterable[Mapping[str, Any]],
+        catalog: _CatalogLike = None,
+        *,
+        reservations: _Reservations | None = None,
+        pod_limit: int | None = None,
     ) -> Cluster: ...
     @staticmethod
     def _from_state(state: bytes) -> Cluster: ...
@@ -146,6 +161,10 @@ class Cluster:
     def node_cost_per_hour(self) -> float: ...
     @property
     def catalog_name(self) -> str: ...
+    @property
+    def overlays(self) -> list[str]: ...
+    @property
+    def reservations(self) -> list[dict[str, Any]]: ...
     @property
     def warnings(self) -> list[str]: ...
     def instance_types(self, nodepool: str) -> list[str]: ...

@@ -18,7 +18,9 @@ class Variant(dict[str, Any]):
     {'name': 'graviton', 'arch': 'arm64', 'capacity_types': ['spot', 'on-demand']}
 
     Keys left out (None) keep the input's setting. `nodepools` limits the NodePool keys to the
-    NodePools it names; `seed`, `consolidation` and `spot_interruptions` apply to scenarios only.
+    NodePools it names; `reserved_count` sets the instances left in the capacity reservations
+    (`2` for each, or `"cr-0a1b:2+cr-0c2d:1"`); `seed`, `consolidation` and `spot_interruptions`
+    apply to scenarios only.
     """
 
     def __init__(
@@ -40,6 +42,7 @@ class Variant(dict[str, Any]):
         spot_discount: float | None = None,
         price: str | Mapping[str, float] | None = None,
         spot_to_spot: bool | None = None,
+        reserved_count: int | str | None = None,
         seed: int | None = None,
         consolidation: bool | None = None,
         spot_interruptions: str | float | None = None,
@@ -60,6 +63,7 @@ class Variant(dict[str, Any]):
             spot_discount=spot_discount,
             price=price,
             spot_to_spot=spot_to_spot,
+            reserved_count=reserved_count,
             seed=seed,
             consolidation=consolidation,
             spot_interruptions=spot_interruptions,

@@ -214,7 +214,8 @@ def compare(
 
     A `Cluster`: each variant is provisioned from the same inputs, and with `run="consolidate"` its
     NodeClaims launched and the cluster consolidated until stable. Indexed by variant:
-    cost_usd_per_hour (every node at the end), new_cost_usd_per_hour, nodes, new_nodes,
+    cost_usd_per_hour (every node at the end, plus reservation_cost_usd_per_hour: the capacity
+    reservations themselves, used or not), new_cost_usd_per_hour, nodes, new_nodes,
     pods_pending, cpu_utilization, memory_utilization (0-1, workload pods ÷ allocatable),
     disruptions, consolidation_savings_usd_per_hour.
 

@@ -7,11 +7,9 @@ use crate::catalog_cmd::json;
 use crate::table::{Table, usd};
 use crate::args::Output;
 use clap::Args;
-use karpsim::io::Inputs;
 use karpsim::optimize::advise::space::Allowed;
 use karpsim::optimize::advise::{AdviseOptions, AdviseResult, advise};
 use karpsim::sim::Scenario;
-use karpsim::state::ClusterState;
 use karpsim::{Error, Location, Result};
 use std::path::{Path, PathBuf};
 
@@ -80,17 +78,17 @@ pub fn execute(args: &AdviseArgs) -> Result<Report> {
     };
     let source = args.catalog.source()?;
     let scenario = args.scenario.as_deref().map(Scenario::load).transpose()?;
+    if args.files.is_empty() && args.catalog.has_reservations() {
+        // a scenario names its own (`reservations:`); nothing else would read the option
+        return Err(Error::Option { option: "--reservation".into(), message: "give the inputs with -f: a scenario names its own capacity reservations (`reservations:`)".into() });
+    }
     let state = if args.files.is_empty() {
         match &scenario {
             Some(sc) => sc.base.clone(),
             None => return Err(Error::Option { option: "-f".into(), message: "give the inputs with -f, or a --scenario".into() }),
         }
     } else {
-        let mut inputs = Inputs::new();
-        for f in &args.files {
-            inputs.load_path(f)?;
-        }
-        ClusterState::from_inputs(inputs.finish()?, &source)?
+        args.catalog.load_state(&args.files, &source, karpsim::WorkLimits::default())?
     };
     let allowed = match &args.allow {
         Some(p) => read_allowed(p)?,

@@ -80,12 +80,15 @@ pub enum Output {
 pub struct CatalogArgs {
     #[command(flatten)]
     pub catalog: crate::catalog_opts::CatalogOpts,
-    /// YAML/JSON file or directory holding an EC2NodeClass whose kubelet settings apply (repeatable).
+    /// YAML/JSON file or directory: an EC2NodeClass whose kubelet settings and capacity reservations apply, NodeOverlays (repeatable).
     #[arg(short = 'f', long = "filename", value_name = "FILE_OR_DIR")]
     pub files: Vec<PathBuf>,
-    /// Which EC2NodeClass of the -f inputs to apply (default: the first one).
+    /// Which EC2NodeClass of the -f inputs to apply (default: the --nodepool's, else the first one).
     #[arg(long, value_name = "NAME")]
     pub nodeclass: Option<String>,
+    /// Apply the -f inputs' NodeOverlays as for this NodePool (its name and template labels).
+    #[arg(long, value_name = "NAME")]
+    pub nodepool: Option<String>,
     /// Keep types matching a node-selector requirement, e.g. 'kubernetes.io/arch In arm64' (repeatable, ANDed).
     #[arg(short = 'r', long = "requirement", value_name = "KEY OP [VALUES]")]
     pub requirements: Vec<String>,

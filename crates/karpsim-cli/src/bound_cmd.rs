@@ -7,9 +7,7 @@ use crate::scheduler_opts::SchedulerOpts;
 use crate::catalog_cmd::json;
 use crate::table::{Table, usd};
 use clap::Args;
-use karpsim::io::Inputs;
 use karpsim::optimize::bound::{BoundOptions, BoundResult, bound_with_progress};
-use karpsim::state::ClusterState;
 use karpsim::{Error, Result};
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
@@ -50,11 +48,7 @@ pub fn execute(args: &BoundArgs) -> Result<Report> {
     {
         return Err(Error::Option { option: "--time-limit".into(), message: format!("{t} is not a positive number of seconds") });
     }
-    let mut inputs = Inputs::new();
-    for f in &args.files {
-        inputs.load_path(f)?;
-    }
-    let state = ClusterState::from_inputs(inputs.finish()?, &source)?;
+    let state = args.catalog.load_state(&args.files, &source, karpsim::WorkLimits::default())?;
     let opts = BoundOptions {
         provisioning: args.scheduler.provisioning(),
         consolidate: !args.no_consolidation,

@@ -3,10 +3,10 @@
 use crate::Report;
 use crate::args::{CatalogArgs, Output};
 use crate::table::{Table, cores, gib, usd};
-use karpsim::catalog::{CatalogSource, InstanceType, PriceSource};
+use karpsim::catalog::{CatalogSource, InstanceType, Offering, PriceSource, overlay};
 use karpsim::io::Inputs;
 use karpsim::labels::Sym;
-use karpsim::model::{NodeClass, NodeSelectorRequirement};
+use karpsim::model::{NodeClass, NodeOverlay, NodePool, NodeSelectorRequirement};
 use karpsim::requirements::Requirements;
 use karpsim::state::TypeInfo;
 use karpsim::{Error, Result};
@@ -31,6 +31,9 @@ pub struct TypeJson {
     pub overhead: BTreeMap<String, String>,
     pub allocatable: BTreeMap<String, String>,
     pub offerings: Vec<OfferingJson>,
+    /// NodeOverlays that added extended resources to `capacity`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub capacity_overlays: Vec<String>,
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -39,19 +42,42 @@ pub struct OfferingJson {
     pub capacity_type: String,
     pub price: f64,
     pub available: bool,
-    /// Where the price came from (`catalog`, `spot-advisor-estimate`, `us-east1-fallback`...).
+    /// Where the price came from (`catalog`, `spot-advisor-estimate`, `us-east1-fallback`, `overlay`...).
     pub price_source: PriceSource,
+    /// The NodeOverlay that set the price.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overlay: Option<String>,
+    /// A reserved offering's capacity reservation, its type and the instances it can still launch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reservation_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reservation_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reservation_count: Option<i64>,
 }
 
 pub fn execute(args: &CatalogArgs) -> Result<Report> {
     let source = args.catalog.source()?;
     let mut warnings = Vec::new();
-    let nodeclass = load_nodeclass(args, &mut warnings)?;
-    if let (Some(nc), CatalogSource::Custom(_)) = (&nodeclass, &source) {
-        warnings.push(format!("EC2NodeClass {} ignored: a custom catalog states capacity and overhead as written", nc.name));
+    let ctx = load_context(args, &mut warnings)?;
+    if let (Some(nc), CatalogSource::Custom(_)) = (&ctx.nodeclass, &source)
+        && !nc.name.as_str().is_empty()
+    {
+        warnings.push(format!("EC2NodeClass {} ignored but for its capacity reservations: a custom catalog states capacity and overhead as written", nc.name));
     }
-    let catalog = source.resolve(nodeclass.as_ref())?;
+    let catalog = source.resolve(ctx.nodeclass.as_ref())?;
     warnings.extend(catalog.warnings.iter().cloned());
+    let types = if ctx.overlays.is_empty() {
+        catalog.instance_types.clone()
+    } else {
+        let pool = ctx.nodepool.clone().unwrap_or_else(|| NodePool::new(""));
+        let plan = overlay::plan(&[(&pool, catalog.instance_types.as_slice())], &ctx.overlays)?;
+        warnings.extend(plan.warnings.iter().cloned());
+        if ctx.nodepool.is_none() && ctx.overlays.iter().any(|o| o.requirements.iter().any(|r| r.key.as_str() == "karpenter.sh/nodepool")) {
+            warnings.push("overlays that select a karpenter.sh/nodepool apply only with --nodepool NAME".to_string());
+        }
+        overlay::apply(&catalog.instance_types, &plan.pools[0], &plan)?
+    };
 
     for name in &args.instance_types {
         if catalog.get(name).is_none() {
@@ -62,7 +88,7 @@ pub fn execute(args: &CatalogArgs) -> Result<Report> {
         }
     }
     let reqs = parse_requirements(&args.requirements)?;
-    let infos: Vec<TypeInfo> = catalog.instance_types.iter().cloned().map(TypeInfo::new).collect();
+    let infos: Vec<TypeInfo> = types.iter().cloned().map(TypeInfo::new).collect();
     // `Intersects` only compares keys both sides define, so a requirement on a label no type carries
     // would keep everything; say so rather than let a typo pass silently.
     for (key, r) in reqs.iter() {
@@ -91,35 +117,60 @@ pub fn execute(args: &CatalogArgs) -> Result<Report> {
     })
 }
 
-/// The EC2NodeClass whose kubelet settings apply: `--nodeclass NAME` or the first one of the `-f` inputs.
-fn load_nodeclass(args: &CatalogArgs, warnings: &mut Vec<String>) -> Result<Option<NodeClass>> {
+/// What the `-f` inputs and reservation options say about the catalog to list.
+struct Context {
+    /// The EC2NodeClass whose settings and reservations apply (karpsim's default one, nameless,
+    /// when only reservations are given).
+    nodeclass: Option<NodeClass>,
+    overlays: Vec<NodeOverlay>,
+    /// `--nodepool`: overlays are matched in its context (its name and template labels).
+    nodepool: Option<NodePool>,
+}
+
+/// Load the `-f` inputs and reservations: `--nodeclass NAME`, else the `--nodepool`'s NodeClass, else
+/// the first one.
+fn load_context(args: &CatalogArgs, warnings: &mut Vec<String>) -> Result<Context> {
+    let specs = args.catalog.reservation_specs()?;
     if args.files.is_empty() {
-        if args.nodeclass.is_some() {
-            return Err(Error::Option { option: "--nodeclass".into(), message: "needs -f with the file that holds the EC2NodeClass".into() });
+        if args.nodeclass.is_some() || args.nodepool.is_some() {
+            return Err(Error::Option { option: "--nodeclass/--nodepool".into(), message: "needs -f with the file that holds it".into() });
         }
-        return Ok(None);
+        if specs.is_empty() {
+            return Ok(Context { nodeclass: None, overlays: Vec::new(), nodepool: None });
+        }
     }
     let mut inputs = Inputs::with_limits(args.work.limits());
     for f in &args.files {
         inputs.load_path(f)?;
     }
+    inputs.add_reservations(specs)?;
     let inputs = inputs.finish()?;
     warnings.extend(inputs.warnings);
+    let nodepool = match &args.nodepool {
+        Some(name) => Some(inputs.nodepools.iter().find(|p| p.name.as_str() == name).cloned().ok_or_else(|| Error::Option {
+            option: "--nodepool".into(),
+            message: format!("no NodePool {name} in the -f inputs"),
+        })?),
+        None => None,
+    };
     let given = || inputs.nodeclasses.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ");
-    let chosen = match &args.nodeclass {
-        Some(name) => inputs.nodeclasses.iter().find(|c| c.name.as_str() == name).ok_or_else(|| Error::Option {
+    let wanted = args.nodeclass.as_deref().or_else(|| nodepool.as_ref().and_then(|p| p.node_class).map(|c| c.as_str()));
+    let nodeclass = match wanted {
+        Some(name) => Some(inputs.nodeclasses.iter().find(|c| c.name.as_str() == name).cloned().ok_or_else(|| Error::Option {
             option: "--nodeclass".into(),
             message: format!("no EC2NodeClass {name} in the -f inputs (given: {})", if given().is_empty() { "none".into() } else { given() }),
-        })?,
-        None => inputs.nodeclasses.first().ok_or_else(|| Error::Option {
-            option: "-f".into(),
-            message: "the inputs hold no EC2NodeClass (catalog -f is for applying an EC2NodeClass's kubelet settings)".into(),
-        })?,
+        })?),
+        None => {
+            if inputs.nodeclasses.len() > 1 {
+                warnings.push(format!("several EC2NodeClasses given ({}); using {} (choose with --nodeclass)", given(), inputs.nodeclasses[0].name));
+            }
+            inputs.nodeclasses.first().cloned()
+        }
     };
-    if args.nodeclass.is_none() && inputs.nodeclasses.len() > 1 {
-        warnings.push(format!("several EC2NodeClasses given ({}); using {} (choose with --nodeclass)", given(), chosen.name));
-    }
-    Ok(Some(chosen.clone()))
+    let nodeclass = nodeclass.or_else(|| {
+        (!inputs.default_reservations.is_empty()).then(|| NodeClass { capacity_reservations: inputs.default_reservations.clone(), ..NodeClass::default() })
+    });
+    Ok(Context { nodeclass, overlays: inputs.overlays, nodepool })
 }
 
 /// `KEY OP [VALUES]` in node-selector syntax; values are comma-separated (`In m5, m6i` works too).
@@ -160,24 +211,41 @@ fn type_json(it: &InstanceType) -> TypeJson {
                 price: o.price,
                 available: o.available,
                 price_source: o.price_source,
+                overlay: o.overlay.map(|x| x.to_string()),
+                reservation_id: o.reservation.as_ref().map(|r| r.id.to_string()),
+                reservation_type: o.reservation.as_ref().map(|r| r.reservation_type.as_str().to_string()),
+                reservation_count: o.reservation.as_ref().map(|r| r.capacity),
             })
             .collect(),
+        capacity_overlays: it.capacity_overlays.iter().map(|x| x.to_string()).collect(),
     }
 }
 
 /// The cheapest available offering of one capacity type.
-fn cheapest(it: &InstanceType, capacity_type: &str) -> Option<f64> {
-    it.offerings.iter().filter(|o| o.available && o.capacity_type.as_str() == capacity_type).map(|o| o.price).min_by(f64::total_cmp)
+fn cheapest<'a>(it: &'a InstanceType, capacity_type: &str) -> Option<&'a Offering> {
+    it.offerings.iter().filter(|o| o.available && o.capacity_type.as_str() == capacity_type).min_by(|a, b| a.price.total_cmp(&b.price))
+}
+
+/// The NodeOverlays that changed a type (its prices or capacity), by name.
+fn overlays_of(it: &InstanceType) -> Vec<Sym> {
+    let mut names: Vec<Sym> = it.offerings.iter().filter_map(|o| o.overlay).chain(it.capacity_overlays.iter().copied()).collect();
+    names.sort();
+    names.dedup();
+    names
 }
 
 /// Rows sorted by family, then size (the catalog's name order puts m7g.12xlarge before m7g.2xlarge).
+/// Columns for reservations and overlays appear when some type has them; a price a NodeOverlay set
+/// is marked `*`.
 pub fn render_table(types: &[&Arc<InstanceType>], total: usize, catalog: &str) -> String {
     let mut types = types.to_vec();
     let family = |it: &InstanceType| it.name.as_str().split('.').next().unwrap_or_default();
     types.sort_by(|a, b| {
         (family(a), a.capacity.cpu, a.capacity.memory, a.name.as_str()).cmp(&(family(b), b.capacity.cpu, b.capacity.memory, b.name.as_str()))
     });
-    let mut t = Table::new(&[
+    let reserved = types.iter().any(|it| it.offerings.iter().any(|o| o.reservation.is_some()));
+    let overlaid = types.iter().any(|it| !overlays_of(it).is_empty());
+    let mut columns = vec![
         ("NAME", false),
         ("VCPU", true),
         ("MEMORY GiB", true),
@@ -187,10 +255,21 @@ pub fn render_table(types: &[&Arc<InstanceType>], total: usize, catalog: &str) -
         ("ON-DEMAND $/H", true),
         ("SPOT $/H", true),
         ("ZONES", true),
-    ]);
-    let price = |p: Option<f64>| p.map(usd).unwrap_or_else(|| "-".into());
+    ];
+    if reserved {
+        columns.push(("RESERVED (ID:ZONE:COUNT)", false));
+    }
+    if overlaid {
+        columns.push(("OVERLAYS", false));
+    }
+    let mut t = Table::new(&columns);
+    let price = |o: Option<&Offering>| match o {
+        Some(o) if o.price_source == PriceSource::Overlay => format!("{}*", usd(o.price)),
+        Some(o) => usd(o.price),
+        None => "-".into(),
+    };
     for it in &types {
-        t.row(vec![
+        let mut row = vec![
             it.name.to_string(),
             cores(it.capacity.cpu),
             gib(it.capacity.memory),
@@ -200,10 +279,23 @@ pub fn render_table(types: &[&Arc<InstanceType>], total: usize, catalog: &str) -
             price(cheapest(it, "on-demand")),
             price(cheapest(it, "spot")),
             it.zones().count().to_string(),
-        ]);
+        ];
+        if reserved {
+            let r: Vec<String> =
+                it.offerings.iter().filter_map(|o| o.reservation.as_ref().map(|r| format!("{}:{}:{}", r.id, o.zone, r.capacity))).collect();
+            row.push(if r.is_empty() { "-".into() } else { r.join(" ") });
+        }
+        if overlaid {
+            let names: Vec<String> = overlays_of(it).iter().map(|n| n.to_string()).collect();
+            row.push(if names.is_empty() { "-".into() } else { names.join(",") });
+        }
+        t.row(row);
     }
     let mut out = if t.is_empty() { String::new() } else { t.render() };
     out.push_str(&format!("{} of {total} instance types in {catalog}\n", types.len()));
+    if types.iter().any(|it| it.offerings.iter().any(|o| o.available && o.price_source == PriceSource::Overlay)) {
+        out.push_str("* price set by a NodeOverlay\n");
+    }
     out
 }
 

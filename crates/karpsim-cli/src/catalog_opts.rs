@@ -1,8 +1,11 @@
-//! Catalog options shared by the commands: which catalog, and price changes (a savings plan, your
-//! own spot figures) made without editing any file.
+//! Catalog options shared by the commands: which catalog, price changes (a savings plan, your own
+//! spot figures) made without editing any file, and capacity reservations with their counts.
 
 use clap::Args;
 use karpsim::catalog::CatalogSource;
+use karpsim::io::{Inputs, ReservationSpec, parse_reservation_option, parse_reservations_file};
+use karpsim::state::ClusterState;
+use std::path::PathBuf;
 use karpsim::{Error, Result};
 
 #[derive(Debug, Clone, Args)]
@@ -25,6 +28,14 @@ pub struct CatalogOpts {
     /// Fraction of memory Karpenter assumes the hypervisor takes (VM_MEMORY_OVERHEAD_PERCENT, default 0.075).
     #[arg(long, value_name = "FRACTION")]
     pub vm_memory_overhead_percent: Option<f64>,
+    /// A capacity reservation and the instances it can still launch: id=cr-…,count=N, plus
+    /// instance-type=…,zone=…[,type=default|capacity-block,end=RFC3339,interruptible=true] when no
+    /// EC2NodeClass status describes it (repeatable).
+    #[arg(long = "reservation", value_name = "id=cr-…,count=N,…")]
+    pub reservations: Vec<String>,
+    /// A YAML/JSON file of capacity reservations: `reservations: [{id, count, instance_type, zone, type, end}]`.
+    #[arg(long = "reservations", value_name = "FILE")]
+    pub reservations_file: Option<std::path::PathBuf>,
 }
 
 fn bad(option: &str, message: impl Into<String>) -> Error {
@@ -39,6 +50,35 @@ impl CatalogOpts {
     /// scenario refuses them).
     pub fn is_set(&self) -> bool {
         self.catalog.is_some() || self.changes_prices()
+    }
+
+    /// Whether `--reservation` or `--reservations` was given.
+    pub fn has_reservations(&self) -> bool {
+        !self.reservations.is_empty() || self.reservations_file.is_some()
+    }
+
+    /// The capacity reservations of `--reservation` and `--reservations FILE`.
+    pub fn reservation_specs(&self) -> Result<Vec<ReservationSpec>> {
+        let mut out = Vec::new();
+        if let Some(path) = &self.reservations_file {
+            let text = std::fs::read_to_string(path).map_err(|e| Error::Io { path: path.display().to_string(), message: e.to_string() })?;
+            out.extend(parse_reservations_file(&path.display().to_string(), &text)?);
+        }
+        for r in &self.reservations {
+            out.push(parse_reservation_option(r)?);
+        }
+        Ok(out)
+    }
+
+    /// The cluster `files` describe, with these options' reservations, on `source` (parsed by the
+    /// caller first, so a typo in --catalog does not wait for the inputs to load).
+    pub fn load_state(&self, files: &[PathBuf], source: &CatalogSource, limits: karpsim::WorkLimits) -> Result<ClusterState> {
+        let mut inputs = Inputs::with_limits(limits);
+        for f in files {
+            inputs.load_path(f)?;
+        }
+        inputs.add_reservations(self.reservation_specs()?)?;
+        ClusterState::from_inputs(inputs.finish()?, source)
     }
 
     fn changes_prices(&self) -> bool {

@@ -8,10 +8,8 @@ use crate::table::{Table, usd};
 use crate::ui::{Ui, Unit};
 use crate::units::OutputSpec;
 use karpsim::Result;
-use karpsim::io::Inputs;
 use karpsim::scheduling::ProvisionOptions;
 use karpsim::sim::whatif::Variant;
-use karpsim::state::ClusterState;
 use karpsim::whatif::{ClusterRow, ClusterRun, Setup, cluster_launch_warnings, compare_clusters};
 use std::collections::BTreeMap;
 
@@ -35,11 +33,7 @@ pub struct VariantChanges {
 
 pub fn execute(args: &CompareArgs, variants: &[Variant], output: OutputSpec, ui: &Ui) -> Result<Report> {
     let source = args.catalog.source()?;
-    let mut inputs = Inputs::with_limits(args.work.limits());
-    for f in &args.files {
-        inputs.load_path(f)?;
-    }
-    let state = ClusterState::from_inputs(inputs.finish()?, &source)?;
+    let state = args.catalog.load_state(&args.files, &source, args.work.limits())?;
     let catalog = state
         .pool_types
         .values()
@@ -79,6 +73,11 @@ pub fn render_table(doc: &ClusterCompareJson) -> String {
     if settle {
         columns.extend([("DISRUPTIONS", true), ("SAVED $/H", true)]);
     }
+    // the capacity reservations' own cost, part of $/H, when the cluster has any
+    let reservations = doc.rows.iter().any(|r| r.reservation_cost_per_hour > 0.0);
+    if reservations {
+        columns.push(("RESERVATIONS $/H", true));
+    }
     let mut t = Table::new(&columns);
     let base = doc.rows.first().map(|r| r.cost_per_hour).unwrap_or(0.0);
     for r in &doc.rows {
@@ -96,6 +95,9 @@ pub fn render_table(doc: &ClusterCompareJson) -> String {
         ];
         if settle {
             cells.extend([r.disruptions.to_string(), usd(r.consolidation_savings_per_hour)]);
+        }
+        if reservations {
+            cells.push(usd(r.reservation_cost_per_hour));
         }
         t.row(cells);
     }

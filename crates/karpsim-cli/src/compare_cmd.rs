@@ -189,6 +189,9 @@ pub fn execute(args: &CompareArgs, ui: &Ui) -> Result<Report> {
     if args.catalog.is_set() {
         return Err(opt_err("--catalog", "a scenario names its own catalog; change prices with variant keys (on_demand_multiplier, price...) or compare a cluster with -f"));
     }
+    if args.catalog.has_reservations() {
+        return Err(opt_err("--reservation", "a scenario names its own capacity reservations (`reservations:`); change their counts with the reserved_count key or compare a cluster with -f"));
+    }
     let sc = simulate_cmd::load(scenario, args.duration.as_deref(), None, args.work.limits())?;
     let seeds: Vec<u64> = if args.seeds == 1 { vec![sc.seed] } else { (0..args.seeds).collect() };
     let rows = run(&sc, &variants, &seeds, &ui.progress("compare", Unit::Runs))?;

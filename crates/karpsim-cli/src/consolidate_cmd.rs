@@ -9,8 +9,6 @@ use crate::table::{Table, usd};
 use karpsim::Result;
 use crate::ui::{Ui, Unit};
 use karpsim::disruption::{CandidateOrder, Command, DisruptionOptions, DisruptionResult, disrupt_once, until_stable_with_progress};
-use karpsim::io::Inputs;
-use karpsim::state::ClusterState;
 use std::collections::BTreeMap;
 
 /// Pod moves listed one by one up to this many per command; beyond, counted by destination.
@@ -31,11 +29,7 @@ pub fn options(args: &ConsolidateArgs) -> Result<DisruptionOptions> {
 pub fn execute(args: &ConsolidateArgs, ui: &Ui) -> Result<Report> {
     let source = args.catalog.source()?;
     let opts = options(args)?;
-    let mut inputs = Inputs::with_limits(args.work.limits());
-    for f in &args.files {
-        inputs.load_path(f)?;
-    }
-    let state = ClusterState::from_inputs(inputs.finish()?, &source)?;
+    let state = args.catalog.load_state(&args.files, &source, args.work.limits())?;
     let result = if args.until_stable {
         until_stable_with_progress(&state, &opts, &ui.progress("consolidate", Unit::Rounds)).0
     } else {

@@ -5,9 +5,7 @@ use crate::args::{Output, ProvisionArgs};
 use crate::catalog_cmd::json;
 use crate::table::{Table, cores, gib, usd};
 use karpsim::Result;
-use karpsim::io::Inputs;
 use karpsim::scheduling::{ProvisionOptions, ProvisionResult, provision};
-use karpsim::state::ClusterState;
 
 /// Hours in a month as cloud bills count them (365 × 24 / 12).
 pub const HOURS_PER_MONTH: f64 = 730.0;
@@ -19,11 +17,7 @@ pub fn options(args: &ProvisionArgs) -> ProvisionOptions {
 pub fn execute(args: &ProvisionArgs) -> Result<Report> {
     // Parse the catalog first: a typo in --catalog should not wait for the inputs to load.
     let source = args.catalog.source()?;
-    let mut inputs = Inputs::with_limits(args.work.limits());
-    for f in &args.files {
-        inputs.load_path(f)?;
-    }
-    let state = ClusterState::from_inputs(inputs.finish()?, &source)?;
+    let state = args.catalog.load_state(&args.files, &source, args.work.limits())?;
     let result = provision(&state, &options(args));
     Ok(match args.output {
         // Programs get the warnings inside the document; nothing extra on stderr.
@@ -39,7 +33,10 @@ pub fn render_table(r: &ProvisionResult) -> String {
     if r.nodeclaims.is_empty() {
         out.push_str("no new nodes\n");
     } else {
-        let mut t = Table::new(&[
+        // columns for reservations and later batches only when some NodeClaim has them
+        let reserved = r.nodeclaims.iter().any(|n| n.reservation_id.is_some());
+        let batches = r.nodeclaims.iter().any(|n| n.batch > 1);
+        let mut columns = vec![
             ("NODECLAIM", false),
             ("NODEPOOL", false),
             ("INSTANCE TYPE", false),
@@ -49,9 +46,16 @@ pub fn render_table(r: &ProvisionResult) -> String {
             ("CPU REQ/ALLOC", true),
             ("MEM GiB REQ/ALLOC", true),
             ("PODS", true),
-        ]);
+        ];
+        if reserved {
+            columns.push(("RESERVATION", false));
+        }
+        if batches {
+            columns.push(("BATCH", true));
+        }
+        let mut t = Table::new(&columns);
         for nc in &r.nodeclaims {
-            t.row(vec![
+            let mut row = vec![
                 nc.name.clone(),
                 nc.nodepool.clone(),
                 nc.instance_type.clone(),
@@ -61,7 +65,14 @@ pub fn render_table(r: &ProvisionResult) -> String {
                 format!("{}/{}", cores(nc.requests.cpu), cores(nc.allocatable.cpu)),
                 format!("{}/{}", gib(nc.requests.memory), gib(nc.allocatable.memory)),
                 nc.pods.len().to_string(),
-            ]);
+            ];
+            if reserved {
+                row.push(nc.reservation_id.clone().unwrap_or_else(|| "-".into()));
+            }
+            if batches {
+                row.push(nc.batch.max(1).to_string());
+            }
+            t.row(row);
         }
         out.push_str(&t.render());
     }

@@ -48,8 +48,10 @@ pub struct Summary {
     pub scenario: String,
     pub seed: u64,
     pub duration_h: f64,
-    /// USD over the run (node prices × billed lifetimes).
+    /// USD over the run (node prices × billed lifetimes, plus capacity reservations' fees).
     pub total_cost: f64,
+    /// The capacity reservations' part of `total_cost`.
+    pub reservation_cost: f64,
     /// Time-weighted means over the samples.
     pub mean_cost_per_hour: f64,
     pub mean_nodes: f64,
@@ -81,6 +83,7 @@ pub fn summary(r: &SimResult) -> Summary {
         seed: r.seed,
         duration_h: r.duration_h,
         total_cost: r.total_cost,
+        reservation_cost: r.metrics.reservation_cost,
         mean_cost_per_hour: row.mean_cost_per_hour,
         mean_nodes: row.mean_nodes,
         cpu_utilization: row.cpu_utilization,
@@ -132,7 +135,7 @@ pub fn render_summary(s: &Summary) -> String {
         let by: Vec<String> = s.disruptions.iter().map(|(m, n)| format!("{m} {n}")).collect();
         format!("{} ({})", s.disruptions.values().sum::<u64>(), by.join(", "))
     };
-    let lines = [
+    let mut lines = vec![
         ("total cost", format!("${:.2} over {} h (${}/h mean, ${:.2}/month at that rate)", s.total_cost, s.duration_h, usd(s.mean_cost_per_hour), s.mean_cost_per_hour * HOURS_PER_MONTH)),
         ("mean nodes", format!("{:.2}", s.mean_nodes)),
         ("utilisation", format!("cpu {}, memory {} (requested ÷ allocatable, time-weighted)", pct(s.cpu_utilization), pct(s.memory_utilization))),
@@ -143,6 +146,9 @@ pub fn render_summary(s: &Summary) -> String {
         ("nodes launched", s.nodes_launched.to_string()),
         ("pending at end", s.pods_pending_at_end.to_string()),
     ];
+    if s.reservation_cost > 0.0 {
+        lines.insert(1, ("reservations", format!("${:.2} of it: the capacity reservations' instances at their on-demand price, used or not", s.reservation_cost)));
+    }
     let mut out = format!("scenario {} (seed {}, {} h simulated)\n", s.scenario, s.seed, s.duration_h);
     for (k, v) in lines {
         out.push_str(&format!("  {k:<15} {v}\n"));

@@ -8,7 +8,7 @@ use crate::errors::{input_error, work_limits};
 use crate::whatif::{variant_from, variant_from_kwargs};
 use karpsim::disruption::DisruptionOptions;
 use karpsim::WorkLimits;
-use karpsim::io::Inputs;
+use karpsim::io::{Inputs, ReservationSpec, parse_reservation_values, parse_reservations_file};
 use karpsim::state::ClusterState;
 use karpsim::whatif::{Setup, Variant};
 use pyo3::prelude::*;
@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 /// A cluster to simulate: NodePools, NodeClasses, workloads, nodes and PDBs, with the instance types
 /// each NodePool can launch. Immutable: `with_changes` and `vary` return new clusters. Pickles by
-/// its source (files are read again where it is unpickled), catalog and changes.
+/// its source (files are read again where it is unpickled), reservations, catalog and changes.
 #[pyclass(frozen, name = "Cluster", module = "karpsim")]
 pub struct PyCluster {
     pub state: Arc<ClusterState>,
@@ -26,6 +26,7 @@ pub struct PyCluster {
     pub disruption: DisruptionOptions,
     catalog: Py<PyCatalog>,
     source: Arc<Source>,
+    reservations: Arc<Reservations>,
     variants: Vec<Variant>,
     /// The work limit the inputs were read under (kept when pickled).
     limits: WorkLimits,
@@ -37,6 +38,51 @@ enum Source {
     Paths(Vec<PathBuf>),
     Text { text: String, name: String },
     Values(Vec<serde_json::Value>),
+}
+
+/// The items of an iterable parameter as JSON values (`param[i]` in errors).
+fn values_of(obj: &Bound<'_, PyAny>, param: &str, expected: &str) -> PyResult<Vec<serde_json::Value>> {
+    obj.try_iter()
+        .map_err(|_| input_error(param, expected))?
+        .enumerate()
+        .map(|(i, o)| to_value(&o?, &format!("{param}[{i}]")))
+        .collect()
+}
+
+/// `reservations=` as given: the path of a reservations file (read again where a cluster is
+/// unpickled) or its entries as dicts.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+enum Reservations {
+    #[default]
+    None,
+    File(PathBuf),
+    Values(Vec<serde_json::Value>),
+}
+
+impl Reservations {
+    /// `reservations=`: a list of dicts (the form of a reservations file's entries) or a path,
+    /// converted while the GIL is held.
+    fn from_arg(reservations: Option<&Bound<'_, PyAny>>) -> PyResult<Reservations> {
+        let Some(r) = reservations.filter(|r| !r.is_none()) else {
+            return Ok(Reservations::None);
+        };
+        if r.is_instance_of::<pyo3::types::PyString>() || r.hasattr("__fspath__")? {
+            let path = existing_path(r, "reservations")?;
+            return Ok(Reservations::File(std::path::absolute(&path).unwrap_or(path)));
+        }
+        Ok(Reservations::Values(values_of(r, "reservations", "expected a list of dicts or the path of a reservations file")?))
+    }
+
+    fn specs(&self) -> karpsim::Result<Vec<ReservationSpec>> {
+        match self {
+            Reservations::None => Ok(Vec::new()),
+            Reservations::File(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| karpsim::Error::Io { path: path.display().to_string(), message: e.to_string() })?;
+                parse_reservations_file(&path.display().to_string(), &text)
+            }
+            Reservations::Values(items) => parse_reservation_values(items.clone(), "reservations"),
+        }
+    }
 }
 
 /// Apply a variant to a cluster (the core's `whatif::apply`, which keeps the catalog's filter).
@@ -58,13 +104,16 @@ fn apply_variant(
     Ok((setup.state, setup.disruption))
 }
 
-fn build(py: Python<'_>, source: Source, catalog: Py<PyCatalog>, variants: Vec<Variant>, limits: WorkLimits) -> PyResult<PyCluster> {
+fn build(py: Python<'_>, source: Source, reservations: Reservations, catalog: Py<PyCatalog>, variants: Vec<Variant>, limits: WorkLimits) -> PyResult<PyCluster> {
     let source = Arc::new(source);
+    let reservations = Arc::new(reservations);
+    let res = Arc::clone(&reservations);
     let cat = catalog.bind(py).get();
     let catalog_source = cat.source.clone();
     let src = Arc::clone(&source);
     let mut state = run_detached(py, move || {
         let mut inputs = Inputs::with_limits(limits);
+        inputs.add_reservations(res.specs()?)?;
         match &*src {
             Source::Paths(paths) => {
                 for p in paths {
@@ -87,7 +136,7 @@ fn build(py: Python<'_>, source: Source, catalog: Py<PyCatalog>, variants: Vec<V
     for v in &variants {
         (state, disruption) = run_detached(py, || apply_variant(state, disruption, cat, v))?;
     }
-    Ok(PyCluster { state: Arc::new(state), disruption, catalog, source, variants, limits })
+    Ok(PyCluster { state: Arc::new(state), disruption, catalog, source, reservations, variants, limits })
 }
 
 #[pymethods]
@@ -95,14 +144,18 @@ impl PyCluster {
     /// Load Kubernetes YAML/JSON files, or every `*.yaml`/`*.yml`/`*.json` under directories (a
     /// directory without any warns). `catalog`: a `Catalog`, `"aws:REGION"` or the path of a custom
     /// catalog file (default `aws:us-east-1`). A missing path raises `FileNotFoundError`.
-    /// `pod_limit` bounds the pods the inputs may hold, controllers expanded (default 1,000,000):
-    /// more is an `InputError` naming the object and field.
+    /// `reservations`: capacity reservations and the instances each can still launch, as dicts
+    /// `{"id", "count", "instance_type", "zone", "type", "end", "interruptible", "tags"}` (only
+    /// `id` and `count` when an EC2NodeClass status describes the reservation) or the path of a
+    /// reservations file. `pod_limit` bounds the pods the inputs may hold, controllers expanded
+    /// (default 1,000,000): more is an `InputError` naming the object and field.
     #[staticmethod]
-    #[pyo3(signature = (*paths, catalog=None, pod_limit=None))]
+    #[pyo3(signature = (*paths, catalog=None, reservations=None, pod_limit=None))]
     fn from_paths(
         py: Python<'_>,
         paths: &Bound<'_, PyTuple>,
         catalog: Option<&Bound<'_, PyAny>>,
+        reservations: Option<&Bound<'_, PyAny>>,
         pod_limit: Option<usize>,
     ) -> PyResult<PyCluster> {
         let limits = work_limits(pod_limit)?;
@@ -114,42 +167,41 @@ impl PyCluster {
             .enumerate()
             .map(|(i, p)| existing_path(&p, &format!("paths[{i}]")).map(|p| std::path::absolute(&p).unwrap_or(p)))
             .collect::<PyResult<Vec<_>>>()?;
-        build(py, Source::Paths(paths), catalog_arg(py, catalog)?, Vec::new(), limits)
+        build(py, Source::Paths(paths), Reservations::from_arg(reservations)?, catalog_arg(py, catalog)?, Vec::new(), limits)
     }
 
     /// Load Kubernetes YAML (one or more `---` documents) or JSON text. `name` names it in errors;
-    /// `pod_limit` as in `from_paths`.
+    /// `reservations` and `pod_limit` as for `from_paths`.
     #[staticmethod]
-    #[pyo3(signature = (text, catalog=None, *, name="<string>", pod_limit=None))]
+    #[pyo3(signature = (text, catalog=None, *, name="<string>", reservations=None, pod_limit=None))]
     fn from_yaml(
         py: Python<'_>,
         text: String,
         catalog: Option<&Bound<'_, PyAny>>,
         name: &str,
+        reservations: Option<&Bound<'_, PyAny>>,
         pod_limit: Option<usize>,
     ) -> PyResult<PyCluster> {
         let limits = work_limits(pod_limit)?;
-        build(py, Source::Text { text, name: name.to_string() }, catalog_arg(py, catalog)?, Vec::new(), limits)
+        let reservations = Reservations::from_arg(reservations)?;
+        build(py, Source::Text { text, name: name.to_string() }, reservations, catalog_arg(py, catalog)?, Vec::new(), limits)
     }
 
     /// Load Kubernetes objects given as dicts (e.g. the `kubernetes` client's objects through
     /// `ApiClient().sanitize_for_serialization`, or kr8s `.raw`); a `List` is expanded.
+    /// `reservations` as for `from_paths`.
     #[staticmethod]
-    #[pyo3(signature = (objects, catalog=None, *, pod_limit=None))]
+    #[pyo3(signature = (objects, catalog=None, *, reservations=None, pod_limit=None))]
     fn from_objects(
         py: Python<'_>,
         objects: &Bound<'_, PyAny>,
         catalog: Option<&Bound<'_, PyAny>>,
+        reservations: Option<&Bound<'_, PyAny>>,
         pod_limit: Option<usize>,
     ) -> PyResult<PyCluster> {
         let limits = work_limits(pod_limit)?;
-        let values = objects
-            .try_iter()
-            .map_err(|_| input_error("objects", "expected an iterable of dicts"))?
-            .enumerate()
-            .map(|(i, o)| to_value(&o?, &format!("objects[{i}]")))
-            .collect::<PyResult<Vec<_>>>()?;
-        build(py, Source::Values(values), catalog_arg(py, catalog)?, Vec::new(), limits)
+        let values = values_of(objects, "objects", "expected an iterable of dicts")?;
+        build(py, Source::Values(values), Reservations::from_arg(reservations)?, catalog_arg(py, catalog)?, Vec::new(), limits)
     }
 
     /// Rebuild from `__reduce__`'s state (a JSON document): the source is loaded again.
@@ -158,6 +210,8 @@ impl PyCluster {
         #[derive(serde::Deserialize)]
         struct State {
             source: Source,
+            #[serde(default)]
+            reservations: Reservations,
             catalog: serde_json::Value,
             variants: Vec<Variant>,
             #[serde(default)]
@@ -165,7 +219,7 @@ impl PyCluster {
         }
         let s: State = crate::convert::from_state(state, "cluster state")?;
         let catalog = Py::new(py, PyCatalog::from_state_value(py, &s.catalog)?)?;
-        build(py, s.source, catalog, s.variants, work_limits(s.pod_limit)?)
+        build(py, s.source, s.reservations, catalog, s.variants, work_limits(s.pod_limit)?)
     }
 
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
@@ -173,6 +227,7 @@ impl PyCluster {
         let me = slf.get();
         let state = serde_json::json!({
             "source": &*me.source,
+            "reservations": &*me.reservations,
             "catalog": me.catalog.bind(py).get().state()?,
             "variants": me.variants,
             "pod_limit": me.limits.max_pods,
@@ -251,6 +306,36 @@ impl PyCluster {
         Ok(pt.types.iter().map(|t| t.it.name.to_string()).collect())
     }
 
+    /// The NodeOverlays applied to the NodePools' instance types, by name.
+    #[getter]
+    fn overlays(&self) -> Vec<String> {
+        self.state.overlays.iter().map(|o| o.name.to_string()).collect()
+    }
+
+    /// The capacity reservations the NodeClasses launch into, as dicts `{"id", "nodeclass",
+    /// "instance_type", "zone", "type", "count", "end"}` (`count` None when nobody gave it;
+    /// `end` in Unix seconds or None).
+    #[getter]
+    fn reservations<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        let classes = self.state.nodeclasses.iter().map(|c| (c.name.to_string(), &c.capacity_reservations));
+        let default = std::iter::once((String::new(), &self.state.default_reservations));
+        let mut out = Vec::new();
+        for (class, rs) in classes.chain(default) {
+            for r in rs {
+                let d = PyDict::new(py);
+                d.set_item("id", r.id.as_str())?;
+                d.set_item("nodeclass", if class.is_empty() { None } else { Some(class.clone()) })?;
+                d.set_item("instance_type", r.instance_type.as_str())?;
+                d.set_item("zone", r.zone.as_str())?;
+                d.set_item("type", r.reservation_type.as_str())?;
+                d.set_item("count", r.count)?;
+                d.set_item("end", r.end_time)?;
+                out.push(d);
+            }
+        }
+        Ok(out)
+    }
+
     /// What loading noticed (skipped kinds, missing prices...), one line each.
     #[getter]
     fn warnings(&self) -> Vec<String> {
@@ -287,7 +372,15 @@ impl PyCluster {
         let (state, disruption) = run_detached(py, || apply_variant(state, disruption, cat, &v))?;
         let mut variants = self.variants.clone();
         variants.push(v);
-        Ok(PyCluster { state: Arc::new(state), disruption, catalog, source: Arc::clone(&self.source), variants, limits: self.limits })
+        Ok(PyCluster {
+            state: Arc::new(state),
+            disruption,
+            catalog,
+            source: Arc::clone(&self.source),
+            reservations: Arc::clone(&self.reservations),
+            variants,
+            limits: self.limits,
+        })
     }
 
     /// The cluster as a what-if base: its state, catalog source and filter, disruption options.

@@ -53,7 +53,8 @@ impl PyProvisionResult {
 
     /// The NodeClaims Karpenter would create, as dicts (name, nodepool, instance_type, zone,
     /// capacity_type, price_per_hour in USD, instance_type_options, pods, requests, allocatable
-    /// as Kubernetes quantities, requirements, taints, min_values_relaxed).
+    /// as Kubernetes quantities, requirements, taints, min_values_relaxed, and `reservation_id`
+    /// for a reserved one, `batch` when a later provisioning batch created it).
     #[getter]
     fn nodeclaims<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         to_py(py, &self.result.nodeclaims)

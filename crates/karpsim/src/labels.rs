@@ -171,6 +171,10 @@ well_known! {
     INITIALIZED = "karpenter.sh/initialized";
     /// `karpenter.k8s.aws/capacity-reservation-id`
     RESERVATION_ID = "karpenter.k8s.aws/capacity-reservation-id";
+    /// `karpenter.k8s.aws/capacity-reservation-type` (`default` or `capacity-block`)
+    RESERVATION_TYPE = "karpenter.k8s.aws/capacity-reservation-type";
+    /// `karpenter.k8s.aws/capacity-reservation-interruptible`
+    RESERVATION_INTERRUPTIBLE = "karpenter.k8s.aws/capacity-reservation-interruptible";
 }
 
 /// Capacity-type values (`pkg/apis/v1/labels.go`).

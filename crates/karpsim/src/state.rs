@@ -2,10 +2,10 @@
 //! nodes, pods (pending and bound), DaemonSets and PDBs. Building it is the only place where
 //! NodePools meet catalogs.
 
-use crate::catalog::{Catalog, InstanceType};
+use crate::catalog::{Catalog, InstanceType, overlay};
 use crate::error::{Error, Location, Result};
 use crate::labels::{self, Sym};
-use crate::model::{Namespace, Node, NodeClass, NodePool, Pod, PodDisruptionBudget};
+use crate::model::{CapacityReservation, Namespace, Node, NodeClass, NodeOverlay, NodePool, Pod, PodDisruptionBudget};
 use crate::requirements::{Requirement, Requirements};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -34,6 +34,18 @@ impl TypeInfo {
         let ids: Vec<Sym> = avail().filter_map(|o| o.zone_id).collect();
         if !ids.is_empty() {
             r.set(*labels::ZONE_ID, Requirement::is_in(ids));
+        }
+        // the AWS provider's reservation labels: the type's reservations, else DoesNotExist
+        // (types.go: computeRequirements)
+        let reservations: Vec<&crate::catalog::OfferingReservation> = it.offerings.iter().filter_map(|o| o.reservation.as_ref()).collect();
+        if reservations.is_empty() {
+            for k in [*labels::RESERVATION_ID, *labels::RESERVATION_TYPE, *labels::RESERVATION_INTERRUPTIBLE] {
+                r.set(k, Requirement::does_not_exist());
+            }
+        } else {
+            r.set(*labels::RESERVATION_ID, Requirement::is_in(reservations.iter().map(|x| x.id)));
+            r.set(*labels::RESERVATION_TYPE, Requirement::is_in(reservations.iter().map(|x| Sym::new(x.reservation_type.as_str()))));
+            r.set(*labels::RESERVATION_INTERRUPTIBLE, Requirement::is_in(reservations.iter().map(|x| Sym::new(if x.interruptible { "true" } else { "false" }))));
         }
         TypeInfo { it, requirements: r }
     }
@@ -67,6 +79,11 @@ pub struct ClusterState {
     /// are not here carry only their name label).
     pub namespaces: Vec<Namespace>,
     pub warnings: Vec<String>,
+    /// NodeOverlays, already applied to `pool_types` ([`ClusterState::apply_overlays`]).
+    pub overlays: Vec<NodeOverlay>,
+    /// Capacity reservations of NodePools without an EC2NodeClass (karpsim's default NodeClass):
+    /// the user's reservations when the inputs hold no EC2NodeClass.
+    pub default_reservations: Vec<CapacityReservation>,
 }
 
 impl ClusterState {
@@ -81,18 +98,86 @@ impl ClusterState {
         pdbs: Vec<PodDisruptionBudget>,
         resolve: impl FnMut(Option<&NodeClass>) -> Result<Arc<Catalog>>,
     ) -> Result<ClusterState> {
-        let resolved = resolve_pool_types(&nodepools, &nodeclasses, resolve)?;
-        let Resolved { pool_types, unready_nodepools, well_known, warnings } = resolved;
-        Ok(ClusterState { nodepools, nodeclasses, pool_types, unready_nodepools, well_known, nodes, pods, daemonsets, pdbs, namespaces: Vec::new(), warnings })
+        let Resolved { pool_types, unready_nodepools, well_known, mut warnings } = resolve_pool_types(&nodepools, &nodeclasses, resolve)?;
+        if nodepools.iter().any(|p| p.replicas.is_some()) {
+            // said once with the cluster, so provision, consolidate, simulate and compare all show it
+            warnings.push(STATIC_GATE_WARNING.to_string());
+        }
+        Ok(ClusterState {
+            nodepools,
+            nodeclasses,
+            pool_types,
+            unready_nodepools,
+            well_known,
+            nodes,
+            pods,
+            daemonsets,
+            pdbs,
+            namespaces: Vec::new(),
+            warnings,
+            overlays: Vec::new(),
+            default_reservations: Vec::new(),
+        })
+    }
+
+    /// Apply NodeOverlays to the pools' instance types (which must be the ones their NodeClasses
+    /// resolve to, as [`ClusterState::new`] leaves them) and keep them for later rebuilds.
+    pub fn apply_overlays(&mut self, overlays: Vec<NodeOverlay>) -> Result<()> {
+        self.overlays = overlays;
+        if self.overlays.is_empty() {
+            return Ok(());
+        }
+        let names: Vec<Sym> = self.nodepools.iter().map(|p| p.name).filter(|n| self.pool_types.contains_key(n)).collect();
+        let bases: Vec<Arc<Vec<TypeInfo>>> = names.iter().map(|n| Arc::clone(&self.pool_types[n].types)).collect();
+        let its: Vec<Vec<Arc<InstanceType>>> = bases.iter().map(|b| b.iter().map(|t| Arc::clone(&t.it)).collect()).collect();
+        let pools: Vec<(&NodePool, &[Arc<InstanceType>])> = names
+            .iter()
+            .zip(&its)
+            .filter_map(|(n, t)| self.nodepools.iter().find(|p| p.name == *n).map(|p| (p, t.as_slice())))
+            .collect();
+        let plan = overlay::plan(&pools, &self.overlays)?;
+        // pools of one NodeClass that the overlays change alike share their types (and the caches
+        // keyed by them)
+        type Built<'a> = (*const Vec<TypeInfo>, &'a overlay::PoolUpdates, Arc<Vec<TypeInfo>>);
+        let mut built: Vec<Built> = Vec::new();
+        for (i, name) in names.iter().enumerate() {
+            let updates = &plan.pools[i];
+            if updates.is_empty() && plan.unpriced_fill.is_empty() {
+                continue;
+            }
+            let base = Arc::as_ptr(&bases[i]);
+            let types = match built.iter().find(|(b, u, _)| *b == base && *u == updates) {
+                Some((_, _, t)) => Arc::clone(t),
+                None => {
+                    let applied = overlay::apply(&its[i], updates, &plan)?;
+                    let t = Arc::new(applied.into_iter().map(TypeInfo::new).collect::<Vec<_>>());
+                    built.push((base, updates, Arc::clone(&t)));
+                    t
+                }
+            };
+            if let Some(pt) = self.pool_types.get_mut(name) {
+                pt.types = types;
+            }
+        }
+        for w in plan.warnings {
+            if !self.warnings.contains(&w) {
+                self.warnings.push(w);
+            }
+        }
+        Ok(())
     }
 
     /// Resolve every NodePool's instance types again from `catalog` (after a change of NodeClass
-    /// settings or prices) and re-price the existing nodes. Warnings already present are kept; new
-    /// ones (a price source that changed, say) are added once.
+    /// settings, their capacity reservations, prices or the overlays, as a what-if variant makes),
+    /// apply the overlays again and re-price the existing nodes. Warnings already present are kept;
+    /// new ones (a price source that changed, say) are added once.
     pub fn recatalog(&mut self, catalog: &crate::catalog::CatalogSource) -> Result<()> {
+        let default_nc = NodeClass { capacity_reservations: self.default_reservations.clone(), ..NodeClass::default() };
         let Resolved { pool_types, unready_nodepools, well_known, mut warnings } =
-            resolve_pool_types(&self.nodepools, &self.nodeclasses, |nc| catalog.resolve(nc))?;
+            resolve_pool_types(&self.nodepools, &self.nodeclasses, |nc| catalog.resolve(Some(nc.unwrap_or(&default_nc))))?;
         (self.pool_types, self.unready_nodepools, self.well_known) = (pool_types, unready_nodepools, well_known);
+        let overlays = std::mem::take(&mut self.overlays);
+        self.apply_overlays(overlays)?;
         warnings.extend(self.price_nodes(catalog)?);
         for w in warnings {
             if !self.warnings.contains(&w) {
@@ -119,12 +204,76 @@ impl ClusterState {
         }
     }
 
+    /// Change a capacity reservation wherever it appears: its NodeClasses' count (or their `expiring`
+    /// state), and every pool's reserved offering of it, whose availability follows
+    /// ([`update_reservation`]). `delta` is the change in instances left (−1 for a launch into it,
+    /// `availabilityCache.MarkLaunched`; +1 when one of its instances ends, `MarkTerminated`).
+    pub fn change_reservation(&mut self, id: Sym, delta: i64, expiring: bool) {
+        let classes = self.nodeclasses.iter_mut().flat_map(|c| c.capacity_reservations.iter_mut());
+        for r in classes.chain(self.default_reservations.iter_mut()).filter(|r| r.id == id) {
+            r.count = Some((r.count.unwrap_or(0) + delta).max(0));
+            r.expiring |= expiring;
+        }
+        let mut done: Vec<(*const Vec<TypeInfo>, Arc<Vec<TypeInfo>>)> = Vec::new();
+        for pt in self.pool_types.values_mut() {
+            let old = Arc::as_ptr(&pt.types);
+            if let Some((_, t)) = done.iter().find(|(p, _)| *p == old) {
+                pt.types = Arc::clone(t);
+            } else if let Some(t) = update_reservation(&pt.types, id, delta, expiring) {
+                done.push((old, Arc::clone(&t)));
+                pt.types = t;
+            }
+        }
+    }
+
+    /// Every capacity reservation of the NodeClasses and karpsim's default one, once each (by id).
+    pub fn reservations(&self) -> BTreeMap<Sym, &CapacityReservation> {
+        let classes = self.nodeclasses.iter().flat_map(|c| c.capacity_reservations.iter());
+        classes.chain(self.default_reservations.iter()).map(|r| (r.id, r)).collect()
+    }
+
+    /// What the capacity reservations themselves cost per hour, used or not: each reservation's
+    /// instances (those it can still launch and the nodes in it) at its type's on-demand price in
+    /// its zone as the NodePools' types have it (after NodeOverlays: AWS applies Savings Plans to
+    /// reservations too), as AWS bills an On-Demand Capacity Reservation (a capacity block, paid
+    /// upfront, is approximated the same way). Returns `(id, USD per hour)` for each reservation with instances,
+    /// and a warning for each whose on-demand price the NodePools' types do not have (not counted).
+    pub fn reservation_fees(&self) -> (Vec<(Sym, f64)>, Vec<String>) {
+        let on_demand = Sym::new(labels::CAPACITY_TYPE_ON_DEMAND);
+        let (mut fees, mut warnings) = (Vec::new(), Vec::new());
+        for r in self.reservations().into_values() {
+            let in_use = self.nodes.iter().filter(|n| n.labels.get(&*labels::RESERVATION_ID) == Some(&r.id)).count() as f64;
+            let instances = r.count.unwrap_or(0).max(0) as f64 + in_use;
+            let price = self
+                .pool_types
+                .values()
+                .flat_map(|pt| pt.types.iter())
+                .find(|t| t.it.name == r.instance_type)
+                .and_then(|t| t.it.offerings.iter().find(|o| o.zone == r.zone && o.capacity_type == on_demand))
+                .map(|o| o.price);
+            match price {
+                None => warnings.push(format!("capacity reservation {}: no on-demand price for {} in {}; its fee is not counted", r.id, r.instance_type, r.zone)),
+                Some(p) if instances > 0.0 => fees.push((r.id, instances * p)),
+                Some(_) => {}
+            }
+        }
+        (fees, warnings)
+    }
+
+    /// A capacity reservation of the NodeClasses (or of karpsim's default one), by id.
+    pub fn reservation(&self, id: Sym) -> Option<&CapacityReservation> {
+        let classes = self.nodeclasses.iter().flat_map(|c| c.capacity_reservations.iter());
+        classes.chain(self.default_reservations.iter()).find(|r| r.id == id)
+    }
+
     /// Give each existing node its hourly price: the catalog offering of its instance type, zone and
     /// capacity type (`OfferingPrice`, §1.4), and its capacity and allocatable when the input did not
-    /// state them. Returns a warning for nodes of types the catalog does not have.
+    /// state them. Returns a warning for nodes of types the catalog does not have, and one for
+    /// reserved nodes whose reservation is not in the inputs.
     fn price_nodes(&mut self, catalog: &crate::catalog::CatalogSource) -> Result<Vec<String>> {
         let mut default_types: Option<Arc<Catalog>> = None;
         let mut unknown = BTreeMap::<Sym, usize>::new();
+        let mut unreserved = 0;
         for n in &mut self.nodes {
             let Some(it_name) = n.instance_type else { continue };
             let types = match n.nodepool.and_then(|p| self.pool_types.get(&p)) {
@@ -156,16 +305,26 @@ impl ClusterState {
                         Some("SPOT") => Sym::new(labels::CAPACITY_TYPE_SPOT),
                         _ => Sym::new(labels::CAPACITY_TYPE_ON_DEMAND),
                     });
+                    // OfferingPrice: the first offering of the node's zone and capacity type
                     n.price = it.offerings.iter().find(|o| Some(o.zone) == n.zone && o.capacity_type == ct).map(|o| o.price);
+                    if n.price.is_none() && ct.as_str() == labels::CAPACITY_TYPE_RESERVED {
+                        unreserved += 1;
+                    }
                 }
                 None => *unknown.entry(it_name).or_default() += 1,
             }
         }
-        if unknown.is_empty() {
-            return Ok(Vec::new());
+        let mut warnings = Vec::new();
+        if !unknown.is_empty() {
+            let list: Vec<String> = unknown.iter().map(|(k, v)| format!("{k} ({v})")).collect();
+            warnings.push(format!("nodes of instance types not in the catalog have no price: {}", list.join(", ")));
         }
-        let list: Vec<String> = unknown.iter().map(|(k, v)| format!("{k} ({v})")).collect();
-        Ok(vec![format!("nodes of instance types not in the catalog have no price: {}", list.join(", "))])
+        if unreserved > 0 {
+            warnings.push(format!(
+                "{unreserved} reserved node(s) have no reserved offering in their zone (their capacity reservation is not in the inputs); priced at $0, as Karpenter's OfferingPrice does"
+            ));
+        }
+        Ok(warnings)
     }
 
     pub fn node(&self, name: Sym) -> Option<&Node> {
@@ -173,9 +332,15 @@ impl ClusterState {
     }
 }
 
+/// Static NodePools are Karpenter's StaticCapacity feature gate, off by default (v1.14.1
+/// `pkg/operator/options/options.go`); karpsim holds them whenever given.
+const STATIC_GATE_WARNING: &str = "static NodePools (spec.replicas) are held at their count; Karpenter does so only with its StaticCapacity feature gate (alpha, off by default: FEATURE_GATES=StaticCapacity=true)";
+
 impl ClusterState {
-    /// Build the state from loaded inputs and a catalog. Existing nodes get their hourly price from
-    /// the catalog offering of their instance type, zone and capacity type (`OfferingPrice`, §1.4).
+    /// Build the state from loaded inputs and a catalog: NodePools without an EC2NodeClass get
+    /// karpsim's default one with the user's capacity reservations, the NodeOverlays are applied, and
+    /// existing nodes get their hourly price from the catalog offering of their instance type, zone
+    /// and capacity type (`OfferingPrice`, §1.4).
     pub fn from_inputs(inputs: crate::io::Inputs, catalog: &crate::catalog::CatalogSource) -> Result<ClusterState> {
         // an error about a NodePool names the file and document it was read from
         let pool_origins: BTreeMap<String, Location> =
@@ -191,11 +356,15 @@ impl ClusterState {
             }
             other => other,
         };
-        let crate::io::Inputs { nodepools, nodeclasses, pods, daemonsets, nodes, pdbs, namespaces, warnings, .. } = inputs;
+        let crate::io::Inputs { nodepools, nodeclasses, pods, daemonsets, nodes, pdbs, namespaces, warnings, overlays, default_reservations, .. } = inputs;
         let daemonsets = with_daemonsets_from_pods(daemonsets, &pods);
+        let default_nc = NodeClass { capacity_reservations: default_reservations.clone(), ..NodeClass::default() };
         let mut state =
-            ClusterState::new(nodepools, nodeclasses, nodes, pods, daemonsets, pdbs, |nc| catalog.resolve(nc)).map_err(locate)?;
+            ClusterState::new(nodepools, nodeclasses, nodes, pods, daemonsets, pdbs, |nc| catalog.resolve(Some(nc.unwrap_or(&default_nc))))
+                .map_err(locate)?;
         check_sums(&state.nodes, &state.pods, &state.daemonsets)?;
+        state.default_reservations = default_reservations;
+        state.apply_overlays(overlays)?;
         let unpriced = state.price_nodes(catalog)?;
         let mut all_warnings = warnings;
         all_warnings.append(&mut state.warnings);
@@ -223,6 +392,33 @@ impl ClusterState {
         state.namespaces = namespaces;
         Ok(state)
     }
+}
+
+/// The types with one reservation's count changed by `delta` (floored at zero) and, if `expiring`,
+/// made unlaunchable; `None` when no type has the reservation. Types without it keep their `Arc`.
+pub fn update_reservation(types: &Arc<Vec<TypeInfo>>, id: Sym, delta: i64, expiring: bool) -> Option<Arc<Vec<TypeInfo>>> {
+    let has = |t: &TypeInfo| t.it.offerings.iter().any(|o| o.reservation_id() == Some(id));
+    if !types.iter().any(has) {
+        return None;
+    }
+    let out = types
+        .iter()
+        .map(|t| {
+            if !has(t) {
+                return t.clone();
+            }
+            let mut it = (*t.it).clone();
+            for o in it.offerings.iter_mut() {
+                if let Some(r) = o.reservation.as_mut().filter(|r| r.id == id) {
+                    r.capacity = (r.capacity + delta).max(0);
+                    r.launchable &= !expiring;
+                    o.available = r.available();
+                }
+            }
+            TypeInfo::new(Arc::new(it))
+        })
+        .collect();
+    Some(Arc::new(out))
 }
 
 /// The totals the algorithms build from the inputs must stay within the integer range: the requests

@@ -1,7 +1,7 @@
 //! The instance-type catalog through the public API: Karpenter's generated docs as an oracle, the
 //! hand-worked kubelet cases of aws-instance-model.md, prices and custom catalogs.
 
-use karpsim::catalog::{CatalogSource, InstanceType, PricePolicy, PriceSource};
+use karpsim::catalog::{CatalogSource, InstanceType, PricePolicy, PriceSource, parse_custom_catalog};
 use karpsim::labels::Sym;
 use karpsim::model::{AmiFamily, BlockDeviceMapping, NodeClass};
 use karpsim::resources::{Resources, format_amount, parse_amount};
@@ -383,7 +383,7 @@ fn custom_catalog_json() {
 
 #[test]
 fn custom_catalog_yaml_through_catalog_source() {
-    let yaml = "instance_types:\n  - name: big\n    capacity: {cpu: 8, memory: 32Gi, pods: 110, nvidia.com/gpu: 1}\n    labels: {gen: 5, gpu: true}\n    offerings:\n      - {zone: z-b, capacity_type: reserved, price: 0.0}\n      - {zone: z-a, capacity_type: on-demand, price: 1.5, available: false}\n  - name: aaa\n    capacity: {cpu: 1}\n    offerings: [{zone: z-a, capacity_type: spot, price: 0.1}]\n";
+    let yaml = "instance_types:\n  - name: big\n    capacity: {cpu: 8, memory: 32Gi, pods: 110, nvidia.com/gpu: 1}\n    labels: {gen: 5, gpu: true}\n    offerings:\n      - {zone: z-b, capacity_type: reserved, price: 0.0, reservation_id: cr-1, count: 2}\n      - {zone: z-a, capacity_type: on-demand, price: 1.5, available: false}\n  - name: aaa\n    capacity: {cpu: 1}\n    offerings: [{zone: z-a, capacity_type: spot, price: 0.1}]\n";
     let path = std::env::temp_dir().join(format!("karpsim-catalog-test-{}.yaml", std::process::id()));
     std::fs::write(&path, yaml).unwrap();
     let source = CatalogSource::parse(path.to_str().unwrap());
@@ -400,6 +400,25 @@ fn custom_catalog_yaml_through_catalog_source() {
     assert_eq!(big.label(Sym::new("gpu")), Some(Some(Sym::new("true"))));
     assert_eq!(big.capacity_types(), vec![Sym::new("reserved")]);
     assert_eq!(big.zones().collect::<Vec<_>>(), vec![Sym::new("z-b")]);
+    let r = big.offerings.iter().find_map(|o| o.reservation.as_ref()).unwrap();
+    assert_eq!((r.id.as_str(), r.capacity), ("cr-1", 2));
+}
+
+#[test]
+fn custom_reserved_offerings_need_their_reservation_and_count() {
+    let offer = |o: &str| format!(r#"{{"instance_types": [{{"name": "a", "capacity": {{"cpu": 1}}, "offerings": [{o}]}}]}}"#);
+    for (o, want) in [
+        (r#"{"zone": "z", "capacity_type": "reserved", "price": 0, "count": 1}"#, "offerings[0].reservation_id"),
+        (r#"{"zone": "z", "capacity_type": "reserved", "price": 0, "reservation_id": "cr-1"}"#, "offerings[0].count"),
+        (r#"{"zone": "z", "capacity_type": "reserved", "price": 0, "reservation_id": "cr-1", "count": -1}"#, "offerings[0].count"),
+        (r#"{"zone": "z", "capacity_type": "spot", "price": 0, "count": 1}"#, "belong to reserved offerings"),
+    ] {
+        let e = parse_custom_catalog("c.json", &offer(o)).unwrap_err().to_string();
+        assert!(e.contains(want) && e.contains("instance type \"a\""), "{o}: {e}");
+    }
+    // a reservation with nothing left cannot launch
+    let c = parse_custom_catalog("c.json", &offer(r#"{"zone": "z", "capacity_type": "reserved", "price": 0, "reservation_id": "cr-1", "count": 0}, {"zone": "z", "capacity_type": "spot", "price": 1}"#)).unwrap();
+    assert_eq!(c.instance_types[0].capacity_types(), vec![Sym::new("spot")]);
 }
 
 #[test]

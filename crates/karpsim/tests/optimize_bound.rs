@@ -237,3 +237,49 @@ fn the_bound_is_deterministic() {
     let b = serde_json::to_string(&run_bound(&s.catalog, &s.yaml, &BoundOptions::default())).unwrap();
     assert_eq!(a, b);
 }
+
+/// `pool(...)` with `spec.replicas`: a static NodePool (no limits but `limits.nodes`).
+fn static_pool(name: &str, replicas: i64, reqs: &[&str]) -> String {
+    pool(name, reqs).replacen("spec:\n", &format!("spec:\n  replicas: {replicas}\n"), 1)
+}
+
+#[test]
+fn static_pool_nodes_are_paid_and_their_room_is_free() {
+    // the static pool keeps one cheap node; the dynamic pool only launches a dear type
+    let cat = catalog(&[it("cheap", 4, 8, 10).price(0.05), it("dear", 4, 8, 10).price(1.0)]);
+    let only = |t: &str| format!("{{key: node.kubernetes.io/instance-type, operator: In, values: [{t}]}}");
+    let mut yaml = static_pool("kept", 1, &[ANY_CT, &only("cheap")]);
+    yaml += &pool("default", &[ANY_CT, &only("dear")]);
+    yaml += &pod("a", "1", "1Gi", "", "");
+    yaml += &pod("b", "1", "1Gi", "", "");
+    let r = run_bound(&cat, &yaml, &BoundOptions::default());
+    // Karpenter puts both pods on the static node: that cluster costs its price, and no cluster the
+    // NodePools can make costs less (the static node is always there)
+    assert!((r.karpenter.cost_per_hour - 0.05).abs() < 1e-9, "{r:#?}");
+    assert!(r.lower_bound_per_hour <= r.karpenter.cost_per_hour + 1e-9, "the bound is above a cluster Karpenter makes: {r:#?}");
+    assert!(r.lower_bound_per_hour >= 0.05 - 1e-9, "every cluster pays the static node: {r:#?}");
+    assert!((r.best_packing.cost_per_hour - 0.05).abs() < 1e-9, "{r:#?}");
+    assert!(r.best_packing.nodes.iter().any(|n| n.nodepool == "kept" && (n.price_per_hour - 0.05).abs() < 1e-9), "{r:#?}");
+    assert!(r.warnings.iter().any(|w| w.contains("static NodePools' nodes")), "{:?}", r.warnings);
+}
+
+#[test]
+fn reserved_instances_are_not_packed_past_their_count() {
+    // one reserved instance of `m` (near-free), then on-demand; each pod needs a node of its own
+    let mut v: serde_json::Value = serde_json::from_str(&catalog(&[it("m", 2, 4, 10).price(1.0)])).unwrap();
+    v["instance_types"][0]["offerings"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"zone": "test-zone-1", "capacity_type": "reserved", "price": 1e-7, "reservation_id": "cr-m", "count": 1}));
+    let cat = v.to_string();
+    let mut yaml = pool("default", &["{key: karpenter.sh/capacity-type, operator: In, values: [on-demand, reserved]}"]);
+    for p in ["a", "b", "c"] {
+        yaml += &pod(p, "1500m", "1Gi", "", "");
+    }
+    let r = run_bound(&cat, &yaml, &BoundOptions::default());
+    let reserved = r.best_packing.nodes.iter().filter(|n| n.capacity_type == "reserved").count();
+    assert!(reserved <= 1, "the packing launches {reserved} instances into a reservation of 1: {r:#?}");
+    assert!(r.best_packing.cost_per_hour >= 2.0 - 1e-6, "{r:#?}");
+    assert!(r.lower_bound_per_hour <= r.best_packing.cost_per_hour + 1e-9);
+    assert!(r.warnings.iter().any(|w| w.contains("cr-m") && w.contains("unlimited")), "{:?}", r.warnings);
+}

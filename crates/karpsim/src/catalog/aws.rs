@@ -4,10 +4,12 @@
 //! Integer arithmetic throughout except the three f64 steps Karpenter has, reproduced exactly: the VM
 //! memory overhead `ceil`, the per-range kube-reserved CPU truncation and percentage eviction `ceil`.
 //!
-//! Not modelled: capacity reservations (no `reserved` offerings), NodeClass `networkInterfaces`
-//! (EFA-only interfaces), discovered memory capacity (§9), ICE caching and zonal shifts.
+//! Reserved offerings come from the NodeClass's capacity reservations ([`super::reservations`]).
+//! Not modelled: NodeClass `networkInterfaces` (EFA-only interfaces), discovered memory capacity
+//! (§9), ICE caching and zonal shifts.
 
 use super::aws_labels::{base_labels, os_labels};
+use super::reservations::{TypeSite, reserved_offerings, sort_offerings};
 use super::{Catalog, InstanceType, Offering, Overhead, PricePolicy, PriceSource, SpotInterruption, allocatable};
 use crate::error::{Error, Location, Result};
 use crate::labels::{CAPACITY_TYPE_ON_DEMAND, CAPACITY_TYPE_SPOT, Sym};
@@ -456,15 +458,16 @@ pub fn aws_catalog(
         labels.extend_from_slice(os_pair);
         labels.sort_by_key(|a| a.0);
         // compatibility.go: a1.* cannot boot AL2023; Windows admits amd64 only.
-        let mut compatible = true;
+        let mut incompatible = None;
         if os_pair[0].1.is_none() {
             windows_arm += 1;
-            compatible = false;
+            incompatible = Some(format!("arm64 instance types cannot run {:?}", nodeclass.ami_family));
         }
         if nodeclass.ami_family == AmiFamily::AL2023 && rec.family.as_deref() == Some("a1") {
             a1_al2023 += 1;
-            compatible = false;
+            incompatible = Some("a1 instance types cannot run AL2023".to_string());
         }
+        let compatible = incompatible.is_none();
         let priced = price(rec, fallback, prices, &mut counts);
         let mut offerings = Vec::with_capacity(p.zones.len() * p.capacity_types.len());
         for &zone in &p.zones {
@@ -483,10 +486,20 @@ pub fn aws_catalog(
                     price,
                     available: compatible && pr.is_some(),
                     price_source,
+                    reservation: None,
+                    overlay: None,
                 });
             }
         }
-        offerings.sort_by_key(|a| (a.zone, a.capacity_type));
+        if !nodeclass.capacity_reservations.is_empty() {
+            let zones: Vec<Sym> = p.zones.iter().copied().filter(|z| zone_filter.as_ref().is_none_or(|a| a.contains(z))).collect();
+            let zone_id = |z: Sym| data.zone_ids.get(&z).copied();
+            // the provider's OnDemandPrice: the list price, whatever the user's multipliers
+            let list = rec.on_demand_usd_per_hour.or_else(|| fallback.and_then(|f| f.on_demand_price(&rec.name)));
+            let site = TypeSite { name: Sym::new(&rec.name), zones: &zones, zone_id: &zone_id, on_demand_price: list, launchable: compatible };
+            offerings.extend(reserved_offerings(&site, &nodeclass.capacity_reservations));
+        }
+        sort_offerings(&mut offerings);
         instance_types.push(Arc::new(InstanceType {
             name: Sym::new(&rec.name),
             labels,
@@ -496,6 +509,8 @@ pub fn aws_catalog(
             offerings,
             spot_interruption: rec.spot_interruption_bucket.clone(),
             spot_savings_percent: rec.spot_savings_percent,
+            incompatible,
+            capacity_overlays: Vec::new(),
         }));
     }
     let mut warnings = Vec::new();
@@ -545,7 +560,9 @@ pub fn aws_catalog(
             warnings.push(format!("price overrides name no {kind} of {}: {}", data.region, unknown.join(", ")));
         }
     }
-    let catalog = Catalog { name, region: Some(data.region), instance_types, warnings };
+    let mut catalog = Catalog { name, region: Some(data.region), instance_types, warnings };
+    let reservation_warnings = super::reservations::warnings(&catalog, &nodeclass.capacity_reservations);
+    catalog.warnings.extend(reservation_warnings);
     catalog.ensure_some_offering_available()?;
     Ok(catalog)
 }

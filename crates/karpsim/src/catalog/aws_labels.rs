@@ -4,7 +4,8 @@
 //! Not represented: `karpenter.k8s.aws/instance-tenancy` (`In [default, dedicated]` has two values and
 //! [`super::InstanceType::labels`] holds single-valued requirements only; leaving the key out lets any
 //! tenancy value match, which differs from Karpenter only for pods requiring the label to be absent),
-//! `nitro-sandbox` (HEAD only) and the capacity-reservation labels (no reservations are modelled).
+//! and `nitro-sandbox` (unreleased after v1.14.1). The capacity-reservation labels come from the
+//! reserved offerings (`crate::state::TypeInfo`).
 
 use super::aws::AwsRecord;
 use crate::labels::{self, Sym};

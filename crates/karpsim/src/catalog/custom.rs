@@ -14,7 +14,9 @@
 //! ```
 //!
 //! Quantities may be strings or numbers; label values strings, numbers or booleans. Capacity types are
-//! `on-demand`, `spot` or `reserved`. Unknown fields, negative quantities, overhead above capacity,
+//! `on-demand`, `spot` or `reserved`; a reserved offering names its capacity reservation and the
+//! instances it can still launch (`reservation_id`, `count`, optional `reservation_type` default or
+//! capacity-block, `interruptible`). Unknown fields, negative quantities, overhead above capacity,
 //! negative or non-finite prices, empty or duplicate names, a type without offerings, duplicate
 //! (zone, capacity type) offerings, zone/capacity-type given as labels and a catalog without any
 //! available offering are errors naming the type and field.
@@ -25,7 +27,8 @@
 //! select on them whether or not its NodePool mentions them, and a type without a label another type
 //! has is `DoesNotExist` for it.
 
-use super::{Catalog, InstanceType, Offering, Overhead, PriceSource, allocatable, capacity_type_sym};
+use super::{Catalog, InstanceType, Offering, OfferingReservation, Overhead, PriceSource, allocatable, capacity_type_sym};
+use crate::model::ReservationType;
 use crate::error::{Error, Result};
 use crate::labels::{self, Sym};
 use crate::resources::{QuantityValue, Resources, parse_amount};
@@ -63,6 +66,16 @@ struct CustomOffering {
     price: f64,
     #[serde(default = "yes")]
     available: bool,
+    /// Reserved offerings: the capacity reservation, and how many instances it can still launch.
+    #[serde(default)]
+    reservation_id: Option<String>,
+    #[serde(default)]
+    count: Option<i64>,
+    /// `default` (an On-Demand Capacity Reservation, the default) or `capacity-block`.
+    #[serde(default)]
+    reservation_type: Option<String>,
+    #[serde(default)]
+    interruptible: Option<bool>,
 }
 
 fn yes() -> bool {
@@ -211,7 +224,8 @@ fn build_type(t: &CustomType) -> std::result::Result<InstanceType, String> {
             return Err(format!("{at}.price: must be a finite number >= 0, got {}", o.price));
         }
         let zone = Sym::new(&o.zone);
-        if !keys.insert((zone, capacity_type)) {
+        let reservation = reservation_of(o, capacity_type, &at)?;
+        if !keys.insert((zone, capacity_type, reservation.as_ref().map(|r| r.id))) {
             return Err(format!("{at}: duplicate offering for zone {zone} and capacity type {capacity_type}"));
         }
         offerings.push(Offering {
@@ -219,11 +233,14 @@ fn build_type(t: &CustomType) -> std::result::Result<InstanceType, String> {
             zone_id: o.zone_id.as_deref().map(Sym::new),
             capacity_type,
             price: o.price,
-            available: o.available,
+            // a reservation with no instances left cannot launch (`ReservationCapacity != 0`)
+            available: o.available && reservation.as_ref().is_none_or(|r| r.capacity > 0),
             price_source: PriceSource::Catalog,
+            reservation,
+            overlay: None,
         });
     }
-    offerings.sort_by_key(|a| (a.zone, a.capacity_type));
+    super::reservations::sort_offerings(&mut offerings);
     Ok(InstanceType {
         name,
         labels: labels.into_iter().collect(),
@@ -233,5 +250,33 @@ fn build_type(t: &CustomType) -> std::result::Result<InstanceType, String> {
         offerings,
         spot_interruption: None,
         spot_savings_percent: None,
+        incompatible: None,
+        capacity_overlays: Vec::new(),
     })
+}
+
+/// A reserved offering's reservation: `reservation_id` and `count` are required there and
+/// meaningless elsewhere.
+fn reservation_of(o: &CustomOffering, capacity_type: Sym, at: &str) -> std::result::Result<Option<OfferingReservation>, String> {
+    let given = o.reservation_id.is_some() || o.count.is_some() || o.reservation_type.is_some() || o.interruptible.is_some();
+    if capacity_type.as_str() != crate::labels::CAPACITY_TYPE_RESERVED {
+        if given {
+            return Err(format!("{at}: reservation_id, count, reservation_type and interruptible belong to reserved offerings"));
+        }
+        return Ok(None);
+    }
+    let id = match o.reservation_id.as_deref() {
+        Some(id) if !id.trim().is_empty() => Sym::new(id),
+        _ => return Err(format!("{at}.reservation_id: a reserved offering needs the id of its capacity reservation")),
+    };
+    let capacity = match o.count {
+        Some(c) if c >= 0 => c,
+        Some(c) => return Err(format!("{at}.count: must be >= 0, got {c}")),
+        None => return Err(format!("{at}.count: a reserved offering needs the number of instances its reservation can still launch")),
+    };
+    let reservation_type = match o.reservation_type.as_deref() {
+        None => ReservationType::Default,
+        Some(t) => ReservationType::parse(t).ok_or_else(|| format!("{at}.reservation_type: unknown type {t:?} (default or capacity-block)"))?,
+    };
+    Ok(Some(OfferingReservation { id, reservation_type, interruptible: o.interruptible.unwrap_or(false), capacity, launchable: o.available }))
 }

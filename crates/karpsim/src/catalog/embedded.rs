@@ -93,10 +93,14 @@ impl CatalogSource {
     }
 
     /// The catalog for a NodeClass (`None` = an AL2023 NodeClass with default settings). A custom
-    /// catalog already states capacity and overhead, so the NodeClass is ignored for it.
+    /// catalog already states capacity and overhead, so only the NodeClass's capacity reservations
+    /// apply to it (as reserved offerings).
     pub fn resolve(&self, nodeclass: Option<&NodeClass>) -> Result<Arc<Catalog>> {
         match self {
-            CatalogSource::Custom(c) => Ok(Arc::clone(c)),
+            CatalogSource::Custom(c) => match nodeclass.filter(|nc| !nc.capacity_reservations.is_empty()) {
+                Some(nc) => Ok(Arc::new(super::reservations::inject(c, &nc.capacity_reservations))),
+                None => Ok(Arc::clone(c)),
+            },
             CatalogSource::Aws { region, options, prices } => {
                 let data = aws_region_data(region)?;
                 let fallback = if region == "us-east-1" { None } else { Some(aws_region_data("us-east-1")?) };

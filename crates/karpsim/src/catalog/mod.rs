@@ -11,7 +11,9 @@ pub mod aws;
 mod aws_labels;
 pub mod custom;
 mod embedded;
+pub mod overlay;
 mod prices;
+pub mod reservations;
 
 pub use aws::{AwsOptions, AwsRegionData, aws_catalog};
 pub use custom::parse_custom_catalog;
@@ -19,6 +21,7 @@ pub use embedded::{CatalogSource, aws_region_data, aws_regions};
 pub use prices::{CapacityPrices, PricePolicy};
 
 use crate::labels::{CAPACITY_TYPE_ON_DEMAND, CAPACITY_TYPE_RESERVED, CAPACITY_TYPE_SPOT, Sym};
+use crate::model::ReservationType;
 use crate::resources::Resources;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -42,6 +45,13 @@ pub struct InstanceType {
     pub spot_interruption: Option<SpotInterruption>,
     /// AWS Spot Instance Advisor savings (spot vs on-demand, percent), where known.
     pub spot_savings_percent: Option<i64>,
+    /// Why the NodeClass cannot launch this type at all (its offerings are then unavailable), e.g.
+    /// `a1 instance types cannot run AL2023` (`compatibility.go`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incompatible: Option<String>,
+    /// NodeOverlays that added or replaced extended resources in `capacity`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub capacity_overlays: Vec<Sym>,
 }
 
 /// Karpenter's `InstanceTypeOverhead`: what the kubelet keeps back from capacity.
@@ -70,6 +80,40 @@ pub struct Offering {
     pub price: f64,
     pub available: bool,
     pub price_source: PriceSource,
+    /// The capacity reservation of a `reserved` offering.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reservation: Option<OfferingReservation>,
+    /// The NodeOverlay that set the price (`price_source` is then [`PriceSource::Overlay`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overlay: Option<Sym>,
+}
+
+/// What a `reserved` offering launches into: one capacity reservation and how many instances it can
+/// still launch (`Offering.ReservationCapacity`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OfferingReservation {
+    pub id: Sym,
+    pub reservation_type: ReservationType,
+    pub interruptible: bool,
+    pub capacity: i64,
+    /// The NodeClass could launch into it if it had instances left: the type is compatible, the
+    /// zone is one of the type's, it is not an expiring capacity block. The offering is available
+    /// when this holds and `capacity > 0`.
+    pub launchable: bool,
+}
+
+impl OfferingReservation {
+    /// Whether its offering is available.
+    pub fn available(&self) -> bool {
+        self.launchable && self.capacity > 0
+    }
+}
+
+impl Offering {
+    /// The reservation id of a reserved offering.
+    pub fn reservation_id(&self) -> Option<Sym> {
+        self.reservation.as_ref().map(|r| r.id)
+    }
 }
 
 /// Where an offering's price came from, so that a study can state its price assumptions.
@@ -90,6 +134,11 @@ pub enum PriceSource {
     Override,
     /// No price anywhere: the offering is unavailable and its price is 0.
     Unpriced,
+    /// A capacity reservation: the on-demand price ÷ 10,000,000 (the AWS provider's
+    /// `reserved_capacity_resolver.go`: free, but ordered like on-demand), or as the catalog wrote it.
+    Reservation,
+    /// A NodeOverlay's `price` or `priceAdjustment` (the offering's `overlay` names it).
+    Overlay,
 }
 
 /// AWS Spot Instance Advisor interruption bucket (`spot_interruption_bucket` of the data).
@@ -174,7 +223,8 @@ pub fn capacity_type_sym(s: &str) -> Option<Sym> {
 }
 
 /// `capacity − overhead` over the resources present in `capacity` (core `computeAllocatable`:
-/// `resources.Subtract` iterates its left operand, so e.g. a `pid` reservation has no effect).
+/// `resources.Subtract` iterates its left operand, so e.g. a `pid` reservation has no effect), and
+/// memory less any `hugepages-*` capacity, floored at zero.
 pub(crate) fn allocatable(capacity: &Resources, overhead: &Overhead) -> Resources {
     let total = overhead.total();
     let mut out = capacity.clone();
@@ -184,6 +234,12 @@ pub(crate) fn allocatable(capacity: &Resources, overhead: &Overhead) -> Resource
     out.pods -= total.pods;
     for (k, v) in capacity.extended() {
         out.set(k.as_str(), v - total.get(k.as_str()));
+    }
+    // hugepages are carved out of memory (`computeAllocatable`); only overlays add them here
+    for (k, v) in capacity.extended() {
+        if k.as_str().starts_with("hugepages-") {
+            out.memory = (out.memory - v).max(0);
+        }
     }
     out
 }
@@ -200,6 +256,8 @@ mod tests {
             price,
             available,
             price_source: PriceSource::Catalog,
+            reservation: None,
+            overlay: None,
         }
     }
 
@@ -220,6 +278,8 @@ mod tests {
             ],
             spot_interruption: None,
             spot_savings_percent: None,
+            incompatible: None,
+            capacity_overlays: Vec::new(),
         };
         assert_eq!(it.label(Sym::new("a")), Some(Some(Sym::new("1"))));
         assert_eq!(it.label(Sym::new("b")), Some(None));

@@ -25,6 +25,8 @@ pub struct NewNode {
     pub labels: BTreeMap<Sym, Sym>,
     pub allocatable: crate::resources::Resources,
     pub capacity: crate::resources::Resources,
+    /// The capacity reservation it launches into.
+    pub reservation_id: Option<Sym>,
 }
 
 impl NewNode {
@@ -41,6 +43,19 @@ impl NewNode {
         labels.insert(*labels::NODEPOOL, c.nodepool);
         labels.remove(&*labels::REGISTERED);
         labels.remove(&*labels::INITIALIZED);
+        // the offering's reservation labels (instance.go: NewInstanceFromFleet with
+        // WithCapacityReservationDetails), and none on other capacity
+        for k in [*labels::RESERVATION_ID, *labels::RESERVATION_TYPE, *labels::RESERVATION_INTERRUPTIBLE] {
+            labels.remove(&k);
+        }
+        let reservation = r.reservation_id.as_deref().and_then(|id| {
+            ti.it.offerings.iter().filter_map(|o| o.reservation.as_ref()).find(|x| x.id.as_str() == id)
+        });
+        if let Some(x) = reservation {
+            labels.insert(*labels::RESERVATION_ID, x.id);
+            labels.insert(*labels::RESERVATION_TYPE, Sym::new(x.reservation_type.as_str()));
+            labels.insert(*labels::RESERVATION_INTERRUPTIBLE, Sym::new(if x.interruptible { "true" } else { "false" }));
+        }
         NewNode {
             nodepool: c.nodepool,
             instance_type: ti.it.name,
@@ -50,6 +65,7 @@ impl NewNode {
             labels,
             allocatable: ti.it.allocatable.clone(),
             capacity: ti.it.capacity.clone(),
+            reservation_id: reservation.map(|x| x.id),
         }
     }
 }
@@ -100,6 +116,7 @@ pub fn apply(state: &mut ClusterState, plan: &Plan, now: Timestamp, seq: &mut us
 
 /// Launch `new_nodes` (initialized at `now`, named `<nodepool>-karpsim-<seq>`), bind pods to their
 /// destinations, and delete the `remove` nodes (their other reschedulable pods become pending).
+/// Capacity reservations' counts follow the launches into them and the deletions of their nodes.
 /// Also how a provisioning result is launched into a state (`whatif::cluster`).
 pub fn place(state: &mut ClusterState, new_nodes: &[NewNode], binds: &[(Sym, Dest)], remove: &[Sym], now: Timestamp, seq: &mut usize) {
     let mut names = Vec::new();
@@ -114,6 +131,16 @@ pub fn place(state: &mut ClusterState, new_nodes: &[NewNode], binds: &[(Sym, Des
         let taints = state.nodepools.iter().find(|p| p.name == n.nodepool).map(|p| p.taints.clone()).unwrap_or_default();
         state.nodes.push(n.to_node(name, now, taints, true));
         names.push(name);
+        // a launch takes one instance of its reservation (availabilityCache.MarkLaunched)
+        if let Some(id) = n.reservation_id {
+            state.change_reservation(id, -1, false);
+        }
+    }
+    // and a deleted node gives its instance back (MarkTerminated)
+    let given_back: Vec<Sym> =
+        state.nodes.iter().filter(|n| remove.contains(&n.name)).filter_map(|n| n.labels.get(&*labels::RESERVATION_ID).copied()).collect();
+    for id in given_back {
+        state.change_reservation(id, 1, false);
     }
     let dest_of: BTreeMap<Sym, Sym> = binds
         .iter()

@@ -1,6 +1,7 @@
 //! The disruption loop (`disruption/controller.go`; design §5.1): expiration (forceful, outside
-//! budgets, its own controller since v1.0), then Emptiness → Drift → Multi-node → Single-node
-//! consolidation; the first method that produces a command ends the round.
+//! budgets, its own controller since v1.0) and static pools' scale-down (also a controller of its
+//! own), then Emptiness → StaticDrift → Drift → Multi-node → Single-node consolidation; the first
+//! method that produces a command ends the round.
 
 use super::apply::{self, Plan};
 use super::budgets;
@@ -8,6 +9,7 @@ use super::candidates::{self, Candidate};
 use super::consolidation::{self, Outcome};
 use super::prefilter::Prefilter;
 use super::simulate::{RoundCtx, Simulation};
+use super::static_capacity;
 use super::{Action, CandidateOrder, Command, DisruptionOptions, DisruptionResult, EndState, Kept, Method, NodeSummary, PodMove, Replacement};
 use crate::labels::{Sym, SymMap};
 use crate::model::{ConsolidationPolicy, DisruptionReason, Pod, Timestamp};
@@ -77,18 +79,7 @@ impl<'a> Round<'a, '_> {
         }
         pods.sort_by(|a, b| a.pod.cmp(&b.pod));
         let price_before: f64 = cands.iter().map(|c| c.price).fold(0.0, |a, b| a + b);
-        let price_after: f64 = replacements.iter().map(|r| r.price_per_hour).fold(0.0, |a, b| a + b);
-        let command = Command {
-            method,
-            action: if replacements.is_empty() { Action::Delete } else { Action::Replace },
-            nodes: cands.iter().map(|c| c.name().to_string()).collect(),
-            replacements,
-            pods,
-            price_before,
-            price_after,
-            savings_per_hour: price_before - price_after,
-            reason,
-        };
+        let command = Command::new(method, cands.iter().map(|c| c.name().to_string()).collect(), replacements, pods, price_before, reason);
         let new_nodes = claims.iter().zip(&command.replacements).map(|(c, r)| apply::NewNode::from_claim(c, r)).collect();
         Some(Plan { command, remove: cands.iter().map(|c| c.name()).collect(), new_nodes, binds })
     }
@@ -96,14 +87,27 @@ impl<'a> Round<'a, '_> {
     fn expiration(&mut self, cands: &[Candidate<'a>]) -> Vec<Plan> {
         let mut plans = Vec::new();
         for c in cands {
-            let Some(e) = c.pool.expire_after else { continue };
             let age = self.ctx.now - c.node.creation_timestamp;
-            if age < e {
-                continue;
-            }
+            let expired = c.pool.expire_after.filter(|e| age >= *e);
+            // a capacity block's nodes go 40 minutes before it ends (AWS provider
+            // `controllers/capacityreservation/expiration`), like an expiration
+            let reclaimed = c
+                .node
+                .labels
+                .get(&*crate::labels::RESERVATION_ID)
+                .and_then(|id| self.ctx.state.reservation(*id))
+                .filter(|r| r.expiring_at(self.ctx.now));
+            let reason = match (reclaimed, expired) {
+                (Some(r), _) => format!(
+                    "capacity block {} ends at {}: EC2 reclaims its instances, and the AWS provider deletes their nodes 40 minutes before",
+                    r.id,
+                    r.end_time.map_or_else(|| "its end".to_string(), crate::io::format_rfc3339)
+                ),
+                (None, Some(e)) => format!("expired: age {}h ≥ expireAfter {}h of NodePool {}", age / 3600, e / 3600, c.pool.name),
+                (None, None) => continue,
+            };
             // forceful: no budgets, no PDB/do-not-disrupt filter, no price rule (expiration controller)
             let sim = self.ctx.simulate(&[c], false);
-            let reason = format!("expired: age {}h ≥ expireAfter {}h of NodePool {}", age / 3600, e / 3600, c.pool.name);
             if let Some(mut p) = self.plan(Method::Expiration, &[c], &sim, &sim.sol.claims, reason) {
                 // Karpenter deletes an expired NodeClaim without pre-spinning a replacement
                 // (`nodeclaim/expiration/controller.go`): the action is a delete; `replacements`
@@ -359,10 +363,20 @@ fn one_round(state: &ClusterState, now: Timestamp, opts: &DisruptionOptions, war
     sort(&mut cands, opts.candidate_order);
     let mut r = Round { ctx, opts, kept: kept.into_iter().collect() };
     let mut plans = r.expiration(&cands);
+    // static pools' surplus goes outright, like expiration (its own controller)
+    let expired: Vec<Sym> = plans.iter().flat_map(|p| p.remove.clone()).collect();
+    plans.extend(static_capacity::scale_down(&r.ctx).into_iter().filter(|p| p.remove.iter().all(|n| !expired.contains(n))));
     let expired: Vec<Sym> = plans.iter().flat_map(|p| p.remove.clone()).collect();
     let live: Vec<Candidate> = cands.iter().filter(|c| !expired.contains(&c.name())).cloned().collect();
     let mut acted = r.emptiness(&live);
     let mut method = "emptiness";
+    if acted.is_empty() {
+        let Round { ctx, kept, .. } = &mut r;
+        acted = static_capacity::static_drift(ctx, &live, opts, &mut |n, why| {
+            kept.entry(n).or_insert(why);
+        });
+        method = "static drift";
+    }
     if acted.is_empty() {
         acted = r.drift(&live);
         method = "drift";

@@ -14,6 +14,7 @@ mod drift;
 mod methods;
 mod prefilter;
 mod simulate;
+mod static_capacity;
 mod validation;
 
 pub use budgets::budget_allows;
@@ -78,9 +79,13 @@ impl Default for DisruptionOptions {
 pub enum Method {
     Expiration,
     Emptiness,
+    /// Drifted nodes of static NodePools, replaced by their template (`staticdrift.go`).
+    StaticDrift,
     Drift,
     MultiNode,
     SingleNode,
+    /// A static NodePool's surplus above `replicas` (`static/deprovisioning`).
+    StaticScaleDown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -98,6 +103,9 @@ pub struct Replacement {
     pub capacity_type: String,
     pub price_per_hour: f64,
     pub instance_type_options: Vec<String>,
+    /// The capacity reservation it launches into.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reservation_id: Option<String>,
 }
 
 impl Replacement {
@@ -112,6 +120,7 @@ impl Replacement {
             capacity_type: l.offering.capacity_type.to_string(),
             price_per_hour: l.offering.price,
             instance_type_options: c.options.iter().map(|o| o.it.name.to_string()).collect(),
+            reservation_id: l.offering.reservation_id().map(|r| r.to_string()),
         })
     }
 }
@@ -135,6 +144,25 @@ pub struct Command {
     pub price_after: f64,
     pub savings_per_hour: f64,
     pub reason: String,
+}
+
+impl Command {
+    /// A command on `nodes` (priced `price_before` together): replace them with `replacements`, or
+    /// delete them when there are none.
+    pub(crate) fn new(method: Method, nodes: Vec<String>, replacements: Vec<Replacement>, pods: Vec<PodMove>, price_before: f64, reason: String) -> Command {
+        let price_after: f64 = replacements.iter().map(|r| r.price_per_hour).fold(0.0, |a, b| a + b);
+        Command {
+            method,
+            action: if replacements.is_empty() { Action::Delete } else { Action::Replace },
+            nodes,
+            replacements,
+            pods,
+            price_before,
+            price_after,
+            savings_per_hour: price_before - price_after,
+            reason,
+        }
+    }
 }
 
 /// A node that was looked at and kept, with the rule that kept it.

@@ -16,6 +16,7 @@ use super::candidates::Candidate;
 use super::simulate::RoundCtx;
 use crate::labels::{self, Sym};
 use crate::model::Pod;
+use crate::requirements::Requirements;
 use crate::resources::Resources;
 use crate::scheduling::ClusterView;
 use crate::scheduling::instance_filter::OfferingReqs;
@@ -62,10 +63,15 @@ impl<'a> Prefilter<'a> {
             .map(|v| (v.node.name, v.remaining.clone()))
             .collect();
         homes.sort_by_key(|h| std::cmp::Reverse(h.1.cpu));
+        // the offering requirements of each template, looked up once for its types
+        let mut last: Option<(*const Requirements, OfferingReqs)> = None;
         let launchable = view
             .launchable_types()
             .map(|(reqs, ti)| {
-                let reqs = OfferingReqs::new(reqs);
+                let reqs = match last {
+                    Some((p, r)) if std::ptr::eq(p, reqs) => r,
+                    _ => last.insert((reqs, OfferingReqs::new(reqs))).1,
+                };
                 Launchable { price: cheapest(ti, &reqs, true), non_spot_price: cheapest(ti, &reqs, false), allocatable: &ti.it.allocatable }
             })
             .filter(|l| l.price.is_finite())

@@ -86,6 +86,8 @@ impl<'a> RoundCtx<'a> {
             under_consolidate_after: if consolidation { self.settling.clone() } else { HashSet::new() },
             pending: self.pending.iter().map(|p| p.uid).collect(),
             max_new_claims: self.claim_limit(consolidation),
+            // SimulateScheduling does not pass DisableReservedCapacityFallback (helpers.go)
+            reserved_mode: crate::scheduling::ReservedMode::Fallback,
         };
         let mut sol = schedule_on(&self.view, pods, &scope, &self.provisioning);
         // moving pods onto a node that is not initialized yet counts as a failure, except the

@@ -45,12 +45,17 @@ mod node;
 mod nodeclaim;
 mod nodeclass;
 mod nodepool;
+mod overlay;
 mod ownership;
 mod pod;
+mod reservations;
 mod storage;
 mod value;
 mod volumes;
 mod yaml;
+
+pub use reservations::{ReservationSpec, parse_reservation_option, parse_reservation_values, parse_reservations_file};
+pub(crate) use reservations::parse_entries as parse_reservation_entries;
 
 pub use value::{format_rfc3339, parse_duration, parse_rfc3339};
 pub(crate) use ownership::deployment_of;
@@ -59,8 +64,8 @@ pub(crate) use yaml::parse_documents;
 
 use crate::error::{Error, Location, Result};
 use crate::model::{
-    CsiNode, Namespace, Node, NodeClaim, NodeClass, NodePool, PersistentVolume, PersistentVolumeClaim, Pod, PodDisruptionBudget,
-    StorageClass,
+    CapacityReservation, CsiNode, Namespace, Node, NodeClaim, NodeClass, NodeOverlay, NodePool, PersistentVolume, PersistentVolumeClaim,
+    Pod, PodDisruptionBudget, StorageClass,
 };
 use crate::resources::Resources;
 use crate::work::WorkLimits;
@@ -85,6 +90,11 @@ pub struct Inputs {
     /// Existing nodes; after [`Inputs::finish`] also the NodeClaims without a Node (in-flight).
     pub nodes: Vec<Node>,
     pub pdbs: Vec<PodDisruptionBudget>,
+    /// `NodeOverlay` objects (karpenter.sh/v1alpha1).
+    pub overlays: Vec<NodeOverlay>,
+    /// The user's capacity reservations for karpsim's default NodeClass, when the inputs hold no
+    /// EC2NodeClass (set by `finish`; otherwise they go to the EC2NodeClasses).
+    pub default_reservations: Vec<CapacityReservation>,
     /// After [`Inputs::finish`], one pod per Deployment, ReplicaSet, StatefulSet and Job, built from
     /// its template (the first replica, `<owner>-0`), whatever its replica count: what a scenario
     /// scales over time (a Deployment with `replicas: 0` has a template and no pods).
@@ -100,6 +110,7 @@ pub struct Inputs {
     pub warnings: Vec<String>,
     limits: WorkLimits,
     // Resolved by `finish`.
+    reservation_specs: Vec<ReservationSpec>,
     pod_refs: Vec<PodRefs>,
     ds_refs: Vec<PodRefs>,
     origins: Origins,
@@ -126,6 +137,7 @@ struct Origins {
     nodeclasses: Vec<Location>,
     nodes: Vec<Location>,
     pdbs: Vec<Location>,
+    overlays: Vec<Location>,
     nodeclaims: Vec<Location>,
     namespaces: Vec<Location>,
     volume_claims: Vec<Location>,
@@ -321,6 +333,10 @@ impl Inputs {
                 self.pdbs.push(node::parse_pdb(root, namespace, name)?);
                 self.origins.pdbs.push(at.clone());
             }
+            "NodeOverlay" => {
+                self.overlays.push(overlay::parse_overlay(root, name, at)?);
+                self.origins.overlays.push(at.clone());
+            }
             "PriorityClass" => {
                 self.priority_classes.insert(name.to_string(), node::parse_priority_class(root)?);
             }
@@ -356,6 +372,18 @@ impl Inputs {
                 self.origins.hpas.push(at.clone());
             }
             _ => unreachable!("kind filtered by MODELLED"),
+        }
+        Ok(())
+    }
+
+    /// Capacity reservations the user gives (`--reservation`, a reservations file): counts for the
+    /// reservations of EC2NodeClass statuses, or whole reservations. Resolved by [`Inputs::finish`].
+    pub fn add_reservations(&mut self, specs: impl IntoIterator<Item = ReservationSpec>) -> Result<()> {
+        for s in specs {
+            if let Some(prev) = self.reservation_specs.iter().find(|p| p.id == s.id) {
+                return Err(Error::Option { option: "--reservation".into(), message: format!("reservation {} given twice ({} and {})", s.id, prev.source, s.source) });
+            }
+            self.reservation_specs.push(s);
         }
         Ok(())
     }
@@ -470,6 +498,8 @@ impl Inputs {
         dedupe(&mut self.nodeclasses, &mut self.origins.nodeclasses, |n| n.name.to_string(), &mut warnings)?;
         dedupe(&mut self.nodes, &mut self.origins.nodes, |n| n.name.to_string(), &mut warnings)?;
         dedupe(&mut self.pdbs, &mut self.origins.pdbs, |p| format!("{}/{}", p.namespace, p.name), &mut warnings)?;
+        dedupe(&mut self.overlays, &mut self.origins.overlays, |o| o.name.to_string(), &mut warnings)?;
+        let default_reservations = reservations::resolve(&mut self.nodeclasses, &self.reservation_specs, &mut warnings)?;
         dedupe(&mut self.nodeclaims, &mut self.origins.nodeclaims, |c| c.name.to_string(), &mut warnings)?;
         dedupe(&mut self.namespaces, &mut self.origins.namespaces, |n| n.name.to_string(), &mut warnings)?;
         dedupe(&mut self.csi_nodes, &mut self.origins.csi_nodes, |c| c.name.to_string(), &mut warnings)?;
@@ -500,6 +530,8 @@ impl Inputs {
             daemonsets: self.daemonsets,
             nodes: self.nodes,
             pdbs: self.pdbs,
+            overlays: self.overlays,
+            default_reservations,
             templates: self.templates,
             nodeclaims: self.nodeclaims,
             namespaces: self.namespaces,
@@ -585,7 +617,7 @@ impl Inputs {
 /// Kinds karpsim reads (everything else is skipped with a count).
 const MODELLED: &[&str] = &[
     "Pod", "Deployment", "ReplicaSet", "StatefulSet", "Job", "DaemonSet", "NodePool", "EC2NodeClass", "Node",
-    "PodDisruptionBudget", "PriorityClass", "RuntimeClass", "NodeClaim", "Namespace", "PersistentVolumeClaim",
+    "PodDisruptionBudget", "PriorityClass", "RuntimeClass", "NodeOverlay", "NodeClaim", "Namespace", "PersistentVolumeClaim",
     "PersistentVolume", "StorageClass", "CSINode", "HorizontalPodAutoscaler",
 ];
 

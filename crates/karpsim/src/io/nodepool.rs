@@ -64,6 +64,15 @@ pub(crate) fn parse_nodepool(root: &Node, name: &str) -> Result<NodePool> {
     }
     if let Some(r) = spec.get("replicas")? {
         np.replicas = Some(r.i64_in(0, super::controllers::MAX_REPLICAS)?);
+        // CEL rules of `pkg/apis/v1/nodepool.go` for static NodePools
+        if let Some(l) = spec.get("limits")?
+            && l.entries()?.iter().any(|(k, _)| *k != "nodes")
+        {
+            return Err(l.err("only 'limits.nodes' is supported on static NodePools"));
+        }
+        if let Some(w) = spec.get("weight")? {
+            return Err(w.err("'weight' is not supported on static NodePools"));
+        }
     }
     if let Some(d) = spec.get("disruption")? {
         d.check_fields(&["consolidationPolicy", "consolidateAfter", "budgets"])?;

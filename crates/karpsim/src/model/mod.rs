@@ -6,7 +6,9 @@ mod node;
 mod nodeclaim;
 mod nodeclass;
 mod nodepool;
+mod overlay;
 mod pdb;
+mod reservation;
 mod pod;
 mod selector;
 mod storage;
@@ -16,6 +18,8 @@ pub use node::Node;
 pub use nodeclaim::NodeClaim;
 pub use nodeclass::{AmiFamily, BlockDeviceMapping, KubeletConfig, NodeClass};
 pub use nodepool::{Budget, ConsolidationPolicy, Disruption, NodePool, DisruptionReason};
+pub use overlay::{NodeOverlay, PriceChange, PriceChangeKind};
+pub use reservation::{CapacityReservation, ReservationSelectorTerm, ReservationType, CAPACITY_BLOCK_RECLAIM_SECONDS};
 pub use pdb::{IntOrPercent, PodDisruptionBudget};
 pub use pod::{
     Affinity, HostPort, NodeSelectorRequirement, NodeSelectorTerm, OwnerKind, OwnerRef, Pod, PodAffinityTerm,

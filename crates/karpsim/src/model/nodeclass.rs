@@ -1,3 +1,4 @@
+use super::{CapacityReservation, ReservationSelectorTerm};
 use crate::labels::Sym;
 use crate::resources::Resources;
 use std::collections::BTreeMap;
@@ -13,6 +14,12 @@ pub struct NodeClass {
     pub instance_store_raid0: bool,
     /// Zones the NodeClass's subnets cover; `None` = every zone of the region.
     pub zones: Option<Vec<Sym>>,
+    /// `spec.capacityReservationSelectorTerms`.
+    pub capacity_reservation_terms: Vec<ReservationSelectorTerm>,
+    /// The reservations it launches into: its `status.capacityReservations`, or the user's
+    /// reservations its selector terms select, with the counts the user gave
+    /// ([`crate::io::Inputs::add_reservations`]).
+    pub capacity_reservations: Vec<CapacityReservation>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]

@@ -10,7 +10,7 @@ use super::packing::{self, PackedNode};
 use super::problem::{FixedNode, Origin, Problem};
 use crate::disruption::{DisruptionOptions, until_stable_state};
 use crate::labels::Sym;
-use crate::model::Pod;
+use crate::model::{Node, Pod};
 use crate::scheduling::{ClusterView, ProvisionOptions};
 use crate::state::ClusterState;
 use std::collections::{HashMap, HashSet};
@@ -24,6 +24,7 @@ pub const INCLUDED: &[&str] = &[
     "DaemonSet overhead on every node (the DaemonSets that run on its instance type)",
     "allocatable cpu, memory, ephemeral-storage, pods and extended resources",
     "free room of existing nodes without a NodePool, which stay",
+    "static NodePools' nodes, at their price in every packing, their room free",
 ];
 
 /// Constraints the bound leaves out: dropping them can only lower it.
@@ -34,6 +35,7 @@ pub const RELAXED: &[&str] = &[
     "PreferNoSchedule taints and preferred node affinity (preferences)",
     "NodePool limits",
     "minValues",
+    "capacity reservations' instance counts (reserved offerings as if unlimited)",
     "Karpenter's launch choice: a node may use the cheapest offering of its type (spot or on-demand)",
     "PDBs, do-not-disrupt and disruption budgets: pods on Karpenter nodes may all move",
 ];
@@ -183,6 +185,68 @@ fn packing_of(state: &ClusterState, source: &str) -> Packing {
     Packing { cost_per_hour: nodes.iter().map(|n| n.price_per_hour).sum(), source: source.into(), nodes }
 }
 
+/// Whether `node` belongs to a static NodePool (`spec.replicas`): the static controllers keep it
+/// whatever the pods (`static/provisioning`, `static/deprovisioning`), so every cluster the NodePools
+/// can make pays for it, and its room is free to any packing.
+fn is_static(state: &ClusterState, node: &Node) -> bool {
+    node.deletion_timestamp.is_none() && node.nodepool.is_some_and(|p| state.nodepools.iter().any(|np| np.name == p && np.replicas.is_some()))
+}
+
+/// What the static pools' nodes cost per hour: a constant of the bound, the packing and Karpenter's
+/// cost alike.
+fn static_cost(state: &ClusterState) -> f64 {
+    state.nodes.iter().filter(|n| is_static(state, n)).map(|n| n.price.unwrap_or(0.0)).sum()
+}
+
+/// The state before Karpenter's run with the static NodeClaims the run created as empty nodes:
+/// the bound and the packing start from them, as Karpenter's pods do (`provision` creates a static
+/// pool's missing replicas before scheduling).
+fn with_static_nodes(state: &ClusterState, launched: &ClusterState) -> Option<ClusterState> {
+    let had: HashSet<Sym> = state.nodes.iter().map(|n| n.name).collect();
+    let new: Vec<Node> = launched.nodes.iter().filter(|n| !had.contains(&n.name) && is_static(launched, n)).cloned().collect();
+    (!new.is_empty()).then(|| {
+        let mut pre = state.clone();
+        pre.nodes.extend(new);
+        pre
+    })
+}
+
+/// Warnings about capacity reservations, which the bound takes as unlimited, and the packing's use
+/// of them: `Some` when the packing launches more instances into a reservation than it holds (the
+/// packing is then not a cluster Karpenter could make).
+fn reservation_notes(view: &ClusterView, p: &Problem, nodes: &[PackedNode], warnings: &mut Vec<String>) -> bool {
+    let mut held: HashMap<Sym, i64> = HashMap::new();
+    for t in &view.templates {
+        for ti in t.types.iter() {
+            for r in ti.it.offerings.iter().filter(|o| o.available).filter_map(|o| o.reservation.as_ref()) {
+                held.insert(r.id, r.capacity);
+            }
+        }
+    }
+    if held.is_empty() {
+        return false;
+    }
+    warnings.push(format!(
+        "the bound takes the NodePools' capacity reservations ({}) as unlimited at their reserved price: it stays a lower bound, but may be far below what the reserved instances allow",
+        { let mut ids: Vec<&str> = held.keys().map(|s| s.as_str()).collect(); ids.sort(); ids.join(", ") }
+    ));
+    let mut used: HashMap<Sym, i64> = HashMap::new();
+    for n in nodes.iter().filter(|n| !n.fixed) {
+        if let Origin::Launch { template, type_index, offering } = p.bins[n.bin].origin
+            && let Some(r) = &view.templates[template].types[type_index as usize].it.offerings[offering].reservation
+        {
+            *used.entry(r.id).or_default() += 1;
+        }
+    }
+    let mut over: Vec<String> = used.iter().filter(|(id, n)| **n > held.get(*id).copied().unwrap_or(0)).map(|(id, n)| format!("{id} ({n} of {})", held.get(id).copied().unwrap_or(0))).collect();
+    over.sort();
+    if over.is_empty() {
+        return false;
+    }
+    warnings.push(format!("the packing found launches more instances than capacity reservations hold ({}); it is not reported", over.join(", ")));
+    true
+}
+
 /// The problem of a state: `movable` pods (by uid) to place, existing nodes without a NodePool as
 /// free room, existing Karpenter nodes (when `keep_managed`) as bins the packing may keep at their
 /// price.
@@ -193,7 +257,8 @@ pub(crate) fn build_problem<'a>(view: &ClusterView<'a>, movable: &HashSet<Sym>, 
     for (i, v) in view.nodes.iter().enumerate() {
         let mut room = v.remaining.clone();
         if v.node.nodepool.is_some() {
-            if !keep_managed || v.node.price.is_none() {
+            let kept = is_static(state, v.node);
+            if !kept && (!keep_managed || v.node.price.is_none()) {
                 continue;
             }
             // its movable pods leave: they are placed again by the packing
@@ -202,12 +267,28 @@ pub(crate) fn build_problem<'a>(view: &ClusterView<'a>, movable: &HashSet<Sym>, 
                 r.pods = 1;
                 room.add_assign(&r);
             }
-            fixed.push(FixedNode { node: i, price: v.node.price.unwrap_or(0.0), room });
+            // a static pool's node is paid whatever it holds ([`static_cost`]): its room is free
+            let price = if kept { 0.0 } else { v.node.price.unwrap_or(0.0) };
+            fixed.push(FixedNode { node: i, price, room });
         } else {
             fixed.push(FixedNode { node: i, price: 0.0, room });
         }
     }
     Problem::new(view, pods, &fixed)
+}
+
+/// An existing node of a packing at `price` (a static pool's node at its own price).
+fn existing_node(view: &ClusterView, node: usize, price: f64, pods: Vec<String>) -> PackingNode {
+    let nd = view.nodes[node].node;
+    PackingNode {
+        nodepool: nd.nodepool.map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
+        instance_type: nd.instance_type.map(|s| s.to_string()).unwrap_or_default(),
+        zone: nd.zone.map(|s| s.to_string()).unwrap_or_default(),
+        capacity_type: nd.capacity_type.map(|s| s.to_string()).unwrap_or_default(),
+        price_per_hour: if is_static(view.state, nd) { nd.price.unwrap_or(0.0) } else { price },
+        existing: Some(nd.name.to_string()),
+        pods,
+    }
 }
 
 fn packing_nodes(view: &ClusterView, p: &Problem, nodes: &[PackedNode]) -> Vec<PackingNode> {
@@ -232,21 +313,20 @@ fn packing_nodes(view: &ClusterView, p: &Problem, nodes: &[PackedNode]) -> Vec<P
                         pods,
                     }
                 }
-                Origin::Existing { node } => {
-                    let nd = view.nodes[node].node;
-                    PackingNode {
-                        nodepool: nd.nodepool.map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
-                        instance_type: nd.instance_type.map(|s| s.to_string()).unwrap_or_default(),
-                        zone: nd.zone.map(|s| s.to_string()).unwrap_or_default(),
-                        capacity_type: nd.capacity_type.map(|s| s.to_string()).unwrap_or_default(),
-                        price_per_hour: bin.price,
-                        existing: Some(nd.name.to_string()),
-                        pods,
-                    }
-                }
+                Origin::Existing { node } => existing_node(view, node, bin.price, pods),
             }
         })
         .collect();
+    // a static pool's nodes are in every packing, used or not
+    let listed: HashSet<usize> = nodes.iter().filter(|n| n.fixed).filter_map(|n| match p.fixed[n.bin].origin {
+        Origin::Existing { node } => Some(node),
+        Origin::Launch { .. } => None,
+    }).collect();
+    for (i, v) in view.nodes.iter().enumerate() {
+        if !listed.contains(&i) && is_static(view.state, v.node) {
+            out.push(existing_node(view, i, 0.0, Vec::new()));
+        }
+    }
     // cheapest-first reading: by price descending, then type and first pod (deterministic)
     out.sort_by(|a, b| {
         b.price_per_hour.total_cmp(&a.price_per_hour).then(a.instance_type.cmp(&b.instance_type)).then(a.pods.first().cmp(&b.pods.first()))
@@ -292,7 +372,10 @@ pub fn bound_with_progress(state: &ClusterState, opts: &BoundOptions, progress: 
     if !prov.unschedulable.is_empty() {
         warnings.push(format!("{} pod(s) Karpenter leaves pending are not in the bound or the packing", prov.unschedulable.len()));
     }
-    let view = ClusterView::new(state, opts.provisioning.min_values_policy);
+    let pre = with_static_nodes(state, &launched);
+    let base = pre.as_ref().unwrap_or(state);
+    let statics = static_cost(base);
+    let view = ClusterView::new(base, opts.provisioning.min_values_policy);
     let problem = build_problem(&view, &movable, had_managed);
     if !problem.homeless.is_empty() {
         warnings.push(format!("{} pod(s) fit no node the NodePools can launch on their own and are left out of the bound", problem.homeless.len()));
@@ -307,8 +390,13 @@ pub fn bound_with_progress(state: &ClusterState, opts: &BoundOptions, progress: 
         warnings.push(format!("{} pod(s) of the packing found moved to nodes of their own after the feasibility check", notes.len()));
     }
     let placed_in_packing: usize = nodes.iter().map(|n| n.pods.len()).sum();
-    let mut best = Packing { cost_per_hour: packing::cost(&problem, &nodes), source: "column-generation".into(), nodes: packing_nodes(&view, &problem, &nodes) };
-    if placed_in_packing < problem.total_pods() {
+    let over_reserved = reservation_notes(&view, &problem, &nodes, &mut warnings);
+    let mut best = Packing {
+        cost_per_hour: packing::cost(&problem, &nodes) + statics,
+        source: "column-generation".into(),
+        nodes: packing_nodes(&view, &problem, &nodes),
+    };
+    if placed_in_packing < problem.total_pods() || over_reserved {
         best.cost_per_hour = f64::INFINITY;
     }
     // Karpenter's own placements are packings too: report the cheapest of all
@@ -323,7 +411,12 @@ pub fn bound_with_progress(state: &ClusterState, opts: &BoundOptions, progress: 
     if deadline.is_some_and(|d| Instant::now() >= d) || cg.timed_out {
         warnings.push("the time limit stopped the search: the bound is proven, but a longer run may raise it or find a cheaper packing".into());
     }
-    let lower_bound = cg.lower_bound;
+    if statics > 0.0 {
+        warnings.push(format!(
+            "static NodePools' nodes (${statics:.4}/h) are kept whatever the pods: the bound and the packing include them at their price, and their room is free to the pods"
+        ));
+    }
+    let lower_bound = cg.lower_bound + statics;
     BoundResult {
         scope: if had_managed { "cluster" } else { "pending" }.into(),
         pods: problem.total_pods(),
@@ -355,5 +448,6 @@ pub fn lower_bound_now(state: &ClusterState, max_iterations: usize) -> f64 {
         .collect();
     let problem = build_problem(&view, &movable, false);
     let effort = Effort { max_iterations: max_iterations.max(1), ..Effort::default() };
-    colgen::solve(&problem, &effort, |_, _, _| {}).lower_bound
+    // static pools' nodes stay whatever the pods: paid, and free room (`build_problem`)
+    colgen::solve(&problem, &effort, |_, _, _| {}).lower_bound + static_cost(state)
 }

@@ -9,6 +9,7 @@
 use super::daemons::{self, DaemonGroup};
 use super::options::MinValuesPolicy;
 use super::instance_filter::{self, FilterInput};
+use super::reservations::ReservationManager;
 use super::scheduler::{Template, template_requirements};
 use super::topology::TopoNode;
 use super::volumes::{self, VolumeUsage};
@@ -65,7 +66,10 @@ pub struct ClusterView<'a> {
     pub(crate) anti_affinity: Vec<(&'a Pod, usize)>,
     /// Whether any NodePool has a PreferNoSchedule taint (relaxation may then add a toleration).
     pub(crate) tolerate_prefer_no_schedule: bool,
-    /// NodePools that launch nothing, with the reason (by name; see [`ClusterView::unlaunchable`]).
+    /// The capacity reservations of the templates' instance types, as every run starts with them.
+    pub(crate) reservations: ReservationManager,
+    /// NodePools that launch nothing for pending pods, with the reason (by name; see
+    /// [`ClusterView::unlaunchable`]).
     idle: Vec<(Sym, String)>,
 }
 
@@ -225,6 +229,14 @@ fn cached_parts(
     parts
 }
 
+/// Why a static pool launches no node for a pending pod: the static provisioning controller keeps
+/// its `spec.replicas` NodeClaims (which pending pods may use), and the dynamic provisioner skips it
+/// (`provisioner.go: NewScheduler`).
+fn static_idle(pool: &NodePool) -> String {
+    let replicas = pool.replicas.unwrap_or(0);
+    format!("NodePool {} is static (spec.replicas {replicas}): it keeps {replicas} node(s) and launches none for pending pods", pool.name)
+}
+
 /// The templates of the pools that can launch something, and the others with the reason. Pools that
 /// are not ready or being deleted are left out of both: the state warns about them, and a pending
 /// pod's reason names those that would admit it (`provision`'s note).
@@ -234,7 +246,7 @@ fn templates<'a>(state: &'a ClusterState, daemonsets: &[&Pod], relax_min_values:
     let mut pools: Vec<&NodePool> = Vec::new();
     for p in state.nodepools.iter().filter(|p| !p.deleting) {
         if p.replicas.is_some() {
-            idle.push((p.name, format!("NodePool {} is static (spec.replicas): Karpenter launches no node from it for pending pods", p.name)));
+            idle.push((p.name, static_idle(p)));
         } else {
             pools.push(p);
         }
@@ -253,7 +265,8 @@ fn templates<'a>(state: &'a ClusterState, daemonsets: &[&Pod], relax_min_values:
             continue;
         }
         let classes = instance_filter::TypeClasses::shared(&pt.types);
-        out.push(Template { pool, requirements, types: &pt.types, classes, parts });
+        let has_reserved = !classes.reserved.is_empty();
+        out.push(Template { pool, requirements, types: &pt.types, classes, parts, has_reserved });
     }
     idle.sort_by_key(|(name, _)| *name);
     (out, idle)
@@ -349,21 +362,26 @@ impl<'a> ClusterView<'a> {
         }
         let tolerate_prefer_no_schedule =
             state.nodepools.iter().any(|p| p.taints.iter().any(|t| t.effect == TaintEffect::PreferNoSchedule));
-        ClusterView { state, templates, domain_pools, nodes, anti_affinity, tolerate_prefer_no_schedule, idle }
+        let reservations = ReservationManager::new(templates.iter().map(|t| t.classes.reserved.as_slice()));
+        ClusterView { state, templates, domain_pools, nodes, anti_affinity, tolerate_prefer_no_schedule, reservations, idle }
     }
 
-    /// The NodePools that can launch nothing, each with one sentence saying why (sorted by name).
+    /// The NodePools that launch nothing for pending pods, each with one sentence saying why
+    /// (sorted by name). Static pools are among them: they keep their replicas and no more.
     pub fn unlaunchable(&self) -> &[(Sym, String)] {
         &self.idle
     }
 
-    /// What the result should warn about launching: the pools that launch nothing, or that there is
-    /// no NodePool at all.
+    /// What the result should warn about launching: the dynamic pools that launch nothing, or that
+    /// there is no NodePool at all. A static pool is not warned about: launching nothing for pending
+    /// pods is what it is for (its StaticCapacity warning comes with the state); a pod it leaves
+    /// pending still names it ([`ClusterView::no_launch_reason`]).
     pub fn launch_warnings(&self) -> Vec<String> {
         if self.state.nodepools.is_empty() {
             return vec!["no NodePool in the inputs: no node can be launched for pending pods".to_string()];
         }
-        self.idle.iter().map(|(_, why)| why.clone()).collect()
+        let is_static = |name: Sym| self.state.nodepools.iter().any(|p| p.name == name && p.replicas.is_some());
+        self.idle.iter().filter(|(name, _)| !is_static(*name)).map(|(_, why)| why.clone()).collect()
     }
 
     /// Why a pod that no NodePool could take is pending, beyond the reasons of the pools that tried:

@@ -13,8 +13,9 @@ use crate::state::TypeInfo;
 use std::collections::BTreeSet;
 
 /// `reqs.IsCompatible(offering.requirements, AllowUndefinedWellKnownLabels)`: the offering's zone,
-/// zone id and capacity type must be allowed, and a non-reserved offering carries
-/// `reservation-id DoesNotExist`, which only negative requirements accept.
+/// zone id and capacity type must be allowed; a reserved offering carries its reservation's id,
+/// type and interruptibility, which must be allowed too, and any other offering carries
+/// `DoesNotExist` for those three labels, which only negative requirements accept.
 pub fn offering_compatible(reqs: &Requirements, of: &Offering) -> bool {
     OfferingReqs::new(reqs).compatible(of)
 }
@@ -25,19 +26,26 @@ pub struct OfferingReqs<'a> {
     zone: Option<&'a Requirement>,
     capacity_type: Option<&'a Requirement>,
     zone_id: Option<&'a Requirement>,
-    /// Whether a non-reserved offering's `reservation-id DoesNotExist` is accepted.
+    reservation_id: Option<&'a Requirement>,
+    reservation_type: Option<&'a Requirement>,
+    interruptible: Option<&'a Requirement>,
+    /// Whether a non-reserved offering's `DoesNotExist` reservation labels are accepted.
     unreserved_ok: bool,
 }
 
 impl<'a> OfferingReqs<'a> {
     pub fn new(reqs: &'a Requirements) -> OfferingReqs<'a> {
+        let reservation_id = reqs.get(*labels::RESERVATION_ID);
+        let reservation_type = reqs.get(*labels::RESERVATION_TYPE);
+        let interruptible = reqs.get(*labels::RESERVATION_INTERRUPTIBLE);
         OfferingReqs {
             zone: reqs.get(*labels::ZONE),
             capacity_type: reqs.get(*labels::CAPACITY_TYPE),
             zone_id: reqs.get(*labels::ZONE_ID),
-            unreserved_ok: reqs
-                .get(*labels::RESERVATION_ID)
-                .is_none_or(|r| matches!(r.operator(), crate::requirements::Operator::NotIn | crate::requirements::Operator::DoesNotExist)),
+            reservation_id,
+            reservation_type,
+            interruptible,
+            unreserved_ok: [reservation_id, reservation_type, interruptible].iter().all(|r| r.is_none_or(|r| r.is_negative_op())),
         }
     }
 
@@ -48,7 +56,14 @@ impl<'a> OfferingReqs<'a> {
         allows(self.zone, of.zone)
             && allows(self.capacity_type, of.capacity_type)
             && of.zone_id.is_none_or(|id| allows(self.zone_id, id))
-            && (self.unreserved_ok || of.capacity_type.as_str() == labels::CAPACITY_TYPE_RESERVED)
+            && match &of.reservation {
+                None => self.unreserved_ok,
+                Some(res) => {
+                    allows(self.reservation_id, res.id)
+                        && self.reservation_type.is_none_or(|r| r.has(Sym::new(res.reservation_type.as_str())))
+                        && self.interruptible.is_none_or(|r| r.has(Sym::new(if res.interruptible { "true" } else { "false" })))
+                }
+            }
     }
 }
 
@@ -87,6 +102,10 @@ pub struct TypeClasses {
     pub class_of: Vec<u32>,
     /// A representative type per class.
     pub reps: Vec<u32>,
+    /// The capacity reservations of the types' reserved offerings (available or not), each with the
+    /// least capacity any offering reports; cached with the classes so that a cluster view does not
+    /// scan every offering for them ([`super::reservations::ReservationManager::new`]).
+    pub reserved: Vec<(Sym, i64)>,
 }
 
 impl TypeClasses {
@@ -107,15 +126,23 @@ impl TypeClasses {
     }
 
     pub fn new(types: &[TypeInfo]) -> TypeClasses {
-        type Key<'a> = (Vec<(Sym, &'a Requirement)>, Vec<(Sym, Option<Sym>, Sym, bool)>);
+        // zone, zone id, capacity type, available, reservation id
+        type OfferingKey = (Sym, Option<Sym>, Sym, bool, Option<Sym>);
+        type Key<'a> = (Vec<(Sym, &'a Requirement)>, Vec<OfferingKey>);
         let mut map: std::collections::HashMap<Key, u32, std::hash::BuildHasherDefault<labels::SymHasher>> =
             Default::default();
-        let mut out = TypeClasses { class_of: Vec::with_capacity(types.len()), reps: Vec::new() };
+        let mut out = TypeClasses { class_of: Vec::with_capacity(types.len()), reps: Vec::new(), reserved: Vec::new() };
         let it_key = *labels::INSTANCE_TYPE;
         for (i, t) in types.iter().enumerate() {
             let reqs: Vec<(Sym, &Requirement)> = t.requirements.iter().filter(|(k, _)| *k != it_key).collect();
-            let offs: Vec<(Sym, Option<Sym>, Sym, bool)> =
-                t.it.offerings.iter().map(|o| (o.zone, o.zone_id, o.capacity_type, o.available)).collect();
+            let offs: Vec<OfferingKey> =
+                t.it.offerings.iter().map(|o| (o.zone, o.zone_id, o.capacity_type, o.available, o.reservation_id())).collect();
+            for r in t.it.offerings.iter().filter_map(|o| o.reservation.as_ref()) {
+                match out.reserved.iter_mut().find(|(id, _)| *id == r.id) {
+                    Some((_, c)) => *c = (*c).min(r.capacity),
+                    None => out.reserved.push((r.id, r.capacity)),
+                }
+            }
             let next = map.len() as u32;
             let c = *map.entry((reqs, offs)).or_insert_with(|| {
                 out.reps.push(i as u32);

@@ -13,6 +13,7 @@
 //! # }
 //! ```
 
+pub mod batches;
 mod cluster_view;
 mod daemons;
 pub mod feasibility;
@@ -23,6 +24,8 @@ mod options;
 pub mod pod_data;
 mod preferences;
 mod queue;
+pub mod reservations;
+pub mod static_pools;
 mod results;
 mod scheduler;
 pub mod unlaunchable;
@@ -33,6 +36,7 @@ pub mod volumes;
 pub use options::{LaunchPolicy, MinValuesPolicy, PreferencePolicy, ProvisionOptions, TopologyDomains};
 pub use results::{ExistingNodeResult, NodeClaimResult, ProvisionResult, Relaxation, Unschedulable};
 pub use cluster_view::ClusterView;
+pub use reservations::ReservedMode;
 pub use scheduler::{cheapest_compatible, schedule, schedule_on, ScheduleScope, Solution, SolvedClaim};
 
 use crate::labels;
@@ -109,28 +113,62 @@ pub fn deleting_node_pods(state: &ClusterState) -> Vec<&Pod> {
         .collect()
 }
 
-/// One provisioning run over the state's pending pods (and the pods of nodes being deleted).
+/// One provisioning run over the state's pending pods (and the pods of nodes being deleted). Static NodePools first get their missing
+/// NodeClaims ([`static_pools`]), which the pods may then use; pods that wait for reserved capacity
+/// held by NodeClaims of the run are placed as Karpenter's next batches would place them
+/// ([`batches`]); their NodeClaims say which batch created them.
 pub fn provision(state: &ClusterState, opts: &ProvisionOptions) -> ProvisionResult {
+    run_provision(state, opts, false).0
+}
+
+/// [`provision`], with what it launches: each NodeClaim of the result as a node (same order) and
+/// where each placed pod goes, for a caller that applies the result to the state
+/// ([`crate::disruption::place`]).
+pub fn provision_launched(state: &ClusterState, opts: &ProvisionOptions) -> (ProvisionResult, batches::Launched) {
+    run_provision(state, opts, true)
+}
+
+fn run_provision(state: &ClusterState, opts: &ProvisionOptions, launches: bool) -> (ProvisionResult, batches::Launched) {
     let mut warnings = state.warnings.clone();
-    let mut pods = pending_pods(state, &mut warnings);
-    let view = ClusterView::new(state, opts.min_values_policy);
-    if !pods.is_empty() {
-        warnings.extend(view.launch_warnings());
-    }
-    let scope = ScheduleScope { pending: pods.iter().map(|p| p.uid).collect(), ..Default::default() };
-    pods.extend(deleting_node_pods(state));
-    let sol = schedule_on(&view, pods, &scope, opts);
-    let mut result = to_result(&sol, opts, warnings);
+    let statics = static_pools::missing_claims(state, opts, &mut warnings);
+    let (mut result, launched) = if !statics.is_empty() {
+        // the pods' batch, after the static NodeClaims, adds its own warnings (`provision_batches`)
+        let first = batches::Batch::of_claims(&statics, opts);
+        batches::provision_batches(state, opts, warnings, first)
+    } else {
+        let (pods, scope) = batch_pods(state, &mut warnings);
+        let view = ClusterView::new(state, opts.min_values_policy);
+        if !scope.pending.is_empty() {
+            warnings.extend(view.launch_warnings());
+        }
+        let sol = schedule_on(&view, pods, &scope, opts);
+        if sol.deferred.is_empty() {
+            let launched = if launches { batches::Launched::of_solution(&sol, opts) } else { batches::Launched::default() };
+            (to_result(&sol, opts, warnings, 0, 1), launched)
+        } else {
+            let first = batches::Batch::of_solution(sol, opts, 0, 1);
+            batches::provision_batches(state, opts, warnings, first)
+        }
+    };
     if !state.unready_nodepools.is_empty() || state.nodepools.iter().any(|np| np.deleting) {
         for u in &mut result.unschedulable {
-            if let Some(pod) = sol.pods.iter().find(|p| p.key() == u.pod)
+            if let Some(pod) = state.pods.iter().find(|p| p.key() == u.pod)
                 && let Some(note) = unready_note(state, pod, opts.preference_policy == PreferencePolicy::Respect)
             {
                 u.reason.push_str(&note);
             }
         }
     }
-    result
+    (result, launched)
+}
+
+/// What one provisioning batch schedules: the pending pods, then the pods of nodes being deleted
+/// (not in the scope's pending set: they still run).
+pub(crate) fn batch_pods<'a>(state: &'a ClusterState, warnings: &mut Vec<String>) -> (Vec<&'a Pod>, ScheduleScope) {
+    let mut pods = pending_pods(state, warnings);
+    let scope = ScheduleScope { pending: pods.iter().map(|p| p.uid).collect(), ..Default::default() };
+    pods.extend(deleting_node_pods(state));
+    (pods, scope)
 }
 
 /// For a pod left pending: the NodePools that are not ready or being deleted but whose
@@ -153,11 +191,46 @@ fn unready_note(state: &ClusterState, pod: &Pod, respect_preferences: bool) -> O
     (!notes.is_empty()).then(|| notes.concat())
 }
 
-/// Turn a solution into the public result: choose what each NodeClaim launches.
-pub fn to_result(sol: &Solution, opts: &ProvisionOptions, warnings: Vec<String>) -> ProvisionResult {
+/// The public form of a NodeClaim that launches `l`.
+pub(crate) fn claim_result(c: &SolvedClaim, l: &launch::Launch, name: String, pods: Vec<String>, batch: usize) -> NodeClaimResult {
+    let mut reqs = c.requirements.clone();
+    reqs.remove(*labels::REGISTERED);
+    reqs.remove(*labels::INITIALIZED);
+    reqs.add(*labels::INSTANCE_TYPE, Requirement::is_in(c.options.iter().map(|o| o.it.name)));
+    NodeClaimResult {
+        name,
+        nodepool: c.nodepool.to_string(),
+        instance_type: l.it.it.name.to_string(),
+        zone: l.offering.zone.to_string(),
+        capacity_type: l.offering.capacity_type.to_string(),
+        price_per_hour: l.offering.price,
+        instance_type_options: c.options.iter().map(|o| o.it.name.to_string()).collect(),
+        pods,
+        requests: c.requests.clone(),
+        allocatable: l.it.it.allocatable.clone(),
+        requirements: reqs
+            .iter()
+            .filter(|(k, _)| *k != *labels::INSTANCE_TYPE)
+            .map(|(k, r)| match r.min_values() {
+                Some(m) => format!("{k} {r} minValues {m}"),
+                None => format!("{k} {r}"),
+            })
+            .collect(),
+        taints: c.taints.iter().map(|t| t.to_string()).collect(),
+        min_values_relaxed: c.min_values_relaxed,
+        reservation_id: l.offering.reservation_id().map(|r| r.to_string()),
+        batch,
+    }
+}
+
+/// Turn a solution into the public result: choose what each NodeClaim launches. NodeClaims are
+/// numbered from `first + 1` and marked with `batch`; pods deferred by reserved capacity are listed
+/// as pending with their reason.
+pub fn to_result(sol: &Solution, opts: &ProvisionOptions, warnings: Vec<String>, first: usize, batch: usize) -> ProvisionResult {
     let key = |i: usize| sol.pods[i].key();
     let mut result = ProvisionResult { warnings, ..Default::default() };
     let mut unplaced: Vec<(usize, String)> = sol.errors.clone();
+    unplaced.extend(sol.deferred.iter().map(|(p, e)| (*p, format!("waiting for reserved capacity: {e}"))));
     for (n, c) in sol.claims.iter().enumerate() {
         let Some(l) = launch::choose(&c.options, &c.requirements, &c.requests, opts.launch_policy) else {
             for &p in &c.pods {
@@ -165,33 +238,9 @@ pub fn to_result(sol: &Solution, opts: &ProvisionOptions, warnings: Vec<String>)
             }
             continue;
         };
-        let mut reqs = c.requirements.clone();
-        reqs.remove(*labels::REGISTERED);
-        reqs.remove(*labels::INITIALIZED);
-        reqs.add(*labels::INSTANCE_TYPE, Requirement::is_in(c.options.iter().map(|o| o.it.name)));
         result.cost_per_hour += l.offering.price;
-        result.nodeclaims.push(NodeClaimResult {
-            name: format!("{}-{}", c.nodepool, n + 1),
-            nodepool: c.nodepool.to_string(),
-            instance_type: l.it.it.name.to_string(),
-            zone: l.offering.zone.to_string(),
-            capacity_type: l.offering.capacity_type.to_string(),
-            price_per_hour: l.offering.price,
-            instance_type_options: c.options.iter().map(|o| o.it.name.to_string()).collect(),
-            pods: c.pods.iter().map(|&p| key(p)).collect(),
-            requests: c.requests.clone(),
-            allocatable: l.it.it.allocatable.clone(),
-            requirements: reqs
-                .iter()
-                .filter(|(k, _)| *k != *labels::INSTANCE_TYPE)
-                .map(|(k, r)| match r.min_values() {
-                    Some(m) => format!("{k} {r} minValues {m}"),
-                    None => format!("{k} {r}"),
-                })
-                .collect(),
-            taints: c.taints.iter().map(|t| t.to_string()).collect(),
-            min_values_relaxed: c.min_values_relaxed,
-        });
+        let name = format!("{}-{}", c.nodepool, first + n + 1);
+        result.nodeclaims.push(claim_result(c, &l, name, c.pods.iter().map(|&p| key(p)).collect(), batch));
     }
     result.existing_nodes = sol.existing.iter().map(|(n, pods)| ExistingNodeResult { name: n.to_string(), pods: pods.iter().map(|&p| key(p)).collect() }).collect();
     unplaced.sort_by_key(|(i, _)| *i);

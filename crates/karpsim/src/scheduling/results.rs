@@ -27,6 +27,22 @@ pub struct NodeClaimResult {
     /// The taints the node will carry: its NodePool's (startup taints, which go once the node is
     /// initialized, are not listed), e.g. `dedicated=gpu:NoSchedule`.
     pub taints: Vec<String>,
+    /// The capacity reservation it launches into (capacity type `reserved`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reservation_id: Option<String>,
+    /// The provisioning batch that created it: 1, or a later one for pods that waited for reserved
+    /// capacity held by NodeClaims of an earlier batch.
+    #[serde(skip_serializing_if = "is_first_batch", default = "first_batch")]
+    pub batch: usize,
+}
+
+fn is_first_batch(b: &usize) -> bool {
+    *b <= 1
+}
+
+/// A result written without `batch` (the first batch) reads back as it was.
+fn first_batch() -> usize {
+    1
 }
 
 /// Pods placed on a node that already exists.

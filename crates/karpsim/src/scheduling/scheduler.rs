@@ -10,6 +10,7 @@ use super::options::{MinValuesPolicy, PreferencePolicy, ProvisionOptions, Topolo
 use super::pod_data::{PodData, validate_for_provisioning};
 use super::preferences;
 use super::queue::Queue;
+use super::reservations::{ReservationManager, ReservedMode};
 use super::topology::{PoolDomains, Topology};
 use super::volumes;
 use crate::labels::{self, Sym};
@@ -33,6 +34,8 @@ pub struct ScheduleScope {
     /// Stop as soon as the run would open more new NodeClaims than this: the caller only needs to
     /// know that it would ([`Solution::claims_exceeded`]; the rest of the solution is then partial).
     pub max_new_claims: Option<usize>,
+    /// Strict for provisioning, Fallback for disruption simulations (§3.12).
+    pub reserved_mode: ReservedMode,
 }
 
 pub(crate) struct Template<'a> {
@@ -42,6 +45,8 @@ pub(crate) struct Template<'a> {
     pub classes: std::sync::Arc<instance_filter::TypeClasses>,
     /// The types the template allows and their DaemonSet groups.
     pub parts: std::sync::Arc<super::cluster_view::TemplateParts>,
+    /// Some type of the pool has a reserved offering (else reservations need no look).
+    pub has_reserved: bool,
 }
 
 impl Template<'_> {
@@ -94,6 +99,8 @@ pub(crate) struct NewClaim {
     /// The largest cpu, memory and pods allocatable among `options`: a total above any of them fits
     /// no option, whatever the DaemonSet overhead (a quick no before the full check).
     max_alloc: [i64; 3],
+    /// The capacity reservations it holds (`reservedOfferings`).
+    reserved: Vec<Sym>,
 }
 
 fn max_alloc(types: &[TypeInfo], options: &[u32]) -> [i64; 3] {
@@ -126,6 +133,9 @@ pub struct Solution<'a> {
     pub existing: Vec<(Sym, Vec<usize>)>,
     /// Pods left unplaced, with the last reason.
     pub errors: Vec<(usize, String)>,
+    /// Pods deferred to the next run by a reserved-offering error (Karpenter does not report them
+    /// as failures: the reservation they wait for is held by this run's NodeClaims).
+    pub deferred: Vec<(usize, String)>,
     pub relaxations: Vec<(usize, Vec<String>)>,
     /// The run stopped because it needed more new NodeClaims than `ScheduleScope::max_new_claims`.
     pub claims_exceeded: bool,
@@ -140,6 +150,26 @@ enum Fail {
     Undefined(Incompatibility),
     /// No type of the pool has the domain (key, value) a topology spread chose (`Message` says so).
     Phantom(String, Sym, Sym),
+    /// `ReservedOfferingError`: not relaxed, and no lower-weight NodePool is tried.
+    Reserved(String),
+}
+
+/// Why a pod could not be added: the message, and whether it is a reserved-offering error.
+struct AddError {
+    message: String,
+    reserved: bool,
+}
+
+impl From<String> for AddError {
+    fn from(message: String) -> AddError {
+        AddError { message, reserved: false }
+    }
+}
+
+impl From<&str> for AddError {
+    fn from(message: &str) -> AddError {
+        AddError { message: message.to_string(), reserved: false }
+    }
 }
 
 struct Scheduler<'a, 't, 's> {
@@ -171,6 +201,7 @@ struct Scheduler<'a, 't, 's> {
     phantom: Vec<Option<(Sym, Sym)>>,
     /// Labels a NodeClaim may be asked for without its NodePool defining them.
     well_known: &'a crate::labels::WellKnown,
+    reservations: ReservationManager,
 }
 
 /// A template's requirements (`nodeclaimtemplate.go`): the pool's requirements and template labels,
@@ -188,8 +219,7 @@ pub(crate) fn template_requirements(pool: &NodePool) -> Result<Requirements, Str
 }
 
 /// Queue order of Karpenter v1.14.1 (`queue.go: byCPUAndMemoryDescending`): cpu desc, memory desc,
-/// creation time asc, uid asc. (HEAD after v1.14.1 rewrote this comparator and now sorts cpu
-/// ascending and ignores memory; that is unreleased and not followed here.)
+/// creation time asc, uid asc (unchanged on the main branch read, 2026-08-20).
 fn queue_order(pods: &[&Pod], data: &[PodData], ids: &mut [usize]) {
     ids.sort_by(|&a, &b| {
         let (ra, rb) = (&data[a].requests, &data[b].requests);
@@ -299,8 +329,9 @@ pub fn schedule_on<'a>(view: &ClusterView<'a>, pods: Vec<&'a Pod>, scope: &Sched
         hostname_cursors: std::collections::HashMap::new(),
         phantom: vec![None; n],
         well_known: &state.well_known,
+        reservations: view.reservations.clone(),
     };
-    let mut last_error: Vec<Option<String>> = vec![None; n];
+    let mut last_error: Vec<Option<AddError>> = (0..n).map(|_| None).collect();
     queue_order(&s.pods, &s.data, &mut valid);
     let mut queue = Queue::new(valid, n);
     while let Some(id) = queue.pop() {
@@ -326,23 +357,29 @@ pub fn schedule_on<'a>(view: &ClusterView<'a>, pods: Vec<&'a Pod>, scope: &Sched
             }
         }
     }
+    let mut deferred = Vec::new();
     let mut phantom_domains = Vec::new();
     for (id, e) in last_error.into_iter().enumerate() {
-        if let Some(e) = e {
-            errors.push((id, e));
-            if let Some((k, v)) = s.phantom[id] {
-                phantom_domains.push((id, k, v));
+        match e {
+            Some(e) if e.reserved => deferred.push((id, e.message)),
+            Some(e) => {
+                errors.push((id, e.message));
+                if let Some((k, v)) = s.phantom[id] {
+                    phantom_domains.push((id, k, v));
+                }
             }
+            None => {}
         }
     }
     let mut sol = s.finish(errors);
     sol.phantom_domains = phantom_domains;
     sol.errors.sort_by_key(|(i, _)| *i);
+    sol.deferred = deferred;
     sol
 }
 
 impl<'a, 't, 's> Scheduler<'a, 't, 's> {
-    fn try_schedule(&mut self, id: usize) -> Result<(), String> {
+    fn try_schedule(&mut self, id: usize) -> Result<(), AddError> {
         let original: &'a Pod = self.pods[id];
         let mut working: Option<Pod> = None;
         let respect = self.opts.preference_policy == PreferencePolicy::Respect;
@@ -350,6 +387,9 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             let err = match self.add(id, working.as_ref().unwrap_or(original)) {
                 Ok(()) => return Ok(()),
                 Err(_) if self.claims_exceeded => return Err("needs one new NodeClaim too many".into()),
+                // the reservation may be released later in this run, or be used up by the next:
+                // the pod waits with its preferences intact (scheduler.go: trySchedule)
+                Err(e) if e.reserved => return Err(e),
                 Err(e) => e,
             };
             let w = working.get_or_insert_with(|| original.clone());
@@ -362,7 +402,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         }
     }
 
-    fn add(&mut self, id: usize, pod: &Pod) -> Result<(), String> {
+    fn add(&mut self, id: usize, pod: &Pod) -> Result<(), AddError> {
         // 1. existing nodes, in order, for every pod (`scheduler.go: add`). Free capacity only
         // shrinks during a run, so the nodes before the first that had room for these requests
         // last time still have none: start there. Nodes after it that had room but refused the pod
@@ -411,8 +451,8 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             let mut out = std::mem::take(&mut self.scratch);
             let r = self.claim_can_add(&self.claims[i], id, pod, &mut out, false);
             match r {
-                Ok(reqs) => {
-                    self.commit(i, id, pod, reqs, &out);
+                Ok((reqs, reserve)) => {
+                    self.commit(i, id, pod, reqs, &out, reserve);
                     self.scratch = out;
                     return Ok(());
                 }
@@ -425,8 +465,9 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
                 // which requirement filtered out the last instance types, pool by pool
                 Some(why) => format!("no NodePool can launch any instance type: {why}"),
                 // every pool is not ready or being deleted: `provision` adds which would admit it
-                None => "no NodePool can launch any instance type".into(),
-            });
+                None => "no NodePool can launch any instance type".to_string(),
+            }
+            .into());
         }
         let mut fails: Vec<(Sym, Fail)> = Vec::new();
         for ti in 0..self.templates.len() {
@@ -474,19 +515,20 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
                 seq: self.next_seq,
                 host: Some(hostname),
                 max_alloc,
+                reserved: Vec::new(),
             };
             let mut out = Vec::new();
             match self.claim_can_add(&claim, id, pod, &mut out, true) {
                 Ok(_) if self.scope.max_new_claims.is_some_and(|m| self.claims.len() >= m) => {
                     // the run would open one NodeClaim too many: the caller only needs to know that
                     self.claims_exceeded = true;
-                    return Err(String::new());
+                    return Err(String::new().into());
                 }
-                Ok(reqs) => {
+                Ok((reqs, reserve)) => {
                     self.next_seq += 1;
                     self.claims.push(claim);
                     let i = self.claims.len() - 1;
-                    self.commit(i, id, pod, reqs, &out);
+                    self.commit(i, id, pod, reqs, &out, reserve);
                     // pessimistic limits: assume the biggest option launches (subtractMax)
                     if let Some(rem) = self.remaining_limits.get_mut(&pool) {
                         let t = &self.templates[ti];
@@ -502,6 +544,8 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
                     }
                     return Ok(());
                 }
+                // a pool with reserved capacity this pod could use blocks every lighter pool
+                Err(Fail::Reserved(m)) => return Err(AddError { message: format!("NodePool {pool}: {m}"), reserved: true }),
                 Err(Fail::Message(m)) if limited.is_some() => fails.push((pool, Fail::Message(m + limited.as_deref().unwrap_or_default()))),
                 Err(f) => fails.push((pool, f)),
             }
@@ -512,7 +556,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             why.push_str("; ");
             why.push_str(idle);
         }
-        Err(why)
+        Err(why.into())
     }
 
     /// Whether a pod whose requests fit node `i` may go there (taints, volume limits, host ports,
@@ -558,7 +602,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
 
     /// `NodeClaim.CanAdd`: the tightened requirements, with the remaining options written to `out`.
     /// `explain` and `relax_min_values` are both true when opening a NodeClaim from a template.
-    fn claim_can_add(&self, c: &NewClaim, id: usize, pod: &Pod, out: &mut Vec<u32>, explain: bool) -> Result<Requirements, Fail> {
+    fn claim_can_add(&self, c: &NewClaim, id: usize, pod: &Pod, out: &mut Vec<u32>, explain: bool) -> Result<(Requirements, Vec<Sym>), Fail> {
         let t = &self.templates[c.template];
         let d = &self.data[id];
         if !explain {
@@ -622,8 +666,16 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
     }
 
     /// The rest of `NodeClaim.CanAdd` for one set of node requirements: topology, then the
-    /// instance types that still fit.
-    fn claim_try(&self, c: &NewClaim, id: usize, pod: &Pod, base: &Requirements, out: &mut Vec<u32>, explain: bool) -> Result<Requirements, Fail> {
+    /// instance types that still fit and the reservations they would hold.
+    fn claim_try(
+        &self,
+        c: &NewClaim,
+        id: usize,
+        pod: &Pod,
+        base: &Requirements,
+        out: &mut Vec<u32>,
+        explain: bool,
+    ) -> Result<(Requirements, Vec<Sym>), Fail> {
         let relax_min_values = explain;
         let t = &self.templates[c.template];
         let d = &self.data[id];
@@ -660,7 +712,9 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
                 let strictless = FilterInput { reqs: &reqs.without_min_values(), ..input };
                 instance_filter::filter(&strictless, out);
                 if !out.is_empty() {
-                    return Ok(lower_min_values(t.types, out, &reqs));
+                    let reqs = lower_min_values(t.types, out, &reqs);
+                    let reserve = self.to_reserve(c, out, &reqs)?;
+                    return Ok((reqs, reserve));
                 }
             }
             if !explain {
@@ -672,7 +726,17 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
                 None => Fail::Message(message),
             });
         }
-        Ok(reqs)
+        let reserve = self.to_reserve(c, out, &reqs)?;
+        Ok((reqs, reserve))
+    }
+
+    /// The reservations the claim would hold with these options (`offeringsToReserve`).
+    fn to_reserve(&self, c: &NewClaim, options: &[u32], reqs: &Requirements) -> Result<Vec<Sym>, Fail> {
+        let t = &self.templates[c.template];
+        if !t.has_reserved {
+            return Ok(Vec::new());
+        }
+        self.reservations.to_reserve(c.hostname, t.types, options, reqs, &c.reserved, self.scope.reserved_mode).map_err(Fail::Reserved)
     }
 
     /// A domain (key, value) that topology pinned the claim to (`reqs` has it, `base` did not) and
@@ -693,8 +757,12 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
     }
 
     /// `NodeClaim.Add`, keeping claims ordered by pod count then creation order.
-    fn commit(&mut self, i: usize, id: usize, pod: &Pod, reqs: Requirements, options: &[u32]) {
+    fn commit(&mut self, i: usize, id: usize, pod: &Pod, reqs: Requirements, options: &[u32], reserve: Vec<Sym>) {
         let c = &mut self.claims[i];
+        if !reserve.is_empty() || !c.reserved.is_empty() {
+            self.reservations.commit(c.hostname, &reserve);
+            c.reserved = reserve;
+        }
         let taints = &self.templates[c.template].pool.taints;
         c.pods.push(id);
         c.options.clear();
@@ -763,6 +831,11 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         for mut c in claims {
             let t = &self.templates[c.template];
             c.requirements.remove(*labels::HOSTNAME);
+            // a NodeClaim holding reservations launches into one of them (FinalizeScheduling)
+            if !c.reserved.is_empty() {
+                c.requirements.set(*labels::CAPACITY_TYPE, Requirement::is_in([Sym::new(labels::CAPACITY_TYPE_RESERVED)]));
+                c.requirements.add(*labels::RESERVATION_ID, Requirement::is_in(c.reserved.iter().copied()));
+            }
             // add the smallest DaemonSet overhead among groups that still hold an option
             let mut min: Option<Resources> = None;
             for (gi, g) in t.groups().iter().enumerate() {
@@ -819,7 +892,16 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         }
         let existing = self.existing.into_iter().filter(|e| !e.pods.is_empty()).map(|e| (e.view.node.name, e.pods)).collect();
         let relaxations = self.relaxed.into_iter().enumerate().filter(|(_, r)| !r.is_empty()).collect();
-        Solution { pods: self.pods, claims: solved, existing, errors, relaxations, claims_exceeded: self.claims_exceeded, phantom_domains: Vec::new() }
+        Solution {
+            pods: self.pods,
+            claims: solved,
+            existing,
+            errors,
+            deferred: Vec::new(),
+            relaxations,
+            claims_exceeded: self.claims_exceeded,
+            phantom_domains: Vec::new(),
+        }
     }
 }
 
@@ -882,7 +964,7 @@ fn render_failures(fails: &[(Sym, Fail)], _pod: &Pod) -> String {
         .iter()
         .filter_map(|(pool, f)| match f {
             Fail::Quiet => None,
-            Fail::Message(m) | Fail::Phantom(m, ..) => Some(m.clone()),
+            Fail::Message(m) | Fail::Reserved(m) | Fail::Phantom(m, ..) => Some(m.clone()),
             Fail::Undefined(i) => Some(format!("NodePool {pool}: pod {i}")),
         })
         .collect();

@@ -3,8 +3,9 @@
 //! Karpenter drops such a pool from scheduling (`NoCompatibleInstanceTypes`, `provisioner.go`), and
 //! its pods end up pending with no word about the pool. karpsim names the cause on the result (a
 //! warning) and in every pending pod's reason: the requirement that excluded the last instance types,
-//! with the values the catalog has ([`crate::scheduling::ClusterView::launch_warnings`], which adds
-//! static pools). Pools that are not ready (a missing node class,
+//! with the values the catalog has, or the capacity reservations that have no instance left
+//! ([`crate::scheduling::ClusterView::launch_warnings`]; a static pool is named in the reasons of the
+//! pods it leaves pending). Pools that are not ready (a missing node class,
 //! [`crate::state::ClusterState::unready_nodepools`]) or being deleted are warned about with the
 //! state, and a pending pod's reason names those that would have admitted it.
 
@@ -34,6 +35,32 @@ fn values_of(types: &[&TypeInfo], key: Sym) -> Option<String> {
 /// requirements are applied one at a time in the order written (then its template labels), and the
 /// first that leaves no type is named with the values the types still allowed before it have.
 pub fn explain(pool: &NodePool, requirements: &Requirements, types: &[TypeInfo]) -> String {
+    let mut why = cause(pool, requirements, types);
+    if let Some(ids) = used_up_reservations(requirements, types) {
+        why.push_str(&format!(" (its capacity reservations {ids} have no instance left to launch)"));
+    }
+    why
+}
+
+/// The capacity reservations the pool could launch into if they had instances left: a reserved
+/// offering is unavailable once its reservation is used up or ending (AWS provider
+/// `offering.go: ReservationCapacity`), and its type then no longer carries `reserved`, so the
+/// requirement that fails is the capacity type or the type itself; the counts are the user's.
+fn used_up_reservations(requirements: &Requirements, types: &[TypeInfo]) -> Option<String> {
+    let allowed = |t: &TypeInfo| requirements.get(*crate::labels::INSTANCE_TYPE).is_none_or(|r| r.has(t.it.name));
+    let ids: BTreeSet<&str> = types
+        .iter()
+        .filter(|t| allowed(t))
+        .flat_map(|t| t.it.offerings.iter())
+        .filter(|o| !o.available && offering_compatible(requirements, o))
+        .filter_map(|o| o.reservation.as_ref())
+        .map(|r| r.id.as_str())
+        .collect();
+    (!ids.is_empty()).then(|| ids.into_iter().collect::<Vec<_>>().join(", "))
+}
+
+/// [`explain`] without the reservations.
+fn cause(pool: &NodePool, requirements: &Requirements, types: &[TypeInfo]) -> String {
     let name = pool.name;
     if types.is_empty() {
         return format!("NodePool {name} can launch nothing: its catalog has no instance types");

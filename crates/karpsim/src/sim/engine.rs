@@ -3,6 +3,8 @@
 //! the provisioner (batching, scheduling, launches), node lifecycle, the disruption loop (with
 //! validation and replacement-before-delete), expiration, spot interruption handling.
 
+mod capacity;
+
 use super::metrics::Metrics;
 use super::random::{Dist, Streams};
 use super::scenario::{Arrivals, ReplicaSchedule, Scenario, SpotInterruptions, Workload};
@@ -38,6 +40,8 @@ pub struct SimResult {
     /// The scenario's start (seconds since the epoch): time 0 of the series, the log and waits.
     pub start: crate::model::Timestamp,
     pub duration_h: f64,
+    /// Nodes' prices × billed lifetimes, plus the capacity reservations' fees
+    /// (`metrics.reservation_cost`, in the reserved cost rate of the series).
     pub total_cost: f64,
     pub metrics: Metrics,
     pub log: Vec<LogEntry>,
@@ -61,6 +65,10 @@ enum Ev {
     Validate(u64),
     SpotNotice(Sym),
     Outage(usize, bool),
+    /// A capacity block is reclaimed soon, or an On-Demand Capacity Reservation ends.
+    ReservationEnds(Sym),
+    /// A capacity reservation's end: its fee stops.
+    ReservationFeeEnds(Sym),
     Sample,
 }
 
@@ -136,6 +144,8 @@ pub struct Engine<'s> {
     /// Pods deleted by workloads (for the invariant check).
     deleted: HashSet<Sym>,
     cost_rate: [f64; 3],
+    /// Capacity reservations billed as such: id -> (USD per hour, billed since).
+    fees: BTreeMap<Sym, (f64, f64)>,
     cumulative: f64,
     last_cost_t: f64,
     metrics: Metrics,
@@ -220,6 +230,7 @@ impl<'s> Engine<'s> {
             retry_scheduled: false,
             deleted: HashSet::new(),
             cost_rate: [0.0; 3],
+            fees: BTreeMap::new(),
             cumulative: 0.0,
             last_cost_t: 0.0,
             metrics: Metrics::default(),
@@ -395,6 +406,10 @@ impl<'s> Engine<'s> {
             let ready_in = self.sc.settings.node_initialize.sample(&mut rng);
             self.at(ready_in, Ev::NodeInitialized(name));
         }
+        // static NodePools count those in-flight nodes among their replicas
+        self.schedule_reservation_ends();
+        self.start_reservation_fees();
+        self.static_provision();
         self.at(0.0, Ev::Sample);
         self.at(self.sc.settings.disruption_poll, Ev::DisruptionTick);
         if self.pods.values().any(|_| true) {
@@ -445,6 +460,7 @@ impl<'s> Engine<'s> {
         self.now_ms = end_ms;
         self.accrue();
         self.sample();
+        self.end_reservation_fees(None);
         // close the books: every node still alive is billed to the end
         // in name order: a float sum must not depend on a hash map's iteration order
         let mut names: Vec<Sym> = self.nodes.keys().copied().collect();
@@ -589,6 +605,8 @@ impl<'s> Engine<'s> {
             Ev::Validate(id) => self.validate(id),
             Ev::SpotNotice(n) => self.spot_notice(n),
             Ev::Outage(i, start) => self.outage(i, start),
+            Ev::ReservationEnds(id) => self.reservation_ends(id),
+            Ev::ReservationFeeEnds(id) => self.end_reservation_fees(Some(id)),
             Ev::Sample => {
                 self.sample();
                 if self.sc.settings.lower_bound {
@@ -824,7 +842,7 @@ impl<'s> Engine<'s> {
         }
         let scope =
             ScheduleScope { removed_nodes: self.excluded_nodes(), pending: pending.clone(), ..Default::default() };
-        let (binds, launches, unplaced) = {
+        let (binds, launches, unplaced, deferred) = {
             let pods: Vec<&Pod> = self.state.pods.iter().filter(|p| pending.contains(&p.uid)).collect();
             let view = ClusterView::new(&self.state, self.opts.provisioning.min_values_policy);
             self.launch_warnings.extend(view.launch_warnings());
@@ -842,13 +860,18 @@ impl<'s> Engine<'s> {
                     launches.push(crate::disruption::NewNode::from_claim(c, &r));
                 }
             }
-            (binds, launches, !sol.errors.is_empty())
+            (binds, launches, !sol.errors.is_empty(), !sol.deferred.is_empty())
         };
         self.bind_all(binds);
         if launch_claims {
             for n in launches {
                 self.launch(&n);
             }
+        }
+        // pods waiting for a reservation held by this batch's NodeClaims go into the next batch,
+        // which sees what those NodeClaims took from it
+        if deferred && launch_claims {
+            self.trigger_batch();
         }
         if unplaced && !self.retry_scheduled {
             self.retry_scheduled = true;
@@ -925,6 +948,9 @@ impl<'s> Engine<'s> {
         self.track_node(&node, n.capacity_type, n.price);
         self.state.nodes.push(node);
         self.version += 1;
+        if let Some(id) = n.reservation_id {
+            self.change_reservation(id, -1, false);
+        }
         self.metrics.nodes_launched += 1;
         let mut rng = self.streams.rng("node-latency", seq);
         let ready_in = self.sc.settings.node_launch.sample(&mut rng) + self.sc.settings.node_initialize.sample(&mut rng);
@@ -1003,6 +1029,11 @@ impl<'s> Engine<'s> {
         if let Some(n) = self.state.nodes.iter_mut().find(|n| n.name == name) {
             n.deletion_timestamp = Some(start + t as i64);
         }
+        // a static pool's NodeClaim being deleted is replaced at once (`static/provisioning` watches
+        // NodeClaim deletions)
+        if self.state.nodes.iter().any(|n| n.name == name && n.nodepool.is_some_and(|p| self.state.nodepools.iter().any(|x| x.name == p && x.replicas.is_some()))) {
+            self.static_provision();
+        }
         self.metrics.evictions += evicted;
         self.version += 1;
         let seq = self.nodes[&name].launch_seq;
@@ -1018,6 +1049,9 @@ impl<'s> Engine<'s> {
     fn node_gone(&mut self, name: Sym) {
         if !self.nodes.contains_key(&name) {
             return;
+        }
+        if let Some(id) = self.node_reservation(name) {
+            self.change_reservation(id, 1, false);
         }
         self.accrue();
         if let Some(info) = self.nodes.remove(&name) {
@@ -1106,6 +1140,8 @@ impl<'s> Engine<'s> {
     }
 
     fn disruption_tick(&mut self) {
+        // the static provisioning controller requeues itself (every minute in Karpenter)
+        self.static_provision();
         if self.validating.is_some() || self.in_progress.is_some() {
             return;
         }
@@ -1125,9 +1161,14 @@ impl<'s> Engine<'s> {
             return;
         }
         for p in plans {
+            // one replacement command at a time (the orchestration queue's one command per
+            // candidate set); the next static drift is found again by the next round
+            if self.in_progress.is_some() && p.command.action == crate::disruption::Action::Replace {
+                continue;
+            }
             match p.command.method {
-                Method::Expiration => self.execute(p),
-                Method::Drift => self.execute(p),
+                // forceful, or eventual without validation (`staticdrift.go`, `drift.go`)
+                Method::Expiration | Method::StaticScaleDown | Method::Drift | Method::StaticDrift => self.execute(p),
                 _ if !self.sc.settings.consolidation => {}
                 _ => {
                     self.cmd_counter += 1;
@@ -1205,9 +1246,10 @@ impl<'s> Engine<'s> {
                 plan.command.reason
             ),
         );
-        if plan.command.method == Method::Expiration {
+        if matches!(plan.command.method, Method::Expiration | Method::StaticScaleDown) {
+            let why = if plan.command.method == Method::Expiration { "expired" } else { "static NodePool above its replicas" };
             for n in &plan.remove {
-                self.delete_node(*n, "expired");
+                self.delete_node(*n, why);
             }
             return;
         }

@@ -115,6 +115,10 @@ pub struct Metrics {
     /// Σ over nodes of price × billed lifetime (USD), kept separately from the sampled series so it
     /// can be checked against `cumulative_cost`.
     pub node_cost_total: f64,
+    /// What the capacity reservations themselves are billed over the run (USD): each reservation's
+    /// instances, used or not, at the type's on-demand price (after overlays), while it lasts. The
+    /// nodes launched into them cost the provider's near-zero reserved price in the series.
+    pub reservation_cost: f64,
     /// Empty unless the scenario's `settings.lower_bound` is on.
     #[serde(default)]
     pub lower_bound: LowerBoundSeries,

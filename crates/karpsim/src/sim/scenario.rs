@@ -162,6 +162,9 @@ pub struct ScenarioFile {
     pub workloads: Vec<WorkloadFile>,
     #[serde(default)]
     pub offering_outages: Vec<OutageFile>,
+    /// Capacity reservations and their counts (the form of `--reservations FILE`).
+    #[serde(default)]
+    pub reservations: Vec<serde_json::Value>,
 }
 
 /// Karpenter's timing and the simulator's other settings, in seconds.
@@ -348,6 +351,8 @@ impl Scenario {
             }
             inputs.load_path(&path)?;
         }
+        let at = |i: usize, f: &str| Location { file: Some(file.to_string()), kind: Some("Scenario".into()), field: Some(format!("reservations[{i}]{f}")), ..Default::default() };
+        inputs.add_reservations(crate::io::parse_reservation_entries(sf.reservations.clone(), &at, file)?)?;
         let mut inputs = inputs.finish()?;
         let templates = std::mem::take(&mut inputs.templates);
         let mut base = ClusterState::from_inputs(inputs, &catalog)?;

@@ -46,6 +46,36 @@ fn parse_number(key: &str, value: &str) -> Result<f64> {
     value.parse().ok().filter(|x: &f64| x.is_finite() && *x >= 0.0).ok_or_else(|| bad(key, value, "expected a non-negative number"))
 }
 
+/// `reserved_count=N` (every capacity reservation) or `ID:N+ID:N` on the cluster's reservations:
+/// its EC2NodeClasses' and, without one, karpsim's default NodeClass's (`--reservation`, a
+/// scenario's `reservations:`).
+fn set_reserved_counts(state: &mut ClusterState, key: &str, value: &str) -> Result<()> {
+    let count = |s: &str| s.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| bad(key, value, format!("{s:?} is not a count >= 0")));
+    let (all, each): (Option<i64>, Vec<(&str, i64)>) = if value.contains(':') {
+        let pairs = value.split('+').map(|p| p.split_once(':').ok_or_else(|| bad(key, value, format!("expected ID:N, got {p:?}"))).and_then(|(id, n)| Ok((id, count(n)?))));
+        (None, pairs.collect::<Result<_>>()?)
+    } else {
+        (Some(count(value)?), Vec::new())
+    };
+    let classes = state.nodeclasses.iter_mut().flat_map(|c| c.capacity_reservations.iter_mut());
+    let mut ids: Vec<&str> = Vec::new();
+    for r in classes.chain(state.default_reservations.iter_mut()) {
+        if !ids.contains(&r.id.as_str()) {
+            ids.push(r.id.as_str());
+        }
+        if let Some(n) = all.or_else(|| each.iter().find(|(id, _)| *id == r.id.as_str()).map(|(_, n)| *n)) {
+            r.count = Some(n);
+        }
+    }
+    if ids.is_empty() {
+        return Err(bad(key, value, "the cluster has no capacity reservation (give them with --reservation, a reservations file or a scenario's `reservations:`)"));
+    }
+    if let Some((id, _)) = each.iter().find(|(id, _)| !ids.contains(id)) {
+        return Err(bad(key, value, suggest::unknown_value("capacity reservation", id, &ids)));
+    }
+    Ok(())
+}
+
 /// Which NodePools the variant's NodePool changes apply to: those named by `nodepools=a+b`, else all.
 fn scope(state: &ClusterState, changes: &[(String, String)]) -> Result<Vec<bool>> {
     let Some((_, value)) = changes.iter().rev().find(|(k, _)| k == "nodepools") else {
@@ -169,6 +199,10 @@ pub fn apply(mut setup: Setup, changes: &[(String, String)]) -> Result<(Setup, V
                 recatalog = true;
             }
             "spot_to_spot" => setup.disruption.spot_to_spot = parse_bool(k, v)?,
+            "reserved_count" => {
+                set_reserved_counts(&mut setup.state, k, v)?;
+                recatalog = true;
+            }
             _ if SCENARIO_KEYS.contains(&k) => rest.push((k.to_string(), v.to_string())),
             _ => return Err(unknown_key(k, v)),
         }

@@ -2,11 +2,10 @@
 //! consolidated until stable) from the same starting state, in parallel, one comparison row each.
 
 use super::{Setup, Variant, apply};
-use crate::disruption::{Dest, NewNode, Replacement, place, until_stable_state};
+use crate::disruption::{place, until_stable_state};
 use crate::error::Result;
-use crate::labels::Sym;
 use crate::progress::Progress;
-use crate::scheduling::{ProvisionOptions, ProvisionResult, ScheduleScope, pending_pods, schedule, to_result};
+use crate::scheduling::{ProvisionOptions, ProvisionResult, provision_launched};
 use crate::state::ClusterState;
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,8 +26,14 @@ pub enum ClusterRun {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ClusterRow {
     pub variant: String,
-    /// USD per hour of every node at the end (existing nodes and new NodeClaims).
+    /// USD per hour of every node at the end (existing nodes and new NodeClaims), plus
+    /// `reservation_cost_per_hour`.
     pub cost_per_hour: f64,
+    /// USD per hour of the capacity reservations themselves, used or not
+    /// ([`ClusterState::reservation_fees`]): a node launched into one costs the provider's
+    /// near-zero reserved price, the reservation its instances' on-demand price.
+    #[serde(default)]
+    pub reservation_cost_per_hour: f64,
     /// USD per hour of the NodeClaims provisioning created.
     pub new_cost_per_hour: f64,
     /// Nodes at the end.
@@ -51,24 +56,10 @@ pub struct ClusterRow {
 /// node at `now` (named `<nodepool>-karpsim-<n>`) and its pods are bound, as are pods placed on
 /// existing nodes. Returns the provisioning result and the cluster after it.
 pub fn provision_and_launch(state: &ClusterState, opts: &ProvisionOptions, now: i64) -> (ProvisionResult, ClusterState) {
-    let mut warnings = state.warnings.clone();
-    let pods = pending_pods(state, &mut warnings);
-    let scope = ScheduleScope { pending: pods.iter().map(|p| p.uid).collect(), ..Default::default() };
-    let sol = schedule(state, pods, &scope, opts);
-    let result = to_result(&sol, opts, warnings);
-    let mut new_nodes = Vec::new();
-    let mut binds: Vec<(Sym, Dest)> = Vec::new();
-    for c in &sol.claims {
-        // the same launch decision as `to_result`: a claim nothing can launch leaves its pods pending
-        let Some(r) = Replacement::launch(c, opts.launch_policy) else { continue };
-        binds.extend(c.pods.iter().map(|&p| (sol.pods[p].uid, Dest::Replacement(new_nodes.len()))));
-        new_nodes.push(NewNode::from_claim(c, &r));
-    }
-    for (node, ps) in &sol.existing {
-        binds.extend(ps.iter().map(|&p| (sol.pods[p].uid, Dest::Existing(*node))));
-    }
+    // static NodePools' NodeClaims and the later batches of pods deferred by reservations included
+    let (result, launched) = provision_launched(state, opts);
     let mut after = state.clone();
-    place(&mut after, &new_nodes, &binds, &[], now, &mut 0);
+    place(&mut after, &launched.nodes, &launched.binds, &[], now, &mut 0);
     (result, after)
 }
 
@@ -107,9 +98,12 @@ pub fn run_cluster(name: &str, setup: &Setup, opts: &ProvisionOptions, run: Clus
         }
     };
     let (cpu_utilization, memory_utilization) = utilization(&end);
+    // a fold from +0.0: an empty f64 sum is -0.0
+    let fees = end.reservation_fees().0.iter().fold(0.0, |a, (_, f)| a + f);
     ClusterRow {
         variant: name.to_string(),
-        cost_per_hour: cost(&end),
+        cost_per_hour: cost(&end) + fees,
+        reservation_cost_per_hour: fees,
         new_cost_per_hour: prov.cost_per_hour,
         nodes: end.nodes.len(),
         new_nodes: prov.nodeclaims.len(),

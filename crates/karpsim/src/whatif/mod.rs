@@ -37,6 +37,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("spot_discount", "spot price = on-demand × (1 − discount)"),
     ("price", "explicit prices NAME:CAPACITY=USD, e.g. m5.large:spot=0.04+m7g:on-demand=0.07"),
     ("spot_to_spot", "true or false (feature gate SpotToSpotConsolidation)"),
+    ("reserved_count", "instances left in the capacity reservations: N for each, or ID:N (several joined with +)"),
     ("seed", "random seed (scenarios only)"),
     ("consolidation", "true or false (scenarios only)"),
     ("spot_interruptions", "advisor, none, or a rate per node-hour (scenarios only)"),

@@ -283,5 +283,9 @@ fn static_pool_not_drifted() {
     for n in ["node-0", "node-1"] {
         d.apply(claim_node(n, "static", &least_od(), Some(json!({"cpu": "10", "memory": "1000Mi", "pods": "2"}))));
     }
-    d.once().none();
+    // Drift leaves static nodes alone. karpsim holds static NodePools whenever given (Karpenter's
+    // StaticCapacity gate on, with a warning), so StaticDrift (`disruption/staticdrift.go`) is what
+    // replaces a drifted static node, never Drift.
+    let out = d.once();
+    assert!(out.r.commands.iter().all(|c| c.method == Method::StaticDrift), "{:#?}", out.r.commands);
 }

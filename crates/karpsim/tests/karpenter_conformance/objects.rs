@@ -90,8 +90,12 @@ impl NodePool {
         self.spec()["nodeClassRef"]["name"] = json!(name);
         self
     }
+    /// A static NodePool: `spec.replicas`, and no limit but `limits.nodes` (the CRD's rule).
     pub fn replicas(mut self, n: i64) -> NodePool {
         self.0["spec"]["replicas"] = json!(n);
+        if let Some(limits) = self.0["spec"]["limits"].as_object_mut() {
+            limits.retain(|k, _| k == "nodes");
+        }
         self
     }
     pub fn set(mut self, path: &[&str], v: Value) -> NodePool {
