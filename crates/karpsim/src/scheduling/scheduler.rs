@@ -12,7 +12,7 @@ use super::pod_data::{PodData, validate_for_provisioning};
 use super::preferences;
 use super::queue::Queue;
 use super::reservations::{ReservationManager, ReservedMode};
-use super::topology::{PoolDomains, Topology};
+use super::topology::{PoolDomains, Topology, with_domains};
 use super::volumes;
 use crate::labels::{self, Sym};
 use crate::model::{HostPort, NodePool, Pod};
@@ -20,6 +20,7 @@ use crate::requirements::{Incompatibility, Requirement, Requirements};
 use crate::resources::Resources;
 use crate::state::{ClusterState, TypeInfo};
 use crate::taints;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 
 /// What a run schedules and against which part of the cluster.
@@ -432,8 +433,10 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
                 e.ports.extend(pod.host_ports.iter().cloned());
                 e.volumes.extend_from_slice(volumes::attachments(pod));
                 e.pods.push(id);
-                self.topology.record(id, pod, &e.view.taints, &reqs, false);
-                e.requirements = Some(reqs);
+                if let Some(reqs) = reqs {
+                    e.requirements = Some(reqs);
+                }
+                self.topology.record(id, pod, &e.view.taints, e.requirements(), false);
                 return Ok(());
             }
         }
@@ -570,8 +573,8 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
 
     /// Whether a pod whose requests fit node `i` may go there (taints, volume limits, host ports,
     /// requirements, then each volume topology alternative with topology), with the node's
-    /// requirements tightened by the pod's (`existingnode.go: CanAdd`).
-    fn existing_can_add(&self, i: usize, id: usize, pod: &Pod) -> Result<Requirements, ()> {
+    /// requirements tightened by the pod's (`existingnode.go: CanAdd`; `None`: they stay as they are).
+    fn existing_can_add(&self, i: usize, id: usize, pod: &Pod) -> Result<Option<Requirements>, ()> {
         let e = &self.existing[i];
         let d = &self.data[id];
         // the caller has checked that the requests fit the node's remaining capacity
@@ -583,8 +586,14 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         {
             return Err(());
         }
-        let mut base = e.requirements().clone();
-        base.add_all(&d.requirements);
+        // most pods add no requirement of their own: the node's are then used as they are, not copied
+        let base = if d.requirements.is_empty() {
+            Cow::Borrowed(e.requirements())
+        } else {
+            let mut b = e.requirements().clone();
+            b.add_all(&d.requirements);
+            Cow::Owned(b)
+        };
         if d.volumes.is_empty() {
             return self.existing_with_topology(e, id, pod, base);
         }
@@ -593,20 +602,30 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             if base.compatible(alt, None).is_err() {
                 continue;
             }
-            let mut reqs = base.clone();
+            let mut reqs = base.clone().into_owned();
             reqs.add_all(alt);
-            if let Ok(r) = self.existing_with_topology(e, id, pod, reqs) {
+            if let Ok(r) = self.existing_with_topology(e, id, pod, Cow::Owned(reqs)) {
                 return Ok(r);
             }
         }
         Err(())
     }
 
-    /// An existing node's requirements tightened by the topology groups that apply to the pod.
-    fn existing_with_topology(&self, e: &ExistingNode, id: usize, pod: &Pod, base: Requirements) -> Result<Requirements, ()> {
-        let topo = self.topology.tighten(id, pod, &e.view.taints, &self.data[id].strict, &base, false, false).map_err(|_| ())?;
+    /// An existing node's requirements tightened by the topology groups that apply to the pod
+    /// (`None`: `base` is the node's own and nothing tightens it).
+    fn existing_with_topology(&self, e: &ExistingNode, id: usize, pod: &Pod, base: Cow<Requirements>) -> Result<Option<Requirements>, ()> {
+        let adds = self.topology.domains_to_add(id, pod, &e.view.taints, &self.data[id].strict, &base, false, false).map_err(|_| ())?;
+        if adds.is_empty() {
+            // the tightened requirements are `base` itself
+            base.compatible(&base, None).map_err(|_| ())?;
+            return Ok(match base {
+                Cow::Borrowed(_) => None,
+                Cow::Owned(r) => Some(r),
+            });
+        }
+        let topo = with_domains(&base, adds);
         base.compatible(&topo, None).map_err(|_| ())?;
-        Ok(topo)
+        Ok(Some(topo))
     }
 
     /// `NodeClaim.CanAdd`: the tightened requirements, with the remaining options written to `out`.
@@ -689,8 +708,10 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         let t = &self.templates[c.template];
         let d = &self.data[id];
         let pool = t.pool.name;
-        let reqs = match self.topology.tighten(id, pod, &t.pool.taints, &d.strict, base, true, explain) {
-            Ok(r) => r,
+        // copied only when topology tightens them, or when the pod is placed
+        let reqs = match self.topology.domains_to_add(id, pod, &t.pool.taints, &d.strict, base, true, explain) {
+            Ok(adds) if adds.is_empty() => Cow::Borrowed(base),
+            Ok(adds) => Cow::Owned(with_domains(base, adds)),
             Err(Some(e)) => return Err(Fail::Message(format!("NodePool {pool}: {e}"))),
             Err(None) => return Err(Fail::Quiet),
         };
@@ -710,7 +731,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             claim_ports: &c.ports,
             // an open claim's options were filtered by its requirements; unchanged requirements
             // (a pod that adds none) leave only the resource fit to check
-            prefiltered: !explain && reqs == c.requirements,
+            prefiltered: !explain && (std::ptr::eq(&*reqs, &c.requirements) || *reqs == c.requirements),
         };
         let flags = instance_filter::filter(&input, out);
         if out.is_empty() {
@@ -736,7 +757,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             });
         }
         let reserve = self.to_reserve(c, out, &reqs)?;
-        Ok((reqs, reserve))
+        Ok((reqs.into_owned(), reserve))
     }
 
     /// The reservations the claim would hold with these options (`offeringsToReserve`).
