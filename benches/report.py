@@ -77,8 +77,16 @@ def startup_lines() -> list[str]:
         "",
         "## Start-up: the pip-installed `karpsim` against the native binary",
         "",
-        f"`python3 benches/startup.py`: {doc['runs']} runs of each, alternating, whole processes timed from the parent "
-        f"(load average {doc.get('load', float('nan')):.1f} on {doc.get('cores', '?')} cores when measured). Target: the pip "
+        f"`python3 benches/startup.py{' --realtime' if doc.get('realtime') else ''}`: {doc['runs']} runs of each, "
+        "alternating, whole processes timed from the parent "
+        f"(load average {doc.get('load', float('nan')):.1f} on {doc.get('cores', '?')} cores when measured"
+        + (
+            "; the commands ran at real-time priority, so other jobs did not delay them: the figures are their own "
+            "cost, as on a quiet machine"
+            if doc.get("realtime")
+            else ""
+        )
+        + "). Target: the pip "
         "command within 30 ms of the native binary. Milliseconds, median (min – max); the difference is the median of "
         "the paired differences. CPU is user + system time, which other jobs on the machine inflate less than wall time.",
         "",
