@@ -22,6 +22,7 @@ mod host_ports;
 pub mod instance_filter;
 pub mod launch;
 mod options;
+mod pinned_domain;
 pub mod pod_data;
 mod preferences;
 mod queue;

@@ -3,6 +3,7 @@
 //! new NodeClaim from the first NodePool (by weight) that can take the pod.
 
 use super::claim_order::{ClaimOrder, Place};
+use super::pinned_domain::PinnedDomains;
 use super::cluster_view::{ClusterView, NodeView};
 use super::host_ports;
 use super::instance_filter::{self, FilterInput};
@@ -404,8 +405,8 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         self.first_fit.insert(requests, first_fit.unwrap_or(self.existing.len()));
         // 2. NodeClaims opened in this run, fewest pods first (kept sorted; ties by creation order)
         // Hostname spread/anti-affinity rules that would reject a claim, checked before anything
-        // else (exact: the same conditions `tighten` applies, when the pod adds no hostname
-        // requirement of its own, so the claim's single hostname is the node's domain).
+        // else (exact: the same conditions `Topology::domains_to_add` applies, when the pod adds no
+        // hostname requirement of its own, so the claim's single hostname is the node's domain).
         let rules = if self.claims.is_empty() || self.data[id].requirements.has(*labels::HOSTNAME) {
             Vec::new()
         } else {
@@ -414,11 +415,16 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         // the claims before the furthest cursor are ruled out: the scan starts after them, so a pod
         // that needs a node of its own does not walk every open NodeClaim
         let start = self.skip_ruled_out(&rules);
+        // claims pinned to a zone the pod's first group refuses: one verdict per zone (`pinned_domain`)
+        let mut pinned = if self.claims.is_empty() { None } else { PinnedDomains::new(&self.topology, id, &self.data[id]) };
         let mut out = std::mem::take(&mut self.scratch);
         let mut fit = None;
         for (_, i) in self.order.from(start) {
             let c = &self.claims[i];
             if !rules.is_empty() && c.host.is_some_and(|h| self.topology.hostname_blocked(&rules, h)) {
+                continue;
+            }
+            if pinned.as_mut().is_some_and(|p| p.rules_out(&self.topology, pod, &self.data[id], &c.requirements)) {
                 continue;
             }
             if let Ok(r) = self.claim_can_add(c, id, pod, &mut out, false) {

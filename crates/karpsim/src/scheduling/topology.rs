@@ -410,28 +410,14 @@ impl<'a> Topology<'a> {
         node_reqs: &Requirements,
         allow_undefined: bool,
     ) -> Result<Requirements, TopologyError> {
-        self.tighten(id, pod, taints, strict, node_reqs, allow_undefined, true).map_err(|e| e.expect("explained"))
-    }
-
-    /// [`Topology::add_requirements`] that describes a failure only when `explain` (the description
-    /// formats every domain count, which callers that only need a yes/no must not pay for).
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn tighten(
-        &self,
-        id: usize,
-        pod: &Pod,
-        taints: &[Taint],
-        strict: &Requirements,
-        node_reqs: &Requirements,
-        allow_undefined: bool,
-        explain: bool,
-    ) -> Result<Requirements, Option<TopologyError>> {
-        let adds = self.domains_to_add(id, pod, taints, strict, node_reqs, allow_undefined, explain)?;
+        let adds = self.domains_to_add(id, pod, taints, strict, node_reqs, allow_undefined, true).map_err(|e| e.expect("explained"))?;
         Ok(with_domains(node_reqs, adds))
     }
 
-    /// The domain requirements [`Topology::tighten`] adds to `node_reqs`, each computed from
-    /// `node_reqs` alone (none: the node's requirements stay as they are, and need no copy).
+    /// The domain requirements [`Topology::add_requirements`] adds to `node_reqs`, each computed from
+    /// `node_reqs` alone (none: the node's requirements stay as they are, and need no copy). A
+    /// failure is described only when `explain` (the description formats every domain count, which
+    /// callers that only need a yes/no must not pay for).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn domains_to_add(
         &self,
@@ -473,7 +459,24 @@ impl<'a> Topology<'a> {
         Ok(adds)
     }
 
-    /// The hostname rules [`Topology::tighten`] would apply to `pod` on a node whose hostname
+    /// The first group [`Topology::domains_to_add`] evaluates for batch pod `id` (its first own
+    /// group, before any inverse one), with the group's key.
+    pub(crate) fn first_group(&self, id: usize) -> Option<(usize, Sym)> {
+        self.owned[id].first().map(|&gi| (gi, self.groups[gi].key))
+    }
+
+    /// Whether group `gi` refuses a node whose requirement on the group's key is `node_domains`,
+    /// as [`Topology::domains_to_add`] asks it (no answer when the group would have chosen among
+    /// tied domains: that choice has a side effect, the tie flag, which only the real evaluation may
+    /// have).
+    pub(crate) fn group_refuses(&self, gi: usize, pod: &Pod, strict: &Requirements, node_domains: &Requirement) -> Option<bool> {
+        let g = &self.groups[gi];
+        let exists = Requirement::exists();
+        let (d, tied) = g.next_domain(pod, strict.get(g.key).unwrap_or(&exists), node_domains, self.tie_failures);
+        (!tied).then(|| d.is_empty())
+    }
+
+    /// The hostname rules [`Topology::domains_to_add`] would apply to `pod` on a node whose hostname
     /// requirement has exactly one value `h`: `(group, inverse, limit)`, failing when the group's
     /// count in `h` exceeds `limit` (spread: `maxSkew − self-selecting`; anti-affinity: 0). Valid
     /// until the next `record` or `update`; lets a caller rule out a NodeClaim before any
