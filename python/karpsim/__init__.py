@@ -7,7 +7,7 @@ catalogs, from Python.
 >>> karpsim.compare(cluster, [{"name": "graviton", "arch": "arm64"}]) # doctest: +SKIP
 >>> sc = karpsim.Scenario.load("examples/diurnal-web/scenario.yaml")  # doctest: +SKIP
 >>> karpsim.compare(sc, [{"name": "spot", "capacity_types": "spot"}])  # doctest: +SKIP
->>> karpsim.bound(cluster).summary()                                  # doctest: +SKIP
+>>> karpsim.bound(cluster).summary_frame()                            # doctest: +SKIP
 >>> karpsim.advise(cluster).to_pandas()                               # doctest: +SKIP
 
 `import karpsim` loads only the native module: pandas, matplotlib, dask and tqdm are imported when
