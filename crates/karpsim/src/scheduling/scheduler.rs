@@ -3,7 +3,6 @@
 //! new NodeClaim from the first NodePool (by weight) that can take the pod.
 
 use super::cluster_view::{ClusterView, NodeView};
-use super::daemons::DaemonGroup;
 use super::host_ports;
 use super::instance_filter::{self, FilterInput};
 use super::options::{MinValuesPolicy, PreferencePolicy, ProvisionOptions, TopologyDomains};
@@ -11,10 +10,11 @@ use super::pod_data::{PodData, validate_for_provisioning};
 use super::preferences;
 use super::queue::Queue;
 use super::reservations::{ReservationManager, ReservedMode};
+use super::template::Template;
 use super::topology::{PoolDomains, Topology};
 use super::volumes;
 use crate::labels::{self, Sym};
-use crate::model::{HostPort, NodePool, Pod};
+use crate::model::{HostPort, Pod};
 use crate::requirements::{Incompatibility, Requirement, Requirements};
 use crate::resources::Resources;
 use crate::state::{ClusterState, TypeInfo};
@@ -36,31 +36,6 @@ pub struct ScheduleScope {
     pub max_new_claims: Option<usize>,
     /// Strict for provisioning, Fallback for disruption simulations (§3.12).
     pub reserved_mode: ReservedMode,
-}
-
-pub(crate) struct Template<'a> {
-    pub pool: &'a NodePool,
-    pub requirements: Requirements,
-    pub types: &'a [TypeInfo],
-    pub classes: std::sync::Arc<instance_filter::TypeClasses>,
-    /// The types the template allows and their DaemonSet groups.
-    pub parts: std::sync::Arc<super::cluster_view::TemplateParts>,
-    /// Some type of the pool has a reserved offering (else reservations need no look).
-    pub has_reserved: bool,
-}
-
-impl Template<'_> {
-    /// The types the template's requirements allow (indices into `types`).
-    pub fn options(&self) -> &[u32] {
-        &self.parts.options
-    }
-    pub fn groups(&self) -> &[DaemonGroup] {
-        &self.parts.groups
-    }
-    /// Each type's index in `groups`.
-    pub fn group_of(&self) -> &[u32] {
-        &self.parts.group_of
-    }
 }
 
 /// An existing node during one run: its prepared view, and what this run has placed on it.
@@ -202,20 +177,6 @@ struct Scheduler<'a, 't, 's> {
     /// Labels a NodeClaim may be asked for without its NodePool defining them.
     well_known: &'a crate::labels::WellKnown,
     reservations: ReservationManager,
-}
-
-/// A template's requirements (`nodeclaimtemplate.go`): the pool's requirements and template labels,
-/// its own name and node class as labels, and the simulation-only registered/initialized labels.
-pub(crate) fn template_requirements(pool: &NodePool) -> Result<Requirements, String> {
-    let mut r = Requirements::from_node_selector(&pool.requirements).map_err(|e| format!("NodePool {}: {e}", pool.name))?;
-    r.add_all(&Requirements::from_labels(pool.labels.iter()));
-    r.add(*labels::NODEPOOL, Requirement::is_in([pool.name]));
-    if let Some(c) = pool.node_class {
-        r.add(*labels::EC2_NODECLASS, Requirement::is_in([c]));
-    }
-    r.add(*labels::REGISTERED, Requirement::is_in([Sym::new("true")]));
-    r.add(*labels::INITIALIZED, Requirement::is_in([Sym::new("true")]));
-    Ok(r)
 }
 
 /// Queue order of Karpenter v1.14.1 (`queue.go: byCPUAndMemoryDescending`): cpu desc, memory desc,
