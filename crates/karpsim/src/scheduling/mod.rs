@@ -14,6 +14,7 @@
 //! ```
 
 pub mod batches;
+mod claim_order;
 mod cluster_view;
 mod daemons;
 pub mod feasibility;
