@@ -11,6 +11,7 @@ pub mod advise;
 pub mod bound;
 pub mod colgen;
 pub mod knapsack;
+mod master;
 pub mod packing;
 pub mod problem;
 
