@@ -50,3 +50,16 @@ def test_advise_recommendation_reproduces_its_cost(two_shapes: karpsim.Cluster) 
     again = karpsim.Cluster.from_yaml(workload + "\n---\n" + best["nodepools_yaml"] + "\n---\n" + nodeclass)
     assert karpsim.provision(again).cost_per_hour == pytest.approx(best["cost_per_hour"])
     assert list(r.to_pandas().index)[0] == "baseline"
+
+
+def test_bound_and_advise_take_provisions_keywords(two_shapes: karpsim.Cluster) -> None:
+    # Karpenter's run inside `bound` is the run `provision` makes with the same keywords
+    for kw in ({}, {"launch": "cheapest"}, {"max_instance_types": 1}, {"topology_domains": "launchable"}):
+        r = karpsim.bound(two_shapes, consolidate=False, max_iterations=3, **kw)
+        assert r.karpenter_cost_per_hour == pytest.approx(karpsim.provision(two_shapes, **kw).cost_per_hour), kw
+    with pytest.raises(karpsim.InputError, match="topology_domains"):
+        karpsim.bound(two_shapes, topology_domains="everywhere")
+    with pytest.raises(karpsim.InputError, match="topology_domains"):
+        karpsim.advise(two_shapes, topology_domains="everywhere")
+    cheapest = karpsim.advise(two_shapes, max_candidates=3, top=1, consolidate=False, launch="cheapest")
+    assert cheapest.baseline["cost_per_hour"] == pytest.approx(karpsim.provision(two_shapes, launch="cheapest").cost_per_hour)

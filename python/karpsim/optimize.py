@@ -19,23 +19,6 @@ from ._karpsim import Cluster, InputError, Scenario
 
 __all__ = ["AdviseResult", "BoundResult", "advise", "bound"]
 
-_LAUNCH = {"capacity-type-precedence": "CapacityTypePrecedence", "cheapest": "Cheapest"}
-_MIN_VALUES = {"strict": "Strict", "best-effort": "BestEffort"}
-
-
-def _provisioning(max_instance_types: int, ignore_preferences: bool, launch: str, min_values: str) -> dict[str, Any]:
-    if launch not in _LAUNCH:
-        raise InputError(f"launch: {launch!r}: expected one of {', '.join(_LAUNCH)}")
-    if min_values not in _MIN_VALUES:
-        raise InputError(f"min_values: {min_values!r}: expected one of {', '.join(_MIN_VALUES)}")
-    if max_instance_types < 1:
-        raise InputError("max_instance_types: must be at least 1")
-    return {
-        "max_instance_types": int(max_instance_types),
-        "preference_policy": "Ignore" if ignore_preferences else "Respect",
-        "launch_policy": _LAUNCH[launch],
-        "min_values_policy": _MIN_VALUES[min_values],
-    }
 
 
 @dataclass(frozen=True)
@@ -153,21 +136,32 @@ def bound(
     ignore_preferences: bool = False,
     launch: str = "capacity-type-precedence",
     min_values: str = "strict",
+    count_new_nodes_against_limits: bool = False,
+    topology_domains: str = "karpenter",
 ) -> BoundResult:
     """How far Karpenter's result is from the cheapest cluster for the pods it places.
 
     The lower bound is proven (no set of nodes the NodePools can launch holds those pods for less,
     under the constraints the result lists as included), also when `max_iterations` or `time_limit`
-    (seconds) stop the search early. Deterministic unless the time limit fires."""
+    (seconds) stop the search early. Deterministic unless the time limit fires. The provisioning
+    keywords (`max_instance_types` ... `topology_domains`) are `provision`'s, checked the same way."""
     if time_limit is not None and not time_limit > 0:
         raise InputError("time_limit: must be a positive number of seconds")
+    # `provision`'s keyword arguments, checked by the binding's one builder
+    provisioning = dict(
+        max_instance_types=max_instance_types,
+        ignore_preferences=ignore_preferences,
+        launch=launch,
+        min_values=min_values,
+        count_new_nodes_against_limits=count_new_nodes_against_limits,
+        topology_domains=topology_domains,
+    )
     opts = {
-        "provisioning": _provisioning(max_instance_types, ignore_preferences, launch, min_values),
         "consolidate": bool(consolidate),
         "max_iterations": max(1, int(max_iterations)),
         "time_limit_seconds": None if time_limit is None else float(time_limit),
     }
-    return BoundResult(json.loads(_karpsim._bound(cluster, json.dumps(opts))))
+    return BoundResult(json.loads(_karpsim._bound(cluster, json.dumps(opts), **provisioning)))
 
 
 def advise(
@@ -186,6 +180,8 @@ def advise(
     ignore_preferences: bool = False,
     launch: str = "capacity-type-precedence",
     min_values: str = "strict",
+    count_new_nodes_against_limits: bool = False,
+    topology_domains: str = "karpenter",
 ) -> AdviseResult:
     """Search NodePool configurations with karpsim's Karpenter and return the best, each with its
     complete NodePool manifests (`nodepools_yaml`).
@@ -193,7 +189,8 @@ def advise(
     By default only narrowing changes are tried (categories, families, generations, the largest
     size, a preferred pool beside the original); `capacity_types` and `architectures` allow the ones
     listed even where a NodePool does not. With `scenario`, every candidate also runs over it.
-    Candidates run in parallel on the rayon pool; the result is the same on any thread count."""
+    Candidates run in parallel on the rayon pool; the result is the same on any thread count. The
+    provisioning keywords (`max_instance_types` ... `topology_domains`) are `provision`'s."""
     if time_limit is not None and not time_limit > 0:
         raise InputError("time_limit: must be a positive number of seconds")
     allowed: dict[str, Any] = {"split": bool(split)}
@@ -203,12 +200,20 @@ def advise(
         allowed["architectures"] = [str(a) for a in architectures]
     if min_families is not None:
         allowed["min_families"] = int(min_families)
+    # `provision`'s keyword arguments, checked by the binding's one builder
+    provisioning = dict(
+        max_instance_types=max_instance_types,
+        ignore_preferences=ignore_preferences,
+        launch=launch,
+        min_values=min_values,
+        count_new_nodes_against_limits=count_new_nodes_against_limits,
+        topology_domains=topology_domains,
+    )
     opts = {
-        "provisioning": _provisioning(max_instance_types, ignore_preferences, launch, min_values),
         "consolidate": bool(consolidate),
         "allowed": allowed,
         "max_candidates": max(1, int(max_candidates)),
         "recommendations": max(1, int(top)),
         "time_limit_seconds": None if time_limit is None else float(time_limit),
     }
-    return AdviseResult(json.loads(_karpsim._advise(cluster, json.dumps(opts), scenario)))
+    return AdviseResult(json.loads(_karpsim._advise(cluster, json.dumps(opts), scenario, **provisioning)))
