@@ -3,7 +3,7 @@
 
 CARGO ?= cargo
 
-.PHONY: demo test test-rust test-python lint bench properties
+.PHONY: demo test test-rust test-python lint bench bench-e2e properties
 
 # Provision the Online Boutique example against the embedded us-east-1 catalog, saying what it builds.
 demo:
@@ -34,6 +34,15 @@ bench:
 	$(CARGO) bench -p karpsim-benches -- --warm-up-time 1 --measurement-time 3 --sample-size 10 --noplot
 	$(CARGO) build --release -p karpsim-cli
 	if [ -x .venv/bin/karpsim ]; then python3 benches/startup.py; fi
+	python3 benches/report.py
+
+# Every row of issue 16's table end to end: the release command on generated input files (start-up,
+# parsing, solve and output), min/median/max and peak memory, then the tables in docs/benchmarks.md.
+# About 15 minutes; `python3 benches/e2e.py --only ROW` for one row, `--pip .venv/bin/karpsim` to add
+# the pip-installed command.
+bench-e2e:
+	$(CARGO) build --release -p karpsim-cli
+	python3 benches/e2e.py
 	python3 benches/report.py
 
 # A long run of the property tests (tests/properties_*.rs): many more cases than CI's seeded run,

@@ -1,8 +1,10 @@
 //! Disruption on generated clusters of the benchmark catalog: one round (`disrupt_once`) and a bounded
-//! until-stable run (`until_stable`, at most 3 rounds) on 1,000 and 5,000 nodes with 4 bound pods each.
+//! until-stable run (`until_stable`, at most 3 rounds) on 1,000 and 5,000 nodes with 4 bound pods each;
+//! until stable without a limit on 250 and 1,000 nodes, and with every node drifted (issue 16).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use karpsim::disruption::{disrupt_once, until_stable, DisruptionOptions};
+use karpsim::labels::Sym;
 use karpsim_benches::fixtures;
 use std::hint::black_box;
 
@@ -15,6 +17,16 @@ fn consolidation(c: &mut Criterion) {
         g.throughput(Throughput::Elements(nodes as u64));
         g.bench_function(format!("one_round/{nodes}"), |b| b.iter(|| black_box(disrupt_once(black_box(&state), &opts))));
         g.bench_function(format!("until_stable_3_rounds/{nodes}"), |b| b.iter(|| black_box(until_stable(black_box(&state), &opts))));
+    }
+    // issue 16: until stable without a round limit, and with every node drifted (one node a round)
+    let unbounded = DisruptionOptions { now: Some(3_600), ..DisruptionOptions::default() };
+    for nodes in [250usize, 1_000] {
+        let state = fixtures::karpenter_cluster(nodes, 4, 42);
+        g.throughput(Throughput::Elements(nodes as u64));
+        g.bench_function(format!("until_stable/{nodes}"), |b| b.iter(|| black_box(until_stable(black_box(&state), &unbounded))));
+        let mut drifted = state.clone();
+        drifted.nodepools[0].labels.insert(Sym::new("tier"), Sym::new("v2"));
+        g.bench_function(format!("until_stable_drifted/{nodes}"), |b| b.iter(|| black_box(until_stable(black_box(&drifted), &unbounded))));
     }
     g.finish();
 }

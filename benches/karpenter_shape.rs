@@ -1,5 +1,6 @@
 //! Karpenter's scheduling benchmark shape (design §7): 400 fake instance types, one NodePool, the
-//! five-fifths diverse pods at 1..20,000, and the 4,000-pod preference case (respect and ignore).
+//! five-fifths diverse pods at 1..20,000, the 4,000-pod preference case (respect and ignore), and
+//! pods that each need their own node (hostname anti-affinity, 1,000 and 10,000).
 //! Only the solve is timed (`provision()` over a prebuilt state).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -27,6 +28,13 @@ fn diverse(c: &mut Criterion) {
         g.bench_function(format!("preferences_{label}/4000"), |b| {
             b.iter(|| black_box(provision(black_box(&state), &opts)))
         });
+    }
+    // issue 16: pods that each need a node of their own (required hostname anti-affinity to each other)
+    for n in [1_000usize, 10_000] {
+        let state = fixtures::karpenter_state(fixtures::anti_affinity_pods(n, 42));
+        let opts = ProvisionOptions::default();
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_function(format!("hostname_anti_affinity/{n}"), |b| b.iter(|| black_box(provision(black_box(&state), &opts))));
     }
     g.finish();
 }

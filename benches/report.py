@@ -77,8 +77,16 @@ def startup_lines() -> list[str]:
         "",
         "## Start-up: the pip-installed `karpsim` against the native binary",
         "",
-        f"`python3 benches/startup.py`: {doc['runs']} runs of each, alternating, whole processes timed from the parent "
-        f"(load average {doc.get('load', float('nan')):.1f} on {doc.get('cores', '?')} cores when measured). Target: the pip "
+        f"`python3 benches/startup.py{' --realtime' if doc.get('realtime') else ''}`: {doc['runs']} runs of each, "
+        "alternating, whole processes timed from the parent "
+        f"(load average {doc.get('load', float('nan')):.1f} on {doc.get('cores', '?')} cores when measured"
+        + (
+            "; the commands ran at real-time priority, so other jobs did not delay them: the figures are their own "
+            "cost, as on a quiet machine"
+            if doc.get("realtime")
+            else ""
+        )
+        + "). Target: the pip "
         "command within 30 ms of the native binary. Milliseconds, median (min – max); the difference is the median of "
         "the paired differences. CPU is user + system time, which other jobs on the machine inflate less than wall time.",
         "",
@@ -96,6 +104,41 @@ def startup_lines() -> list[str]:
             else "– | – | –"
         )
         out.append(f"| `{case}` | {cell(r['native'])} | {cell(r['pip'])} | {r['pip_minus_native_median_ms']:+.1f} | {cpu} |")
+    return out
+
+
+def e2e_lines() -> list[str]:
+    """The end-to-end table of benches/e2e.py (target/e2e.json), if it was run."""
+    path = ROOT / "target" / "e2e.json"
+    if not path.exists():
+        return []
+    doc = json.loads(path.read_text())
+    load = doc.get("load_1_5_15", [float("nan")] * 3)
+    out = [
+        "",
+        "## End to end: the `karpsim` command on a file (issue 16)",
+        "",
+        f"`python3 benches/e2e.py` ({doc.get('when', '?')}): each row is a whole process timed from the parent, "
+        "start-up, reading and parsing the files, building the state, the solve and printing the JSON result "
+        f"included; seconds, median (min – max) of the runs shown; peak resident memory of the process. Load "
+        f"average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {doc.get('cores', '?')} cores when it finished. "
+        "The solve-only figures are the criterion table above.",
+        "",
+        "| row | command | runs | wall s, median (min – max) | CPU s | peak MiB | target | pip-installed command |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+
+    def cell(r: dict) -> str:
+        if "timed_out_s" in r:
+            return f"stopped after {r['timed_out_s']:.0f} s"
+        return f"{r['median_s']:.3g} ({r['min_s']:.3g} – {r['max_s']:.3g})"
+
+    for name, row in doc["rows"].items():
+        r = row["native"]
+        target = f"≤ {row['target_s']:g} s" if row.get("target_s") else (f"≤ {row['target_mib']} MiB" if row.get("target_mib") else "–")
+        pip = cell(row["pip"]) if "pip" in row else "–"
+        cpu = f"{r['cpu_median_s']:.3g}" if "cpu_median_s" in r else "–"
+        out.append(f"| {row['what']} | `{row['command']}` | {r.get('runs', '?')} | {cell(r)} | {cpu} | {r['peak_mib']:.0f} | {target} | {pip} |")
     return out
 
 
@@ -117,6 +160,7 @@ def main() -> None:
             f"| `{full_id}` | {fmt_time(point)} ({fmt_time(lo)} – {fmt_time(hi)}) | "
             f"{f'{rate:,.0f}' if rate else '–'} | {f'{k:,.0f}' if k else '–'} | {f'{rate / k:.1f}×' if rate and k else '–'} |"
         )
+    lines += e2e_lines()
     lines += startup_lines()
     notes = ROOT / "docs" / "benchmarks-notes.md"
     if notes.exists():

@@ -205,6 +205,20 @@ pub fn preference_pods(n: usize, seed: u64) -> Vec<Pod> {
         .collect()
 }
 
+/// `n` pods `solo-i` (label `app=solo`) with required hostname anti-affinity to each other, so each
+/// needs a node of its own; requests from the benchmark's lists.
+pub fn anti_affinity_pods(n: usize, seed: u64) -> Vec<Pod> {
+    let mut d = Draw(Xoshiro256PlusPlus::seed_from_u64(seed));
+    (0..n)
+        .map(|i| {
+            let mut p = pod(&format!("solo-{i:06}"), d.cpu(), d.memory());
+            p.labels = BTreeMap::from([(Sym::new("app"), Sym::new("solo"))]);
+            p.affinity = Affinity { pod_anti_affinity_required: vec![term("app", "solo", *labels::HOSTNAME)], ..Affinity::default() };
+            p
+        })
+        .collect()
+}
+
 /// A cluster of `nodes` Karpenter-managed nodes of the benchmark catalog, each holding bound pods
 /// that use part of it, for consolidation benchmarks. Node i is `fake-it-{t}` with t cycling through
 /// small sizes (cpu 2..=16), spread over the three zones, on-demand, created an hour before `now`;

@@ -3,14 +3,12 @@
 //! sizes, and every speed change must reproduce it exactly. Regenerate only for an intended change of
 //! decisions: `KARPSIM_BLESS=1 cargo test -p karpsim --test bench_shape_golden`.
 
+mod golden;
+
+use golden::fnv;
 use karpsim::fixtures;
 use karpsim::scheduling::{provision, PreferencePolicy, ProvisionOptions};
 use std::collections::BTreeMap;
-
-fn fnv(bytes: &[u8]) -> String {
-    let h = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3));
-    format!("{h:016x}")
-}
 
 fn run(name: &str, pods: Vec<karpsim::model::Pod>, policy: PreferencePolicy) -> (String, serde_json::Value) {
     let n = pods.len();
@@ -41,12 +39,5 @@ fn karpenter_shape_placements_match_the_golden_record() {
     }
     let (k, v) = run("generic-500", fixtures::generic_pods(500, 42), PreferencePolicy::Respect);
     got.insert(k, v);
-    let got = serde_json::to_value(&got).unwrap();
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/bench_shape_golden.json");
-    if std::env::var_os("KARPSIM_BLESS").is_some() {
-        std::fs::write(&path, serde_json::to_string_pretty(&got).unwrap() + "\n").unwrap();
-        return;
-    }
-    let want: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("golden file")).unwrap();
-    assert_eq!(got, want, "placements differ from the golden record (tests/data/bench_shape_golden.json)");
+    golden::check("bench_shape_golden.json", got);
 }

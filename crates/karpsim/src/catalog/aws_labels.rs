@@ -10,11 +10,37 @@
 use super::aws::AwsRecord;
 use crate::labels::{self, Sym};
 use crate::model::AmiFamily;
+use std::sync::LazyLock;
 
-const P: &str = "karpenter.k8s.aws/";
+/// The `karpenter.k8s.aws/instance-*` label keys, interned once (not once per instance type).
+macro_rules! aws_keys {
+    ($($name:ident = $suffix:literal;)*) => {
+        $( static $name: LazyLock<Sym> = LazyLock::new(|| Sym::new(concat!("karpenter.k8s.aws/", $suffix))); )*
+    };
+}
 
-fn key(name: &str) -> Sym {
-    Sym::new(&format!("{P}{name}"))
+aws_keys! {
+    ACCELERATOR_COUNT = "instance-accelerator-count";
+    ACCELERATOR_MANUFACTURER = "instance-accelerator-manufacturer";
+    ACCELERATOR_NAME = "instance-accelerator-name";
+    CAPABILITY_FLEX = "instance-capability-flex";
+    CATEGORY = "instance-category";
+    CPU = "instance-cpu";
+    CPU_MANUFACTURER = "instance-cpu-manufacturer";
+    CPU_SUSTAINED_CLOCK_SPEED_MHZ = "instance-cpu-sustained-clock-speed-mhz";
+    EBS_BANDWIDTH = "instance-ebs-bandwidth";
+    ENCRYPTION_IN_TRANSIT_SUPPORTED = "instance-encryption-in-transit-supported";
+    FAMILY = "instance-family";
+    GENERATION = "instance-generation";
+    GPU_COUNT = "instance-gpu-count";
+    GPU_MANUFACTURER = "instance-gpu-manufacturer";
+    GPU_MEMORY = "instance-gpu-memory";
+    GPU_NAME = "instance-gpu-name";
+    HYPERVISOR = "instance-hypervisor";
+    LOCAL_NVME = "instance-local-nvme";
+    MEMORY = "instance-memory";
+    NETWORK_BANDWIDTH = "instance-network-bandwidth";
+    SIZE = "instance-size";
 }
 
 /// `lower-kebab`: lowercase, spaces to dashes (`"RTX PRO Server 6000"` → `rtx-pro-server-6000`).
@@ -33,30 +59,30 @@ pub(crate) fn base_labels(rec: &AwsRecord, region: Sym) -> Vec<(Sym, Option<Sym>
         (*labels::INSTANCE_TYPE, some(&rec.name)),
         (*labels::ARCH, some(&rec.arch)),
         (*labels::REGION, Some(region)),
-        (key("instance-cpu"), some(rec.vcpu.to_string())),
+        (*CPU, some(rec.vcpu.to_string())),
         // Raw MiB: no Graviton or VM-overhead adjustment.
-        (key("instance-memory"), some(rec.memory_mib.to_string())),
-        (key("instance-category"), rec.category.as_deref().map(Sym::new)),
-        (key("instance-generation"), rec.generation.map(|g| Sym::new(&g.to_string()))),
-        (key("instance-family"), rec.family.as_deref().map(Sym::new)),
-        (key("instance-size"), rec.size.as_deref().map(Sym::new)),
+        (*MEMORY, some(rec.memory_mib.to_string())),
+        (*CATEGORY, rec.category.as_deref().map(Sym::new)),
+        (*GENERATION, rec.generation.map(|g| Sym::new(&g.to_string()))),
+        (*FAMILY, rec.family.as_deref().map(Sym::new)),
+        (*SIZE, rec.size.as_deref().map(Sym::new)),
         // Since v1.7: `-flex` families.
-        (key("instance-capability-flex"), some(rec.family.as_deref().unwrap_or("").contains("-flex").to_string())),
-        (key("instance-local-nvme"), rec.local_nvme_gb.map(|v| Sym::new(&v.to_string()))),
-        (key("instance-network-bandwidth"), rec.network_bandwidth_mbps.map(|v| Sym::new(&v.to_string()))),
-        (key("instance-ebs-bandwidth"), rec.ebs_bandwidth_mbps.map(|v| Sym::new(&v.to_string()))),
+        (*CAPABILITY_FLEX, some(rec.family.as_deref().unwrap_or("").contains("-flex").to_string())),
+        (*LOCAL_NVME, rec.local_nvme_gb.map(|v| Sym::new(&v.to_string()))),
+        (*NETWORK_BANDWIDTH, rec.network_bandwidth_mbps.map(|v| Sym::new(&v.to_string()))),
+        (*EBS_BANDWIDTH, rec.ebs_bandwidth_mbps.map(|v| Sym::new(&v.to_string()))),
         (
-            key("instance-cpu-manufacturer"),
+            *CPU_MANUFACTURER,
             rec.cpu_manufacturer.as_deref().filter(|m| !m.is_empty()).map(|m| Sym::new(&lower_kebab(m))),
         ),
         // Go math.Round (half away from zero) == f64::round; a missing clock speed reads as 0.
         (
-            key("instance-cpu-sustained-clock-speed-mhz"),
+            *CPU_SUSTAINED_CLOCK_SPEED_MHZ,
             some(((rec.cpu_clock_ghz.unwrap_or(0.0) * 1000.0).round() as i64).to_string()),
         ),
         // Bare metal has an empty hypervisor, and Karpenter's label value is then empty too.
-        (key("instance-hypervisor"), some(&rec.hypervisor)),
-        (key("instance-encryption-in-transit-supported"), some(rec.encryption_in_transit.to_string())),
+        (*HYPERVISOR, some(&rec.hypervisor)),
+        (*ENCRYPTION_IN_TRANSIT_SUPPORTED, some(rec.encryption_in_transit.to_string())),
     ];
     // GPU labels only when the type lists exactly one GPU entry (the data keeps `gpu_name` then).
     let gpu = rec.gpu_name.as_deref().map(|name| {
@@ -67,15 +93,15 @@ pub(crate) fn base_labels(rec: &AwsRecord, region: Sym) -> Vec<(Sym, Option<Sym>
             rec.gpu_memory_mib.map(|m| Sym::new(&m.to_string())),
         )
     });
-    out.push((key("instance-gpu-name"), gpu.map(|g| g.0)));
-    out.push((key("instance-gpu-manufacturer"), gpu.and_then(|g| g.1)));
-    out.push((key("instance-gpu-count"), gpu.map(|g| g.2)));
-    out.push((key("instance-gpu-memory"), gpu.and_then(|g| g.3)));
+    out.push((*GPU_NAME, gpu.map(|g| g.0)));
+    out.push((*GPU_MANUFACTURER, gpu.and_then(|g| g.1)));
+    out.push((*GPU_COUNT, gpu.map(|g| g.2)));
+    out.push((*GPU_MEMORY, gpu.and_then(|g| g.3)));
     // Accelerators: Neuron devices (Inferentia/Trainium), manufacturer always `aws`.
     let neuron = rec.neuron_device_name.as_deref().filter(|_| rec.neuron_device_count > 0);
-    out.push((key("instance-accelerator-name"), neuron.map(|n| Sym::new(&lower_kebab(n)))));
-    out.push((key("instance-accelerator-manufacturer"), neuron.map(|_| Sym::new("aws"))));
-    out.push((key("instance-accelerator-count"), neuron.map(|_| Sym::new(&rec.neuron_device_count.to_string()))));
+    out.push((*ACCELERATOR_NAME, neuron.map(|n| Sym::new(&lower_kebab(n)))));
+    out.push((*ACCELERATOR_MANUFACTURER, neuron.map(|_| Sym::new("aws"))));
+    out.push((*ACCELERATOR_COUNT, neuron.map(|_| Sym::new(&rec.neuron_device_count.to_string()))));
     out
 }
 

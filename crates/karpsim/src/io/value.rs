@@ -37,8 +37,26 @@ impl<'a> Node<'a> {
         Error::input(Location { field: (!self.path.is_empty()).then(|| self.path.clone()), ..Default::default() }, message)
     }
 
+    // Every field read builds its path (errors must name it), so it is concatenated, not formatted:
+    // `format!` cost more than the parse itself on big manifests.
     fn join(&self, key: &str) -> String {
-        if self.path.is_empty() { key.to_string() } else { format!("{}.{key}", self.path) }
+        let mut s = String::with_capacity(self.path.len() + 1 + key.len());
+        if !self.path.is_empty() {
+            s.push_str(&self.path);
+            s.push('.');
+        }
+        s.push_str(key);
+        s
+    }
+
+    fn index(&self, i: usize) -> String {
+        use std::fmt::Write;
+        let mut s = String::with_capacity(self.path.len() + 8);
+        s.push_str(&self.path);
+        s.push('[');
+        let _ = write!(s, "{i}");
+        s.push(']');
+        s
     }
 
     /// The field path of a child key (for errors raised by callers).
@@ -106,7 +124,7 @@ impl<'a> Node<'a> {
 
     pub fn arr(&self) -> Result<Vec<Node<'a>>> {
         let a = self.v.as_array().ok_or_else(|| self.err(format!("expected a list, got {}", describe(self.v))))?;
-        Ok(a.iter().enumerate().map(|(i, v)| Node { v, path: format!("{}[{i}]", self.path) }).collect())
+        Ok(a.iter().enumerate().map(|(i, v)| Node { v, path: self.index(i) }).collect())
     }
 
     /// `(key, child)` pairs of a mapping, in key order (serde_json's map is sorted).

@@ -93,6 +93,9 @@ pub(crate) struct NewClaim {
     pub pods: Vec<usize>,
     ports: Vec<HostPort>,
     seq: usize,
+    /// The single value of the hostname requirement (`None` when it has several or none), which
+    /// hostname rules look up for every open claim.
+    host: Option<Sym>,
     /// The largest cpu, memory and pods allocatable among `options`: a total above any of them fits
     /// no option, whatever the DaemonSet overhead (a quick no before the full check).
     max_alloc: [i64; 3],
@@ -190,6 +193,10 @@ struct Scheduler<'a, 't, 's> {
     first_fit: std::collections::HashMap<Resources, usize>,
     /// A pod needed one new NodeClaim more than `ScheduleScope::max_new_claims` allows.
     claims_exceeded: bool,
+    /// For each hostname rule (see [`Topology::hostname_rules`]), a position in `claims` before which
+    /// every NodeClaim is ruled out by it. Counts only grow during a run, so a NodeClaim ruled out
+    /// stays ruled out; only reordering in `commit` moves a claim behind the position.
+    hostname_cursors: std::collections::HashMap<(usize, bool, i32), usize>,
     /// Per pod: the domain its last failure was waiting for, when no NodePool can launch in it.
     phantom: Vec<Option<(Sym, Sym)>>,
     /// Labels a NodeClaim may be asked for without its NodePool defining them.
@@ -319,6 +326,7 @@ pub fn schedule_on<'a>(view: &ClusterView<'a>, pods: Vec<&'a Pod>, scope: &Sched
         scratch: Vec::new(),
         first_fit: std::collections::HashMap::new(),
         claims_exceeded: false,
+        hostname_cursors: std::collections::HashMap::new(),
         phantom: vec![None; n],
         well_known: &state.well_known,
         reservations: view.reservations.clone(),
@@ -433,11 +441,11 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         } else {
             self.topology.hostname_rules(id, pod)
         };
-        for i in 0..self.claims.len() {
-            if !rules.is_empty()
-                && let Some(h) = self.claims[i].requirements.get(*labels::HOSTNAME).filter(|r| r.values().len() == 1).map(|r| r.values()[0])
-                && self.topology.hostname_blocked(&rules, h)
-            {
+        // the claims before the furthest cursor are ruled out: the scan starts after them, so a pod
+        // that needs a node of its own does not walk every open NodeClaim
+        let start = self.skip_ruled_out(&rules);
+        for i in start..self.claims.len() {
+            if !rules.is_empty() && self.claims[i].host.is_some_and(|h| self.topology.hostname_blocked(&rules, h)) {
                 continue;
             }
             let mut out = std::mem::take(&mut self.scratch);
@@ -505,6 +513,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
                 pods: Vec::new(),
                 ports: Vec::new(),
                 seq: self.next_seq,
+                host: Some(hostname),
                 max_alloc,
                 reserved: Vec::new(),
             };
@@ -763,6 +772,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         c.ports.extend(pod.host_ports.iter().cloned());
         self.topology.register(*labels::HOSTNAME, c.hostname);
         self.topology.record(id, pod, taints, &reqs, true);
+        c.host = reqs.get(*labels::HOSTNAME).filter(|r| r.values().len() == 1).map(|r| r.values()[0]);
         c.requirements = reqs;
         // `scheduler.go: add` sorts the NodeClaims by pod count before each pod with `sort.Slice`,
         // an insertion sort (stable) up to 12 NodeClaims: a claim that gained a pod moves back past
@@ -777,6 +787,40 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             self.claims.swap(j, j - 1);
             j -= 1;
         }
+        if j != i {
+            // the claim moved from i to j and those between moved one place: keep each cursor past
+            // claims its rule rules out (the moved claim only gained a pod, so it stays ruled out)
+            let moved = self.claims[j].host;
+            for (rule, cursor) in self.hostname_cursors.iter_mut() {
+                let c = *cursor;
+                *cursor = if j > i {
+                    if c > i && c <= j { c - 1 } else { c }
+                } else if c <= j || c > i {
+                    c
+                } else if moved.is_some_and(|h| self.topology.hostname_blocked(std::slice::from_ref(rule), h)) {
+                    c + 1
+                } else {
+                    j
+                };
+            }
+        }
+    }
+
+    /// Advance the cursor of each of `rules` past the NodeClaims it rules out, and return the
+    /// furthest: every claim before it is ruled out by one of the rules (exactly the claims the scan
+    /// in `add` would skip).
+    fn skip_ruled_out(&mut self, rules: &[(usize, bool, i32)]) -> usize {
+        let mut start = 0;
+        for rule in rules {
+            let cursor = self.hostname_cursors.entry(*rule).or_insert(0);
+            while let Some(h) = self.claims.get(*cursor).and_then(|c| c.host)
+                && self.topology.hostname_blocked(std::slice::from_ref(rule), h)
+            {
+                *cursor += 1;
+            }
+            start = start.max(*cursor);
+        }
+        start
     }
 
     /// `FinalizeScheduling` and `TruncateInstanceTypes` (§3.13).
@@ -807,9 +851,15 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             }
             let offering_reqs = instance_filter::OfferingReqs::new(&c.requirements);
             let mut options: Vec<(u32, f64)> = c.options.iter().map(|&o| (o, cheapest_with(&t.types[o as usize], &offering_reqs))).collect();
-            // names are unique within a pool's catalog, so the order is total and an unstable sort is exact
-            options.sort_unstable_by(|a, b| a.1.total_cmp(&b.1).then(t.types[a.0 as usize].it.name.cmp(&t.types[b.0 as usize].it.name)));
-            options.truncate(self.opts.max_instance_types.max(1));
+            // names are unique within a pool's catalog, so the order is total and an unstable sort is
+            // exact; only the kept cheapest need sorting, after a selection of them
+            let by_price = |a: &(u32, f64), b: &(u32, f64)| a.1.total_cmp(&b.1).then(t.types[a.0 as usize].it.name.cmp(&t.types[b.0 as usize].it.name));
+            let keep = self.opts.max_instance_types.max(1);
+            if options.len() > keep {
+                options.select_nth_unstable_by(keep - 1, by_price);
+                options.truncate(keep);
+            }
+            options.sort_unstable_by(by_price);
             let kept: Vec<u32> = options.iter().map(|&(o, _)| o).collect();
             if self.opts.min_values_policy == MinValuesPolicy::Strict
                 && let Err(m) = instance_filter::satisfies_min_values(t.types, &kept, &c.requirements)
