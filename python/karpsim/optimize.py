@@ -147,8 +147,15 @@ def bound(
     keywords (`max_instance_types` ... `topology_domains`) are `provision`'s, checked the same way."""
     if time_limit is not None and not time_limit > 0:
         raise InputError("time_limit: must be a positive number of seconds")
+    opts = {
+        "consolidate": bool(consolidate),
+        "max_iterations": max(1, int(max_iterations)),
+        "time_limit_seconds": None if time_limit is None else float(time_limit),
+    }
     # `provision`'s keyword arguments, checked by the binding's one builder
-    provisioning = dict(
+    raw = _karpsim._bound(
+        cluster,
+        json.dumps(opts),
         max_instance_types=max_instance_types,
         ignore_preferences=ignore_preferences,
         launch=launch,
@@ -156,12 +163,7 @@ def bound(
         count_new_nodes_against_limits=count_new_nodes_against_limits,
         topology_domains=topology_domains,
     )
-    opts = {
-        "consolidate": bool(consolidate),
-        "max_iterations": max(1, int(max_iterations)),
-        "time_limit_seconds": None if time_limit is None else float(time_limit),
-    }
-    return BoundResult(json.loads(_karpsim._bound(cluster, json.dumps(opts), **provisioning)))
+    return BoundResult(json.loads(raw))
 
 
 def advise(
@@ -200,15 +202,6 @@ def advise(
         allowed["architectures"] = [str(a) for a in architectures]
     if min_families is not None:
         allowed["min_families"] = int(min_families)
-    # `provision`'s keyword arguments, checked by the binding's one builder
-    provisioning = dict(
-        max_instance_types=max_instance_types,
-        ignore_preferences=ignore_preferences,
-        launch=launch,
-        min_values=min_values,
-        count_new_nodes_against_limits=count_new_nodes_against_limits,
-        topology_domains=topology_domains,
-    )
     opts = {
         "consolidate": bool(consolidate),
         "allowed": allowed,
@@ -216,4 +209,15 @@ def advise(
         "recommendations": max(1, int(top)),
         "time_limit_seconds": None if time_limit is None else float(time_limit),
     }
-    return AdviseResult(json.loads(_karpsim._advise(cluster, json.dumps(opts), scenario, **provisioning)))
+    raw = _karpsim._advise(
+        cluster,
+        json.dumps(opts),
+        scenario,
+        max_instance_types=max_instance_types,
+        ignore_preferences=ignore_preferences,
+        launch=launch,
+        min_values=min_values,
+        count_new_nodes_against_limits=count_new_nodes_against_limits,
+        topology_domains=topology_domains,
+    )
+    return AdviseResult(json.loads(raw))
