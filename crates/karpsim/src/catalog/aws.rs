@@ -9,8 +9,9 @@
 //! (§9), ICE caching and zonal shifts.
 
 use super::aws_labels::{base_labels, os_labels};
+use super::aws_record::AwsRecord;
 use super::reservations::{TypeSite, reserved_offerings, sort_offerings};
-use super::{Catalog, InstanceType, Offering, Overhead, PricePolicy, PriceSource, SpotInterruption, allocatable};
+use super::{Catalog, InstanceType, Offering, Overhead, PricePolicy, PriceSource, allocatable};
 use crate::error::{Error, Location, Result};
 use crate::labels::{CAPACITY_TYPE_ON_DEMAND, CAPACITY_TYPE_SPOT, Sym};
 use crate::model::{AmiFamily, NodeClass};
@@ -55,45 +56,6 @@ impl AwsOptions {
         }
         Ok(())
     }
-}
-
-/// One instance type of an embedded catalog file (fields documented in `data/README.md`; the rest of
-/// the record is ignored).
-#[derive(Debug, Clone, serde::Deserialize)]
-pub(crate) struct AwsRecord {
-    pub name: String,
-    pub family: Option<String>,
-    pub category: Option<String>,
-    pub generation: Option<i64>,
-    pub size: Option<String>,
-    pub arch: String,
-    pub vcpu: i64,
-    pub memory_mib: i64,
-    pub hypervisor: String,
-    pub cpu_manufacturer: Option<String>,
-    pub cpu_clock_ghz: Option<f64>,
-    pub max_enis: i64,
-    pub ipv4_per_eni: i64,
-    pub pod_eni: i64,
-    pub efa_max_interfaces: i64,
-    pub network_bandwidth_mbps: Option<i64>,
-    pub ebs_bandwidth_mbps: Option<i64>,
-    pub encryption_in_transit: bool,
-    pub gpu_count: i64,
-    pub gpu_name: Option<String>,
-    pub gpu_manufacturer: Option<String>,
-    pub gpu_memory_mib: Option<i64>,
-    pub neuron_device_count: i64,
-    pub neuron_device_name: Option<String>,
-    pub neuron_cores_per_device: Option<i64>,
-    pub local_storage_gb: Option<i64>,
-    pub local_nvme_gb: Option<i64>,
-    pub capacity_types: Vec<String>,
-    pub zones: Vec<String>,
-    pub on_demand_usd_per_hour: Option<f64>,
-    pub spot_usd_per_hour: Option<f64>,
-    pub spot_savings_percent: Option<i64>,
-    pub spot_interruption_bucket: Option<SpotInterruption>,
 }
 
 #[derive(Debug, Clone, serde::Deserialize)]

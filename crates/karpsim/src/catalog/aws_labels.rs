@@ -7,7 +7,7 @@
 //! and `nitro-sandbox` (unreleased after v1.14.1). The capacity-reservation labels come from the
 //! reserved offerings (`crate::state::TypeInfo`).
 
-use super::aws::AwsRecord;
+use super::aws_record::AwsRecord;
 use crate::labels::{self, Sym};
 use crate::model::AmiFamily;
 use std::sync::LazyLock;

@@ -9,6 +9,7 @@
 
 pub mod aws;
 mod aws_labels;
+mod aws_record;
 pub mod custom;
 mod embedded;
 pub mod overlay;

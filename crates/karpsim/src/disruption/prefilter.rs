@@ -13,7 +13,6 @@
 //! every node is full, this skips nearly every simulation of a round.
 
 use super::candidates::Candidate;
-use super::simulate::RoundCtx;
 use crate::labels::{self, Sym};
 use crate::model::Pod;
 use crate::requirements::Requirements;
@@ -133,9 +132,10 @@ impl<'a> Prefilter<'a> {
         pods.is_empty()
     }
 
-    /// Why consolidating `c` alone cannot act, if that is certain without simulating it.
-    pub fn cannot_consolidate(&self, ctx: &RoundCtx<'a>, c: &Candidate<'a>, spot_to_spot: bool) -> Option<String> {
-        let pods: Vec<&Pod> = ctx.movable(c.name()).collect();
+    /// Why consolidating `c` alone cannot act, if that is certain without simulating it: `pods`
+    /// are the pods it would move (the round's [`super::simulate`] gives them, in
+    /// `Prefilter::cannot_consolidate`).
+    pub fn cannot_move(&self, pods: Vec<&Pod>, c: &Candidate<'a>, spot_to_spot: bool) -> Option<String> {
         let needs: Vec<Resources> = pods
             .iter()
             .map(|p| {

@@ -29,6 +29,15 @@ pub struct RoundCtx<'a> {
     pub prefilter: Option<Prefilter<'a>>,
 }
 
+impl<'a> Prefilter<'a> {
+    /// Why consolidating `c` alone cannot act, if that is certain without simulating it (the pods
+    /// it would move this round, through [`Prefilter::cannot_move`]). Here rather than in
+    /// `prefilter.rs` so that the prefilter does not depend on the round that holds it.
+    pub fn cannot_consolidate(&self, ctx: &RoundCtx<'a>, c: &Candidate<'a>, spot_to_spot: bool) -> Option<String> {
+        self.cannot_move(ctx.movable(c.name()).collect(), c, spot_to_spot)
+    }
+}
+
 pub struct Simulation<'a> {
     pub sol: Solution<'a>,
     /// Pods that had to move (not already pending) and could not be placed, with the reason.

@@ -42,6 +42,7 @@ mod controllers;
 mod hpa;
 mod namespace;
 mod node;
+mod node_selector;
 mod nodeclaim;
 mod nodeclass;
 mod nodepool;

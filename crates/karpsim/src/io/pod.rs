@@ -1,11 +1,12 @@
 //! PodSpec -> [`Pod`]: effective requests, scheduling constraints, host ports.
 
+use super::node_selector::parse_node_selector_term;
 use super::value::{Node, parse_timestamp};
 use crate::error::Result;
 use crate::labels::{Sym, normalize_key};
 use crate::model::{
     Affinity, HostPort, LabelSelector, LabelSelectorOperator, LabelSelectorRequirement, NodeInclusionPolicy,
-    NodeSelectorRequirement, NodeSelectorTerm, OwnerKind, OwnerRef, Pod, PodAffinityTerm, PodPhase, Taint,
+    OwnerKind, OwnerRef, Pod, PodAffinityTerm, PodPhase, Taint,
     TaintEffect, Toleration, TolerationOperator, TopologySpreadConstraint, UnsatisfiableAction,
     WeightedNodeSelectorTerm, WeightedPodAffinityTerm,
 };
@@ -317,41 +318,6 @@ fn container_requests(containers: &[Node], init: &[Node], host_network: bool) ->
         }
     }
     Ok((sum.max(&init_max), host_ports))
-}
-
-fn parse_node_selector_requirement(n: &Node) -> Result<NodeSelectorRequirement> {
-    n.check_fields(&["key", "operator", "values"])?;
-    // core/v1 validation (`ValidateNodeSelectorRequirement`): the key is a label key, and (for new
-    // pods) the values of a required node affinity are label values.
-    let key = n.req("key")?.label_key()?;
-    let op_node = n.req("operator")?;
-    let operator = op_node.str()?;
-    let values = n.opt_strs("values")?;
-    match operator {
-        "In" | "NotIn" if values.is_empty() => return Err(n.err(format!("operator {operator} needs at least one value"))),
-        "Exists" | "DoesNotExist" if !values.is_empty() => {
-            return Err(n.err(format!("operator {operator} takes no values")));
-        }
-        "Gt" | "Lt" if values.len() != 1 || values[0].parse::<i64>().is_err() => {
-            return Err(n.err(format!("operator {operator} needs exactly one integer value")));
-        }
-        "In" | "NotIn" | "Exists" | "DoesNotExist" | "Gt" | "Lt" => {}
-        other => {
-            return Err(op_node.err(format!("unknown operator {other:?} (In, NotIn, Exists, DoesNotExist, Gt, Lt)")));
-        }
-    }
-    if matches!(operator, "In" | "NotIn") {
-        n.opt_label_values("values")?;
-    }
-    Ok(NodeSelectorRequirement { key: Sym::new(normalize_key(key)), operator: operator.to_string(), values, min_values: None })
-}
-
-pub(crate) fn parse_node_selector_term(n: &Node) -> Result<NodeSelectorTerm> {
-    // `matchFields` (only `metadata.name`) is what the DaemonSet controller writes into the pods it
-    // creates; such pods are already bound, so the field is accepted and not modelled.
-    n.check_fields(&["matchExpressions", "matchFields"])?;
-    let match_expressions = n.opt_arr("matchExpressions")?.iter().map(parse_node_selector_requirement).collect::<Result<_>>()?;
-    Ok(NodeSelectorTerm { match_expressions, match_fields: n.get("matchFields")?.is_some() })
 }
 
 fn weight(n: &Node) -> Result<i32> {

@@ -2,7 +2,7 @@
 //! claims a pod spec names (`spec.volumes[].persistentVolumeClaim` and generic `ephemeral` volumes).
 //! What they mean for a pod is worked out in [`super::volumes`] once every object is read.
 
-use super::pod::parse_node_selector_term;
+use super::node_selector::parse_node_selector_term;
 use super::value::{Node as V, parse_timestamp};
 use crate::error::Result;
 use crate::labels::Sym;

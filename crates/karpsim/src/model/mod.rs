@@ -22,11 +22,11 @@ pub use overlay::{NodeOverlay, PriceChange, PriceChangeKind};
 pub use reservation::{CapacityReservation, ReservationSelectorTerm, ReservationType, CAPACITY_BLOCK_RECLAIM_SECONDS};
 pub use pdb::{IntOrPercent, PodDisruptionBudget};
 pub use pod::{
-    Affinity, HostPort, NodeSelectorRequirement, NodeSelectorTerm, OwnerKind, OwnerRef, Pod, PodAffinityTerm,
+    Affinity, HostPort, OwnerKind, OwnerRef, Pod, PodAffinityTerm,
     NotProvisionable, PodPhase, Taint, TaintEffect, Toleration, TolerationOperator, TopologySpreadConstraint, UnsatisfiableAction,
-    WeightedNodeSelectorTerm, WeightedPodAffinityTerm, NodeInclusionPolicy,
+    WeightedPodAffinityTerm, NodeInclusionPolicy,
 };
-pub use selector::{LabelSelector, LabelSelectorOperator, LabelSelectorRequirement};
+pub use selector::{LabelSelector, LabelSelectorOperator, LabelSelectorRequirement, NodeSelectorRequirement, NodeSelectorTerm, WeightedNodeSelectorTerm};
 pub use storage::{CsiNode, PersistentVolume, PersistentVolumeClaim, PodVolumes, StorageClass};
 
 /// Seconds since the Unix epoch (timestamps in inputs have one-second resolution, like Kubernetes').

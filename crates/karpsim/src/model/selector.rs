@@ -39,3 +39,30 @@ impl LabelSelector {
             })
     }
 }
+
+/// One node-selector term: its `matchExpressions` are AND-ed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct NodeSelectorTerm {
+    pub match_expressions: Vec<NodeSelectorRequirement>,
+    /// The term has `matchFields` (the DaemonSet controller's pin to a node name): not modelled,
+    /// and a pending pod with it in a required term is one Karpenter does not provision.
+    #[serde(default)]
+    pub match_fields: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct WeightedNodeSelectorTerm {
+    pub weight: i32,
+    pub term: NodeSelectorTerm,
+}
+
+/// `{key, operator, values, minValues}` as written in node selectors and NodePool requirements.
+/// The operator is kept as written (`In`, `NotIn`, `Exists`, `DoesNotExist`, `Gt`, `Lt`, `Gte`, `Lte`);
+/// [`crate::requirements`] validates and interprets it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct NodeSelectorRequirement {
+    pub key: Sym,
+    pub operator: String,
+    pub values: Vec<String>,
+    pub min_values: Option<u32>,
+}

@@ -16,35 +16,11 @@
 use super::knapsack::{Item, Knapsack, Priced};
 use super::master::Master;
 use super::problem::{Bin, Problem};
+// their home is where the packing shares them too; here for `optimize::colgen::{Column, Effort}`
+pub use super::effort::Effort;
+pub use super::problem::Column;
 use microlp::{ComparisonOp, OptimizationDirection, Problem as Lp, Variable};
 use std::time::Instant;
-
-/// How long the search for the bound may go on.
-#[derive(Debug, Clone, Copy)]
-pub struct Effort {
-    /// Column-generation iterations.
-    pub max_iterations: usize,
-    /// Branch-and-bound nodes per knapsack.
-    pub knapsack_nodes: u64,
-    /// New patterns added per iteration, at most.
-    pub columns_per_iteration: usize,
-    /// Wall-clock limit (the only non-deterministic stop; reported when it fires).
-    pub deadline: Option<Instant>,
-}
-
-impl Default for Effort {
-    fn default() -> Self {
-        Effort { max_iterations: 400, knapsack_nodes: 2_000, columns_per_iteration: 40, deadline: None }
-    }
-}
-
-/// A pattern on a bin: `fixed` bins are existing nodes ([`Problem::fixed`]), others launchable bins.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Column {
-    pub fixed: bool,
-    pub bin: usize,
-    pub pattern: Vec<(u32, u64)>,
-}
 
 #[derive(Debug, Clone)]
 pub struct Outcome {

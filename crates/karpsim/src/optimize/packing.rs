@@ -3,9 +3,9 @@
 //! holds it, and every node checked with the scheduler's feasibility rules
 //! ([`crate::scheduling::feasibility`]).
 
-use super::colgen::{Column, Effort};
+use super::effort::Effort;
 use super::knapsack::{Item, Knapsack};
-use super::problem::{Origin, Problem};
+use super::problem::{Column, Origin, Problem};
 use crate::scheduling::ClusterView;
 use crate::scheduling::feasibility::{check_existing_node, check_new_node};
 use microlp::{ComparisonOp, OptimizationDirection, Problem as Lp, SolveOptions};

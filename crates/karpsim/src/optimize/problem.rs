@@ -331,3 +331,11 @@ fn is_superset(a: &[u32], b: &[u32]) -> bool {
     }
     true
 }
+
+/// A pattern on a bin: `fixed` bins are existing nodes ([`Problem::fixed`]), others launchable bins.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    pub fixed: bool,
+    pub bin: usize,
+    pub pattern: Vec<(u32, u64)>,
+}

@@ -10,7 +10,7 @@ use super::daemons::{self, DaemonGroup};
 use super::options::MinValuesPolicy;
 use super::instance_filter::{self, FilterInput};
 use super::reservations::ReservationManager;
-use super::scheduler::{Template, template_requirements};
+use super::template::{Template, TemplateParts, template_requirements};
 use super::topology::TopoNode;
 use super::volumes::{self, VolumeUsage};
 use crate::labels::{self, Sym, SymMap, WellKnown};
@@ -118,16 +118,6 @@ fn pool_domain_requirements(pool: &NodePool) -> Requirements {
     let mut r = Requirements::from_node_selector(&pool.requirements).unwrap_or_default();
     r.add_all(&Requirements::from_labels(pool.labels.iter()));
     r
-}
-
-/// What a template derives from its pool and catalog alone: the types its requirements allow, and
-/// their DaemonSet overhead groups.
-pub(crate) struct TemplateParts {
-    pub options: Vec<u32>,
-    pub groups: Vec<DaemonGroup>,
-    pub group_of: Vec<u32>,
-    /// Why the pool launches nothing, when `options` is empty.
-    pub unlaunchable: Option<String>,
 }
 
 /// `relax_min_values`: Karpenter's `MinValuesPolicy=BestEffort` keeps the types a NodePool allows even

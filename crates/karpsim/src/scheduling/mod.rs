@@ -14,6 +14,7 @@
 //! ```
 
 pub mod batches;
+mod claim_order;
 mod cluster_view;
 mod daemons;
 pub mod feasibility;
@@ -26,6 +27,7 @@ mod preferences;
 mod queue;
 pub mod reservations;
 pub mod static_pools;
+mod template;
 mod results;
 mod scheduler;
 pub mod unlaunchable;
@@ -184,7 +186,7 @@ fn unready_note(state: &ClusterState, pod: &Pod, respect_preferences: bool) -> O
         })
         .filter(|(np, _)| {
             crate::taints::first_untolerated(&np.taints, &pod.tolerations).is_none()
-                && scheduler::template_requirements(np).is_ok_and(|t| t.compatible(&reqs, Some(&state.well_known)).is_ok())
+                && template::template_requirements(np).is_ok_and(|t| t.compatible(&reqs, Some(&state.well_known)).is_ok())
         })
         .map(|(np, state_of)| format!("; NodePool {} {state_of} and launches nothing", np.name))
         .collect();

@@ -2,8 +2,8 @@
 //! design §3): pods in queue order, first fit on existing nodes, then in-flight NodeClaims, then a
 //! new NodeClaim from the first NodePool (by weight) that can take the pod.
 
+use super::claim_order::{ClaimOrder, Place};
 use super::cluster_view::{ClusterView, NodeView};
-use super::daemons::DaemonGroup;
 use super::host_ports;
 use super::instance_filter::{self, FilterInput};
 use super::options::{MinValuesPolicy, PreferencePolicy, ProvisionOptions, TopologyDomains};
@@ -11,14 +11,16 @@ use super::pod_data::{PodData, validate_for_provisioning};
 use super::preferences;
 use super::queue::Queue;
 use super::reservations::{ReservationManager, ReservedMode};
-use super::topology::{PoolDomains, Topology};
+use super::template::Template;
+use super::topology::{PoolDomains, Topology, with_domains};
 use super::volumes;
 use crate::labels::{self, Sym};
-use crate::model::{HostPort, NodePool, Pod};
+use crate::model::{HostPort, Pod};
 use crate::requirements::{Incompatibility, Requirement, Requirements};
 use crate::resources::Resources;
 use crate::state::{ClusterState, TypeInfo};
 use crate::taints;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 
 /// What a run schedules and against which part of the cluster.
@@ -36,31 +38,6 @@ pub struct ScheduleScope {
     pub max_new_claims: Option<usize>,
     /// Strict for provisioning, Fallback for disruption simulations (§3.12).
     pub reserved_mode: ReservedMode,
-}
-
-pub(crate) struct Template<'a> {
-    pub pool: &'a NodePool,
-    pub requirements: Requirements,
-    pub types: &'a [TypeInfo],
-    pub classes: std::sync::Arc<instance_filter::TypeClasses>,
-    /// The types the template allows and their DaemonSet groups.
-    pub parts: std::sync::Arc<super::cluster_view::TemplateParts>,
-    /// Some type of the pool has a reserved offering (else reservations need no look).
-    pub has_reserved: bool,
-}
-
-impl Template<'_> {
-    /// The types the template's requirements allow (indices into `types`).
-    pub fn options(&self) -> &[u32] {
-        &self.parts.options
-    }
-    pub fn groups(&self) -> &[DaemonGroup] {
-        &self.parts.groups
-    }
-    /// Each type's index in `groups`.
-    pub fn group_of(&self) -> &[u32] {
-        &self.parts.group_of
-    }
 }
 
 /// An existing node during one run: its prepared view, and what this run has placed on it.
@@ -181,7 +158,10 @@ struct Scheduler<'a, 't, 's> {
     /// Why pools that launch nothing do (appended to the reason of a pod no pool could take).
     no_launch: Option<String>,
     existing: Vec<ExistingNode<'t, 'a>>,
+    /// The NodeClaims opened in this run, in order of creation (their index never changes).
     claims: Vec<NewClaim>,
+    /// The order in which `claims` are tried.
+    order: ClaimOrder,
     topology: Topology<'t>,
     remaining_limits: BTreeMap<Sym, BTreeMap<String, i64>>,
     tolerate_prefer_no_schedule: bool,
@@ -193,29 +173,16 @@ struct Scheduler<'a, 't, 's> {
     first_fit: std::collections::HashMap<Resources, usize>,
     /// A pod needed one new NodeClaim more than `ScheduleScope::max_new_claims` allows.
     claims_exceeded: bool,
-    /// For each hostname rule (see [`Topology::hostname_rules`]), a position in `claims` before which
+    /// For each hostname rule (see [`Topology::hostname_rules`]), a place in `order` before which
     /// every NodeClaim is ruled out by it. Counts only grow during a run, so a NodeClaim ruled out
-    /// stays ruled out; only reordering in `commit` moves a claim behind the position.
-    hostname_cursors: std::collections::HashMap<(usize, bool, i32), usize>,
+    /// stays ruled out, and a claim that gains a pod only moves to a later place; only a new
+    /// NodeClaim can arrive before the cursor (`commit`).
+    hostname_cursors: std::collections::HashMap<(usize, bool, i32), Place>,
     /// Per pod: the domain its last failure was waiting for, when no NodePool can launch in it.
     phantom: Vec<Option<(Sym, Sym)>>,
     /// Labels a NodeClaim may be asked for without its NodePool defining them.
     well_known: &'a crate::labels::WellKnown,
     reservations: ReservationManager,
-}
-
-/// A template's requirements (`nodeclaimtemplate.go`): the pool's requirements and template labels,
-/// its own name and node class as labels, and the simulation-only registered/initialized labels.
-pub(crate) fn template_requirements(pool: &NodePool) -> Result<Requirements, String> {
-    let mut r = Requirements::from_node_selector(&pool.requirements).map_err(|e| format!("NodePool {}: {e}", pool.name))?;
-    r.add_all(&Requirements::from_labels(pool.labels.iter()));
-    r.add(*labels::NODEPOOL, Requirement::is_in([pool.name]));
-    if let Some(c) = pool.node_class {
-        r.add(*labels::EC2_NODECLASS, Requirement::is_in([c]));
-    }
-    r.add(*labels::REGISTERED, Requirement::is_in([Sym::new("true")]));
-    r.add(*labels::INITIALIZED, Requirement::is_in([Sym::new("true")]));
-    Ok(r)
 }
 
 /// Queue order of Karpenter v1.14.1 (`queue.go: byCPUAndMemoryDescending`): cpu desc, memory desc,
@@ -317,6 +284,7 @@ pub fn schedule_on<'a>(view: &ClusterView<'a>, pods: Vec<&'a Pod>, scope: &Sched
         no_launch: view.no_launch_reason(),
         existing,
         claims: Vec::new(),
+        order: ClaimOrder::default(),
         topology,
         remaining_limits,
         tolerate_prefer_no_schedule: view.tolerate_prefer_no_schedule,
@@ -426,8 +394,10 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
                 e.ports.extend(pod.host_ports.iter().cloned());
                 e.volumes.extend_from_slice(volumes::attachments(pod));
                 e.pods.push(id);
-                self.topology.record(id, pod, &e.view.taints, &reqs, false);
-                e.requirements = Some(reqs);
+                if let Some(reqs) = reqs {
+                    e.requirements = Some(reqs);
+                }
+                self.topology.record(id, pod, &e.view.taints, e.requirements(), false);
                 return Ok(());
             }
         }
@@ -444,21 +414,24 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         // the claims before the furthest cursor are ruled out: the scan starts after them, so a pod
         // that needs a node of its own does not walk every open NodeClaim
         let start = self.skip_ruled_out(&rules);
-        for i in start..self.claims.len() {
-            if !rules.is_empty() && self.claims[i].host.is_some_and(|h| self.topology.hostname_blocked(&rules, h)) {
+        let mut out = std::mem::take(&mut self.scratch);
+        let mut fit = None;
+        for (_, i) in self.order.from(start) {
+            let c = &self.claims[i];
+            if !rules.is_empty() && c.host.is_some_and(|h| self.topology.hostname_blocked(&rules, h)) {
                 continue;
             }
-            let mut out = std::mem::take(&mut self.scratch);
-            let r = self.claim_can_add(&self.claims[i], id, pod, &mut out, false);
-            match r {
-                Ok((reqs, reserve)) => {
-                    self.commit(i, id, pod, reqs, &out, reserve);
-                    self.scratch = out;
-                    return Ok(());
-                }
-                Err(_) => self.scratch = out,
+            if let Ok(r) = self.claim_can_add(c, id, pod, &mut out, false) {
+                fit = Some((i, r));
+                break;
             }
         }
+        if let Some((i, (reqs, reserve))) = fit {
+            self.commit(i, id, pod, reqs, &out, reserve);
+            self.scratch = out;
+            return Ok(());
+        }
+        self.scratch = out;
         // 3. a new NodeClaim from the first NodePool (by weight) that can take the pod
         if self.templates.is_empty() {
             return Err(match &self.no_launch {
@@ -561,8 +534,8 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
 
     /// Whether a pod whose requests fit node `i` may go there (taints, volume limits, host ports,
     /// requirements, then each volume topology alternative with topology), with the node's
-    /// requirements tightened by the pod's (`existingnode.go: CanAdd`).
-    fn existing_can_add(&self, i: usize, id: usize, pod: &Pod) -> Result<Requirements, ()> {
+    /// requirements tightened by the pod's (`existingnode.go: CanAdd`; `None`: they stay as they are).
+    fn existing_can_add(&self, i: usize, id: usize, pod: &Pod) -> Result<Option<Requirements>, ()> {
         let e = &self.existing[i];
         let d = &self.data[id];
         // the caller has checked that the requests fit the node's remaining capacity
@@ -574,8 +547,14 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         {
             return Err(());
         }
-        let mut base = e.requirements().clone();
-        base.add_all(&d.requirements);
+        // most pods add no requirement of their own: the node's are then used as they are, not copied
+        let base = if d.requirements.is_empty() {
+            Cow::Borrowed(e.requirements())
+        } else {
+            let mut b = e.requirements().clone();
+            b.add_all(&d.requirements);
+            Cow::Owned(b)
+        };
         if d.volumes.is_empty() {
             return self.existing_with_topology(e, id, pod, base);
         }
@@ -584,20 +563,30 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             if base.compatible(alt, None).is_err() {
                 continue;
             }
-            let mut reqs = base.clone();
+            let mut reqs = base.clone().into_owned();
             reqs.add_all(alt);
-            if let Ok(r) = self.existing_with_topology(e, id, pod, reqs) {
+            if let Ok(r) = self.existing_with_topology(e, id, pod, Cow::Owned(reqs)) {
                 return Ok(r);
             }
         }
         Err(())
     }
 
-    /// An existing node's requirements tightened by the topology groups that apply to the pod.
-    fn existing_with_topology(&self, e: &ExistingNode, id: usize, pod: &Pod, base: Requirements) -> Result<Requirements, ()> {
-        let topo = self.topology.tighten(id, pod, &e.view.taints, &self.data[id].strict, &base, false, false).map_err(|_| ())?;
+    /// An existing node's requirements tightened by the topology groups that apply to the pod
+    /// (`None`: `base` is the node's own and nothing tightens it).
+    fn existing_with_topology(&self, e: &ExistingNode, id: usize, pod: &Pod, base: Cow<Requirements>) -> Result<Option<Requirements>, ()> {
+        let adds = self.topology.domains_to_add(id, pod, &e.view.taints, &self.data[id].strict, &base, false, false).map_err(|_| ())?;
+        if adds.is_empty() {
+            // the tightened requirements are `base` itself
+            base.compatible(&base, None).map_err(|_| ())?;
+            return Ok(match base {
+                Cow::Borrowed(_) => None,
+                Cow::Owned(r) => Some(r),
+            });
+        }
+        let topo = with_domains(&base, adds);
         base.compatible(&topo, None).map_err(|_| ())?;
-        Ok(topo)
+        Ok(Some(topo))
     }
 
     /// `NodeClaim.CanAdd`: the tightened requirements, with the remaining options written to `out`.
@@ -680,8 +669,10 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         let t = &self.templates[c.template];
         let d = &self.data[id];
         let pool = t.pool.name;
-        let reqs = match self.topology.tighten(id, pod, &t.pool.taints, &d.strict, base, true, explain) {
-            Ok(r) => r,
+        // copied only when topology tightens them, or when the pod is placed
+        let reqs = match self.topology.domains_to_add(id, pod, &t.pool.taints, &d.strict, base, true, explain) {
+            Ok(adds) if adds.is_empty() => Cow::Borrowed(base),
+            Ok(adds) => Cow::Owned(with_domains(base, adds)),
             Err(Some(e)) => return Err(Fail::Message(format!("NodePool {pool}: {e}"))),
             Err(None) => return Err(Fail::Quiet),
         };
@@ -701,7 +692,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             claim_ports: &c.ports,
             // an open claim's options were filtered by its requirements; unchanged requirements
             // (a pod that adds none) leave only the resource fit to check
-            prefiltered: !explain && reqs == c.requirements,
+            prefiltered: !explain && (std::ptr::eq(&*reqs, &c.requirements) || *reqs == c.requirements),
         };
         let flags = instance_filter::filter(&input, out);
         if out.is_empty() {
@@ -727,7 +718,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             });
         }
         let reserve = self.to_reserve(c, out, &reqs)?;
-        Ok((reqs, reserve))
+        Ok((reqs.into_owned(), reserve))
     }
 
     /// The reservations the claim would hold with these options (`offeringsToReserve`).
@@ -774,34 +765,17 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         self.topology.record(id, pod, taints, &reqs, true);
         c.host = reqs.get(*labels::HOSTNAME).filter(|r| r.values().len() == 1).map(|r| r.values()[0]);
         c.requirements = reqs;
-        // `scheduler.go: add` sorts the NodeClaims by pod count before each pod with `sort.Slice`,
-        // an insertion sort (stable) up to 12 NodeClaims: a claim that gained a pod moves back past
-        // those with fewer pods, a new one (one pod) ahead of those with more; ties keep their
-        // order. (Above 12, Go's pdqsort may reorder ties; karpsim keeps them.)
-        let mut j = i;
-        while j + 1 < self.claims.len() && self.claims[j + 1].pods.len() < self.claims[j].pods.len() {
-            self.claims.swap(j, j + 1);
-            j += 1;
-        }
-        while j > 0 && self.claims[j].pods.len() < self.claims[j - 1].pods.len() {
-            self.claims.swap(j, j - 1);
-            j -= 1;
-        }
-        if j != i {
-            // the claim moved from i to j and those between moved one place: keep each cursor past
-            // claims its rule rules out (the moved claim only gained a pod, so it stays ruled out)
-            let moved = self.claims[j].host;
+        // `scheduler.go: add` sorts the NodeClaims by pod count before each pod (see `claim_order`)
+        let place = self.order.placed(i, c.pods.len());
+        if c.pods.len() == 1 {
+            // a new NodeClaim goes ahead of every claim with more pods, perhaps before a cursor:
+            // the cursor comes back to it unless the cursor's rule rules it out too (a claim that
+            // gained a pod only moves later, and stays ruled out if it was)
+            let host = self.claims[i].host;
             for (rule, cursor) in self.hostname_cursors.iter_mut() {
-                let c = *cursor;
-                *cursor = if j > i {
-                    if c > i && c <= j { c - 1 } else { c }
-                } else if c <= j || c > i {
-                    c
-                } else if moved.is_some_and(|h| self.topology.hostname_blocked(std::slice::from_ref(rule), h)) {
-                    c + 1
-                } else {
-                    j
-                };
+                if place < *cursor && !host.is_some_and(|h| self.topology.hostname_blocked(std::slice::from_ref(rule), h)) {
+                    *cursor = place;
+                }
             }
         }
     }
@@ -809,15 +783,15 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
     /// Advance the cursor of each of `rules` past the NodeClaims it rules out, and return the
     /// furthest: every claim before it is ruled out by one of the rules (exactly the claims the scan
     /// in `add` would skip).
-    fn skip_ruled_out(&mut self, rules: &[(usize, bool, i32)]) -> usize {
-        let mut start = 0;
+    fn skip_ruled_out(&mut self, rules: &[(usize, bool, i32)]) -> Place {
+        let mut start = Place::FIRST;
         for rule in rules {
-            let cursor = self.hostname_cursors.entry(*rule).or_insert(0);
-            while let Some(h) = self.claims.get(*cursor).and_then(|c| c.host)
-                && self.topology.hostname_blocked(std::slice::from_ref(rule), h)
-            {
-                *cursor += 1;
-            }
+            let cursor = self.hostname_cursors.entry(*rule).or_insert(Place::FIRST);
+            *cursor = self
+                .order
+                .from(*cursor)
+                .find(|&(_, i)| !self.claims[i].host.is_some_and(|h| self.topology.hostname_blocked(std::slice::from_ref(rule), h)))
+                .map_or(Place::END, |(p, _)| p);
             start = start.max(*cursor);
         }
         start

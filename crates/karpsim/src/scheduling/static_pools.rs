@@ -8,7 +8,8 @@
 
 use super::ProvisionOptions;
 use super::instance_filter::OfferingReqs;
-use super::scheduler::{SolvedClaim, cheapest_compatible, template_requirements};
+use super::scheduler::{SolvedClaim, cheapest_compatible};
+use super::template::template_requirements;
 use crate::labels::{self, Sym};
 use crate::model::NodePool;
 use crate::resources::Resources;

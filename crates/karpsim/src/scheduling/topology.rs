@@ -426,7 +426,23 @@ impl<'a> Topology<'a> {
         allow_undefined: bool,
         explain: bool,
     ) -> Result<Requirements, Option<TopologyError>> {
-        // domains first (each depends on node_reqs only), then one copy to tighten
+        let adds = self.domains_to_add(id, pod, taints, strict, node_reqs, allow_undefined, explain)?;
+        Ok(with_domains(node_reqs, adds))
+    }
+
+    /// The domain requirements [`Topology::tighten`] adds to `node_reqs`, each computed from
+    /// `node_reqs` alone (none: the node's requirements stay as they are, and need no copy).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn domains_to_add(
+        &self,
+        id: usize,
+        pod: &Pod,
+        taints: &[Taint],
+        strict: &Requirements,
+        node_reqs: &Requirements,
+        allow_undefined: bool,
+        explain: bool,
+    ) -> Result<Vec<(Sym, Requirement)>, Option<TopologyError>> {
         let mut adds: Vec<(Sym, Requirement)> = Vec::new();
         let owned = self.owned[id].iter().map(|i| &self.groups[*i]);
         let undefined = allow_undefined.then_some(self.well_known);
@@ -454,11 +470,7 @@ impl<'a> Topology<'a> {
             }
             adds.push((g.key, d));
         }
-        let mut out = node_reqs.clone();
-        for (k, d) in adds {
-            out.add(k, d);
-        }
-        Ok(out)
+        Ok(adds)
     }
 
     /// The hostname rules [`Topology::tighten`] would apply to `pod` on a node whose hostname
@@ -534,4 +546,13 @@ impl<'a> Topology<'a> {
             }
         }
     }
+}
+
+/// `node_reqs` tightened by the domains of [`Topology::domains_to_add`].
+pub(crate) fn with_domains(node_reqs: &Requirements, adds: Vec<(Sym, Requirement)>) -> Requirements {
+    let mut out = node_reqs.clone();
+    for (k, d) in adds {
+        out.add(k, d);
+    }
+    out
 }

@@ -12,4 +12,5 @@ pub mod whatif;
 
 pub use engine::{advisor_rate_per_hour, simulate, simulate_with_progress, Engine, LogEntry, SimOptions, SimResult};
 pub use metrics::{Breakdown, LowerBoundSeries, Metrics, Series};
-pub use scenario::{Arrivals, Outage, ReplicaSchedule, Scenario, Settings, SpotInterruptions, TraceEvent, Workload};
+pub use scenario::{Arrivals, Outage, ReplicaSchedule, Scenario, Settings, SpotInterruptions, Workload};
+pub use trace::TraceEvent;

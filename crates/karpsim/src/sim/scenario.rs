@@ -2,6 +2,7 @@
 //! The format is documented in `docs/scenarios.md`; an example ships in `examples/diurnal-web/`.
 
 use super::random::Dist;
+use super::trace::TraceEvent;
 use crate::catalog::CatalogSource;
 use crate::error::{Error, Location, Result};
 use crate::labels::Sym;
@@ -234,14 +235,6 @@ pub enum Arrivals {
     Poisson { per_hour: f64 },
     At(Vec<f64>),
     Daily(Vec<f64>),
-}
-
-/// A pod created or deleted at a time (seconds from the start), from a trace.
-#[derive(Debug, Clone)]
-pub struct TraceEvent {
-    pub at: f64,
-    pub create: bool,
-    pub pod: Pod,
 }
 
 #[derive(Debug, Clone)]

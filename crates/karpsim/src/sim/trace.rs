@@ -7,12 +7,19 @@
 //! `key=value:Effect;key:Effect`. Only `timestamp`, `action`, `name`, `cpu` and `memory` are required.
 //! [`super::trace_convert`] writes this format from a `kubectl get pods -o json` dump.
 
-use super::scenario::TraceEvent;
 use crate::error::{Error, Location, Result};
 use crate::labels::Sym;
 use crate::model::{OwnerKind, OwnerRef, Pod, TaintEffect, Toleration, TolerationOperator};
 use crate::resources::{parse_amount, Resources};
 use std::path::Path;
+
+/// A pod created or deleted at a time (seconds from the start), from a trace.
+#[derive(Debug, Clone)]
+pub struct TraceEvent {
+    pub at: f64,
+    pub create: bool,
+    pub pod: Pod,
+}
 
 /// An error in data row `row` (1-based, after the header; 0 is the header itself).
 fn err(path: &Path, row: usize, field: &str, message: impl Into<String>) -> Error {

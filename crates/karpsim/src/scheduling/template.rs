@@ -1,0 +1,58 @@
+//! NodeClaim templates (`nodeclaimtemplate.go`): what a NodePool launches, its requirements and the
+//! instance types they allow, shared by the prepared cluster view and the scheduler.
+
+use super::daemons::DaemonGroup;
+use super::instance_filter;
+use crate::labels::{self, Sym};
+use crate::model::NodePool;
+use crate::requirements::{Requirement, Requirements};
+use crate::state::TypeInfo;
+
+pub(crate) struct Template<'a> {
+    pub pool: &'a NodePool,
+    pub requirements: Requirements,
+    pub types: &'a [TypeInfo],
+    pub classes: std::sync::Arc<instance_filter::TypeClasses>,
+    /// The types the template allows and their DaemonSet groups.
+    pub parts: std::sync::Arc<TemplateParts>,
+    /// Some type of the pool has a reserved offering (else reservations need no look).
+    pub has_reserved: bool,
+}
+
+impl Template<'_> {
+    /// The types the template's requirements allow (indices into `types`).
+    pub fn options(&self) -> &[u32] {
+        &self.parts.options
+    }
+    pub fn groups(&self) -> &[DaemonGroup] {
+        &self.parts.groups
+    }
+    /// Each type's index in `groups`.
+    pub fn group_of(&self) -> &[u32] {
+        &self.parts.group_of
+    }
+}
+
+/// What a template derives from its pool and catalog alone: the types its requirements allow, and
+/// their DaemonSet overhead groups.
+pub(crate) struct TemplateParts {
+    pub options: Vec<u32>,
+    pub groups: Vec<DaemonGroup>,
+    pub group_of: Vec<u32>,
+    /// Why the pool launches nothing, when `options` is empty.
+    pub unlaunchable: Option<String>,
+}
+
+/// A template's requirements (`nodeclaimtemplate.go`): the pool's requirements and template labels,
+/// its own name and node class as labels, and the simulation-only registered/initialized labels.
+pub(crate) fn template_requirements(pool: &NodePool) -> Result<Requirements, String> {
+    let mut r = Requirements::from_node_selector(&pool.requirements).map_err(|e| format!("NodePool {}: {e}", pool.name))?;
+    r.add_all(&Requirements::from_labels(pool.labels.iter()));
+    r.add(*labels::NODEPOOL, Requirement::is_in([pool.name]));
+    if let Some(c) = pool.node_class {
+        r.add(*labels::EC2_NODECLASS, Requirement::is_in([c]));
+    }
+    r.add(*labels::REGISTERED, Requirement::is_in([Sym::new("true")]));
+    r.add(*labels::INITIALIZED, Requirement::is_in([Sym::new("true")]));
+    Ok(r)
+}
