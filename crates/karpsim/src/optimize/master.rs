@@ -16,7 +16,7 @@
 //! The duals need not be optimal, or even feasible, for the bound to be proven: [`super::colgen`]
 //! evaluates Farley's bound, valid for any non-negative values per pod, in exact arithmetic.
 
-use super::colgen::Column;
+use super::problem::Column;
 use super::problem::Problem;
 use clarabel::algebra::CscMatrix;
 use clarabel::solver::{DefaultSettingsBuilder, DefaultSolver, IPSolver, NonnegativeConeT, SolverStatus};
