@@ -98,3 +98,16 @@ def test_bound_and_advise_results_follow_the_package_pattern(two_shapes: karpsim
     assert str(table["nodes"].dtype) == "Int64" and str(table["pending"].dtype) == "Int64"
     assert "after consolidation USD/h" in a._repr_html_()
     assert pickle.loads(pickle.dumps(a)) == a
+
+
+def test_bound_and_advise_take_provisions_keywords(two_shapes: karpsim.Cluster) -> None:
+    # Karpenter's run inside `bound` is the run `provision` makes with the same keywords
+    for kw in ({}, {"launch": "cheapest"}, {"max_instance_types": 1}, {"topology_domains": "launchable"}):
+        r = karpsim.bound(two_shapes, consolidate=False, max_iterations=3, **kw)
+        assert r.karpenter_cost_per_hour == pytest.approx(karpsim.provision(two_shapes, **kw).cost_per_hour), kw
+    with pytest.raises(karpsim.InputError, match="topology_domains"):
+        karpsim.bound(two_shapes, topology_domains="everywhere")
+    with pytest.raises(karpsim.InputError, match="topology_domains"):
+        karpsim.advise(two_shapes, topology_domains="everywhere")
+    cheapest = karpsim.advise(two_shapes, max_candidates=3, top=1, consolidate=False, launch="cheapest")
+    assert cheapest.baseline["cost_per_hour"] == pytest.approx(karpsim.provision(two_shapes, launch="cheapest").cost_per_hour)

@@ -211,8 +211,29 @@ def provision(
 ) -> ProvisionResult: ...
 def aws_regions() -> list[str]: ...
 def _seconds(value: _Duration, param: str) -> float: ...
-def _bound(cluster: Cluster, options_json: str) -> tuple[str, str]: ...
-def _advise(cluster: Cluster, options_json: str, scenario: Scenario | None = None) -> tuple[str, str]: ...
+def _bound(
+    cluster: Cluster,
+    options_json: str,
+    *,
+    max_instance_types: int = 60,
+    ignore_preferences: bool = False,
+    launch: str = "capacity-type-precedence",
+    min_values: str = "strict",
+    count_new_nodes_against_limits: bool = False,
+    topology_domains: str = "karpenter",
+) -> tuple[str, str]: ...
+def _advise(
+    cluster: Cluster,
+    options_json: str,
+    scenario: Scenario | None = None,
+    *,
+    max_instance_types: int = 60,
+    ignore_preferences: bool = False,
+    launch: str = "capacity-type-precedence",
+    min_values: str = "strict",
+    count_new_nodes_against_limits: bool = False,
+    topology_domains: str = "karpenter",
+) -> tuple[str, str]: ...
 def _panic() -> None: ...
 
 _Changes = Mapping[str, Any] | Iterable[tuple[str, Any]]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import _karpsim
-from ._karpsim import Cluster, InputError, KarpsimWarning, Scenario
+from ._karpsim import Cluster, KarpsimWarning, Scenario
 
 if TYPE_CHECKING:
     import datetime
@@ -21,24 +21,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["AdviseResult", "BoundResult", "advise", "bound"]
-
-_LAUNCH = {"capacity-type-precedence": "CapacityTypePrecedence", "cheapest": "Cheapest"}
-_MIN_VALUES = {"strict": "Strict", "best-effort": "BestEffort"}
-
-
-def _provisioning(max_instance_types: int, ignore_preferences: bool, launch: str, min_values: str) -> dict[str, Any]:
-    if launch not in _LAUNCH:
-        raise InputError(f"launch: {launch!r}: expected one of {', '.join(_LAUNCH)}")
-    if min_values not in _MIN_VALUES:
-        raise InputError(f"min_values: {min_values!r}: expected one of {', '.join(_MIN_VALUES)}")
-    if max_instance_types < 1:
-        raise InputError("max_instance_types: must be at least 1")
-    return {
-        "max_instance_types": int(max_instance_types),
-        "preference_policy": "Ignore" if ignore_preferences else "Respect",
-        "launch_policy": _LAUNCH[launch],
-        "min_values_policy": _MIN_VALUES[min_values],
-    }
 
 
 def _time_limit(value: float | str | datetime.timedelta | None) -> float | None:
@@ -250,21 +232,33 @@ def bound(
     ignore_preferences: bool = False,
     launch: str = "capacity-type-precedence",
     min_values: str = "strict",
+    count_new_nodes_against_limits: bool = False,
+    topology_domains: str = "karpenter",
 ) -> BoundResult:
     """How far Karpenter's result is from the cheapest cluster for the pods it places.
 
     The lower bound is proven (no set of nodes the NodePools can launch holds those pods for less,
     under the constraints the result lists as included), also when `max_iterations` or `time_limit`
     (seconds, a `timedelta` or "90s") stop the search early. Deterministic unless the time limit
-    fires. The result's warnings are emitted as `KarpsimWarning`."""
+    fires. The provisioning keywords (`max_instance_types` ... `topology_domains`) are `provision`'s,
+    checked the same way. The result's warnings are emitted as `KarpsimWarning`."""
     limit = _time_limit(time_limit)
     opts = {
-        "provisioning": _provisioning(max_instance_types, ignore_preferences, launch, min_values),
         "consolidate": bool(consolidate),
         "max_iterations": max(1, int(max_iterations)),
         "time_limit_seconds": limit,
     }
-    doc, report = _karpsim._bound(cluster, json.dumps(opts))
+    # `provision`'s keyword arguments, checked by the binding's one builder
+    doc, report = _karpsim._bound(
+        cluster,
+        json.dumps(opts),
+        max_instance_types=max_instance_types,
+        ignore_preferences=ignore_preferences,
+        launch=launch,
+        min_values=min_values,
+        count_new_nodes_against_limits=count_new_nodes_against_limits,
+        topology_domains=topology_domains,
+    )
     result = BoundResult(json.loads(doc), report)
     _warn(result.warnings)
     return result
@@ -286,6 +280,8 @@ def advise(
     ignore_preferences: bool = False,
     launch: str = "capacity-type-precedence",
     min_values: str = "strict",
+    count_new_nodes_against_limits: bool = False,
+    topology_domains: str = "karpenter",
 ) -> AdviseResult:
     """Search NodePool configurations with karpsim's Karpenter and return the best, each with its
     complete NodePool manifests (`nodepools_yaml`).
@@ -294,7 +290,8 @@ def advise(
     size, a preferred pool beside the original); `capacity_types` and `architectures` allow the ones
     listed even where a NodePool does not. With `scenario`, every candidate also runs over it.
     Candidates run in parallel on the rayon pool; the result is the same on any thread count.
-    `time_limit` as for `bound`. The result's warnings are emitted as `KarpsimWarning`."""
+    `time_limit` as for `bound`. The provisioning keywords (`max_instance_types` ...
+    `topology_domains`) are `provision`'s. The result's warnings are emitted as `KarpsimWarning`."""
     limit = _time_limit(time_limit)
     allowed: dict[str, Any] = {"split": bool(split)}
     if capacity_types is not None:
@@ -304,14 +301,23 @@ def advise(
     if min_families is not None:
         allowed["min_families"] = int(min_families)
     opts = {
-        "provisioning": _provisioning(max_instance_types, ignore_preferences, launch, min_values),
         "consolidate": bool(consolidate),
         "allowed": allowed,
         "max_candidates": max(1, int(max_candidates)),
         "recommendations": max(1, int(top)),
         "time_limit_seconds": limit,
     }
-    doc, report = _karpsim._advise(cluster, json.dumps(opts), scenario)
+    doc, report = _karpsim._advise(
+        cluster,
+        json.dumps(opts),
+        scenario,
+        max_instance_types=max_instance_types,
+        ignore_preferences=ignore_preferences,
+        launch=launch,
+        min_values=min_values,
+        count_new_nodes_against_limits=count_new_nodes_against_limits,
+        topology_domains=topology_domains,
+    )
     result = AdviseResult(json.loads(doc), report)
     _warn(result.warnings)
     return result
