@@ -77,11 +77,14 @@ def test_import_karpsim_imports_no_pandas_matplotlib_or_dask() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "", f"imported by `import karpsim`: {out.stdout}"
+    # every lazily loaded name, issue 15's bound/advise included, loads without pandas or matplotlib
+    names = "compare, simulate, sweep, summarize_seeds, Variant, bound, advise, BoundResult, AdviseResult"
     lazy = subprocess.run(
-        [sys.executable, "-c", "import sys, karpsim; karpsim.compare; print('pandas' in sys.modules, 'matplotlib' in sys.modules)"],
+        [sys.executable, "-c", f"import sys, karpsim; [getattr(karpsim, n.strip()) for n in {names!r}.split(',')]; "
+         "print('pandas' in sys.modules, 'matplotlib' in sys.modules, 'dask' in sys.modules)"],
         capture_output=True, text=True, check=True,
     )
-    assert lazy.stdout.split() == ["False", "False"], "compare imports pandas only when it builds a table"
+    assert lazy.stdout.split() == ["False", "False", "False"], "pandas is imported only when a table is built"
 
 
 def test_scenario_paths_are_relative_to_the_file() -> None:

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from conftest import BOUTIQUE, ROOT
+from conftest import BOUTIQUE, DIURNAL, ROOT
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -34,3 +35,54 @@ def test_console_script_is_installed() -> None:
     assert exe is not None, f"no karpsim console script in {Path(sys.executable).parent}"
     out = subprocess.run([exe, "catalog", "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "catalog" in out.stdout.lower()
+
+
+def _stderr_on_a_terminal(*args: str) -> tuple[int, str, str]:
+    """Run `karpsim ARGS` with stderr on a real pseudo-terminal (stdout a pipe); returns the exit
+    code, stdout, and everything written to the terminal."""
+    import os
+    import threading
+
+    master, slave = os.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "karpsim", *args], stdout=subprocess.PIPE, stderr=slave, cwd=ROOT)
+    os.close(slave)
+    chunks: list[bytes] = []
+
+    def drain() -> None:  # read while it runs, so a full terminal buffer never blocks the command
+        while True:
+            try:
+                data = os.read(master, 4096)
+            except OSError:  # EIO: the command closed the terminal
+                return
+            if not data:
+                return
+            chunks.append(data)
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    stdout, _ = proc.communicate(timeout=600)
+    reader.join(timeout=60)
+    os.close(master)
+    return proc.returncode, stdout.decode(), b"".join(chunks).decode(errors="replace")
+
+
+# A run long enough (several seconds of simulation) that the progress line, shown after 0.5 s, appears.
+LONG_RUN = ("simulate", str(DIURNAL), "--duration", "72h")
+PROGRESS = "simulate: "
+
+
+def test_progress_line_on_a_terminal_only() -> None:
+    code, stdout, terminal = _stderr_on_a_terminal(*LONG_RUN)
+    assert code == 0, terminal
+    assert re.search(r"\rsimulate: [0-9.]+ of 72\.0 h simulated \([0-9]+%\)", terminal), repr(terminal[-500:])
+    # the line is erased before the report, which goes to stdout untouched
+    assert "\r\x1b[K" in terminal
+    assert PROGRESS not in stdout and "\x1b" not in stdout
+
+    piped = run(*LONG_RUN)
+    assert piped.returncode == 0, piped.stderr
+    assert PROGRESS not in piped.stderr and "\x1b" not in piped.stderr and "\r" not in piped.stderr
+    assert piped.stdout == stdout, "the report does not depend on where stderr goes"
+
+    code, _, quiet = _stderr_on_a_terminal("--quiet", *LONG_RUN)
+    assert code == 0 and PROGRESS not in quiet and "\x1b" not in quiet, repr(quiet[-500:])

@@ -71,6 +71,36 @@ def test_compare_a_cluster(boutique: karpsim.Cluster) -> None:
         karpsim.compare(boutique, [], run="simulate", progress=False)  # type: ignore[arg-type]
 
 
+def test_compare_a_cluster_takes_provisions_options(boutique: karpsim.Cluster) -> None:
+    # spot made dear: Karpenter's capacity-type order still launches spot, "cheapest" launches on-demand
+    dear_spot = boutique.with_changes(spot_multiplier=10)
+    cheapest = karpsim.provision(dear_spot, launch="cheapest").cost_per_hour
+    assert cheapest < karpsim.provision(dear_spot).cost_per_hour
+    df = karpsim.compare(dear_spot, [karpsim.Variant("arm", arch="arm64")], launch="cheapest", progress=False)
+    assert df.loc["base", "cost_usd_per_hour"] == pytest.approx(cheapest)
+    arm = karpsim.provision(dear_spot.with_changes(arch="arm64"), launch="cheapest").cost_per_hour
+    assert df.loc["arm", "cost_usd_per_hour"] == pytest.approx(arm)
+    import concurrent.futures as cf
+
+    with cf.ThreadPoolExecutor(max_workers=2) as ex:
+        on_executor = karpsim.compare(dear_spot, [karpsim.Variant("arm", arch="arm64")], launch="cheapest", executor=ex, progress=False)
+    pd.testing.assert_frame_equal(df, on_executor)
+    grid = karpsim.sweep(dear_spot, {"arch": ["arm64"]}, launch="cheapest", max_instance_types=5, progress=False)
+    assert grid.loc["base", "cost_usd_per_hour"] == pytest.approx(cheapest)
+    settled = karpsim.compare(dear_spot, [], run="consolidate", launch="cheapest", progress=False)
+    assert settled.loc["base", "new_cost_usd_per_hour"] == pytest.approx(cheapest)
+    # the same checks as provision's, naming the argument
+    for bad in ({"launch": "cheap"}, {"min_values": "loose"}, {"topology_domains": "zones"}, {"max_instance_types": 0}):
+        with pytest.raises(karpsim.InputError) as e:
+            karpsim.compare(boutique, [], progress=False, **bad)  # type: ignore[arg-type]
+        assert e.value.field == next(iter(bad)), (bad, e.value)
+
+
+def test_a_scenario_comparison_refuses_provisioning_options(short_scenario: karpsim.Scenario) -> None:
+    with pytest.raises(karpsim.InputError, match="launch: applies to cluster comparisons"):
+        karpsim.compare(short_scenario, [], launch="cheapest", progress=False)
+
+
 def test_compare_a_snapshot_until_stable(snapshot: karpsim.Cluster) -> None:
     df = karpsim.compare(snapshot, [{"name": "od", "nodepools": "default", "capacity_types": "on-demand"}], run="consolidate", progress=False)
     stable = karpsim.consolidate(snapshot, until_stable=True)

@@ -25,8 +25,8 @@ def test_bound_orders_the_costs(two_shapes: karpsim.Cluster) -> None:
     assert r.gap is not None and r.gap >= 1.0
     packing = r.to_pandas()
     assert packing["pods"].sum() == 400
-    assert packing["price_per_hour"].sum() == pytest.approx(r.best_packing_cost_per_hour)
-    summary = r.summary()
+    assert packing["price_usd_per_hour"].sum() == pytest.approx(r.best_packing_cost_per_hour)
+    summary = r.summary_frame()
     assert list(summary.index) == ["karpenter", "after consolidation", "best packing found", "lower bound (proven)"]
     assert "topology spread constraints" in r.data["constraints"]["relaxed"]
 
@@ -36,6 +36,8 @@ def test_bound_rejects_bad_options(two_shapes: karpsim.Cluster) -> None:
         karpsim.bound(two_shapes, launch="fastest")
     with pytest.raises(karpsim.InputError, match="time_limit"):
         karpsim.bound(two_shapes, time_limit=0)
+    with pytest.raises(karpsim.InputError, match="time_limit"):
+        karpsim.bound(two_shapes, time_limit="soon")
 
 
 def test_advise_recommendation_reproduces_its_cost(two_shapes: karpsim.Cluster) -> None:
@@ -50,3 +52,62 @@ def test_advise_recommendation_reproduces_its_cost(two_shapes: karpsim.Cluster) 
     again = karpsim.Cluster.from_yaml(workload + "\n---\n" + best["nodepools_yaml"] + "\n---\n" + nodeclass)
     assert karpsim.provision(again).cost_per_hour == pytest.approx(best["cost_per_hour"])
     assert list(r.to_pandas().index)[0] == "baseline"
+
+
+def test_bound_and_advise_results_follow_the_package_pattern(two_shapes: karpsim.Cluster) -> None:
+    import datetime
+    import pickle
+    import warnings
+
+    import pandas as pd
+
+    # warnings reach the user when the result is made, as for every other result
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        r = karpsim.bound(two_shapes, time_limit=datetime.timedelta(minutes=10))
+    assert r.warnings, "the catalog's missing spot prices are reported"
+    ours = [w for w in caught if issubclass(w.category, karpsim.KarpsimWarning)]
+    assert {str(w.message) for w in ours} == set(r.warnings)
+    assert all(w.filename == __file__ for w in ours), "they point at the caller's line"
+    assert f"warnings={len(r.warnings)}" in repr(r)
+    # str is the CLI's report, warnings last; the notebook view has units and the warnings
+    report = str(r)
+    assert report.startswith("bound over the pending pods") and "lower bound (proven)" in report, report
+    assert f"warning: {r.warnings[0]}" in report
+    html = r._repr_html_()
+    assert "USD/h" in html and "lower bound" in html and r.warnings[0].split()[0] in html
+    # units in the column names, counts as integers
+    summary = r.summary_frame()
+    assert list(summary.columns) == ["cost_usd_per_hour", "nodes", "vs_lower_bound"]
+    assert str(summary["nodes"].dtype) == "Int64" and pd.isna(summary.loc["lower bound (proven)", "nodes"])
+    packing = r.to_pandas()
+    assert packing.index.name == "node" and packing.index[0] == 1 and packing["pods"].dtype.kind == "i"
+    # values: pickles, equality
+    assert pickle.loads(pickle.dumps(r)) == r and str(pickle.loads(pickle.dumps(r))) == report
+    assert karpsim.bound(two_shapes, time_limit="10m") == r, "deterministic, a duration string as limit"
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        a = karpsim.advise(two_shapes, max_candidates=10, top=2)
+    assert {str(w.message) for w in caught if issubclass(w.category, karpsim.KarpsimWarning)} == set(a.warnings)
+    assert str(a).startswith("lower bound $") and "recommendation 1:" in str(a)
+    table = a.to_pandas()
+    assert list(table.columns) == [
+        "name", "cost_usd_per_hour", "after_consolidation_cost_usd_per_hour", "vs_lower_bound", "nodes", "pending", "disruptions",
+    ]
+    assert str(table["nodes"].dtype) == "Int64" and str(table["pending"].dtype) == "Int64"
+    assert "after consolidation USD/h" in a._repr_html_()
+    assert pickle.loads(pickle.dumps(a)) == a
+
+
+def test_bound_and_advise_take_provisions_keywords(two_shapes: karpsim.Cluster) -> None:
+    # Karpenter's run inside `bound` is the run `provision` makes with the same keywords
+    for kw in ({}, {"launch": "cheapest"}, {"max_instance_types": 1}, {"topology_domains": "launchable"}):
+        r = karpsim.bound(two_shapes, consolidate=False, max_iterations=3, **kw)
+        assert r.karpenter_cost_per_hour == pytest.approx(karpsim.provision(two_shapes, **kw).cost_per_hour), kw
+    with pytest.raises(karpsim.InputError, match="topology_domains"):
+        karpsim.bound(two_shapes, topology_domains="everywhere")
+    with pytest.raises(karpsim.InputError, match="topology_domains"):
+        karpsim.advise(two_shapes, topology_domains="everywhere")
+    cheapest = karpsim.advise(two_shapes, max_candidates=3, top=1, consolidate=False, launch="cheapest")
+    assert cheapest.baseline["cost_per_hour"] == pytest.approx(karpsim.provision(two_shapes, launch="cheapest").cost_per_hour)

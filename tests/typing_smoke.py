@@ -29,7 +29,9 @@ def what_ifs(cluster: karpsim.Cluster) -> pd.DataFrame:
     print(karpsim.provision(arm).pods_frame())
     # a list of mixed variants, without annotations
     variants = [karpsim.Variant("graviton", arch="arm64"), karpsim.Variant("big pods", max_pods=110), karpsim.Variant("no spot", capacity_types="on-demand")]
-    table = karpsim.compare(cluster, variants, run="consolidate")
+    table = karpsim.compare(cluster, variants, run="consolidate", launch="cheapest", max_instance_types=20)
+    bound = karpsim.bound(cluster, time_limit="2m")
+    print(bound.summary_frame()["cost_usd_per_hour"], bound.to_pandas()["price_usd_per_hour"].sum(), str(bound))
     inline = karpsim.compare(cluster, [{"name": "m7i", "instance_families": ["m7i"]}, {"name": "plan", "on_demand_multiplier": 0.72}])
     return pd.concat([table, inline, karpsim.sweep(cluster, {"arch": ["amd64", "arm64"]})])
 

@@ -7,7 +7,7 @@ catalogs, from Python.
 >>> karpsim.compare(cluster, [{"name": "graviton", "arch": "arm64"}]) # doctest: +SKIP
 >>> sc = karpsim.Scenario.load("examples/diurnal-web/scenario.yaml")  # doctest: +SKIP
 >>> karpsim.compare(sc, [{"name": "spot", "capacity_types": "spot"}])  # doctest: +SKIP
->>> karpsim.bound(cluster).summary()                                  # doctest: +SKIP
+>>> karpsim.bound(cluster).summary_frame()                            # doctest: +SKIP
 >>> karpsim.advise(cluster).to_pandas()                               # doctest: +SKIP
 
 `import karpsim` loads only the native module: pandas, matplotlib, dask and tqdm are imported when
@@ -43,8 +43,10 @@ if TYPE_CHECKING:
     from ._whatif import compare, simulate, summarize_seeds, sweep
     from .optimize import AdviseResult, BoundResult, advise, bound
 
-# Each distinct warning once per session by default (a notebook repeats the same catalog notes in every
-# cell otherwise); appended, so the user's own filters and `warnings.catch_warnings` still decide.
+# Each distinct warning once by default (a notebook repeats the same catalog notes in every cell
+# otherwise); appended, so the user's own filters and `warnings.catch_warnings` still decide. CPython
+# forgets what "once" has shown whenever the filters change (pandas changes them), so a warning can
+# show again later: the README says so.
 import warnings as _warnings
 
 _warnings.filterwarnings("once", category=KarpsimWarning, append=True)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._karpsim import Catalog, Cluster, ConsolidationResult, ProvisionResult, Scenario, SimResult
+    from .optimize import AdviseResult, BoundResult
 
 MAX_ROWS = 20
 
@@ -154,5 +155,44 @@ def sim_html(r: SimResult) -> str:
             f"{_e(r.scenario)}, seed {r.seed}, {r.duration_hours:g} h from {_e(r.start.isoformat())}, total cost ${r.total_cost:,.2f}",
         )
         + _table(["", "value", "unit"], rows)
+        + _warnings(r.warnings)
+    )
+
+
+def _usd(v: float | None) -> str:
+    return "-" if v is None else f"{v:.4f}"
+
+
+def bound_html(r: BoundResult) -> str:
+    lb = r.lower_bound_per_hour
+    rows = [
+        (what, _usd(cost), "-" if nodes is None else nodes, f"{cost / lb:.2f}x" if lb > 0 else "-")
+        for what, cost, nodes in r._summary_rows()
+    ]
+    gap = f"Karpenter's cost is {r.gap:.2f}x the proven lower bound" if r.gap is not None else "the lower bound is 0"
+    return (
+        _head("BoundResult", f"{r.data['pods']} pod(s); {gap}")
+        + _table(["", "USD/h", "nodes", "vs lower bound"], rows)
+        + _warnings(r.warnings)
+    )
+
+
+def advise_html(r: AdviseResult) -> str:
+    recs = [r.baseline, *r.recommendations]
+    rows = [
+        (
+            "baseline" if i == 0 else i,
+            x["name"],
+            _usd(x["cost_per_hour"]),
+            _usd(x.get("after_consolidation_cost_per_hour")),
+            "-" if x.get("vs_lower_bound") is None else f"{x['vs_lower_bound']:.2f}x",
+            x["nodes"],
+            x["pending"],
+        )
+        for i, x in enumerate(recs)
+    ]
+    return (
+        _head("AdviseResult", f"{len(r.recommendations)} recommendation(s); lower bound ${r.lower_bound_per_hour:.4f}/h (proven)")
+        + _table(["rank", "configuration", "USD/h", "after consolidation USD/h", "vs lower bound", "nodes", "pending pods"], rows, len(recs))
         + _warnings(r.warnings)
     )

@@ -33,6 +33,7 @@ __all__ = [
     "_compare_clusters",
     "_run_variant",
     "_bound",
+    "_seconds",
     "_advise",
     "_check_changes",
     "_check_cluster_changes",
@@ -209,8 +210,30 @@ def provision(
     topology_domains: str = "karpenter",
 ) -> ProvisionResult: ...
 def aws_regions() -> list[str]: ...
-def _bound(cluster: Cluster, options_json: str) -> str: ...
-def _advise(cluster: Cluster, options_json: str, scenario: Scenario | None = None) -> str: ...
+def _seconds(value: _Duration, param: str) -> float: ...
+def _bound(
+    cluster: Cluster,
+    options_json: str,
+    *,
+    max_instance_types: int = 60,
+    ignore_preferences: bool = False,
+    launch: str = "capacity-type-precedence",
+    min_values: str = "strict",
+    count_new_nodes_against_limits: bool = False,
+    topology_domains: str = "karpenter",
+) -> tuple[str, str]: ...
+def _advise(
+    cluster: Cluster,
+    options_json: str,
+    scenario: Scenario | None = None,
+    *,
+    max_instance_types: int = 60,
+    ignore_preferences: bool = False,
+    launch: str = "capacity-type-precedence",
+    min_values: str = "strict",
+    count_new_nodes_against_limits: bool = False,
+    topology_domains: str = "karpenter",
+) -> tuple[str, str]: ...
 def _panic() -> None: ...
 
 _Changes = Mapping[str, Any] | Iterable[tuple[str, Any]]
@@ -351,11 +374,31 @@ def _compare(
     base: Scenario, variants: Sequence[tuple[str, Sequence[tuple[str, str]]]], seeds: Sequence[int]
 ) -> list[dict[str, Any]]: ...
 def _compare_clusters(
-    base: Cluster, variants: Sequence[tuple[str, Sequence[tuple[str, str]]]], run: str = "provision"
+    base: Cluster,
+    variants: Sequence[tuple[str, Sequence[tuple[str, str]]]],
+    run: str = "provision",
+    *,
+    max_instance_types: int = 60,
+    ignore_preferences: bool = False,
+    launch: str = "capacity-type-precedence",
+    min_values: str = "strict",
+    count_new_nodes_against_limits: bool = False,
+    topology_domains: str = "karpenter",
 ) -> list[dict[str, Any]]: ...
 def _run_variant(base: Scenario, name: str, changes: Sequence[tuple[str, str]], seed: int) -> dict[str, Any]: ...
 def _check_changes(base: Scenario, changes: Sequence[tuple[str, str]], name: str = ...) -> list[str]: ...
-def _check_cluster_changes(base: Cluster, changes: Sequence[tuple[str, str]], name: str = ...) -> list[str]: ...
+def _check_cluster_changes(
+    base: Cluster,
+    changes: Sequence[tuple[str, str]],
+    name: str = ...,
+    *,
+    max_instance_types: int = 60,
+    ignore_preferences: bool = False,
+    launch: str = "capacity-type-precedence",
+    min_values: str = "strict",
+    count_new_nodes_against_limits: bool = False,
+    topology_domains: str = "karpenter",
+) -> list[str]: ...
 def _changes(changes: _Changes) -> list[tuple[str, str]]: ...
 def _parse_vary(spec: str) -> list[tuple[str, list[tuple[str, str]]]]: ...
 def vary_keys() -> list[tuple[str, str]]: ...

@@ -178,10 +178,23 @@ def _run_one(scenario: Scenario, changes: Sequence[tuple[str, str]], seed: int, 
     return row
 
 
-def _run_cluster_one(cluster: Cluster, changes: Sequence[tuple[str, str]], name: str, run: str = "provision") -> dict[str, Any]:
-    """One variant of a cluster, for executors (as `_run_one` for scenarios)."""
-    rows: list[dict[str, Any]] = _karpsim._compare_clusters(cluster, [(name, [(str(k), str(v)) for k, v in changes])], run)
+def _run_cluster_one(
+    cluster: Cluster,
+    changes: Sequence[tuple[str, str]],
+    name: str,
+    run: str = "provision",
+    provisioning: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One variant of a cluster, for executors (as `_run_one` for scenarios); `provisioning`: the
+    keyword arguments of `karpsim.provision`."""
+    variant = [(name, [(str(k), str(v)) for k, v in changes])]
+    rows: list[dict[str, Any]] = _karpsim._compare_clusters(cluster, variant, run, **(provisioning or {}))
     return rows[0]
+
+
+def _provisioning(**given: Any) -> dict[str, Any]:
+    """The provisioning keyword arguments a caller gave (those not None), as `karpsim.provision` takes them."""
+    return {k: v for k, v in given.items() if v is not None}
 
 
 def compare(
@@ -194,6 +207,12 @@ def compare(
     executor: cf.Executor | None = None,
     progress: bool | None = None,
     chunk_size: int | None = None,
+    max_instance_types: int | None = None,
+    ignore_preferences: bool | None = None,
+    launch: Literal["capacity-type-precedence", "cheapest"] | None = None,
+    min_values: Literal["strict", "best-effort"] | None = None,
+    count_new_nodes_against_limits: bool | None = None,
+    topology_domains: Literal["karpenter", "launchable"] | None = None,
 ) -> pd.DataFrame:
     """Run what-if variants of a scenario (simulated over time) or of a cluster (provisioned) and
     return one row per variant (and seed), unchanged base first, as the CLI's `karpsim compare`.
@@ -217,7 +236,10 @@ def compare(
     cost_usd_per_hour (every node at the end, plus reservation_cost_usd_per_hour: the capacity
     reservations themselves, used or not), new_cost_usd_per_hour, nodes, new_nodes,
     pods_pending, cpu_utilization, memory_utilization (0-1, workload pods ÷ allocatable),
-    disruptions, consolidation_savings_usd_per_hour.
+    disruptions, consolidation_savings_usd_per_hour. `max_instance_types`, `ignore_preferences`,
+    `launch`, `min_values`, `count_new_nodes_against_limits` and `topology_domains` are
+    `karpsim.provision`'s (its defaults when not given) and apply to every variant; a scenario is
+    simulated with the defaults, so it refuses them. The cluster's `pod_limit` applies to every variant.
 
     `executor=None` runs on the rayon pool with the GIL released (in chunks, so the progress bar
     moves). With a `concurrent.futures.Executor` (e.g. `distributed.Client(...).get_executor()`),
@@ -230,32 +252,44 @@ def compare(
     if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1):
         raise InputError(f"chunk_size: {chunk_size!r}: expected a positive int")
     enabled = _progress_enabled(progress)
+    provisioning = _provisioning(
+        max_instance_types=max_instance_types,
+        ignore_preferences=ignore_preferences,
+        launch=launch,
+        min_values=min_values,
+        count_new_nodes_against_limits=count_new_nodes_against_limits,
+        topology_domains=topology_domains,
+    )
     if isinstance(base, Cluster):
         if seeds is not None:
             raise InputError("seeds: a cluster comparison is deterministic; seeds apply to scenarios")
         mode = run or "provision"
         if mode not in ("provision", "consolidate"):
             raise InputError(f"run: {mode!r}: expected 'provision' or 'consolidate'")
-        launch = [w for name, changes in vs for w in _karpsim._check_cluster_changes(base, changes, name)]
-        _warn_once([*base.warnings, *launch])
+        cannot_launch = [w for name, changes in vs for w in _karpsim._check_cluster_changes(base, changes, name, **provisioning)]
+        _warn_once([*base.warnings, *cannot_launch])
         rows: list[dict[str, Any]] = []
         with _bar(len(vs), "compare cluster", enabled) as bar:
             if executor is None:
                 per_call = chunk_size or max(1, os.cpu_count() or 1)
                 for i in range(0, len(vs), per_call):
                     chunk = vs[i : i + per_call]
-                    rows.extend(_karpsim._compare_clusters(base, chunk, mode))
+                    rows.extend(_karpsim._compare_clusters(base, chunk, mode, **provisioning))
                     bar.update(len(chunk))
             else:
-                rows = _gather(executor, [(_run_cluster_one, (base, changes, name, mode)) for name, changes in vs], bar)
+                jobs = [(_run_cluster_one, (base, changes, name, mode, provisioning)) for name, changes in vs]
+                rows = _gather(executor, jobs, bar)
         return _frames.cluster_compare_frame(rows)
     if not isinstance(base, Scenario):
         raise TypeError(f"base: expected a karpsim.Scenario or karpsim.Cluster, got {type(base).__name__}")
     if run is not None:
         raise InputError("run: applies to cluster comparisons; a scenario is simulated over time")
+    if provisioning:
+        key = next(iter(provisioning))
+        raise InputError(f"{key}: applies to cluster comparisons, as for karpsim.provision; a scenario is simulated with the default provisioning options")
     seed_list = _seed_list(base, seeds)
-    launch = [w for name, changes in vs for w in _karpsim._check_changes(base, changes, name)]
-    _warn_once([*base.warnings, *launch])
+    cannot_launch = [w for name, changes in vs for w in _karpsim._check_changes(base, changes, name)]
+    _warn_once([*base.warnings, *cannot_launch])
     total = len(vs) * len(seed_list)
     rows = []
     with _bar(total, f"compare {base.name}", enabled) as bar:
@@ -291,6 +325,12 @@ def sweep(
     include_base: bool = True,
     executor: cf.Executor | None = None,
     progress: bool | None = None,
+    max_instance_types: int | None = None,
+    ignore_preferences: bool | None = None,
+    launch: Literal["capacity-type-precedence", "cheapest"] | None = None,
+    min_values: Literal["strict", "best-effort"] | None = None,
+    count_new_nodes_against_limits: bool | None = None,
+    topology_domains: Literal["karpenter", "launchable"] | None = None,
 ) -> pd.DataFrame:
     """The full grid of what-if values: `vary={"capacity_types": ["spot", "on-demand"], "max_pods": [29, 58]}`
     runs 4 variants (named `capacity_types=spot,max_pods=29`, ...) after the base. `vary` may also be
@@ -313,7 +353,21 @@ def sweep(
     variants: list[VariantLike] = []
     for combo in itertools.product(*axes):
         variants.append((",".join(n for n, _ in combo), [kv for _, c in combo for kv in c]))
-    return compare(base, variants, seeds=seeds, run=run, include_base=include_base, executor=executor, progress=progress)
+    return compare(
+        base,
+        variants,
+        seeds=seeds,
+        run=run,
+        include_base=include_base,
+        executor=executor,
+        progress=progress,
+        max_instance_types=max_instance_types,
+        ignore_preferences=ignore_preferences,
+        launch=launch,
+        min_values=min_values,
+        count_new_nodes_against_limits=count_new_nodes_against_limits,
+        topology_domains=topology_domains,
+    )
 
 
 def summarize_seeds(df: pd.DataFrame) -> pd.DataFrame:

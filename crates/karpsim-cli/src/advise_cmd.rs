@@ -32,6 +32,8 @@ pub struct AdviseArgs {
     pub catalog: crate::catalog_opts::CatalogOpts,
     #[command(flatten)]
     pub scheduler: SchedulerOpts,
+    #[command(flatten)]
+    pub work: crate::args::WorkOpts,
     /// Capacity types candidates may use, comma-separated (default: those each NodePool allows).
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub capacity_types: Vec<String>,
@@ -77,7 +79,7 @@ pub fn execute(args: &AdviseArgs) -> Result<Report> {
         other => return Err(Error::Option { option: "--output".into(), message: format!("{other:?}: expected table, json or yaml") }),
     };
     let source = args.catalog.source()?;
-    let scenario = args.scenario.as_deref().map(Scenario::load).transpose()?;
+    let scenario = args.scenario.as_deref().map(|p| Scenario::load_with(p, args.work.limits())).transpose()?;
     if args.files.is_empty() && args.catalog.has_reservations() {
         // a scenario names its own (`reservations:`); nothing else would read the option
         return Err(Error::Option { option: "--reservation".into(), message: "give the inputs with -f: a scenario names its own capacity reservations (`reservations:`)".into() });
@@ -88,7 +90,7 @@ pub fn execute(args: &AdviseArgs) -> Result<Report> {
             None => return Err(Error::Option { option: "-f".into(), message: "give the inputs with -f, or a --scenario".into() }),
         }
     } else {
-        args.catalog.load_state(&args.files, &source, karpsim::WorkLimits::default())?
+        args.catalog.load_state(&args.files, &source, args.work.limits())?
     };
     let allowed = match &args.allow {
         Some(p) => read_allowed(p)?,

@@ -224,6 +224,9 @@ pub struct CompareArgs {
     pub duration: Option<String>,
     #[command(flatten)]
     pub work: WorkOpts,
+    /// With -f: the provisioning scheduler's settings, as for `provision` (a scenario's runs use the defaults).
+    #[command(flatten)]
+    pub scheduler: crate::scheduler_opts::SchedulerOpts,
     /// Output: table, json, or `csv FILE` (one row per variant and seed).
     #[arg(short = 'o', long, num_args = 1..=2, value_names = ["FORMAT", "FILE"], default_value = "table")]
     pub output: Vec<String>,

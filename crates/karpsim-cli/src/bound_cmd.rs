@@ -27,6 +27,8 @@ pub struct BoundArgs {
     pub catalog: crate::catalog_opts::CatalogOpts,
     #[command(flatten)]
     pub scheduler: SchedulerOpts,
+    #[command(flatten)]
+    pub work: crate::args::WorkOpts,
     /// Stop the search after this many seconds (the bound stays proven; results then depend on the machine's speed).
     #[arg(long, value_name = "SECONDS")]
     pub time_limit: Option<f64>,
@@ -48,7 +50,7 @@ pub fn execute(args: &BoundArgs) -> Result<Report> {
     {
         return Err(Error::Option { option: "--time-limit".into(), message: format!("{t} is not a positive number of seconds") });
     }
-    let state = args.catalog.load_state(&args.files, &source, karpsim::WorkLimits::default())?;
+    let state = args.catalog.load_state(&args.files, &source, args.work.limits())?;
     let opts = BoundOptions {
         provisioning: args.scheduler.provisioning(),
         consolidate: !args.no_consolidation,

@@ -8,7 +8,6 @@ use crate::table::{Table, usd};
 use crate::ui::{Ui, Unit};
 use crate::units::OutputSpec;
 use karpsim::Result;
-use karpsim::scheduling::ProvisionOptions;
 use karpsim::sim::whatif::Variant;
 use karpsim::whatif::{ClusterRow, ClusterRun, Setup, cluster_launch_warnings, compare_clusters};
 use std::collections::BTreeMap;
@@ -43,7 +42,7 @@ pub fn execute(args: &CompareArgs, variants: &[Variant], output: OutputSpec, ui:
     let mut warnings = state.warnings.clone();
     let run = if args.until_stable { ClusterRun::Consolidate } else { ClusterRun::Provision };
     let setup = Setup::new(state, source);
-    let opts = ProvisionOptions::default();
+    let opts = args.scheduler.provisioning();
     let rows = compare_clusters(&setup, &opts, variants, run, &ui.progress("compare", Unit::Runs))?;
     warnings.extend(cluster_launch_warnings(&setup, &opts, variants)?);
     let doc = ClusterCompareJson {

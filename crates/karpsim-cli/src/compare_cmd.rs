@@ -189,6 +189,9 @@ pub fn execute(args: &CompareArgs, ui: &Ui) -> Result<Report> {
     if args.catalog.is_set() {
         return Err(opt_err("--catalog", "a scenario names its own catalog; change prices with variant keys (on_demand_multiplier, price...) or compare a cluster with -f"));
     }
+    if let Some(flag) = args.scheduler.first_set() {
+        return Err(opt_err(flag, "applies to cluster comparisons (-f), as for `provision`; a scenario is simulated with Karpenter's default scheduler settings"));
+    }
     if args.catalog.has_reservations() {
         return Err(opt_err("--reservation", "a scenario names its own capacity reservations (`reservations:`); change their counts with the reserved_count key or compare a cluster with -f"));
     }

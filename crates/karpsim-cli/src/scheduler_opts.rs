@@ -1,5 +1,5 @@
 //! Scheduler settings shared by the commands that run Karpenter's provisioning (`provision`,
-//! `bound`, `advise`).
+//! `compare -f`, `bound`, `advise`).
 
 use crate::args::{Launch, MinValues, TopologyDomainsArg};
 use clap::Args;
@@ -26,6 +26,22 @@ pub struct SchedulerOpts {
 }
 
 impl SchedulerOpts {
+    /// The first flag whose setting differs from Karpenter's defaults, if any (`compare` over a
+    /// scenario refuses them: its simulation provisions with the defaults).
+    pub fn first_set(&self) -> Option<&'static str> {
+        let given = self.provisioning();
+        let default = ProvisionOptions::default();
+        [
+            ("--max-instance-types", given.max_instance_types != default.max_instance_types),
+            ("--ignore-preferences", given.preference_policy != default.preference_policy),
+            ("--launch", given.launch_policy != default.launch_policy),
+            ("--min-values", given.min_values_policy != default.min_values_policy),
+            ("--topology-domains", given.topology_domains != default.topology_domains),
+        ]
+        .into_iter()
+        .find_map(|(flag, set)| set.then_some(flag))
+    }
+
     pub fn provisioning(&self) -> ProvisionOptions {
         ProvisionOptions {
             max_instance_types: self.max_instance_types as usize,

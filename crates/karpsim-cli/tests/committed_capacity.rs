@@ -140,7 +140,10 @@ fn bound_reads_the_reservations_and_keeps_the_static_pool() {
     let out = run_json(&args.iter().map(String::as_str).collect::<Vec<_>>());
     let warnings: Vec<&str> = out["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
     assert!(warnings.iter().all(|w| !w.contains("no count was given")), "{warnings:?}");
-    assert!(warnings.iter().any(|w| w.contains("cr-0a1b2c3d4e5f60718") && w.contains("unlimited")), "{warnings:?}");
+    // the reservation (count 2) is a limited supply of the bound and the packing
+    let reserved = out["best_packing"]["nodes"].as_array().unwrap().iter().filter(|n| n["capacity_type"] == "reserved").count();
+    assert!((1..=2).contains(&reserved), "{:#}", out["best_packing"]);
+    assert!(out["constraints"]["included"].as_array().unwrap().iter().any(|c| c.as_str().unwrap().contains("capacity reservations")), "{:#}", out["constraints"]);
     let gpu = out["best_packing"]["nodes"].as_array().unwrap().iter().filter(|n| n["nodepool"] == "gpu").count();
     assert_eq!(gpu, 2, "{:#}", out["best_packing"]);
     let lb = out["lower_bound_per_hour"].as_f64().unwrap();

@@ -52,6 +52,21 @@ fn the_work_limit_is_an_option() {
 }
 
 #[test]
+fn bound_and_advise_take_the_work_limit() {
+    let pods = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 20\n  template: {spec: {containers: [{name: a, resources: {requests: {cpu: 100m}}}]}}\n";
+    let f = temp_file("bound-twenty.yaml", pods);
+    let pool = repo("examples/bound/nodepool-cmr-on-demand.yaml");
+    for cmd in ["bound", "advise"] {
+        let out = binary(&[cmd, "-f", &f, "-f", &pool, "--pod-limit", "10", "--output", "json"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{cmd}: {stderr}");
+        assert!(stderr.contains("over karpsim's work limit of 10 pods"), "{cmd}: {stderr}");
+    }
+    let out = binary(&["bound", "-f", &f, "-f", &pool, "--pod-limit", "20", "--max-iterations", "2", "--no-consolidation", "--output", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
 fn a_variant_that_empties_a_pool_says_so() {
     let scenario = repo("examples/diurnal-web/scenario.yaml");
     // m5 is generation 5; the example's NodePools require generation 6 and newer

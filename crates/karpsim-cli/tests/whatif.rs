@@ -51,6 +51,28 @@ fn compare_a_cluster_until_stable_settles_it() {
 }
 
 #[test]
+fn compare_a_cluster_provisions_with_provisions_options() {
+    // spot made dear: Karpenter's capacity-type order still launches spot, `--launch cheapest` on-demand
+    let dir = repo("examples/online-boutique");
+    let dear = ["-f", &dir, "--spot-multiplier", "10"];
+    let with = |cmd: &str, extra: &[&str]| -> Vec<String> {
+        [cmd].iter().chain(&dear).chain(extra).chain(&["-o", "json"]).map(|s| s.to_string()).collect()
+    };
+    let json = |args: Vec<String>| run_json(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let cheapest = json(with("provision", &["--launch", "cheapest"]));
+    let precedence = json(with("provision", &[]));
+    assert_ne!(cheapest["cost_per_hour"], precedence["cost_per_hour"]);
+    let compared = json(with("compare", &["--launch", "cheapest", "--vary", "arch=arm64"]));
+    let rows = compared["rows"].as_array().unwrap();
+    assert_eq!(rows[0]["cost_per_hour"], cheapest["cost_per_hour"], "the base row is `provision --launch cheapest`");
+    assert_eq!(rows.len(), 2, "base and arch=arm64");
+    let default = json(with("compare", &[]));
+    assert_eq!(default["rows"][0]["cost_per_hour"], precedence["cost_per_hour"]);
+    let settled = json(with("compare", &["--launch", "cheapest", "--until-stable"]));
+    assert_eq!(settled["rows"][0]["new_cost_per_hour"], cheapest["cost_per_hour"]);
+}
+
+#[test]
 fn typos_in_variants_exit_2_with_the_valid_values() {
     let scenario = repo("examples/diurnal-web/scenario.yaml");
     let boutique = repo("examples/online-boutique");
@@ -62,6 +84,8 @@ fn typos_in_variants_exit_2_with_the_valid_values() {
         (vec!["compare", "-f", &boutique, "--vary", "nodepools=defualt", "--vary", "arch=arm64"], vec!["did you mean \"default\""]),
         (vec!["compare", "-f", &boutique, "--vary", "seed=1,2"], vec!["scenarios only"]),
         (vec!["compare", &scenario, "--catalog", "aws:us-west-2"], vec!["--catalog", "names its own catalog"]),
+        (vec!["compare", &scenario, "--launch", "cheapest"], vec!["--launch", "applies to cluster comparisons (-f)"]),
+        (vec!["compare", &scenario, "--max-instance-types", "5"], vec!["--max-instance-types"]),
         (vec!["compare", "-f", &boutique, "--seeds", "3"], vec!["--seeds"]),
     ] {
         let out = binary(&args);

@@ -143,6 +143,20 @@ pub fn duration(obj: &Bound<'_, PyAny>, param: &str) -> PyResult<f64> {
     Ok(secs)
 }
 
+/// A time limit in seconds for `karpsim.bound`/`advise`: a `timedelta` or a string (`90s`, `2m`) as
+/// `duration` takes them, or a number of seconds (as the CLI's `--time-limit SECONDS`).
+#[pyfunction]
+pub fn _seconds(value: &Bound<'_, PyAny>, param: &str) -> PyResult<f64> {
+    if value.is_instance_of::<PyString>() || value.is_instance_of::<PyDelta>() || value.is_instance_of::<pyo3::types::PyBool>() {
+        return duration(value, param);
+    }
+    let secs: f64 = value.extract().map_err(|_| input_error(param, format!("expected seconds, a timedelta or a duration such as 90s, got {}", type_name(value))))?;
+    if !(secs.is_finite() && secs > 0.0) {
+        return Err(input_error(param, format!("{secs} is not a positive number of seconds")));
+    }
+    Ok(secs)
+}
+
 /// `48h`, `90m`, `2d`, `1h30m`, `45s`, or a bare number of hours, in seconds.
 fn duration_text(s: &str) -> Option<f64> {
     if let Ok(h) = s.parse::<f64>() {

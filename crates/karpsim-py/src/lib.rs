@@ -29,6 +29,8 @@ mod _karpsim {
     #[pymodule_export]
     use crate::cli::cli;
     #[pymodule_export]
+    use crate::convert::_seconds;
+    #[pymodule_export]
     use crate::disrupt::{PyConsolidationResult, consolidate};
     #[pymodule_export]
     use crate::errors::{CatalogError, InputError, InternalError, KarpsimError, KarpsimWarning};

@@ -149,36 +149,57 @@ fn cluster_run(run: &str) -> PyResult<ClusterRun> {
 
 /// Run cluster variants on the rayon pool in one call (releases the GIL): each provisioned, and
 /// with `run="consolidate"` consolidated until stable. One row dict per variant, in input order.
+/// The keyword arguments are `provision`'s, checked by the same builder.
 #[pyfunction]
-#[pyo3(signature = (base, variants, run="provision"))]
+#[pyo3(signature = (base, variants, run="provision", *, max_instance_types=60, ignore_preferences=false, launch="capacity-type-precedence", min_values="strict", count_new_nodes_against_limits=false, topology_domains="karpenter"))]
+#[allow(clippy::too_many_arguments)] // `provision`'s keyword arguments
 pub fn _compare_clusters<'py>(
     py: Python<'py>,
     base: PyRef<'_, PyCluster>,
     variants: Vec<(String, Vec<(String, String)>)>,
     run: &str,
+    max_instance_types: usize,
+    ignore_preferences: bool,
+    launch: &str,
+    min_values: &str,
+    count_new_nodes_against_limits: bool,
+    topology_domains: &str,
 ) -> PyResult<Bound<'py, PyAny>> {
     let run = cluster_run(run)?;
+    let opts = provision_options(max_instance_types, ignore_preferences, launch, min_values, count_new_nodes_against_limits, topology_domains)?;
     let setup = base.setup(py);
     let variants = variants_of(variants);
-    let opts = provision_options(60, false, "capacity-type-precedence", "strict", false, "karpenter")?;
     let rows = run_detached(py, move || compare_clusters(&setup, &opts, &variants, run, &Progress::default()))?;
     to_py(py, &rows)
 }
 
 /// Check a cluster variant's changes without running it; returns the warnings for NodePools the
-/// variant leaves able to launch nothing.
+/// variant leaves able to launch nothing under these provisioning options (`provision`'s keywords).
 #[pyfunction]
-#[pyo3(signature = (base, changes, name=String::new()))]
-pub fn _check_cluster_changes(py: Python<'_>, base: PyRef<'_, PyCluster>, changes: Vec<(String, String)>, name: String) -> PyResult<Vec<String>> {
+#[pyo3(signature = (base, changes, name=String::new(), *, max_instance_types=60, ignore_preferences=false, launch="capacity-type-precedence", min_values="strict", count_new_nodes_against_limits=false, topology_domains="karpenter"))]
+#[allow(clippy::too_many_arguments)] // `provision`'s keyword arguments
+pub fn _check_cluster_changes(
+    py: Python<'_>,
+    base: PyRef<'_, PyCluster>,
+    changes: Vec<(String, String)>,
+    name: String,
+    max_instance_types: usize,
+    ignore_preferences: bool,
+    launch: &str,
+    min_values: &str,
+    count_new_nodes_against_limits: bool,
+    topology_domains: &str,
+) -> PyResult<Vec<String>> {
+    let opts = provision_options(max_instance_types, ignore_preferences, launch, min_values, count_new_nodes_against_limits, topology_domains)?;
     let setup = base.setup(py);
     let v = Variant { name, changes };
-    run_detached(py, move || compare_clusters_check(setup, &v))
+    run_detached(py, move || compare_clusters_check(setup, &opts, &v))
 }
 
-fn compare_clusters_check(setup: karpsim::whatif::Setup, v: &Variant) -> karpsim::Result<Vec<String>> {
+fn compare_clusters_check(setup: karpsim::whatif::Setup, opts: &karpsim::scheduling::ProvisionOptions, v: &Variant) -> karpsim::Result<Vec<String>> {
     let (setup, rest) = karpsim::whatif::apply(setup, &v.changes)?;
     match rest.first() {
-        None => Ok(karpsim::whatif::variant_launch_warnings(&v.name, &setup.state, &karpsim::scheduling::ProvisionOptions::default())),
+        None => Ok(karpsim::whatif::variant_launch_warnings(&v.name, &setup.state, opts)),
         Some((k, val)) => {
             Err(karpsim::Error::Option { option: format!("{k}={val}"), message: "applies to scenarios only, not to a cluster".into() })
         }

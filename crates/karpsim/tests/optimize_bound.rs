@@ -281,5 +281,32 @@ fn reserved_instances_are_not_packed_past_their_count() {
     assert!(reserved <= 1, "the packing launches {reserved} instances into a reservation of 1: {r:#?}");
     assert!(r.best_packing.cost_per_hour >= 2.0 - 1e-6, "{r:#?}");
     assert!(r.lower_bound_per_hour <= r.best_packing.cost_per_hour + 1e-9);
-    assert!(r.warnings.iter().any(|w| w.contains("cr-m") && w.contains("unlimited")), "{:?}", r.warnings);
+    // the reservation is one LP row: the bound knows two of the three nodes pay on-demand
+    assert!(r.lower_bound_per_hour >= 2.0 - 1e-6, "the bound takes the reservation as unlimited: {r:#?}");
+    assert!(r.constraints.included.iter().any(|c| c.contains("capacity reservations")), "{:?}", r.constraints);
+}
+
+#[test]
+fn a_reservation_shared_by_two_zones_and_pools_is_one_supply() {
+    // a reservation of 2 near-free `m` nodes, offered in two zones (two offerings, one id) and to two
+    // NodePools; 5 pods that each need a node: 2 reserved + 3 on-demand
+    let mut v: serde_json::Value = serde_json::from_str(&catalog(&[it("m", 2, 4, 10).price(1.0)])).unwrap();
+    for zone in ["test-zone-1", "test-zone-2"] {
+        v["instance_types"][0]["offerings"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({"zone": zone, "capacity_type": "reserved", "price": 1e-7, "reservation_id": "cr-m", "count": 2}));
+    }
+    let cat = v.to_string();
+    let ct = "{key: karpenter.sh/capacity-type, operator: In, values: [on-demand, reserved]}";
+    let mut yaml = pool("a", &[ct]);
+    yaml += &pool("b", &[ct]);
+    for p in ["p1", "p2", "p3", "p4", "p5"] {
+        yaml += &pod(p, "1500m", "1Gi", "", "");
+    }
+    let r = run_bound(&cat, &yaml, &BoundOptions::default());
+    assert!(r.lower_bound_per_hour >= 3.0 - 1e-6, "{r:#?}");
+    assert!(r.lower_bound_per_hour <= r.best_packing.cost_per_hour + 1e-9, "{r:#?}");
+    assert!((r.best_packing.cost_per_hour - (3.0 + 2e-7)).abs() < 1e-6, "{r:#?}");
+    assert_eq!(r.best_packing.nodes.iter().filter(|n| n.capacity_type == "reserved").count(), 2, "{r:#?}");
 }

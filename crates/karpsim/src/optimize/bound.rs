@@ -25,6 +25,7 @@ pub const INCLUDED: &[&str] = &[
     "allocatable cpu, memory, ephemeral-storage, pods and extended resources",
     "free room of existing nodes without a NodePool, which stay",
     "static NodePools' nodes, at their price in every packing, their room free",
+    "capacity reservations' instance counts (at most that many nodes launched into each)",
 ];
 
 /// Constraints the bound leaves out: dropping them can only lower it.
@@ -35,7 +36,6 @@ pub const RELAXED: &[&str] = &[
     "PreferNoSchedule taints and preferred node affinity (preferences)",
     "NodePool limits",
     "minValues",
-    "capacity reservations' instance counts (reserved offerings as if unlimited)",
     "Karpenter's launch choice: a node may use the cheapest offering of its type (spot or on-demand)",
     "PDBs, do-not-disrupt and disruption budgets: pods on Karpenter nodes may all move",
 ];
@@ -211,35 +211,18 @@ fn with_static_nodes(state: &ClusterState, launched: &ClusterState) -> Option<Cl
     })
 }
 
-/// Warnings about capacity reservations, which the bound takes as unlimited, and the packing's use
-/// of them: `Some` when the packing launches more instances into a reservation than it holds (the
-/// packing is then not a cluster Karpenter could make).
-fn reservation_notes(view: &ClusterView, p: &Problem, nodes: &[PackedNode], warnings: &mut Vec<String>) -> bool {
-    let mut held: HashMap<Sym, i64> = HashMap::new();
-    for t in &view.templates {
-        for ti in t.types.iter() {
-            for r in ti.it.offerings.iter().filter(|o| o.available).filter_map(|o| o.reservation.as_ref()) {
-                held.insert(r.id, r.capacity);
-            }
-        }
-    }
-    if held.is_empty() {
-        return false;
-    }
-    warnings.push(format!(
-        "the bound takes the NodePools' capacity reservations ({}) as unlimited at their reserved price: it stays a lower bound, but may be far below what the reserved instances allow",
-        { let mut ids: Vec<&str> = held.keys().map(|s| s.as_str()).collect(); ids.sort(); ids.join(", ") }
-    ));
-    let mut used: HashMap<Sym, i64> = HashMap::new();
+/// Whether the packing launches more instances into a capacity reservation than it holds (the
+/// packing is then not a cluster Karpenter could make; the packing respects the counts, so this is
+/// a last check).
+fn over_reservations(p: &Problem, nodes: &[PackedNode], warnings: &mut Vec<String>) -> bool {
+    let mut used = vec![0u64; p.reservations.len()];
     for n in nodes.iter().filter(|n| !n.fixed) {
-        if let Origin::Launch { template, type_index, offering } = p.bins[n.bin].origin
-            && let Some(r) = &view.templates[template].types[type_index as usize].it.offerings[offering].reservation
-        {
-            *used.entry(r.id).or_default() += 1;
+        if let Some(r) = p.bins[n.bin].reservation {
+            used[r as usize] += 1;
         }
     }
-    let mut over: Vec<String> = used.iter().filter(|(id, n)| **n > held.get(*id).copied().unwrap_or(0)).map(|(id, n)| format!("{id} ({n} of {})", held.get(id).copied().unwrap_or(0))).collect();
-    over.sort();
+    let over: Vec<String> =
+        p.reservations.iter().zip(&used).filter(|(r, n)| **n > r.count).map(|(r, n)| format!("{} ({n} of {})", r.id, r.count)).collect();
     if over.is_empty() {
         return false;
     }
@@ -390,7 +373,7 @@ pub fn bound_with_progress(state: &ClusterState, opts: &BoundOptions, progress: 
         warnings.push(format!("{} pod(s) of the packing found moved to nodes of their own after the feasibility check", notes.len()));
     }
     let placed_in_packing: usize = nodes.iter().map(|n| n.pods.len()).sum();
-    let over_reserved = reservation_notes(&view, &problem, &nodes, &mut warnings);
+    let over_reserved = over_reservations(&problem, &nodes, &mut warnings);
     let mut best = Packing {
         cost_per_hour: packing::cost(&problem, &nodes) + statics,
         source: "column-generation".into(),

@@ -14,6 +14,7 @@
 //! so the only floating-point steps are the final divisions, rounded outward.
 
 use super::knapsack::{Item, Knapsack, Priced};
+use super::master::Master;
 use super::problem::{Bin, Problem};
 // their home is where the packing shares them too; here for `optimize::colgen::{Column, Effort}`
 pub use super::effort::Effort;
@@ -135,13 +136,21 @@ fn scale(y: &[f64]) -> i32 {
     (40 - max.log2().ceil() as i32).clamp(-60, 80)
 }
 
-fn evaluate(p: &Problem, y: &[f64], prices: Prices, effort: &Effort, want_columns: bool) -> Evaluation {
-    let s = scale(y);
+/// `v` holds a value per class, then one per capacity reservation (what a node launched into it
+/// is worth beyond its price, as the reservation's count is limited): with `w_r` for reservation
+/// `r` of count `R_r`, every packing has `Σ_k (y·a_k − w_r(k)) x_k ≥ Σ y n − Σ w_r R_r`, so the
+/// reservation's bins count `V_b − w_r` against `θ`, and `Σ w_r R_r` comes off the numerator.
+fn evaluate(p: &Problem, v: &[f64], prices: Prices, effort: &Effort, want_columns: bool) -> Evaluation {
+    let s = scale(v);
     let factor = 2f64.powi(s);
     let lambda = prices.multipliers;
     let start: Option<Vec<f64>> = prices.per_unit.map(|pi| pi.iter().map(|x| x * factor).collect());
     let start = start.as_deref();
-    let yi: Vec<u64> = y.iter().map(|&v| if v > 0.0 && v.is_finite() { (v * factor).floor() as u64 } else { 0 }).collect();
+    let fixed_point = |x: f64| if x > 0.0 && x.is_finite() { (x * factor).floor() as u64 } else { 0 };
+    let (y, w) = v.split_at(p.classes.len());
+    let yi: Vec<u64> = y.iter().map(|&x| fixed_point(x)).collect();
+    let wi: Vec<u128> = w.iter().map(|&x| fixed_point(x) as u128).collect();
+    let bin_w = |bin: &Bin| bin.reservation.map_or(0, |r| wi[r as usize]);
     let total: u128 = p.classes.iter().zip(&yi).map(|(c, &v)| v as u128 * c.count() as u128).sum();
     let mut columns: Vec<(f64, Column)> = Vec::new();
     // existing nodes, each solved: free room adds to what the launched nodes need not hold; a kept
@@ -163,11 +172,17 @@ fn evaluate(p: &Problem, y: &[f64], prices: Prices, effort: &Effort, want_column
             }
         }
     }
-    // launchable bins, lazily: by root bound per dollar, refined until no root bound exceeds θ
-    let roots: Vec<(usize, u128)> = p.bins.iter().enumerate().map(|(b, bin)| (b, knapsack(p, bin, &yi, lambda, start).root_bound())).collect();
-    let mut order: Vec<(f64, usize, u128)> = roots.iter().map(|&(b, r)| (ratio_up(r, p.bins[b].price, factor), b, r)).collect();
+    // launchable bins outside reservations, lazily: by root bound per dollar, refined until no
+    // root bound exceeds θ
+    let mut order: Vec<(f64, usize)> = p
+        .bins
+        .iter()
+        .enumerate()
+        .filter(|(_, bin)| bin.reservation.is_none())
+        .map(|(b, bin)| (ratio_up(knapsack(p, bin, &yi, lambda, start).root_bound(), bin.price, factor), b))
+        .collect();
     order.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    for (solved, &(root_ratio, b, _)) in order.iter().enumerate() {
+    for (solved, &(root_ratio, b)) in order.iter().enumerate() {
         let needed = root_ratio > theta;
         let for_columns = want_columns && root_ratio > 1.0 && solved < effort.columns_per_iteration * 2;
         if !needed && !for_columns {
@@ -182,11 +197,42 @@ fn evaluate(p: &Problem, y: &[f64], prices: Prices, effort: &Effort, want_column
             columns.push((value_ratio, Column { fixed: false, bin: b, pattern: pr.pattern }));
         }
     }
-    let lower_bound = if total <= free || theta <= 0.0 {
-        0.0
-    } else {
-        (to_f64_down(total - free) / factor / theta).next_down().max(0.0)
+    // reserved bins, each solved: patterns priced with the master's `w`
+    let mut reserved_upper: Vec<(usize, u128)> = Vec::new();
+    for (b, bin) in p.bins.iter().enumerate().filter(|(_, bin)| bin.reservation.is_some()) {
+        let k = knapsack(p, bin, &yi, lambda, start);
+        let pr: Priced = k.solve(node_budget(effort, k.items().len()));
+        let value_ratio = to_f64_down(pr.value.saturating_sub(bin_w(bin))) / factor / bin.price;
+        if want_columns && value_ratio > 1.0 + 1e-9 {
+            columns.push((value_ratio, Column { fixed: false, bin: b, pattern: pr.pattern }));
+        }
+        reserved_upper.push((b, pr.upper));
+    }
+    // the bound, with the master's `w` and with the least `w` that keeps every reserved bin's ratio
+    // within the others' θ (reserved prices are tiny, so the master's `w`, accurate to its
+    // tolerance, can leave a reserved bin's `V − w` far above `θ p`); both are valid, the best counts
+    let farley = |w: &[u128]| {
+        let mut th = theta;
+        for &(b, upper) in &reserved_upper {
+            let bin = &p.bins[b];
+            th = th.max(ratio_up(upper.saturating_sub(w[bin.reservation.unwrap_or(0) as usize]), bin.price, factor));
+        }
+        let reserved: u128 = p.reservations.iter().zip(w).map(|(r, &x)| x.saturating_mul(r.count as u128)).fold(0u128, u128::saturating_add);
+        if total <= free.saturating_add(reserved) || th <= 0.0 { 0.0 } else { (to_f64_down(total - free - reserved) / factor / th).next_down().max(0.0) }
     };
+    let mut lower_bound = farley(&wi);
+    if !reserved_upper.is_empty() && theta > 0.0 {
+        let mut least = vec![0u128; p.reservations.len()];
+        for &(b, upper) in &reserved_upper {
+            let bin = &p.bins[b];
+            // θ p in fixed point, rounded down: `V − w` then stays within θ p up to the ratio's rounding
+            let allowed = (theta * bin.price * factor).floor();
+            let allowed = if allowed.is_finite() && allowed > 0.0 { allowed as u128 } else { 0 };
+            let r = bin.reservation.unwrap_or(0) as usize;
+            least[r] = least[r].max(upper.saturating_sub(allowed));
+        }
+        lower_bound = lower_bound.max(farley(&least));
+    }
     columns.sort_by(|a, b| b.0.total_cmp(&a.0));
     columns.truncate(effort.columns_per_iteration);
     Evaluation { lower_bound, columns }
@@ -198,79 +244,6 @@ fn evaluate(p: &Problem, y: &[f64], prices: Prices, effort: &Effort, want_column
 struct Prices<'a> {
     multipliers: Option<&'a [u128]>,
     per_unit: Option<&'a [f64]>,
-}
-
-/// The dual of the restricted master: one variable per class (value of a pod), one per existing
-/// node (value of its free room); one constraint per column.
-struct Master {
-    lp: Option<microlp::Solution>,
-    y: Vec<Variable>,
-    u: Vec<Variable>,
-    problem: Lp,
-}
-
-impl Master {
-    fn new(p: &Problem, columns: &[Column]) -> Master {
-        let mut lp = Lp::new(OptimizationDirection::Maximize);
-        // a value per pod above the dearest bin is never needed; the box keeps the LP bounded
-        let cap = p.bins.iter().map(|b| b.price).fold(1.0f64, f64::max) * 2.0;
-        let y: Vec<Variable> = p.classes.iter().map(|c| lp.add_var(c.count() as f64, (0.0, cap))).collect();
-        let u: Vec<Variable> = p.fixed.iter().map(|_| lp.add_var(-1.0, (0.0, f64::INFINITY))).collect();
-        let mut m = Master { lp: None, y, u, problem: lp };
-        for c in columns {
-            let (expr, rhs) = m.row(p, c);
-            m.problem.add_constraint(expr, ComparisonOp::Le, rhs);
-        }
-        m
-    }
-
-    fn row(&self, p: &Problem, c: &Column) -> (Vec<(Variable, f64)>, f64) {
-        let mut expr: Vec<(Variable, f64)> = c.pattern.iter().map(|&(k, n)| (self.y[k as usize], n as f64)).collect();
-        if c.fixed {
-            expr.push((self.u[c.bin], -1.0));
-            (expr, p.fixed[c.bin].price)
-        } else {
-            (expr, p.bins[c.bin].price)
-        }
-    }
-
-    fn solve(&mut self) -> Result<(), String> {
-        let out = self.problem.solve().map_err(|e| e.to_string())?;
-        self.lp = Some(out.into_solution().map_err(|e| format!("{e:?}"))?);
-        Ok(())
-    }
-
-    /// Add columns to the solved LP (warm start), or to the model when nothing is solved yet.
-    fn add(&mut self, p: &Problem, cols: &[Column]) -> Result<(), String> {
-        for c in cols {
-            let (expr, rhs) = self.row(p, c);
-            self.problem.add_constraint(expr.clone(), ComparisonOp::Le, rhs);
-            if let Some(sol) = self.lp.take() {
-                match sol.add_constraint(expr, ComparisonOp::Le, rhs).map_err(|e| e.to_string()).and_then(|o| o.into_solution().map_err(|e| format!("{e:?}"))) {
-                    Ok(s) => self.lp = Some(s),
-                    // a failed warm start: solve the whole model again at the end
-                    Err(_) => self.lp = None,
-                }
-            }
-        }
-        if self.lp.is_none() {
-            self.solve()?;
-        }
-        Ok(())
-    }
-
-    fn values(&self) -> (Vec<f64>, f64) {
-        let sol = self.lp.as_ref().expect("solved");
-        (self.y.iter().map(|&v| sol.var_value(v).max(0.0)).collect(), sol.objective())
-    }
-
-    /// Whether the column cuts off the master's current solution (so adding it moves the LP).
-    fn cuts(&self, p: &Problem, c: &Column) -> bool {
-        let sol = self.lp.as_ref().expect("solved");
-        let lhs: f64 = c.pattern.iter().map(|&(k, n)| n as f64 * sol.var_value(self.y[k as usize])).sum();
-        let rhs = if c.fixed { p.fixed[c.bin].price + sol.var_value(self.u[c.bin]) } else { p.bins[c.bin].price };
-        lhs > rhs * (1.0 + 1e-7) + 1e-12
-    }
 }
 
 /// Initial patterns: per class, as many of its pods as fit on the bin that holds them cheapest per
@@ -322,25 +295,27 @@ pub fn solve(p: &Problem, effort: &Effort, mut progress: impl FnMut(usize, f64, 
     let lambda = pi.as_ref().map(|pi| multipliers(p, pi));
     let prices = Prices { multipliers: lambda.as_deref(), per_unit: pi.as_deref() };
     let y_fluid: Option<Vec<f64>> = pi.as_ref().map(|pi| p.classes.iter().map(|c| c.size.iter().zip(pi).map(|(&s, &x)| s as f64 * x).sum()).collect());
+    // the fluid values with no value on reservations (the bound then takes them as unlimited)
+    let v_fluid: Option<Vec<f64>> = y_fluid.as_ref().map(|y| y.iter().copied().chain(p.reservations.iter().map(|_| 0.0)).collect());
     if let Some(y) = &y_fluid {
         // the patterns of a greedy packing valued by the fluid relaxation: the master starts near a
         // good packing, so its duals mean something from the first iteration
         let rest: Vec<u64> = p.classes.iter().map(|c| c.count()).collect();
-        for c in super::packing::greedy(p, y, rest, &mut vec![false; p.fixed.len()]) {
+        for c in super::packing::greedy(p, y, rest, &mut vec![false; p.fixed.len()], &mut super::packing::Supply::of(p)) {
             if !columns.contains(&c) {
                 columns.push(c);
             }
         }
     }
     let mut master = Master::new(p, &columns);
-    if let Err(e) = master.solve() {
+    if let Err(e) = master.solve(p) {
         out.solver_error = Some(e);
         out.columns = columns;
         return out;
     }
     // stabilised duals (Wentges smoothing): price a mix of the best-bound duals and the LP's
     let mut center: Option<Vec<f64>> = None;
-    if let Some(y) = &y_fluid {
+    if let Some(y) = &v_fluid {
         // start from the fluid relaxation's values per pod
         consider(&mut out, &mut center, evaluate(p, y, prices, effort, false), y, &columns);
     }
@@ -387,7 +362,8 @@ pub fn solve(p: &Problem, effort: &Effort, mut progress: impl FnMut(usize, f64, 
 fn consider(out: &mut Outcome, center: &mut Option<Vec<f64>>, ev: Evaluation, y: &[f64], columns: &[Column]) -> Vec<Column> {
     if ev.lower_bound > out.lower_bound {
         out.lower_bound = ev.lower_bound;
-        out.duals = y.to_vec();
+        // the values per pod (the reservations' values follow them)
+        out.duals = y[..out.duals.len()].to_vec();
         *center = Some(y.to_vec());
     }
     ev.columns.into_iter().map(|(_, c)| c).filter(|c| !columns.contains(c)).collect()
@@ -395,5 +371,6 @@ fn consider(out: &mut Outcome, center: &mut Option<Vec<f64>>, ev: Evaluation, y:
 
 /// [`evaluate`]'s proven bound for given values per pod (for tests and callers with their own `y`).
 pub fn farley_bound(p: &Problem, y: &[f64], effort: &Effort) -> f64 {
-    evaluate(p, y, Prices { multipliers: None, per_unit: None }, effort, false).lower_bound
+    let v: Vec<f64> = y.iter().copied().chain(p.reservations.iter().map(|_| 0.0)).collect();
+    evaluate(p, &v, Prices { multipliers: None, per_unit: None }, effort, false).lower_bound
 }

@@ -12,6 +12,7 @@ pub mod bound;
 pub mod colgen;
 mod effort;
 pub mod knapsack;
+mod master;
 pub mod packing;
 pub mod problem;
 

@@ -35,12 +35,15 @@ fn lp_cover(p: &Problem, columns: &[Column], integer: bool, hint: Option<&[u64]>
     }
     let mut rows: Vec<Vec<(microlp::Variable, f64)>> = vec![Vec::new(); p.classes.len()];
     let mut per_fixed: Vec<Vec<(microlp::Variable, f64)>> = vec![Vec::new(); p.fixed.len()];
+    let mut per_reservation: Vec<Vec<(microlp::Variable, f64)>> = vec![Vec::new(); p.reservations.len()];
     for (c, v) in columns.iter().zip(&vars) {
         for &(k, n) in &c.pattern {
             rows[k as usize].push((*v, n as f64));
         }
         if c.fixed {
             per_fixed[c.bin].push((*v, 1.0));
+        } else if let Some(r) = p.bins[c.bin].reservation {
+            per_reservation[r as usize].push((*v, 1.0));
         }
     }
     for (k, row) in rows.into_iter().enumerate() {
@@ -51,6 +54,9 @@ fn lp_cover(p: &Problem, columns: &[Column], integer: bool, hint: Option<&[u64]>
     }
     for row in per_fixed.into_iter().filter(|r| r.len() > 1) {
         lp.add_constraint(row, ComparisonOp::Le, 1.0);
+    }
+    for (r, row) in per_reservation.into_iter().enumerate().filter(|(_, r)| !r.is_empty()) {
+        lp.add_constraint(row, ComparisonOp::Le, p.reservations[r].count as f64);
     }
     let mut options = SolveOptions::default();
     options.node_limit = Some(300);
@@ -71,9 +77,36 @@ fn residual(p: &Problem, columns: &[Column], counts: &[u64]) -> Vec<u64> {
     r
 }
 
+/// Nodes each capacity reservation can still take in a packing.
+pub(crate) struct Supply(Vec<u64>);
+
+impl Supply {
+    pub(crate) fn of(p: &Problem) -> Supply {
+        Supply(p.reservations.iter().map(|r| r.count).collect())
+    }
+
+    /// Nodes of launchable bin `bin` that can still be added (unlimited outside reservations).
+    fn left(&self, p: &Problem, bin: usize) -> u64 {
+        p.bins[bin].reservation.map_or(u64::MAX, |r| self.0[r as usize])
+    }
+
+    fn take(&mut self, p: &Problem, bin: usize, n: u64) {
+        if let Some(r) = p.bins[bin].reservation {
+            self.0[r as usize] -= n;
+        }
+    }
+
+    fn give_back(&mut self, p: &Problem, bin: usize) {
+        if let Some(r) = p.bins[bin].reservation {
+            self.0[r as usize] += 1;
+        }
+    }
+}
+
 /// Cover the residual greedily: the pattern with the most value per dollar (existing nodes first,
-/// each once), values `y` plus a small share of each pod's size so that every pod counts.
-pub(crate) fn greedy(p: &Problem, y: &[f64], mut rest: Vec<u64>, used_fixed: &mut [bool]) -> Vec<Column> {
+/// each once; reserved bins while their reservation lasts), values `y` plus a small share of each
+/// pod's size so that every pod counts.
+pub(crate) fn greedy(p: &Problem, y: &[f64], mut rest: Vec<u64>, used_fixed: &mut [bool], supply: &mut Supply) -> Vec<Column> {
     let weight: Vec<f64> = {
         let min_price = p.bins.iter().map(|b| b.price).filter(|x| *x > 0.0).fold(f64::INFINITY, f64::min);
         let eps = if min_price.is_finite() { min_price * 1e-3 } else { 1e-3 };
@@ -87,7 +120,7 @@ pub(crate) fn greedy(p: &Problem, y: &[f64], mut rest: Vec<u64>, used_fixed: &mu
         let mut best: Option<(f64, Column)> = None;
         let candidates = p.fixed.iter().enumerate().map(|(i, b)| (true, i, b)).chain(p.bins.iter().enumerate().map(|(i, b)| (false, i, b)));
         for (fixed, i, bin) in candidates {
-            if fixed && used_fixed[i] {
+            if (fixed && used_fixed[i]) || (!fixed && supply.left(p, i) == 0) {
                 continue;
             }
             let mut idx = Vec::new();
@@ -113,12 +146,14 @@ pub(crate) fn greedy(p: &Problem, y: &[f64], mut rest: Vec<u64>, used_fixed: &mu
         }
         let Some((_, col)) = best else { break };
         // the same pattern as often as the rest allows (one existing node is used once)
-        let times = if col.fixed { 1 } else { col.pattern.iter().map(|&(k, n)| rest[k as usize] / n).min().unwrap_or(1).max(1) };
+        let times = if col.fixed { 1 } else { col.pattern.iter().map(|&(k, n)| rest[k as usize] / n).min().unwrap_or(1).max(1).min(supply.left(p, col.bin)) };
         for &(k, n) in &col.pattern {
             rest[k as usize] -= n * times;
         }
         if col.fixed {
             used_fixed[col.bin] = true;
+        } else {
+            supply.take(p, col.bin, times);
         }
         for _ in 0..times {
             out.push(col.clone());
@@ -148,8 +183,9 @@ fn assign(p: &Problem, columns: &[Column], counts: &[u64]) -> Vec<PackedNode> {
     nodes
 }
 
-/// Move each launched node to the cheapest bin that takes all its classes and holds its load.
-fn downsize(p: &Problem, nodes: &mut [PackedNode], class_of: &[u32]) {
+/// Move each launched node to the cheapest bin that takes all its classes and holds its load (and,
+/// for a reserved bin, whose reservation has a node left).
+fn downsize(p: &Problem, nodes: &mut [PackedNode], class_of: &[u32], supply: &mut Supply) {
     for n in nodes.iter_mut().filter(|n| !n.fixed) {
         let mut load = vec![0i64; p.dims.names.len()];
         let mut cls: Vec<u32> = n.pods.iter().map(|&i| class_of[i]).collect();
@@ -161,10 +197,12 @@ fn downsize(p: &Problem, nodes: &mut [PackedNode], class_of: &[u32]) {
             }
         }
         // bins are cheapest first
-        if let Some(b) = p.bins.iter().position(|b| {
-            b.capacity.iter().zip(&load).all(|(c, l)| c >= l) && cls.iter().all(|c| b.classes.binary_search(c).is_ok())
+        if let Some(b) = p.bins.iter().enumerate().position(|(i, b)| {
+            supply.left(p, i) > 0 && b.capacity.iter().zip(&load).all(|(c, l)| c >= l) && cls.iter().all(|c| b.classes.binary_search(c).is_ok())
         }) && p.bins[b].price < p.bins[n.bin].price
         {
+            supply.give_back(p, n.bin);
+            supply.take(p, b, 1);
             n.bin = b;
         }
     }
@@ -177,7 +215,7 @@ pub fn cost(p: &Problem, nodes: &[PackedNode]) -> f64 {
 
 /// Check every node with the scheduler's rules; pods a node cannot hold move to nodes of their own.
 /// Returns the notes of what had to move (empty when the packing was valid as built).
-pub fn validate(view: &ClusterView, p: &Problem, nodes: &mut Vec<PackedNode>, class_of: &[u32]) -> Vec<String> {
+fn validate(view: &ClusterView, p: &Problem, nodes: &mut Vec<PackedNode>, class_of: &[u32], supply: &mut Supply) -> Vec<String> {
     let mut notes = Vec::new();
     let mut evicted: Vec<usize> = Vec::new();
     for n in nodes.iter_mut() {
@@ -196,15 +234,25 @@ pub fn validate(view: &ClusterView, p: &Problem, nodes: &mut Vec<PackedNode>, cl
             }
         }
     }
-    nodes.retain(|n| !n.pods.is_empty());
+    nodes.retain(|n| {
+        if n.pods.is_empty() && !n.fixed {
+            supply.give_back(p, n.bin);
+        }
+        !n.pods.is_empty()
+    });
     for i in evicted {
         let c = class_of[i];
         let pod = [p.pods[i]];
         let home = p.bins.iter().enumerate().find(|(b, bin)| {
-            bin.classes.binary_search(&c).is_ok() && check(view, p, &PackedNode { fixed: false, bin: *b, pods: vec![i] }, &pod).is_ok()
+            supply.left(p, *b) > 0
+                && bin.classes.binary_search(&c).is_ok()
+                && check(view, p, &PackedNode { fixed: false, bin: *b, pods: vec![i] }, &pod).is_ok()
         });
         match home {
-            Some((b, _)) => nodes.push(PackedNode { fixed: false, bin: b, pods: vec![i] }),
+            Some((b, _)) => {
+                supply.take(p, b, 1);
+                nodes.push(PackedNode { fixed: false, bin: b, pods: vec![i] });
+            }
             None => notes.push(format!("pod {}/{} has no node of its own in the packing", p.pods[i].namespace, p.pods[i].name)),
         }
     }
@@ -233,12 +281,15 @@ pub fn best_packing(view: &ClusterView, p: &Problem, columns: &[Column], y: &[f6
     // the LP rounded down, the rest greedily
     let floor = lp_cover(p, columns, false, None, effort).map(|c| c.counts).unwrap_or_else(|| vec![0; columns.len()]);
     let mut used_fixed = vec![false; p.fixed.len()];
+    let mut supply = Supply::of(p);
     for (c, &x) in columns.iter().zip(&floor) {
         if c.fixed && x > 0 {
             used_fixed[c.bin] = true;
+        } else if !c.fixed {
+            supply.take(p, c.bin, x);
         }
     }
-    let extra = greedy(p, y, residual(p, columns, &floor), &mut used_fixed);
+    let extra = greedy(p, y, residual(p, columns, &floor), &mut used_fixed, &mut supply);
     let mut all: Vec<Column> = columns.to_vec();
     let mut counts = floor.clone();
     for e in extra {
@@ -260,7 +311,14 @@ pub fn best_packing(view: &ClusterView, p: &Problem, columns: &[Column], y: &[f6
             nodes = m;
         }
     }
-    downsize(p, &mut nodes, &class_of);
-    let notes = validate(view, p, &mut nodes, &class_of);
+    // what the nodes use of each reservation, as built (the integer program respects the counts)
+    let mut supply = Supply::of(p);
+    for n in nodes.iter().filter(|n| !n.fixed) {
+        if supply.left(p, n.bin) > 0 {
+            supply.take(p, n.bin, 1);
+        }
+    }
+    downsize(p, &mut nodes, &class_of, &mut supply);
+    let notes = validate(view, p, &mut nodes, &class_of, &mut supply);
     (nodes, notes)
 }

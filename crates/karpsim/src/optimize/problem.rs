@@ -70,6 +70,18 @@ pub struct Bin {
     pub capacity: Vec<i64>,
     /// Sorted class indices.
     pub classes: Vec<u32>,
+    /// The capacity reservation the bin launches into (index into [`Problem::reservations`]):
+    /// at most its count of such nodes.
+    pub reservation: Option<u32>,
+}
+
+/// A capacity reservation the NodePools can launch into: a limited supply of nodes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reservation {
+    pub id: Sym,
+    /// Instances it still has: the least count any offering reports (as Karpenter's
+    /// `NewReservationManager` takes it, `scheduling/reservationmanager.go`).
+    pub count: u64,
 }
 
 /// The instance the bound and the best packing are computed on.
@@ -83,6 +95,8 @@ pub struct Problem<'a> {
     pub fixed: Vec<Bin>,
     /// Pods no bin can hold at all (excluded from the bound, reported).
     pub homeless: Vec<usize>,
+    /// The capacity reservations of the launchable bins, in order of first use.
+    pub reservations: Vec<Reservation>,
 }
 
 /// An existing node as a bin: index into the view's nodes, its hourly price (0 when it stays in any
@@ -196,7 +210,8 @@ impl<'a> Problem<'a> {
         // launchable bins, merged when they differ only by zone (same template, type, capacity
         // type, price and classes), then without those another bin beats on every count
         let mut bins: Vec<Bin> = Vec::new();
-        let mut seen: HashMap<(usize, u32, Sym, u64, Vec<u32>), ()> = HashMap::new();
+        let mut reservations: Vec<Reservation> = Vec::new();
+        let mut seen: HashMap<(usize, u32, Sym, u64, Vec<u32>, Option<u32>), ()> = HashMap::new();
         for (ri, r) in raw.iter().enumerate() {
             let fits = |size: &[i64]| size.iter().zip(&r.capacity).all(|(s, c)| s <= c);
             let cls: Vec<u32> =
@@ -205,11 +220,25 @@ impl<'a> Problem<'a> {
                 continue;
             }
             let Origin::Launch { template, type_index, offering } = r.origin else { continue };
-            let ct = view.templates[template].types[type_index as usize].it.offerings[offering].capacity_type;
-            if seen.insert((template, type_index, ct, r.price.to_bits(), cls.clone()), ()).is_some() {
+            let of = &view.templates[template].types[type_index as usize].it.offerings[offering];
+            // each reservation is a supply of its own: bins merge across zones only within one
+            let reservation = of.reservation.as_ref().map(|res| {
+                let count = res.capacity.max(0) as u64;
+                match reservations.iter().position(|x| x.id == res.id) {
+                    Some(k) => {
+                        reservations[k].count = reservations[k].count.min(count);
+                        k as u32
+                    }
+                    None => {
+                        reservations.push(Reservation { id: res.id, count });
+                        (reservations.len() - 1) as u32
+                    }
+                }
+            });
+            if seen.insert((template, type_index, of.capacity_type, r.price.to_bits(), cls.clone(), reservation), ()).is_some() {
                 continue;
             }
-            bins.push(Bin { origin: r.origin.clone(), price: r.price, capacity: r.capacity.clone(), classes: cls });
+            bins.push(Bin { origin: r.origin.clone(), price: r.price, capacity: r.capacity.clone(), classes: cls, reservation });
         }
         let bins = undominated(bins);
         let fixed: Vec<Bin> = fixed_nodes
@@ -219,10 +248,10 @@ impl<'a> Problem<'a> {
                 let fits = |size: &[i64]| size.iter().zip(&fixed_caps[k]).all(|(s, c)| s <= c);
                 let cls: Vec<u32> =
                     (0..classes.len()).filter(|&c| sigs[groups[class_group[c]]].fixed[k] && fits(&classes[c].size)).map(|c| c as u32).collect();
-                (!cls.is_empty()).then(|| Bin { origin: Origin::Existing { node: n.node }, price: n.price, capacity: fixed_caps[k].clone(), classes: cls })
+                (!cls.is_empty()).then(|| Bin { origin: Origin::Existing { node: n.node }, price: n.price, capacity: fixed_caps[k].clone(), classes: cls, reservation: None })
             })
             .collect();
-        Problem { dims, pods, classes, bins, fixed, homeless }
+        Problem { dims, pods, classes, bins, fixed, homeless, reservations }
     }
 
     /// Pods the problem places (all but the homeless).
@@ -273,13 +302,15 @@ fn signature<'a>(view: &ClusterView, p: &'a Pod, launch: &[&Origin], fixed_nodes
 }
 
 /// Drop bins that another bin beats or equals on price, every capacity and the classes it takes
-/// (ties keep the earlier bin). The bound and the packing never need a dominated bin.
+/// (ties keep the earlier bin). The bound and the packing never need a dominated bin. A bin of a
+/// capacity reservation only beats bins of the same reservation: its supply is limited.
 fn undominated(mut bins: Vec<Bin>) -> Vec<Bin> {
     bins.sort_by(|a, b| a.price.total_cmp(&b.price));
     let mut keep: Vec<Bin> = Vec::new();
     'outer: for b in bins {
         for k in &keep {
-            if k.price <= b.price && k.capacity.iter().zip(&b.capacity).all(|(x, y)| x >= y) && is_superset(&k.classes, &b.classes) {
+            if (k.reservation.is_none() || k.reservation == b.reservation)
+                && k.price <= b.price && k.capacity.iter().zip(&b.capacity).all(|(x, y)| x >= y) && is_superset(&k.classes, &b.classes) {
                 continue 'outer;
             }
         }
