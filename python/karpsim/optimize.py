@@ -44,11 +44,8 @@ def _ints(df: pd.DataFrame, *columns: str) -> pd.DataFrame:
 
 
 @dataclass(frozen=True)
-class BoundResult:
-    """Karpenter's cost, the cost after consolidation, the proven lower bound and the best packing.
-
-    `data` is the whole result as `karpsim bound --output json` prints it; `str(result)` is the
-    CLI's report. Pickles; results compare equal when their content is equal."""
+class _OptimizeResult:
+    """What `bound`'s and `advise`'s results share: the CLI's JSON, its report, the bound, warnings."""
 
     data: dict[str, Any] = field(repr=False)
     report: str = field(default="", repr=False, compare=False)
@@ -57,6 +54,22 @@ class BoundResult:
     def lower_bound_per_hour(self) -> float:
         """The proven lower bound, USD per hour."""
         return float(self.data["lower_bound_per_hour"])
+
+    @property
+    def warnings(self) -> list[str]:
+        """Warnings from loading and the search, one line each (also emitted as `KarpsimWarning`)."""
+        return list(self.data.get("warnings", []))
+
+    def __str__(self) -> str:
+        return self.report or repr(self)
+
+
+@dataclass(frozen=True)
+class BoundResult(_OptimizeResult):
+    """Karpenter's cost, the cost after consolidation, the proven lower bound and the best packing.
+
+    `data` is the whole result as `karpsim bound --output json` prints it; `str(result)` is the
+    CLI's report. Pickles; results compare equal when their content is equal."""
 
     @property
     def karpenter_cost_per_hour(self) -> float:
@@ -79,11 +92,6 @@ class BoundResult:
         """Karpenter's cost ÷ the lower bound (None when the bound is 0)."""
         g = self.data.get("gap")
         return None if g is None else float(g)
-
-    @property
-    def warnings(self) -> list[str]:
-        """Warnings from loading and the search, one line each (also emitted as `KarpsimWarning`)."""
-        return list(self.data.get("warnings", []))
 
     def _summary_rows(self) -> list[tuple[str, float, int | None]]:
         d = self.data
@@ -133,9 +141,6 @@ class BoundResult:
 
         return _html.bound_html(self)
 
-    def __str__(self) -> str:
-        return self.report or repr(self)
-
     def __repr__(self) -> str:
         g = f"{self.gap:.2f}x" if self.gap is not None else "-"
         return (
@@ -146,19 +151,11 @@ class BoundResult:
 
 
 @dataclass(frozen=True)
-class AdviseResult:
+class AdviseResult(_OptimizeResult):
     """The advisor's recommendations (best first), the baseline and the lower bound.
 
     `data` is the whole result as `karpsim advise --output json` prints it; `str(result)` is the
     CLI's report. Pickles; results compare equal when their content is equal."""
-
-    data: dict[str, Any] = field(repr=False)
-    report: str = field(default="", repr=False, compare=False)
-
-    @property
-    def lower_bound_per_hour(self) -> float:
-        """The proven lower bound, USD per hour."""
-        return float(self.data["lower_bound_per_hour"])
 
     @property
     def recommendations(self) -> list[dict[str, Any]]:
@@ -175,11 +172,6 @@ class AdviseResult:
         """The NodePool manifests of the best recommendation."""
         recs = self.data["recommendations"]
         return str(recs[0]["nodepools_yaml"]) if recs else ""
-
-    @property
-    def warnings(self) -> list[str]:
-        """Warnings from loading and the search, one line each (also emitted as `KarpsimWarning`)."""
-        return list(self.data.get("warnings", []))
 
     def to_pandas(self) -> pd.DataFrame:
         """The baseline and the recommendations, indexed by `rank` ("baseline", then 1, 2, ... as the
@@ -212,9 +204,6 @@ class AdviseResult:
         from . import _html
 
         return _html.advise_html(self)
-
-    def __str__(self) -> str:
-        return self.report or repr(self)
 
     def __repr__(self) -> str:
         recs = self.data["recommendations"]
