@@ -57,6 +57,11 @@ impl ClaimOrder {
         place
     }
 
+    /// Where claim `claim` is now (`None`: not placed yet).
+    pub fn place(&self, claim: usize) -> Option<Place> {
+        self.places.get(claim).copied()
+    }
+
     /// The claims at `from` and after it, in order, with their places.
     pub fn from(&self, from: Place) -> impl Iterator<Item = (Place, usize)> + '_ {
         self.order.range(from..).map(|(p, c)| (*p, *c))

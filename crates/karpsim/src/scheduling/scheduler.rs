@@ -3,7 +3,7 @@
 //! new NodeClaim from the first NodePool (by weight) that can take the pod.
 
 use super::claim_order::{ClaimOrder, Place};
-use super::pinned_domain::PinnedDomains;
+use super::pinned_domain::{PinIndex, PinnedDomains};
 use super::cluster_view::{ClusterView, NodeView};
 use super::host_ports;
 use super::instance_filter::{self, FilterInput};
@@ -163,6 +163,9 @@ struct Scheduler<'a, 't, 's> {
     claims: Vec<NewClaim>,
     /// The order in which `claims` are tried.
     order: ClaimOrder,
+    /// The same claims grouped by the value they are pinned to on the keys pods' first groups ask
+    /// about (`pinned_domain`).
+    pins: PinIndex,
     topology: Topology<'t>,
     remaining_limits: BTreeMap<Sym, BTreeMap<String, i64>>,
     tolerate_prefer_no_schedule: bool,
@@ -286,6 +289,7 @@ pub fn schedule_on<'a>(view: &ClusterView<'a>, pods: Vec<&'a Pod>, scope: &Sched
         existing,
         claims: Vec::new(),
         order: ClaimOrder::default(),
+        pins: PinIndex::default(),
         topology,
         remaining_limits,
         tolerate_prefer_no_schedule: view.tolerate_prefer_no_schedule,
@@ -415,16 +419,24 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         // the claims before the furthest cursor are ruled out: the scan starts after them, so a pod
         // that needs a node of its own does not walk every open NodeClaim
         let start = self.skip_ruled_out(&rules);
-        // claims pinned to a zone the pod's first group refuses: one verdict per zone (`pinned_domain`)
-        let mut pinned = if self.claims.is_empty() { None } else { PinnedDomains::new(&self.topology, id, &self.data[id]) };
+        // claims pinned to a zone the pod's first group refuses are not visited: one verdict per
+        // zone, and the scan merges the other zones' claims back into claim order (`pinned_domain`)
+        let pinned = if self.claims.is_empty() { None } else { PinnedDomains::new(&self.topology, id, &self.data[id]) };
+        if let Some(p) = &pinned
+            && !self.pins.has(p.key())
+        {
+            let claims = &self.claims;
+            self.pins.add_key(p.key(), self.order.from(Place::FIRST).map(|(place, i)| (place, i, &claims[i].requirements)));
+        }
+        let (all, merged) = match &pinned {
+            None => (Some(self.order.from(start)), None),
+            Some(p) => (None, Some(self.pins.scan(p.key(), start, |v| p.refuses(&self.topology, pod, &self.data[id], v)))),
+        };
         let mut out = std::mem::take(&mut self.scratch);
         let mut fit = None;
-        for (_, i) in self.order.from(start) {
+        for (_, i) in all.into_iter().flatten().chain(merged.into_iter().flatten()) {
             let c = &self.claims[i];
             if !rules.is_empty() && c.host.is_some_and(|h| self.topology.hostname_blocked(&rules, h)) {
-                continue;
-            }
-            if pinned.as_mut().is_some_and(|p| p.rules_out(&self.topology, pod, &self.data[id], &c.requirements)) {
                 continue;
             }
             if let Ok(r) = self.claim_can_add(c, id, pod, &mut out, false) {
@@ -772,7 +784,9 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         c.host = reqs.get(*labels::HOSTNAME).filter(|r| r.values().len() == 1).map(|r| r.values()[0]);
         c.requirements = reqs;
         // `scheduler.go: add` sorts the NodeClaims by pod count before each pod (see `claim_order`)
+        let old = self.order.place(i);
         let place = self.order.placed(i, c.pods.len());
+        self.pins.moved(i, old, place, &c.requirements);
         if c.pods.len() == 1 {
             // a new NodeClaim goes ahead of every claim with more pods, perhaps before a cursor:
             // the cursor comes back to it unless the cursor's rule rules it out too (a claim that
