@@ -25,6 +25,7 @@ mod options;
 mod pinned_domain;
 pub mod pod_data;
 mod preferences;
+mod price_order;
 mod queue;
 pub mod reservations;
 pub mod static_pools;

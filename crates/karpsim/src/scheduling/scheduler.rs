@@ -9,6 +9,7 @@ use super::host_ports;
 use super::instance_filter::{self, FilterInput};
 use super::options::{MinValuesPolicy, PreferencePolicy, ProvisionOptions, TopologyDomains};
 use super::pod_data::{PodData, validate_for_provisioning};
+use super::price_order::{PriceOrders, cheapest_with};
 use super::preferences;
 use super::queue::Queue;
 use super::reservations::{ReservationManager, ReservedMode};
@@ -168,6 +169,9 @@ struct Scheduler<'a, 't, 's> {
     pins: PinIndex,
     topology: Topology<'t>,
     remaining_limits: BTreeMap<Sym, BTreeMap<String, i64>>,
+    /// Per template, the largest capacity among its options of each resource its pool limits, in
+    /// the order of the pool's `remaining_limits` (computed at first use).
+    limit_max: Vec<Option<Vec<i64>>>,
     tolerate_prefer_no_schedule: bool,
     next_hostname: usize,
     next_seq: usize,
@@ -292,6 +296,7 @@ pub fn schedule_on<'a>(view: &ClusterView<'a>, pods: Vec<&'a Pod>, scope: &Sched
         pins: PinIndex::default(),
         topology,
         remaining_limits,
+        limit_max: vec![None; view.templates.len()],
         tolerate_prefer_no_schedule: view.tolerate_prefer_no_schedule,
         next_hostname: 0,
         next_seq: 0,
@@ -462,7 +467,8 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         }
         let mut fails: Vec<(Sym, Fail)> = Vec::new();
         for ti in 0..self.templates.len() {
-            let t = &self.templates[ti];
+            let templates = self.templates;
+            let t = &templates[ti];
             let pool = t.pool.name;
             let mut options = t.options().to_vec();
             let mut limited: Option<String> = None;
@@ -471,7 +477,14 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
                     fails.push((pool, Fail::Message(format!("NodePool {pool} has reached its node limit"))));
                     continue;
                 }
-                options.retain(|&o| rem.iter().all(|(k, v)| t.types[o as usize].it.capacity.get(k) <= *v));
+                // nothing to drop while the template's largest capacity on each limited resource
+                // is within the limit (most runs stay far from their limits); the keys never change
+                let largest = self.limit_max[ti].get_or_insert_with(|| {
+                    rem.keys().map(|k| t.options().iter().map(|&o| t.types[o as usize].it.capacity.get(k)).max().unwrap_or(i64::MIN)).collect()
+                });
+                if !rem.values().zip(largest.iter()).all(|(v, m)| m <= v) {
+                    options.retain(|&o| rem.iter().all(|(k, v)| t.types[o as usize].it.capacity.get(k) <= *v));
+                }
                 if options.is_empty() {
                     let lim: Vec<String> = rem.iter().map(|(k, v)| format!("{k} {}", crate::resources::format_amount(k, *v))).collect();
                     fails.push((
@@ -822,6 +835,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         let mut claims: Vec<NewClaim> = self.claims;
         claims.sort_by_key(|c| c.seq);
         let mut solved = Vec::with_capacity(claims.len());
+        let mut prices = PriceOrders::default();
         for mut c in claims {
             let t = &self.templates[c.template];
             c.requirements.remove(*labels::HOSTNAME);
@@ -843,18 +857,8 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             if let Some(m) = min {
                 c.requests.add_assign(&m);
             }
-            let offering_reqs = instance_filter::OfferingReqs::new(&c.requirements);
-            let mut options: Vec<(u32, f64)> = c.options.iter().map(|&o| (o, cheapest_with(&t.types[o as usize], &offering_reqs))).collect();
-            // names are unique within a pool's catalog, so the order is total and an unstable sort is
-            // exact; only the kept cheapest need sorting, after a selection of them
-            let by_price = |a: &(u32, f64), b: &(u32, f64)| a.1.total_cmp(&b.1).then(t.types[a.0 as usize].it.name.cmp(&t.types[b.0 as usize].it.name));
             let keep = self.opts.max_instance_types.max(1);
-            if options.len() > keep {
-                options.select_nth_unstable_by(keep - 1, by_price);
-                options.truncate(keep);
-            }
-            options.sort_unstable_by(by_price);
-            let kept: Vec<u32> = options.iter().map(|&(o, _)| o).collect();
+            let kept = prices.cheapest(c.template, t.types, &c.options, &c.requirements, keep);
             if self.opts.min_values_policy == MinValuesPolicy::Strict
                 && let Err(m) = instance_filter::satisfies_min_values(t.types, &kept, &c.requirements)
             {
@@ -937,10 +941,6 @@ fn lower_min_values(types: &[TypeInfo], options: &[u32], r: &Requirements) -> Re
 /// requirements (+∞ when there is none).
 pub fn cheapest_compatible(ti: &TypeInfo, reqs: &Requirements) -> f64 {
     cheapest_with(ti, &instance_filter::OfferingReqs::new(reqs))
-}
-
-fn cheapest_with(ti: &TypeInfo, reqs: &instance_filter::OfferingReqs) -> f64 {
-    ti.it.offerings.iter().filter(|o| o.available && reqs.compatible(o)).map(|o| o.price).fold(f64::INFINITY, f64::min)
 }
 
 fn render_failures(fails: &[(Sym, Fail)], _pod: &Pod) -> String {
