@@ -86,7 +86,8 @@ impl PriceOrders {
         }
         if entry.sorted.is_empty() {
             let offering_reqs = OfferingReqs::new(&entry.reqs);
-            let mut all: Vec<(u32, f64)> = (0..types.len() as u32).map(|o| (o, cheapest_with(&types[o as usize], &offering_reqs))).collect();
+            let mut all: Vec<(u32, f64)> =
+                (0..types.len() as u32).map(|o| (o, cheapest_with(&types[o as usize], &offering_reqs))).collect();
             all.sort_unstable_by(|a, b| by_price(types, a, b));
             entry.sorted = all.into_iter().map(|(o, _)| o).collect();
         }
