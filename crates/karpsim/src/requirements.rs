@@ -552,6 +552,14 @@ impl Requirements {
         }
     }
 
+    /// [`Requirements::intersects_ok`] over the keys `keys` only (the check is a conjunction over keys).
+    pub fn intersects_ok_on(&self, incoming: &Requirements, keys: impl IntoIterator<Item = Sym>) -> bool {
+        keys.into_iter().all(|k| match (self.get(k), incoming.get(k)) {
+            (Some(e), Some(n)) => e.has_intersection(n) || (e.is_negative_op() && n.is_negative_op()),
+            _ => true,
+        })
+    }
+
     /// `Compatible(existing=self, incoming)` (§2.4). With `undefined` (`AllowUndefinedWellKnownLabels`),
     /// positive requirements on those well-known keys that the existing side does not define are
     /// allowed (NodeClaims); with `None` (existing nodes) every positively required label must be

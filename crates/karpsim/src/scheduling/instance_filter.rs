@@ -174,6 +174,22 @@ pub struct FilterInput<'a> {
 /// Keep the options that meet the requirements, fit `total` plus their daemon group's overhead and
 /// have a compatible available offering; then check minValues over what is left.
 pub fn filter(input: &FilterInput, out: &mut Vec<u32>) -> FilterFlags {
+    filter_known(input, input.prefiltered.then_some(&[]), out)
+}
+
+/// The labels whose requirements decide offering compatibility ([`OfferingReqs`]).
+fn is_offering_key(k: Sym) -> bool {
+    [*labels::ZONE, *labels::CAPACITY_TYPE, *labels::ZONE_ID, *labels::RESERVATION_ID, *labels::RESERVATION_TYPE, *labels::RESERVATION_INTERRUPTIBLE]
+        .contains(&k)
+}
+
+/// [`filter`] for options already filtered by requirements that `input.reqs` differs from only on
+/// the keys `changed` (`Some`; every key of those requirements is in `input.reqs`): a NodeClaim's
+/// options against the claim's requirements tightened by a pod. Requirement compatibility is a
+/// conjunction over keys (`Requirements::intersects`), so only the changed keys need checking, and
+/// offerings only when one of them is an offering label (zone, capacity type...). `None`: nothing
+/// is known, as [`filter`] without `prefiltered`.
+pub fn filter_known(input: &FilterInput, changed: Option<&[Sym]>, out: &mut Vec<u32>) -> FilterFlags {
     out.clear();
     let mut flags = FilterFlags::default();
     if let Some(p) = host_ports::first_conflict(input.pod_ports, input.claim_ports) {
@@ -193,17 +209,23 @@ pub fn filter(input: &FilterInput, out: &mut Vec<u32>) -> FilterFlags {
     let it_req = input.reqs.get(it_key);
     // per class: 0 = not yet decided, else 1 | compatible-but-name << 1 | has-offering << 2
     let mut memo: Vec<u8> = input.classes.map(|c| vec![0; c.reps.len()]).unwrap_or_default();
+    // the keys to check (all when nothing is known), and whether offerings need a look
+    let recheck_offerings = changed.is_none_or(|keys| keys.iter().any(|&k| is_offering_key(k)));
+    let meets = |r: &Requirements, skip: Option<Sym>| match changed {
+        None => r.intersects_ok_except(input.reqs, skip),
+        Some(keys) => r.intersects_ok_on(input.reqs, keys.iter().copied().filter(|&k| Some(k) != skip)),
+    };
     for &t in input.options {
         let Some(need) = needs[input.group_of[t as usize] as usize].as_ref() else { continue };
         let it = &input.types[t as usize];
         let (compat, fit, offering) = match input.classes {
-            _ if input.prefiltered => (true, need.fits(&it.it.allocatable), true),
+            _ if changed.is_some_and(<[Sym]>::is_empty) => (true, need.fits(&it.it.allocatable), true),
             Some(classes) => {
                 let c = classes.class_of[t as usize] as usize;
                 if memo[c] == 0 {
                     let rep = &input.types[classes.reps[c] as usize];
-                    let rest = rep.requirements.intersects_ok_except(input.reqs, Some(it_key));
-                    let offering = rep.it.offerings.iter().any(|of| of.available && offering_reqs.compatible(of));
+                    let rest = meets(&rep.requirements, Some(it_key));
+                    let offering = !recheck_offerings || rep.it.offerings.iter().any(|of| of.available && offering_reqs.compatible(of));
                     memo[c] = 1 | (u8::from(rest) << 1) | (u8::from(offering) << 2);
                 }
                 let (rest, offering) = (memo[c] & 2 != 0, memo[c] & 4 != 0);
@@ -215,8 +237,8 @@ pub fn filter(input: &FilterInput, out: &mut Vec<u32>) -> FilterFlags {
                 (rest && name_ok, offering && need.fits(&it.it.allocatable), offering)
             }
             None => {
-                let compat = it.requirements.intersects_ok(input.reqs);
-                let (fit, offering) = fits_with(it, need, &offering_reqs);
+                let compat = meets(&it.requirements, None);
+                let (fit, offering) = if recheck_offerings { fits_with(it, need, &offering_reqs) } else { (need.fits(&it.it.allocatable), true) };
                 (compat, fit, offering)
             }
         };

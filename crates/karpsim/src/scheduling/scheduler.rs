@@ -721,11 +721,19 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             total: &total,
             pod_ports: &pod.host_ports,
             claim_ports: &c.ports,
-            // an open claim's options were filtered by its requirements; unchanged requirements
-            // (a pod that adds none) leave only the resource fit to check
-            prefiltered: !explain && (std::ptr::eq(&*reqs, &c.requirements) || *reqs == c.requirements),
+            prefiltered: false,
         };
-        let flags = instance_filter::filter(&input, out);
+        // an open claim's options were filtered by its requirements: only the keys the pod and
+        // topology changed need checking again (none: only the resource fit is left)
+        let mut keys = [Sym::default(); 8];
+        let changed = if explain {
+            None
+        } else if std::ptr::eq(&*reqs, &c.requirements) {
+            Some(&keys[..0])
+        } else {
+            changed_keys(&c.requirements, &reqs, &mut keys).map(|n| &keys[..n])
+        };
+        let flags = instance_filter::filter_known(&input, changed, out);
         if out.is_empty() {
             // BestEffort: keep what fits and lower each unmet minValues to the count achieved
             // (nodeclaim.go: CanAdd). Karpenter passes relaxMinValues only when opening a NodeClaim
@@ -901,6 +909,23 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             phantom_domains: Vec::new(),
         }
     }
+}
+
+/// The keys on which `new` (a NodeClaim's requirements tightened by a pod) differs from `old` (the
+/// claim's), written to `out`, with their number; `None` when a key of `old` is missing from `new`
+/// or more than `out` can hold differ (then nothing is assumed).
+fn changed_keys(old: &Requirements, new: &Requirements, out: &mut [Sym; 8]) -> Option<usize> {
+    if old.iter().any(|(k, _)| !new.has(k)) {
+        return None;
+    }
+    let mut n = 0;
+    for (k, r) in new.iter() {
+        if old.get(k) != Some(r) {
+            *out.get_mut(n)? = k;
+            n += 1;
+        }
+    }
+    Some(n)
 }
 
 /// Why a spread domain no launchable type has is a domain at all, and what to do about it.
