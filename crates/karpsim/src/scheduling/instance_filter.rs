@@ -177,10 +177,16 @@ pub fn filter(input: &FilterInput, out: &mut Vec<u32>) -> FilterFlags {
     filter_known(input, input.prefiltered.then_some(&[]), out)
 }
 
-/// The labels whose requirements decide offering compatibility ([`OfferingReqs`]).
-fn is_offering_key(k: Sym) -> bool {
-    [*labels::ZONE, *labels::CAPACITY_TYPE, *labels::ZONE_ID, *labels::RESERVATION_ID, *labels::RESERVATION_TYPE, *labels::RESERVATION_INTERRUPTIBLE]
-        .contains(&k)
+/// The labels whose requirements decide offering compatibility (the ones [`OfferingReqs`] reads).
+pub(crate) fn offering_keys() -> [Sym; 6] {
+    [
+        *labels::ZONE,
+        *labels::CAPACITY_TYPE,
+        *labels::ZONE_ID,
+        *labels::RESERVATION_ID,
+        *labels::RESERVATION_TYPE,
+        *labels::RESERVATION_INTERRUPTIBLE,
+    ]
 }
 
 /// [`filter`] for options already filtered by requirements that `input.reqs` differs from only on
@@ -210,7 +216,7 @@ pub fn filter_known(input: &FilterInput, changed: Option<&[Sym]>, out: &mut Vec<
     // per class: 0 = not yet decided, else 1 | compatible-but-name << 1 | has-offering << 2
     let mut memo: Vec<u8> = input.classes.map(|c| vec![0; c.reps.len()]).unwrap_or_default();
     // the keys to check (all when nothing is known), and whether offerings need a look
-    let recheck_offerings = changed.is_none_or(|keys| keys.iter().any(|&k| is_offering_key(k)));
+    let recheck_offerings = changed.is_none_or(|keys| keys.iter().any(|k| offering_keys().contains(k)));
     let meets = |r: &Requirements, skip: Option<Sym>| match changed {
         None => r.intersects_ok_except(input.reqs, skip),
         Some(keys) => r.intersects_ok_on(input.reqs, keys.iter().copied().filter(|&k| Some(k) != skip)),

@@ -14,22 +14,9 @@
 //! a single claim (most disruption simulations) is not worse off: an order is built only when a set
 //! comes up a second time.
 
-use super::instance_filter::OfferingReqs;
-use crate::labels::{self, Sym};
+use super::instance_filter::{OfferingReqs, offering_keys};
 use crate::requirements::Requirements;
 use crate::state::TypeInfo;
-
-/// The labels whose requirements decide which offerings a type may launch with.
-fn offering_keys() -> [Sym; 6] {
-    [
-        *labels::ZONE,
-        *labels::CAPACITY_TYPE,
-        *labels::ZONE_ID,
-        *labels::RESERVATION_ID,
-        *labels::RESERVATION_TYPE,
-        *labels::RESERVATION_INTERRUPTIBLE,
-    ]
-}
 
 /// The price Karpenter orders options by: the cheapest available offering compatible with the
 /// requirements (+∞ when there is none).
@@ -119,6 +106,7 @@ fn cheapest_direct(types: &[TypeInfo], options: &[u32], reqs: &Requirements, kee
 mod tests {
     use super::*;
     use crate::catalog::parse_custom_catalog;
+    use crate::labels::{self, Sym};
     use crate::requirements::Requirement;
     use std::sync::Arc;
 
