@@ -10,6 +10,7 @@
 pub mod advise;
 pub mod bound;
 pub mod colgen;
+mod compact;
 mod effort;
 pub mod knapsack;
 mod master;
