@@ -4,6 +4,7 @@ use super::node_selector::parse_node_selector_term;
 use super::value::{Node, parse_timestamp};
 use crate::error::Result;
 use crate::labels::{Sym, normalize_key};
+use crate::model::Shared;
 use crate::model::{
     Affinity, HostPort, LabelSelector, LabelSelectorOperator, LabelSelectorRequirement, NodeInclusionPolicy,
     OwnerKind, OwnerRef, Pod, PodAffinityTerm, PodPhase, Taint,
@@ -171,16 +172,16 @@ pub(crate) fn build_pod(meta_node: Option<&Node>, spec: &Node, status: Option<&N
         namespace: Sym::new(&id.namespace),
         name: Sym::new(&id.name),
         uid: Sym::new(&uid),
-        labels,
-        annotations,
+        labels: labels.into(),
+        annotations: annotations.into(),
         owner: id.owner,
         node_name,
         requests,
-        node_selector,
-        affinity,
-        tolerations,
-        topology_spread,
-        host_ports,
+        node_selector: Shared::new(node_selector),
+        affinity: affinity.into(),
+        tolerations: Shared::new(tolerations),
+        topology_spread: Shared::new(topology_spread),
+        host_ports: host_ports.into(),
         priority,
         creation_timestamp: id.creation_timestamp,
         deletion_timestamp,
