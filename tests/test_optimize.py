@@ -111,3 +111,22 @@ def test_bound_and_advise_take_provisions_keywords(two_shapes: karpsim.Cluster) 
         karpsim.advise(two_shapes, topology_domains="everywhere")
     cheapest = karpsim.advise(two_shapes, max_candidates=3, top=1, consolidate=False, launch="cheapest")
     assert cheapest.baseline["cost_per_hour"] == pytest.approx(karpsim.provision(two_shapes, launch="cheapest").cost_per_hour)
+
+
+def test_advise_on_an_executor_gives_the_rayon_result(two_shapes: karpsim.Cluster) -> None:
+    import concurrent.futures as cf
+    import multiprocessing
+
+    on_rayon = karpsim.advise(two_shapes, max_candidates=12, top=12)
+    # worker processes get the cluster pickled; every candidate of a round is one task
+    with cf.ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as ex:
+        on_processes = karpsim.advise(two_shapes, max_candidates=12, top=12, executor=ex)
+    assert on_processes.data == on_rayon.data
+    assert str(on_processes) == str(on_rayon)
+    with cf.ThreadPoolExecutor(max_workers=2) as ex:
+        assert karpsim.advise(two_shapes, max_candidates=12, top=12, executor=ex).data == on_rayon.data
+    # the executor's own error is raised as it is
+    ex = cf.ThreadPoolExecutor(max_workers=1)
+    ex.shutdown()
+    with pytest.raises(RuntimeError, match="shutdown"):
+        karpsim.advise(two_shapes, max_candidates=12, executor=ex)

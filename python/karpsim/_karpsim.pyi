@@ -2,7 +2,7 @@
 
 import datetime
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal, final
 
 import numpy as np
@@ -35,6 +35,7 @@ __all__ = [
     "_bound",
     "_seconds",
     "_advise",
+    "_advise_job",
     "_check_changes",
     "_check_cluster_changes",
     "_changes",
@@ -227,6 +228,7 @@ def _advise(
     options_json: str,
     scenario: Scenario | None = None,
     *,
+    evaluate: Callable[[list[str]], list[str]] | None = None,
     max_instance_types: int = 60,
     ignore_preferences: bool = False,
     launch: str = "capacity-type-precedence",
@@ -234,6 +236,19 @@ def _advise(
     count_new_nodes_against_limits: bool = False,
     topology_domains: str = "karpenter",
 ) -> tuple[str, str]: ...
+def _advise_job(
+    cluster: Cluster,
+    options_json: str,
+    scenario: Scenario | None,
+    job_json: str,
+    *,
+    max_instance_types: int = 60,
+    ignore_preferences: bool = False,
+    launch: str = "capacity-type-precedence",
+    min_values: str = "strict",
+    count_new_nodes_against_limits: bool = False,
+    topology_domains: str = "karpenter",
+) -> str: ...
 def _panic() -> None: ...
 
 _Changes = Mapping[str, Any] | Iterable[tuple[str, Any]]

@@ -16,6 +16,7 @@ from . import _karpsim
 from ._karpsim import Cluster, KarpsimWarning, Scenario
 
 if TYPE_CHECKING:
+    import concurrent.futures as cf
     import datetime
 
     import pandas as pd
@@ -265,6 +266,7 @@ def advise(
     top: int = 5,
     consolidate: bool = True,
     time_limit: float | str | datetime.timedelta | None = None,
+    executor: cf.Executor | None = None,
     max_instance_types: int = 60,
     ignore_preferences: bool = False,
     launch: str = "capacity-type-precedence",
@@ -278,7 +280,10 @@ def advise(
     By default only narrowing changes are tried (categories, families, generations, the largest
     size, a preferred pool beside the original); `capacity_types` and `architectures` allow the ones
     listed even where a NodePool does not. With `scenario`, every candidate also runs over it.
-    Candidates run in parallel on the rayon pool; the result is the same on any thread count.
+    Candidates run in parallel on the rayon pool; the result is the same on any thread count. With
+    a `concurrent.futures.Executor` (a process pool, `distributed.Client(...).get_executor()`, Ray's),
+    each candidate of a round is one task on it (the cluster and scenario are pickled to the
+    workers); the ranking and the result are the same as with `executor=None`.
     `time_limit` as for `bound`. The provisioning keywords (`max_instance_types` ...
     `topology_domains`) are `provision`'s. The result's warnings are emitted as `KarpsimWarning`."""
     limit = _time_limit(time_limit)
@@ -296,17 +301,31 @@ def advise(
         "recommendations": max(1, int(top)),
         "time_limit_seconds": limit,
     }
-    doc, report = _karpsim._advise(
-        cluster,
-        json.dumps(opts),
-        scenario,
-        max_instance_types=max_instance_types,
-        ignore_preferences=ignore_preferences,
-        launch=launch,
-        min_values=min_values,
-        count_new_nodes_against_limits=count_new_nodes_against_limits,
-        topology_domains=topology_domains,
-    )
+    options_json = json.dumps(opts)
+    provisioning: dict[str, Any] = {
+        "max_instance_types": max_instance_types,
+        "ignore_preferences": ignore_preferences,
+        "launch": launch,
+        "min_values": min_values,
+        "count_new_nodes_against_limits": count_new_nodes_against_limits,
+        "topology_domains": topology_domains,
+    }
+    evaluate = None
+    if executor is not None:
+
+        def evaluate(jobs: list[str]) -> list[str]:
+            """A round of candidates on the executor, results in the jobs' order."""
+            from ._whatif import _bar, _gather
+
+            with _bar(len(jobs), "advise", False) as bar:
+                return [str(r) for r in _gather(executor, [(_advise_job, (cluster, options_json, scenario, job, provisioning)) for job in jobs], bar)]
+
+    doc, report = _karpsim._advise(cluster, options_json, scenario, evaluate=evaluate, **provisioning)
     result = AdviseResult(json.loads(doc), report)
     _warn(result.warnings)
     return result
+
+
+def _advise_job(cluster: Cluster, options_json: str, scenario: Scenario | None, job: str, provisioning: dict[str, Any]) -> str:
+    """One candidate of `advise`'s rounds, for executors: a module-level, picklable function."""
+    return _karpsim._advise_job(cluster, options_json, scenario, job, **provisioning)

@@ -37,7 +37,7 @@ mod _karpsim {
     #[pymodule_export]
     use crate::inputs::PyCluster;
     #[pymodule_export]
-    use crate::optimize::{_advise, _bound};
+    use crate::optimize::{_advise, _advise_job, _bound};
     #[pymodule_export]
     use crate::provision::{PyProvisionResult, provision};
     #[pymodule_export]

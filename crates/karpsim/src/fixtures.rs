@@ -144,9 +144,9 @@ fn make(d: &mut Draw, kind: PodKind, index: usize) -> Pod {
         }
     };
     let mut p = pod(&name, d.cpu(), d.memory());
-    p.labels = labels;
-    p.affinity = affinity;
-    p.topology_spread = spread;
+    p.labels = labels.into();
+    p.affinity = affinity.into();
+    p.topology_spread = spread.into();
     p
 }
 
@@ -185,8 +185,8 @@ pub fn preference_pods(n: usize, seed: u64) -> Vec<Pod> {
     (0..n)
         .map(|i| {
             let mut p = pod(&format!("pref-{i:06}"), d.cpu(), d.memory());
-            p.labels = BTreeMap::from([(Sym::new("app"), Sym::new("nginx"))]);
-            p.affinity = Affinity {
+            *p.labels = BTreeMap::from([(Sym::new("app"), Sym::new("nginx"))]);
+            *p.affinity = Affinity {
                 node_preferred: vec![WeightedNodeSelectorTerm {
                     weight: 1,
                     term: NodeSelectorTerm {
@@ -212,8 +212,8 @@ pub fn anti_affinity_pods(n: usize, seed: u64) -> Vec<Pod> {
     (0..n)
         .map(|i| {
             let mut p = pod(&format!("solo-{i:06}"), d.cpu(), d.memory());
-            p.labels = BTreeMap::from([(Sym::new("app"), Sym::new("solo"))]);
-            p.affinity = Affinity { pod_anti_affinity_required: vec![term("app", "solo", *labels::HOSTNAME)], ..Affinity::default() };
+            *p.labels = BTreeMap::from([(Sym::new("app"), Sym::new("solo"))]);
+            *p.affinity = Affinity { pod_anti_affinity_required: vec![term("app", "solo", *labels::HOSTNAME)], ..Affinity::default() };
             p
         })
         .collect()

@@ -534,3 +534,21 @@ apiVersion: karpenter.sh/v1\nkind: NodePool\nmetadata: {name: default}\nspec:\n 
         Err(e) => assert_names(&e.to_string(), &["test.yaml", "document 2", "NodePool default", "nodeClassRef"]),
     }
 }
+
+/// A million replicas fit in memory because they hold their template's parts once; a pod changed
+/// afterwards (a scenario, a test) gets its own copy and leaves the others alone.
+#[test]
+fn replicas_share_their_template_and_copy_on_write() {
+    use karpsim::model::Shared;
+    let yaml = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 3\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      tolerations: [{key: k, operator: Exists}]\n      containers: [{name: c, resources: {requests: {cpu: 100m}}}]\n";
+    let mut inputs = Inputs::new();
+    inputs.load_str(yaml, "web.yaml").unwrap();
+    let mut pods = inputs.finish().unwrap().pods;
+    assert_eq!(pods.len(), 3);
+    assert!(Shared::ptr_eq(&pods[0].labels, &pods[2].labels));
+    assert!(Shared::ptr_eq(&pods[0].tolerations, &pods[1].tolerations));
+    assert!(Shared::ptr_eq(&pods[0].affinity, &pods[1].affinity));
+    pods[1].labels.insert(Sym::new("extra"), Sym::new("yes"));
+    assert_eq!((pods[0].labels.len(), pods[1].labels.len(), pods[2].labels.len()), (1, 2, 1));
+    assert!(Shared::ptr_eq(&pods[0].labels, &pods[2].labels));
+}

@@ -16,7 +16,8 @@ use crate::error::{Error, Location, Result};
 use crate::labels::{CAPACITY_TYPE_ON_DEMAND, CAPACITY_TYPE_SPOT, Sym};
 use crate::model::{AmiFamily, NodeClass};
 use crate::resources::{Resources, parse_amount};
-use std::collections::{BTreeMap, HashMap};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 const MI: i64 = 1 << 20;
@@ -71,22 +72,23 @@ struct RegionFile {
     instance_types: Vec<AwsRecord>,
 }
 
-/// One record with what does not depend on the NodeClass already computed.
+/// One record with what does not depend on the NodeClass already computed. The record is borrowed
+/// from the statics generated at build time, or owned when parsed from JSON.
 #[derive(Debug)]
 struct Prepared {
-    rec: AwsRecord,
+    rec: Cow<'static, AwsRecord>,
     labels: Vec<(Sym, Option<Sym>)>,
     zones: Vec<Sym>,
     capacity_types: Vec<Sym>,
 }
 
-/// A parsed regional catalog file, shared by every resolution.
+/// A regional catalog, shared by every resolution.
 #[derive(Debug)]
 pub struct AwsRegionData {
     region: Sym,
     zone_ids: BTreeMap<Sym, Sym>,
+    /// Sorted by name.
     types: Vec<Prepared>,
-    by_name: HashMap<String, usize>,
 }
 
 impl AwsRegionData {
@@ -94,17 +96,23 @@ impl AwsRegionData {
     pub fn parse(name: &str, json: &str) -> Result<AwsRegionData> {
         let file: RegionFile =
             serde_json::from_str(json).map_err(|e| Error::catalog(name, format!("malformed catalog: {e}")))?;
-        let region = Sym::new(&file.region);
-        let zone_ids = file
-            .zones
-            .iter()
-            .filter_map(|z| z.zone_id.as_deref().map(|id| (Sym::new(&z.name), Sym::new(id))))
-            .collect();
-        let mut types: Vec<Prepared> = file
-            .instance_types
-            .into_iter()
+        let zones = file.zones.iter().map(|z| (z.name.as_str(), z.zone_id.as_deref()));
+        Ok(Self::new(&file.region, zones, file.instance_types.into_iter().map(Cow::Owned)))
+    }
+
+    /// A region's data from its zones (`(name, zone id)`) and records.
+    pub(crate) fn new<'z>(
+        region: &str,
+        zones: impl Iterator<Item = (&'z str, Option<&'z str>)>,
+        records: impl Iterator<Item = Cow<'static, AwsRecord>>,
+    ) -> AwsRegionData {
+        let region = Sym::new(region);
+        let zone_ids = zones.filter_map(|(name, id)| id.map(|id| (Sym::new(name), Sym::new(id)))).collect();
+        let mut types: Vec<Prepared> = records
             .map(|rec| {
-                let labels = base_labels(&rec, region);
+                let mut labels = base_labels(&rec, region);
+                // sorted once here; each resolution then only inserts the two OS labels
+                labels.sort_by_key(|a| a.0);
                 let mut zones: Vec<Sym> = rec.zones.iter().map(|z| Sym::new(z)).collect();
                 zones.sort();
                 zones.dedup();
@@ -120,9 +128,9 @@ impl AwsRegionData {
                 Prepared { rec, labels, zones, capacity_types }
             })
             .collect();
+        // (the generated statics are already in this order: then this is one pass)
         types.sort_by(|a, b| a.rec.name.cmp(&b.rec.name));
-        let by_name = types.iter().enumerate().map(|(i, p)| (p.rec.name.clone(), i)).collect();
-        Ok(AwsRegionData { region, zone_ids, types, by_name })
+        AwsRegionData { region, zone_ids, types }
     }
 
     pub fn region(&self) -> Sym {
@@ -138,7 +146,19 @@ impl AwsRegionData {
     }
 
     fn on_demand_price(&self, name: &str) -> Option<f64> {
-        self.by_name.get(name).and_then(|&i| self.types[i].rec.on_demand_usd_per_hour)
+        let i = self.types.binary_search_by(|p| (*p.rec.name).cmp(name)).ok()?;
+        self.types[i].rec.on_demand_usd_per_hour
+    }
+
+    #[cfg(test)]
+    pub(crate) fn zone_ids(&self) -> &BTreeMap<Sym, Sym> {
+        &self.zone_ids
+    }
+
+    /// The records, in name order (for the tests that compare the embedded forms).
+    #[cfg(test)]
+    pub(crate) fn records(&self) -> impl Iterator<Item = &AwsRecord> {
+        self.types.iter().map(|p| &*p.rec)
     }
 }
 
@@ -416,9 +436,12 @@ pub fn aws_catalog(
         let (capacity, overhead) = resources_of(rec, nodeclass, options)?;
         let allocatable = allocatable(&capacity, &overhead);
         let os_pair = &os[usize::from(rec.arch == "arm64")];
-        let mut labels = p.labels.clone();
-        labels.extend_from_slice(os_pair);
-        labels.sort_by_key(|a| a.0);
+        let mut labels = Vec::with_capacity(p.labels.len() + os_pair.len());
+        labels.extend_from_slice(&p.labels);
+        for &(k, v) in os_pair {
+            // base labels never hold the OS keys: keys stay unique and sorted
+            labels.insert(labels.partition_point(|a| a.0 < k), (k, v));
+        }
         // compatibility.go: a1.* cannot boot AL2023; Windows admits amd64 only.
         let mut incompatible = None;
         if os_pair[0].1.is_none() {

@@ -146,7 +146,8 @@ pub enum PriceSource {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SpotInterruption {
     pub index: i64,
-    pub label: String,
+    /// Borrowed in the embedded catalogs' statics (generated at build time), owned when read.
+    pub label: std::borrow::Cow<'static, str>,
     pub max_percent: i64,
 }
 

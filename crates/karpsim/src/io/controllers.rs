@@ -90,19 +90,18 @@ impl Controller {
         }
     }
 
-    /// Its first `count` pods, named `<owner>-<index>` from 0 (a DaemonSet's one pod is named after it).
-    pub fn pods(&self, count: i64) -> Vec<(Pod, PodRefs)> {
-        let mut out = Vec::with_capacity(count.max(0) as usize);
-        for i in 0..count {
+    /// Its first `count` pods, named `<owner>-<index>` from 0 (a DaemonSet's one pod is named after it),
+    /// made one at a time: a million replicas are not held twice.
+    pub fn pods(&self, count: i64) -> impl Iterator<Item = (Pod, PodRefs)> + '_ {
+        (0..count).map(move |i| {
             let mut p = self.proto.clone();
             if i > 0 {
                 let pod_name = format!("{}-{i}", self.name);
                 p.uid = Sym::new(&synthetic_uid(&self.namespace, &pod_name));
                 p.name = Sym::new(&pod_name);
             }
-            out.push((p, self.replica_refs(i)));
-        }
-        out
+            (p, self.replica_refs(i))
+        })
     }
 
     /// A replica's references: a StatefulSet gives each replica its own claim per template,

@@ -74,8 +74,10 @@ use controllers::Controller;
 use hpa::Hpa;
 use pod::{PodMeta, PodRefs, build_pod, owner_from_refs};
 use serde_json::Value;
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use value::{Node as V, parse_timestamp};
 
 /// Everything read from the user's inputs. Fill it with the `load_*` methods, then call
@@ -129,11 +131,12 @@ pub struct Inputs {
     pods_only: bool,
 }
 
-/// Where each object came from, parallel to the output vectors, to name duplicates in errors.
+/// Where each object came from, parallel to the output vectors, to name duplicates in errors. The
+/// replicas of a controller share one location.
 #[derive(Debug, Default)]
 struct Origins {
-    pods: Vec<Location>,
-    daemonsets: Vec<Location>,
+    pods: Vec<Arc<Location>>,
+    daemonsets: Vec<Arc<Location>>,
     nodepools: Vec<Location>,
     nodeclasses: Vec<Location>,
     nodes: Vec<Location>,
@@ -292,7 +295,7 @@ impl Inputs {
                 if !self.limits.allows(self.pods.len(), 1) {
                     return Err(self.limits.exceeded(Location { field: None, ..at.clone() }, "this pod", self.pods.len(), 1));
                 }
-                self.push_pod(p, r, at);
+                self.push_pod(p, r, &Arc::new(at.clone()));
             }
             "Deployment" | "ReplicaSet" | "StatefulSet" | "Job" => {
                 let c = Controller::parse(kind, root, namespace, name, created)?;
@@ -303,8 +306,11 @@ impl Inputs {
                     return Err(self.limits.exceeded(at, &format!("{count} replicas"), self.pods.len(), count));
                 }
                 let first = self.pods.len();
+                // exactly: a doubling vector holds both copies while it moves (a million replicas)
+                self.reserve_pods(count);
+                let origin = Arc::new(at.clone());
                 for (p, r) in c.pods(c.count) {
-                    self.push_pod(p, r, at);
+                    self.push_pod(p, r, &origin);
                 }
                 self.controllers.push((c, first..self.pods.len(), at.clone()));
             }
@@ -313,7 +319,7 @@ impl Inputs {
                 for (p, r) in c.pods(1) {
                     self.daemonsets.push(p);
                     self.ds_refs.push(r);
-                    self.origins.daemonsets.push(at.clone());
+                    self.origins.daemonsets.push(Arc::new(at.clone()));
                 }
             }
             "NodePool" => {
@@ -389,10 +395,16 @@ impl Inputs {
         Ok(())
     }
 
-    fn push_pod(&mut self, p: Pod, r: PodRefs, at: &Location) {
+    fn push_pod(&mut self, p: Pod, r: PodRefs, at: &Arc<Location>) {
         self.pods.push(p);
         self.pod_refs.push(r);
-        self.origins.pods.push(at.clone());
+        self.origins.pods.push(Arc::clone(at));
+    }
+
+    fn reserve_pods(&mut self, n: usize) {
+        self.pods.reserve_exact(n);
+        self.pod_refs.reserve_exact(n);
+        self.origins.pods.reserve_exact(n);
     }
 
     /// Keep only the pods read from `Pod` objects, dropping the replicas expanded from controllers
@@ -433,7 +445,7 @@ impl Inputs {
             for (p, r) in c.pods(1) {
                 self.templates.push(p);
                 template_refs.push(r);
-                template_origins.push(at.clone());
+                template_origins.push(Arc::new(at.clone()));
             }
         }
         let default_priority = self
@@ -468,7 +480,7 @@ impl Inputs {
                         Some(o) => {
                             p.requests = p.requests.checked_add(o).map_err(|k| {
                                 let field = if origin.kind.as_deref() == Some("Pod") { "spec.runtimeClassName" } else { "spec.template.spec.runtimeClassName" };
-                                let at = Location { field: Some(field.into()), ..origin.clone() };
+                                let at = Location { field: Some(field.into()), ..Location::clone(origin) };
                                 let max = crate::resources::max_amount_text(k);
                                 Error::input(at, format!("RuntimeClass {rc} overhead and the pod's requests add up to more {k} than karpsim can hold (at most {max})"))
                             })?;
@@ -577,6 +589,7 @@ impl Inputs {
         }
         let (pods, refs, origins) =
             (std::mem::take(&mut self.pods), std::mem::take(&mut self.pod_refs), std::mem::take(&mut self.origins.pods));
+        self.reserve_pods(total);
         let mut old = pods.into_iter().zip(refs).zip(origins).enumerate().peekable();
         for (ci, (c, range, at)) in self.controllers.iter_mut().enumerate() {
             // the pods before this controller's, as they were
@@ -589,10 +602,11 @@ impl Inputs {
             match changes.iter().find(|(i, _)| *i == ci) {
                 Some(&(_, n)) => {
                     while old.next_if(|(i, _)| *i < range.end).is_some() {}
+                    let origin = Arc::new(at.clone());
                     for (p, r) in c.pods(n) {
                         self.pods.push(p);
                         self.pod_refs.push(r);
-                        self.origins.pods.push(at.clone());
+                        self.origins.pods.push(Arc::clone(&origin));
                     }
                     c.count = n;
                 }
@@ -630,7 +644,7 @@ fn helm_test_hook(meta: &V) -> Result<bool> {
 }
 
 /// Keep the first of identical objects with the same key; different objects with the same key are an error.
-fn dedupe<T: PartialEq>(items: &mut Vec<T>, origins: &mut Vec<Location>, key: impl Fn(&T) -> String, warnings: &mut Vec<String>) -> Result<()> {
+fn dedupe<T: PartialEq, O: Borrow<Location>>(items: &mut Vec<T>, origins: &mut Vec<O>, key: impl Fn(&T) -> String, warnings: &mut Vec<String>) -> Result<()> {
     let mut first: HashMap<String, usize> = HashMap::new();
     let mut keep = vec![true; items.len()];
     let mut dropped = 0;
@@ -645,15 +659,15 @@ fn dedupe<T: PartialEq>(items: &mut Vec<T>, origins: &mut Vec<Location>, key: im
                 dropped += 1;
             }
             Some(&j) => {
-                let prev = &origins[j];
+                let prev: &Location = origins[j].borrow();
                 let where_prev = format!("{}{}", prev.file.as_deref().unwrap_or("input"), prev.document.map(|d| format!(", document {d}")).unwrap_or_default());
-                let at = Location { field: None, ..origins[i].clone() };
+                let at = Location { field: None, ..origins[i].borrow().clone() };
                 return Err(Error::input(at, format!("duplicate name {k}: already defined differently in {where_prev}")));
             }
         }
     }
     if dropped > 0 {
-        let kind = origins.first().and_then(|o| o.kind.clone()).unwrap_or_default();
+        let kind = origins.first().and_then(|o| o.borrow().kind.clone()).unwrap_or_default();
         warnings.push(format!("ignored {dropped} identical repeated object(s) (first: {kind})"));
         let mut it = keep.iter();
         items.retain(|_| *it.next().unwrap_or(&true));

@@ -4,6 +4,7 @@ use super::node_selector::parse_node_selector_term;
 use super::value::{Node, parse_timestamp};
 use crate::error::Result;
 use crate::labels::{Sym, normalize_key};
+use crate::model::Shared;
 use crate::model::{
     Affinity, HostPort, LabelSelector, LabelSelectorOperator, LabelSelectorRequirement, NodeInclusionPolicy,
     OwnerKind, OwnerRef, Pod, PodAffinityTerm, PodPhase, Taint,
@@ -12,6 +13,7 @@ use crate::model::{
 };
 use crate::resources::{CPU, MEMORY, Resources};
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 /// Every `PodSpec` field of Kubernetes `core/v1` (through 1.34). Anything else is a typo.
 const POD_SPEC_FIELDS: &[&str] = &[
@@ -171,16 +173,16 @@ pub(crate) fn build_pod(meta_node: Option<&Node>, spec: &Node, status: Option<&N
         namespace: Sym::new(&id.namespace),
         name: Sym::new(&id.name),
         uid: Sym::new(&uid),
-        labels,
-        annotations,
+        labels: share(labels, &NO_LABELS),
+        annotations: share(annotations, &NO_ANNOTATIONS),
         owner: id.owner,
         node_name,
         requests,
-        node_selector,
-        affinity,
-        tolerations,
-        topology_spread,
-        host_ports,
+        node_selector: share(node_selector, &NO_LABELS),
+        affinity: share(affinity, &NO_AFFINITY),
+        tolerations: share(tolerations, &NO_TOLERATIONS),
+        topology_spread: share(topology_spread, &NO_SPREAD),
+        host_ports: share(host_ports, &NO_HOST_PORTS),
         priority,
         creation_timestamp: id.creation_timestamp,
         deletion_timestamp,
@@ -195,6 +197,19 @@ pub(crate) fn build_pod(meta_node: Option<&Node>, spec: &Node, status: Option<&N
         volumes: None,
     };
     Ok((pod, refs))
+}
+
+// Most pods have no affinity, tolerations, host ports...: every empty part of every pod is one shared
+// value, not an allocation per pod (bare Pods are not replicas of one template).
+static NO_LABELS: LazyLock<Shared<BTreeMap<Sym, Sym>>> = LazyLock::new(Shared::default);
+static NO_ANNOTATIONS: LazyLock<Shared<BTreeMap<String, String>>> = LazyLock::new(Shared::default);
+static NO_AFFINITY: LazyLock<Shared<Affinity>> = LazyLock::new(Shared::default);
+static NO_TOLERATIONS: LazyLock<Shared<Vec<Toleration>>> = LazyLock::new(Shared::default);
+static NO_SPREAD: LazyLock<Shared<Vec<TopologySpreadConstraint>>> = LazyLock::new(Shared::default);
+static NO_HOST_PORTS: LazyLock<Shared<Vec<HostPort>>> = LazyLock::new(Shared::default);
+
+fn share<T: Default + PartialEq>(value: T, empty: &LazyLock<Shared<T>>) -> Shared<T> {
+    if value == T::default() { Shared::clone(empty) } else { Shared::new(value) }
 }
 
 /// Whether `status.conditions` has `type` with `status`.

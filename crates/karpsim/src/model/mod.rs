@@ -11,6 +11,7 @@ mod pdb;
 mod reservation;
 mod pod;
 mod selector;
+mod shared;
 mod storage;
 
 pub use namespace::{NAMESPACE_NAME_LABEL, Namespace};
@@ -27,6 +28,7 @@ pub use pod::{
     WeightedPodAffinityTerm, NodeInclusionPolicy,
 };
 pub use selector::{LabelSelector, LabelSelectorOperator, LabelSelectorRequirement, NodeSelectorRequirement, NodeSelectorTerm, WeightedNodeSelectorTerm};
+pub use shared::Shared;
 pub use storage::{CsiNode, PersistentVolume, PersistentVolumeClaim, PodVolumes, StorageClass};
 
 /// Seconds since the Unix epoch (timestamps in inputs have one-second resolution, like Kubernetes').

@@ -1,4 +1,4 @@
-use super::{LabelSelector, NodeSelectorTerm, PodVolumes, Timestamp, WeightedNodeSelectorTerm};
+use super::{LabelSelector, Shared, NodeSelectorTerm, PodVolumes, Timestamp, WeightedNodeSelectorTerm};
 use crate::labels::Sym;
 use crate::resources::Resources;
 use std::collections::BTreeMap;
@@ -7,22 +7,26 @@ use std::collections::BTreeMap;
 /// (`max(Σ containers + sidecars, each init container)` plus RuntimeClass overhead; limits stand in for
 /// missing requests). `requests.pods` is 0 here: Karpenter adds one pod per pod when it schedules.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+///
+/// The parts a controller's replicas have alike ([`Shared`]: labels, annotations, node selector,
+/// affinity, tolerations, spread constraints, host ports) are stored once for all of them; they read
+/// as plain values and are copied when one pod's is changed.
 pub struct Pod {
     pub namespace: Sym,
     pub name: Sym,
     /// Unique id; generated deterministically from namespace/name when the input has none.
     pub uid: Sym,
-    pub labels: BTreeMap<Sym, Sym>,
-    pub annotations: BTreeMap<String, String>,
+    pub labels: Shared<BTreeMap<Sym, Sym>>,
+    pub annotations: Shared<BTreeMap<String, String>>,
     pub owner: Option<OwnerRef>,
     /// `spec.nodeName`: bound to this node.
     pub node_name: Option<Sym>,
     pub requests: Resources,
-    pub node_selector: BTreeMap<Sym, Sym>,
-    pub affinity: Affinity,
-    pub tolerations: Vec<Toleration>,
-    pub topology_spread: Vec<TopologySpreadConstraint>,
-    pub host_ports: Vec<HostPort>,
+    pub node_selector: Shared<BTreeMap<Sym, Sym>>,
+    pub affinity: Shared<Affinity>,
+    pub tolerations: Shared<Vec<Toleration>>,
+    pub topology_spread: Shared<Vec<TopologySpreadConstraint>>,
+    pub host_ports: Shared<Vec<HostPort>>,
     /// `spec.priority` resolved from the PriorityClass (0 by default).
     pub priority: i32,
     pub creation_timestamp: Timestamp,
@@ -203,16 +207,16 @@ impl Pod {
             namespace: Sym::new(namespace),
             name: Sym::new(name),
             uid: Sym::new(&format!("{namespace}/{name}")),
-            labels: BTreeMap::new(),
-            annotations: BTreeMap::new(),
+            labels: Shared::default(),
+            annotations: Shared::default(),
             owner: None,
             node_name: None,
             requests,
-            node_selector: BTreeMap::new(),
-            affinity: Affinity::default(),
-            tolerations: Vec::new(),
-            topology_spread: Vec::new(),
-            host_ports: Vec::new(),
+            node_selector: Shared::default(),
+            affinity: Shared::default(),
+            tolerations: Shared::default(),
+            topology_spread: Shared::default(),
+            host_ports: Shared::default(),
             priority: 0,
             creation_timestamp: 0,
             deletion_timestamp: None,

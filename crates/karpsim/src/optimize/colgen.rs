@@ -85,15 +85,16 @@ fn node_budget(effort: &Effort, items: usize) -> u64 {
     effort.knapsack_nodes.min(200_000 / items.max(1) as u64)
 }
 
-/// The pricing knapsack of `bin` for values `y` (fixed point); `start` is where its Lagrangian
-/// multipliers start (the fluid relaxation's resource prices in the same fixed point).
-fn knapsack<'a>(p: &'a Problem, bin: &'a Bin, y: &[u64], lambda: Option<&[u128]>, start: Option<&[f64]>) -> Knapsack<'a> {
+/// The pricing knapsack of `bin` for values `y` (fixed point); `starts` are where its Lagrangian
+/// multipliers start (the fluid relaxation's resource prices, the assignment LP's prices of this
+/// bin; in the same fixed point).
+fn knapsack<'a>(p: &'a Problem, bin: &'a Bin, y: &[u64], lambda: Option<&[u128]>, starts: [Option<&[f64]>; 2]) -> Knapsack<'a> {
     let (idx, items) = items_of(p, bin, y);
-    let k = Knapsack::with_multipliers(&bin.capacity, idx.iter().map(|&c| p.classes[c].size.as_slice()).collect(), items, lambda);
-    match start {
-        Some(s) => k.starting_at(s),
-        None => k,
+    let mut k = Knapsack::with_multipliers(&bin.capacity, idx.iter().map(|&c| p.classes[c].size.as_slice()).collect(), items, lambda);
+    for s in starts.into_iter().flatten() {
+        k = k.starting_at(s);
     }
+    k
 }
 
 /// Prices per unit of each resource from the fluid relaxation (pods divisible, every pod on any
@@ -146,6 +147,9 @@ fn evaluate(p: &Problem, v: &[f64], prices: Prices, effort: &Effort, want_column
     let lambda = prices.multipliers;
     let start: Option<Vec<f64>> = prices.per_unit.map(|pi| pi.iter().map(|x| x * factor).collect());
     let start = start.as_deref();
+    // per bin (launchable, then existing), the assignment LP's prices in the same fixed point
+    let per_bin: Vec<Vec<f64>> = prices.per_bin.map(|l| l.iter().map(|v| v.iter().map(|x| x * factor).collect()).collect()).unwrap_or_default();
+    let starts = |k: usize| [start, per_bin.get(k).map(|v| v.as_slice())];
     let fixed_point = |x: f64| if x > 0.0 && x.is_finite() { (x * factor).floor() as u64 } else { 0 };
     let (y, w) = v.split_at(p.classes.len());
     let yi: Vec<u64> = y.iter().map(|&x| fixed_point(x)).collect();
@@ -158,7 +162,7 @@ fn evaluate(p: &Problem, v: &[f64], prices: Prices, effort: &Effort, want_column
     let mut free: u128 = 0;
     let mut theta = 0.0f64;
     for (e, bin) in p.fixed.iter().enumerate() {
-        let k = knapsack(p, bin, &yi, lambda, start);
+        let k = knapsack(p, bin, &yi, lambda, starts(p.bins.len() + e));
         let pr = k.solve(node_budget(effort, k.items().len()));
         if bin.price > 0.0 {
             theta = theta.max(ratio_up(pr.upper, bin.price, factor));
@@ -179,7 +183,7 @@ fn evaluate(p: &Problem, v: &[f64], prices: Prices, effort: &Effort, want_column
         .iter()
         .enumerate()
         .filter(|(_, bin)| bin.reservation.is_none())
-        .map(|(b, bin)| (ratio_up(knapsack(p, bin, &yi, lambda, start).root_bound(), bin.price, factor), b))
+        .map(|(b, bin)| (ratio_up(knapsack(p, bin, &yi, lambda, starts(b)).root_bound(), bin.price, factor), b))
         .collect();
     order.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     for (solved, &(root_ratio, b)) in order.iter().enumerate() {
@@ -189,7 +193,7 @@ fn evaluate(p: &Problem, v: &[f64], prices: Prices, effort: &Effort, want_column
             break;
         }
         let bin = &p.bins[b];
-        let k = knapsack(p, bin, &yi, lambda, start);
+        let k = knapsack(p, bin, &yi, lambda, starts(b));
         let pr: Priced = k.solve(node_budget(effort, k.items().len()));
         theta = theta.max(ratio_up(pr.upper, bin.price, factor));
         let value_ratio = to_f64_down(pr.value) / factor / bin.price;
@@ -200,7 +204,7 @@ fn evaluate(p: &Problem, v: &[f64], prices: Prices, effort: &Effort, want_column
     // reserved bins, each solved: patterns priced with the master's `w`
     let mut reserved_upper: Vec<(usize, u128)> = Vec::new();
     for (b, bin) in p.bins.iter().enumerate().filter(|(_, bin)| bin.reservation.is_some()) {
-        let k = knapsack(p, bin, &yi, lambda, start);
+        let k = knapsack(p, bin, &yi, lambda, starts(b));
         let pr: Priced = k.solve(node_budget(effort, k.items().len()));
         let value_ratio = to_f64_down(pr.value.saturating_sub(bin_w(bin))) / factor / bin.price;
         if want_columns && value_ratio > 1.0 + 1e-9 {
@@ -239,11 +243,13 @@ fn evaluate(p: &Problem, v: &[f64], prices: Prices, effort: &Effort, want_column
 }
 
 /// The fluid relaxation's resource prices, as given to the pricing knapsacks: integer surrogate
-/// multipliers and per-unit values (where the Lagrangian multipliers start).
+/// multipliers and per-unit values (where the Lagrangian multipliers start); and per bin the
+/// assignment LP's resource prices (where they start too).
 #[derive(Clone, Copy)]
 struct Prices<'a> {
     multipliers: Option<&'a [u128]>,
     per_unit: Option<&'a [f64]>,
+    per_bin: Option<&'a [Vec<f64>]>,
 }
 
 /// Initial patterns: per class, as many of its pods as fit on the bin that holds them cheapest per
@@ -293,7 +299,10 @@ pub fn solve(p: &Problem, effort: &Effort, mut progress: impl FnMut(usize, f64, 
     }
     let pi = resource_prices(p);
     let lambda = pi.as_ref().map(|pi| multipliers(p, pi));
-    let prices = Prices { multipliers: lambda.as_deref(), per_unit: pi.as_deref() };
+    // the assignment LP's duals: values per pod where the column generation stalls, and per-bin
+    // resource prices that make their Farley bound as good as that LP's value
+    let compact = super::compact::solve(p, effort.deadline);
+    let prices = Prices { multipliers: lambda.as_deref(), per_unit: pi.as_deref(), per_bin: compact.as_ref().map(|c| c.prices.as_slice()) };
     let y_fluid: Option<Vec<f64>> = pi.as_ref().map(|pi| p.classes.iter().map(|c| c.size.iter().zip(pi).map(|(&s, &x)| s as f64 * x).sum()).collect());
     // the fluid values with no value on reservations (the bound then takes them as unlimited)
     let v_fluid: Option<Vec<f64>> = y_fluid.as_ref().map(|y| y.iter().copied().chain(p.reservations.iter().map(|_| 0.0)).collect());
@@ -318,6 +327,18 @@ pub fn solve(p: &Problem, effort: &Effort, mut progress: impl FnMut(usize, f64, 
     if let Some(y) = &v_fluid {
         // start from the fluid relaxation's values per pod
         consider(&mut out, &mut center, evaluate(p, y, prices, effort, false), y, &columns);
+    }
+    if let Some(c) = &compact {
+        let fresh = consider(&mut out, &mut center, evaluate(p, &c.values, prices, effort, true), &c.values, &columns);
+        if !fresh.is_empty() {
+            let added = master.add(p, &fresh);
+            columns.extend(fresh);
+            if let Err(e) = added {
+                out.solver_error = Some(e);
+                out.columns = columns;
+                return out;
+            }
+        }
     }
     loop {
         let (y_lp, z) = master.values();
@@ -372,5 +393,5 @@ fn consider(out: &mut Outcome, center: &mut Option<Vec<f64>>, ev: Evaluation, y:
 /// [`evaluate`]'s proven bound for given values per pod (for tests and callers with their own `y`).
 pub fn farley_bound(p: &Problem, y: &[f64], effort: &Effort) -> f64 {
     let v: Vec<f64> = y.iter().copied().chain(p.reservations.iter().map(|_| 0.0)).collect();
-    evaluate(p, &v, Prices { multipliers: None, per_unit: None }, effort, false).lower_bound
+    evaluate(p, &v, Prices { multipliers: None, per_unit: None, per_bin: None }, effort, false).lower_bound
 }

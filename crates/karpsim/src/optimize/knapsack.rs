@@ -56,8 +56,9 @@ pub struct Knapsack<'a> {
     sizes: Vec<&'a [i64]>,
     items: Vec<Item>,
     surrogates: Vec<Surrogate>,
-    /// Where the search for Lagrangian multipliers starts (value per unit of each resource).
-    start: Option<Vec<f64>>,
+    /// Where the searches for Lagrangian multipliers start (value per unit of each resource); the
+    /// least bound of them counts.
+    starts: Vec<Vec<f64>>,
 }
 
 struct Search<'k, 'a> {
@@ -91,7 +92,7 @@ impl<'a> Knapsack<'a> {
                 i2.push(it);
             }
         }
-        let mut k = Knapsack { cap, sizes: s2, items: i2, surrogates: Vec::new(), start: None };
+        let mut k = Knapsack { cap, sizes: s2, items: i2, surrogates: Vec::new(), starts: Vec::new() };
         let mut sets = k.multipliers();
         if let Some(e) = extra
             && !sets.is_empty()
@@ -140,10 +141,11 @@ impl<'a> Knapsack<'a> {
         Surrogate { lambda, weight, order }
     }
 
-    /// Start the search for Lagrangian multipliers ([`Knapsack::lagrangian_bound`]) at `lambda`
-    /// (value per unit of each resource, e.g. the fluid relaxation's resource prices).
+    /// Start a search for Lagrangian multipliers ([`Knapsack::lagrangian_bound`]) at `lambda`
+    /// (value per unit of each resource, e.g. the fluid relaxation's resource prices, or the
+    /// assignment LP's duals of this bin); with several starts, the least bound counts.
     pub fn starting_at(mut self, lambda: &[f64]) -> Self {
-        self.start = Some(lambda.to_vec());
+        self.starts.push(lambda.to_vec());
         self
     }
 
@@ -162,14 +164,20 @@ impl<'a> Knapsack<'a> {
             return 0;
         }
         let used: Vec<usize> = (0..d).filter(|&j| self.sizes.iter().any(|s| s[j] > 0)).collect();
-        let mut lambda: Vec<f64> = match &self.start {
-            Some(l) if l.len() == d => l.iter().map(|x| if x.is_finite() { x.max(0.0) } else { 0.0 }).collect(),
-            _ => vec![0.0; d],
-        };
+        let zero = vec![0.0; d];
+        let starts: Vec<&[f64]> = if self.starts.is_empty() { vec![&zero] } else { self.starts.iter().map(|s| s.as_slice()).collect() };
+        starts.into_iter().map(|s| self.descend(&used, s)).min().unwrap_or(0)
+    }
+
+    /// Coordinate descent on the Lagrangian multipliers from `start`; the bound at the end.
+    fn descend(&self, used: &[usize], start: &[f64]) -> u128 {
+        let d = self.cap.len();
+        let n = self.items.len();
+        let mut lambda: Vec<f64> = if start.len() == d { start.iter().map(|x| if x.is_finite() { x.max(0.0) } else { 0.0 }).collect() } else { vec![0.0; d] };
         let value: Vec<f64> = self.items.iter().map(|i| i.value as f64).collect();
         let mut breaks: Vec<(f64, f64)> = Vec::with_capacity(n);
         for _sweep in 0..4 {
-            for &j in &used {
+            for &j in used {
                 // a_i: the item's value net of the other resources' prices
                 breaks.clear();
                 for (i, (&v, s)) in value.iter().zip(&self.sizes).enumerate() {

@@ -10,6 +10,7 @@
 pub mod advise;
 pub mod bound;
 pub mod colgen;
+mod compact;
 mod effort;
 pub mod knapsack;
 mod master;
@@ -17,4 +18,4 @@ pub mod packing;
 pub mod problem;
 
 pub use bound::{BoundOptions, BoundResult, bound, bound_with_progress, lower_bound_now};
-pub use advise::{AdviseOptions, AdviseResult, advise};
+pub use advise::{AdviseOptions, AdviseResult, Job, JobResult, advise, advise_with, evaluate_job};

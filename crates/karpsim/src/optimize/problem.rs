@@ -12,7 +12,7 @@ use crate::resources::Resources;
 use crate::scheduling::feasibility::{requirement_alternatives, tolerates_hard};
 use crate::scheduling::instance_filter::OfferingReqs;
 use crate::scheduling::ClusterView;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Resources the bound accounts for: cpu, memory, ephemeral-storage, pods, then every extended
 /// resource a pod requests.
@@ -83,6 +83,10 @@ pub struct Reservation {
     /// `NewReservationManager` takes it, `scheduling/reservationmanager.go`).
     pub count: u64,
 }
+
+/// What makes launchable bins one when they differ only by zone: template, type, capacity type,
+/// price (its bits), the classes they take and the reservation they launch into.
+type BinKey = (usize, u32, Sym, u64, Vec<u32>, Option<u32>);
 
 /// The instance the bound and the best packing are computed on.
 pub struct Problem<'a> {
@@ -211,7 +215,7 @@ impl<'a> Problem<'a> {
         // type, price and classes), then without those another bin beats on every count
         let mut bins: Vec<Bin> = Vec::new();
         let mut reservations: Vec<Reservation> = Vec::new();
-        let mut seen: HashMap<(usize, u32, Sym, u64, Vec<u32>, Option<u32>), ()> = HashMap::new();
+        let mut seen: HashSet<BinKey> = HashSet::new();
         for (ri, r) in raw.iter().enumerate() {
             let fits = |size: &[i64]| size.iter().zip(&r.capacity).all(|(s, c)| s <= c);
             let cls: Vec<u32> =
@@ -235,7 +239,7 @@ impl<'a> Problem<'a> {
                     }
                 }
             });
-            if seen.insert((template, type_index, of.capacity_type, r.price.to_bits(), cls.clone(), reservation), ()).is_some() {
+            if !seen.insert((template, type_index, of.capacity_type, r.price.to_bits(), cls.clone(), reservation)) {
                 continue;
             }
             bins.push(Bin { origin: r.origin.clone(), price: r.price, capacity: r.capacity.clone(), classes: cls, reservation });

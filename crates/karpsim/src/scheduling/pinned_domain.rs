@@ -87,8 +87,8 @@ mod tests {
 
     fn zonal_spread(name: &str) -> Pod {
         let mut p = Pod::new("default", name, Resources::new());
-        p.labels = BTreeMap::from([(s("app"), s("web"))]);
-        p.topology_spread = vec![TopologySpreadConstraint {
+        *p.labels = BTreeMap::from([(s("app"), s("web"))]);
+        *p.topology_spread = vec![TopologySpreadConstraint {
             max_skew: 1,
             topology_key: *labels::ZONE,
             when_unsatisfiable: UnsatisfiableAction::DoNotSchedule,
@@ -103,7 +103,7 @@ mod tests {
 
     fn zonal_affinity(name: &str) -> Pod {
         let mut p = Pod::new("default", name, Resources::new());
-        p.labels = BTreeMap::from([(s("app"), s("web"))]);
+        *p.labels = BTreeMap::from([(s("app"), s("web"))]);
         let term = PodAffinityTerm {
             label_selector: selector(),
             namespaces: Vec::new(),
@@ -112,7 +112,7 @@ mod tests {
             match_label_keys: Vec::new(),
             mismatch_label_keys: Vec::new(),
         };
-        p.affinity = Affinity { pod_affinity_required: vec![term], ..Affinity::default() };
+        *p.affinity = Affinity { pod_affinity_required: vec![term], ..Affinity::default() };
         p
     }
 
@@ -181,7 +181,7 @@ mod tests {
         let pool_reqs = reqs(&[zone(&["a", "b"])]);
         let pools = || vec![PoolDomains { requirements: &pool_reqs, taints: &[], type_requirements: Vec::new(), launchable_only: false }];
         let mut own_zone = zonal_spread("z");
-        own_zone.node_selector = BTreeMap::from([(*labels::ZONE, s("a"))]);
+        *own_zone.node_selector = BTreeMap::from([(*labels::ZONE, s("a"))]);
         let mut by_host = zonal_spread("h");
         by_host.topology_spread[0].topology_key = *labels::HOSTNAME;
         let plain = Pod::new("default", "plain", Resources::new());

@@ -396,7 +396,7 @@ impl<'a> Topology<'a> {
                 })
                 .collect()
         };
-        NodeFilter { requirements, taints_honor, affinity_honor, tolerations: pod.tolerations.clone() }
+        NodeFilter { requirements, taints_honor, affinity_honor, tolerations: pod.tolerations.to_vec() }
     }
 
     /// `AddRequirements`: the domain requirements every matching group imposes on a node with

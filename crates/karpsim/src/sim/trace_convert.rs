@@ -239,7 +239,7 @@ pub fn events_from_pods<'p>(pods: &'p [Pod], source: &str) -> Result<Conversion<
         for (name, _) in p.requests.iter().filter(|(n, _)| ![CPU, MEMORY, GPU, PODS].contains(n)) {
             *c.unwritten_resources.entry(name.to_string()).or_default() += 1;
         }
-        if p.affinity != Affinity::default() || !p.topology_spread.is_empty() || !p.host_ports.is_empty() || p.volumes.is_some() {
+        if *p.affinity != Affinity::default() || !p.topology_spread.is_empty() || !p.host_ports.is_empty() || p.volumes.is_some() {
             c.unwritten_constraints += 1;
         }
     }

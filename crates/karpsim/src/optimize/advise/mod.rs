@@ -4,8 +4,9 @@
 //!
 //! The search starts from what the proven bound's best packing uses (its instance families,
 //! categories, capacity types and sizes), tries each allowed change alone, then combines the best
-//! (a greedy coordinate search). Candidates run in parallel on rayon; results come back in a fixed
-//! order and are ranked with written tie-breaks, so the answer is the same on any thread count.
+//! (a greedy coordinate search). Candidates run in parallel on rayon, or on any executor through
+//! [`advise_with`] (each candidate a serialisable [`Job`]); results come back in a fixed order and
+//! are ranked with written tie-breaks, so the answer is the same on any thread count or executor.
 
 pub mod manifest;
 pub mod space;
@@ -57,7 +58,7 @@ impl Default for AdviseOptions {
 }
 
 /// What a scenario run of a candidate gave.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ScenarioOutcome {
     pub total_cost: f64,
     pub mean_cost_per_hour: f64,
@@ -67,7 +68,7 @@ pub struct ScenarioOutcome {
 }
 
 /// One evaluated configuration.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Recommendation {
     pub name: String,
     /// What changes against the input NodePools, one line each.
@@ -147,6 +148,22 @@ impl Spec {
         parts.join(" ")
     }
 
+    fn job(&self, targets: &BTreeSet<Sym>) -> Job {
+        let changes = self.changes.iter().map(|c| JobChange { key: c.key.to_string(), operator: c.operator.to_string(), values: c.values.clone() }).collect();
+        Job { changes, split: self.split, targets: targets.iter().map(|t| t.to_string()).collect() }
+    }
+
+    fn of_job(job: &Job) -> crate::Result<Spec> {
+        let bad = |what: String| crate::Error::Option { option: "advise job".into(), message: what };
+        let mut changes = Vec::with_capacity(job.changes.len());
+        for c in &job.changes {
+            let key = [CAPACITY_TYPE, ARCH, CATEGORY, FAMILY, GENERATION, CPU].into_iter().find(|k| *k == c.key).ok_or_else(|| bad(format!("unknown key {:?}", c.key)))?;
+            let operator = ["In", "Gt", "Lt"].into_iter().find(|o| *o == c.operator).ok_or_else(|| bad(format!("unknown operator {:?}", c.operator)))?;
+            changes.push(Change { key, operator, values: c.values.clone() });
+        }
+        Ok(Spec { changes, split: job.split })
+    }
+
     fn build(&self, state: &ClusterState, targets: &BTreeSet<Sym>, allowed: &Allowed) -> Option<Candidate> {
         let mut pools = Vec::new();
         let mut lines = Vec::new();
@@ -180,10 +197,47 @@ impl Spec {
 }
 
 struct Evaluated {
-    candidate: Candidate,
     rec: Recommendation,
     /// The ranking cost (infinite when pods stay pending).
     objective: f64,
+}
+
+/// One candidate of a round, serialisable, so that an executor in other processes (Dask, Ray, a
+/// process pool) can run it with [`evaluate_job`] on the same state and options.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Job {
+    pub changes: Vec<JobChange>,
+    /// The changes go to a preferred copy of each target NodePool.
+    pub split: bool,
+    /// The NodePools the changes apply to.
+    pub targets: Vec<String>,
+}
+
+/// A requirement a [`Job`] sets (a [`Change`] by its key's and operator's names).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct JobChange {
+    pub key: String,
+    pub operator: String,
+    pub values: Vec<String>,
+}
+
+/// What [`evaluate_job`] gives back.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct JobResult {
+    pub recommendation: Recommendation,
+    /// The ranking cost; `None` when pods stay pending (the candidate ranks last).
+    pub objective: Option<f64>,
+}
+
+/// Run one candidate of [`advise_with`]'s rounds, on the state and options the search was given.
+pub fn evaluate_job(state: &ClusterState, job: &Job, opts: &AdviseOptions, scenario: Option<&Scenario>) -> crate::Result<JobResult> {
+    let spec = Spec::of_job(job)?;
+    let targets: BTreeSet<Sym> = job.targets.iter().map(|t| Sym::new(t)).collect();
+    let candidate = spec
+        .build(state, &targets, &opts.allowed)
+        .ok_or_else(|| crate::Error::Option { option: "advise job".into(), message: format!("{} does not apply to these NodePools", spec.name()) })?;
+    let e = evaluate(state, &candidate, opts, scenario)?;
+    Ok(JobResult { recommendation: e.rec, objective: e.objective.is_finite().then_some(e.objective) })
 }
 
 fn evaluate(state: &ClusterState, c: &Candidate, opts: &AdviseOptions, scenario: Option<&Scenario>) -> crate::Result<Evaluated> {
@@ -235,7 +289,7 @@ fn evaluate(state: &ClusterState, c: &Candidate, opts: &AdviseOptions, scenario:
         scenario,
         nodepools_yaml: manifest::to_yaml(&pools),
     };
-    Ok(Evaluated { candidate: c.clone(), rec, objective })
+    Ok(Evaluated { rec, objective })
 }
 
 /// Labels of the instance types the best packing uses, weighted by what they cost.
@@ -323,8 +377,21 @@ fn axes(state: &ClusterState, targets: &[&NodePool], mix: &PackingMix, allowed: 
     out
 }
 
-/// Search NodePool configurations for the state's pods (and, with a scenario, over its run).
+/// Search NodePool configurations for the state's pods (and, with a scenario, over its run); the
+/// candidates of each round run in parallel on rayon.
 pub fn advise(state: &ClusterState, opts: &AdviseOptions, scenario: Option<&Scenario>) -> crate::Result<AdviseResult> {
+    advise_with(state, opts, scenario, |jobs| jobs.par_iter().map(|j| evaluate_job(state, j, opts, scenario)).collect())
+}
+
+/// [`advise`] with the candidates of each round run by `run_round`, which returns one result per
+/// job, in the jobs' order (e.g. [`evaluate_job`] on an executor's workers). The ranking and the
+/// result are [`advise`]'s whenever `run_round` returns what [`evaluate_job`] does.
+pub fn advise_with(
+    state: &ClusterState,
+    opts: &AdviseOptions,
+    scenario: Option<&Scenario>,
+    mut run_round: impl FnMut(&[Job]) -> crate::Result<Vec<JobResult>>,
+) -> crate::Result<AdviseResult> {
     let mut warnings = state.warnings.clone();
     let dynamic: Vec<&NodePool> = state.nodepools.iter().filter(|p| p.replicas.is_none()).collect();
     // the bound over the widest configuration the user allows
@@ -363,16 +430,21 @@ pub fn advise(state: &ClusterState, opts: &AdviseOptions, scenario: Option<&Scen
 
     let mut seen: BTreeSet<Spec> = BTreeSet::new();
     let mut done: Vec<Evaluated> = Vec::new();
-    let run = |specs: Vec<Spec>, seen: &mut BTreeSet<Spec>, done: &mut Vec<Evaluated>| -> crate::Result<()> {
+    let mut run = |specs: Vec<Spec>, seen: &mut BTreeSet<Spec>, done: &mut Vec<Evaluated>| -> crate::Result<()> {
         let budget = opts.max_candidates.saturating_sub(done.len());
-        let cands: Vec<Candidate> = specs
+        // the specs that make a candidate (a change may allow nothing on these NodePools)
+        let jobs: Vec<Job> = specs
             .into_iter()
             .filter(|s| seen.insert(s.clone()))
-            .filter_map(|s| s.build(state, &targets, &opts.allowed))
+            .filter(|s| s.build(state, &targets, &opts.allowed).is_some())
             .take(budget)
+            .map(|s| s.job(&targets))
             .collect();
-        let evaluated: Vec<Evaluated> = cands.par_iter().map(|c| evaluate(state, c, opts, scenario)).collect::<crate::Result<_>>()?;
-        done.extend(evaluated);
+        let results = run_round(&jobs)?;
+        if results.len() != jobs.len() {
+            return Err(crate::Error::Option { option: "advise".into(), message: format!("{} result(s) for {} candidate(s)", results.len(), jobs.len()) });
+        }
+        done.extend(results.into_iter().map(|r| Evaluated { objective: r.objective.unwrap_or(f64::INFINITY), rec: r.recommendation }));
         Ok(())
     };
     // round 1: the baseline, every single change, and what the best packing uses, alone and as a
@@ -452,10 +524,7 @@ pub fn advise(state: &ClusterState, opts: &AdviseOptions, scenario: Option<&Scen
         warnings.push("no configuration tried places every pod".into());
     }
     warnings.extend(b.warnings.iter().filter(|w| !warnings.contains(w)).cloned().collect::<Vec<_>>());
-    let recommendations = done.into_iter().take(opts.recommendations.max(1)).map(|e| {
-        let _ = &e.candidate;
-        e.rec
-    }).collect();
+    let recommendations = done.into_iter().take(opts.recommendations.max(1)).map(|e| e.rec).collect();
     Ok(AdviseResult {
         baseline,
         lower_bound_per_hour: lb,
