@@ -1,6 +1,7 @@
 //! Disruption on generated clusters of the benchmark catalog: one round (`disrupt_once`) and a bounded
 //! until-stable run (`until_stable`, at most 3 rounds) on 1,000 and 5,000 nodes with 4 bound pods each;
-//! until stable without a limit on 250 and 1,000 nodes, and with every node drifted (issue 16).
+//! until stable without a limit on 250 and 1,000 nodes, and with every node drifted on 250, 1,000
+//! and 2,000 nodes (issue 16).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use karpsim::disruption::{disrupt_once, until_stable, DisruptionOptions};
@@ -28,6 +29,12 @@ fn consolidation(c: &mut Criterion) {
         drifted.nodepools[0].labels.insert(Sym::new("tier"), Sym::new("v2"));
         g.bench_function(format!("until_stable_drifted/{nodes}"), |b| b.iter(|| black_box(until_stable(black_box(&drifted), &unbounded))));
     }
+    // how the drifted case grows: 2,000 nodes take 1,000 rounds (max_rounds) of a twice larger
+    // cluster than 1,000 nodes do
+    let mut drifted = fixtures::karpenter_cluster(2_000, 4, 42);
+    drifted.nodepools[0].labels.insert(Sym::new("tier"), Sym::new("v2"));
+    g.throughput(Throughput::Elements(2_000));
+    g.bench_function("until_stable_drifted/2000", |b| b.iter(|| black_box(until_stable(black_box(&drifted), &unbounded))));
     g.finish();
 }
 

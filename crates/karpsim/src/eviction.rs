@@ -40,8 +40,16 @@ pub fn evictable(p: &Pod, now: Timestamp) -> bool {
 
 /// `ToleratesDisruptedNoScheduleTaint`: the pod tolerates `karpenter.sh/disrupted:NoSchedule`.
 fn tolerates_disrupted_taint(p: &Pod) -> bool {
-    let taint = Taint { key: Sym::new("karpenter.sh/disrupted"), value: Sym::new(""), effect: TaintEffect::NoSchedule };
-    p.tolerations.iter().any(|t| crate::taints::tolerates(t, &taint))
+    if p.tolerations.is_empty() {
+        return false;
+    }
+    // interned once: every candidate's every pod is asked each disruption round
+    static TAINT: std::sync::LazyLock<Taint> = std::sync::LazyLock::new(|| Taint {
+        key: Sym::new("karpenter.sh/disrupted"),
+        value: Sym::new(""),
+        effect: TaintEffect::NoSchedule,
+    });
+    p.tolerations.iter().any(|t| crate::taints::tolerates(t, &TAINT))
 }
 
 /// Disruptions each PDB allows now, computed as the disruption controller does from the pods it

@@ -579,6 +579,9 @@ impl Requirements {
     /// allowed (NodeClaims); with `None` (existing nodes) every positively required label must be
     /// defined.
     pub fn compatible(&self, incoming: &Requirements, undefined: Option<&labels::WellKnown>) -> std::result::Result<(), Incompatibility> {
+        if std::ptr::eq(self, incoming) {
+            return self.self_compatible();
+        }
         for (k, r) in &incoming.items {
             if undefined.is_some_and(|w| w.contains(*k)) {
                 continue;
@@ -589,6 +592,20 @@ impl Requirements {
             return Err(Incompatibility::Undefined { key: *k, incoming: r.to_string() });
         }
         self.intersects(incoming)
+    }
+
+    /// `self.compatible(self, _)`, which the scheduler asks of every existing node a pod may go to
+    /// that topology does not tighten (Karpenter's `Compatible(nodeRequirements,
+    /// topologyRequirements)` with the two equal). Every key is defined on both sides, so only the
+    /// intersection rule can fail, key by key with each requirement against itself: the same
+    /// verdict, and the same first failing key, as the general walk, without looking keys up.
+    fn self_compatible(&self) -> std::result::Result<(), Incompatibility> {
+        for (k, r) in &self.items {
+            if !(r.has_intersection(r) || r.is_negative_op()) {
+                return Err(Incompatibility::NoIntersection { key: *k, existing: r.to_string(), incoming: r.to_string() });
+            }
+        }
+        Ok(())
     }
 
     /// Labels implied by single-valued `In` requirements (what a launched node would carry).
@@ -621,6 +638,27 @@ mod tests {
     }
     fn s(x: &str) -> Sym {
         Sym::new(x)
+    }
+
+    #[test]
+    fn a_set_checked_against_itself_gets_the_general_verdict() {
+        // the same set by address takes the short path, a copy the general walk: same answers
+        let empty_in = set(&[("a", req("In", &["3"])), ("b", req("Gt", &["5"])), ("b", req("In", &["3", "x"]))]);
+        let cases = [
+            set(&[]),
+            set(&[("zone", req("In", &["z1", "z2"])), ("arch", req("NotIn", &["arm64"])), ("gone", req("DoesNotExist", &[]))]),
+            set(&[("cpu", req("Gt", &["4"])), ("cpu", req("Lt", &["64"])), ("os", req("Exists", &[]))]),
+            empty_in,
+        ];
+        for c in &cases {
+            let copy = c.clone();
+            assert_eq!(c.compatible(c, None), c.compatible(&copy, None), "{c}");
+        }
+        // an In left with no value reads as DoesNotExist (as Karpenter's `Operator()` reads it)
+        assert!(cases[3].compatible(&cases[3], None).is_ok());
+        assert!(cases[1].compatible(&cases[1], None).is_ok());
+        // and the general walk still refuses what does not intersect
+        assert!(cases[1].compatible(&set(&[("zone", req("In", &["z3"]))]), None).is_err());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! replacements, move the pods the simulation placed, delete the candidates.
 
 use super::Command;
-use crate::labels::{self, Sym};
+use crate::labels::{self, Sym, SymMap, SymSet};
 use crate::model::{Node, PodPhase, Timestamp};
 use crate::scheduling::SolvedClaim;
 use crate::state::ClusterState;
@@ -142,7 +142,8 @@ pub fn place(state: &mut ClusterState, new_nodes: &[NewNode], binds: &[(Sym, Des
     for id in given_back {
         state.change_reservation(id, 1, false);
     }
-    let dest_of: BTreeMap<Sym, Sym> = binds
+    // looked up for every pod of the cluster: by interned symbol, not string order
+    let dest_of: SymMap<Sym> = binds
         .iter()
         .map(|(uid, d)| {
             (*uid, match d {
@@ -157,13 +158,13 @@ pub fn place(state: &mut ClusterState, new_nodes: &[NewNode], binds: &[(Sym, Des
         let on_removed = p.node_name.is_some_and(|n| remove.contains(&n));
         !(on_removed && (p.is_daemonset_pod() || p.is_mirror() || !p.is_reschedulable()))
     });
-    let mut touched = Vec::new();
+    let mut touched = SymSet::default();
     for p in &mut state.pods {
         if let Some(d) = dest_of.get(&p.uid) {
             p.node_name = Some(*d);
             p.phase = PodPhase::Running;
             p.start_time = Some(now);
-            touched.push(*d);
+            touched.insert(*d);
         } else if p.node_name.is_some_and(|n| remove.contains(&n)) {
             p.node_name = None;
             p.phase = PodPhase::Pending;

@@ -6,7 +6,7 @@ use super::drift;
 use crate::eviction::{DO_NOT_DISRUPT, evictable, eviction_cost, matching_pdbs, pdb_allowed, pod_do_not_disrupt};
 use crate::labels::{Sym, SymMap};
 use crate::model::{Node, NodePool, Pod, Timestamp};
-use crate::state::ClusterState;
+use crate::state::{ClusterState, TypeInfo};
 
 /// A node that may be disrupted, with what the methods need.
 #[derive(Debug, Clone)]
@@ -65,6 +65,9 @@ pub fn build<'a>(
     let none = Vec::new();
     let pool_reqs: Vec<Option<crate::requirements::Requirements>> =
         state.nodepools.iter().map(|p| crate::requirements::Requirements::from_node_selector(&p.requirements).ok()).collect();
+    // each pool's types by name (the first of a name, as a scan finds it), built once per pool
+    // rather than scanning the catalog for every node
+    let mut types_by_name: SymMap<SymMap<&TypeInfo>> = SymMap::default();
     for node in &state.nodes {
         let Some(pool_name) = node.nodepool else {
             // `NewCandidate`: "node isn't managed by karpenter" (no NodeClaim, or no NodePool label)
@@ -132,7 +135,15 @@ pub fn build<'a>(
             None => false,
             Some(after) => now - last_pod_event(node, pods) >= after,
         };
-        let instance_type_known = node.instance_type.is_some_and(|t| types.is_some_and(|pt| pt.types.iter().any(|x| x.it.name == t)));
+        let by_name = types_by_name.entry(pool_name).or_insert_with(|| {
+            let mut m = SymMap::default();
+            for ti in types.map(|t| t.types.as_slice()).unwrap_or(&[]) {
+                m.entry(ti.it.name).or_insert(ti);
+            }
+            m
+        });
+        let its_type = node.instance_type.and_then(|t| by_name.get(&t).copied());
+        let instance_type_known = its_type.is_some();
         out.push(Candidate {
             node,
             pool,
@@ -144,7 +155,7 @@ pub fn build<'a>(
             reschedule_cost,
             disruption_cost,
             consolidatable,
-            drifted: drift::drifted(node, pool, pool_reqs[pool_index].as_ref(), types.map(|t| t.types.as_slice()).unwrap_or(&[]), now),
+            drifted: drift::drifted(node, pool, pool_reqs[pool_index].as_ref(), its_type, now),
             pod_block,
         });
     }

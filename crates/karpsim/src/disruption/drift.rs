@@ -12,8 +12,9 @@ use crate::requirements::Requirements;
 use crate::state::TypeInfo;
 
 /// Why the node is drifted from its NodePool, or `None`. `pool_reqs` are the pool's requirements
-/// (`None` when they do not parse).
-pub fn drifted(node: &Node, pool: &NodePool, pool_reqs: Option<&Requirements>, types: &[TypeInfo], now: Timestamp) -> Option<String> {
+/// (`None` when they do not parse); `its_type` is the pool's instance type named like the node's
+/// (the first of that name), if any.
+pub fn drifted(node: &Node, pool: &NodePool, pool_reqs: Option<&Requirements>, its_type: Option<&TypeInfo>, now: Timestamp) -> Option<String> {
     if let Some(pool_reqs) = pool_reqs
         && let Err(i) = Requirements::of_node_labels(&node.labels).compatible(pool_reqs, None)
     {
@@ -38,7 +39,7 @@ pub fn drifted(node: &Node, pool: &NodePool, pool_reqs: Option<&Requirements>, t
     if now - node.creation_timestamp >= 3600
         && let Some(it) = node.instance_type
     {
-        let offered = types.iter().find(|t| t.it.name == it).is_some_and(|t| {
+        let offered = its_type.is_some_and(|t| {
             t.it.offerings.iter().any(|o| {
                 Some(o.zone) == node.zone
                     && (Some(o.capacity_type) == node.capacity_type

@@ -7,7 +7,6 @@ use super::apply::{self, Plan};
 use super::budgets;
 use super::candidates::{self, Candidate};
 use super::consolidation::{self, Outcome};
-use super::prefilter::Prefilter;
 use super::simulate::{RoundCtx, Simulation};
 use super::static_capacity;
 use super::{Action, CandidateOrder, Command, DisruptionOptions, DisruptionResult, EndState, Kept, Method, NodeSummary, PodMove, Replacement};
@@ -278,7 +277,7 @@ impl<'a> Round<'a, '_> {
                 self.keep(c.name(), "Balanced policy: even deleting it would not save enough for the disruption".to_string());
                 continue;
             }
-            if let Some(why) = self.ctx.prefilter.as_ref().and_then(|f| f.cannot_consolidate(&self.ctx, c, self.opts.spot_to_spot)) {
+            if let Some(why) = self.ctx.prefilter().and_then(|f| f.cannot_consolidate(&self.ctx, c, self.opts.spot_to_spot)) {
                 self.keep(c.name(), why);
                 continue;
             }
@@ -330,7 +329,7 @@ fn is_empty_candidate(c: &Candidate) -> bool {
     c.is_empty() && c.pool.disruption.consolidate_after.is_some() && c.pool.replicas.is_none()
 }
 
-/// The facts of one round. `quick`: also prepare [`Prefilter`], to skip single-node simulations that
+/// The facts of one round. `quick`: allow [`super::prefilter::Prefilter`] (built on first use) to skip single-node simulations that
 /// are certain to fail (their candidates are then kept with a less specific reason).
 pub(super) fn round_ctx<'a>(state: &'a ClusterState, now: Timestamp, opts: &DisruptionOptions, warnings: &mut Vec<String>, quick: bool) -> RoundCtx<'a> {
     let mut pods_by_node: SymMap<Vec<&'a Pod>> = SymMap::default();
@@ -346,7 +345,8 @@ pub(super) fn round_ctx<'a>(state: &'a ClusterState, now: Timestamp, opts: &Disr
         state,
         now,
         pending: pending_pods(state, warnings),
-        prefilter: quick.then(|| Prefilter::new(&view, &deleting, &settling)),
+        quick,
+        prefilter: std::cell::OnceCell::new(),
         deleting,
         settling,
         uninitialized: state.nodes.iter().filter(|n| !n.initialized).map(|n| n.name).collect(),
@@ -367,7 +367,7 @@ fn one_round(state: &ClusterState, now: Timestamp, opts: &DisruptionOptions, war
     let expired: Vec<Sym> = plans.iter().flat_map(|p| p.remove.clone()).collect();
     plans.extend(static_capacity::scale_down(&r.ctx).into_iter().filter(|p| p.remove.iter().all(|n| !expired.contains(n))));
     let expired: Vec<Sym> = plans.iter().flat_map(|p| p.remove.clone()).collect();
-    let live: Vec<Candidate> = cands.iter().filter(|c| !expired.contains(&c.name())).cloned().collect();
+    let live: Vec<Candidate> = cands.into_iter().filter(|c| !expired.contains(&c.name())).collect();
     let mut acted = r.emptiness(&live);
     let mut method = "emptiness";
     if acted.is_empty() {

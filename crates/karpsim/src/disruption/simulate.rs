@@ -25,8 +25,12 @@ pub struct RoundCtx<'a> {
     pub settling: HashSet<Sym>,
     /// Nodes not initialized yet, once per round.
     pub uninitialized: HashSet<Sym>,
-    /// The quick "no" before a single-node simulation, when the caller needs no explanations.
-    pub prefilter: Option<Prefilter<'a>>,
+    /// The caller needs no explanations: single-node simulations certain to fail are skipped
+    /// ([`RoundCtx::prefilter`]) and consolidation simulations stop at a second new NodeClaim.
+    pub quick: bool,
+    /// The quick "no" before a single-node simulation, built on first use: most rounds end before
+    /// single-node consolidation (an until-stable run over drifted nodes never reaches it).
+    pub(super) prefilter: std::cell::OnceCell<Prefilter<'a>>,
 }
 
 impl<'a> Prefilter<'a> {
@@ -45,6 +49,11 @@ pub struct Simulation<'a> {
 }
 
 impl<'a> RoundCtx<'a> {
+    /// The quick "no" before a single-node simulation, when the caller needs no explanations.
+    pub fn prefilter(&self) -> Option<&Prefilter<'a>> {
+        self.quick.then(|| self.prefilter.get_or_init(|| Prefilter::new(&self.view, &self.deleting, &self.settling)))
+    }
+
     /// "Currently reschedulable" pods of a node (`IsCurrentlyReschedulable`).
     pub(crate) fn movable(&self, node: Sym) -> impl Iterator<Item = &'a Pod> + '_ {
         self.pods_by_node.get(&node).into_iter().flatten().copied().filter(move |p| crate::eviction::currently_reschedulable(p, &self.state.pdbs, self.now))
@@ -72,7 +81,7 @@ impl<'a> RoundCtx<'a> {
     /// explanations to give (the simulator's rounds), a simulation can stop as soon as it needs a
     /// second. Not when a pool has minValues: finalising a NodeClaim may then drop it.
     fn claim_limit(&self, consolidation: bool) -> Option<usize> {
-        let exact = consolidation && self.prefilter.is_some() && !self.view.templates.iter().any(|t| t.requirements.has_min_values());
+        let exact = consolidation && self.quick && !self.view.templates.iter().any(|t| t.requirements.has_min_values());
         exact.then_some(1)
     }
 

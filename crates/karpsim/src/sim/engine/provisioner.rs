@@ -3,10 +3,10 @@
 //! and the NodeClaims it creates are launched.
 
 use super::{Engine, Ev};
-use crate::labels::Sym;
+use crate::labels::{Sym, SymMap, SymSet};
 use crate::model::{Pod, PodPhase};
 use crate::scheduling::{ClusterView, ScheduleScope, pending_pods, schedule_on};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 impl Engine<'_> {
@@ -45,19 +45,17 @@ impl Engine<'_> {
     /// Schedule pending pods: bind those placed on initialized nodes (what kube-scheduler then does),
     /// and, when `launch`, create the NodeClaims Karpenter would.
     pub(super) fn provision(&mut self, launch_claims: bool) {
-        let mut w = Vec::new();
-        let pending: HashSet<Sym> = pending_pods(&self.state, &mut w).iter().map(|p| p.uid).collect();
-        if pending.is_empty() {
-            return;
-        }
-        let scope =
-            ScheduleScope { removed_nodes: self.excluded_nodes(), pending: pending.clone(), ..Default::default() };
         let (binds, launches, unplaced, deferred) = {
-            let pods: Vec<&Pod> = self.state.pods.iter().filter(|p| pending.contains(&p.uid)).collect();
+            // the pending pods in the state's order, as the scheduler takes them
+            let pods: Vec<&Pod> = pending_pods(&self.state, &mut Vec::new());
+            if pods.is_empty() {
+                return;
+            }
+            let scope = ScheduleScope { removed_nodes: self.excluded_nodes(), pending: pods.iter().map(|p| p.uid).collect(), ..Default::default() };
             let view = ClusterView::new(&self.state, self.opts.provisioning.min_values_policy);
             self.launch_warnings.extend(view.launch_warnings());
             let sol = schedule_on(&view, pods, &scope, &self.opts.provisioning);
-            let initialized: HashSet<Sym> = self.state.nodes.iter().filter(|n| n.initialized).map(|n| n.name).collect();
+            let initialized: SymSet = self.state.nodes.iter().filter(|n| n.initialized).map(|n| n.name).collect();
             let mut binds = Vec::new();
             for (node, ps) in &sol.existing {
                 if initialized.contains(node) {
@@ -97,7 +95,8 @@ impl Engine<'_> {
         }
         let t = self.now();
         let at = self.sc.start + t as i64;
-        let to: HashMap<Sym, Sym> = binds.into_iter().collect();
+        // looked up for every pod of the cluster: hashed as interned symbols
+        let to: SymMap<Sym> = binds.into_iter().collect();
         let mut done: Vec<Sym> = Vec::with_capacity(to.len());
         let nodes = &self.state.nodes;
         for p in self.state.pods.iter_mut() {
@@ -116,7 +115,7 @@ impl Engine<'_> {
                 done.push(p.uid);
             }
         }
-        let nodes: HashSet<Sym> = to.values().copied().collect();
+        let nodes: SymSet = to.values().copied().collect();
         for n in self.state.nodes.iter_mut().filter(|n| nodes.contains(&n.name)) {
             n.last_pod_event = Some(at);
         }
@@ -174,12 +173,11 @@ impl Engine<'_> {
     /// The pods pending at the end, each with why: the scheduler's reason for pods nothing could
     /// take, or what they were waiting for (a node still initializing, the provisioner's next batch).
     pub(super) fn pending_reasons(&mut self, warnings: &mut Vec<String>) -> Vec<(String, String)> {
-        let pending: HashSet<Sym> = pending_pods(&self.state, warnings).iter().map(|p| p.uid).collect();
-        if pending.is_empty() {
+        let pods: Vec<&Pod> = pending_pods(&self.state, warnings);
+        if pods.is_empty() {
             return Vec::new();
         }
-        let scope = ScheduleScope { removed_nodes: self.excluded_nodes(), pending: pending.clone(), ..Default::default() };
-        let pods: Vec<&Pod> = self.state.pods.iter().filter(|p| pending.contains(&p.uid)).collect();
+        let scope = ScheduleScope { removed_nodes: self.excluded_nodes(), pending: pods.iter().map(|p| p.uid).collect(), ..Default::default() };
         let view = ClusterView::new(&self.state, self.opts.provisioning.min_values_policy);
         self.launch_warnings.extend(view.launch_warnings());
         let sol = schedule_on(&view, pods, &scope, &self.opts.provisioning);
@@ -187,7 +185,7 @@ impl Engine<'_> {
         for (i, e) in &sol.errors {
             why[*i] = Some(e.clone());
         }
-        let initialized: HashSet<Sym> = self.state.nodes.iter().filter(|n| n.initialized).map(|n| n.name).collect();
+        let initialized: SymSet = self.state.nodes.iter().filter(|n| n.initialized).map(|n| n.name).collect();
         for (node, ps) in &sol.existing {
             let w = if initialized.contains(node) {
                 format!("fits node {node}; the provisioner's batch had not closed at the end of the run")
