@@ -241,6 +241,13 @@ impl Requirement {
         Requirement { complement, values, gte, lte, min_values, written }
     }
 
+    /// The per-key rule of `Requirements.Intersects` (Karpenter's `requirements.go`): the two
+    /// requirements of one key agree when their intersection allows a value, or when both are
+    /// negative (`NotIn`/`DoesNotExist`), which a node without the label satisfies.
+    pub fn agrees_with(&self, other: &Requirement) -> bool {
+        self.has_intersection(other) || (self.is_negative_op() && other.is_negative_op())
+    }
+
     /// `HasIntersection`: whether the intersection allows any value, without building it.
     pub fn has_intersection(&self, other: &Requirement) -> bool {
         let gte = max_opt(self.gte, other.gte);
@@ -535,7 +542,7 @@ impl Requirements {
         while i < a.len() && j < b.len() {
             if a[i].0 == b[j].0 {
                 let (e, n) = (&a[i].1, &b[j].1);
-                if !(e.has_intersection(n) || e.is_negative_op() && n.is_negative_op()) {
+                if !e.agrees_with(n) {
                     return Err(Incompatibility::NoIntersection { key: a[i].0, existing: e.to_string(), incoming: n.to_string() });
                 }
                 i += 1;
@@ -557,19 +564,18 @@ impl Requirements {
 
     /// [`Requirements::intersects_ok`] over every key but `skip` (the check is a conjunction over keys).
     pub fn intersects_ok_except(&self, incoming: &Requirements, skip: Option<Sym>) -> bool {
-        let pair_ok = |e: &Requirement, n: &Requirement| e.has_intersection(n) || (e.is_negative_op() && n.is_negative_op());
         // walk the smaller set, look keys up in the larger (by pointer when short, else by order)
         if self.items.len() <= incoming.items.len() {
-            self.items.iter().filter(|(k, _)| Some(*k) != skip).all(|(k, e)| incoming.get(*k).is_none_or(|n| pair_ok(e, n)))
+            self.items.iter().filter(|(k, _)| Some(*k) != skip).all(|(k, e)| incoming.get(*k).is_none_or(|n| e.agrees_with(n)))
         } else {
-            incoming.items.iter().filter(|(k, _)| Some(*k) != skip).all(|(k, n)| self.get(*k).is_none_or(|e| pair_ok(e, n)))
+            incoming.items.iter().filter(|(k, _)| Some(*k) != skip).all(|(k, n)| self.get(*k).is_none_or(|e| e.agrees_with(n)))
         }
     }
 
     /// [`Requirements::intersects_ok`] over the keys `keys` only (the check is a conjunction over keys).
     pub fn intersects_ok_on(&self, incoming: &Requirements, keys: impl IntoIterator<Item = Sym>) -> bool {
         keys.into_iter().all(|k| match (self.get(k), incoming.get(k)) {
-            (Some(e), Some(n)) => e.has_intersection(n) || (e.is_negative_op() && n.is_negative_op()),
+            (Some(e), Some(n)) => e.agrees_with(n),
             _ => true,
         })
     }
@@ -601,7 +607,7 @@ impl Requirements {
     /// verdict, and the same first failing key, as the general walk, without looking keys up.
     fn self_compatible(&self) -> std::result::Result<(), Incompatibility> {
         for (k, r) in &self.items {
-            if !(r.has_intersection(r) || r.is_negative_op()) {
+            if !r.agrees_with(r) {
                 return Err(Incompatibility::NoIntersection { key: *k, existing: r.to_string(), incoming: r.to_string() });
             }
         }

@@ -237,7 +237,7 @@ pub fn filter_known(input: &FilterInput, changed: Option<&[Sym]>, out: &mut Vec<
                 let (rest, offering) = (memo[c] & 2 != 0, memo[c] & 4 != 0);
                 // the name: the type's own `instance-type In [name]` against the requirement, if any
                 let name_ok = match (it_req, it.requirements.get(it_key)) {
-                    (Some(n), Some(e)) => e.has_intersection(n) || (e.is_negative_op() && n.is_negative_op()),
+                    (Some(n), Some(e)) => e.agrees_with(n),
                     _ => true,
                 };
                 (rest && name_ok, offering && need.fits(&it.it.allocatable), offering)
