@@ -51,6 +51,7 @@ mod ownership;
 mod pod;
 mod reservations;
 mod storage;
+mod tree;
 mod value;
 mod volumes;
 mod yaml;
@@ -78,6 +79,7 @@ use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use tree::Tree;
 use value::{Node as V, parse_timestamp};
 
 /// Everything read from the user's inputs. Fill it with the `load_*` methods, then call
@@ -189,8 +191,17 @@ impl Inputs {
 
     /// Load YAML (one or more documents) or JSON text. `source_name` names it in errors.
     pub fn load_str(&mut self, text: &str, source_name: &str) -> Result<()> {
-        for (i, doc) in yaml::parse_documents(text, source_name)?.iter().enumerate() {
-            self.load_document(doc, source_name, i + 1, None, None)?;
+        match yaml::parse_trees(text, source_name)? {
+            yaml::Documents::Json(docs) => {
+                for (i, doc) in docs.iter().enumerate() {
+                    self.load_document(doc, source_name, i + 1, None, None)?;
+                }
+            }
+            yaml::Documents::Yaml(docs) => {
+                for (i, doc) in docs.iter().enumerate() {
+                    self.load_document(&Tree::from(doc), source_name, i + 1, None, None)?;
+                }
+            }
         }
         Ok(())
     }
@@ -219,36 +230,36 @@ impl Inputs {
 
     /// Load one already-parsed document (a Kubernetes object or a `List`), e.g. a Python dict.
     pub fn load_value(&mut self, value: Value, source_name: &str) -> Result<()> {
-        self.load_document(&value, source_name, 1, None, None)
+        self.load_document(&Tree::from(&value), source_name, 1, None, None)
     }
 
     /// One document or `List` item. `field` is the item path (`items[3]`) inside a list, and
     /// `implied_kind` the item kind of a typed list (`PodList` items may omit `kind`).
-    fn load_document(&mut self, doc: &Value, file: &str, document: usize, field: Option<String>, implied_kind: Option<&str>) -> Result<()> {
+    fn load_document(&mut self, doc: &Tree, file: &str, document: usize, field: Option<String>, implied_kind: Option<&str>) -> Result<()> {
         let mut at = Location { file: Some(file.to_string()), document: Some(document), field, ..Default::default() };
-        let Some(obj) = doc.as_object() else {
+        let Tree::Object(obj) = doc else {
             return Err(Error::input(at, format!("expected a Kubernetes object (a mapping), got {}", value::describe(doc))));
         };
-        let kind = match (obj.get("kind"), implied_kind) {
-            (Some(Value::String(k)), _) => k.clone(),
+        let kind = match (tree::find(obj, "kind"), implied_kind) {
+            (Some(Tree::Str(k)), _) => k.to_string(),
             (None, Some(k)) => k.to_string(),
             (Some(other), _) => return Err(Error::input(at, format!("kind must be a string, got {}", value::describe(other)))),
             (None, None) => return Err(Error::input(at, "not a Kubernetes object: no `kind`")),
         };
         at.kind = Some(kind.clone());
-        if implied_kind.is_none() && !matches!(obj.get("apiVersion"), Some(Value::String(_))) {
+        if implied_kind.is_none() && !matches!(tree::find(obj, "apiVersion"), Some(Tree::Str(_))) {
             return Err(Error::input(at, "not a Kubernetes object: no `apiVersion`"));
         }
         let root = V::root(doc);
         if kind == "List" || (kind.ends_with("List") && kind.len() > 4) {
             let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty());
             let items = root.opt_arr("items").map_err(|e| e.at(at.clone()))?;
-            for (i, _) in items.iter().enumerate() {
+            for (i, item) in items.iter().enumerate() {
                 let path = match &at.field {
                     Some(f) => format!("{f}.items[{i}]"),
                     None => format!("items[{i}]"),
                 };
-                self.load_document(&obj["items"][i], file, document, Some(path), item_kind)?;
+                self.load_document(item.v, file, document, Some(path), item_kind)?;
             }
             return Ok(());
         }

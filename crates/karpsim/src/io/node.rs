@@ -85,7 +85,7 @@ pub(crate) fn set_labels(n: &mut Node, labels: BTreeMap<Sym, Sym>) {
 
 fn int_or_percent(n: &V) -> Result<IntOrPercent> {
     match n.v {
-        serde_json::Value::String(s) => match s.strip_suffix('%').map(str::parse::<i64>) {
+        super::tree::Tree::Str(s) => match s.strip_suffix('%').map(str::parse::<i64>) {
             Some(Ok(p)) if (0..=100).contains(&p) => Ok(IntOrPercent::Percent(p)),
             None => match s.parse::<i64>() {
                 Ok(i) if i >= 0 => Ok(IntOrPercent::Int(i)),

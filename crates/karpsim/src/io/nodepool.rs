@@ -20,7 +20,7 @@ pub(crate) fn parse_nodepool(root: &Node, name: &str) -> Result<NodePool> {
         let labels = m.opt_label_map("labels")?;
         if let Some(l) = m.get("labels")? {
             for k in labels.keys() {
-                restricted_key(k).map_err(|e| Node { v: l.v, path: l.child_path(k) }.err(e))?;
+                restricted_key(k).map_err(|e| l.child_err(k, e))?;
             }
         }
         np.labels = sym_map(labels);
@@ -51,7 +51,7 @@ pub(crate) fn parse_nodepool(root: &Node, name: &str) -> Result<NodePool> {
         for (k, n) in l.entries()? {
             // `parse_amount` puts cpu in millicores, everything else (including `nodes`) in units.
             let s = n.quantity_str()?;
-            let v = parse_amount(k, &s).map_err(|e| e.at(crate::error::Location::field(n.path.clone())))?;
+            let v = parse_amount(k, &s).map_err(|e| e.at(crate::error::Location::field(n.path())))?;
             if v < 0 {
                 return Err(n.err(format!("negative quantity {s:?}")));
             }
@@ -220,6 +220,7 @@ fn parse_budget(n: &Node) -> Result<Budget> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tree::Tree;
     use super::*;
     use serde_json::json;
 
@@ -249,16 +250,16 @@ mod tests {
             {"nodes": "10%"}, {"nodes": "0", "schedule": schedule, "duration": "8h"}]}}});
         for bad in ["61 * * * *", "@fortnightly", "*/0 * * * *", "1-0 * * * *", "0 0 * * 8"] {
             let v = budgets(bad);
-            let e = parse_nodepool(&Node::root(&v), "default").unwrap_err().to_string();
+            let e = parse_nodepool(&Node::root(&Tree::from(&v)), "default").unwrap_err().to_string();
             assert!(e.contains("spec.disruption.budgets[1].schedule") && e.contains("invalid cron schedule"), "{bad}: {e}");
         }
         let v = budgets("0 9 * * mon-fri");
-        assert!(parse_nodepool(&Node::root(&v), "default").is_ok());
+        assert!(parse_nodepool(&Node::root(&Tree::from(&v)), "default").is_ok());
     }
 
     #[test]
     fn requirement_validation() {
-        let r = |v: serde_json::Value| parse_requirement(&Node::root(&v));
+        let r = |v: serde_json::Value| parse_requirement(&Node::root(&Tree::from(&v)));
         assert!(r(json!({"key": "k", "operator": "In", "values": ["a", "b"], "minValues": 2})).is_ok());
         assert!(r(json!({"key": "k", "operator": "Gte", "values": ["4"]})).is_ok());
         assert!(r(json!({"key": "k", "operator": "In", "values": ["a"], "minValues": 2})).is_err());

@@ -126,12 +126,13 @@ fn parse_requirement(n: &Node) -> Result<NodeSelectorRequirement> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tree::Tree;
     use super::*;
     use serde_json::json;
 
     fn adj(s: &str) -> std::result::Result<PriceChangeKind, String> {
         let v = json!(s);
-        parse_adjustment(&Node::root(&v)).map(|p| p.kind).map_err(|e| e.to_string())
+        parse_adjustment(&Node::root(&Tree::from(&v))).map(|p| p.kind).map_err(|e| e.to_string())
     }
 
     #[test]
@@ -147,9 +148,9 @@ mod tests {
             assert!(adj(bad).is_err(), "{bad}");
         }
         let v = json!("0.05");
-        assert_eq!(parse_price(&Node::root(&v)).unwrap().kind, PriceChangeKind::Set(0.05));
+        assert_eq!(parse_price(&Node::root(&Tree::from(&v))).unwrap().kind, PriceChangeKind::Set(0.05));
         for bad in [json!("-1"), json!(".5"), json!("1e3"), json!(0.05), json!("+1")] {
-            assert!(parse_price(&Node::root(&bad)).is_err(), "{bad}");
+            assert!(parse_price(&Node::root(&Tree::from(&bad))).is_err(), "{bad}");
         }
     }
 }

@@ -71,8 +71,7 @@ pub(crate) fn build_pod(meta_node: Option<&Node>, spec: &Node, status: Option<&N
     let host_network = spec.opt_bool("hostNetwork")?.unwrap_or(false);
     let containers = spec.opt_arr("containers")?;
     if containers.is_empty() {
-        let at = Node { v: spec.v, path: spec.child_path("containers") };
-        return Err(at.err("a pod needs at least one container"));
+        return Err(spec.child_err("containers", "a pod needs at least one container"));
     }
     let init_containers = spec.opt_arr("initContainers")?;
     let (mut requests, host_ports) = container_requests(&containers, &init_containers, host_network)?;
@@ -569,11 +568,13 @@ pub(crate) fn owner_kind(kind: &str) -> OwnerKind {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tree::Tree;
     use super::*;
     use serde_json::json;
 
     fn requests(spec: serde_json::Value) -> Result<Resources> {
-        let s = Node::root(&spec);
+        let t = Tree::from(&spec);
+        let s = Node::root(&t);
         let id = PodMeta { namespace: "default".into(), name: "p".into(), owner: None, creation_timestamp: 0 };
         build_pod(None, &s, None, id).map(|(p, _)| p.requests)
     }
@@ -646,7 +647,7 @@ mod tests {
                 "labelSelector": {"matchExpressions": [{"key": "app", "operator": "In", "values": ["x"]}]}}}]}}
         });
         let id = PodMeta { namespace: "ns".into(), name: "p".into(), owner: None, creation_timestamp: 0 };
-        let (p, _) = build_pod(None, &Node::root(&spec), None, id).unwrap();
+        let (p, _) = build_pod(None, &Node::root(&Tree::from(&spec)), None, id).unwrap();
         assert_eq!(p.host_ports.len(), 2);
         assert_eq!((p.host_ports[0].port, p.host_ports[1].protocol.as_str()), (9100, "UDP"));
         assert_eq!(p.node_selector.get(&Sym::new("kubernetes.io/arch")), Some(&Sym::new("arm64")));

@@ -1,106 +1,175 @@
-//! Path-tracking accessors over `serde_json::Value`.
+//! Path-tracking accessors over a parsed document ([`Tree`]).
 //!
-//! Every document is parsed into a `Value` first and then converted by hand, so that each error can name
-//! the exact field (`spec.template.spec.containers[1].resources.requests.cpu`). The accessors here carry
-//! that path; errors they produce hold it as `Location::field`, and the loader adds file, document, kind
-//! and object around it.
+//! Every document is parsed into a [`Tree`] first and then converted by hand, so that each error can
+//! name the exact field (`spec.template.spec.containers[1].resources.requests.cpu`). A [`Node`] is a
+//! value with the root of its object; the field path is worked out only when an error is made (by
+//! finding the value under the root), never on the way down: building a path string for every field
+//! read cost more than the reading. Errors hold the path as `Location::field`, and the loader adds
+//! file, document, kind and object around it.
 
+use super::tree::{Tree, find};
 use crate::error::{Error, Location, Result};
 use crate::resources::{Resources, parse_amount};
-use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-/// A value together with its field path from the root of the object.
-#[derive(Clone)]
+/// A value of a parsed object, with that object's root (to name the value's field path in errors).
+#[derive(Clone, Copy)]
 pub(crate) struct Node<'a> {
-    pub v: &'a Value,
-    pub path: String,
+    pub v: &'a Tree<'a>,
+    root: &'a Tree<'a>,
 }
 
-pub(crate) fn describe(v: &Value) -> String {
+/// A mapping's entries, sorted by key.
+type Entries<'a> = [(Cow<'a, str>, Tree<'a>)];
+
+pub(crate) fn describe(v: &Tree) -> String {
     match v {
-        Value::Null => "null".into(),
-        Value::Bool(b) => format!("boolean {b}"),
-        Value::Number(n) => format!("number {n}"),
-        Value::String(s) => format!("string {s:?}"),
-        Value::Array(_) => "a list".into(),
-        Value::Object(_) => "a mapping".into(),
+        Tree::Null => "null".into(),
+        Tree::Bool(b) => format!("boolean {b}"),
+        Tree::Number(n) => format!("number {n}"),
+        Tree::Str(s) => format!("string {s:?}"),
+        Tree::Array(_) => "a list".into(),
+        Tree::Object(_) => "a mapping".into(),
     }
+}
+
+/// One step of a field path.
+enum Step<'t> {
+    Key(&'t str),
+    Index(usize),
+}
+
+/// The steps from `from` down to the value at `target`'s address, if it lies under `from`.
+fn steps_to<'t>(from: &'t Tree<'t>, target: *const Tree<'t>, out: &mut Vec<Step<'t>>) -> bool {
+    if std::ptr::eq(from, target) {
+        return true;
+    }
+    match from {
+        Tree::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                out.push(Step::Index(i));
+                if steps_to(item, target, out) {
+                    return true;
+                }
+                out.pop();
+            }
+        }
+        Tree::Object(entries) => {
+            for (k, v) in entries {
+                out.push(Step::Key(k));
+                if steps_to(v, target, out) {
+                    return true;
+                }
+                out.pop();
+            }
+        }
+        _ => {}
+    }
+    false
 }
 
 impl<'a> Node<'a> {
-    pub fn root(v: &'a Value) -> Self {
-        Node { v, path: String::new() }
+    pub fn root(v: &'a Tree<'a>) -> Self {
+        Node { v, root: v }
+    }
+
+    fn child(&self, v: &'a Tree<'a>) -> Node<'a> {
+        Node { v, root: self.root }
+    }
+
+    /// The field path of this value from the root of its object (`spec.containers[1].name`); empty
+    /// at the root. Only errors need it, so it is found on demand.
+    pub fn path(&self) -> String {
+        let mut steps = Vec::new();
+        // Every value of a tree has its own address, so the search finds exactly this one.
+        steps_to(self.root, self.v, &mut steps);
+        let mut s = String::new();
+        for step in steps {
+            match step {
+                Step::Key(k) => {
+                    if !s.is_empty() {
+                        s.push('.');
+                    }
+                    s.push_str(k);
+                }
+                Step::Index(i) => s.push_str(&format!("[{i}]")),
+            }
+        }
+        s
+    }
+
+    fn error_at(path: String, message: impl Into<String>) -> Error {
+        Error::input(Location { field: (!path.is_empty()).then_some(path), ..Default::default() }, message)
     }
 
     pub fn err(&self, message: impl Into<String>) -> Error {
-        Error::input(Location { field: (!self.path.is_empty()).then(|| self.path.clone()), ..Default::default() }, message)
+        Self::error_at(self.path(), message)
     }
 
-    // Every field read builds its path (errors must name it), so it is concatenated, not formatted:
-    // `format!` cost more than the parse itself on big manifests.
-    fn join(&self, key: &str) -> String {
-        let mut s = String::with_capacity(self.path.len() + 1 + key.len());
-        if !self.path.is_empty() {
-            s.push_str(&self.path);
+    /// The field path of a child key, present or not (for errors about it).
+    pub fn child_path(&self, key: &str) -> String {
+        let mut s = self.path();
+        if !s.is_empty() {
             s.push('.');
         }
         s.push_str(key);
         s
     }
 
-    fn index(&self, i: usize) -> String {
-        use std::fmt::Write;
-        let mut s = String::with_capacity(self.path.len() + 8);
-        s.push_str(&self.path);
-        s.push('[');
-        let _ = write!(s, "{i}");
-        s.push(']');
-        s
+    /// An error about the child `key` of this mapping (which may be missing).
+    pub fn child_err(&self, key: &str, message: impl Into<String>) -> Error {
+        Self::error_at(self.child_path(key), message)
     }
 
-    /// The field path of a child key (for errors raised by callers).
-    pub fn child_path(&self, key: &str) -> String {
-        self.join(key)
-    }
-
-    pub fn obj(&self) -> Result<&'a Map<String, Value>> {
-        self.v.as_object().ok_or_else(|| self.err(format!("expected a mapping, got {}", describe(self.v))))
+    pub fn obj(&self) -> Result<&'a Entries<'a>> {
+        match self.v {
+            Tree::Object(entries) => Ok(entries),
+            other => Err(self.err(format!("expected a mapping, got {}", describe(other)))),
+        }
     }
 
     /// A present, non-null child. Explicit `null` counts as absent, as in Kubernetes' JSON decoding.
     pub fn get(&self, key: &str) -> Result<Option<Node<'a>>> {
-        Ok(match self.obj()?.get(key) {
-            None | Some(Value::Null) => None,
-            Some(v) => Some(Node { v, path: self.join(key) }),
+        Ok(match find(self.obj()?, key) {
+            None | Some(Tree::Null) => None,
+            Some(v) => Some(self.child(v)),
         })
     }
 
     pub fn req(&self, key: &str) -> Result<Node<'a>> {
-        self.get(key)?.ok_or_else(|| Node { v: self.v, path: self.join(key) }.err("required field is missing"))
+        self.get(key)?.ok_or_else(|| self.child_err(key, "required field is missing"))
     }
 
     /// Reject keys outside `allowed`: users' typos must not be silently dropped.
     pub fn check_fields(&self, allowed: &[&str]) -> Result<()> {
-        for key in self.obj()?.keys() {
-            if !allowed.contains(&key.as_str()) {
+        for (key, _) in self.obj()? {
+            let key = key.as_ref();
+            if !allowed.contains(&key) {
                 let hint = match closest(key, allowed) {
                     Some(c) => format!("did you mean {c:?}?"),
                     None if allowed.len() <= 12 => format!("known fields: {}", allowed.join(", ")),
                     None => "not a field Kubernetes defines here".to_string(),
                 };
-                return Err(Node { v: self.v, path: self.join(key) }.err(format!("unknown field {key:?} ({hint})")));
+                return Err(self.child_err(key, format!("unknown field {key:?} ({hint})")));
             }
         }
         Ok(())
     }
 
     pub fn str(&self) -> Result<&'a str> {
-        self.v.as_str().ok_or_else(|| self.err(format!("expected a string, got {}", describe(self.v))))
+        match self.v {
+            Tree::Str(s) => Ok(s),
+            other => Err(self.err(format!("expected a string, got {}", describe(other)))),
+        }
     }
 
     pub fn i64(&self) -> Result<i64> {
-        self.v.as_i64().ok_or_else(|| self.err(format!("expected an integer, got {}", describe(self.v))))
+        match self.v {
+            Tree::Number(n) => n.as_i64(),
+            _ => None,
+        }
+        .ok_or_else(|| self.err(format!("expected an integer, got {}", describe(self.v))))
     }
 
     /// An integer within `[lo, hi]`.
@@ -115,21 +184,23 @@ impl<'a> Node<'a> {
     /// A boolean; the YAML 1.1 spellings Kubernetes' YAML reader accepts (`yes`, `on`, ...) count too.
     pub fn bool(&self) -> Result<bool> {
         match self.v {
-            Value::Bool(b) => Ok(*b),
-            Value::String(s) if matches!(s.as_str(), "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON") => Ok(true),
-            Value::String(s) if matches!(s.as_str(), "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF") => Ok(false),
+            Tree::Bool(b) => Ok(*b),
+            Tree::Str(s) if matches!(s.as_ref(), "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON") => Ok(true),
+            Tree::Str(s) if matches!(s.as_ref(), "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF") => Ok(false),
             other => Err(self.err(format!("expected true or false, got {}", describe(other)))),
         }
     }
 
     pub fn arr(&self) -> Result<Vec<Node<'a>>> {
-        let a = self.v.as_array().ok_or_else(|| self.err(format!("expected a list, got {}", describe(self.v))))?;
-        Ok(a.iter().enumerate().map(|(i, v)| Node { v, path: self.index(i) }).collect())
+        match self.v {
+            Tree::Array(items) => Ok(items.iter().map(|v| self.child(v)).collect()),
+            other => Err(self.err(format!("expected a list, got {}", describe(other)))),
+        }
     }
 
     /// `(key, child)` pairs of a mapping, in key order (serde_json's map is sorted).
     pub fn entries(&self) -> Result<Vec<(&'a str, Node<'a>)>> {
-        Ok(self.obj()?.iter().map(|(k, v)| (k.as_str(), Node { v, path: self.join(k) })).collect())
+        Ok(self.obj()?.iter().map(|(k, v)| (k.as_ref(), self.child(v))).collect())
     }
 
     pub fn opt_str(&self, key: &str) -> Result<Option<&'a str>> {
@@ -210,8 +281,8 @@ impl<'a> Node<'a> {
     /// A quantity given as a string (`"100m"`) or a number (`2`, `0.5`), as Kubernetes accepts.
     pub fn quantity_str(&self) -> Result<String> {
         match self.v {
-            Value::String(s) => Ok(s.clone()),
-            Value::Number(n) => Ok(n.to_string()),
+            Tree::Str(s) => Ok(s.to_string()),
+            Tree::Number(n) => Ok(n.to_string()),
             other => Err(self.err(format!("expected a quantity, got {}", describe(other)))),
         }
     }
@@ -219,7 +290,7 @@ impl<'a> Node<'a> {
     /// One quantity of a named resource in this crate's units; negative amounts are errors.
     pub fn amount(&self, resource: &str) -> Result<i64> {
         let s = self.quantity_str()?;
-        let v = parse_amount(resource, &s).map_err(|e| e.at(Location::field(self.path.clone())))?;
+        let v = parse_amount(resource, &s).map_err(|e| e.at(Location::field(self.path())))?;
         if v < 0 {
             return Err(self.err(format!("negative quantity {s:?}")));
         }
@@ -422,22 +493,27 @@ mod tests {
 
     #[test]
     fn timestamps() {
-        let v = Value::String("1970-01-02T00:00:01Z".into());
+        let v = Tree::Str("1970-01-02T00:00:01Z".into());
         assert_eq!(parse_timestamp(&Node::root(&v)).unwrap(), 86_401);
-        let v = Value::String("2024-05-01T12:00:00.123+02:00".into());
+        let v = Tree::Str("2024-05-01T12:00:00.123+02:00".into());
         assert_eq!(parse_timestamp(&Node::root(&v)).unwrap(), 1_714_557_600);
-        let v = Value::String("yesterday".into());
+        let v = Tree::Str("yesterday".into());
         assert!(parse_timestamp(&Node::root(&v)).is_err());
     }
 
     #[test]
     fn paths_in_errors() {
-        let v: Value = serde_json::json!({"spec": {"containers": [{"name": "a"}, {"resources": {"requests": {"cpu": "-1"}}}]}});
+        let v = serde_json::json!({"spec": {"containers": [{"name": "a"}, {"resources": {"requests": {"cpu": "-1"}}}]}});
+        let v = Tree::from(&v);
         let root = Node::root(&v);
         let c = &root.req("spec").unwrap().opt_arr("containers").unwrap()[1];
         let e = c.req("resources").unwrap().req("requests").unwrap().resources().unwrap_err().to_string();
         assert!(e.contains("spec.containers[1].resources.requests.cpu"), "{e}");
         let e = root.req("spec").unwrap().check_fields(&["x"]).unwrap_err().to_string();
         assert!(e.contains("unknown field \"containers\""), "{e}");
+        // a missing child is named too, and so is the root (no field)
+        let e = c.req("image").err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("spec.containers[1].image"), "{e}");
+        assert!(root.str().unwrap_err().to_string().contains("expected a string, got a mapping"));
     }
 }

@@ -1,6 +1,7 @@
 //! Text -> `serde_json::Value` documents. YAML (multi-document, via serde-saphyr) or JSON.
 
 use crate::error::{Error, Location, Result};
+use super::tree::Tree;
 use serde_json::Value;
 
 /// Parse every document of `text`. Empty documents (only comments, or `---` with nothing after it) are
@@ -11,24 +12,50 @@ use serde_json::Value;
 /// take is read as YAML: JSON is a subset of YAML, and a `.yaml` file of flow-style documents
 /// separated by `---` starts with `{` too.
 pub(crate) fn parse_documents(text: &str, source_name: &str) -> Result<Vec<Value>> {
-    let at = || Location { file: Some(source_name.to_string()), ..Default::default() };
+    match json_first::<Value>(text, source_name)? {
+        // A top-level JSON array holds one object per element (like a YAML stream).
+        Some(Value::Array(items)) => Ok(items),
+        Some(v) => Ok(vec![v]),
+        None => parse_yaml(text, source_name),
+    }
+}
+
+/// The documents of `text` for the loader: JSON text as [`Tree`]s that borrow it (no `Value` built),
+/// YAML as values (read as trees through [`Tree::from`]). Same rules as [`parse_documents`].
+pub(crate) enum Documents<'t> {
+    Json(Vec<Tree<'t>>),
+    Yaml(Vec<Value>),
+}
+
+pub(crate) fn parse_trees<'t>(text: &'t str, source_name: &str) -> Result<Documents<'t>> {
+    match json_first::<Tree<'t>>(text, source_name)? {
+        Some(Tree::Array(items)) => Ok(Documents::Json(items)),
+        Some(t) => Ok(Documents::Json(vec![t])),
+        None => parse_yaml(text, source_name).map(Documents::Yaml),
+    }
+}
+
+/// `text` parsed as JSON when it looks like JSON (`None`: read it as YAML); an error for a `.json`
+/// file that looks like JSON and is not.
+fn json_first<'t, T: serde::Deserialize<'t>>(text: &'t str, source_name: &str) -> Result<Option<T>> {
     // a `.json` file that looks like JSON is JSON: YAML would read some broken JSON (`{"a": }`) as
     // something else
     let looks_json = text.trim_start().starts_with(['{', '[']);
-    let json_only = looks_json && source_name.ends_with(".json");
-    let json_err = if looks_json {
-        match serde_json::from_str::<Value>(text) {
-            // A top-level JSON array holds one object per element (like a YAML stream).
-            Ok(Value::Array(items)) => return Ok(items),
-            Ok(v) => return Ok(vec![v]),
-            Err(e) => Some(format!("malformed JSON at line {}, column {}: {e}", e.line(), e.column())),
-        }
-    } else {
-        None
-    };
-    if let (true, Some(e)) = (json_only, &json_err) {
-        return Err(Error::input(at(), e.clone()));
+    if !looks_json {
+        return Ok(None);
     }
+    match serde_json::from_str::<T>(text) {
+        Ok(doc) => Ok(Some(doc)),
+        Err(e) if source_name.ends_with(".json") => {
+            let message = format!("malformed JSON at line {}, column {}: {e}", e.line(), e.column());
+            Err(Error::input(Location { file: Some(source_name.to_string()), ..Default::default() }, message))
+        }
+        Err(_) => Ok(None),
+    }
+}
+
+fn parse_yaml(text: &str, source_name: &str) -> Result<Vec<Value>> {
+    let at = || Location { file: Some(source_name.to_string()), ..Default::default() };
     // YAML 1.2 booleans only: `name: n` or `value: yes` stay strings. Kubernetes' YAML reader keeps such
     // scalars as written when the field is a string; without a schema here, strings are the safe reading
     // (boolean fields accept the YAML 1.1 spellings, see `Node::bool`).
