@@ -28,6 +28,7 @@ use clap::Parser;
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What a command produced: `stdout` as printed, and warnings for stderr (`warning: ...`).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -66,6 +67,27 @@ pub fn execute_with(cli: &Cli, ui: &ui::Ui) -> karpsim::Result<Report> {
         Command::Trace(a) => trace_cmd::execute(a),
         Command::Bound(a) => bound_cmd::execute(a),
         Command::Advise(a) => advise_cmd::execute(a),
+    }
+}
+
+/// Whether commands free their big structures (inputs, state, results) when done: true unless
+/// [`skip_freeing_at_exit`] was called.
+static FREE_WHEN_DONE: AtomicBool = AtomicBool::new(true);
+
+/// For a process that exits once the command is done (the `karpsim` binary, not the Python module,
+/// which runs commands inside a long-lived interpreter): commands leave their big structures to the
+/// operating system instead of freeing them one allocation at a time (at 5,000 pods that freeing is
+/// about 2% of the run).
+pub fn skip_freeing_at_exit() {
+    FREE_WHEN_DONE.store(false, Ordering::Relaxed);
+}
+
+/// Drop `value`, or leave it to the process's exit (see [`skip_freeing_at_exit`]).
+pub(crate) fn release<T>(value: T) {
+    if FREE_WHEN_DONE.load(Ordering::Relaxed) {
+        drop(value);
+    } else {
+        std::mem::forget(value);
     }
 }
 

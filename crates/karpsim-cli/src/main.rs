@@ -1,3 +1,5 @@
 fn main() -> std::process::ExitCode {
+    // this process ends with the command: freeing its big structures first would be wasted work
+    karpsim_cli::skip_freeing_at_exit();
     karpsim_cli::run(std::env::args_os())
 }

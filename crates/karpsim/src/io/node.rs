@@ -1,7 +1,7 @@
 //! Cluster objects from a snapshot or manifests: `Node`, `PodDisruptionBudget`, `PriorityClass`,
 //! `RuntimeClass`.
 
-use super::pod::{condition_is, parse_label_selector, parse_taint, sym_map};
+use super::pod::{condition_is, parse_label_selector, parse_taint};
 use super::value::{Node as V, parse_timestamp};
 use crate::error::Result;
 use crate::labels::{CAPACITY_TYPE, INSTANCE_TYPE, Sym, ZONE};
@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 pub(crate) fn parse_node(root: &V, name: &str) -> Result<Node> {
     let meta = root.req("metadata")?;
-    let labels = sym_map(meta.opt_label_map("labels")?);
+    let labels = meta.opt_sym_label_map("labels")?;
     let label = |k: &str| labels.get(&Sym::new(k)).copied();
     let (mut capacity, mut allocatable, mut ready) = (Resources::new(), None, false);
     let mut resources_reported = false;

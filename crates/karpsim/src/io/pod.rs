@@ -62,7 +62,7 @@ pub(crate) fn build_pod(meta_node: Option<&Node>, spec: &Node, status: Option<&N
     let mut uid = None;
     let mut deletion_timestamp = None;
     if let Some(m) = meta_node {
-        labels = sym_map(m.opt_label_map("labels")?);
+        labels = m.opt_sym_label_map("labels")?;
         annotations = m.opt_string_map("annotations")?;
         uid = m.opt_str("uid")?.map(str::to_string);
         deletion_timestamp = m.get("deletionTimestamp")?.map(|n| parse_timestamp(&n)).transpose()?;
@@ -107,11 +107,12 @@ pub(crate) fn build_pod(meta_node: Option<&Node>, spec: &Node, status: Option<&N
         None => 0,
     };
 
-    let node_selector = spec
-        .opt_label_map("nodeSelector")?
-        .into_iter()
-        .map(|(k, v)| (Sym::new(normalize_key(&k)), Sym::new(&v)))
-        .collect();
+    let mut node_selector = BTreeMap::new();
+    if let Some(n) = spec.get("nodeSelector")? {
+        n.each_label(|k, v| {
+            node_selector.insert(Sym::new(normalize_key(k)), Sym::new(v));
+        })?;
+    }
     let affinity = match spec.get("affinity")? {
         Some(a) => parse_affinity(&a)?,
         None => Affinity::default(),
@@ -340,7 +341,7 @@ fn weight(n: &Node) -> Result<i32> {
 
 pub(crate) fn parse_label_selector(n: &Node) -> Result<LabelSelector> {
     n.check_fields(&["matchLabels", "matchExpressions"])?;
-    let match_labels = sym_map(n.opt_label_map("matchLabels")?);
+    let match_labels = n.opt_sym_label_map("matchLabels")?;
     let mut match_expressions = Vec::new();
     for e in n.opt_arr("matchExpressions")? {
         e.check_fields(&["key", "operator", "values"])?;
@@ -352,7 +353,7 @@ pub(crate) fn parse_label_selector(n: &Node) -> Result<LabelSelector> {
             "DoesNotExist" => LabelSelectorOperator::DoesNotExist,
             other => return Err(op_node.err(format!("unknown operator {other:?} (In, NotIn, Exists, DoesNotExist)"))),
         };
-        let values: Vec<Sym> = e.opt_label_values("values")?.iter().map(|s| Sym::new(s)).collect();
+        let values: Vec<Sym> = e.opt_label_values("values")?.into_iter().map(Sym::new).collect();
         let needs_values = matches!(operator, LabelSelectorOperator::In | LabelSelectorOperator::NotIn);
         if needs_values == values.is_empty() {
             let what = if needs_values { "needs at least one value" } else { "takes no values" };

@@ -9,6 +9,7 @@
 
 use super::tree::{Tree, find};
 use crate::error::{Error, Location, Result};
+use crate::labels::Sym;
 use crate::resources::{Resources, parse_amount};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -239,12 +240,9 @@ impl<'a> Node<'a> {
     /// values pass Kubernetes' label validation ([`crate::names`]).
     pub fn label_map(&self) -> Result<BTreeMap<String, String>> {
         let mut out = BTreeMap::new();
-        for (k, n) in self.entries()? {
-            crate::names::label_key(k).map_err(|m| n.err(format!("{k:?} {m}")))?;
-            let v = n.str()?;
-            crate::names::label_value(v).map_err(|m| n.err(format!("{v:?} {m}")))?;
+        self.each_label(|k, v| {
             out.insert(k.to_string(), v.to_string());
-        }
+        })?;
         Ok(out)
     }
     pub fn opt_label_map(&self, key: &str) -> Result<BTreeMap<String, String>> {
@@ -252,6 +250,29 @@ impl<'a> Node<'a> {
             Some(n) => n.label_map()?,
             None => BTreeMap::new(),
         })
+    }
+
+    /// A label map interned as it is read (no `String` map in between); absent = empty.
+    pub fn opt_sym_label_map(&self, key: &str) -> Result<BTreeMap<Sym, Sym>> {
+        let mut out = BTreeMap::new();
+        if let Some(n) = self.get(key)? {
+            n.each_label(|k, v| {
+                out.insert(Sym::new(k), Sym::new(v));
+            })?;
+        }
+        Ok(out)
+    }
+
+    /// Each `(key, value)` of a label map, in key order, validated as [`Node::label_map`] says.
+    pub fn each_label(&self, mut f: impl FnMut(&'a str, &'a str)) -> Result<()> {
+        for (k, v) in self.obj()? {
+            let (k, n) = (k.as_ref(), self.child(v));
+            crate::names::label_key(k).map_err(|m| n.err(format!("{k:?} {m}")))?;
+            let v = n.str()?;
+            crate::names::label_value(v).map_err(|m| n.err(format!("{v:?} {m}")))?;
+            f(k, v);
+        }
+        Ok(())
     }
 
     /// A string that must be a label key (a selector's or taint's `key`, a `topologyKey`).
@@ -262,13 +283,13 @@ impl<'a> Node<'a> {
     }
 
     /// A list of strings that must each be a label value (selector values); absent = empty.
-    pub fn opt_label_values(&self, key: &str) -> Result<Vec<String>> {
+    pub fn opt_label_values(&self, key: &str) -> Result<Vec<&'a str>> {
         self.opt_arr(key)?
             .iter()
             .map(|n| {
                 let v = n.str()?;
                 crate::names::label_value(v).map_err(|m| n.err(format!("{v:?} {m}")))?;
-                Ok(v.to_string())
+                Ok(v)
             })
             .collect()
     }
@@ -279,10 +300,10 @@ impl<'a> Node<'a> {
     }
 
     /// A quantity given as a string (`"100m"`) or a number (`2`, `0.5`), as Kubernetes accepts.
-    pub fn quantity_str(&self) -> Result<String> {
+    pub fn quantity_str(&self) -> Result<Cow<'a, str>> {
         match self.v {
-            Tree::Str(s) => Ok(s.to_string()),
-            Tree::Number(n) => Ok(n.to_string()),
+            Tree::Str(s) => Ok(Cow::Borrowed(s)),
+            Tree::Number(n) => Ok(Cow::Owned(n.to_string())),
             other => Err(self.err(format!("expected a quantity, got {}", describe(other)))),
         }
     }
