@@ -516,8 +516,8 @@ impl Inputs {
         let storage = volumes::Storage::new(&self.volume_claims, &self.volumes, &self.storage_classes, &mut warnings);
         volumes::resolve_pods(&mut self.pods, &self.pod_refs, &storage, !self.pods_only, &mut warnings);
         volumes::resolve_pods(&mut self.templates, &template_refs, &storage, false, &mut Vec::new());
-        dedupe(&mut self.pods, &mut self.origins.pods, |p| p.key(), &mut warnings)?;
-        dedupe(&mut self.daemonsets, &mut self.origins.daemonsets, |p| p.key(), &mut warnings)?;
+        dedupe(&mut self.pods, &mut self.origins.pods, |p| PodKey(p.namespace, p.name), &mut warnings)?;
+        dedupe(&mut self.daemonsets, &mut self.origins.daemonsets, |p| PodKey(p.namespace, p.name), &mut warnings)?;
         dedupe(&mut self.nodepools, &mut self.origins.nodepools, |n| n.name.to_string(), &mut warnings)?;
         dedupe(&mut self.nodeclasses, &mut self.origins.nodeclasses, |n| n.name.to_string(), &mut warnings)?;
         dedupe(&mut self.nodes, &mut self.origins.nodes, |n| n.name.to_string(), &mut warnings)?;
@@ -655,8 +655,24 @@ fn helm_test_hook(meta: &V) -> Result<bool> {
 }
 
 /// Keep the first of identical objects with the same key; different objects with the same key are an error.
-fn dedupe<T: PartialEq, O: Borrow<Location>>(items: &mut Vec<T>, origins: &mut Vec<O>, key: impl Fn(&T) -> String, warnings: &mut Vec<String>) -> Result<()> {
-    let mut first: HashMap<String, usize> = HashMap::new();
+/// A pod's `namespace/name` (as [`Pod::key`] prints it) without building the string: thousands of
+/// pods are checked for duplicates.
+#[derive(PartialEq, Eq, Hash)]
+struct PodKey(crate::labels::Sym, crate::labels::Sym);
+
+impl std::fmt::Display for PodKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "{}/{}", self.0, self.1)
+    }
+}
+
+fn dedupe<T: PartialEq, O: Borrow<Location>, K: std::hash::Hash + Eq + std::fmt::Display>(
+    items: &mut Vec<T>,
+    origins: &mut Vec<O>,
+    key: impl Fn(&T) -> K,
+    warnings: &mut Vec<String>,
+) -> Result<()> {
+    let mut first: HashMap<K, usize> = HashMap::with_capacity(items.len());
     let mut keep = vec![true; items.len()];
     let mut dropped = 0;
     for i in 0..items.len() {
