@@ -1,8 +1,9 @@
 //! Reading the Kubernetes YAML/JSON users already have into karpsim's model.
 //!
-//! Each document is parsed into a `serde_json::Value`, then converted by hand with a field path so
-//! that every error names the file, the document (1-based, counting non-empty documents), the object's
-//! kind and `namespace/name`, and the field (`spec.template.spec.containers[1].resources.requests.cpu`).
+//! Each document is parsed into a tree (`io::tree::Tree`, which borrows the text's strings), then
+//! converted by hand, so that every error names the file, the document (1-based, counting non-empty
+//! documents), the object's kind and `namespace/name`, and the field
+//! (`spec.template.spec.containers[1].resources.requests.cpu`, worked out only when an error is made).
 //!
 //! Controllers are expanded into the pods they would create (`<owner>-<index>`); a DaemonSet becomes
 //! one representative pod in [`Inputs::daemonsets`]. Kinds the simulator does not model (Service,

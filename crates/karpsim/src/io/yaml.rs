@@ -1,4 +1,5 @@
-//! Text -> `serde_json::Value` documents. YAML (multi-document, via serde-saphyr) or JSON.
+//! Text -> documents: `serde_json::Value`s, or for the loader JSON as borrowing `Tree`s. YAML
+//! (multi-document, via serde-saphyr) or JSON.
 
 use crate::error::{Error, Location, Result};
 use super::tree::Tree;
