@@ -250,6 +250,15 @@ impl Requirement {
 
     /// `HasIntersection`: whether the intersection allows any value, without building it.
     pub fn has_intersection(&self, other: &Requirement) -> bool {
+        // two `In`s of one value each, without bounds (a node's label against a copy of it, or a
+        // pinned zone): they intersect exactly when the values are the same symbol
+        if let ([a], [b]) = (self.values.as_slice(), other.values.as_slice())
+            && !self.complement
+            && !other.complement
+            && (self.gte, self.lte, other.gte, other.lte) == (None, None, None, None)
+        {
+            return a == b;
+        }
         let gte = max_opt(self.gte, other.gte);
         let lte = min_opt(self.lte, other.lte);
         if let (Some(g), Some(l)) = (gte, lte)
@@ -772,6 +781,9 @@ mod tests {
         let a = req("In", &["a", "b"]).with_min_values(Some(2));
         assert_eq!(a.intersect(&req("Exists", &[])).min_values(), Some(2));
         assert!(req("In", &["a", "b"]).has_intersection(&req("In", &["b", "c"])));
+        // one value each (the short path): same symbol or not
+        assert!(req("In", &["a"]).has_intersection(&req("In", &["a"])));
+        assert!(!req("In", &["a"]).has_intersection(&req("In", &["b"])));
         assert!(!req("In", &["a"]).has_intersection(&req("NotIn", &["a"])));
         assert!(!req("Gt", &["5"]).has_intersection(&req("In", &["3"])));
         assert!(req("Exists", &[]).has_intersection(&req("NotIn", &["a"])));
