@@ -114,7 +114,7 @@ pub struct Topology<'a> {
     /// Labels a NodeClaim may be asked for without defining them.
     well_known: &'a WellKnown,
     /// Batch pods never count as already placed (`excludedPods`).
-    excluded: std::collections::HashSet<Sym>,
+    excluded: labels::SymSet,
     batch_namespaces: BTreeSet<Sym>,
     /// The cluster's `Namespace` objects.
     namespace_objects: &'a [Namespace],
