@@ -250,6 +250,15 @@ impl Requirement {
 
     /// `HasIntersection`: whether the intersection allows any value, without building it.
     pub fn has_intersection(&self, other: &Requirement) -> bool {
+        // two `In`s of one value each, without bounds (a node's label against a copy of it, or a
+        // pinned zone): they intersect exactly when the values are the same symbol
+        if let ([a], [b]) = (self.values.as_slice(), other.values.as_slice())
+            && !self.complement
+            && !other.complement
+            && (self.gte, self.lte, other.gte, other.lte) == (None, None, None, None)
+        {
+            return a == b;
+        }
         let gte = max_opt(self.gte, other.gte);
         let lte = min_opt(self.lte, other.lte);
         if let (Some(g), Some(l)) = (gte, lte)
@@ -588,16 +597,29 @@ impl Requirements {
         if std::ptr::eq(self, incoming) {
             return self.self_compatible();
         }
+        // Karpenter checks every incoming key for definition first, then `Intersects`. Both sides
+        // are sorted by key, so one merge walk does both: an undefined key is reported at once (the
+        // first in key order, as the first pass would), a disagreement only if no undefined key
+        // follows (the first in key order, as `intersects` would). Keys present on both sides (all
+        // but one or two when topology narrows a node's own) match by pointer, with no look-up.
+        let a = &self.items;
+        let mut i = 0;
+        let mut conflict = None;
         for (k, r) in &incoming.items {
-            if undefined.is_some_and(|w| w.contains(*k)) {
-                continue;
+            while i < a.len() && a[i].0 != *k && a[i].0 < *k {
+                i += 1;
             }
-            if r.is_negative_op() || self.has(*k) {
-                continue;
+            if i < a.len() && a[i].0 == *k {
+                let e = &a[i].1;
+                if conflict.is_none() && !e.agrees_with(r) {
+                    conflict = Some(Incompatibility::NoIntersection { key: *k, existing: e.to_string(), incoming: r.to_string() });
+                }
+                i += 1;
+            } else if !r.is_negative_op() && !undefined.is_some_and(|w| w.contains(*k)) {
+                return Err(Incompatibility::Undefined { key: *k, incoming: r.to_string() });
             }
-            return Err(Incompatibility::Undefined { key: *k, incoming: r.to_string() });
         }
-        self.intersects(incoming)
+        conflict.map_or(Ok(()), Err)
     }
 
     /// `self.compatible(self, _)`, which the scheduler asks of every existing node a pod may go to
@@ -667,6 +689,55 @@ mod tests {
         assert!(cases[1].compatible(&set(&[("zone", req("In", &["z3"]))]), None).is_err());
     }
 
+    /// `compatible` as Karpenter writes it: every incoming key defined (or negative, or an allowed
+    /// well-known key), then `Intersects`.
+    fn two_pass_compatible(e: &Requirements, n: &Requirements, w: Option<&labels::WellKnown>) -> std::result::Result<(), Incompatibility> {
+        for (k, r) in n.iter() {
+            if !(w.is_some_and(|w| w.contains(k)) || r.is_negative_op() || e.has(k)) {
+                return Err(Incompatibility::Undefined { key: k, incoming: r.to_string() });
+            }
+        }
+        e.intersects(n)
+    }
+
+    #[test]
+    fn the_merge_walk_gives_the_two_pass_verdict() {
+        // keys interleave, some on one side only (well-known and custom, positive and negative), and
+        // several disagree: the verdict and the key reported must be those of the two passes
+        let keys = ["a", "topology.kubernetes.io/zone", "c", "kubernetes.io/arch", "e", "karpenter.sh/capacity-type", "g"];
+        let reqs = [req("In", &["1", "2"]), req("In", &["3"]), req("NotIn", &["1"]), req("Exists", &[]), req("DoesNotExist", &[]), req("Gt", &["1"])];
+        let well_known = labels::WellKnown::default();
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |m: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % m as u64) as usize
+        };
+        let (mut undefined, mut conflicts, mut ok) = (0, 0, 0);
+        for _ in 0..3000 {
+            let mut sides = [Requirements::new(), Requirements::new()];
+            for side in &mut sides {
+                for k in keys {
+                    if next(3) > 0 {
+                        side.add(s(k), reqs[next(reqs.len())].clone());
+                    }
+                }
+            }
+            let [e, n] = &sides;
+            for w in [None, Some(&well_known)] {
+                let got = e.compatible(n, w);
+                assert_eq!(got, two_pass_compatible(e, n, w), "existing {e}, incoming {n}");
+                match got {
+                    Err(Incompatibility::Undefined { .. }) => undefined += 1,
+                    Err(_) => conflicts += 1,
+                    Ok(()) => ok += 1,
+                }
+            }
+        }
+        assert!(undefined > 100 && conflicts > 100 && ok > 100, "{undefined} {conflicts} {ok}");
+    }
+
     #[test]
     fn construction_validates_operators() {
         assert!(Requirement::new(Operator::In, &[], None).is_err());
@@ -710,6 +781,9 @@ mod tests {
         let a = req("In", &["a", "b"]).with_min_values(Some(2));
         assert_eq!(a.intersect(&req("Exists", &[])).min_values(), Some(2));
         assert!(req("In", &["a", "b"]).has_intersection(&req("In", &["b", "c"])));
+        // one value each (the short path): same symbol or not
+        assert!(req("In", &["a"]).has_intersection(&req("In", &["a"])));
+        assert!(!req("In", &["a"]).has_intersection(&req("In", &["b"])));
         assert!(!req("In", &["a"]).has_intersection(&req("NotIn", &["a"])));
         assert!(!req("Gt", &["5"]).has_intersection(&req("In", &["3"])));
         assert!(req("Exists", &[]).has_intersection(&req("NotIn", &["a"])));

@@ -223,6 +223,7 @@ impl Resources {
         self.zip_with(&Resources::default(), |a, _| a.max(0))
     }
 
+    #[inline]
     pub fn any_negative(&self) -> bool {
         self.cpu < 0
             || self.memory < 0
@@ -233,11 +234,11 @@ impl Resources {
 
     /// Karpenter's `Fits(candidate, total)`: false if any amount in `total` is negative, else every
     /// amount of `self` must be at most the same amount of `total` (absent counts as zero).
+    /// Inlined, amounts compared first (both conditions are pure): the instance filter asks this of
+    /// every option of a NodeClaim for every pod it tries.
+    #[inline]
     pub fn fits(&self, total: &Resources) -> bool {
-        if total.any_negative() {
-            return false;
-        }
-        self.fits_unchecked(total)
+        self.fits_unchecked(total) && !total.any_negative()
     }
 
     /// `fits` without the negative-total check, for callers that know `total` is non-negative.

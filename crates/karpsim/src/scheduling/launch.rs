@@ -35,21 +35,25 @@ pub fn choose<'a>(options: &[&'a TypeInfo], reqs: &Requirements, requests: &Reso
         })
     };
     let rank = |o: &Offering| match policy {
-        LaunchPolicy::CapacityTypePrecedence => precedence(o.capacity_type.as_str()),
+        LaunchPolicy::CapacityTypePrecedence => usize::from(precedence(o.capacity_type.as_str())),
         LaunchPolicy::Cheapest => 0,
     };
-    let best_rank = candidates().map(|(_, o)| rank(o)).min()?;
+    // one pass over the candidates: the first cheapest of each rank (a strictly lower price
+    // replaces it), so the first cheapest of the best rank is the one a pass over that rank alone
+    // would keep (offering checks were two passes' worth, the largest part of writing the result)
+    let mut best: [Option<(&'a TypeInfo, &'a Offering)>; 3] = [None; 3];
+    for (ti, o) in candidates() {
+        let b = &mut best[rank(o)];
+        if b.is_none_or(|(_, b)| o.price < b.price) {
+            *b = Some((ti, o));
+        }
+    }
+    let best_rank = best.iter().position(Option::is_some)?;
     if policy == LaunchPolicy::CapacityTypePrecedence && best_rank == 0 {
         let reserved: Vec<(&'a TypeInfo, &'a Offering)> = candidates().filter(|(_, o)| o.reservation.is_some()).collect();
         return reserved_choice(&reserved).map(|(it, offering)| Launch { it, offering });
     }
-    let mut best: Option<(&'a TypeInfo, &'a Offering)> = None;
-    for (ti, o) in candidates().filter(|(_, o)| rank(o) == best_rank) {
-        if best.is_none_or(|(_, b)| o.price < b.price) {
-            best = Some((ti, o));
-        }
-    }
-    best.map(|(it, offering)| Launch { it, offering })
+    best[best_rank].map(|(it, offering)| Launch { it, offering })
 }
 
 /// The AWS provider's reserved launch (`instance/filter/filter.go`): the cheapest partition of

@@ -45,10 +45,8 @@ pub use scheduler::{cheapest_compatible, schedule, schedule_on, ScheduleScope, S
 
 use crate::labels;
 use crate::model::{NotProvisionable, Pod};
-use crate::requirements::Requirement;
 use crate::state::ClusterState;
-use crate::labels::Sym;
-use std::collections::HashSet;
+use crate::labels::{Sym, SymSet};
 
 /// Pods the provisioner schedules: not bound, not terminal or terminating, not DaemonSet or mirror
 /// pods, and marked unschedulable by kube-scheduler, neither scheduling-gated nor nominated
@@ -56,7 +54,7 @@ use std::collections::HashSet;
 /// as marked. The unbound pods left out are counted in a warning. A pod bound to a node that is not
 /// in the state is scheduled too (with a warning), so that no pod is silently dropped.
 pub fn pending_pods<'a>(state: &'a ClusterState, warnings: &mut Vec<String>) -> Vec<&'a Pod> {
-    let nodes: HashSet<Sym> = state.nodes.iter().map(|n| n.name).collect();
+    let nodes: SymSet = state.nodes.iter().map(|n| n.name).collect();
     let mut orphans = 0;
     let mut left_out = [0usize; 3];
     let pods = state
@@ -105,7 +103,7 @@ pub fn pending_pods<'a>(state: &'a ClusterState, warnings: &mut Vec<String>) -> 
 /// pending pods (`provisioner.go: Schedule`, `CurrentlyReschedulablePods`), so that their new homes
 /// are on the way before their nodes go. `do-not-disrupt` durations run to the snapshot's time.
 pub fn deleting_node_pods(state: &ClusterState) -> Vec<&Pod> {
-    let deleting: HashSet<Sym> = state.nodes.iter().filter(|n| n.deletion_timestamp.is_some()).map(|n| n.name).collect();
+    let deleting: SymSet = state.nodes.iter().filter(|n| n.deletion_timestamp.is_some()).map(|n| n.name).collect();
     if deleting.is_empty() {
         return Vec::new();
     }
@@ -197,10 +195,9 @@ fn unready_note(state: &ClusterState, pod: &Pod, respect_preferences: bool) -> O
 
 /// The public form of a NodeClaim that launches `l`.
 pub(crate) fn claim_result(c: &SolvedClaim, l: &launch::Launch, name: String, pods: Vec<String>, batch: usize) -> NodeClaimResult {
-    let mut reqs = c.requirements.clone();
-    reqs.remove(*labels::REGISTERED);
-    reqs.remove(*labels::INITIALIZED);
-    reqs.add(*labels::INSTANCE_TYPE, Requirement::is_in(c.options.iter().map(|o| o.it.name)));
+    // the claim's requirements less the lifecycle labels and the instance type (listed as
+    // `instance_type_options`), read in place rather than copied and edited
+    let hidden = [*labels::REGISTERED, *labels::INITIALIZED, *labels::INSTANCE_TYPE];
     NodeClaimResult {
         name,
         nodepool: c.nodepool.to_string(),
@@ -212,9 +209,10 @@ pub(crate) fn claim_result(c: &SolvedClaim, l: &launch::Launch, name: String, po
         pods,
         requests: c.requests.clone(),
         allocatable: l.it.it.allocatable.clone(),
-        requirements: reqs
+        requirements: c
+            .requirements
             .iter()
-            .filter(|(k, _)| *k != *labels::INSTANCE_TYPE)
+            .filter(|(k, _)| !hidden.contains(k))
             .map(|(k, r)| match r.min_values() {
                 Some(m) => format!("{k} {r} minValues {m}"),
                 None => format!("{k} {r}"),

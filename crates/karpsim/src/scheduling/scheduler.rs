@@ -22,6 +22,7 @@ use crate::requirements::{Incompatibility, Requirement, Requirements};
 use crate::resources::Resources;
 use crate::state::{ClusterState, TypeInfo};
 use crate::taints;
+use rustc_hash::FxHashMap;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 
@@ -177,15 +178,16 @@ struct Scheduler<'a, 't, 's> {
     next_seq: usize,
     scope: &'s ScheduleScope,
     scratch: Vec<u32>,
-    /// For pod requests seen in this run, the first existing node that still had room for them.
-    first_fit: std::collections::HashMap<Resources, usize>,
+    /// For pod requests seen in this run, the first existing node that still had room for them
+    /// (looked up for every pod, never iterated: hashed with FxHash rather than SipHash).
+    first_fit: FxHashMap<Resources, usize>,
     /// A pod needed one new NodeClaim more than `ScheduleScope::max_new_claims` allows.
     claims_exceeded: bool,
     /// For each hostname rule (see [`Topology::hostname_rules`]), a place in `order` before which
     /// every NodeClaim is ruled out by it. Counts only grow during a run, so a NodeClaim ruled out
     /// stays ruled out, and a claim that gains a pod only moves to a later place; only a new
     /// NodeClaim can arrive before the cursor (`commit`).
-    hostname_cursors: std::collections::HashMap<(usize, bool, i32), Place>,
+    hostname_cursors: FxHashMap<(usize, bool, i32), Place>,
     /// Per pod: the domain its last failure was waiting for, when no NodePool can launch in it.
     phantom: Vec<Option<(Sym, Sym)>>,
     /// Labels a NodeClaim may be asked for without its NodePool defining them.
@@ -302,9 +304,9 @@ pub fn schedule_on<'a>(view: &ClusterView<'a>, pods: Vec<&'a Pod>, scope: &Sched
         next_seq: 0,
         scope,
         scratch: Vec::new(),
-        first_fit: std::collections::HashMap::new(),
+        first_fit: FxHashMap::default(),
         claims_exceeded: false,
-        hostname_cursors: std::collections::HashMap::new(),
+        hostname_cursors: FxHashMap::default(),
         phantom: vec![None; n],
         well_known: &state.well_known,
         reservations: view.reservations.clone(),
@@ -795,9 +797,14 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         }
         let taints = &self.templates[c.template].pool.taints;
         c.pods.push(id);
-        c.options.clear();
-        c.options.extend_from_slice(options);
-        c.max_alloc = max_alloc(self.templates[c.template].types, options);
+        // `options` is what the filter kept of the claim's options, in their order: the same number
+        // is the same list, and its largest allocatable is unchanged (most pods drop no option)
+        debug_assert!(options.len() != c.options.len() || options == c.options.as_slice());
+        if options.len() != c.options.len() {
+            c.options.clear();
+            c.options.extend_from_slice(options);
+            c.max_alloc = max_alloc(self.templates[c.template].types, options);
+        }
         c.requests.add_assign(&self.data[id].requests);
         c.ports.extend(pod.host_ports.iter().cloned());
         self.topology.register(*labels::HOSTNAME, c.hostname);

@@ -9,6 +9,7 @@ use crate::model::{
 use crate::requirements::{Requirement, Requirements};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
+use std::hash::{Hash, Hasher};
 
 /// An existing node as topology sees it (its labels also as requirements), with the pods bound to
 /// it (not terminal).
@@ -65,12 +66,40 @@ impl fmt::Display for TopologyError {
     }
 }
 
+/// What makes two constraints one topology group (`TopologyGroup.Hash`): kind, key, namespaces,
+/// selector, maxSkew and the node filter. Compared field by field; it replaced a string formatted
+/// from the same fields (with `Debug`) for every constraint of every pod, which cost more than the
+/// rest of building the groups. Symbols are interned, so equal fields are exactly equal strings.
+#[derive(PartialEq, Eq)]
+struct GroupKey {
+    kind: GroupKind,
+    key: Sym,
+    namespaces: BTreeSet<Sym>,
+    selector: Option<LabelSelector>,
+    max_skew: i32,
+    /// [`NodeFilter::signature`] (spread groups only)
+    filter: Option<String>,
+}
+
+impl Hash for GroupKey {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        // the fields `Eq` compares (the model's selector types derive no `Hash`)
+        (self.kind, self.key, &self.namespaces, self.max_skew, &self.filter).hash(h);
+        if let Some(s) = &self.selector {
+            s.match_labels.hash(h);
+            for e in &s.match_expressions {
+                (e.key, std::mem::discriminant(&e.operator), &e.values).hash(h);
+            }
+        }
+    }
+}
+
 pub struct Topology<'a> {
     respect_preferences: bool,
     groups: Vec<TopologyGroup>,
-    index: HashMap<String, usize>,
+    index: HashMap<GroupKey, usize>,
     inverse: Vec<TopologyGroup>,
-    inverse_index: HashMap<String, usize>,
+    inverse_index: HashMap<GroupKey, usize>,
     /// Groups owned by each batch pod.
     owned: Vec<Vec<usize>>,
     /// Failed attempts (in this run) that took a spread domain among tied ones: which of the tied
@@ -85,7 +114,7 @@ pub struct Topology<'a> {
     /// Labels a NodeClaim may be asked for without defining them.
     well_known: &'a WellKnown,
     /// Batch pods never count as already placed (`excludedPods`).
-    excluded: std::collections::HashSet<Sym>,
+    excluded: labels::SymSet,
     batch_namespaces: BTreeSet<Sym>,
     /// The cluster's `Namespace` objects.
     namespace_objects: &'a [Namespace],
@@ -218,37 +247,43 @@ impl<'a> Topology<'a> {
         })
     }
 
-    // the fields of a topology group, as Karpenter builds one per constraint (NewTopologyGroup)
-    #[allow(clippy::too_many_arguments)]
-    fn new_group(
-        &mut self,
-        kind: GroupKind,
-        key: Sym,
-        pod: &Pod,
-        namespaces: BTreeSet<Sym>,
-        selector: Option<LabelSelector>,
-        max_skew: i32,
-        min_domains: Option<i32>,
-        filter: Option<NodeFilter>,
-    ) -> (String, TopologyGroup) {
-        let sig =
-            format!("{kind:?}|{key}|{namespaces:?}|{selector:?}|{max_skew}|{}", filter.as_ref().map(|f| f.signature()).unwrap_or_default());
+    /// A new group for `k` (`NewTopologyGroup`), its domains those of the key that the pod's
+    /// tolerations reach (all of them when the filter ignores taints); not yet counted.
+    fn build_group(&mut self, k: &GroupKey, pod: &Pod, min_domains: Option<i32>, filter: Option<NodeFilter>) -> TopologyGroup {
         let ignore_taints = filter.as_ref().is_some_and(|f| !f.taints_honor);
-        let domains: Vec<Sym> = self.domains_for(key).reachable(&pod.tolerations, ignore_taints).collect();
-        let group = TopologyGroup {
-            kind,
-            key,
-            namespaces,
-            selector,
-            max_skew,
+        let domains: Vec<Sym> = self.domains_for(k.key).reachable(&pod.tolerations, ignore_taints).collect();
+        TopologyGroup {
+            kind: k.kind,
+            key: k.key,
+            namespaces: k.namespaces.clone(),
+            selector: k.selector.clone(),
+            max_skew: k.max_skew,
             min_domains,
             filter,
             domains: domains.iter().map(|d| (*d, 0)).collect(),
             lookup: domains.iter().map(|d| (*d, 0)).collect(),
             empty: domains.into_iter().collect(),
             owners: Default::default(),
+        }
+    }
+
+    /// The group of `k` among the batch pods' groups, built and counted if it is new, now owned by
+    /// pod `id` (a group is built only for a key not seen before: most pods share their groups).
+    fn own_group(&mut self, id: usize, k: GroupKey, pod: &Pod, min_domains: Option<i32>, filter: Option<NodeFilter>) {
+        let idx = match self.index.get(&k) {
+            Some(i) => *i,
+            None => {
+                let mut g = self.build_group(&k, pod, min_domains, filter);
+                self.count_domains(&mut g);
+                self.groups.push(g);
+                self.index.insert(k, self.groups.len() - 1);
+                self.groups.len() - 1
+            }
         };
-        (sig, group)
+        self.groups[idx].owners.insert(id);
+        if !self.owned[id].contains(&idx) {
+            self.owned[id].push(idx);
+        }
     }
 
     /// Count pods already in the cluster (`countDomains`).
@@ -282,12 +317,13 @@ impl<'a> Topology<'a> {
         for term in &pod.affinity.pod_anti_affinity_required {
             let namespaces = self.namespaces_for(pod, term);
             let selector = merge_label_keys(term.label_selector.as_ref(), pod, &term.match_label_keys, &term.mismatch_label_keys);
-            let (sig, g) = self.new_group(GroupKind::AntiAffinity, term.topology_key, pod, namespaces, selector, i32::MAX, None, None);
-            let idx = match self.inverse_index.get(&sig) {
+            let k = GroupKey { kind: GroupKind::AntiAffinity, key: term.topology_key, namespaces, selector, max_skew: i32::MAX, filter: None };
+            let idx = match self.inverse_index.get(&k) {
                 Some(i) => *i,
                 None => {
+                    let g = self.build_group(&k, pod, None, None);
                     self.inverse.push(g);
-                    self.inverse_index.insert(sig, self.inverse.len() - 1);
+                    self.inverse_index.insert(k, self.inverse.len() - 1);
                     self.inverse.len() - 1
                 }
             };
@@ -326,7 +362,6 @@ impl<'a> Topology<'a> {
         if has_anti && !self.inverse.iter().any(|g| g.owners.contains(&id)) {
             self.add_inverse(id, pod, None);
         }
-        let mut new: Vec<(String, TopologyGroup)> = Vec::new();
         for c in &pod.topology_spread {
             if !self.respect_preferences && c.when_unsatisfiable != UnsatisfiableAction::DoNotSchedule {
                 continue;
@@ -337,16 +372,15 @@ impl<'a> Topology<'a> {
                 c.node_taints_policy == NodeInclusionPolicy::Honor,
                 c.node_affinity_policy == NodeInclusionPolicy::Honor,
             );
-            new.push(self.new_group(
-                GroupKind::Spread,
-                c.topology_key,
-                pod,
-                BTreeSet::from([pod.namespace]),
+            let k = GroupKey {
+                kind: GroupKind::Spread,
+                key: c.topology_key,
+                namespaces: BTreeSet::from([pod.namespace]),
                 selector,
-                c.max_skew,
-                c.min_domains,
-                Some(filter),
-            ));
+                max_skew: c.max_skew,
+                filter: Some(filter.signature()),
+            };
+            self.own_group(id, k, pod, c.min_domains, Some(filter));
         }
         let a = &pod.affinity;
         let mut terms: Vec<(GroupKind, &PodAffinityTerm)> = a.pod_affinity_required.iter().map(|t| (GroupKind::Affinity, t)).collect();
@@ -360,22 +394,8 @@ impl<'a> Topology<'a> {
         for (kind, term) in terms {
             let namespaces = self.namespaces_for(pod, term);
             let selector = merge_label_keys(term.label_selector.as_ref(), pod, &term.match_label_keys, &term.mismatch_label_keys);
-            new.push(self.new_group(kind, term.topology_key, pod, namespaces, selector, i32::MAX, None, None));
-        }
-        for (sig, mut g) in new {
-            let idx = match self.index.get(&sig) {
-                Some(i) => *i,
-                None => {
-                    self.count_domains(&mut g);
-                    self.groups.push(g);
-                    self.index.insert(sig, self.groups.len() - 1);
-                    self.groups.len() - 1
-                }
-            };
-            self.groups[idx].owners.insert(id);
-            if !self.owned[id].contains(&idx) {
-                self.owned[id].push(idx);
-            }
+            let k = GroupKey { kind, key: term.topology_key, namespaces, selector, max_skew: i32::MAX, filter: None };
+            self.own_group(id, k, pod, None, None);
         }
     }
 

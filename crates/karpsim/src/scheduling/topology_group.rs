@@ -5,7 +5,7 @@ use crate::labels::{self, Sym, SymMap, WellKnown};
 use crate::model::{LabelSelector, Pod, Taint, Toleration};
 use crate::requirements::{Requirement, Requirements};
 use crate::taints;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum GroupKind {
@@ -92,7 +92,8 @@ pub struct TopologyGroup {
     pub filter: Option<NodeFilter>,
     pub domains: BTreeMap<Sym, i32>,
     pub empty: BTreeSet<Sym>,
-    pub owners: HashSet<usize>,
+    /// Looked up, never iterated (FxHash: the scheduler asks it per group for every pod).
+    pub owners: rustc_hash::FxHashSet<usize>,
     /// `domains` again, hashed by interned pointer, for point look-ups (kept in step by the methods
     /// below; `domains` keeps the name order that tie-breaks follow).
     pub(crate) lookup: SymMap<i32>,
