@@ -9,7 +9,6 @@
 use crate::labels::{self, Sym, SymMap};
 use crate::model::{Node, NodePool, Timestamp};
 use crate::requirements::{Incompatibility, Requirements};
-use std::collections::BTreeMap;
 use crate::state::TypeInfo;
 
 /// Why the node is drifted from its NodePool, or `None`. `pool_reqs` are the pool's requirements
@@ -63,7 +62,7 @@ pub fn drifted(node: &Node, pool: &NodePool, pool_reqs: Option<&Requirements>, i
 /// whose labels do not change; the verdict is kept per node name (on this thread) with the labels
 /// and requirements it was computed from, and reused only when both are equal.
 fn requirements_verdict(node: &Node, pool_reqs: &Requirements) -> Result<(), Incompatibility> {
-    type Entry = (BTreeMap<Sym, Sym>, Requirements, Result<(), Incompatibility>);
+    type Entry = (Box<[(Sym, Sym)]>, Requirements, Result<(), Incompatibility>);
     const MAX_ENTRIES: usize = 1 << 16;
     thread_local! {
         static VERDICTS: std::cell::RefCell<SymMap<Entry>> = std::cell::RefCell::new(SymMap::default());
@@ -71,7 +70,7 @@ fn requirements_verdict(node: &Node, pool_reqs: &Requirements) -> Result<(), Inc
     VERDICTS.with(|v| {
         let mut verdicts = v.borrow_mut();
         if let Some((labels, reqs, verdict)) = verdicts.get(&node.name)
-            && *labels == node.labels
+            && crate::state::same_labels(labels, &node.labels)
             && reqs == pool_reqs
         {
             return verdict.clone();
@@ -80,7 +79,7 @@ fn requirements_verdict(node: &Node, pool_reqs: &Requirements) -> Result<(), Inc
         if verdicts.len() >= MAX_ENTRIES {
             verdicts.clear();
         }
-        verdicts.insert(node.name, (node.labels.clone(), pool_reqs.clone(), verdict.clone()));
+        verdicts.insert(node.name, (node.labels.iter().map(|(k, v)| (*k, *v)).collect(), pool_reqs.clone(), verdict.clone()));
         verdict
     })
 }

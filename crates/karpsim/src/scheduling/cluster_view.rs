@@ -113,7 +113,8 @@ struct NodeParts {
 
 /// What [`NodeParts`] are computed from, besides the DaemonSets (the name is the cache's key).
 struct NodeInputs {
-    labels: std::collections::BTreeMap<Sym, Sym>,
+    /// Flat, so that checking an entry walks one map, not two.
+    labels: Box<[(Sym, Sym)]>,
     taints: Vec<Taint>,
     managed: bool,
     initialized: bool,
@@ -123,7 +124,7 @@ struct NodeInputs {
 impl NodeInputs {
     fn of(node: &Node, pool: Option<&NodePool>) -> NodeInputs {
         NodeInputs {
-            labels: node.labels.clone(),
+            labels: node.labels.iter().map(|(k, v)| (*k, *v)).collect(),
             taints: node.taints.clone(),
             managed: node.nodepool.is_some(),
             initialized: node.initialized,
@@ -134,7 +135,7 @@ impl NodeInputs {
     fn describe(&self, node: &Node, pool: Option<&NodePool>) -> bool {
         self.initialized == node.initialized
             && self.managed == node.nodepool.is_some()
-            && self.labels == node.labels
+            && crate::state::same_labels(&self.labels, &node.labels)
             && self.taints == node.taints
             && self.startup_taints.as_slice() == pool.map_or(&[][..], |p| p.startup_taints.as_slice())
     }
