@@ -555,3 +555,9 @@ fn with_daemonsets_from_pods(mut daemonsets: Vec<crate::model::Pod>, pods: &[cra
     }
     daemonsets
 }
+
+/// Whether a flat copy of a node's labels (in key order) is equal to its labels now: how the
+/// per-node caches of the cluster view and of drift check an entry, one map walk rather than two.
+pub(crate) fn same_labels(flat: &[(Sym, Sym)], labels: &BTreeMap<Sym, Sym>) -> bool {
+    flat.len() == labels.len() && flat.iter().zip(labels).all(|(a, (k, v))| a.0 == *k && a.1 == *v)
+}

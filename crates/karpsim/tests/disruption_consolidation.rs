@@ -364,3 +364,20 @@ fn drift_reason_shows_the_operator_as_written() {
     assert_eq!(c.method, Method::Drift);
     assert!(c.reason.contains("example.com/generation Gt 5 but only In [5]"), "{}", c.reason);
 }
+
+/// A node relabelled between two rounds is judged by its labels now (drift verdicts are kept from
+/// one round to the next, per node, while its labels and its pool's requirements stay the same).
+#[test]
+fn drift_follows_a_node_relabelled_between_rounds() {
+    let mut w = World::new(std_types());
+    require(w.pool("default", "WhenEmptyOrUnderutilized", all()), "example.com/generation", "Gt", &["5"]);
+    w.node("d1", Some("default"), "medium", "z1", "on-demand")["metadata"]["labels"]["example.com/generation"] = json!("6");
+    w.pod("a", Some("d1"), 3000);
+    assert_no_command(&w.once());
+    w.get("Node", "d1")["metadata"]["labels"]["example.com/generation"] = json!("5");
+    let r = w.once();
+    assert_eq!(only(&r).method, Method::Drift, "generation 5 is no longer Gt 5: {r:#?}");
+    // and back: the node is no longer drifted
+    w.get("Node", "d1")["metadata"]["labels"]["example.com/generation"] = json!("7");
+    assert_no_command(&w.once());
+}

@@ -325,3 +325,26 @@ fn nodeclaim_requirements_show_operators_as_written() {
     let r = run(&cat, &yaml);
     assert_eq!(req(claim(&r, "p"), "example.com/generation"), Some("Gt 5 Lt 16"), "{:?}", claim(&r, "p").requirements);
 }
+
+#[test]
+fn an_existing_node_changed_between_runs_is_seen_as_it_is_now() {
+    // what a run derives from each existing node (effective taints, labels, the DaemonSets it
+    // runs) is kept from one run to the next: a node changed in between must be seen as it is now
+    let n = node("old", "karpenter.sh/nodepool: default, karpenter.sh/initialized: 'true'", "4", "8Gi", 10, "taints: [{key: dedicated, value: x, effect: NoSchedule}]");
+    let tol = "  tolerations: [{key: dedicated, operator: Exists}]\n";
+    let yaml = [pool("default", &[]), n, daemonset("ds", "1", "0", ""), pod("p", "3500m", "", "", tol)].concat();
+    let mut s = state(&cat3(), &yaml);
+    let opts = ProvisionOptions::default();
+    let r = karpsim::scheduling::provision(&s, &opts);
+    assert_eq!(existing_of(&r, "p").as_deref(), Some("old"), "the DaemonSet does not tolerate the taint: nothing reserved for it");
+    s.nodes[0].taints.clear();
+    let r = karpsim::scheduling::provision(&s, &opts);
+    assert_eq!(existing_of(&r, "p"), None, "untainted, the node keeps 1 cpu for the DaemonSet: 3.5 cpu no longer fits");
+    // labels too: a DaemonSet selecting a label the node gains
+    let n = node("old2", "karpenter.sh/nodepool: default, karpenter.sh/initialized: 'true'", "4", "8Gi", 10, "");
+    let yaml = [pool("default", &[]), n, daemonset("ds", "1", "0", "      nodeSelector: {role: monitored}\n"), pod("p", "3500m", "", "", "")].concat();
+    let mut s = state(&cat3(), &yaml);
+    assert_eq!(existing_of(&karpsim::scheduling::provision(&s, &opts), "p").as_deref(), Some("old2"));
+    s.nodes[0].labels.insert(karpsim::labels::Sym::new("role"), karpsim::labels::Sym::new("monitored"));
+    assert_eq!(existing_of(&karpsim::scheduling::provision(&s, &opts), "p"), None, "labelled, the node runs the DaemonSet");
+}

@@ -6,9 +6,9 @@
 //! reveals), requirements (`RequirementsDrifted`), and the instance type still being offered
 //! (`InstanceTypeNotFound`, after one hour of age).
 
-use crate::labels::{self, Sym};
+use crate::labels::{self, Sym, SymMap};
 use crate::model::{Node, NodePool, Timestamp};
-use crate::requirements::Requirements;
+use crate::requirements::{Incompatibility, Requirements};
 use crate::state::TypeInfo;
 
 /// Why the node is drifted from its NodePool, or `None`. `pool_reqs` are the pool's requirements
@@ -16,7 +16,7 @@ use crate::state::TypeInfo;
 /// (the first of that name), if any.
 pub fn drifted(node: &Node, pool: &NodePool, pool_reqs: Option<&Requirements>, its_type: Option<&TypeInfo>, now: Timestamp) -> Option<String> {
     if let Some(pool_reqs) = pool_reqs
-        && let Err(i) = Requirements::of_node_labels(&node.labels).compatible(pool_reqs, None)
+        && let Err(i) = requirements_verdict(node, pool_reqs)
     {
         return Some(format!("RequirementsDrifted: NodePool {} {i}", pool.name));
     }
@@ -55,4 +55,31 @@ pub fn drifted(node: &Node, pool: &NodePool, pool_reqs: Option<&Requirements>, i
         }
     }
     None
+}
+
+/// `RequirementsDrifted`'s check: the node's labels against its pool's requirements. Every
+/// disruption round checks every node, and a time simulation runs thousands of rounds over nodes
+/// whose labels do not change; the verdict is kept per node name (on this thread) with the labels
+/// and requirements it was computed from, and reused only when both are equal.
+fn requirements_verdict(node: &Node, pool_reqs: &Requirements) -> Result<(), Incompatibility> {
+    type Entry = (Box<[(Sym, Sym)]>, Requirements, Result<(), Incompatibility>);
+    const MAX_ENTRIES: usize = 1 << 16;
+    thread_local! {
+        static VERDICTS: std::cell::RefCell<SymMap<Entry>> = std::cell::RefCell::new(SymMap::default());
+    }
+    VERDICTS.with(|v| {
+        let mut verdicts = v.borrow_mut();
+        if let Some((labels, reqs, verdict)) = verdicts.get(&node.name)
+            && crate::state::same_labels(labels, &node.labels)
+            && reqs == pool_reqs
+        {
+            return verdict.clone();
+        }
+        let verdict = Requirements::of_node_labels(&node.labels).compatible(pool_reqs, None);
+        if verdicts.len() >= MAX_ENTRIES {
+            verdicts.clear();
+        }
+        verdicts.insert(node.name, (node.labels.iter().map(|(k, v)| (*k, *v)).collect(), pool_reqs.clone(), verdict.clone()));
+        verdict
+    })
 }

@@ -12,7 +12,7 @@ use super::static_capacity;
 use super::{Action, CandidateOrder, Command, DisruptionOptions, DisruptionResult, EndState, Kept, Method, NodeSummary, PodMove, Replacement};
 use crate::labels::{Sym, SymMap};
 use crate::model::{ConsolidationPolicy, DisruptionReason, Pod, Timestamp};
-use crate::scheduling::{pending_pods, provision, ClusterView, SolvedClaim};
+use crate::scheduling::{pending_pods, provision, SolvedClaim};
 use crate::state::ClusterState;
 use std::collections::BTreeMap;
 
@@ -338,7 +338,6 @@ pub(super) fn round_ctx<'a>(state: &'a ClusterState, now: Timestamp, opts: &Disr
             pods_by_node.entry(n).or_default().push(p);
         }
     }
-    let view = ClusterView::new(state, opts.provisioning.min_values_policy);
     let deleting: Vec<Sym> = state.nodes.iter().filter(|n| n.deletion_timestamp.is_some()).map(|n| n.name).collect();
     let settling = RoundCtx::under_consolidate_after(state, &pods_by_node, now);
     RoundCtx {
@@ -352,7 +351,7 @@ pub(super) fn round_ctx<'a>(state: &'a ClusterState, now: Timestamp, opts: &Disr
         uninitialized: state.nodes.iter().filter(|n| !n.initialized).map(|n| n.name).collect(),
         pods_by_node,
         provisioning: opts.provisioning.clone(),
-        view,
+        view: std::cell::OnceCell::new(),
     }
 }
 

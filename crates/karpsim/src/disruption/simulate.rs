@@ -19,8 +19,10 @@ pub struct RoundCtx<'a> {
     /// Nodes being deleted (their pods must move too).
     pub deleting: Vec<Sym>,
     pub provisioning: ProvisionOptions,
-    /// The state prepared for scheduling, shared by every simulation of the round.
-    pub view: ClusterView<'a>,
+    /// The state prepared for scheduling, shared by every simulation of the round; built on first
+    /// use ([`RoundCtx::view`]): most of a time simulation's rounds simulate nothing (no candidate
+    /// is consolidatable yet), and building it was a seventh of a 24-hour run.
+    pub(super) view: std::cell::OnceCell<ClusterView<'a>>,
     /// Nodes under `consolidateAfter` (see [`RoundCtx::under_consolidate_after`]), once per round.
     pub settling: HashSet<Sym>,
     /// Nodes not initialized yet, once per round.
@@ -49,9 +51,15 @@ pub struct Simulation<'a> {
 }
 
 impl<'a> RoundCtx<'a> {
+    /// The state prepared for scheduling (a function of the state and the minValues policy only,
+    /// so building it late gives what building it first gave).
+    pub fn view(&self) -> &ClusterView<'a> {
+        self.view.get_or_init(|| ClusterView::new(self.state, self.provisioning.min_values_policy))
+    }
+
     /// The quick "no" before a single-node simulation, when the caller needs no explanations.
     pub fn prefilter(&self) -> Option<&Prefilter<'a>> {
-        self.quick.then(|| self.prefilter.get_or_init(|| Prefilter::new(&self.view, &self.deleting, &self.settling)))
+        self.quick.then(|| self.prefilter.get_or_init(|| Prefilter::new(self.view(), &self.deleting, &self.settling)))
     }
 
     /// "Currently reschedulable" pods of a node (`IsCurrentlyReschedulable`).
@@ -81,7 +89,7 @@ impl<'a> RoundCtx<'a> {
     /// explanations to give (the simulator's rounds), a simulation can stop as soon as it needs a
     /// second. Not when a pool has minValues: finalising a NodeClaim may then drop it.
     fn claim_limit(&self, consolidation: bool) -> Option<usize> {
-        let exact = consolidation && self.quick && !self.view.templates.iter().any(|t| t.requirements.has_min_values());
+        let exact = consolidation && self.quick && !self.view().templates.iter().any(|t| t.requirements.has_min_values());
         exact.then_some(1)
     }
 
@@ -107,7 +115,7 @@ impl<'a> RoundCtx<'a> {
             // SimulateScheduling does not pass DisableReservedCapacityFallback (helpers.go)
             reserved_mode: crate::scheduling::ReservedMode::Fallback,
         };
-        let mut sol = schedule_on(&self.view, pods, &scope, &self.provisioning);
+        let mut sol = schedule_on(self.view(), pods, &scope, &self.provisioning);
         // moving pods onto a node that is not initialized yet counts as a failure, except the
         // pods of nodes already being deleted: that node is taken to be the replacement on its
         // way (`helpers.go: SimulateScheduling`, NewUninitializedNodeError)

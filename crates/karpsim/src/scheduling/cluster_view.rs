@@ -100,6 +100,95 @@ fn node_requirements(node: &Node) -> Arc<Requirements> {
     Arc::new(r)
 }
 
+/// What a view derives from one node alone, whatever pods are bound to it: its effective taints,
+/// its labels as requirements (with and without the hostname), and the DaemonSets that would run
+/// on it ([`daemons::NodeDaemons`]).
+#[derive(Clone)]
+struct NodeParts {
+    taints: Vec<Taint>,
+    requirements: Arc<Requirements>,
+    label_requirements: Option<Arc<Requirements>>,
+    daemon_requests: Resources,
+}
+
+/// What [`NodeParts`] are computed from, besides the DaemonSets (the name is the cache's key).
+struct NodeInputs {
+    /// Flat, so that checking an entry walks one map, not two.
+    labels: Box<[(Sym, Sym)]>,
+    taints: Vec<Taint>,
+    managed: bool,
+    initialized: bool,
+    startup_taints: Vec<Taint>,
+}
+
+impl NodeInputs {
+    fn of(node: &Node, pool: Option<&NodePool>) -> NodeInputs {
+        NodeInputs {
+            labels: node.labels.iter().map(|(k, v)| (*k, *v)).collect(),
+            taints: node.taints.clone(),
+            managed: node.nodepool.is_some(),
+            initialized: node.initialized,
+            startup_taints: pool.map(|p| p.startup_taints.clone()).unwrap_or_default(),
+        }
+    }
+
+    fn describe(&self, node: &Node, pool: Option<&NodePool>) -> bool {
+        self.initialized == node.initialized
+            && self.managed == node.nodepool.is_some()
+            && crate::state::same_labels(&self.labels, &node.labels)
+            && self.taints == node.taints
+            && self.startup_taints.as_slice() == pool.map_or(&[][..], |p| p.startup_taints.as_slice())
+    }
+}
+
+fn node_parts(node: &Node, pool: Option<&NodePool>, daemons: &daemons::NodeDaemons) -> NodeParts {
+    let taints = node_taints(node, pool);
+    let requirements = node_requirements(node);
+    let label_requirements = (!node.labels.contains_key(&*labels::HOSTNAME)).then(|| Requirements::of_node_labels(&node.labels));
+    let daemon_requests = daemons.requests(&taints, &requirements);
+    NodeParts { taints, requirements, label_requirements, daemon_requests }
+}
+
+/// Each node's [`NodeParts`] by name, kept from one view to the next on this thread while the
+/// DaemonSets stay the same. A time simulation builds a view at every provisioning batch and
+/// disruption round over the same few hundred nodes, whose labels and taints seldom change;
+/// deriving these for every node each time was a sixth of a 24-hour run. An entry is used only
+/// when everything it was computed from is equal, so a view is the same with or without it.
+#[derive(Default)]
+struct NodePartsCache {
+    daemonsets: Vec<Pod>,
+    by_name: SymMap<(NodeInputs, NodeParts)>,
+}
+
+impl NodePartsCache {
+    const MAX_ENTRIES: usize = 1 << 16;
+
+    fn with<T>(daemonsets: &[Pod], f: impl FnOnce(&mut NodePartsCache) -> T) -> T {
+        thread_local! {
+            static CACHE: std::cell::RefCell<NodePartsCache> = std::cell::RefCell::new(NodePartsCache::default());
+        }
+        CACHE.with(|c| {
+            let mut cache = c.borrow_mut();
+            if cache.daemonsets != daemonsets || cache.by_name.len() >= Self::MAX_ENTRIES {
+                cache.by_name.clear();
+                cache.daemonsets = daemonsets.to_vec();
+            }
+            f(&mut cache)
+        })
+    }
+
+    fn get(&mut self, node: &Node, pool: Option<&NodePool>, daemons: &daemons::NodeDaemons) -> NodeParts {
+        if let Some((inputs, parts)) = self.by_name.get(&node.name)
+            && inputs.describe(node, pool)
+        {
+            return parts.clone();
+        }
+        let parts = node_parts(node, pool, daemons);
+        self.by_name.insert(node.name, (NodeInputs::of(node, pool), parts.clone()));
+        parts
+    }
+}
+
 /// A NodePool as the topology domain universe sees it (`topology.go: buildDomainGroups` takes every
 /// NodePool the provisioner resolved instance types for, whether or not its requirements leave it
 /// any to launch).
@@ -292,23 +381,26 @@ impl<'a> ClusterView<'a> {
         // nodes.Active(): every node not being deleted, with the pods bound to it
         let mut nodes: Vec<NodeView<'a>> = Vec::new();
         let mut index: SymMap<usize> = SymMap::default();
-        for n in state.nodes.iter().filter(|n| n.deletion_timestamp.is_none()) {
-            let pool = n.nodepool.and_then(|p| state.nodepools.iter().find(|x| x.name == p));
-            let taints = node_taints(n, pool);
-            let requirements = node_requirements(n);
-            let label_requirements = (!n.labels.contains_key(&*labels::HOSTNAME)).then(|| Requirements::of_node_labels(&n.labels));
-            index.entry(n.name).or_insert(nodes.len());
-            nodes.push(NodeView {
-                node: n,
-                taints,
-                requirements,
-                ports: Vec::new(),
-                remaining: n.allocatable.clone(),
-                label_requirements,
-                pods: Vec::new(),
-                volumes: (!n.volume_limits.is_empty()).then(VolumeUsage::default),
-            });
-        }
+        let node_daemons = daemons::NodeDaemons::new(&daemonsets);
+        let mut daemon_requests = Vec::new();
+        NodePartsCache::with(&state.daemonsets, |cache| {
+            for n in state.nodes.iter().filter(|n| n.deletion_timestamp.is_none()) {
+                let pool = n.nodepool.and_then(|p| state.nodepools.iter().find(|x| x.name == p));
+                let NodeParts { taints, requirements, label_requirements, daemon_requests: daemon } = cache.get(n, pool, &node_daemons);
+                index.entry(n.name).or_insert(nodes.len());
+                daemon_requests.push(daemon);
+                nodes.push(NodeView {
+                    node: n,
+                    taints,
+                    requirements,
+                    ports: Vec::new(),
+                    remaining: n.allocatable.clone(),
+                    label_requirements,
+                    pods: Vec::new(),
+                    volumes: (!n.volume_limits.is_empty()).then(VolumeUsage::default),
+                });
+            }
+        });
         let mut ds_used = vec![Resources::new(); nodes.len()];
         let mut anti_affinity = Vec::new();
         for p in state.pods.iter().filter(|p| !p.is_terminal()) {
@@ -329,9 +421,9 @@ impl<'a> ClusterView<'a> {
                 anti_affinity.push((p, i));
             }
         }
-        for (v, ds) in nodes.iter_mut().zip(&ds_used) {
+        for ((v, ds), daemon) in nodes.iter_mut().zip(&ds_used).zip(&daemon_requests) {
             // DaemonSets that would run on the node but have no pod there yet still claim their share
-            let daemon = daemons::node_daemon_requests(&daemonsets, &v.taints, &v.requirements).sub(ds).floor_zero();
+            let daemon = daemon.sub(ds).floor_zero();
             v.remaining.sub_assign(&daemon);
         }
         // initialized first, then by name (sortExistingNodes, stable)

@@ -2,7 +2,7 @@
 
 use super::pod_data::pod_requirements;
 use crate::labels::WellKnown;
-use crate::model::{HostPort, Pod, Taint};
+use crate::model::{HostPort, Pod, Taint, Toleration};
 use crate::requirements::Requirements;
 use crate::resources::Resources;
 use crate::state::TypeInfo;
@@ -55,14 +55,29 @@ pub fn compatible_with_template(ds: &Pod, template_reqs: &Requirements, template
 /// The PreferNoSchedule toleration is implicit here too: in Karpenter v1.14.1 `isDaemonPodCompatible`
 /// (run first, from `buildDaemonOverheadGroups`) appends it to the shared DaemonSet pod, and
 /// `calculateExistingNodeClaims` then checks that same mutated pod against existing nodes.
-pub fn compatible_with_node(ds: &Pod, node_taints: &[Taint], node_reqs: &Requirements) -> bool {
-    if ds.resource_claims {
-        return false;
+/// Prepared for that check against many nodes: tolerations and strict requirements built once.
+struct NodeDaemon {
+    /// `None`: it runs on no node (DRA claims, or requirements that do not parse).
+    check: Option<(Vec<Toleration>, Requirements)>,
+    requests: Resources,
+}
+
+impl NodeDaemon {
+    fn new(ds: &Pod) -> NodeDaemon {
+        let check = (!ds.resource_claims).then(|| pod_requirements(ds, false).ok()).flatten().map(|reqs| {
+            let mut tolerations = ds.tolerations.to_vec();
+            tolerations.push(taints::prefer_no_schedule_toleration());
+            (tolerations, reqs)
+        });
+        NodeDaemon { check, requests: requests_of(ds) }
     }
-    let mut tolerations = ds.tolerations.clone();
-    tolerations.push(taints::prefer_no_schedule_toleration());
-    taints::first_untolerated(node_taints, &tolerations).is_none()
-        && pod_requirements(ds, false).is_ok_and(|s| node_reqs.compatible(&s, None).is_ok())
+
+    /// Whether it runs on a node with these taints and labels (the rule above).
+    fn runs_on(&self, node_taints: &[Taint], node_reqs: &Requirements) -> bool {
+        self.check.as_ref().is_some_and(|(tolerations, reqs)| {
+            taints::first_untolerated(node_taints, tolerations).is_none() && node_reqs.compatible(reqs, None).is_ok()
+        })
+    }
 }
 
 /// Group a template's instance types by the DaemonSets they would run. Returns the groups and, for
@@ -99,13 +114,22 @@ pub fn build_groups(
     (groups.into_iter().map(|(_, g)| g).collect(), group_of)
 }
 
-/// Sum of requests of the DaemonSets that would run on an existing node.
-pub fn node_daemon_requests(daemonsets: &[&Pod], node_taints: &[Taint], node_reqs: &Requirements) -> Resources {
-    let mut r = Resources::new();
-    for ds in daemonsets {
-        if compatible_with_node(ds, node_taints, node_reqs) {
-            r.add_assign(&requests_of(ds));
-        }
+/// The DaemonSets as existing nodes see them, each prepared once: a cluster view asks for every
+/// node of the cluster, at every provisioning batch and disruption round.
+pub struct NodeDaemons(Vec<NodeDaemon>);
+
+impl NodeDaemons {
+    /// Each DaemonSet's tolerations and requirements, built once.
+    pub fn new(daemonsets: &[&Pod]) -> NodeDaemons {
+        NodeDaemons(daemonsets.iter().map(|ds| NodeDaemon::new(ds)).collect())
     }
-    r
+
+    /// Sum of requests of the DaemonSets that would run on a node with these taints and labels.
+    pub fn requests(&self, node_taints: &[Taint], node_reqs: &Requirements) -> Resources {
+        let mut r = Resources::new();
+        for d in self.0.iter().filter(|d| d.runs_on(node_taints, node_reqs)) {
+            r.add_assign(&d.requests);
+        }
+        r
+    }
 }
