@@ -19,11 +19,13 @@ pub fn execute(args: &ProvisionArgs) -> Result<Report> {
     let source = args.catalog.source()?;
     let state = args.catalog.load_state(&args.files, &source, args.work.limits())?;
     let result = provision(&state, &options(args));
-    Ok(match args.output {
+    let report = match args.output {
         // Programs get the warnings inside the document; nothing extra on stderr.
         Output::Json => Report { stdout: json(&result)?, warnings: Vec::new() },
         Output::Table => Report { stdout: render_table(&result), warnings: result.warnings.clone() },
-    })
+    };
+    crate::release((state, result));
+    Ok(report)
 }
 
 /// The result for people: NodeClaims, totals, existing nodes that got pods, pending pods with reasons.
