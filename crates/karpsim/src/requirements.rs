@@ -423,6 +423,12 @@ impl Requirements {
         out
     }
 
+    /// From requirements sorted by key with unique keys (an instance type's, merged in order).
+    pub(crate) fn from_sorted(items: Vec<(Sym, Requirement)>) -> Requirements {
+        debug_assert!(items.windows(2).all(|w| w[0].0 < w[1].0), "keys not sorted and unique");
+        Requirements { items }
+    }
+
     /// [`Requirements::from_labels`] of a node's labels, shared. A simulation prepares the same
     /// nodes for every provisioning batch and disruption round, and their labels seldom change;
     /// building these each time was a large part of its cost. Cached per thread by the labels'
@@ -508,6 +514,17 @@ impl Requirements {
         if let Ok(i) = self.position(key) {
             self.items.remove(i);
         }
+    }
+
+    /// Where `key` is among the requirements, for [`Requirements::at`] on any set with the same
+    /// keys in the same order (the instance filter looks a key up once for many instance types).
+    pub(crate) fn index_of(&self, key: Sym) -> Option<usize> {
+        self.find(key)
+    }
+
+    /// The requirement at `i` (an [`Requirements::index_of`]).
+    pub(crate) fn at(&self, i: usize) -> &Requirement {
+        &self.items[i].1
     }
 
     #[inline]

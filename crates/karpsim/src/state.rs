@@ -20,35 +20,85 @@ pub struct TypeInfo {
 
 impl TypeInfo {
     pub fn new(it: Arc<InstanceType>) -> TypeInfo {
-        let mut r = Requirements::new();
-        for (k, v) in &it.labels {
-            r.add(*k, match v {
-                Some(v) => Requirement::is_in([*v]),
-                None => Requirement::does_not_exist(),
-            });
-        }
-        r.set(*labels::INSTANCE_TYPE, Requirement::is_in([it.name]));
-        let avail = || it.offerings.iter().filter(|o| o.available);
-        r.set(*labels::ZONE, Requirement::is_in(avail().map(|o| o.zone)));
-        r.set(*labels::CAPACITY_TYPE, Requirement::is_in(avail().map(|o| o.capacity_type)));
-        let ids: Vec<Sym> = avail().filter_map(|o| o.zone_id).collect();
-        if !ids.is_empty() {
-            r.set(*labels::ZONE_ID, Requirement::is_in(ids));
-        }
+        // What the offerings say, replacing a label of the same key; pushed in key order (the
+        // merge below needs it; `Requirements::from_sorted` checks it in debug builds).
+        let mut extra: Vec<(Sym, Requirement)> = Vec::with_capacity(7);
         // the AWS provider's reservation labels: the type's reservations, else DoesNotExist
         // (types.go: computeRequirements)
         let reservations: Vec<&crate::catalog::OfferingReservation> = it.offerings.iter().filter_map(|o| o.reservation.as_ref()).collect();
         if reservations.is_empty() {
-            for k in [*labels::RESERVATION_ID, *labels::RESERVATION_TYPE, *labels::RESERVATION_INTERRUPTIBLE] {
-                r.set(k, Requirement::does_not_exist());
+            for k in [*labels::RESERVATION_ID, *labels::RESERVATION_INTERRUPTIBLE, *labels::RESERVATION_TYPE] {
+                extra.push((k, Requirement::does_not_exist()));
             }
         } else {
-            r.set(*labels::RESERVATION_ID, Requirement::is_in(reservations.iter().map(|x| x.id)));
-            r.set(*labels::RESERVATION_TYPE, Requirement::is_in(reservations.iter().map(|x| Sym::new(x.reservation_type.as_str()))));
-            r.set(*labels::RESERVATION_INTERRUPTIBLE, Requirement::is_in(reservations.iter().map(|x| Sym::new(if x.interruptible { "true" } else { "false" }))));
+            extra.push((*labels::RESERVATION_ID, Requirement::is_in(reservations.iter().map(|x| x.id))));
+            extra.push((*labels::RESERVATION_INTERRUPTIBLE, Requirement::is_in(reservations.iter().map(|x| Sym::new(if x.interruptible { "true" } else { "false" })))));
+            extra.push((*labels::RESERVATION_TYPE, Requirement::is_in(reservations.iter().map(|x| Sym::new(x.reservation_type.as_str())))));
         }
-        TypeInfo { it, requirements: r }
+        let avail = || it.offerings.iter().filter(|o| o.available);
+        extra.push((*labels::CAPACITY_TYPE, Requirement::is_in(distinct(avail().map(|o| o.capacity_type)))));
+        extra.push((*labels::INSTANCE_TYPE, Requirement::is_in([it.name])));
+        let ids = distinct(avail().filter_map(|o| o.zone_id));
+        if !ids.is_empty() {
+            extra.push((*labels::ZONE_ID, Requirement::is_in(ids)));
+        }
+        extra.push((*labels::ZONE, Requirement::is_in(distinct(avail().map(|o| o.zone)))));
+        let requirements = if it.labels.windows(2).all(|w| w[0].0 < w[1].0) {
+            merged_requirements(&it.labels, extra)
+        } else {
+            added_requirements(&it.labels, extra)
+        };
+        TypeInfo { it, requirements }
     }
+}
+
+/// The values in first-seen order without repeats (compared as interned pointers: sorting the
+/// repeats as strings was most of the cost of a type's zone and capacity-type requirements).
+fn distinct(values: impl Iterator<Item = Sym>) -> Vec<Sym> {
+    let mut out: Vec<Sym> = Vec::new();
+    for v in values {
+        if !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    out
+}
+
+fn label_requirement(v: Option<Sym>) -> Requirement {
+    match v {
+        Some(v) => Requirement::is_in([v]),
+        None => Requirement::does_not_exist(),
+    }
+}
+
+/// A type's requirements: its labels added, then `extra` set (replacing a label of the same key).
+fn added_requirements(labels: &[(Sym, Option<Sym>)], extra: Vec<(Sym, Requirement)>) -> Requirements {
+    let mut r = Requirements::new();
+    for &(k, v) in labels {
+        r.add(k, label_requirement(v));
+    }
+    for (k, req) in extra {
+        r.set(k, req);
+    }
+    r
+}
+
+/// [`added_requirements`] for labels and `extra` each sorted with unique keys (as catalogs give
+/// them): the two lists merged into place, without a search or an insertion per key.
+fn merged_requirements(labels: &[(Sym, Option<Sym>)], extra: Vec<(Sym, Requirement)>) -> Requirements {
+    let mut items = Vec::with_capacity(labels.len() + extra.len());
+    let mut extra = extra.into_iter().peekable();
+    for &(k, v) in labels {
+        while let Some(before) = extra.next_if(|e| e.0 < k) {
+            items.push(before);
+        }
+        match extra.next_if(|e| e.0 == k) {
+            Some(replacing) => items.push(replacing),
+            None => items.push((k, label_requirement(v))),
+        }
+    }
+    items.extend(extra);
+    Requirements::from_sorted(items)
 }
 
 /// The instance types one NodePool can launch.
@@ -560,4 +610,36 @@ fn with_daemonsets_from_pods(mut daemonsets: Vec<crate::model::Pod>, pods: &[cra
 /// per-node caches of the cluster view and of drift check an entry, one map walk rather than two.
 pub(crate) fn same_labels(flat: &[(Sym, Sym)], labels: &BTreeMap<Sym, Sym>) -> bool {
     flat.len() == labels.len() && flat.iter().zip(labels).all(|(a, (k, v))| a.0 == *k && a.1 == *v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::CatalogSource;
+
+    /// Merging a type's sorted labels with the offerings' requirements gives exactly what adding the
+    /// labels and then setting the rest gives, for every AWS type (whose labels hold the instance
+    /// type, replaced) and for labels that sort before, between and after the offerings' keys.
+    #[test]
+    fn merged_type_requirements_equal_added_ones() {
+        let aws = CatalogSource::default_aws().resolve(None).unwrap();
+        let sym = Sym::new;
+        let extra = || {
+            vec![
+                (*labels::RESERVATION_ID, Requirement::does_not_exist()),
+                (*labels::INSTANCE_TYPE, Requirement::is_in([sym("x.large")])),
+                (*labels::ZONE, Requirement::is_in([sym("z1"), sym("z2")])),
+            ]
+        };
+        let custom = [
+            vec![(sym("a"), Some(sym("1"))), (sym("topology.kubernetes.io/zone"), None), (sym("zz"), Some(sym("2")))],
+            vec![(sym("zz"), None)],
+            vec![],
+        ];
+        for labels in aws.instance_types.iter().map(|it| it.labels.clone()).chain(custom) {
+            let added = added_requirements(&labels, extra());
+            let merged = merged_requirements(&labels, extra());
+            assert_eq!(merged.iter().collect::<Vec<_>>(), added.iter().collect::<Vec<_>>(), "{labels:?}");
+        }
+    }
 }

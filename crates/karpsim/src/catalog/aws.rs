@@ -110,9 +110,8 @@ impl AwsRegionData {
         let zone_ids = zones.filter_map(|(name, id)| id.map(|id| (Sym::new(name), Sym::new(id)))).collect();
         let mut types: Vec<Prepared> = records
             .map(|rec| {
-                let mut labels = base_labels(&rec, region);
                 // sorted once here; each resolution then only inserts the two OS labels
-                labels.sort_by_key(|a| a.0);
+                let labels = base_labels(&rec, region);
                 let mut zones: Vec<Sym> = rec.zones.iter().map(|z| Sym::new(z)).collect();
                 zones.sort();
                 zones.dedup();

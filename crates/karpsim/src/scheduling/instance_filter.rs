@@ -102,6 +102,11 @@ pub struct TypeClasses {
     pub class_of: Vec<u32>,
     /// A representative type per class.
     pub reps: Vec<u32>,
+    /// Per type, its key layout: types of one layout hold the same requirement keys in the same
+    /// order (AWS types share one or two layouts).
+    pub layout_of: Vec<u32>,
+    /// How many layouts there are.
+    pub layouts: usize,
     /// The capacity reservations of the types' reserved offerings (available or not), each with the
     /// least capacity any offering reports; cached with the classes so that a cluster view does not
     /// scan every offering for them ([`super::reservations::ReservationManager::new`]).
@@ -126,31 +131,115 @@ impl TypeClasses {
     }
 
     pub fn new(types: &[TypeInfo]) -> TypeClasses {
-        // zone, zone id, capacity type, available, reservation id
-        type OfferingKey = (Sym, Option<Sym>, Sym, bool, Option<Sym>);
-        type Key<'a> = (Vec<(Sym, &'a Requirement)>, Vec<OfferingKey>);
-        let mut map: std::collections::HashMap<Key, u32, std::hash::BuildHasherDefault<labels::SymHasher>> =
-            Default::default();
-        let mut out = TypeClasses { class_of: Vec::with_capacity(types.len()), reps: Vec::new(), reserved: Vec::new() };
-        let it_key = *labels::INSTANCE_TYPE;
-        for (i, t) in types.iter().enumerate() {
-            let reqs: Vec<(Sym, &Requirement)> = t.requirements.iter().filter(|(k, _)| *k != it_key).collect();
-            let offs: Vec<OfferingKey> =
-                t.it.offerings.iter().map(|o| (o.zone, o.zone_id, o.capacity_type, o.available, o.reservation_id())).collect();
-            for r in t.it.offerings.iter().filter_map(|o| o.reservation.as_ref()) {
-                match out.reserved.iter_mut().find(|(id, _)| *id == r.id) {
-                    Some((_, c)) => *c = (*c).min(r.capacity),
-                    None => out.reserved.push((r.id, r.capacity)),
+        use std::hash::{Hash, Hasher};
+        // What decides a class: the requirements but the instance type, and per offering its zone,
+        // zone id, capacity type, availability and reservation id.
+        fn reqs(t: &TypeInfo) -> impl Iterator<Item = (Sym, &Requirement)> {
+            let it_key = *labels::INSTANCE_TYPE;
+            t.requirements.iter().filter(move |(k, _)| *k != it_key)
+        }
+        fn offs(t: &TypeInfo) -> impl Iterator<Item = (Sym, Option<Sym>, Sym, bool, Option<Sym>)> {
+            t.it.offerings.iter().map(|o| (o.zone, o.zone_id, o.capacity_type, o.available, o.reservation_id()))
+        }
+        // That key streamed into a hasher (no key built per type: AWS types are nearly all their
+        // own class, so each type is hashed and seldom compared).
+        let class_print = |i: usize| {
+            let mut h = labels::SymHasher::default();
+            for (k, r) in reqs(&types[i]) {
+                k.hash(&mut h);
+                r.hash(&mut h);
+            }
+            for o in offs(&types[i]) {
+                o.hash(&mut h);
+            }
+            h.finish()
+        };
+        let same_class = |a: usize, b: usize| reqs(&types[a]).eq(reqs(&types[b])) && offs(&types[a]).eq(offs(&types[b]));
+        let (class_of, reps) = group_by(types.len(), class_print, same_class);
+        let keys = |i: usize| types[i].requirements.iter().map(|(k, _)| k);
+        let layout_print = |i: usize| {
+            let mut h = labels::SymHasher::default();
+            keys(i).for_each(|k| k.hash(&mut h));
+            h.finish()
+        };
+        let (layout_of, layout_reps) = group_by(types.len(), layout_print, |a, b| keys(a).eq(keys(b)));
+        let mut reserved: Vec<(Sym, i64)> = Vec::new();
+        for r in types.iter().flat_map(|t| &t.it.offerings).filter_map(|o| o.reservation.as_ref()) {
+            match reserved.iter_mut().find(|(id, _)| *id == r.id) {
+                Some((_, c)) => *c = (*c).min(r.capacity),
+                None => reserved.push((r.id, r.capacity)),
+            }
+        }
+        TypeClasses { class_of, reps, layout_of, layouts: layout_reps.len(), reserved }
+    }
+}
+
+/// Items `0..n` grouped by a key: `print` fingerprints an item's key, `same` compares two items'
+/// keys in full (so equal fingerprints of different keys stay apart). Returns each item's group,
+/// numbered in order of first appearance, and each group's first item.
+fn group_by(n: usize, print: impl Fn(usize) -> u64, same: impl Fn(usize, usize) -> bool) -> (Vec<u32>, Vec<u32>) {
+    use std::collections::hash_map::Entry;
+    // fingerprint -> its first group; `next_same[g]`: the next group with g's fingerprint
+    let mut first: std::collections::HashMap<u64, u32, std::hash::BuildHasherDefault<labels::SymHasher>> = Default::default();
+    let mut next_same: Vec<u32> = Vec::new();
+    let (mut group_of, mut reps) = (Vec::with_capacity(n), Vec::<u32>::new());
+    for i in 0..n {
+        let new_group = reps.len() as u32;
+        let found = match first.entry(print(i)) {
+            Entry::Vacant(e) => {
+                e.insert(new_group);
+                None
+            }
+            Entry::Occupied(e) => {
+                let mut g = *e.get();
+                loop {
+                    if same(reps[g as usize] as usize, i) {
+                        break Some(g);
+                    }
+                    if next_same[g as usize] == u32::MAX {
+                        next_same[g as usize] = new_group;
+                        break None;
+                    }
+                    g = next_same[g as usize];
                 }
             }
-            let next = map.len() as u32;
-            let c = *map.entry((reqs, offs)).or_insert_with(|| {
-                out.reps.push(i as u32);
-                next
-            });
-            out.class_of.push(c);
+        };
+        group_of.push(found.unwrap_or_else(|| {
+            reps.push(i as u32);
+            next_same.push(u32::MAX);
+            new_group
+        }));
+    }
+    (group_of, reps)
+}
+
+/// Where some requirement keys sit in the types' requirements, per key layout (found once per
+/// layout: [`TypeClasses::layout_of`]). AWS types share their layout, so looking a key up per
+/// type (a scan of ~40 keys) becomes an index.
+struct KeyPlaces {
+    keys: Vec<Sym>,
+    /// Per layout: the start of its places in `places`, or `u32::MAX` while not looked up.
+    start: Vec<u32>,
+    /// Per looked-up layout and key: the key's index, or `ABSENT`.
+    places: Vec<u32>,
+}
+
+const ABSENT: u32 = u32::MAX;
+
+impl KeyPlaces {
+    fn new(keys: Vec<Sym>, layouts: usize) -> KeyPlaces {
+        KeyPlaces { keys, start: vec![u32::MAX; layouts], places: Vec::new() }
+    }
+
+    /// The places of the keys in `reqs`, whose layout is `layout`.
+    fn of(&mut self, layout: u32, reqs: &Requirements) -> &[u32] {
+        let at = &mut self.start[layout as usize];
+        if *at == u32::MAX {
+            *at = self.places.len() as u32;
+            self.places.extend(self.keys.iter().map(|&k| reqs.index_of(k).map_or(ABSENT, |i| i as u32)));
         }
-        out
+        let at = *at as usize;
+        &self.places[at..at + self.keys.len()]
     }
 }
 
@@ -217,9 +306,25 @@ pub fn filter_known(input: &FilterInput, changed: Option<&[Sym]>, out: &mut Vec<
     let mut memo: Vec<u8> = input.classes.map(|c| vec![0; c.reps.len()]).unwrap_or_default();
     // the keys to check (all when nothing is known), and whether offerings need a look
     let recheck_offerings = changed.is_none_or(|keys| keys.iter().any(|k| offering_keys().contains(k)));
-    let meets = |r: &Requirements, skip: Option<Sym>| match changed {
-        None => r.intersects_ok_except(input.reqs, skip),
-        Some(keys) => r.intersects_ok_on(input.reqs, keys.iter().copied().filter(|&k| Some(k) != skip)),
+    let meets = |r: &Requirements| match changed {
+        None => r.intersects_ok(input.reqs),
+        Some(keys) => r.intersects_ok_on(input.reqs, keys.iter().copied()),
+    };
+    // With classes, the same check as `meets` but for the instance type's key, through the key places of each
+    // layout: the incoming requirements to check (all but the instance type's, or the changed
+    // ones that `reqs` holds) agree with the type's requirement on each key both hold. The
+    // instance type's key comes last, for the name check.
+    let checks: Vec<(Sym, &Requirement)> = match (input.classes, changed) {
+        (None, _) => Vec::new(),
+        (Some(_), None) => input.reqs.iter().filter(|(k, _)| *k != it_key).collect(),
+        (Some(_), Some(keys)) => keys.iter().filter(|&&k| k != it_key).filter_map(|&k| input.reqs.get(k).map(|r| (k, r))).collect(),
+    };
+    let mut places = KeyPlaces::new(
+        checks.iter().map(|(k, _)| *k).chain([it_key]).collect(),
+        input.classes.map_or(0, |c| c.layouts),
+    );
+    let agree = |r: &Requirements, places: &[u32]| {
+        checks.iter().zip(places).all(|((_, n), &p)| p == ABSENT || r.at(p as usize).agrees_with(n))
     };
     for &t in input.options {
         let Some(need) = needs[input.group_of[t as usize] as usize].as_ref() else { continue };
@@ -229,21 +334,22 @@ pub fn filter_known(input: &FilterInput, changed: Option<&[Sym]>, out: &mut Vec<
             Some(classes) => {
                 let c = classes.class_of[t as usize] as usize;
                 if memo[c] == 0 {
-                    let rep = &input.types[classes.reps[c] as usize];
-                    let rest = meets(&rep.requirements, Some(it_key));
+                    let r = classes.reps[c];
+                    let rep = &input.types[r as usize];
+                    let rest = agree(&rep.requirements, places.of(classes.layout_of[r as usize], &rep.requirements));
                     let offering = !recheck_offerings || rep.it.offerings.iter().any(|of| of.available && offering_reqs.compatible(of));
                     memo[c] = 1 | (u8::from(rest) << 1) | (u8::from(offering) << 2);
                 }
                 let (rest, offering) = (memo[c] & 2 != 0, memo[c] & 4 != 0);
                 // the name: the type's own `instance-type In [name]` against the requirement, if any
-                let name_ok = match (it_req, it.requirements.get(it_key)) {
-                    (Some(n), Some(e)) => e.agrees_with(n),
-                    _ => true,
-                };
+                let name_ok = it_req.is_none_or(|n| {
+                    let p = *places.of(classes.layout_of[t as usize], &it.requirements).last().unwrap_or(&ABSENT);
+                    p == ABSENT || it.requirements.at(p as usize).agrees_with(n)
+                });
                 (rest && name_ok, offering && need.fits(&it.it.allocatable), offering)
             }
             None => {
-                let compat = meets(&it.requirements, None);
+                let compat = meets(&it.requirements);
                 let (fit, offering) = if recheck_offerings { fits_with(it, need, &offering_reqs) } else { (need.fits(&it.it.allocatable), true) };
                 (compat, fit, offering)
             }
@@ -351,4 +457,139 @@ pub fn explain(pool: Sym, input: &FilterInput, flags: &FilterFlags) -> String {
     }
     let parts: Vec<String> = need.iter().map(|(k, v)| format!("{k} {}", fmt_amount(k, v))).collect();
     format!("no instance type in NodePool {pool} that meets the requirements fits {} together", parts.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::CatalogSource;
+    use crate::catalog::custom::parse_custom_catalog;
+    use std::sync::Arc;
+
+    /// The classes by direct comparison: a type joins the first class whose representative has the
+    /// same requirements except the instance type and the same offering keys.
+    fn classes_by_comparison(types: &[TypeInfo]) -> (Vec<u32>, Vec<u32>) {
+        let key = |t: &TypeInfo| {
+            let reqs: Vec<(Sym, Requirement)> =
+                t.requirements.iter().filter(|(k, _)| *k != *labels::INSTANCE_TYPE).map(|(k, r)| (k, r.clone())).collect();
+            let offs: Vec<_> = t.it.offerings.iter().map(|o| (o.zone, o.zone_id, o.capacity_type, o.available, o.reservation_id())).collect();
+            (reqs, offs)
+        };
+        let (mut class_of, mut reps) = (Vec::new(), Vec::<u32>::new());
+        for (i, t) in types.iter().enumerate() {
+            let k = key(t);
+            let c = match reps.iter().position(|&r| key(&types[r as usize]) == k) {
+                Some(c) => c as u32,
+                None => {
+                    reps.push(i as u32);
+                    reps.len() as u32 - 1
+                }
+            };
+            class_of.push(c);
+        }
+        (class_of, reps)
+    }
+
+    /// Types that share requirements and offerings (a custom catalog's) fall in one class, whatever
+    /// lies between them; AWS types, each with its own labels, are their own classes; and one
+    /// unavailable offering sets a type apart.
+    #[test]
+    fn classes_group_exactly_the_types_that_compare_equal() {
+        let items: Vec<serde_json::Value> = (0..30)
+            .map(|i| {
+                let offerings: Vec<serde_json::Value> = [("z1", "spot"), ("z2", "on-demand")]
+                    .iter()
+                    .map(|(z, c)| serde_json::json!({"zone": z, "capacity_type": c, "price": 1.0, "available": i % 7 != 3 || *c == "spot"}))
+                    .collect();
+                let labels = if i % 5 == 0 { serde_json::json!({"team": "a"}) } else { serde_json::json!({}) };
+                serde_json::json!({"name": format!("t-{i:02}"), "capacity": {"cpu": "2", "memory": "4Gi", "pods": "10"}, "labels": labels, "offerings": offerings})
+            })
+            .collect();
+        let text = serde_json::json!({ "instance_types": items }).to_string();
+        let custom = parse_custom_catalog("classes", &text).unwrap();
+        let aws = CatalogSource::default_aws().resolve(None).unwrap();
+        let mut types: Vec<TypeInfo> = Vec::new();
+        for (i, it) in custom.instance_types.iter().enumerate() {
+            types.push(TypeInfo::new(Arc::clone(it)));
+            types.extend(aws.instance_types.iter().skip(i * 45).take(45).map(|it| TypeInfo::new(Arc::clone(it))));
+        }
+        let classes = TypeClasses::new(&types);
+        let (class_of, reps) = classes_by_comparison(&types);
+        assert_eq!(classes.class_of, class_of);
+        assert_eq!(classes.reps, reps);
+        // the custom types make four classes: plain, labelled, an offering unavailable, both
+        let custom_classes: BTreeSet<u32> = (0..30).map(|i| class_of[i * 46]).collect();
+        assert_eq!(custom_classes.len(), 4, "{custom_classes:?}");
+        // one layout for the types with the same keys in the same order
+        let keys = |t: &TypeInfo| t.requirements.iter().map(|(k, _)| k).collect::<Vec<_>>();
+        for (i, a) in types.iter().enumerate().step_by(7) {
+            for (j, b) in types.iter().enumerate().step_by(11) {
+                assert_eq!(classes.layout_of[i] == classes.layout_of[j], keys(a) == keys(b), "{i} {j}");
+            }
+        }
+    }
+
+    /// Deciding requirements once per class, with keys looked up once per layout, keeps exactly
+    /// the options that checking each type's requirements keeps: from scratch, and for options
+    /// already filtered by requirements that a pod then tightened on some keys.
+    #[test]
+    fn classes_keep_what_checking_each_type_keeps() {
+        use crate::requirements::Operator::{self, *};
+        let aws = CatalogSource::default_aws().resolve(None).unwrap();
+        let types: Vec<TypeInfo> = aws.instance_types.iter().map(|it| TypeInfo::new(Arc::clone(it))).collect();
+        let classes = TypeClasses::new(&types);
+        let groups = [DaemonGroup { overhead: Resources::new(), host_ports: Vec::new() }];
+        let group_of = vec![0; types.len()];
+        let mut total = Resources::new();
+        total.cpu = 3000;
+        let req = |k: &str, op: Operator, v: &[&str]| {
+            let values: Vec<String> = v.iter().map(|s| s.to_string()).collect();
+            let mut r = Requirements::new();
+            r.add(Sym::new(k), Requirement::new(op, &values, None).unwrap());
+            r
+        };
+        let sets = [
+            Requirements::new(),
+            req("topology.kubernetes.io/zone", In, &["us-east-1a"]),
+            req("karpenter.sh/capacity-type", In, &["spot"]),
+            req("karpenter.k8s.aws/instance-family", NotIn, &["m5", "c5"]),
+            req("karpenter.k8s.aws/instance-cpu", Gt, &["16"]),
+            req("node.kubernetes.io/instance-type", In, &["m5.large", "c7g.xlarge", "p4d.24xlarge"]),
+            req("karpenter.k8s.aws/instance-gpu-name", Exists, &[]),
+            req("team", In, &["a"]),
+        ];
+        let filter_with = |classes: Option<&TypeClasses>, options: &[u32], reqs: &Requirements, changed: Option<&[Sym]>| {
+            let input = FilterInput {
+                types: &types,
+                classes,
+                options,
+                groups: &groups,
+                group_of: &group_of,
+                reqs,
+                total: &total,
+                pod_ports: &[],
+                claim_ports: &[],
+                prefiltered: false,
+            };
+            let mut out = Vec::new();
+            let flags = filter_known(&input, changed, &mut out);
+            (out, flags.requirements_met, flags.fits, flags.has_offering)
+        };
+        let all: Vec<u32> = (0..types.len() as u32).collect();
+        let mut kept = 0;
+        for base in &sets {
+            let (options, ..) = filter_with(None, &all, base, None);
+            assert_eq!(filter_with(Some(&classes), &all, base, None), filter_with(None, &all, base, None), "{base}");
+            for more in &sets {
+                let mut reqs = base.clone();
+                reqs.add_all(more);
+                let changed: Vec<Sym> = more.iter().map(|(k, _)| k).collect();
+                let by_class = filter_with(Some(&classes), &options, &reqs, Some(&changed));
+                assert_eq!(by_class, filter_with(None, &options, &reqs, Some(&changed)), "{reqs}");
+                assert_eq!(by_class, filter_with(None, &all, &reqs, None), "{reqs}");
+                kept += by_class.0.len();
+            }
+        }
+        assert!(kept > 1000, "{kept}");
+    }
 }

@@ -23,6 +23,7 @@ pub mod instance_filter;
 pub mod launch;
 mod options;
 mod pinned_domain;
+mod pool_limits;
 pub mod pod_data;
 mod preferences;
 mod price_order;

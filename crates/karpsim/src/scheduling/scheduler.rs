@@ -4,6 +4,7 @@
 
 use super::claim_order::{ClaimOrder, Place};
 use super::pinned_domain::{PinIndex, PinnedDomains};
+use super::pool_limits::LimitedCapacity;
 use super::cluster_view::{ClusterView, NodeView};
 use super::host_ports;
 use super::instance_filter::{self, FilterInput};
@@ -170,9 +171,9 @@ struct Scheduler<'a, 't, 's> {
     pins: PinIndex,
     topology: Topology<'t>,
     remaining_limits: BTreeMap<Sym, BTreeMap<String, i64>>,
-    /// Per template, the largest capacity among its options of each resource its pool limits, in
-    /// the order of the pool's `remaining_limits` (computed at first use).
-    limit_max: Vec<Option<Vec<i64>>>,
+    /// Per template, its types' capacities on the resources its pool limits, in the order of the
+    /// pool's `remaining_limits` (computed at first use).
+    limit_caps: Vec<Option<LimitedCapacity>>,
     tolerate_prefer_no_schedule: bool,
     next_hostname: usize,
     next_seq: usize,
@@ -298,7 +299,7 @@ pub fn schedule_on<'a>(view: &ClusterView<'a>, pods: Vec<&'a Pod>, scope: &Sched
         pins: PinIndex::default(),
         topology,
         remaining_limits,
-        limit_max: vec![None; view.templates.len()],
+        limit_caps: vec![None; view.templates.len()],
         tolerate_prefer_no_schedule: view.tolerate_prefer_no_schedule,
         next_hostname: 0,
         next_seq: 0,
@@ -479,13 +480,11 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
                     fails.push((pool, Fail::Message(format!("NodePool {pool} has reached its node limit"))));
                     continue;
                 }
-                // nothing to drop while the template's largest capacity on each limited resource
-                // is within the limit (most runs stay far from their limits); the keys never change
-                let largest = self.limit_max[ti].get_or_insert_with(|| {
-                    rem.keys().map(|k| t.options().iter().map(|&o| t.types[o as usize].it.capacity.get(k)).max().unwrap_or(i64::MIN)).collect()
-                });
-                if !rem.values().zip(largest.iter()).all(|(v, m)| m <= v) {
-                    options.retain(|&o| rem.iter().all(|(k, v)| t.types[o as usize].it.capacity.get(k) <= *v));
+                let caps = self.limit_caps[ti]
+                    .get_or_insert_with(|| LimitedCapacity::new(rem.keys().map(String::as_str), t.types, t.options()));
+                if !caps.all_within(rem.values()) {
+                    let remaining: Vec<i64> = rem.values().copied().collect();
+                    options.retain(|&o| caps.within(o, &remaining));
                 }
                 if options.is_empty() {
                     let lim: Vec<String> = rem.iter().map(|(k, v)| format!("{k} {}", crate::resources::format_amount(k, *v))).collect();
