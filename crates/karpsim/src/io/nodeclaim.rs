@@ -18,7 +18,7 @@ pub(crate) fn parse_nodeclaim(root: &V, name: &str) -> Result<NodeClaim> {
     let meta = root.req("metadata")?;
     let labels = sym_map(meta.opt_string_map("labels")?);
     let Some(nodepool) = labels.get(&*labels::NODEPOOL).copied() else {
-        let at = meta.get("labels")?.unwrap_or_else(|| meta.clone());
+        let at = meta.get("labels")?.unwrap_or(meta);
         return Err(at.err(format!(
             "a NodeClaim needs the {} label (Karpenter sets it on every NodeClaim it creates; it names the NodePool whose limits and disruption settings apply)",
             *labels::NODEPOOL

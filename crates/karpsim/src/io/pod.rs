@@ -547,7 +547,7 @@ pub(crate) fn owner_from_refs(meta: &Node) -> Result<Option<OwnerRef>> {
     let mut chosen = None;
     for r in &refs {
         if r.opt_bool("controller")? == Some(true) {
-            chosen = Some(r.clone());
+            chosen = Some(*r);
             break;
         }
     }
