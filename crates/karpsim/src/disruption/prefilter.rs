@@ -13,7 +13,7 @@
 //! every node is full, this skips nearly every simulation of a round.
 
 use super::candidates::Candidate;
-use crate::labels::{self, Sym};
+use crate::labels::{self, Sym, SymSet};
 use crate::model::Pod;
 use crate::requirements::Requirements;
 use crate::resources::Resources;
@@ -21,7 +21,7 @@ use crate::scheduling::ClusterView;
 use crate::scheduling::instance_filter::OfferingReqs;
 use crate::state::TypeInfo;
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// An instance type some NodePool could launch: the least a replacement of this type could cost,
 /// and its allocatable.
@@ -54,7 +54,7 @@ fn cheapest(ti: &TypeInfo, reqs: &OfferingReqs, spot: bool) -> f64 {
 }
 
 impl<'a> Prefilter<'a> {
-    pub fn new(view: &ClusterView<'a>, deleting: &[Sym], settling: &HashSet<Sym>) -> Prefilter<'a> {
+    pub fn new(view: &ClusterView<'a>, deleting: &[Sym], settling: &SymSet) -> Prefilter<'a> {
         let mut homes: Vec<(Sym, Resources)> = view
             .nodes
             .iter()

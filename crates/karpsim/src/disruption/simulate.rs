@@ -3,7 +3,7 @@
 
 use super::candidates::{last_pod_event, Candidate};
 use super::prefilter::Prefilter;
-use crate::labels::{Sym, SymMap};
+use crate::labels::{Sym, SymMap, SymSet};
 use crate::model::{Pod, Timestamp};
 use crate::scheduling::{schedule_on, ClusterView, ProvisionOptions, ScheduleScope, Solution};
 use crate::state::ClusterState;
@@ -24,7 +24,7 @@ pub struct RoundCtx<'a> {
     /// is consolidatable yet), and building it was a seventh of a 24-hour run.
     pub(super) view: std::cell::OnceCell<ClusterView<'a>>,
     /// Nodes under `consolidateAfter` (see [`RoundCtx::under_consolidate_after`]), once per round.
-    pub settling: HashSet<Sym>,
+    pub settling: SymSet,
     /// Nodes not initialized yet, once per round.
     pub uninitialized: HashSet<Sym>,
     /// The caller needs no explanations: single-node simulations certain to fail are skipped
@@ -69,8 +69,8 @@ impl<'a> RoundCtx<'a> {
 
     /// Nodes whose pool's consolidateAfter has not passed since their last pod event
     /// (`IsUnderConsolidateAfter`): not valid destinations for pods moved by consolidation.
-    pub fn under_consolidate_after(state: &ClusterState, pods_by_node: &SymMap<Vec<&Pod>>, now: Timestamp) -> HashSet<Sym> {
-        let mut out = HashSet::new();
+    pub fn under_consolidate_after(state: &ClusterState, pods_by_node: &SymMap<Vec<&Pod>>, now: Timestamp) -> SymSet {
+        let mut out = SymSet::default();
         for n in &state.nodes {
             let Some(pool) = n.nodepool.and_then(|p| state.nodepools.iter().find(|x| x.name == p)) else { continue };
             let Some(after) = pool.disruption.consolidate_after else { continue };
@@ -105,11 +105,11 @@ impl<'a> RoundCtx<'a> {
                 pods.push(p);
             }
         }
-        let mut removed: HashSet<Sym> = candidates.iter().map(|c| c.name()).collect();
+        let mut removed: SymSet = candidates.iter().map(|c| c.name()).collect();
         removed.extend(self.deleting.iter().copied());
         let scope = ScheduleScope {
             removed_nodes: removed,
-            under_consolidate_after: if consolidation { self.settling.clone() } else { HashSet::new() },
+            under_consolidate_after: if consolidation { self.settling.clone() } else { SymSet::default() },
             pending: self.pending.iter().map(|p| p.uid).collect(),
             max_new_claims: self.claim_limit(consolidation),
             // SimulateScheduling does not pass DisableReservedCapacityFallback (helpers.go)

@@ -17,7 +17,7 @@ use super::reservations::{ReservationManager, ReservedMode};
 use super::template::Template;
 use super::topology::{PoolDomains, Topology, with_domains};
 use super::volumes;
-use crate::labels::{self, Sym};
+use crate::labels::{self, Sym, SymSet};
 use crate::model::{HostPort, Pod};
 use crate::requirements::{Incompatibility, Requirement, Requirements};
 use crate::resources::Resources;
@@ -25,18 +25,18 @@ use crate::state::{ClusterState, TypeInfo};
 use crate::taints;
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 /// What a run schedules and against which part of the cluster.
 #[derive(Debug, Clone, Default)]
 pub struct ScheduleScope {
     /// Nodes treated as already gone (consolidation candidates, deleting nodes).
-    pub removed_nodes: HashSet<Sym>,
+    pub removed_nodes: SymSet,
     /// Nodes that may not receive pods moved off other nodes because their pool's `consolidateAfter`
     /// has not passed since their last pod event (`IsUnderConsolidateAfter`, §5.10).
-    pub under_consolidate_after: HashSet<Sym>,
+    pub under_consolidate_after: SymSet,
     /// Pods that were pending before the run (exempt from the rule above).
-    pub pending: HashSet<Sym>,
+    pub pending: SymSet,
     /// Stop as soon as the run would open more new NodeClaims than this: the caller only needs to
     /// know that it would ([`Solution::claims_exceeded`]; the rest of the solution is then partial).
     pub max_new_claims: Option<usize>,

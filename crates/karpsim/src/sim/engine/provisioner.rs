@@ -6,7 +6,6 @@ use super::{Engine, Ev};
 use crate::labels::{Sym, SymMap, SymSet};
 use crate::model::{Pod, PodPhase};
 use crate::scheduling::{ClusterView, ScheduleScope, pending_pods, schedule_on};
-use std::collections::HashSet;
 use std::sync::Arc;
 
 impl Engine<'_> {
@@ -38,7 +37,7 @@ impl Engine<'_> {
         }
     }
 
-    pub(super) fn excluded_nodes(&self) -> HashSet<Sym> {
+    pub(super) fn excluded_nodes(&self) -> SymSet {
         self.nodes.iter().filter(|(_, i)| i.terminating || i.marked).map(|(n, _)| *n).collect()
     }
 
