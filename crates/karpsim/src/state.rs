@@ -37,7 +37,7 @@ impl TypeInfo {
         }
         let avail = || it.offerings.iter().filter(|o| o.available);
         extra.push((*labels::CAPACITY_TYPE, Requirement::is_in(distinct(avail().map(|o| o.capacity_type)))));
-        extra.push((*labels::INSTANCE_TYPE, Requirement::is_in([it.name])));
+        extra.push((*labels::INSTANCE_TYPE, Requirement::is_in_one(it.name)));
         let ids = distinct(avail().filter_map(|o| o.zone_id));
         if !ids.is_empty() {
             extra.push((*labels::ZONE_ID, Requirement::is_in(ids)));
@@ -66,7 +66,7 @@ fn distinct(values: impl Iterator<Item = Sym>) -> Vec<Sym> {
 
 fn label_requirement(v: Option<Sym>) -> Requirement {
     match v {
-        Some(v) => Requirement::is_in([v]),
+        Some(v) => Requirement::is_in_one(v),
         None => Requirement::does_not_exist(),
     }
 }
