@@ -41,6 +41,17 @@ impl Hasher for StrHasher {
 
 impl Sym {
     pub fn new(s: &str) -> Sym {
+        Sym::intern(s, || Box::leak(s.to_owned().into_boxed_str()))
+    }
+
+    /// [`Sym::new`] for a string that lives as long as the process (the catalog statics generated
+    /// by `build.rs`): a new string is interned as it is, without a copy.
+    pub fn from_static(s: &'static str) -> Sym {
+        Sym::intern(s, || s)
+    }
+
+    /// The interned copy of `s`, storing `keep()` when there is none yet.
+    fn intern(s: &str, keep: impl FnOnce() -> &'static str) -> Sym {
         if let Some(found) = INTERNER.read().unwrap_or_else(|e| e.into_inner()).get(s) {
             return Sym(found);
         }
@@ -48,9 +59,9 @@ impl Sym {
         if let Some(found) = set.get(s) {
             return Sym(found);
         }
-        let leaked: &'static str = Box::leak(s.to_owned().into_boxed_str());
-        set.insert(leaked);
-        Sym(leaked)
+        let kept = keep();
+        set.insert(kept);
+        Sym(kept)
     }
     pub fn as_str(self) -> &'static str {
         self.0

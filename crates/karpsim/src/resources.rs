@@ -113,7 +113,9 @@ impl Resources {
         }
     }
 
-    fn set_extended(&mut self, s: Sym, v: i64) {
+    /// [`Resources::set`] for an extended (non-core) resource already interned (the catalog sets
+    /// seven per instance type).
+    pub(crate) fn set_extended(&mut self, s: Sym, v: i64) {
         match self.extended.binary_search_by(|(k, _)| k.cmp(&s)) {
             Ok(i) => {
                 if v == 0 {

@@ -8,7 +8,7 @@
 //! Not modelled: NodeClass `networkInterfaces` (EFA-only interfaces), discovered memory capacity
 //! (§9), ICE caching and zonal shifts.
 
-use super::aws_labels::{base_labels, os_labels};
+use super::aws_labels::{RegionValues, base_labels, os_labels};
 use super::aws_record::AwsRecord;
 use super::reservations::{TypeSite, reserved_offerings, sort_offerings};
 use super::{Catalog, InstanceType, Offering, Overhead, PricePolicy, PriceSource, allocatable};
@@ -18,7 +18,7 @@ use crate::model::{AmiFamily, NodeClass};
 use crate::resources::{Resources, parse_amount};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 const MI: i64 = 1 << 20;
 const GI: i64 = 1 << 30;
@@ -108,11 +108,12 @@ impl AwsRegionData {
     ) -> AwsRegionData {
         let region = Sym::new(region);
         let zone_ids = zones.filter_map(|(name, id)| id.map(|id| (Sym::new(name), Sym::new(id)))).collect();
+        let mut values = RegionValues::default();
         let mut types: Vec<Prepared> = records
             .map(|rec| {
                 // sorted once here; each resolution then only inserts the two OS labels
-                let labels = base_labels(&rec, region);
-                let mut zones: Vec<Sym> = rec.zones.iter().map(|z| Sym::new(z)).collect();
+                let labels = base_labels(&rec, region, &mut values);
+                let mut zones: Vec<Sym> = rec.zones.iter().map(|z| values.string(z)).collect();
                 zones.sort();
                 zones.dedup();
                 // Karpenter keeps SupportedUsageClasses ∩ {on-demand, spot}.
@@ -120,7 +121,7 @@ impl AwsRegionData {
                     .capacity_types
                     .iter()
                     .filter(|c| *c == CAPACITY_TYPE_ON_DEMAND || *c == CAPACITY_TYPE_SPOT)
-                    .map(|c| Sym::new(c))
+                    .map(|c| values.string(c))
                     .collect();
                 capacity_types.sort();
                 capacity_types.dedup();
@@ -327,6 +328,30 @@ fn eviction_threshold(memory: i64, storage: i64, nc: &NodeClass) -> Result<Resou
     Ok(r)
 }
 
+/// The extended resources an AWS type can have (types.go: computeCapacity), interned once rather
+/// than looked up by name for every type of every resolution.
+struct ExtendedResources {
+    nvidia_gpu: Sym,
+    amd_gpu: Sym,
+    habana_gaudi: Sym,
+    neuron: Sym,
+    neuroncore: Sym,
+    efa: Sym,
+    pod_eni: Sym,
+    private_ipv4: Sym,
+}
+
+static EXTENDED: LazyLock<ExtendedResources> = LazyLock::new(|| ExtendedResources {
+    nvidia_gpu: Sym::new("nvidia.com/gpu"),
+    amd_gpu: Sym::new("amd.com/gpu"),
+    habana_gaudi: Sym::new("habana.ai/gaudi"),
+    neuron: Sym::new("aws.amazon.com/neuron"),
+    neuroncore: Sym::new("aws.amazon.com/neuroncore"),
+    efa: Sym::new("vpc.amazonaws.com/efa"),
+    pod_eni: Sym::new("vpc.amazonaws.com/pod-eni"),
+    private_ipv4: Sym::new("vpc.amazonaws.com/PrivateIPv4Address"),
+});
+
 /// Capacity, overhead and allocatable of one type for a NodeClass.
 fn resources_of(rec: &AwsRecord, nc: &NodeClass, opts: &AwsOptions) -> Result<(Resources, Overhead)> {
     let t = traits(nc.ami_family);
@@ -337,17 +362,18 @@ fn resources_of(rec: &AwsRecord, nc: &NodeClass, opts: &AwsOptions) -> Result<(R
     cap.pods = pods(rec, nc, &t, opts);
     // §4.5 extended resources (zero amounts are simply absent from `Resources`).
     let gpus = |maker: &str| if rec.gpu_manufacturer.as_deref() == Some(maker) { rec.gpu_count } else { 0 };
-    cap.set("nvidia.com/gpu", gpus("NVIDIA"));
-    cap.set("amd.com/gpu", gpus("AMD"));
-    cap.set("habana.ai/gaudi", gpus("Habana"));
-    cap.set("aws.amazon.com/neuron", rec.neuron_device_count);
-    cap.set("aws.amazon.com/neuroncore", rec.neuron_device_count * rec.neuron_cores_per_device.unwrap_or(0));
-    cap.set("vpc.amazonaws.com/efa", rec.efa_max_interfaces);
-    cap.set("vpc.amazonaws.com/pod-eni", rec.pod_eni);
+    let ext = &*EXTENDED;
+    cap.set_extended(ext.nvidia_gpu, gpus("NVIDIA"));
+    cap.set_extended(ext.amd_gpu, gpus("AMD"));
+    cap.set_extended(ext.habana_gaudi, gpus("Habana"));
+    cap.set_extended(ext.neuron, rec.neuron_device_count);
+    cap.set_extended(ext.neuroncore, rec.neuron_device_count * rec.neuron_cores_per_device.unwrap_or(0));
+    cap.set_extended(ext.efa, rec.efa_max_interfaces);
+    cap.set_extended(ext.pod_eni, rec.pod_eni);
     if nc.ami_family.is_windows() {
         // Karpenter reads vpclimits `IPv4PerInterface − 1`; the data's DescribeInstanceTypes
         // `ipv4_per_eni` stands in for it (the two tables agree for the primary interface).
-        cap.set("vpc.amazonaws.com/PrivateIPv4Address", (rec.ipv4_per_eni - 1).max(0));
+        cap.set_extended(ext.private_ipv4, (rec.ipv4_per_eni - 1).max(0));
     }
     let pods_for_memory = if t.eni_limited_memory_overhead { eni_limited_pods(rec, 0) } else { cap.pods };
     let overhead = Overhead {
@@ -475,6 +501,8 @@ pub fn aws_catalog(
                 });
             }
         }
+        // zones and capacity types are sorted and unique: without reserved offerings the
+        // offerings are already in `sort_offerings`' order
         if !nodeclass.capacity_reservations.is_empty() {
             let zones: Vec<Sym> = p.zones.iter().copied().filter(|z| zone_filter.as_ref().is_none_or(|a| a.contains(z))).collect();
             let zone_id = |z: Sym| data.zone_ids.get(&z).copied();
@@ -482,8 +510,9 @@ pub fn aws_catalog(
             let list = rec.on_demand_usd_per_hour.or_else(|| fallback.and_then(|f| f.on_demand_price(&rec.name)));
             let site = TypeSite { name: Sym::new(&rec.name), zones: &zones, zone_id: &zone_id, on_demand_price: list, launchable: compatible };
             offerings.extend(reserved_offerings(&site, &nodeclass.capacity_reservations));
+            sort_offerings(&mut offerings);
         }
-        sort_offerings(&mut offerings);
+        debug_assert!(offerings.is_sorted_by_key(|o| (o.zone, o.capacity_type, o.reservation_id())));
         instance_types.push(Arc::new(InstanceType {
             name: Sym::new(&rec.name),
             labels,

@@ -10,6 +10,8 @@
 use super::aws_record::AwsRecord;
 use crate::labels::{self, Sym};
 use crate::model::AmiFamily;
+use rustc_hash::FxHashMap;
+use std::borrow::Cow;
 use std::sync::{LazyLock, OnceLock};
 
 /// The `karpenter.k8s.aws/instance-*` label keys, interned once (not once per instance type).
@@ -52,13 +54,57 @@ fn some(v: impl AsRef<str>) -> Option<Sym> {
     Some(Sym::new(v.as_ref()))
 }
 
+/// The label values met while preparing one region, each formatted and interned once: ~1,345
+/// types share a few hundred CPU counts, memory sizes, bandwidths, families and zones, and
+/// formatting and interning ~40,000 values one by one was a seventh of a 1-pod run's start-up.
+/// Only how a value is found changes, not the value: a [`Sym`] is its string.
+#[derive(Default)]
+pub(crate) struct RegionValues {
+    numbers: FxHashMap<i64, Sym>,
+    strings: FxHashMap<String, Sym>,
+    /// Keyed by the value as written; holds its [`lower_kebab`] form.
+    kebab: FxHashMap<String, Sym>,
+}
+
+impl RegionValues {
+    fn number(&mut self, n: i64) -> Sym {
+        *self.numbers.entry(n).or_insert_with(|| Sym::new(&n.to_string()))
+    }
+    fn boolean(&mut self, b: bool) -> Sym {
+        self.string(if b { "true" } else { "false" })
+    }
+    pub(crate) fn string(&mut self, s: &str) -> Sym {
+        Self::memo(&mut self.strings, s, Sym::new)
+    }
+    fn kebab(&mut self, s: &str) -> Sym {
+        Self::memo(&mut self.kebab, s, |s| Sym::new(&lower_kebab(s)))
+    }
+    fn memo(map: &mut FxHashMap<String, Sym>, s: &str, make: impl FnOnce(&str) -> Sym) -> Sym {
+        if let Some(&v) = map.get(s) {
+            return v;
+        }
+        let v = make(s);
+        map.insert(s.to_owned(), v);
+        v
+    }
+}
+
+/// A value every type has its own of (the type's name): interned without a memo, and without a
+/// copy when it comes from the generated statics.
+fn unique(s: &Cow<'static, str>) -> Sym {
+    match s {
+        Cow::Borrowed(b) => Sym::from_static(b),
+        Cow::Owned(o) => Sym::new(o),
+    }
+}
+
 /// How many labels [`base_labels`] gives every type.
 const BASE_LABELS: usize = 24;
 
 /// The labels that depend on the record and region only (everything except os and windows-build),
 /// sorted by key. Computed once per region and shared by every resolution.
-pub(crate) fn base_labels(rec: &AwsRecord, region: Sym) -> Vec<(Sym, Option<Sym>)> {
-    let out = unsorted_base_labels(rec, region);
+pub(crate) fn base_labels(rec: &AwsRecord, region: Sym, values: &mut RegionValues) -> Vec<(Sym, Option<Sym>)> {
+    let out = unsorted_base_labels(rec, region, values);
     // Every type has the same keys at the same places: the order that sorts them is computed for
     // the first type and applied to all (sorting ~24 keys that share long prefixes, per type, was
     // a tenth of the start-up's instructions).
@@ -72,53 +118,47 @@ pub(crate) fn base_labels(rec: &AwsRecord, region: Sym) -> Vec<(Sym, Option<Sym>
 }
 
 /// [`base_labels`] in the order written here (always the same keys in the same places).
-fn unsorted_base_labels(rec: &AwsRecord, region: Sym) -> [(Sym, Option<Sym>); BASE_LABELS] {
+fn unsorted_base_labels(rec: &AwsRecord, region: Sym, v: &mut RegionValues) -> [(Sym, Option<Sym>); BASE_LABELS] {
     let gpu = rec.gpu_name.as_deref().map(|name| {
         (
-            Sym::new(&lower_kebab(name)),
-            rec.gpu_manufacturer.as_deref().map(|m| Sym::new(&lower_kebab(m))),
-            Sym::new(&rec.gpu_count.to_string()),
-            rec.gpu_memory_mib.map(|m| Sym::new(&m.to_string())),
+            v.kebab(name),
+            rec.gpu_manufacturer.as_deref().map(|m| v.kebab(m)),
+            v.number(rec.gpu_count),
+            rec.gpu_memory_mib.map(|m| v.number(m)),
         )
     });
     // Accelerators: Neuron devices (Inferentia/Trainium), manufacturer always `aws`.
     let neuron = rec.neuron_device_name.as_deref().filter(|_| rec.neuron_device_count > 0);
     [
-        (*labels::INSTANCE_TYPE, some(&rec.name)),
-        (*labels::ARCH, some(&rec.arch)),
+        (*labels::INSTANCE_TYPE, Some(unique(&rec.name))),
+        (*labels::ARCH, Some(v.string(&rec.arch))),
         (*labels::REGION, Some(region)),
-        (*CPU, some(rec.vcpu.to_string())),
+        (*CPU, Some(v.number(rec.vcpu))),
         // Raw MiB: no Graviton or VM-overhead adjustment.
-        (*MEMORY, some(rec.memory_mib.to_string())),
-        (*CATEGORY, rec.category.as_deref().map(Sym::new)),
-        (*GENERATION, rec.generation.map(|g| Sym::new(&g.to_string()))),
-        (*FAMILY, rec.family.as_deref().map(Sym::new)),
-        (*SIZE, rec.size.as_deref().map(Sym::new)),
+        (*MEMORY, Some(v.number(rec.memory_mib))),
+        (*CATEGORY, rec.category.as_deref().map(|c| v.string(c))),
+        (*GENERATION, rec.generation.map(|g| v.number(g))),
+        (*FAMILY, rec.family.as_deref().map(|f| v.string(f))),
+        (*SIZE, rec.size.as_deref().map(|s| v.string(s))),
         // Since v1.7: `-flex` families.
-        (*CAPABILITY_FLEX, some(rec.family.as_deref().unwrap_or("").contains("-flex").to_string())),
-        (*LOCAL_NVME, rec.local_nvme_gb.map(|v| Sym::new(&v.to_string()))),
-        (*NETWORK_BANDWIDTH, rec.network_bandwidth_mbps.map(|v| Sym::new(&v.to_string()))),
-        (*EBS_BANDWIDTH, rec.ebs_bandwidth_mbps.map(|v| Sym::new(&v.to_string()))),
-        (
-            *CPU_MANUFACTURER,
-            rec.cpu_manufacturer.as_deref().filter(|m| !m.is_empty()).map(|m| Sym::new(&lower_kebab(m))),
-        ),
+        (*CAPABILITY_FLEX, Some(v.boolean(rec.family.as_deref().unwrap_or("").contains("-flex")))),
+        (*LOCAL_NVME, rec.local_nvme_gb.map(|n| v.number(n))),
+        (*NETWORK_BANDWIDTH, rec.network_bandwidth_mbps.map(|n| v.number(n))),
+        (*EBS_BANDWIDTH, rec.ebs_bandwidth_mbps.map(|n| v.number(n))),
+        (*CPU_MANUFACTURER, rec.cpu_manufacturer.as_deref().filter(|m| !m.is_empty()).map(|m| v.kebab(m))),
         // Go math.Round (half away from zero) == f64::round; a missing clock speed reads as 0.
-        (
-            *CPU_SUSTAINED_CLOCK_SPEED_MHZ,
-            some(((rec.cpu_clock_ghz.unwrap_or(0.0) * 1000.0).round() as i64).to_string()),
-        ),
+        (*CPU_SUSTAINED_CLOCK_SPEED_MHZ, Some(v.number((rec.cpu_clock_ghz.unwrap_or(0.0) * 1000.0).round() as i64))),
         // Bare metal has an empty hypervisor, and Karpenter's label value is then empty too.
-        (*HYPERVISOR, some(&rec.hypervisor)),
-        (*ENCRYPTION_IN_TRANSIT_SUPPORTED, some(rec.encryption_in_transit.to_string())),
+        (*HYPERVISOR, Some(v.string(&rec.hypervisor))),
+        (*ENCRYPTION_IN_TRANSIT_SUPPORTED, Some(v.boolean(rec.encryption_in_transit))),
         // GPU labels only when the type lists exactly one GPU entry (the data keeps `gpu_name` then).
         (*GPU_NAME, gpu.map(|g| g.0)),
         (*GPU_MANUFACTURER, gpu.and_then(|g| g.1)),
         (*GPU_COUNT, gpu.map(|g| g.2)),
         (*GPU_MEMORY, gpu.and_then(|g| g.3)),
-        (*ACCELERATOR_NAME, neuron.map(|n| Sym::new(&lower_kebab(n)))),
-        (*ACCELERATOR_MANUFACTURER, neuron.map(|_| Sym::new("aws"))),
-        (*ACCELERATOR_COUNT, neuron.map(|_| Sym::new(&rec.neuron_device_count.to_string()))),
+        (*ACCELERATOR_NAME, neuron.map(|n| v.kebab(n))),
+        (*ACCELERATOR_MANUFACTURER, neuron.map(|_| v.string("aws"))),
+        (*ACCELERATOR_COUNT, neuron.map(|_| v.number(rec.neuron_device_count))),
     ]
 }
 
@@ -163,14 +203,30 @@ mod tests {
         let data = crate::catalog::embedded::aws_region_data("us-east-1").unwrap();
         let region = data.region();
         let mut checked = 0;
+        let values = &mut RegionValues::default();
         for rec in data.records().filter(|r| ["m5.large", "p4d.24xlarge", "inf2.xlarge", "a1.medium"].contains(&&*r.name)) {
-            let labels = base_labels(rec, region);
+            let labels = base_labels(rec, region, values);
             assert!(labels.windows(2).all(|w| w[0].0 < w[1].0), "{}: {labels:?}", rec.name);
-            let mut sorted = unsorted_base_labels(rec, region).to_vec();
+            let mut sorted = unsorted_base_labels(rec, region, values).to_vec();
             sorted.sort_by_key(|l| l.0);
             assert_eq!(labels, sorted, "{}", rec.name);
             checked += 1;
         }
         assert_eq!(checked, 4);
+    }
+
+    /// A region's values are found once and shared by its types: every type of every region gets
+    /// the labels it gets from a table of its own (numbers, strings and kebab-cased names kept
+    /// apart: `"true"` the string and `true` the flag, `NVIDIA` and `nvidia`).
+    #[test]
+    fn shared_region_values_give_each_type_its_own_labels() {
+        for region in crate::catalog::aws_regions() {
+            let data = crate::catalog::embedded::aws_region_data(region).unwrap();
+            let shared = &mut RegionValues::default();
+            for rec in data.records() {
+                let alone = base_labels(rec, data.region(), &mut RegionValues::default());
+                assert_eq!(base_labels(rec, data.region(), shared), alone, "{region} {}", rec.name);
+            }
+        }
     }
 }

@@ -234,8 +234,10 @@ pub(crate) fn allocatable(capacity: &Resources, overhead: &Overhead) -> Resource
     out.memory -= total.memory;
     out.ephemeral_storage -= total.ephemeral_storage;
     out.pods -= total.pods;
-    for (k, v) in capacity.extended() {
-        out.set(k.as_str(), v - total.get(k.as_str()));
+    for &(k, v) in capacity.extended() {
+        // by symbol: extended resources are never core ones
+        let reserved = total.extended().iter().find(|e| e.0 == k).map_or(0, |e| e.1);
+        out.set_extended(k, v - reserved);
     }
     // hugepages are carved out of memory (`computeAllocatable`); only overlays add them here
     for (k, v) in capacity.extended() {
