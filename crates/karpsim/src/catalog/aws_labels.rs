@@ -91,6 +91,7 @@ impl RegionValues {
 
 /// A value every type has its own of (the type's name): interned without a memo, and without a
 /// copy when it comes from the generated statics.
+#[allow(clippy::ptr_arg)] // the variant is what matters: a borrowed string lives for the process
 fn unique(s: &Cow<'static, str>) -> Sym {
     match s {
         Cow::Borrowed(b) => Sym::from_static(b),
