@@ -381,3 +381,24 @@ fn drift_follows_a_node_relabelled_between_rounds() {
     w.get("Node", "d1")["metadata"]["labels"]["example.com/generation"] = json!("7");
     assert_no_command(&w.once());
 }
+
+/// A NodePool whose requirements change between two rounds is judged by its requirements now
+/// (each pool's parsed requirements are kept from one round to the next while they stay as
+/// written, and drift verdicts are checked against them by pointer).
+#[test]
+fn drift_follows_a_nodepool_edited_between_rounds() {
+    let mut w = World::new(std_types());
+    require(w.pool("default", "WhenEmptyOrUnderutilized", all()), "example.com/generation", "Gt", &["5"]);
+    w.node("d1", Some("default"), "medium", "z1", "on-demand")["metadata"]["labels"]["example.com/generation"] = json!("6");
+    w.pod("a", Some("d1"), 3000);
+    assert_no_command(&w.once());
+    let reqs = &mut w.get("NodePool", "default")["spec"]["template"]["spec"]["requirements"];
+    let last = reqs.as_array().unwrap().len() - 1;
+    reqs[last]["values"] = json!(["6"]);
+    let r = w.once();
+    assert_eq!(only(&r).method, Method::Drift, "generation 6 is no longer Gt 6: {r:#?}");
+    // and back: the node is no longer drifted
+    let reqs = &mut w.get("NodePool", "default")["spec"]["template"]["spec"]["requirements"];
+    reqs[last]["values"] = json!(["5"]);
+    assert_no_command(&w.once());
+}
