@@ -734,7 +734,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         } else {
             changed_keys(&c.requirements, &reqs, &mut keys).map(|n| &keys[..n])
         };
-        let flags = instance_filter::filter_known(&input, changed, out);
+        let flags = instance_filter::filter_known(&input, changed, Some(t.fit_bounds()), out);
         if out.is_empty() {
             // BestEffort: keep what fits and lower each unmet minValues to the count achieved
             // (nodeclaim.go: CanAdd). Karpenter passes relaxMinValues only when opening a NodeClaim
