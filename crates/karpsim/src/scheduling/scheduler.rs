@@ -800,9 +800,19 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         // is the same list, and its largest allocatable is unchanged (most pods drop no option)
         debug_assert!(options.len() != c.options.len() || options == c.options.as_slice());
         if options.len() != c.options.len() {
+            // the largest allocatable can only fall when an option that held it is dropped (most
+            // drops are of the smallest types): `options` is a subsequence of the claim's options
+            let types = self.templates[c.template].types;
+            let mut kept = options.iter().peekable();
+            let held_max = c.options.iter().filter(|&&o| kept.next_if_eq(&&o).is_none()).any(|&o| {
+                let a = &types[o as usize].it.allocatable;
+                a.cpu == c.max_alloc[0] || a.memory == c.max_alloc[1] || a.pods == c.max_alloc[2]
+            });
             c.options.clear();
             c.options.extend_from_slice(options);
-            c.max_alloc = max_alloc(self.templates[c.template].types, options);
+            if held_max {
+                c.max_alloc = max_alloc(types, options);
+            }
         }
         c.requests.add_assign(&self.data[id].requests);
         c.ports.extend(pod.host_ports.iter().cloned());
