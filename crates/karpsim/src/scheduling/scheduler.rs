@@ -82,6 +82,9 @@ pub(crate) struct NewClaim {
     max_alloc: [i64; 3],
     /// The capacity reservations it holds (`reservedOfferings`).
     reserved: Vec<Sym>,
+    /// How many of the topology's hostname groups know its hostname
+    /// ([`Topology::register_hostname`]).
+    registered: usize,
 }
 
 fn max_alloc(types: &[TypeInfo], options: &[u32]) -> [i64; 3] {
@@ -521,6 +524,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
                 host: Some(hostname),
                 max_alloc,
                 reserved: Vec::new(),
+                registered: 0,
             };
             let mut out = Vec::new();
             match self.claim_can_add(&claim, id, pod, &mut out, true) {
@@ -816,7 +820,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         }
         c.requests.add_assign(&self.data[id].requests);
         c.ports.extend(pod.host_ports.iter().cloned());
-        self.topology.register(*labels::HOSTNAME, c.hostname);
+        self.topology.register_hostname(c.hostname, &mut c.registered);
         self.topology.record(id, pod, taints, &reqs, true);
         c.host = reqs.get(*labels::HOSTNAME).filter(|r| r.values().len() == 1).map(|r| r.values()[0]);
         c.requirements = reqs;
