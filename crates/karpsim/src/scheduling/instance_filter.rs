@@ -2,6 +2,7 @@
 //! `fits`, `compatible`; design §3.8), and explaining why nothing was left.
 
 use super::daemons::DaemonGroup;
+use super::fit_bounds::FitBounds;
 use super::host_ports;
 use crate::catalog::Offering;
 use crate::labels::{self, Sym};
@@ -260,10 +261,47 @@ pub struct FilterInput<'a> {
     pub prefiltered: bool,
 }
 
+/// [`filter_known`] with nothing changed, no host ports on the pod and bounds for the total: a
+/// NodeClaim's options against its own requirements, only `total` having grown, so only the
+/// resource fit (and minValues over what is left) is decided again, without any set-up.
+fn refit(input: &FilterInput, bounds: &FitBounds, core: &[i64; 4], out: &mut Vec<u32>) -> FilterFlags {
+    for &t in input.options {
+        if bounds.surely_fits(t, core) || fits_in_full(input, input.total, t) {
+            out.push(t);
+        }
+    }
+    // as the general path sets them: no port conflict, and every option meets the requirements
+    // and has an offering (it did when the claim last took a pod)
+    let mut flags = FilterFlags {
+        requirements_met: !input.options.is_empty(),
+        fits: !out.is_empty(),
+        has_offering: !input.options.is_empty(),
+        ..FilterFlags::default()
+    };
+    check_min_values(input, &mut flags, out);
+    flags
+}
+
+/// Whether `total` plus type `t`'s DaemonSet overhead fits its allocatable (`resources.Fits`).
+fn fits_in_full(input: &FilterInput, total: &Resources, t: u32) -> bool {
+    total.add(&input.groups[input.group_of[t as usize] as usize].overhead).fits(&input.types[t as usize].it.allocatable)
+}
+
+/// Clear `out` when what is left of it cannot meet the requirements' minValues, saying why.
+fn check_min_values(input: &FilterInput, flags: &mut FilterFlags, out: &mut Vec<u32>) {
+    if input.reqs.has_min_values()
+        && !out.is_empty()
+        && let Err(missing) = satisfies_min_values(input.types, out, input.reqs)
+    {
+        flags.min_values_missing = Some(missing);
+        out.clear();
+    }
+}
+
 /// Keep the options that meet the requirements, fit `total` plus their daemon group's overhead and
 /// have a compatible available offering; then check minValues over what is left.
 pub fn filter(input: &FilterInput, out: &mut Vec<u32>) -> FilterFlags {
-    filter_known(input, input.prefiltered.then_some(&[]), out)
+    filter_known(input, input.prefiltered.then_some(&[]), None, out)
 }
 
 /// The labels whose requirements decide offering compatibility (the ones [`OfferingReqs`] reads).
@@ -283,9 +321,21 @@ pub(crate) fn offering_keys() -> [Sym; 6] {
 /// options against the claim's requirements tightened by a pod. Requirement compatibility is a
 /// conjunction over keys (`Requirements::intersects`), so only the changed keys need checking, and
 /// offerings only when one of them is an offering label (zone, capacity type...). `None`: nothing
-/// is known, as [`filter`] without `prefiltered`.
-pub fn filter_known(input: &FilterInput, changed: Option<&[Sym]>, out: &mut Vec<u32>) -> FilterFlags {
+/// is known, as [`filter`] without `prefiltered`. `bounds`: the template's [`FitBounds`], which
+/// decide most fits without building `total + overhead`.
+pub(crate) fn filter_known(input: &FilterInput, changed: Option<&[Sym]>, bounds: Option<&FitBounds>, out: &mut Vec<u32>) -> FilterFlags {
     out.clear();
+    // the types' fit bounds (`FitBounds`) for this total, when it has no extended resources: most
+    // options are then decided by four comparisons, the others by the full check
+    let core = bounds.and(FitBounds::core(input.total));
+    if let (Some(bounds), Some(core), Some([])) = (bounds, &core, changed)
+        && input.pod_ports.is_empty()
+    {
+        return refit(input, bounds, core, out);
+    }
+    let fits_type = |t: u32, need: &Resources| {
+        bounds.zip(core.as_ref()).is_some_and(|(b, c)| b.surely_fits(t, c)) || need.fits(&input.types[t as usize].it.allocatable)
+    };
     let mut flags = FilterFlags::default();
     if let Some(p) = host_ports::first_conflict(input.pod_ports, input.claim_ports) {
         flags.port_conflict = Some(p.clone());
@@ -330,7 +380,7 @@ pub fn filter_known(input: &FilterInput, changed: Option<&[Sym]>, out: &mut Vec<
         let Some(need) = needs[input.group_of[t as usize] as usize].as_ref() else { continue };
         let it = &input.types[t as usize];
         let (compat, fit, offering) = match input.classes {
-            _ if changed.is_some_and(<[Sym]>::is_empty) => (true, need.fits(&it.it.allocatable), true),
+            _ if changed.is_some_and(<[Sym]>::is_empty) => (true, fits_type(t, need), true),
             Some(classes) => {
                 let c = classes.class_of[t as usize] as usize;
                 if memo[c] == 0 {
@@ -346,7 +396,7 @@ pub fn filter_known(input: &FilterInput, changed: Option<&[Sym]>, out: &mut Vec<
                     let p = *places.of(classes.layout_of[t as usize], &it.requirements).last().unwrap_or(&ABSENT);
                     p == ABSENT || it.requirements.at(p as usize).agrees_with(n)
                 });
-                (rest && name_ok, offering && need.fits(&it.it.allocatable), offering)
+                (rest && name_ok, offering && fits_type(t, need), offering)
             }
             None => {
                 let compat = meets(&it.requirements);
@@ -361,13 +411,7 @@ pub fn filter_known(input: &FilterInput, changed: Option<&[Sym]>, out: &mut Vec<
             out.push(t);
         }
     }
-    if input.reqs.has_min_values()
-        && !out.is_empty()
-        && let Err(missing) = satisfies_min_values(input.types, out, input.reqs)
-    {
-        flags.min_values_missing = Some(missing);
-        out.clear();
-    }
+    check_min_values(input, &mut flags, out);
     flags
 }
 
@@ -531,17 +575,24 @@ mod tests {
 
     /// Deciding requirements once per class, with keys looked up once per layout, keeps exactly
     /// the options that checking each type's requirements keeps: from scratch, and for options
-    /// already filtered by requirements that a pod then tightened on some keys.
+    /// already filtered by requirements that a pod then tightened on some keys; deciding fits by
+    /// the types' fit bounds too, and refitting a claim's options to a grown total.
     #[test]
     fn classes_keep_what_checking_each_type_keeps() {
         use crate::requirements::Operator::{self, *};
         let aws = CatalogSource::default_aws().resolve(None).unwrap();
         let types: Vec<TypeInfo> = aws.instance_types.iter().map(|it| TypeInfo::new(Arc::clone(it))).collect();
         let classes = TypeClasses::new(&types);
-        let groups = [DaemonGroup { overhead: Resources::new(), host_ports: Vec::new() }];
-        let group_of = vec![0; types.len()];
-        let mut total = Resources::new();
-        total.cpu = 3000;
+        let daemons = Resources::from_pairs([("cpu", 500), ("memory", 1 << 30), ("pods", 2)]);
+        let groups = [
+            DaemonGroup { overhead: Resources::new(), host_ports: Vec::new() },
+            DaemonGroup { overhead: daemons, host_ports: Vec::new() },
+        ];
+        let group_of: Vec<u32> = (0..types.len() as u32).map(|t| t % 2).collect();
+        let bounds = FitBounds::new(&types, &groups, &group_of);
+        let total = Resources::from_pairs([("cpu", 3000), ("memory", 6 << 30), ("pods", 3)]);
+        // a claim that then takes a pod: more of the options no longer fit
+        let grown = Resources::from_pairs([("cpu", 7500), ("memory", 30 << 30), ("pods", 9)]);
         let req = |k: &str, op: Operator, v: &[&str]| {
             let values: Vec<String> = v.iter().map(|s| s.to_string()).collect();
             let mut r = Requirements::new();
@@ -558,7 +609,7 @@ mod tests {
             req("karpenter.k8s.aws/instance-gpu-name", Exists, &[]),
             req("team", In, &["a"]),
         ];
-        let filter_with = |classes: Option<&TypeClasses>, options: &[u32], reqs: &Requirements, changed: Option<&[Sym]>| {
+        let filter_total = |total: &Resources, classes: Option<&TypeClasses>, options: &[u32], reqs: &Requirements, changed: Option<&[Sym]>, bounds: Option<&FitBounds>| {
             let input = FilterInput {
                 types: &types,
                 classes,
@@ -566,17 +617,23 @@ mod tests {
                 groups: &groups,
                 group_of: &group_of,
                 reqs,
-                total: &total,
+                total,
                 pod_ports: &[],
                 claim_ports: &[],
                 prefiltered: false,
             };
             let mut out = Vec::new();
-            let flags = filter_known(&input, changed, &mut out);
+            let flags = filter_known(&input, changed, bounds, &mut out);
             (out, flags.requirements_met, flags.fits, flags.has_offering)
         };
+        let filter_with = |classes: Option<&TypeClasses>, options: &[u32], reqs: &Requirements, changed: Option<&[Sym]>| {
+            let plain = filter_total(&total, classes, options, reqs, changed, None);
+            // the fit bounds change nothing
+            assert_eq!(filter_total(&total, classes, options, reqs, changed, Some(&bounds)), plain, "{reqs}");
+            plain
+        };
         let all: Vec<u32> = (0..types.len() as u32).collect();
-        let mut kept = 0;
+        let (mut kept, mut dropped) = (0, 0);
         for base in &sets {
             let (options, ..) = filter_with(None, &all, base, None);
             assert_eq!(filter_with(Some(&classes), &all, base, None), filter_with(None, &all, base, None), "{base}");
@@ -588,8 +645,15 @@ mod tests {
                 assert_eq!(by_class, filter_with(None, &options, &reqs, Some(&changed)), "{reqs}");
                 assert_eq!(by_class, filter_with(None, &all, &reqs, None), "{reqs}");
                 kept += by_class.0.len();
+                // the claim takes a pod that adds no requirement: only the fit is decided again
+                let (kept_now, ..) = &by_class;
+                let refit = filter_total(&grown, Some(&classes), kept_now, &reqs, Some(&[]), Some(&bounds));
+                assert_eq!(refit, filter_total(&grown, Some(&classes), kept_now, &reqs, Some(&[]), None), "{reqs}");
+                assert_eq!(refit.0, filter_total(&grown, None, &all, &reqs, None, None).0, "{reqs}");
+                dropped += kept_now.len() - refit.0.len();
             }
         }
         assert!(kept > 1000, "{kept}");
+        assert!(dropped > 100, "{dropped}");
     }
 }

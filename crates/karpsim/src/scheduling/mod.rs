@@ -18,6 +18,7 @@ mod claim_order;
 mod cluster_view;
 mod daemons;
 pub mod feasibility;
+mod fit_bounds;
 mod host_ports;
 pub mod instance_filter;
 pub mod launch;

@@ -82,6 +82,9 @@ pub(crate) struct NewClaim {
     max_alloc: [i64; 3],
     /// The capacity reservations it holds (`reservedOfferings`).
     reserved: Vec<Sym>,
+    /// How many of the topology's hostname groups know its hostname
+    /// ([`Topology::register_hostname`]).
+    registered: usize,
 }
 
 fn max_alloc(types: &[TypeInfo], options: &[u32]) -> [i64; 3] {
@@ -521,6 +524,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
                 host: Some(hostname),
                 max_alloc,
                 reserved: Vec::new(),
+                registered: 0,
             };
             let mut out = Vec::new();
             match self.claim_can_add(&claim, id, pod, &mut out, true) {
@@ -734,7 +738,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         } else {
             changed_keys(&c.requirements, &reqs, &mut keys).map(|n| &keys[..n])
         };
-        let flags = instance_filter::filter_known(&input, changed, out);
+        let flags = instance_filter::filter_known(&input, changed, Some(t.fit_bounds()), out);
         if out.is_empty() {
             // BestEffort: keep what fits and lower each unmet minValues to the count achieved
             // (nodeclaim.go: CanAdd). Karpenter passes relaxMinValues only when opening a NodeClaim
@@ -800,13 +804,23 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         // is the same list, and its largest allocatable is unchanged (most pods drop no option)
         debug_assert!(options.len() != c.options.len() || options == c.options.as_slice());
         if options.len() != c.options.len() {
+            // the largest allocatable can only fall when an option that held it is dropped (most
+            // drops are of the smallest types): `options` is a subsequence of the claim's options
+            let types = self.templates[c.template].types;
+            let mut kept = options.iter().peekable();
+            let held_max = c.options.iter().filter(|&&o| kept.next_if_eq(&&o).is_none()).any(|&o| {
+                let a = &types[o as usize].it.allocatable;
+                a.cpu == c.max_alloc[0] || a.memory == c.max_alloc[1] || a.pods == c.max_alloc[2]
+            });
             c.options.clear();
             c.options.extend_from_slice(options);
-            c.max_alloc = max_alloc(self.templates[c.template].types, options);
+            if held_max {
+                c.max_alloc = max_alloc(types, options);
+            }
         }
         c.requests.add_assign(&self.data[id].requests);
         c.ports.extend(pod.host_ports.iter().cloned());
-        self.topology.register(*labels::HOSTNAME, c.hostname);
+        self.topology.register_hostname(c.hostname, &mut c.registered);
         self.topology.record(id, pod, taints, &reqs, true);
         c.host = reqs.get(*labels::HOSTNAME).filter(|r| r.values().len() == 1).map(|r| r.values()[0]);
         c.requirements = reqs;

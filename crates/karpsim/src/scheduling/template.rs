@@ -2,6 +2,7 @@
 //! instance types they allow, shared by the prepared cluster view and the scheduler.
 
 use super::daemons::DaemonGroup;
+use super::fit_bounds::FitBounds;
 use super::instance_filter;
 use crate::labels::{self, Sym};
 use crate::model::NodePool;
@@ -31,6 +32,11 @@ impl Template<'_> {
     pub fn group_of(&self) -> &[u32] {
         &self.parts.group_of
     }
+    /// Per type, the requests that fit it with its DaemonSet overhead (computed at first use, then
+    /// shared by every run over the same parts).
+    pub fn fit_bounds(&self) -> &FitBounds {
+        self.parts.fit_bounds.get_or_init(|| FitBounds::new(self.types, &self.parts.groups, &self.parts.group_of))
+    }
 }
 
 /// What a template derives from its pool and catalog alone: the types its requirements allow, and
@@ -41,6 +47,8 @@ pub(crate) struct TemplateParts {
     pub group_of: Vec<u32>,
     /// Why the pool launches nothing, when `options` is empty.
     pub unlaunchable: Option<String>,
+    /// See [`Template::fit_bounds`].
+    pub fit_bounds: std::sync::OnceLock<FitBounds>,
 }
 
 /// A template's requirements (`nodeclaimtemplate.go`): the pool's requirements and template labels,

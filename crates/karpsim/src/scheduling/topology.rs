@@ -100,6 +100,8 @@ pub struct Topology<'a> {
     index: HashMap<GroupKey, usize>,
     inverse: Vec<TopologyGroup>,
     inverse_index: HashMap<GroupKey, usize>,
+    /// The groups keyed by hostname, in order of creation: `(inverse, index)`.
+    hostname_groups: Vec<(bool, usize)>,
     /// Groups owned by each batch pod.
     owned: Vec<Vec<usize>>,
     /// Failed attempts (in this run) that took a spread domain among tied ones: which of the tied
@@ -156,6 +158,7 @@ impl<'a> Topology<'a> {
             index: HashMap::new(),
             inverse: Vec::new(),
             inverse_index: HashMap::new(),
+            hostname_groups: Vec::new(),
             owned: vec![Vec::new(); batch.len()],
             tie_failures: 0,
             tied: std::cell::Cell::new(false),
@@ -275,6 +278,9 @@ impl<'a> Topology<'a> {
             None => {
                 let mut g = self.build_group(&k, pod, min_domains, filter);
                 self.count_domains(&mut g);
+                if g.key == *labels::HOSTNAME {
+                    self.hostname_groups.push((false, self.groups.len()));
+                }
                 self.groups.push(g);
                 self.index.insert(k, self.groups.len() - 1);
                 self.groups.len() - 1
@@ -322,6 +328,9 @@ impl<'a> Topology<'a> {
                 Some(i) => *i,
                 None => {
                     let g = self.build_group(&k, pod, None, None);
+                    if g.key == *labels::HOSTNAME {
+                        self.hostname_groups.push((true, self.inverse.len()));
+                    }
                     self.inverse.push(g);
                     self.inverse_index.insert(k, self.inverse.len() - 1);
                     self.inverse.len() - 1
@@ -561,13 +570,17 @@ impl<'a> Topology<'a> {
         }
     }
 
-    /// `Topology.Register`: make every group with this key aware of a domain (a new hostname).
-    pub fn register(&mut self, key: Sym, domain: Sym) {
-        for g in self.groups.iter_mut().chain(self.inverse.iter_mut()) {
-            if g.key == key {
-                g.register(domain);
-            }
+    /// `Topology.Register(hostname, domain)`: make every hostname group aware of a NodeClaim's
+    /// hostname, each time the claim takes a pod. `seen` is how many of the hostname groups (in
+    /// order of creation) the claim registered with last time; those still have the hostname
+    /// (registering is idempotent, groups are only ever added and never forget a domain), so only
+    /// the groups created since, at a relaxation or for a new pod's constraints, need it.
+    pub(crate) fn register_hostname(&mut self, domain: Sym, seen: &mut usize) {
+        for &(inverse, gi) in &self.hostname_groups[*seen..] {
+            let g = if inverse { &mut self.inverse[gi] } else { &mut self.groups[gi] };
+            g.register(domain);
         }
+        *seen = self.hostname_groups.len();
     }
 }
 
