@@ -87,7 +87,8 @@ pub fn matching_pdbs<'a>(p: &Pod, pdbs: &'a [PodDisruptionBudget]) -> Vec<&'a Po
 /// evict it), or that a PDB forbidding every eviction (`maxUnavailable: 0`/`"0%"`, `minAvailable:
 /// "100%"`) selects, unless the pod is not Ready and the PDB lets unhealthy pods go.
 pub fn fully_blocked(p: &Pod, pdbs: &[PodDisruptionBudget], now: Timestamp) -> bool {
-    if !evictable(p, now) {
+    // without PDBs nothing blocks (asked for every pod of every candidate, every round)
+    if pdbs.is_empty() || !evictable(p, now) {
         return false;
     }
     let matched = matching_pdbs(p, pdbs);

@@ -365,19 +365,43 @@ fn drift_reason_shows_the_operator_as_written() {
     assert!(c.reason.contains("example.com/generation Gt 5 but only In [5]"), "{}", c.reason);
 }
 
-/// A node relabelled between two rounds is judged by its labels now (drift verdicts are kept from
-/// one round to the next, per node, while its labels and its pool's requirements stay the same).
-#[test]
-fn drift_follows_a_node_relabelled_between_rounds() {
+/// A pool requiring `example.com/generation Gt 5` and node `d1` (generation 6, one pod), checked
+/// once: not drifted.
+fn generation_world() -> World {
     let mut w = World::new(std_types());
     require(w.pool("default", "WhenEmptyOrUnderutilized", all()), "example.com/generation", "Gt", &["5"]);
     w.node("d1", Some("default"), "medium", "z1", "on-demand")["metadata"]["labels"]["example.com/generation"] = json!("6");
     w.pod("a", Some("d1"), 3000);
     assert_no_command(&w.once());
+    w
+}
+
+/// A node relabelled between two rounds is judged by its labels now (drift verdicts are kept from
+/// one round to the next, per node, while its labels and its pool's requirements stay the same).
+#[test]
+fn drift_follows_a_node_relabelled_between_rounds() {
+    let mut w = generation_world();
     w.get("Node", "d1")["metadata"]["labels"]["example.com/generation"] = json!("5");
     let r = w.once();
     assert_eq!(only(&r).method, Method::Drift, "generation 5 is no longer Gt 5: {r:#?}");
     // and back: the node is no longer drifted
     w.get("Node", "d1")["metadata"]["labels"]["example.com/generation"] = json!("7");
+    assert_no_command(&w.once());
+}
+
+/// A NodePool whose requirements change between two rounds is judged by its requirements now
+/// (each pool's parsed requirements are kept from one round to the next while they stay as
+/// written, and drift verdicts are checked against them by pointer).
+#[test]
+fn drift_follows_a_nodepool_edited_between_rounds() {
+    let mut w = generation_world();
+    let reqs = &mut w.get("NodePool", "default")["spec"]["template"]["spec"]["requirements"];
+    let last = reqs.as_array().unwrap().len() - 1;
+    reqs[last]["values"] = json!(["6"]);
+    let r = w.once();
+    assert_eq!(only(&r).method, Method::Drift, "generation 6 is no longer Gt 6: {r:#?}");
+    // and back: the node is no longer drifted
+    let reqs = &mut w.get("NodePool", "default")["spec"]["template"]["spec"]["requirements"];
+    reqs[last]["values"] = json!(["5"]);
     assert_no_command(&w.once());
 }

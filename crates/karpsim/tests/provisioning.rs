@@ -465,6 +465,36 @@ fn pods_karpenter_does_not_provision_are_left_out_with_a_warning() {
     assert!(w.contains("4 pending pod(s)") && w.contains("2 scheduling-gated") && w.contains("1 not marked Unschedulable") && w.contains("1 nominated"), "{w}");
 }
 
+/// The time simulator asks "is any pod pending?" after events ([`karpsim::scheduling::has_pending_pods`])
+/// to decide whether to start a provisioning batch: its answer must be the pending list's, for pods
+/// left out (gated, waiting, nominated), pods bound to a node of the state, and a pod bound to a
+/// node missing from it (scheduled as pending, so a batch must start).
+#[test]
+fn the_pending_question_agrees_with_the_pending_list() {
+    let waiting = |name: &str| format!("{}status: {{phase: Pending}}\n", pod(name, "1", "", "", ""));
+    let left_out = [
+        pool("default", &[]),
+        pod("gated", "1", "", "", "  schedulingGates: [{name: example.com/wait}]\n"),
+        waiting("snap-waiting"),
+        format!("{}status: {{phase: Pending, nominatedNodeName: n9, conditions: [{{type: PodScheduled, status: 'False', reason: Unschedulable}}]}}\n", pod("snap-nominated", "1", "", "", "")),
+    ]
+    .concat();
+    let bound = |node: &str| pod(&format!("on-{node}"), "1", "", "", &format!("  nodeName: {node}\n"));
+    let cases = [
+        (left_out.clone(), false),
+        (format!("{left_out}{}", catalog_node("n1", true, "")), false),
+        (format!("{left_out}{}{}", catalog_node("n1", true, ""), bound("n1")), false),
+        (format!("{left_out}{}{}", catalog_node("n1", true, ""), bound("n2")), true),
+        (format!("{left_out}{}", pod("manifest", "1", "", "", "")), true),
+    ];
+    for (yaml, pending) in cases {
+        let s = state(&one_type(10), &yaml);
+        let listed = karpsim::scheduling::pending_pods(&s, &mut Vec::new());
+        assert_eq!(!listed.is_empty(), pending, "{yaml}");
+        assert_eq!(karpsim::scheduling::has_pending_pods(&s), pending, "{yaml}");
+    }
+}
+
 // ---------- a NodePool whose node class is missing is not ready ----------
 
 /// On an AWS catalog, a NodePool whose `nodeClassRef` names an EC2NodeClass absent from inputs that

@@ -63,8 +63,8 @@ pub fn build<'a>(
     let mut out = Vec::new();
     let mut kept = Vec::new();
     let none = Vec::new();
-    let pool_reqs: Vec<Option<crate::requirements::Requirements>> =
-        state.nodepools.iter().map(|p| crate::requirements::Requirements::from_node_selector(&p.requirements).ok()).collect();
+    let (mut costs, mut reschedulable_costs): (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
+    let pool_reqs: Vec<Option<std::sync::Arc<crate::requirements::Requirements>>> = state.nodepools.iter().map(drift::pool_requirements).collect();
     // each pool's types by name (the first of a name, as a scan finds it), built once per pool
     // rather than scanning the catalog for every node
     let mut types_by_name: SymMap<SymMap<&TypeInfo>> = SymMap::default();
@@ -124,13 +124,23 @@ pub fn build<'a>(
                 break;
             }
         }
-        let reschedulable: Vec<&Pod> = pods.iter().copied().filter(|p| p.is_reschedulable()).collect();
-        let reschedule_cost = 1.0 + reschedulable.iter().map(|p| eviction_cost(p).max(0.0)).sum::<f64>();
+        // each pod's eviction cost once (both sums below read it), the sums in the same order
+        costs.clear();
+        costs.extend(pods.iter().map(|p| eviction_cost(p)));
+        let mut reschedulable: Vec<&Pod> = Vec::with_capacity(pods.len());
+        reschedulable_costs.clear();
+        for (p, c) in pods.iter().zip(&costs) {
+            if p.is_reschedulable() {
+                reschedulable.push(*p);
+                reschedulable_costs.push(c.max(0.0));
+            }
+        }
+        let reschedule_cost = 1.0 + reschedulable_costs.iter().copied().sum::<f64>();
         let lifetime = match pool.expire_after {
             Some(e) if e > 0 => ((e - (now - node.creation_timestamp)) as f64 / e as f64).clamp(0.0, 1.0),
             _ => 1.0,
         };
-        let disruption_cost = pods.iter().map(|p| eviction_cost(p)).sum::<f64>() * lifetime;
+        let disruption_cost = costs.iter().copied().sum::<f64>() * lifetime;
         let consolidatable = match pool.disruption.consolidate_after {
             None => false,
             Some(after) => now - last_pod_event(node, pods) >= after,

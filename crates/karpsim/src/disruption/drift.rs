@@ -9,12 +9,14 @@
 use crate::labels::{self, Sym, SymMap};
 use crate::model::{Node, NodePool, Timestamp};
 use crate::requirements::{Incompatibility, Requirements};
+use crate::model::NodeSelectorRequirement;
 use crate::state::TypeInfo;
+use std::sync::Arc;
 
 /// Why the node is drifted from its NodePool, or `None`. `pool_reqs` are the pool's requirements
 /// (`None` when they do not parse); `its_type` is the pool's instance type named like the node's
 /// (the first of that name), if any.
-pub fn drifted(node: &Node, pool: &NodePool, pool_reqs: Option<&Requirements>, its_type: Option<&TypeInfo>, now: Timestamp) -> Option<String> {
+pub fn drifted(node: &Node, pool: &NodePool, pool_reqs: Option<&Arc<Requirements>>, its_type: Option<&TypeInfo>, now: Timestamp) -> Option<String> {
     if let Some(pool_reqs) = pool_reqs
         && let Err(i) = requirements_verdict(node, pool_reqs)
     {
@@ -57,12 +59,40 @@ pub fn drifted(node: &Node, pool: &NodePool, pool_reqs: Option<&Requirements>, i
     None
 }
 
+/// A NodePool's requirements for the drift check (`None` when they do not parse), shared across
+/// rounds while the pool's requirements stay the same: the verdicts of [`requirements_verdict`]
+/// are then checked by pointer, not by comparing every requirement of every node's entry at every
+/// round (a tenth of a 24-hour run). Kept per pool name on this thread, compared with the pool's
+/// requirements as written, so a changed pool gets a new value.
+pub fn pool_requirements(pool: &NodePool) -> Option<Arc<Requirements>> {
+    type Entry = (Vec<NodeSelectorRequirement>, Option<Arc<Requirements>>);
+    const MAX_ENTRIES: usize = 1 << 10;
+    thread_local! {
+        static PARSED: std::cell::RefCell<SymMap<Entry>> = std::cell::RefCell::new(SymMap::default());
+    }
+    PARSED.with(|p| {
+        let mut parsed = p.borrow_mut();
+        if let Some((written, reqs)) = parsed.get(&pool.name)
+            && *written == pool.requirements
+        {
+            return reqs.clone();
+        }
+        let reqs = Requirements::from_node_selector(&pool.requirements).ok().map(Arc::new);
+        if parsed.len() >= MAX_ENTRIES {
+            parsed.clear();
+        }
+        parsed.insert(pool.name, (pool.requirements.clone(), reqs.clone()));
+        reqs
+    })
+}
+
 /// `RequirementsDrifted`'s check: the node's labels against its pool's requirements. Every
 /// disruption round checks every node, and a time simulation runs thousands of rounds over nodes
 /// whose labels do not change; the verdict is kept per node name (on this thread) with the labels
-/// and requirements it was computed from, and reused only when both are equal.
-fn requirements_verdict(node: &Node, pool_reqs: &Requirements) -> Result<(), Incompatibility> {
-    type Entry = (Box<[(Sym, Sym)]>, Requirements, Result<(), Incompatibility>);
+/// and requirements it was computed from, and reused only when both are equal (the requirements
+/// first by pointer: [`pool_requirements`] hands the same value round after round).
+fn requirements_verdict(node: &Node, pool_reqs: &Arc<Requirements>) -> Result<(), Incompatibility> {
+    type Entry = (Box<[(Sym, Sym)]>, Arc<Requirements>, Result<(), Incompatibility>);
     const MAX_ENTRIES: usize = 1 << 16;
     thread_local! {
         static VERDICTS: std::cell::RefCell<SymMap<Entry>> = std::cell::RefCell::new(SymMap::default());
@@ -70,8 +100,8 @@ fn requirements_verdict(node: &Node, pool_reqs: &Requirements) -> Result<(), Inc
     VERDICTS.with(|v| {
         let mut verdicts = v.borrow_mut();
         if let Some((labels, reqs, verdict)) = verdicts.get(&node.name)
+            && (Arc::ptr_eq(reqs, pool_reqs) || **reqs == **pool_reqs)
             && crate::state::same_labels(labels, &node.labels)
-            && reqs == pool_reqs
         {
             return verdict.clone();
         }
@@ -79,7 +109,7 @@ fn requirements_verdict(node: &Node, pool_reqs: &Requirements) -> Result<(), Inc
         if verdicts.len() >= MAX_ENTRIES {
             verdicts.clear();
         }
-        verdicts.insert(node.name, (node.labels.iter().map(|(k, v)| (*k, *v)).collect(), pool_reqs.clone(), verdict.clone()));
+        verdicts.insert(node.name, (node.labels.iter().map(|(k, v)| (*k, *v)).collect(), Arc::clone(pool_reqs), verdict.clone()));
         verdict
     })
 }

@@ -30,13 +30,19 @@ fn sort(c: &mut [Candidate], order: CandidateOrder) {
 struct Round<'a, 'o> {
     ctx: RoundCtx<'a>,
     opts: &'o DisruptionOptions,
+    /// Why each node is kept, recorded only when the caller reports it (`explain`): a quick
+    /// round's caller drops them, and writing a reason for every candidate of every round of a
+    /// time simulation showed in its profile. Nothing decides from them.
     kept: BTreeMap<Sym, String>,
+    explain: bool,
 }
 
 
 impl<'a> Round<'a, '_> {
     fn keep(&mut self, node: Sym, reason: impl Into<String>) {
-        self.kept.entry(node).or_insert_with(|| reason.into());
+        if self.explain {
+            self.kept.entry(node).or_insert_with(|| reason.into());
+        }
     }
 
     /// Build the command and the plan that applies it from a simulation.
@@ -154,7 +160,7 @@ impl<'a> Round<'a, '_> {
                 // eventual disruption: pod blocks are ignored when the NodeClaim has a terminationGracePeriod
                 match &c.pod_block {
                     Some(b) if c.pool.termination_grace_period.is_none() => {
-                        self.kept.entry(c.name()).or_insert_with(|| format!("drifted, but {b}"));
+                        self.keep(c.name(), format!("drifted, but {b}"));
                         false
                     }
                     _ => true,
@@ -189,7 +195,8 @@ impl<'a> Round<'a, '_> {
         let mut out = Vec::new();
         for (i, c) in cands.iter().enumerate() {
             match consolidation_block(c) {
-                Some(w) => self.keep(c.name(), w),
+                Some(w) if self.explain => self.keep(c.name(), w.to_string()),
+                Some(_) => {}
                 None => out.push(i),
             }
         }
@@ -301,21 +308,48 @@ impl<'a> Round<'a, '_> {
 }
 
 /// Why consolidation may not act on a candidate (`consolidation.go: ShouldDisrupt`), if it may not.
-pub(super) fn consolidation_block(c: &Candidate) -> Option<String> {
+/// The sentence is written only when it is reported ([`Block`]'s `Display`): a time simulation's
+/// rounds ask this of every candidate and drop the reasons.
+pub(super) fn consolidation_block<'c>(c: &'c Candidate) -> Option<Block<'c>> {
     if c.pool.replicas.is_some() {
-        Some("static NodePool".to_string())
+        Some(Block::StaticPool)
     } else if c.pool.disruption.consolidate_after.is_none() {
-        Some(format!("NodePool {} has consolidateAfter: Never", c.pool.name))
+        Some(Block::Never(c.pool.name))
     } else if c.is_empty() {
-        Some("empty node: left to emptiness".to_string())
+        Some(Block::Empty)
     } else if c.pool.disruption.consolidation_policy == ConsolidationPolicy::WhenEmpty {
-        Some(format!("NodePool {} consolidates only empty nodes (WhenEmpty)", c.pool.name))
+        Some(Block::WhenEmpty(c.pool.name))
     } else if !c.instance_type_known || c.zone.is_none() || c.capacity_type.is_none() {
-        Some("instance type, zone or capacity type of the node is unknown".to_string())
+        Some(Block::Unknown)
     } else if !c.consolidatable {
-        Some(format!("not consolidatable yet: consolidateAfter {}s has not elapsed since the last pod event", c.pool.disruption.consolidate_after.unwrap_or(0)))
+        Some(Block::NotYet(c.pool.disruption.consolidate_after.unwrap_or(0)))
     } else {
-        c.pod_block.clone()
+        c.pod_block.as_deref().map(Block::Pods)
+    }
+}
+
+/// A reason from [`consolidation_block`].
+pub(super) enum Block<'c> {
+    StaticPool,
+    Never(Sym),
+    Empty,
+    WhenEmpty(Sym),
+    Unknown,
+    NotYet(i64),
+    Pods(&'c str),
+}
+
+impl std::fmt::Display for Block<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Block::StaticPool => f.write_str("static NodePool"),
+            Block::Never(pool) => write!(f, "NodePool {pool} has consolidateAfter: Never"),
+            Block::Empty => f.write_str("empty node: left to emptiness"),
+            Block::WhenEmpty(pool) => write!(f, "NodePool {pool} consolidates only empty nodes (WhenEmpty)"),
+            Block::Unknown => f.write_str("instance type, zone or capacity type of the node is unknown"),
+            Block::NotYet(after) => write!(f, "not consolidatable yet: consolidateAfter {after}s has not elapsed since the last pod event"),
+            Block::Pods(why) => f.write_str(why),
+        }
     }
 }
 
@@ -360,7 +394,7 @@ fn one_round(state: &ClusterState, now: Timestamp, opts: &DisruptionOptions, war
     let ctx = round_ctx(state, now, opts, warnings, quick);
     let (mut cands, kept) = candidates::build(state, &ctx.pods_by_node, now);
     sort(&mut cands, opts.candidate_order);
-    let mut r = Round { ctx, opts, kept: kept.into_iter().collect() };
+    let mut r = Round { ctx, opts, kept: kept.into_iter().collect(), explain: !quick };
     let mut plans = r.expiration(&cands);
     // static pools' surplus goes outright, like expiration (its own controller)
     let expired: Vec<Sym> = plans.iter().flat_map(|p| p.remove.clone()).collect();
@@ -370,9 +404,11 @@ fn one_round(state: &ClusterState, now: Timestamp, opts: &DisruptionOptions, war
     let mut acted = r.emptiness(&live);
     let mut method = "emptiness";
     if acted.is_empty() {
-        let Round { ctx, kept, .. } = &mut r;
+        let Round { ctx, kept, explain, .. } = &mut r;
         acted = static_capacity::static_drift(ctx, &live, opts, &mut |n, why| {
-            kept.entry(n).or_insert(why);
+            if *explain {
+                kept.entry(n).or_insert(why);
+            }
         });
         method = "static drift";
     }
@@ -392,7 +428,8 @@ fn one_round(state: &ClusterState, now: Timestamp, opts: &DisruptionOptions, war
     let any_acted = !acted.is_empty();
     plans.extend(acted);
     let acted_on: Vec<Sym> = plans.iter().flat_map(|p| p.remove.clone()).collect();
-    for c in &live {
+    let explain = r.explain;
+    for c in live.iter().filter(|_| explain) {
         if acted_on.contains(&c.name()) {
             continue;
         }

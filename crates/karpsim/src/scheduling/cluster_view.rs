@@ -406,11 +406,19 @@ impl<'a> ClusterView<'a> {
         for p in state.pods.iter().filter(|p| !p.is_terminal()) {
             let Some(&i) = p.node_name.and_then(|n| index.get(&n)) else { continue };
             let v = &mut nodes[i];
-            let mut r = p.requests.clone();
-            r.pods = 1;
-            v.remaining.sub_assign(&r);
-            if p.is_daemonset_pod() {
-                ds_used[i].add_assign(&r);
+            // each bound pod takes its requests and one pod slot; a pod's own `requests.pods` is 0
+            // (`model/pod.rs`), so subtracting the requests and then the slot is the same
+            // saturating arithmetic as subtracting a copy with `pods = 1`, without the copy
+            if p.requests.pods == 0 && !p.is_daemonset_pod() {
+                v.remaining.sub_assign(&p.requests);
+                v.remaining.pods = v.remaining.pods.saturating_sub(1);
+            } else {
+                let mut r = p.requests.clone();
+                r.pods = 1;
+                v.remaining.sub_assign(&r);
+                if p.is_daemonset_pod() {
+                    ds_used[i].add_assign(&r);
+                }
             }
             v.ports.extend(p.host_ports.iter().cloned());
             if let Some(u) = &mut v.volumes {

@@ -55,29 +55,31 @@ use crate::labels::{Sym, SymSet};
 /// as marked. The unbound pods left out are counted in a warning. A pod bound to a node that is not
 /// in the state is scheduled too (with a warning), so that no pod is silently dropped.
 pub fn pending_pods<'a>(state: &'a ClusterState, warnings: &mut Vec<String>) -> Vec<&'a Pod> {
-    let nodes: SymSet = state.nodes.iter().map(|n| n.name).collect();
     let mut orphans = 0;
     let mut left_out = [0usize; 3];
-    let pods = state
-        .pods
-        .iter()
-        .filter(|p| p.is_active() && !p.is_daemonset_pod() && !p.is_mirror())
-        .filter(|p| match p.node_name {
-            None => true,
-            Some(n) if !nodes.contains(&n) => {
-                orphans += 1;
+    let pods = with_node_names(state, |nodes| {
+        state
+            .pods
+            .iter()
+            // a pod bound to a node of the state is never pending, whatever else holds: it is
+            // rejected first (and uncounted, as before), before the other tests look at it
+            .filter(|p| p.node_name.is_none_or(|n| !nodes.contains(&n)))
+            .filter(|p| p.is_active() && !p.is_daemonset_pod() && !p.is_mirror())
+            .filter(|p| {
+                if p.node_name.is_some() {
+                    orphans += 1;
+                }
                 true
-            }
-            Some(_) => false,
-        })
-        .filter(|p| match p.not_provisionable() {
-            None => true,
-            Some(why) => {
-                left_out[why as usize] += 1;
-                false
-            }
-        })
-        .collect();
+            })
+            .filter(|p| match p.not_provisionable() {
+                None => true,
+                Some(why) => {
+                    left_out[why as usize] += 1;
+                    false
+                }
+            })
+            .collect()
+    });
     if orphans > 0 {
         warnings.push(format!("{orphans} pod(s) are bound to nodes that are not in the input; they are scheduled as pending pods"));
     }
@@ -98,6 +100,38 @@ pub fn pending_pods<'a>(state: &'a ClusterState, warnings: &mut Vec<String>) -> 
         ));
     }
     pods
+}
+
+/// Whether any pod is pending ([`pending_pods`] would not be empty), without listing them or
+/// counting the ones left out: the time simulator asks this after most events.
+pub fn has_pending_pods(state: &ClusterState) -> bool {
+    with_node_names(state, |nodes| {
+        state.pods.iter().any(|p| {
+            p.node_name.is_none_or(|n| !nodes.contains(&n))
+                && p.is_active()
+                && !p.is_daemonset_pod()
+                && !p.is_mirror()
+                && p.not_provisionable().is_none()
+        })
+    })
+}
+
+/// Run `f` with the names of the state's nodes, in a set kept on this thread and refilled per
+/// call: the simulator lists pending pods after most events and at every disruption round, and
+/// allocating this set each time showed in a whole-day profile.
+fn with_node_names<T>(state: &ClusterState, f: impl FnOnce(&SymSet) -> T) -> T {
+    thread_local! {
+        static NAMES: std::cell::RefCell<SymSet> = std::cell::RefCell::new(SymSet::default());
+    }
+    NAMES.with(|cell| {
+        // (re-entry cannot happen: `f` only reads the state; a fresh set keeps it correct anyway)
+        let Ok(mut names) = cell.try_borrow_mut() else {
+            return f(&state.nodes.iter().map(|n| n.name).collect());
+        };
+        names.clear();
+        names.extend(state.nodes.iter().map(|n| n.name));
+        f(&names)
+    })
 }
 
 /// Pods of nodes being deleted that will be evicted: Karpenter provisions for them with the

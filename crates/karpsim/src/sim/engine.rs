@@ -27,7 +27,7 @@ use super::random::Streams;
 use super::scenario::{Scenario, Workload};
 use crate::disruption::{DisruptionOptions, Plan};
 use crate::labels::{self, Sym};
-use crate::scheduling::{ProvisionOptions, pending_pods};
+use crate::scheduling::{ProvisionOptions, has_pending_pods};
 use crate::state::{ClusterState, TypeInfo};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
@@ -438,7 +438,7 @@ impl<'s> Engine<'s> {
             Ev::BatchCheck(generation) => self.batch_check(generation),
             Ev::Retry => {
                 self.retry_scheduled = false;
-                if !pending_pods(&self.state, &mut Vec::new()).is_empty() {
+                if has_pending_pods(&self.state) {
                     self.trigger_batch();
                 }
             }

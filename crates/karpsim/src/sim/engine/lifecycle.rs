@@ -4,7 +4,7 @@
 use super::{Engine, Ev, NodeInfo, PodInfo, ct_index};
 use crate::labels::{self, Sym};
 use crate::model::{Node, PodPhase};
-use crate::scheduling::pending_pods;
+use crate::scheduling::has_pending_pods;
 
 impl Engine<'_> {
     /// Start billing a node; returns its launch number (the index of its random streams).
@@ -38,7 +38,7 @@ impl Engine<'_> {
         // kube-scheduler binds pending pods to the new capacity right away
         self.provision(false);
         self.check_replacements();
-        if !pending_pods(&self.state, &mut Vec::new()).is_empty() {
+        if has_pending_pods(&self.state) {
             self.trigger_batch();
         }
     }
