@@ -31,10 +31,62 @@ def test_exit_codes_propagate() -> None:
 
 def test_console_script_is_installed() -> None:
     # pip installs the console script beside the interpreter of the environment it installs into
-    exe = shutil.which("karpsim", path=str(Path(sys.executable).parent))
-    assert exe is not None, f"no karpsim console script in {Path(sys.executable).parent}"
+    exe = _console_script()
     out = subprocess.run([exe, "catalog", "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "catalog" in out.stdout.lower()
+
+
+def _console_script() -> str:
+    exe = shutil.which("karpsim", path=str(Path(sys.executable).parent))
+    assert exe is not None, f"no karpsim console script in {Path(sys.executable).parent}"
+    return exe
+
+
+# What the console script has imported when it ends the process: `os._exit` replaced by a function
+# that prints `sys.modules` first (the script ends with `os._exit`, so nothing can look afterwards).
+_MODULES_AT_EXIT = """
+import os, sys
+def _exit(code):
+    print(*sorted(sys.modules), sep="\\n", file=sys.stderr)
+    sys.stderr.flush()
+    os.__dict__["_real_exit"](code)
+os.__dict__["_real_exit"] = os._exit
+os._exit = _exit
+sys.argv = ["karpsim", *sys.argv[1:]]
+from karpsim.__main__ import console
+console()
+"""
+
+
+def test_console_script_imports_only_what_the_command_needs() -> None:
+    # pandas, numpy and tqdm take longer to import than a small command takes to run
+    out = subprocess.run(
+        [sys.executable, "-c", _MODULES_AT_EXIT, "provision", "-f", str(BOUTIQUE), "-o", "json"],
+        capture_output=True, text=True, cwd=ROOT,
+    )
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["nodeclaims"]
+    modules = set(out.stderr.split())
+    assert "karpsim._karpsim" in modules, "the check sees the script's imports"
+    heavy = {m for m in modules if m.split(".")[0] in {"numpy", "pandas", "tqdm", "matplotlib", "typing"}}
+    assert not heavy, f"the console script imported {sorted(heavy)}"
+
+
+def test_console_script_prints_and_exits_as_the_in_process_command() -> None:
+    # the script ends the process itself (os._exit, nothing freed); `main()` returns to the caller
+    exe = _console_script()
+    in_process = "import sys; from karpsim.__main__ import main; sys.exit(main(sys.argv[1:]))"
+    for args in (
+        ["provision", "-f", str(BOUTIQUE), "-o", "json"],
+        ["provision", "-f", str(BOUTIQUE)],
+        ["provision", "-f", "does/not/exist"],
+        ["--version"],
+        ["no-such-command"],
+    ):
+        script = subprocess.run([exe, *args], capture_output=True, cwd=ROOT)
+        library = subprocess.run([sys.executable, "-c", in_process, *args], capture_output=True, cwd=ROOT)
+        assert (script.returncode, script.stdout, script.stderr) == (library.returncode, library.stdout, library.stderr), args
+        assert script.returncode == (2 if args[0] in ("no-such-command",) or "does/not/exist" in args else 0), args
 
 
 def _stderr_on_a_terminal(*args: str) -> tuple[int, str, str]:

@@ -115,10 +115,14 @@ pub fn execute(args: &AdviseArgs) -> Result<Report> {
         let best = result.recommendations.first().map(|r| r.nodepools_yaml.clone()).unwrap_or_default();
         return Ok(Report { stdout: best, warnings: result.warnings.clone() });
     }
-    Ok(match output {
+    let report = match output {
         Output::Json => Report { stdout: json(&result)?, warnings: Vec::new() },
         Output::Table => Report { stdout: render_table(&result), warnings: result.warnings.clone() },
-    })
+    };
+    crate::release(result);
+    crate::release(state);
+    crate::release(scenario);
+    Ok(report)
 }
 
 fn ratio(x: Option<f64>) -> String {

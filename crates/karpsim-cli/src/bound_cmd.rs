@@ -68,10 +68,13 @@ pub fn execute(args: &BoundArgs) -> Result<Report> {
     if tty {
         let _ = write!(std::io::stderr().lock(), "\r{:70}\r", "");
     }
-    Ok(match args.output {
+    let report = match args.output {
         Output::Json => Report { stdout: json(&result)?, warnings: Vec::new() },
         Output::Table => Report { stdout: render_table(&result), warnings: result.warnings.clone() },
-    })
+    };
+    crate::release(result);
+    crate::release(state);
+    Ok(report)
 }
 
 fn percent_over(x: f64, base: f64) -> String {

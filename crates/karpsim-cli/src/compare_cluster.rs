@@ -53,7 +53,10 @@ pub fn execute(args: &CompareArgs, variants: &[Variant], output: OutputSpec, ui:
         rows,
         warnings,
     };
-    crate::compare_cmd::report(&doc, &doc.rows, render_table(&doc), &doc.warnings, output)
+    let report = crate::compare_cmd::report(&doc, &doc.rows, render_table(&doc), &doc.warnings, output);
+    crate::release(doc);
+    crate::release(setup);
+    report
 }
 
 pub fn render_table(doc: &ClusterCompareJson) -> String {

@@ -209,7 +209,10 @@ pub fn execute(args: &CompareArgs, ui: &Ui) -> Result<Report> {
         rows: rows.into_iter().flatten().collect(),
         warnings,
     };
-    report(&doc, &doc.rows, render_table(&doc), &doc.warnings, output)
+    let report = report(&doc, &doc.rows, render_table(&doc), &doc.warnings, output);
+    crate::release(doc);
+    crate::release(sc);
+    report
 }
 
 /// A comparison's report: the JSON document, the table, or the table and the rows written to CSV.

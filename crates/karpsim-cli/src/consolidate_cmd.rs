@@ -35,10 +35,13 @@ pub fn execute(args: &ConsolidateArgs, ui: &Ui) -> Result<Report> {
     } else {
         disrupt_once(&state, &opts)
     };
-    Ok(match args.output {
+    let report = match args.output {
         Output::Json => Report { stdout: json(&result)?, warnings: Vec::new() },
         Output::Table => Report { stdout: render_table(&result), warnings: result.warnings.clone() },
-    })
+    };
+    crate::release(result);
+    crate::release(state);
+    Ok(report)
 }
 
 /// `2026-11-20T12:00:00Z` from Unix seconds (UTC).

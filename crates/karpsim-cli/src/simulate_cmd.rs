@@ -107,7 +107,7 @@ pub fn execute(args: &SimulateArgs, ui: &Ui) -> Result<Report> {
     let mut sc = load(&args.scenario, args.duration.as_deref(), args.seed, args.work.limits())?;
     sc.settings.lower_bound |= args.lower_bound;
     let result = simulate_with_progress(&sc, &SimOptions::default(), &ui.progress("simulate", Unit::SimSeconds))?;
-    Ok(match output {
+    let report = match output {
         OutputSpec::Json => Report { stdout: json(&result)?, warnings: Vec::new() },
         OutputSpec::Table => Report { stdout: render_summary(&summary(&result)) + "\n" + &render_hourly(&result), warnings: result.warnings.clone() },
         OutputSpec::Csv(dir) => {
@@ -116,7 +116,10 @@ pub fn execute(args: &SimulateArgs, ui: &Ui) -> Result<Report> {
             stdout.push_str(&format!("\nwrote {} to {}\n", files.join(", "), dir.display()));
             Report { stdout, warnings: result.warnings.clone() }
         }
-    })
+    };
+    crate::release(result);
+    crate::release(sc);
+    Ok(report)
 }
 
 fn pct(x: f64) -> String {

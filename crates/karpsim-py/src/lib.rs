@@ -27,7 +27,7 @@ mod _karpsim {
     #[pymodule_export]
     use crate::catalog::PyCatalog;
     #[pymodule_export]
-    use crate::cli::cli;
+    use crate::cli::{_cli_then_exit, cli};
     #[pymodule_export]
     use crate::convert::_seconds;
     #[pymodule_export]

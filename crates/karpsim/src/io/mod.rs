@@ -192,17 +192,8 @@ impl Inputs {
 
     /// Load YAML (one or more documents) or JSON text. `source_name` names it in errors.
     pub fn load_str(&mut self, text: &str, source_name: &str) -> Result<()> {
-        match yaml::parse_trees(text, source_name)? {
-            yaml::Documents::Json(docs) => {
-                for (i, doc) in docs.iter().enumerate() {
-                    self.load_document(doc, source_name, i + 1, None, None)?;
-                }
-            }
-            yaml::Documents::Yaml(docs) => {
-                for (i, doc) in docs.iter().enumerate() {
-                    self.load_document(&Tree::from(doc), source_name, i + 1, None, None)?;
-                }
-            }
+        for (i, doc) in yaml::parse_trees(text, source_name)?.iter().enumerate() {
+            self.load_document(doc, source_name, i + 1, None, None)?;
         }
         Ok(())
     }
@@ -290,10 +281,12 @@ impl Inputs {
             *self.helm_tests.entry(kind).or_default() += 1;
             return Ok(());
         }
-        self.load_object(&kind, &root, &meta, &namespace, &name, &at).map_err(|e| e.at(at))
+        // shared, not copied, by the object's pods (a Deployment's replicas, a Pod's own origin)
+        let at = Arc::new(at);
+        self.load_object(&kind, &root, &meta, &namespace, &name, &at).map_err(|e| e.at(Location::clone(&at)))
     }
 
-    fn load_object(&mut self, kind: &str, root: &V, meta: &V, namespace: &str, name: &str, at: &Location) -> Result<()> {
+    fn load_object(&mut self, kind: &str, root: &V, meta: &V, namespace: &str, name: &str, at: &Arc<Location>) -> Result<()> {
         let created = meta.get("creationTimestamp")?.map(|n| parse_timestamp(&n)).transpose()?.unwrap_or(0);
         match kind {
             "Pod" => {
@@ -305,56 +298,55 @@ impl Inputs {
                 };
                 let (p, r) = build_pod(Some(meta), &root.req("spec")?, root.get("status")?.as_ref(), id)?;
                 if !self.limits.allows(self.pods.len(), 1) {
-                    return Err(self.limits.exceeded(Location { field: None, ..at.clone() }, "this pod", self.pods.len(), 1));
+                    return Err(self.limits.exceeded(Location { field: None, ..Location::clone(at) }, "this pod", self.pods.len(), 1));
                 }
-                self.push_pod(p, r, &Arc::new(at.clone()));
+                self.push_pod(p, r, at);
             }
             "Deployment" | "ReplicaSet" | "StatefulSet" | "Job" => {
                 let c = Controller::parse(kind, root, namespace, name, created)?;
                 // checked before a single replica is allocated
                 let count = usize::try_from(c.count).unwrap_or(0);
                 if !self.limits.allows(self.pods.len(), count) {
-                    let at = Location { field: Some(c.count_field().into()), ..at.clone() };
+                    let at = Location { field: Some(c.count_field().into()), ..Location::clone(at) };
                     return Err(self.limits.exceeded(at, &format!("{count} replicas"), self.pods.len(), count));
                 }
                 let first = self.pods.len();
                 // exactly: a doubling vector holds both copies while it moves (a million replicas)
                 self.reserve_pods(count);
-                let origin = Arc::new(at.clone());
                 for (p, r) in c.pods(c.count) {
-                    self.push_pod(p, r, &origin);
+                    self.push_pod(p, r, at);
                 }
-                self.controllers.push((c, first..self.pods.len(), at.clone()));
+                self.controllers.push((c, first..self.pods.len(), Location::clone(at)));
             }
             "DaemonSet" => {
                 let c = Controller::parse(kind, root, namespace, name, created)?;
                 for (p, r) in c.pods(1) {
                     self.daemonsets.push(p);
                     self.ds_refs.push(r);
-                    self.origins.daemonsets.push(Arc::new(at.clone()));
+                    self.origins.daemonsets.push(Arc::clone(at));
                 }
             }
             "NodePool" => {
                 self.nodepools.push(nodepool::parse_nodepool(root, name)?);
-                self.origins.nodepools.push(at.clone());
+                self.origins.nodepools.push(Location::clone(at));
             }
             "EC2NodeClass" => {
                 let (nc, warning) = nodeclass::parse_nodeclass(root, name)?;
                 self.nodeclasses.push(nc);
                 self.warnings.extend(warning);
-                self.origins.nodeclasses.push(at.clone());
+                self.origins.nodeclasses.push(Location::clone(at));
             }
             "Node" => {
                 self.nodes.push(node::parse_node(root, name)?);
-                self.origins.nodes.push(at.clone());
+                self.origins.nodes.push(Location::clone(at));
             }
             "PodDisruptionBudget" => {
                 self.pdbs.push(node::parse_pdb(root, namespace, name)?);
-                self.origins.pdbs.push(at.clone());
+                self.origins.pdbs.push(Location::clone(at));
             }
             "NodeOverlay" => {
                 self.overlays.push(overlay::parse_overlay(root, name, at)?);
-                self.origins.overlays.push(at.clone());
+                self.origins.overlays.push(Location::clone(at));
             }
             "PriorityClass" => {
                 self.priority_classes.insert(name.to_string(), node::parse_priority_class(root)?);
@@ -364,31 +356,31 @@ impl Inputs {
             }
             "NodeClaim" => {
                 self.nodeclaims.push(nodeclaim::parse_nodeclaim(root, name)?);
-                self.origins.nodeclaims.push(at.clone());
+                self.origins.nodeclaims.push(Location::clone(at));
             }
             "Namespace" => {
                 self.namespaces.push(namespace::parse_namespace(root, name)?);
-                self.origins.namespaces.push(at.clone());
+                self.origins.namespaces.push(Location::clone(at));
             }
             "PersistentVolumeClaim" => {
                 self.volume_claims.push(storage::parse_claim(root, namespace, name)?);
-                self.origins.volume_claims.push(at.clone());
+                self.origins.volume_claims.push(Location::clone(at));
             }
             "PersistentVolume" => {
                 self.volumes.push(storage::parse_volume(root, name)?);
-                self.origins.volumes.push(at.clone());
+                self.origins.volumes.push(Location::clone(at));
             }
             "StorageClass" => {
                 self.storage_classes.push(storage::parse_storage_class(root, name)?);
-                self.origins.storage_classes.push(at.clone());
+                self.origins.storage_classes.push(Location::clone(at));
             }
             "CSINode" => {
                 self.csi_nodes.push(storage::parse_csi_node(root, name)?);
-                self.origins.csi_nodes.push(at.clone());
+                self.origins.csi_nodes.push(Location::clone(at));
             }
             "HorizontalPodAutoscaler" => {
                 self.hpas.push(hpa::parse_hpa(root, namespace, name)?);
-                self.origins.hpas.push(at.clone());
+                self.origins.hpas.push(Location::clone(at));
             }
             _ => unreachable!("kind filtered by MODELLED"),
         }

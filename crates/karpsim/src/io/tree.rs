@@ -6,11 +6,11 @@
 //! holds a mapping as one vector of entries sorted by key: one allocation per mapping, lookups by
 //! binary search, and the same key order (hence the same "first unknown field") as the `BTreeMap`.
 //!
-//! JSON text is read straight into a `Tree`; YAML (via serde-saphyr) and already-parsed values
-//! (Python dicts) arrive as `serde_json::Value` and are viewed through [`Tree::from`], which borrows
-//! their strings.
+//! JSON text is read straight into a `Tree` that borrows it; YAML (serde-saphyr, which wants a
+//! `DeserializeOwned` type) straight into an [`OwnedTree`]; already-parsed values (Python dicts) arrive
+//! as `serde_json::Value` and are viewed through [`Tree::from`], which borrows their strings.
 
-use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Number, Value};
 use std::borrow::Cow;
 use std::fmt;
@@ -65,15 +65,61 @@ impl<'a> From<&'a Value> for Tree<'a> {
 
 impl<'de: 'a, 'a> Deserialize<'de> for Tree<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(TreeVisitor(std::marker::PhantomData))
+        TreeVisitor::<Borrow>::new().deserialize(d)
     }
 }
 
-struct TreeVisitor<'a>(std::marker::PhantomData<&'a ()>);
+/// A tree that owns its strings, for parsers that need `DeserializeOwned` (serde-saphyr's
+/// multi-document reader): YAML is read straight into a tree, not into a `serde_json::Value` first.
+pub(crate) struct OwnedTree(pub Tree<'static>);
 
-// Numbers become `serde_json::Number` exactly as `serde_json::Value` makes them (a float that is not
-// finite becomes null there too), so errors print them the same way.
-impl<'de: 'a, 'a> Visitor<'de> for TreeVisitor<'a> {
+impl<'de> Deserialize<'de> for OwnedTree {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        TreeVisitor::<Own>::new().deserialize(d).map(OwnedTree)
+    }
+}
+
+/// What the visitor does with a string the parser lends from the text: keep the borrow (JSON read
+/// from a `&str`), or copy it (a tree that must outlive the parser's input).
+trait Lend<'de, 'a> {
+    fn keep(s: &'de str) -> Cow<'a, str>;
+}
+
+struct Borrow;
+impl<'de: 'a, 'a> Lend<'de, 'a> for Borrow {
+    fn keep(s: &'de str) -> Cow<'a, str> {
+        Cow::Borrowed(s)
+    }
+}
+
+struct Own;
+impl<'de, 'a> Lend<'de, 'a> for Own {
+    fn keep(s: &'de str) -> Cow<'a, str> {
+        Cow::Owned(s.to_string())
+    }
+}
+
+/// Reads any value into a tree; also the seed of each nested value, so the whole tree follows one
+/// `Lend` rule.
+struct TreeVisitor<'a, L>(std::marker::PhantomData<(&'a (), L)>);
+
+impl<'a, L> TreeVisitor<'a, L> {
+    fn new() -> Self {
+        TreeVisitor(std::marker::PhantomData)
+    }
+}
+
+impl<'de, 'a, L: Lend<'de, 'a>> DeserializeSeed<'de> for TreeVisitor<'a, L> {
+    type Value = Tree<'a>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Tree<'a>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+// Every value becomes what `serde_json::Value`'s own visitor makes of it (the same methods, numbers
+// as the same `Number`, a float that is not finite as null, a key read with `deserialize_str`), so a
+// document reads the same whichever way it arrives and errors print values the same way.
+impl<'de, 'a, L: Lend<'de, 'a>> Visitor<'de> for TreeVisitor<'a, L> {
     type Value = Tree<'a>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -85,14 +131,20 @@ impl<'de: 'a, 'a> Visitor<'de> for TreeVisitor<'a> {
     fn visit_i64<E>(self, n: i64) -> Result<Tree<'a>, E> {
         Ok(Tree::Number(n.into()))
     }
+    fn visit_i128<E: serde::de::Error>(self, n: i128) -> Result<Tree<'a>, E> {
+        Number::deserialize(serde::de::value::I128Deserializer::new(n)).map(Tree::Number)
+    }
     fn visit_u64<E>(self, n: u64) -> Result<Tree<'a>, E> {
         Ok(Tree::Number(n.into()))
+    }
+    fn visit_u128<E: serde::de::Error>(self, n: u128) -> Result<Tree<'a>, E> {
+        Number::deserialize(serde::de::value::U128Deserializer::new(n)).map(Tree::Number)
     }
     fn visit_f64<E>(self, n: f64) -> Result<Tree<'a>, E> {
         Ok(Number::from_f64(n).map_or(Tree::Null, Tree::Number))
     }
     fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Tree<'a>, E> {
-        Ok(Tree::Str(Cow::Borrowed(s)))
+        Ok(Tree::Str(L::keep(s)))
     }
     fn visit_str<E>(self, s: &str) -> Result<Tree<'a>, E> {
         Ok(Tree::Str(Cow::Owned(s.to_string())))
@@ -104,49 +156,50 @@ impl<'de: 'a, 'a> Visitor<'de> for TreeVisitor<'a> {
         Ok(Tree::Null)
     }
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Tree<'a>, D::Error> {
-        Deserialize::deserialize(d)
+        self.deserialize(d)
     }
     fn visit_unit<E>(self) -> Result<Tree<'a>, E> {
         Ok(Tree::Null)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Tree<'a>, A::Error> {
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
-        while let Some(item) = seq.next_element()? {
+        while let Some(item) = seq.next_element_seed(TreeVisitor::<L>::new())? {
             items.push(item);
         }
         Ok(Tree::Array(items))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Tree<'a>, A::Error> {
         let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(4096));
-        while let Some(key) = map.next_key::<Key<'a>>()? {
-            entries.push((key.0, map.next_value()?));
+        while let Some(key) = map.next_key_seed(KeyVisitor::<L>(std::marker::PhantomData))? {
+            entries.push((key, map.next_value_seed(TreeVisitor::<L>::new())?));
         }
         Ok(Tree::object(entries))
     }
 }
 
-/// A mapping key, borrowed from the text when the parser can.
-struct Key<'a>(Cow<'a, str>);
+/// A mapping key, kept by the same `Lend` rule as the values.
+struct KeyVisitor<'a, L>(std::marker::PhantomData<(&'a (), L)>);
 
-impl<'de: 'a, 'a> Deserialize<'de> for Key<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct KeyVisitor<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for KeyVisitor<'a> {
-            type Value = Key<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string key")
-            }
-            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Key<'a>, E> {
-                Ok(Key(Cow::Borrowed(s)))
-            }
-            fn visit_str<E>(self, s: &str) -> Result<Key<'a>, E> {
-                Ok(Key(Cow::Owned(s.to_string())))
-            }
-            fn visit_string<E>(self, s: String) -> Result<Key<'a>, E> {
-                Ok(Key(Cow::Owned(s)))
-            }
-        }
-        d.deserialize_str(KeyVisitor(std::marker::PhantomData))
+impl<'de, 'a, L: Lend<'de, 'a>> DeserializeSeed<'de> for KeyVisitor<'a, L> {
+    type Value = Cow<'a, str>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Cow<'a, str>, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de, 'a, L: Lend<'de, 'a>> Visitor<'de> for KeyVisitor<'a, L> {
+    type Value = Cow<'a, str>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string key")
+    }
+    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Cow<'a, str>, E> {
+        Ok(L::keep(s))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Cow<'a, str>, E> {
+        Ok(Cow::Owned(s.to_string()))
+    }
+    fn visit_string<E>(self, s: String) -> Result<Cow<'a, str>, E> {
+        Ok(Cow::Owned(s))
     }
 }
 

@@ -2,7 +2,7 @@
 //! (multi-document, via serde-saphyr) or JSON.
 
 use crate::error::{Error, Location, Result};
-use super::tree::Tree;
+use super::tree::{OwnedTree, Tree};
 use serde_json::Value;
 
 /// Parse every document of `text`. Empty documents (only comments, or `---` with nothing after it) are
@@ -17,22 +17,21 @@ pub(crate) fn parse_documents(text: &str, source_name: &str) -> Result<Vec<Value
         // A top-level JSON array holds one object per element (like a YAML stream).
         Some(Value::Array(items)) => Ok(items),
         Some(v) => Ok(vec![v]),
-        None => parse_yaml(text, source_name),
+        None => parse_yaml::<Value>(text, source_name, Value::is_null),
     }
 }
 
-/// The documents of `text` for the loader: JSON text as [`Tree`]s that borrow it (no `Value` built),
-/// YAML as values (read as trees through [`Tree::from`]). Same rules as [`parse_documents`].
-pub(crate) enum Documents<'t> {
-    Json(Vec<Tree<'t>>),
-    Yaml(Vec<Value>),
-}
-
-pub(crate) fn parse_trees<'t>(text: &'t str, source_name: &str) -> Result<Documents<'t>> {
+/// The documents of `text` for the loader, as [`Tree`]s (no `Value` built): JSON text's borrow it,
+/// YAML's own their strings (the YAML parser lends none that outlive it). Same rules as
+/// [`parse_documents`].
+pub(crate) fn parse_trees<'t>(text: &'t str, source_name: &str) -> Result<Vec<Tree<'t>>> {
     match json_first::<Tree<'t>>(text, source_name)? {
-        Some(Tree::Array(items)) => Ok(Documents::Json(items)),
-        Some(t) => Ok(Documents::Json(vec![t])),
-        None => parse_yaml(text, source_name).map(Documents::Yaml),
+        Some(Tree::Array(items)) => Ok(items),
+        Some(t) => Ok(vec![t]),
+        None => {
+            let docs = parse_yaml::<OwnedTree>(text, source_name, |d| matches!(d.0, Tree::Null))?;
+            Ok(docs.into_iter().map(|d| d.0).collect())
+        }
     }
 }
 
@@ -55,7 +54,8 @@ fn json_first<'t, T: serde::Deserialize<'t>>(text: &'t str, source_name: &str) -
     }
 }
 
-fn parse_yaml(text: &str, source_name: &str) -> Result<Vec<Value>> {
+/// The YAML documents of `text`, less the empty ones (`is_empty`: a document that reads as null).
+fn parse_yaml<T: serde::de::DeserializeOwned>(text: &str, source_name: &str, is_empty: impl Fn(&T) -> bool) -> Result<Vec<T>> {
     let at = || Location { file: Some(source_name.to_string()), ..Default::default() };
     // YAML 1.2 booleans only: `name: n` or `value: yes` stay strings. Kubernetes' YAML reader keeps such
     // scalars as written when the field is a string; without a schema here, strings are the safe reading
@@ -63,8 +63,8 @@ fn parse_yaml(text: &str, source_name: &str) -> Result<Vec<Value>> {
     let mut options = serde_saphyr::Options::default();
     options.strict_booleans = true;
     options.budget = Some(budget_for(text));
-    match serde_saphyr::from_multiple_with_options::<Value>(text, options) {
-        Ok(docs) => Ok(docs.into_iter().filter(|d| !d.is_null()).collect()),
+    match serde_saphyr::from_multiple_with_options::<T>(text, options) {
+        Ok(docs) => Ok(docs.into_iter().filter(|d| !is_empty(d)).collect()),
         Err(e) => {
             let mut message = format!("malformed YAML: {e}");
             if let Some(loc) = e.location() {
@@ -111,6 +111,26 @@ mod tests {
         assert_eq!(docs[0]["kind"], "List");
         let docs = parse_documents("[{\"kind\": \"Pod\"}, {\"kind\": \"Node\"}]", "f.json").unwrap();
         assert_eq!(docs.len(), 2);
+    }
+
+    #[test]
+    fn yaml_reads_into_the_trees_its_values_make() {
+        // read straight into trees, YAML gives what reading it as values and viewing them as trees
+        // gives, and the same errors: numbers of every size, floats, nulls, keys that are not
+        // strings, unsorted keys, empty documents dropped, duplicate keys, a non-finite float
+        let texts = [
+            "b: [1, -2, 2.5, 18446744073709551615, 170141183460469231731687303715884105727, ~, yes, true, 'q']\n\
+             a: {z: s, 1: one, true: t, c: {}, \"e\\u00e9\": x}\n---\n# empty\n---\n- x\n- {k: v}\n",
+            "b: 1\na: 2\nb: 3\n",
+            "a: [.nan]\n",
+            "a: [1, 2\n",
+        ];
+        for text in texts {
+            let values = parse_documents(text, "f.yaml").map(|v| v.iter().map(Tree::from).map(|t| format!("{t:?}")).collect::<Vec<_>>());
+            let trees = parse_trees(text, "f.yaml").map(|t| t.iter().map(|t| format!("{t:?}")).collect::<Vec<_>>());
+            assert_eq!(trees.map_err(|e| e.to_string()), values.map_err(|e| e.to_string()), "{text}");
+        }
+        assert_eq!(parse_trees(texts[0], "f.yaml").unwrap().len(), 2);
     }
 
     #[test]
