@@ -280,6 +280,25 @@ impl Requirement {
         {
             return a == b;
         }
+        // one side an `In` of one value, neither side bounded (a pinned zone against a type's
+        // zones, a type's name against a list of names): the other side allows that value or not
+        let unbounded = (self.gte, self.lte, other.gte, other.lte) == (None, None, None, None);
+        if unbounded {
+            let allows = |r: &Requirement, v: &Sym| {
+                let member = if r.values.len() <= 16 { r.values.contains(v) } else { r.values.binary_search(v).is_ok() };
+                member != r.complement
+            };
+            if let [v] = other.values.as_slice()
+                && !other.complement
+            {
+                return allows(self, v);
+            }
+            if let [v] = self.values.as_slice()
+                && !self.complement
+            {
+                return allows(other, v);
+            }
+        }
         let gte = max_opt(self.gte, other.gte);
         let lte = min_opt(self.lte, other.lte);
         if let (Some(g), Some(l)) = (gte, lte)
@@ -543,6 +562,11 @@ impl Requirements {
         self.find(key)
     }
 
+    /// The key at `i` (an [`Requirements::index_of`]).
+    pub(crate) fn key_at(&self, i: usize) -> Sym {
+        self.items[i].0
+    }
+
     /// The requirement at `i` (an [`Requirements::index_of`]).
     pub(crate) fn at(&self, i: usize) -> &Requirement {
         &self.items[i].1
@@ -704,6 +728,41 @@ mod tests {
     }
     fn s(x: &str) -> Sym {
         Sym::new(x)
+    }
+
+    /// `HasIntersection` answers as checking every value: over requirements of one value, short
+    /// and long (> 16 values, searched by order) lists, complements and bounds, every pair with
+    /// at least one side that lists its allowed values is checked against the values it lists.
+    #[test]
+    fn has_intersection_agrees_with_checking_each_value() {
+        let long: Vec<String> = (0..40).map(|i| format!("v{i:02}")).collect();
+        let long: Vec<&str> = long.iter().map(String::as_str).collect();
+        let reqs = [
+            req("In", &["v03"]),
+            req("In", &["v39"]),
+            req("In", &["7"]),
+            req("In", &["zz"]),
+            req("In", &["v03", "v05", "zz"]),
+            req("In", &long),
+            req("In", &long[10..]),
+            req("NotIn", &["v03"]),
+            req("NotIn", &long),
+            req("Exists", &[]),
+            req("DoesNotExist", &[]),
+            req("Gt", &["5"]),
+            req("Lt", &["9"]),
+            req("In", &["3", "7", "12"]),
+        ];
+        let mut checked = 0;
+        for a in &reqs {
+            for b in &reqs {
+                let listed = if !a.complement { a.values() } else if !b.complement { b.values() } else { continue };
+                let any = listed.iter().any(|&v| a.has(v) && b.has(v));
+                assert_eq!(a.has_intersection(b), any, "{a} and {b}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 100, "{checked}");
     }
 
     /// Up to one value lives inline (an instance type's ~25 label requirements allocate nothing);

@@ -30,7 +30,10 @@ impl FitBounds {
                 // Exact only where `total + overhead <= allocatable` cannot saturate and no other
                 // resource takes part: non-negative amounts, no extended resources in the overhead
                 // (callers check the total has none), and a non-negative allocatable (`fits`).
-                if a.any_negative() || o.any_negative() || !o.extended().is_empty() {
+                // An allocatable of `i64::MAX` could be met by a saturated sum: no bound either,
+                // so that a total outside the bounds surely does not fit ([`FitBounds::decide`]).
+                let core = [a.cpu, a.memory, a.ephemeral_storage, a.pods];
+                if a.any_negative() || o.any_negative() || !o.extended().is_empty() || core.contains(&i64::MAX) {
                     return CHECK_IN_FULL;
                 }
                 [a.cpu - o.cpu, a.memory - o.memory, a.ephemeral_storage - o.ephemeral_storage, a.pods - o.pods]
@@ -40,15 +43,19 @@ impl FitBounds {
     }
 
     /// Whether `total` (as `[cpu, memory, ephemeral storage, pods]`, from a `Resources` without
-    /// extended resources) surely fits type `t`: `true` means `total + overhead` fits the type's
-    /// allocatable; `false` means the full check decides.
+    /// extended resources) fits type `t` with its overhead, when the bounds decide it: within them it
+    /// fits; outside them (some amount above a bound) `total + overhead` exceeds the allocatable
+    /// on that resource, since `a - o < total` gives `total + o > a` (no overflow: `a < i64::MAX`,
+    /// or a saturated sum of `i64::MAX` is still above `a`). `None`: type `t` has no bounds, the
+    /// full check decides.
     #[inline]
-    pub fn surely_fits(&self, t: u32, total: &[i64; 4]) -> bool {
+    pub fn decide(&self, t: u32, total: &[i64; 4]) -> Option<bool> {
         let b = &self.bounds[t as usize];
-        total[0] <= b[0] && total[1] <= b[1] && total[2] <= b[2] && total[3] <= b[3]
+        // a bound is `a - o` with both non-negative: never `i64::MIN` but for `CHECK_IN_FULL`
+        (b[0] != i64::MIN).then(|| total[0] <= b[0] && total[1] <= b[1] && total[2] <= b[2] && total[3] <= b[3])
     }
 
-    /// The core amounts [`FitBounds::surely_fits`] compares, or `None` when `total` has extended
+    /// The core amounts [`FitBounds::decide`] compares, or `None` when `total` has extended
     /// resources (then only the full check is exact).
     pub fn core(total: &Resources) -> Option<[i64; 4]> {
         total.extended().is_empty().then_some([total.cpu, total.memory, total.ephemeral_storage, total.pods])
@@ -86,11 +93,15 @@ mod tests {
                     for pods in [1, a.pods - 2, a.pods - 1] {
                         let total = Resources::from_pairs([("cpu", cpu), ("memory", memory), ("pods", pods)]);
                         let fits = total.add(&groups[group_of[t] as usize].overhead).fits(a);
-                        let surely = bounds.surely_fits(t as u32, &FitBounds::core(&total).unwrap());
-                        assert!(!surely || fits, "type {t}: {total:?}");
-                        // a plain overhead's bounds are exact
+                        let core = FitBounds::core(&total).unwrap();
+                        // a plain overhead's bounds decide, exactly, both ways; an overhead with
+                        // extended resources leaves the full check to decide
+                        let decided = bounds.decide(t as u32, &core);
+                        let surely = decided == Some(true);
                         if group_of[t] == 0 {
-                            assert_eq!(surely, fits, "type {t}: {total:?}");
+                            assert_eq!(decided, Some(fits), "type {t}: {total:?}");
+                        } else {
+                            assert_eq!(decided, None, "type {t}: {total:?}");
                         }
                         sure += usize::from(surely);
                         checked += 1;

@@ -112,6 +112,11 @@ pub struct TypeClasses {
     /// least capacity any offering reports; cached with the classes so that a cluster view does not
     /// scan every offering for them ([`super::reservations::ReservationManager::new`]).
     pub reserved: Vec<(Sym, i64)>,
+    /// The (zone, capacity type) pairs of the types' available offerings, when there are at most
+    /// 64 (else empty, and [`TypeClasses::offering_mask`] always defers to the scan).
+    offer_pairs: Vec<(Sym, Sym)>,
+    /// Per type: bit `i` set when it has an available offering of pair `offer_pairs[i]`.
+    offered: Vec<u64>,
 }
 
 impl TypeClasses {
@@ -171,8 +176,57 @@ impl TypeClasses {
                 None => reserved.push((r.id, r.capacity)),
             }
         }
-        TypeClasses { class_of, reps, layout_of, layouts: layout_reps.len(), reserved }
+        let (offer_pairs, offered) = offered_pairs(types);
+        TypeClasses { class_of, reps, layout_of, layouts: layout_reps.len(), reserved, offer_pairs, offered }
     }
+
+    /// The pairs of [`TypeClasses::offered`] that `reqs` allows, when that decides offering
+    /// compatibility: `reqs` has no zone-id and no reservation requirement, so an offering is
+    /// compatible exactly when its zone and capacity type are allowed ([`OfferingReqs::compatible`]
+    /// then reads nothing else: no zone-id requirement passes every zone id, and with no
+    /// reservation requirement both reserved and unreserved offerings pass). `None`: scan the
+    /// offerings.
+    pub(crate) fn offering_mask(&self, reqs: &Requirements) -> Option<u64> {
+        let others = [*labels::ZONE_ID, *labels::RESERVATION_ID, *labels::RESERVATION_TYPE, *labels::RESERVATION_INTERRUPTIBLE];
+        if self.offer_pairs.is_empty() || others.iter().any(|&k| reqs.has(k)) {
+            return None;
+        }
+        let (zone, capacity_type) = (reqs.get(*labels::ZONE), reqs.get(*labels::CAPACITY_TYPE));
+        let allows = |r: Option<&Requirement>, v: Sym| r.is_none_or(|r| r.has(v));
+        Some(self.offer_pairs.iter().enumerate().fold(0, |m, (i, &(z, ct))| {
+            if allows(zone, z) && allows(capacity_type, ct) { m | 1 << i } else { m }
+        }))
+    }
+
+    /// Whether type `t` has an available offering of a pair in `mask` (an
+    /// [`TypeClasses::offering_mask`]).
+    #[inline]
+    pub(crate) fn offered_in(&self, t: u32, mask: u64) -> bool {
+        self.offered[t as usize] & mask != 0
+    }
+}
+
+/// The (zone, capacity type) pairs of the types' available offerings, in order of first
+/// appearance, and per type the mask of the pairs it offers; nothing when there are more than 64.
+fn offered_pairs(types: &[TypeInfo]) -> (Vec<(Sym, Sym)>, Vec<u64>) {
+    let mut pairs: Vec<(Sym, Sym)> = Vec::new();
+    let mut offered = Vec::with_capacity(types.len());
+    for t in types {
+        let mut mask = 0u64;
+        for o in t.it.offerings.iter().filter(|o| o.available) {
+            let i = match pairs.iter().position(|&p| p == (o.zone, o.capacity_type)) {
+                Some(i) => i,
+                None if pairs.len() == 64 => return (Vec::new(), Vec::new()),
+                None => {
+                    pairs.push((o.zone, o.capacity_type));
+                    pairs.len() - 1
+                }
+            };
+            mask |= 1 << i;
+        }
+        offered.push(mask);
+    }
+    (pairs, offered)
 }
 
 /// Items `0..n` grouped by a key: `print` fingerprints an item's key, `same` compares two items'
@@ -217,6 +271,7 @@ fn group_by(n: usize, print: impl Fn(usize) -> u64, same: impl Fn(usize, usize) 
 /// Where some requirement keys sit in the types' requirements, per key layout (found once per
 /// layout: [`TypeClasses::layout_of`]). AWS types share their layout, so looking a key up per
 /// type (a scan of ~40 keys) becomes an index.
+#[derive(Debug, Default)]
 struct KeyPlaces {
     keys: Vec<Sym>,
     /// Per layout: the start of its places in `places`, or `u32::MAX` while not looked up.
@@ -228,8 +283,11 @@ struct KeyPlaces {
 const ABSENT: u32 = u32::MAX;
 
 impl KeyPlaces {
-    fn new(keys: Vec<Sym>, layouts: usize) -> KeyPlaces {
-        KeyPlaces { keys, start: vec![u32::MAX; layouts], places: Vec::new() }
+    /// Forget every place, for `layouts` layouts and the keys now in `self.keys`.
+    fn reset(&mut self, layouts: usize) {
+        self.start.clear();
+        self.start.resize(layouts, u32::MAX);
+        self.places.clear();
     }
 
     /// The places of the keys in `reqs`, whose layout is `layout`.
@@ -242,6 +300,20 @@ impl KeyPlaces {
         let at = *at as usize;
         &self.places[at..at + self.keys.len()]
     }
+}
+
+/// The general filter path's working buffers, held by a caller that filters many times (the
+/// scheduler, once per NodeClaim it tries) and passed in as the output is, so that a call
+/// allocates nothing once they have grown to the template's size.
+#[derive(Debug, Default)]
+pub(crate) struct FilterScratch {
+    /// Per DaemonSet group: the total plus its overhead, `None` when its host ports conflict.
+    needs: Vec<Option<Resources>>,
+    /// Per class: 0 = not yet decided, else 1 | compatible-but-name << 1 | has-offering << 2.
+    memo: Vec<u8>,
+    /// The incoming requirements to check by key places: each key's index in the requirements.
+    checks: Vec<u32>,
+    places: KeyPlaces,
 }
 
 pub struct FilterInput<'a> {
@@ -266,7 +338,7 @@ pub struct FilterInput<'a> {
 /// resource fit (and minValues over what is left) is decided again, without any set-up.
 fn refit(input: &FilterInput, bounds: &FitBounds, core: &[i64; 4], out: &mut Vec<u32>) -> FilterFlags {
     for &t in input.options {
-        if bounds.surely_fits(t, core) || fits_in_full(input, input.total, t) {
+        if bounds.decide(t, core).unwrap_or_else(|| fits_in_full(input, input.total, t)) {
             out.push(t);
         }
     }
@@ -287,6 +359,16 @@ fn fits_in_full(input: &FilterInput, total: &Resources, t: u32) -> bool {
     total.add(&input.groups[input.group_of[t as usize] as usize].overhead).fits(&input.types[t as usize].it.allocatable)
 }
 
+/// Whether type `t` fits `need` (the total plus its DaemonSet group's overhead): by the fit bounds
+/// for the total's core amounts when they decide, else by `resources.Fits`.
+#[inline(always)]
+fn fits_type(input: &FilterInput, bounded: Option<(&FitBounds, &[i64; 4])>, t: u32, need: &Resources) -> bool {
+    match bounded.and_then(|(b, core)| b.decide(t, core)) {
+        Some(fit) => fit,
+        None => need.fits(&input.types[t as usize].it.allocatable),
+    }
+}
+
 /// Clear `out` when what is left of it cannot meet the requirements' minValues, saying why.
 fn check_min_values(input: &FilterInput, flags: &mut FilterFlags, out: &mut Vec<u32>) {
     if input.reqs.has_min_values()
@@ -301,7 +383,7 @@ fn check_min_values(input: &FilterInput, flags: &mut FilterFlags, out: &mut Vec<
 /// Keep the options that meet the requirements, fit `total` plus their daemon group's overhead and
 /// have a compatible available offering; then check minValues over what is left.
 pub fn filter(input: &FilterInput, out: &mut Vec<u32>) -> FilterFlags {
-    filter_known(input, input.prefiltered.then_some(&[]), None, out)
+    filter_known(input, input.prefiltered.then_some(&[]), None, &mut FilterScratch::default(), out)
 }
 
 /// The labels whose requirements decide offering compatibility (the ones [`OfferingReqs`] reads).
@@ -322,8 +404,14 @@ pub(crate) fn offering_keys() -> [Sym; 6] {
 /// conjunction over keys (`Requirements::intersects`), so only the changed keys need checking, and
 /// offerings only when one of them is an offering label (zone, capacity type...). `None`: nothing
 /// is known, as [`filter`] without `prefiltered`. `bounds`: the template's [`FitBounds`], which
-/// decide most fits without building `total + overhead`.
-pub(crate) fn filter_known(input: &FilterInput, changed: Option<&[Sym]>, bounds: Option<&FitBounds>, out: &mut Vec<u32>) -> FilterFlags {
+/// decide most fits without building `total + overhead`. `scratch`: buffers reused across calls.
+pub(crate) fn filter_known(
+    input: &FilterInput,
+    changed: Option<&[Sym]>,
+    bounds: Option<&FitBounds>,
+    scratch: &mut FilterScratch,
+    out: &mut Vec<u32>,
+) -> FilterFlags {
     out.clear();
     // the types' fit bounds (`FitBounds`) for this total, when it has no extended resources: most
     // options are then decided by four comparisons, the others by the full check
@@ -333,29 +421,37 @@ pub(crate) fn filter_known(input: &FilterInput, changed: Option<&[Sym]>, bounds:
     {
         return refit(input, bounds, core, out);
     }
-    let fits_type = |t: u32, need: &Resources| {
-        bounds.zip(core.as_ref()).is_some_and(|(b, c)| b.surely_fits(t, c)) || need.fits(&input.types[t as usize].it.allocatable)
-    };
+    let bounded = bounds.zip(core.as_ref());
     let mut flags = FilterFlags::default();
     if let Some(p) = host_ports::first_conflict(input.pod_ports, input.claim_ports) {
         flags.port_conflict = Some(p.clone());
         return flags;
     }
-    let mut needs: Vec<Option<Resources>> = vec![None; input.groups.len()];
-    for (gi, g) in input.groups.iter().enumerate() {
+    let FilterScratch { needs, memo, checks, places } = scratch;
+    needs.clear();
+    for g in input.groups {
         if host_ports::first_conflict(input.pod_ports, &g.host_ports).is_none() {
-            needs[gi] = Some(input.total.add(&g.overhead));
-        } else if flags.port_conflict.is_none() {
-            flags.port_conflict = host_ports::first_conflict(input.pod_ports, &g.host_ports).cloned();
+            needs.push(Some(input.total.add(&g.overhead)));
+        } else {
+            needs.push(None);
+            if flags.port_conflict.is_none() {
+                flags.port_conflict = host_ports::first_conflict(input.pod_ports, &g.host_ports).cloned();
+            }
         }
     }
     let offering_reqs = OfferingReqs::new(input.reqs);
     let it_key = *labels::INSTANCE_TYPE;
-    let it_req = input.reqs.get(it_key);
+    // the instance-type requirement, when it needs checking: options filtered by requirements that
+    // differ only on other keys already agreed with it (a NodeClaim's `instance-type In` its
+    // template's types, left alone by most pods), as `meets` leaves it unchecked too
+    let it_req = input.reqs.get(it_key).filter(|_| changed.is_none_or(|keys| keys.contains(&it_key)));
     // per class: 0 = not yet decided, else 1 | compatible-but-name << 1 | has-offering << 2
-    let mut memo: Vec<u8> = input.classes.map(|c| vec![0; c.reps.len()]).unwrap_or_default();
+    memo.clear();
+    memo.resize(input.classes.map_or(0, |c| c.reps.len()), 0);
     // the keys to check (all when nothing is known), and whether offerings need a look
     let recheck_offerings = changed.is_none_or(|keys| keys.iter().any(|k| offering_keys().contains(k)));
+    // offering compatibility as a mask test per type, where zone and capacity type decide it
+    let offering_mask = if recheck_offerings { input.classes.and_then(|c| c.offering_mask(input.reqs)) } else { None };
     let meets = |r: &Requirements| match changed {
         None => r.intersects_ok(input.reqs),
         Some(keys) => r.intersects_ok_on(input.reqs, keys.iter().copied()),
@@ -364,53 +460,71 @@ pub(crate) fn filter_known(input: &FilterInput, changed: Option<&[Sym]>, bounds:
     // layout: the incoming requirements to check (all but the instance type's, or the changed
     // ones that `reqs` holds) agree with the type's requirement on each key both hold. The
     // instance type's key comes last, for the name check.
-    let checks: Vec<(Sym, &Requirement)> = match (input.classes, changed) {
-        (None, _) => Vec::new(),
-        (Some(_), None) => input.reqs.iter().filter(|(k, _)| *k != it_key).collect(),
-        (Some(_), Some(keys)) => keys.iter().filter(|&&k| k != it_key).filter_map(|&k| input.reqs.get(k).map(|r| (k, r))).collect(),
-    };
-    let mut places = KeyPlaces::new(
-        checks.iter().map(|(k, _)| *k).chain([it_key]).collect(),
-        input.classes.map_or(0, |c| c.layouts),
-    );
+    checks.clear();
+    places.keys.clear();
+    match (input.classes, changed) {
+        (None, _) => {}
+        (Some(_), None) => {
+            checks.extend((0..input.reqs.len() as u32).filter(|&i| input.reqs.key_at(i as usize) != it_key));
+        }
+        (Some(_), Some(keys)) => {
+            checks.extend(keys.iter().filter(|&&k| k != it_key).filter_map(|&k| input.reqs.index_of(k).map(|i| i as u32)));
+        }
+    }
+    places.keys.extend(checks.iter().map(|&i| input.reqs.key_at(i as usize)).chain([it_key]));
+    places.reset(input.classes.map_or(0, |c| c.layouts));
+    let checks = &*checks;
     let agree = |r: &Requirements, places: &[u32]| {
-        checks.iter().zip(places).all(|((_, n), &p)| p == ABSENT || r.at(p as usize).agrees_with(n))
+        checks.iter().zip(places).all(|(&n, &p)| p == ABSENT || r.at(p as usize).agrees_with(input.reqs.at(n as usize)))
     };
+    let only_fit = changed.is_some_and(<[Sym]>::is_empty);
+    // the flags in locals while the loop runs (the loop visits every option of the claim)
+    let (mut requirements_met, mut fits, mut has_offering) = (false, false, false);
     for &t in input.options {
         let Some(need) = needs[input.group_of[t as usize] as usize].as_ref() else { continue };
-        let it = &input.types[t as usize];
         let (compat, fit, offering) = match input.classes {
-            _ if changed.is_some_and(<[Sym]>::is_empty) => (true, fits_type(t, need), true),
+            _ if only_fit => (true, fits_type(input, bounded, t, need), true),
             Some(classes) => {
                 let c = classes.class_of[t as usize] as usize;
-                if memo[c] == 0 {
+                let mut m = memo[c];
+                if m == 0 {
                     let r = classes.reps[c];
                     let rep = &input.types[r as usize];
                     let rest = agree(&rep.requirements, places.of(classes.layout_of[r as usize], &rep.requirements));
-                    let offering = !recheck_offerings || rep.it.offerings.iter().any(|of| of.available && offering_reqs.compatible(of));
-                    memo[c] = 1 | (u8::from(rest) << 1) | (u8::from(offering) << 2);
+                    let offering = !recheck_offerings
+                        || match offering_mask {
+                            Some(m) => classes.offered_in(r, m),
+                            None => rep.it.offerings.iter().any(|of| of.available && offering_reqs.compatible(of)),
+                        };
+                    m = 1 | (u8::from(rest) << 1) | (u8::from(offering) << 2);
+                    memo[c] = m;
                 }
-                let (rest, offering) = (memo[c] & 2 != 0, memo[c] & 4 != 0);
+                let (rest, offering) = (m & 2 != 0, m & 4 != 0);
                 // the name: the type's own `instance-type In [name]` against the requirement, if any
                 let name_ok = it_req.is_none_or(|n| {
+                    let it = &input.types[t as usize];
                     let p = *places.of(classes.layout_of[t as usize], &it.requirements).last().unwrap_or(&ABSENT);
                     p == ABSENT || it.requirements.at(p as usize).agrees_with(n)
                 });
-                (rest && name_ok, offering && fits_type(t, need), offering)
+                (rest && name_ok, offering && fits_type(input, bounded, t, need), offering)
             }
             None => {
+                let it = &input.types[t as usize];
                 let compat = meets(&it.requirements);
                 let (fit, offering) = if recheck_offerings { fits_with(it, need, &offering_reqs) } else { (need.fits(&it.it.allocatable), true) };
                 (compat, fit, offering)
             }
         };
-        flags.requirements_met |= compat;
-        flags.fits |= fit;
-        flags.has_offering |= offering;
+        requirements_met |= compat;
+        fits |= fit;
+        has_offering |= offering;
         if compat && fit && offering {
             out.push(t);
         }
     }
+    flags.requirements_met = requirements_met;
+    flags.fits = fits;
+    flags.has_offering = has_offering;
     check_min_values(input, &mut flags, out);
     flags
 }
@@ -573,6 +687,74 @@ mod tests {
         }
     }
 
+    /// Offering compatibility by the (zone, capacity type) mask agrees with scanning each type's
+    /// offerings (unavailable and reserved ones included) whenever the mask answers, and the mask
+    /// defers to the scan when a zone-id or reservation requirement is present.
+    #[test]
+    fn offering_mask_agrees_with_scanning_the_offerings() {
+        use crate::requirements::Operator::{self, *};
+        let offering = |z: &str, c: &str, available: bool| {
+            let mut o = serde_json::json!({"zone": z, "capacity_type": c, "price": 1.0, "available": available});
+            if c == "reserved" {
+                o["reservation_id"] = serde_json::json!(format!("cr-{z}"));
+                o["count"] = serde_json::json!(2);
+            }
+            o
+        };
+        let items: Vec<serde_json::Value> = (0..12)
+            .map(|i| {
+                let mut offerings = vec![offering("z1", "spot", i % 3 != 0), offering("z2", "on-demand", i % 4 != 1)];
+                if i % 5 == 2 {
+                    offerings.push(offering("z3", "reserved", true));
+                }
+                serde_json::json!({"name": format!("t-{i:02}"), "capacity": {"cpu": "2", "memory": "4Gi", "pods": "10"}, "offerings": offerings})
+            })
+            .collect();
+        let custom = parse_custom_catalog("mask", &serde_json::json!({ "instance_types": items }).to_string()).unwrap();
+        let aws = CatalogSource::default_aws().resolve(None).unwrap();
+        let types: Vec<TypeInfo> =
+            custom.instance_types.iter().chain(aws.instance_types.iter().step_by(3)).map(|it| TypeInfo::new(Arc::clone(it))).collect();
+        let classes = TypeClasses::new(&types);
+        let req = |pairs: &[(&str, Operator, &[&str])]| {
+            let mut r = Requirements::new();
+            for (k, op, v) in pairs {
+                let values: Vec<String> = v.iter().map(|s| s.to_string()).collect();
+                r.add(Sym::new(k), Requirement::new(*op, &values, None).unwrap());
+            }
+            r
+        };
+        let (zone, ct) = ("topology.kubernetes.io/zone", "karpenter.sh/capacity-type");
+        let masked = [
+            req(&[]),
+            req(&[(zone, In, &["z1"])]),
+            req(&[(zone, In, &["us-east-1b", "z3"])]),
+            req(&[(zone, NotIn, &["z1", "us-east-1a"])]),
+            req(&[(ct, In, &["spot"])]),
+            req(&[(ct, In, &["reserved"])]),
+            req(&[(zone, In, &["z2", "us-east-1c"]), (ct, In, &["on-demand"])]),
+            req(&[(zone, Exists, &[])]),
+            req(&[(ct, DoesNotExist, &[])]),
+        ];
+        let scanned = [
+            req(&[("topology.k8s.aws/zone-id", In, &["use1-az1"])]),
+            req(&[("karpenter.k8s.aws/capacity-reservation-id", In, &["cr-z3"])]),
+            req(&[("karpenter.k8s.aws/capacity-reservation-id", DoesNotExist, &[])]),
+        ];
+        let mut agreed = 0;
+        for reqs in &masked {
+            let mask = classes.offering_mask(reqs).unwrap_or_else(|| panic!("no mask for {reqs}"));
+            for (t, it) in types.iter().enumerate() {
+                let scan = it.it.offerings.iter().any(|of| of.available && offering_compatible(reqs, of));
+                assert_eq!(classes.offered_in(t as u32, mask), scan, "{} against {reqs}", it.it.name);
+                agreed += usize::from(scan);
+            }
+        }
+        assert!(agreed > 100 && agreed < masked.len() * types.len(), "{agreed}");
+        for reqs in &scanned {
+            assert_eq!(classes.offering_mask(reqs), None, "{reqs}");
+        }
+    }
+
     /// Deciding requirements once per class, with keys looked up once per layout, keeps exactly
     /// the options that checking each type's requirements keeps: from scratch, and for options
     /// already filtered by requirements that a pod then tightened on some keys; deciding fits by
@@ -608,7 +790,10 @@ mod tests {
             req("node.kubernetes.io/instance-type", In, &["m5.large", "c7g.xlarge", "p4d.24xlarge"]),
             req("karpenter.k8s.aws/instance-gpu-name", Exists, &[]),
             req("team", In, &["a"]),
+            // no offering mask: compatibility by scanning the offerings
+            req("topology.k8s.aws/zone-id", In, &["use1-az1", "use1-az4"]),
         ];
+        let scratch = std::cell::RefCell::new(FilterScratch::default());
         let filter_total = |total: &Resources, classes: Option<&TypeClasses>, options: &[u32], reqs: &Requirements, changed: Option<&[Sym]>, bounds: Option<&FitBounds>| {
             let input = FilterInput {
                 types: &types,
@@ -623,7 +808,8 @@ mod tests {
                 prefiltered: false,
             };
             let mut out = Vec::new();
-            let flags = filter_known(&input, changed, bounds, &mut out);
+            // one scratch for every call, as the scheduler keeps it: nothing of a call leaks into the next
+            let flags = filter_known(&input, changed, bounds, &mut scratch.borrow_mut(), &mut out);
             (out, flags.requirements_met, flags.fits, flags.has_offering)
         };
         let filter_with = |classes: Option<&TypeClasses>, options: &[u32], reqs: &Requirements, changed: Option<&[Sym]>| {

@@ -36,6 +36,12 @@ impl LimitedCapacity {
         remaining.zip(&self.largest).all(|(v, m)| m <= v)
     }
 
+    /// The largest capacity on limited resource `r` (an index in the order of `resources`) among
+    /// `options` (`None` when there are none).
+    pub fn largest_among(&self, options: &[u32], r: usize) -> Option<i64> {
+        options.iter().map(|&o| self.capacity[o as usize * self.resources + r]).max()
+    }
+
     /// Type `t` (an index into the template's types) is within every `remaining` amount.
     pub fn within(&self, t: u32, remaining: &[i64]) -> bool {
         let at = t as usize * self.resources;
@@ -68,5 +74,10 @@ mod tests {
         let kept: Vec<u32> = (0..4).filter(|&t| caps.within(t, &remaining)).collect();
         // t1: 1 GPU; t2: fits; t3: 3 cpu; t4: 4 cpu
         assert_eq!(kept, vec![1]);
+        // what a NodeClaim of options t1, t3 takes from the limits (subtractMax)
+        assert_eq!(caps.largest_among(&[0, 2], 0), Some(3000));
+        assert_eq!(caps.largest_among(&[0, 2], 1), Some(4 * gi));
+        assert_eq!(caps.largest_among(&[0, 2], 3), Some(1));
+        assert_eq!(caps.largest_among(&[], 0), None);
     }
 }

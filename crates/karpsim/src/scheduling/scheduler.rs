@@ -7,7 +7,7 @@ use super::pinned_domain::{PinIndex, PinnedDomains};
 use super::pool_limits::LimitedCapacity;
 use super::cluster_view::{ClusterView, NodeView};
 use super::host_ports;
-use super::instance_filter::{self, FilterInput};
+use super::instance_filter::{self, FilterInput, FilterScratch};
 use super::options::{MinValuesPolicy, PreferencePolicy, ProvisionOptions, TopologyDomains};
 use super::pod_data::{PodData, validate_for_provisioning};
 use super::price_order::{PriceOrders, cheapest_with};
@@ -182,6 +182,8 @@ struct Scheduler<'a, 't, 's> {
     next_seq: usize,
     scope: &'s ScheduleScope,
     scratch: Vec<u32>,
+    /// The instance filter's buffers, passed to it as `scratch` is.
+    filter_scratch: FilterScratch,
     /// For pod requests seen in this run, the first existing node that still had room for them
     /// (looked up for every pod, never iterated: hashed with FxHash rather than SipHash).
     first_fit: FxHashMap<Resources, usize>,
@@ -308,6 +310,7 @@ pub fn schedule_on<'a>(view: &ClusterView<'a>, pods: Vec<&'a Pod>, scope: &Sched
         next_seq: 0,
         scope,
         scratch: Vec::new(),
+        filter_scratch: FilterScratch::default(),
         first_fit: FxHashMap::default(),
         claims_exceeded: false,
         hostname_cursors: FxHashMap::default(),
@@ -444,17 +447,19 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             Some(p) => (None, Some(self.pins.scan(p.key(), start, |v| p.refuses(&self.topology, pod, &self.data[id], v)))),
         };
         let mut out = std::mem::take(&mut self.scratch);
+        let mut filter = std::mem::take(&mut self.filter_scratch);
         let mut fit = None;
         for (_, i) in all.into_iter().flatten().chain(merged.into_iter().flatten()) {
             let c = &self.claims[i];
             if !rules.is_empty() && c.host.is_some_and(|h| self.topology.hostname_blocked(&rules, h)) {
                 continue;
             }
-            if let Ok(r) = self.claim_can_add(c, id, pod, &mut out, false) {
+            if let Ok(r) = self.claim_can_add(c, id, pod, &mut filter, &mut out, false) {
                 fit = Some((i, r));
                 break;
             }
         }
+        self.filter_scratch = filter;
         if let Some((i, (reqs, reserve))) = fit {
             self.commit(i, id, pod, reqs, &out, reserve);
             self.scratch = out;
@@ -527,7 +532,10 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
                 registered: 0,
             };
             let mut out = Vec::new();
-            match self.claim_can_add(&claim, id, pod, &mut out, true) {
+            let mut filter = std::mem::take(&mut self.filter_scratch);
+            let added = self.claim_can_add(&claim, id, pod, &mut filter, &mut out, true);
+            self.filter_scratch = filter;
+            match added {
                 Ok(_) if self.scope.max_new_claims.is_some_and(|m| self.claims.len() >= m) => {
                     // the run would open one NodeClaim too many: the caller only needs to know that
                     self.claims_exceeded = true;
@@ -538,17 +546,20 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
                     self.claims.push(claim);
                     let i = self.claims.len() - 1;
                     self.commit(i, id, pod, reqs, &out, reserve);
-                    // pessimistic limits: assume the biggest option launches (subtractMax)
-                    if let Some(rem) = self.remaining_limits.get_mut(&pool) {
-                        let t = &self.templates[ti];
-                        for (k, v) in rem.iter_mut() {
+                    // pessimistic limits: assume the biggest option launches (subtractMax); the
+                    // capacities come from the template's limited-capacity table, built above
+                    // whenever the pool has limits
+                    if let Some(rem) = self.remaining_limits.get_mut(&pool)
+                        && let Some(caps) = &self.limit_caps[ti]
+                    {
+                        for (r, (k, v)) in rem.iter_mut().enumerate() {
                             if k == "nodes" {
                                 if self.opts.count_new_nodes_against_limits {
                                     *v -= 1;
                                 }
                                 continue;
                             }
-                            *v = v.saturating_sub(out.iter().map(|&o| t.types[o as usize].it.capacity.get(k)).max().unwrap_or(0));
+                            *v = v.saturating_sub(caps.largest_among(&out, r).unwrap_or(0));
                         }
                     }
                     return Ok(());
@@ -627,7 +638,15 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
 
     /// `NodeClaim.CanAdd`: the tightened requirements, with the remaining options written to `out`.
     /// `explain` and `relax_min_values` are both true when opening a NodeClaim from a template.
-    fn claim_can_add(&self, c: &NewClaim, id: usize, pod: &Pod, out: &mut Vec<u32>, explain: bool) -> Result<(Requirements, Vec<Sym>), Fail> {
+    fn claim_can_add(
+        &self,
+        c: &NewClaim,
+        id: usize,
+        pod: &Pod,
+        scratch: &mut FilterScratch,
+        out: &mut Vec<u32>,
+        explain: bool,
+    ) -> Result<(Requirements, Vec<Sym>), Fail> {
         let t = &self.templates[c.template];
         let d = &self.data[id];
         if !explain {
@@ -669,7 +688,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             &merged
         };
         if d.volumes.is_empty() {
-            return self.claim_try(c, id, pod, base, out, explain);
+            return self.claim_try(c, id, pod, base, scratch, out, explain);
         }
         // the first volume alternative that works (`tryVolumeAlternative`)
         let mut last = Fail::Quiet;
@@ -682,7 +701,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             }
             let mut reqs = base.clone();
             reqs.add_all(alt);
-            match self.claim_try(c, id, pod, &reqs, out, explain) {
+            match self.claim_try(c, id, pod, &reqs, scratch, out, explain) {
                 Ok(r) => return Ok(r),
                 Err(f) => last = f,
             }
@@ -698,6 +717,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         id: usize,
         pod: &Pod,
         base: &Requirements,
+        scratch: &mut FilterScratch,
         out: &mut Vec<u32>,
         explain: bool,
     ) -> Result<(Requirements, Vec<Sym>), Fail> {
@@ -738,7 +758,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         } else {
             changed_keys(&c.requirements, &reqs, &mut keys).map(|n| &keys[..n])
         };
-        let flags = instance_filter::filter_known(&input, changed, Some(t.fit_bounds()), out);
+        let flags = instance_filter::filter_known(&input, changed, Some(t.fit_bounds()), scratch, out);
         if out.is_empty() {
             // BestEffort: keep what fits and lower each unmet minValues to the count achieved
             // (nodeclaim.go: CanAdd). Karpenter passes relaxMinValues only when opening a NodeClaim
