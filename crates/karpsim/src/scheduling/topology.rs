@@ -122,6 +122,57 @@ pub struct Topology<'a> {
     namespace_objects: &'a [Namespace],
     /// Every namespace a `namespaceSelector` can select, built on first use.
     all_namespaces: std::cell::OnceCell<Vec<Namespace>>,
+    /// Per pod shape, the groups whose selector selects it (for [`Topology::record`]).
+    selecting: SelectingGroups,
+}
+
+/// Which groups select a pod, per pod shape: whether a group selects a pod depends only on the
+/// pod's namespace and labels and on the group's namespaces and selector, which never change once
+/// the group is built (`TopologyGroup.selects`). Groups are only ever appended, so a shape's list
+/// is extended with the groups created since it was last asked for.
+#[derive(Default)]
+struct SelectingGroups {
+    /// Fingerprint of (namespace, labels) -> indices into `shapes` with that fingerprint.
+    index: rustc_hash::FxHashMap<u64, Vec<u32>>,
+    shapes: Vec<Shape>,
+}
+
+struct Shape {
+    namespace: Sym,
+    labels: crate::model::Shared<BTreeMap<Sym, Sym>>,
+    /// How many of the groups (in order of creation) `groups` has looked at.
+    seen: usize,
+    /// The groups among them that select the shape's pods, in order of creation.
+    groups: Vec<u32>,
+}
+
+impl SelectingGroups {
+    /// The groups of `all` that select `pod`, in order of creation.
+    fn of(&mut self, pod: &Pod, all: &[TopologyGroup]) -> &[u32] {
+        let mut h = labels::SymHasher::default();
+        (pod.namespace, &*pod.labels).hash(&mut h);
+        let candidates = self.index.entry(h.finish()).or_default();
+        let found = candidates.iter().copied().find(|&i| {
+            let s = &self.shapes[i as usize];
+            s.namespace == pod.namespace && (crate::model::Shared::ptr_eq(&s.labels, &pod.labels) || *s.labels == *pod.labels)
+        });
+        let i = match found {
+            Some(i) => i as usize,
+            None => {
+                candidates.push(self.shapes.len() as u32);
+                self.shapes.push(Shape { namespace: pod.namespace, labels: pod.labels.clone(), seen: 0, groups: Vec::new() });
+                self.shapes.len() - 1
+            }
+        };
+        let shape = &mut self.shapes[i];
+        for (gi, g) in all.iter().enumerate().skip(shape.seen) {
+            if g.selects(pod) {
+                shape.groups.push(gi as u32);
+            }
+        }
+        shape.seen = all.len();
+        &shape.groups
+    }
 }
 
 fn merge_label_keys(selector: Option<&LabelSelector>, pod: &Pod, match_keys: &[Sym], mismatch_keys: &[Sym]) -> Option<LabelSelector> {
@@ -170,6 +221,7 @@ impl<'a> Topology<'a> {
             batch_namespaces: batch.iter().map(|p| p.namespace).collect(),
             namespace_objects: namespaces,
             all_namespaces: std::cell::OnceCell::new(),
+            selecting: SelectingGroups::default(),
         };
         // inverse anti-affinity of pods already running (owner ids after the batch's)
         for (i, &(pod, node)) in anti_affinity.iter().enumerate() {
@@ -545,8 +597,11 @@ impl<'a> Topology<'a> {
     /// `Topology.Record`: count a placed pod in every group that counts it.
     pub fn record(&mut self, id: usize, pod: &Pod, taints: &[Taint], reqs: &Requirements, allow_undefined: bool) {
         let undefined = allow_undefined.then_some(self.well_known);
-        for g in &mut self.groups {
-            if !g.counts(pod, taints, reqs, undefined) {
+        // `g.counts(pod, ...)` for every group, asking the node filter only of the groups that
+        // select the pod (looked up per pod shape, not per group and pod)
+        for &gi in self.selecting.of(pod, &self.groups) {
+            let g = &mut self.groups[gi as usize];
+            if g.filter.as_ref().is_some_and(|f| !f.matches(taints, reqs, undefined)) {
                 continue;
             }
             let Some(r) = reqs.get(g.key) else { continue };
@@ -591,4 +646,85 @@ pub(crate) fn with_domains(node_reqs: &Requirements, adds: Vec<(Sym, Requirement
         out.add(k, d);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::TopologySpreadConstraint;
+    use crate::resources::Resources;
+
+    fn s(v: &str) -> Sym {
+        Sym::new(v)
+    }
+
+    /// A pod labelled `app=<app>` in `namespace`, spreading over zones with `max_skew` against the
+    /// pods labelled `app=<selects>`.
+    fn pod(namespace: &str, name: &str, app: &str, selects: &str, max_skew: i32) -> Pod {
+        let mut p = Pod::new(namespace, name, Resources::new());
+        *p.labels = BTreeMap::from([(s("app"), s(app))]);
+        *p.topology_spread = vec![TopologySpreadConstraint {
+            max_skew,
+            topology_key: *labels::ZONE,
+            when_unsatisfiable: UnsatisfiableAction::DoNotSchedule,
+            label_selector: Some(LabelSelector { match_labels: BTreeMap::from([(s("app"), s(selects))]), match_expressions: Vec::new() }),
+            min_domains: None,
+            node_affinity_policy: NodeInclusionPolicy::Honor,
+            node_taints_policy: NodeInclusionPolicy::Ignore,
+            match_label_keys: Vec::new(),
+        }];
+        p
+    }
+
+    /// `record` counts a placed pod in exactly the groups that count it (`TopologyGroup::counts`,
+    /// asked of every group), for pods of several shapes recorded in turn, including groups built
+    /// after pods of the same shape were already recorded (a pod's constraints rebuilt by `update`).
+    #[test]
+    fn record_counts_a_pod_in_every_group_that_counts_it() {
+        let mut pool_reqs = Requirements::default();
+        pool_reqs.add(*labels::ZONE, Requirement::is_in([s("a"), s("b"), s("c")]));
+        let well_known = WellKnown::default();
+        let pools = vec![PoolDomains { requirements: &pool_reqs, taints: &[], type_requirements: Vec::new(), launchable_only: false }];
+        let pods = [
+            pod("default", "web-0", "web", "web", 1),
+            pod("default", "api-0", "api", "api", 1),
+            pod("other", "web-1", "web", "web", 1),
+            pod("default", "web-2", "web", "web", 1),
+            // the same shape as web-0, labels shared or not
+            pod("default", "web-3", "web", "web", 1),
+        ];
+        let batch: Vec<&Pod> = pods.iter().collect();
+        let mut topology = Topology::new(true, &well_known, pools, Vec::new(), &[], &batch, &[]);
+        // per group, the counts `counts` would give: (group, zone) -> pods
+        let mut expected: BTreeMap<(usize, Sym), i32> = BTreeMap::new();
+        let mut record = |topology: &mut Topology, id: usize, p: &Pod, z: &str| {
+            let mut reqs = Requirements::default();
+            reqs.add(*labels::ZONE, Requirement::is_in([s(z)]));
+            for (gi, g) in topology.groups.iter().enumerate() {
+                if g.counts(p, &[], &reqs, Some(&well_known)) {
+                    *expected.entry((gi, s(z))).or_default() += 1;
+                }
+            }
+            topology.record(id, p, &[], &reqs, true);
+            for (gi, g) in topology.groups.iter().enumerate() {
+                for d in ["a", "b", "c"] {
+                    assert_eq!(g.count(s(d)), expected.get(&(gi, s(d))).copied().unwrap_or(0), "group {gi}, zone {d}, after {}", p.name);
+                }
+            }
+        };
+        record(&mut topology, 0, &pods[0], "a");
+        record(&mut topology, 1, &pods[1], "b");
+        record(&mut topology, 2, &pods[2], "a");
+        // web-3's constraints change: a group built now, after web pods were recorded
+        let groups_before = topology.groups.len();
+        let relaxed = pod("default", "web-3", "web", "web", 2);
+        topology.update(4, &relaxed);
+        assert_eq!(topology.groups.len(), groups_before + 1);
+        record(&mut topology, 3, &pods[3], "c");
+        record(&mut topology, 4, &relaxed, "c");
+        record(&mut topology, 1, &pods[1], "a");
+        // the default web group counted web-0, web-2 and web-3, the api group api-0 twice, the
+        // other namespace's web group web-1, the new group web-2 and web-3
+        assert_eq!(expected.values().sum::<i32>(), 3 + 2 + 1 + 2);
+    }
 }
