@@ -181,9 +181,8 @@ struct Scheduler<'a, 't, 's> {
     next_hostname: usize,
     next_seq: usize,
     scope: &'s ScheduleScope,
-    scratch: Vec<u32>,
-    /// The instance filter's buffers, passed to it as `scratch` is.
-    filter_scratch: FilterScratch,
+    /// Buffers for trying NodeClaims, reused from pod to pod.
+    buffers: ClaimBuffers,
     /// For pod requests seen in this run, the first existing node that still had room for them
     /// (looked up for every pod, never iterated: hashed with FxHash rather than SipHash).
     first_fit: FxHashMap<Resources, usize>,
@@ -199,6 +198,14 @@ struct Scheduler<'a, 't, 's> {
     /// Labels a NodeClaim may be asked for without its NodePool defining them.
     well_known: &'a crate::labels::WellKnown,
     reservations: ReservationManager,
+}
+
+/// What trying a NodeClaim writes: the options left (`NodeClaim.CanAdd`'s filtered instance types)
+/// and the instance filter's working buffers, kept by the scheduler and passed in.
+#[derive(Default)]
+struct ClaimBuffers {
+    options: Vec<u32>,
+    filter: FilterScratch,
 }
 
 /// Queue order of Karpenter v1.14.1 (`queue.go: byCPUAndMemoryDescending`): cpu desc, memory desc,
@@ -309,8 +316,7 @@ pub fn schedule_on<'a>(view: &ClusterView<'a>, pods: Vec<&'a Pod>, scope: &Sched
         next_hostname: 0,
         next_seq: 0,
         scope,
-        scratch: Vec::new(),
-        filter_scratch: FilterScratch::default(),
+        buffers: ClaimBuffers::default(),
         first_fit: FxHashMap::default(),
         claims_exceeded: false,
         hostname_cursors: FxHashMap::default(),
@@ -446,26 +452,24 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             None => (Some(self.order.from(start)), None),
             Some(p) => (None, Some(self.pins.scan(p.key(), start, |v| p.refuses(&self.topology, pod, &self.data[id], v)))),
         };
-        let mut out = std::mem::take(&mut self.scratch);
-        let mut filter = std::mem::take(&mut self.filter_scratch);
+        let mut bufs = std::mem::take(&mut self.buffers);
         let mut fit = None;
         for (_, i) in all.into_iter().flatten().chain(merged.into_iter().flatten()) {
             let c = &self.claims[i];
             if !rules.is_empty() && c.host.is_some_and(|h| self.topology.hostname_blocked(&rules, h)) {
                 continue;
             }
-            if let Ok(r) = self.claim_can_add(c, id, pod, &mut filter, &mut out, false) {
+            if let Ok(r) = self.claim_can_add(c, id, pod, &mut bufs, false) {
                 fit = Some((i, r));
                 break;
             }
         }
-        self.filter_scratch = filter;
         if let Some((i, (reqs, reserve))) = fit {
-            self.commit(i, id, pod, reqs, &out, reserve);
-            self.scratch = out;
+            self.commit(i, id, pod, reqs, &bufs.options, reserve);
+            self.buffers = bufs;
             return Ok(());
         }
-        self.scratch = out;
+        self.buffers = bufs;
         // 3. a new NodeClaim from the first NodePool (by weight) that can take the pod
         if self.templates.is_empty() {
             return Err(match &self.no_launch {
@@ -531,10 +535,11 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
                 reserved: Vec::new(),
                 registered: 0,
             };
-            let mut out = Vec::new();
-            let mut filter = std::mem::take(&mut self.filter_scratch);
-            let added = self.claim_can_add(&claim, id, pod, &mut filter, &mut out, true);
-            self.filter_scratch = filter;
+            // the options are kept by the new NodeClaim: a fresh vector for them
+            let mut bufs = ClaimBuffers { options: Vec::new(), filter: std::mem::take(&mut self.buffers.filter) };
+            let added = self.claim_can_add(&claim, id, pod, &mut bufs, true);
+            self.buffers.filter = bufs.filter;
+            let out = bufs.options;
             match added {
                 Ok(_) if self.scope.max_new_claims.is_some_and(|m| self.claims.len() >= m) => {
                     // the run would open one NodeClaim too many: the caller only needs to know that
@@ -643,8 +648,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         c: &NewClaim,
         id: usize,
         pod: &Pod,
-        scratch: &mut FilterScratch,
-        out: &mut Vec<u32>,
+        bufs: &mut ClaimBuffers,
         explain: bool,
     ) -> Result<(Requirements, Vec<Sym>), Fail> {
         let t = &self.templates[c.template];
@@ -688,7 +692,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             &merged
         };
         if d.volumes.is_empty() {
-            return self.claim_try(c, id, pod, base, scratch, out, explain);
+            return self.claim_try(c, id, pod, base, bufs, explain);
         }
         // the first volume alternative that works (`tryVolumeAlternative`)
         let mut last = Fail::Quiet;
@@ -701,7 +705,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             }
             let mut reqs = base.clone();
             reqs.add_all(alt);
-            match self.claim_try(c, id, pod, &reqs, scratch, out, explain) {
+            match self.claim_try(c, id, pod, &reqs, bufs, explain) {
                 Ok(r) => return Ok(r),
                 Err(f) => last = f,
             }
@@ -717,10 +721,10 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         id: usize,
         pod: &Pod,
         base: &Requirements,
-        scratch: &mut FilterScratch,
-        out: &mut Vec<u32>,
+        bufs: &mut ClaimBuffers,
         explain: bool,
     ) -> Result<(Requirements, Vec<Sym>), Fail> {
+        let ClaimBuffers { options: out, filter: scratch } = bufs;
         let relax_min_values = explain;
         let t = &self.templates[c.template];
         let d = &self.data[id];
