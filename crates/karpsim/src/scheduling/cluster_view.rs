@@ -14,7 +14,8 @@ use super::template::{Template, TemplateParts, template_requirements};
 use super::topology::TopoNode;
 use super::volumes::{self, VolumeUsage};
 use crate::labels::{self, Sym, SymMap, WellKnown};
-use crate::model::{HostPort, Node, NodePool, Pod, Taint, TaintEffect};
+use crate::model::{HostPort, Node, NodePool, Pod, Shared, Taint, TaintEffect};
+use std::collections::BTreeMap;
 use crate::requirements::{Requirement, Requirements};
 use crate::resources::Resources;
 use crate::state::{ClusterState, TypeInfo};
@@ -113,8 +114,8 @@ struct NodeParts {
 
 /// What [`NodeParts`] are computed from, besides the DaemonSets (the name is the cache's key).
 struct NodeInputs {
-    /// Flat, so that checking an entry walks one map, not two.
-    labels: Box<[(Sym, Sym)]>,
+    /// A clone of the node's shared labels: checked by address first ([`crate::state::same_labels`]).
+    labels: Shared<BTreeMap<Sym, Sym>>,
     taints: Vec<Taint>,
     managed: bool,
     initialized: bool,
@@ -124,7 +125,7 @@ struct NodeInputs {
 impl NodeInputs {
     fn of(node: &Node, pool: Option<&NodePool>) -> NodeInputs {
         NodeInputs {
-            labels: node.labels.iter().map(|(k, v)| (*k, *v)).collect(),
+            labels: node.labels.clone(),
             taints: node.taints.clone(),
             managed: node.nodepool.is_some(),
             initialized: node.initialized,
