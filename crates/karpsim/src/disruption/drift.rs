@@ -104,6 +104,8 @@ fn requirements_verdict(node: &Node, pool_reqs: &Arc<Requirements>) -> Result<()
             && (Arc::ptr_eq(reqs, pool_reqs) || **reqs == **pool_reqs)
             && crate::state::same_labels(labels, &node.labels)
         {
+            // debug builds (the tests) check every kept verdict against a fresh one
+            debug_assert_eq!(*verdict, Requirements::of_node_labels(&node.labels).compatible(pool_reqs, None), "kept drift verdict of node {} is stale", node.name);
             return verdict.clone();
         }
         let verdict = Requirements::of_node_labels(&node.labels).compatible(pool_reqs, None);
