@@ -72,11 +72,10 @@ struct RegionFile {
     instance_types: Vec<AwsRecord>,
 }
 
-/// One record with what does not depend on the NodeClass already computed. The record is borrowed
-/// from the statics generated at build time, or owned when parsed from JSON.
+/// What does not depend on the NodeClass, computed once per region for the record at the same
+/// index of [`AwsRegionData`]'s records.
 #[derive(Debug)]
 struct Prepared {
-    rec: Cow<'static, AwsRecord>,
     labels: Vec<(Sym, Option<Sym>)>,
     zones: Vec<Sym>,
     capacity_types: Vec<Sym>,
@@ -87,7 +86,10 @@ struct Prepared {
 pub struct AwsRegionData {
     region: Sym,
     zone_ids: BTreeMap<Sym, Sym>,
-    /// Sorted by name.
+    /// Sorted by name. Borrowed from the statics generated at build time (a copy per type was
+    /// ~600 bytes of heap each, faulted in at every start), or owned when parsed from JSON.
+    records: Cow<'static, [AwsRecord]>,
+    /// One per record, in the same order.
     types: Vec<Prepared>,
 }
 
@@ -97,22 +99,27 @@ impl AwsRegionData {
         let file: RegionFile =
             serde_json::from_str(json).map_err(|e| Error::catalog(name, format!("malformed catalog: {e}")))?;
         let zones = file.zones.iter().map(|z| (z.name.as_str(), z.zone_id.as_deref()));
-        Ok(Self::new(&file.region, zones, file.instance_types.into_iter().map(Cow::Owned)))
+        Ok(Self::new(&file.region, zones, Cow::Owned(file.instance_types)))
     }
 
     /// A region's data from its zones (`(name, zone id)`) and records.
     pub(crate) fn new<'z>(
         region: &str,
         zones: impl Iterator<Item = (&'z str, Option<&'z str>)>,
-        records: impl Iterator<Item = Cow<'static, AwsRecord>>,
+        mut records: Cow<'static, [AwsRecord]>,
     ) -> AwsRegionData {
         let region = Sym::new(region);
         let zone_ids = zones.filter_map(|(name, id)| id.map(|id| (Sym::new(name), Sym::new(id)))).collect();
+        // (the generated statics are already in this order: then this is one pass, no copy)
+        if !records.is_sorted_by(|a, b| a.name <= b.name) {
+            records.to_mut().sort_by(|a, b| a.name.cmp(&b.name));
+        }
         let mut values = RegionValues::default();
-        let mut types: Vec<Prepared> = records
+        let types: Vec<Prepared> = records
+            .iter()
             .map(|rec| {
                 // sorted once here; each resolution then only inserts the two OS labels
-                let labels = base_labels(&rec, region, &mut values);
+                let labels = base_labels(rec, region, &mut values);
                 let mut zones: Vec<Sym> = rec.zones.iter().map(|z| values.string(z)).collect();
                 zones.sort();
                 zones.dedup();
@@ -125,12 +132,10 @@ impl AwsRegionData {
                     .collect();
                 capacity_types.sort();
                 capacity_types.dedup();
-                Prepared { rec, labels, zones, capacity_types }
+                Prepared { labels, zones, capacity_types }
             })
             .collect();
-        // (the generated statics are already in this order: then this is one pass)
-        types.sort_by(|a, b| a.rec.name.cmp(&b.rec.name));
-        AwsRegionData { region, zone_ids, types }
+        AwsRegionData { region, zone_ids, records, types }
     }
 
     pub fn region(&self) -> Sym {
@@ -146,8 +151,8 @@ impl AwsRegionData {
     }
 
     fn on_demand_price(&self, name: &str) -> Option<f64> {
-        let i = self.types.binary_search_by(|p| (*p.rec.name).cmp(name)).ok()?;
-        self.types[i].rec.on_demand_usd_per_hour
+        let i = self.records.binary_search_by(|r| (*r.name).cmp(name)).ok()?;
+        self.records[i].on_demand_usd_per_hour
     }
 
     #[cfg(test)]
@@ -158,7 +163,7 @@ impl AwsRegionData {
     /// The records, in name order (for the tests that compare the embedded forms).
     #[cfg(test)]
     pub(crate) fn records(&self) -> impl Iterator<Item = &AwsRecord> {
-        self.types.iter().map(|p| &*p.rec)
+        self.records.iter()
     }
 }
 
@@ -456,8 +461,7 @@ pub fn aws_catalog(
     let zone_filter: Option<Vec<Sym>> = nodeclass.zones.clone();
     let os = [os_labels(nodeclass.ami_family, "amd64"), os_labels(nodeclass.ami_family, "arm64")];
     let mut instance_types = Vec::with_capacity(data.types.len());
-    for p in &data.types {
-        let rec = &p.rec;
+    for (rec, p) in data.records.iter().zip(&data.types) {
         let (capacity, overhead) = resources_of(rec, nodeclass, options)?;
         let allocatable = allocatable(&capacity, &overhead);
         let os_pair = &os[usize::from(rec.arch == "arm64")];
@@ -563,8 +567,8 @@ pub fn aws_catalog(
         let unknown: Vec<&str> = map
             .keys()
             .filter(|k| {
-                !data.types.iter().any(|p| {
-                    if kind == "family" { p.rec.family.as_deref() == Some(k.as_str()) } else { p.rec.name == **k }
+                !data.records.iter().any(|r| {
+                    if kind == "family" { r.family.as_deref() == Some(k.as_str()) } else { r.name == **k }
                 })
             })
             .map(|k| k.as_str())

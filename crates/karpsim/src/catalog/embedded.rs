@@ -29,7 +29,7 @@ include!(concat!(env!("OUT_DIR"), "/aws_catalogs.rs"));
 
 impl RegionStatic {
     fn prepare(&'static self) -> AwsRegionData {
-        AwsRegionData::new(self.region, self.zones.iter().copied(), self.types.iter().map(Cow::Borrowed))
+        AwsRegionData::new(self.region, self.zones.iter().copied(), Cow::Borrowed(self.types))
     }
 }
 
