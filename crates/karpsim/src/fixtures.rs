@@ -246,7 +246,7 @@ pub fn karpenter_cluster(nodes: usize, pods_per_node: usize, seed: u64) -> Clust
         let price = it.offerings.iter().find(|o| o.zone == zone && o.capacity_type == ct).map(|o| o.price);
         out_nodes.push(Node {
             name,
-            labels: node_labels,
+            labels: node_labels.into(),
             annotations: BTreeMap::new(),
             taints: Vec::new(),
             capacity: it.capacity.clone(),

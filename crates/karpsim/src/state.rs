@@ -5,7 +5,7 @@
 use crate::catalog::{Catalog, InstanceType, overlay};
 use crate::error::{Error, Location, Result};
 use crate::labels::{self, Sym};
-use crate::model::{CapacityReservation, Namespace, Node, NodeClass, NodeOverlay, NodePool, Pod, PodDisruptionBudget};
+use crate::model::{CapacityReservation, Namespace, Node, NodeClass, NodeOverlay, NodePool, Pod, PodDisruptionBudget, Shared};
 use crate::requirements::{Requirement, Requirements};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -606,16 +606,34 @@ fn with_daemonsets_from_pods(mut daemonsets: Vec<crate::model::Pod>, pods: &[cra
     daemonsets
 }
 
-/// Whether a flat copy of a node's labels (in key order) is equal to its labels now: how the
-/// per-node caches of the cluster view and of drift check an entry, one map walk rather than two.
-pub(crate) fn same_labels(flat: &[(Sym, Sym)], labels: &BTreeMap<Sym, Sym>) -> bool {
-    flat.len() == labels.len() && flat.iter().zip(labels).all(|(a, (k, v))| a.0 == *k && a.1 == *v)
+/// Whether the labels a per-node cache kept (a clone of the node's [`Shared`] labels) are equal
+/// to the node's labels now: how the caches of the cluster view and of drift check an entry. The
+/// same address means the same labels (a write to a shared value copies it first), so the ~30
+/// labels of a node are compared only when the node was relabelled or rebuilt.
+pub(crate) fn same_labels(kept: &Shared<BTreeMap<Sym, Sym>>, labels: &Shared<BTreeMap<Sym, Sym>>) -> bool {
+    Shared::ptr_eq(kept, labels) || **kept == **labels
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::catalog::CatalogSource;
+
+    /// The per-node caches' label check: a kept clone matches while nobody writes, and a node
+    /// relabelled after the clone was kept (same or different content) is compared by content.
+    #[test]
+    fn kept_labels_match_until_the_node_is_relabelled() {
+        let sym = Sym::new;
+        let mut labels: Shared<BTreeMap<Sym, Sym>> = BTreeMap::from([(sym("a"), sym("1")), (sym("b"), sym("2"))]).into();
+        let kept = labels.clone();
+        assert!(same_labels(&kept, &labels));
+        labels.insert(sym("b"), sym("3"));
+        assert!(!Shared::ptr_eq(&kept, &labels) && !same_labels(&kept, &labels));
+        labels.insert(sym("b"), sym("2"));
+        assert!(!Shared::ptr_eq(&kept, &labels) && same_labels(&kept, &labels));
+        labels.remove(&sym("a"));
+        assert!(!same_labels(&kept, &labels));
+    }
 
     /// Merging a type's sorted labels with the offerings' requirements gives exactly what adding the
     /// labels and then setting the rest gives, for every AWS type (whose labels hold the instance

@@ -78,7 +78,7 @@ impl NewNode {
         labels.insert(*labels::HOSTNAME, name);
         Node {
             name,
-            labels,
+            labels: labels.into(),
             annotations: BTreeMap::new(),
             taints,
             capacity: self.capacity.clone(),

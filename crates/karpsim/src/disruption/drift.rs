@@ -7,7 +7,8 @@
 //! (`InstanceTypeNotFound`, after one hour of age).
 
 use crate::labels::{self, Sym, SymMap};
-use crate::model::{Node, NodePool, Timestamp};
+use crate::model::{Node, NodePool, Shared, Timestamp};
+use std::collections::BTreeMap;
 use crate::requirements::{Incompatibility, Requirements};
 use crate::model::NodeSelectorRequirement;
 use crate::state::TypeInfo;
@@ -92,7 +93,7 @@ pub fn pool_requirements(pool: &NodePool) -> Option<Arc<Requirements>> {
 /// and requirements it was computed from, and reused only when both are equal (the requirements
 /// first by pointer: [`pool_requirements`] hands the same value round after round).
 fn requirements_verdict(node: &Node, pool_reqs: &Arc<Requirements>) -> Result<(), Incompatibility> {
-    type Entry = (Box<[(Sym, Sym)]>, Arc<Requirements>, Result<(), Incompatibility>);
+    type Entry = (Shared<BTreeMap<Sym, Sym>>, Arc<Requirements>, Result<(), Incompatibility>);
     const MAX_ENTRIES: usize = 1 << 16;
     thread_local! {
         static VERDICTS: std::cell::RefCell<SymMap<Entry>> = std::cell::RefCell::new(SymMap::default());
@@ -103,13 +104,15 @@ fn requirements_verdict(node: &Node, pool_reqs: &Arc<Requirements>) -> Result<()
             && (Arc::ptr_eq(reqs, pool_reqs) || **reqs == **pool_reqs)
             && crate::state::same_labels(labels, &node.labels)
         {
+            // debug builds (the tests) check every kept verdict against a fresh one
+            debug_assert_eq!(*verdict, Requirements::of_node_labels(&node.labels).compatible(pool_reqs, None), "kept drift verdict of node {} is stale", node.name);
             return verdict.clone();
         }
         let verdict = Requirements::of_node_labels(&node.labels).compatible(pool_reqs, None);
         if verdicts.len() >= MAX_ENTRIES {
             verdicts.clear();
         }
-        verdicts.insert(node.name, (node.labels.iter().map(|(k, v)| (*k, *v)).collect(), Arc::clone(pool_reqs), verdict.clone()));
+        verdicts.insert(node.name, (node.labels.clone(), Arc::clone(pool_reqs), verdict.clone()));
         verdict
     })
 }

@@ -10,8 +10,8 @@ use super::consolidation::{self, Outcome};
 use super::simulate::{RoundCtx, Simulation};
 use super::static_capacity;
 use super::{Action, CandidateOrder, Command, DisruptionOptions, DisruptionResult, EndState, Kept, Method, NodeSummary, PodMove, Replacement};
-use crate::labels::{Sym, SymMap};
-use crate::model::{ConsolidationPolicy, DisruptionReason, Pod, Timestamp};
+use crate::labels::Sym;
+use crate::model::{ConsolidationPolicy, DisruptionReason, Timestamp};
 use crate::scheduling::{pending_pods, provision, SolvedClaim};
 use crate::state::ClusterState;
 use std::collections::BTreeMap;
@@ -366,12 +366,7 @@ fn is_empty_candidate(c: &Candidate) -> bool {
 /// The facts of one round. `quick`: allow [`super::prefilter::Prefilter`] (built on first use) to skip single-node simulations that
 /// are certain to fail (their candidates are then kept with a less specific reason).
 pub(super) fn round_ctx<'a>(state: &'a ClusterState, now: Timestamp, opts: &DisruptionOptions, warnings: &mut Vec<String>, quick: bool) -> RoundCtx<'a> {
-    let mut pods_by_node: SymMap<Vec<&'a Pod>> = SymMap::default();
-    for p in state.pods.iter().filter(|p| !p.is_terminal()) {
-        if let Some(n) = p.node_name {
-            pods_by_node.entry(n).or_default().push(p);
-        }
-    }
+    let pods_by_node = crate::scheduling::bound_pods_by_node(state);
     let deleting: Vec<Sym> = state.nodes.iter().filter(|n| n.deletion_timestamp.is_some()).map(|n| n.name).collect();
     let settling = RoundCtx::under_consolidate_after(state, &pods_by_node, now);
     RoundCtx {

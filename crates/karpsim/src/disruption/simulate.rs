@@ -52,9 +52,9 @@ pub struct Simulation<'a> {
 
 impl<'a> RoundCtx<'a> {
     /// The state prepared for scheduling (a function of the state and the minValues policy only,
-    /// so building it late gives what building it first gave).
+    /// so building it late gives what building it first gave), from the round's pods by node.
     pub fn view(&self) -> &ClusterView<'a> {
-        self.view.get_or_init(|| ClusterView::new(self.state, self.provisioning.min_values_policy))
+        self.view.get_or_init(|| ClusterView::with_pods(self.state, self.provisioning.min_values_policy, &self.pods_by_node))
     }
 
     /// The quick "no" before a single-node simulation, when the caller needs no explanations.

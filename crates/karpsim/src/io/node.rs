@@ -67,7 +67,7 @@ pub(crate) fn parse_node(root: &V, name: &str) -> Result<Node> {
         last_pod_event: None,
         observed,
         price: None,
-        labels,
+        labels: labels.into(),
         provider_id,
         volume_limits: BTreeMap::new(),
     })
@@ -80,7 +80,7 @@ pub(crate) fn set_labels(n: &mut Node, labels: BTreeMap<Sym, Sym>) {
     n.instance_type = label(INSTANCE_TYPE.as_str());
     n.zone = label(ZONE.as_str());
     n.capacity_type = label(CAPACITY_TYPE.as_str());
-    n.labels = labels;
+    n.labels = labels.into();
 }
 
 fn int_or_percent(n: &V) -> Result<IntOrPercent> {

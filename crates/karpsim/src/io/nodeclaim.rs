@@ -185,7 +185,7 @@ fn join(n: &mut Node, claim: &NodeClaim) {
 fn in_flight(claim: &NodeClaim) -> Node {
     let mut n = Node {
         name: claim.node_name.unwrap_or(claim.name),
-        labels: BTreeMap::new(),
+        labels: Default::default(),
         annotations: claim.annotations.clone(),
         taints: claim.taints.clone(),
         capacity: claim.capacity.clone(),

@@ -4,7 +4,7 @@ use super::node_selector::parse_node_selector_term;
 use super::value::{Node, parse_timestamp};
 use crate::error::Result;
 use crate::labels::{Sym, normalize_key};
-use crate::model::Shared;
+use crate::model::{PodAnnotations, Shared};
 use crate::model::{
     Affinity, HostPort, LabelSelector, LabelSelectorOperator, LabelSelectorRequirement, NodeInclusionPolicy,
     OwnerKind, OwnerRef, Pod, PodAffinityTerm, PodPhase, Taint,
@@ -134,7 +134,7 @@ pub(crate) fn build_pod<'t>(
         name: Sym::new(&id.name),
         uid: Sym::new(&uid),
         labels: share(labels, &NO_LABELS),
-        annotations: share(annotations, &NO_ANNOTATIONS),
+        annotations: share(PodAnnotations::from(annotations), &NO_ANNOTATIONS),
         owner: id.owner,
         node_name,
         requests,
@@ -257,7 +257,7 @@ pub(crate) fn parse_spec(spec: &Node) -> Result<SpecParts> {
 // Most pods have no affinity, tolerations, host ports...: every empty part of every pod is one shared
 // value, not an allocation per pod (bare Pods are not replicas of one template).
 static NO_LABELS: LazyLock<Shared<BTreeMap<Sym, Sym>>> = LazyLock::new(Shared::default);
-static NO_ANNOTATIONS: LazyLock<Shared<BTreeMap<String, String>>> = LazyLock::new(Shared::default);
+static NO_ANNOTATIONS: LazyLock<Shared<PodAnnotations>> = LazyLock::new(Shared::default);
 static NO_AFFINITY: LazyLock<Shared<Affinity>> = LazyLock::new(Shared::default);
 static NO_TOLERATIONS: LazyLock<Shared<Vec<Toleration>>> = LazyLock::new(Shared::default);
 static NO_SPREAD: LazyLock<Shared<Vec<TopologySpreadConstraint>>> = LazyLock::new(Shared::default);

@@ -1,4 +1,4 @@
-use super::{Taint, Timestamp};
+use super::{Shared, Taint, Timestamp};
 use crate::labels::Sym;
 use crate::resources::Resources;
 use std::collections::BTreeMap;
@@ -7,7 +7,10 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Node {
     pub name: Sym,
-    pub labels: BTreeMap<Sym, Sym>,
+    /// Shared between the clones of a node (the simulator and disruption rounds clone the state):
+    /// a cache keyed on a node's labels keeps a clone and sees by address that they did not
+    /// change (writing copies them first, [`Shared`]), comparing them only when the address differs.
+    pub labels: Shared<BTreeMap<Sym, Sym>>,
     pub annotations: BTreeMap<String, String>,
     pub taints: Vec<Taint>,
     pub capacity: Resources,

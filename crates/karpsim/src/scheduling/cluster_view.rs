@@ -13,8 +13,9 @@ use super::reservations::ReservationManager;
 use super::template::{Template, TemplateParts, template_requirements};
 use super::topology::TopoNode;
 use super::volumes::{self, VolumeUsage};
-use crate::labels::{self, Sym, SymMap, WellKnown};
-use crate::model::{HostPort, Node, NodePool, Pod, Taint, TaintEffect};
+use crate::labels::{self, Sym, SymMap, SymSet, WellKnown};
+use crate::model::{HostPort, Node, NodePool, Pod, Shared, Taint, TaintEffect};
+use std::collections::BTreeMap;
 use crate::requirements::{Requirement, Requirements};
 use crate::resources::Resources;
 use crate::state::{ClusterState, TypeInfo};
@@ -100,10 +101,22 @@ fn node_requirements(node: &Node) -> Arc<Requirements> {
     Arc::new(r)
 }
 
+/// The pods bound to each node (not terminal), in the state's order: what a view and a disruption
+/// round start from.
+pub(crate) fn bound_pods_by_node(state: &ClusterState) -> SymMap<Vec<&Pod>> {
+    let mut by_node: SymMap<Vec<&Pod>> = SymMap::default();
+    for p in state.pods.iter().filter(|p| !p.is_terminal()) {
+        if let Some(n) = p.node_name {
+            by_node.entry(n).or_default().push(p);
+        }
+    }
+    by_node
+}
+
 /// What a view derives from one node alone, whatever pods are bound to it: its effective taints,
 /// its labels as requirements (with and without the hostname), and the DaemonSets that would run
 /// on it ([`daemons::NodeDaemons`]).
-#[derive(Clone)]
+#[derive(Clone, Debug, PartialEq)]
 struct NodeParts {
     taints: Vec<Taint>,
     requirements: Arc<Requirements>,
@@ -113,8 +126,8 @@ struct NodeParts {
 
 /// What [`NodeParts`] are computed from, besides the DaemonSets (the name is the cache's key).
 struct NodeInputs {
-    /// Flat, so that checking an entry walks one map, not two.
-    labels: Box<[(Sym, Sym)]>,
+    /// A clone of the node's shared labels: checked by address first ([`crate::state::same_labels`]).
+    labels: Shared<BTreeMap<Sym, Sym>>,
     taints: Vec<Taint>,
     managed: bool,
     initialized: bool,
@@ -124,7 +137,7 @@ struct NodeInputs {
 impl NodeInputs {
     fn of(node: &Node, pool: Option<&NodePool>) -> NodeInputs {
         NodeInputs {
-            labels: node.labels.iter().map(|(k, v)| (*k, *v)).collect(),
+            labels: node.labels.clone(),
             taints: node.taints.clone(),
             managed: node.nodepool.is_some(),
             initialized: node.initialized,
@@ -181,6 +194,8 @@ impl NodePartsCache {
         if let Some((inputs, parts)) = self.by_name.get(&node.name)
             && inputs.describe(node, pool)
         {
+            // debug builds (the tests) check every kept entry against a fresh derivation
+            debug_assert_eq!(*parts, node_parts(node, pool, daemons), "kept view parts of node {} are stale", node.name);
             return parts.clone();
         }
         let parts = node_parts(node, pool, daemons);
@@ -361,6 +376,12 @@ impl<'a> ClusterView<'a> {
     /// The view of `state` for runs with this minValues policy (it decides which NodePools can
     /// launch anything).
     pub fn new(state: &'a ClusterState, min_values: MinValuesPolicy) -> ClusterView<'a> {
+        Self::with_pods(state, min_values, &bound_pods_by_node(state))
+    }
+
+    /// [`ClusterView::new`] with the state's [`bound_pods_by_node`] already grouped (a disruption
+    /// round groups them for its candidates and hands them over rather than grouping them twice).
+    pub(crate) fn with_pods(state: &'a ClusterState, min_values: MinValuesPolicy, pods_by_node: &SymMap<Vec<&'a Pod>>) -> ClusterView<'a> {
         let daemonsets: Vec<&Pod> = state.daemonsets.iter().collect();
         let (templates, idle) = templates(state, &daemonsets, min_values == MinValuesPolicy::BestEffort);
         let domain_pools = state
@@ -380,14 +401,15 @@ impl<'a> ClusterView<'a> {
 
         // nodes.Active(): every node not being deleted, with the pods bound to it
         let mut nodes: Vec<NodeView<'a>> = Vec::new();
-        let mut index: SymMap<usize> = SymMap::default();
+        let mut named: SymSet = SymSet::default();
         let node_daemons = daemons::NodeDaemons::new(&daemonsets);
         let mut daemon_requests = Vec::new();
         NodePartsCache::with(&state.daemonsets, |cache| {
             for n in state.nodes.iter().filter(|n| n.deletion_timestamp.is_none()) {
                 let pool = n.nodepool.and_then(|p| state.nodepools.iter().find(|x| x.name == p));
                 let NodeParts { taints, requirements, label_requirements, daemon_requests: daemon } = cache.get(n, pool, &node_daemons);
-                index.entry(n.name).or_insert(nodes.len());
+                // a pod bound to a name goes to the first active node of that name
+                let pods = if named.insert(n.name) { pods_by_node.get(&n.name).cloned().unwrap_or_default() } else { Vec::new() };
                 daemon_requests.push(daemon);
                 nodes.push(NodeView {
                     node: n,
@@ -396,39 +418,41 @@ impl<'a> ClusterView<'a> {
                     ports: Vec::new(),
                     remaining: n.allocatable.clone(),
                     label_requirements,
-                    pods: Vec::new(),
+                    pods,
                     volumes: (!n.volume_limits.is_empty()).then(VolumeUsage::default),
                 });
             }
         });
         let mut ds_used = vec![Resources::new(); nodes.len()];
         let mut anti_affinity = Vec::new();
-        for p in state.pods.iter().filter(|p| !p.is_terminal()) {
-            let Some(&i) = p.node_name.and_then(|n| index.get(&n)) else { continue };
-            let v = &mut nodes[i];
-            // each bound pod takes its requests and one pod slot; a pod's own `requests.pods` is 0
-            // (`model/pod.rs`), so subtracting the requests and then the slot is the same
-            // saturating arithmetic as subtracting a copy with `pods = 1`, without the copy
-            if p.requests.pods == 0 && !p.is_daemonset_pod() {
-                v.remaining.sub_assign(&p.requests);
-                v.remaining.pods = v.remaining.pods.saturating_sub(1);
-            } else {
-                let mut r = p.requests.clone();
-                r.pods = 1;
-                v.remaining.sub_assign(&r);
-                if p.is_daemonset_pod() {
-                    ds_used[i].add_assign(&r);
+        for (i, v) in nodes.iter_mut().enumerate() {
+            for &p in &v.pods {
+                // each bound pod takes its requests and one pod slot; a pod's own `requests.pods` is 0
+                // (`model/pod.rs`), so subtracting the requests and then the slot is the same
+                // saturating arithmetic as subtracting a copy with `pods = 1`, without the copy
+                if p.requests.pods == 0 && !p.is_daemonset_pod() {
+                    v.remaining.sub_assign(&p.requests);
+                    v.remaining.pods = v.remaining.pods.saturating_sub(1);
+                } else {
+                    let mut r = p.requests.clone();
+                    r.pods = 1;
+                    v.remaining.sub_assign(&r);
+                    if p.is_daemonset_pod() {
+                        ds_used[i].add_assign(&r);
+                    }
+                }
+                v.ports.extend(p.host_ports.iter().cloned());
+                if let Some(u) = &mut v.volumes {
+                    u.add(volumes::attachments(p));
+                }
+                if !p.affinity.pod_anti_affinity_required.is_empty() {
+                    anti_affinity.push((p, i));
                 }
             }
-            v.ports.extend(p.host_ports.iter().cloned());
-            if let Some(u) = &mut v.volumes {
-                u.add(volumes::attachments(p));
-            }
-            v.pods.push(p);
-            if !p.affinity.pod_anti_affinity_required.is_empty() {
-                anti_affinity.push((p, i));
-            }
         }
+        // back to the state's pod order (the pods are the state's, so their addresses follow it)
+        debug_assert!(anti_affinity.iter().all(|(p, _)| state.pods.as_ptr_range().contains(&std::ptr::from_ref::<Pod>(p))));
+        anti_affinity.sort_by_key(|(p, _)| std::ptr::from_ref::<Pod>(p));
         for ((v, ds), daemon) in nodes.iter_mut().zip(&ds_used).zip(&daemon_requests) {
             // DaemonSets that would run on the node but have no pod there yet still claim their share
             let daemon = daemon.sub(ds).floor_zero();
