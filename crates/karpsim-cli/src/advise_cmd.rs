@@ -3,7 +3,7 @@
 
 use crate::Report;
 use crate::scheduler_opts::SchedulerOpts;
-use crate::catalog_cmd::json;
+use crate::json_out::json;
 use crate::table::{Table, usd};
 use crate::args::Output;
 use clap::Args;

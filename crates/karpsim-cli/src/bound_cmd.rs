@@ -4,7 +4,7 @@
 use crate::Report;
 use crate::args::Output;
 use crate::scheduler_opts::SchedulerOpts;
-use crate::catalog_cmd::json;
+use crate::json_out::json;
 use crate::table::{Table, usd};
 use clap::Args;
 use karpsim::optimize::bound::{BoundOptions, BoundResult, bound_with_progress};

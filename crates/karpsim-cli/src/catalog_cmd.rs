@@ -2,6 +2,7 @@
 
 use crate::Report;
 use crate::args::{CatalogArgs, Output};
+use crate::json_out::json;
 use crate::table::{Table, cores, gib, usd};
 use karpsim::catalog::{CatalogSource, InstanceType, Offering, PriceSource, overlay};
 use karpsim::io::Inputs;
@@ -297,14 +298,4 @@ pub fn render_table(types: &[&Arc<InstanceType>], total: usize, catalog: &str) -
         out.push_str("* price set by a NodeOverlay\n");
     }
     out
-}
-
-pub(crate) fn json<T: serde::Serialize>(v: &T) -> Result<String> {
-    // Serialising plain strings and numbers cannot fail in practice; map it anyway rather than panic.
-    serde_json::to_string_pretty(v)
-        .map(|mut s| {
-            s.push('\n');
-            s
-        })
-        .map_err(|e| Error::Option { option: "--output json".into(), message: e.to_string() })
 }

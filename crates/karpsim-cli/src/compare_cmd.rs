@@ -3,7 +3,7 @@
 
 use crate::Report;
 use crate::args::CompareArgs;
-use crate::catalog_cmd::json;
+use crate::json_out::json;
 use crate::simulate_cmd;
 use crate::table::Table;
 use crate::units::{OutputSpec, parse_output};

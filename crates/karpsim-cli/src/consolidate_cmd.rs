@@ -3,7 +3,7 @@
 
 use crate::Report;
 use crate::args::{CandidateOrderArg, ConsolidateArgs, Output};
-use crate::catalog_cmd::json;
+use crate::json_out::json;
 use crate::provision_cmd::HOURS_PER_MONTH;
 use crate::table::{Table, usd};
 use karpsim::Result;

@@ -2,7 +2,7 @@
 
 use crate::Report;
 use crate::args::{Output, ProvisionArgs};
-use crate::catalog_cmd::json;
+use crate::json_out::json;
 use crate::table::{Table, cores, gib, usd};
 use karpsim::Result;
 use karpsim::scheduling::{ProvisionOptions, ProvisionResult, provision};

@@ -2,7 +2,7 @@
 
 use crate::Report;
 use crate::args::SimulateArgs;
-use crate::catalog_cmd::json;
+use crate::json_out::json;
 use crate::provision_cmd::HOURS_PER_MONTH;
 use crate::table::{Table, usd};
 use crate::units::{OutputSpec, parse_duration, parse_output};

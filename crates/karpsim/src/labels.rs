@@ -17,10 +17,10 @@ pub struct Sym(&'static str);
 /// made interning the largest single cost of reading a catalog or a big manifest).
 static INTERNER: LazyLock<RwLock<HashSet<&'static str, BuildHasherDefault<StrHasher>>>> = LazyLock::new(|| RwLock::new(HashSet::default()));
 
-/// The interner's hasher: eight bytes per multiply (the mixing of rustc's FxHasher). Only membership
-/// depends on it, never an order.
+/// The interner's hasher (and `io::spec_memo`'s): eight bytes per multiply (the mixing of rustc's
+/// FxHasher). Only membership depends on it, never an order.
 #[derive(Default)]
-struct StrHasher(u64);
+pub(crate) struct StrHasher(u64);
 
 impl Hasher for StrHasher {
     fn finish(&self) -> u64 {

@@ -176,22 +176,45 @@ impl fmt::Display for Quantity {
 
 /// Format a CPU amount in millicores the way Kubernetes prints it: whole cores when exact, else `Nm`.
 pub fn format_cpu_milli(m: i64) -> String {
-    if m % 1000 == 0 { format!("{}", m / 1000) } else { format!("{m}m") }
+    CpuMilli(m).to_string()
 }
 
 /// Format a byte count with the largest binary suffix that divides it exactly (`6903Mi`, `17Gi`).
 pub fn format_bytes(b: i64) -> String {
-    if b == 0 {
-        return "0".into();
+    Bytes(b).to_string()
+}
+
+/// [`format_cpu_milli`] as a `Display`, to write a quantity without a `String` of its own (result
+/// serialisation writes thousands of them).
+#[derive(Debug, Clone, Copy)]
+pub struct CpuMilli(pub i64);
+
+impl fmt::Display for CpuMilli {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let m = self.0;
+        if m % 1000 == 0 { write!(f, "{}", m / 1000) } else { write!(f, "{m}m") }
     }
-    const SUFFIXES: [&str; 6] = ["Ei", "Pi", "Ti", "Gi", "Mi", "Ki"];
-    for (i, s) in SUFFIXES.iter().enumerate() {
-        let unit: i64 = 1 << (10 * (6 - i));
-        if b % unit == 0 {
-            return format!("{}{}", b / unit, s);
+}
+
+/// [`format_bytes`] as a `Display`.
+#[derive(Debug, Clone, Copy)]
+pub struct Bytes(pub i64);
+
+impl fmt::Display for Bytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let b = self.0;
+        if b == 0 {
+            return f.write_str("0");
         }
+        const SUFFIXES: [&str; 6] = ["Ei", "Pi", "Ti", "Gi", "Mi", "Ki"];
+        for (i, s) in SUFFIXES.iter().enumerate() {
+            let unit: i64 = 1 << (10 * (6 - i));
+            if b % unit == 0 {
+                return write!(f, "{}{}", b / unit, s);
+            }
+        }
+        write!(f, "{b}")
     }
-    b.to_string()
 }
 
 #[cfg(test)]

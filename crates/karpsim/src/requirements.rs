@@ -365,10 +365,20 @@ fn min_opt<T: Ord>(a: Option<T>, b: Option<T>) -> Option<T> {
 
 impl fmt::Display for Requirement {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let vals = || self.values.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", ");
+        // the values written one by one (no joined copy: results print every NodeClaim's requirements)
+        let vals = |f: &mut fmt::Formatter<'_>, op: &str| {
+            write!(f, "{op} [")?;
+            for (i, v) in self.values.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                f.write_str(v.as_str())?;
+            }
+            f.write_str("]")
+        };
         match self.operator() {
-            Operator::In => write!(f, "In [{}]", vals())?,
-            Operator::NotIn => write!(f, "NotIn [{}]", vals())?,
+            Operator::In => vals(f, "In")?,
+            Operator::NotIn => vals(f, "NotIn")?,
             Operator::DoesNotExist => write!(f, "DoesNotExist")?,
             _ => {
                 if self.gte.is_none() && self.lte.is_none() {

@@ -13,7 +13,7 @@
 
 use crate::error::{Error, Location, Result};
 use crate::labels::Sym;
-use crate::quantity::{Quantity, format_bytes, format_cpu_milli};
+use crate::quantity::{Bytes, CpuMilli, Quantity};
 use std::collections::BTreeMap;
 
 pub const CPU: &str = "cpu";
@@ -44,11 +44,31 @@ pub fn parse_amount(name: &str, value: &str) -> Result<i64> {
 
 /// Format an integer amount of a named resource as a Kubernetes quantity string.
 pub fn format_amount(name: &str, v: i64) -> String {
-    match name {
-        CPU => format_cpu_milli(v),
-        MEMORY | EPHEMERAL_STORAGE => format_bytes(v),
-        n if n.starts_with("hugepages-") => format_bytes(v),
-        _ => v.to_string(),
+    Amount { name, v }.to_string()
+}
+
+/// [`format_amount`] as a `Display` (and serialised as that string), to write a quantity without a
+/// `String` of its own.
+#[derive(Debug, Clone, Copy)]
+pub struct Amount<'a> {
+    pub name: &'a str,
+    pub v: i64,
+}
+
+impl std::fmt::Display for Amount<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.name {
+            CPU => std::fmt::Display::fmt(&CpuMilli(self.v), f),
+            MEMORY | EPHEMERAL_STORAGE => std::fmt::Display::fmt(&Bytes(self.v), f),
+            n if n.starts_with("hugepages-") => std::fmt::Display::fmt(&Bytes(self.v), f),
+            _ => write!(f, "{}", self.v),
+        }
+    }
+}
+
+impl serde::Serialize for Amount<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
     }
 }
 
@@ -273,8 +293,14 @@ impl Resources {
 }
 
 impl serde::Serialize for Resources {
+    /// The same map as [`Resources::to_quantity_map`] (sorted by name), written without building it:
+    /// every NodeClaim of a result serialises two of these.
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        self.to_quantity_map().serialize(s)
+        let mut entries: Vec<(&str, i64)> = Vec::with_capacity(4 + self.extended.len());
+        entries.extend(self.iter());
+        // names are unique, so the unstable sort's order is the only one
+        entries.sort_unstable_by_key(|(k, _)| *k);
+        s.collect_map(entries.into_iter().map(|(name, v)| (name, Amount { name, v })))
     }
 }
 impl<'de> serde::Deserialize<'de> for Resources {

@@ -552,3 +552,33 @@ fn replicas_share_their_template_and_copy_on_write() {
     assert_eq!((pods[0].labels.len(), pods[1].labels.len(), pods[2].labels.len()), (1, 2, 1));
     assert!(Shared::ptr_eq(&pods[0].labels, &pods[2].labels));
 }
+
+/// Bare Pods with equal specs (a dump of a Deployment's replicas) are read once per spec and share
+/// the parts, as replicas do; each pod still equals the pod read on its own (its metadata and status
+/// are its own), and key order does not make specs different.
+#[test]
+fn bare_pods_with_equal_specs_share_one_reading() {
+    use karpsim::model::Shared;
+    let spec = "{tolerations: [{key: k, operator: Exists}], containers: [{name: c, resources: {requests: {cpu: 100m}}}]}";
+    let reordered = "{containers: [{resources: {requests: {cpu: 100m}}, name: c}], tolerations: [{operator: Exists, key: k}]}";
+    let other = "{tolerations: [{key: k, operator: Exists}], containers: [{name: c, resources: {requests: {cpu: 200m}}}]}";
+    let docs = [
+        format!("apiVersion: v1\nkind: Pod\nmetadata: {{name: a, labels: {{app: a}}}}\nspec: {spec}\n"),
+        format!("apiVersion: v1\nkind: Pod\nmetadata: {{name: b, namespace: other}}\nspec: {reordered}\nstatus: {{phase: Running}}\n"),
+        format!("apiVersion: v1\nkind: Pod\nmetadata: {{name: c}}\nspec: {other}\n"),
+        format!("apiVersion: v1\nkind: Pod\nmetadata: {{name: d, uid: u-d}}\nspec: {spec}\n"),
+    ];
+    let mut inputs = Inputs::new();
+    inputs.load_str(&docs.join("---\n"), "dump.yaml").unwrap();
+    let pods = inputs.finish().unwrap().pods;
+    assert_eq!(pods.len(), 4);
+    for (pod, doc) in pods.iter().zip(&docs) {
+        let mut alone = Inputs::new();
+        alone.load_str(doc, "dump.yaml").unwrap();
+        assert_eq!(*pod, alone.finish().unwrap().pods[0]);
+    }
+    assert!(Shared::ptr_eq(&pods[0].tolerations, &pods[1].tolerations));
+    assert!(Shared::ptr_eq(&pods[0].tolerations, &pods[3].tolerations));
+    assert!(!Shared::ptr_eq(&pods[0].tolerations, &pods[2].tolerations));
+    assert_eq!((pods[0].requests.cpu, pods[2].requests.cpu), (100, 200));
+}

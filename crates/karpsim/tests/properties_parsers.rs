@@ -10,7 +10,7 @@ use karpsim::io::Inputs;
 use karpsim::model::NodeSelectorRequirement;
 use karpsim::quantity::{format_bytes, format_cpu_milli};
 use karpsim::requirements::Requirements;
-use karpsim::resources::parse_amount;
+use karpsim::resources::{Resources, parse_amount};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -50,6 +50,19 @@ proptest! {
     fn formatted_amounts_round_trip(m in 0i64..=i64::MAX, b in 0i64..=i64::MAX) {
         prop_assert_eq!(parse_amount("cpu", &format_cpu_milli(m)).unwrap(), m);
         prop_assert_eq!(parse_amount("memory", &format_bytes(b)).unwrap(), b);
+    }
+
+    /// Results serialise a resource list as the sorted map of quantity strings `to_quantity_map`
+    /// gives (written directly, without building that map): same keys, order and text.
+    #[test]
+    fn resources_serialise_as_their_quantity_map(
+        amounts in prop::collection::vec((prop::sample::select(vec![
+            "cpu", "memory", "ephemeral-storage", "pods", "nvidia.com/gpu", "hugepages-2Mi", "aws.amazon.com/neuron", "a/first", "zz/last",
+        ]), -3i64..=1i64 << 40), 0..10),
+    ) {
+        let r = Resources::from_pairs(amounts.iter().map(|(k, v)| (*k, *v)));
+        prop_assert_eq!(serde_json::to_string(&r).unwrap(), serde_json::to_string(&r.to_quantity_map()).unwrap());
+        prop_assert_eq!(serde_json::to_string_pretty(&r).unwrap(), serde_json::to_string_pretty(&r.to_quantity_map()).unwrap());
     }
 }
 

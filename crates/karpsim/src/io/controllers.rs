@@ -1,7 +1,7 @@
 //! Workload controllers -> pods. karpsim does not run controllers: a Deployment, ReplicaSet,
 //! StatefulSet or Job becomes the pods it would create, and a DaemonSet one representative pod.
 
-use super::pod::{PodMeta, PodRefs, build_pod, owner_from_refs, synthetic_uid};
+use super::pod::{PodMeta, PodRefs, build_pod, owner_from_refs, parse_spec, synthetic_uid};
 use super::storage::{ClaimSpec, VolumeRef, parse_claim_templates};
 use super::value::Node;
 use crate::error::Result;
@@ -67,7 +67,7 @@ impl Controller {
             creation_timestamp: created,
         };
         // parse the template once
-        let (proto, refs) = build_pod(template.get("metadata")?.as_ref(), &template.req("spec")?, None, meta)?;
+        let (proto, refs) = build_pod(template.get("metadata")?.as_ref(), &template.req("spec")?, None, meta, parse_spec)?;
         Ok(Controller {
             kind: kind.to_string(),
             namespace: namespace.to_string(),

@@ -51,6 +51,7 @@ mod overlay;
 mod ownership;
 mod pod;
 mod reservations;
+mod spec_memo;
 mod storage;
 mod tree;
 mod value;
@@ -75,6 +76,7 @@ use crate::work::WorkLimits;
 use controllers::Controller;
 use hpa::Hpa;
 use pod::{PodMeta, PodRefs, build_pod, owner_from_refs};
+use spec_memo::SpecMemo;
 use serde_json::Value;
 use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashMap};
@@ -192,8 +194,10 @@ impl Inputs {
 
     /// Load YAML (one or more documents) or JSON text. `source_name` names it in errors.
     pub fn load_str(&mut self, text: &str, source_name: &str) -> Result<()> {
-        for (i, doc) in yaml::parse_trees(text, source_name)?.iter().enumerate() {
-            self.load_document(doc, source_name, i + 1, None, None)?;
+        let docs = yaml::parse_trees(text, source_name)?;
+        let mut memo = SpecMemo::default();
+        for (i, doc) in docs.iter().enumerate() {
+            self.load_document(doc, source_name, i + 1, None, None, &mut memo)?;
         }
         Ok(())
     }
@@ -222,12 +226,21 @@ impl Inputs {
 
     /// Load one already-parsed document (a Kubernetes object or a `List`), e.g. a Python dict.
     pub fn load_value(&mut self, value: Value, source_name: &str) -> Result<()> {
-        self.load_document(&Tree::from(&value), source_name, 1, None, None)
+        let doc = Tree::from(&value);
+        self.load_document(&doc, source_name, 1, None, None, &mut SpecMemo::default())
     }
 
     /// One document or `List` item. `field` is the item path (`items[3]`) inside a list, and
     /// `implied_kind` the item kind of a typed list (`PodList` items may omit `kind`).
-    fn load_document(&mut self, doc: &Tree, file: &str, document: usize, field: Option<String>, implied_kind: Option<&str>) -> Result<()> {
+    fn load_document<'t>(
+        &mut self,
+        doc: &'t Tree<'t>,
+        file: &str,
+        document: usize,
+        field: Option<String>,
+        implied_kind: Option<&str>,
+        memo: &mut SpecMemo<'t>,
+    ) -> Result<()> {
         let mut at = Location { file: Some(file.to_string()), document: Some(document), field, ..Default::default() };
         let Tree::Object(obj) = doc else {
             return Err(Error::input(at, format!("expected a Kubernetes object (a mapping), got {}", value::describe(doc))));
@@ -251,7 +264,7 @@ impl Inputs {
                     Some(f) => format!("{f}.items[{i}]"),
                     None => format!("items[{i}]"),
                 };
-                self.load_document(item.v, file, document, Some(path), item_kind)?;
+                self.load_document(item.v, file, document, Some(path), item_kind, memo)?;
             }
             return Ok(());
         }
@@ -283,10 +296,20 @@ impl Inputs {
         }
         // shared, not copied, by the object's pods (a Deployment's replicas, a Pod's own origin)
         let at = Arc::new(at);
-        self.load_object(&kind, &root, &meta, &namespace, &name, &at).map_err(|e| e.at(Location::clone(&at)))
+        self.load_object(&kind, &root, &meta, &namespace, &name, &at, memo).map_err(|e| e.at(Location::clone(&at)))
     }
 
-    fn load_object(&mut self, kind: &str, root: &V, meta: &V, namespace: &str, name: &str, at: &Arc<Location>) -> Result<()> {
+    #[allow(clippy::too_many_arguments)] // the object's parts, found by `load_document`, and the file's memo
+    fn load_object<'t>(
+        &mut self,
+        kind: &str,
+        root: &V<'t>,
+        meta: &V,
+        namespace: &str,
+        name: &str,
+        at: &Arc<Location>,
+        memo: &mut SpecMemo<'t>,
+    ) -> Result<()> {
         let created = meta.get("creationTimestamp")?.map(|n| parse_timestamp(&n)).transpose()?.unwrap_or(0);
         match kind {
             "Pod" => {
@@ -296,7 +319,7 @@ impl Inputs {
                     owner: owner_from_refs(meta)?,
                     creation_timestamp: created,
                 };
-                let (p, r) = build_pod(Some(meta), &root.req("spec")?, root.get("status")?.as_ref(), id)?;
+                let (p, r) = build_pod(Some(meta), &root.req("spec")?, root.get("status")?.as_ref(), id, |spec| memo.parts(spec))?;
                 if !self.limits.allows(self.pods.len(), 1) {
                     return Err(self.limits.exceeded(Location { field: None, ..Location::clone(at) }, "this pod", self.pods.len(), 1));
                 }

@@ -56,7 +56,15 @@ pub(crate) struct PodMeta {
 }
 
 /// Build a pod from `metadata` (possibly a template's) and `spec`. `status` is given for snapshot pods.
-pub(crate) fn build_pod(meta_node: Option<&Node>, spec: &Node, status: Option<&Node>, id: PodMeta) -> Result<(Pod, PodRefs)> {
+/// `read_spec` reads the spec: [`parse_spec`], or a file's `SpecMemo` (which reads each distinct
+/// spec once).
+pub(crate) fn build_pod<'t>(
+    meta_node: Option<&Node>,
+    spec: &Node<'t>,
+    status: Option<&Node>,
+    id: PodMeta,
+    read_spec: impl FnOnce(&Node<'t>) -> Result<SpecParts>,
+) -> Result<(Pod, PodRefs)> {
     let mut labels = BTreeMap::new();
     let mut annotations = BTreeMap::new();
     let mut uid = None;
@@ -67,6 +75,109 @@ pub(crate) fn build_pod(meta_node: Option<&Node>, spec: &Node, status: Option<&N
         uid = m.opt_str("uid")?.map(str::to_string);
         deletion_timestamp = m.get("deletionTimestamp")?.map(|n| parse_timestamp(&n)).transpose()?;
     }
+    let SpecParts {
+        requests,
+        host_ports,
+        refs,
+        priority,
+        node_selector,
+        affinity,
+        tolerations,
+        topology_spread,
+        node_name,
+        scheduling_gated,
+        resource_claims,
+    } = read_spec(spec)?;
+    let mut marked_unschedulable = None;
+    let mut nominated_node = None;
+    let mut phase = PodPhase::Pending;
+    let mut ready = true;
+    let mut start_time = None;
+    let mut finished_at = None;
+    if let Some(st) = status {
+        if let Some(p) = st.get("phase")? {
+            phase = match p.str()? {
+                "Pending" => PodPhase::Pending,
+                "Running" => PodPhase::Running,
+                "Succeeded" => PodPhase::Succeeded,
+                "Failed" => PodPhase::Failed,
+                "Unknown" => PodPhase::Unknown,
+                other => return Err(p.err(format!("unknown pod phase {other:?}"))),
+            };
+        }
+        start_time = st.get("startTime")?.map(|n| parse_timestamp(&n)).transpose()?;
+        ready = !condition_is(st, "Ready", "False")?;
+        // `FailedToSchedule`: the PodScheduled condition with reason Unschedulable
+        let mut unschedulable = false;
+        for c in st.opt_arr("conditions")? {
+            if c.opt_str("type")? == Some("PodScheduled") && c.opt_str("reason")? == Some("Unschedulable") {
+                unschedulable = true;
+            }
+        }
+        marked_unschedulable = Some(unschedulable);
+        nominated_node = st.opt_str("nominatedNodeName")?.filter(|s| !s.is_empty()).map(Sym::new);
+        for cs in st.opt_arr("containerStatuses")? {
+            let terminated = match cs.get("state")? {
+                Some(state) => state.get("terminated")?,
+                None => None,
+            };
+            if let Some(at) = terminated.map(|t| t.get("finishedAt")).transpose()?.flatten() {
+                let at = parse_timestamp(&at)?;
+                finished_at = Some(finished_at.map_or(at, |f: i64| f.max(at)));
+            }
+        }
+    }
+
+    let uid = uid.unwrap_or_else(|| synthetic_uid(&id.namespace, &id.name));
+    let pod = Pod {
+        namespace: Sym::new(&id.namespace),
+        name: Sym::new(&id.name),
+        uid: Sym::new(&uid),
+        labels: share(labels, &NO_LABELS),
+        annotations: share(PodAnnotations::from(annotations), &NO_ANNOTATIONS),
+        owner: id.owner,
+        node_name,
+        requests,
+        node_selector,
+        affinity,
+        tolerations,
+        topology_spread,
+        host_ports,
+        priority,
+        creation_timestamp: id.creation_timestamp,
+        deletion_timestamp,
+        start_time,
+        finished_at,
+        phase,
+        ready,
+        scheduling_gated,
+        marked_unschedulable,
+        nominated_node,
+        resource_claims,
+        volumes: None,
+    };
+    Ok((pod, refs))
+}
+
+/// What a pod takes from its `spec`: a function of the spec alone (no metadata, status or name), so
+/// that equal specs can share one reading (`io::spec_memo`).
+#[derive(Clone)]
+pub(crate) struct SpecParts {
+    requests: Resources,
+    host_ports: Shared<Vec<HostPort>>,
+    refs: PodRefs,
+    priority: i32,
+    node_selector: Shared<BTreeMap<Sym, Sym>>,
+    affinity: Shared<Affinity>,
+    tolerations: Shared<Vec<Toleration>>,
+    topology_spread: Shared<Vec<TopologySpreadConstraint>>,
+    node_name: Option<Sym>,
+    scheduling_gated: bool,
+    resource_claims: bool,
+}
+
+/// Read a `PodSpec`.
+pub(crate) fn parse_spec(spec: &Node) -> Result<SpecParts> {
     spec.check_fields(POD_SPEC_FIELDS)?;
     let host_network = spec.opt_bool("hostNetwork")?.unwrap_or(false);
     let containers = spec.opt_arr("containers")?;
@@ -128,75 +239,19 @@ pub(crate) fn build_pod(meta_node: Option<&Node>, spec: &Node, status: Option<&N
             resource_claims |= !r.opt_arr("claims")?.is_empty();
         }
     }
-    let mut marked_unschedulable = None;
-    let mut nominated_node = None;
-    let mut phase = PodPhase::Pending;
-    let mut ready = true;
-    let mut start_time = None;
-    let mut finished_at = None;
-    if let Some(st) = status {
-        if let Some(p) = st.get("phase")? {
-            phase = match p.str()? {
-                "Pending" => PodPhase::Pending,
-                "Running" => PodPhase::Running,
-                "Succeeded" => PodPhase::Succeeded,
-                "Failed" => PodPhase::Failed,
-                "Unknown" => PodPhase::Unknown,
-                other => return Err(p.err(format!("unknown pod phase {other:?}"))),
-            };
-        }
-        start_time = st.get("startTime")?.map(|n| parse_timestamp(&n)).transpose()?;
-        ready = !condition_is(st, "Ready", "False")?;
-        // `FailedToSchedule`: the PodScheduled condition with reason Unschedulable
-        let mut unschedulable = false;
-        for c in st.opt_arr("conditions")? {
-            if c.opt_str("type")? == Some("PodScheduled") && c.opt_str("reason")? == Some("Unschedulable") {
-                unschedulable = true;
-            }
-        }
-        marked_unschedulable = Some(unschedulable);
-        nominated_node = st.opt_str("nominatedNodeName")?.filter(|s| !s.is_empty()).map(Sym::new);
-        for cs in st.opt_arr("containerStatuses")? {
-            let terminated = match cs.get("state")? {
-                Some(state) => state.get("terminated")?,
-                None => None,
-            };
-            if let Some(at) = terminated.map(|t| t.get("finishedAt")).transpose()?.flatten() {
-                let at = parse_timestamp(&at)?;
-                finished_at = Some(finished_at.map_or(at, |f: i64| f.max(at)));
-            }
-        }
-    }
-
-    let uid = uid.unwrap_or_else(|| synthetic_uid(&id.namespace, &id.name));
-    let pod = Pod {
-        namespace: Sym::new(&id.namespace),
-        name: Sym::new(&id.name),
-        uid: Sym::new(&uid),
-        labels: share(labels, &NO_LABELS),
-        annotations: share(PodAnnotations::from(annotations), &NO_ANNOTATIONS),
-        owner: id.owner,
-        node_name,
+    Ok(SpecParts {
         requests,
+        host_ports: share(host_ports, &NO_HOST_PORTS),
+        refs,
+        priority,
         node_selector: share(node_selector, &NO_LABELS),
         affinity: share(affinity, &NO_AFFINITY),
         tolerations: share(tolerations, &NO_TOLERATIONS),
         topology_spread: share(topology_spread, &NO_SPREAD),
-        host_ports: share(host_ports, &NO_HOST_PORTS),
-        priority,
-        creation_timestamp: id.creation_timestamp,
-        deletion_timestamp,
-        start_time,
-        finished_at,
-        phase,
-        ready,
+        node_name,
         scheduling_gated,
-        marked_unschedulable,
-        nominated_node,
         resource_claims,
-        volumes: None,
-    };
-    Ok((pod, refs))
+    })
 }
 
 // Most pods have no affinity, tolerations, host ports...: every empty part of every pod is one shared
@@ -577,7 +632,7 @@ mod tests {
         let t = Tree::from(&spec);
         let s = Node::root(&t);
         let id = PodMeta { namespace: "default".into(), name: "p".into(), owner: None, creation_timestamp: 0 };
-        build_pod(None, &s, None, id).map(|(p, _)| p.requests)
+        build_pod(None, &s, None, id, parse_spec).map(|(p, _)| p.requests)
     }
     fn c(name: &str, cpu: &str, mem: &str) -> serde_json::Value {
         json!({"name": name, "resources": {"requests": {"cpu": cpu, "memory": mem}}})
@@ -648,7 +703,7 @@ mod tests {
                 "labelSelector": {"matchExpressions": [{"key": "app", "operator": "In", "values": ["x"]}]}}}]}}
         });
         let id = PodMeta { namespace: "ns".into(), name: "p".into(), owner: None, creation_timestamp: 0 };
-        let (p, _) = build_pod(None, &Node::root(&Tree::from(&spec)), None, id).unwrap();
+        let (p, _) = build_pod(None, &Node::root(&Tree::from(&spec)), None, id, parse_spec).unwrap();
         assert_eq!(p.host_ports.len(), 2);
         assert_eq!((p.host_ports[0].port, p.host_ports[1].protocol.as_str()), (9100, "UDP"));
         assert_eq!(p.node_selector.get(&Sym::new("kubernetes.io/arch")), Some(&Sym::new("arm64")));

@@ -15,7 +15,7 @@ use serde_json::{Number, Value};
 use std::borrow::Cow;
 use std::fmt;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Hash)]
 pub(crate) enum Tree<'a> {
     Null,
     Bool(bool),

@@ -291,8 +291,14 @@ impl Pod {
         }
     }
 
+    /// `namespace/name`. Built by hand rather than with `format!`: results write one per pod.
     pub fn key(&self) -> String {
-        format!("{}/{}", self.namespace, self.name)
+        let (ns, name) = (self.namespace.as_str(), self.name.as_str());
+        let mut key = String::with_capacity(ns.len() + 1 + name.len());
+        key.push_str(ns);
+        key.push('/');
+        key.push_str(name);
+        key
     }
     pub fn is_daemonset_pod(&self) -> bool {
         self.owner.as_ref().is_some_and(|o| o.kind == OwnerKind::DaemonSet)

@@ -237,12 +237,14 @@ pub(crate) fn claim_result(c: &SolvedClaim, l: &launch::Launch, name: String, po
     let hidden = [*labels::REGISTERED, *labels::INITIALIZED, *labels::INSTANCE_TYPE];
     NodeClaimResult {
         name,
-        nodepool: c.nodepool.to_string(),
-        instance_type: l.it.it.name.to_string(),
-        zone: l.offering.zone.to_string(),
-        capacity_type: l.offering.capacity_type.to_string(),
+        // `String::from(sym.as_str())`, not `sym.to_string()`: the latter goes through the
+        // formatting machinery, once per option of every NodeClaim
+        nodepool: String::from(c.nodepool.as_str()),
+        instance_type: String::from(l.it.it.name.as_str()),
+        zone: String::from(l.offering.zone.as_str()),
+        capacity_type: String::from(l.offering.capacity_type.as_str()),
         price_per_hour: l.offering.price,
-        instance_type_options: c.options.iter().map(|o| o.it.name.to_string()).collect(),
+        instance_type_options: c.options.iter().map(|o| String::from(o.it.name.as_str())).collect(),
         pods,
         requests: c.requests.clone(),
         allocatable: l.it.it.allocatable.clone(),
