@@ -2,12 +2,16 @@
 //! that a run naming `aws:<region>` reads its catalog without parsing 1.5 MB of JSON at start-up.
 //!
 //! The JSON files stay the source of truth (attribution in `data/README.md` and `data/NOTICE`); the
-//! generated file `$OUT_DIR/aws_catalogs.rs` holds, per region, the zones and one
-//! `catalog::aws_record::AwsRecord` literal per instance type. A unit test
-//! (`catalog::embedded::tests`) checks that these records equal the JSON parsed at run time, field by
-//! field, for every type of every region.
+//! generated file `$OUT_DIR/aws_catalogs.rs` holds, per region, the zones, one text of every distinct
+//! string, the distinct string lists, and one `RawRecord` literal per instance type whose strings
+//! and lists are positions in those (`catalog::embedded`). A record holds no pointer: a pointer in
+//! a static is a load-time relocation in a position-independent binary or module, and relocating
+//! one per string of 4,000 records wrote to (and so copied) 2.3 MB of the binary at every start,
+//! whatever the command. A unit test (`catalog::embedded::tests`) checks that the records read back
+//! equal the JSON parsed at run time, field by field, for every type of every region.
 
 use serde_json::Value;
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -79,6 +83,47 @@ fn main() {
     std::fs::write(Path::new(&out_dir).join("aws_catalogs.rs"), out).expect("write $OUT_DIR/aws_catalogs.rs");
 }
 
+/// The strings and string lists of one region's records, each distinct one stored once.
+#[derive(Default)]
+struct Tables {
+    /// Every distinct string, one after the other.
+    text: String,
+    text_at: HashMap<String, (u32, u32)>,
+    /// Every distinct list's items, one list after the other.
+    items: Vec<String>,
+    list_at: HashMap<Vec<String>, (u32, u32)>,
+}
+
+impl Tables {
+    /// `TextRef(start, len)`: the byte range of `s` in the text.
+    fn text(&mut self, s: &str) -> String {
+        let (at, len) = match self.text_at.get(s) {
+            Some(&r) => r,
+            None => {
+                let r = (u32::try_from(self.text.len()).expect("text under 4 GiB"), s.len() as u32);
+                self.text.push_str(s);
+                self.text_at.insert(s.to_string(), r);
+                r
+            }
+        };
+        format!("TextRef({at}, {len})")
+    }
+
+    /// `ListRef(start, len)`: the range of the list's items.
+    fn list(&mut self, items: Vec<String>) -> String {
+        let (at, len) = match self.list_at.get(&items) {
+            Some(&r) => r,
+            None => {
+                let r = (self.items.len() as u32, items.len() as u32);
+                self.items.extend(items.iter().cloned());
+                self.list_at.insert(items, r);
+                r
+            }
+        };
+        format!("ListRef({at}, {len})")
+    }
+}
+
 fn region_static(out: &mut String, ident: &str, file: &Value) -> Result<(), String> {
     let region = file["region"].as_str().ok_or("no region")?;
     writeln!(out, "static {ident}: RegionStatic = RegionStatic {{").unwrap();
@@ -97,26 +142,33 @@ fn region_static(out: &mut String, ident: &str, file: &Value) -> Result<(), Stri
     // in name order, as `AwsRegionData` keeps them
     let mut types: Vec<&Value> = file["instance_types"].as_array().ok_or("no instance_types")?.iter().collect();
     types.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    let mut tables = Tables::default();
     for (i, t) in types.into_iter().enumerate() {
-        out.push_str("        AwsRecord {");
+        out.push_str("        RawRecord {");
         for (field, kind) in FIELDS {
             let v = &t[*field];
-            let code = value(v, kind).map_err(|e| format!("instance type {i} in name order, {field}: {e}"))?;
+            let code = value(v, kind, &mut tables).map_err(|e| format!("instance type {i} in name order, {field}: {e}"))?;
             write!(out, " {field}: {code},").unwrap();
         }
         out.push_str(" },\n");
     }
-    out.push_str("    ],\n};\n");
+    out.push_str("    ],\n");
+    writeln!(out, "    text: {:?},", tables.text).unwrap();
+    out.push_str("    items: &[");
+    for item in &tables.items {
+        write!(out, "Cow::Borrowed({item:?}), ").unwrap();
+    }
+    out.push_str("],\n};\n");
     Ok(())
 }
 
-fn value(v: &Value, kind: &Kind) -> Result<String, String> {
+fn value(v: &Value, kind: &Kind, tables: &mut Tables) -> Result<String, String> {
     let null = v.is_null();
     Ok(match kind {
-        Kind::Str => format!("Cow::Borrowed({:?})", v.as_str().ok_or("expected a string")?),
+        Kind::Str => tables.text(v.as_str().ok_or("expected a string")?),
         Kind::OptStr => match v {
             Value::Null => "None".into(),
-            Value::String(s) => format!("Some(Cow::Borrowed({s:?}))"),
+            Value::String(s) => format!("Some({})", tables.text(s)),
             _ => return Err("expected a string or null".into()),
         },
         Kind::Int => int(v)?,
@@ -127,17 +179,14 @@ fn value(v: &Value, kind: &Kind) -> Result<String, String> {
         Kind::Bool => v.as_bool().ok_or("expected a boolean")?.to_string(),
         Kind::StrList => {
             let items = v.as_array().ok_or("expected a list")?;
-            let mut s = String::from("Cow::Borrowed(&[");
-            for x in items {
-                write!(s, "Cow::Borrowed({:?}), ", x.as_str().ok_or("expected a list of strings")?).unwrap();
-            }
-            s + "])"
+            let items: Option<Vec<String>> = items.iter().map(|x| x.as_str().map(str::to_string)).collect();
+            tables.list(items.ok_or("expected a list of strings")?)
         }
         Kind::Bucket if null => "None".into(),
         Kind::Bucket => format!(
-            "Some(SpotInterruption {{ index: {}, label: Cow::Borrowed({:?}), max_percent: {} }})",
+            "Some(RawBucket {{ index: {}, label: {}, max_percent: {} }})",
             int(&v["index"])?,
-            v["label"].as_str().ok_or("label: expected a string")?,
+            tables.text(v["label"].as_str().ok_or("label: expected a string")?),
             int(&v["max_percent"])?
         ),
     })

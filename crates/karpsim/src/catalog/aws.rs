@@ -86,8 +86,8 @@ struct Prepared {
 pub struct AwsRegionData {
     region: Sym,
     zone_ids: BTreeMap<Sym, Sym>,
-    /// Sorted by name. Borrowed from the statics generated at build time (a copy per type was
-    /// ~600 bytes of heap each, faulted in at every start), or owned when parsed from JSON.
+    /// Sorted by name. Read from the statics generated at build time (their strings and lists
+    /// borrowed) or parsed from JSON.
     records: Cow<'static, [AwsRecord]>,
     /// One per record, in the same order.
     types: Vec<Prepared>,
