@@ -20,42 +20,94 @@ pub struct TypeInfo {
 
 impl TypeInfo {
     pub fn new(it: Arc<InstanceType>) -> TypeInfo {
-        // What the offerings say, replacing a label of the same key; pushed in key order (the
-        // merge below needs it; `Requirements::from_sorted` checks it in debug builds).
-        let mut extra: Vec<(Sym, Requirement)> = Vec::with_capacity(7);
-        // the AWS provider's reservation labels: the type's reservations, else DoesNotExist
-        // (types.go: computeRequirements)
-        let reservations: Vec<&crate::catalog::OfferingReservation> = it.offerings.iter().filter_map(|o| o.reservation.as_ref()).collect();
-        if reservations.is_empty() {
-            for k in [*labels::RESERVATION_ID, *labels::RESERVATION_INTERRUPTIBLE, *labels::RESERVATION_TYPE] {
-                extra.push((k, Requirement::does_not_exist()));
-            }
-        } else {
-            extra.push((*labels::RESERVATION_ID, Requirement::is_in(reservations.iter().map(|x| x.id))));
-            extra.push((*labels::RESERVATION_INTERRUPTIBLE, Requirement::is_in(reservations.iter().map(|x| Sym::new(if x.interruptible { "true" } else { "false" })))));
-            extra.push((*labels::RESERVATION_TYPE, Requirement::is_in(reservations.iter().map(|x| Sym::new(x.reservation_type.as_str())))));
+        TypeInfoBuilder::default().build(it)
+    }
+
+    /// [`TypeInfo::new`] of each type, in order. The types of a catalog share their label keys (an
+    /// AWS type has the same 24 as every other): how labels and the offerings' requirements merge
+    /// is worked out for the first type of a key layout and reused while the keys stay the same.
+    pub fn all(types: impl IntoIterator<Item = Arc<InstanceType>>) -> Vec<TypeInfo> {
+        let mut builder = TypeInfoBuilder::default();
+        types.into_iter().map(|it| builder.build(it)).collect()
+    }
+}
+
+/// Builds [`TypeInfo`]s, keeping the merge plan of the last key layout (see [`TypeInfo::all`]).
+#[derive(Default)]
+struct TypeInfoBuilder {
+    /// The label keys and the offerings' keys the plan was made for (compared as interned
+    /// pointers: ~55 string comparisons a type were a quarter of building its requirements).
+    label_keys: Vec<Sym>,
+    extra_keys: Vec<Sym>,
+    /// `None`: the label keys are not strictly sorted (then labels are added one by one).
+    plan: Option<Vec<Take>>,
+    made: bool,
+}
+
+/// One step of merging a type's sorted labels with the offerings' sorted requirements.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Take {
+    /// the next label
+    Label,
+    /// the next offerings' requirement
+    Extra,
+    /// the next offerings' requirement, in place of the next label (same key)
+    Replace,
+}
+
+impl TypeInfoBuilder {
+    fn build(&mut self, it: Arc<InstanceType>) -> TypeInfo {
+        let extra = offering_requirements(&it);
+        let same = |kept: &[Sym], keys: &mut dyn Iterator<Item = Sym>| kept.iter().copied().eq(keys);
+        if !(self.made && same(&self.label_keys, &mut it.labels.iter().map(|l| l.0)) && same(&self.extra_keys, &mut extra.iter().map(|e| e.0))) {
+            self.label_keys.clear();
+            self.label_keys.extend(it.labels.iter().map(|l| l.0));
+            self.extra_keys.clear();
+            self.extra_keys.extend(extra.iter().map(|e| e.0));
+            let sorted = self.label_keys.windows(2).all(|w| w[0] < w[1]);
+            self.plan = sorted.then(|| merge_plan(&self.label_keys, &self.extra_keys));
+            self.made = true;
         }
-        let avail = || it.offerings.iter().filter(|o| o.available);
-        extra.push((*labels::CAPACITY_TYPE, Requirement::is_in(distinct(avail().map(|o| o.capacity_type)))));
-        extra.push((*labels::INSTANCE_TYPE, Requirement::is_in_one(it.name)));
-        let ids = distinct(avail().filter_map(|o| o.zone_id));
-        if !ids.is_empty() {
-            extra.push((*labels::ZONE_ID, Requirement::is_in(ids)));
-        }
-        extra.push((*labels::ZONE, Requirement::is_in(distinct(avail().map(|o| o.zone)))));
-        let requirements = if it.labels.windows(2).all(|w| w[0].0 < w[1].0) {
-            merged_requirements(&it.labels, extra)
-        } else {
-            added_requirements(&it.labels, extra)
+        let requirements = match &self.plan {
+            Some(plan) => merged_requirements(plan, &it.labels, extra),
+            None => added_requirements(&it.labels, extra),
         };
         TypeInfo { it, requirements }
     }
 }
 
+/// What the offerings say, replacing a label of the same key; in key order (the merge needs it;
+/// `Requirements::from_sorted` checks it in debug builds).
+fn offering_requirements(it: &InstanceType) -> Vec<(Sym, Requirement)> {
+    let mut extra: Vec<(Sym, Requirement)> = Vec::with_capacity(7);
+    // the AWS provider's reservation labels: the type's reservations, else DoesNotExist
+    // (types.go: computeRequirements)
+    let reservations: Vec<&crate::catalog::OfferingReservation> = it.offerings.iter().filter_map(|o| o.reservation.as_ref()).collect();
+    if reservations.is_empty() {
+        for k in [*labels::RESERVATION_ID, *labels::RESERVATION_INTERRUPTIBLE, *labels::RESERVATION_TYPE] {
+            extra.push((k, Requirement::does_not_exist()));
+        }
+    } else {
+        extra.push((*labels::RESERVATION_ID, Requirement::is_in(reservations.iter().map(|x| x.id))));
+        extra.push((*labels::RESERVATION_INTERRUPTIBLE, Requirement::is_in(reservations.iter().map(|x| Sym::new(if x.interruptible { "true" } else { "false" })))));
+        extra.push((*labels::RESERVATION_TYPE, Requirement::is_in(reservations.iter().map(|x| Sym::new(x.reservation_type.as_str())))));
+    }
+    let avail = || it.offerings.iter().filter(|o| o.available);
+    extra.push((*labels::CAPACITY_TYPE, Requirement::is_in(distinct(avail().map(|o| o.capacity_type)))));
+    extra.push((*labels::INSTANCE_TYPE, Requirement::is_in_one(it.name)));
+    let ids = distinct(avail().filter_map(|o| o.zone_id));
+    if !ids.is_empty() {
+        extra.push((*labels::ZONE_ID, Requirement::is_in(ids)));
+    }
+    extra.push((*labels::ZONE, Requirement::is_in(distinct(avail().map(|o| o.zone)))));
+    extra
+}
+
 /// The values in first-seen order without repeats (compared as interned pointers: sorting the
-/// repeats as strings was most of the cost of a type's zone and capacity-type requirements).
-fn distinct(values: impl Iterator<Item = Sym>) -> Vec<Sym> {
-    let mut out: Vec<Sym> = Vec::new();
+/// repeats as strings was most of the cost of a type's zone and capacity-type requirements). Held
+/// inline, so that the requirement's own list is allocated once at its exact size.
+fn distinct(values: impl Iterator<Item = Sym>) -> smallvec::SmallVec<[Sym; 8]> {
+    let mut out = smallvec::SmallVec::new();
     for v in values {
         if !out.contains(&v) {
             out.push(v);
@@ -83,21 +135,37 @@ fn added_requirements(labels: &[(Sym, Option<Sym>)], extra: Vec<(Sym, Requiremen
     r
 }
 
-/// [`added_requirements`] for labels and `extra` each sorted with unique keys (as catalogs give
-/// them): the two lists merged into place, without a search or an insertion per key.
-fn merged_requirements(labels: &[(Sym, Option<Sym>)], extra: Vec<(Sym, Requirement)>) -> Requirements {
-    let mut items = Vec::with_capacity(labels.len() + extra.len());
-    let mut extra = extra.into_iter().peekable();
-    for &(k, v) in labels {
-        while let Some(before) = extra.next_if(|e| e.0 < k) {
-            items.push(before);
+/// How label keys and the offerings' keys, each sorted and unique, merge into one sorted list
+/// where an offerings' key replaces the label of the same key.
+fn merge_plan(labels: &[Sym], extra: &[Sym]) -> Vec<Take> {
+    let mut plan = Vec::with_capacity(labels.len() + extra.len());
+    let mut extra = extra.iter().peekable();
+    for k in labels {
+        while extra.next_if(|e| *e < k).is_some() {
+            plan.push(Take::Extra);
         }
-        match extra.next_if(|e| e.0 == k) {
-            Some(replacing) => items.push(replacing),
-            None => items.push((k, label_requirement(v))),
+        plan.push(if extra.next_if(|e| *e == k).is_some() { Take::Replace } else { Take::Label });
+    }
+    plan.extend(extra.map(|_| Take::Extra));
+    plan
+}
+
+/// [`added_requirements`] for labels and `extra` each sorted with unique keys (as catalogs give
+/// them): the two lists merged into place by their [`merge_plan`], without a search or an
+/// insertion per key.
+fn merged_requirements(plan: &[Take], labels: &[(Sym, Option<Sym>)], extra: Vec<(Sym, Requirement)>) -> Requirements {
+    let mut items = Vec::with_capacity(plan.len());
+    let (mut labels, mut extra) = (labels.iter(), extra.into_iter());
+    for take in plan {
+        match take {
+            Take::Label => items.extend(labels.next().map(|&(k, v)| (k, label_requirement(v)))),
+            Take::Extra => items.extend(extra.next()),
+            Take::Replace => {
+                labels.next();
+                items.extend(extra.next());
+            }
         }
     }
-    items.extend(extra);
     Requirements::from_sorted(items)
 }
 
@@ -200,7 +268,7 @@ impl ClusterState {
                 Some((_, _, t)) => Arc::clone(t),
                 None => {
                     let applied = overlay::apply(&its[i], updates, &plan)?;
-                    let t = Arc::new(applied.into_iter().map(TypeInfo::new).collect::<Vec<_>>());
+                    let t = Arc::new(TypeInfo::all(applied));
                     built.push((base, updates, Arc::clone(&t)));
                     t
                 }
@@ -549,7 +617,7 @@ fn resolve_pool_types(
                 }
                 let t = PoolTypes {
                     catalog_name: catalog.name.clone(),
-                    types: Arc::new(catalog.instance_types.iter().cloned().map(TypeInfo::new).collect()),
+                    types: Arc::new(TypeInfo::all(catalog.instance_types.iter().cloned())),
                 };
                 cache.insert(key, t.clone());
                 t
@@ -557,9 +625,14 @@ fn resolve_pool_types(
         };
         pool_types.insert(np.name, types);
     }
-    let well_known = Arc::new(labels::WellKnown::with_catalog_keys(
-        cache.values().flat_map(|pt| pt.types.iter().flat_map(|t| t.it.labels.iter().map(|(k, _)| *k))),
-    ));
+    // (a type with the label keys of the type before it adds none: AWS types share all 24 keys)
+    let same_keys = |a: &[(Sym, Option<Sym>)], b: &[(Sym, Option<Sym>)]| a.iter().map(|l| l.0).eq(b.iter().map(|l| l.0));
+    let well_known = Arc::new(labels::WellKnown::with_catalog_keys(cache.values().flat_map(|pt| {
+        let types = pt.types.iter().enumerate();
+        types
+            .filter(|&(i, t)| i == 0 || !same_keys(&pt.types[i - 1].it.labels, &t.it.labels))
+            .flat_map(|(_, t)| t.it.labels.iter().map(|(k, _)| *k))
+    })));
     Ok(Resolved { pool_types, unready_nodepools, well_known, warnings })
 }
 
@@ -635,6 +708,53 @@ mod tests {
         assert!(!same_labels(&kept, &labels));
     }
 
+    /// Types built together (sharing the merge plan of a key layout) get exactly the requirements
+    /// each gets built alone, whatever the order of layouts: AWS types interleaved with types whose
+    /// labels have other keys, unsorted keys, no labels, and reserved offerings (three more keys).
+    #[test]
+    fn types_built_together_equal_types_built_alone() {
+        use crate::catalog::OfferingReservation;
+        use crate::model::ReservationType;
+        let aws = CatalogSource::default_aws().resolve(None).unwrap();
+        let sym = Sym::new;
+        let with_labels = |i: usize, labels: Vec<(Sym, Option<Sym>)>| {
+            let mut it = (*aws.instance_types[i]).clone();
+            it.labels = labels;
+            Arc::new(it)
+        };
+        let reserved = |i: usize| {
+            let mut it = (*aws.instance_types[i]).clone();
+            let mut o = it.offerings[0].clone();
+            o.reservation = Some(OfferingReservation {
+                id: sym("cr-1"),
+                reservation_type: ReservationType::Default,
+                interruptible: false,
+                capacity: 2,
+                launchable: true,
+            });
+            it.offerings.push(o);
+            Arc::new(it)
+        };
+        let mut types: Vec<Arc<InstanceType>> = Vec::new();
+        for i in (0..aws.instance_types.len()).step_by(97) {
+            types.push(Arc::clone(&aws.instance_types[i]));
+            types.push(Arc::clone(&aws.instance_types[i + 1]));
+            match i % 4 {
+                0 => types.push(with_labels(i, vec![(sym("a"), Some(sym("1"))), (sym("topology.kubernetes.io/zone"), None)])),
+                1 => types.push(with_labels(i, vec![(sym("zz"), None), (sym("a"), Some(sym("2")))])),
+                2 => types.push(with_labels(i, vec![])),
+                _ => types.push(reserved(i)),
+            }
+            types.push(reserved(i + 2));
+        }
+        let together = TypeInfo::all(types.iter().cloned());
+        for (t, it) in together.iter().zip(&types) {
+            let alone = TypeInfo::new(Arc::clone(it));
+            assert_eq!(t.requirements.iter().collect::<Vec<_>>(), alone.requirements.iter().collect::<Vec<_>>(), "{}", it.name);
+            assert!(Arc::ptr_eq(&t.it, it));
+        }
+    }
+
     /// Merging a type's sorted labels with the offerings' requirements gives exactly what adding the
     /// labels and then setting the rest gives, for every AWS type (whose labels hold the instance
     /// type, replaced) and for labels that sort before, between and after the offerings' keys.
@@ -656,7 +776,9 @@ mod tests {
         ];
         for labels in aws.instance_types.iter().map(|it| it.labels.clone()).chain(custom) {
             let added = added_requirements(&labels, extra());
-            let merged = merged_requirements(&labels, extra());
+            let keys = |l: &[(Sym, Option<Sym>)]| l.iter().map(|x| x.0).collect::<Vec<_>>();
+            let plan = merge_plan(&keys(&labels), &extra().iter().map(|x| x.0).collect::<Vec<_>>());
+            let merged = merged_requirements(&plan, &labels, extra());
             assert_eq!(merged.iter().collect::<Vec<_>>(), added.iter().collect::<Vec<_>>(), "{labels:?}");
         }
     }
