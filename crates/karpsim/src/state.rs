@@ -42,7 +42,14 @@ struct TypeInfoBuilder {
     /// `None`: the label keys are not strictly sorted (then labels are added one by one).
     plan: Option<Vec<Take>>,
     made: bool,
+    /// The last values of each offerings' list (capacity types, zone ids, zones) and the
+    /// requirement made of them: neighbouring types mostly share them, and sorting them by string
+    /// was a third of building a type's requirements.
+    lists: [Option<(Distinct, Requirement)>; 3],
 }
+
+/// A list of values without repeats, held inline (see [`distinct`]).
+type Distinct = smallvec::SmallVec<[Sym; 8]>;
 
 /// One step of merging a type's sorted labels with the offerings' sorted requirements.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -57,7 +64,7 @@ enum Take {
 
 impl TypeInfoBuilder {
     fn build(&mut self, it: Arc<InstanceType>) -> TypeInfo {
-        let extra = offering_requirements(&it);
+        let extra = offering_requirements(&it, &mut self.lists);
         let same = |kept: &[Sym], keys: &mut dyn Iterator<Item = Sym>| kept.iter().copied().eq(keys);
         if !(self.made && same(&self.label_keys, &mut it.labels.iter().map(|l| l.0)) && same(&self.extra_keys, &mut extra.iter().map(|e| e.0))) {
             self.label_keys.clear();
@@ -78,7 +85,7 @@ impl TypeInfoBuilder {
 
 /// What the offerings say, replacing a label of the same key; in key order (the merge needs it;
 /// `Requirements::from_sorted` checks it in debug builds).
-fn offering_requirements(it: &InstanceType) -> Vec<(Sym, Requirement)> {
+fn offering_requirements(it: &InstanceType, lists: &mut [Option<(Distinct, Requirement)>; 3]) -> Vec<(Sym, Requirement)> {
     let mut extra: Vec<(Sym, Requirement)> = Vec::with_capacity(7);
     // the AWS provider's reservation labels: the type's reservations, else DoesNotExist
     // (types.go: computeRequirements)
@@ -93,21 +100,34 @@ fn offering_requirements(it: &InstanceType) -> Vec<(Sym, Requirement)> {
         extra.push((*labels::RESERVATION_TYPE, Requirement::is_in(reservations.iter().map(|x| Sym::new(x.reservation_type.as_str())))));
     }
     let avail = || it.offerings.iter().filter(|o| o.available);
-    extra.push((*labels::CAPACITY_TYPE, Requirement::is_in(distinct(avail().map(|o| o.capacity_type)))));
+    let [capacity_types, zone_ids, zones] = lists;
+    extra.push((*labels::CAPACITY_TYPE, is_in_kept(capacity_types, distinct(avail().map(|o| o.capacity_type)))));
     extra.push((*labels::INSTANCE_TYPE, Requirement::is_in_one(it.name)));
     let ids = distinct(avail().filter_map(|o| o.zone_id));
     if !ids.is_empty() {
-        extra.push((*labels::ZONE_ID, Requirement::is_in(ids)));
+        extra.push((*labels::ZONE_ID, is_in_kept(zone_ids, ids)));
     }
-    extra.push((*labels::ZONE, Requirement::is_in(distinct(avail().map(|o| o.zone)))));
+    extra.push((*labels::ZONE, is_in_kept(zones, distinct(avail().map(|o| o.zone)))));
     extra
+}
+
+/// `In values`, taken from `kept` when it was made of the same values (in the same order).
+fn is_in_kept(kept: &mut Option<(Distinct, Requirement)>, values: Distinct) -> Requirement {
+    match kept {
+        Some((v, r)) if *v == values => r.clone(),
+        _ => {
+            let r = Requirement::is_in(values.iter().copied());
+            *kept = Some((values, r.clone()));
+            r
+        }
+    }
 }
 
 /// The values in first-seen order without repeats (compared as interned pointers: sorting the
 /// repeats as strings was most of the cost of a type's zone and capacity-type requirements). Held
 /// inline, so that the requirement's own list is allocated once at its exact size.
-fn distinct(values: impl Iterator<Item = Sym>) -> smallvec::SmallVec<[Sym; 8]> {
-    let mut out = smallvec::SmallVec::new();
+fn distinct(values: impl Iterator<Item = Sym>) -> Distinct {
+    let mut out = Distinct::new();
     for v in values {
         if !out.contains(&v) {
             out.push(v);
@@ -710,7 +730,8 @@ mod tests {
 
     /// Types built together (sharing the merge plan of a key layout) get exactly the requirements
     /// each gets built alone, whatever the order of layouts: AWS types interleaved with types whose
-    /// labels have other keys, unsorted keys, no labels, and reserved offerings (three more keys).
+    /// labels have other keys, unsorted keys, no labels, reserved offerings (three more keys), and
+    /// fewer offerings (other zone and capacity-type lists than the type before).
     #[test]
     fn types_built_together_equal_types_built_alone() {
         use crate::catalog::OfferingReservation;
@@ -746,6 +767,11 @@ mod tests {
                 _ => types.push(reserved(i)),
             }
             types.push(reserved(i + 2));
+            // one offering: other zones and capacity types than the types around it
+            let mut one = (*aws.instance_types[i + 3]).clone();
+            one.offerings.truncate(1);
+            types.push(Arc::new(one));
+            types.push(Arc::clone(&aws.instance_types[i + 3]));
         }
         let together = TypeInfo::all(types.iter().cloned());
         for (t, it) in together.iter().zip(&types) {

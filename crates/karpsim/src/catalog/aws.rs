@@ -120,7 +120,7 @@ impl AwsRegionData {
             .map(|rec| {
                 // sorted once here; each resolution then only inserts the two OS labels
                 let labels = base_labels(rec, region, &mut values);
-                let mut zones: Vec<Sym> = rec.zones.iter().map(|z| values.string(z)).collect();
+                let mut zones: Vec<Sym> = rec.zones.iter().map(|z| values.text(z)).collect();
                 zones.sort();
                 zones.dedup();
                 // Karpenter keeps SupportedUsageClasses ∩ {on-demand, spot}.
@@ -128,7 +128,7 @@ impl AwsRegionData {
                     .capacity_types
                     .iter()
                     .filter(|c| *c == CAPACITY_TYPE_ON_DEMAND || *c == CAPACITY_TYPE_SPOT)
-                    .map(|c| values.string(c))
+                    .map(|c| values.text(c))
                     .collect();
                 capacity_types.sort();
                 capacity_types.dedup();

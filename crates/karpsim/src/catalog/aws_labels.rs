@@ -62,6 +62,9 @@ fn some(v: impl AsRef<str>) -> Option<Sym> {
 pub(crate) struct RegionValues {
     numbers: FxHashMap<i64, Sym>,
     strings: FxHashMap<String, Sym>,
+    /// Strings of the generated statics, keyed by address and length: each distinct string is
+    /// stored once there (`build.rs`), so a value is found without hashing its bytes.
+    statics: FxHashMap<(usize, usize), Sym>,
     /// Keyed by the value as written; holds its [`lower_kebab`] form.
     kebab: FxHashMap<String, Sym>,
 }
@@ -75,6 +78,26 @@ impl RegionValues {
     }
     pub(crate) fn string(&mut self, s: &str) -> Sym {
         Self::memo(&mut self.strings, s, Sym::new)
+    }
+    /// [`RegionValues::string`] of a record's string: one that lives for the process (borrowed
+    /// from the statics) is looked up by where it is, as the same place always holds the same
+    /// string.
+    #[allow(clippy::ptr_arg)] // the variant is what matters, as in `unique`
+    pub(crate) fn text(&mut self, s: &Cow<'static, str>) -> Sym {
+        match s {
+            Cow::Borrowed(b) => {
+                let at = (b.as_ptr() as usize, b.len());
+                match self.statics.get(&at) {
+                    Some(&v) => v,
+                    None => {
+                        let v = self.string(b);
+                        self.statics.insert(at, v);
+                        v
+                    }
+                }
+            }
+            Cow::Owned(o) => self.string(o),
+        }
     }
     fn kebab(&mut self, s: &str) -> Sym {
         Self::memo(&mut self.kebab, s, |s| Sym::new(&lower_kebab(s)))
@@ -132,15 +155,15 @@ fn unsorted_base_labels(rec: &AwsRecord, region: Sym, v: &mut RegionValues) -> [
     let neuron = rec.neuron_device_name.as_deref().filter(|_| rec.neuron_device_count > 0);
     [
         (*labels::INSTANCE_TYPE, Some(unique(&rec.name))),
-        (*labels::ARCH, Some(v.string(&rec.arch))),
+        (*labels::ARCH, Some(v.text(&rec.arch))),
         (*labels::REGION, Some(region)),
         (*CPU, Some(v.number(rec.vcpu))),
         // Raw MiB: no Graviton or VM-overhead adjustment.
         (*MEMORY, Some(v.number(rec.memory_mib))),
-        (*CATEGORY, rec.category.as_deref().map(|c| v.string(c))),
+        (*CATEGORY, rec.category.as_ref().map(|c| v.text(c))),
         (*GENERATION, rec.generation.map(|g| v.number(g))),
-        (*FAMILY, rec.family.as_deref().map(|f| v.string(f))),
-        (*SIZE, rec.size.as_deref().map(|s| v.string(s))),
+        (*FAMILY, rec.family.as_ref().map(|f| v.text(f))),
+        (*SIZE, rec.size.as_ref().map(|s| v.text(s))),
         // Since v1.7: `-flex` families.
         (*CAPABILITY_FLEX, Some(v.boolean(rec.family.as_deref().unwrap_or("").contains("-flex")))),
         (*LOCAL_NVME, rec.local_nvme_gb.map(|n| v.number(n))),
@@ -150,7 +173,7 @@ fn unsorted_base_labels(rec: &AwsRecord, region: Sym, v: &mut RegionValues) -> [
         // Go math.Round (half away from zero) == f64::round; a missing clock speed reads as 0.
         (*CPU_SUSTAINED_CLOCK_SPEED_MHZ, Some(v.number((rec.cpu_clock_ghz.unwrap_or(0.0) * 1000.0).round() as i64))),
         // Bare metal has an empty hypervisor, and Karpenter's label value is then empty too.
-        (*HYPERVISOR, Some(v.string(&rec.hypervisor))),
+        (*HYPERVISOR, Some(v.text(&rec.hypervisor))),
         (*ENCRYPTION_IN_TRANSIT_SUPPORTED, Some(v.boolean(rec.encryption_in_transit))),
         // GPU labels only when the type lists exactly one GPU entry (the data keeps `gpu_name` then).
         (*GPU_NAME, gpu.map(|g| g.0)),
