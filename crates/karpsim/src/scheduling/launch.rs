@@ -136,8 +136,7 @@ fn reserved_choice<'a>(cands: &[(&'a TypeInfo, &'a Offering)]) -> Option<(&'a Ty
 mod tests {
     use super::*;
     use crate::catalog::custom::parse_custom_catalog;
-    use crate::requirements::Operator::{self, *};
-    use crate::requirements::Requirement;
+    use crate::model::NodeSelectorRequirement;
 
     /// The memo answers as checking each offering in full, for requirements it remembers pairs for,
     /// requirements it must not (zone id, reservations), and more pairs than it has room for; and
@@ -170,24 +169,29 @@ mod tests {
         let custom = parse_custom_catalog("memo", &serde_json::json!({ "instance_types": items }).to_string()).unwrap();
         let types: Vec<TypeInfo> = custom.instance_types.iter().map(|it| TypeInfo::new(std::sync::Arc::clone(it))).collect();
         let options: Vec<&TypeInfo> = types.iter().collect();
-        let req = |pairs: &[(&str, Operator, &[&str])]| {
-            let mut r = Requirements::new();
-            for (k, op, v) in pairs {
-                let values: Vec<String> = v.iter().map(|s| s.to_string()).collect();
-                r.add(Sym::new(k), Requirement::new(*op, &values, None).unwrap());
-            }
-            r
+        // as a NodePool's or a pod's node-selector terms would give them
+        let req = |terms: &[(&str, &str, &[&str])]| {
+            let terms: Vec<NodeSelectorRequirement> = terms
+                .iter()
+                .map(|(key, operator, values)| NodeSelectorRequirement {
+                    key: Sym::new(key),
+                    operator: operator.to_string(),
+                    values: values.iter().map(|v| v.to_string()).collect(),
+                    min_values: None,
+                })
+                .collect();
+            Requirements::from_node_selector(&terms).unwrap()
         };
         let (zone, ct) = ("topology.kubernetes.io/zone", "karpenter.sh/capacity-type");
         let all = [
             req(&[]),
-            req(&[(zone, In, &["z1", "z7", "z19"])]),
-            req(&[(zone, NotIn, &["z2", "z3"]), (ct, In, &["spot", "reserved"])]),
-            req(&[(ct, In, &["on-demand"])]),
-            req(&[(ct, DoesNotExist, &[])]),
-            req(&[("topology.k8s.aws/zone-id", In, &["id10", "id111", "id91"])]),
-            req(&[("karpenter.k8s.aws/capacity-reservation-id", In, &["cr-1-1", "cr-10-0", "cr-9-2"])]),
-            req(&[("karpenter.k8s.aws/capacity-reservation-id", DoesNotExist, &[]), (zone, In, &["z5", "z6"])]),
+            req(&[(zone, "In", &["z1", "z7", "z19"])]),
+            req(&[(zone, "NotIn", &["z2", "z3"]), (ct, "In", &["spot", "reserved"])]),
+            req(&[(ct, "In", &["on-demand"])]),
+            req(&[(ct, "DoesNotExist", &[])]),
+            req(&[("topology.k8s.aws/zone-id", "In", &["id10", "id111", "id91"])]),
+            req(&[("karpenter.k8s.aws/capacity-reservation-id", "In", &["cr-1-1", "cr-10-0", "cr-9-2"])]),
+            req(&[("karpenter.k8s.aws/capacity-reservation-id", "DoesNotExist", &[]), (zone, "In", &["z5", "z6"])]),
         ];
         let mut compatible = 0;
         for reqs in &all {
