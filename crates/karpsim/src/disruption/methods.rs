@@ -486,17 +486,20 @@ pub fn until_stable_with_progress(state: &ClusterState, opts: &DisruptionOptions
     let mut kept = Vec::new();
     let mut rounds = 0;
     let mut seq = 0usize;
-    while rounds < opts.max_rounds {
+    let max_rounds = opts.round_limit(state);
+    let mut settled = false;
+    while rounds < max_rounds {
         rounds += 1;
         progress.report(rounds as u64, None);
         // Rounds skip the single-node simulations that are certain to fail ([`super::prefilter`]):
         // the same commands, sooner. Only the kept nodes of the last round are reported, so that
         // round runs again in full for their explanations.
         let plans = one_round(&current, now, opts, &mut Vec::new(), true).0;
-        if plans.is_empty() || rounds == opts.max_rounds {
+        if plans.is_empty() || rounds == max_rounds {
             kept = one_round(&current, now, opts, &mut Vec::new(), false).1;
         }
         if plans.is_empty() {
+            settled = true;
             break;
         }
         for p in plans {
@@ -505,8 +508,10 @@ pub fn until_stable_with_progress(state: &ClusterState, opts: &DisruptionOptions
         }
         now += step;
     }
-    if rounds >= opts.max_rounds {
-        warnings.push(format!("stopped after {rounds} rounds (max_rounds) while methods still acted"));
+    if !settled {
+        warnings.push(format!(
+            "stopped after {rounds} rounds (max_rounds) while methods still acted: the end state is partial; raise max_rounds (--max-rounds) to let it settle"
+        ));
     }
     let after = cost(&current);
     let prov = provision(&current, &opts.provisioning);
