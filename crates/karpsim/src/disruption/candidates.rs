@@ -60,7 +60,8 @@ pub fn build<'a>(
     pods_by_node: &SymMap<Vec<&'a Pod>>,
     now: Timestamp,
 ) -> (Vec<Candidate<'a>>, Vec<(Sym, String)>) {
-    let mut out = Vec::new();
+    // one candidate per node at most: sized once, not grown (a candidate is large)
+    let mut out = Vec::with_capacity(state.nodes.len());
     let mut kept = Vec::new();
     let none = Vec::new();
     let (mut costs, mut reschedulable_costs): (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
