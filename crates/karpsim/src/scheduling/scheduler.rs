@@ -9,7 +9,7 @@ use super::cluster_view::{ClusterView, NodeView};
 use super::host_ports;
 use super::instance_filter::{self, FilterInput, FilterScratch};
 use super::options::{MinValuesPolicy, PreferencePolicy, ProvisionOptions, TopologyDomains};
-use super::pod_data::{PodData, validate_for_provisioning};
+use super::pod_data::{PodData, validate_for_provisioning, validate_with};
 use super::price_order::cheapest_with;
 use super::preferences;
 use super::queue::Queue;
@@ -279,8 +279,13 @@ pub fn schedule_on<'a>(view: &ClusterView<'a>, pods: Vec<&'a Pod>, scope: &Sched
     let mut valid = Vec::with_capacity(pods.len());
     for (i, p) in pods.iter().enumerate() {
         let d = PodData::new(p, respect);
-        let invalid = validate_for_provisioning(p)
-            .or_else(|| d.as_ref().err().cloned())
+        // with preferences respected, the data's requirements are what validation reads (data that
+        // failed, on requirements or volumes, leaves validation to compute them)
+        let invalid = match (&d, respect) {
+            (Ok(d), true) => validate_with(p, Some(&d.requirements)),
+            _ => validate_for_provisioning(p),
+        }
+        .or_else(|| d.as_ref().err().cloned())
             // the claim checks of `Provisioner.Validate` apply to pending pods only; pods that move
             // keep the volumes they run with
             .or_else(|| if scope.pending.contains(&p.uid) { volume_invalid(p) } else { None });
@@ -537,7 +542,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
                     fails.push((pool, Fail::Message(format!("NodePool {pool} has reached its node limit"))));
                     continue;
                 }
-                let caps = self.limit_caps[ti].get_or_insert_with(|| {
+                let caps: &LimitedCapacity = self.limit_caps[ti].get_or_insert_with(|| {
                     let resources: Vec<&str> = rem.keys().map(String::as_str).collect();
                     t.limited_capacity(&resources)
                 });
