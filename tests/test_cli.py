@@ -1,11 +1,15 @@
 from __future__ import annotations
 
 import json
+import os
+import platform
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from conftest import BOUTIQUE, DIURNAL, ROOT
 
@@ -87,6 +91,60 @@ def test_console_script_prints_and_exits_as_the_in_process_command() -> None:
         library = subprocess.run([sys.executable, "-c", in_process, *args], capture_output=True, cwd=ROOT)
         assert (script.returncode, script.stdout, script.stderr) == (library.returncode, library.stdout, library.stderr), args
         assert script.returncode == (2 if args[0] in ("no-such-command",) or "does/not/exist" in args else 0), args
+
+
+# The command's heap (`karpsim_cli::huge_heap`): where the switch is thrown, the heap's growth is
+# advised for huge pages, which the kernel shows as `hg` in the mapping's flags (nothing else in the
+# process asks for them). Printed when the process ends (the console script ends it with `os._exit`).
+_HUGE_HEAP_AT_EXIT = """
+import os, sys
+def advised() -> bool:
+    with open("/proc/self/smaps") as smaps:
+        return any(line.startswith("VmFlags:") and " hg" in line for line in smaps)
+def _exit(code):
+    print("advised:", advised(), file=sys.stderr)
+    sys.stderr.flush()
+    os.__dict__["_real_exit"](code)
+os.__dict__["_real_exit"] = os._exit
+os._exit = _exit
+how, args = sys.argv[1], sys.argv[2:]
+sys.argv = ["karpsim", *args]
+if how == "console":
+    from karpsim.__main__ import console
+    console()
+elif how == "main":
+    from karpsim.__main__ import main
+    main(args)
+    _exit(0)
+else:
+    import karpsim
+    karpsim.provision(karpsim.Cluster.from_paths(*args))
+    _exit(0)
+"""
+
+_HUGE_PAGES = (
+    sys.platform == "linux"
+    and platform.libc_ver()[0] == "glibc"
+    and Path("/sys/kernel/mm/transparent_hugepage").is_dir()
+)
+
+
+@pytest.mark.skipif(not _HUGE_PAGES, reason="the command's heap set-up is for Linux with glibc and THP")
+def test_only_the_console_script_sets_up_the_heap_as_the_binary_does() -> None:
+    # the console script is the karpsim command and gets its heap; a library leaves its host's alone
+    # without glibc's own huge-page tunable, which would advise the heap whoever runs
+    env = {k: v for k, v in os.environ.items() if k != "GLIBC_TUNABLES"}
+
+    def advised(how: str, *args: str) -> bool:
+        out = subprocess.run(
+            [sys.executable, "-c", _HUGE_HEAP_AT_EXIT, how, *args], capture_output=True, text=True, cwd=ROOT, env=env,
+        )
+        assert out.returncode == 0, out.stderr
+        return "advised: True" in out.stderr.splitlines()
+
+    assert advised("console", "provision", "-f", str(BOUTIQUE), "-o", "json")
+    assert not advised("main", "provision", "-f", str(BOUTIQUE), "-o", "json")
+    assert not advised("library", str(BOUTIQUE))
 
 
 def _stderr_on_a_terminal(*args: str) -> tuple[int, str, str]:

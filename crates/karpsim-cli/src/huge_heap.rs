@@ -1,4 +1,4 @@
-//! The `karpsim` binary's allocator: the system allocator (glibc's malloc) with its heap grown in
+//! The `karpsim` command's allocator: the system allocator (glibc's malloc) with its heap grown in
 //! large steps and backed by transparent huge pages where the kernel grants them on request
 //! (`/sys/kernel/mm/transparent_hugepage/enabled` = `madvise` or `always`).
 //!
@@ -17,10 +17,19 @@
 //! - after an allocation that grew the heap, `madvise(MADV_HUGEPAGE)` on the new part (what glibc's
 //!   own `glibc.malloc.hugetlb=1` tunable does, which a program cannot set for itself).
 //!
-//! The settings are made when the binary is loaded, before `main` (see `ENABLE_AT_LOAD`).
+//! Off until [`switch_on`]: until then [`HugeHeap`] is the system allocator plus one compare. Only
+//! a process that *is* the karpsim command throws the switch, because the settings are the whole
+//! process's (its other code's allocations too):
+//! - the `karpsim` binary, when it is loaded (before `main`, while the heap is still empty, so all of
+//!   it can be advised: from `main` its first 2 MiB block would already hold small pages);
+//! - the Python package's console script (`karpsim`, `python -m karpsim`), when the command starts:
+//!   the process is the command then, and ends with it. The heap CPython grew while starting keeps
+//!   its small pages; the command's growth beyond it gets the large steps and the advice.
 //!
-//! Elsewhere (not Linux with glibc) it is the system allocator unchanged. Never in the core library
-//! or the Python module: a library does not choose its host process's allocator.
+//! Never the core library, nor the Python module imported as a library (notebooks, `karpsim.cli`):
+//! a library does not choose its host process's allocator settings.
+//!
+//! Elsewhere (not Linux with glibc) it is the system allocator unchanged and the switch does nothing.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 
@@ -62,22 +71,18 @@ mod imp {
     /// memory already advised, which is nearly every allocation: one compare.
     static ADVISED_END: AtomicUsize = AtomicUsize::new(0);
 
+    #[cfg(test)]
+    pub(super) fn advised_end() -> usize {
+        ADVISED_END.load(Ordering::Relaxed)
+    }
+
     const TOP_PAD: i32 = 16 << 20;
     const MMAP_THRESHOLD: i32 = 32 << 20;
 
-    /// Run by the dynamic loader before `main` and before the Rust runtime's first allocation
-    /// (an ELF initializer, as C constructors are): the heap is still empty then, so all of it
-    /// can be advised. From `main`, its first 2 MiB block would already hold small pages.
-    #[used]
-    #[unsafe(link_section = ".init_array")]
-    static ENABLE_AT_LOAD: extern "C" fn() = {
-        extern "C" fn enable_at_load() {
-            enable();
+    pub fn switch_on() {
+        if ADVISED_END.load(Ordering::Relaxed) != 0 {
+            return;
         }
-        enable_at_load
-    };
-
-    fn enable() {
         // SAFETY: mallopt and sbrk(0) only set and read allocator parameters; no memory is touched.
         let brk = unsafe {
             libc::mallopt(libc::M_TOP_PAD, TOP_PAD);
@@ -134,6 +139,14 @@ mod imp {
 mod imp {
     #[inline]
     pub fn grown(_p: *mut u8, _size: usize) {}
+
+    pub fn switch_on() {}
+}
+
+/// Make the settings (see the module) and advise the heap's growth from here on. For a process that
+/// is the karpsim command only; once is enough (later calls do nothing).
+pub fn switch_on() {
+    imp::switch_on()
 }
 
 #[inline]
@@ -143,7 +156,18 @@ fn grown(p: *mut u8, size: usize) {
 
 #[cfg(all(test, target_os = "linux", target_env = "gnu"))]
 mod tests {
-    use super::imp::reaches_past;
+    use super::imp::{advised_end, reaches_past};
+
+    #[test]
+    fn off_until_switched_on_then_on_for_good() {
+        // the only test here that throws the switch (the test binary's allocator is not `HugeHeap`)
+        assert_eq!(advised_end(), 0, "a library leaves the host's allocator alone until told");
+        super::switch_on();
+        let end = advised_end();
+        assert_ne!(end, 0);
+        super::switch_on();
+        assert_eq!(advised_end(), end, "a second switch changes nothing");
+    }
 
     #[test]
     fn only_blocks_of_a_grown_heap_take_the_slow_path() {

@@ -15,6 +15,7 @@ pub mod catalog_cmd;
 pub mod compare_cluster;
 pub mod compare_cmd;
 pub mod consolidate_cmd;
+pub mod huge_heap;
 mod json_out;
 pub mod provision_cmd;
 pub mod scheduler_opts;

@@ -15,11 +15,14 @@ pub fn cli(py: Python<'_>, argv: Vec<String>) -> i32 {
 }
 
 /// [`cli`] for a process that ends with the command (the console script, `python -m karpsim`,
-/// which call `os._exit` with the code right after): the command leaves its cluster state and result
-/// to the process's exit instead of freeing them, as the `karpsim` binary does. Never for a
-/// long-lived interpreter: the memory would stay taken.
+/// which call `os._exit` with the code right after). The process is the karpsim command then, as
+/// the `karpsim` binary is, and runs as the binary does: its heap set up for the command
+/// (`karpsim_cli::huge_heap`: grown in large steps, huge pages) and the command's cluster state and
+/// result left to the process's exit instead of freed. Never for a long-lived interpreter: the
+/// memory would stay taken and the host's allocator settings changed.
 #[pyfunction]
 pub fn _cli_then_exit(py: Python<'_>, argv: Vec<String>) -> i32 {
+    karpsim_cli::huge_heap::switch_on();
     karpsim_cli::skip_freeing_at_exit();
     cli(py, argv)
 }
