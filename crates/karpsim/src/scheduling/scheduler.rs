@@ -25,6 +25,7 @@ use crate::state::{ClusterState, TypeInfo};
 use crate::taints;
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
+use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
 /// What a run schedules and against which part of the cluster.
@@ -249,19 +250,22 @@ fn keep_first_fit(map: &mut FxHashMap<Resources, usize>, requests: &Resources, a
     }
 }
 
+/// A pod's place in the queue: cpu and memory descending, then creation time and uid.
+type QueueKey = (Reverse<i64>, Reverse<i64>, crate::model::Timestamp, Sym);
+
 /// Queue order of Karpenter v1.14.1 (`queue.go: byCPUAndMemoryDescending`): cpu desc, memory desc,
 /// creation time asc, uid asc (unchanged on the main branch read, 2026-08-20).
 fn queue_order(pods: &[&Pod], data: &[PodData], ids: &mut [usize]) {
     // the keys side by side rather than behind two indirections per comparison (a simulation's
     // batches sort thousands of pods each); a stable sort, as before: pods arrive in long runs
     // already in order, which it finds
-    let mut keys: Vec<(std::cmp::Reverse<i64>, std::cmp::Reverse<i64>, crate::model::Timestamp, Sym, usize)> = ids
+    let mut keys: Vec<(QueueKey, usize)> = ids
         .iter()
-        .map(|&i| (std::cmp::Reverse(data[i].requests.cpu), std::cmp::Reverse(data[i].requests.memory), pods[i].creation_timestamp, pods[i].uid, i))
+        .map(|&i| ((Reverse(data[i].requests.cpu), Reverse(data[i].requests.memory), pods[i].creation_timestamp, pods[i].uid), i))
         .collect();
-    keys.sort_by(|a, b| (a.0, a.1, a.2, a.3).cmp(&(b.0, b.1, b.2, b.3)));
+    keys.sort_by_key(|k| k.0);
     for (slot, k) in ids.iter_mut().zip(&keys) {
-        *slot = k.4;
+        *slot = k.1;
     }
 }
 
