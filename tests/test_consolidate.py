@@ -98,3 +98,17 @@ def snapshot_path():  # type: ignore[no-untyped-def]
     from conftest import SNAPSHOT
 
     return SNAPSHOT
+
+
+def test_max_rounds_caps_until_stable_with_a_warning(snapshot: karpsim.Cluster) -> None:
+    settled = karpsim.consolidate(snapshot, until_stable=True)
+    assert settled.rounds > 1
+    assert not any("max_rounds" in w for w in settled.warnings)
+    with pytest.warns(karpsim.KarpsimWarning, match=r"stopped after 1 rounds \(max_rounds\)"):
+        cut = karpsim.consolidate(snapshot, until_stable=True, max_rounds=1)
+    assert cut.rounds == 1
+    assert cut.commands == settled.commands[: len(cut.commands)]
+    with pytest.raises(karpsim.InputError, match="max_rounds"):
+        karpsim.consolidate(snapshot, max_rounds=5)
+    with pytest.raises(karpsim.InputError, match="max_rounds"):
+        karpsim.consolidate(snapshot, until_stable=True, max_rounds=0)

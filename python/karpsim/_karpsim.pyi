@@ -298,6 +298,7 @@ def consolidate(
     now: _Time | None = None,
     spot_to_spot: bool | None = None,
     candidate_order: str = "savings-ratio",
+    max_rounds: int | None = None,
 ) -> ConsolidationResult: ...
 
 @final

@@ -33,6 +33,8 @@ pub struct AdviseArgs {
     #[command(flatten)]
     pub scheduler: SchedulerOpts,
     #[command(flatten)]
+    pub rounds: crate::args::RoundsOpts,
+    #[command(flatten)]
     pub work: crate::args::WorkOpts,
     /// Capacity types candidates may use, comma-separated (default: those each NodePool allows).
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
@@ -108,6 +110,7 @@ pub fn execute(args: &AdviseArgs) -> Result<Report> {
         max_candidates: args.max_candidates.max(1),
         recommendations: args.top.max(1),
         time_limit_seconds: args.time_limit,
+        disruption: karpsim::disruption::DisruptionOptions { max_rounds: args.rounds.max_rounds(), ..Default::default() },
         ..AdviseOptions::default()
     };
     let result = advise(&state, &opts, scenario.as_ref())?;

@@ -67,6 +67,34 @@ impl WorkOpts {
     }
 }
 
+/// The cap on until-stable's rounds, for every command that consolidates until stable.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct RoundsOpts {
+    /// Until stable: stop after N rounds even if methods still act, with a warning that the end
+    /// state is partial (default: 2 x the cluster's nodes + 1,000, enough for every node to be
+    /// disrupted once and its replacement once more; Karpenter itself has no cap).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_rounds: Option<u64>,
+}
+
+impl RoundsOpts {
+    /// `DisruptionOptions::max_rounds`: `None` lets the core follow the cluster's size.
+    pub fn max_rounds(&self) -> Option<usize> {
+        self.max_rounds.map(|n| usize::try_from(n).unwrap_or(usize::MAX))
+    }
+
+    /// On a command where until-stable is an option, `--max-rounds` needs `--until-stable`: one
+    /// round would silently ignore it.
+    pub fn only_until_stable(&self, until_stable: bool) -> karpsim::Result<()> {
+        match self.max_rounds {
+            Some(_) if !until_stable => {
+                Err(karpsim::Error::Option { option: "--max-rounds".into(), message: "applies with --until-stable only".into() })
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum Output {
     /// Aligned columns, for people.
@@ -162,6 +190,8 @@ pub struct ConsolidateArgs {
     #[arg(long, value_enum, value_name = "ORDER", default_value_t = CandidateOrderArg::SavingsRatio)]
     pub candidate_order: CandidateOrderArg,
     #[command(flatten)]
+    pub rounds: RoundsOpts,
+    #[command(flatten)]
     pub work: WorkOpts,
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t = Output::Table)]
@@ -208,6 +238,8 @@ pub struct CompareArgs {
     /// With -f: after provisioning, run Karpenter's disruption until stable and compare where each variant settles.
     #[arg(long, requires = "files")]
     pub until_stable: bool,
+    #[command(flatten)]
+    pub rounds: RoundsOpts,
     #[command(flatten)]
     pub catalog: crate::catalog_opts::CatalogOpts,
     /// KEY=V1,V2,...: one variant per value; several --vary combine as a cartesian product (repeatable).

@@ -28,6 +28,8 @@ pub struct BoundArgs {
     #[command(flatten)]
     pub scheduler: SchedulerOpts,
     #[command(flatten)]
+    pub rounds: crate::args::RoundsOpts,
+    #[command(flatten)]
     pub work: crate::args::WorkOpts,
     /// Stop the search after this many seconds (the bound stays proven; results then depend on the machine's speed).
     #[arg(long, value_name = "SECONDS")]
@@ -56,6 +58,7 @@ pub fn execute(args: &BoundArgs) -> Result<Report> {
         consolidate: !args.no_consolidation,
         max_iterations: args.max_iterations.max(1),
         time_limit_seconds: args.time_limit,
+        disruption: karpsim::disruption::DisruptionOptions { max_rounds: args.rounds.max_rounds(), ..Default::default() },
         ..BoundOptions::default()
     };
     let tty = std::io::stderr().is_terminal();

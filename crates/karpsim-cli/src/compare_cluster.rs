@@ -31,6 +31,7 @@ pub struct VariantChanges {
 }
 
 pub fn execute(args: &CompareArgs, variants: &[Variant], output: OutputSpec, ui: &Ui) -> Result<Report> {
+    args.rounds.only_until_stable(args.until_stable)?;
     let source = args.catalog.source()?;
     let state = args.catalog.load_state(&args.files, &source, args.work.limits())?;
     let catalog = state
@@ -41,7 +42,8 @@ pub fn execute(args: &CompareArgs, variants: &[Variant], output: OutputSpec, ui:
         .unwrap_or_else(|| args.catalog.catalog.clone().unwrap_or_else(|| crate::catalog_opts::DEFAULT_CATALOG.into()));
     let mut warnings = state.warnings.clone();
     let run = if args.until_stable { ClusterRun::Consolidate } else { ClusterRun::Provision };
-    let setup = Setup::new(state, source);
+    let mut setup = Setup::new(state, source);
+    setup.disruption.max_rounds = args.rounds.max_rounds();
     let opts = args.scheduler.provisioning();
     let rows = compare_clusters(&setup, &opts, variants, run, &ui.progress("compare", Unit::Runs))?;
     warnings.extend(cluster_launch_warnings(&setup, &opts, variants)?);

@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 const MAX_LISTED_MOVES: usize = 10;
 
 pub fn options(args: &ConsolidateArgs) -> Result<DisruptionOptions> {
+    args.rounds.only_until_stable(args.until_stable)?;
     Ok(DisruptionOptions {
         now: args.now.as_deref().map(|s| crate::units::parse_rfc3339("--now", s)).transpose()?,
         candidate_order: match args.candidate_order {
@@ -22,6 +23,7 @@ pub fn options(args: &ConsolidateArgs) -> Result<DisruptionOptions> {
             CandidateOrderArg::DisruptionCost => CandidateOrder::DisruptionCost,
         },
         spot_to_spot: args.spot_to_spot,
+        max_rounds: args.rounds.max_rounds(),
         ..DisruptionOptions::default()
     })
 }

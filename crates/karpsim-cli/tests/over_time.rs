@@ -298,3 +298,26 @@ fn a_trace_converted_from_a_pod_dump_replays_from_the_scenario_start() {
     assert!(out["pending_at_end"].as_array().unwrap().is_empty());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn max_rounds_caps_until_stable_with_a_warning_on_stderr() {
+    let snapshot = repo(SNAPSHOT);
+    let out = run_json(&["consolidate", "-f", &snapshot, "--until-stable", "--max-rounds", "1", "-o", "json"]);
+    assert_eq!(out["rounds"], 1);
+    let warnings: Vec<&str> = out["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+    assert!(warnings.iter().any(|w| w.starts_with("stopped after 1 rounds (max_rounds) while methods still acted")), "{warnings:?}");
+    let settled = run_json(&["consolidate", "-f", &snapshot, "--until-stable", "-o", "json"]);
+    assert!(settled["rounds"].as_u64().unwrap() > 1, "the snapshot needs more than one round");
+    assert!(!settled["warnings"].as_array().unwrap().iter().any(|w| w.as_str().unwrap().contains("max_rounds")), "{settled}");
+
+    let table = binary(&["consolidate", "-f", &snapshot, "--until-stable", "--max-rounds", "1"]);
+    assert!(table.status.success());
+    let stderr = String::from_utf8_lossy(&table.stderr);
+    assert!(stderr.contains("stopped after 1 rounds (max_rounds)") && stderr.contains("--max-rounds"), "{stderr}");
+
+    for args in [&["consolidate", "-f", &snapshot, "--max-rounds", "5"][..], &["consolidate", "-f", &snapshot, "--until-stable", "--max-rounds", "0"]] {
+        let refused = binary(args);
+        assert_eq!(refused.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8_lossy(&refused.stderr).contains("--max-rounds"), "{args:?}");
+    }
+}

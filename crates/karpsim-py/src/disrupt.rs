@@ -237,8 +237,10 @@ impl PyConsolidationResult {
 /// (default: the latest timestamp in the input). `spot_to_spot`: the SpotToSpotConsolidation
 /// feature gate (default: the cluster's setting, off unless `with_changes(spot_to_spot=True)`).
 /// `candidate_order` is `"savings-ratio"` (Karpenter v1.14) or `"disruption-cost"` (v1.0–v1.13).
+/// `max_rounds` (with `until_stable=True`): stop after this many rounds even if methods still act,
+/// with a warning that the end state is partial (default: 2 x the cluster's nodes + 1,000).
 #[pyfunction]
-#[pyo3(signature = (cluster, *, until_stable=false, now=None, spot_to_spot=None, candidate_order="savings-ratio"))]
+#[pyo3(signature = (cluster, *, until_stable=false, now=None, spot_to_spot=None, candidate_order="savings-ratio", max_rounds=None))]
 pub fn consolidate(
     py: Python<'_>,
     cluster: PyRef<'_, PyCluster>,
@@ -246,7 +248,14 @@ pub fn consolidate(
     now: Option<&Bound<'_, PyAny>>,
     spot_to_spot: Option<bool>,
     candidate_order: &str,
+    max_rounds: Option<i64>,
 ) -> PyResult<PyConsolidationResult> {
+    let max_rounds = match max_rounds {
+        None => None,
+        Some(_) if !until_stable => return Err(input_error("max_rounds", "applies with until_stable=True only".to_string())),
+        Some(n) if n < 1 => return Err(input_error("max_rounds", format!("{n}: expected a positive number of rounds"))),
+        Some(n) => Some(usize::try_from(n).unwrap_or(usize::MAX)),
+    };
     let order = match candidate_order {
         "savings-ratio" => CandidateOrder::SavingsRatio,
         "disruption-cost" => CandidateOrder::DisruptionCost,
@@ -257,6 +266,7 @@ pub fn consolidate(
         now,
         candidate_order: order,
         spot_to_spot: spot_to_spot.unwrap_or(cluster.disruption.spot_to_spot),
+        max_rounds: max_rounds.or(cluster.disruption.max_rounds),
         ..cluster.disruption.clone()
     };
     let state = Arc::clone(&cluster.state);

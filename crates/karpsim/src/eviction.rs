@@ -6,13 +6,12 @@
 use crate::labels::Sym;
 use crate::model::{IntOrPercent, Pod, PodDisruptionBudget, Taint, TaintEffect, Timestamp};
 
-pub const DO_NOT_DISRUPT: &str = "karpenter.sh/do-not-disrupt";
-const DELETION_COST: &str = "controller.kubernetes.io/pod-deletion-cost";
+pub const DO_NOT_DISRUPT: &str = crate::model::DO_NOT_DISRUPT_ANNOTATION;
 
 /// `EvictionCost`: clamp(1 + deletion-cost/2^27 + priority/2^25, -10, 10).
 pub fn eviction_cost(p: &Pod) -> f64 {
     let mut c = 1.0;
-    if let Some(v) = p.annotations.get(DELETION_COST).and_then(|v| v.parse::<f64>().ok()) {
+    if let Some(v) = p.annotations.deletion_cost().and_then(|v| v.parse::<f64>().ok()) {
         c += v / 2f64.powi(27);
     }
     c += f64::from(p.priority) / 2f64.powi(25);
@@ -21,7 +20,7 @@ pub fn eviction_cost(p: &Pod) -> f64 {
 
 /// `do-not-disrupt` on a pod: "true", or a Go duration not yet elapsed since the pod started.
 pub fn pod_do_not_disrupt(p: &Pod, now: Timestamp) -> bool {
-    match p.annotations.get(DO_NOT_DISRUPT).map(String::as_str) {
+    match p.annotations.do_not_disrupt() {
         Some("true") => true,
         Some(d) => match crate::io::parse_duration(d).ok() {
             Some(secs) if secs > 0 => p.start_time.is_none_or(|s| now - s < secs),
@@ -80,7 +79,12 @@ pub fn pdb_fully_blocks(pdb: &PodDisruptionBudget) -> bool {
 }
 
 pub fn matching_pdbs<'a>(p: &Pod, pdbs: &'a [PodDisruptionBudget]) -> Vec<&'a PodDisruptionBudget> {
-    pdbs.iter().filter(|b| b.namespace == p.namespace && b.selector.as_ref().is_some_and(|s| s.matches(&p.labels))).collect()
+    matching_pdb_indices(p, pdbs).map(|i| &pdbs[i]).collect()
+}
+
+/// The positions in `pdbs` of the PDBs that select `p`, in order.
+pub fn matching_pdb_indices<'a>(p: &'a Pod, pdbs: &'a [PodDisruptionBudget]) -> impl Iterator<Item = usize> + 'a {
+    pdbs.iter().enumerate().filter(|(_, b)| b.namespace == p.namespace && b.selector.as_ref().is_some_and(|s| s.matches(&p.labels))).map(|(i, _)| i)
 }
 
 /// `pdb.Limits.isFullyBlocked`: an evictable pod that more than one PDB selects (Kubernetes cannot
@@ -99,4 +103,29 @@ pub fn fully_blocked(p: &Pod, pdbs: &[PodDisruptionBudget], now: Timestamp) -> b
 /// reschedulable, not protected by `do-not-disrupt`, not fully blocked by PDBs.
 pub fn currently_reschedulable(p: &Pod, pdbs: &[PodDisruptionBudget], now: Timestamp) -> bool {
     p.is_reschedulable() && !(p.is_active() && pod_do_not_disrupt(p, now)) && !fully_blocked(p, pdbs, now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::PodAnnotations;
+    use crate::resources::Resources;
+    use std::collections::BTreeMap;
+
+    /// Disruption reads do-not-disrupt and the deletion cost from the flags kept with the map:
+    /// they must agree with the map whichever way it was written.
+    #[test]
+    fn do_not_disrupt_and_deletion_cost_are_read_however_they_are_written() {
+        let mut p = Pod::new("default", "web", Resources::new());
+        assert_eq!((p.annotations.do_not_disrupt(), p.annotations.deletion_cost()), (None, None));
+        assert!(!pod_do_not_disrupt(&p, 0));
+        p.annotations.insert(DO_NOT_DISRUPT.into(), "true".into());
+        p.annotations.insert(crate::model::DELETION_COST_ANNOTATION.into(), "134217728".into());
+        assert!(pod_do_not_disrupt(&p, 0));
+        assert_eq!(eviction_cost(&p), 2.0, "1 + 2^27 / 2^27");
+        let read = PodAnnotations::from(BTreeMap::from([(crate::model::DELETION_COST_ANNOTATION.to_string(), "-5".to_string())]));
+        assert_eq!((read.do_not_disrupt(), read.deletion_cost(), read.mirror()), (None, Some("-5"), false));
+        let round_trip: PodAnnotations = serde_json::from_str(&serde_json::to_string(&*p.annotations).unwrap()).unwrap();
+        assert_eq!((round_trip.do_not_disrupt(), round_trip.deletion_cost()), (Some("true"), Some("134217728")));
+    }
 }

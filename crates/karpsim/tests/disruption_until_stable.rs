@@ -175,3 +175,41 @@ fn eks_snapshot_until_stable() {
     assert!(r.commands.iter().any(|c| matches!(c.method, Method::SingleNode | Method::MultiNode)), "{}", show(&r));
 }
 
+
+/// Every node of the benchmark cluster drifted: drift replaces one node a round (`drift.go`).
+fn drifted_cluster(nodes: usize) -> ClusterState {
+    let mut s = karpsim::fixtures::karpenter_cluster(nodes, 2, 42);
+    s.nodepools[0].labels.insert(karpsim::labels::Sym::new("tier"), karpsim::labels::Sym::new("v2"));
+    s
+}
+
+#[test]
+fn the_default_round_limit_lets_every_node_be_disrupted() {
+    // a fixed cap (1,000 before) cut drifted clusters larger than it short
+    let opts = DisruptionOptions::default();
+    for nodes in [10, 2_500] {
+        let s = karpsim::fixtures::karpenter_cluster(nodes, 0, 42);
+        assert!(opts.round_limit(&s) >= 2 * nodes, "{nodes} nodes: {}", opts.round_limit(&s));
+    }
+    assert_eq!(DisruptionOptions { max_rounds: Some(7), ..opts }.round_limit(&drifted_cluster(3)), 7);
+}
+
+#[test]
+fn a_round_cap_that_cuts_until_stable_short_warns_and_one_that_does_not_is_silent() {
+    let s = drifted_cluster(8);
+    let opts = DisruptionOptions { now: Some(3_600), ..DisruptionOptions::default() };
+    let (settled, _) = until_stable_state(&s, &opts);
+    assert!(settled.rounds > 3, "drift replaces the nodes one a round: {}", show(&settled));
+    assert!(!settled.warnings.iter().any(|w| w.contains("max_rounds")), "{:?}", settled.warnings);
+
+    let (cut, end) = until_stable_state(&s, &DisruptionOptions { max_rounds: Some(3), ..opts.clone() });
+    assert_eq!(cut.rounds, 3);
+    assert_eq!(cut.commands, settled.commands[..cut.commands.len()], "the same commands, fewer of them");
+    assert!(cut.warnings.iter().any(|w| w.starts_with("stopped after 3 rounds (max_rounds) while methods still acted")), "{:?}", cut.warnings);
+    assert!(end.nodes.iter().any(|n| n.labels.get(&karpsim::labels::Sym::new("tier")).is_none()), "drifted nodes remain");
+
+    // settling exactly at the cap is a whole answer: no warning
+    let (exact, _) = until_stable_state(&s, &DisruptionOptions { max_rounds: Some(settled.rounds), ..opts });
+    assert_eq!(exact.commands, settled.commands);
+    assert!(!exact.warnings.iter().any(|w| w.contains("max_rounds")), "{:?}", exact.warnings);
+}

@@ -263,7 +263,7 @@ proptest! {
     #[test]
     fn consolidation_until_stable_loses_no_pod(nodes in 1usize..10, pods_per_node in 1usize..4, seed in any::<u64>()) {
         let start = karpsim::fixtures::karpenter_cluster(nodes, pods_per_node, seed);
-        let opts = DisruptionOptions { now: Some(3_600), max_rounds: 40, ..DisruptionOptions::default() };
+        let opts = DisruptionOptions { now: Some(3_600), max_rounds: Some(40), ..DisruptionOptions::default() };
         let (result, end) = until_stable_state(&start, &opts);
         let before: BTreeSet<String> = start.pods.iter().filter(|p| !p.is_daemonset_pod()).map(|p| p.key()).collect();
         let after: BTreeSet<String> = end.pods.iter().filter(|p| !p.is_daemonset_pod()).map(|p| p.key()).collect();

@@ -3,7 +3,7 @@
 //! `ValidatePodsDisruptable`, `utils/disruption/disruption.go`; design §5.2, §5.3).
 
 use super::drift;
-use crate::eviction::{DO_NOT_DISRUPT, evictable, eviction_cost, matching_pdbs, pdb_allowed, pod_do_not_disrupt};
+use crate::eviction::{DO_NOT_DISRUPT, evictable, eviction_cost, matching_pdb_indices, pdb_allowed, pod_do_not_disrupt};
 use crate::labels::{Sym, SymMap};
 use crate::model::{Node, NodePool, Pod, Timestamp};
 use crate::state::{ClusterState, TypeInfo};
@@ -60,11 +60,16 @@ pub fn build<'a>(
     pods_by_node: &SymMap<Vec<&'a Pod>>,
     now: Timestamp,
 ) -> (Vec<Candidate<'a>>, Vec<(Sym, String)>) {
-    let mut out = Vec::new();
+    // one candidate per node at most: sized once, not grown (a candidate is large)
+    let mut out = Vec::with_capacity(state.nodes.len());
     let mut kept = Vec::new();
     let none = Vec::new();
     let (mut costs, mut reschedulable_costs): (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
     let pool_reqs: Vec<Option<std::sync::Arc<crate::requirements::Requirements>>> = state.nodepools.iter().map(drift::pool_requirements).collect();
+    // each PDB's allowed disruptions, worked out the first time a pod it selects asks: it counts
+    // the pods the PDB selects among all of the state's, which do not change while candidates are
+    // built (once per pod was quadratic in the pods a PDB covers)
+    let mut pdb_allows: Vec<Option<i64>> = vec![None; state.pdbs.len()];
     // each pool's types by name (the first of a name, as a scan finds it), built once per pool
     // rather than scanning the catalog for every node
     let mut types_by_name: SymMap<SymMap<&TypeInfo>> = SymMap::default();
@@ -111,13 +116,14 @@ pub fn build<'a>(
             if !evictable(p, now) {
                 continue;
             }
-            let matched = matching_pdbs(p, &state.pdbs);
-            if matched.len() > 1 {
+            let mut matched = matching_pdb_indices(p, &state.pdbs);
+            let first = matched.next();
+            if matched.next().is_some() {
                 pod_block = Some(format!("pod {} is selected by more than one PodDisruptionBudget", p.key()));
                 break;
             }
-            if let Some(b) = matched.first()
-                && pdb_allowed(b, &state.pods) == 0
+            if let Some((i, b)) = first.map(|i| (i, &state.pdbs[i]))
+                && *pdb_allows[i].get_or_insert_with(|| pdb_allowed(b, &state.pods)) == 0
                 && (!b.unhealthy_always_allow || p.ready)
             {
                 pod_block = Some(format!("PodDisruptionBudget {}/{} allows no disruption of pod {}", b.namespace, b.name, p.key()));

@@ -20,11 +20,25 @@ fn cost(state: &ClusterState) -> f64 {
     state.nodes.iter().map(|n| n.price.unwrap_or(0.0)).sum()
 }
 
-fn sort(c: &mut [Candidate], order: CandidateOrder) {
+/// Candidates in the order the methods try them. A candidate is large (~150 bytes) and a stable
+/// sort moves each element about log2(n) times (a tenth of a drifted until-stable run was those
+/// moves and the growth of candidate lists): positions are sorted instead, and each candidate is
+/// moved once. A stable sort of the positions under the same comparison is the same order.
+fn sort(c: &mut Vec<Candidate>, order: CandidateOrder) {
+    let mut at: Vec<usize> = (0..c.len()).collect();
     match order {
-        CandidateOrder::SavingsRatio => c.sort_by(|a, b| b.savings_ratio().total_cmp(&a.savings_ratio()).then(a.name().cmp(&b.name()))),
-        CandidateOrder::DisruptionCost => c.sort_by(|a, b| a.disruption_cost.total_cmp(&b.disruption_cost).then(a.name().cmp(&b.name()))),
+        CandidateOrder::SavingsRatio => at.sort_by(|&a, &b| {
+            let (a, b) = (&c[a], &c[b]);
+            b.savings_ratio().total_cmp(&a.savings_ratio()).then(a.name().cmp(&b.name()))
+        }),
+        CandidateOrder::DisruptionCost => at.sort_by(|&a, &b| {
+            let (a, b) = (&c[a], &c[b]);
+            a.disruption_cost.total_cmp(&b.disruption_cost).then(a.name().cmp(&b.name()))
+        }),
     }
+    let mut slots: Vec<Option<Candidate>> = std::mem::take(c).into_iter().map(Some).collect();
+    c.reserve_exact(slots.len());
+    c.extend(at.iter().filter_map(|&i| slots[i].take()));
 }
 
 struct Round<'a, 'o> {
@@ -486,17 +500,20 @@ pub fn until_stable_with_progress(state: &ClusterState, opts: &DisruptionOptions
     let mut kept = Vec::new();
     let mut rounds = 0;
     let mut seq = 0usize;
-    while rounds < opts.max_rounds {
+    let max_rounds = opts.round_limit(state);
+    let mut settled = false;
+    while rounds < max_rounds {
         rounds += 1;
         progress.report(rounds as u64, None);
         // Rounds skip the single-node simulations that are certain to fail ([`super::prefilter`]):
         // the same commands, sooner. Only the kept nodes of the last round are reported, so that
         // round runs again in full for their explanations.
         let plans = one_round(&current, now, opts, &mut Vec::new(), true).0;
-        if plans.is_empty() || rounds == opts.max_rounds {
+        if plans.is_empty() || rounds == max_rounds {
             kept = one_round(&current, now, opts, &mut Vec::new(), false).1;
         }
         if plans.is_empty() {
+            settled = true;
             break;
         }
         for p in plans {
@@ -505,8 +522,10 @@ pub fn until_stable_with_progress(state: &ClusterState, opts: &DisruptionOptions
         }
         now += step;
     }
-    if rounds >= opts.max_rounds {
-        warnings.push(format!("stopped after {rounds} rounds (max_rounds) while methods still acted"));
+    if !settled {
+        warnings.push(format!(
+            "stopped after {rounds} rounds (max_rounds) while methods still acted: the end state is partial; raise max_rounds (--max-rounds) to let it settle"
+        ));
     }
     let after = cost(&current);
     let prov = provision(&current, &opts.provisioning);

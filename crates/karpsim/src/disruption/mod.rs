@@ -55,8 +55,10 @@ pub struct DisruptionOptions {
     pub spot_to_spot: bool,
     /// Multi-node consolidation looks at most at this many candidates (100 in Karpenter).
     pub multi_node_max_candidates: usize,
-    /// Until-stable: stop after this many rounds even if methods still act.
-    pub max_rounds: usize,
+    /// Until-stable: stop after this many rounds even if methods still act (with a warning: the
+    /// end state is then partial). `None`: [`default_max_rounds`] of the cluster's nodes. Karpenter
+    /// has no such cap; it is karpsim's guard against rounds that never settle.
+    pub max_rounds: Option<usize>,
     /// The scheduler settings used in simulations and for replacements.
     pub provisioning: ProvisionOptions,
 }
@@ -68,10 +70,31 @@ impl Default for DisruptionOptions {
             candidate_order: CandidateOrder::SavingsRatio,
             spot_to_spot: false,
             multi_node_max_candidates: 100,
-            max_rounds: 1000,
+            max_rounds: None,
             provisioning: ProvisionOptions::default(),
         }
     }
+}
+
+impl DisruptionOptions {
+    /// The rounds until-stable may run on `state`: `max_rounds`, or by default
+    /// [`default_max_rounds`] of its nodes.
+    pub fn round_limit(&self, state: &ClusterState) -> usize {
+        self.max_rounds.unwrap_or_else(|| default_max_rounds(state.nodes.len()))
+    }
+}
+
+/// Until-stable's default cap on rounds for a cluster of `nodes` nodes: `2 × nodes + 1,000`.
+///
+/// A round that acts applies at least one command and every command disrupts at least one node, so
+/// a cluster that settles needs at most one round per node it ever disrupts. Drift disrupts one
+/// node per round (`drift.go`: the first candidate whose pods schedule), so n drifted nodes take
+/// about n rounds; each node of the input is disrupted at most once, and the replacement it may
+/// get can be consolidated once more (2 per node). The 1,000 on top (the former fixed cap) leaves
+/// room for chains of ever-cheaper replacements on small clusters. A cap that still cuts a run
+/// short warns (`stopped after N rounds (max_rounds) ...`).
+pub fn default_max_rounds(nodes: usize) -> usize {
+    nodes.saturating_mul(2).saturating_add(1_000)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

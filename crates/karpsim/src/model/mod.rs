@@ -23,7 +23,7 @@ pub use overlay::{NodeOverlay, PriceChange, PriceChangeKind};
 pub use reservation::{CapacityReservation, ReservationSelectorTerm, ReservationType, CAPACITY_BLOCK_RECLAIM_SECONDS};
 pub use pdb::{IntOrPercent, PodDisruptionBudget};
 pub use pod::{
-    Affinity, HostPort, OwnerKind, OwnerRef, Pod, PodAffinityTerm, PodAnnotations,
+    Affinity, HostPort, OwnerKind, OwnerRef, Pod, PodAffinityTerm, PodAnnotations, DO_NOT_DISRUPT_ANNOTATION, DELETION_COST_ANNOTATION,
     NotProvisionable, PodPhase, Taint, TaintEffect, Toleration, TolerationOperator, TopologySpreadConstraint, UnsatisfiableAction,
     WeightedPodAffinityTerm, NodeInclusionPolicy,
 };

@@ -67,31 +67,61 @@ pub struct Pod {
 /// counts a pod owned by its Node).
 const MIRROR_ANNOTATION: &str = "kubernetes.io/config.mirror";
 
-/// A pod's annotations, with whether they hold the mirror annotation worked out when they are
-/// written. Disruption rounds ask `is_mirror` of every bound pod many times a round; looking the
-/// annotation up by string each time was a twentieth of a 24-hour simulation. The map is private
-/// and every write goes through [`PodAnnotations::insert`] (or a constructor), so the flag cannot
-/// fall out of step with it.
+/// `karpenter.sh/do-not-disrupt` (on pods and nodes).
+pub const DO_NOT_DISRUPT_ANNOTATION: &str = "karpenter.sh/do-not-disrupt";
+/// `controller.kubernetes.io/pod-deletion-cost`, read by Karpenter's `EvictionCost`.
+pub const DELETION_COST_ANNOTATION: &str = "controller.kubernetes.io/pod-deletion-cost";
+
+/// The annotations whose presence [`PodAnnotations`] keeps as a flag, bit `i` for `FLAGGED[i]`.
+const FLAGGED: [&str; 3] = [MIRROR_ANNOTATION, DO_NOT_DISRUPT_ANNOTATION, DELETION_COST_ANNOTATION];
+
+fn flag_of(key: &str) -> u8 {
+    FLAGGED.iter().position(|k| *k == key).map_or(0, |i| 1 << i)
+}
+
+/// A pod's annotations, with whether they hold the annotations disruption rounds read (the
+/// mirror annotation, do-not-disrupt, the deletion cost) worked out when they are written.
+/// Disruption rounds ask these of every bound pod, every round; looking each up by string was a
+/// twentieth of a 24-hour simulation for the mirror flag alone. The map is private and every write
+/// goes through [`PodAnnotations::insert`] (or a constructor), so the flags cannot fall out of
+/// step with it (keys are only ever added: there is no removal).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PodAnnotations {
     map: BTreeMap<String, String>,
-    mirror: bool,
+    /// Bit `i`: `FLAGGED[i]` is a key of `map`.
+    flags: u8,
 }
 
 impl PodAnnotations {
     pub fn insert(&mut self, key: String, value: String) -> Option<String> {
-        self.mirror |= key == MIRROR_ANNOTATION;
+        self.flags |= flag_of(&key);
         self.map.insert(key, value)
     }
     /// Whether the mirror annotation is present.
     pub fn mirror(&self) -> bool {
-        self.mirror
+        self.flags & 1 != 0
+    }
+    /// The value of a flagged annotation, looked up only when the flag says it is there.
+    fn flagged(&self, bit: u8, key: &str) -> Option<&str> {
+        if self.flags & bit == 0 {
+            return None;
+        }
+        self.map.get(key).map(String::as_str)
+    }
+    /// The `karpenter.sh/do-not-disrupt` value, if any.
+    pub fn do_not_disrupt(&self) -> Option<&str> {
+        self.flagged(2, DO_NOT_DISRUPT_ANNOTATION)
+    }
+    /// The `controller.kubernetes.io/pod-deletion-cost` value, if any.
+    pub fn deletion_cost(&self) -> Option<&str> {
+        self.flagged(4, DELETION_COST_ANNOTATION)
     }
 }
 
 impl From<BTreeMap<String, String>> for PodAnnotations {
     fn from(map: BTreeMap<String, String>) -> Self {
-        PodAnnotations { mirror: map.contains_key(MIRROR_ANNOTATION), map }
+        let flags = FLAGGED.iter().enumerate().filter(|(_, k)| map.contains_key(**k)).fold(0, |f, (i, _)| f | 1 << i);
+        PodAnnotations { map, flags }
     }
 }
 
@@ -360,6 +390,9 @@ mod tests {
         assert!(!sibling.is_mirror());
         let round_trip: PodAnnotations = serde_json::from_str(&serde_json::to_string(&*plain.annotations).unwrap()).unwrap();
         assert!(round_trip.mirror());
+        for (i, key) in FLAGGED.iter().enumerate() {
+            assert_eq!(flag_of(key), 1 << i, "{key}: the accessors' bits follow FLAGGED");
+        }
         assert_eq!(plain.annotations, BTreeMap::from([
             ("example.com/other".to_string(), "y".to_string()),
             (MIRROR_ANNOTATION.to_string(), "x".to_string()),

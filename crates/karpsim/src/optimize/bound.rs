@@ -335,6 +335,8 @@ pub fn bound_with_progress(state: &ClusterState, opts: &BoundOptions, progress: 
     let after_consolidation = opts.consolidate.then(|| {
         let d = DisruptionOptions { now: Some(now), provisioning: opts.provisioning.clone(), ..opts.disruption.clone() };
         let (r, s) = until_stable_state(&launched, &d);
+        // until-stable's own warnings follow the state's (a round cap that cut it short)
+        warnings.extend(r.warnings.iter().skip(launched.warnings.len()).cloned());
         let (c, n) = managed_cost(&s);
         let pending = r.end_state.as_ref().map_or(0, |e| e.pending.len());
         consolidated_state = Some(s);

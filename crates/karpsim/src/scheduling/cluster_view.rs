@@ -400,10 +400,11 @@ impl<'a> ClusterView<'a> {
             .collect();
 
         // nodes.Active(): every node not being deleted, with the pods bound to it
-        let mut nodes: Vec<NodeView<'a>> = Vec::new();
+        // sized once for every node (a node view is large; growing the list copied it again and again)
+        let mut nodes: Vec<NodeView<'a>> = Vec::with_capacity(state.nodes.len());
         let mut named: SymSet = SymSet::default();
         let node_daemons = daemons::NodeDaemons::new(&daemonsets);
-        let mut daemon_requests = Vec::new();
+        let mut daemon_requests = Vec::with_capacity(state.nodes.len());
         NodePartsCache::with(&state.daemonsets, |cache| {
             for n in state.nodes.iter().filter(|n| n.deletion_timestamp.is_none()) {
                 let pool = n.nodepool.and_then(|p| state.nodepools.iter().find(|x| x.name == p));
