@@ -262,7 +262,7 @@ fn template_parts(
     };
     // explained with the requirements the filter used (minValues relaxed under BestEffort)
     let unlaunchable = options.is_empty().then(|| super::unlaunchable::explain(pool, &filter_reqs, types));
-    TemplateParts { options, groups, group_of, unlaunchable, fit_bounds: Default::default() }
+    TemplateParts { options, groups, group_of, unlaunchable, fit_bounds: Default::default(), limit_caps: Default::default(), price_orders: Default::default() }
 }
 
 /// A cached [`TemplateParts`] and what it was computed from.

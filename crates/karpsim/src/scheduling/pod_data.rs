@@ -57,6 +57,13 @@ impl PodData {
 /// Pods the provisioner ignores (`provisioner.go: Validate` → `v1.ValidateRequirement`), or does not
 /// try to place (Dynamic Resource Allocation claims): returns why.
 pub fn validate_for_provisioning(pod: &Pod) -> Option<String> {
+    validate_with(pod, pod_requirements(pod, true).as_ref().ok())
+}
+
+/// [`validate_for_provisioning`] with the pod's `pod_requirements(pod, true)` already computed
+/// (`None` when they do not parse): the scheduler has them in the pod's data when it respects
+/// preferences, and computing them a second time for every pod of every run showed in a profile.
+pub(crate) fn validate_with(pod: &Pod, with_preferences: Option<&Requirements>) -> Option<String> {
     // scheduler.go: add returns a DRAError for such pods while IGNORE_DRA_REQUESTS is true (the
     // default): they stay pending
     if pod.resource_claims {
@@ -99,7 +106,7 @@ pub fn validate_for_provisioning(pod: &Pod) -> Option<String> {
     }
     // validateKarpenterManagedLabelCanExist reads NewPodRequirements: the node selector, the
     // heaviest preferred term and the first required term together
-    if let Ok(r) = pod_requirements(pod, true)
+    if let Some(r) = with_preferences
         && r.get(*labels::NODEPOOL).is_some_and(|r| r.operator() == crate::requirements::Operator::DoesNotExist)
     {
         return Some(format!("the pod requires {} DoesNotExist (not to run on a Karpenter node); Karpenter ignores such pods", *labels::NODEPOOL));

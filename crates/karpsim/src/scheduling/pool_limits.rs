@@ -43,6 +43,7 @@ impl LimitedCapacity {
     }
 
     /// Type `t` (an index into the template's types) is within every `remaining` amount.
+    #[inline]
     pub fn within(&self, t: u32, remaining: &[i64]) -> bool {
         let at = t as usize * self.resources;
         self.capacity[at..at + self.resources].iter().zip(remaining).all(|(c, v)| c <= v)

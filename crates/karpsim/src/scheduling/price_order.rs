@@ -12,7 +12,8 @@
 //! sorting the claim's own options gives: a total order restricted to a subset is the subset's
 //! order. Thousands of claims share a handful of such sets (zones × capacity types), and a run with
 //! a single claim (most disruption simulations) is not worse off: an order is built only when a set
-//! comes up a second time.
+//! comes up a second time. The orders are kept with a template's parts (its catalog and options),
+//! so the runs of a time simulation or of disruption rounds share them.
 
 use super::instance_filter::{OfferingReqs, offering_keys};
 use crate::requirements::Requirements;
@@ -30,7 +31,6 @@ fn by_price(types: &[TypeInfo], a: &(u32, f64), b: &(u32, f64)) -> std::cmp::Ord
 }
 
 struct Entry {
-    template: usize,
     /// The offering requirements of the claims this entry is for (only the six keys).
     reqs: Requirements,
     /// Claims seen with them so far.
@@ -39,7 +39,7 @@ struct Entry {
     sorted: Vec<u32>,
 }
 
-/// Per template and set of offering requirements, every type of the catalog cheapest first.
+/// Per set of offering requirements, every type of one template's catalog cheapest first.
 #[derive(Default)]
 pub(crate) struct PriceOrders {
     entries: Vec<Entry>,
@@ -48,11 +48,14 @@ pub(crate) struct PriceOrders {
 }
 
 impl PriceOrders {
-    /// The `keep` cheapest of `options` (indices into `types`, the catalog of template `template`)
-    /// under requirements `reqs`, cheapest first.
-    pub(crate) fn cheapest(&mut self, template: usize, types: &[TypeInfo], options: &[u32], reqs: &Requirements, keep: usize) -> Vec<u32> {
+    /// Sets kept at most; past it they are forgotten (a handful is usual).
+    const MAX_ENTRIES: usize = 256;
+
+    /// The `keep` cheapest of `options` (indices into `types`, the catalog these orders are for:
+    /// always the same one) under requirements `reqs`, cheapest first.
+    pub(crate) fn cheapest(&mut self, types: &[TypeInfo], options: &[u32], reqs: &Requirements, keep: usize) -> Vec<u32> {
         let keys = offering_keys();
-        let found = self.entries.iter().position(|e| e.template == template && keys.iter().all(|&k| e.reqs.get(k) == reqs.get(k)));
+        let found = self.entries.iter().position(|e| keys.iter().all(|&k| e.reqs.get(k) == reqs.get(k)));
         let e = match found {
             Some(e) => e,
             None => {
@@ -62,7 +65,10 @@ impl PriceOrders {
                         own.set(k, r.clone());
                     }
                 }
-                self.entries.push(Entry { template, reqs: own, uses: 0, sorted: Vec::new() });
+                if self.entries.len() >= Self::MAX_ENTRIES {
+                    self.entries.clear();
+                }
+                self.entries.push(Entry { reqs: own, uses: 0, sorted: Vec::new() });
                 self.entries.len() - 1
             }
         };
@@ -146,7 +152,8 @@ mod tests {
             vec![zone(&["z3"]), ct("spot")],
             vec![host],
         ];
-        let mut orders = PriceOrders::default();
+        // two templates over the same catalog, each with its orders
+        let mut orders = [PriceOrders::default(), PriceOrders::default()];
         let mut seed = 7u64;
         let mut next = move || {
             seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
@@ -160,10 +167,10 @@ mod tests {
             let options: Vec<u32> = (0..types.len() as u32).filter(|_| next() % 3 != 0).collect();
             let keep = 1 + next() % 70;
             let template = round % 2;
-            let got = orders.cheapest(template, &types, &options, &reqs, keep);
+            let got = orders[template].cheapest(&types, &options, &reqs, keep);
             assert_eq!(got, cheapest_direct(&types, &options, &reqs, keep), "round {round}");
             assert_eq!(got.len(), keep.min(options.len()));
         }
-        assert!(orders.entries.iter().all(|e| !e.sorted.is_empty()), "every set came up more than once");
+        assert!(orders.iter().flat_map(|o| &o.entries).all(|e| !e.sorted.is_empty()), "every set came up more than once");
     }
 }

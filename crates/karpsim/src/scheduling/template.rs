@@ -4,6 +4,8 @@
 use super::daemons::DaemonGroup;
 use super::fit_bounds::FitBounds;
 use super::instance_filter;
+use super::pool_limits::LimitedCapacity;
+use super::price_order::PriceOrders;
 use crate::labels::{self, Sym};
 use crate::model::NodePool;
 use crate::requirements::{Requirement, Requirements};
@@ -37,6 +39,27 @@ impl Template<'_> {
     pub fn fit_bounds(&self) -> &FitBounds {
         self.parts.fit_bounds.get_or_init(|| FitBounds::new(self.types, &self.parts.groups, &self.parts.group_of))
     }
+
+    /// The options' capacities on the `resources` the pool limits (in that order), kept with the
+    /// parts for the next runs when they ask about the same resources: every run whose pool has
+    /// limits needs them as soon as it opens a NodeClaim, and a time simulation's runs (batches,
+    /// disruption simulations) rebuilt them over the whole catalog each time.
+    pub fn limited_capacity(&self, resources: &[&str]) -> std::sync::Arc<LimitedCapacity> {
+        let build = || std::sync::Arc::new(LimitedCapacity::new(resources.iter().copied(), self.types, self.options()));
+        let (kept_for, caps) = self.parts.limit_caps.get_or_init(|| (resources.iter().map(|r| r.to_string()).collect(), build()));
+        if kept_for.iter().map(String::as_str).eq(resources.iter().copied()) {
+            std::sync::Arc::clone(caps)
+        } else {
+            // (the same parts serve a pool whose limits name other resources: not kept)
+            build()
+        }
+    }
+
+    /// The price orders of the template's types, shared by every run over the same parts (see
+    /// [`PriceOrders`]).
+    pub fn price_orders(&self) -> std::sync::MutexGuard<'_, PriceOrders> {
+        self.parts.price_orders.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// What a template derives from its pool and catalog alone: the types its requirements allow, and
@@ -49,6 +72,10 @@ pub(crate) struct TemplateParts {
     pub unlaunchable: Option<String>,
     /// See [`Template::fit_bounds`].
     pub fit_bounds: std::sync::OnceLock<FitBounds>,
+    /// See [`Template::limited_capacity`]: the limited resources it was built for, and the table.
+    pub limit_caps: std::sync::OnceLock<(Vec<String>, std::sync::Arc<LimitedCapacity>)>,
+    /// See [`Template::price_orders`].
+    pub price_orders: std::sync::Mutex<PriceOrders>,
 }
 
 /// A template's requirements (`nodeclaimtemplate.go`): the pool's requirements and template labels,
