@@ -37,6 +37,8 @@ import random
 import statistics
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -271,23 +273,32 @@ def rows(f: dict[str, pathlib.Path]) -> list[dict]:
 
 def run_once(cmd: list[str], timeout: float) -> tuple[float | None, float, float]:
     """Wall seconds (None when stopped at the timeout), peak resident MiB and CPU seconds (user +
-    system, which other jobs on a shared machine inflate less than wall time) of one whole process."""
+    system, which other jobs on a shared machine inflate less than wall time) of one whole process.
+
+    The wait for the process's exit blocks (a timer kills it at the timeout), so the wall time ends
+    when the process does: no polling interval is added to it."""
+    stderr = tempfile.TemporaryFile()  # a file, not a pipe: a long stderr cannot block the process
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = start + timeout
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.perf_counter() > deadline:
-            proc.kill()
-            _, status, usage = os.wait4(proc.pid, 0)
-            return None, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
-        time.sleep(0.002)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=stderr)
+    timed_out = threading.Event()
+
+    def stop() -> None:
+        timed_out.set()
+        proc.kill()
+
+    timer = threading.Timer(timeout, stop)
+    timer.start()
+    try:
+        _, status, usage = os.wait4(proc.pid, 0)
+    finally:
+        timer.cancel()
     elapsed = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
+    if timed_out.is_set():
+        return None, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
     if proc.returncode != 0:
-        sys.exit(f"{' '.join(cmd)} exited with {proc.returncode}: {proc.stderr.read().decode()[-2000:]}")
+        stderr.seek(0)
+        sys.exit(f"{' '.join(cmd)} exited with {proc.returncode}: {stderr.read().decode()[-2000:]}")
     return elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
