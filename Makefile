@@ -20,7 +20,8 @@ test-rust:
 	$(CARGO) test --locked
 	$(CARGO) test --locked -p karpsim-benches --benches --no-run
 
-# Build the wheel, install it into .venv with its test extras, run pytest (tests/).
+# Build the two wheels (the `karpsim` command, crates/karpsim-cli, and the Python package that requires
+# it), install them into .venv with the test extras, run pytest (tests/).
 test-python:
 	bash scripts/python-test.sh
 

@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -33,20 +34,67 @@ def test_exit_codes_propagate() -> None:
     assert run("no-such-command").returncode == 2
 
 
-def test_console_script_is_installed() -> None:
-    # pip installs the console script beside the interpreter of the environment it installs into
-    exe = _console_script()
+def test_command_is_installed() -> None:
+    # pip installs the command beside the interpreter of the environment it installs into
+    exe = _installed_command()
     out = subprocess.run([exe, "catalog", "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "catalog" in out.stdout.lower()
 
 
-def _console_script() -> str:
+def _installed_command() -> str:
     exe = shutil.which("karpsim", path=str(Path(sys.executable).parent))
-    assert exe is not None, f"no karpsim console script in {Path(sys.executable).parent}"
+    assert exe is not None, f"no karpsim command in {Path(sys.executable).parent}"
     return exe
 
 
-# What the console script has imported when it ends the process: `os._exit` replaced by a function
+# The first bytes of a native executable, by platform (pip installs a Python console script as a
+# text file starting with `#!`, or on Windows as a small launcher .exe).
+_EXECUTABLE_MAGIC = {"linux": b"\x7fELF", "darwin": b"\xcf\xfa\xed\xfe"}
+
+
+def test_installed_command_is_the_native_executable() -> None:
+    # `pip install karpsim` brings the binary (the `karpsim-cli` wheel), so the command a user runs
+    # starts in milliseconds, with no Python interpreter behind it
+    head = Path(_installed_command()).read_bytes()[:4]
+    assert not head.startswith(b"#!"), "the installed karpsim is a script, not the native command"
+    if sys.platform in _EXECUTABLE_MAGIC:
+        assert head == _EXECUTABLE_MAGIC[sys.platform], head
+
+
+def test_one_package_installs_the_command() -> None:
+    # the Python package requires the command's wheel at its own version and writes no `karpsim`
+    # executable itself: one file in bin/, owned by `karpsim-cli`
+    from importlib import metadata
+
+    version = metadata.version("karpsim")
+    assert f"karpsim-cli=={version}" in (metadata.requires("karpsim") or [])
+    assert metadata.version("karpsim-cli") == version
+
+    def commands(dist: str) -> list[str]:
+        return [str(f) for f in metadata.files(dist) or [] if f.name in ("karpsim", "karpsim.exe")]
+
+    assert commands("karpsim") == []
+    assert len(commands("karpsim-cli")) == 1, metadata.files("karpsim-cli")
+
+
+# The release binary `cargo build --release -p karpsim-cli` leaves in the checkout (pip's build of
+# the `karpsim-cli` wheel writes it there too).
+RELEASE_BINARY = ROOT / "target" / "release" / ("karpsim.exe" if sys.platform == "win32" else "karpsim")
+
+
+@pytest.mark.skipif(not RELEASE_BINARY.is_file(), reason="no release binary in target/release")
+def test_installed_command_prints_as_the_release_binary() -> None:
+    exe = _installed_command()
+    for args in (["provision", "-f", str(BOUTIQUE), "-o", "json"], ["provision", "-f", str(BOUTIQUE)]):
+        installed = subprocess.run([exe, *args], capture_output=True, cwd=ROOT)
+        release = subprocess.run([str(RELEASE_BINARY), *args], capture_output=True, cwd=ROOT)
+        assert installed.returncode == 0, installed.stderr
+        assert (installed.returncode, installed.stdout, installed.stderr) == (
+            release.returncode, release.stdout, release.stderr,
+        ), f"{args}: the installed command differs from {RELEASE_BINARY} (rebuild one of them?)"
+
+
+# What `python -m karpsim` has imported when it ends the process: `os._exit` replaced by a function
 # that prints `sys.modules` first (the script ends with `os._exit`, so nothing can look afterwards).
 _MODULES_AT_EXIT = """
 import os, sys
@@ -62,7 +110,7 @@ console()
 """
 
 
-def test_console_script_imports_only_what_the_command_needs() -> None:
+def test_python_m_karpsim_imports_only_what_the_command_needs() -> None:
     # pandas, numpy and tqdm take longer to import than a small command takes to run
     out = subprocess.run(
         [sys.executable, "-c", _MODULES_AT_EXIT, "provision", "-f", str(BOUTIQUE), "-o", "json"],
@@ -73,12 +121,13 @@ def test_console_script_imports_only_what_the_command_needs() -> None:
     modules = set(out.stderr.split())
     assert "karpsim._karpsim" in modules, "the check sees the script's imports"
     heavy = {m for m in modules if m.split(".")[0] in {"numpy", "pandas", "tqdm", "matplotlib", "typing"}}
-    assert not heavy, f"the console script imported {sorted(heavy)}"
+    assert not heavy, f"python -m karpsim imported {sorted(heavy)}"
 
 
-def test_console_script_prints_and_exits_as_the_in_process_command() -> None:
-    # the script ends the process itself (os._exit, nothing freed); `main()` returns to the caller
-    exe = _console_script()
+def test_installed_command_and_python_m_karpsim_print_and_exit_as_the_in_process_command() -> None:
+    # the installed command is the binary, `python -m karpsim` runs the extension and ends the
+    # process itself (os._exit, nothing freed), `main()` returns to the caller: all say the same
+    exe = _installed_command()
     in_process = "import sys; from karpsim.__main__ import main; sys.exit(main(sys.argv[1:]))"
     for args in (
         ["provision", "-f", str(BOUTIQUE), "-o", "json"],
@@ -87,15 +136,16 @@ def test_console_script_prints_and_exits_as_the_in_process_command() -> None:
         ["--version"],
         ["no-such-command"],
     ):
-        script = subprocess.run([exe, *args], capture_output=True, cwd=ROOT)
         library = subprocess.run([sys.executable, "-c", in_process, *args], capture_output=True, cwd=ROOT)
-        assert (script.returncode, script.stdout, script.stderr) == (library.returncode, library.stdout, library.stderr), args
-        assert script.returncode == (2 if args[0] in ("no-such-command",) or "does/not/exist" in args else 0), args
+        for command in ([exe], [sys.executable, "-m", "karpsim"]):
+            out = subprocess.run([*command, *args], capture_output=True, cwd=ROOT)
+            assert (out.returncode, out.stdout, out.stderr) == (library.returncode, library.stdout, library.stderr), (command, args)
+        assert library.returncode == (2 if args[0] in ("no-such-command",) or "does/not/exist" in args else 0), args
 
 
 # The command's heap (`karpsim_cli::huge_heap`): where the switch is thrown, the heap's growth is
 # advised for huge pages, which the kernel shows as `hg` in the mapping's flags (nothing else in the
-# process asks for them). Printed when the process ends (the console script ends it with `os._exit`).
+# process asks for them). Printed when the process ends (`python -m karpsim` ends it with `os._exit`).
 _HUGE_HEAP_AT_EXIT = """
 import os, sys
 def advised() -> bool:
@@ -130,8 +180,8 @@ _HUGE_PAGES = (
 
 
 @pytest.mark.skipif(not _HUGE_PAGES, reason="the command's heap set-up is for Linux with glibc and THP")
-def test_only_the_console_script_sets_up_the_heap_as_the_binary_does() -> None:
-    # the console script is the karpsim command and gets its heap; a library leaves its host's alone
+def test_only_python_m_karpsim_sets_up_the_heap_as_the_binary_does() -> None:
+    # `python -m karpsim` is the karpsim command and gets its heap; a library leaves its host's alone
     # without glibc's own huge-page tunable, which would advise the heap whoever runs
     env = {k: v for k, v in os.environ.items() if k != "GLIBC_TUNABLES"}
 
@@ -145,6 +195,32 @@ def test_only_the_console_script_sets_up_the_heap_as_the_binary_does() -> None:
     assert advised("console", "provision", "-f", str(BOUTIQUE), "-o", "json")
     assert not advised("main", "provision", "-f", str(BOUTIQUE), "-o", "json")
     assert not advised("library", str(BOUTIQUE))
+
+
+@pytest.mark.skipif(not _HUGE_PAGES, reason="the command's heap set-up is for Linux with glibc and THP")
+def test_installed_command_sets_up_its_heap() -> None:
+    # the binary's initializer advises its heap before `main`; seen in the running process's mappings
+    # while it waits for its input on stdin (`trace from-pods -`), by which time the heap has grown
+    env = {k: v for k, v in os.environ.items() if k != "GLIBC_TUNABLES"}
+    proc = subprocess.Popen(
+        [_installed_command(), "trace", "from-pods", "-"],
+        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+    )
+    advised = False
+    try:
+        deadline = time.monotonic() + 30
+        while not advised and proc.poll() is None and time.monotonic() < deadline:
+            try:
+                with open(f"/proc/{proc.pid}/smaps") as smaps:
+                    advised = any(line.startswith("VmFlags:") and " hg" in line for line in smaps)
+            except OSError:  # it ended meanwhile: the loop's poll says so
+                continue
+            time.sleep(0.01)
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.close()
+        proc.wait(timeout=60)
+    assert advised, "the installed karpsim's heap is not advised for huge pages"
 
 
 def _stderr_on_a_terminal(*args: str) -> tuple[int, str, str]:

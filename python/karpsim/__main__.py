@@ -1,7 +1,11 @@
-"""The `karpsim` command (installed as a console script): `python -m karpsim provision -f DIR`.
+"""`python -m karpsim provision -f DIR`: the karpsim command run inside Python.
 
-The console script imports only this module, the package's `__init__` (which loads the native module
-and nothing else: no pandas, numpy or typing) and `os`/`sys`, already loaded by the interpreter.
+The `karpsim` command that `pip install` puts in the environment is the native binary (the
+`karpsim-cli` wheel this package requires), not this module. This module runs the same command in
+the interpreter: `python -m karpsim ...` (`console`), or `main(argv)` from Python code.
+
+It imports only the package's `__init__` (which loads the native module and nothing else: no pandas,
+numpy or typing) and `os`/`sys`, already loaded by the interpreter.
 """
 
 from __future__ import annotations
@@ -23,11 +27,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def console() -> None:
-    """The console script and `python -m karpsim`: run the command line and end the process with its
-    exit code, as the native binary does. The command's state is left to the operating system and the
-    interpreter's shutdown is skipped (`os._exit`): nothing is left to run or to flush (Python's
-    streams are flushed before the command, which writes and flushes its own output), and both were
-    a third of the console script's cost over the binary on a one-pod run."""
+    """`python -m karpsim`: run the command line and end the process with its exit code, as the
+    native binary does. The command's state is left to the operating system and the interpreter's
+    shutdown is skipped (`os._exit`): nothing is left to run or to flush (Python's streams are
+    flushed before the command, which writes and flushes its own output), and both were a third of
+    the in-Python command's cost over the binary on a one-pod run."""
     sys.stdout.flush()
     sys.stderr.flush()
     code = _cli_then_exit(["karpsim", *sys.argv[1:]])

@@ -20,9 +20,10 @@
 //! Off until [`switch_on`]: until then [`HugeHeap`] is the system allocator plus one compare. Only
 //! a process that *is* the karpsim command throws the switch, because the settings are the whole
 //! process's (its other code's allocations too):
-//! - the `karpsim` binary, when it is loaded (before `main`, while the heap is still empty, so all of
-//!   it can be advised: from `main` its first 2 MiB block would already hold small pages);
-//! - the Python package's console script (`karpsim`, `python -m karpsim`), when the command starts:
+//! - the `karpsim` binary (also the command pip installs, from the `karpsim-cli` wheel), when it is
+//!   loaded (before `main`, while the heap is still empty, so all of it can be advised: from `main`
+//!   its first 2 MiB block would already hold small pages);
+//! - the Python package's `python -m karpsim`, when the command starts:
 //!   the process is the command then, and ends with it. The heap CPython grew while starting keeps
 //!   its small pages; the command's growth beyond it gets the large steps and the advice.
 //!

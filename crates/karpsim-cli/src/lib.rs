@@ -109,7 +109,7 @@ where
 }
 
 /// [`run`] with the exit status as a number (`ExitCode` cannot be read back), for the Python
-/// package's `karpsim` console script.
+/// package's `python -m karpsim` and `karpsim.__main__.main()`.
 pub fn run_code<I, T>(args: I) -> u8
 where
     I: IntoIterator<Item = T>,

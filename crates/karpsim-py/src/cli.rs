@@ -1,4 +1,6 @@
-//! The `karpsim` console script: the CLI crate's `run`, called from `karpsim.__main__`.
+//! The `karpsim` command inside Python (`python -m karpsim`, `karpsim.__main__.main()`): the CLI
+//! crate's `run`, called from `karpsim.__main__`. The `karpsim` executable pip installs is the binary
+//! itself (the `karpsim-cli` wheel), not these.
 
 use pyo3::prelude::*;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -14,8 +16,8 @@ pub fn cli(py: Python<'_>, argv: Vec<String>) -> i32 {
     })
 }
 
-/// [`cli`] for a process that ends with the command (the console script, `python -m karpsim`,
-/// which call `os._exit` with the code right after). The process is the karpsim command then, as
+/// [`cli`] for a process that ends with the command (`python -m karpsim`, which calls `os._exit`
+/// with the code right after). The process is the karpsim command then, as
 /// the `karpsim` binary is, and runs as the binary does: its heap set up for the command
 /// (`karpsim_cli::huge_heap`: grown in large steps, huge pages) and the command's cluster state and
 /// result left to the process's exit instead of freed. Never for a long-lived interpreter: the

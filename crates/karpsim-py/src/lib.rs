@@ -19,9 +19,9 @@ mod whatif;
 
 use pyo3::prelude::*;
 
-// The karpsim command's allocator (the system allocator plus one compare), off until the console
-// script switches it on (`cli::_cli_then_exit`): imported as a library, the module leaves the host's
-// allocator settings as they are.
+// The karpsim command's allocator (the system allocator plus one compare), off until `python -m
+// karpsim` switches it on (`cli::_cli_then_exit`): imported as a library, the module leaves the
+// host's allocator settings as they are.
 #[global_allocator]
 static ALLOCATOR: karpsim_cli::huge_heap::HugeHeap = karpsim_cli::huge_heap::HugeHeap;
 
