@@ -131,16 +131,18 @@ pub fn parse_custom_catalog(name: &str, text: &str) -> Result<Catalog> {
     } else {
         serde_saphyr::from_str(text).map_err(|e| fail(format!("malformed YAML catalog: {e}")))?
     };
-    let mut seen: BTreeSet<&str> = BTreeSet::new();
+    // (each type's parsed form is dropped once built, as the loop goes; its name kept, borrowed
+    // from the text where it could be)
+    let mut seen: BTreeSet<Cow<str>> = BTreeSet::new();
     let mut instance_types = Vec::with_capacity(file.instance_types.len());
-    for (i, t) in file.instance_types.iter().enumerate() {
+    for (i, t) in file.instance_types.into_iter().enumerate() {
         if t.name.trim().is_empty() {
             return Err(fail(format!("instance_types[{i}]: field name: empty instance type name")));
         }
-        if !seen.insert(&*t.name) {
+        if !seen.insert(t.name.clone()) {
             return Err(fail(format!("instance type {:?}: duplicate name", t.name)));
         }
-        let it = build_type(t).map_err(|m| fail(format!("instance type {:?}: {m}", t.name)))?;
+        let it = build_type(&t).map_err(|m| fail(format!("instance type {:?}: {m}", t.name)))?;
         instance_types.push(it);
     }
     // A provider defines every label it uses on every type, `DoesNotExist` where a type lacks it
