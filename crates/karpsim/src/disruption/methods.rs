@@ -381,6 +381,18 @@ fn is_empty_candidate(c: &Candidate) -> bool {
 /// The facts of one round. `quick`: allow [`super::prefilter::Prefilter`] (built on first use) to skip single-node simulations that
 /// are certain to fail (their candidates are then kept with a less specific reason).
 pub(super) fn round_ctx<'a>(state: &'a ClusterState, now: Timestamp, opts: &DisruptionOptions, warnings: &mut Vec<String>, quick: bool) -> RoundCtx<'a> {
+    round_ctx_kept(state, now, opts, warnings, quick, None)
+}
+
+/// [`round_ctx`] whose view takes the nodes' parts kept from earlier rounds (`disruption/kept.rs`).
+fn round_ctx_kept<'a>(
+    state: &'a ClusterState,
+    now: Timestamp,
+    opts: &DisruptionOptions,
+    warnings: &mut Vec<String>,
+    quick: bool,
+    kept_views: Option<&'a std::cell::RefCell<crate::scheduling::KeptNodes>>,
+) -> RoundCtx<'a> {
     let pods_by_node = crate::scheduling::bound_pods_by_node(state);
     let deleting: Vec<Sym> = state.nodes.iter().filter(|n| n.deletion_timestamp.is_some()).map(|n| n.name).collect();
     let settling = RoundCtx::under_consolidate_after(state, &pods_by_node, now);
@@ -396,14 +408,19 @@ pub(super) fn round_ctx<'a>(state: &'a ClusterState, now: Timestamp, opts: &Disr
         pods_by_node,
         provisioning: opts.provisioning.clone(),
         view: std::cell::OnceCell::new(),
+        kept_views,
     }
 }
 
 /// One round: forced expirations, then the first disruption method that acts. `facts`: what
 /// earlier rounds over the same state kept ([`KeptFacts`]).
 fn one_round(state: &ClusterState, now: Timestamp, opts: &DisruptionOptions, warnings: &mut Vec<String>, quick: bool, facts: Option<&mut KeptFacts>) -> (Vec<Plan>, Vec<Kept>) {
-    let ctx = round_ctx(state, now, opts, warnings, quick);
-    let (mut cands, kept) = candidates::build(state, &ctx.pods_by_node, now, facts.map(|f| &mut f.nodes));
+    let (facts, views) = match facts {
+        Some(k) => (Some(&mut k.nodes), Some(&k.views)),
+        None => (None, None),
+    };
+    let ctx = round_ctx_kept(state, now, opts, warnings, quick, views);
+    let (mut cands, kept) = candidates::build(state, &ctx.pods_by_node, now, facts);
     sort(&mut cands, opts.candidate_order);
     let mut r = Round { ctx, opts, kept: kept.into_iter().collect(), explain: !quick };
     let mut plans = r.expiration(&cands);
