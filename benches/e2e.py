@@ -214,6 +214,7 @@ def inputs() -> dict[str, pathlib.Path]:
         "cluster_1000": (INPUTS / "cluster-1000.json", lambda: cluster(1_000)),
         "cluster_10000": (INPUTS / "cluster-10000.json", lambda: cluster(10_000)),
         "drifted_1000": (INPUTS / "drifted-1000.json", lambda: cluster(1_000, drifted=True)),
+        "drifted_2000": (INPUTS / "drifted-2000.json", lambda: cluster(2_000, drifted=True)),
         "drifted_10000": (INPUTS / "drifted-10000.json", lambda: cluster(10_000, drifted=True)),
         "deployment_1000000": (INPUTS / "deployment-1000000.json", lambda: one_deployment(1_000_000)),
     }
@@ -258,6 +259,8 @@ def rows(f: dict[str, pathlib.Path]) -> list[dict]:
          "argv": ["consolidate", "-f", str(f["cluster_10000"]), *cat, "--until-stable", *NOW, *JSON]},
         {"row": "drifted_1000", "what": "until-stable, 1,000 drifted nodes", "target_s": None, "runs": 3,
          "argv": ["consolidate", "-f", str(f["drifted_1000"]), *cat, "--until-stable", *NOW, *JSON]},
+        {"row": "drifted_2000", "what": "until-stable, 2,000 drifted nodes (growth from 1,000: linear is 2x)", "target_s": None, "runs": 1,
+         "argv": ["consolidate", "-f", str(f["drifted_2000"]), *cat, "--until-stable", *NOW, *JSON]},
         {"row": "drifted_10000", "what": "until-stable, 10,000 drifted nodes", "target_s": None, "runs": 1,
          "argv": ["consolidate", "-f", str(f["drifted_10000"]), *cat, "--until-stable", *NOW, *JSON]},
         {"row": "simulate_large_diurnal", "what": "`simulate benches/scenarios/large-diurnal.yaml` (24 h)", "target_s": 10.0, "runs": 1,

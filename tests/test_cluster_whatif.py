@@ -109,6 +109,29 @@ def test_compare_a_snapshot_until_stable(snapshot: karpsim.Cluster) -> None:
     assert df.loc["base", "consolidation_savings_usd_per_hour"] == pytest.approx(stable.savings_per_hour)
 
 
+def test_compare_warns_which_variants_a_round_cap_cut_short(snapshot: karpsim.Cluster) -> None:
+    variants = [{"name": "od", "nodepools": "default", "capacity_types": "on-demand"}]
+    with pytest.warns(karpsim.KarpsimWarning, match=r"^variants base, od: stopped after 1 rounds \(max_rounds\)"):
+        cut = karpsim.compare(snapshot, variants, run="consolidate", max_rounds=1, progress=False)
+    assert (cut["disruptions"] <= 1).all()
+    import concurrent.futures as cf
+
+    with cf.ThreadPoolExecutor(max_workers=2) as ex, pytest.warns(karpsim.KarpsimWarning, match="variants base, od: stopped after 1 rounds"):
+        pd.testing.assert_frame_equal(cut, karpsim.compare(snapshot, variants, run="consolidate", max_rounds=1, executor=ex, progress=False))
+    import warnings
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        karpsim.compare(snapshot, variants, run="consolidate", progress=False)
+    assert not [w for w in seen if "max_rounds" in str(w.message)]
+    with pytest.raises(karpsim.InputError) as e:
+        karpsim.compare(snapshot, variants, max_rounds=1, progress=False)
+    assert e.value.field == "max_rounds"
+    with pytest.raises(karpsim.InputError) as e:
+        karpsim.compare(snapshot, variants, run="consolidate", max_rounds=0, progress=False)
+    assert e.value.field == "max_rounds"
+
+
 def test_spot_to_spot_is_a_cluster_setting(snapshot: karpsim.Cluster) -> None:
     gate = snapshot.with_changes(spot_to_spot=True)
     assert karpsim.consolidate(gate, until_stable=True) == karpsim.consolidate(snapshot, until_stable=True, spot_to_spot=True)

@@ -39,6 +39,7 @@ __all__ = [
     "_advise_job",
     "_check_changes",
     "_check_cluster_changes",
+    "_grouped_warnings",
     "_changes",
     "_parse_vary",
     "_mean_ci",
@@ -395,6 +396,7 @@ def _compare_clusters(
     variants: Sequence[tuple[str, Sequence[tuple[str, str]]]],
     run: str = "provision",
     *,
+    max_rounds: int | None = None,
     max_instance_types: int = 60,
     ignore_preferences: bool = False,
     launch: str = "capacity-type-precedence",
@@ -416,6 +418,7 @@ def _check_cluster_changes(
     count_new_nodes_against_limits: bool = False,
     topology_domains: str = "karpenter",
 ) -> list[str]: ...
+def _grouped_warnings(kind: str, runs: Sequence[tuple[str, Sequence[str]]], said: Sequence[str]) -> list[str]: ...
 def _changes(changes: _Changes) -> list[tuple[str, str]]: ...
 def _parse_vary(spec: str) -> list[tuple[str, list[tuple[str, str]]]]: ...
 def vary_keys() -> list[tuple[str, str]]: ...

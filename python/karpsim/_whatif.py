@@ -70,6 +70,15 @@ def _warn_once(messages: Iterable[str]) -> None:
         warnings.warn(w, KarpsimWarning, stacklevel=3)
 
 
+def _warn_runs(rows: Sequence[Mapping[str, Any]], said: Sequence[str]) -> None:
+    """Emit what each variant's run warned (a round cap that cut until-stable short, pods pending for
+    a phantom topology domain...) as `KarpsimWarning`s, one per message naming its variants, as the
+    CLI reports them; `said`: the warnings emitted before the runs."""
+    runs = [(str(r["variant"]), list(r.get("warnings", []))) for r in rows]
+    for w in _karpsim._grouped_warnings("variant", runs, list(said)):
+        warnings.warn(w, KarpsimWarning, stacklevel=3)
+
+
 def simulate(
     scenario: Scenario,
     *,
@@ -184,11 +193,12 @@ def _run_cluster_one(
     name: str,
     run: str = "provision",
     provisioning: Mapping[str, Any] | None = None,
+    max_rounds: int | None = None,
 ) -> dict[str, Any]:
     """One variant of a cluster, for executors (as `_run_one` for scenarios); `provisioning`: the
     keyword arguments of `karpsim.provision`."""
     variant = [(name, [(str(k), str(v)) for k, v in changes])]
-    rows: list[dict[str, Any]] = _karpsim._compare_clusters(cluster, variant, run, **(provisioning or {}))
+    rows: list[dict[str, Any]] = _karpsim._compare_clusters(cluster, variant, run, max_rounds=max_rounds, **(provisioning or {}))
     return rows[0]
 
 
@@ -207,6 +217,7 @@ def compare(
     executor: cf.Executor | None = None,
     progress: bool | None = None,
     chunk_size: int | None = None,
+    max_rounds: int | None = None,
     max_instance_types: int | None = None,
     ignore_preferences: bool | None = None,
     launch: Literal["capacity-type-precedence", "cheapest"] | None = None,
@@ -236,7 +247,8 @@ def compare(
     cost_usd_per_hour (every node at the end, plus reservation_cost_usd_per_hour: the capacity
     reservations themselves, used or not), new_cost_usd_per_hour, nodes, new_nodes,
     pods_pending, cpu_utilization, memory_utilization (0-1, workload pods ÷ allocatable),
-    disruptions, consolidation_savings_usd_per_hour. `max_instance_types`, `ignore_preferences`,
+    disruptions, consolidation_savings_usd_per_hour. `max_rounds` (with `run="consolidate"`): as
+    `karpsim.consolidate`'s, for every variant. `max_instance_types`, `ignore_preferences`,
     `launch`, `min_values`, `count_new_nodes_against_limits` and `topology_domains` are
     `karpsim.provision`'s (its defaults when not given) and apply to every variant; a scenario is
     simulated with the defaults, so it refuses them. The cluster's `pod_limit` applies to every variant.
@@ -244,7 +256,9 @@ def compare(
     `executor=None` runs on the rayon pool with the GIL released (in chunks, so the progress bar
     moves). With a `concurrent.futures.Executor` (e.g. `distributed.Client(...).get_executor()`),
     one task per (variant, seed) is submitted; rows come back in input order either way, identical.
-    The base's warnings are emitted once as `KarpsimWarning`.
+    The base's warnings are emitted once as `KarpsimWarning`, then what each variant's runs added
+    (a `max_rounds` that cut until-stable short, pods pending for a topology domain no instance type
+    has, trace rows outside the run...), one warning per message naming its variants.
     """
     from . import _frames
 
@@ -274,16 +288,19 @@ def compare(
                 per_call = chunk_size or max(1, os.cpu_count() or 1)
                 for i in range(0, len(vs), per_call):
                     chunk = vs[i : i + per_call]
-                    rows.extend(_karpsim._compare_clusters(base, chunk, mode, **provisioning))
+                    rows.extend(_karpsim._compare_clusters(base, chunk, mode, max_rounds=max_rounds, **provisioning))
                     bar.update(len(chunk))
             else:
-                jobs = [(_run_cluster_one, (base, changes, name, mode, provisioning)) for name, changes in vs]
+                jobs = [(_run_cluster_one, (base, changes, name, mode, provisioning, max_rounds)) for name, changes in vs]
                 rows = _gather(executor, jobs, bar)
+        _warn_runs(rows, [*base.warnings, *cannot_launch])
         return _frames.cluster_compare_frame(rows)
     if not isinstance(base, Scenario):
         raise TypeError(f"base: expected a karpsim.Scenario or karpsim.Cluster, got {type(base).__name__}")
     if run is not None:
         raise InputError("run: applies to cluster comparisons; a scenario is simulated over time")
+    if max_rounds is not None:
+        raise InputError("max_rounds: applies to cluster comparisons with run='consolidate'; a scenario's disruption rounds run in time")
     if provisioning:
         key = next(iter(provisioning))
         raise InputError(f"{key}: applies to cluster comparisons, as for karpsim.provision; a scenario is simulated with the default provisioning options")
@@ -302,6 +319,7 @@ def compare(
                 bar.update(len(chunk) * len(seed_list))
         else:
             rows = _gather(executor, [(_run_one, (base, changes, seed, name)) for name, changes in vs for seed in seed_list], bar)
+    _warn_runs(rows, [*base.warnings, *cannot_launch])
     return _frames.compare_frame(rows)
 
 
@@ -325,6 +343,7 @@ def sweep(
     include_base: bool = True,
     executor: cf.Executor | None = None,
     progress: bool | None = None,
+    max_rounds: int | None = None,
     max_instance_types: int | None = None,
     ignore_preferences: bool | None = None,
     launch: Literal["capacity-type-precedence", "cheapest"] | None = None,
@@ -361,6 +380,7 @@ def sweep(
         include_base=include_base,
         executor=executor,
         progress=progress,
+        max_rounds=max_rounds,
         max_instance_types=max_instance_types,
         ignore_preferences=ignore_preferences,
         launch=launch,

@@ -9,6 +9,7 @@ use crate::table::Table;
 use crate::units::{OutputSpec, parse_output};
 use crate::ui::{Ui, Unit};
 use karpsim::progress::Progress;
+use karpsim::whatif::run_warnings;
 use karpsim::sim::whatif::{ComparisonRow, Variant, compare, compare_with_progress, mean_ci, parse_vary};
 use karpsim::sim::{Scenario, SimOptions};
 use karpsim::{Error, Location, Result};
@@ -201,6 +202,11 @@ pub fn execute(args: &CompareArgs, ui: &Ui) -> Result<Report> {
     let summaries: Vec<VariantSummary> = variants.iter().zip(&rows).map(|(v, r)| summarize_variant(v, r)).collect();
     let mut warnings = sc.base.warnings.clone();
     warnings.extend(karpsim::sim::whatif::launch_warnings(&sc, &SimOptions::default(), &variants)?);
+    // what each run warned, after what the variants' NodePools cannot launch (said above already)
+    // (per variant: a message several seeds gave is said once; the JSON rows keep each seed's)
+    let runs = rows.iter().flatten().map(|r| (r.variant.as_str(), &r.warnings[..]));
+    let lines = run_warnings::grouped("variant", runs, &warnings);
+    warnings.extend(lines);
     let doc = CompareJson {
         scenario: sc.name.clone(),
         duration_h: sc.duration / 3600.0,
@@ -209,21 +215,23 @@ pub fn execute(args: &CompareArgs, ui: &Ui) -> Result<Report> {
         rows: rows.into_iter().flatten().collect(),
         warnings,
     };
-    let report = report(&doc, &doc.rows, render_table(&doc), &doc.warnings, output);
+    let csv: Vec<ComparisonRow> = doc.rows.iter().map(|r| ComparisonRow { warnings: Vec::new(), ..r.clone() }).collect();
+    let report = report(&doc, &csv, render_table(&doc), &doc.warnings, output);
     crate::release(doc);
     crate::release(sc);
     report
 }
 
-/// A comparison's report: the JSON document, the table, or the table and the rows written to CSV.
-/// Shared by scenario and cluster comparisons.
-pub(crate) fn report<T: serde::Serialize, R: serde::Serialize>(doc: &T, rows: &[R], table: String, warnings: &[String], output: OutputSpec) -> Result<Report> {
+/// A comparison's report: the JSON document, the table, or the table and the rows written to CSV
+/// (`csv_rows`: the rows without their warnings, which a CSV cell cannot hold as a list; they are
+/// on stderr with the table). Shared by scenario and cluster comparisons.
+pub(crate) fn report<T: serde::Serialize, R: serde::Serialize>(doc: &T, csv_rows: &[R], table: String, warnings: &[String], output: OutputSpec) -> Result<Report> {
     Ok(match output {
         OutputSpec::Json => Report { stdout: json(doc)?, warnings: Vec::new() },
         OutputSpec::Table => Report { stdout: table, warnings: warnings.to_vec() },
         OutputSpec::Csv(file) => {
-            write_csv(rows, &file)?;
-            let stdout = format!("{table}wrote {} row(s) to {}\n", rows.len(), file.display());
+            write_csv(csv_rows, &file)?;
+            let stdout = format!("{table}wrote {} row(s) to {}\n", csv_rows.len(), file.display());
             Report { stdout, warnings: warnings.to_vec() }
         }
     })

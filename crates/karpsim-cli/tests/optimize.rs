@@ -56,3 +56,16 @@ fn advise_manifests_reproduce_their_cost_and_beat_the_baseline() {
     assert!((f64_of(&again["cost_per_hour"]) - f64_of(&best["cost_per_hour"])).abs() < 1e-9, "{again}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn advise_says_which_candidates_a_round_cap_cut_short() {
+    let snapshot = repo("examples/eks-snapshot/cluster.json");
+    let out = run_json(&["advise", "-f", &snapshot, "--max-rounds", "1", "--max-candidates", "3", "--output", "json"]);
+    let warnings: Vec<&str> = out["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+    assert!(warnings.iter().any(|w| w.starts_with("candidates baseline, ") && w.contains(": stopped after 1 rounds (max_rounds)")), "{warnings:?}");
+    let baseline: Vec<&str> = out["baseline"]["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+    assert!(baseline.iter().any(|w| w.starts_with("stopped after 1 rounds")), "{baseline:?}");
+    let settled = run_json(&["advise", "-f", &snapshot, "--max-candidates", "3", "--output", "json"]);
+    assert!(!settled["warnings"].as_array().unwrap().iter().any(|w| w.as_str().unwrap().contains("max_rounds")), "{settled}");
+    assert!(settled["baseline"].get("warnings").is_none(), "{}", settled["baseline"]);
+}

@@ -321,3 +321,24 @@ fn max_rounds_caps_until_stable_with_a_warning_on_stderr() {
         assert!(String::from_utf8_lossy(&refused.stderr).contains("--max-rounds"), "{args:?}");
     }
 }
+
+#[test]
+fn compare_until_stable_says_which_variants_a_round_cap_cut_short() {
+    let snapshot = repo(SNAPSHOT);
+    let args = ["compare", "-f", &snapshot, "--until-stable", "--max-rounds", "1", "--vary", "capacity_types=on-demand"];
+    let out = run_json(&[&args[..], &["-o", "json"]].concat());
+    let cut = "variants base, capacity_types=on-demand: stopped after 1 rounds (max_rounds)";
+    let warnings: Vec<&str> = out["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+    assert!(warnings.iter().any(|w| w.starts_with(cut)), "{warnings:?}");
+    for row in out["rows"].as_array().unwrap() {
+        let own: Vec<&str> = row["warnings"].as_array().unwrap_or_else(|| panic!("no warnings in {row}")).iter().map(|w| w.as_str().unwrap()).collect();
+        assert!(own.iter().any(|w| w.starts_with("stopped after 1 rounds")), "{row}");
+    }
+    let table = binary(&args);
+    assert!(table.status.success());
+    assert!(String::from_utf8_lossy(&table.stderr).contains(cut), "{}", String::from_utf8_lossy(&table.stderr));
+    // a run that settles has nothing of its own to say
+    let settled = run_json(&["compare", "-f", &snapshot, "--until-stable", "-o", "json"]);
+    assert!(settled["rows"].as_array().unwrap().iter().all(|r| r.get("warnings").is_none()), "{settled}");
+    assert!(!settled["warnings"].as_array().unwrap().iter().any(|w| w.as_str().unwrap().contains("max_rounds")), "{settled}");
+}

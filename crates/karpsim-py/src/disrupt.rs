@@ -228,6 +228,17 @@ impl PyConsolidationResult {
     }
 }
 
+/// The `max_rounds` argument of a call that runs until stable (`applies`; else it names `with_what`,
+/// what it needs): a positive count, or `None` for the default that follows the cluster.
+pub(crate) fn max_rounds_arg(max_rounds: Option<i64>, applies: bool, with_what: &str) -> PyResult<Option<usize>> {
+    match max_rounds {
+        None => Ok(None),
+        Some(_) if !applies => Err(input_error("max_rounds", format!("applies with {with_what} only"))),
+        Some(n) if n < 1 => Err(input_error("max_rounds", format!("{n}: expected a positive number of rounds"))),
+        Some(n) => Ok(Some(usize::try_from(n).unwrap_or(usize::MAX))),
+    }
+}
+
 /// What Karpenter's disruption controller would do next to the cluster (releases the GIL). The
 /// result's warnings are also emitted as `karpsim.KarpsimWarning`.
 ///
@@ -250,12 +261,7 @@ pub fn consolidate(
     candidate_order: &str,
     max_rounds: Option<i64>,
 ) -> PyResult<PyConsolidationResult> {
-    let max_rounds = match max_rounds {
-        None => None,
-        Some(_) if !until_stable => return Err(input_error("max_rounds", "applies with until_stable=True only".to_string())),
-        Some(n) if n < 1 => return Err(input_error("max_rounds", format!("{n}: expected a positive number of rounds"))),
-        Some(n) => Some(usize::try_from(n).unwrap_or(usize::MAX)),
-    };
+    let max_rounds = max_rounds_arg(max_rounds, until_stable, "until_stable=True")?;
     let order = match candidate_order {
         "savings-ratio" => CandidateOrder::SavingsRatio,
         "disruption-cost" => CandidateOrder::DisruptionCost,

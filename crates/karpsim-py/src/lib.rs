@@ -52,8 +52,8 @@ mod _karpsim {
     use crate::sim::{_simulate, PyProgress, PySimResult};
     #[pymodule_export]
     use crate::whatif::{
-        _changes, _check_changes, _check_cluster_changes, _compare, _compare_clusters, _mean_ci, _parse_vary,
-        _run_variant, vary_keys,
+        _changes, _check_changes, _check_cluster_changes, _compare, _compare_clusters, _grouped_warnings, _mean_ci,
+        _parse_vary, _run_variant, vary_keys,
     };
 
     #[pymodule_export]

@@ -148,16 +148,18 @@ fn cluster_run(run: &str) -> PyResult<ClusterRun> {
 }
 
 /// Run cluster variants on the rayon pool in one call (releases the GIL): each provisioned, and
-/// with `run="consolidate"` consolidated until stable. One row dict per variant, in input order.
-/// The keyword arguments are `provision`'s, checked by the same builder.
+/// with `run="consolidate"` consolidated until stable (`max_rounds` as `consolidate`'s). One row
+/// dict per variant, in input order, with the variant's own `warnings` when it has any. The other
+/// keyword arguments are `provision`'s, checked by the same builder.
 #[pyfunction]
-#[pyo3(signature = (base, variants, run="provision", *, max_instance_types=60, ignore_preferences=false, launch="capacity-type-precedence", min_values="strict", count_new_nodes_against_limits=false, topology_domains="karpenter"))]
+#[pyo3(signature = (base, variants, run="provision", *, max_rounds=None, max_instance_types=60, ignore_preferences=false, launch="capacity-type-precedence", min_values="strict", count_new_nodes_against_limits=false, topology_domains="karpenter"))]
 #[allow(clippy::too_many_arguments)] // `provision`'s keyword arguments
 pub fn _compare_clusters<'py>(
     py: Python<'py>,
     base: PyRef<'_, PyCluster>,
     variants: Vec<(String, Vec<(String, String)>)>,
     run: &str,
+    max_rounds: Option<i64>,
     max_instance_types: usize,
     ignore_preferences: bool,
     launch: &str,
@@ -166,8 +168,12 @@ pub fn _compare_clusters<'py>(
     topology_domains: &str,
 ) -> PyResult<Bound<'py, PyAny>> {
     let run = cluster_run(run)?;
+    let max_rounds = crate::disrupt::max_rounds_arg(max_rounds, run == ClusterRun::Consolidate, "run=\"consolidate\"")?;
     let opts = provision_options(max_instance_types, ignore_preferences, launch, min_values, count_new_nodes_against_limits, topology_domains)?;
-    let setup = base.setup(py);
+    let mut setup = base.setup(py);
+    if max_rounds.is_some() {
+        setup.disruption.max_rounds = max_rounds;
+    }
     let variants = variants_of(variants);
     let rows = run_detached(py, move || compare_clusters(&setup, &opts, &variants, run, &Progress::default()))?;
     to_py(py, &rows)
@@ -204,6 +210,13 @@ fn compare_clusters_check(setup: karpsim::whatif::Setup, opts: &karpsim::schedul
             Err(karpsim::Error::Option { option: format!("{k}={val}"), message: "applies to scenarios only, not to a cluster".into() })
         }
     }
+}
+
+/// The report lines of runs' own warnings (`karpsim::whatif::run_warnings::grouped`): one line per
+/// message naming the runs that gave it, skipping what `said` holds for a run already.
+#[pyfunction]
+pub fn _grouped_warnings(kind: &str, runs: Vec<(String, Vec<String>)>, said: Vec<String>) -> Vec<String> {
+    karpsim::whatif::run_warnings::grouped(kind, runs.iter().map(|(n, w)| (n.as_str(), &w[..])), &said)
 }
 
 /// Parse `KEY=V1,V2,...` into `(name, [(key, value)])` variants, one per value.

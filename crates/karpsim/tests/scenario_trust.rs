@@ -169,6 +169,17 @@ fn trace_rows_outside_the_run_are_counted_in_a_warning() {
     let r = simulate(&sc, &SimOptions::default()).unwrap();
     assert!(r.warnings.iter().any(|w| w.contains("workloads[0].trace") && w.contains("1 of 3 row(s) are after the end")), "{:?}", r.warnings);
     assert!(r.warnings.iter().any(|w| w.contains("1 row(s) are before the start")), "{:?}", r.warnings);
+
+    // a comparison's rows keep what their runs warned, which the report names by variant
+    let variants = [karpsim::sim::whatif::Variant { name: "base".into(), changes: vec![] }];
+    let rows = karpsim::sim::whatif::compare(&sc, &SimOptions::default(), &variants, &[1, 2]).unwrap();
+    for row in &rows {
+        assert!(row.warnings.iter().any(|w| w.contains("1 of 3 row(s) are after the end")), "seed {}: {:?}", row.seed, row.warnings);
+        assert!(sc.base.warnings.iter().all(|w| !row.warnings.contains(w)), "the input's own warnings are reported once: {:?}", row.warnings);
+    }
+    let lines = karpsim::whatif::run_warnings::grouped("variant", rows.iter().map(|r| (r.variant.as_str(), &r.warnings[..])), &[]);
+    assert_eq!(lines.iter().filter(|l| l.contains("are after the end")).count(), 1, "once for both seeds: {lines:?}");
+    assert!(lines.iter().all(|l| l.starts_with("variant base: ")), "{lines:?}");
 }
 
 #[test]

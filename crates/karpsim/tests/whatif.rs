@@ -220,3 +220,23 @@ fn consolidate_runs_settle_where_until_stable_does() {
     assert_eq!(rows[0].disruptions, direct.commands.len());
     assert!((rows[0].consolidation_savings_per_hour - (direct.cost_per_hour_before - direct.cost_per_hour_after)).abs() < 1e-9);
 }
+
+#[test]
+fn a_variant_whose_until_stable_run_is_cut_short_says_so_in_its_row() {
+    // the snapshot needs more than one round to settle: a cap of one cuts every variant short
+    let mut s = snapshot();
+    s.disruption.max_rounds = Some(1);
+    let variants = vec![Variant { name: "base".into(), changes: vec![] }, Variant { name: "od".into(), changes: changes(&[("capacity_types", "on-demand")]) }];
+    let rows = compare_clusters(&s, &ProvisionOptions::default(), &variants, ClusterRun::Consolidate, &Progress::default()).unwrap();
+    for r in &rows {
+        assert!(r.warnings.iter().any(|w| w.starts_with("stopped after 1 rounds (max_rounds)")), "{}: {:?}", r.variant, r.warnings);
+        // the input's own warnings are the caller's to report once, not each row's
+        assert!(s.state.warnings.iter().all(|w| !r.warnings.contains(w)), "{:?}", r.warnings);
+    }
+    let lines = karpsim::whatif::run_warnings::grouped("variant", rows.iter().map(|r| (r.variant.as_str(), &r.warnings[..])), &[]);
+    assert!(lines.iter().any(|l| l.starts_with("variants base, od: stopped after 1 rounds")), "{lines:?}");
+
+    // settled runs have nothing of their own to say
+    let settled = compare_clusters(&snapshot(), &ProvisionOptions::default(), &variants[..1], ClusterRun::Consolidate, &Progress::default()).unwrap();
+    assert!(settled[0].warnings.is_empty(), "{:?}", settled[0].warnings);
+}

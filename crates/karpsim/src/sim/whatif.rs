@@ -79,6 +79,11 @@ pub struct ComparisonRow {
     pub interruptions: u64,
     pub evictions: u64,
     pub pending_at_end: usize,
+    /// What this run warned beyond the base scenario's own warnings (pods pending at the end and
+    /// why, trace rows outside the run, NodePools a variant leaves unable to launch...), set by
+    /// [`compare`]; empty from [`summarize`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 pub fn summarize(variant: &str, r: &SimResult) -> ComparisonRow {
@@ -102,6 +107,7 @@ pub fn summarize(variant: &str, r: &SimResult) -> ComparisonRow {
         interruptions: m.interruptions,
         evictions: m.evictions,
         pending_at_end: r.pending_at_end.len(),
+        warnings: Vec::new(),
     }
 }
 
@@ -129,7 +135,9 @@ pub fn compare_with_progress(base: &Scenario, opts: &SimOptions, variants: &[Var
     let total = jobs.len() as u64;
     jobs.par_iter()
         .map(|(name, sc, o)| {
-            let row = summarize(name, &simulate(sc, o)?);
+            let r = simulate(sc, o)?;
+            let mut row = summarize(name, &r);
+            row.warnings = crate::whatif::run_warnings::own(&base.base.warnings, r.warnings);
             progress.report(done.fetch_add(1, Ordering::Relaxed) + 1, Some(total));
             Ok(row)
         })

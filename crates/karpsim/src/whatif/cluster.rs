@@ -1,7 +1,7 @@
 //! What-ifs on a cluster rather than a scenario: each variant provisioned (and, if asked,
 //! consolidated until stable) from the same starting state, in parallel, one comparison row each.
 
-use super::{Setup, Variant, apply};
+use super::{Setup, Variant, apply, run_warnings};
 use crate::disruption::{place, until_stable_state};
 use crate::error::Result;
 use crate::progress::Progress;
@@ -50,6 +50,11 @@ pub struct ClusterRow {
     pub disruptions: usize,
     /// `cost_per_hour` before consolidation minus after (0 when only provisioning).
     pub consolidation_savings_per_hour: f64,
+    /// What this variant's run warned beyond the input's own warnings ([`run_warnings::own`]): a
+    /// round cap that cut until-stable short, pods left pending for a phantom topology domain...
+    /// [`run_warnings::grouped`] turns the rows' warnings into the report's lines.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// Provision the state's pending pods and launch the result: each NodeClaim becomes an initialized
@@ -82,10 +87,14 @@ fn cost(state: &ClusterState) -> f64 {
     state.nodes.iter().map(|n| n.price.unwrap_or(0.0)).sum()
 }
 
-/// Run one (already applied) variant.
-pub fn run_cluster(name: &str, setup: &Setup, opts: &ProvisionOptions, run: ClusterRun) -> ClusterRow {
+/// Run one (already applied) variant. `known`: the warnings the caller reports anyway (the base
+/// cluster's own); the row keeps the rest: what applying the variant and running it added.
+pub fn run_cluster(name: &str, setup: &Setup, opts: &ProvisionOptions, run: ClusterRun, known: &[String]) -> ClusterRow {
     let now = setup.disruption.now.unwrap_or_else(|| setup.state.snapshot_time());
     let (prov, after) = provision_and_launch(&setup.state, opts, now);
+    // a provisioning result's warnings start with its state's: the variant's (a re-resolved
+    // catalog's, say) are the ones `known` does not hold
+    let mut warnings = run_warnings::own(known, prov.warnings);
     let (end, disruptions, savings, pending) = match run {
         ClusterRun::Provision => (after, 0, 0.0, prov.unschedulable.len()),
         ClusterRun::Consolidate => {
@@ -94,6 +103,7 @@ pub fn run_cluster(name: &str, setup: &Setup, opts: &ProvisionOptions, run: Clus
             dopts.provisioning = opts.clone();
             let (r, end) = until_stable_state(&after, &dopts);
             let pending = r.end_state.as_ref().map_or(0, |e| e.pending.len());
+            warnings = run_warnings::own(known, [warnings, r.warnings].concat());
             (end, r.commands.len(), r.cost_per_hour_before - r.cost_per_hour_after, pending)
         }
     };
@@ -112,6 +122,7 @@ pub fn run_cluster(name: &str, setup: &Setup, opts: &ProvisionOptions, run: Clus
         memory_utilization,
         disruptions,
         consolidation_savings_per_hour: savings,
+        warnings,
     }
 }
 
@@ -148,7 +159,7 @@ pub fn compare_clusters(
     Ok(jobs
         .par_iter()
         .map(|(name, setup)| {
-            let row = run_cluster(name, setup, opts, run);
+            let row = run_cluster(name, setup, opts, run, &base.state.warnings);
             progress.report(done.fetch_add(1, Ordering::Relaxed) + 1, Some(total));
             row
         })

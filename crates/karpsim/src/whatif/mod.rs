@@ -6,6 +6,7 @@
 mod changes;
 pub mod cluster;
 mod known;
+pub mod run_warnings;
 pub mod suggest;
 
 pub use changes::{Setup, apply};

@@ -13,6 +13,7 @@ pub mod space;
 
 use super::bound::{BoundOptions, BoundResult, bound};
 use crate::whatif::cluster::provision_and_launch;
+use crate::whatif::run_warnings;
 use crate::disruption::{DisruptionOptions, until_stable_state};
 use crate::labels::Sym;
 use crate::model::NodePool;
@@ -90,6 +91,10 @@ pub struct Recommendation {
     pub scenario: Option<ScenarioOutcome>,
     /// Complete NodePool manifests (multi-document YAML) for this configuration.
     pub nodepools_yaml: String,
+    /// What this candidate's runs warned beyond the input's own warnings (a round cap that cut
+    /// until-stable short, pods pending at the end of its scenario...): its figures carry them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -246,9 +251,11 @@ fn evaluate(state: &ClusterState, c: &Candidate, opts: &AdviseOptions, scenario:
     let (prov, launched) = provision_and_launch(&s, &opts.provisioning, now);
     let existing: f64 = s.nodes.iter().filter(|n| n.nodepool.is_some()).map(|n| n.price.unwrap_or(0.0)).sum();
     let pending = prov.unschedulable.len();
+    let mut warnings = run_warnings::own(&state.warnings, prov.warnings);
     let (after, disruptions, nodes) = if opts.consolidate {
         let d = DisruptionOptions { now: Some(now), provisioning: opts.provisioning.clone(), ..opts.disruption.clone() };
         let (r, end) = until_stable_state(&launched, &d);
+        warnings = run_warnings::own(&state.warnings, [warnings, r.warnings].concat());
         let managed: Vec<_> = end.nodes.iter().filter(|n| n.nodepool.is_some()).collect();
         (Some(managed.iter().map(|n| n.price.unwrap_or(0.0)).sum::<f64>()), Some(r.commands.len()), managed.len())
     } else {
@@ -259,6 +266,7 @@ fn evaluate(state: &ClusterState, c: &Candidate, opts: &AdviseOptions, scenario:
         sc.base = with_pools(&sc.base, &c.pools);
         let r = simulate(&sc, &SimOptions { provisioning: opts.provisioning.clone(), disruption: opts.disruption.clone() })?;
         let row = summarize(&c.name, &r);
+        warnings = run_warnings::own(&sc.base.warnings, [std::mem::take(&mut warnings), r.warnings].concat());
         Ok(ScenarioOutcome {
             total_cost: row.total_cost,
             mean_cost_per_hour: row.mean_cost_per_hour,
@@ -288,6 +296,7 @@ fn evaluate(state: &ClusterState, c: &Candidate, opts: &AdviseOptions, scenario:
         vs_lower_bound: None,
         scenario,
         nodepools_yaml: manifest::to_yaml(&pools),
+        warnings,
     };
     Ok(Evaluated { rec, objective })
 }
@@ -512,6 +521,9 @@ pub fn advise_with(
     let baseline = done.iter().find(|e| e.rec.name == "baseline").map(|e| e.rec.clone()).expect("the baseline is evaluated first");
     let pareto = if scenario.is_some() { pareto(&done) } else { Vec::new() };
     let evaluated = done.len();
+    // each candidate's own warnings, in the order they were evaluated (the baseline first)
+    let runs = run_warnings::grouped("candidate", done.iter().map(|e| (e.rec.name.as_str(), &e.rec.warnings[..])), &warnings);
+    warnings.extend(runs);
     // ties: fewer pending pods, then fewer changes, then the name
     done.sort_by(|a, b| {
         a.objective
