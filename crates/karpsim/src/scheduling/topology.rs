@@ -7,7 +7,7 @@ use crate::model::{
     UnsatisfiableAction,
 };
 use crate::requirements::{Requirement, Requirements};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
@@ -97,9 +97,11 @@ impl Hash for GroupKey {
 pub struct Topology<'a> {
     respect_preferences: bool,
     groups: Vec<TopologyGroup>,
-    index: HashMap<GroupKey, usize>,
+    // the two group indexes and the domain universe are looked up, never iterated: FxHash and the
+    // symbols' address hash rather than SipHash (a run is built for every batch and simulation)
+    index: rustc_hash::FxHashMap<GroupKey, usize>,
     inverse: Vec<TopologyGroup>,
-    inverse_index: HashMap<GroupKey, usize>,
+    inverse_index: rustc_hash::FxHashMap<GroupKey, usize>,
     /// The groups keyed by hostname, in order of creation: `(inverse, index)`.
     hostname_groups: Vec<(bool, usize)>,
     /// Groups owned by each batch pod.
@@ -109,7 +111,7 @@ pub struct Topology<'a> {
     tie_failures: u32,
     /// Whether a spread pick since the last [`Topology::retried`] chose among tied domains.
     tied: std::cell::Cell<bool>,
-    universe: HashMap<Sym, DomainGroup>,
+    universe: labels::SymMap<DomainGroup>,
     pools: Vec<PoolDomains<'a>>,
     /// The existing nodes this run may use (their bound pods count in domains).
     nodes: Vec<TopoNode<'a>>,
@@ -206,14 +208,14 @@ impl<'a> Topology<'a> {
         let mut t = Topology {
             respect_preferences,
             groups: Vec::new(),
-            index: HashMap::new(),
+            index: Default::default(),
             inverse: Vec::new(),
-            inverse_index: HashMap::new(),
+            inverse_index: Default::default(),
             hostname_groups: Vec::new(),
             owned: vec![Vec::new(); batch.len()],
             tie_failures: 0,
             tied: std::cell::Cell::new(false),
-            universe: HashMap::new(),
+            universe: Default::default(),
             pools,
             nodes,
             well_known,

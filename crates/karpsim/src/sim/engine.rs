@@ -26,11 +26,11 @@ use super::metrics::Metrics;
 use super::random::Streams;
 use super::scenario::{Scenario, Workload};
 use crate::disruption::{DisruptionOptions, Plan};
-use crate::labels::{self, Sym};
+use crate::labels::{self, Sym, SymMap, SymSet};
 use crate::scheduling::{ProvisionOptions, has_pending_pods};
 use crate::state::{ClusterState, TypeInfo};
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
+use std::collections::{BTreeMap, BinaryHeap, HashSet};
 use std::sync::Arc;
 
 /// Options a variant may change besides the scenario itself.
@@ -140,8 +140,11 @@ pub struct Engine<'s> {
     now_ms: i64,
     queue: BinaryHeap<Reverse<Queued>>,
     seq: u64,
-    nodes: HashMap<Sym, NodeInfo>,
-    pods: HashMap<Sym, PodInfo>,
+    // keyed by interned name, hashed by address (`SymMap`): looked up per node at every sample and
+    // per pod at every bind and deletion, and iterated only where order cannot matter (into sets, `any`,
+    // or sorted first)
+    nodes: SymMap<NodeInfo>,
+    pods: SymMap<PodInfo>,
     replica_pods: Vec<Vec<Sym>>,
     workload_ticks: Vec<u64>,
     name_counter: u64,
@@ -158,7 +161,7 @@ pub struct Engine<'s> {
     active_outages: std::collections::BTreeSet<usize>,
     retry_scheduled: bool,
     /// Pods deleted by workloads (for the invariant check).
-    deleted: HashSet<Sym>,
+    deleted: SymSet,
     cost_rate: [f64; 3],
     /// Capacity reservations billed as such: id -> (USD per hour, billed since).
     fees: BTreeMap<Sym, (f64, f64)>,
@@ -212,8 +215,8 @@ impl<'s> Engine<'s> {
             now_ms: 0,
             queue: BinaryHeap::new(),
             seq: 0,
-            nodes: HashMap::new(),
-            pods: HashMap::new(),
+            nodes: SymMap::default(),
+            pods: SymMap::default(),
             replica_pods: vec![Vec::new(); sc.workloads.len()],
             workload_ticks: vec![0; sc.workloads.len()],
             name_counter: 0,
@@ -229,7 +232,7 @@ impl<'s> Engine<'s> {
             cmd_counter: 0,
             active_outages: Default::default(),
             retry_scheduled: false,
-            deleted: HashSet::new(),
+            deleted: SymSet::default(),
             cost_rate: [0.0; 3],
             fees: BTreeMap::new(),
             cumulative: 0.0,

@@ -4,9 +4,8 @@
 
 use super::{Engine, Ev, PendingCommand};
 use crate::disruption::{DisruptionOptions, Method, Plan, plan_round, validate};
-use crate::labels::Sym;
+use crate::labels::SymSet;
 use crate::state::ClusterState;
-use std::collections::HashSet;
 
 impl Engine<'_> {
     pub(super) fn disruption_opts(&self) -> DisruptionOptions {
@@ -20,7 +19,7 @@ impl Engine<'_> {
     /// The terminating nodes are moved out and back in their places, not cloned: cloning every
     /// node at every round was a twentieth of a 24-hour run.
     pub(super) fn without_terminating<T>(&mut self, f: impl FnOnce(&ClusterState, crate::model::Timestamp, &DisruptionOptions) -> T) -> T {
-        let gone: HashSet<Sym> = self.nodes.iter().filter(|(_, i)| i.terminating).map(|(n, _)| *n).collect();
+        let gone: SymSet = self.nodes.iter().filter(|(_, i)| i.terminating).map(|(n, _)| *n).collect();
         let opts = self.disruption_opts();
         if !self.state.nodes.iter().any(|n| gone.contains(&n.name)) {
             return f(&self.state, self.abs_now(), &opts);

@@ -2,8 +2,7 @@
 //! and the metric series sampled at every interval and at every launch and termination.
 
 use super::Engine;
-use crate::labels::Sym;
-use std::collections::BTreeMap;
+use crate::labels::SymMap;
 
 impl Engine<'_> {
     pub(super) fn accrue(&mut self) {
@@ -35,11 +34,12 @@ impl Engine<'_> {
             }
         }
         let (mut cpu_a, mut mem_a) = (0.0, 0.0);
-        // counted by name as interned strings (the same string order as owned ones): a sample is
-        // taken at every launch, and three new strings per node each time showed in a profile
-        let mut by_pool: BTreeMap<&str, f64> = BTreeMap::new();
-        let mut by_type: BTreeMap<&str, f64> = BTreeMap::new();
-        let mut by_ct: BTreeMap<&str, f64> = BTreeMap::new();
+        // nodes counted per interned name (hashed by address), then put in the order of the names'
+        // text: a sample is taken at every launch, and string-keyed maps per node showed in a profile
+        let mut by_pool: SymMap<f64> = SymMap::default();
+        let mut by_type: SymMap<f64> = SymMap::default();
+        let mut by_ct: SymMap<f64> = SymMap::default();
+        let (mut unmanaged, mut unknown, mut on_demand) = (0.0, 0.0, 0.0);
         // a node count is the nodes billed now: launched (initializing or ready) and terminating
         // ones until their instance is gone, as `series.nodes`; allocatable counts only the nodes
         // that can hold pods
@@ -48,10 +48,22 @@ impl Engine<'_> {
                 cpu_a += n.allocatable.cpu as f64 / 1000.0;
                 mem_a += n.allocatable.memory as f64 / f64::from(1u32 << 30);
             }
-            *by_pool.entry(n.nodepool.map_or("(unmanaged)", Sym::as_str)).or_default() += 1.0;
-            *by_type.entry(n.instance_type.map_or("(unknown)", Sym::as_str)).or_default() += 1.0;
-            *by_ct.entry(n.capacity_type.map_or("on-demand", Sym::as_str)).or_default() += 1.0;
+            match n.nodepool {
+                Some(p) => *by_pool.entry(p).or_default() += 1.0,
+                None => unmanaged += 1.0,
+            }
+            match n.instance_type {
+                Some(t) => *by_type.entry(t).or_default() += 1.0,
+                None => unknown += 1.0,
+            }
+            match n.capacity_type {
+                Some(c) => *by_ct.entry(c).or_default() += 1.0,
+                None => on_demand += 1.0,
+            }
         }
+        let by_pool = by_text(by_pool, "(unmanaged)", unmanaged);
+        let by_type = by_text(by_type, "(unknown)", unknown);
+        let by_ct = by_text(by_ct, "on-demand", on_demand);
         s.pods_running.push(running);
         s.pods_pending.push(pending);
         s.cpu_requested.push(cpu_r);
@@ -70,4 +82,24 @@ impl Engine<'_> {
             }
         }
     }
+}
+
+/// Counts per name in the order of the names' text, with `missing` counted under `default` (nodes
+/// without the name): what a map keyed by the text gives, a name equal to `default` included.
+/// The counts are whole numbers, so merging them in any order gives the same sums.
+fn by_text(counts: SymMap<f64>, default: &'static str, missing: f64) -> Vec<(&'static str, f64)> {
+    let mut out: Vec<(&'static str, f64)> = counts.into_iter().map(|(k, c)| (k.as_str(), c)).collect();
+    if missing > 0.0 {
+        out.push((default, missing));
+    }
+    out.sort_by(|a, b| a.0.cmp(b.0));
+    // interned names are unique, but one may spell the default
+    out.dedup_by(|later, kept| {
+        let same = later.0 == kept.0;
+        if same {
+            kept.1 += later.1;
+        }
+        same
+    });
+    out
 }
