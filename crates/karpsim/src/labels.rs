@@ -9,13 +9,50 @@ use std::fmt;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::{LazyLock, RwLock};
 
-/// An interned string (label key, label value, resource name, zone...).
+/// An interned string (label key, label value, resource name, zone...): one pointer, to the
+/// interned `&str` (8 bytes rather than a 16-byte `&str`: a type's ~30 requirements, its labels
+/// and its offerings each hold several, and halving them halves what is built, moved and zeroed
+/// at start-up for every type of a catalog).
 #[derive(Clone, Copy)]
-pub struct Sym(&'static str);
+pub struct Sym(&'static &'static str);
+
+/// Every interned string, and where the next one's handle goes.
+struct Interner {
+    set: HashSet<Interned, BuildHasherDefault<StrHasher>>,
+    /// Handles not used yet: the rest of the last block taken (blocks of [`HANDLES_PER_BLOCK`] live
+    /// for the process, so a handle never moves).
+    free: &'static mut [&'static str],
+}
+
+/// How many handles one block holds (one allocation per this many new strings).
+const HANDLES_PER_BLOCK: usize = 512;
+
+/// An entry of the interner: a handle, hashed and compared by its string (so that a `&str` finds
+/// it).
+#[derive(Clone, Copy)]
+struct Interned(&'static &'static str);
+
+impl std::borrow::Borrow<str> for Interned {
+    fn borrow(&self) -> &str {
+        self.0
+    }
+}
+impl PartialEq for Interned {
+    fn eq(&self, other: &Self) -> bool {
+        *self.0 == *other.0
+    }
+}
+impl Eq for Interned {}
+impl Hash for Interned {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        (*self.0).hash(state);
+    }
+}
 
 /// Every interned string. Hashed word by word (std's default SipHash, built against hash flooding,
 /// made interning the largest single cost of reading a catalog or a big manifest).
-static INTERNER: LazyLock<RwLock<HashSet<&'static str, BuildHasherDefault<StrHasher>>>> = LazyLock::new(|| RwLock::new(HashSet::default()));
+static INTERNER: LazyLock<RwLock<Interner>> =
+    LazyLock::new(|| RwLock::new(Interner { set: HashSet::default(), free: &mut [] }));
 
 /// The interner's hasher (and `io::spec_memo`'s): eight bytes per multiply (the mixing of rustc's
 /// FxHasher). Only membership depends on it, never an order.
@@ -52,19 +89,26 @@ impl Sym {
 
     /// The interned copy of `s`, storing `keep()` when there is none yet.
     fn intern(s: &str, keep: impl FnOnce() -> &'static str) -> Sym {
-        if let Some(found) = INTERNER.read().unwrap_or_else(|e| e.into_inner()).get(s) {
-            return Sym(found);
+        if let Some(found) = INTERNER.read().unwrap_or_else(|e| e.into_inner()).set.get(s) {
+            return Sym(found.0);
         }
-        let mut set = INTERNER.write().unwrap_or_else(|e| e.into_inner());
-        if let Some(found) = set.get(s) {
-            return Sym(found);
+        let mut guard = INTERNER.write().unwrap_or_else(|e| e.into_inner());
+        let interner = &mut *guard;
+        if let Some(found) = interner.set.get(s) {
+            return Sym(found.0);
         }
-        let kept = keep();
-        set.insert(kept);
-        Sym(kept)
+        if interner.free.is_empty() {
+            interner.free = Box::leak(vec![""; HANDLES_PER_BLOCK].into_boxed_slice());
+        }
+        let (handle, rest) = std::mem::take(&mut interner.free).split_first_mut().expect("a block is never empty");
+        interner.free = rest;
+        *handle = keep();
+        let handle: &'static &'static str = handle;
+        interner.set.insert(Interned(handle));
+        Sym(handle)
     }
     pub fn as_str(self) -> &'static str {
-        self.0
+        *self.0
     }
 }
 
@@ -77,13 +121,13 @@ impl Default for Sym {
 
 impl PartialEq for Sym {
     fn eq(&self, other: &Self) -> bool {
-        std::ptr::eq(self.0.as_ptr(), other.0.as_ptr()) && self.0.len() == other.0.len()
+        std::ptr::eq(self.0, other.0)
     }
 }
 impl Eq for Sym {}
 impl Hash for Sym {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        (self.0.as_ptr() as usize).hash(state);
+        (std::ptr::from_ref(self.0) as usize).hash(state);
     }
 }
 /// A hasher for interned symbols: their hash is already a pointer, which only needs mixing.
@@ -128,7 +172,7 @@ impl PartialOrd for Sym {
 }
 impl Ord for Sym {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        if self == other { std::cmp::Ordering::Equal } else { self.0.cmp(other.0) }
+        if self == other { std::cmp::Ordering::Equal } else { (*self.0).cmp(*other.0) }
     }
 }
 impl fmt::Debug for Sym {
@@ -286,6 +330,24 @@ pub fn is_restricted(key: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A symbol is one pointer (so are its `Option` and its requirements' value lists' entries),
+    /// and interning more strings than one block of handles holds keeps every symbol its string
+    /// and equal strings one symbol.
+    #[test]
+    fn symbols_are_one_pointer_and_stay_interned() {
+        assert_eq!(std::mem::size_of::<Sym>(), 8);
+        assert_eq!(std::mem::size_of::<Option<Sym>>(), 8);
+        let texts: Vec<String> = (0..3 * HANDLES_PER_BLOCK).map(|i| format!("symbol-test-{i}")).collect();
+        let syms: Vec<Sym> = texts.iter().map(|t| Sym::new(t)).collect();
+        for (t, s) in texts.iter().zip(&syms) {
+            assert_eq!(s.as_str(), t);
+            assert_eq!(Sym::new(&t.clone()), *s);
+        }
+        let leaked: &'static str = Box::leak(texts[7].clone().into_boxed_str());
+        assert_eq!(Sym::from_static(leaked), syms[7], "a static string finds the symbol already interned");
+        assert!(syms.windows(2).all(|w| w[0] != w[1] && (w[0] < w[1]) == (w[0].as_str() < w[1].as_str())));
+    }
 
     #[test]
     fn symbols_are_unique_and_ordered_by_string() {

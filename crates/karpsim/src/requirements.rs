@@ -14,7 +14,9 @@ use std::fmt;
 /// A requirement's values. One value (an instance type's label, a pinned zone) or none (`Exists`,
 /// `DoesNotExist`) is the common case: held inline, so building a catalog's ~30 requirements per
 /// type allocates nothing for them (a `Vec` per requirement was a third of the start-up's cost).
-type Values = SmallVec<[Sym; 1]>;
+/// Two fit in the same 24 bytes now that a [`Sym`] is one pointer (a type's capacity types,
+/// `In [on-demand, spot]`).
+type Values = SmallVec<[Sym; 2]>;
 
 /// Operators accepted in node selectors and NodePool requirements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -56,10 +58,28 @@ pub struct Requirement {
     complement: bool,
     /// Sorted by string, unique.
     values: Values,
+    /// Bounds and minValues, `None` when there are neither: out of line because nearly every
+    /// requirement has none (an instance type's ~30, a node's labels), and inline they were more
+    /// than half of its size.
+    bounds: Option<Box<Bounds>>,
+}
+
+/// A requirement's integer bounds (inclusive) and minValues; never all `None` (that is no
+/// [`Bounds`] at all: see [`Bounds::boxed`]).
+#[derive(Debug, Clone, Copy, Default)]
+struct Bounds {
     gte: Option<i64>,
     lte: Option<i64>,
     min_values: Option<u32>,
     written: Written,
+}
+
+impl Bounds {
+    /// `None` when there is neither a bound nor minValues (so that a requirement without them has
+    /// one form only; the written form means nothing without a bound).
+    fn boxed(self) -> Option<Box<Bounds>> {
+        (self.gte.is_some() || self.lte.is_some() || self.min_values.is_some()).then(|| Box::new(self))
+    }
 }
 
 /// How a requirement's bounds were written: `Gt`/`Lt` (exclusive) rather than `Gte`/`Lte`.
@@ -71,7 +91,7 @@ struct Written {
 
 impl PartialEq for Requirement {
     fn eq(&self, o: &Requirement) -> bool {
-        (self.complement, &self.values, self.gte, self.lte, self.min_values) == (o.complement, &o.values, o.gte, o.lte, o.min_values)
+        (self.complement, &self.values, self.gte(), self.lte(), self.min_values()) == (o.complement, &o.values, o.gte(), o.lte(), o.min_values())
     }
 }
 
@@ -79,15 +99,15 @@ impl Eq for Requirement {}
 
 impl std::hash::Hash for Requirement {
     fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        (self.complement, &self.values, self.gte, self.lte, self.min_values).hash(h);
+        (self.complement, &self.values, self.gte(), self.lte(), self.min_values()).hash(h);
     }
 }
 
 /// The values sorted by string, without repeats.
 fn sorted_unique(values: impl IntoIterator<Item = Sym>) -> Values {
     let values = values.into_iter();
-    let mut v = if values.size_hint().1.is_some_and(|n| n <= 1) {
-        // none or one value (the `[v]` of most callers): inline
+    let mut v = if values.size_hint().1.is_some_and(|n| n <= Values::new().inline_size()) {
+        // as many values as fit inline (the `[v]` of most callers): collected there
         values.collect()
     } else {
         // a `Vec` given keeps its buffer (collected in place), and is sorted there
@@ -103,7 +123,7 @@ fn sorted_unique(values: impl IntoIterator<Item = Sym>) -> Values {
 impl Requirement {
     /// `In values`.
     pub fn is_in(values: impl IntoIterator<Item = Sym>) -> Requirement {
-        Requirement { complement: false, values: sorted_unique(values), gte: None, lte: None, min_values: None, written: Written::default() }
+        Requirement { complement: false, values: sorted_unique(values), bounds: None }
     }
     /// `In [value]`, built in place: an instance type has ~25 of these, one per label.
     pub fn is_in_one(value: Sym) -> Requirement {
@@ -111,13 +131,13 @@ impl Requirement {
     }
     /// `NotIn values`.
     pub fn not_in(values: impl IntoIterator<Item = Sym>) -> Requirement {
-        Requirement { complement: true, values: sorted_unique(values), gte: None, lte: None, min_values: None, written: Written::default() }
+        Requirement { complement: true, values: sorted_unique(values), bounds: None }
     }
     pub fn exists() -> Requirement {
-        Requirement { complement: true, values: Values::new(), gte: None, lte: None, min_values: None, written: Written::default() }
+        Requirement { complement: true, values: Values::new(), bounds: None }
     }
     pub fn does_not_exist() -> Requirement {
-        Requirement { complement: false, values: Values::new(), gte: None, lte: None, min_values: None, written: Written::default() }
+        Requirement { complement: false, values: Values::new(), bounds: None }
     }
 
     /// Build from an operator and its values, validating as Karpenter's webhook/CEL rules do
@@ -155,7 +175,7 @@ impl Requirement {
                 if n == i64::MAX {
                     Requirement::does_not_exist()
                 } else {
-                    Requirement { gte: Some(n + 1), written: Written { gt: true, lt: false }, ..Requirement::exists() }
+                    Requirement::exists().with_bounds(Bounds { gte: Some(n + 1), written: Written { gt: true, lt: false }, ..Bounds::default() })
                 }
             }
             Operator::Lt => {
@@ -163,11 +183,11 @@ impl Requirement {
                 if n == 0 {
                     Requirement::does_not_exist()
                 } else {
-                    Requirement { lte: Some(n - 1), written: Written { gt: false, lt: true }, ..Requirement::exists() }
+                    Requirement::exists().with_bounds(Bounds { lte: Some(n - 1), written: Written { gt: false, lt: true }, ..Bounds::default() })
                 }
             }
-            Operator::Gte => Requirement { gte: Some(bound()?), ..Requirement::exists() },
-            Operator::Lte => Requirement { lte: Some(bound()?), ..Requirement::exists() },
+            Operator::Gte => Requirement::exists().with_bounds(Bounds { gte: Some(bound()?), ..Bounds::default() }),
+            Operator::Lte => Requirement::exists().with_bounds(Bounds { lte: Some(bound()?), ..Bounds::default() }),
         };
         if let Some(m) = min_values {
             if !(1..=50).contains(&m) {
@@ -176,14 +196,39 @@ impl Requirement {
             if op == Operator::In && (values.len() as u32) < m {
                 return Err(format!("minValues {m} is more than the {} values given", values.len()));
             }
-            r.min_values = Some(m);
+            r = r.with_min_values(Some(m));
         }
         Ok(r)
     }
 
-    pub fn with_min_values(mut self, m: Option<u32>) -> Requirement {
-        self.min_values = m;
+    pub fn with_min_values(self, m: Option<u32>) -> Requirement {
+        let b = self.extra();
+        self.with_bounds(Bounds { min_values: m, ..b })
+    }
+
+    /// This requirement with `b` as its bounds and minValues.
+    fn with_bounds(mut self, b: Bounds) -> Requirement {
+        self.bounds = b.boxed();
         self
+    }
+
+    /// The bounds and minValues (all `None` when there are none).
+    #[inline]
+    fn extra(&self) -> Bounds {
+        self.bounds.as_deref().copied().unwrap_or_default()
+    }
+    #[inline]
+    fn gte(&self) -> Option<i64> {
+        self.bounds.as_ref().and_then(|b| b.gte)
+    }
+    #[inline]
+    fn lte(&self) -> Option<i64> {
+        self.bounds.as_ref().and_then(|b| b.lte)
+    }
+    /// Whether the requirement has no integer bound.
+    #[inline]
+    fn unbounded(&self) -> bool {
+        self.bounds.as_ref().is_none_or(|b| b.gte.is_none() && b.lte.is_none())
     }
 
     /// The operator this requirement reports (§2.1): a pure bound reports `Exists`.
@@ -202,10 +247,10 @@ impl Requirement {
         &self.values
     }
     pub fn min_values(&self) -> Option<u32> {
-        self.min_values
+        self.bounds.as_ref().and_then(|b| b.min_values)
     }
     pub fn bounds(&self) -> (Option<i64>, Option<i64>) {
-        (self.gte, self.lte)
+        (self.gte(), self.lte())
     }
     pub(crate) fn is_negative_op(&self) -> bool {
         matches!(self.operator(), Operator::NotIn | Operator::DoesNotExist)
@@ -219,7 +264,7 @@ impl Requirement {
     }
 
     fn within_bounds(&self, v: Sym) -> bool {
-        within(v, self.gte, self.lte)
+        within(v, self.gte(), self.lte())
     }
 
     /// Whether value `v` is allowed.
@@ -238,13 +283,14 @@ impl Requirement {
     /// `Requirement.Intersection` (§2.2).
     pub fn intersect(&self, other: &Requirement) -> Requirement {
         let complement = self.complement && other.complement;
-        let gte = max_opt(self.gte, other.gte);
-        let lte = min_opt(self.lte, other.lte);
-        let min_values = max_opt(self.min_values, other.min_values);
+        let (a, b) = (self.extra(), other.extra());
+        let gte = max_opt(a.gte, b.gte);
+        let lte = min_opt(a.lte, b.lte);
+        let min_values = max_opt(a.min_values, b.min_values);
         if let (Some(g), Some(l)) = (gte, lte)
             && g > l
         {
-            return Requirement { min_values, ..Requirement::does_not_exist() };
+            return Requirement::does_not_exist().with_min_values(min_values);
         }
         let mut values: Values = match (self.complement, other.complement) {
             (true, true) => sorted_unique(self.values.iter().chain(&other.values).copied()),
@@ -256,10 +302,10 @@ impl Requirement {
         let (gte, lte) = if complement { (gte, lte) } else { (None, None) };
         // each bound keeps the written form of the side it came from
         let written = Written {
-            gt: if self.gte == gte { self.written.gt } else { other.written.gt },
-            lt: if self.lte == lte { self.written.lt } else { other.written.lt },
+            gt: if a.gte == gte { a.written.gt } else { b.written.gt },
+            lt: if a.lte == lte { a.written.lt } else { b.written.lt },
         };
-        Requirement { complement, values, gte, lte, min_values, written }
+        Requirement { complement, values, bounds: Bounds { gte, lte, min_values, written }.boxed() }
     }
 
     /// The per-key rule of `Requirements.Intersects` (Karpenter's `requirements.go`): the two
@@ -276,13 +322,14 @@ impl Requirement {
         if let ([a], [b]) = (self.values.as_slice(), other.values.as_slice())
             && !self.complement
             && !other.complement
-            && (self.gte, self.lte, other.gte, other.lte) == (None, None, None, None)
+            && self.unbounded()
+            && other.unbounded()
         {
             return a == b;
         }
         // one side an `In` of one value, neither side bounded (a pinned zone against a type's
         // zones, a type's name against a list of names): the other side allows that value or not
-        let unbounded = (self.gte, self.lte, other.gte, other.lte) == (None, None, None, None);
+        let unbounded = self.unbounded() && other.unbounded();
         if unbounded {
             let allows = |r: &Requirement, v: &Sym| {
                 let member = if r.values.len() <= 16 { r.values.contains(v) } else { r.values.binary_search(v).is_ok() };
@@ -299,8 +346,8 @@ impl Requirement {
                 return allows(other, v);
             }
         }
-        let gte = max_opt(self.gte, other.gte);
-        let lte = min_opt(self.lte, other.lte);
+        let gte = max_opt(self.gte(), other.gte());
+        let lte = min_opt(self.lte(), other.lte());
         if let (Some(g), Some(l)) = (gte, lte)
             && g > l
         {
@@ -327,9 +374,9 @@ impl Requirement {
         if !self.complement {
             return self.values.first().copied();
         }
-        let mut n = self.gte.unwrap_or(0);
+        let mut n = self.gte().unwrap_or(0);
         loop {
-            if self.lte.is_some_and(|l| n > l) {
+            if self.lte().is_some_and(|l| n > l) {
                 return None;
             }
             let s = Sym::new(&n.to_string());
@@ -381,18 +428,19 @@ impl fmt::Display for Requirement {
             Operator::NotIn => vals(f, "NotIn")?,
             Operator::DoesNotExist => write!(f, "DoesNotExist")?,
             _ => {
-                if self.gte.is_none() && self.lte.is_none() {
+                if self.unbounded() {
                     write!(f, "Exists")?
                 }
             }
         }
-        if let Some(g) = self.gte {
+        let b = self.extra();
+        if let Some(g) = b.gte {
             let sep = if self.values.is_empty() { "" } else { " " };
-            if self.written.gt { write!(f, "{sep}Gt {}", g - 1)? } else { write!(f, "{sep}Gte {g}")? }
+            if b.written.gt { write!(f, "{sep}Gt {}", g - 1)? } else { write!(f, "{sep}Gte {g}")? }
         }
-        if let Some(l) = self.lte {
-            let sep = if self.gte.is_none() && self.values.is_empty() { "" } else { " " };
-            if self.written.lt { write!(f, "{sep}Lt {}", l + 1)? } else { write!(f, "{sep}Lte {l}")? }
+        if let Some(l) = b.lte {
+            let sep = if b.gte.is_none() && self.values.is_empty() { "" } else { " " };
+            if b.written.lt { write!(f, "{sep}Lt {}", l + 1)? } else { write!(f, "{sep}Lte {l}")? }
         }
         Ok(())
     }
@@ -606,7 +654,7 @@ impl Requirements {
         self.items.is_empty()
     }
     pub fn has_min_values(&self) -> bool {
-        self.items.iter().any(|(_, r)| r.min_values.is_some())
+        self.items.iter().any(|(_, r)| r.min_values().is_some())
     }
 
     /// The same requirements with every minValues dropped.
@@ -980,6 +1028,25 @@ mod tests {
         assert_eq!(req("Gte", &["7"]).intersect(&req("Gt", &["5"])).to_string(), "Gte 7");
         assert_eq!(req("Exists", &[]).intersect(&req("Gt", &["5"])).to_string(), "Gt 5");
         assert_eq!(req("NotIn", &["9"]).intersect(&req("Gt", &["5"])).to_string(), "NotIn [9] Gt 5");
+    }
+
+    /// Every instance type holds ~30 requirements, built at start-up for every type of a catalog:
+    /// they stay small (bounds and minValues out of line), and what went out of line still
+    /// counts (equality, minValues, intersection) exactly as when it was inline.
+    #[test]
+    fn requirements_stay_small_and_keep_their_bounds() {
+        assert!(std::mem::size_of::<Requirement>() <= 40, "{} bytes", std::mem::size_of::<Requirement>());
+        let bounded = req("Gt", &["5"]).with_min_values(Some(2));
+        assert_eq!((bounded.bounds(), bounded.min_values()), ((Some(6), None), Some(2)));
+        assert_ne!(bounded, req("Gt", &["5"]), "minValues takes part in equality");
+        assert_eq!(bounded.clone().with_min_values(None), req("Gte", &["6"]));
+        // an intersection that leaves no bound and no minValues equals one that never had them
+        let meet = req("Gt", &["5"]).intersect(&req("In", &["7", "3"]));
+        assert_eq!((meet.bounds(), meet.min_values()), ((None, None), None));
+        assert_eq!(meet, req("In", &["7"]));
+        // empty bounds keep minValues
+        let empty = req("Gt", &["5"]).with_min_values(Some(1)).intersect(&req("Lt", &["3"]));
+        assert_eq!((empty.operator(), empty.min_values()), (Operator::DoesNotExist, Some(1)));
     }
 
     #[test]

@@ -51,6 +51,10 @@ struct TypeInfoBuilder {
 /// A list of values without repeats, held inline (see [`distinct`]).
 type Distinct = smallvec::SmallVec<[Sym; 8]>;
 
+/// What a type's offerings require (at most seven keys), held inline: one allocation and one free
+/// fewer per type.
+type OfferingRequirements = smallvec::SmallVec<[(Sym, Requirement); 7]>;
+
 /// One step of merging a type's sorted labels with the offerings' sorted requirements.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Take {
@@ -65,8 +69,11 @@ enum Take {
 impl TypeInfoBuilder {
     fn build(&mut self, it: Arc<InstanceType>) -> TypeInfo {
         let extra = offering_requirements(&it, &mut self.lists);
-        let same = |kept: &[Sym], keys: &mut dyn Iterator<Item = Sym>| kept.iter().copied().eq(keys);
-        if !(self.made && same(&self.label_keys, &mut it.labels.iter().map(|l| l.0)) && same(&self.extra_keys, &mut extra.iter().map(|e| e.0))) {
+        // (slices compared in place: through a `dyn Iterator` this was a call per key and type)
+        fn same<T>(kept: &[Sym], items: &[(Sym, T)]) -> bool {
+            kept.len() == items.len() && kept.iter().zip(items).all(|(k, i)| *k == i.0)
+        }
+        if !(self.made && same(&self.label_keys, &it.labels) && same(&self.extra_keys, &extra)) {
             self.label_keys.clear();
             self.label_keys.extend(it.labels.iter().map(|l| l.0));
             self.extra_keys.clear();
@@ -85,8 +92,8 @@ impl TypeInfoBuilder {
 
 /// What the offerings say, replacing a label of the same key; in key order (the merge needs it;
 /// `Requirements::from_sorted` checks it in debug builds).
-fn offering_requirements(it: &InstanceType, lists: &mut [Option<(Distinct, Requirement)>; 3]) -> Vec<(Sym, Requirement)> {
-    let mut extra: Vec<(Sym, Requirement)> = Vec::with_capacity(7);
+fn offering_requirements(it: &InstanceType, lists: &mut [Option<(Distinct, Requirement)>; 3]) -> OfferingRequirements {
+    let mut extra = OfferingRequirements::new();
     // the AWS provider's reservation labels: the type's reservations, else DoesNotExist
     // (types.go: computeRequirements)
     let reservations: Vec<&crate::catalog::OfferingReservation> = it.offerings.iter().filter_map(|o| o.reservation.as_ref()).collect();
@@ -144,7 +151,7 @@ fn label_requirement(v: Option<Sym>) -> Requirement {
 }
 
 /// A type's requirements: its labels added, then `extra` set (replacing a label of the same key).
-fn added_requirements(labels: &[(Sym, Option<Sym>)], extra: Vec<(Sym, Requirement)>) -> Requirements {
+fn added_requirements(labels: &[(Sym, Option<Sym>)], extra: impl IntoIterator<Item = (Sym, Requirement)>) -> Requirements {
     let mut r = Requirements::new();
     for &(k, v) in labels {
         r.add(k, label_requirement(v));
@@ -173,7 +180,7 @@ fn merge_plan(labels: &[Sym], extra: &[Sym]) -> Vec<Take> {
 /// [`added_requirements`] for labels and `extra` each sorted with unique keys (as catalogs give
 /// them): the two lists merged into place by their [`merge_plan`], without a search or an
 /// insertion per key.
-fn merged_requirements(plan: &[Take], labels: &[(Sym, Option<Sym>)], extra: Vec<(Sym, Requirement)>) -> Requirements {
+fn merged_requirements(plan: &[Take], labels: &[(Sym, Option<Sym>)], extra: impl IntoIterator<Item = (Sym, Requirement)>) -> Requirements {
     let mut items = Vec::with_capacity(plan.len());
     let (mut labels, mut extra) = (labels.iter(), extra.into_iter());
     for take in plan {

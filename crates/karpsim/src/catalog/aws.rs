@@ -76,9 +76,43 @@ struct RegionFile {
 /// index of [`AwsRegionData`]'s records.
 #[derive(Debug)]
 struct Prepared {
+    /// The type's name, interned (it is also its `node.kubernetes.io/instance-type` label).
+    name: Sym,
     labels: Vec<(Sym, Option<Sym>)>,
-    zones: Vec<Sym>,
-    capacity_types: Vec<Sym>,
+    /// Sorted and unique; shared by the types whose records share the list.
+    zones: Arc<[Sym]>,
+    /// Sorted and unique, on-demand and spot only; shared as `zones` is.
+    capacity_types: Arc<[Sym]>,
+}
+
+/// A record's list of strings (zones, capacity types) as sorted unique symbols, made once per
+/// distinct list: the generated statics store each distinct list once (`build.rs`), so records
+/// that share one borrow the same place, and the result is shared by address (types share a
+/// handful of zone lists and fewer capacity-type lists).
+#[derive(Default)]
+struct SymLists(rustc_hash::FxHashMap<(usize, usize), Arc<[Sym]>>);
+
+impl SymLists {
+    fn get(&mut self, list: &Cow<'static, [Cow<'static, str>]>, keep: impl Fn(&str) -> bool, values: &mut RegionValues) -> Arc<[Sym]> {
+        let make = |values: &mut RegionValues| -> Arc<[Sym]> {
+            let mut syms: Vec<Sym> = list.iter().filter(|v| keep(v)).map(|v| values.text(v)).collect();
+            syms.sort();
+            syms.dedup();
+            syms.into()
+        };
+        match list {
+            Cow::Borrowed(b) => {
+                let at = (b.as_ptr() as usize, b.len());
+                if let Some(l) = self.0.get(&at) {
+                    return Arc::clone(l);
+                }
+                let l = make(values);
+                self.0.insert(at, Arc::clone(&l));
+                l
+            }
+            Cow::Owned(_) => make(values),
+        }
+    }
 }
 
 /// A regional catalog, shared by every resolution.
@@ -115,24 +149,19 @@ impl AwsRegionData {
             records.to_mut().sort_by(|a, b| a.name.cmp(&b.name));
         }
         let mut values = RegionValues::default();
+        let (mut zone_lists, mut capacity_type_lists) = (SymLists::default(), SymLists::default());
         let types: Vec<Prepared> = records
             .iter()
             .map(|rec| {
                 // sorted once here; each resolution then only inserts the two OS labels
                 let labels = base_labels(rec, region, &mut values);
-                let mut zones: Vec<Sym> = rec.zones.iter().map(|z| values.text(z)).collect();
-                zones.sort();
-                zones.dedup();
+                let it_key = *crate::labels::INSTANCE_TYPE;
+                let name = labels.iter().find(|l| l.0 == it_key).and_then(|l| l.1).unwrap_or_else(|| Sym::new(&rec.name));
+                let zones = zone_lists.get(&rec.zones, |_| true, &mut values);
                 // Karpenter keeps SupportedUsageClasses ∩ {on-demand, spot}.
-                let mut capacity_types: Vec<Sym> = rec
-                    .capacity_types
-                    .iter()
-                    .filter(|c| *c == CAPACITY_TYPE_ON_DEMAND || *c == CAPACITY_TYPE_SPOT)
-                    .map(|c| values.text(c))
-                    .collect();
-                capacity_types.sort();
-                capacity_types.dedup();
-                Prepared { labels, zones, capacity_types }
+                let capacity_types =
+                    capacity_type_lists.get(&rec.capacity_types, |c| c == CAPACITY_TYPE_ON_DEMAND || c == CAPACITY_TYPE_SPOT, &mut values);
+                Prepared { name, labels, zones, capacity_types }
             })
             .collect();
         AwsRegionData { region, zone_ids, records, types }
@@ -461,16 +490,27 @@ pub fn aws_catalog(
     let zone_filter: Option<Vec<Sym>> = nodeclass.zones.clone();
     let os = [os_labels(nodeclass.ami_family, "amd64"), os_labels(nodeclass.ami_family, "arm64")];
     let mut instance_types = Vec::with_capacity(data.types.len());
+    // each zone's id, found by pointer among the region's few zones (not a search of the
+    // ordered map, comparing strings, for every offering of every type)
+    let zone_ids: Vec<(Sym, Sym)> = data.zone_ids.iter().map(|(z, id)| (*z, *id)).collect();
+    let zone_id = |z: Sym| zone_ids.iter().find(|(name, _)| *name == z).map(|(_, id)| *id);
+    let spot = Sym::new(CAPACITY_TYPE_SPOT);
     for (rec, p) in data.records.iter().zip(&data.types) {
         let (capacity, overhead) = resources_of(rec, nodeclass, options)?;
         let allocatable = allocatable(&capacity, &overhead);
         let os_pair = &os[usize::from(rec.arch == "arm64")];
         let mut labels = Vec::with_capacity(p.labels.len() + os_pair.len());
-        labels.extend_from_slice(&p.labels);
+        let mut rest = &p.labels[..];
         for &(k, v) in os_pair {
-            // base labels never hold the OS keys: keys stay unique and sorted
-            labels.insert(labels.partition_point(|a| a.0 < k), (k, v));
+            // base labels never hold the OS keys: keys stay unique and sorted (the OS pair is
+            // sorted, and each goes where the base labels before it end)
+            let (before, after) = rest.split_at(rest.partition_point(|a| a.0 < k));
+            labels.extend_from_slice(before);
+            labels.push((k, v));
+            rest = after;
         }
+        labels.extend_from_slice(rest);
+        debug_assert!(labels.is_sorted_by(|a, b| a.0 < b.0), "{}: labels not sorted and unique", rec.name);
         // compatibility.go: a1.* cannot boot AL2023; Windows admits amd64 only.
         let mut incompatible = None;
         if os_pair[0].1.is_none() {
@@ -484,18 +524,18 @@ pub fn aws_catalog(
         let compatible = incompatible.is_none();
         let priced = price(rec, fallback, prices, &mut counts);
         let mut offerings = Vec::with_capacity(p.zones.len() * p.capacity_types.len());
-        for &zone in &p.zones {
+        for &zone in p.zones.iter() {
             if let Some(allowed) = &zone_filter
                 && !allowed.contains(&zone)
             {
                 continue;
             }
-            for &ct in &p.capacity_types {
-                let pr = if ct.as_str() == CAPACITY_TYPE_SPOT { priced.spot } else { priced.on_demand };
+            for &ct in p.capacity_types.iter() {
+                let pr = if ct == spot { priced.spot } else { priced.on_demand };
                 let (price, price_source) = pr.unwrap_or((0.0, PriceSource::Unpriced));
                 offerings.push(Offering {
                     zone,
-                    zone_id: data.zone_ids.get(&zone).copied(),
+                    zone_id: zone_id(zone),
                     capacity_type: ct,
                     price,
                     available: compatible && pr.is_some(),
@@ -509,16 +549,15 @@ pub fn aws_catalog(
         // offerings are already in `sort_offerings`' order
         if !nodeclass.capacity_reservations.is_empty() {
             let zones: Vec<Sym> = p.zones.iter().copied().filter(|z| zone_filter.as_ref().is_none_or(|a| a.contains(z))).collect();
-            let zone_id = |z: Sym| data.zone_ids.get(&z).copied();
             // the provider's OnDemandPrice: the list price, whatever the user's multipliers
             let list = rec.on_demand_usd_per_hour.or_else(|| fallback.and_then(|f| f.on_demand_price(&rec.name)));
-            let site = TypeSite { name: Sym::new(&rec.name), zones: &zones, zone_id: &zone_id, on_demand_price: list, launchable: compatible };
+            let site = TypeSite { name: p.name, zones: &zones, zone_id: &zone_id, on_demand_price: list, launchable: compatible };
             offerings.extend(reserved_offerings(&site, &nodeclass.capacity_reservations));
             sort_offerings(&mut offerings);
         }
         debug_assert!(offerings.is_sorted_by_key(|o| (o.zone, o.capacity_type, o.reservation_id())));
         instance_types.push(Arc::new(InstanceType {
-            name: Sym::new(&rec.name),
+            name: p.name,
             labels,
             capacity,
             overhead,

@@ -32,37 +32,45 @@ use crate::model::ReservationType;
 use crate::error::{Error, Result};
 use crate::labels::{self, Sym};
 use crate::resources::{QuantityValue, Resources, parse_amount};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-struct CustomFile {
+struct CustomFile<'a> {
     #[serde(default)]
     region: Option<String>,
-    instance_types: Vec<CustomType>,
+    #[serde(borrow)]
+    instance_types: Vec<CustomType<'a>>,
 }
 
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-struct CustomType {
-    name: String,
+struct CustomType<'a> {
+    /// Names, zones and capacity types are borrowed from the text where they can be (a JSON string
+    /// without escapes): one allocation and one free fewer for each of them.
+    #[serde(borrow)]
+    name: Cow<'a, str>,
     capacity: BTreeMap<String, QuantityValue>,
     #[serde(default)]
     overhead: BTreeMap<String, QuantityValue>,
     #[serde(default)]
     labels: BTreeMap<String, LabelValue>,
     #[serde(default)]
-    offerings: Vec<CustomOffering>,
+    #[serde(borrow)]
+    offerings: Vec<CustomOffering<'a>>,
 }
 
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-struct CustomOffering {
-    zone: String,
+struct CustomOffering<'a> {
+    #[serde(borrow)]
+    zone: Cow<'a, str>,
     #[serde(default)]
     zone_id: Option<String>,
-    capacity_type: String,
+    #[serde(borrow)]
+    capacity_type: Cow<'a, str>,
     price: f64,
     #[serde(default = "yes")]
     available: bool,
@@ -123,7 +131,9 @@ pub fn parse_custom_catalog(name: &str, text: &str) -> Result<Catalog> {
     } else {
         serde_saphyr::from_str(text).map_err(|e| fail(format!("malformed YAML catalog: {e}")))?
     };
-    let mut seen = BTreeSet::new();
+    // (each type's parsed form is dropped once built, as the loop goes; its name kept, borrowed
+    // from the text where it could be)
+    let mut seen: BTreeSet<Cow<str>> = BTreeSet::new();
     let mut instance_types = Vec::with_capacity(file.instance_types.len());
     for (i, t) in file.instance_types.into_iter().enumerate() {
         if t.name.trim().is_empty() {
@@ -213,20 +223,22 @@ fn build_type(t: &CustomType) -> std::result::Result<InstanceType, String> {
     let mut offerings = Vec::with_capacity(t.offerings.len());
     let mut keys = BTreeSet::new();
     for (i, o) in t.offerings.iter().enumerate() {
-        let at = format!("field offerings[{i}]");
+        // written only for an error (formatting it for every offering was a twentieth of reading
+        // a catalog)
+        let at = || format!("field offerings[{i}]");
         if o.zone.trim().is_empty() {
-            return Err(format!("{at}.zone: empty zone"));
+            return Err(format!("{}.zone: empty zone", at()));
         }
         let capacity_type = capacity_type_sym(&o.capacity_type).ok_or_else(|| {
-            format!("{at}.capacity_type: unknown capacity type {:?} (on-demand, spot or reserved)", o.capacity_type)
+            format!("{}.capacity_type: unknown capacity type {:?} (on-demand, spot or reserved)", at(), o.capacity_type)
         })?;
         if !(o.price.is_finite() && o.price >= 0.0) {
-            return Err(format!("{at}.price: must be a finite number >= 0, got {}", o.price));
+            return Err(format!("{}.price: must be a finite number >= 0, got {}", at(), o.price));
         }
         let zone = Sym::new(&o.zone);
         let reservation = reservation_of(o, capacity_type, &at)?;
         if !keys.insert((zone, capacity_type, reservation.as_ref().map(|r| r.id))) {
-            return Err(format!("{at}: duplicate offering for zone {zone} and capacity type {capacity_type}"));
+            return Err(format!("{}: duplicate offering for zone {zone} and capacity type {capacity_type}", at()));
         }
         offerings.push(Offering {
             zone,
@@ -257,14 +269,15 @@ fn build_type(t: &CustomType) -> std::result::Result<InstanceType, String> {
 
 /// A reserved offering's reservation: `reservation_id` and `count` are required there and
 /// meaningless elsewhere.
-fn reservation_of(o: &CustomOffering, capacity_type: Sym, at: &str) -> std::result::Result<Option<OfferingReservation>, String> {
+fn reservation_of(o: &CustomOffering, capacity_type: Sym, at: &dyn Fn() -> String) -> std::result::Result<Option<OfferingReservation>, String> {
     let given = o.reservation_id.is_some() || o.count.is_some() || o.reservation_type.is_some() || o.interruptible.is_some();
     if capacity_type.as_str() != crate::labels::CAPACITY_TYPE_RESERVED {
         if given {
-            return Err(format!("{at}: reservation_id, count, reservation_type and interruptible belong to reserved offerings"));
+            return Err(format!("{}: reservation_id, count, reservation_type and interruptible belong to reserved offerings", at()));
         }
         return Ok(None);
     }
+    let at = at();
     let id = match o.reservation_id.as_deref() {
         Some(id) if !id.trim().is_empty() => Sym::new(id),
         _ => return Err(format!("{at}.reservation_id: a reserved offering needs the id of its capacity reservation")),

@@ -166,14 +166,15 @@ impl TypeClasses {
             h.finish()
         };
         let same_class = |a: usize, b: usize| reqs(&types[a]).eq(reqs(&types[b])) && offs(&types[a]).eq(offs(&types[b]));
-        let (class_of, reps) = group_by(types.len(), class_print, same_class);
+        let (class_of, reps) = group_by(types.len(), class_print, same_class, false);
         let keys = |i: usize| types[i].requirements.iter().map(|(k, _)| k);
         let layout_print = |i: usize| {
             let mut h = labels::SymHasher::default();
             keys(i).for_each(|k| k.hash(&mut h));
             h.finish()
         };
-        let (layout_of, layout_reps) = group_by(types.len(), layout_print, |a, b| keys(a).eq(keys(b)));
+        // neighbours nearly always share their layout (a catalog's types all have the same keys)
+        let (layout_of, layout_reps) = group_by(types.len(), layout_print, |a, b| keys(a).eq(keys(b)), true);
         let mut reserved: Vec<(Sym, i64)> = Vec::new();
         for r in types.iter().flat_map(|t| &t.it.offerings).filter_map(|o| o.reservation.as_ref()) {
             match reserved.iter_mut().find(|(id, _)| *id == r.id) {
@@ -236,14 +237,23 @@ fn offered_pairs(types: &[TypeInfo]) -> (Vec<(Sym, Sym)>, Vec<u64>) {
 
 /// Items `0..n` grouped by a key: `print` fingerprints an item's key, `same` compares two items'
 /// keys in full (so equal fingerprints of different keys stay apart). Returns each item's group,
-/// numbered in order of first appearance, and each group's first item.
-fn group_by(n: usize, print: impl Fn(usize) -> u64, same: impl Fn(usize, usize) -> bool) -> (Vec<u32>, Vec<u32>) {
+/// numbered in order of first appearance, and each group's first item. `neighbours`: first try
+/// the group of the item before (no fingerprint needed when it is the same), for keys that
+/// neighbours mostly share.
+fn group_by(n: usize, print: impl Fn(usize) -> u64, same: impl Fn(usize, usize) -> bool, neighbours: bool) -> (Vec<u32>, Vec<u32>) {
     use std::collections::hash_map::Entry;
     // fingerprint -> its first group; `next_same[g]`: the next group with g's fingerprint
     let mut first: std::collections::HashMap<u64, u32, std::hash::BuildHasherDefault<labels::SymHasher>> = Default::default();
     let mut next_same: Vec<u32> = Vec::new();
     let (mut group_of, mut reps) = (Vec::with_capacity(n), Vec::<u32>::new());
     for i in 0..n {
+        if neighbours
+            && let Some(&g) = group_of.last()
+            && same(reps[g as usize] as usize, i)
+        {
+            group_of.push(g);
+            continue;
+        }
         let new_group = reps.len() as u32;
         let found = match first.entry(print(i)) {
             Entry::Vacant(e) => {
