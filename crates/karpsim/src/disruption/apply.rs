@@ -102,6 +102,15 @@ impl NewNode {
     }
 }
 
+/// What [`place`] changed in a state.
+#[derive(Debug, Default)]
+pub struct Changed {
+    /// Nodes launched, deleted, given pods or left by pods (their record or their pods changed).
+    pub nodes: SymSet,
+    /// A capacity reservation's count changed: every NodePool's instance types may be new.
+    pub reservations: bool,
+}
+
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub command: Command,
@@ -110,15 +119,18 @@ pub struct Plan {
     pub binds: Vec<(Sym, Dest)>,
 }
 
-pub fn apply(state: &mut ClusterState, plan: &Plan, now: Timestamp, seq: &mut usize) {
-    place(state, &plan.new_nodes, &plan.binds, &plan.remove, now, seq);
+/// Carry out `plan` on `state`; returns what it changed.
+pub fn apply(state: &mut ClusterState, plan: &Plan, now: Timestamp, seq: &mut usize) -> Changed {
+    place(state, &plan.new_nodes, &plan.binds, &plan.remove, now, seq)
 }
 
 /// Launch `new_nodes` (initialized at `now`, named `<nodepool>-karpsim-<seq>`), bind pods to their
 /// destinations, and delete the `remove` nodes (their other reschedulable pods become pending).
 /// Capacity reservations' counts follow the launches into them and the deletions of their nodes.
-/// Also how a provisioning result is launched into a state (`whatif::cluster`).
-pub fn place(state: &mut ClusterState, new_nodes: &[NewNode], binds: &[(Sym, Dest)], remove: &[Sym], now: Timestamp, seq: &mut usize) {
+/// Also how a provisioning result is launched into a state (`whatif::cluster`). Returns every node
+/// whose record or pods it changed (what until-stable's kept facts forget, `disruption/kept.rs`).
+pub fn place(state: &mut ClusterState, new_nodes: &[NewNode], binds: &[(Sym, Dest)], remove: &[Sym], now: Timestamp, seq: &mut usize) -> Changed {
+    let mut changed = Changed { nodes: remove.iter().copied().collect(), reservations: false };
     let mut names = Vec::new();
     for n in new_nodes {
         let name = loop {
@@ -131,9 +143,11 @@ pub fn place(state: &mut ClusterState, new_nodes: &[NewNode], binds: &[(Sym, Des
         let taints = state.nodepools.iter().find(|p| p.name == n.nodepool).map(|p| p.taints.clone()).unwrap_or_default();
         state.nodes.push(n.to_node(name, now, taints, true));
         names.push(name);
+        changed.nodes.insert(name);
         // a launch takes one instance of its reservation (availabilityCache.MarkLaunched)
         if let Some(id) = n.reservation_id {
             state.change_reservation(id, -1, false);
+            changed.reservations = true;
         }
     }
     // and a deleted node gives its instance back (MarkTerminated)
@@ -141,6 +155,7 @@ pub fn place(state: &mut ClusterState, new_nodes: &[NewNode], binds: &[(Sym, Des
         state.nodes.iter().filter(|n| remove.contains(&n.name)).filter_map(|n| n.labels.get(&*labels::RESERVATION_ID).copied()).collect();
     for id in given_back {
         state.change_reservation(id, 1, false);
+        changed.reservations = true;
     }
     // looked up for every pod of the cluster: by interned symbol, not string order
     let dest_of: SymMap<Sym> = binds
@@ -161,6 +176,10 @@ pub fn place(state: &mut ClusterState, new_nodes: &[NewNode], binds: &[(Sym, Des
     let mut touched = SymSet::default();
     for p in &mut state.pods {
         if let Some(d) = dest_of.get(&p.uid) {
+            // the node it leaves changes too (a pod of a node being deleted moves without it)
+            if let Some(from) = p.node_name {
+                changed.nodes.insert(from);
+            }
             p.node_name = Some(*d);
             p.phase = PodPhase::Running;
             p.start_time = Some(now);
@@ -176,4 +195,6 @@ pub fn place(state: &mut ClusterState, new_nodes: &[NewNode], binds: &[(Sym, Des
             n.last_pod_event = Some(now);
         }
     }
+    changed.nodes.extend(touched);
+    changed
 }

@@ -1,12 +1,19 @@
 //! Disruption candidates: which nodes may be disrupted, their price and disruption costs
 //! (`disruption/types.go: NewCandidate`, `state/statenode.go: ValidateNodeDisruptable`,
 //! `ValidatePodsDisruptable`, `utils/disruption/disruption.go`; design §5.2, §5.3).
+//!
+//! What a node and its pods give apart from the simulated time ([`NodeFacts`]) can be kept from
+//! one round to the next ([`FactsByNode`], `disruption/kept.rs`); the time-dependent parts (lifetime left,
+//! quiet for `consolidateAfter`, the hour before `InstanceTypeNotFound`, do-not-disrupt durations,
+//! PDBs) are worked out at every round from them.
 
 use super::drift;
 use crate::eviction::{DO_NOT_DISRUPT, evictable, eviction_cost, matching_pdb_indices, pdb_allowed, pod_do_not_disrupt};
 use crate::labels::{Sym, SymMap};
 use crate::model::{Node, NodePool, Pod, Timestamp};
-use crate::state::{ClusterState, TypeInfo};
+use crate::requirements::Requirements;
+use crate::state::ClusterState;
+use std::sync::Arc;
 
 /// A node that may be disrupted, with what the methods need.
 #[derive(Debug, Clone)]
@@ -24,8 +31,9 @@ pub struct Candidate<'a> {
     pub disruption_cost: f64,
     /// Quiet for `consolidateAfter` since the last pod event.
     pub consolidatable: bool,
-    /// Why the node is drifted, if it is.
-    pub drifted: Option<String>,
+    /// Why the node is drifted, if it is (shared with the kept facts: a drifted cluster's rounds
+    /// hand every node's reason on, round after round).
+    pub drifted: Option<Arc<str>>,
     /// Pod-level blocks (do-not-disrupt, PDB) that only drift with a terminationGracePeriod ignores.
     pub pod_block: Option<String>,
 }
@@ -54,63 +62,127 @@ pub fn last_pod_event(node: &Node, pods: &[&Pod]) -> Timestamp {
     })
 }
 
-/// Every managed node, as a candidate or with the reason it cannot be one.
-pub fn build<'a>(
+/// What a round derives from one node and the pods bound to it, whatever the simulated time: a
+/// function of the node, its pods (in the state's order), its NodePool and the pool's instance
+/// types. Kept across until-stable rounds for the nodes a command did not touch.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum NodeFacts {
+    /// Not a candidate, and why.
+    Kept(String),
+    Candidate(CandidateFacts),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct CandidateFacts {
+    /// Its NodePool's position in the state's.
+    pool_index: usize,
+    /// The pool's instance type named like the node's (the first of that name), by position.
+    its_type: Option<usize>,
+    /// Σ eviction cost of every pod, summed in the pods' order.
+    cost_sum: f64,
+    /// 1 + Σ eviction cost (floored at 0) of the reschedulable pods.
+    reschedule_cost: f64,
+    last_pod_event: Timestamp,
+    /// The pod block, when it cannot depend on the time or on other nodes' pods (no PDB in the
+    /// state and no pod with a do-not-disrupt annotation: then there is none); `None`: worked out
+    /// at every round.
+    pod_block: Option<Option<String>>,
+    /// The drift verdict of a node younger than an hour (`[0]`) and older (`[1]`): the only way
+    /// drift depends on the time (`InstanceTypeNotFound`); each worked out when first asked.
+    drift: [Option<Option<Arc<str>>>; 2],
+}
+
+/// Each node's [`NodeFacts`] by name (until-stable keeps them from round to round).
+#[derive(Default)]
+pub(super) struct FactsByNode {
+    by_node: SymMap<NodeFacts>,
+}
+
+impl FactsByNode {
+    /// The facts of `node`, made by `make` when not kept.
+    fn entry(&mut self, node: Sym, make: impl FnOnce() -> NodeFacts) -> &mut NodeFacts {
+        self.by_node.entry(node).or_insert_with(make)
+    }
+
+    /// Forget `node`: its record or its pods changed.
+    pub(super) fn forget(&mut self, node: Sym) {
+        self.by_node.remove(&node);
+    }
+
+    pub(super) fn clear(&mut self) {
+        self.by_node.clear();
+    }
+}
+
+/// What [`build`] works out at most once per build, whatever the nodes.
+struct BuildCtx<'a> {
+    pool_reqs: Vec<Option<Arc<Requirements>>>,
+    /// Each PDB's allowed disruptions, worked out the first time a pod it selects asks: it counts
+    /// the pods the PDB selects among all of the state's, which do not change while candidates are
+    /// built (once per pod was quadratic in the pods a PDB covers).
+    pdb_allows: Vec<Option<i64>>,
+    /// Each pool's types by name (the first of a name, as a scan finds it, by position), built once
+    /// per pool rather than scanning the catalog for every node.
+    types_by_name: SymMap<SymMap<usize>>,
     state: &'a ClusterState,
-    pods_by_node: &SymMap<Vec<&'a Pod>>,
-    now: Timestamp,
-) -> (Vec<Candidate<'a>>, Vec<(Sym, String)>) {
-    // one candidate per node at most: sized once, not grown (a candidate is large)
-    let mut out = Vec::with_capacity(state.nodes.len());
-    let mut kept = Vec::new();
-    let none = Vec::new();
-    let (mut costs, mut reschedulable_costs): (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
-    let pool_reqs: Vec<Option<std::sync::Arc<crate::requirements::Requirements>>> = state.nodepools.iter().map(drift::pool_requirements).collect();
-    // each PDB's allowed disruptions, worked out the first time a pod it selects asks: it counts
-    // the pods the PDB selects among all of the state's, which do not change while candidates are
-    // built (once per pod was quadratic in the pods a PDB covers)
-    let mut pdb_allows: Vec<Option<i64>> = vec![None; state.pdbs.len()];
-    // each pool's types by name (the first of a name, as a scan finds it), built once per pool
-    // rather than scanning the catalog for every node
-    let mut types_by_name: SymMap<SymMap<&TypeInfo>> = SymMap::default();
-    for node in &state.nodes {
+}
+
+impl<'s> BuildCtx<'s> {
+    fn facts(&mut self, node: &Node, pods: &[&Pod]) -> NodeFacts {
+        let state = self.state;
         let Some(pool_name) = node.nodepool else {
             // `NewCandidate`: "node isn't managed by karpenter" (no NodeClaim, or no NodePool label)
             let why = if node.labels.contains_key(&*crate::labels::NODEPOOL) { "no NodeClaim in the inputs" } else { "no karpenter.sh/nodepool label" };
-            kept.push((node.name, format!("not managed by Karpenter ({why})")));
-            continue;
+            return NodeFacts::Kept(format!("not managed by Karpenter ({why})"));
         };
         if !node.initialized {
-            kept.push((node.name, "not initialized".into()));
-            continue;
+            return NodeFacts::Kept("not initialized".into());
         }
         if node.deletion_timestamp.is_some() {
-            kept.push((node.name, "already being deleted".into()));
-            continue;
+            return NodeFacts::Kept("already being deleted".into());
         }
         if node.annotations.get(DO_NOT_DISRUPT).is_some_and(|v| v == "true") {
-            kept.push((node.name, "node has karpenter.sh/do-not-disrupt=true".into()));
-            continue;
+            return NodeFacts::Kept("node has karpenter.sh/do-not-disrupt=true".into());
         }
-        let Some((pool_index, pool)) = state.nodepools.iter().enumerate().find(|(_, p)| p.name == pool_name) else {
-            kept.push((node.name, format!("NodePool {pool_name} not found")));
-            continue;
+        let Some(pool_index) = state.nodepools.iter().position(|p| p.name == pool_name) else {
+            return NodeFacts::Kept(format!("NodePool {pool_name} not found"));
         };
         if let Some(why) = state.unready_nodepools.get(&pool_name) {
-            kept.push((node.name, format!("NodePool {pool_name} is not ready: {why}")));
-            continue;
+            return NodeFacts::Kept(format!("NodePool {pool_name} is not ready: {why}"));
         }
-        let types = state.pool_types.get(&pool_name);
-        if types.is_none_or(|t| t.types.is_empty()) {
-            kept.push((node.name, format!("NodePool {pool_name} has no instance types")));
-            continue;
+        let types = state.pool_types.get(&pool_name).map(|t| t.types.as_slice()).unwrap_or(&[]);
+        if types.is_empty() {
+            return NodeFacts::Kept(format!("NodePool {pool_name} has no instance types"));
         }
-        let pods = pods_by_node.get(&node.name).unwrap_or(&none);
-        let mut pod_block = None;
+        // each pod's eviction cost once (both sums below read it), the sums in the same order
+        let costs: Vec<f64> = pods.iter().map(|p| eviction_cost(p)).collect();
+        let reschedulable_costs: Vec<f64> = pods.iter().zip(&costs).filter(|(p, _)| p.is_reschedulable()).map(|(_, c)| c.max(0.0)).collect();
+        let by_name = self.types_by_name.entry(pool_name).or_insert_with(|| {
+            let mut m = SymMap::default();
+            for (i, ti) in types.iter().enumerate() {
+                m.entry(ti.it.name).or_insert(i);
+            }
+            m
+        });
+        let timeless_block = state.pdbs.is_empty() && pods.iter().all(|p| p.annotations.do_not_disrupt().is_none());
+        NodeFacts::Candidate(CandidateFacts {
+            pool_index,
+            its_type: node.instance_type.and_then(|t| by_name.get(&t).copied()),
+            cost_sum: costs.iter().copied().sum::<f64>(),
+            reschedule_cost: 1.0 + reschedulable_costs.iter().copied().sum::<f64>(),
+            last_pod_event: last_pod_event(node, pods),
+            pod_block: timeless_block.then_some(None),
+            drift: [None, None],
+        })
+    }
+
+    /// The pods' block at `now` (`ValidatePodsDisruptable`): a do-not-disrupt pod, or a PDB that
+    /// allows no disruption of an evictable pod.
+    fn pod_block(&mut self, pods: &[&Pod], now: Timestamp) -> Option<String> {
+        let state = self.state;
         for p in pods {
             if p.is_active() && pod_do_not_disrupt(p, now) {
-                pod_block = Some(format!("pod {} has karpenter.sh/do-not-disrupt", p.key()));
-                break;
+                return Some(format!("pod {} has karpenter.sh/do-not-disrupt", p.key()));
             }
             // `pdb.Limits.CanEvictPods` over every pod of the node: DaemonSet pods are not exempt
             if !evictable(p, now) {
@@ -119,61 +191,121 @@ pub fn build<'a>(
             let mut matched = matching_pdb_indices(p, &state.pdbs);
             let first = matched.next();
             if matched.next().is_some() {
-                pod_block = Some(format!("pod {} is selected by more than one PodDisruptionBudget", p.key()));
-                break;
+                return Some(format!("pod {} is selected by more than one PodDisruptionBudget", p.key()));
             }
             if let Some((i, b)) = first.map(|i| (i, &state.pdbs[i]))
-                && *pdb_allows[i].get_or_insert_with(|| pdb_allowed(b, &state.pods)) == 0
+                && *self.pdb_allows[i].get_or_insert_with(|| pdb_allowed(b, &state.pods)) == 0
                 && (!b.unhealthy_always_allow || p.ready)
             {
-                pod_block = Some(format!("PodDisruptionBudget {}/{} allows no disruption of pod {}", b.namespace, b.name, p.key()));
-                break;
+                return Some(format!("PodDisruptionBudget {}/{} allows no disruption of pod {}", b.namespace, b.name, p.key()));
             }
         }
-        // each pod's eviction cost once (both sums below read it), the sums in the same order
-        costs.clear();
-        costs.extend(pods.iter().map(|p| eviction_cost(p)));
+        None
+    }
+
+    /// The candidate `facts` make of `node` at `now`.
+    fn candidate(&mut self, node: &'s Node, pods: &[&'s Pod], f: &mut CandidateFacts, now: Timestamp) -> Candidate<'s> {
+        let state = self.state;
+        let pool = &state.nodepools[f.pool_index];
+        let pod_block = match &f.pod_block {
+            Some(b) => b.clone(),
+            None => self.pod_block(pods, now),
+        };
         let mut reschedulable: Vec<&Pod> = Vec::with_capacity(pods.len());
-        reschedulable_costs.clear();
-        for (p, c) in pods.iter().zip(&costs) {
-            if p.is_reschedulable() {
-                reschedulable.push(*p);
-                reschedulable_costs.push(c.max(0.0));
-            }
-        }
-        let reschedule_cost = 1.0 + reschedulable_costs.iter().copied().sum::<f64>();
+        reschedulable.extend(pods.iter().copied().filter(|p| p.is_reschedulable()));
         let lifetime = match pool.expire_after {
             Some(e) if e > 0 => ((e - (now - node.creation_timestamp)) as f64 / e as f64).clamp(0.0, 1.0),
             _ => 1.0,
         };
-        let disruption_cost = costs.iter().copied().sum::<f64>() * lifetime;
         let consolidatable = match pool.disruption.consolidate_after {
             None => false,
-            Some(after) => now - last_pod_event(node, pods) >= after,
+            Some(after) => now - f.last_pod_event >= after,
         };
-        let by_name = types_by_name.entry(pool_name).or_insert_with(|| {
-            let mut m = SymMap::default();
-            for ti in types.map(|t| t.types.as_slice()).unwrap_or(&[]) {
-                m.entry(ti.it.name).or_insert(ti);
-            }
-            m
-        });
-        let its_type = node.instance_type.and_then(|t| by_name.get(&t).copied());
-        let instance_type_known = its_type.is_some();
-        out.push(Candidate {
+        // `InstanceTypeNotFound` is only checked for NodeClaims older than an hour (drift.go)
+        let old = usize::from(now - node.creation_timestamp >= 3600);
+        let drifted = f.drift[old]
+            .get_or_insert_with(|| {
+                let its_type = f.its_type.and_then(|i| state.pool_types.get(&pool.name).map(|t| &t.types[i]));
+                drift::drifted(node, pool, self.pool_reqs[f.pool_index].as_ref(), its_type, now).map(Arc::from)
+            })
+            .clone();
+        Candidate {
             node,
             pool,
             price: node.price.unwrap_or(0.0),
             capacity_type: node.capacity_type,
             zone: node.zone,
-            instance_type_known,
+            instance_type_known: f.its_type.is_some(),
             reschedulable,
-            reschedule_cost,
-            disruption_cost,
+            reschedule_cost: f.reschedule_cost,
+            disruption_cost: f.cost_sum * lifetime,
             consolidatable,
-            drifted: drift::drifted(node, pool, pool_reqs[pool_index].as_ref(), its_type, now),
+            drifted,
             pod_block,
-        });
+        }
     }
-    (out, kept)
+}
+
+/// Every managed node, as a candidate or with the reason it cannot be one. With `kept`, each
+/// node's [`NodeFacts`] are taken from it when there (the caller forgets the nodes its commands
+/// changed) and stored in it otherwise; debug builds check the result against a build without it.
+pub(super) fn build<'a>(
+    state: &'a ClusterState,
+    pods_by_node: &SymMap<Vec<&'a Pod>>,
+    now: Timestamp,
+    mut kept: Option<&mut FactsByNode>,
+) -> (Vec<Candidate<'a>>, Vec<(Sym, String)>) {
+    // one candidate per node at most: sized once, not grown (a candidate is large)
+    let mut out = Vec::with_capacity(state.nodes.len());
+    let mut kept_nodes = Vec::new();
+    let none = Vec::new();
+    let mut ctx = BuildCtx {
+        pool_reqs: state.nodepools.iter().map(drift::pool_requirements).collect(),
+        pdb_allows: vec![None; state.pdbs.len()],
+        types_by_name: SymMap::default(),
+        state,
+    };
+    let mut fresh;
+    for node in &state.nodes {
+        let pods = pods_by_node.get(&node.name).unwrap_or(&none);
+        let facts = match kept.as_deref_mut() {
+            Some(k) => k.entry(node.name, || ctx.facts(node, pods)),
+            None => {
+                fresh = ctx.facts(node, pods);
+                &mut fresh
+            }
+        };
+        match facts {
+            NodeFacts::Kept(why) => kept_nodes.push((node.name, why.clone())),
+            NodeFacts::Candidate(f) => out.push(ctx.candidate(node, pods, f, now)),
+        }
+    }
+    if kept.is_some() && cfg!(debug_assertions) {
+        // debug builds (the tests) check every round's kept facts against a fresh derivation
+        let (again, why) = build(state, pods_by_node, now, None);
+        assert_eq!(why, kept_nodes, "kept reasons of non-candidates are stale");
+        assert_eq!(again.len(), out.len(), "kept facts give other candidates");
+        for (a, b) in out.iter().zip(&again) {
+            assert!(same_candidate(a, b), "kept facts of node {} are stale:\n{a:?}\nfresh:\n{b:?}", a.name());
+        }
+    }
+    (out, kept_nodes)
+}
+
+/// Two candidates of the same state are the same: the same node, pool and pods (by address), the
+/// same facts (costs bit for bit).
+fn same_candidate(a: &Candidate, b: &Candidate) -> bool {
+    std::ptr::eq(a.node, b.node)
+        && std::ptr::eq(a.pool, b.pool)
+        && a.price.to_bits() == b.price.to_bits()
+        && a.capacity_type == b.capacity_type
+        && a.zone == b.zone
+        && a.instance_type_known == b.instance_type_known
+        && a.reschedulable.len() == b.reschedulable.len()
+        && a.reschedulable.iter().zip(&b.reschedulable).all(|(x, y)| std::ptr::eq(*x, *y))
+        && a.reschedule_cost.to_bits() == b.reschedule_cost.to_bits()
+        && a.disruption_cost.to_bits() == b.disruption_cost.to_bits()
+        && a.consolidatable == b.consolidatable
+        && a.drifted == b.drifted
+        && a.pod_block == b.pod_block
 }

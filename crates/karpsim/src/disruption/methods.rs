@@ -7,10 +7,11 @@ use super::apply::{self, Plan};
 use super::budgets;
 use super::candidates::{self, Candidate};
 use super::consolidation::{self, Outcome};
+use super::kept::KeptFacts;
 use super::simulate::{RoundCtx, Simulation};
 use super::static_capacity;
 use super::{Action, CandidateOrder, Command, DisruptionOptions, DisruptionResult, EndState, Kept, Method, NodeSummary, PodMove, Replacement};
-use crate::labels::Sym;
+use crate::labels::{Sym, SymMap};
 use crate::model::{ConsolidationPolicy, DisruptionReason, Timestamp};
 use crate::scheduling::{pending_pods, provision, SolvedClaim};
 use crate::state::ClusterState;
@@ -195,7 +196,7 @@ impl<'a> Round<'a, '_> {
                 self.keep(c.name(), format!("drifted, but pod {pod} could not be rescheduled: {why}"));
                 continue;
             }
-            let reason = c.drifted.clone().unwrap_or_default();
+            let reason = c.drifted.as_deref().unwrap_or_default().to_string();
             let claims = sim.sol.claims.clone();
             if let Some(p) = self.plan(Method::Drift, &[c], &sim, &claims, reason) {
                 return vec![p];
@@ -380,6 +381,18 @@ fn is_empty_candidate(c: &Candidate) -> bool {
 /// The facts of one round. `quick`: allow [`super::prefilter::Prefilter`] (built on first use) to skip single-node simulations that
 /// are certain to fail (their candidates are then kept with a less specific reason).
 pub(super) fn round_ctx<'a>(state: &'a ClusterState, now: Timestamp, opts: &DisruptionOptions, warnings: &mut Vec<String>, quick: bool) -> RoundCtx<'a> {
+    round_ctx_kept(state, now, opts, warnings, quick, None)
+}
+
+/// [`round_ctx`] whose view takes the nodes' parts kept from earlier rounds (`disruption/kept.rs`).
+fn round_ctx_kept<'a>(
+    state: &'a ClusterState,
+    now: Timestamp,
+    opts: &DisruptionOptions,
+    warnings: &mut Vec<String>,
+    quick: bool,
+    kept_views: Option<&'a std::cell::RefCell<crate::scheduling::KeptNodes>>,
+) -> RoundCtx<'a> {
     let pods_by_node = crate::scheduling::bound_pods_by_node(state);
     let deleting: Vec<Sym> = state.nodes.iter().filter(|n| n.deletion_timestamp.is_some()).map(|n| n.name).collect();
     let settling = RoundCtx::under_consolidate_after(state, &pods_by_node, now);
@@ -395,13 +408,19 @@ pub(super) fn round_ctx<'a>(state: &'a ClusterState, now: Timestamp, opts: &Disr
         pods_by_node,
         provisioning: opts.provisioning.clone(),
         view: std::cell::OnceCell::new(),
+        kept_views,
     }
 }
 
-/// One round: forced expirations, then the first disruption method that acts.
-fn one_round(state: &ClusterState, now: Timestamp, opts: &DisruptionOptions, warnings: &mut Vec<String>, quick: bool) -> (Vec<Plan>, Vec<Kept>) {
-    let ctx = round_ctx(state, now, opts, warnings, quick);
-    let (mut cands, kept) = candidates::build(state, &ctx.pods_by_node, now);
+/// One round: forced expirations, then the first disruption method that acts. `facts`: what
+/// earlier rounds over the same state kept ([`KeptFacts`]).
+fn one_round(state: &ClusterState, now: Timestamp, opts: &DisruptionOptions, warnings: &mut Vec<String>, quick: bool, facts: Option<&mut KeptFacts>) -> (Vec<Plan>, Vec<Kept>) {
+    let (facts, views) = match facts {
+        Some(k) => (Some(&mut k.nodes), Some(&k.views)),
+        None => (None, None),
+    };
+    let ctx = round_ctx_kept(state, now, opts, warnings, quick, views);
+    let (mut cands, kept) = candidates::build(state, &ctx.pods_by_node, now, facts);
     sort(&mut cands, opts.candidate_order);
     let mut r = Round { ctx, opts, kept: kept.into_iter().collect(), explain: !quick };
     let mut plans = r.expiration(&cands);
@@ -461,7 +480,7 @@ pub fn disrupt_once(state: &ClusterState, opts: &DisruptionOptions) -> Disruptio
     let now = opts.now.unwrap_or_else(|| state.snapshot_time());
     let mut warnings = state.warnings.clone();
     let before = cost(state);
-    let (plans, kept) = one_round(state, now, opts, &mut warnings, false);
+    let (plans, kept) = one_round(state, now, opts, &mut warnings, false, None);
     let savings: f64 = plans.iter().map(|p| p.command.savings_per_hour).sum();
     DisruptionResult {
         commands: plans.into_iter().map(|p| p.command).collect(),
@@ -502,22 +521,28 @@ pub fn until_stable_with_progress(state: &ClusterState, opts: &DisruptionOptions
     let mut seq = 0usize;
     let max_rounds = opts.round_limit(state);
     let mut settled = false;
+    // each node's candidate facts, kept from round to round for the nodes no command changed
+    // (`current` is written only by `apply`, which says what it changed)
+    let mut facts = KeptFacts::for_state(&current);
     while rounds < max_rounds {
         rounds += 1;
         progress.report(rounds as u64, None);
         // Rounds skip the single-node simulations that are certain to fail ([`super::prefilter`]):
         // the same commands, sooner. Only the kept nodes of the last round are reported, so that
         // round runs again in full for their explanations.
-        let plans = one_round(&current, now, opts, &mut Vec::new(), true).0;
+        let plans = one_round(&current, now, opts, &mut Vec::new(), true, facts.as_mut()).0;
         if plans.is_empty() || rounds == max_rounds {
-            kept = one_round(&current, now, opts, &mut Vec::new(), false).1;
+            kept = one_round(&current, now, opts, &mut Vec::new(), false, facts.as_mut()).1;
         }
         if plans.is_empty() {
             settled = true;
             break;
         }
         for p in plans {
-            apply::apply(&mut current, &p, now, &mut seq);
+            let changed = apply::apply(&mut current, &p, now, &mut seq);
+            if let Some(f) = &mut facts {
+                f.forget(&changed);
+            }
             commands.push(p.command);
         }
         now += step;
@@ -544,6 +569,13 @@ pub fn until_stable_with_progress(state: &ClusterState, opts: &DisruptionOptions
         }
     }
     pending.sort_by(|a, b| a.pod.cmp(&b.pod));
+    // each node's pods counted in one pass (a scan of every pod for every node was quadratic)
+    let mut pods_on: SymMap<usize> = SymMap::default();
+    for p in current.pods.iter().filter(|p| !p.is_terminal()) {
+        if let Some(n) = p.node_name {
+            *pods_on.entry(n).or_default() += 1;
+        }
+    }
     let nodes = current
         .nodes
         .iter()
@@ -554,7 +586,7 @@ pub fn until_stable_with_progress(state: &ClusterState, opts: &DisruptionOptions
             zone: n.zone.map(|s| s.to_string()),
             capacity_type: n.capacity_type.map(|s| s.to_string()),
             price_per_hour: n.price.unwrap_or(0.0),
-            pods: current.pods.iter().filter(|p| p.node_name == Some(n.name) && !p.is_terminal()).count(),
+            pods: pods_on.get(&n.name).copied().unwrap_or(0),
         })
         .collect();
     let result = DisruptionResult {
@@ -575,5 +607,5 @@ pub fn until_stable_with_progress(state: &ClusterState, opts: &DisruptionOptions
 /// single-node candidate whose consolidation is certain to fail is not simulated
 /// ([`super::prefilter`]). Warnings are dropped: the caller has reported the state's own already.
 pub fn plan_round(state: &ClusterState, now: Timestamp, opts: &DisruptionOptions) -> Vec<Plan> {
-    one_round(state, now, opts, &mut Vec::new(), true).0
+    one_round(state, now, opts, &mut Vec::new(), true, None).0
 }

@@ -11,6 +11,7 @@ mod candidates;
 mod consolidation;
 pub mod cron;
 mod drift;
+mod kept;
 mod methods;
 mod prefilter;
 mod simulate;
@@ -19,7 +20,7 @@ mod validation;
 
 pub use budgets::budget_allows;
 pub use crate::eviction::{eviction_cost, pdb_allowed};
-pub use apply::{Dest, NewNode, Plan, place};
+pub use apply::{Changed, Dest, NewNode, Plan, place};
 pub use methods::{disrupt_once, plan_round, until_stable, until_stable_state, until_stable_with_progress};
 pub use validation::validate;
 

@@ -33,6 +33,8 @@ pub struct RoundCtx<'a> {
     /// The quick "no" before a single-node simulation, built on first use: most rounds end before
     /// single-node consolidation (an until-stable run over drifted nodes never reaches it).
     pub(super) prefilter: std::cell::OnceCell<Prefilter<'a>>,
+    /// Each node's view parts kept from earlier rounds of until-stable (`disruption/kept.rs`).
+    pub(super) kept_views: Option<&'a std::cell::RefCell<crate::scheduling::KeptNodes>>,
 }
 
 impl<'a> Prefilter<'a> {
@@ -54,7 +56,10 @@ impl<'a> RoundCtx<'a> {
     /// The state prepared for scheduling (a function of the state and the minValues policy only,
     /// so building it late gives what building it first gave), from the round's pods by node.
     pub fn view(&self) -> &ClusterView<'a> {
-        self.view.get_or_init(|| ClusterView::with_pods(self.state, self.provisioning.min_values_policy, &self.pods_by_node))
+        self.view.get_or_init(|| {
+            let mut kept = self.kept_views.map(|k| k.borrow_mut());
+            ClusterView::with_kept(self.state, self.provisioning.min_values_policy, &self.pods_by_node, kept.as_deref_mut())
+        })
     }
 
     /// The quick "no" before a single-node simulation, when the caller needs no explanations.

@@ -81,7 +81,7 @@ pub(super) fn static_drift<'a>(
                 (None, Some((node, r))) => {
                     let reason = format!(
                         "{} (static NodePool {name}: replaced by a new NodeClaim of its template)",
-                        c.drifted.clone().unwrap_or_default()
+                        c.drifted.as_deref().unwrap_or_default().to_string()
                     );
                     plans.push(static_plan(ctx, Method::StaticDrift, &[(c.name(), c.price)], Some((r, node)), reason));
                 }

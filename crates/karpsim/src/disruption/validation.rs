@@ -21,7 +21,7 @@ use crate::state::ClusterState;
 /// - Other methods are not validated (expiration and drift act at once).
 pub fn validate(state: &ClusterState, now: Timestamp, opts: &DisruptionOptions, plan: &Plan) -> Result<Plan, String> {
     let ctx = round_ctx(state, now, opts, &mut Vec::new(), false);
-    let (cands, _) = candidates::build(state, &ctx.pods_by_node, now);
+    let (cands, _) = candidates::build(state, &ctx.pods_by_node, now, None);
     let current = |name| cands.iter().find(|c| c.name() == name);
     match plan.command.method {
         Method::Emptiness => {

@@ -204,6 +204,36 @@ impl NodePartsCache {
     }
 }
 
+/// What a view derives from one node and the pods bound to it: its [`NodeParts`], the room its pods
+/// and DaemonSets leave, its pods' host ports. Kept by [`KeptNodes`].
+#[derive(Clone, Debug)]
+struct KeptNode {
+    parts: NodeParts,
+    remaining: Resources,
+    ports: Vec<HostPort>,
+}
+
+/// Each node's [`KeptNode`] by name, kept across the views of one until-stable run (the
+/// disruption rounds' views, [`ClusterView::with_kept`]). A view of the state at every round over
+/// nodes most of which no command touched redid every node's taints, requirements and pod sums;
+/// the owner tells this which nodes changed ([`KeptNodes::forget`]). Nodes with volume limits are
+/// not kept (their attachments are worked out each time).
+#[derive(Default)]
+pub(crate) struct KeptNodes {
+    by_name: SymMap<KeptNode>,
+}
+
+impl KeptNodes {
+    /// Forget `node`: its record or its pods changed.
+    pub(crate) fn forget(&mut self, node: Sym) {
+        self.by_name.remove(&node);
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.by_name.clear();
+    }
+}
+
 /// A NodePool as the topology domain universe sees it (`topology.go: buildDomainGroups` takes every
 /// NodePool the provisioner resolved instance types for, whether or not its requirements leave it
 /// any to launch).
@@ -382,6 +412,19 @@ impl<'a> ClusterView<'a> {
     /// [`ClusterView::new`] with the state's [`bound_pods_by_node`] already grouped (a disruption
     /// round groups them for its candidates and hands them over rather than grouping them twice).
     pub(crate) fn with_pods(state: &'a ClusterState, min_values: MinValuesPolicy, pods_by_node: &SymMap<Vec<&'a Pod>>) -> ClusterView<'a> {
+        Self::with_kept(state, min_values, pods_by_node, None)
+    }
+
+    /// [`ClusterView::with_pods`], taking each node's parts and pod sums from `kept` when there and
+    /// storing them there otherwise. The caller keeps `kept` for one state whose node names are
+    /// unique, and forgets every node whose record or pods changed, and all of them when its
+    /// DaemonSets or NodePools change; debug builds check the view against one built without it.
+    pub(crate) fn with_kept(
+        state: &'a ClusterState,
+        min_values: MinValuesPolicy,
+        pods_by_node: &SymMap<Vec<&'a Pod>>,
+        mut kept: Option<&mut KeptNodes>,
+    ) -> ClusterView<'a> {
         let daemonsets: Vec<&Pod> = state.daemonsets.iter().collect();
         let (templates, idle) = templates(state, &daemonsets, min_values == MinValuesPolicy::BestEffort);
         let domain_pools = state
@@ -405,13 +448,36 @@ impl<'a> ClusterView<'a> {
         let mut named: SymSet = SymSet::default();
         let node_daemons = daemons::NodeDaemons::new(&daemonsets);
         let mut daemon_requests = Vec::with_capacity(state.nodes.len());
+        // which nodes' sums came from `kept`, and which of the others to store there (the first
+        // node of its name, without volume limits: the others are worked out every time)
+        let mut from_kept = Vec::with_capacity(state.nodes.len());
+        let mut storable = Vec::with_capacity(state.nodes.len());
         NodePartsCache::with(&state.daemonsets, |cache| {
             for n in state.nodes.iter().filter(|n| n.deletion_timestamp.is_none()) {
+                // a pod bound to a name goes to the first active node of that name
+                let first = named.insert(n.name);
+                let pods = if first { pods_by_node.get(&n.name).cloned().unwrap_or_default() } else { Vec::new() };
+                if let Some(k) = kept.as_deref().filter(|_| first).and_then(|k| k.by_name.get(&n.name)) {
+                    nodes.push(NodeView {
+                        node: n,
+                        taints: k.parts.taints.clone(),
+                        requirements: Arc::clone(&k.parts.requirements),
+                        ports: k.ports.clone(),
+                        remaining: k.remaining.clone(),
+                        label_requirements: k.parts.label_requirements.clone(),
+                        pods,
+                        volumes: None,
+                    });
+                    daemon_requests.push(Resources::new());
+                    from_kept.push(true);
+                    storable.push(false);
+                    continue;
+                }
                 let pool = n.nodepool.and_then(|p| state.nodepools.iter().find(|x| x.name == p));
                 let NodeParts { taints, requirements, label_requirements, daemon_requests: daemon } = cache.get(n, pool, &node_daemons);
-                // a pod bound to a name goes to the first active node of that name
-                let pods = if named.insert(n.name) { pods_by_node.get(&n.name).cloned().unwrap_or_default() } else { Vec::new() };
                 daemon_requests.push(daemon);
+                from_kept.push(false);
+                storable.push(first && n.volume_limits.is_empty());
                 nodes.push(NodeView {
                     node: n,
                     taints,
@@ -427,6 +493,10 @@ impl<'a> ClusterView<'a> {
         let mut ds_used = vec![Resources::new(); nodes.len()];
         let mut anti_affinity = Vec::new();
         for (i, v) in nodes.iter_mut().enumerate() {
+            if from_kept[i] {
+                anti_affinity.extend(v.pods.iter().filter(|p| !p.affinity.pod_anti_affinity_required.is_empty()).map(|&p| (p, i)));
+                continue;
+            }
             for &p in &v.pods {
                 // each bound pod takes its requests and one pod slot; a pod's own `requests.pods` is 0
                 // (`model/pod.rs`), so subtracting the requests and then the slot is the same
@@ -454,10 +524,16 @@ impl<'a> ClusterView<'a> {
         // back to the state's pod order (the pods are the state's, so their addresses follow it)
         debug_assert!(anti_affinity.iter().all(|(p, _)| state.pods.as_ptr_range().contains(&std::ptr::from_ref::<Pod>(p))));
         anti_affinity.sort_by_key(|(p, _)| std::ptr::from_ref::<Pod>(p));
-        for ((v, ds), daemon) in nodes.iter_mut().zip(&ds_used).zip(&daemon_requests) {
+        for (i, (daemon, v)) in daemon_requests.into_iter().zip(nodes.iter_mut()).enumerate() {
+            if from_kept[i] {
+                continue;
+            }
             // DaemonSets that would run on the node but have no pod there yet still claim their share
-            let daemon = daemon.sub(ds).floor_zero();
-            v.remaining.sub_assign(&daemon);
+            v.remaining.sub_assign(&daemon.sub(&ds_used[i]).floor_zero());
+            if let Some(k) = kept.as_deref_mut().filter(|_| storable[i]) {
+                let parts = NodeParts { taints: v.taints.clone(), requirements: Arc::clone(&v.requirements), label_requirements: v.label_requirements.clone(), daemon_requests: daemon };
+                k.by_name.insert(v.node.name, KeptNode { parts, remaining: v.remaining.clone(), ports: v.ports.clone() });
+            }
         }
         // initialized first, then by name (sortExistingNodes, stable)
         let mut order: Vec<usize> = (0..nodes.len()).collect();
@@ -478,7 +554,31 @@ impl<'a> ClusterView<'a> {
         let tolerate_prefer_no_schedule =
             state.nodepools.iter().any(|p| p.taints.iter().any(|t| t.effect == TaintEffect::PreferNoSchedule));
         let reservations = ReservationManager::new(templates.iter().map(|t| t.classes.reserved.as_slice()));
-        ClusterView { state, templates, domain_pools, nodes, anti_affinity, tolerate_prefer_no_schedule, reservations, idle }
+        let view = ClusterView { state, templates, domain_pools, nodes, anti_affinity, tolerate_prefer_no_schedule, reservations, idle };
+        if kept.is_some() && cfg!(debug_assertions) {
+            // debug builds (the tests) check every view built from kept parts against a fresh one
+            view.assert_same_nodes(&Self::with_kept(state, min_values, pods_by_node, None));
+        }
+        view
+    }
+
+    /// The nodes of `self` (built from kept parts) are those of `fresh` (built without them).
+    fn assert_same_nodes(&self, fresh: &ClusterView) {
+        assert_eq!(self.nodes.len(), fresh.nodes.len(), "kept view parts give other nodes");
+        for (a, b) in self.nodes.iter().zip(&fresh.nodes) {
+            let same = std::ptr::eq(a.node, b.node)
+                && a.taints == b.taints
+                && a.requirements == b.requirements
+                && a.label_requirements == b.label_requirements
+                && a.ports == b.ports
+                && a.remaining == b.remaining
+                && a.pods.len() == b.pods.len()
+                && a.pods.iter().zip(&b.pods).all(|(x, y)| std::ptr::eq(*x, *y))
+                && a.volumes.is_some() == b.volumes.is_some();
+            assert!(same, "kept view parts of node {} are stale", a.node.name);
+        }
+        let pairs = |v: &ClusterView| v.anti_affinity.iter().map(|(p, i)| (std::ptr::from_ref::<Pod>(p), *i)).collect::<Vec<_>>();
+        assert_eq!(pairs(self), pairs(fresh), "kept view parts give other anti-affinity pods");
     }
 
     /// The NodePools that launch nothing for pending pods, each with one sentence saying why

@@ -1,0 +1,141 @@
+//! What until-stable's rounds keep from one round to the next: each node's `NodeFacts` (what a
+//! candidate is made of, apart from the simulated time) and its parts of the round's scheduling
+//! view (`KeptNodes`, `scheduling/cluster_view.rs`), forgotten for the nodes a command changed.
+//!
+//! Exact by construction: until-stable's state is its own copy, written between rounds only by
+//! [`super::apply::place`], which reports every node whose record or pods it changed
+//! ([`Changed`]); the facts of any other node are a function of things that did not change. Debug
+//! builds (every test suite) check each round's candidates against a fresh build
+//! ([`super::candidates::build`]) and each view built from kept parts against a fresh view.
+
+use super::apply::Changed;
+use super::candidates::FactsByNode;
+use crate::labels::SymSet;
+use crate::scheduling::KeptNodes;
+use crate::state::ClusterState;
+
+/// Each node's facts and view parts by name, kept across until-stable rounds.
+pub struct KeptFacts {
+    pub(super) nodes: FactsByNode,
+    /// Taken by the round's view while it is built (`RoundCtx::view`).
+    pub(super) views: std::cell::RefCell<KeptNodes>,
+}
+
+impl KeptFacts {
+    /// Facts to keep for `state`'s rounds, or `None` when two nodes share a name (a name is the
+    /// key; [`super::apply::place`] never makes such a pair, so a state without one keeps none).
+    pub fn for_state(state: &ClusterState) -> Option<KeptFacts> {
+        let mut names = SymSet::default();
+        state.nodes.iter().all(|n| names.insert(n.name)).then(|| KeptFacts { nodes: FactsByNode::default(), views: Default::default() })
+    }
+
+    /// Forget what `changed` may have made stale.
+    pub fn forget(&mut self, changed: &Changed) {
+        let views = self.views.get_mut();
+        if changed.reservations {
+            self.nodes.clear();
+            views.clear();
+        } else {
+            for n in &changed.nodes {
+                self.nodes.forget(*n);
+                views.forget(*n);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::apply::{place, Dest};
+    use super::super::candidates::build;
+    use super::*;
+    use crate::labels::Sym;
+    use crate::scheduling::{bound_pods_by_node, ClusterView};
+
+    /// Moves every pod of node `from` to node `to`.
+    fn move_all(state: &ClusterState, from: Sym, to: Sym) -> Vec<(Sym, Dest)> {
+        state.pods.iter().filter(|p| p.node_name == Some(from)).map(|p| (p.uid, Dest::Existing(to))).collect()
+    }
+
+    /// `place` reports every node whose record or pods it changed (the removed node, the nodes that
+    /// got pods, a node that lost pods without being removed), and facts kept across it, less
+    /// what it reported, give the candidates a fresh build gives (`build` checks that itself in
+    /// debug builds, the tests').
+    #[test]
+    fn facts_kept_across_a_command_are_those_of_a_fresh_build() {
+        let mut state = crate::fixtures::karpenter_cluster(6, 3, 7);
+        let n: Vec<Sym> = state.nodes.iter().map(|n| n.name).collect();
+        let now = 7_200;
+        let mut facts = KeptFacts::for_state(&state).expect("unique names");
+        let (before, _) = build(&state, &bound_pods_by_node(&state), now, Some(&mut facts.nodes));
+        assert_eq!(before.len(), 6);
+        let mut binds = move_all(&state, n[0], n[1]);
+        // a pod of a node that stays (one being deleted, in a simulation) moves too
+        binds.extend(move_all(&state, n[2], n[3]));
+        let changed = place(&mut state, &[], &binds, &[n[0]], now, &mut 0);
+        assert_eq!(changed.nodes, [n[0], n[1], n[2], n[3]].into_iter().collect::<SymSet>());
+        assert!(!changed.reservations);
+        facts.forget(&changed);
+        let (after, _) = build(&state, &bound_pods_by_node(&state), now, Some(&mut facts.nodes));
+        let of = |name: Sym| after.iter().find(|c| c.name() == name).expect("candidate");
+        assert_eq!((after.len(), of(n[1]).reschedulable.len(), of(n[2]).reschedulable.len()), (5, 6, 0));
+        assert!(of(n[2]).reschedule_cost < of(n[1]).reschedule_cost);
+    }
+
+    /// The debug check catches kept facts that a change was not reported for.
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "are stale")]
+    fn facts_of_a_change_not_reported_are_caught() {
+        let mut state = crate::fixtures::karpenter_cluster(4, 2, 3);
+        let n: Vec<Sym> = state.nodes.iter().map(|n| n.name).collect();
+        let mut facts = KeptFacts::for_state(&state).expect("unique names");
+        build(&state, &bound_pods_by_node(&state), 7_200, Some(&mut facts.nodes));
+        let binds = move_all(&state, n[0], n[1]);
+        let _forgotten = place(&mut state, &[], &binds, &[n[0]], 7_200, &mut 0);
+        build(&state, &bound_pods_by_node(&state), 7_200, Some(&mut facts.nodes));
+    }
+
+    /// A view built from view parts kept across a command (less the nodes it reported) is the
+    /// fresh view (`with_kept` checks that itself in debug builds): the node that got pods has
+    /// them and less room.
+    #[test]
+    fn view_parts_kept_across_a_command_are_those_of_a_fresh_view() {
+        let mut state = crate::fixtures::karpenter_cluster(4, 2, 3);
+        let n: Vec<Sym> = state.nodes.iter().map(|n| n.name).collect();
+        let mut views = KeptNodes::default();
+        let room = |v: &ClusterView, name: Sym| v.nodes.iter().find(|x| x.node.name == name).map(|x| (x.pods.len(), x.remaining.cpu)).expect("node");
+        let before = room(&ClusterView::with_kept(&state, Default::default(), &bound_pods_by_node(&state), Some(&mut views)), n[1]);
+        let binds = move_all(&state, n[0], n[1]);
+        let changed = place(&mut state, &[], &binds, &[n[0]], 7_200, &mut 0);
+        for c in &changed.nodes {
+            views.forget(*c);
+        }
+        let after = room(&ClusterView::with_kept(&state, Default::default(), &bound_pods_by_node(&state), Some(&mut views)), n[1]);
+        assert_eq!((before.0, after.0), (2, 4));
+        assert!(after.1 < before.1);
+    }
+
+    /// The debug check catches view parts kept for a node whose pods changed.
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "kept view parts")]
+    fn view_parts_of_a_change_not_reported_are_caught() {
+        let mut state = crate::fixtures::karpenter_cluster(4, 2, 3);
+        let n: Vec<Sym> = state.nodes.iter().map(|n| n.name).collect();
+        let mut views = KeptNodes::default();
+        ClusterView::with_kept(&state, Default::default(), &bound_pods_by_node(&state), Some(&mut views));
+        let binds = move_all(&state, n[0], n[1]);
+        let _forgotten = place(&mut state, &[], &binds, &[n[0]], 7_200, &mut 0);
+        ClusterView::with_kept(&state, Default::default(), &bound_pods_by_node(&state), Some(&mut views));
+    }
+
+    /// Two nodes of one name would share one entry: such a state keeps nothing.
+    #[test]
+    fn a_state_with_two_nodes_of_one_name_keeps_nothing() {
+        let mut state = crate::fixtures::karpenter_cluster(2, 1, 3);
+        assert!(KeptFacts::for_state(&state).is_some());
+        state.nodes[1].name = state.nodes[0].name;
+        assert!(KeptFacts::for_state(&state).is_none());
+    }
+}
