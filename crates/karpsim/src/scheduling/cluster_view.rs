@@ -204,11 +204,14 @@ impl NodePartsCache {
     }
 }
 
-/// What a view derives from one node and the pods bound to it: its [`NodeParts`], the room its pods
-/// and DaemonSets leave, its pods' host ports. Kept by [`KeptNodes`].
+/// What a view derives from one node and the pods bound to it: the taints and requirements of its
+/// [`NodeParts`] (its DaemonSets' requests are already in `remaining`), the room its pods and
+/// DaemonSets leave, its pods' host ports. Kept by [`KeptNodes`].
 #[derive(Clone, Debug)]
 struct KeptNode {
-    parts: NodeParts,
+    taints: Vec<Taint>,
+    requirements: Arc<Requirements>,
+    label_requirements: Option<Arc<Requirements>>,
     remaining: Resources,
     ports: Vec<HostPort>,
 }
@@ -460,11 +463,11 @@ impl<'a> ClusterView<'a> {
                 if let Some(k) = kept.as_deref().filter(|_| first).and_then(|k| k.by_name.get(&n.name)) {
                     nodes.push(NodeView {
                         node: n,
-                        taints: k.parts.taints.clone(),
-                        requirements: Arc::clone(&k.parts.requirements),
+                        taints: k.taints.clone(),
+                        requirements: Arc::clone(&k.requirements),
                         ports: k.ports.clone(),
                         remaining: k.remaining.clone(),
-                        label_requirements: k.parts.label_requirements.clone(),
+                        label_requirements: k.label_requirements.clone(),
                         pods,
                         volumes: None,
                     });
@@ -531,8 +534,14 @@ impl<'a> ClusterView<'a> {
             // DaemonSets that would run on the node but have no pod there yet still claim their share
             v.remaining.sub_assign(&daemon.sub(&ds_used[i]).floor_zero());
             if let Some(k) = kept.as_deref_mut().filter(|_| storable[i]) {
-                let parts = NodeParts { taints: v.taints.clone(), requirements: Arc::clone(&v.requirements), label_requirements: v.label_requirements.clone(), daemon_requests: daemon };
-                k.by_name.insert(v.node.name, KeptNode { parts, remaining: v.remaining.clone(), ports: v.ports.clone() });
+                let node = KeptNode {
+                    taints: v.taints.clone(),
+                    requirements: Arc::clone(&v.requirements),
+                    label_requirements: v.label_requirements.clone(),
+                    remaining: v.remaining.clone(),
+                    ports: v.ports.clone(),
+                };
+                k.by_name.insert(v.node.name, node);
             }
         }
         // initialized first, then by name (sortExistingNodes, stable)
