@@ -59,7 +59,6 @@ pub fn execute(args: &BoundArgs) -> Result<Report> {
         max_iterations: args.max_iterations.max(1),
         time_limit_seconds: args.time_limit,
         disruption: karpsim::disruption::DisruptionOptions { max_rounds: args.rounds.max_rounds(), ..Default::default() },
-        ..BoundOptions::default()
     };
     let tty = std::io::stderr().is_terminal();
     let mut progress = |i: usize, lb: f64, lp: f64| {

@@ -108,7 +108,7 @@ impl Sym {
         Sym(handle)
     }
     pub fn as_str(self) -> &'static str {
-        *self.0
+        self.0
     }
 }
 

@@ -93,6 +93,9 @@ struct Prepared {
 struct SymLists(rustc_hash::FxHashMap<(usize, usize), Arc<[Sym]>>);
 
 impl SymLists {
+    // the Cow itself, not a slice: only a borrowed (static) list may be keyed by its address; an
+    // owned one's address can be reused once it is freed
+    #[allow(clippy::ptr_arg)]
     fn get(&mut self, list: &Cow<'static, [Cow<'static, str>]>, keep: impl Fn(&str) -> bool, values: &mut RegionValues) -> Arc<[Sym]> {
         let make = |values: &mut RegionValues| -> Arc<[Sym]> {
             let mut syms: Vec<Sym> = list.iter().filter(|v| keep(v)).map(|v| values.text(v)).collect();

@@ -81,7 +81,7 @@ pub(super) fn static_drift<'a>(
                 (None, Some((node, r))) => {
                     let reason = format!(
                         "{} (static NodePool {name}: replaced by a new NodeClaim of its template)",
-                        c.drifted.as_deref().unwrap_or_default().to_string()
+                        c.drifted.as_deref().unwrap_or_default()
                     );
                     plans.push(static_plan(ctx, Method::StaticDrift, &[(c.name(), c.price)], Some((r, node)), reason));
                 }
