@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
 """Turn criterion's results (target/criterion/**/new/{estimates,benchmark}.json) into docs/benchmarks.md.
 
+With them go the end-to-end table of benches/e2e.py (target/e2e.json) and the start-up table of
+benches/startup.py (target/startup.json); a table whose results this machine does not hold is kept
+as it stands in docs/benchmarks.md, so that one benchmark can be re-run and reported alone.
+
 Run after `cargo bench -p karpsim-benches` (or `make bench`, which runs both). Times are criterion's
 point estimates of the mean with the slope where criterion has one; pods/s uses the throughput the
 bench declared. The Karpenter column is the published figure of design §7.1 (Apple M3 Pro, 12 threads).
@@ -73,12 +77,14 @@ def startup_lines() -> list[str]:
     if not path.exists():
         return []
     doc = json.loads(path.read_text())
+    # before branch `pipnative`'s successor, the file held two commands (native, pip) and no `module`
+    others = [name for name in ("pip", "module") if name in doc]
     out = [
         "",
-        "## Start-up: the pip-installed `karpsim` against the native binary",
+        "## Start-up: the ways to run `karpsim`, against the native binary",
         "",
         f"`python3 benches/startup.py{' --realtime' if doc.get('realtime') else ''}`: {doc['runs']} runs of each, "
-        "alternating, whole processes timed from the parent "
+        "in turn, whole processes timed from the parent "
         f"(load average {doc.get('load', float('nan')):.1f} on {doc.get('cores', '?')} cores when measured"
         + (
             "; the commands ran at real-time priority, so other jobs did not delay them: the figures are their own "
@@ -86,24 +92,29 @@ def startup_lines() -> list[str]:
             if doc.get("realtime")
             else ""
         )
-        + "). Target: the pip "
-        "command within 30 ms of the native binary. Milliseconds, median (min – max); the difference is the median of "
-        "the paired differences. CPU is user + system time, which other jobs on the machine inflate less than wall time.",
+        + "). `native` is the release binary, `pip` the `karpsim` that `pip install` puts in the environment (the "
+        "native binary of the `karpsim-cli` wheel), `module` is `python -m karpsim` (the command inside CPython). "
+        "Target: the pip-installed command within 30 ms of the native binary. Milliseconds, median (min – max); "
+        "a difference is the median of the paired differences with the native run of the same turn. CPU is user + "
+        "system time, which other jobs on the machine inflate less than wall time.",
         "",
-        "| command | native wall | pip wall | pip − native wall | native CPU | pip CPU | pip − native CPU |",
-        "|---|---|---|---|---|---|---|",
+        "| command | native wall | " + " | ".join(f"{n} wall | {n} − native wall" for n in others) + " | native CPU | "
+        + " | ".join(f"{n} CPU | {n} − native CPU" for n in others) + " |",
+        "|---|---|" + "---|---|" * len(others) + "---|" + "---|---|" * len(others),
     ]
 
     def cell(s: dict) -> str:
         return f"{s['median_ms']:.1f} ({s['min_ms']:.1f} – {s['max_ms']:.1f})"
 
     for case, r in doc["cases"].items():
-        cpu = (
-            f"{cell(r['native_cpu'])} | {cell(r['pip_cpu'])} | {r['pip_minus_native_cpu_median_ms']:+.1f}"
-            if "native_cpu" in r
-            else "– | – | –"
-        )
-        out.append(f"| `{case}` | {cell(r['native'])} | {cell(r['pip'])} | {r['pip_minus_native_median_ms']:+.1f} | {cpu} |")
+        wall = " | ".join(f"{cell(r[n])} | {r[f'{n}_minus_native_median_ms']:+.1f}" for n in others)
+        if "native_cpu" in r:
+            cpu = f"{cell(r['native_cpu'])} | " + " | ".join(
+                f"{cell(r[f'{n}_cpu'])} | {r[f'{n}_minus_native_cpu_median_ms']:+.1f}" for n in others
+            )
+        else:
+            cpu = " | ".join(["–"] * (1 + 2 * len(others)))
+        out.append(f"| `{case}` | {cell(r['native'])} | {wall} | {cpu} |")
     return out
 
 
@@ -142,11 +153,33 @@ def e2e_lines() -> list[str]:
     return out
 
 
-def main() -> None:
+def kept_section(heading: str) -> list[str]:
+    """The section of the current docs/benchmarks.md that starts with `heading` (up to the next `## `
+    heading), for a table whose results this machine does not hold: regenerating one table (say the
+    end-to-end one after `benches/e2e.py`) keeps the others as they were measured, with their dates."""
+    if not OUT.exists():
+        return []
+    lines = OUT.read_text().splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith(heading)), None)
+    if start is None:
+        return []
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    while end > start and not lines[end - 1].strip():
+        end -= 1
+    return lines[start:end]
+
+
+def criterion_lines() -> list[str]:
+    """The criterion table, dated by its newest result file (not by today: a table regenerated for
+    another section keeps the date its figures were measured)."""
+    results = sorted(CRITERION.glob("**/new/estimates.json")) if CRITERION.exists() else []
+    if not results:
+        return kept_section("# Benchmarks")
+    when = datetime.date.fromtimestamp(max(p.stat().st_mtime for p in results)).isoformat()
     lines = [
         "# Benchmarks",
         "",
-        f"Measured {datetime.date.today().isoformat()} on: {machine()}.",
+        f"Measured {when} on: {machine()}.",
         "Single-threaded solves; other jobs may have shared the machine, so treat times as ±20%.",
         "Regenerate with `make bench` (quick criterion run, then `python3 benches/report.py`).",
         "",
@@ -160,14 +193,21 @@ def main() -> None:
             f"| `{full_id}` | {fmt_time(point)} ({fmt_time(lo)} – {fmt_time(hi)}) | "
             f"{f'{rate:,.0f}' if rate else '–'} | {f'{k:,.0f}' if k else '–'} | {f'{rate / k:.1f}×' if rate and k else '–'} |"
         )
-    lines += e2e_lines()
-    lines += startup_lines()
+    return lines
+
+
+def main() -> None:
+    # each generated table from this machine's results, or as it stands in the file when they are absent
+    lines = criterion_lines()
+    for generated, heading in ((e2e_lines(), "## End to end"), (startup_lines(), "## Start-up")):
+        kept = kept_section(heading)
+        lines += generated or ([""] + kept if kept else [])
     notes = ROOT / "docs" / "benchmarks-notes.md"
     if notes.exists():
         lines += ["", notes.read_text().rstrip()]
     OUT.parent.mkdir(exist_ok=True)
     OUT.write_text("\n".join(lines) + "\n")
-    print(f"wrote {OUT.relative_to(ROOT)} ({len(lines) - 8} benchmarks)")
+    print(f"wrote {OUT.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

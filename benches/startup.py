@@ -1,19 +1,27 @@
 #!/usr/bin/env python3
-"""Start-up cost of the pip-installed `karpsim` command against the native binary, end to end.
+"""Start-up cost of the ways a user runs `karpsim`, against the native binary, end to end.
 
-Spawns both commands alternately (native, pip, native, pip...) so that a drift in the machine's speed
-hits both alike, and times each whole process from the parent (start-up, imports, work, exit):
+Three commands, spawned in turn (native, pip, module, native, pip, module...) so that a drift in the
+machine's speed hits all alike, each whole process timed from the parent (start-up, imports, work,
+exit):
 
-- `karpsim --version`;
-- `karpsim provision -f DIR -o json` on a generated 5,000-pod cluster (the Online Boutique NodePool
-  and DaemonSet, its 12 Deployments scaled to 5,000 replicas in all).
+- `native`: the release binary (`target/release/karpsim`);
+- `pip`: the `karpsim` that `pip install` put in the environment (`.venv/bin/karpsim`: the native
+  binary of the `karpsim-cli` wheel since branch `pipnative`, so this column checks that installing
+  through pip costs nothing);
+- `module`: `python -m karpsim` with the environment's interpreter (`.venv/bin/python`): the same
+  command run inside CPython through the extension module, which adds the interpreter's start-up.
 
-Prints min / median / max wall time per command, the median of the paired differences, and the
-same for CPU time (user + system, which a loaded machine does not inflate as much), and writes them
-to target/startup.json, which benches/report.py puts into docs/benchmarks.md. Target: the pip
-command within 30 ms of the native binary.
+Cases: `karpsim --version`, and `karpsim provision -f DIR -o json` on a generated 5,000-pod cluster
+(the Online Boutique NodePool and DaemonSet, its 12 Deployments scaled to 5,000 replicas in all).
 
-    python3 benches/startup.py [--runs 15] [--native target/release/karpsim] [--pip .venv/bin/karpsim] [--realtime]
+Prints min / median / max wall time per command, the median of the paired differences with the
+native binary, and the same for CPU time (user + system, which a loaded machine does not inflate as
+much), and writes them to target/startup.json, which benches/report.py puts into
+docs/benchmarks.md. Target (issue 14): the pip-installed command within 30 ms of the native binary.
+
+    python3 benches/startup.py [--runs 15] [--native target/release/karpsim] [--pip .venv/bin/karpsim]
+                               [--python .venv/bin/python] [--realtime]
 
 On a machine shared with other jobs, `--realtime` runs the timed commands at real-time priority
 (SCHED_FIFO, needs root or CAP_SYS_NICE) so that they do not wait behind the others: what is
@@ -70,22 +78,37 @@ def summary(xs: list[float]) -> dict[str, float]:
     return {"min_ms": min(xs) * 1e3, "median_ms": statistics.median(xs) * 1e3, "max_ms": max(xs) * 1e3}
 
 
+def compare(runs: dict[str, list[tuple[float, float]]]) -> dict[str, object]:
+    """Each command's wall and CPU summaries, and its median paired difference with the native one."""
+    native = runs["native"]
+    out: dict[str, object] = {}
+    for name, xs in runs.items():
+        out[name] = summary([w for w, _ in xs])
+        out[f"{name}_cpu"] = summary([c for _, c in xs])
+        if name != "native":
+            out[f"{name}_minus_native_median_ms"] = statistics.median(x[0] - n[0] for n, x in zip(native, xs)) * 1e3
+            out[f"{name}_minus_native_cpu_median_ms"] = statistics.median(x[1] - n[1] for n, x in zip(native, xs)) * 1e3
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=15)
     ap.add_argument("--native", default=str(ROOT / "target" / "release" / "karpsim"))
     ap.add_argument("--pip", default=str(ROOT / ".venv" / "bin" / "karpsim"))
+    ap.add_argument("--python", default=str(ROOT / ".venv" / "bin" / "python"), help="the interpreter for `python -m karpsim`")
     ap.add_argument("--realtime", action="store_true", help="time the commands at real-time priority (SCHED_FIFO 50)")
     args = ap.parse_args()
     if args.realtime:
-        # Children inherit the policy, so both commands of every pair run ahead of other jobs alike.
+        # Children inherit the policy, so every command of a turn runs ahead of other jobs alike.
         try:
             os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(50))
         except PermissionError:
             sys.exit("--realtime needs root or CAP_SYS_NICE (sched_setscheduler SCHED_FIFO)")
-    for exe in (args.native, args.pip):
+    for exe in (args.native, args.pip, args.python):
         if not pathlib.Path(exe).exists():
             sys.exit(f"{exe} not found (build with `cargo build --release -p karpsim-cli` and `bash scripts/python-test.sh`)")
+    commands = {"native": [args.native], "pip": [args.pip], "module": [args.python, "-m", "karpsim"]}
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         cluster = pathlib.Path(tmp)
@@ -95,34 +118,25 @@ def main() -> None:
             f"provision_{PODS}_pods": ["provision", "-f", str(cluster), "-o", "json"],
         }
         for case, argv in cases.items():
-            native, pip = [], []
-            time_once([args.native, *argv])  # warm the page cache
-            time_once([args.pip, *argv])
+            for cmd in commands.values():
+                time_once([*cmd, *argv])  # warm the page cache
+            runs: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
             for _ in range(args.runs):
-                native.append(time_once([args.native, *argv]))
-                pip.append(time_once([args.pip, *argv]))
-            wall_diff = [p[0] - n[0] for n, p in zip(native, pip)]
-            cpu_diff = [p[1] - n[1] for n, p in zip(native, pip)]
-            results[case] = {
-                "native": summary([w for w, _ in native]),
-                "pip": summary([w for w, _ in pip]),
-                "pip_minus_native_median_ms": statistics.median(wall_diff) * 1e3,
-                "native_cpu": summary([c for _, c in native]),
-                "pip_cpu": summary([c for _, c in pip]),
-                "pip_minus_native_cpu_median_ms": statistics.median(cpu_diff) * 1e3,
-            }
-            r = results[case]
-            print(
-                f"{case:>22}: wall native {r['native']['median_ms']:7.1f} ms (min {r['native']['min_ms']:.1f}, max {r['native']['max_ms']:.1f}), "
-                f"pip {r['pip']['median_ms']:7.1f} ms (min {r['pip']['min_ms']:.1f}, max {r['pip']['max_ms']:.1f}), "
-                f"pip - native {r['pip_minus_native_median_ms']:+.1f} ms; cpu native {r['native_cpu']['median_ms']:.1f} ms, "
-                f"pip {r['pip_cpu']['median_ms']:.1f} ms, pip - native {r['pip_minus_native_cpu_median_ms']:+.1f} ms (medians)"
-            )
+                for name, cmd in commands.items():
+                    runs[name].append(time_once([*cmd, *argv]))
+            r = results[case] = compare(runs)
+            parts = [f"native {r['native']['median_ms']:.1f} ms (min {r['native']['min_ms']:.1f}, max {r['native']['max_ms']:.1f})"]
+            for name in ("pip", "module"):
+                parts.append(
+                    f"{name} {r[name]['median_ms']:.1f} ms (min {r[name]['min_ms']:.1f}, max {r[name]['max_ms']:.1f}; "
+                    f"{r[f'{name}_minus_native_median_ms']:+.1f} wall, {r[f'{name}_minus_native_cpu_median_ms']:+.1f} cpu)"
+                )
+            print(f"{case:>22}: " + ", ".join(parts))
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"load average when done: {load:.1f} on {os.cpu_count()} cores")
     doc = {
-        "runs": args.runs, "native": args.native, "pip": args.pip, "load": load, "cores": os.cpu_count(),
-        "realtime": args.realtime, "cases": results,
+        "runs": args.runs, "native": args.native, "pip": args.pip, "module": f"{args.python} -m karpsim",
+        "load": load, "cores": os.cpu_count(), "realtime": args.realtime, "cases": results,
     }
     OUT.parent.mkdir(exist_ok=True)
     OUT.write_text(json.dumps(doc, indent=2) + "\n")
