@@ -29,6 +29,12 @@ impl KeptFacts {
         state.nodes.iter().all(|n| names.insert(n.name)).then(|| KeptFacts { nodes: FactsByNode::default(), views: Default::default() })
     }
 
+    /// Each node's view parts, for views of the same state outside a round (the time simulator's
+    /// provisioning batches), forgotten with the facts.
+    pub(crate) fn views_mut(&mut self) -> &mut KeptNodes {
+        self.views.get_mut()
+    }
+
     /// Forget what `changed` may have made stale.
     pub fn forget(&mut self, changed: &Changed) {
         let views = self.views.get_mut();

@@ -609,3 +609,9 @@ pub fn until_stable_with_progress(state: &ClusterState, opts: &DisruptionOptions
 pub fn plan_round(state: &ClusterState, now: Timestamp, opts: &DisruptionOptions) -> Vec<Plan> {
     one_round(state, now, opts, &mut Vec::new(), true, None).0
 }
+
+/// [`plan_round`] over facts kept from earlier rounds ([`KeptFacts`]), which it adds to: the
+/// caller keeps them for one state, forgetting every node it changes between rounds.
+pub fn plan_round_kept(state: &ClusterState, now: Timestamp, opts: &DisruptionOptions, kept: &mut KeptFacts) -> Vec<Plan> {
+    one_round(state, now, opts, &mut Vec::new(), true, Some(kept)).0
+}

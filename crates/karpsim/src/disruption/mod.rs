@@ -21,7 +21,8 @@ mod validation;
 pub use budgets::budget_allows;
 pub use crate::eviction::{eviction_cost, pdb_allowed};
 pub use apply::{Changed, Dest, NewNode, Plan, place};
-pub use methods::{disrupt_once, plan_round, until_stable, until_stable_state, until_stable_with_progress};
+pub use kept::KeptFacts;
+pub use methods::{disrupt_once, plan_round, plan_round_kept, until_stable, until_stable_state, until_stable_with_progress};
 pub use validation::validate;
 
 use crate::model::{DisruptionReason, Timestamp};

@@ -2,7 +2,7 @@
 //! together with pending pods, onto the cluster without the candidates.
 
 use super::candidates::{last_pod_event, Candidate};
-use super::prefilter::Prefilter;
+use super::prefilter::{CannotMove, Prefilter};
 use crate::labels::{Sym, SymMap, SymSet};
 use crate::model::{Pod, Timestamp};
 use crate::scheduling::{schedule_on, ClusterView, ProvisionOptions, ScheduleScope, Solution};
@@ -41,7 +41,7 @@ impl<'a> Prefilter<'a> {
     /// Why consolidating `c` alone cannot act, if that is certain without simulating it (the pods
     /// it would move this round, through [`Prefilter::cannot_move`]). Here rather than in
     /// `prefilter.rs` so that the prefilter does not depend on the round that holds it.
-    pub fn cannot_consolidate(&self, ctx: &RoundCtx<'a>, c: &Candidate<'a>, spot_to_spot: bool) -> Option<String> {
+    pub fn cannot_consolidate(&self, ctx: &RoundCtx<'a>, c: &Candidate<'a>, spot_to_spot: bool) -> Option<CannotMove<'a>> {
         self.cannot_move(ctx.movable(c.name()).collect(), c, spot_to_spot)
     }
 }

@@ -102,13 +102,19 @@ fn node_requirements(node: &Node) -> Arc<Requirements> {
 }
 
 /// The pods bound to each node (not terminal), in the state's order: what a view and a disruption
-/// round start from.
+/// round start from. Each node's list is sized from a first count: grown a pod at a time, its
+/// reallocations were two thirds of this function, which a time simulation runs at every round
+/// and batch (7% of a 24-hour day). Only looked up by node, never iterated.
 pub(crate) fn bound_pods_by_node(state: &ClusterState) -> SymMap<Vec<&Pod>> {
+    let bound = || state.pods.iter().filter(|p| !p.is_terminal()).filter_map(|p| Some((p.node_name?, p)));
+    let mut counts: SymMap<usize> = SymMap::default();
+    counts.reserve(state.nodes.len());
+    for (n, _) in bound() {
+        *counts.entry(n).or_default() += 1;
+    }
     let mut by_node: SymMap<Vec<&Pod>> = SymMap::default();
-    for p in state.pods.iter().filter(|p| !p.is_terminal()) {
-        if let Some(n) = p.node_name {
-            by_node.entry(n).or_default().push(p);
-        }
+    for (n, p) in bound() {
+        by_node.entry(n).or_insert_with(|| Vec::with_capacity(counts.get(&n).copied().unwrap_or(0))).push(p);
     }
     by_node
 }

@@ -15,6 +15,7 @@ mod capacity;
 mod disruption;
 mod interruptions;
 mod invariants;
+mod kept;
 mod lifecycle;
 mod provisioner;
 mod sampling;
@@ -177,6 +178,8 @@ pub struct Engine<'s> {
     created: usize,
     /// Told (simulated seconds, duration) as the run advances.
     progress: crate::progress::Progress,
+    /// Each node's facts and view parts, kept across rounds and batches (`engine/kept.rs`).
+    kept: kept::Kept,
 }
 
 /// Why a run did not produce a result.
@@ -206,6 +209,7 @@ impl<'s> Engine<'s> {
             p.nominated_node = None;
         }
         let pristine_types = state.pool_types.iter().map(|(k, v)| (*k, Arc::clone(&v.types))).collect();
+        let kept = kept::Kept::for_state(&state);
         let mut e = Engine {
             sc,
             opts,
@@ -243,6 +247,7 @@ impl<'s> Engine<'s> {
             over_limit: None,
             created: 0,
             progress: crate::progress::Progress::default(),
+            kept,
         };
         // nodes present at the start are billed from t = 0
         for n in e.state.nodes.clone() {

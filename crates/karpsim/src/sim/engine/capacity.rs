@@ -78,6 +78,7 @@ impl Engine<'_> {
     /// in the state and in the offerings outages are applied over.
     pub(super) fn change_reservation(&mut self, id: Sym, delta: i64, ended: bool) {
         self.state.change_reservation(id, delta, ended);
+        self.types_changed();
         for types in self.pristine_types.values_mut() {
             if let Some(t) = update_reservation(types, id, delta, ended) {
                 *types = t;
@@ -136,6 +137,7 @@ impl Engine<'_> {
             .and_then(|t| t.it.offerings.iter().find(|o| Some(o.zone) == zone && o.capacity_type == on_demand))
             .map_or(0.0, |o| o.price);
         node.price = Some(price);
+        self.node_changed(name);
         self.accrue();
         if let Some(info) = self.nodes.get_mut(&name) {
             self.cost_rate[ct_index(info.capacity_type)] -= info.price;

@@ -3,7 +3,7 @@
 //! only once their replacements are initialized.
 
 use super::{Engine, Ev, PendingCommand};
-use crate::disruption::{DisruptionOptions, Method, Plan, plan_round, validate};
+use crate::disruption::{DisruptionOptions, Method, Plan, plan_round, plan_round_kept, validate};
 use crate::labels::SymSet;
 use crate::state::ClusterState;
 
@@ -41,9 +41,17 @@ impl Engine<'_> {
         out
     }
 
-    /// The disruption controller's round.
+    /// The disruption controller's round, over the facts kept from earlier rounds and batches
+    /// (`engine/kept.rs`; the terminating nodes it does not see keep theirs for later).
     pub(super) fn plan(&mut self) -> Vec<Plan> {
-        self.without_terminating(plan_round)
+        // taken out while the round borrows the state, and put back
+        let mut kept = std::mem::take(&mut self.kept);
+        let plans = self.without_terminating(|state, now, opts| match kept.facts() {
+            Some(facts) => plan_round_kept(state, now, opts, facts),
+            None => plan_round(state, now, opts),
+        });
+        self.kept = kept;
+        plans
     }
 
     pub(super) fn disruption_tick(&mut self) {

@@ -83,6 +83,7 @@ impl Engine<'_> {
                 pt.types = Arc::new(v);
             }
         }
+        self.types_changed();
         self.version += 1;
         self.log("outage", format!("outage {i} {}; {unavailable} offering(s) unavailable now", if start { "starts" } else { "ends" }));
     }

@@ -33,6 +33,7 @@ impl Engine<'_> {
         n.ready = true;
         n.labels.insert(*labels::INITIALIZED, Sym::new("true"));
         n.last_pod_event.get_or_insert(t);
+        self.node_changed(name);
         self.version += 1;
         self.log("ready", format!("{name} initialized"));
         // kube-scheduler binds pending pods to the new capacity right away
@@ -72,6 +73,7 @@ impl Engine<'_> {
         if let Some(n) = self.state.nodes.iter_mut().find(|n| n.name == name) {
             n.deletion_timestamp = Some(start + t as i64);
         }
+        self.node_changed(name);
         // a static pool's NodeClaim being deleted is replaced at once (`static/provisioning` watches
         // NodeClaim deletions)
         if self.state.nodes.iter().any(|n| n.name == name && n.nodepool.is_some_and(|p| self.state.nodepools.iter().any(|x| x.name == p && x.replicas.is_some()))) {
@@ -103,6 +105,7 @@ impl Engine<'_> {
         }
         self.state.nodes.retain(|n| n.name != name);
         self.state.pods.retain(|p| p.node_name != Some(name));
+        self.node_changed(name);
         self.version += 1;
         self.log("gone", format!("{name} terminated; billing stops"));
         self.sample();

@@ -5,7 +5,7 @@
 use super::{Engine, Ev};
 use crate::labels::{Sym, SymMap, SymSet};
 use crate::model::{Pod, PodPhase};
-use crate::scheduling::{ClusterView, ScheduleScope, pending_pods, schedule_on};
+use crate::scheduling::{ClusterView, ScheduleScope, bound_pods_by_node, pending_pods, schedule_on};
 use std::sync::Arc;
 
 impl Engine<'_> {
@@ -51,7 +51,8 @@ impl Engine<'_> {
                 return;
             }
             let scope = ScheduleScope { removed_nodes: self.excluded_nodes(), pending: pods.iter().map(|p| p.uid).collect(), ..Default::default() };
-            let view = ClusterView::new(&self.state, self.opts.provisioning.min_values_policy);
+            // each node's parts kept from earlier batches and rounds (`engine/kept.rs`)
+            let view = ClusterView::with_kept(&self.state, self.opts.provisioning.min_values_policy, &bound_pods_by_node(&self.state), self.kept.views());
             self.launch_warnings.extend(view.launch_warnings());
             let sol = schedule_on(&view, pods, &scope, &self.opts.provisioning);
             let initialized: SymSet = self.state.nodes.iter().filter(|n| n.initialized).map(|n| n.name).collect();
@@ -118,6 +119,7 @@ impl Engine<'_> {
         for n in self.state.nodes.iter_mut().filter(|n| nodes.contains(&n.name)) {
             n.last_pod_event = Some(at);
         }
+        self.nodes_changed(nodes);
         self.version += 1;
         for uid in done {
             let Some(info) = self.pods.get(&uid) else { continue };
@@ -154,6 +156,7 @@ impl Engine<'_> {
         let taints = self.state.nodepools.iter().find(|p| p.name == n.nodepool).map(|p| p.taints.clone()).unwrap_or_default();
         let node = n.to_node(name, self.sc.start + t as i64, taints, false);
         self.track_node(&node, n.capacity_type, n.price);
+        self.node_joins(name);
         self.state.nodes.push(node);
         self.version += 1;
         if let Some(id) = n.reservation_id {

@@ -157,6 +157,9 @@ impl Engine<'_> {
             p.creation_timestamp = self.abs_now();
             self.version += 1;
             self.pods.insert(p.uid, PodInfo { pending_since: self.now(), job_duration: None });
+            if let Some(node) = p.node_name {
+                self.node_changed(node);
+            }
             self.state.pods.push(p);
             self.trigger_batch();
         } else {
@@ -200,6 +203,7 @@ impl Engine<'_> {
         for n in self.state.nodes.iter_mut().filter(|n| nodes.contains(&n.name)) {
             n.last_pod_event = Some(t);
         }
+        self.nodes_changed(nodes);
         let before = self.state.pods.len();
         self.state.pods.retain(|p| !uids.contains(&p.uid));
         for u in uids {
