@@ -8,7 +8,7 @@ use crate::labels::{self, Sym};
 use crate::model::{CapacityReservation, Namespace, Node, NodeClass, NodeOverlay, NodePool, Pod, PodDisruptionBudget, Shared};
 use crate::requirements::{Requirement, Requirements};
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
 /// An instance type with its requirements (§1.3: every label as `In`/`DoesNotExist`, zone and
 /// capacity type from its available offerings), built the first time something reads them.
@@ -109,6 +109,7 @@ fn label_on(it: &InstanceType, k: Sym) -> OnKey {
     if from_offerings(it, k) {
         return OnKey::Other;
     }
+    // (a scan by pointer: labels are few, and sorted by string only by convention)
     let mut found = None;
     for &(lk, v) in &it.labels {
         if lk == k {
@@ -124,9 +125,11 @@ fn label_on(it: &InstanceType, k: Sym) -> OnKey {
 /// Whether a type's requirement on `k` comes from its offerings (replacing a label of the same
 /// key): the keys [`offering_requirements`] gives the type.
 pub(crate) fn from_offerings(it: &InstanceType, k: Sym) -> bool {
-    [*labels::RESERVATION_ID, *labels::RESERVATION_INTERRUPTIBLE, *labels::RESERVATION_TYPE, *labels::CAPACITY_TYPE, *labels::INSTANCE_TYPE, *labels::ZONE]
-        .contains(&k)
-        || (k == *labels::ZONE_ID && has_zone_ids(it))
+    // (the keys read once, not six lazily initialised statics per key and type)
+    static ALWAYS: LazyLock<[Sym; 6]> = LazyLock::new(|| {
+        [*labels::RESERVATION_ID, *labels::RESERVATION_INTERRUPTIBLE, *labels::RESERVATION_TYPE, *labels::CAPACITY_TYPE, *labels::INSTANCE_TYPE, *labels::ZONE]
+    });
+    ALWAYS.contains(&k) || (k == *labels::ZONE_ID && has_zone_ids(it))
 }
 
 /// Whether the type's offerings give it a zone-id requirement (an available offering with one).

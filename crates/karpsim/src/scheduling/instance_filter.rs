@@ -177,15 +177,15 @@ impl TypeClasses {
         // fixed, but for the zone id): types with the same label keys in the same order and a zone
         // id or none hold the same requirement keys in the same order.
         let keys = |i: usize| types[i].it.labels.iter().map(|(k, _)| *k);
-        let zone_ids = |i: usize| crate::state::has_zone_ids(&types[i].it);
+        let zone_ids: Vec<bool> = types.iter().map(|t| crate::state::has_zone_ids(&t.it)).collect();
         let layout_print = |i: usize| {
             let mut h = labels::SymHasher::default();
             keys(i).for_each(|k| k.hash(&mut h));
-            zone_ids(i).hash(&mut h);
+            zone_ids[i].hash(&mut h);
             h.finish()
         };
         // neighbours nearly always share their layout (a catalog's types all have the same keys)
-        let same_layout = |a: usize, b: usize| keys(a).eq(keys(b)) && zone_ids(a) == zone_ids(b);
+        let same_layout = |a: usize, b: usize| zone_ids[a] == zone_ids[b] && keys(a).eq(keys(b));
         let (layout_of, layout_reps) = group_by(types.len(), layout_print, same_layout, true);
         #[cfg(debug_assertions)]
         check_classes(types, &class_of, &reps, &layout_of, &layout_reps);
@@ -246,10 +246,14 @@ fn check_classes(types: &[TypeInfo], class_of: &[u32], reps: &[u32], layout_of: 
 fn offered_pairs(types: &[TypeInfo]) -> (Vec<(Sym, Sym)>, Vec<u64>) {
     let mut pairs: Vec<(Sym, Sym)> = Vec::new();
     let mut offered = Vec::with_capacity(types.len());
+    // the pair after the last one found is tried first: types list their offerings in the same
+    // (zone, capacity type) order, so that nearly always hits without a scan of the pairs
+    let mut next = 0;
     for t in types {
         let mut mask = 0u64;
         for o in t.it.offerings.iter().filter(|o| o.available) {
-            let i = match pairs.iter().position(|&p| p == (o.zone, o.capacity_type)) {
+            let pair = (o.zone, o.capacity_type);
+            let i = match pairs.get(next).filter(|&&p| p == pair).map(|_| next).or_else(|| pairs.iter().position(|&p| p == pair)) {
                 Some(i) => i,
                 None if pairs.len() == 64 => return (Vec::new(), Vec::new()),
                 None => {
@@ -258,6 +262,7 @@ fn offered_pairs(types: &[TypeInfo]) -> (Vec<(Sym, Sym)>, Vec<u64>) {
                 }
             };
             mask |= 1 << i;
+            next = i + 1;
         }
         offered.push(mask);
     }
@@ -272,7 +277,9 @@ fn offered_pairs(types: &[TypeInfo]) -> (Vec<(Sym, Sym)>, Vec<u64>) {
 fn group_by(n: usize, print: impl Fn(usize) -> u64, same: impl Fn(usize, usize) -> bool, neighbours: bool) -> (Vec<u32>, Vec<u32>) {
     use std::collections::hash_map::Entry;
     // fingerprint -> its first group; `next_same[g]`: the next group with g's fingerprint
-    let mut first: std::collections::HashMap<u64, u32, std::hash::BuildHasherDefault<labels::SymHasher>> = Default::default();
+    // (sized for one group per item, as AWS types nearly are: growing it rehashed it ten times)
+    let mut first: std::collections::HashMap<u64, u32, std::hash::BuildHasherDefault<labels::SymHasher>> =
+        std::collections::HashMap::with_capacity_and_hasher(if neighbours { 0 } else { n }, Default::default());
     let mut next_same: Vec<u32> = Vec::new();
     let (mut group_of, mut reps) = (Vec::with_capacity(n), Vec::<u32>::new());
     for i in 0..n {
