@@ -150,7 +150,9 @@ impl TypeClasses {
             let it_key = *labels::INSTANCE_TYPE;
             t.it.labels.iter().filter(move |(k, _)| *k != it_key)
         }
-        fn offs(t: &TypeInfo) -> impl Iterator<Item = (Sym, Option<Sym>, Sym, bool, Option<(Sym, bool, &str)>)> {
+        /// zone, zone id, capacity type, availability, reservation (id, interruptible, type)
+        type OfferingKey<'a> = (Sym, Option<Sym>, Sym, bool, Option<(Sym, bool, &'a str)>);
+        fn offs(t: &TypeInfo) -> impl Iterator<Item = OfferingKey<'_>> {
             t.it.offerings.iter().map(|o| {
                 let res = o.reservation.as_ref().map(|r| (r.id, r.interruptible, r.reservation_type.as_str()));
                 (o.zone, o.zone_id, o.capacity_type, o.available, res)
