@@ -8,28 +8,133 @@ use crate::labels::{self, Sym};
 use crate::model::{CapacityReservation, Namespace, Node, NodeClass, NodeOverlay, NodePool, Pod, PodDisruptionBudget, Shared};
 use crate::requirements::{Requirement, Requirements};
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
-/// An instance type with its requirements precomputed (§1.3: every label as `In`/`DoesNotExist`,
-/// zone and capacity type from its available offerings).
+/// An instance type with its requirements (§1.3: every label as `In`/`DoesNotExist`, zone and
+/// capacity type from its available offerings), built the first time something reads them.
 #[derive(Debug, Clone)]
 pub struct TypeInfo {
     pub it: Arc<InstanceType>,
-    pub requirements: Requirements,
+    pub requirements: TypeRequirements,
 }
 
 impl TypeInfo {
     pub fn new(it: Arc<InstanceType>) -> TypeInfo {
-        TypeInfoBuilder::default().build(it)
+        Self::built_by(it, &Arc::default())
     }
 
     /// [`TypeInfo::new`] of each type, in order. The types of a catalog share their label keys (an
     /// AWS type has the same 24 as every other): how labels and the offerings' requirements merge
-    /// is worked out for the first type of a key layout and reused while the keys stay the same.
+    /// is worked out for the first type of a key layout and reused while the keys stay the same
+    /// (the builder is shared by the types of one call).
     pub fn all(types: impl IntoIterator<Item = Arc<InstanceType>>) -> Vec<TypeInfo> {
-        let mut builder = TypeInfoBuilder::default();
-        types.into_iter().map(|it| builder.build(it)).collect()
+        let builder = Arc::default();
+        types.into_iter().map(|it| Self::built_by(it, &builder)).collect()
     }
+
+    fn built_by(it: Arc<InstanceType>, builder: &Arc<Mutex<TypeInfoBuilder>>) -> TypeInfo {
+        TypeInfo { requirements: TypeRequirements { it: Arc::clone(&it), builder: Arc::clone(builder), built: OnceLock::new() }, it }
+    }
+
+    /// `self.requirements.intersects_ok(reqs)`, answered from the type's labels when every key of
+    /// `reqs` the type has is one of its labels (held once) and no offerings' requirement: a
+    /// NodePool's template requirements are checked against every type of its catalog, and
+    /// building ~30 requirements per type for that was most of a small run's start-up.
+    pub fn meets(&self, reqs: &Requirements) -> bool {
+        if let Some(built) = self.requirements.built.get() {
+            return built.intersects_ok(reqs);
+        }
+        let mut unknown = false;
+        let ok = reqs.iter().all(|(k, n)| match label_on(&self.it, k) {
+            OnKey::Absent => true,
+            OnKey::Label(v) => label_requirement(v).agrees_with(n),
+            OnKey::Other => {
+                unknown = true;
+                false
+            }
+        });
+        let meets = if unknown { self.requirements.intersects_ok(reqs) } else { ok };
+        debug_assert_eq!(meets, self.requirements.intersects_ok(reqs), "{}: {reqs}", self.it.name);
+        meets
+    }
+}
+
+/// A type's [`Requirements`], built on first use (by the builder its [`TypeInfo::all`] call
+/// shares) and kept: a run reads the requirements of the types its pods and NodePools actually
+/// narrow down, and a small run reads few. Reads as the built [`Requirements`].
+#[derive(Clone)]
+pub struct TypeRequirements {
+    it: Arc<InstanceType>,
+    builder: Arc<Mutex<TypeInfoBuilder>>,
+    built: OnceLock<Requirements>,
+}
+
+impl std::ops::Deref for TypeRequirements {
+    type Target = Requirements;
+
+    #[inline]
+    fn deref(&self) -> &Requirements {
+        match self.built.get() {
+            Some(r) => r,
+            None => self.build(),
+        }
+    }
+}
+
+impl TypeRequirements {
+    #[cold]
+    fn build(&self) -> &Requirements {
+        // (a poisoned builder holds only caches checked before use: its state is still sound)
+        self.built.get_or_init(|| self.builder.lock().unwrap_or_else(|e| e.into_inner()).requirements(&self.it))
+    }
+}
+
+impl std::fmt::Debug for TypeRequirements {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
+/// What a type's requirements hold on one key, as far as its labels tell.
+enum OnKey {
+    /// nothing: neither a label nor an offerings' requirement has the key
+    Absent,
+    /// the requirement of its one label with the key (`In [v]`, `DoesNotExist` for `None`)
+    Label(Option<Sym>),
+    /// an offerings' requirement, or several labels with the key: only the built requirements tell
+    Other,
+}
+
+fn label_on(it: &InstanceType, k: Sym) -> OnKey {
+    if from_offerings(it, k) {
+        return OnKey::Other;
+    }
+    // (a scan by pointer: labels are few, and sorted by string only by convention)
+    let mut found = None;
+    for &(lk, v) in &it.labels {
+        if lk == k {
+            if found.is_some() {
+                return OnKey::Other;
+            }
+            found = Some(v);
+        }
+    }
+    found.map_or(OnKey::Absent, OnKey::Label)
+}
+
+/// Whether a type's requirement on `k` comes from its offerings (replacing a label of the same
+/// key): the keys [`offering_requirements`] gives the type.
+pub(crate) fn from_offerings(it: &InstanceType, k: Sym) -> bool {
+    // (the keys read once, not six lazily initialised statics per key and type)
+    static ALWAYS: LazyLock<[Sym; 6]> = LazyLock::new(|| {
+        [*labels::RESERVATION_ID, *labels::RESERVATION_INTERRUPTIBLE, *labels::RESERVATION_TYPE, *labels::CAPACITY_TYPE, *labels::INSTANCE_TYPE, *labels::ZONE]
+    });
+    ALWAYS.contains(&k) || (k == *labels::ZONE_ID && has_zone_ids(it))
+}
+
+/// Whether the type's offerings give it a zone-id requirement (an available offering with one).
+pub(crate) fn has_zone_ids(it: &InstanceType) -> bool {
+    it.offerings.iter().any(|o| o.available && o.zone_id.is_some())
 }
 
 /// Builds [`TypeInfo`]s, keeping the merge plan of the last key layout (see [`TypeInfo::all`]).
@@ -67,8 +172,8 @@ enum Take {
 }
 
 impl TypeInfoBuilder {
-    fn build(&mut self, it: Arc<InstanceType>) -> TypeInfo {
-        let extra = offering_requirements(&it, &mut self.lists);
+    fn requirements(&mut self, it: &InstanceType) -> Requirements {
+        let extra = offering_requirements(it, &mut self.lists);
         // (slices compared in place: through a `dyn Iterator` this was a call per key and type)
         fn same<T>(kept: &[Sym], items: &[(Sym, T)]) -> bool {
             kept.len() == items.len() && kept.iter().zip(items).all(|(k, i)| *k == i.0)
@@ -86,7 +191,8 @@ impl TypeInfoBuilder {
             Some(plan) => merged_requirements(plan, &it.labels, extra),
             None => added_requirements(&it.labels, extra),
         };
-        TypeInfo { it, requirements }
+        debug_assert!(requirements.iter().all(|(k, _)| from_offerings(it, k) == self.extra_keys.contains(&k)));
+        requirements
     }
 }
 
@@ -785,6 +891,56 @@ mod tests {
             let alone = TypeInfo::new(Arc::clone(it));
             assert_eq!(t.requirements.iter().collect::<Vec<_>>(), alone.requirements.iter().collect::<Vec<_>>(), "{}", it.name);
             assert!(Arc::ptr_eq(&t.it, it));
+        }
+    }
+
+    /// A type's requirements met from its labels, unbuilt, answer as the built requirements do, for
+    /// every AWS type and for labels repeated or out of order, against requirements on labels,
+    /// on the offerings' keys, on the instance type and on keys no type has.
+    #[test]
+    fn meets_from_labels_equals_the_built_requirements() {
+        let aws = CatalogSource::default_aws().resolve(None).unwrap();
+        let sym = Sym::new;
+        let mut types: Vec<Arc<InstanceType>> = aws.instance_types.clone();
+        for (i, labels) in [
+            vec![(sym("a"), Some(sym("1"))), (sym("a"), Some(sym("2")))],
+            vec![(sym("zz"), None), (sym("a"), Some(sym("1"))), (*labels::ZONE, Some(sym("us-east-1a")))],
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let mut it = (*aws.instance_types[i * 7]).clone();
+            it.labels = labels;
+            types.push(Arc::new(it));
+        }
+        let one = |k: Sym, r: Requirement| {
+            let mut reqs = Requirements::new();
+            reqs.add(k, r);
+            reqs
+        };
+        let key = |k: &str| Sym::new(&format!("karpenter.k8s.aws/{k}"));
+        let mut cases = vec![
+            one(*labels::ARCH, Requirement::is_in([sym("arm64")])),
+            one(key("instance-cpu"), Requirement::not_in([sym("2"), sym("4")])),
+            one(key("instance-gpu-name"), Requirement::exists()),
+            one(key("instance-gpu-name"), Requirement::does_not_exist()),
+            one(*labels::ZONE, Requirement::is_in([sym("us-east-1b")])),
+            one(*labels::CAPACITY_TYPE, Requirement::is_in([sym("spot")])),
+            one(*labels::INSTANCE_TYPE, Requirement::is_in([sym("m5.large"), sym("c7g.xlarge")])),
+            one(sym("a"), Requirement::is_in([sym("1")])),
+            one(sym("zz"), Requirement::exists()),
+            one(sym("not-a-label"), Requirement::is_in([sym("x")])),
+        ];
+        let mut together = one(*labels::ARCH, Requirement::is_in([sym("amd64")]));
+        together.add(*labels::NODEPOOL, Requirement::is_in([sym("default")]));
+        together.add(key("instance-memory"), Requirement::is_in([sym("8192"), sym("16384")]));
+        cases.push(together);
+        for (built, it) in TypeInfo::all(types.iter().cloned()).iter().zip(&types) {
+            for reqs in &cases {
+                // (a fresh type for each case: answering may build its requirements)
+                let fresh = TypeInfo::new(Arc::clone(it));
+                assert_eq!(fresh.meets(reqs), built.requirements.intersects_ok(reqs), "{} {reqs}", it.name);
+            }
         }
     }
 

@@ -67,6 +67,9 @@ pub(crate) struct RegionValues {
     statics: FxHashMap<(usize, usize), Sym>,
     /// Keyed by the value as written; holds its [`lower_kebab`] form.
     kebab: FxHashMap<String, Sym>,
+    /// `false` and `true` (every type has two flags: looking their strings up by hash was a
+    /// sixth of preparing a type's labels).
+    flags: [Option<Sym>; 2],
 }
 
 impl RegionValues {
@@ -74,7 +77,7 @@ impl RegionValues {
         *self.numbers.entry(n).or_insert_with(|| Sym::new(&n.to_string()))
     }
     fn boolean(&mut self, b: bool) -> Sym {
-        self.string(if b { "true" } else { "false" })
+        *self.flags[usize::from(b)].get_or_insert_with(|| Sym::new(if b { "true" } else { "false" }))
     }
     pub(crate) fn string(&mut self, s: &str) -> Sym {
         Self::memo(&mut self.strings, s, Sym::new)

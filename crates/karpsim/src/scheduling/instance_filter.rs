@@ -108,6 +108,8 @@ pub struct TypeClasses {
     pub layout_of: Vec<u32>,
     /// How many layouts there are.
     pub layouts: usize,
+    /// A type of each layout (its first).
+    pub layout_reps: Vec<u32>,
     /// The capacity reservations of the types' reserved offerings (available or not), each with the
     /// least capacity any offering reports; cached with the classes so that a cluster view does not
     /// scan every offering for them ([`super::reservations::ReservationManager::new`]).
@@ -139,42 +141,56 @@ impl TypeClasses {
     pub fn new(types: &[TypeInfo]) -> TypeClasses {
         use std::hash::{Hash, Hasher};
         // What decides a class: the requirements but the instance type, and per offering its zone,
-        // zone id, capacity type, availability and reservation id.
-        fn reqs(t: &TypeInfo) -> impl Iterator<Item = (Sym, &Requirement)> {
+        // zone id, capacity type, availability and reservation. Read from what the requirements are
+        // built of, so that no type's requirements are built for it: the labels but the instance
+        // type (the offerings' requirement replaces that label), and the offerings (the offerings'
+        // requirements are made of them alone: `state::offering_requirements`). Types equal in
+        // both have equal requirements but the instance type's.
+        fn labels_but_name(t: &TypeInfo) -> impl Iterator<Item = &(Sym, Option<Sym>)> {
             let it_key = *labels::INSTANCE_TYPE;
-            t.requirements.iter().filter(move |(k, _)| *k != it_key)
+            t.it.labels.iter().filter(move |(k, _)| *k != it_key)
         }
-        fn offs(t: &TypeInfo) -> impl Iterator<Item = (Sym, Option<Sym>, Sym, bool, Option<Sym>)> {
-            t.it.offerings.iter().map(|o| (o.zone, o.zone_id, o.capacity_type, o.available, o.reservation_id()))
+        /// zone, zone id, capacity type, availability, reservation (id, interruptible, type)
+        type OfferingKey<'a> = (Sym, Option<Sym>, Sym, bool, Option<(Sym, bool, &'a str)>);
+        fn offs(t: &TypeInfo) -> impl Iterator<Item = OfferingKey<'_>> {
+            t.it.offerings.iter().map(|o| {
+                let res = o.reservation.as_ref().map(|r| (r.id, r.interruptible, r.reservation_type.as_str()));
+                (o.zone, o.zone_id, o.capacity_type, o.available, res)
+            })
         }
         // A fingerprint of that key, streamed into a hasher (no key built per type: AWS types are
         // nearly all their own class, so each type is printed and seldom compared). Equal keys
-        // need only print equal, since a hit is compared in full (`same_class`): per requirement
-        // its key, sign, length and first value; per offering its zone, capacity type and
-        // availability. That tells AWS types apart at a third of the cost of hashing every field.
+        // need only print equal, since a hit is compared in full (`same_class`): per label its
+        // key and value; per offering its zone, capacity type and availability.
+        let at = |s: Sym| s.as_str().as_ptr() as u64;
         let class_print = |i: usize| {
             let mut h = labels::SymHasher::default();
-            let at = |s: Sym| s.as_str().as_ptr() as u64;
-            for (k, r) in reqs(&types[i]) {
-                let first = r.values().first().map_or(0, |&v| at(v));
-                h.write_u64(at(k));
-                h.write_u64(first ^ ((r.values().len() as u64) << 1 | u64::from(r.is_complement())));
+            for &(k, v) in labels_but_name(&types[i]) {
+                h.write_u64(at(k) ^ v.map_or(0, at).rotate_left(32));
             }
             for o in &types[i].it.offerings {
                 h.write_u64(at(o.zone) ^ at(o.capacity_type).rotate_left(32) ^ u64::from(o.available));
             }
             h.finish()
         };
-        let same_class = |a: usize, b: usize| reqs(&types[a]).eq(reqs(&types[b])) && offs(&types[a]).eq(offs(&types[b]));
+        let same_class = |a: usize, b: usize| labels_but_name(&types[a]).eq(labels_but_name(&types[b])) && offs(&types[a]).eq(offs(&types[b]));
         let (class_of, reps) = group_by(types.len(), class_print, same_class, false);
-        let keys = |i: usize| types[i].requirements.iter().map(|(k, _)| k);
+        // The requirements' keys are the labels' keys and the offerings' (`state::from_offerings`:
+        // fixed, but for the zone id): types with the same label keys in the same order and a zone
+        // id or none hold the same requirement keys in the same order.
+        let keys = |i: usize| types[i].it.labels.iter().map(|(k, _)| *k);
+        let zone_ids: Vec<bool> = types.iter().map(|t| crate::state::has_zone_ids(&t.it)).collect();
         let layout_print = |i: usize| {
             let mut h = labels::SymHasher::default();
             keys(i).for_each(|k| k.hash(&mut h));
+            zone_ids[i].hash(&mut h);
             h.finish()
         };
         // neighbours nearly always share their layout (a catalog's types all have the same keys)
-        let (layout_of, layout_reps) = group_by(types.len(), layout_print, |a, b| keys(a).eq(keys(b)), true);
+        let same_layout = |a: usize, b: usize| zone_ids[a] == zone_ids[b] && keys(a).eq(keys(b));
+        let (layout_of, layout_reps) = group_by(types.len(), layout_print, same_layout, true);
+        #[cfg(debug_assertions)]
+        check_classes(types, &class_of, &reps, &layout_of, &layout_reps);
         let mut reserved: Vec<(Sym, i64)> = Vec::new();
         for r in types.iter().flat_map(|t| &t.it.offerings).filter_map(|o| o.reservation.as_ref()) {
             match reserved.iter_mut().find(|(id, _)| *id == r.id) {
@@ -183,7 +199,7 @@ impl TypeClasses {
             }
         }
         let (offer_pairs, offered) = offered_pairs(types);
-        TypeClasses { class_of, reps, layout_of, layouts: layout_reps.len(), reserved, offer_pairs, offered }
+        TypeClasses { class_of, reps, layout_of, layouts: layout_reps.len(), layout_reps, reserved, offer_pairs, offered }
     }
 
     /// The pairs of [`TypeClasses::offered`] that `reqs` allows, when that decides offering
@@ -212,15 +228,34 @@ impl TypeClasses {
     }
 }
 
+/// Debug builds: the classes and layouts read from labels and offerings group what the built
+/// requirements would (every type's requirements but the instance type's equal its class
+/// representative's, its requirement keys its layout representative's).
+#[cfg(debug_assertions)]
+fn check_classes(types: &[TypeInfo], class_of: &[u32], reps: &[u32], layout_of: &[u32], layout_reps: &[u32]) {
+    let it_key = *labels::INSTANCE_TYPE;
+    let but_name = |t: &TypeInfo| t.requirements.iter().filter(|(k, _)| *k != it_key).map(|(k, r)| (k, r.clone())).collect::<Vec<_>>();
+    let keys = |t: &TypeInfo| t.requirements.iter().map(|(k, _)| k).collect::<Vec<_>>();
+    for (i, t) in types.iter().enumerate() {
+        let (rep, layout_rep) = (&types[reps[class_of[i] as usize] as usize], &types[layout_reps[layout_of[i] as usize] as usize]);
+        assert_eq!(but_name(t), but_name(rep), "{} is not of the class of {}", t.it.name, rep.it.name);
+        assert_eq!(keys(t), keys(layout_rep), "{} is not of the layout of {}", t.it.name, layout_rep.it.name);
+    }
+}
+
 /// The (zone, capacity type) pairs of the types' available offerings, in order of first
 /// appearance, and per type the mask of the pairs it offers; nothing when there are more than 64.
 fn offered_pairs(types: &[TypeInfo]) -> (Vec<(Sym, Sym)>, Vec<u64>) {
     let mut pairs: Vec<(Sym, Sym)> = Vec::new();
     let mut offered = Vec::with_capacity(types.len());
+    // the pair after the last one found is tried first: types list their offerings in the same
+    // (zone, capacity type) order, so that nearly always hits without a scan of the pairs
+    let mut next = 0;
     for t in types {
         let mut mask = 0u64;
         for o in t.it.offerings.iter().filter(|o| o.available) {
-            let i = match pairs.iter().position(|&p| p == (o.zone, o.capacity_type)) {
+            let pair = (o.zone, o.capacity_type);
+            let i = match pairs.get(next).filter(|&&p| p == pair).map(|_| next).or_else(|| pairs.iter().position(|&p| p == pair)) {
                 Some(i) => i,
                 None if pairs.len() == 64 => return (Vec::new(), Vec::new()),
                 None => {
@@ -229,6 +264,7 @@ fn offered_pairs(types: &[TypeInfo]) -> (Vec<(Sym, Sym)>, Vec<u64>) {
                 }
             };
             mask |= 1 << i;
+            next = i + 1;
         }
         offered.push(mask);
     }
@@ -243,7 +279,9 @@ fn offered_pairs(types: &[TypeInfo]) -> (Vec<(Sym, Sym)>, Vec<u64>) {
 fn group_by(n: usize, print: impl Fn(usize) -> u64, same: impl Fn(usize, usize) -> bool, neighbours: bool) -> (Vec<u32>, Vec<u32>) {
     use std::collections::hash_map::Entry;
     // fingerprint -> its first group; `next_same[g]`: the next group with g's fingerprint
-    let mut first: std::collections::HashMap<u64, u32, std::hash::BuildHasherDefault<labels::SymHasher>> = Default::default();
+    // (sized for one group per item, as AWS types nearly are: growing it rehashed it ten times)
+    let mut first: std::collections::HashMap<u64, u32, std::hash::BuildHasherDefault<labels::SymHasher>> =
+        std::collections::HashMap::with_capacity_and_hasher(if neighbours { 0 } else { n }, Default::default());
     let mut next_same: Vec<u32> = Vec::new();
     let (mut group_of, mut reps) = (Vec::with_capacity(n), Vec::<u32>::new());
     for i in 0..n {
@@ -305,15 +343,25 @@ impl KeyPlaces {
         self.places.clear();
     }
 
-    /// The places of the keys in `reqs`, whose layout is `layout`.
-    fn of(&mut self, layout: u32, reqs: &Requirements) -> &[u32] {
-        let at = &mut self.start[layout as usize];
-        if *at == u32::MAX {
-            *at = self.places.len() as u32;
-            self.places.extend(self.keys.iter().map(|&k| reqs.index_of(k).map_or(ABSENT, |i| i as u32)));
-        }
-        let at = *at as usize;
+    /// The places of the keys in the requirements of the types of `layout`, found in those of
+    /// the layout's representative. (Inline, and the look-up apart: this runs for every class
+    /// the filter decides.)
+    #[inline]
+    fn of(&mut self, layout: u32, types: &[TypeInfo], classes: &TypeClasses) -> &[u32] {
+        let at = match self.start[layout as usize] {
+            u32::MAX => self.look_up(layout, types, classes),
+            at => at,
+        } as usize;
         &self.places[at..at + self.keys.len()]
+    }
+
+    #[inline(never)]
+    fn look_up(&mut self, layout: u32, types: &[TypeInfo], classes: &TypeClasses) -> u32 {
+        let at = self.places.len() as u32;
+        self.start[layout as usize] = at;
+        let reqs = &*types[classes.layout_reps[layout as usize] as usize].requirements;
+        self.places.extend(self.keys.iter().map(|&k| reqs.index_of(k).map_or(ABSENT, |i| i as u32)));
+        at
     }
 }
 
@@ -467,9 +515,9 @@ pub(crate) fn filter_known(
     let recheck_offerings = changed.is_none_or(|keys| keys.iter().any(|k| offering_keys().contains(k)));
     // offering compatibility as a mask test per type, where zone and capacity type decide it
     let offering_mask = if recheck_offerings { input.classes.and_then(|c| c.offering_mask(input.reqs)) } else { None };
-    let meets = |r: &Requirements| match changed {
-        None => r.intersects_ok(input.reqs),
-        Some(keys) => r.intersects_ok_on(input.reqs, keys.iter().copied()),
+    let meets = |t: &TypeInfo| match changed {
+        None => t.meets(input.reqs),
+        Some(keys) => t.requirements.intersects_ok_on(input.reqs, keys.iter().copied()),
     };
     // With classes, the same check as `meets` but for the instance type's key, through the key places of each
     // layout: the incoming requirements to check (all but the instance type's, or the changed
@@ -489,8 +537,9 @@ pub(crate) fn filter_known(
     places.keys.extend(checks.iter().map(|&i| input.reqs.key_at(i as usize)).chain([it_key]));
     places.reset(input.classes.map_or(0, |c| c.layouts));
     let checks = &*checks;
-    let agree = |r: &Requirements, places: &[u32]| {
-        checks.iter().zip(places).all(|(&n, &p)| p == ABSENT || r.at(p as usize).agrees_with(input.reqs.at(n as usize)))
+    // (a type's requirements are read only where it holds a key to check)
+    let agree = |t: &TypeInfo, places: &[u32]| {
+        checks.iter().zip(places).all(|(&n, &p)| p == ABSENT || t.requirements.at(p as usize).agrees_with(input.reqs.at(n as usize)))
     };
     let only_fit = changed.is_some_and(<[Sym]>::is_empty);
     // the flags in locals while the loop runs (the loop visits every option of the claim)
@@ -505,7 +554,8 @@ pub(crate) fn filter_known(
                 if m == 0 {
                     let r = classes.reps[c];
                     let rep = &input.types[r as usize];
-                    let rest = agree(&rep.requirements, places.of(classes.layout_of[r as usize], &rep.requirements));
+                    let layout = classes.layout_of[r as usize];
+                    let rest = agree(rep, places.of(layout, input.types, classes));
                     let offering = !recheck_offerings
                         || match offering_mask {
                             Some(m) => classes.offered_in(r, m),
@@ -517,15 +567,16 @@ pub(crate) fn filter_known(
                 let (rest, offering) = (m & 2 != 0, m & 4 != 0);
                 // the name: the type's own `instance-type In [name]` against the requirement, if any
                 let name_ok = it_req.is_none_or(|n| {
+                    let layout = classes.layout_of[t as usize];
+                    let p = *places.of(layout, input.types, classes).last().unwrap_or(&ABSENT);
                     let it = &input.types[t as usize];
-                    let p = *places.of(classes.layout_of[t as usize], &it.requirements).last().unwrap_or(&ABSENT);
                     p == ABSENT || it.requirements.at(p as usize).agrees_with(n)
                 });
                 (rest && name_ok, offering && fits_type(input, bounded, t, need), offering)
             }
             None => {
                 let it = &input.types[t as usize];
-                let compat = meets(&it.requirements);
+                let compat = meets(it);
                 let (fit, offering) = if recheck_offerings { fits_with(it, need, &offering_reqs) } else { (need.fits(&it.it.allocatable), true) };
                 (compat, fit, offering)
             }

@@ -23,11 +23,11 @@ pub struct TopoNode<'a> {
 }
 
 /// A NodePool as seen by the domain universe: its requirements (with template labels), its taints,
-/// and each instance type's requirements.
+/// and each instance type's requirements (built only if a topology key is looked up).
 pub struct PoolDomains<'a> {
     pub requirements: &'a Requirements,
     pub taints: &'a [Taint],
-    pub type_requirements: Vec<&'a Requirements>,
+    pub type_requirements: Vec<&'a crate::state::TypeRequirements>,
     /// Only the types' values count (`TopologyDomains::Launchable`): the pool's own `In` values
     /// are not domains by themselves.
     pub launchable_only: bool,
