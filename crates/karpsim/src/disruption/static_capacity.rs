@@ -41,12 +41,12 @@ fn static_plan(ctx: &RoundCtx, method: Method, nodes: &[(Sym, f64)], replacement
 /// `StaticDrift.ComputeCommands`: one Replace command per drifted node it may replace.
 pub(super) fn static_drift<'a>(
     ctx: &RoundCtx<'a>,
-    cands: &[Candidate<'a>],
+    cands: &[&'_ Candidate<'a>],
     opts: &DisruptionOptions,
     keep: &mut dyn FnMut(Sym, String),
 ) -> Vec<Plan> {
     let mut by_pool: BTreeMap<Sym, (&'a NodePool, Vec<&Candidate<'a>>)> = BTreeMap::new();
-    for c in cands.iter().filter(|c| c.pool.replicas.is_some() && c.drifted.is_some()) {
+    for &c in cands.iter().filter(|c| c.pool.replicas.is_some() && c.drifted.is_some()) {
         // eventual class: pod blocks only count without a terminationGracePeriod
         if let Some(b) = c.pod_block.as_ref().filter(|_| c.pool.termination_grace_period.is_none()) {
             keep(c.name(), format!("drifted, but {b}"));
