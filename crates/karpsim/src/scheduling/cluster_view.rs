@@ -104,7 +104,9 @@ fn node_requirements(node: &Node) -> Arc<Requirements> {
 /// The pods bound to each node (not terminal), in the state's order: what a view and a disruption
 /// round start from.
 pub(crate) fn bound_pods_by_node(state: &ClusterState) -> SymMap<Vec<&Pod>> {
-    let mut by_node: SymMap<Vec<&Pod>> = SymMap::default();
+    // sized for every node at once: until-stable builds this at every round, and growing it
+    // rehashed every entry again and again
+    let mut by_node: SymMap<Vec<&Pod>> = SymMap::with_capacity_and_hasher(state.nodes.len(), Default::default());
     for p in state.pods.iter().filter(|p| !p.is_terminal()) {
         if let Some(n) = p.node_name {
             by_node.entry(n).or_default().push(p);
@@ -448,7 +450,7 @@ impl<'a> ClusterView<'a> {
         // nodes.Active(): every node not being deleted, with the pods bound to it
         // sized once for every node (a node view is large; growing the list copied it again and again)
         let mut nodes: Vec<NodeView<'a>> = Vec::with_capacity(state.nodes.len());
-        let mut named: SymSet = SymSet::default();
+        let mut named: SymSet = SymSet::with_capacity_and_hasher(state.nodes.len(), Default::default());
         let node_daemons = daemons::NodeDaemons::new(&daemonsets);
         let mut daemon_requests = Vec::with_capacity(state.nodes.len());
         // which nodes' sums came from `kept`, and which of the others to store there (the first
