@@ -182,7 +182,8 @@ impl<'a> Round<'a, '_> {
     }
 
     fn emptiness(&mut self, cands: &[&Candidate<'a>]) -> Vec<Plan> {
-        let mut budget = budgets::mapping(&self.ctx.state.nodepools, &self.ctx.state.nodes, DisruptionReason::Empty, self.ctx.now, &[]);
+        // worked out (over every node) only once an empty candidate asks: most rounds have none
+        let mut budget = None;
         let mut chosen: Vec<&Candidate<'a>> = Vec::new();
         for c in in_order(cands, self.opts.candidate_order, is_empty_candidate) {
             if let Some(b) = &c.pod_block {
@@ -193,7 +194,8 @@ impl<'a> Round<'a, '_> {
                 self.keep(c.name(), format!("empty, but not consolidatable yet (consolidateAfter {}s not elapsed since the last pod event)", c.pool.disruption.consolidate_after.unwrap_or(0)));
                 continue;
             }
-            if !budgets::take(&mut budget, c.pool.name) {
+            let budget = budget.get_or_insert_with(|| budgets::mapping(&self.ctx.state.nodepools, &self.ctx.state.nodes, DisruptionReason::Empty, self.ctx.now, &[]));
+            if !budgets::take(budget, c.pool.name) {
                 self.keep(c.name(), format!("empty, but the disruption budget of NodePool {} for reason Empty is used up", c.pool.name));
                 continue;
             }

@@ -54,8 +54,12 @@ pub(super) fn static_drift<'a>(
         }
         by_pool.entry(c.pool.name).or_insert_with(|| (c.pool, Vec::new())).1.push(c);
     }
-    let budget = budgets::mapping(&ctx.state.nodepools, &ctx.state.nodes, DisruptionReason::Drifted, ctx.now, &[]);
     let mut plans = Vec::new();
+    if by_pool.is_empty() {
+        // no static pool's drifted node: no budget to work out (over every node)
+        return plans;
+    }
+    let budget = budgets::mapping(&ctx.state.nodepools, &ctx.state.nodes, DisruptionReason::Drifted, ctx.now, &[]);
     for (name, (pool, drifted)) in by_pool {
         let allowed = budget.get(&name).copied().unwrap_or(0).max(0);
         let (active, _) = node_counts(ctx.state, name);
