@@ -121,7 +121,7 @@ fn spot_to_spot<'a>(sim: Simulation<'a>, mut r: SolvedClaim<'a>, n_candidates: u
 
 /// Balanced policy (§6.1): approve a move only if, for every Balanced pool it touches, the share of
 /// the pool's cost it saves is at least half the share of the pool's disruption it causes.
-pub fn balanced_approves(ctx: &RoundCtx, all: &[Candidate], cands: &[&Candidate], savings: f64) -> bool {
+pub fn balanced_approves(ctx: &RoundCtx, all: &[&Candidate], cands: &[&Candidate], savings: f64) -> bool {
     let src_total: f64 = cands.iter().map(|c| c.price).sum();
     let mut pools: Vec<Sym> = cands.iter().map(|c| c.pool.name).collect();
     pools.sort();

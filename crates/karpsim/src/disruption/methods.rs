@@ -21,26 +21,62 @@ fn cost(state: &ClusterState) -> f64 {
     state.nodes.iter().map(|n| n.price.unwrap_or(0.0)).sum()
 }
 
-/// Candidates in the order the methods try them. A candidate is large (~150 bytes) and a stable
-/// sort moves each element about log2(n) times (a tenth of a drifted until-stable run was those
-/// moves and the growth of candidate lists): positions are sorted instead, and each candidate is
-/// moved once. A stable sort of the positions under the same comparison is the same order.
-fn sort(c: &mut Vec<Candidate>, order: CandidateOrder) {
-    let mut at: Vec<usize> = (0..c.len()).collect();
+/// The order the methods try candidates in (§5.3): savings ratio descending or disruption cost
+/// ascending, then name. Candidates are built in the state's node order, and a stable sort under
+/// this comparison makes the state's order the last tie-break (two nodes of one name).
+fn order_cmp(order: CandidateOrder, a: &Candidate, b: &Candidate) -> std::cmp::Ordering {
     match order {
-        CandidateOrder::SavingsRatio => at.sort_by(|&a, &b| {
-            let (a, b) = (&c[a], &c[b]);
-            b.savings_ratio().total_cmp(&a.savings_ratio()).then(a.name().cmp(&b.name()))
-        }),
-        CandidateOrder::DisruptionCost => at.sort_by(|&a, &b| {
-            let (a, b) = (&c[a], &c[b]);
-            a.disruption_cost.total_cmp(&b.disruption_cost).then(a.name().cmp(&b.name()))
-        }),
+        CandidateOrder::SavingsRatio => b.savings_ratio().total_cmp(&a.savings_ratio()).then(a.name().cmp(&b.name())),
+        CandidateOrder::DisruptionCost => a.disruption_cost.total_cmp(&b.disruption_cost).then(a.name().cmp(&b.name())),
     }
-    let mut slots: Vec<Option<Candidate>> = std::mem::take(c).into_iter().map(Some).collect();
-    c.reserve_exact(slots.len());
-    c.extend(at.iter().filter_map(|&i| slots[i].take()));
 }
+
+/// The candidates of `cands` (in the state's order) that `keep` keeps, in the methods' order. A
+/// stable sort of a subset under the same comparison is the subsequence of the whole's stable
+/// sort, so a method that reads only some candidates (the expired, the empty, the drifted) sees
+/// them in the order the whole sorted list gave it, without every round sorting every node (a
+/// drifted cluster's rounds sorted all of them, by name among equal ratios, for one drift command).
+fn in_order<'c, 'a>(cands: &[&'c Candidate<'a>], order: CandidateOrder, keep: impl Fn(&Candidate) -> bool) -> Vec<&'c Candidate<'a>> {
+    let mut out: Vec<&Candidate> = cands.iter().copied().filter(|c| keep(c)).collect();
+    out.sort_by(|a, b| order_cmp(order, a, b));
+    out
+}
+
+/// A drifted candidate in drift's order (`drift.go`): empty ones first, then the oldest (drift
+/// time is not in a snapshot: node age stands in), then by name, then in the methods' order and
+/// the list's (what the stable sorts of the sorted candidates fell back on). A total order, so
+/// drift can take its candidates one by one from a heap: it mostly acts on the first.
+struct DriftNext<'c, 'a> {
+    c: &'c Candidate<'a>,
+    at: usize,
+    order: CandidateOrder,
+}
+
+impl Ord for DriftNext<'_, '_> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        let (a, b) = (self.c, other.c);
+        (!a.reschedulable.is_empty())
+            .cmp(&!b.reschedulable.is_empty())
+            .then(a.node.creation_timestamp.cmp(&b.node.creation_timestamp))
+            .then_with(|| a.name().cmp(&b.name()))
+            .then_with(|| order_cmp(self.order, a, b))
+            .then(self.at.cmp(&other.at))
+    }
+}
+
+impl PartialOrd for DriftNext<'_, '_> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for DriftNext<'_, '_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for DriftNext<'_, '_> {}
 
 struct Round<'a, 'o> {
     ctx: RoundCtx<'a>,
@@ -104,9 +140,10 @@ impl<'a> Round<'a, '_> {
         Some(Plan { command, remove: cands.iter().map(|c| c.name()).collect(), new_nodes, binds })
     }
 
-    fn expiration(&mut self, cands: &[Candidate<'a>]) -> Vec<Plan> {
-        let mut plans = Vec::new();
-        for c in cands {
+    fn expiration(&mut self, cands: &[&Candidate<'a>]) -> Vec<Plan> {
+        // the candidates due, then those in the methods' order (the plans' order)
+        let mut due: Vec<(&Candidate<'a>, String)> = Vec::new();
+        for &c in cands {
             let age = self.ctx.now - c.node.creation_timestamp;
             let expired = c.pool.expire_after.filter(|e| age >= *e);
             // a capacity block's nodes go 40 minutes before it ends (AWS provider
@@ -126,6 +163,11 @@ impl<'a> Round<'a, '_> {
                 (None, Some(e)) => format!("expired: age {}h ≥ expireAfter {}h of NodePool {}", age / 3600, e / 3600, c.pool.name),
                 (None, None) => continue,
             };
+            due.push((c, reason));
+        }
+        due.sort_by(|a, b| order_cmp(self.opts.candidate_order, a.0, b.0));
+        let mut plans = Vec::new();
+        for (c, reason) in due {
             // forceful: no budgets, no PDB/do-not-disrupt filter, no price rule (expiration controller)
             let sim = self.ctx.simulate(&[c], false);
             if let Some(mut p) = self.plan(Method::Expiration, &[c], &sim, &sim.sol.claims, reason) {
@@ -139,10 +181,11 @@ impl<'a> Round<'a, '_> {
         plans
     }
 
-    fn emptiness(&mut self, cands: &[Candidate<'a>]) -> Vec<Plan> {
-        let mut budget = budgets::mapping(&self.ctx.state.nodepools, &self.ctx.state.nodes, DisruptionReason::Empty, self.ctx.now, &[]);
+    fn emptiness(&mut self, cands: &[&Candidate<'a>]) -> Vec<Plan> {
+        // worked out (over every node) only once an empty candidate asks: most rounds have none
+        let mut budget = None;
         let mut chosen: Vec<&Candidate<'a>> = Vec::new();
-        for c in cands.iter().filter(|c| is_empty_candidate(c)) {
+        for c in in_order(cands, self.opts.candidate_order, is_empty_candidate) {
             if let Some(b) = &c.pod_block {
                 self.keep(c.name(), b.clone());
                 continue;
@@ -151,7 +194,8 @@ impl<'a> Round<'a, '_> {
                 self.keep(c.name(), format!("empty, but not consolidatable yet (consolidateAfter {}s not elapsed since the last pod event)", c.pool.disruption.consolidate_after.unwrap_or(0)));
                 continue;
             }
-            if !budgets::take(&mut budget, c.pool.name) {
+            let budget = budget.get_or_insert_with(|| budgets::mapping(&self.ctx.state.nodepools, &self.ctx.state.nodes, DisruptionReason::Empty, self.ctx.now, &[]));
+            if !budgets::take(budget, c.pool.name) {
                 self.keep(c.name(), format!("empty, but the disruption budget of NodePool {} for reason Empty is used up", c.pool.name));
                 continue;
             }
@@ -167,11 +211,14 @@ impl<'a> Round<'a, '_> {
             .collect()
     }
 
-    fn drift(&mut self, cands: &[Candidate<'a>]) -> Vec<Plan> {
-        let mut drifted: Vec<&Candidate<'a>> = cands
+    fn drift(&mut self, cands: &[&Candidate<'a>]) -> Vec<Plan> {
+        let order = self.opts.candidate_order;
+        let mut drifted: std::collections::BinaryHeap<std::cmp::Reverse<DriftNext>> = cands
             .iter()
-            .filter(|c| c.drifted.is_some() && c.pool.replicas.is_none())
-            .filter(|c| {
+            .copied()
+            .enumerate()
+            .filter(|(_, c)| c.drifted.is_some() && c.pool.replicas.is_none())
+            .filter(|(_, c)| {
                 // eventual disruption: pod blocks are ignored when the NodeClaim has a terminationGracePeriod
                 match &c.pod_block {
                     Some(b) if c.pool.termination_grace_period.is_none() => {
@@ -181,12 +228,10 @@ impl<'a> Round<'a, '_> {
                     _ => true,
                 }
             })
+            .map(|(at, c)| std::cmp::Reverse(DriftNext { c, at, order }))
             .collect();
-        // oldest drift first (drift time is not in a snapshot: node age stands in), empty ones first
-        drifted.sort_by(|a, b| a.node.creation_timestamp.cmp(&b.node.creation_timestamp).then(a.name().cmp(&b.name())));
-        drifted.sort_by_key(|c| !c.reschedulable.is_empty());
         let budget = budgets::mapping(&self.ctx.state.nodepools, &self.ctx.state.nodes, DisruptionReason::Drifted, self.ctx.now, &[]);
-        for c in drifted {
+        while let Some(std::cmp::Reverse(DriftNext { c, .. })) = drifted.pop() {
             if budget.get(&c.pool.name).copied().unwrap_or(0) <= 0 {
                 self.keep(c.name(), format!("drifted, but the disruption budget of NodePool {} for reason Drifted is used up", c.pool.name));
                 continue;
@@ -206,7 +251,7 @@ impl<'a> Round<'a, '_> {
     }
 
     /// Candidates consolidation may act on (`consolidation.go: ShouldDisrupt`), recording why others are kept.
-    fn consolidatable(&mut self, cands: &'_ [Candidate<'a>]) -> Vec<usize> {
+    fn consolidatable(&mut self, cands: &[&Candidate<'a>]) -> Vec<usize> {
         let mut out = Vec::new();
         for (i, c) in cands.iter().enumerate() {
             match consolidation_block(c) {
@@ -218,11 +263,11 @@ impl<'a> Round<'a, '_> {
         out
     }
 
-    fn multi_node(&mut self, cands: &[Candidate<'a>], eligible: &[usize], all: &[Candidate<'a>]) -> Vec<Plan> {
+    fn multi_node(&mut self, cands: &[&Candidate<'a>], eligible: &[usize], all: &[&Candidate<'a>]) -> Vec<Plan> {
         let mut budget = budgets::mapping(&self.ctx.state.nodepools, &self.ctx.state.nodes, DisruptionReason::Underutilized, self.ctx.now, &[]);
         let mut list: Vec<&Candidate<'a>> = Vec::new();
         for &i in eligible {
-            let c = &cands[i];
+            let c = cands[i];
             if !budgets::take(&mut budget, c.pool.name) {
                 self.keep(c.name(), format!("the disruption budget of NodePool {} for reason Underutilized is used up", c.pool.name));
                 continue;
@@ -273,7 +318,7 @@ impl<'a> Round<'a, '_> {
         best.into_iter().collect()
     }
 
-    fn single_node(&mut self, cands: &[Candidate<'a>], eligible: &[usize], all: &[Candidate<'a>]) -> Vec<Plan> {
+    fn single_node(&mut self, cands: &[&Candidate<'a>], eligible: &[usize], all: &[&Candidate<'a>]) -> Vec<Plan> {
         let budget = budgets::mapping(&self.ctx.state.nodepools, &self.ctx.state.nodes, DisruptionReason::Underutilized, self.ctx.now, &[]);
         // round-robin over NodePools (by name), each pool's candidates in sort order
         let mut by_pool: BTreeMap<Sym, Vec<usize>> = BTreeMap::new();
@@ -290,7 +335,7 @@ impl<'a> Round<'a, '_> {
             }
         }
         for i in order {
-            let c = &cands[i];
+            let c = cands[i];
             if budget.get(&c.pool.name).copied().unwrap_or(0) <= 0 {
                 self.keep(c.name(), format!("the disruption budget of NodePool {} for reason Underutilized is used up", c.pool.name));
                 continue;
@@ -420,20 +465,27 @@ fn one_round(state: &ClusterState, now: Timestamp, opts: &DisruptionOptions, war
         None => (None, None),
     };
     let ctx = round_ctx_kept(state, now, opts, warnings, quick, views);
-    let (mut cands, kept) = candidates::build(state, &ctx.pods_by_node, now, facts);
-    sort(&mut cands, opts.candidate_order);
+    let (cands, kept) = candidates::build(state, &ctx.pods_by_node, now, facts);
+    let order = opts.candidate_order;
+    // in the state's order: each method sorts what it reads ([`in_order`]); explanations read
+    // every candidate in the methods' order (the first reason given a name is kept)
+    let mut live: Vec<&Candidate> = cands.iter().collect();
+    if !quick {
+        live.sort_by(|a, b| order_cmp(order, a, b));
+    }
     let mut r = Round { ctx, opts, kept: kept.into_iter().collect(), explain: !quick };
-    let mut plans = r.expiration(&cands);
+    let mut plans = r.expiration(&live);
     // static pools' surplus goes outright, like expiration (its own controller)
     let expired: Vec<Sym> = plans.iter().flat_map(|p| p.remove.clone()).collect();
     plans.extend(static_capacity::scale_down(&r.ctx).into_iter().filter(|p| p.remove.iter().all(|n| !expired.contains(n))));
     let expired: Vec<Sym> = plans.iter().flat_map(|p| p.remove.clone()).collect();
-    let live: Vec<Candidate> = cands.into_iter().filter(|c| !expired.contains(&c.name())).collect();
+    live.retain(|c| !expired.contains(&c.name()));
     let mut acted = r.emptiness(&live);
     let mut method = "emptiness";
     if acted.is_empty() {
         let Round { ctx, kept, explain, .. } = &mut r;
-        acted = static_capacity::static_drift(ctx, &live, opts, &mut |n, why| {
+        let drifted = in_order(&live, order, |c| c.pool.replicas.is_some() && c.drifted.is_some());
+        acted = static_capacity::static_drift(ctx, &drifted, opts, &mut |n, why| {
             if *explain {
                 kept.entry(n).or_insert(why);
             }
@@ -445,6 +497,9 @@ fn one_round(state: &ClusterState, now: Timestamp, opts: &DisruptionOptions, war
         method = "drift";
     }
     if acted.is_empty() {
+        if quick {
+            live.sort_by(|a, b| order_cmp(order, a, b));
+        }
         let eligible = r.consolidatable(&live);
         acted = r.multi_node(&live, &eligible, &live);
         method = "multi-node consolidation";
@@ -614,4 +669,51 @@ pub fn plan_round(state: &ClusterState, now: Timestamp, opts: &DisruptionOptions
 /// caller keeps them for one state, forgetting every node it changes between rounds.
 pub fn plan_round_kept(state: &ClusterState, now: Timestamp, opts: &DisruptionOptions, kept: &mut KeptFacts) -> Vec<Plan> {
     one_round(state, now, opts, &mut Vec::new(), true, Some(kept)).0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scheduling::bound_pods_by_node;
+
+    /// Subsets sorted on their own ([`in_order`]) and drift's heap ([`DriftNext`]) give the
+    /// order the methods read before: the subsequence of the whole list's stable sort, and drift's
+    /// two stable sorts (age then name, then empty first) of that sorted list. Nodes with equal
+    /// ages, equal ratios and a shared name make every tie-break count.
+    #[test]
+    fn subsets_and_drift_heap_follow_the_sorted_candidates() {
+        let mut state = crate::fixtures::karpenter_cluster(40, 2, 11);
+        for (i, n) in state.nodes.iter_mut().enumerate() {
+            n.creation_timestamp = [0, 600][i % 2];
+            n.price = Some([0.5, 0.25, 0.5][i % 3]);
+        }
+        state.nodes[7].name = state.nodes[5].name;
+        state.nodes[9].name = state.nodes[5].name;
+        let uid = state.pods.iter().position(|p| p.node_name.is_some()).expect("a bound pod");
+        state.pods[uid].node_name = None;
+        let (cands, _) = candidates::build(&state, &bound_pods_by_node(&state), 7_200, None);
+        for order in [CandidateOrder::SavingsRatio, CandidateOrder::DisruptionCost] {
+            let mut sorted: Vec<&Candidate> = cands.iter().collect();
+            sorted.sort_by(|a, b| order_cmp(order, a, b));
+            let all: Vec<&Candidate> = cands.iter().collect();
+            let pick = |c: &Candidate| c.price < 0.4;
+            let expected: Vec<*const Candidate> = sorted.iter().copied().filter(|c| pick(c)).map(std::ptr::from_ref).collect();
+            let got: Vec<*const Candidate> = in_order(&all, order, pick).into_iter().map(std::ptr::from_ref).collect();
+            assert_eq!(got, expected);
+            let mut drift_order = sorted.clone();
+            drift_order.sort_by(|a, b| a.node.creation_timestamp.cmp(&b.node.creation_timestamp).then(a.name().cmp(&b.name())));
+            drift_order.sort_by_key(|c| !c.reschedulable.is_empty());
+            let expected: Vec<*const Candidate> = drift_order.into_iter().map(std::ptr::from_ref).collect();
+            // from the state's order (quick rounds) and from the sorted order (explained rounds)
+            for start in [&all, &sorted] {
+                let mut heap: std::collections::BinaryHeap<std::cmp::Reverse<DriftNext>> =
+                    start.iter().copied().enumerate().map(|(at, c)| std::cmp::Reverse(DriftNext { c, at, order })).collect();
+                let mut got = Vec::new();
+                while let Some(std::cmp::Reverse(d)) = heap.pop() {
+                    got.push(std::ptr::from_ref(d.c));
+                }
+                assert_eq!(got, expected);
+            }
+        }
+    }
 }

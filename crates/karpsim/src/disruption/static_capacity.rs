@@ -41,12 +41,12 @@ fn static_plan(ctx: &RoundCtx, method: Method, nodes: &[(Sym, f64)], replacement
 /// `StaticDrift.ComputeCommands`: one Replace command per drifted node it may replace.
 pub(super) fn static_drift<'a>(
     ctx: &RoundCtx<'a>,
-    cands: &[Candidate<'a>],
+    cands: &[&'_ Candidate<'a>],
     opts: &DisruptionOptions,
     keep: &mut dyn FnMut(Sym, String),
 ) -> Vec<Plan> {
     let mut by_pool: BTreeMap<Sym, (&'a NodePool, Vec<&Candidate<'a>>)> = BTreeMap::new();
-    for c in cands.iter().filter(|c| c.pool.replicas.is_some() && c.drifted.is_some()) {
+    for &c in cands.iter().filter(|c| c.pool.replicas.is_some() && c.drifted.is_some()) {
         // eventual class: pod blocks only count without a terminationGracePeriod
         if let Some(b) = c.pod_block.as_ref().filter(|_| c.pool.termination_grace_period.is_none()) {
             keep(c.name(), format!("drifted, but {b}"));
@@ -54,8 +54,12 @@ pub(super) fn static_drift<'a>(
         }
         by_pool.entry(c.pool.name).or_insert_with(|| (c.pool, Vec::new())).1.push(c);
     }
-    let budget = budgets::mapping(&ctx.state.nodepools, &ctx.state.nodes, DisruptionReason::Drifted, ctx.now, &[]);
     let mut plans = Vec::new();
+    if by_pool.is_empty() {
+        // no static pool's drifted node: no budget to work out (over every node)
+        return plans;
+    }
+    let budget = budgets::mapping(&ctx.state.nodepools, &ctx.state.nodes, DisruptionReason::Drifted, ctx.now, &[]);
     for (name, (pool, drifted)) in by_pool {
         let allowed = budget.get(&name).copied().unwrap_or(0).max(0);
         let (active, _) = node_counts(ctx.state, name);
