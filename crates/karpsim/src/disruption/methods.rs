@@ -12,7 +12,7 @@ use super::simulate::{RoundCtx, Simulation};
 use super::static_capacity;
 use super::{Action, CandidateOrder, Command, DisruptionOptions, DisruptionResult, EndState, Kept, Method, NodeSummary, PodMove, Replacement};
 use crate::labels::{Sym, SymMap};
-use crate::model::{ConsolidationPolicy, DisruptionReason, Timestamp};
+use crate::model::{ConsolidationPolicy, DisruptionReason, Pod, Timestamp};
 use crate::scheduling::{pending_pods, provision, SolvedClaim};
 use crate::state::ClusterState;
 use std::collections::BTreeMap;
@@ -423,24 +423,33 @@ fn is_empty_candidate(c: &Candidate) -> bool {
     c.is_empty() && c.pool.disruption.consolidate_after.is_some() && c.pool.replicas.is_none()
 }
 
-/// The facts of one round. `quick`: allow [`super::prefilter::Prefilter`] (built on first use) to skip single-node simulations that
+/// The facts of one round over `pods_by_node` ([`crate::scheduling::bound_pods_by_node`] of
+/// `state`, which the caller owns: the round's view borrows each node's pods from it). `quick`:
+/// allow [`super::prefilter::Prefilter`] (built on first use) to skip single-node simulations that
 /// are certain to fail (their candidates are then kept with a less specific reason).
-pub(super) fn round_ctx<'a>(state: &'a ClusterState, now: Timestamp, opts: &DisruptionOptions, warnings: &mut Vec<String>, quick: bool) -> RoundCtx<'a> {
-    round_ctx_kept(state, now, opts, warnings, quick, None)
+pub(super) fn round_ctx<'a>(
+    state: &'a ClusterState,
+    pods_by_node: &'a SymMap<Vec<&'a Pod>>,
+    now: Timestamp,
+    opts: &DisruptionOptions,
+    warnings: &mut Vec<String>,
+    quick: bool,
+) -> RoundCtx<'a> {
+    round_ctx_kept(state, pods_by_node, now, opts, warnings, quick, None)
 }
 
 /// [`round_ctx`] whose view takes the nodes' parts kept from earlier rounds (`disruption/kept.rs`).
 fn round_ctx_kept<'a>(
     state: &'a ClusterState,
+    pods_by_node: &'a SymMap<Vec<&'a Pod>>,
     now: Timestamp,
     opts: &DisruptionOptions,
     warnings: &mut Vec<String>,
     quick: bool,
     kept_views: Option<&'a std::cell::RefCell<crate::scheduling::KeptNodes>>,
 ) -> RoundCtx<'a> {
-    let pods_by_node = crate::scheduling::bound_pods_by_node(state);
     let deleting: Vec<Sym> = state.nodes.iter().filter(|n| n.deletion_timestamp.is_some()).map(|n| n.name).collect();
-    let settling = RoundCtx::under_consolidate_after(state, &pods_by_node, now);
+    let settling = RoundCtx::under_consolidate_after(state, pods_by_node, now);
     RoundCtx {
         state,
         now,
@@ -464,8 +473,9 @@ fn one_round(state: &ClusterState, now: Timestamp, opts: &DisruptionOptions, war
         Some(k) => (Some(&mut k.nodes), Some(&k.views)),
         None => (None, None),
     };
-    let ctx = round_ctx_kept(state, now, opts, warnings, quick, views);
-    let (cands, kept) = candidates::build(state, &ctx.pods_by_node, now, facts);
+    let pods_by_node = crate::scheduling::bound_pods_by_node(state);
+    let ctx = round_ctx_kept(state, &pods_by_node, now, opts, warnings, quick, views);
+    let (cands, kept) = candidates::build(state, ctx.pods_by_node, now, facts);
     let order = opts.candidate_order;
     // in the state's order: each method sorts what it reads ([`in_order`]); explanations read
     // every candidate in the methods' order (the first reason given a name is kept)

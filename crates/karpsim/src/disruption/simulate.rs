@@ -13,7 +13,9 @@ use std::collections::HashSet;
 pub struct RoundCtx<'a> {
     pub state: &'a ClusterState,
     pub now: Timestamp,
-    pub pods_by_node: SymMap<Vec<&'a Pod>>,
+    /// The pods bound to each node ([`crate::scheduling::bound_pods_by_node`]), owned by the
+    /// round's caller so that the round's view borrows each node's list rather than copying it.
+    pub pods_by_node: &'a SymMap<Vec<&'a Pod>>,
     /// Pods that were pending before this round.
     pub pending: Vec<&'a Pod>,
     /// Nodes being deleted (their pods must move too).
@@ -58,7 +60,7 @@ impl<'a> RoundCtx<'a> {
     pub fn view(&self) -> &ClusterView<'a> {
         self.view.get_or_init(|| {
             let mut kept = self.kept_views.map(|k| k.borrow_mut());
-            ClusterView::with_kept(self.state, self.provisioning.min_values_policy, &self.pods_by_node, kept.as_deref_mut())
+            ClusterView::with_kept_borrowed(self.state, self.provisioning.min_values_policy, self.pods_by_node, kept.as_deref_mut())
         })
     }
 

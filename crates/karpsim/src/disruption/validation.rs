@@ -20,8 +20,9 @@ use crate::state::ClusterState;
 ///   one NodeClaim whose options include all of the command's (`instanceTypesAreSubset`).
 /// - Other methods are not validated (expiration and drift act at once).
 pub fn validate(state: &ClusterState, now: Timestamp, opts: &DisruptionOptions, plan: &Plan) -> Result<Plan, String> {
-    let ctx = round_ctx(state, now, opts, &mut Vec::new(), false);
-    let (cands, _) = candidates::build(state, &ctx.pods_by_node, now, None);
+    let pods_by_node = crate::scheduling::bound_pods_by_node(state);
+    let ctx = round_ctx(state, &pods_by_node, now, opts, &mut Vec::new(), false);
+    let (cands, _) = candidates::build(state, ctx.pods_by_node, now, None);
     let current = |name| cands.iter().find(|c| c.name() == name);
     match plan.command.method {
         Method::Emptiness => {

@@ -20,6 +20,7 @@ use crate::requirements::{Requirement, Requirements};
 use crate::resources::Resources;
 use crate::state::{ClusterState, TypeInfo};
 use crate::taints;
+use std::borrow::Cow;
 use std::sync::{Arc, Mutex, Weak};
 
 /// A node that can receive pods (not being deleted), as every run starts from it.
@@ -35,8 +36,10 @@ pub(crate) struct NodeView<'a> {
     pub remaining: Resources,
     /// The node's labels as requirements when they differ from `requirements` (no hostname label).
     label_requirements: Option<Arc<Requirements>>,
-    /// The pods bound to it (not terminal).
-    pub pods: Vec<&'a Pod>,
+    /// The pods bound to it (not terminal): borrowed from a disruption round's pods by node, which
+    /// outlives the round's view (copying every node's list into its view, and freeing it, was a
+    /// tenth of a drifted cluster's rounds), or a copy when the caller's grouping is temporary.
+    pub pods: Cow<'a, [&'a Pod]>,
     /// The claims its pods attach, when its CSINode limits them (`None`: no limits).
     pub volumes: Option<VolumeUsage>,
 }
@@ -49,7 +52,7 @@ impl<'a> NodeView<'a> {
             labels: &self.node.labels,
             requirements: self.label_requirements.as_deref().unwrap_or(&self.requirements),
             taints: &self.node.taints,
-            pods: &self.pods,
+            pods: &self.pods[..],
         }
     }
 }
@@ -129,6 +132,24 @@ pub(crate) fn bound_pods_by_node(state: &ClusterState) -> SymMap<Vec<&Pod>> {
         pods.extend(&state.pods[r]);
     }
     by_node
+}
+
+/// Where a view's nodes take their pods from: the same lists either way, in the state's order.
+#[derive(Clone, Copy)]
+enum PodsByNode<'m, 'a> {
+    /// A grouping that may go before the view does: each node's list is copied.
+    Copied(&'m SymMap<Vec<&'a Pod>>),
+    /// A grouping that outlives the view: each node borrows its list.
+    Borrowed(&'a SymMap<Vec<&'a Pod>>),
+}
+
+impl<'a> PodsByNode<'_, 'a> {
+    fn of(self, node: Sym) -> Cow<'a, [&'a Pod]> {
+        match self {
+            PodsByNode::Copied(m) => Cow::Owned(m.get(&node).cloned().unwrap_or_default()),
+            PodsByNode::Borrowed(m) => m.get(&node).map_or(Cow::Borrowed(&[][..]), |v| Cow::Borrowed(v.as_slice())),
+        }
+    }
 }
 
 /// What a view derives from one node alone, whatever pods are bound to it: its effective taints,
@@ -444,8 +465,23 @@ impl<'a> ClusterView<'a> {
         state: &'a ClusterState,
         min_values: MinValuesPolicy,
         pods_by_node: &SymMap<Vec<&'a Pod>>,
-        mut kept: Option<&mut KeptNodes>,
+        kept: Option<&mut KeptNodes>,
     ) -> ClusterView<'a> {
+        Self::build(state, min_values, PodsByNode::Copied(pods_by_node), kept)
+    }
+
+    /// [`ClusterView::with_kept`] whose nodes borrow their pods from `pods_by_node` rather than
+    /// copy them: a disruption round's grouping lives as long as the round's view.
+    pub(crate) fn with_kept_borrowed(
+        state: &'a ClusterState,
+        min_values: MinValuesPolicy,
+        pods_by_node: &'a SymMap<Vec<&'a Pod>>,
+        kept: Option<&mut KeptNodes>,
+    ) -> ClusterView<'a> {
+        Self::build(state, min_values, PodsByNode::Borrowed(pods_by_node), kept)
+    }
+
+    fn build(state: &'a ClusterState, min_values: MinValuesPolicy, pods_by_node: PodsByNode<'_, 'a>, mut kept: Option<&mut KeptNodes>) -> ClusterView<'a> {
         let daemonsets: Vec<&Pod> = state.daemonsets.iter().collect();
         let (templates, idle) = templates(state, &daemonsets, min_values == MinValuesPolicy::BestEffort);
         let domain_pools = state
@@ -477,7 +513,7 @@ impl<'a> ClusterView<'a> {
             for n in state.nodes.iter().filter(|n| n.deletion_timestamp.is_none()) {
                 // a pod bound to a name goes to the first active node of that name
                 let first = named.insert(n.name);
-                let pods = if first { pods_by_node.get(&n.name).cloned().unwrap_or_default() } else { Vec::new() };
+                let pods = if first { pods_by_node.of(n.name) } else { Cow::Borrowed(&[][..]) };
                 if let Some(k) = kept.as_deref().filter(|_| first).and_then(|k| k.by_name.get(&n.name)) {
                     nodes.push(NodeView {
                         node: n,
@@ -518,7 +554,7 @@ impl<'a> ClusterView<'a> {
                 anti_affinity.extend(v.pods.iter().filter(|p| !p.affinity.pod_anti_affinity_required.is_empty()).map(|&p| (p, i)));
                 continue;
             }
-            for &p in &v.pods {
+            for &p in v.pods.iter() {
                 // each bound pod takes its requests and one pod slot; a pod's own `requests.pods` is 0
                 // (`model/pod.rs`), so subtracting the requests and then the slot is the same
                 // saturating arithmetic as subtracting a copy with `pods = 1`, without the copy
@@ -584,7 +620,7 @@ impl<'a> ClusterView<'a> {
         let view = ClusterView { state, templates, domain_pools, nodes, anti_affinity, tolerate_prefer_no_schedule, reservations, idle };
         if kept.is_some() && cfg!(debug_assertions) {
             // debug builds (the tests) check every view built from kept parts against a fresh one
-            view.assert_same_nodes(&Self::with_kept(state, min_values, pods_by_node, None));
+            view.assert_same_nodes(&Self::build(state, min_values, pods_by_node, None));
         }
         view
     }
@@ -600,7 +636,7 @@ impl<'a> ClusterView<'a> {
                 && a.ports == b.ports
                 && a.remaining == b.remaining
                 && a.pods.len() == b.pods.len()
-                && a.pods.iter().zip(&b.pods).all(|(x, y)| std::ptr::eq(*x, *y))
+                && a.pods.iter().zip(b.pods.iter()).all(|(x, y)| std::ptr::eq(*x, *y))
                 && a.volumes.is_some() == b.volumes.is_some();
             assert!(same, "kept view parts of node {} are stale", a.node.name);
         }
@@ -633,5 +669,25 @@ impl<'a> ClusterView<'a> {
             return Some("no NodePool in the inputs".to_string());
         }
         (!self.idle.is_empty()).then(|| self.idle.iter().map(|(_, why)| why.as_str()).collect::<Vec<_>>().join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A view whose nodes borrow their pods from a grouping that outlives it is the view that
+    /// copies them: the same nodes with the same pods (by address) and the same room.
+    #[test]
+    fn a_view_borrowing_its_pods_is_the_view_copying_them() {
+        let mut state = crate::fixtures::karpenter_cluster(5, 3, 9);
+        // a second node of one name gets no pods (they go to the first)
+        state.nodes[4].name = state.nodes[3].name;
+        let pods = bound_pods_by_node(&state);
+        let copied = ClusterView::with_kept(&state, MinValuesPolicy::default(), &pods, None);
+        let borrowed = ClusterView::with_kept_borrowed(&state, MinValuesPolicy::default(), &pods, None);
+        borrowed.assert_same_nodes(&copied);
+        assert!(borrowed.nodes.iter().all(|v| matches!(v.pods, Cow::Borrowed(_))));
+        assert_eq!(borrowed.nodes.iter().map(|v| v.pods.len()).sum::<usize>(), 12);
     }
 }
