@@ -13,6 +13,7 @@ use crate::labels::{Sym, SymMap};
 use crate::model::{Node, NodePool, Pod, Timestamp};
 use crate::requirements::Requirements;
 use crate::state::ClusterState;
+use std::borrow::Cow;
 use std::sync::Arc;
 
 /// A node that may be disrupted, with what the methods need.
@@ -24,8 +25,11 @@ pub struct Candidate<'a> {
     pub capacity_type: Option<Sym>,
     pub zone: Option<Sym>,
     pub instance_type_known: bool,
-    /// Pods that must move if the node goes.
-    pub reschedulable: Vec<&'a Pod>,
+    /// Pods that must move if the node goes: the node's own list of pods (the round's
+    /// [`crate::scheduling::bound_pods_by_node`], which outlives the candidates) when every one of
+    /// them must move, as on most nodes, and a list of its own otherwise (a list per candidate,
+    /// allocated and freed at every round, was a twentieth of a drifted cluster's rounds).
+    pub reschedulable: Cow<'a, [&'a Pod]>,
     pub reschedule_cost: f64,
     /// ≤ v1.13 sort key: Σ eviction cost of all pods × lifetime remaining.
     pub disruption_cost: f64,
@@ -204,15 +208,19 @@ impl<'s> BuildCtx<'s> {
     }
 
     /// The candidate `facts` make of `node` at `now`.
-    fn candidate(&mut self, node: &'s Node, pods: &[&'s Pod], f: &mut CandidateFacts, now: Timestamp) -> Candidate<'s> {
+    fn candidate(&mut self, node: &'s Node, pods: &'s [&'s Pod], f: &mut CandidateFacts, now: Timestamp) -> Candidate<'s> {
         let state = self.state;
         let pool = &state.nodepools[f.pool_index];
         let pod_block = match &f.pod_block {
             Some(b) => b.clone(),
             None => self.pod_block(pods, now),
         };
-        let mut reschedulable: Vec<&Pod> = Vec::with_capacity(pods.len());
-        reschedulable.extend(pods.iter().copied().filter(|p| p.is_reschedulable()));
+        // the same pods in the same order either way
+        let reschedulable = if pods.iter().all(|p| p.is_reschedulable()) {
+            Cow::Borrowed(pods)
+        } else {
+            Cow::Owned(pods.iter().copied().filter(|p| p.is_reschedulable()).collect())
+        };
         let lifetime = match pool.expire_after {
             Some(e) if e > 0 => ((e - (now - node.creation_timestamp)) as f64 / e as f64).clamp(0.0, 1.0),
             _ => 1.0,
@@ -251,14 +259,13 @@ impl<'s> BuildCtx<'s> {
 /// changed) and stored in it otherwise; debug builds check the result against a build without it.
 pub(super) fn build<'a>(
     state: &'a ClusterState,
-    pods_by_node: &SymMap<Vec<&'a Pod>>,
+    pods_by_node: &'a SymMap<Vec<&'a Pod>>,
     now: Timestamp,
     mut kept: Option<&mut FactsByNode>,
 ) -> (Vec<Candidate<'a>>, Vec<(Sym, String)>) {
     // one candidate per node at most: sized once, not grown (a candidate is large)
     let mut out = Vec::with_capacity(state.nodes.len());
     let mut kept_nodes = Vec::new();
-    let none = Vec::new();
     let mut ctx = BuildCtx {
         pool_reqs: state.nodepools.iter().map(drift::pool_requirements).collect(),
         pdb_allows: vec![None; state.pdbs.len()],
@@ -267,7 +274,7 @@ pub(super) fn build<'a>(
     };
     let mut fresh;
     for node in &state.nodes {
-        let pods = pods_by_node.get(&node.name).unwrap_or(&none);
+        let pods: &'a [&'a Pod] = pods_by_node.get(&node.name).map_or(&[], Vec::as_slice);
         let facts = match kept.as_deref_mut() {
             Some(k) => k.entry(node.name, || ctx.facts(node, pods)),
             None => {
@@ -302,10 +309,38 @@ fn same_candidate(a: &Candidate, b: &Candidate) -> bool {
         && a.zone == b.zone
         && a.instance_type_known == b.instance_type_known
         && a.reschedulable.len() == b.reschedulable.len()
-        && a.reschedulable.iter().zip(&b.reschedulable).all(|(x, y)| std::ptr::eq(*x, *y))
+        && a.reschedulable.iter().zip(b.reschedulable.iter()).all(|(x, y)| std::ptr::eq(*x, *y))
         && a.reschedule_cost.to_bits() == b.reschedule_cost.to_bits()
         && a.disruption_cost.to_bits() == b.disruption_cost.to_bits()
         && a.consolidatable == b.consolidatable
         && a.drifted == b.drifted
         && a.pod_block == b.pod_block
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{OwnerKind, OwnerRef};
+    use crate::scheduling::bound_pods_by_node;
+    use std::borrow::Cow;
+
+    /// A candidate whose pods all must move borrows the node's list of pods; one with a pod that
+    /// stays (a DaemonSet pod) has its own list; either way the reschedulable pods of the node in
+    /// the state's order.
+    #[test]
+    fn reschedulable_pods_are_the_nodes_movable_pods_borrowed_or_copied() {
+        let mut state = crate::fixtures::karpenter_cluster(3, 3, 5);
+        let first = state.nodes[0].name;
+        let ds = state.pods.iter().position(|p| p.node_name == Some(first)).expect("a pod on the first node");
+        state.pods[ds].owner = Some(OwnerRef { kind: OwnerKind::DaemonSet, name: Sym::new("logs") });
+        let pods = bound_pods_by_node(&state);
+        let (cands, _) = build(&state, &pods, 7_200, None);
+        assert_eq!(cands.len(), 3);
+        for c in &cands {
+            let expected: Vec<*const Pod> = state.pods.iter().filter(|p| p.node_name == Some(c.name()) && p.is_reschedulable()).map(std::ptr::from_ref).collect();
+            let got: Vec<*const Pod> = c.reschedulable.iter().map(|p| std::ptr::from_ref::<Pod>(p)).collect();
+            assert_eq!(got, expected);
+            assert_eq!(matches!(c.reschedulable, Cow::Borrowed(_)), c.name() != first, "node {}", c.name());
+        }
+    }
 }

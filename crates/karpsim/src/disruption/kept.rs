@@ -73,7 +73,8 @@ mod tests {
         let n: Vec<Sym> = state.nodes.iter().map(|n| n.name).collect();
         let now = 7_200;
         let mut facts = KeptFacts::for_state(&state).expect("unique names");
-        let (before, _) = build(&state, &bound_pods_by_node(&state), now, Some(&mut facts.nodes));
+        let pods = bound_pods_by_node(&state);
+        let (before, _) = build(&state, &pods, now, Some(&mut facts.nodes));
         assert_eq!(before.len(), 6);
         let mut binds = move_all(&state, n[0], n[1]);
         // a pod of a node that stays (one being deleted, in a simulation) moves too
@@ -82,7 +83,8 @@ mod tests {
         assert_eq!(changed.nodes, [n[0], n[1], n[2], n[3]].into_iter().collect::<SymSet>());
         assert!(!changed.reservations);
         facts.forget(&changed);
-        let (after, _) = build(&state, &bound_pods_by_node(&state), now, Some(&mut facts.nodes));
+        let pods = bound_pods_by_node(&state);
+        let (after, _) = build(&state, &pods, now, Some(&mut facts.nodes));
         let of = |name: Sym| after.iter().find(|c| c.name() == name).expect("candidate");
         assert_eq!((after.len(), of(n[1]).reschedulable.len(), of(n[2]).reschedulable.len()), (5, 6, 0));
         assert!(of(n[2]).reschedule_cost < of(n[1]).reschedule_cost);

@@ -127,7 +127,7 @@ impl<'a> Round<'a, '_> {
             }
         }
         for c in cands {
-            for p in &c.reschedulable {
+            for p in c.reschedulable.iter() {
                 if !binds.iter().any(|(u, _)| *u == p.uid) {
                     pods.push(PodMove { pod: p.key(), to: "pending".into() });
                 }
@@ -701,7 +701,8 @@ mod tests {
         state.nodes[9].name = state.nodes[5].name;
         let uid = state.pods.iter().position(|p| p.node_name.is_some()).expect("a bound pod");
         state.pods[uid].node_name = None;
-        let (cands, _) = candidates::build(&state, &bound_pods_by_node(&state), 7_200, None);
+        let pods = bound_pods_by_node(&state);
+        let (cands, _) = candidates::build(&state, &pods, 7_200, None);
         for order in [CandidateOrder::SavingsRatio, CandidateOrder::DisruptionCost] {
             let mut sorted: Vec<&Candidate> = cands.iter().collect();
             sorted.sort_by(|a, b| order_cmp(order, a, b));
