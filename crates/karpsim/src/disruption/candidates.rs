@@ -12,6 +12,7 @@ use crate::eviction::{DO_NOT_DISRUPT, evictable, eviction_cost, matching_pdb_ind
 use crate::labels::{Sym, SymMap};
 use crate::model::{Node, NodePool, Pod, Timestamp};
 use crate::requirements::Requirements;
+use crate::scheduling::BoundPods;
 use crate::state::ClusterState;
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -219,7 +220,9 @@ impl<'s> BuildCtx<'s> {
         let reschedulable = if pods.iter().all(|p| p.is_reschedulable()) {
             Cow::Borrowed(pods)
         } else {
-            Cow::Owned(pods.iter().copied().filter(|p| p.is_reschedulable()).collect())
+            let mut own: Vec<&Pod> = Vec::with_capacity(pods.len());
+            own.extend(pods.iter().copied().filter(|p| p.is_reschedulable()));
+            Cow::Owned(own)
         };
         let lifetime = match pool.expire_after {
             Some(e) if e > 0 => ((e - (now - node.creation_timestamp)) as f64 / e as f64).clamp(0.0, 1.0),
@@ -259,7 +262,7 @@ impl<'s> BuildCtx<'s> {
 /// changed) and stored in it otherwise; debug builds check the result against a build without it.
 pub(super) fn build<'a>(
     state: &'a ClusterState,
-    pods_by_node: &'a SymMap<Vec<&'a Pod>>,
+    pods_by_node: &'a BoundPods<'a>,
     now: Timestamp,
     mut kept: Option<&mut FactsByNode>,
 ) -> (Vec<Candidate<'a>>, Vec<(Sym, String)>) {
@@ -274,7 +277,7 @@ pub(super) fn build<'a>(
     };
     let mut fresh;
     for node in &state.nodes {
-        let pods: &'a [&'a Pod] = pods_by_node.get(&node.name).map_or(&[], Vec::as_slice);
+        let pods: &'a [&'a Pod] = pods_by_node.get(&node.name).unwrap_or(&[]);
         let facts = match kept.as_deref_mut() {
             Some(k) => k.entry(node.name, || ctx.facts(node, pods)),
             None => {

@@ -12,8 +12,8 @@ use super::simulate::{RoundCtx, Simulation};
 use super::static_capacity;
 use super::{Action, CandidateOrder, Command, DisruptionOptions, DisruptionResult, EndState, Kept, Method, NodeSummary, PodMove, Replacement};
 use crate::labels::{Sym, SymMap};
-use crate::model::{ConsolidationPolicy, DisruptionReason, Pod, Timestamp};
-use crate::scheduling::{pending_pods, provision, SolvedClaim};
+use crate::model::{ConsolidationPolicy, DisruptionReason, Timestamp};
+use crate::scheduling::{pending_pods, provision, BoundPods, SolvedClaim};
 use crate::state::ClusterState;
 use std::collections::BTreeMap;
 
@@ -429,7 +429,7 @@ fn is_empty_candidate(c: &Candidate) -> bool {
 /// are certain to fail (their candidates are then kept with a less specific reason).
 pub(super) fn round_ctx<'a>(
     state: &'a ClusterState,
-    pods_by_node: &'a SymMap<Vec<&'a Pod>>,
+    pods_by_node: &'a BoundPods<'a>,
     now: Timestamp,
     opts: &DisruptionOptions,
     warnings: &mut Vec<String>,
@@ -441,7 +441,7 @@ pub(super) fn round_ctx<'a>(
 /// [`round_ctx`] whose view takes the nodes' parts kept from earlier rounds (`disruption/kept.rs`).
 fn round_ctx_kept<'a>(
     state: &'a ClusterState,
-    pods_by_node: &'a SymMap<Vec<&'a Pod>>,
+    pods_by_node: &'a BoundPods<'a>,
     now: Timestamp,
     opts: &DisruptionOptions,
     warnings: &mut Vec<String>,

@@ -3,9 +3,9 @@
 
 use super::candidates::{last_pod_event, Candidate};
 use super::prefilter::{CannotMove, Prefilter};
-use crate::labels::{Sym, SymMap, SymSet};
+use crate::labels::{Sym, SymSet};
 use crate::model::{Pod, Timestamp};
-use crate::scheduling::{schedule_on, ClusterView, ProvisionOptions, ScheduleScope, Solution};
+use crate::scheduling::{schedule_on, BoundPods, ClusterView, ProvisionOptions, ScheduleScope, Solution};
 use crate::state::ClusterState;
 use std::collections::HashSet;
 
@@ -15,7 +15,7 @@ pub struct RoundCtx<'a> {
     pub now: Timestamp,
     /// The pods bound to each node ([`crate::scheduling::bound_pods_by_node`]), owned by the
     /// round's caller so that the round's view borrows each node's list rather than copying it.
-    pub pods_by_node: &'a SymMap<Vec<&'a Pod>>,
+    pub pods_by_node: &'a BoundPods<'a>,
     /// Pods that were pending before this round.
     pub pending: Vec<&'a Pod>,
     /// Nodes being deleted (their pods must move too).
@@ -76,7 +76,7 @@ impl<'a> RoundCtx<'a> {
 
     /// Nodes whose pool's consolidateAfter has not passed since their last pod event
     /// (`IsUnderConsolidateAfter`): not valid destinations for pods moved by consolidation.
-    pub fn under_consolidate_after(state: &ClusterState, pods_by_node: &SymMap<Vec<&Pod>>, now: Timestamp) -> SymSet {
+    pub fn under_consolidate_after(state: &ClusterState, pods_by_node: &BoundPods, now: Timestamp) -> SymSet {
         let mut out = SymSet::default();
         for n in &state.nodes {
             let Some(pool) = n.nodepool.and_then(|p| state.nodepools.iter().find(|x| x.name == p)) else { continue };
@@ -84,7 +84,7 @@ impl<'a> RoundCtx<'a> {
             if after == 0 || !n.initialized {
                 continue;
             }
-            let pods = pods_by_node.get(&n.name).map(Vec::as_slice).unwrap_or(&[]);
+            let pods = pods_by_node.get(&n.name).unwrap_or(&[]);
             if now - last_pod_event(n, pods) < after {
                 out.insert(n.name);
             }

@@ -115,7 +115,7 @@ pub(super) fn scale_down(ctx: &RoundCtx) -> Vec<Plan> {
             .iter()
             .filter(|n| n.nodepool == Some(pool.name) && n.deletion_timestamp.is_none())
             .map(|n| {
-                let pods = ctx.pods_by_node.get(&n.name).map(Vec::as_slice).unwrap_or(&[]);
+                let pods = ctx.pods_by_node.get(&n.name).unwrap_or(&[]);
                 let dnd = pods.iter().any(|p| p.is_active() && pod_do_not_disrupt(p, ctx.now));
                 let empty = pods.iter().all(|p| p.is_daemonset_pod()) && !dnd;
                 let cost = pods.iter().map(|p| eviction_cost(p)).sum::<f64>() * lifetime(n.creation_timestamp);
