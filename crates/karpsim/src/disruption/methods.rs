@@ -424,22 +424,12 @@ fn is_empty_candidate(c: &Candidate) -> bool {
 }
 
 /// The facts of one round over `pods_by_node` ([`crate::scheduling::bound_pods_by_node`] of
-/// `state`, which the caller owns: the round's view borrows each node's pods from it). `quick`:
-/// allow [`super::prefilter::Prefilter`] (built on first use) to skip single-node simulations that
-/// are certain to fail (their candidates are then kept with a less specific reason).
+/// `state`, which the caller owns: the round's view and candidates borrow each node's pods from
+/// it). `quick`: allow [`super::prefilter::Prefilter`] (built on first use) to skip single-node
+/// simulations that are certain to fail (their candidates are then kept with a less specific
+/// reason). `kept_views`: the view takes the nodes' parts kept from earlier rounds
+/// (`disruption/kept.rs`).
 pub(super) fn round_ctx<'a>(
-    state: &'a ClusterState,
-    pods_by_node: &'a BoundPods<'a>,
-    now: Timestamp,
-    opts: &DisruptionOptions,
-    warnings: &mut Vec<String>,
-    quick: bool,
-) -> RoundCtx<'a> {
-    round_ctx_kept(state, pods_by_node, now, opts, warnings, quick, None)
-}
-
-/// [`round_ctx`] whose view takes the nodes' parts kept from earlier rounds (`disruption/kept.rs`).
-fn round_ctx_kept<'a>(
     state: &'a ClusterState,
     pods_by_node: &'a BoundPods<'a>,
     now: Timestamp,
@@ -474,7 +464,7 @@ fn one_round(state: &ClusterState, now: Timestamp, opts: &DisruptionOptions, war
         None => (None, None),
     };
     let pods_by_node = crate::scheduling::bound_pods_by_node(state);
-    let ctx = round_ctx_kept(state, &pods_by_node, now, opts, warnings, quick, views);
+    let ctx = round_ctx(state, &pods_by_node, now, opts, warnings, quick, views);
     let (cands, kept) = candidates::build(state, ctx.pods_by_node, now, facts);
     let order = opts.candidate_order;
     // in the state's order: each method sorts what it reads ([`in_order`]); explanations read
