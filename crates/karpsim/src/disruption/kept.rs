@@ -112,7 +112,7 @@ mod tests {
         let mut state = crate::fixtures::karpenter_cluster(4, 2, 3);
         let n: Vec<Sym> = state.nodes.iter().map(|n| n.name).collect();
         let mut views = KeptNodes::default();
-        let room = |v: &ClusterView, name: Sym| v.nodes.iter().find(|x| x.node.name == name).map(|x| (x.pods.len(), x.remaining.cpu)).expect("node");
+        let room = |v: &ClusterView, name: Sym| v.nodes.iter().find(|x| x.node.name == name).map(|x| (x.pods.len(), x.room.remaining.cpu)).expect("node");
         let before = room(&ClusterView::with_kept(&state, Default::default(), &bound_pods_by_node(&state), Some(&mut views)), n[1]);
         let binds = move_all(&state, n[0], n[1]);
         let changed = place(&mut state, &[], &binds, &[n[0]], 7_200, &mut 0);

@@ -61,7 +61,7 @@ impl<'a> Prefilter<'a> {
             .nodes
             .iter()
             .filter(|v| v.node.initialized && !deleting.contains(&v.node.name) && !settling.contains(&v.node.name))
-            .map(|v| (v.node.name, v.remaining.clone()))
+            .map(|v| (v.node.name, v.room.remaining.clone()))
             .collect();
         homes.sort_by_key(|h| std::cmp::Reverse(h.1.cpu));
         // the offering requirements of each template, looked up once for its types

@@ -238,7 +238,7 @@ pub(crate) fn build_problem<'a>(view: &ClusterView<'a>, movable: &HashSet<Sym>, 
     let pods: Vec<&Pod> = state.pods.iter().filter(|p| movable.contains(&p.uid)).collect();
     let mut fixed = Vec::new();
     for (i, v) in view.nodes.iter().enumerate() {
-        let mut room = v.remaining.clone();
+        let mut room = v.room.remaining.clone();
         if v.node.nodepool.is_some() {
             let kept = is_static(state, v.node);
             if !kept && (!keep_managed || v.node.price.is_none()) {

@@ -299,7 +299,7 @@ fn signature<'a>(view: &ClusterView, p: &'a Pod, launch: &[&Origin], fixed_nodes
         .iter()
         .map(|f| {
             let v = &view.nodes[f.node];
-            tolerates_hard(&v.taints, p) && alternatives.iter().any(|r| v.requirements.compatible(r, None).is_ok())
+            tolerates_hard(&v.room.taints, p) && alternatives.iter().any(|r| v.room.requirements.compatible(r, None).is_ok())
         })
         .collect();
     Signature { rep: p, launch, fixed }

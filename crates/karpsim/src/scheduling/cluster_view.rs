@@ -23,19 +23,31 @@ use crate::taints;
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex, Weak};
 
-/// A node that can receive pods (not being deleted), as every run starts from it.
-pub(crate) struct NodeView<'a> {
-    pub node: &'a Node,
+/// What a view derives from one node and the pods bound to it: its effective taints, its labels as
+/// requirements (with and without the hostname), the room its pods and DaemonSets leave, its pods'
+/// host ports. Shared between a view and [`KeptNodes`]: a view built from kept parts takes one
+/// reference per node where it cloned these lists and freed them with the view at every round
+/// (most of an until-stable round's view over nodes no command touched).
+#[derive(Debug, PartialEq)]
+pub(crate) struct NodeRoom {
     /// Effective taints for scheduling.
     pub taints: Vec<Taint>,
     /// The node's labels as requirements, with its hostname.
     pub requirements: Arc<Requirements>,
+    /// The node's labels as requirements when they differ from `requirements` (no hostname label).
+    label_requirements: Option<Arc<Requirements>>,
     /// Host ports used by the pods bound to it.
     pub ports: Vec<HostPort>,
     /// Allocatable minus the bound pods' requests and the DaemonSets that should run but do not yet.
     pub remaining: Resources,
-    /// The node's labels as requirements when they differ from `requirements` (no hostname label).
-    label_requirements: Option<Arc<Requirements>>,
+    /// Whether a pod bound to it has required pod anti-affinity (the view lists those pods).
+    anti_affinity: bool,
+}
+
+/// A node that can receive pods (not being deleted), as every run starts from it.
+pub(crate) struct NodeView<'a> {
+    pub node: &'a Node,
+    pub room: Arc<NodeRoom>,
     /// The pods bound to it (not terminal): borrowed from a disruption round's pods by node, which
     /// outlives the round's view (copying every node's list into its view, and freeing it, was a
     /// tenth of a drifted cluster's rounds), or a copy when the caller's grouping is temporary.
@@ -50,7 +62,7 @@ impl<'a> NodeView<'a> {
         TopoNode {
             name: self.node.name,
             labels: &self.node.labels,
-            requirements: self.label_requirements.as_deref().unwrap_or(&self.requirements),
+            requirements: self.room.label_requirements.as_deref().unwrap_or(&self.room.requirements),
             taints: &self.node.taints,
             pods: &self.pods[..],
         }
@@ -280,26 +292,49 @@ impl NodePartsCache {
     }
 }
 
-/// What a view derives from one node and the pods bound to it: the taints and requirements of its
-/// [`NodeParts`] (its DaemonSets' requests are already in `remaining`), the room its pods and
-/// DaemonSets leave, its pods' host ports. Kept by [`KeptNodes`].
-#[derive(Clone, Debug)]
-struct KeptNode {
-    taints: Vec<Taint>,
-    requirements: Arc<Requirements>,
-    label_requirements: Option<Arc<Requirements>>,
-    remaining: Resources,
-    ports: Vec<HostPort>,
+/// A node's room as the pods bound to it and its DaemonSets leave it, from its [`NodeParts`], and
+/// the claims its pods attach when its CSINode limits them.
+fn node_room(node: &Node, pods: &[&Pod], parts: NodeParts) -> (NodeRoom, Option<VolumeUsage>) {
+    let NodeParts { taints, requirements, label_requirements, daemon_requests } = parts;
+    let mut remaining = node.allocatable.clone();
+    let mut ports = Vec::new();
+    let mut volumes = (!node.volume_limits.is_empty()).then(VolumeUsage::default);
+    let mut ds_used = Resources::new();
+    let mut anti_affinity = false;
+    for &p in pods {
+        // each bound pod takes its requests and one pod slot; a pod's own `requests.pods` is 0
+        // (`model/pod.rs`), so subtracting the requests and then the slot is the same saturating
+        // arithmetic as subtracting a copy with `pods = 1`, without the copy
+        if p.requests.pods == 0 && !p.is_daemonset_pod() {
+            remaining.sub_assign(&p.requests);
+            remaining.pods = remaining.pods.saturating_sub(1);
+        } else {
+            let mut r = p.requests.clone();
+            r.pods = 1;
+            remaining.sub_assign(&r);
+            if p.is_daemonset_pod() {
+                ds_used.add_assign(&r);
+            }
+        }
+        ports.extend(p.host_ports.iter().cloned());
+        if let Some(u) = &mut volumes {
+            u.add(volumes::attachments(p));
+        }
+        anti_affinity |= !p.affinity.pod_anti_affinity_required.is_empty();
+    }
+    // DaemonSets that would run on the node but have no pod there yet still claim their share
+    remaining.sub_assign(&daemon_requests.sub(&ds_used).floor_zero());
+    (NodeRoom { taints, requirements, label_requirements, ports, remaining, anti_affinity }, volumes)
 }
 
-/// Each node's [`KeptNode`] by name, kept across the views of one until-stable run (the
+/// Each node's [`NodeRoom`] by name, kept across the views of one until-stable run (the
 /// disruption rounds' views, [`ClusterView::with_kept`]). A view of the state at every round over
 /// nodes most of which no command touched redid every node's taints, requirements and pod sums;
 /// the owner tells this which nodes changed ([`KeptNodes::forget`]). Nodes with volume limits are
 /// not kept (their attachments are worked out each time).
 #[derive(Default)]
 pub(crate) struct KeptNodes {
-    by_name: SymMap<KeptNode>,
+    by_name: SymMap<Arc<NodeRoom>>,
 }
 
 impl KeptNodes {
@@ -536,121 +571,47 @@ impl<'a> ClusterView<'a> {
             })
             .collect();
 
-        // nodes.Active(): every node not being deleted, with the pods bound to it
-        // sized once for every node (a node view is large; growing the list copied it again and again)
-        let mut nodes: Vec<NodeView<'a>> = Vec::with_capacity(state.nodes.len());
-        let mut named: SymSet = SymSet::with_capacity_and_hasher(state.nodes.len(), Default::default());
+        // nodes.Active(): every node not being deleted, each with whether it is the first of its
+        // name in the state's order (a pod bound to a name goes to that node); a state whose
+        // views keep parts has unique names (`with_kept`): every node is the first of its name
+        let mut active: Vec<(&'a Node, bool)> = Vec::with_capacity(state.nodes.len());
+        let mut named = SymSet::default();
+        for n in state.nodes.iter().filter(|n| n.deletion_timestamp.is_none()) {
+            active.push((n, kept.is_some() || named.insert(n.name)));
+        }
+        // initialized first, then by name (sortExistingNodes, stable)
+        active.sort_by(|(a, _), (b, _)| b.initialized.cmp(&a.initialized).then(a.name.cmp(&b.name)));
+        // sized once for every node (growing the list would copy it again and again)
+        let mut nodes: Vec<NodeView<'a>> = Vec::with_capacity(active.len());
+        let mut anti_affinity = Vec::new();
         let node_daemons = daemons::NodeDaemons::new(&daemonsets);
-        let mut daemon_requests = Vec::with_capacity(state.nodes.len());
-        // which nodes' sums came from `kept`, and which of the others to store there (the first
-        // node of its name, without volume limits: the others are worked out every time)
-        let mut from_kept = Vec::with_capacity(state.nodes.len());
-        let mut storable = Vec::with_capacity(state.nodes.len());
         NodePartsCache::with(&state.daemonsets, |cache| {
-            for n in state.nodes.iter().filter(|n| n.deletion_timestamp.is_none()) {
-                // a pod bound to a name goes to the first active node of that name
-                let first = named.insert(n.name);
+            for (n, first) in active {
                 let pods = if first { pods_by_node.of(n.name) } else { Cow::Borrowed(&[][..]) };
-                if let Some(k) = kept.as_deref().filter(|_| first).and_then(|k| k.by_name.get(&n.name)) {
-                    nodes.push(NodeView {
-                        node: n,
-                        taints: k.taints.clone(),
-                        requirements: Arc::clone(&k.requirements),
-                        ports: k.ports.clone(),
-                        remaining: k.remaining.clone(),
-                        label_requirements: k.label_requirements.clone(),
-                        pods,
-                        volumes: None,
-                    });
-                    daemon_requests.push(Resources::new());
-                    from_kept.push(true);
-                    storable.push(false);
-                    continue;
+                let (room, volumes) = match kept.as_deref().and_then(|k| k.by_name.get(&n.name)) {
+                    Some(room) => (Arc::clone(room), None),
+                    None => {
+                        let pool = n.nodepool.and_then(|p| state.nodepools.iter().find(|x| x.name == p));
+                        let (room, volumes) = node_room(n, &pods, cache.get(n, pool, &node_daemons));
+                        let room = Arc::new(room);
+                        // the first node of its name, without volume limits (the others are worked
+                        // out every time)
+                        if let Some(k) = kept.as_deref_mut().filter(|_| first && volumes.is_none()) {
+                            k.by_name.insert(n.name, Arc::clone(&room));
+                        }
+                        (room, volumes)
+                    }
+                };
+                if room.anti_affinity {
+                    let at = nodes.len();
+                    anti_affinity.extend(pods.iter().filter(|p| !p.affinity.pod_anti_affinity_required.is_empty()).map(|&p| (p, at)));
                 }
-                let pool = n.nodepool.and_then(|p| state.nodepools.iter().find(|x| x.name == p));
-                let NodeParts { taints, requirements, label_requirements, daemon_requests: daemon } = cache.get(n, pool, &node_daemons);
-                daemon_requests.push(daemon);
-                from_kept.push(false);
-                storable.push(first && n.volume_limits.is_empty());
-                nodes.push(NodeView {
-                    node: n,
-                    taints,
-                    requirements,
-                    ports: Vec::new(),
-                    remaining: n.allocatable.clone(),
-                    label_requirements,
-                    pods,
-                    volumes: (!n.volume_limits.is_empty()).then(VolumeUsage::default),
-                });
+                nodes.push(NodeView { node: n, room, pods, volumes });
             }
         });
-        let mut ds_used = vec![Resources::new(); nodes.len()];
-        let mut anti_affinity = Vec::new();
-        for (i, v) in nodes.iter_mut().enumerate() {
-            if from_kept[i] {
-                anti_affinity.extend(v.pods.iter().filter(|p| !p.affinity.pod_anti_affinity_required.is_empty()).map(|&p| (p, i)));
-                continue;
-            }
-            for &p in v.pods.iter() {
-                // each bound pod takes its requests and one pod slot; a pod's own `requests.pods` is 0
-                // (`model/pod.rs`), so subtracting the requests and then the slot is the same
-                // saturating arithmetic as subtracting a copy with `pods = 1`, without the copy
-                if p.requests.pods == 0 && !p.is_daemonset_pod() {
-                    v.remaining.sub_assign(&p.requests);
-                    v.remaining.pods = v.remaining.pods.saturating_sub(1);
-                } else {
-                    let mut r = p.requests.clone();
-                    r.pods = 1;
-                    v.remaining.sub_assign(&r);
-                    if p.is_daemonset_pod() {
-                        ds_used[i].add_assign(&r);
-                    }
-                }
-                v.ports.extend(p.host_ports.iter().cloned());
-                if let Some(u) = &mut v.volumes {
-                    u.add(volumes::attachments(p));
-                }
-                if !p.affinity.pod_anti_affinity_required.is_empty() {
-                    anti_affinity.push((p, i));
-                }
-            }
-        }
         // back to the state's pod order (the pods are the state's, so their addresses follow it)
         debug_assert!(anti_affinity.iter().all(|(p, _)| state.pods.as_ptr_range().contains(&std::ptr::from_ref::<Pod>(p))));
         anti_affinity.sort_by_key(|(p, _)| std::ptr::from_ref::<Pod>(p));
-        for (i, (daemon, v)) in daemon_requests.into_iter().zip(nodes.iter_mut()).enumerate() {
-            if from_kept[i] {
-                continue;
-            }
-            // DaemonSets that would run on the node but have no pod there yet still claim their share
-            v.remaining.sub_assign(&daemon.sub(&ds_used[i]).floor_zero());
-            if let Some(k) = kept.as_deref_mut().filter(|_| storable[i]) {
-                let node = KeptNode {
-                    taints: v.taints.clone(),
-                    requirements: Arc::clone(&v.requirements),
-                    label_requirements: v.label_requirements.clone(),
-                    remaining: v.remaining.clone(),
-                    ports: v.ports.clone(),
-                };
-                k.by_name.insert(v.node.name, node);
-            }
-        }
-        // initialized first, then by name (sortExistingNodes, stable)
-        let mut order: Vec<usize> = (0..nodes.len()).collect();
-        order.sort_by(|&a, &b| nodes[b].node.initialized.cmp(&nodes[a].node.initialized).then(nodes[a].node.name.cmp(&nodes[b].node.name)));
-        let mut slots: Vec<Option<NodeView<'a>>> = nodes.into_iter().map(Some).collect();
-        let mut position = vec![0usize; slots.len()];
-        let nodes: Vec<NodeView<'a>> = order
-            .iter()
-            .enumerate()
-            .filter_map(|(to, &from)| {
-                position[from] = to;
-                slots[from].take()
-            })
-            .collect();
-        for a in &mut anti_affinity {
-            a.1 = position[a.1];
-        }
         let tolerate_prefer_no_schedule =
             state.nodepools.iter().any(|p| p.taints.iter().any(|t| t.effect == TaintEffect::PreferNoSchedule));
         let reservations = ReservationManager::new(templates.iter().map(|t| t.classes.reserved.as_slice()));
@@ -667,11 +628,7 @@ impl<'a> ClusterView<'a> {
         assert_eq!(self.nodes.len(), fresh.nodes.len(), "kept view parts give other nodes");
         for (a, b) in self.nodes.iter().zip(&fresh.nodes) {
             let same = std::ptr::eq(a.node, b.node)
-                && a.taints == b.taints
-                && a.requirements == b.requirements
-                && a.label_requirements == b.label_requirements
-                && a.ports == b.ports
-                && a.remaining == b.remaining
+                && a.room == b.room
                 && a.pods.len() == b.pods.len()
                 && a.pods.iter().zip(b.pods.iter()).all(|(x, y)| std::ptr::eq(*x, *y))
                 && a.volumes.is_some() == b.volumes.is_some();

@@ -101,10 +101,10 @@ pub fn check_new_node(view: &ClusterView, template: usize, type_index: u32, offe
 /// The pods that existing node `node` (an index into the view's nodes) can take on top of what it runs.
 pub fn check_existing_node(view: &ClusterView, node: usize, pods: &[&Pod]) -> Result<(), String> {
     let v = &view.nodes[node];
-    let mut reqs = (*v.requirements).clone();
+    let mut reqs = (*v.room.requirements).clone();
     let mut total = Resources::new();
     for p in pods {
-        if !tolerates_hard(&v.taints, p) {
+        if !tolerates_hard(&v.room.taints, p) {
             return Err(format!("pod {}/{} does not tolerate the taints of node {}", p.namespace, p.name, v.node.name));
         }
         let Some(r) = requirement_alternatives(p).into_iter().find(|r| reqs.compatible(r, None).is_ok()) else {
@@ -115,7 +115,7 @@ pub fn check_existing_node(view: &ClusterView, node: usize, pods: &[&Pod]) -> Re
         q.pods = 1;
         total.add_assign(&q);
     }
-    if !total.fits(&v.remaining) {
+    if !total.fits(&v.room.remaining) {
         return Err(format!("node {} has no room for {} more pod(s)", v.node.name, pods.len()));
     }
     Ok(())

@@ -66,7 +66,7 @@ struct ExistingNode<'v, 'a> {
 
 impl ExistingNode<'_, '_> {
     fn requirements(&self) -> &Requirements {
-        self.requirements.as_ref().unwrap_or(&self.view.requirements)
+        self.requirements.as_ref().unwrap_or(&self.view.room.requirements)
     }
 
     /// `requirements().compatible(requirements())`: Karpenter's `nodeRequirements.Compatible(
@@ -323,7 +323,7 @@ pub fn schedule_on<'a>(view: &ClusterView<'a>, pods: Vec<&'a Pod>, scope: &Sched
         live[i] = existing.len();
         existing.push(ExistingNode {
             view: v,
-            remaining: Cow::Borrowed(&v.remaining),
+            remaining: Cow::Borrowed(&v.room.remaining),
             requirements: None,
             ports: Vec::new(),
             volumes: Vec::new(),
@@ -476,7 +476,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
                 if let Some(reqs) = reqs {
                     e.set_requirements(reqs);
                 }
-                self.topology.record(id, pod, &e.view.taints, e.requirements(), false);
+                self.topology.record(id, pod, &e.view.room.taints, e.requirements(), false);
                 return Ok(());
             }
         }
@@ -647,9 +647,9 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         let e = &self.existing[i];
         let d = &self.data[id];
         // the caller has checked that the requests fit the node's remaining capacity
-        if taints::first_untolerated(&e.view.taints, &pod.tolerations).is_some()
+        if taints::first_untolerated(&e.view.room.taints, &pod.tolerations).is_some()
             || e.view.volumes.as_ref().is_some_and(|u| u.exceeds(&e.view.node.volume_limits, &e.volumes, volumes::attachments(pod)))
-            || host_ports::first_conflict(&pod.host_ports, &e.view.ports).is_some()
+            || host_ports::first_conflict(&pod.host_ports, &e.view.room.ports).is_some()
             || host_ports::first_conflict(&pod.host_ports, &e.ports).is_some()
             || e.requirements().compatible(&d.requirements, None).is_err()
         {
@@ -683,7 +683,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
     /// An existing node's requirements tightened by the topology groups that apply to the pod
     /// (`None`: `base` is the node's own and nothing tightens it).
     fn existing_with_topology(&self, e: &ExistingNode, id: usize, pod: &Pod, base: Cow<Requirements>) -> Result<Option<Requirements>, ()> {
-        let adds = self.topology.domains_to_add(id, pod, &e.view.taints, &self.data[id].strict, &base, false, false).map_err(|_| ())?;
+        let adds = self.topology.domains_to_add(id, pod, &e.view.room.taints, &self.data[id].strict, &base, false, false).map_err(|_| ())?;
         if adds.is_empty() {
             // the tightened requirements are `base` itself: when that is the node's own, its
             // verdict is kept on the node
