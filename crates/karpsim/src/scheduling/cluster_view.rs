@@ -638,6 +638,25 @@ impl<'a> ClusterView<'a> {
         assert_eq!(pairs(self), pairs(fresh), "kept view parts give other anti-affinity pods");
     }
 
+    /// The positions in `nodes` of the nodes named in `names`, ascending. `nodes` is in Karpenter's
+    /// order (initialized first, then by name), so each name is found by a binary search in each
+    /// half rather than every node looked up in `names` (a disruption round's simulations each
+    /// remove a node or two from every node of the cluster).
+    pub(crate) fn positions_of(&self, names: &SymSet) -> Vec<usize> {
+        let split = self.nodes.partition_point(|v| v.node.initialized);
+        let mut out = Vec::new();
+        for name in names {
+            for (lo, hi) in [(0, split), (split, self.nodes.len())] {
+                let half = &self.nodes[lo..hi];
+                let from = half.partition_point(|v| v.node.name < *name);
+                let to = from + half[from..].partition_point(|v| v.node.name == *name);
+                out.extend(lo + from..lo + to);
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+
     /// The NodePools that launch nothing for pending pods, each with one sentence saying why
     /// (sorted by name). Static pools are among them: they keep their replicas and no more.
     pub fn unlaunchable(&self) -> &[(Sym, String)] {

@@ -45,28 +45,46 @@ pub struct ScheduleScope {
     pub reserved_mode: ReservedMode,
 }
 
-/// An existing node during one run: its prepared view, and what this run has placed on it.
+/// An existing node during one run: its prepared view, and what this run has placed on it. Small,
+/// and without anything to free until the run places a pod there: a disruption round's runs and a
+/// batch set up every node of the cluster and place pods on a few of them.
 struct ExistingNode<'v, 'a> {
     view: &'v NodeView<'a>,
-    /// The view's free capacity, copied when this run first places a pod there (most runs of a
-    /// disruption round or a batch place pods on few of the hundreds of nodes).
-    remaining: Cow<'v, Resources>,
-    /// The view's requirements tightened by the pods placed in this run (`None`: none placed yet).
+    /// What this run has placed on it (`None`: nothing yet).
+    placed: Option<Box<Placed>>,
+    /// Whether [`ExistingNode::requirements`] are compatible with themselves, once asked (see
+    /// [`ExistingNode::self_compatible`]); emptied whenever they change.
+    self_compatible: std::cell::Cell<Option<bool>>,
+}
+
+/// What one run has placed on an existing node.
+struct Placed {
+    /// The view's free capacity less this run's pods.
+    remaining: Resources,
+    /// The view's requirements tightened by the pods placed in this run (`None`: not tightened).
     requirements: Option<Requirements>,
     /// Host ports of the pods placed in this run.
     ports: Vec<HostPort>,
     /// Volume claims attached by the pods placed in this run.
     volumes: Vec<(Sym, Sym)>,
     pods: Vec<usize>,
-    under_consolidate_after: bool,
-    /// Whether [`ExistingNode::requirements`] are compatible with themselves, once asked (see
-    /// [`ExistingNode::self_compatible`]); emptied whenever they change.
-    self_compatible: std::cell::Cell<Option<bool>>,
 }
 
 impl ExistingNode<'_, '_> {
+    fn remaining(&self) -> &Resources {
+        self.placed.as_ref().map_or(&self.view.room.remaining, |p| &p.remaining)
+    }
+
     fn requirements(&self) -> &Requirements {
-        self.requirements.as_ref().unwrap_or(&self.view.room.requirements)
+        self.placed.as_ref().and_then(|p| p.requirements.as_ref()).unwrap_or(&self.view.room.requirements)
+    }
+
+    fn ports(&self) -> &[HostPort] {
+        self.placed.as_ref().map_or(&[], |p| &p.ports)
+    }
+
+    fn volumes(&self) -> &[(Sym, Sym)] {
+        self.placed.as_ref().map_or(&[], |p| &p.volumes)
     }
 
     /// `requirements().compatible(requirements())`: Karpenter's `nodeRequirements.Compatible(
@@ -89,9 +107,21 @@ impl ExistingNode<'_, '_> {
         }
     }
 
-    fn set_requirements(&mut self, reqs: Requirements) {
-        self.requirements = Some(reqs);
-        self.self_compatible.set(None);
+    /// Place pod `id` here: its requests, host ports and volume claims, and the requirements it
+    /// tightened (`None`: they stay as they are).
+    fn place(&mut self, id: usize, pod: &Pod, requests: &Resources, reqs: Option<Requirements>) {
+        let view = self.view;
+        let p = self.placed.get_or_insert_with(|| {
+            Box::new(Placed { remaining: view.room.remaining.clone(), requirements: None, ports: Vec::new(), volumes: Vec::new(), pods: Vec::new() })
+        });
+        p.remaining.sub_assign(requests);
+        p.ports.extend(pod.host_ports.iter().cloned());
+        p.volumes.extend_from_slice(volumes::attachments(pod));
+        p.pods.push(id);
+        if let Some(reqs) = reqs {
+            p.requirements = Some(reqs);
+            self.self_compatible.set(None);
+        }
     }
 }
 
@@ -310,9 +340,13 @@ pub fn schedule_on<'a>(view: &ClusterView<'a>, pods: Vec<&'a Pod>, scope: &Sched
     let mut existing = Vec::with_capacity(view.nodes.len());
     let mut remaining_limits: BTreeMap<Sym, BTreeMap<String, i64>> =
         state.nodepools.iter().filter(|p| !p.limits.is_empty()).map(|p| (p.name, p.limits.0.clone())).collect();
+    // the nodes this run treats as gone, found by name (a few) rather than looked up for every node
+    let mut gone = view.positions_of(&scope.removed_nodes).into_iter().peekable();
     for (i, v) in view.nodes.iter().enumerate() {
         let n = v.node;
-        if scope.removed_nodes.contains(&n.name) {
+        let is_gone = gone.next_if_eq(&i).is_some();
+        debug_assert_eq!(is_gone, scope.removed_nodes.contains(&n.name), "node {} found gone by position, not by name", n.name);
+        if is_gone {
             continue;
         }
         if let Some(lim) = n.nodepool.and_then(|p| remaining_limits.get_mut(&p)) {
@@ -321,16 +355,7 @@ pub fn schedule_on<'a>(view: &ClusterView<'a>, pods: Vec<&'a Pod>, scope: &Sched
             }
         }
         live[i] = existing.len();
-        existing.push(ExistingNode {
-            view: v,
-            remaining: Cow::Borrowed(&v.room.remaining),
-            requirements: None,
-            ports: Vec::new(),
-            volumes: Vec::new(),
-            pods: Vec::new(),
-            under_consolidate_after: scope.under_consolidate_after.contains(&n.name),
-            self_compatible: std::cell::Cell::new(None),
-        });
+        existing.push(ExistingNode { view: v, placed: None, self_compatible: std::cell::Cell::new(None) });
     }
     let pool_domains: Vec<PoolDomains> = view
         .domain_pools
@@ -459,23 +484,18 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         let start = self.first_fit.get(requests).copied().unwrap_or(0);
         let mut first_fit = None;
         for i in start..self.existing.len() {
-            if !requests.fits(&self.existing[i].remaining) {
+            if !requests.fits(self.existing[i].remaining()) {
                 continue;
             }
             first_fit.get_or_insert(i);
-            if self.existing[i].under_consolidate_after && moved {
+            // asked only of the nodes with room, not of every node when the run is set up
+            if moved && self.scope.under_consolidate_after.contains(&self.existing[i].view.node.name) {
                 continue;
             }
             if let Ok(reqs) = self.existing_can_add(i, id, pod) {
                 keep_first_fit(&mut self.first_fit, requests, first_fit.unwrap_or(i));
                 let e = &mut self.existing[i];
-                e.remaining.to_mut().sub_assign(&self.data[id].requests);
-                e.ports.extend(pod.host_ports.iter().cloned());
-                e.volumes.extend_from_slice(volumes::attachments(pod));
-                e.pods.push(id);
-                if let Some(reqs) = reqs {
-                    e.set_requirements(reqs);
-                }
+                e.place(id, pod, &self.data[id].requests, reqs);
                 self.topology.record(id, pod, &e.view.room.taints, e.requirements(), false);
                 return Ok(());
             }
@@ -648,9 +668,9 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         let d = &self.data[id];
         // the caller has checked that the requests fit the node's remaining capacity
         if taints::first_untolerated(&e.view.room.taints, &pod.tolerations).is_some()
-            || e.view.volumes.as_ref().is_some_and(|u| u.exceeds(&e.view.node.volume_limits, &e.volumes, volumes::attachments(pod)))
+            || e.view.volumes.as_ref().is_some_and(|u| u.exceeds(&e.view.node.volume_limits, e.volumes(), volumes::attachments(pod)))
             || host_ports::first_conflict(&pod.host_ports, &e.view.room.ports).is_some()
-            || host_ports::first_conflict(&pod.host_ports, &e.ports).is_some()
+            || host_ports::first_conflict(&pod.host_ports, e.ports()).is_some()
             || e.requirements().compatible(&d.requirements, None).is_err()
         {
             return Err(());
@@ -1002,7 +1022,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
                 pods: c.pods,
             });
         }
-        let existing = self.existing.into_iter().filter(|e| !e.pods.is_empty()).map(|e| (e.view.node.name, e.pods)).collect();
+        let existing = self.existing.into_iter().filter_map(|e| Some((e.view.node.name, e.placed?.pods))).collect();
         let relaxations = self.relaxed.into_iter().enumerate().filter(|(_, r)| !r.is_empty()).collect();
         Solution {
             pods: self.pods,
