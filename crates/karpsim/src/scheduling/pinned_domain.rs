@@ -174,6 +174,7 @@ impl Iterator for Merged<'_> {
 mod tests {
     use super::*;
     use crate::labels::WellKnown;
+    use crate::scheduling::topology::TopoNodes;
     use crate::model::{Affinity, LabelSelector, NodeInclusionPolicy, PodAffinityTerm, TopologySpreadConstraint, UnsatisfiableAction};
     use crate::requirements::Requirement;
     use crate::resources::Resources;
@@ -240,7 +241,7 @@ mod tests {
         let pools = vec![PoolDomains { requirements: &pool_reqs, taints: &[], type_requirements: Vec::new(), launchable_only: false }];
         let pods: Vec<Pod> = (0..=placed.len()).map(|i| make(&format!("p{i}"))).collect();
         let batch: Vec<&Pod> = pods.iter().collect();
-        let mut topology = Topology::new(true, &well_known, pools, Vec::new(), &[], &batch, &[]);
+        let mut topology = Topology::new(true, &well_known, pools, TopoNodes::of(Vec::new()), &[], &batch, &[]);
         for (i, z) in placed.iter().enumerate() {
             topology.record(i + 1, &pods[i + 1], &[], &reqs(&[zone(&[z])]), true);
         }
@@ -289,7 +290,7 @@ mod tests {
         by_host.topology_spread[0].topology_key = *labels::HOSTNAME;
         let plain = Pod::new("default", "plain", Resources::new());
         for pod in [&own_zone, &by_host, &plain] {
-            let topology = Topology::new(true, &well_known, pools(), Vec::new(), &[], &[pod], &[]);
+            let topology = Topology::new(true, &well_known, pools(), TopoNodes::of(Vec::new()), &[], &[pod], &[]);
             let data = PodData::new(pod, true).unwrap();
             assert!(PinnedDomains::new(&topology, 0, &data).is_none(), "{}", pod.name);
         }

@@ -15,7 +15,7 @@ use super::preferences;
 use super::queue::Queue;
 use super::reservations::{ReservationManager, ReservedMode};
 use super::template::Template;
-use super::topology::{PoolDomains, Topology, with_domains};
+use super::topology::{PoolDomains, TopoNodes, Topology, with_domains};
 use super::volumes;
 use crate::labels::{self, Sym, SymSet};
 use crate::model::{HostPort, Pod};
@@ -341,10 +341,11 @@ pub fn schedule_on<'a>(view: &ClusterView<'a>, pods: Vec<&'a Pod>, scope: &Sched
     let mut remaining_limits: BTreeMap<Sym, BTreeMap<String, i64>> =
         state.nodepools.iter().filter(|p| !p.limits.is_empty()).map(|p| (p.name, p.limits.0.clone())).collect();
     // the nodes this run treats as gone, found by name (a few) rather than looked up for every node
-    let mut gone = view.positions_of(&scope.removed_nodes).into_iter().peekable();
+    let gone = view.positions_of(&scope.removed_nodes);
+    let mut gone_ahead = gone.iter().copied().peekable();
     for (i, v) in view.nodes.iter().enumerate() {
         let n = v.node;
-        let is_gone = gone.next_if_eq(&i).is_some();
+        let is_gone = gone_ahead.next_if_eq(&i).is_some();
         debug_assert_eq!(is_gone, scope.removed_nodes.contains(&n.name), "node {} found gone by position, not by name", n.name);
         if is_gone {
             continue;
@@ -374,7 +375,11 @@ pub fn schedule_on<'a>(view: &ClusterView<'a>, pods: Vec<&'a Pod>, scope: &Sched
         })
         .collect();
     let anti: Vec<(&Pod, usize)> = view.anti_affinity.iter().filter(|(_, n)| live[*n] != usize::MAX).map(|&(p, n)| (p, live[n])).collect();
-    let topology = Topology::new(respect, &state.well_known, pool_domains, existing.iter().map(|e| e.view.topo()).collect(), &anti, &pods, &state.namespaces);
+    // `existing`'s nodes, in its order
+    let topo_nodes = TopoNodes::lazy(move || {
+        view.nodes.iter().enumerate().filter(|(i, _)| gone.binary_search(i).is_err()).map(|(_, v)| v.topo()).collect()
+    });
+    let topology = Topology::new(respect, &state.well_known, pool_domains, topo_nodes, &anti, &pods, &state.namespaces);
 
     let n = pods.len();
     let mut s = Scheduler {

@@ -22,6 +22,31 @@ pub struct TopoNode<'a> {
     pub pods: &'a [&'a Pod],
 }
 
+/// The existing nodes a run may use, as topology sees them, listed on first use: only a topology
+/// group (a pod's spread, affinity or anti-affinity, or a bound pod's anti-affinity) reads them,
+/// and most runs build none, while listing every node of the cluster for each simulation of a
+/// disruption round was a fiftieth of an until-stable run over drifted nodes.
+pub struct TopoNodes<'a> {
+    list: std::cell::OnceCell<Vec<TopoNode<'a>>>,
+    make: Box<dyn Fn() -> Vec<TopoNode<'a>> + 'a>,
+}
+
+impl<'a> TopoNodes<'a> {
+    /// The nodes `make` lists, when first needed.
+    pub fn lazy(make: impl Fn() -> Vec<TopoNode<'a>> + 'a) -> TopoNodes<'a> {
+        TopoNodes { list: std::cell::OnceCell::new(), make: Box::new(make) }
+    }
+
+    /// These nodes.
+    pub fn of(list: Vec<TopoNode<'a>>) -> TopoNodes<'a> {
+        TopoNodes { list: std::cell::OnceCell::from(list), make: Box::new(Vec::new) }
+    }
+
+    fn get(&self) -> &[TopoNode<'a>] {
+        self.list.get_or_init(&self.make)
+    }
+}
+
 /// A NodePool as seen by the domain universe: its requirements (with template labels), its taints,
 /// and each instance type's requirements (built only if a topology key is looked up).
 pub struct PoolDomains<'a> {
@@ -114,7 +139,7 @@ pub struct Topology<'a> {
     universe: labels::SymMap<DomainGroup>,
     pools: Vec<PoolDomains<'a>>,
     /// The existing nodes this run may use (their bound pods count in domains).
-    nodes: Vec<TopoNode<'a>>,
+    nodes: TopoNodes<'a>,
     /// Labels a NodeClaim may be asked for without defining them.
     well_known: &'a WellKnown,
     /// Batch pods never count as already placed (`excludedPods`).
@@ -200,7 +225,7 @@ impl<'a> Topology<'a> {
         respect_preferences: bool,
         well_known: &'a WellKnown,
         pools: Vec<PoolDomains<'a>>,
-        nodes: Vec<TopoNode<'a>>,
+        nodes: TopoNodes<'a>,
         anti_affinity: &[(&'a Pod, usize)],
         batch: &[&Pod],
         namespaces: &'a [Namespace],
@@ -230,7 +255,7 @@ impl<'a> Topology<'a> {
             if t.excluded.contains(&pod.uid) || !pod.is_active() {
                 continue;
             }
-            let labels = t.nodes[node].labels;
+            let labels = t.nodes.get()[node].labels;
             t.add_inverse(batch.len() + i, pod, Some(labels));
         }
         for (i, p) in batch.iter().enumerate() {
@@ -294,7 +319,7 @@ impl<'a> Topology<'a> {
         self.all_namespaces.get_or_init(|| {
             let mut out: Vec<Namespace> = self.namespace_objects.to_vec();
             let mut known: BTreeSet<Sym> = self.batch_namespaces.clone();
-            known.extend(self.nodes.iter().flat_map(|n| n.pods.iter().map(|p| p.namespace)));
+            known.extend(self.nodes.get().iter().flat_map(|n| n.pods.iter().map(|p| p.namespace)));
             for ns in known {
                 if !out.iter().any(|n| n.name == ns) {
                     out.push(Namespace::named(ns));
@@ -348,7 +373,7 @@ impl<'a> Topology<'a> {
 
     /// Count pods already in the cluster (`countDomains`).
     fn count_domains(&self, g: &mut TopologyGroup) {
-        for n in &self.nodes {
+        for n in self.nodes.get() {
             if g.filter.as_ref().is_some_and(|f| !f.matches(n.taints, n.requirements, None)) {
                 continue;
             }
@@ -356,7 +381,7 @@ impl<'a> Topology<'a> {
                 g.register(*d);
             }
         }
-        for n in &self.nodes {
+        for n in self.nodes.get() {
             let domain = match n.labels.get(&g.key) {
                 Some(d) => *d,
                 None if g.key == *labels::HOSTNAME => n.name,
@@ -696,7 +721,7 @@ mod tests {
             pod("default", "web-3", "web", "web", 1),
         ];
         let batch: Vec<&Pod> = pods.iter().collect();
-        let mut topology = Topology::new(true, &well_known, pools, Vec::new(), &[], &batch, &[]);
+        let mut topology = Topology::new(true, &well_known, pools, TopoNodes::of(Vec::new()), &[], &batch, &[]);
         // per group, the counts `counts` would give: (group, zone) -> pods
         let mut expected: BTreeMap<(usize, Sym), i32> = BTreeMap::new();
         let mut record = |topology: &mut Topology, id: usize, p: &Pod, z: &str| {
