@@ -52,7 +52,7 @@ impl KeptFacts {
 
 #[cfg(test)]
 mod tests {
-    use super::super::apply::{place, Dest};
+    use super::super::apply::{place, Dest, NewNode};
     use super::super::candidates::build;
     use super::*;
     use crate::labels::Sym;
@@ -122,6 +122,65 @@ mod tests {
         let after = room(&ClusterView::with_kept(&state, Default::default(), &bound_pods_by_node(&state), Some(&mut views)), n[1]);
         assert_eq!((before.0, after.0), (2, 4));
         assert!(after.1 < before.1);
+    }
+
+    /// A view built from view parts kept across commands that delete a node (its pods moving to
+    /// another), replace one (a new node taking its pods), move pods off a node that stays and
+    /// remove an uninitialized node, each followed by forgetting what `place` reported, is the
+    /// fresh view: the same nodes in the same order with the same rooms, pods (by address) and
+    /// anti-affinity pods. Nodes initialized and not, and a pod with required anti-affinity.
+    #[test]
+    fn a_view_kept_across_delete_replace_and_move_is_the_fresh_view() {
+        let mut state = crate::fixtures::karpenter_cluster(7, 3, 11);
+        state.nodes[5].initialized = false;
+        state.nodes[6].initialized = false;
+        let n: Vec<Sym> = state.nodes.iter().map(|n| n.name).collect();
+        let term = crate::model::PodAffinityTerm {
+            label_selector: None,
+            namespaces: Vec::new(),
+            namespace_selector: None,
+            topology_key: *crate::labels::HOSTNAME,
+            match_label_keys: Vec::new(),
+            mismatch_label_keys: Vec::new(),
+        };
+        let anti = state.pods.iter().position(|p| p.node_name == Some(n[3])).expect("a pod on node 3");
+        state.pods[anti].affinity.pod_anti_affinity_required.push(term);
+        let mut views = KeptNodes::default();
+        let check = |state: &ClusterState, views: &mut KeptNodes| {
+            let pods = bound_pods_by_node(state);
+            let kept = ClusterView::with_kept(state, Default::default(), &pods, Some(views));
+            kept.assert_same_nodes(&ClusterView::with_kept(state, Default::default(), &pods, None));
+            kept.nodes.iter().map(|v| v.node.name).collect::<Vec<_>>()
+        };
+        check(&state, &mut views);
+        let old = &state.nodes[2];
+        let replacement = NewNode {
+            nodepool: old.nodepool.expect("managed"),
+            instance_type: old.instance_type.expect("typed"),
+            zone: old.zone.expect("zoned"),
+            capacity_type: old.capacity_type.expect("capacity type"),
+            price: 0.1,
+            labels: (*old.labels).clone(),
+            allocatable: old.allocatable.clone(),
+            capacity: old.capacity.clone(),
+            reservation_id: None,
+        };
+        let to = |from: Sym, dest: Dest| state.pods.iter().filter(|p| p.node_name == Some(from)).map(|p| (p.uid, dest.clone())).collect::<Vec<_>>();
+        let commands = [
+            (Vec::new(), to(n[0], Dest::Existing(n[1])), vec![n[0]]),
+            (vec![replacement], to(n[2], Dest::Replacement(0)), vec![n[2]]),
+            (Vec::new(), to(n[3], Dest::Existing(n[5])), Vec::new()),
+            (Vec::new(), Vec::new(), vec![n[6]]),
+        ];
+        for (i, (new_nodes, binds, remove)) in commands.into_iter().enumerate() {
+            let changed = place(&mut state, &new_nodes, &binds, &remove, 7_200, &mut 0);
+            for c in &changed.nodes {
+                views.forget(*c);
+            }
+            let names = check(&state, &mut views);
+            assert!(!names.iter().any(|x| remove.contains(x)), "command {i}");
+        }
+        assert_eq!(state.pods.iter().filter(|p| p.node_name == Some(n[5])).count(), 6);
     }
 
     /// The debug check catches view parts kept for a node whose pods changed.

@@ -624,7 +624,7 @@ impl<'a> ClusterView<'a> {
     }
 
     /// The nodes of `self` (built from kept parts) are those of `fresh` (built without them).
-    fn assert_same_nodes(&self, fresh: &ClusterView) {
+    pub(crate) fn assert_same_nodes(&self, fresh: &ClusterView) {
         assert_eq!(self.nodes.len(), fresh.nodes.len(), "kept view parts give other nodes");
         for (a, b) in self.nodes.iter().zip(&fresh.nodes) {
             let same = std::ptr::eq(a.node, b.node)
