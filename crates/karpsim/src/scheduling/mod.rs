@@ -14,6 +14,7 @@
 //! ```
 
 pub mod batches;
+mod bound_pods;
 mod claim_order;
 mod cluster_view;
 mod daemons;
@@ -42,7 +43,8 @@ pub mod volumes;
 pub use options::{LaunchPolicy, MinValuesPolicy, PreferencePolicy, ProvisionOptions, TopologyDomains};
 pub use results::{ExistingNodeResult, NodeClaimResult, ProvisionResult, Relaxation, Unschedulable};
 pub use cluster_view::ClusterView;
-pub(crate) use cluster_view::{bound_pods_by_node, BoundPods, KeptNodes};
+pub(crate) use bound_pods::{bound_pods_by_node, BoundPods};
+pub(crate) use cluster_view::KeptNodes;
 pub use reservations::ReservedMode;
 pub use scheduler::{cheapest_compatible, schedule, schedule_on, ScheduleScope, Solution, SolvedClaim};
 
