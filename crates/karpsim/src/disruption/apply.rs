@@ -109,6 +109,13 @@ pub struct Changed {
     pub nodes: SymSet,
     /// A capacity reservation's count changed: every NodePool's instance types may be new.
     pub reservations: bool,
+    /// Every pod whose binding changed (moved, or made pending): its position in the state's pods
+    /// after the change, and the node it was bound to before (what until-stable's pods by node
+    /// patch, `scheduling/bound_pods.rs`).
+    pub pods: Vec<(usize, Option<Sym>)>,
+    /// Pods were removed from the state (those of deleted nodes that go with them): the positions
+    /// of later pods shifted.
+    pub removed_pods: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -130,7 +137,7 @@ pub fn apply(state: &mut ClusterState, plan: &Plan, now: Timestamp, seq: &mut us
 /// Also how a provisioning result is launched into a state (`whatif::cluster`). Returns every node
 /// whose record or pods it changed (what until-stable's kept facts forget, `disruption/kept.rs`).
 pub fn place(state: &mut ClusterState, new_nodes: &[NewNode], binds: &[(Sym, Dest)], remove: &[Sym], now: Timestamp, seq: &mut usize) -> Changed {
-    let mut changed = Changed { nodes: remove.iter().copied().collect(), reservations: false };
+    let mut changed = Changed { nodes: remove.iter().copied().collect(), ..Changed::default() };
     let mut names = Vec::new();
     for n in new_nodes {
         let name = loop {
@@ -169,13 +176,16 @@ pub fn place(state: &mut ClusterState, new_nodes: &[NewNode], binds: &[(Sym, Des
         .collect();
     // pods on removed nodes: DaemonSet, mirror and finished pods go with the node; the rest move or
     // become pending
+    let before = state.pods.len();
     state.pods.retain(|p| {
         let on_removed = p.node_name.is_some_and(|n| remove.contains(&n));
         !(on_removed && (p.is_daemonset_pod() || p.is_mirror() || !p.is_reschedulable()))
     });
+    changed.removed_pods = state.pods.len() != before;
     let mut touched = SymSet::default();
-    for p in &mut state.pods {
+    for (at, p) in state.pods.iter_mut().enumerate() {
         if let Some(d) = dest_of.get(&p.uid) {
+            changed.pods.push((at, p.node_name));
             // the node it leaves changes too (a pod of a node being deleted moves without it)
             if let Some(from) = p.node_name {
                 changed.nodes.insert(from);
@@ -185,6 +195,7 @@ pub fn place(state: &mut ClusterState, new_nodes: &[NewNode], binds: &[(Sym, Des
             p.start_time = Some(now);
             touched.insert(*d);
         } else if p.node_name.is_some_and(|n| remove.contains(&n)) {
+            changed.pods.push((at, p.node_name));
             p.node_name = None;
             p.phase = PodPhase::Pending;
         }

@@ -52,11 +52,11 @@ impl KeptFacts {
 
 #[cfg(test)]
 mod tests {
-    use super::super::apply::{place, Dest};
+    use super::super::apply::{place, Dest, NewNode};
     use super::super::candidates::build;
     use super::*;
     use crate::labels::Sym;
-    use crate::scheduling::{bound_pods_by_node, ClusterView};
+    use crate::scheduling::{bound_pods_by_node, ClusterView, KeptPods};
 
     /// Moves every pod of node `from` to node `to`.
     fn move_all(state: &ClusterState, from: Sym, to: Sym) -> Vec<(Sym, Dest)> {
@@ -136,6 +136,69 @@ mod tests {
         let binds = move_all(&state, n[0], n[1]);
         let _forgotten = place(&mut state, &[], &binds, &[n[0]], 7_200, &mut 0);
         ClusterView::with_kept(&state, Default::default(), &bound_pods_by_node(&state), Some(&mut views));
+    }
+
+    /// The pods by node kept across commands, patched from what `place` reports, are each time
+    /// the fresh grouping (by address): a node replaced by a new one (its pods moved there), pods
+    /// of a node that stays moved and a node deleted with no room for its pods (they become
+    /// pending), a node deleted with a DaemonSet pod that goes with it (positions shift).
+    #[test]
+    fn pods_by_node_kept_across_commands_are_a_fresh_grouping() {
+        let mut state = crate::fixtures::karpenter_cluster(6, 3, 7);
+        let n: Vec<Sym> = state.nodes.iter().map(|n| n.name).collect();
+        let ds = state.pods.iter().position(|p| p.node_name == Some(n[4])).expect("a pod on node 4");
+        state.pods[ds].owner = Some(crate::model::OwnerRef { kind: crate::model::OwnerKind::DaemonSet, name: Sym::new("logs") });
+        let mut kept = KeptPods::of(&state);
+        let same = |kept: &KeptPods, state: &ClusterState, names: &[Sym]| {
+            let (a, b) = (kept.bound(state), bound_pods_by_node(state));
+            for name in names {
+                let ptrs = |g: &crate::scheduling::BoundPods, name: &Sym| g.get(name).unwrap_or(&[]).iter().map(|p| std::ptr::from_ref::<crate::model::Pod>(p)).collect::<Vec<_>>();
+                assert_eq!(ptrs(&a, name), ptrs(&b, name), "node {name}");
+            }
+        };
+        let old = &state.nodes[0];
+        let new = NewNode {
+            nodepool: Sym::new("default"),
+            instance_type: old.instance_type.expect("a type"),
+            zone: old.zone.expect("a zone"),
+            capacity_type: old.capacity_type.expect("a capacity type"),
+            price: 0.01,
+            labels: old.labels.iter().map(|(k, v)| (*k, *v)).collect(),
+            allocatable: old.allocatable.clone(),
+            capacity: old.capacity.clone(),
+            reservation_id: None,
+        };
+        let binds: Vec<(Sym, Dest)> = move_all(&state, n[0], n[0]).into_iter().map(|(uid, _)| (uid, Dest::Replacement(0))).collect();
+        let mut seq = 0;
+        let replaced = place(&mut state, &[new], &binds, &[n[0]], 7_200, &mut seq);
+        assert!(!replaced.removed_pods);
+        kept.patch(&state, &replaced.pods, replaced.removed_pods);
+        let launched = state.nodes.last().expect("the new node").name;
+        same(&kept, &state, &[n[0], launched]);
+        let binds = move_all(&state, n[2], n[3]);
+        let moved = place(&mut state, &[], &binds, &[n[1]], 7_200, &mut seq);
+        assert_eq!(moved.pods.len(), 6);
+        kept.patch(&state, &moved.pods, moved.removed_pods);
+        same(&kept, &state, &n);
+        let binds = move_all(&state, n[4], n[5]);
+        let deleted = place(&mut state, &[], &binds, &[n[4]], 7_200, &mut seq);
+        assert!(deleted.removed_pods);
+        kept.patch(&state, &deleted.pods, deleted.removed_pods);
+        same(&kept, &state, &[&n[..], &[launched]].concat());
+        assert_eq!(kept.bound(&state).get(&n[5]).map(<[_]>::len), Some(5));
+    }
+
+    /// The debug check catches pods by node kept across a move that was not reported.
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "are stale")]
+    fn pods_by_node_of_a_move_not_reported_are_caught() {
+        let mut state = crate::fixtures::karpenter_cluster(4, 2, 3);
+        let n: Vec<Sym> = state.nodes.iter().map(|n| n.name).collect();
+        let kept = KeptPods::of(&state);
+        let binds = move_all(&state, n[0], n[1]);
+        let _unreported = place(&mut state, &[], &binds, &[], 7_200, &mut 0);
+        kept.bound(&state);
     }
 
     /// Two nodes of one name would share one entry: such a state keeps nothing.

@@ -13,7 +13,7 @@ use super::static_capacity;
 use super::{Action, CandidateOrder, Command, DisruptionOptions, DisruptionResult, EndState, Kept, Method, NodeSummary, PodMove, Replacement};
 use crate::labels::{Sym, SymMap};
 use crate::model::{ConsolidationPolicy, DisruptionReason, Timestamp};
-use crate::scheduling::{pending_pods, provision, BoundPods, SolvedClaim};
+use crate::scheduling::{pending_pods, provision, BoundPods, KeptPods, SolvedClaim};
 use crate::state::ClusterState;
 use std::collections::BTreeMap;
 
@@ -457,13 +457,25 @@ pub(super) fn round_ctx<'a>(
 }
 
 /// One round: forced expirations, then the first disruption method that acts. `facts`: what
-/// earlier rounds over the same state kept ([`KeptFacts`]).
-fn one_round(state: &ClusterState, now: Timestamp, opts: &DisruptionOptions, warnings: &mut Vec<String>, quick: bool, facts: Option<&mut KeptFacts>) -> (Vec<Plan>, Vec<Kept>) {
+/// earlier rounds over the same state kept ([`KeptFacts`]); `pods`: the state's pods by node kept
+/// from earlier rounds (until-stable), or `None` to group them.
+fn one_round(
+    state: &ClusterState,
+    now: Timestamp,
+    opts: &DisruptionOptions,
+    warnings: &mut Vec<String>,
+    quick: bool,
+    facts: Option<&mut KeptFacts>,
+    pods: Option<&KeptPods>,
+) -> (Vec<Plan>, Vec<Kept>) {
     let (facts, views) = match facts {
         Some(k) => (Some(&mut k.nodes), Some(&k.views)),
         None => (None, None),
     };
-    let pods_by_node = crate::scheduling::bound_pods_by_node(state);
+    let pods_by_node = match pods {
+        Some(k) => k.bound(state),
+        None => crate::scheduling::bound_pods_by_node(state),
+    };
     let ctx = round_ctx(state, &pods_by_node, now, opts, warnings, quick, views);
     let (cands, kept) = candidates::build(state, ctx.pods_by_node, now, facts);
     let order = opts.candidate_order;
@@ -535,7 +547,7 @@ pub fn disrupt_once(state: &ClusterState, opts: &DisruptionOptions) -> Disruptio
     let now = opts.now.unwrap_or_else(|| state.snapshot_time());
     let mut warnings = state.warnings.clone();
     let before = cost(state);
-    let (plans, kept) = one_round(state, now, opts, &mut warnings, false, None);
+    let (plans, kept) = one_round(state, now, opts, &mut warnings, false, None, None);
     let savings: f64 = plans.iter().map(|p| p.command.savings_per_hour).sum();
     DisruptionResult {
         commands: plans.into_iter().map(|p| p.command).collect(),
@@ -579,15 +591,18 @@ pub fn until_stable_with_progress(state: &ClusterState, opts: &DisruptionOptions
     // each node's candidate facts, kept from round to round for the nodes no command changed
     // (`current` is written only by `apply`, which says what it changed)
     let mut facts = KeptFacts::for_state(&current);
+    // and its pods by node, patched from what each command moved (kept with the facts: both key
+    // nodes by name)
+    let mut pods = facts.is_some().then(|| KeptPods::of(&current));
     while rounds < max_rounds {
         rounds += 1;
         progress.report(rounds as u64, None);
         // Rounds skip the single-node simulations that are certain to fail ([`super::prefilter`]):
         // the same commands, sooner. Only the kept nodes of the last round are reported, so that
         // round runs again in full for their explanations.
-        let plans = one_round(&current, now, opts, &mut Vec::new(), true, facts.as_mut()).0;
+        let plans = one_round(&current, now, opts, &mut Vec::new(), true, facts.as_mut(), pods.as_ref()).0;
         if plans.is_empty() || rounds == max_rounds {
-            kept = one_round(&current, now, opts, &mut Vec::new(), false, facts.as_mut()).1;
+            kept = one_round(&current, now, opts, &mut Vec::new(), false, facts.as_mut(), pods.as_ref()).1;
         }
         if plans.is_empty() {
             settled = true;
@@ -597,6 +612,9 @@ pub fn until_stable_with_progress(state: &ClusterState, opts: &DisruptionOptions
             let changed = apply::apply(&mut current, &p, now, &mut seq);
             if let Some(f) = &mut facts {
                 f.forget(&changed);
+            }
+            if let Some(k) = &mut pods {
+                k.patch(&current, &changed.pods, changed.removed_pods);
             }
             commands.push(p.command);
         }
@@ -662,13 +680,13 @@ pub fn until_stable_with_progress(state: &ClusterState, opts: &DisruptionOptions
 /// single-node candidate whose consolidation is certain to fail is not simulated
 /// ([`super::prefilter`]). Warnings are dropped: the caller has reported the state's own already.
 pub fn plan_round(state: &ClusterState, now: Timestamp, opts: &DisruptionOptions) -> Vec<Plan> {
-    one_round(state, now, opts, &mut Vec::new(), true, None).0
+    one_round(state, now, opts, &mut Vec::new(), true, None, None).0
 }
 
 /// [`plan_round`] over facts kept from earlier rounds ([`KeptFacts`]), which it adds to: the
 /// caller keeps them for one state, forgetting every node it changes between rounds.
 pub fn plan_round_kept(state: &ClusterState, now: Timestamp, opts: &DisruptionOptions, kept: &mut KeptFacts) -> Vec<Plan> {
-    one_round(state, now, opts, &mut Vec::new(), true, Some(kept)).0
+    one_round(state, now, opts, &mut Vec::new(), true, Some(kept), None).0
 }
 
 #[cfg(test)]

@@ -3,21 +3,116 @@
 use crate::labels::{Sym, SymMap};
 use crate::model::Pod;
 use crate::state::ClusterState;
+use std::borrow::Cow;
 
 /// The pods bound to each node name (not terminal), in the state's order ([`bound_pods_by_node`]):
 /// every node's pods in one list, a range of it per node.
 #[derive(Debug, Default)]
 pub(crate) struct BoundPods<'a> {
     pods: Vec<&'a Pod>,
-    /// Each node name's index in `ranges`.
-    slot: SymMap<usize>,
+    /// Each node name's index in `ranges` (borrowed from a [`KeptPods`] when built from one).
+    slot: Cow<'a, SymMap<usize>>,
     ranges: Vec<std::ops::Range<usize>>,
 }
 
 impl<'a> BoundPods<'a> {
-    /// The pods bound to `node`, or `None` when none is.
+    /// The pods bound to `node`, or `None` when none is (a kept grouping keeps a node whose pods
+    /// all left, with an empty range).
     pub(crate) fn get(&self, node: &Sym) -> Option<&[&'a Pod]> {
-        self.slot.get(node).map(|&s| &self.pods[self.ranges[s].clone()])
+        self.slot.get(node).map(|&s| &self.pods[self.ranges[s].clone()]).filter(|p| !p.is_empty())
+    }
+
+    /// Debug builds: `self` and `fresh` give every name the same pods, by address.
+    fn assert_same(&self, fresh: &BoundPods) {
+        for name in self.slot.keys().chain(fresh.slot.keys()) {
+            let (a, b) = (self.get(name).unwrap_or(&[]), fresh.get(name).unwrap_or(&[]));
+            assert!(
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| std::ptr::eq(*x, *y)),
+                "kept pods of node {name} are stale: {} kept, {} bound",
+                a.len(),
+                b.len()
+            );
+        }
+    }
+}
+
+/// Each node's pods as positions in the state's pods (in the state's order), kept across
+/// until-stable rounds and patched from what [`crate::disruption::place`] reports, so that a
+/// round's [`BoundPods`] is a copy of positions into references (a few instructions a pod: no
+/// hash look-up, no grouping of runs) rather than a grouping of every pod.
+///
+/// Exact because until-stable's state is its own copy written between rounds only by `place`,
+/// which reports every pod whose binding it changed (with its position and the node it left),
+/// and whether it removed any pod (positions after it shift: then the grouping is built again).
+/// A pod moved by `place` keeps its position. Debug builds compare every round's grouping with
+/// a fresh [`bound_pods_by_node`].
+#[derive(Debug, Default)]
+pub(crate) struct KeptPods {
+    /// Each node name's index in `lists` (a node whose pods all left keeps its empty list).
+    slot: SymMap<usize>,
+    lists: Vec<Vec<usize>>,
+}
+
+impl KeptPods {
+    /// The grouping of `state`'s pods (bound, not terminal) by node.
+    pub(crate) fn of(state: &ClusterState) -> KeptPods {
+        let mut kept = KeptPods::default();
+        for i in 0..state.pods.len() {
+            kept.bind(state, i);
+        }
+        kept
+    }
+
+    /// Add the pod at `at` to its node's list, when it is bound and not terminal.
+    fn bind(&mut self, state: &ClusterState, at: usize) {
+        let p = &state.pods[at];
+        let Some(n) = p.node_name.filter(|_| !p.is_terminal()) else { return };
+        let lists = &mut self.lists;
+        let s = *self.slot.entry(n).or_insert_with(|| {
+            lists.push(Vec::new());
+            lists.len() - 1
+        });
+        let list = &mut self.lists[s];
+        // in the state's order: positions ascend (`of` appends; a patch inserts in place)
+        if let Err(k) = list.binary_search(&at) {
+            list.insert(k, at);
+        }
+    }
+
+    /// Patch the grouping after a `place` on `state` that changed the binding of the pods at
+    /// `pods` (position after `place`, the node each was bound to before); `removed_pods`: `place`
+    /// removed pods from the state, so positions shifted and the grouping is built again.
+    pub(crate) fn patch(&mut self, state: &ClusterState, pods: &[(usize, Option<Sym>)], removed_pods: bool) {
+        if removed_pods {
+            *self = KeptPods::of(state);
+            return;
+        }
+        for &(at, from) in pods {
+            if let Some(&s) = from.and_then(|f| self.slot.get(&f)) {
+                let list = &mut self.lists[s];
+                if let Ok(k) = list.binary_search(&at) {
+                    list.remove(k);
+                }
+            }
+            self.bind(state, at);
+        }
+    }
+
+    /// The round's [`BoundPods`] of `state` (the state this grouping was kept for): each node's
+    /// positions turned into references, the names' slots borrowed.
+    pub(crate) fn bound<'a>(&'a self, state: &'a ClusterState) -> BoundPods<'a> {
+        let mut pods: Vec<&Pod> = Vec::with_capacity(state.pods.len());
+        let mut ranges = Vec::with_capacity(self.lists.len());
+        for list in &self.lists {
+            let at = pods.len();
+            pods.extend(list.iter().map(|&i| &state.pods[i]));
+            ranges.push(at..pods.len());
+        }
+        let bound = BoundPods { pods, slot: Cow::Borrowed(&self.slot), ranges };
+        if cfg!(debug_assertions) {
+            bound.assert_same(&bound_pods_by_node(state));
+        }
+        bound
     }
 }
 
@@ -68,7 +163,7 @@ pub(crate) fn bound_pods_by_node(state: &ClusterState) -> BoundPods<'_> {
             *to = p;
         }
     }
-    BoundPods { pods, slot, ranges }
+    BoundPods { pods, slot: Cow::Owned(slot), ranges }
 }
 
 #[cfg(test)]

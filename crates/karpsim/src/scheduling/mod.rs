@@ -43,7 +43,7 @@ pub mod volumes;
 pub use options::{LaunchPolicy, MinValuesPolicy, PreferencePolicy, ProvisionOptions, TopologyDomains};
 pub use results::{ExistingNodeResult, NodeClaimResult, ProvisionResult, Relaxation, Unschedulable};
 pub use cluster_view::ClusterView;
-pub(crate) use bound_pods::{bound_pods_by_node, BoundPods};
+pub(crate) use bound_pods::{bound_pods_by_node, BoundPods, KeptPods};
 pub(crate) use cluster_view::KeptNodes;
 pub use reservations::ReservedMode;
 pub use scheduler::{cheapest_compatible, schedule, schedule_on, ScheduleScope, Solution, SolvedClaim};
