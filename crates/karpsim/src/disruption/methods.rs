@@ -7,13 +7,13 @@ use super::apply::{self, Plan};
 use super::budgets;
 use super::candidates::{self, Candidate};
 use super::consolidation::{self, Outcome};
-use super::kept::KeptFacts;
+use super::kept::{KeptFacts, KeptPodLists};
 use super::simulate::{RoundCtx, Simulation};
 use super::static_capacity;
 use super::{Action, CandidateOrder, Command, DisruptionOptions, DisruptionResult, EndState, Kept, Method, NodeSummary, PodMove, Replacement};
 use crate::labels::{Sym, SymMap};
 use crate::model::{ConsolidationPolicy, DisruptionReason, Timestamp};
-use crate::scheduling::{pending_pods, provision, BoundPods, KeptPods, SolvedClaim};
+use crate::scheduling::{pending_pods, provision, BoundPods, SolvedClaim};
 use crate::state::ClusterState;
 use std::collections::BTreeMap;
 
@@ -427,14 +427,15 @@ fn is_empty_candidate(c: &Candidate) -> bool {
 /// `state`, which the caller owns: the round's view and candidates borrow each node's pods from
 /// it). `quick`: allow [`super::prefilter::Prefilter`] (built on first use) to skip single-node
 /// simulations that are certain to fail (their candidates are then kept with a less specific
-/// reason). `kept_views`: the view takes the nodes' parts kept from earlier rounds
+/// reason). `pending`: the pods pending before the round ([`pending_pods`], or kept by
+/// until-stable). `kept_views`: the view takes the nodes' parts kept from earlier rounds
 /// (`disruption/kept.rs`).
 pub(super) fn round_ctx<'a>(
     state: &'a ClusterState,
     pods_by_node: &'a BoundPods<'a>,
     now: Timestamp,
     opts: &DisruptionOptions,
-    warnings: &mut Vec<String>,
+    pending: Vec<&'a crate::model::Pod>,
     quick: bool,
     kept_views: Option<&'a std::cell::RefCell<crate::scheduling::KeptNodes>>,
 ) -> RoundCtx<'a> {
@@ -443,7 +444,7 @@ pub(super) fn round_ctx<'a>(
     RoundCtx {
         state,
         now,
-        pending: pending_pods(state, warnings),
+        pending,
         quick,
         prefilter: std::cell::OnceCell::new(),
         deleting,
@@ -457,8 +458,9 @@ pub(super) fn round_ctx<'a>(
 }
 
 /// One round: forced expirations, then the first disruption method that acts. `facts`: what
-/// earlier rounds over the same state kept ([`KeptFacts`]); `pods`: the state's pods by node kept
-/// from earlier rounds (until-stable), or `None` to group them.
+/// earlier rounds over the same state kept ([`KeptFacts`]); `pods`: the state's pods by node and
+/// pending pods kept from earlier rounds (until-stable, which drops the rounds' warnings: the
+/// state's own were reported once), or `None` to find them (and warn about them).
 fn one_round(
     state: &ClusterState,
     now: Timestamp,
@@ -466,17 +468,17 @@ fn one_round(
     warnings: &mut Vec<String>,
     quick: bool,
     facts: Option<&mut KeptFacts>,
-    pods: Option<&KeptPods>,
+    pods: Option<&KeptPodLists>,
 ) -> (Vec<Plan>, Vec<Kept>) {
     let (facts, views) = match facts {
         Some(k) => (Some(&mut k.nodes), Some(&k.views)),
         None => (None, None),
     };
-    let pods_by_node = match pods {
-        Some(k) => k.bound(state),
-        None => crate::scheduling::bound_pods_by_node(state),
+    let (pods_by_node, pending) = match pods {
+        Some(k) => k.round(state),
+        None => (crate::scheduling::bound_pods_by_node(state), pending_pods(state, warnings)),
     };
-    let ctx = round_ctx(state, &pods_by_node, now, opts, warnings, quick, views);
+    let ctx = round_ctx(state, &pods_by_node, now, opts, pending, quick, views);
     let (cands, kept) = candidates::build(state, ctx.pods_by_node, now, facts);
     let order = opts.candidate_order;
     // in the state's order: each method sorts what it reads ([`in_order`]); explanations read
@@ -591,9 +593,8 @@ pub fn until_stable_with_progress(state: &ClusterState, opts: &DisruptionOptions
     // each node's candidate facts, kept from round to round for the nodes no command changed
     // (`current` is written only by `apply`, which says what it changed)
     let mut facts = KeptFacts::for_state(&current);
-    // and its pods by node, patched from what each command moved (kept with the facts: both key
-    // nodes by name)
-    let mut pods = facts.is_some().then(|| KeptPods::of(&current));
+    // and its pods by node and pending pods, patched from what each command moved
+    let mut pods = facts.is_some().then(|| KeptPodLists::of(&current));
     while rounds < max_rounds {
         rounds += 1;
         progress.report(rounds as u64, None);
@@ -614,7 +615,7 @@ pub fn until_stable_with_progress(state: &ClusterState, opts: &DisruptionOptions
                 f.forget(&changed);
             }
             if let Some(k) = &mut pods {
-                k.patch(&current, &changed.pods, changed.removed_pods);
+                k.patch(&current, &changed);
             }
             commands.push(p.command);
         }
