@@ -468,13 +468,13 @@ fn one_round(
     warnings: &mut Vec<String>,
     quick: bool,
     facts: Option<&mut KeptFacts>,
-    pods: Option<&KeptPodLists>,
+    mut pods: Option<&mut KeptPodLists>,
 ) -> (Vec<Plan>, Vec<Kept>) {
     let (facts, views) = match facts {
         Some(k) => (Some(&mut k.nodes), Some(&k.views)),
         None => (None, None),
     };
-    let (pods_by_node, pending) = match pods {
+    let (pods_by_node, pending) = match pods.as_deref_mut() {
         Some(k) => k.round(state),
         None => (crate::scheduling::bound_pods_by_node(state), pending_pods(state, warnings)),
     };
@@ -540,6 +540,13 @@ fn one_round(
         }
     }
     let kept = r.kept.into_iter().filter(|(n, _)| !acted_on.contains(n)).map(|(n, reason)| Kept { node: n.to_string(), reason }).collect();
+    if let Some(k) = pods {
+        // what borrows the round's pods by node goes first
+        drop(live);
+        drop(cands);
+        drop(r.ctx);
+        k.end_round(pods_by_node);
+    }
     (plans, kept)
 }
 
@@ -601,9 +608,9 @@ pub fn until_stable_with_progress(state: &ClusterState, opts: &DisruptionOptions
         // Rounds skip the single-node simulations that are certain to fail ([`super::prefilter`]):
         // the same commands, sooner. Only the kept nodes of the last round are reported, so that
         // round runs again in full for their explanations.
-        let plans = one_round(&current, now, opts, &mut Vec::new(), true, facts.as_mut(), pods.as_ref()).0;
+        let plans = one_round(&current, now, opts, &mut Vec::new(), true, facts.as_mut(), pods.as_mut()).0;
         if plans.is_empty() || rounds == max_rounds {
-            kept = one_round(&current, now, opts, &mut Vec::new(), false, facts.as_mut(), pods.as_ref()).1;
+            kept = one_round(&current, now, opts, &mut Vec::new(), false, facts.as_mut(), pods.as_mut()).1;
         }
         if plans.is_empty() {
             settled = true;

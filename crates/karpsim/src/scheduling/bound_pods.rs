@@ -3,23 +3,21 @@
 use crate::labels::{Sym, SymMap};
 use crate::model::Pod;
 use crate::state::ClusterState;
-use std::borrow::Cow;
 
 /// The pods bound to each node name (not terminal), in the state's order ([`bound_pods_by_node`]):
 /// every node's pods in one list, a range of it per node.
 #[derive(Debug, Default)]
 pub(crate) struct BoundPods<'a> {
     pods: Vec<&'a Pod>,
-    /// Each node name's index in `ranges` (borrowed from a [`KeptPods`] when built from one).
-    slot: Cow<'a, SymMap<usize>>,
+    /// Each node name's index in `ranges`.
+    slot: SymMap<usize>,
     ranges: Vec<std::ops::Range<usize>>,
 }
 
 impl<'a> BoundPods<'a> {
-    /// The pods bound to `node`, or `None` when none is (a kept grouping keeps a node whose pods
-    /// all left, with an empty range).
+    /// The pods bound to `node`, or `None` when none is.
     pub(crate) fn get(&self, node: &Sym) -> Option<&[&'a Pod]> {
-        self.slot.get(node).map(|&s| &self.pods[self.ranges[s].clone()]).filter(|p| !p.is_empty())
+        self.slot.get(node).map(|&s| &self.pods[self.ranges[s].clone()])
     }
 
     /// Debug builds: `self` and `fresh` give every name the same pods, by address.
@@ -48,7 +46,9 @@ impl<'a> BoundPods<'a> {
 /// a fresh [`bound_pods_by_node`].
 #[derive(Debug, Default)]
 pub(crate) struct KeptPods {
-    /// Each node name's index in `lists` (a node whose pods all left keeps its empty list).
+    /// Each node name's index in `lists`, for the names some pod is bound to: a name whose last
+    /// pod leaves is forgotten (its list stays, empty, so that the other indices hold), so
+    /// [`BoundPods::get`] answers `None` for it as for a fresh grouping.
     slot: SymMap<usize>,
     lists: Vec<Vec<usize>>,
 }
@@ -88,10 +88,15 @@ impl KeptPods {
             return;
         }
         for &(at, from) in pods {
-            if let Some(&s) = from.and_then(|f| self.slot.get(&f)) {
+            if let Some(f) = from
+                && let Some(&s) = self.slot.get(&f)
+            {
                 let list = &mut self.lists[s];
                 if let Ok(k) = list.binary_search(&at) {
                     list.remove(k);
+                }
+                if list.is_empty() {
+                    self.slot.remove(&f);
                 }
             }
             self.bind(state, at);
@@ -99,8 +104,9 @@ impl KeptPods {
     }
 
     /// The round's [`BoundPods`] of `state` (the state this grouping was kept for): each node's
-    /// positions turned into references, the names' slots borrowed.
-    pub(crate) fn bound<'a>(&'a self, state: &'a ClusterState) -> BoundPods<'a> {
+    /// positions turned into references. The names' slots are lent to it (copying them was a
+    /// block as large as the nodes at every round): [`KeptPods::end_round`] takes them back.
+    pub(crate) fn bound<'a>(&mut self, state: &'a ClusterState) -> BoundPods<'a> {
         let mut pods: Vec<&Pod> = Vec::with_capacity(state.pods.len());
         let mut ranges = Vec::with_capacity(self.lists.len());
         for list in &self.lists {
@@ -108,11 +114,17 @@ impl KeptPods {
             pods.extend(list.iter().map(|&i| &state.pods[i]));
             ranges.push(at..pods.len());
         }
-        let bound = BoundPods { pods, slot: Cow::Borrowed(&self.slot), ranges };
+        let bound = BoundPods { pods, slot: std::mem::take(&mut self.slot), ranges };
         if cfg!(debug_assertions) {
             bound.assert_same(&bound_pods_by_node(state));
         }
         bound
+    }
+
+    /// Take back the names' slots lent to the round's `bound` (the grouping is not patched while
+    /// they are out).
+    pub(crate) fn end_round(&mut self, bound: BoundPods) {
+        self.slot = bound.slot;
     }
 }
 
@@ -163,7 +175,7 @@ pub(crate) fn bound_pods_by_node(state: &ClusterState) -> BoundPods<'_> {
             *to = p;
         }
     }
-    BoundPods { pods, slot: Cow::Owned(slot), ranges }
+    BoundPods { pods, slot, ranges }
 }
 
 #[cfg(test)]
