@@ -15,7 +15,8 @@ pub(crate) struct BoundPods<'a> {
 }
 
 impl<'a> BoundPods<'a> {
-    /// The pods bound to `node`, or `None` when none is.
+    /// The pods bound to `node`, or `None` when none is (or an empty list, from a [`KeptPods`]
+    /// that keeps the name of a node whose pods all left: every caller reads both as no pods).
     pub(crate) fn get(&self, node: &Sym) -> Option<&[&'a Pod]> {
         self.slot.get(node).map(|&s| &self.pods[self.ranges[s].clone()])
     }
@@ -46,9 +47,9 @@ impl<'a> BoundPods<'a> {
 /// a fresh [`bound_pods_by_node`].
 #[derive(Debug, Default)]
 pub(crate) struct KeptPods {
-    /// Each node name's index in `lists`, for the names some pod is bound to: a name whose last
-    /// pod leaves is forgotten (its list stays, empty, so that the other indices hold), so
-    /// [`BoundPods::get`] answers `None` for it as for a fresh grouping.
+    /// Each node name's index in `lists`. A name whose last pod leaves keeps its empty list
+    /// (removing it left a tombstone in the map, and every look-up of a long drifted run probed
+    /// through more of them).
     slot: SymMap<usize>,
     lists: Vec<Vec<usize>>,
 }
@@ -94,9 +95,6 @@ impl KeptPods {
                 let list = &mut self.lists[s];
                 if let Ok(k) = list.binary_search(&at) {
                     list.remove(k);
-                }
-                if list.is_empty() {
-                    self.slot.remove(&f);
                 }
             }
             self.bind(state, at);
