@@ -109,6 +109,13 @@ pub struct Changed {
     pub nodes: SymSet,
     /// A capacity reservation's count changed: every NodePool's instance types may be new.
     pub reservations: bool,
+    /// Every pod whose binding changed (moved, or made pending): its position in the state's pods
+    /// after the change, and the node it was bound to before (what until-stable's pods by node
+    /// patch, `scheduling/bound_pods.rs`).
+    pub pods: Vec<(usize, Option<Sym>)>,
+    /// Pods were removed from the state (those of deleted nodes that go with them): the positions
+    /// of later pods shifted.
+    pub removed_pods: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -130,7 +137,7 @@ pub fn apply(state: &mut ClusterState, plan: &Plan, now: Timestamp, seq: &mut us
 /// Also how a provisioning result is launched into a state (`whatif::cluster`). Returns every node
 /// whose record or pods it changed (what until-stable's kept facts forget, `disruption/kept.rs`).
 pub fn place(state: &mut ClusterState, new_nodes: &[NewNode], binds: &[(Sym, Dest)], remove: &[Sym], now: Timestamp, seq: &mut usize) -> Changed {
-    let mut changed = Changed { nodes: remove.iter().copied().collect(), reservations: false };
+    let mut changed = Changed { nodes: remove.iter().copied().collect(), ..Changed::default() };
     let mut names = Vec::new();
     for n in new_nodes {
         let name = loop {
@@ -157,7 +164,7 @@ pub fn place(state: &mut ClusterState, new_nodes: &[NewNode], binds: &[(Sym, Des
         state.change_reservation(id, 1, false);
         changed.reservations = true;
     }
-    // looked up for every pod of the cluster: by interned symbol, not string order
+    // looked up for the pods the filter lets through: by interned symbol, not string order
     let dest_of: SymMap<Sym> = binds
         .iter()
         .map(|(uid, d)| {
@@ -167,15 +174,19 @@ pub fn place(state: &mut ClusterState, new_nodes: &[NewNode], binds: &[(Sym, Des
             })
         })
         .collect();
+    let bound = SymFilter::of(binds.iter().map(|(uid, _)| *uid));
     // pods on removed nodes: DaemonSet, mirror and finished pods go with the node; the rest move or
-    // become pending
-    state.pods.retain(|p| {
-        let on_removed = p.node_name.is_some_and(|n| remove.contains(&n));
-        !(on_removed && (p.is_daemonset_pod() || p.is_mirror() || !p.is_reschedulable()))
-    });
+    // become pending. One pass over the pods: those that go are only noted (a pod that goes is
+    // neither moved nor made pending, as when they went first) and removed after it, when there
+    // are any (`retain` visits every pod: most commands remove none)
+    let mut gone: Vec<usize> = Vec::new();
     let mut touched = SymSet::default();
-    for p in &mut state.pods {
-        if let Some(d) = dest_of.get(&p.uid) {
+    for (at, p) in state.pods.iter_mut().enumerate() {
+        let on_removed = p.node_name.is_some_and(|n| remove.contains(&n));
+        if on_removed && (p.is_daemonset_pod() || p.is_mirror() || !p.is_reschedulable()) {
+            gone.push(at);
+        } else if bound.may_hold(p.uid) && let Some(d) = dest_of.get(&p.uid) {
+            changed.pods.push((at, p.node_name));
             // the node it leaves changes too (a pod of a node being deleted moves without it)
             if let Some(from) = p.node_name {
                 changed.nodes.insert(from);
@@ -184,17 +195,83 @@ pub fn place(state: &mut ClusterState, new_nodes: &[NewNode], binds: &[(Sym, Des
             p.phase = PodPhase::Running;
             p.start_time = Some(now);
             touched.insert(*d);
-        } else if p.node_name.is_some_and(|n| remove.contains(&n)) {
+        } else if on_removed {
+            changed.pods.push((at, p.node_name));
             p.node_name = None;
             p.phase = PodPhase::Pending;
         }
     }
-    state.nodes.retain(|n| !remove.contains(&n.name));
+    if !gone.is_empty() {
+        let mut at = 0;
+        let mut next = gone.iter().copied().peekable();
+        state.pods.retain(|_| {
+            let keep = next.next_if_eq(&at).is_none();
+            at += 1;
+            keep
+        });
+        // the positions reported are those after the removal
+        let mut before = 0;
+        for (at, _) in &mut changed.pods {
+            while gone.get(before).is_some_and(|g| g < at) {
+                before += 1;
+            }
+            *at -= before;
+        }
+        changed.removed_pods = true;
+    }
+    if !remove.is_empty() {
+        state.nodes.retain(|n| !remove.contains(&n.name));
+    }
+    let got_pods = SymFilter::of(touched.iter().copied());
     for n in &mut state.nodes {
-        if touched.contains(&n.name) {
+        if got_pods.may_hold(n.name) && touched.contains(&n.name) {
             n.last_pod_event = Some(now);
         }
     }
     changed.nodes.extend(touched);
     changed
+}
+
+/// A set of symbols as 1,024 bits, one per hash (a Bloom filter with one hash): a symbol it does
+/// not hold is passed over with a shift and a test, where a hash map's look-up costs tens of
+/// instructions; one it may hold is then looked up. `place` tests every pod of the state against
+/// the few a command binds, and every node against the few that got pods.
+struct SymFilter([u64; 16]);
+
+impl SymFilter {
+    fn of(syms: impl IntoIterator<Item = Sym>) -> SymFilter {
+        let mut bits = [0u64; 16];
+        for s in syms {
+            let b = Self::bit(s);
+            bits[b / 64] |= 1 << (b % 64);
+        }
+        SymFilter(bits)
+    }
+
+    /// The symbol's bit: the top ten bits of its hash (the interner's pointer, mixed by a multiply).
+    fn bit(s: Sym) -> usize {
+        use std::hash::BuildHasher;
+        (std::hash::BuildHasherDefault::<labels::SymHasher>::default().hash_one(s) >> 54) as usize
+    }
+
+    /// False when `s` is certainly not in the set.
+    fn may_hold(&self, s: Sym) -> bool {
+        let b = Self::bit(s);
+        self.0[b / 64] & (1 << (b % 64)) != 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A filter holds every symbol it was made of, and passes over most others.
+    #[test]
+    fn a_sym_filter_holds_its_symbols() {
+        let held: Vec<Sym> = (0..12).map(|i| Sym::new(&format!("pod-{i}"))).collect();
+        let f = SymFilter::of(held.iter().copied());
+        assert!(held.iter().all(|s| f.may_hold(*s)));
+        let others = (0..1000).filter(|i| f.may_hold(Sym::new(&format!("other-{i}")))).count();
+        assert!(others < 100, "{others} of 1,000 others pass");
+    }
 }

@@ -11,7 +11,8 @@
 use super::apply::Changed;
 use super::candidates::FactsByNode;
 use crate::labels::SymSet;
-use crate::scheduling::KeptNodes;
+use crate::model::Pod;
+use crate::scheduling::{BoundPods, KeptNodes, KeptPending, KeptPods};
 use crate::state::ClusterState;
 
 /// Each node's facts and view parts by name, kept across until-stable rounds.
@@ -50,13 +51,45 @@ impl KeptFacts {
     }
 }
 
+/// What until-stable keeps of its state's pods between rounds: each node's pods and the pending
+/// pods, as positions in the state's pods, patched from what [`super::apply::place`] reports
+/// (`scheduling/bound_pods.rs`, `scheduling/mod.rs`). Kept with the facts: both key nodes by name.
+#[derive(Debug)]
+pub(super) struct KeptPodLists {
+    by_node: KeptPods,
+    pending: KeptPending,
+}
+
+impl KeptPodLists {
+    pub(super) fn of(state: &ClusterState) -> KeptPodLists {
+        KeptPodLists { by_node: KeptPods::of(state), pending: KeptPending::of(state) }
+    }
+
+    /// Follow what `place` changed in `state`.
+    pub(super) fn patch(&mut self, state: &ClusterState, changed: &Changed) {
+        self.by_node.patch(state, &changed.pods, changed.removed_pods);
+        self.pending.patch(state, &changed.pods, &changed.nodes, changed.removed_pods);
+    }
+
+    /// The round's pods by node and pending pods of `state`; the pods by node go back with
+    /// [`KeptPodLists::end_round`] before the next patch.
+    pub(super) fn round<'a>(&mut self, state: &'a ClusterState) -> (BoundPods<'a>, Vec<&'a Pod>) {
+        (self.by_node.bound(state), self.pending.pods(state))
+    }
+
+    pub(super) fn end_round(&mut self, pods_by_node: BoundPods) {
+        self.by_node.end_round(pods_by_node);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::apply::{place, Dest, NewNode};
     use super::super::candidates::build;
     use super::*;
     use crate::labels::Sym;
-    use crate::scheduling::{bound_pods_by_node, ClusterView};
+    use crate::scheduling::{bound_pods_by_node, ClusterView, KeptPods};
+    use crate::model::Pod;
 
     /// Moves every pod of node `from` to node `to`.
     fn move_all(state: &ClusterState, from: Sym, to: Sym) -> Vec<(Sym, Dest)> {
@@ -195,6 +228,90 @@ mod tests {
         let binds = move_all(&state, n[0], n[1]);
         let _forgotten = place(&mut state, &[], &binds, &[n[0]], 7_200, &mut 0);
         ClusterView::with_kept(&state, Default::default(), &bound_pods_by_node(&state), Some(&mut views));
+    }
+
+    /// The pods by node and the pending pods kept across commands, patched from what `place`
+    /// reports, are each time those of a fresh build (by address): a node replaced by a new one
+    /// (its pods moved there; a pod bound to the new node's name before it existed, pending until
+    /// then, is pending no longer), pods of a node that stays moved and a node deleted with no room
+    /// for its pods (they become pending), a node deleted with a DaemonSet pod that goes with it
+    /// (positions shift).
+    #[test]
+    fn pod_lists_kept_across_commands_are_a_fresh_build() {
+        let mut state = crate::fixtures::karpenter_cluster(6, 3, 7);
+        let n: Vec<Sym> = state.nodes.iter().map(|n| n.name).collect();
+        let ds = state.pods.iter().position(|p| p.node_name == Some(n[4])).expect("a pod on node 4");
+        state.pods[ds].owner = Some(crate::model::OwnerRef { kind: crate::model::OwnerKind::DaemonSet, name: Sym::new("logs") });
+        let launched = Sym::new("default-karpsim-1");
+        let orphan = state.pods.iter().position(|p| p.node_name == Some(n[5])).expect("a pod on node 5");
+        state.pods[orphan].node_name = Some(launched);
+        let mut kept = KeptPodLists::of(&state);
+        let ptrs = |pods: &[&Pod]| pods.iter().map(|p| std::ptr::from_ref::<Pod>(p)).collect::<Vec<_>>();
+        let same = |kept: &mut KeptPodLists, state: &ClusterState, names: &[Sym]| {
+            let ((a, pending), b) = (kept.round(state), bound_pods_by_node(state));
+            for name in names {
+                assert_eq!(ptrs(a.get(name).unwrap_or(&[])), ptrs(b.get(name).unwrap_or(&[])), "node {name}");
+            }
+            assert_eq!(ptrs(&pending), ptrs(&crate::scheduling::pending_pods(state, &mut Vec::new())));
+            kept.end_round(a);
+            pending.len()
+        };
+        let orphans_pending = same(&mut kept, &state, &n);
+        let old = &state.nodes[0];
+        let new = NewNode {
+            nodepool: Sym::new("default"),
+            instance_type: old.instance_type.expect("a type"),
+            zone: old.zone.expect("a zone"),
+            capacity_type: old.capacity_type.expect("a capacity type"),
+            price: 0.01,
+            labels: old.labels.iter().map(|(k, v)| (*k, *v)).collect(),
+            allocatable: old.allocatable.clone(),
+            capacity: old.capacity.clone(),
+            reservation_id: None,
+        };
+        let binds: Vec<(Sym, Dest)> = move_all(&state, n[0], n[0]).into_iter().map(|(uid, _)| (uid, Dest::Replacement(0))).collect();
+        let mut seq = 0;
+        let replaced = place(&mut state, &[new], &binds, &[n[0]], 7_200, &mut seq);
+        assert!(!replaced.removed_pods);
+        assert_eq!(state.nodes.last().map(|n| n.name), Some(launched));
+        kept.patch(&state, &replaced);
+        assert_eq!(same(&mut kept, &state, &[n[0], launched]), orphans_pending - 1);
+        let binds = move_all(&state, n[2], n[3]);
+        let moved = place(&mut state, &[], &binds, &[n[1]], 7_200, &mut seq);
+        assert_eq!(moved.pods.len(), 6);
+        kept.patch(&state, &moved);
+        assert_eq!(same(&mut kept, &state, &n), orphans_pending - 1 + 3);
+        let binds = move_all(&state, n[4], n[5]);
+        let deleted = place(&mut state, &[], &binds, &[n[4]], 7_200, &mut seq);
+        assert!(deleted.removed_pods);
+        kept.patch(&state, &deleted);
+        same(&mut kept, &state, &[&n[..], &[launched]].concat());
+        assert_eq!(kept.round(&state).0.get(&n[5]).map(<[_]>::len), Some(4));
+    }
+
+    /// The debug check catches pods by node kept across a move that was not reported.
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "are stale")]
+    fn pods_by_node_of_a_move_not_reported_are_caught() {
+        let mut state = crate::fixtures::karpenter_cluster(4, 2, 3);
+        let n: Vec<Sym> = state.nodes.iter().map(|n| n.name).collect();
+        let mut kept = KeptPods::of(&state);
+        let binds = move_all(&state, n[0], n[1]);
+        let _unreported = place(&mut state, &[], &binds, &[], 7_200, &mut 0);
+        kept.bound(&state);
+    }
+
+    /// The debug check catches a pending list kept across pods made pending without a report.
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "kept pending pods are stale")]
+    fn pending_pods_made_pending_without_a_report_are_caught() {
+        let mut state = crate::fixtures::karpenter_cluster(4, 2, 3);
+        let n0 = state.nodes[0].name;
+        let kept = crate::scheduling::KeptPending::of(&state);
+        let _unreported = place(&mut state, &[], &[], &[n0], 7_200, &mut 0);
+        kept.pods(&state);
     }
 
     /// Two nodes of one name would share one entry: such a state keeps nothing.

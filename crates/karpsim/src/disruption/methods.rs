@@ -7,7 +7,7 @@ use super::apply::{self, Plan};
 use super::budgets;
 use super::candidates::{self, Candidate};
 use super::consolidation::{self, Outcome};
-use super::kept::KeptFacts;
+use super::kept::{KeptFacts, KeptPodLists};
 use super::simulate::{RoundCtx, Simulation};
 use super::static_capacity;
 use super::{Action, CandidateOrder, Command, DisruptionOptions, DisruptionResult, EndState, Kept, Method, NodeSummary, PodMove, Replacement};
@@ -427,14 +427,15 @@ fn is_empty_candidate(c: &Candidate) -> bool {
 /// `state`, which the caller owns: the round's view and candidates borrow each node's pods from
 /// it). `quick`: allow [`super::prefilter::Prefilter`] (built on first use) to skip single-node
 /// simulations that are certain to fail (their candidates are then kept with a less specific
-/// reason). `kept_views`: the view takes the nodes' parts kept from earlier rounds
+/// reason). `pending`: the pods pending before the round ([`pending_pods`], or kept by
+/// until-stable). `kept_views`: the view takes the nodes' parts kept from earlier rounds
 /// (`disruption/kept.rs`).
 pub(super) fn round_ctx<'a>(
     state: &'a ClusterState,
     pods_by_node: &'a BoundPods<'a>,
     now: Timestamp,
     opts: &DisruptionOptions,
-    warnings: &mut Vec<String>,
+    pending: Vec<&'a crate::model::Pod>,
     quick: bool,
     kept_views: Option<&'a std::cell::RefCell<crate::scheduling::KeptNodes>>,
 ) -> RoundCtx<'a> {
@@ -443,7 +444,7 @@ pub(super) fn round_ctx<'a>(
     RoundCtx {
         state,
         now,
-        pending: pending_pods(state, warnings),
+        pending,
         quick,
         prefilter: std::cell::OnceCell::new(),
         deleting,
@@ -457,14 +458,27 @@ pub(super) fn round_ctx<'a>(
 }
 
 /// One round: forced expirations, then the first disruption method that acts. `facts`: what
-/// earlier rounds over the same state kept ([`KeptFacts`]).
-fn one_round(state: &ClusterState, now: Timestamp, opts: &DisruptionOptions, warnings: &mut Vec<String>, quick: bool, facts: Option<&mut KeptFacts>) -> (Vec<Plan>, Vec<Kept>) {
+/// earlier rounds over the same state kept ([`KeptFacts`]); `pods`: the state's pods by node and
+/// pending pods kept from earlier rounds (until-stable, which drops the rounds' warnings: the
+/// state's own were reported once), or `None` to find them (and warn about them).
+fn one_round(
+    state: &ClusterState,
+    now: Timestamp,
+    opts: &DisruptionOptions,
+    warnings: &mut Vec<String>,
+    quick: bool,
+    facts: Option<&mut KeptFacts>,
+    mut pods: Option<&mut KeptPodLists>,
+) -> (Vec<Plan>, Vec<Kept>) {
     let (facts, views) = match facts {
         Some(k) => (Some(&mut k.nodes), Some(&k.views)),
         None => (None, None),
     };
-    let pods_by_node = crate::scheduling::bound_pods_by_node(state);
-    let ctx = round_ctx(state, &pods_by_node, now, opts, warnings, quick, views);
+    let (pods_by_node, pending) = match pods.as_deref_mut() {
+        Some(k) => k.round(state),
+        None => (crate::scheduling::bound_pods_by_node(state), pending_pods(state, warnings)),
+    };
+    let ctx = round_ctx(state, &pods_by_node, now, opts, pending, quick, views);
     let (cands, kept) = candidates::build(state, ctx.pods_by_node, now, facts);
     let order = opts.candidate_order;
     // in the state's order: each method sorts what it reads ([`in_order`]); explanations read
@@ -526,6 +540,13 @@ fn one_round(state: &ClusterState, now: Timestamp, opts: &DisruptionOptions, war
         }
     }
     let kept = r.kept.into_iter().filter(|(n, _)| !acted_on.contains(n)).map(|(n, reason)| Kept { node: n.to_string(), reason }).collect();
+    if let Some(k) = pods {
+        // what borrows the round's pods by node goes first
+        drop(live);
+        drop(cands);
+        drop(r.ctx);
+        k.end_round(pods_by_node);
+    }
     (plans, kept)
 }
 
@@ -535,7 +556,7 @@ pub fn disrupt_once(state: &ClusterState, opts: &DisruptionOptions) -> Disruptio
     let now = opts.now.unwrap_or_else(|| state.snapshot_time());
     let mut warnings = state.warnings.clone();
     let before = cost(state);
-    let (plans, kept) = one_round(state, now, opts, &mut warnings, false, None);
+    let (plans, kept) = one_round(state, now, opts, &mut warnings, false, None, None);
     let savings: f64 = plans.iter().map(|p| p.command.savings_per_hour).sum();
     DisruptionResult {
         commands: plans.into_iter().map(|p| p.command).collect(),
@@ -579,15 +600,17 @@ pub fn until_stable_with_progress(state: &ClusterState, opts: &DisruptionOptions
     // each node's candidate facts, kept from round to round for the nodes no command changed
     // (`current` is written only by `apply`, which says what it changed)
     let mut facts = KeptFacts::for_state(&current);
+    // and its pods by node and pending pods, patched from what each command moved
+    let mut pods = facts.is_some().then(|| KeptPodLists::of(&current));
     while rounds < max_rounds {
         rounds += 1;
         progress.report(rounds as u64, None);
         // Rounds skip the single-node simulations that are certain to fail ([`super::prefilter`]):
         // the same commands, sooner. Only the kept nodes of the last round are reported, so that
         // round runs again in full for their explanations.
-        let plans = one_round(&current, now, opts, &mut Vec::new(), true, facts.as_mut()).0;
+        let plans = one_round(&current, now, opts, &mut Vec::new(), true, facts.as_mut(), pods.as_mut()).0;
         if plans.is_empty() || rounds == max_rounds {
-            kept = one_round(&current, now, opts, &mut Vec::new(), false, facts.as_mut()).1;
+            kept = one_round(&current, now, opts, &mut Vec::new(), false, facts.as_mut(), pods.as_mut()).1;
         }
         if plans.is_empty() {
             settled = true;
@@ -597,6 +620,9 @@ pub fn until_stable_with_progress(state: &ClusterState, opts: &DisruptionOptions
             let changed = apply::apply(&mut current, &p, now, &mut seq);
             if let Some(f) = &mut facts {
                 f.forget(&changed);
+            }
+            if let Some(k) = &mut pods {
+                k.patch(&current, &changed);
             }
             commands.push(p.command);
         }
@@ -662,13 +688,13 @@ pub fn until_stable_with_progress(state: &ClusterState, opts: &DisruptionOptions
 /// single-node candidate whose consolidation is certain to fail is not simulated
 /// ([`super::prefilter`]). Warnings are dropped: the caller has reported the state's own already.
 pub fn plan_round(state: &ClusterState, now: Timestamp, opts: &DisruptionOptions) -> Vec<Plan> {
-    one_round(state, now, opts, &mut Vec::new(), true, None).0
+    one_round(state, now, opts, &mut Vec::new(), true, None, None).0
 }
 
 /// [`plan_round`] over facts kept from earlier rounds ([`KeptFacts`]), which it adds to: the
 /// caller keeps them for one state, forgetting every node it changes between rounds.
 pub fn plan_round_kept(state: &ClusterState, now: Timestamp, opts: &DisruptionOptions, kept: &mut KeptFacts) -> Vec<Plan> {
-    one_round(state, now, opts, &mut Vec::new(), true, Some(kept)).0
+    one_round(state, now, opts, &mut Vec::new(), true, Some(kept), None).0
 }
 
 #[cfg(test)]

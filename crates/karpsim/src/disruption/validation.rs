@@ -21,7 +21,7 @@ use crate::state::ClusterState;
 /// - Other methods are not validated (expiration and drift act at once).
 pub fn validate(state: &ClusterState, now: Timestamp, opts: &DisruptionOptions, plan: &Plan) -> Result<Plan, String> {
     let pods_by_node = crate::scheduling::bound_pods_by_node(state);
-    let ctx = round_ctx(state, &pods_by_node, now, opts, &mut Vec::new(), false, None);
+    let ctx = round_ctx(state, &pods_by_node, now, opts, crate::scheduling::pending_pods(state, &mut Vec::new()), false, None);
     let (cands, _) = candidates::build(state, ctx.pods_by_node, now, None);
     let current = |name| cands.iter().find(|c| c.name() == name);
     match plan.command.method {

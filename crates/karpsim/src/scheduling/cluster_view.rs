@@ -6,6 +6,7 @@
 //! bound to each node. A disruption round simulates one scheduling run per candidate against the
 //! same state, so it builds this once and hands it to every run ([`super::schedule_on`]).
 
+use super::bound_pods::{bound_pods_by_node, BoundPods};
 use super::daemons::{self, DaemonGroup};
 use super::options::MinValuesPolicy;
 use super::instance_filter::{self, FilterInput};
@@ -114,73 +115,6 @@ fn node_requirements(node: &Node) -> Arc<Requirements> {
     let mut r = (*r).clone();
     r.set(*labels::HOSTNAME, Requirement::is_in([node.name]));
     Arc::new(r)
-}
-
-/// The pods bound to each node name (not terminal), in the state's order ([`bound_pods_by_node`]):
-/// every node's pods in one list, a range of it per node.
-#[derive(Debug, Default)]
-pub(crate) struct BoundPods<'a> {
-    pods: Vec<&'a Pod>,
-    /// Each node name's index in `ranges`.
-    slot: SymMap<usize>,
-    ranges: Vec<std::ops::Range<usize>>,
-}
-
-impl<'a> BoundPods<'a> {
-    /// The pods bound to `node`, or `None` when none is.
-    pub(crate) fn get(&self, node: &Sym) -> Option<&[&'a Pod]> {
-        self.slot.get(node).map(|&s| &self.pods[self.ranges[s].clone()])
-    }
-}
-
-/// The pods bound to each node (not terminal), in the state's order: what a view and a disruption
-/// round start from.
-///
-/// Until-stable builds this at every round over every pod, and the time simulator at every round
-/// and batch, so it is built in one list allocated once: the state's pods come in runs of one node
-/// (a snapshot lists a node's pods together; a moved pod keeps its place), each node's pods are
-/// counted over the runs first (one look-up per run), each node then gets its range of the list in
-/// the order the nodes first appear, and the runs are copied into their nodes' ranges in the
-/// state's order. (A list per node, allocated at every round, was a quarter of this; the rounds'
-/// views and candidates borrow the ranges rather than copy them.)
-pub(crate) fn bound_pods_by_node(state: &ClusterState) -> BoundPods<'_> {
-    let mut runs: Vec<(Sym, std::ops::Range<usize>)> = Vec::with_capacity(state.nodes.len());
-    for (i, p) in state.pods.iter().enumerate() {
-        let Some(n) = p.node_name.filter(|_| !p.is_terminal()) else { continue };
-        match runs.last_mut() {
-            Some((last, r)) if *last == n && r.end == i => r.end = i + 1,
-            _ => runs.push((n, i..i + 1)),
-        }
-    }
-    let mut slot: SymMap<usize> = SymMap::with_capacity_and_hasher(state.nodes.len(), Default::default());
-    // each run's node's slot, and each slot's count (then its range)
-    let mut run_slot: Vec<usize> = Vec::with_capacity(runs.len());
-    let mut counts: Vec<usize> = Vec::with_capacity(state.nodes.len());
-    for (n, r) in &runs {
-        let s = *slot.entry(*n).or_insert_with(|| {
-            counts.push(0);
-            counts.len() - 1
-        });
-        counts[s] += r.len();
-        run_slot.push(s);
-    }
-    let mut ranges: Vec<std::ops::Range<usize>> = Vec::with_capacity(counts.len());
-    let mut total = 0;
-    for c in counts {
-        ranges.push(total..total);
-        total += c;
-    }
-    let Some(any) = state.pods.first() else { return BoundPods::default() };
-    // every entry is overwritten below: each slot's range holds exactly its runs' pods
-    let mut pods: Vec<&Pod> = vec![any; total];
-    for ((_, r), s) in runs.into_iter().zip(run_slot) {
-        let at = ranges[s].end;
-        ranges[s].end += r.len();
-        for (to, p) in pods[at..at + r.len()].iter_mut().zip(&state.pods[r]) {
-            *to = p;
-        }
-    }
-    BoundPods { pods, slot, ranges }
 }
 
 /// Where a view's nodes take their pods from: the same lists either way, in the state's order.
@@ -688,31 +622,6 @@ impl<'a> ClusterView<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Each node's range of the one list holds the pods bound to it in the state's order, whatever
-    /// the runs: pods moved between nodes (runs of one node apart, interleaved), finished pods
-    /// left out, pods bound to a name that is no node's kept under that name, an empty state.
-    #[test]
-    fn bound_pods_are_each_nodes_pods_in_the_states_order() {
-        let mut state = crate::fixtures::karpenter_cluster(4, 3, 9);
-        let n: Vec<Sym> = state.nodes.iter().map(|n| n.name).collect();
-        for (i, p) in state.pods.iter_mut().enumerate() {
-            p.node_name = Some([n[0], n[1], n[0], n[2], n[2], n[3]][i % 6]);
-        }
-        state.pods[4].phase = crate::model::PodPhase::Succeeded;
-        state.pods[7].node_name = Some(Sym::new("gone"));
-        state.pods[8].node_name = None;
-        let grouped = bound_pods_by_node(&state);
-        for name in n.iter().copied().chain([Sym::new("gone"), Sym::new("none")]) {
-            let expected: Vec<*const Pod> =
-                state.pods.iter().filter(|p| p.node_name == Some(name) && !p.is_terminal()).map(std::ptr::from_ref).collect();
-            let got: Vec<*const Pod> = grouped.get(&name).unwrap_or(&[]).iter().map(|p| std::ptr::from_ref::<Pod>(p)).collect();
-            assert_eq!(got, expected, "node {name}");
-            assert_eq!(grouped.get(&name).is_some(), !expected.is_empty());
-        }
-        state.pods.clear();
-        assert!(bound_pods_by_node(&state).get(&n[0]).is_none());
-    }
 
     /// A view whose nodes borrow their pods from a grouping that outlives it is the view that
     /// copies them: the same nodes with the same pods (by address) and the same room.

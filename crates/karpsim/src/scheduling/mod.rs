@@ -14,6 +14,7 @@
 //! ```
 
 pub mod batches;
+mod bound_pods;
 mod claim_order;
 mod cluster_view;
 mod daemons;
@@ -42,7 +43,8 @@ pub mod volumes;
 pub use options::{LaunchPolicy, MinValuesPolicy, PreferencePolicy, ProvisionOptions, TopologyDomains};
 pub use results::{ExistingNodeResult, NodeClaimResult, ProvisionResult, Relaxation, Unschedulable};
 pub use cluster_view::ClusterView;
-pub(crate) use cluster_view::{bound_pods_by_node, BoundPods, KeptNodes};
+pub(crate) use bound_pods::{bound_pods_by_node, BoundPods, KeptPods};
+pub(crate) use cluster_view::KeptNodes;
 pub use reservations::ReservedMode;
 pub use scheduler::{cheapest_compatible, schedule, schedule_on, ScheduleScope, Solution, SolvedClaim};
 
@@ -66,7 +68,7 @@ pub fn pending_pods<'a>(state: &'a ClusterState, warnings: &mut Vec<String>) -> 
             // a pod bound to a node of the state is never pending, whatever else holds: it is
             // rejected first (and uncounted, as before), before the other tests look at it
             .filter(|p| p.node_name.is_none_or(|n| !nodes.contains(&n)))
-            .filter(|p| p.is_active() && !p.is_daemonset_pod() && !p.is_mirror())
+            .filter(|p| schedulable_kind(p))
             .filter(|p| {
                 if p.node_name.is_some() {
                     orphans += 1;
@@ -116,6 +118,96 @@ pub fn has_pending_pods(state: &ClusterState) -> bool {
                 && p.not_provisionable().is_none()
         })
     })
+}
+
+/// Active, neither a DaemonSet nor a mirror pod: what [`pending_pods`] asks of a pod not bound
+/// to a node of the state before it asks whether Karpenter provisions it.
+fn schedulable_kind(p: &Pod) -> bool {
+    p.is_active() && !p.is_daemonset_pod() && !p.is_mirror()
+}
+
+/// The state's [`pending_pods`] as positions in its pods, kept across until-stable rounds and
+/// patched from what `disruption::place` reports, so that a round does not test every pod against
+/// a set of every node's name (until-stable drops the rounds' warnings: the state's own were
+/// reported once, so the kept list has no counts to give).
+///
+/// Exact because until-stable's state is written between rounds only by `place`, which reports
+/// every pod whose binding it changed and whether it removed pods (positions shifted: then the
+/// list is made again); a pod it did not touch stays pending or not, except a pod bound to a name
+/// that no node had and that a launched node now has, which is looked at again. Debug builds
+/// compare every round's list with a fresh [`pending_pods`].
+#[derive(Debug, Default)]
+pub(crate) struct KeptPending {
+    at: Vec<usize>,
+}
+
+impl KeptPending {
+    pub(crate) fn of(state: &ClusterState) -> KeptPending {
+        // each pending pod's position, from its address: they are references into `state.pods`
+        let base = state.pods.as_ptr().addr();
+        let at: Vec<usize> = pending_pods(state, &mut Vec::new()).into_iter().map(|p| (std::ptr::from_ref(p).addr() - base) / size_of::<Pod>()).collect();
+        debug_assert!(at.iter().all(|&i| state.pods.get(i).is_some()));
+        KeptPending { at }
+    }
+
+    /// The pending pods of `state` (the state this list was kept for), in the state's order.
+    pub(crate) fn pods<'a>(&self, state: &'a ClusterState) -> Vec<&'a Pod> {
+        let pods: Vec<&Pod> = self.at.iter().map(|&i| &state.pods[i]).collect();
+        if cfg!(debug_assertions) {
+            let fresh = pending_pods(state, &mut Vec::new());
+            assert!(
+                pods.len() == fresh.len() && pods.iter().zip(&fresh).all(|(a, b)| std::ptr::eq(*a, *b)),
+                "kept pending pods are stale: {} kept, {} fresh",
+                pods.len(),
+                fresh.len()
+            );
+        }
+        pods
+    }
+
+    /// Patch the list after a `place` on `state` that changed the binding of the pods at `pods`
+    /// (positions after `place`), touched the nodes `nodes` (the launched among them) and, with
+    /// `removed_pods`, removed pods from the state.
+    pub(crate) fn patch(&mut self, state: &ClusterState, pods: &[(usize, Option<Sym>)], nodes: &SymSet, removed_pods: bool) {
+        if removed_pods {
+            *self = KeptPending::of(state);
+            return;
+        }
+        // the pods to look at again: those `place` changed, and those bound to a name a launched
+        // node may now have
+        let mut again: Vec<usize> = pods.iter().map(|(at, _)| *at).collect();
+        again.extend(self.at.iter().copied().filter(|&i| state.pods[i].node_name.is_some_and(|n| nodes.contains(&n))));
+        again.sort_unstable();
+        again.dedup();
+        // which of the names they are bound to are nodes', in one pass over the nodes
+        let mut names: Vec<(Sym, bool)> = Vec::new();
+        for &i in &again {
+            if let Some(n) = state.pods[i].node_name
+                && !names.iter().any(|(x, _)| *x == n)
+            {
+                names.push((n, false));
+            }
+        }
+        if !names.is_empty() {
+            for node in &state.nodes {
+                if let Some(e) = names.iter_mut().find(|(x, _)| *x == node.name) {
+                    e.1 = true;
+                }
+            }
+        }
+        for i in again {
+            let p = &state.pods[i];
+            let on_node = p.node_name.is_some_and(|n| names.iter().any(|(x, is)| *x == n && *is));
+            let pending = !on_node && schedulable_kind(p) && p.not_provisionable().is_none();
+            match (self.at.binary_search(&i), pending) {
+                (Ok(k), false) => {
+                    self.at.remove(k);
+                }
+                (Err(k), true) => self.at.insert(k, i),
+                _ => {}
+            }
+        }
+    }
 }
 
 /// Run `f` with the names of the state's nodes, in a set kept on this thread and refilled per

@@ -1,0 +1,207 @@
+//! The pods bound to each node, grouped once for a round, a view or a batch.
+
+use crate::labels::{Sym, SymMap};
+use crate::model::Pod;
+use crate::state::ClusterState;
+
+/// The pods bound to each node name (not terminal), in the state's order ([`bound_pods_by_node`]):
+/// every node's pods in one list, a range of it per node.
+#[derive(Debug, Default)]
+pub(crate) struct BoundPods<'a> {
+    pods: Vec<&'a Pod>,
+    /// Each node name's index in `ranges`.
+    slot: SymMap<usize>,
+    ranges: Vec<std::ops::Range<usize>>,
+}
+
+impl<'a> BoundPods<'a> {
+    /// The pods bound to `node`, or `None` when none is (or an empty list, from a [`KeptPods`]
+    /// that keeps the name of a node whose pods all left: every caller reads both as no pods).
+    pub(crate) fn get(&self, node: &Sym) -> Option<&[&'a Pod]> {
+        self.slot.get(node).map(|&s| &self.pods[self.ranges[s].clone()])
+    }
+
+    /// Debug builds: `self` and `fresh` give every name the same pods, by address.
+    fn assert_same(&self, fresh: &BoundPods) {
+        for name in self.slot.keys().chain(fresh.slot.keys()) {
+            let (a, b) = (self.get(name).unwrap_or(&[]), fresh.get(name).unwrap_or(&[]));
+            assert!(
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| std::ptr::eq(*x, *y)),
+                "kept pods of node {name} are stale: {} kept, {} bound",
+                a.len(),
+                b.len()
+            );
+        }
+    }
+}
+
+/// Each node's pods as positions in the state's pods (in the state's order), kept across
+/// until-stable rounds and patched from what [`crate::disruption::place`] reports, so that a
+/// round's [`BoundPods`] is a copy of positions into references (a few instructions a pod: no
+/// hash look-up, no grouping of runs) rather than a grouping of every pod.
+///
+/// Exact because until-stable's state is its own copy written between rounds only by `place`,
+/// which reports every pod whose binding it changed (with its position and the node it left),
+/// and whether it removed any pod (positions after it shift: then the grouping is built again).
+/// A pod moved by `place` keeps its position. Debug builds compare every round's grouping with
+/// a fresh [`bound_pods_by_node`].
+#[derive(Debug, Default)]
+pub(crate) struct KeptPods {
+    /// Each node name's index in `lists`. A name whose last pod leaves keeps its empty list
+    /// (removing it left a tombstone in the map, and every look-up of a long drifted run probed
+    /// through more of them).
+    slot: SymMap<usize>,
+    lists: Vec<Vec<usize>>,
+}
+
+impl KeptPods {
+    /// The grouping of `state`'s pods (bound, not terminal) by node.
+    pub(crate) fn of(state: &ClusterState) -> KeptPods {
+        let mut kept = KeptPods::default();
+        for i in 0..state.pods.len() {
+            kept.bind(state, i);
+        }
+        kept
+    }
+
+    /// Add the pod at `at` to its node's list, when it is bound and not terminal.
+    fn bind(&mut self, state: &ClusterState, at: usize) {
+        let p = &state.pods[at];
+        let Some(n) = p.node_name.filter(|_| !p.is_terminal()) else { return };
+        let lists = &mut self.lists;
+        let s = *self.slot.entry(n).or_insert_with(|| {
+            lists.push(Vec::new());
+            lists.len() - 1
+        });
+        let list = &mut self.lists[s];
+        // in the state's order: positions ascend (`of` appends; a patch inserts in place)
+        if let Err(k) = list.binary_search(&at) {
+            list.insert(k, at);
+        }
+    }
+
+    /// Patch the grouping after a `place` on `state` that changed the binding of the pods at
+    /// `pods` (position after `place`, the node each was bound to before); `removed_pods`: `place`
+    /// removed pods from the state, so positions shifted and the grouping is built again.
+    pub(crate) fn patch(&mut self, state: &ClusterState, pods: &[(usize, Option<Sym>)], removed_pods: bool) {
+        if removed_pods {
+            *self = KeptPods::of(state);
+            return;
+        }
+        for &(at, from) in pods {
+            if let Some(f) = from
+                && let Some(&s) = self.slot.get(&f)
+            {
+                let list = &mut self.lists[s];
+                if let Ok(k) = list.binary_search(&at) {
+                    list.remove(k);
+                }
+            }
+            self.bind(state, at);
+        }
+    }
+
+    /// The round's [`BoundPods`] of `state` (the state this grouping was kept for): each node's
+    /// positions turned into references. The names' slots are lent to it (copying them was a
+    /// block as large as the nodes at every round): [`KeptPods::end_round`] takes them back.
+    pub(crate) fn bound<'a>(&mut self, state: &'a ClusterState) -> BoundPods<'a> {
+        let mut pods: Vec<&Pod> = Vec::with_capacity(state.pods.len());
+        let mut ranges = Vec::with_capacity(self.lists.len());
+        for list in &self.lists {
+            let at = pods.len();
+            pods.extend(list.iter().map(|&i| &state.pods[i]));
+            ranges.push(at..pods.len());
+        }
+        let bound = BoundPods { pods, slot: std::mem::take(&mut self.slot), ranges };
+        if cfg!(debug_assertions) {
+            bound.assert_same(&bound_pods_by_node(state));
+        }
+        bound
+    }
+
+    /// Take back the names' slots lent to the round's `bound` (the grouping is not patched while
+    /// they are out).
+    pub(crate) fn end_round(&mut self, bound: BoundPods) {
+        self.slot = bound.slot;
+    }
+}
+
+/// The pods bound to each node (not terminal), in the state's order: what a view and a disruption
+/// round start from.
+///
+/// Until-stable builds this at every round over every pod, and the time simulator at every round
+/// and batch, so it is built in one list allocated once: the state's pods come in runs of one node
+/// (a snapshot lists a node's pods together; a moved pod keeps its place), each node's pods are
+/// counted over the runs first (one look-up per run), each node then gets its range of the list in
+/// the order the nodes first appear, and the runs are copied into their nodes' ranges in the
+/// state's order. (A list per node, allocated at every round, was a quarter of this; the rounds'
+/// views and candidates borrow the ranges rather than copy them.)
+pub(crate) fn bound_pods_by_node(state: &ClusterState) -> BoundPods<'_> {
+    let mut runs: Vec<(Sym, std::ops::Range<usize>)> = Vec::with_capacity(state.nodes.len());
+    for (i, p) in state.pods.iter().enumerate() {
+        let Some(n) = p.node_name.filter(|_| !p.is_terminal()) else { continue };
+        match runs.last_mut() {
+            Some((last, r)) if *last == n && r.end == i => r.end = i + 1,
+            _ => runs.push((n, i..i + 1)),
+        }
+    }
+    let mut slot: SymMap<usize> = SymMap::with_capacity_and_hasher(state.nodes.len(), Default::default());
+    // each run's node's slot, and each slot's count (then its range)
+    let mut run_slot: Vec<usize> = Vec::with_capacity(runs.len());
+    let mut counts: Vec<usize> = Vec::with_capacity(state.nodes.len());
+    for (n, r) in &runs {
+        let s = *slot.entry(*n).or_insert_with(|| {
+            counts.push(0);
+            counts.len() - 1
+        });
+        counts[s] += r.len();
+        run_slot.push(s);
+    }
+    let mut ranges: Vec<std::ops::Range<usize>> = Vec::with_capacity(counts.len());
+    let mut total = 0;
+    for c in counts {
+        ranges.push(total..total);
+        total += c;
+    }
+    let Some(any) = state.pods.first() else { return BoundPods::default() };
+    // every entry is overwritten below: each slot's range holds exactly its runs' pods
+    let mut pods: Vec<&Pod> = vec![any; total];
+    for ((_, r), s) in runs.into_iter().zip(run_slot) {
+        let at = ranges[s].end;
+        ranges[s].end += r.len();
+        for (to, p) in pods[at..at + r.len()].iter_mut().zip(&state.pods[r]) {
+            *to = p;
+        }
+    }
+    BoundPods { pods, slot, ranges }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each node's range of the one list holds the pods bound to it in the state's order, whatever
+    /// the runs: pods moved between nodes (runs of one node apart, interleaved), finished pods
+    /// left out, pods bound to a name that is no node's kept under that name, an empty state.
+    #[test]
+    fn bound_pods_are_each_nodes_pods_in_the_states_order() {
+        let mut state = crate::fixtures::karpenter_cluster(4, 3, 9);
+        let n: Vec<Sym> = state.nodes.iter().map(|n| n.name).collect();
+        for (i, p) in state.pods.iter_mut().enumerate() {
+            p.node_name = Some([n[0], n[1], n[0], n[2], n[2], n[3]][i % 6]);
+        }
+        state.pods[4].phase = crate::model::PodPhase::Succeeded;
+        state.pods[7].node_name = Some(Sym::new("gone"));
+        state.pods[8].node_name = None;
+        let grouped = bound_pods_by_node(&state);
+        for name in n.iter().copied().chain([Sym::new("gone"), Sym::new("none")]) {
+            let expected: Vec<*const Pod> =
+                state.pods.iter().filter(|p| p.node_name == Some(name) && !p.is_terminal()).map(std::ptr::from_ref).collect();
+            let got: Vec<*const Pod> = grouped.get(&name).unwrap_or(&[]).iter().map(|p| std::ptr::from_ref::<Pod>(p)).collect();
+            assert_eq!(got, expected, "node {name}");
+            assert_eq!(grouped.get(&name).is_some(), !expected.is_empty());
+        }
+        state.pods.clear();
+        assert!(bound_pods_by_node(&state).get(&n[0]).is_none());
+    }
+}
