@@ -11,7 +11,7 @@ use super::kept::{KeptFacts, KeptPodLists};
 use super::simulate::{RoundCtx, Simulation};
 use super::static_capacity;
 use super::{Action, CandidateOrder, Command, DisruptionOptions, DisruptionResult, EndState, Kept, Method, NodeSummary, PodMove, Replacement};
-use crate::labels::{Sym, SymMap};
+use crate::labels::{Sym, SymMap, SymSet};
 use crate::model::{ConsolidationPolicy, DisruptionReason, Timestamp};
 use crate::scheduling::{pending_pods, provision, BoundPods, SolvedClaim};
 use crate::state::ClusterState;
@@ -103,7 +103,7 @@ impl<'a> Round<'a, '_> {
         for c in claims {
             replacements.push(Replacement::launch(c, policy)?);
         }
-        let moving: std::collections::HashSet<Sym> = cands.iter().flat_map(|c| c.reschedulable.iter().map(|p| p.uid)).collect();
+        let moving: SymSet = cands.iter().flat_map(|c| c.reschedulable.iter().map(|p| p.uid)).collect();
         let mut pods = Vec::new();
         let mut binds: Vec<(Sym, apply::Dest)> = Vec::new();
         for (node, ps) in &sim.sol.existing {
@@ -116,9 +116,17 @@ impl<'a> Round<'a, '_> {
                 binds.push((sim.sol.pods[p].uid, apply::Dest::Replacement(i)));
             }
         }
+        // each uid's first pod of the simulation, and the uids bound: looked up once per pod (a
+        // search of every pod or bind for each one was quadratic in a command's pods, which
+        // multi-node consolidation makes large)
+        let mut first_of: SymMap<usize> = SymMap::default();
+        for (i, p) in sim.sol.pods.iter().enumerate() {
+            first_of.entry(p.uid).or_insert(i);
+        }
+        let bound: SymSet = binds.iter().map(|(u, _)| *u).collect();
         for (uid, d) in &binds {
             if moving.contains(uid) {
-                let p = sim.sol.pods.iter().find(|p| p.uid == *uid).map(|p| p.key()).unwrap_or_default();
+                let p = first_of.get(uid).map(|&i| sim.sol.pods[i].key()).unwrap_or_default();
                 let to = match d {
                     apply::Dest::Existing(n) => n.to_string(),
                     apply::Dest::Replacement(i) => format!("replacement-{i}"),
@@ -128,7 +136,7 @@ impl<'a> Round<'a, '_> {
         }
         for c in cands {
             for p in c.reschedulable.iter() {
-                if !binds.iter().any(|(u, _)| *u == p.uid) {
+                if !bound.contains(&p.uid) {
                     pods.push(PodMove { pod: p.key(), to: "pending".into() });
                 }
             }

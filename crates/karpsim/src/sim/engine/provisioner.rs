@@ -51,8 +51,10 @@ impl Engine<'_> {
                 return;
             }
             let scope = ScheduleScope { removed_nodes: self.excluded_nodes(), pending: pods.iter().map(|p| p.uid).collect(), ..Default::default() };
-            // each node's parts kept from earlier batches and rounds (`engine/kept.rs`)
-            let view = ClusterView::with_kept(&self.state, self.opts.provisioning.min_values_policy, &bound_pods_by_node(&self.state), self.kept.views());
+            // each node's parts kept from earlier batches and rounds (`engine/kept.rs`); the view
+            // borrows each node's pods from this grouping, which outlives it, rather than copying them
+            let grouped = bound_pods_by_node(&self.state);
+            let view = ClusterView::with_kept_borrowed(&self.state, self.opts.provisioning.min_values_policy, &grouped, self.kept.views());
             self.launch_warnings.extend(view.launch_warnings());
             let sol = schedule_on(&view, pods, &scope, &self.opts.provisioning);
             let initialized: SymSet = self.state.nodes.iter().filter(|n| n.initialized).map(|n| n.name).collect();
