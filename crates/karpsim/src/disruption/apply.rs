@@ -137,6 +137,21 @@ pub fn apply(state: &mut ClusterState, plan: &Plan, now: Timestamp, seq: &mut us
 /// Also how a provisioning result is launched into a state (`whatif::cluster`). Returns every node
 /// whose record or pods it changed (what until-stable's kept facts forget, `disruption/kept.rs`).
 pub fn place(state: &mut ClusterState, new_nodes: &[NewNode], binds: &[(Sym, Dest)], remove: &[Sym], now: Timestamp, seq: &mut usize) -> Changed {
+    place_visiting(state, new_nodes, binds, remove, now, seq, None)
+}
+
+/// [`place`], looking only at the pods at `touched_pods` (ascending positions, from until-stable's
+/// [`super::pod_index::PodIndex`]: every pod bound to a removed node or named by a bind) rather than
+/// at every pod of the state; `None`: at every pod.
+pub(super) fn place_visiting(
+    state: &mut ClusterState,
+    new_nodes: &[NewNode],
+    binds: &[(Sym, Dest)],
+    remove: &[Sym],
+    now: Timestamp,
+    seq: &mut usize,
+    touched_pods: Option<&[usize]>,
+) -> Changed {
     let mut changed = Changed { nodes: remove.iter().copied().collect(), ..Changed::default() };
     let mut names = Vec::new();
     for n in new_nodes {
@@ -181,7 +196,7 @@ pub fn place(state: &mut ClusterState, new_nodes: &[NewNode], binds: &[(Sym, Des
     // are any (`retain` visits every pod: most commands remove none)
     let mut gone: Vec<usize> = Vec::new();
     let mut touched = SymSet::default();
-    for (at, p) in state.pods.iter_mut().enumerate() {
+    let mut visit = |at: usize, p: &mut crate::model::Pod| {
         let on_removed = p.node_name.is_some_and(|n| remove.contains(&n));
         if on_removed && (p.is_daemonset_pod() || p.is_mirror() || !p.is_reschedulable()) {
             gone.push(at);
@@ -199,6 +214,19 @@ pub fn place(state: &mut ClusterState, new_nodes: &[NewNode], binds: &[(Sym, Des
             changed.pods.push((at, p.node_name));
             p.node_name = None;
             p.phase = PodPhase::Pending;
+        }
+    };
+    // in the state's order either way: `touched` ascends
+    match touched_pods {
+        Some(positions) => {
+            for &at in positions {
+                visit(at, &mut state.pods[at]);
+            }
+        }
+        None => {
+            for (at, p) in state.pods.iter_mut().enumerate() {
+                visit(at, p);
+            }
         }
     }
     if !gone.is_empty() {

@@ -625,12 +625,13 @@ pub fn until_stable_with_progress(state: &ClusterState, opts: &DisruptionOptions
             break;
         }
         for p in plans {
-            let changed = apply::apply(&mut current, &p, now, &mut seq);
+            // with the kept pod lists, only the pods the command changes are looked at
+            let changed = match &mut pods {
+                Some(k) => k.place(&mut current, &p.new_nodes, &p.binds, &p.remove, now, &mut seq),
+                None => apply::apply(&mut current, &p, now, &mut seq),
+            };
             if let Some(f) = &mut facts {
                 f.forget(&changed);
-            }
-            if let Some(k) = &mut pods {
-                k.patch(&current, &changed);
             }
             commands.push(p.command);
         }

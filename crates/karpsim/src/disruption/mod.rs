@@ -13,6 +13,7 @@ pub mod cron;
 mod drift;
 mod kept;
 mod methods;
+mod pod_index;
 mod prefilter;
 mod simulate;
 mod static_capacity;

@@ -64,6 +64,12 @@ impl KeptPods {
         kept
     }
 
+    /// The positions of the pods bound to `node` (not terminal), ascending. Between rounds only:
+    /// the names are lent to the round's [`BoundPods`] during one.
+    pub(crate) fn positions_of(&self, node: Sym) -> &[usize] {
+        self.slot.get(&node).map_or(&[], |&s| &self.lists[s])
+    }
+
     /// Add the pod at `at` to its node's list, when it is bound and not terminal.
     fn bind(&mut self, state: &ClusterState, at: usize) {
         let p = &state.pods[at];
