@@ -116,6 +116,10 @@ pub struct Changed {
     /// Pods were removed from the state (those of deleted nodes that go with them): the positions
     /// of later pods shifted.
     pub removed_pods: bool,
+    /// The nodes launched, and the nodes removed (the names of `remove` that were nodes'): which
+    /// names are nodes' now, for until-stable's pending pods (`scheduling/mod.rs`).
+    pub launched: Vec<Sym>,
+    pub removed: Vec<Sym>,
 }
 
 #[derive(Debug, Clone)]
@@ -165,6 +169,7 @@ pub(super) fn place_visiting(
         let taints = state.nodepools.iter().find(|p| p.name == n.nodepool).map(|p| p.taints.clone()).unwrap_or_default();
         state.nodes.push(n.to_node(name, now, taints, true));
         names.push(name);
+        changed.launched.push(name);
         changed.nodes.insert(name);
         // a launch takes one instance of its reservation (availabilityCache.MarkLaunched)
         if let Some(id) = n.reservation_id {
@@ -248,7 +253,14 @@ pub(super) fn place_visiting(
         changed.removed_pods = true;
     }
     if !remove.is_empty() {
-        state.nodes.retain(|n| !remove.contains(&n.name));
+        let removed = &mut changed.removed;
+        state.nodes.retain(|n| {
+            let keep = !remove.contains(&n.name);
+            if !keep {
+                removed.push(n.name);
+            }
+            keep
+        });
     }
     let got_pods = SymFilter::of(touched.iter().copied());
     for n in &mut state.nodes {

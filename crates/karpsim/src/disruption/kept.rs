@@ -79,7 +79,7 @@ impl KeptPodLists {
     /// Follow what `place` changed in `state`.
     pub(super) fn patch(&mut self, state: &ClusterState, changed: &Changed) {
         self.by_node.patch(state, &changed.pods, changed.removed_pods);
-        self.pending.patch(state, &changed.pods, &changed.nodes, changed.removed_pods);
+        self.pending.patch(state, &changed.pods, &changed.launched, &changed.removed, changed.removed_pods);
         self.index.patch(state, changed.removed_pods);
     }
 

@@ -139,6 +139,10 @@ fn schedulable_kind(p: &Pod) -> bool {
 #[derive(Debug, Default)]
 pub(crate) struct KeptPending {
     at: Vec<usize>,
+    /// The names of the state's nodes, patched from the nodes `place` launched and removed (a pass
+    /// over every node at every patch, to tell which names are nodes', was a twentieth of a
+    /// drifted cluster's run).
+    nodes: SymSet,
 }
 
 impl KeptPending {
@@ -147,7 +151,7 @@ impl KeptPending {
         let base = state.pods.as_ptr().addr();
         let at: Vec<usize> = pending_pods(state, &mut Vec::new()).into_iter().map(|p| (std::ptr::from_ref(p).addr() - base) / size_of::<Pod>()).collect();
         debug_assert!(at.iter().all(|&i| state.pods.get(i).is_some()));
-        KeptPending { at }
+        KeptPending { at, nodes: state.nodes.iter().map(|n| n.name).collect() }
     }
 
     /// The pending pods of `state` (the state this list was kept for), in the state's order.
@@ -166,38 +170,32 @@ impl KeptPending {
     }
 
     /// Patch the list after a `place` on `state` that changed the binding of the pods at `pods`
-    /// (positions after `place`), touched the nodes `nodes` (the launched among them) and, with
-    /// `removed_pods`, removed pods from the state.
-    pub(crate) fn patch(&mut self, state: &ClusterState, pods: &[(usize, Option<Sym>)], nodes: &SymSet, removed_pods: bool) {
+    /// (positions after `place`), launched the nodes `launched`, removed the nodes `removed` and,
+    /// with `removed_pods`, removed pods from the state.
+    pub(crate) fn patch(&mut self, state: &ClusterState, pods: &[(usize, Option<Sym>)], launched: &[Sym], removed: &[Sym], removed_pods: bool) {
+        for n in removed {
+            self.nodes.remove(n);
+        }
+        self.nodes.extend(launched.iter().copied());
+        if cfg!(debug_assertions) {
+            let fresh: SymSet = state.nodes.iter().map(|n| n.name).collect();
+            assert!(self.nodes == fresh, "the kept node names of the pending pods are stale");
+        }
         if removed_pods {
-            *self = KeptPending::of(state);
+            self.at = KeptPending::of(state).at;
             return;
         }
         // the pods to look at again: those `place` changed, and those bound to a name a launched
-        // node may now have
+        // node now has
         let mut again: Vec<usize> = pods.iter().map(|(at, _)| *at).collect();
-        again.extend(self.at.iter().copied().filter(|&i| state.pods[i].node_name.is_some_and(|n| nodes.contains(&n))));
+        if !launched.is_empty() {
+            again.extend(self.at.iter().copied().filter(|&i| state.pods[i].node_name.is_some_and(|n| launched.contains(&n))));
+        }
         again.sort_unstable();
         again.dedup();
-        // which of the names they are bound to are nodes', in one pass over the nodes
-        let mut names: Vec<(Sym, bool)> = Vec::new();
-        for &i in &again {
-            if let Some(n) = state.pods[i].node_name
-                && !names.iter().any(|(x, _)| *x == n)
-            {
-                names.push((n, false));
-            }
-        }
-        if !names.is_empty() {
-            for node in &state.nodes {
-                if let Some(e) = names.iter_mut().find(|(x, _)| *x == node.name) {
-                    e.1 = true;
-                }
-            }
-        }
         for i in again {
             let p = &state.pods[i];
-            let on_node = p.node_name.is_some_and(|n| names.iter().any(|(x, is)| *x == n && *is));
+            let on_node = p.node_name.is_some_and(|n| self.nodes.contains(&n));
             let pending = !on_node && schedulable_kind(p) && p.not_provisionable().is_none();
             match (self.at.binary_search(&i), pending) {
                 (Ok(k), false) => {
