@@ -116,6 +116,8 @@ pub struct Changed {
     /// Pods were removed from the state (those of deleted nodes that go with them): the positions
     /// of later pods shifted.
     pub removed_pods: bool,
+    /// The positions the removed pods had, ascending (what until-stable's kept positions shift by).
+    pub gone_pods: Vec<usize>,
     /// The nodes launched, and the nodes removed (the names of `remove` that were nodes'): which
     /// names are nodes' now, for until-stable's pending pods (`scheduling/mod.rs`).
     pub launched: Vec<Sym>,
@@ -251,6 +253,7 @@ pub(super) fn place_visiting(
             *at -= before;
         }
         changed.removed_pods = true;
+        changed.gone_pods = gone;
     }
     if !remove.is_empty() {
         let removed = &mut changed.removed;

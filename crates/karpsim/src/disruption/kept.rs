@@ -70,17 +70,17 @@ impl KeptPodLists {
     /// [`super::place`] on `state` (the state these lists were kept for), looking only at the pods
     /// it changes, and follow it.
     pub(super) fn place(&mut self, state: &mut ClusterState, new_nodes: &[NewNode], binds: &[(Sym, Dest)], remove: &[Sym], now: Timestamp, seq: &mut usize) -> Changed {
-        let touched = self.index.touched(state, &self.by_node, binds, remove);
-        let changed = place_visiting(state, new_nodes, binds, remove, now, seq, Some(&touched));
+        let touched = self.index.touched(state, &self.by_node, self.pending.positions(), binds, remove);
+        let changed = place_visiting(state, new_nodes, binds, remove, now, seq, touched.as_deref());
         self.patch(state, &changed);
         changed
     }
 
     /// Follow what `place` changed in `state`.
     pub(super) fn patch(&mut self, state: &ClusterState, changed: &Changed) {
-        self.by_node.patch(state, &changed.pods, changed.removed_pods);
-        self.pending.patch(state, &changed.pods, &changed.launched, &changed.removed, changed.removed_pods);
-        self.index.patch(state, changed.removed_pods);
+        self.by_node.patch(state, &changed.pods, &changed.gone_pods);
+        self.pending.patch(state, &changed.pods, &changed.launched, &changed.removed, &changed.gone_pods);
+        self.index.patch(&changed.gone_pods);
     }
 
     /// The round's pods by node and pending pods of `state`; the pods by node go back with
@@ -328,53 +328,66 @@ mod tests {
 
     /// `KeptPodLists::place`, which looks only at the pods its index names, changes a state as
     /// `place` does and reports the same, command after command (the index's debug check compares
-    /// its positions with a pass over every pod): a node replaced, pods of a node that stays moved,
-    /// a node deleted with a DaemonSet pod and a finished pod that go with it (positions shift and
-    /// the index is built again), then a command on a pod whose uid another pod repeats.
+    /// its positions with a pass over every pod): a node replaced, pods of a node that stays moved
+    /// while a node is deleted (its pods made pending), a node deleted with a DaemonSet pod and a
+    /// finished pod that go with it (positions shift), pending pods placed, a bind of no pod.
+    /// Once with unique uids, once with a uid two pods share (every pod looked at).
     #[test]
     fn placing_through_the_kept_lists_is_place() {
-        let mut state = crate::fixtures::karpenter_cluster(6, 3, 7);
-        let n: Vec<Sym> = state.nodes.iter().map(|n| n.name).collect();
-        let on = |state: &ClusterState, node: Sym| state.pods.iter().position(|p| p.node_name == Some(node)).expect("a pod on the node");
-        let ds = on(&state, n[4]);
-        state.pods[ds].owner = Some(crate::model::OwnerRef { kind: crate::model::OwnerKind::DaemonSet, name: Sym::new("logs") });
-        let done = state.pods.iter().rposition(|p| p.node_name == Some(n[4])).expect("pods on node 4");
-        state.pods[done].phase = crate::model::PodPhase::Succeeded;
-        let twin = on(&state, n[5]);
-        state.pods[twin].uid = state.pods[on(&state, n[3])].uid;
-        let old = &state.nodes[0];
-        let new = NewNode {
-            nodepool: Sym::new("default"),
-            instance_type: old.instance_type.expect("a type"),
-            zone: old.zone.expect("a zone"),
-            capacity_type: old.capacity_type.expect("a capacity type"),
-            price: 0.01,
-            labels: old.labels.iter().map(|(k, v)| (*k, *v)).collect(),
-            allocatable: old.allocatable.clone(),
-            capacity: old.capacity.clone(),
-            reservation_id: None,
-        };
-        let to_new: Vec<(Sym, Dest)> = move_all(&state, n[0], n[0]).into_iter().map(|(uid, _)| (uid, Dest::Replacement(0))).collect();
-        let commands = [
-            (vec![new], to_new, vec![n[0]]),
-            (Vec::new(), move_all(&state, n[2], n[3]), vec![n[1]]),
-            (Vec::new(), move_all(&state, n[4], n[5]), vec![n[4]]),
-            (Vec::new(), move_all(&state, n[3], n[2]), Vec::new()),
-        ];
-        let mut plain = state.clone();
-        let mut kept = KeptPodLists::of(&state);
-        let (mut seq, mut plain_seq) = (0, 0);
-        let pods = |s: &ClusterState| s.pods.iter().map(|p| (p.uid, p.node_name, p.phase, p.start_time)).collect::<Vec<_>>();
-        for (i, (new_nodes, binds, remove)) in commands.into_iter().enumerate() {
-            let a = kept.place(&mut state, &new_nodes, &binds, &remove, 7_200, &mut seq);
-            let b = place(&mut plain, &new_nodes, &binds, &remove, 7_200, &mut plain_seq);
-            assert_eq!((&a.nodes, &a.pods, a.removed_pods), (&b.nodes, &b.pods, b.removed_pods), "command {i}");
-            assert_eq!(pods(&state), pods(&plain), "command {i}");
+        for twins in [false, true] {
+            let mut state = crate::fixtures::karpenter_cluster(6, 3, 7);
+            let n: Vec<Sym> = state.nodes.iter().map(|n| n.name).collect();
+            let on = |state: &ClusterState, node: Sym| state.pods.iter().position(|p| p.node_name == Some(node)).expect("a pod on the node");
+            let ds = on(&state, n[4]);
+            state.pods[ds].owner = Some(crate::model::OwnerRef { kind: crate::model::OwnerKind::DaemonSet, name: Sym::new("logs") });
+            let done = state.pods.iter().rposition(|p| p.node_name == Some(n[4])).expect("pods on node 4");
+            state.pods[done].phase = crate::model::PodPhase::Succeeded;
+            if twins {
+                let twin = on(&state, n[5]);
+                state.pods[twin].uid = state.pods[on(&state, n[3])].uid;
+            }
+            let old = &state.nodes[0];
+            let new = NewNode {
+                nodepool: Sym::new("default"),
+                instance_type: old.instance_type.expect("a type"),
+                zone: old.zone.expect("a zone"),
+                capacity_type: old.capacity_type.expect("a capacity type"),
+                price: 0.01,
+                labels: old.labels.iter().map(|(k, v)| (*k, *v)).collect(),
+                allocatable: old.allocatable.clone(),
+                capacity: old.capacity.clone(),
+                reservation_id: None,
+            };
+            let to_new: Vec<(Sym, Dest)> = move_all(&state, n[0], n[0]).into_iter().map(|(uid, _)| (uid, Dest::Replacement(0))).collect();
+            let nowhere = vec![(Sym::new("no-such-pod"), Dest::Existing(n[2]))];
+            let commands = [
+                (vec![new], to_new, vec![n[0]]),
+                (Vec::new(), move_all(&state, n[2], n[3]), vec![n[1]]),
+                (Vec::new(), move_all(&state, n[4], n[5]), vec![n[4]]),
+                (Vec::new(), move_all(&state, n[1], n[2]), Vec::new()),
+                (Vec::new(), move_all(&state, n[3], n[2]), Vec::new()),
+                (Vec::new(), nowhere, Vec::new()),
+            ];
+            let mut plain = state.clone();
+            let mut kept = KeptPodLists::of(&state);
+            let (mut seq, mut plain_seq) = (0, 0);
+            let pods = |s: &ClusterState| s.pods.iter().map(|p| (p.uid, p.node_name, p.phase, p.start_time)).collect::<Vec<_>>();
             let names = |s: &ClusterState| s.nodes.iter().map(|n| (n.name, n.last_pod_event)).collect::<Vec<_>>();
-            assert_eq!(names(&state), names(&plain), "command {i}");
-            assert_eq!(i == 2, a.removed_pods, "command {i}");
+            for (i, (new_nodes, binds, remove)) in commands.into_iter().enumerate() {
+                let a = kept.place(&mut state, &new_nodes, &binds, &remove, 7_200, &mut seq);
+                let b = place(&mut plain, &new_nodes, &binds, &remove, 7_200, &mut plain_seq);
+                let report = |c: &Changed| (c.nodes.clone(), c.pods.clone(), c.gone_pods.clone(), c.launched.clone(), c.removed.clone());
+                assert_eq!(report(&a), report(&b), "command {i}");
+                assert_eq!(pods(&state), pods(&plain), "command {i}");
+                assert_eq!(names(&state), names(&plain), "command {i}");
+                assert_eq!(a.gone_pods.len(), if i == 2 { 2 } else { 0 }, "command {i}");
+            }
+            // node 2: its three pods went to node 3 and came back, with node 1's three
+            assert_eq!(state.pods.iter().filter(|p| p.node_name == Some(n[2])).count(), 6 + usize::from(twins));
+            let (bound, pending) = kept.round(&state);
+            assert_eq!(bound.get(&n[2]).map(<[_]>::len), Some(6 + usize::from(twins)));
+            assert!(pending.is_empty());
         }
-        assert_eq!(state.pods.iter().filter(|p| p.node_name == Some(n[2])).count(), 3 + 1);
     }
 
     /// Two nodes of one name would share one entry: such a state keeps nothing.

@@ -86,13 +86,14 @@ impl KeptPods {
         }
     }
 
-    /// Patch the grouping after a `place` on `state` that changed the binding of the pods at
-    /// `pods` (position after `place`, the node each was bound to before); `removed_pods`: `place`
-    /// removed pods from the state, so positions shifted and the grouping is built again.
-    pub(crate) fn patch(&mut self, state: &ClusterState, pods: &[(usize, Option<Sym>)], removed_pods: bool) {
-        if removed_pods {
-            *self = KeptPods::of(state);
-            return;
+    /// Patch the grouping after a `place` on `state` that removed the pods at `gone` (positions
+    /// before, ascending: later positions shift down) and changed the binding of the pods at
+    /// `pods` (position after `place`, the node each was bound to before).
+    pub(crate) fn patch(&mut self, state: &ClusterState, pods: &[(usize, Option<Sym>)], gone: &[usize]) {
+        if !gone.is_empty() {
+            for list in &mut self.lists {
+                shift_after_removal(list, gone);
+            }
         }
         for &(at, from) in pods {
             if let Some(f) = from
@@ -130,6 +131,24 @@ impl KeptPods {
     pub(crate) fn end_round(&mut self, bound: BoundPods) {
         self.slot = bound.slot;
     }
+}
+
+/// Positions kept across the removal of the items at `gone` (ascending) from the list they point
+/// into: each of `at` (ascending) less the removed ones before it, those removed dropped. A walk
+/// over both lists (building a kept grouping again after every command that removed a pod, a
+/// DaemonSet pod of a deleted node, cost as much as the rest of a drifted cluster's rounds).
+pub(crate) fn shift_after_removal(at: &mut Vec<usize>, gone: &[usize]) {
+    let mut before = 0;
+    at.retain_mut(|p| {
+        while gone.get(before).is_some_and(|g| g < p) {
+            before += 1;
+        }
+        if gone.get(before) == Some(p) {
+            return false;
+        }
+        *p -= before;
+        true
+    });
 }
 
 /// The pods bound to each node (not terminal), in the state's order: what a view and a disruption

@@ -43,7 +43,7 @@ pub mod volumes;
 pub use options::{LaunchPolicy, MinValuesPolicy, PreferencePolicy, ProvisionOptions, TopologyDomains};
 pub use results::{ExistingNodeResult, NodeClaimResult, ProvisionResult, Relaxation, Unschedulable};
 pub use cluster_view::ClusterView;
-pub(crate) use bound_pods::{bound_pods_by_node, BoundPods, KeptPods};
+pub(crate) use bound_pods::{bound_pods_by_node, shift_after_removal, BoundPods, KeptPods};
 pub(crate) use cluster_view::KeptNodes;
 pub use reservations::ReservedMode;
 pub use scheduler::{cheapest_compatible, schedule, schedule_on, ScheduleScope, Solution, SolvedClaim};
@@ -169,10 +169,15 @@ impl KeptPending {
         pods
     }
 
+    /// The positions of the pending pods, ascending.
+    pub(crate) fn positions(&self) -> &[usize] {
+        &self.at
+    }
+
     /// Patch the list after a `place` on `state` that changed the binding of the pods at `pods`
-    /// (positions after `place`), launched the nodes `launched`, removed the nodes `removed` and,
-    /// with `removed_pods`, removed pods from the state.
-    pub(crate) fn patch(&mut self, state: &ClusterState, pods: &[(usize, Option<Sym>)], launched: &[Sym], removed: &[Sym], removed_pods: bool) {
+    /// (positions after `place`), launched the nodes `launched`, removed the nodes `removed` and
+    /// removed the pods at `gone` (positions before, ascending: none of them pending).
+    pub(crate) fn patch(&mut self, state: &ClusterState, pods: &[(usize, Option<Sym>)], launched: &[Sym], removed: &[Sym], gone: &[usize]) {
         for n in removed {
             self.nodes.remove(n);
         }
@@ -181,10 +186,7 @@ impl KeptPending {
             let fresh: SymSet = state.nodes.iter().map(|n| n.name).collect();
             assert!(self.nodes == fresh, "the kept node names of the pending pods are stale");
         }
-        if removed_pods {
-            self.at = KeptPending::of(state).at;
-            return;
-        }
+        shift_after_removal(&mut self.at, gone);
         // the pods to look at again: those `place` changed, and those bound to a name a launched
         // node now has
         let mut again: Vec<usize> = pods.iter().map(|(at, _)| *at).collect();
