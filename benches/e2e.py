@@ -16,7 +16,8 @@ into target/e2e-inputs/ on first use (deterministic, from a seed):
 - 10,000 pods with required hostname anti-affinity against each other (one node each);
 - clusters of n nodes of the fake catalog (types 1..16, three zones, on-demand, 4 bound pods taking
   10-60% of the node) for `consolidate --until-stable`, and the same with a NodePool template label the
-  nodes lack (every node drifted);
+  nodes lack (every node drifted), also with two DaemonSet pods on every node (a DaemonSet pod goes
+  with its node: every drift round removes pods);
 - one Deployment of 1,000,000 replicas (peak memory).
 
     python3 benches/e2e.py                      # every row, 5 runs each (long rows fewer), native binary
@@ -156,8 +157,9 @@ def anti_affinity_pods(n: int, seed: int = 42) -> list[dict]:
                 {"app": "solo"}, extra) for i in range(n)]
 
 
-def cluster(nodes: int, pods_per_node: int = 4, seed: int = 42, drifted: bool = False) -> list[dict]:
-    """A running cluster of the fake catalog (`karpsim::fixtures::karpenter_cluster`), as a snapshot."""
+def cluster(nodes: int, pods_per_node: int = 4, seed: int = 42, drifted: bool = False, daemonsets: int = 0) -> list[dict]:
+    """A running cluster of the fake catalog (`karpsim::fixtures::karpenter_cluster`), as a snapshot;
+    `daemonsets`: that many DaemonSet pods on every node too (50m, 64Mi each), as a real cluster has."""
     rng = random.Random(seed)
     zones = ["test-zone-1", "test-zone-2", "test-zone-3"]
     created = "2026-01-01T00:00:00Z"
@@ -181,6 +183,12 @@ def cluster(nodes: int, pods_per_node: int = 4, seed: int = 42, drifted: bool = 
             p = pod(f"bound-{i:05d}-{j:02d}", cpu_each, mem_each, {"app": "web"}, {"nodeName": name})
             p["metadata"]["creationTimestamp"] = created
             p["metadata"]["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web", "controller": True}]
+            p["status"] = {"phase": "Running", "startTime": created, "conditions": [{"type": "Ready", "status": "True"}]}
+            items.append(p)
+        for d in range(daemonsets):
+            p = pod(f"ds{d}-{i:05d}", 50, 64 * MI, {"app": f"ds{d}"}, {"nodeName": name})
+            p["metadata"]["creationTimestamp"] = created
+            p["metadata"]["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": "DaemonSet", "name": f"ds{d}", "controller": True}]
             p["status"] = {"phase": "Running", "startTime": created, "conditions": [{"type": "Ready", "status": "True"}]}
             items.append(p)
     return items
@@ -216,6 +224,8 @@ def inputs() -> dict[str, pathlib.Path]:
         "drifted_1000": (INPUTS / "drifted-1000.json", lambda: cluster(1_000, drifted=True)),
         "drifted_2000": (INPUTS / "drifted-2000.json", lambda: cluster(2_000, drifted=True)),
         "drifted_10000": (INPUTS / "drifted-10000.json", lambda: cluster(10_000, drifted=True)),
+        "drifted_ds_1000": (INPUTS / "drifted-daemonsets-1000.json", lambda: cluster(1_000, drifted=True, daemonsets=2)),
+        "drifted_ds_2000": (INPUTS / "drifted-daemonsets-2000.json", lambda: cluster(2_000, drifted=True, daemonsets=2)),
         "deployment_1000000": (INPUTS / "deployment-1000000.json", lambda: one_deployment(1_000_000)),
     }
     for path, make in files.values():
@@ -263,6 +273,10 @@ def rows(f: dict[str, pathlib.Path]) -> list[dict]:
          "argv": ["consolidate", "-f", str(f["drifted_2000"]), *cat, "--until-stable", *NOW, *JSON]},
         {"row": "drifted_10000", "what": "until-stable, 10,000 drifted nodes", "target_s": None, "runs": 1,
          "argv": ["consolidate", "-f", str(f["drifted_10000"]), *cat, "--until-stable", *NOW, *JSON]},
+        {"row": "drifted_ds_1000", "what": "until-stable, 1,000 drifted nodes with 2 DaemonSet pods each", "target_s": None, "runs": 3,
+         "argv": ["consolidate", "-f", str(f["drifted_ds_1000"]), *cat, "--until-stable", *NOW, *JSON]},
+        {"row": "drifted_ds_2000", "what": "until-stable, 2,000 drifted nodes with 2 DaemonSet pods each (linear is 2x of 1,000)", "target_s": None, "runs": 1,
+         "argv": ["consolidate", "-f", str(f["drifted_ds_2000"]), *cat, "--until-stable", *NOW, *JSON]},
         {"row": "simulate_large_diurnal", "what": "`simulate benches/scenarios/large-diurnal.yaml` (24 h)", "target_s": 10.0, "runs": 1,
          "argv": ["simulate", str(ROOT / "benches/scenarios/large-diurnal.yaml"), "-o", "json"]},
         {"row": "preferences_4000", "what": "preference-heavy 4,000 pods (Karpenter 11.66 s)", "target_s": 11.66 / 20,
