@@ -103,6 +103,21 @@ mod tests {
     use crate::scheduling::{bound_pods_by_node, ClusterView, KeptPods};
     use crate::model::Pod;
 
+    /// A node of pool `default` launched like `old` (its type, zone, capacity type and labels).
+    fn like(old: &crate::model::Node) -> NewNode {
+        NewNode {
+            nodepool: Sym::new("default"),
+            instance_type: old.instance_type.expect("a type"),
+            zone: old.zone.expect("a zone"),
+            capacity_type: old.capacity_type.expect("a capacity type"),
+            price: 0.01,
+            labels: old.labels.iter().map(|(k, v)| (*k, *v)).collect(),
+            allocatable: old.allocatable.clone(),
+            capacity: old.capacity.clone(),
+            reservation_id: None,
+        }
+    }
+
     /// Moves every pod of node `from` to node `to`.
     fn move_all(state: &ClusterState, from: Sym, to: Sym) -> Vec<(Sym, Dest)> {
         state.pods.iter().filter(|p| p.node_name == Some(from)).map(|p| (p.uid, Dest::Existing(to))).collect()
@@ -269,18 +284,7 @@ mod tests {
             pending.len()
         };
         let orphans_pending = same(&mut kept, &state, &n);
-        let old = &state.nodes[0];
-        let new = NewNode {
-            nodepool: Sym::new("default"),
-            instance_type: old.instance_type.expect("a type"),
-            zone: old.zone.expect("a zone"),
-            capacity_type: old.capacity_type.expect("a capacity type"),
-            price: 0.01,
-            labels: old.labels.iter().map(|(k, v)| (*k, *v)).collect(),
-            allocatable: old.allocatable.clone(),
-            capacity: old.capacity.clone(),
-            reservation_id: None,
-        };
+        let new = like(&state.nodes[0]);
         let binds: Vec<(Sym, Dest)> = move_all(&state, n[0], n[0]).into_iter().map(|(uid, _)| (uid, Dest::Replacement(0))).collect();
         let mut seq = 0;
         let replaced = place(&mut state, &[new], &binds, &[n[0]], 7_200, &mut seq);
@@ -346,18 +350,7 @@ mod tests {
                 let twin = on(&state, n[5]);
                 state.pods[twin].uid = state.pods[on(&state, n[3])].uid;
             }
-            let old = &state.nodes[0];
-            let new = NewNode {
-                nodepool: Sym::new("default"),
-                instance_type: old.instance_type.expect("a type"),
-                zone: old.zone.expect("a zone"),
-                capacity_type: old.capacity_type.expect("a capacity type"),
-                price: 0.01,
-                labels: old.labels.iter().map(|(k, v)| (*k, *v)).collect(),
-                allocatable: old.allocatable.clone(),
-                capacity: old.capacity.clone(),
-                reservation_id: None,
-            };
+            let new = like(&state.nodes[0]);
             let to_new: Vec<(Sym, Dest)> = move_all(&state, n[0], n[0]).into_iter().map(|(uid, _)| (uid, Dest::Replacement(0))).collect();
             let nowhere = vec![(Sym::new("no-such-pod"), Dest::Existing(n[2]))];
             let commands = [
