@@ -8,6 +8,7 @@ use super::budgets;
 use super::candidates::{self, Candidate};
 use super::consolidation::{self, Outcome};
 use super::kept::{KeptFacts, KeptPodLists};
+use super::lazy::Lazy;
 use super::simulate::{RoundCtx, Simulation};
 use super::static_capacity;
 use super::{Action, CandidateOrder, Command, DisruptionOptions, DisruptionResult, EndState, Kept, Method, NodeSummary, PodMove, Replacement};
@@ -225,21 +226,27 @@ impl<'a> Round<'a, '_> {
             .iter()
             .copied()
             .enumerate()
-            .filter(|(_, c)| c.drifted.is_some() && c.pool.replicas.is_none())
-            .filter(|(_, c)| {
-                // eventual disruption: pod blocks are ignored when the NodeClaim has a terminationGracePeriod
-                match &c.pod_block {
-                    Some(b) if c.pool.termination_grace_period.is_none() => {
-                        self.keep(c.name(), format!("drifted, but {b}"));
-                        false
-                    }
-                    _ => true,
+            .filter(|(_, c)| is_drift_candidate(c))
+            .filter(|(_, c)| match drift_pod_block(c) {
+                Some(b) => {
+                    self.keep(c.name(), format!("drifted, but {b}"));
+                    false
                 }
+                None => true,
             })
             .map(|(at, c)| std::cmp::Reverse(DriftNext { c, at, order }))
             .collect();
-        let budget = budgets::mapping(&self.ctx.state.nodepools, &self.ctx.state.nodes, DisruptionReason::Drifted, self.ctx.now, &[]);
-        while let Some(std::cmp::Reverse(DriftNext { c, .. })) = drifted.pop() {
+        self.drift_first(std::iter::from_fn(|| drifted.pop().map(|std::cmp::Reverse(d)| d.c)))
+    }
+
+    /// Drift's command on the first of `drifted` (drift's candidates, in drift's order) it may
+    /// act on: within the Drifted budget, every pod rescheduled.
+    fn drift_first<C: std::borrow::Borrow<Candidate<'a>>>(&mut self, drifted: impl Iterator<Item = C>) -> Vec<Plan> {
+        // worked out (over every node) when a candidate first asks
+        let mut budget = None;
+        for c in drifted {
+            let c = c.borrow();
+            let budget = budget.get_or_insert_with(|| budgets::mapping(&self.ctx.state.nodepools, &self.ctx.state.nodes, DisruptionReason::Drifted, self.ctx.now, &[]));
             if budget.get(&c.pool.name).copied().unwrap_or(0) <= 0 {
                 self.keep(c.name(), format!("drifted, but the disruption budget of NodePool {} for reason Drifted is used up", c.pool.name));
                 continue;
@@ -256,6 +263,39 @@ impl<'a> Round<'a, '_> {
             }
         }
         Vec::new()
+    }
+
+    /// Forced expirations, then static pools' surplus (each its own controller, outside budgets),
+    /// and the nodes they remove.
+    fn forced(&mut self, cands: &[&Candidate<'a>]) -> (Vec<Plan>, Vec<Sym>) {
+        let mut plans = self.expiration(cands);
+        // static pools' surplus goes outright, like expiration (its own controller)
+        let expired: Vec<Sym> = plans.iter().flat_map(|p| p.remove.clone()).collect();
+        plans.extend(static_capacity::scale_down(&self.ctx).into_iter().filter(|p| p.remove.iter().all(|n| !expired.contains(n))));
+        let expired: Vec<Sym> = plans.iter().flat_map(|p| p.remove.clone()).collect();
+        (plans, expired)
+    }
+
+    /// Static pools' drift over the live candidates (in the state's order or the methods').
+    fn static_drift(&mut self, live: &[&Candidate<'a>]) -> Vec<Plan> {
+        let Round { ctx, kept, explain, opts } = self;
+        let drifted = in_order(live, opts.candidate_order, |c| c.pool.replicas.is_some() && c.drifted.is_some());
+        static_capacity::static_drift(ctx, &drifted, opts, &mut |n, why| {
+            if *explain {
+                kept.entry(n).or_insert(why);
+            }
+        })
+    }
+
+    /// Multi-node, then single-node consolidation over the live candidates in the methods' order,
+    /// and the name of the method tried last.
+    fn consolidation(&mut self, live: &[&Candidate<'a>]) -> (Vec<Plan>, &'static str) {
+        let eligible = self.consolidatable(live);
+        let acted = self.multi_node(live, &eligible, live);
+        if !acted.is_empty() {
+            return (acted, "multi-node consolidation");
+        }
+        (self.single_node(live, &eligible, live), "single-node consolidation")
     }
 
     /// Candidates consolidation may act on (`consolidation.go: ShouldDisrupt`), recording why others are kept.
@@ -431,6 +471,17 @@ fn is_empty_candidate(c: &Candidate) -> bool {
     c.is_empty() && c.pool.disruption.consolidate_after.is_some() && c.pool.replicas.is_none()
 }
 
+/// A drifted node of a dynamic pool: drift's (static pools' go to static drift).
+fn is_drift_candidate(c: &Candidate) -> bool {
+    c.drifted.is_some() && c.pool.replicas.is_none()
+}
+
+/// The pod block that keeps a drifted candidate: eventual disruption ignores pod blocks when the
+/// NodeClaim has a terminationGracePeriod.
+fn drift_pod_block<'c>(c: &'c Candidate) -> Option<&'c String> {
+    c.pod_block.as_ref().filter(|_| c.pool.termination_grace_period.is_none())
+}
+
 /// The facts of one round over `pods_by_node` ([`crate::scheduling::bound_pods_by_node`] of
 /// `state`, which the caller owns: the round's view and candidates borrow each node's pods from
 /// it). `quick`: allow [`super::prefilter::Prefilter`] (built on first use) to skip single-node
@@ -487,7 +538,25 @@ fn one_round(
         None => (crate::scheduling::bound_pods_by_node(state), pending_pods(state, warnings)),
     };
     let ctx = round_ctx(state, &pods_by_node, now, opts, pending, quick, views);
-    let (cands, kept) = candidates::build(state, ctx.pods_by_node, now, facts);
+    let mut facts = facts;
+    let mut r = Round { ctx, opts, kept: BTreeMap::new(), explain: !quick };
+    let lazy = if quick { facts.as_deref_mut().and_then(|f| Lazy::new(state, r.ctx.pods_by_node, now, f)) } else { None };
+    if let Some(lazy) = lazy {
+        let plans = quick_round(&mut r, lazy);
+        if let Some(k) = pods {
+            drop(r);
+            k.end_round(pods_by_node);
+        }
+        if cfg!(debug_assertions) {
+            // debug builds (the tests) check every lazy round against a round that keeps nothing
+            let full = one_round(state, now, opts, &mut Vec::new(), true, None, None).0;
+            assert_eq!(format!("{plans:?}"), format!("{full:?}"), "a quick round over the kept index plans otherwise than a full one");
+        }
+        // a quick round's caller drops the kept nodes (it reports them from an explained round)
+        return (plans, Vec::new());
+    }
+    let (cands, kept) = candidates::build(state, r.ctx.pods_by_node, now, facts);
+    r.kept = kept.into_iter().collect();
     let order = opts.candidate_order;
     // in the state's order: each method sorts what it reads ([`in_order`]); explanations read
     // every candidate in the methods' order (the first reason given a name is kept)
@@ -495,23 +564,12 @@ fn one_round(
     if !quick {
         live.sort_by(|a, b| order_cmp(order, a, b));
     }
-    let mut r = Round { ctx, opts, kept: kept.into_iter().collect(), explain: !quick };
-    let mut plans = r.expiration(&live);
-    // static pools' surplus goes outright, like expiration (its own controller)
-    let expired: Vec<Sym> = plans.iter().flat_map(|p| p.remove.clone()).collect();
-    plans.extend(static_capacity::scale_down(&r.ctx).into_iter().filter(|p| p.remove.iter().all(|n| !expired.contains(n))));
-    let expired: Vec<Sym> = plans.iter().flat_map(|p| p.remove.clone()).collect();
+    let (mut plans, expired) = r.forced(&live);
     live.retain(|c| !expired.contains(&c.name()));
     let mut acted = r.emptiness(&live);
     let mut method = "emptiness";
     if acted.is_empty() {
-        let Round { ctx, kept, explain, .. } = &mut r;
-        let drifted = in_order(&live, order, |c| c.pool.replicas.is_some() && c.drifted.is_some());
-        acted = static_capacity::static_drift(ctx, &drifted, opts, &mut |n, why| {
-            if *explain {
-                kept.entry(n).or_insert(why);
-            }
-        });
+        acted = r.static_drift(&live);
         method = "static drift";
     }
     if acted.is_empty() {
@@ -522,13 +580,7 @@ fn one_round(
         if quick {
             live.sort_by(|a, b| order_cmp(order, a, b));
         }
-        let eligible = r.consolidatable(&live);
-        acted = r.multi_node(&live, &eligible, &live);
-        method = "multi-node consolidation";
-        if acted.is_empty() {
-            acted = r.single_node(&live, &eligible, &live);
-            method = "single-node consolidation";
-        }
+        (acted, method) = r.consolidation(&live);
     }
     let any_acted = !acted.is_empty();
     plans.extend(acted);
@@ -556,6 +608,33 @@ fn one_round(
         k.end_round(pods_by_node);
     }
     (plans, kept)
+}
+
+/// A quick round's methods over the candidates [`Lazy`] builds from the kept index: those of the
+/// nodes that expiration, static drift and emptiness may act on, then drift's in its order as it
+/// asks; the consolidation methods, which read every candidate, over a full build.
+fn quick_round<'a>(r: &mut Round<'a, '_>, mut lazy: Lazy<'a, '_>) -> Vec<Plan> {
+    let watched = lazy.watched();
+    let read: Vec<&Candidate> = watched.iter().collect();
+    let (mut plans, expired) = r.forced(&read);
+    let read: Vec<&Candidate> = read.into_iter().filter(|c| !expired.contains(&c.name())).collect();
+    let mut acted = r.emptiness(&read);
+    if acted.is_empty() {
+        acted = r.static_drift(&read);
+    }
+    if acted.is_empty() {
+        acted = r.drift_first(lazy.drifted(&expired).filter(|c| is_drift_candidate(c) && drift_pod_block(c).is_none()));
+    }
+    let facts = lazy.into_facts();
+    if acted.is_empty() {
+        let (state, now) = (r.ctx.state, r.ctx.now);
+        let (cands, _) = candidates::build(state, r.ctx.pods_by_node, now, Some(facts));
+        let mut live: Vec<&Candidate> = cands.iter().filter(|c| !expired.contains(&c.name())).collect();
+        live.sort_by(|a, b| order_cmp(r.opts.candidate_order, a, b));
+        acted = r.consolidation(&live).0;
+    }
+    plans.extend(acted);
+    plans
 }
 
 /// The command(s) Karpenter would take next: forced expirations plus the first disruption method
@@ -607,7 +686,7 @@ pub fn until_stable_with_progress(state: &ClusterState, opts: &DisruptionOptions
     let mut settled = false;
     // each node's candidate facts, kept from round to round for the nodes no command changed
     // (`current` is written only by `apply`, which says what it changed)
-    let mut facts = KeptFacts::for_state(&current);
+    let mut facts = KeptFacts::for_state(&current).map(KeptFacts::with_quick_index);
     // and its pods by node and pending pods, patched from what each command moved
     let mut pods = facts.is_some().then(|| KeptPodLists::of(&current));
     while rounds < max_rounds {
@@ -750,5 +829,43 @@ mod tests {
                 assert_eq!(got, expected);
             }
         }
+    }
+    /// Quick rounds over the kept index ([`Lazy`]) give the plans of rounds that keep nothing,
+    /// round after round of until-stable's loop over a drifted cluster with an expired node, one
+    /// that expires later and an empty one: commands that delete (expiration, emptiness), replace
+    /// (drift) and move pods (expiration's); the last round, where no method acts, tries
+    /// consolidation over a full build.
+    #[test]
+    fn quick_rounds_over_the_kept_index_plan_as_rounds_that_keep_nothing() {
+        let mut now = 7_200;
+        let mut state = super::super::lazy::tests::drifted_cluster(10, now);
+        // and one not drifted that expires in a later round (a quick one)
+        state.nodes[9].creation_timestamp = now - 720 * 3600 + 40;
+        let mut labels = (*state.nodes[9].labels).clone();
+        labels.insert(Sym::new("tier"), Sym::new("v2"));
+        state.nodes[9].labels = labels.into();
+        let opts = DisruptionOptions::default();
+        let mut facts = KeptFacts::for_state(&state).expect("unique names").with_quick_index();
+        let mut pods = KeptPodLists::of(&state);
+        let (mut seq, mut methods) = (0, Vec::new());
+        for round in 0..40 {
+            let indexed = facts.nodes.index.as_ref().is_some_and(super::super::quick_index::QuickIndex::is_complete);
+            assert_eq!(indexed, round > 0, "round {round}");
+            let plans = one_round(&state, now, &opts, &mut Vec::new(), true, Some(&mut facts), Some(&mut pods)).0;
+            let fresh = one_round(&state, now, &opts, &mut Vec::new(), true, None, None).0;
+            assert_eq!(format!("{plans:?}"), format!("{fresh:?}"), "round {round}");
+            if plans.is_empty() {
+                break;
+            }
+            for p in plans {
+                methods.push(p.command.method);
+                let changed = apply::apply(&mut state, &p, now, &mut seq);
+                facts.forget(&changed);
+                pods.patch(&state, &changed);
+            }
+            now += 16;
+        }
+        let count = |m: Method| methods.iter().filter(|x| **x == m).count();
+        assert_eq!((count(Method::Expiration), count(Method::Emptiness), count(Method::Drift)), (2, 1, 7), "{methods:?}");
     }
 }
