@@ -127,8 +127,11 @@ impl FactsByNode {
             std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
             std::collections::hash_map::Entry::Vacant(v) => {
                 let mut facts = ctx.facts(node, pods);
-                if let (Some(index), NodeFacts::Candidate(f)) = (&mut self.index, &mut facts) {
-                    index.add(node.name, ctx.marks(node, f));
+                if let Some(index) = &mut self.index {
+                    index.count(node);
+                    if let NodeFacts::Candidate(f) = &mut facts {
+                        index.add(node.name, ctx.marks(node, f));
+                    }
                 }
                 v.insert(facts)
             }

@@ -13,6 +13,27 @@ use crate::labels::Sym;
 use crate::model::Timestamp;
 use crate::scheduling::BoundPods;
 
+/// A round's budgets from each pool's node counts kept in the [`QuickIndex`] (a pass over every
+/// node at every round otherwise).
+pub(super) struct KeptBudgets<'a> {
+    counts: crate::labels::SymMap<(i64, i64)>,
+    state: &'a crate::state::ClusterState,
+    now: Timestamp,
+}
+
+impl KeptBudgets<'_> {
+    /// [`super::budgets::mapping`] of the round's state for `reason`; debug builds check it
+    /// against one counted afresh.
+    pub(super) fn mapping(&self, reason: crate::model::DisruptionReason) -> std::collections::BTreeMap<Sym, i64> {
+        let state = self.state;
+        let m = super::budgets::from_counts(&state.nodepools, |p| self.counts.get(&p).copied().unwrap_or((0, 0)), reason, self.now);
+        if cfg!(debug_assertions) {
+            assert_eq!(m, super::budgets::mapping(&state.nodepools, &state.nodes, reason, self.now, &[]), "kept budget counts are stale");
+        }
+        m
+    }
+}
+
 /// A quick round's candidates, built on demand from the kept facts and the [`QuickIndex`].
 pub(super) struct Lazy<'a, 'k> {
     ctx: BuildCtx<'a>,
@@ -78,6 +99,11 @@ impl<'a, 'k> Lazy<'a, 'k> {
         })
     }
 
+    /// The round's budgets from the kept counts.
+    pub(super) fn budgets(&self) -> KeptBudgets<'a> {
+        KeptBudgets { counts: self.facts.index.as_ref().map(QuickIndex::pool_counts).unwrap_or_default(), state: self.ctx.state, now: self.now }
+    }
+
     /// The facts, with the types by name lent to the round's [`BuildCtx`] given back (for the
     /// next rounds, and a full build of this round's candidates).
     pub(super) fn into_facts(self) -> &'k mut FactsByNode {
@@ -86,11 +112,12 @@ impl<'a, 'k> Lazy<'a, 'k> {
     }
 
     /// Debug builds: the index is the one fresh facts of every node give.
-    fn check_index(&self) {
+    pub(super) fn check_index(&self) {
         let state = self.ctx.state;
         let mut ctx = BuildCtx::new(state);
         let mut fresh = QuickIndex::of_every_node();
         for node in &state.nodes {
+            fresh.count(node);
             if let NodeFacts::Candidate(mut f) = ctx.facts(node, self.pods_by_node.get(&node.name).unwrap_or(&[])) {
                 fresh.add(node.name, ctx.marks(node, &mut f));
             }
@@ -102,7 +129,7 @@ impl<'a, 'k> Lazy<'a, 'k> {
 #[cfg(test)]
 pub(super) mod tests {
     use super::super::apply::{place, Dest};
-    use super::super::candidates::{build, same_candidate};
+    use super::super::candidates::build;
     use super::super::kept::KeptFacts;
     use super::*;
     use crate::model::{OwnerKind, OwnerRef};
@@ -124,65 +151,6 @@ pub(super) mod tests {
             p.owner = Some(OwnerRef { kind: OwnerKind::DaemonSet, name: Sym::new("logs") });
         }
         state
-    }
-
-    /// The lazy candidates of the index's nodes are those of a full build: the names of the
-    /// watched ones and of the drifted ones in drift's order.
-    fn same_as_full(state: &ClusterState, facts: &mut FactsByNode, now: Timestamp) -> (Vec<Sym>, Vec<Sym>) {
-        let pods = bound_pods_by_node(state);
-        let (full, _) = build(state, &pods, now, None);
-        let mut lazy = Lazy::new(state, &pods, now, facts).expect("a complete index");
-        lazy.check_index();
-        let watched = lazy.watched();
-        let drifted: Vec<Candidate> = lazy.drifted(&[]).collect();
-        for c in watched.iter().chain(&drifted) {
-            let f = full.iter().find(|f| f.name() == c.name()).expect("a candidate of the full build");
-            assert!(same_candidate(c, f), "lazy candidate of {} differs", c.name());
-        }
-        (watched.iter().map(Candidate::name).collect(), drifted.iter().map(Candidate::name).collect())
-    }
-
-    /// The index kept across commands that delete a node (its pods moving to another), replace
-    /// one (a quick round's plans: drift's, a new node taking the pods), move pods off a node
-    /// that stays and delete the empty node, each followed by forgetting what `place` reported,
-    /// is the index of fresh facts, and the candidates built from it are the full build's: the
-    /// watched ones (the empty node, the expired one), the drifted in drift's order (pods to
-    /// move, age, name).
-    #[test]
-    fn the_index_kept_across_delete_replace_and_move_is_a_fresh_one() {
-        let now = 7_200;
-        let mut state = drifted_cluster(9, now);
-        let n: Vec<Sym> = state.nodes.iter().map(|n| n.name).collect();
-        let mut facts = KeptFacts::for_state(&state).expect("unique names").with_quick_index();
-        assert!(Lazy::new(&state, &bound_pods_by_node(&state), now, &mut facts.nodes).is_none(), "no index before a full build");
-        build(&state, &bound_pods_by_node(&state), now, Some(&mut facts.nodes));
-        // watched by name (the expired n1, the empty n2), then drift's order: n2 (no pods to
-        // move), the expired n1, the oldest, those of 600 s by name; the young nodes (n3, n7) last
-        assert_eq!(same_as_full(&state, &mut facts.nodes, now), (vec![n[1], n[2]], vec![n[2], n[1], n[0], n[4], n[8], n[5], n[6], n[3], n[7]]));
-        let mut seq = 0;
-        let to = |state: &ClusterState, from: Sym, dest: Sym| state.pods.iter().filter(|p| p.node_name == Some(from)).map(|p| (p.uid, Dest::Existing(dest))).collect::<Vec<_>>();
-        let binds = to(&state, n[0], n[5]);
-        let changed = place(&mut state, &[], &binds, &[n[0]], now, &mut seq);
-        facts.forget(&changed);
-        same_as_full(&state, &mut facts.nodes, now);
-        // a quick round: expiration deletes n1, emptiness n2 (the empty node); then drift replaces
-        let mut replaced = 0;
-        for _ in 0..3 {
-            for p in super::super::plan_round(&state, now, &Default::default()) {
-                replaced += p.new_nodes.len();
-                let changed = place(&mut state, &p.new_nodes, &p.binds, &p.remove, now, &mut seq);
-                facts.forget(&changed);
-                let (watched, drifted) = same_as_full(&state, &mut facts.nodes, now);
-                assert!(!watched.iter().chain(&drifted).any(|x| p.remove.contains(x)));
-            }
-        }
-        assert!(replaced > 0 && !state.nodes.iter().any(|x| [n[1], n[2]].contains(&x.name)), "{replaced}");
-        let binds = to(&state, n[6], n[8]);
-        let changed = place(&mut state, &[], &binds, &[], now, &mut seq);
-        facts.forget(&changed);
-        // n6 lost its pods: empty, it is watched, and first in drift's order
-        let (watched, drifted) = same_as_full(&state, &mut facts.nodes, now);
-        assert_eq!((watched, drifted.first()), (vec![n[6]], Some(&n[6])));
     }
 
     /// The debug check catches an index kept across a change that was not reported (a node

@@ -236,17 +236,18 @@ impl<'a> Round<'a, '_> {
             })
             .map(|(at, c)| std::cmp::Reverse(DriftNext { c, at, order }))
             .collect();
-        self.drift_first(std::iter::from_fn(|| drifted.pop().map(|std::cmp::Reverse(d)| d.c)))
+        let (state, now) = (self.ctx.state, self.ctx.now);
+        let budget = || budgets::mapping(&state.nodepools, &state.nodes, DisruptionReason::Drifted, now, &[]);
+        self.drift_first(std::iter::from_fn(|| drifted.pop().map(|std::cmp::Reverse(d)| d.c)), budget)
     }
 
     /// Drift's command on the first of `drifted` (drift's candidates, in drift's order) it may
     /// act on: within the Drifted budget, every pod rescheduled.
-    fn drift_first<C: std::borrow::Borrow<Candidate<'a>>>(&mut self, drifted: impl Iterator<Item = C>) -> Vec<Plan> {
-        // worked out (over every node) when a candidate first asks
-        let mut budget = None;
+    /// `budget`: the Drifted budgets' [`budgets::mapping`], worked out when a candidate first asks.
+    fn drift_first<C: std::borrow::Borrow<Candidate<'a>>>(&mut self, drifted: impl Iterator<Item = C>, budget: impl FnOnce() -> BTreeMap<Sym, i64>) -> Vec<Plan> {
+        let budget = std::cell::LazyCell::new(budget);
         for c in drifted {
             let c = c.borrow();
-            let budget = budget.get_or_insert_with(|| budgets::mapping(&self.ctx.state.nodepools, &self.ctx.state.nodes, DisruptionReason::Drifted, self.ctx.now, &[]));
             if budget.get(&c.pool.name).copied().unwrap_or(0) <= 0 {
                 self.keep(c.name(), format!("drifted, but the disruption budget of NodePool {} for reason Drifted is used up", c.pool.name));
                 continue;
@@ -623,7 +624,8 @@ fn quick_round<'a>(r: &mut Round<'a, '_>, mut lazy: Lazy<'a, '_>) -> Vec<Plan> {
         acted = r.static_drift(&read);
     }
     if acted.is_empty() {
-        acted = r.drift_first(lazy.drifted(&expired).filter(|c| is_drift_candidate(c) && drift_pod_block(c).is_none()));
+        let budgets = lazy.budgets();
+        acted = r.drift_first(lazy.drifted(&expired).filter(|c| is_drift_candidate(c) && drift_pod_block(c).is_none()), || budgets.mapping(DisruptionReason::Drifted));
     }
     let facts = lazy.into_facts();
     if acted.is_empty() {
@@ -786,6 +788,9 @@ pub fn plan_round_kept(state: &ClusterState, now: Timestamp, opts: &DisruptionOp
 
 #[cfg(test)]
 mod tests {
+    use super::super::apply::{place, Dest};
+    use super::super::candidates::{build, same_candidate, FactsByNode};
+    use super::super::lazy::tests::drifted_cluster;
     use super::*;
     use crate::scheduling::bound_pods_by_node;
 
@@ -838,7 +843,7 @@ mod tests {
     #[test]
     fn quick_rounds_over_the_kept_index_plan_as_rounds_that_keep_nothing() {
         let mut now = 7_200;
-        let mut state = super::super::lazy::tests::drifted_cluster(10, now);
+        let mut state = drifted_cluster(10, now);
         // and one not drifted that expires in a later round (a quick one)
         state.nodes[9].creation_timestamp = now - 720 * 3600 + 40;
         let mut labels = (*state.nodes[9].labels).clone();
@@ -867,5 +872,63 @@ mod tests {
         }
         let count = |m: Method| methods.iter().filter(|x| **x == m).count();
         assert_eq!((count(Method::Expiration), count(Method::Emptiness), count(Method::Drift)), (2, 1, 7), "{methods:?}");
+    }
+    /// The lazy candidates of the index's nodes are those of a full build: the names of the
+    /// watched ones and of the drifted ones in drift's order.
+    fn same_as_full(state: &ClusterState, facts: &mut FactsByNode, now: Timestamp) -> (Vec<Sym>, Vec<Sym>) {
+        let pods = bound_pods_by_node(state);
+        let (full, _) = build(state, &pods, now, None);
+        let mut lazy = Lazy::new(state, &pods, now, facts).expect("a complete index");
+        lazy.check_index();
+        let watched = lazy.watched();
+        let drifted: Vec<Candidate> = lazy.drifted(&[]).collect();
+        for c in watched.iter().chain(&drifted) {
+            let f = full.iter().find(|f| f.name() == c.name()).expect("a candidate of the full build");
+            assert!(same_candidate(c, f), "lazy candidate of {} differs", c.name());
+        }
+        (watched.iter().map(Candidate::name).collect(), drifted.iter().map(Candidate::name).collect())
+    }
+
+    /// The index kept across commands that delete a node (its pods moving to another), replace
+    /// one (a quick round's plans: drift's, a new node taking the pods), move pods off a node
+    /// that stays and delete the empty node, each followed by forgetting what `place` reported,
+    /// is the index of fresh facts, and the candidates built from it are the full build's: the
+    /// watched ones (the empty node, the expired one), the drifted in drift's order (pods to
+    /// move, age, name).
+    #[test]
+    fn the_index_kept_across_delete_replace_and_move_is_a_fresh_one() {
+        let now = 7_200;
+        let mut state = drifted_cluster(9, now);
+        let n: Vec<Sym> = state.nodes.iter().map(|n| n.name).collect();
+        let mut facts = KeptFacts::for_state(&state).expect("unique names").with_quick_index();
+        assert!(Lazy::new(&state, &bound_pods_by_node(&state), now, &mut facts.nodes).is_none(), "no index before a full build");
+        build(&state, &bound_pods_by_node(&state), now, Some(&mut facts.nodes));
+        // watched by name (the expired n1, the empty n2), then drift's order: n2 (no pods to
+        // move), the expired n1, the oldest, those of 600 s by name; the young nodes (n3, n7) last
+        assert_eq!(same_as_full(&state, &mut facts.nodes, now), (vec![n[1], n[2]], vec![n[2], n[1], n[0], n[4], n[8], n[5], n[6], n[3], n[7]]));
+        let mut seq = 0;
+        let to = |state: &ClusterState, from: Sym, dest: Sym| state.pods.iter().filter(|p| p.node_name == Some(from)).map(|p| (p.uid, Dest::Existing(dest))).collect::<Vec<_>>();
+        let binds = to(&state, n[0], n[5]);
+        let changed = place(&mut state, &[], &binds, &[n[0]], now, &mut seq);
+        facts.forget(&changed);
+        same_as_full(&state, &mut facts.nodes, now);
+        // a quick round: expiration deletes n1, emptiness n2 (the empty node); then drift replaces
+        let mut replaced = 0;
+        for _ in 0..3 {
+            for p in plan_round(&state, now, &DisruptionOptions::default()) {
+                replaced += p.new_nodes.len();
+                let changed = place(&mut state, &p.new_nodes, &p.binds, &p.remove, now, &mut seq);
+                facts.forget(&changed);
+                let (watched, drifted) = same_as_full(&state, &mut facts.nodes, now);
+                assert!(!watched.iter().chain(&drifted).any(|x| p.remove.contains(x)));
+            }
+        }
+        assert!(replaced > 0 && !state.nodes.iter().any(|x| [n[1], n[2]].contains(&x.name)), "{replaced}");
+        let binds = to(&state, n[6], n[8]);
+        let changed = place(&mut state, &[], &binds, &[], now, &mut seq);
+        facts.forget(&changed);
+        // n6 lost its pods: empty, it is watched, and first in drift's order
+        let (watched, drifted) = same_as_full(&state, &mut facts.nodes, now);
+        assert_eq!((watched, drifted.first()), (vec![n[6]], Some(&n[6])));
     }
 }

@@ -8,7 +8,7 @@
 //! quick round reads the index, if still in the state.
 
 use crate::labels::{Sym, SymMap};
-use crate::model::Timestamp;
+use crate::model::{Node, Timestamp};
 use std::collections::BTreeSet;
 
 /// Where a quick round may need a candidate of a node, whatever the time.
@@ -38,6 +38,10 @@ pub(super) struct QuickIndex {
     /// Every node of the state had its facts made since the index was (re)started: the index and
     /// `forgotten` say where every candidate is.
     complete: bool,
+    /// Each node the budgets count (managed, initialized): its pool and whether it is disrupting.
+    counted: SymMap<(Sym, bool)>,
+    /// Each pool's (nodes counted, of them disrupting): [`super::budgets::mapping`]'s counts.
+    per_pool: SymMap<(i64, i64)>,
 }
 
 impl QuickIndex {
@@ -54,7 +58,33 @@ impl QuickIndex {
         self.marks.insert(node, m);
     }
 
+    /// Count `node` in its pool's budgets, as [`super::budgets::mapping`] does (any node, a
+    /// candidate or not).
+    pub(super) fn count(&mut self, node: &Node) {
+        let Some(pool) = node.nodepool.filter(|_| node.initialized) else { return };
+        let disrupting = super::budgets::disrupting(node);
+        self.counted.insert(node.name, (pool, disrupting));
+        let c = self.per_pool.entry(pool).or_default();
+        c.0 += 1;
+        c.1 += i64::from(disrupting);
+    }
+
+    /// Each pool's counts of nodes and of those disrupting.
+    pub(super) fn pool_counts(&self) -> SymMap<(i64, i64)> {
+        self.per_pool.clone()
+    }
+
     pub(super) fn forget(&mut self, node: Sym) {
+        if let Some((pool, disrupting)) = self.counted.remove(&node)
+            && let Some(c) = self.per_pool.get_mut(&pool)
+        {
+            c.0 -= 1;
+            c.1 -= i64::from(disrupting);
+            // as a fresh count has no entry for a pool without nodes
+            if c.0 == 0 {
+                self.per_pool.remove(&pool);
+            }
+        }
         if let Some(m) = self.marks.remove(&node) {
             if let Some((movable, created)) = m.drift {
                 self.drift.remove(&(movable, created, node));
