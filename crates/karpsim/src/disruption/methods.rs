@@ -837,22 +837,29 @@ mod tests {
     }
     /// Quick rounds over the kept index ([`Lazy`]) give the plans of rounds that keep nothing,
     /// round after round of until-stable's loop over a drifted cluster with an expired node, one
-    /// that expires later and an empty one: commands that delete (expiration, emptiness), replace
-    /// (drift) and move pods (expiration's); the last round, where no method acts, tries
-    /// consolidation over a full build.
+    /// that expires later, one that drifts once an hour old and an empty one: commands that
+    /// delete (expiration, emptiness), replace (drift) and move pods (expiration's); the last
+    /// round, where no method acts, tries consolidation over a full build.
     #[test]
     fn quick_rounds_over_the_kept_index_plan_as_rounds_that_keep_nothing() {
         let mut now = 7_200;
-        let mut state = drifted_cluster(10, now);
-        // and one not drifted that expires in a later round (a quick one)
+        let mut state = drifted_cluster(11, now);
+        for n in &mut state.nodes[9..] {
+            let mut labels = (*n.labels).clone();
+            labels.insert(Sym::new("tier"), Sym::new("v2"));
+            n.labels = labels.into();
+        }
+        // and, not drifted by the template: one that expires in a later round (a quick one), and
+        // one of a type no longer offered that drifts once an hour old (`InstanceTypeNotFound`),
+        // in a later round too
         state.nodes[9].creation_timestamp = now - 720 * 3600 + 40;
-        let mut labels = (*state.nodes[9].labels).clone();
-        labels.insert(Sym::new("tier"), Sym::new("v2"));
-        state.nodes[9].labels = labels.into();
+        state.nodes[10].creation_timestamp = now - 3600 + 40;
+        state.nodes[10].instance_type = Some(Sym::new("fake-it-gone"));
         let opts = DisruptionOptions::default();
         let mut facts = KeptFacts::for_state(&state).expect("unique names").with_quick_index();
         let mut pods = KeptPodLists::of(&state);
         let (mut seq, mut methods) = (0, Vec::new());
+        let old_type = state.nodes[10].name;
         for round in 0..40 {
             let indexed = facts.nodes.index.as_ref().is_some_and(super::super::quick_index::QuickIndex::is_complete);
             assert_eq!(indexed, round > 0, "round {round}");
@@ -864,6 +871,10 @@ mod tests {
             }
             for p in plans {
                 methods.push(p.command.method);
+                if p.remove.contains(&old_type) {
+                    // drift takes it in a quick round, once an hour old
+                    assert!(now >= 7_200 + 40 && p.command.method == Method::Drift, "round {round}: {:?}", p.command.method);
+                }
                 let changed = apply::apply(&mut state, &p, now, &mut seq);
                 facts.forget(&changed);
                 pods.patch(&state, &changed);
@@ -871,7 +882,7 @@ mod tests {
             now += 16;
         }
         let count = |m: Method| methods.iter().filter(|x| **x == m).count();
-        assert_eq!((count(Method::Expiration), count(Method::Emptiness), count(Method::Drift)), (2, 1, 7), "{methods:?}");
+        assert_eq!((count(Method::Expiration), count(Method::Emptiness), count(Method::Drift)), (2, 1, 8), "{methods:?}");
     }
     /// The lazy candidates of the index's nodes are those of a full build: the names of the
     /// watched ones and of the drifted ones in drift's order.
