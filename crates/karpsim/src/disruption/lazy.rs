@@ -13,6 +13,11 @@ use crate::labels::Sym;
 use crate::model::Timestamp;
 use crate::scheduling::BoundPods;
 
+/// Up to how many nodes forgotten since the last round are each found by a scan of the nodes'
+/// names (a few instructions per node each); more are found in one pass with a set look-up per
+/// node (a few tens).
+pub(super) const FEW_FORGOTTEN: usize = 4;
+
 /// A round's budgets from each pool's node counts kept in the [`QuickIndex`] (a pass over every
 /// node at every round otherwise).
 pub(super) struct KeptBudgets<'a> {
@@ -49,10 +54,19 @@ impl<'a, 'k> Lazy<'a, 'k> {
         let forgotten = facts.index.as_mut().filter(|i| i.is_complete())?.take_forgotten();
         let mut ctx = BuildCtx::new(state);
         ctx.types_by_name = std::mem::take(&mut facts.types_by_name);
-        for name in forgotten {
-            // a scan of the nodes for each of the few a command changed (removed ones are not found)
-            if let Some(node) = state.nodes.iter().find(|n| n.name == name) {
-                facts.entry(node, pods_by_node.get(&name).unwrap_or(&[]), &mut ctx);
+        if forgotten.len() <= FEW_FORGOTTEN {
+            for name in forgotten {
+                // a scan of the nodes for each of the few a command changed (removed ones are not found)
+                if let Some(node) = state.nodes.iter().find(|n| n.name == name) {
+                    facts.entry(node, pods_by_node.get(&name).unwrap_or(&[]), &mut ctx);
+                }
+            }
+        } else {
+            // one pass with a set look-up per node: a scan per name cost O(changed × nodes) after
+            // consolidation commands that change many nodes
+            let forgotten: crate::labels::SymSet = forgotten.into_iter().collect();
+            for node in state.nodes.iter().filter(|n| forgotten.contains(&n.name)) {
+                facts.entry(node, pods_by_node.get(&node.name).unwrap_or(&[]), &mut ctx);
             }
         }
         let lazy = Lazy { ctx, pods_by_node, facts, now };

@@ -900,9 +900,10 @@ mod tests {
         (watched.iter().map(Candidate::name).collect(), drifted.iter().map(Candidate::name).collect())
     }
 
-    /// The index kept across commands that delete a node (its pods moving to another), replace
-    /// one (a quick round's plans: drift's, a new node taking the pods), move pods off a node
-    /// that stays and delete the empty node, each followed by forgetting what `place` reported,
+    /// The index kept across commands that delete a node (its pods moving to another), move a
+    /// pod off each of three nodes that stay (six nodes changed), delete and replace nodes (a
+    /// quick round's plans: expiration's, emptiness's, drift's new node taking the pods) and move
+    /// every pod off a node that stays, each followed by forgetting what `place` reported,
     /// is the index of fresh facts, and the candidates built from it are the full build's: the
     /// watched ones (the empty node, the expired one), the drifted in drift's order (pods to
     /// move, age, name).
@@ -921,6 +922,13 @@ mod tests {
         let to = |state: &ClusterState, from: Sym, dest: Sym| state.pods.iter().filter(|p| p.node_name == Some(from)).map(|p| (p.uid, Dest::Existing(dest))).collect::<Vec<_>>();
         let binds = to(&state, n[0], n[5]);
         let changed = place(&mut state, &[], &binds, &[n[0]], now, &mut seq);
+        facts.forget(&changed);
+        same_as_full(&state, &mut facts.nodes, now);
+        // pods of three nodes that stay moved to three others: more nodes forgotten than are each
+        // found by a scan (one pass with a set finds them)
+        let binds: Vec<(Sym, Dest)> = [(n[3], n[4]), (n[7], n[8]), (n[5], n[6])].iter().flat_map(|&(from, dest)| to(&state, from, dest).into_iter().take(1)).collect();
+        let changed = place(&mut state, &[], &binds, &[], now, &mut seq);
+        assert!(changed.nodes.len() > super::super::lazy::FEW_FORGOTTEN);
         facts.forget(&changed);
         same_as_full(&state, &mut facts.nodes, now);
         // a quick round: expiration deletes n1, emptiness n2 (the empty node); then drift replaces
