@@ -63,14 +63,24 @@ pub fn mapping(pools: &[NodePool], nodes: &[Node], reason: DisruptionReason, now
             }
         };
         counts[s].0 += 1;
-        if !n.ready || n.deletion_timestamp.is_some() || also_disrupting.contains(&n.name) {
+        if disrupting(n) || also_disrupting.contains(&n.name) {
             counts[s].1 += 1;
         }
     }
+    from_counts(pools, |p| slot.get(&p).map_or((0, 0), |&s| counts[s]), reason, now)
+}
+
+/// Whether a node counts as disrupting already (not Ready, or deleting).
+pub(super) fn disrupting(n: &Node) -> bool {
+    !n.ready || n.deletion_timestamp.is_some()
+}
+
+/// [`mapping`] from each pool's counts of managed, initialized nodes and of those disrupting.
+pub(super) fn from_counts(pools: &[NodePool], counts: impl Fn(Sym) -> (i64, i64), reason: DisruptionReason, now: Timestamp) -> BTreeMap<Sym, i64> {
     pools
         .iter()
         .map(|p| {
-            let (num, disrupting) = slot.get(&p.name).map_or((0, 0), |&s| counts[s]);
+            let (num, disrupting) = counts(p.name);
             let a = allowed(p, reason, now, num);
             (p.name, (a - disrupting).max(0))
         })

@@ -8,6 +8,7 @@
 //! PDBs) are worked out at every round from them.
 
 use super::drift;
+use super::quick_index::{Marks, QuickIndex};
 use crate::eviction::{DO_NOT_DISRUPT, evictable, eviction_cost, matching_pdb_indices, pdb_allowed, pod_do_not_disrupt};
 use crate::labels::{Sym, SymMap};
 use crate::model::{Node, NodePool, Pod, Timestamp};
@@ -87,6 +88,8 @@ pub(super) struct CandidateFacts {
     cost_sum: f64,
     /// 1 + Σ eviction cost (floored at 0) of the reschedulable pods.
     reschedule_cost: f64,
+    /// A pod must move if the node goes (the candidate's reschedulable pods are not none).
+    movable: bool,
     last_pod_event: Timestamp,
     /// The pod block, when it cannot depend on the time or on other nodes' pods (no PDB in the
     /// state and no pod with a do-not-disrupt annotation: then there is none); `None`: worked out
@@ -97,30 +100,63 @@ pub(super) struct CandidateFacts {
     drift: [Option<Option<Arc<str>>>; 2],
 }
 
-/// Each node's [`NodeFacts`] by name (until-stable keeps them from round to round).
+/// Each node's [`NodeFacts`] by name (until-stable keeps them from round to round), and, when
+/// asked for ([`FactsByNode::with_quick_index`]), the [`QuickIndex`] of the nodes a quick round
+/// reads, kept with them.
 #[derive(Default)]
 pub(super) struct FactsByNode {
-    by_node: SymMap<NodeFacts>,
+    pub(super) by_node: SymMap<NodeFacts>,
+    pub(super) index: Option<QuickIndex>,
+    /// [`BuildCtx`]'s types by name, kept with the facts: a function of the pools' instance types,
+    /// which the facts' positions in them already assume unchanged until [`FactsByNode::clear`]
+    /// (a quick round makes the facts of a few nodes, and mapping a pool's 400 types for them
+    /// was most of its cost).
+    pub(super) types_by_name: SymMap<SymMap<usize>>,
 }
 
 impl FactsByNode {
-    /// The facts of `node`, made by `make` when not kept.
-    fn entry(&mut self, node: Sym, make: impl FnOnce() -> NodeFacts) -> &mut NodeFacts {
-        self.by_node.entry(node).or_insert_with(make)
+    /// Facts that also index the nodes a quick round reads (until-stable's: every change of its
+    /// state is reported to [`FactsByNode::forget`], so the index can say which nodes to look at).
+    pub(super) fn with_quick_index() -> FactsByNode {
+        FactsByNode { index: Some(QuickIndex::default()), ..FactsByNode::default() }
+    }
+
+    /// The facts of `node`, made (and indexed) when not kept.
+    pub(super) fn entry(&mut self, node: &Node, pods: &[&Pod], ctx: &mut BuildCtx) -> &mut NodeFacts {
+        match self.by_node.entry(node.name) {
+            std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                let mut facts = ctx.facts(node, pods);
+                if let Some(index) = &mut self.index {
+                    index.count(node);
+                    if let NodeFacts::Candidate(f) = &mut facts {
+                        index.add(node.name, ctx.marks(node, f));
+                    }
+                }
+                v.insert(facts)
+            }
+        }
     }
 
     /// Forget `node`: its record or its pods changed.
     pub(super) fn forget(&mut self, node: Sym) {
         self.by_node.remove(&node);
+        if let Some(index) = &mut self.index {
+            index.forget(node);
+        }
     }
 
     pub(super) fn clear(&mut self) {
         self.by_node.clear();
+        self.types_by_name.clear();
+        if let Some(index) = &mut self.index {
+            *index = QuickIndex::default();
+        }
     }
 }
 
 /// What [`build`] works out at most once per build, whatever the nodes.
-struct BuildCtx<'a> {
+pub(super) struct BuildCtx<'a> {
     pool_reqs: Vec<Option<Arc<Requirements>>>,
     /// Each PDB's allowed disruptions, worked out the first time a pod it selects asks: it counts
     /// the pods the PDB selects among all of the state's, which do not change while candidates are
@@ -128,12 +164,21 @@ struct BuildCtx<'a> {
     pdb_allows: Vec<Option<i64>>,
     /// Each pool's types by name (the first of a name, as a scan finds it, by position), built once
     /// per pool rather than scanning the catalog for every node.
-    types_by_name: SymMap<SymMap<usize>>,
-    state: &'a ClusterState,
+    pub(super) types_by_name: SymMap<SymMap<usize>>,
+    pub(super) state: &'a ClusterState,
 }
 
 impl<'s> BuildCtx<'s> {
-    fn facts(&mut self, node: &Node, pods: &[&Pod]) -> NodeFacts {
+    pub(super) fn new(state: &'s ClusterState) -> BuildCtx<'s> {
+        BuildCtx {
+            pool_reqs: state.nodepools.iter().map(drift::pool_requirements).collect(),
+            pdb_allows: vec![None; state.pdbs.len()],
+            types_by_name: SymMap::default(),
+            state,
+        }
+    }
+
+    pub(super) fn facts(&mut self, node: &Node, pods: &[&Pod]) -> NodeFacts {
         let state = self.state;
         let Some(pool_name) = node.nodepool else {
             // `NewCandidate`: "node isn't managed by karpenter" (no NodeClaim, or no NodePool label)
@@ -175,6 +220,7 @@ impl<'s> BuildCtx<'s> {
             its_type: node.instance_type.and_then(|t| by_name.get(&t).copied()),
             cost_sum: costs.iter().copied().sum::<f64>(),
             reschedule_cost: 1.0 + reschedulable_costs.iter().copied().sum::<f64>(),
+            movable: pods.iter().any(|p| p.is_reschedulable()),
             last_pod_event: last_pod_event(node, pods),
             pod_block: timeless_block.then_some(None),
             drift: [None, None],
@@ -208,8 +254,36 @@ impl<'s> BuildCtx<'s> {
         None
     }
 
+    /// Drift's verdict on `node` when younger than an hour (`old == 0`) or older (`1`), at any
+    /// `now` of that age (the only way drift depends on the time), worked out once.
+    fn drift_verdict(&self, node: &Node, f: &mut CandidateFacts, old: usize, now: Timestamp) -> Option<Arc<str>> {
+        let state = self.state;
+        let pool = &state.nodepools[f.pool_index];
+        f.drift[old]
+            .get_or_insert_with(|| {
+                let its_type = f.its_type.and_then(|i| state.pool_types.get(&pool.name).map(|t| &t.types[i]));
+                drift::drifted(node, pool, self.pool_reqs[f.pool_index].as_ref(), its_type, now).map(Arc::from)
+            })
+            .clone()
+    }
+
+    /// Where a quick round looks for `node` ([`Marks`]). Drifted when young means drifted when old
+    /// (the checks of any age come first in [`drift::drifted`], and an hour adds one), so the
+    /// verdict at an hour of age says whether drift may ever read it; one of a node created less
+    /// than an hour before `i64::MAX` is never asked for.
+    pub(super) fn marks(&self, node: &Node, f: &mut CandidateFacts) -> Marks {
+        let pool = &self.state.nodepools[f.pool_index];
+        let may_drift = self.drift_verdict(node, f, 1, node.creation_timestamp.saturating_add(3600)).is_some();
+        let empty = f.reschedule_cost <= 1.0 && pool.disruption.consolidate_after.is_some();
+        Marks {
+            drift: (may_drift && pool.replicas.is_none()).then_some((f.movable, node.creation_timestamp)),
+            expires_at: pool.expire_after.map(|e| node.creation_timestamp.saturating_add(e)),
+            watched: empty || pool.replicas.is_some() || node.labels.contains_key(&*crate::labels::RESERVATION_ID),
+        }
+    }
+
     /// The candidate `facts` make of `node` at `now`.
-    fn candidate(&mut self, node: &'s Node, pods: &'s [&'s Pod], f: &mut CandidateFacts, now: Timestamp) -> Candidate<'s> {
+    pub(super) fn candidate(&mut self, node: &'s Node, pods: &'s [&'s Pod], f: &mut CandidateFacts, now: Timestamp) -> Candidate<'s> {
         let state = self.state;
         let pool = &state.nodepools[f.pool_index];
         let pod_block = match &f.pod_block {
@@ -234,12 +308,7 @@ impl<'s> BuildCtx<'s> {
         };
         // `InstanceTypeNotFound` is only checked for NodeClaims older than an hour (drift.go)
         let old = usize::from(now - node.creation_timestamp >= 3600);
-        let drifted = f.drift[old]
-            .get_or_insert_with(|| {
-                let its_type = f.its_type.and_then(|i| state.pool_types.get(&pool.name).map(|t| &t.types[i]));
-                drift::drifted(node, pool, self.pool_reqs[f.pool_index].as_ref(), its_type, now).map(Arc::from)
-            })
-            .clone();
+        let drifted = self.drift_verdict(node, f, old, now);
         Candidate {
             node,
             pool,
@@ -269,17 +338,15 @@ pub(super) fn build<'a>(
     // one candidate per node at most: sized once, not grown (a candidate is large)
     let mut out = Vec::with_capacity(state.nodes.len());
     let mut kept_nodes = Vec::new();
-    let mut ctx = BuildCtx {
-        pool_reqs: state.nodepools.iter().map(drift::pool_requirements).collect(),
-        pdb_allows: vec![None; state.pdbs.len()],
-        types_by_name: SymMap::default(),
-        state,
-    };
+    let mut ctx = BuildCtx::new(state);
+    if let Some(k) = kept.as_deref_mut() {
+        ctx.types_by_name = std::mem::take(&mut k.types_by_name);
+    }
     let mut fresh;
     for node in &state.nodes {
         let pods: &'a [&'a Pod] = pods_by_node.get(&node.name).unwrap_or(&[]);
         let facts = match kept.as_deref_mut() {
-            Some(k) => k.entry(node.name, || ctx.facts(node, pods)),
+            Some(k) => k.entry(node, pods, &mut ctx),
             None => {
                 fresh = ctx.facts(node, pods);
                 &mut fresh
@@ -289,6 +356,13 @@ pub(super) fn build<'a>(
             NodeFacts::Kept(why) => kept_nodes.push((node.name, why.clone())),
             NodeFacts::Candidate(f) => out.push(ctx.candidate(node, pods, f, now)),
         }
+    }
+    if let Some(k) = kept.as_deref_mut() {
+        k.types_by_name = ctx.types_by_name;
+    }
+    if let Some(index) = kept.as_deref_mut().and_then(|k| k.index.as_mut()) {
+        // every node of the state has facts now, and marks when a candidate
+        index.complete();
     }
     if kept.is_some() && cfg!(debug_assertions) {
         // debug builds (the tests) check every round's kept facts against a fresh derivation
@@ -304,7 +378,7 @@ pub(super) fn build<'a>(
 
 /// Two candidates of the same state are the same: the same node, pool and pods (by address), the
 /// same facts (costs bit for bit).
-fn same_candidate(a: &Candidate, b: &Candidate) -> bool {
+pub(super) fn same_candidate(a: &Candidate, b: &Candidate) -> bool {
     std::ptr::eq(a.node, b.node)
         && std::ptr::eq(a.pool, b.pool)
         && a.price.to_bits() == b.price.to_bits()

@@ -31,6 +31,13 @@ impl KeptFacts {
         state.nodes.iter().all(|n| names.insert(n.name)).then(|| KeptFacts { nodes: FactsByNode::default(), views: Default::default() })
     }
 
+    /// These facts indexing the nodes a quick round reads (`disruption/quick.rs`): for a caller
+    /// that reports every change of its state to [`KeptFacts::forget`] (until-stable).
+    pub(super) fn with_quick_index(mut self) -> KeptFacts {
+        self.nodes = FactsByNode::with_quick_index();
+        self
+    }
+
     /// Each node's view parts, for views of the same state outside a round (the time simulator's
     /// provisioning batches), forgotten with the facts.
     pub(crate) fn views_mut(&mut self) -> &mut KeptNodes {

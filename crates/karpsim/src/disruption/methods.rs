@@ -8,6 +8,7 @@ use super::budgets;
 use super::candidates::{self, Candidate};
 use super::consolidation::{self, Outcome};
 use super::kept::{KeptFacts, KeptPodLists};
+use super::lazy::Lazy;
 use super::simulate::{RoundCtx, Simulation};
 use super::static_capacity;
 use super::{Action, CandidateOrder, Command, DisruptionOptions, DisruptionResult, EndState, Kept, Method, NodeSummary, PodMove, Replacement};
@@ -225,21 +226,28 @@ impl<'a> Round<'a, '_> {
             .iter()
             .copied()
             .enumerate()
-            .filter(|(_, c)| c.drifted.is_some() && c.pool.replicas.is_none())
-            .filter(|(_, c)| {
-                // eventual disruption: pod blocks are ignored when the NodeClaim has a terminationGracePeriod
-                match &c.pod_block {
-                    Some(b) if c.pool.termination_grace_period.is_none() => {
-                        self.keep(c.name(), format!("drifted, but {b}"));
-                        false
-                    }
-                    _ => true,
+            .filter(|(_, c)| is_drift_candidate(c))
+            .filter(|(_, c)| match drift_pod_block(c) {
+                Some(b) => {
+                    self.keep(c.name(), format!("drifted, but {b}"));
+                    false
                 }
+                None => true,
             })
             .map(|(at, c)| std::cmp::Reverse(DriftNext { c, at, order }))
             .collect();
-        let budget = budgets::mapping(&self.ctx.state.nodepools, &self.ctx.state.nodes, DisruptionReason::Drifted, self.ctx.now, &[]);
-        while let Some(std::cmp::Reverse(DriftNext { c, .. })) = drifted.pop() {
+        let (state, now) = (self.ctx.state, self.ctx.now);
+        let budget = || budgets::mapping(&state.nodepools, &state.nodes, DisruptionReason::Drifted, now, &[]);
+        self.drift_first(std::iter::from_fn(|| drifted.pop().map(|std::cmp::Reverse(d)| d.c)), budget)
+    }
+
+    /// Drift's command on the first of `drifted` (drift's candidates, in drift's order) it may
+    /// act on: within the Drifted budget, every pod rescheduled.
+    /// `budget`: the Drifted budgets' [`budgets::mapping`], worked out when a candidate first asks.
+    fn drift_first<C: std::borrow::Borrow<Candidate<'a>>>(&mut self, drifted: impl Iterator<Item = C>, budget: impl FnOnce() -> BTreeMap<Sym, i64>) -> Vec<Plan> {
+        let budget = std::cell::LazyCell::new(budget);
+        for c in drifted {
+            let c = c.borrow();
             if budget.get(&c.pool.name).copied().unwrap_or(0) <= 0 {
                 self.keep(c.name(), format!("drifted, but the disruption budget of NodePool {} for reason Drifted is used up", c.pool.name));
                 continue;
@@ -256,6 +264,39 @@ impl<'a> Round<'a, '_> {
             }
         }
         Vec::new()
+    }
+
+    /// Forced expirations, then static pools' surplus (each its own controller, outside budgets),
+    /// and the nodes they remove.
+    fn forced(&mut self, cands: &[&Candidate<'a>]) -> (Vec<Plan>, Vec<Sym>) {
+        let mut plans = self.expiration(cands);
+        // static pools' surplus goes outright, like expiration (its own controller)
+        let expired: Vec<Sym> = plans.iter().flat_map(|p| p.remove.clone()).collect();
+        plans.extend(static_capacity::scale_down(&self.ctx).into_iter().filter(|p| p.remove.iter().all(|n| !expired.contains(n))));
+        let expired: Vec<Sym> = plans.iter().flat_map(|p| p.remove.clone()).collect();
+        (plans, expired)
+    }
+
+    /// Static pools' drift over the live candidates (in the state's order or the methods').
+    fn static_drift(&mut self, live: &[&Candidate<'a>]) -> Vec<Plan> {
+        let Round { ctx, kept, explain, opts } = self;
+        let drifted = in_order(live, opts.candidate_order, |c| c.pool.replicas.is_some() && c.drifted.is_some());
+        static_capacity::static_drift(ctx, &drifted, opts, &mut |n, why| {
+            if *explain {
+                kept.entry(n).or_insert(why);
+            }
+        })
+    }
+
+    /// Multi-node, then single-node consolidation over the live candidates in the methods' order,
+    /// and the name of the method tried last.
+    fn consolidation(&mut self, live: &[&Candidate<'a>]) -> (Vec<Plan>, &'static str) {
+        let eligible = self.consolidatable(live);
+        let acted = self.multi_node(live, &eligible, live);
+        if !acted.is_empty() {
+            return (acted, "multi-node consolidation");
+        }
+        (self.single_node(live, &eligible, live), "single-node consolidation")
     }
 
     /// Candidates consolidation may act on (`consolidation.go: ShouldDisrupt`), recording why others are kept.
@@ -431,6 +472,17 @@ fn is_empty_candidate(c: &Candidate) -> bool {
     c.is_empty() && c.pool.disruption.consolidate_after.is_some() && c.pool.replicas.is_none()
 }
 
+/// A drifted node of a dynamic pool: drift's (static pools' go to static drift).
+fn is_drift_candidate(c: &Candidate) -> bool {
+    c.drifted.is_some() && c.pool.replicas.is_none()
+}
+
+/// The pod block that keeps a drifted candidate: eventual disruption ignores pod blocks when the
+/// NodeClaim has a terminationGracePeriod.
+fn drift_pod_block<'c>(c: &'c Candidate) -> Option<&'c String> {
+    c.pod_block.as_ref().filter(|_| c.pool.termination_grace_period.is_none())
+}
+
 /// The facts of one round over `pods_by_node` ([`crate::scheduling::bound_pods_by_node`] of
 /// `state`, which the caller owns: the round's view and candidates borrow each node's pods from
 /// it). `quick`: allow [`super::prefilter::Prefilter`] (built on first use) to skip single-node
@@ -487,7 +539,25 @@ fn one_round(
         None => (crate::scheduling::bound_pods_by_node(state), pending_pods(state, warnings)),
     };
     let ctx = round_ctx(state, &pods_by_node, now, opts, pending, quick, views);
-    let (cands, kept) = candidates::build(state, ctx.pods_by_node, now, facts);
+    let mut facts = facts;
+    let mut r = Round { ctx, opts, kept: BTreeMap::new(), explain: !quick };
+    let lazy = if quick { facts.as_deref_mut().and_then(|f| Lazy::new(state, r.ctx.pods_by_node, now, f)) } else { None };
+    if let Some(lazy) = lazy {
+        let plans = quick_round(&mut r, lazy);
+        if let Some(k) = pods {
+            drop(r);
+            k.end_round(pods_by_node);
+        }
+        if cfg!(debug_assertions) {
+            // debug builds (the tests) check every lazy round against a round that keeps nothing
+            let full = one_round(state, now, opts, &mut Vec::new(), true, None, None).0;
+            assert_eq!(format!("{plans:?}"), format!("{full:?}"), "a quick round over the kept index plans otherwise than a full one");
+        }
+        // a quick round's caller drops the kept nodes (it reports them from an explained round)
+        return (plans, Vec::new());
+    }
+    let (cands, kept) = candidates::build(state, r.ctx.pods_by_node, now, facts);
+    r.kept = kept.into_iter().collect();
     let order = opts.candidate_order;
     // in the state's order: each method sorts what it reads ([`in_order`]); explanations read
     // every candidate in the methods' order (the first reason given a name is kept)
@@ -495,23 +565,12 @@ fn one_round(
     if !quick {
         live.sort_by(|a, b| order_cmp(order, a, b));
     }
-    let mut r = Round { ctx, opts, kept: kept.into_iter().collect(), explain: !quick };
-    let mut plans = r.expiration(&live);
-    // static pools' surplus goes outright, like expiration (its own controller)
-    let expired: Vec<Sym> = plans.iter().flat_map(|p| p.remove.clone()).collect();
-    plans.extend(static_capacity::scale_down(&r.ctx).into_iter().filter(|p| p.remove.iter().all(|n| !expired.contains(n))));
-    let expired: Vec<Sym> = plans.iter().flat_map(|p| p.remove.clone()).collect();
+    let (mut plans, expired) = r.forced(&live);
     live.retain(|c| !expired.contains(&c.name()));
     let mut acted = r.emptiness(&live);
     let mut method = "emptiness";
     if acted.is_empty() {
-        let Round { ctx, kept, explain, .. } = &mut r;
-        let drifted = in_order(&live, order, |c| c.pool.replicas.is_some() && c.drifted.is_some());
-        acted = static_capacity::static_drift(ctx, &drifted, opts, &mut |n, why| {
-            if *explain {
-                kept.entry(n).or_insert(why);
-            }
-        });
+        acted = r.static_drift(&live);
         method = "static drift";
     }
     if acted.is_empty() {
@@ -522,13 +581,7 @@ fn one_round(
         if quick {
             live.sort_by(|a, b| order_cmp(order, a, b));
         }
-        let eligible = r.consolidatable(&live);
-        acted = r.multi_node(&live, &eligible, &live);
-        method = "multi-node consolidation";
-        if acted.is_empty() {
-            acted = r.single_node(&live, &eligible, &live);
-            method = "single-node consolidation";
-        }
+        (acted, method) = r.consolidation(&live);
     }
     let any_acted = !acted.is_empty();
     plans.extend(acted);
@@ -556,6 +609,34 @@ fn one_round(
         k.end_round(pods_by_node);
     }
     (plans, kept)
+}
+
+/// A quick round's methods over the candidates [`Lazy`] builds from the kept index: those of the
+/// nodes that expiration, static drift and emptiness may act on, then drift's in its order as it
+/// asks; the consolidation methods, which read every candidate, over a full build.
+fn quick_round<'a>(r: &mut Round<'a, '_>, mut lazy: Lazy<'a, '_>) -> Vec<Plan> {
+    let watched = lazy.watched();
+    let read: Vec<&Candidate> = watched.iter().collect();
+    let (mut plans, expired) = r.forced(&read);
+    let read: Vec<&Candidate> = read.into_iter().filter(|c| !expired.contains(&c.name())).collect();
+    let mut acted = r.emptiness(&read);
+    if acted.is_empty() {
+        acted = r.static_drift(&read);
+    }
+    if acted.is_empty() {
+        let budgets = lazy.budgets();
+        acted = r.drift_first(lazy.drifted(&expired).filter(|c| is_drift_candidate(c) && drift_pod_block(c).is_none()), || budgets.mapping(DisruptionReason::Drifted));
+    }
+    let facts = lazy.into_facts();
+    if acted.is_empty() {
+        let (state, now) = (r.ctx.state, r.ctx.now);
+        let (cands, _) = candidates::build(state, r.ctx.pods_by_node, now, Some(facts));
+        let mut live: Vec<&Candidate> = cands.iter().filter(|c| !expired.contains(&c.name())).collect();
+        live.sort_by(|a, b| order_cmp(r.opts.candidate_order, a, b));
+        acted = r.consolidation(&live).0;
+    }
+    plans.extend(acted);
+    plans
 }
 
 /// The command(s) Karpenter would take next: forced expirations plus the first disruption method
@@ -607,7 +688,7 @@ pub fn until_stable_with_progress(state: &ClusterState, opts: &DisruptionOptions
     let mut settled = false;
     // each node's candidate facts, kept from round to round for the nodes no command changed
     // (`current` is written only by `apply`, which says what it changed)
-    let mut facts = KeptFacts::for_state(&current);
+    let mut facts = KeptFacts::for_state(&current).map(KeptFacts::with_quick_index);
     // and its pods by node and pending pods, patched from what each command moved
     let mut pods = facts.is_some().then(|| KeptPodLists::of(&current));
     while rounds < max_rounds {
@@ -708,6 +789,9 @@ pub fn plan_round_kept(state: &ClusterState, now: Timestamp, opts: &DisruptionOp
 
 #[cfg(test)]
 mod tests {
+    use super::super::apply::{place, Dest};
+    use super::super::candidates::{build, same_candidate, FactsByNode};
+    use super::super::lazy::tests::drifted_cluster;
     use super::*;
     use crate::scheduling::bound_pods_by_node;
 
@@ -751,5 +835,120 @@ mod tests {
                 assert_eq!(got, expected);
             }
         }
+    }
+    /// Quick rounds over the kept index ([`Lazy`]) give the plans of rounds that keep nothing,
+    /// round after round of until-stable's loop over a drifted cluster with an expired node, one
+    /// that expires later, one that drifts once an hour old and an empty one: commands that
+    /// delete (expiration, emptiness), replace (drift) and move pods (expiration's); the last
+    /// round, where no method acts, tries consolidation over a full build.
+    #[test]
+    fn quick_rounds_over_the_kept_index_plan_as_rounds_that_keep_nothing() {
+        let mut now = 7_200;
+        let mut state = drifted_cluster(11, now);
+        for n in &mut state.nodes[9..] {
+            let mut labels = (*n.labels).clone();
+            labels.insert(Sym::new("tier"), Sym::new("v2"));
+            n.labels = labels.into();
+        }
+        // and, not drifted by the template: one that expires in a later round (a quick one), and
+        // one of a type no longer offered that drifts once an hour old (`InstanceTypeNotFound`),
+        // in a later round too
+        state.nodes[9].creation_timestamp = now - 720 * 3600 + 40;
+        state.nodes[10].creation_timestamp = now - 3600 + 40;
+        state.nodes[10].instance_type = Some(Sym::new("fake-it-gone"));
+        let opts = DisruptionOptions::default();
+        let mut facts = KeptFacts::for_state(&state).expect("unique names").with_quick_index();
+        let mut pods = KeptPodLists::of(&state);
+        let (mut seq, mut methods) = (0, Vec::new());
+        let old_type = state.nodes[10].name;
+        for round in 0..40 {
+            let indexed = facts.nodes.index.as_ref().is_some_and(super::super::quick_index::QuickIndex::is_complete);
+            assert_eq!(indexed, round > 0, "round {round}");
+            let plans = one_round(&state, now, &opts, &mut Vec::new(), true, Some(&mut facts), Some(&mut pods)).0;
+            let fresh = one_round(&state, now, &opts, &mut Vec::new(), true, None, None).0;
+            assert_eq!(format!("{plans:?}"), format!("{fresh:?}"), "round {round}");
+            if plans.is_empty() {
+                break;
+            }
+            for p in plans {
+                methods.push(p.command.method);
+                if p.remove.contains(&old_type) {
+                    // drift takes it in a quick round, once an hour old
+                    assert!(now >= 7_200 + 40 && p.command.method == Method::Drift, "round {round}: {:?}", p.command.method);
+                }
+                let changed = apply::apply(&mut state, &p, now, &mut seq);
+                facts.forget(&changed);
+                pods.patch(&state, &changed);
+            }
+            now += 16;
+        }
+        let count = |m: Method| methods.iter().filter(|x| **x == m).count();
+        assert_eq!((count(Method::Expiration), count(Method::Emptiness), count(Method::Drift)), (2, 1, 8), "{methods:?}");
+    }
+    /// The lazy candidates of the index's nodes are those of a full build: the names of the
+    /// watched ones and of the drifted ones in drift's order.
+    fn same_as_full(state: &ClusterState, facts: &mut FactsByNode, now: Timestamp) -> (Vec<Sym>, Vec<Sym>) {
+        let pods = bound_pods_by_node(state);
+        let (full, _) = build(state, &pods, now, None);
+        let mut lazy = Lazy::new(state, &pods, now, facts).expect("a complete index");
+        lazy.check_index();
+        let watched = lazy.watched();
+        let drifted: Vec<Candidate> = lazy.drifted(&[]).collect();
+        for c in watched.iter().chain(&drifted) {
+            let f = full.iter().find(|f| f.name() == c.name()).expect("a candidate of the full build");
+            assert!(same_candidate(c, f), "lazy candidate of {} differs", c.name());
+        }
+        (watched.iter().map(Candidate::name).collect(), drifted.iter().map(Candidate::name).collect())
+    }
+
+    /// The index kept across commands that delete a node (its pods moving to another), move a
+    /// pod off each of three nodes that stay (six nodes changed), delete and replace nodes (a
+    /// quick round's plans: expiration's, emptiness's, drift's new node taking the pods) and move
+    /// every pod off a node that stays, each followed by forgetting what `place` reported,
+    /// is the index of fresh facts, and the candidates built from it are the full build's: the
+    /// watched ones (the empty node, the expired one), the drifted in drift's order (pods to
+    /// move, age, name).
+    #[test]
+    fn the_index_kept_across_delete_replace_and_move_is_a_fresh_one() {
+        let now = 7_200;
+        let mut state = drifted_cluster(9, now);
+        let n: Vec<Sym> = state.nodes.iter().map(|n| n.name).collect();
+        let mut facts = KeptFacts::for_state(&state).expect("unique names").with_quick_index();
+        assert!(Lazy::new(&state, &bound_pods_by_node(&state), now, &mut facts.nodes).is_none(), "no index before a full build");
+        build(&state, &bound_pods_by_node(&state), now, Some(&mut facts.nodes));
+        // watched by name (the expired n1, the empty n2), then drift's order: n2 (no pods to
+        // move), the expired n1, the oldest, those of 600 s by name; the young nodes (n3, n7) last
+        assert_eq!(same_as_full(&state, &mut facts.nodes, now), (vec![n[1], n[2]], vec![n[2], n[1], n[0], n[4], n[8], n[5], n[6], n[3], n[7]]));
+        let mut seq = 0;
+        let to = |state: &ClusterState, from: Sym, dest: Sym| state.pods.iter().filter(|p| p.node_name == Some(from)).map(|p| (p.uid, Dest::Existing(dest))).collect::<Vec<_>>();
+        let binds = to(&state, n[0], n[5]);
+        let changed = place(&mut state, &[], &binds, &[n[0]], now, &mut seq);
+        facts.forget(&changed);
+        same_as_full(&state, &mut facts.nodes, now);
+        // pods of three nodes that stay moved to three others: more nodes forgotten than are each
+        // found by a scan (one pass with a set finds them)
+        let binds: Vec<(Sym, Dest)> = [(n[3], n[4]), (n[7], n[8]), (n[5], n[6])].iter().flat_map(|&(from, dest)| to(&state, from, dest).into_iter().take(1)).collect();
+        let changed = place(&mut state, &[], &binds, &[], now, &mut seq);
+        assert!(changed.nodes.len() > super::super::lazy::FEW_FORGOTTEN);
+        facts.forget(&changed);
+        same_as_full(&state, &mut facts.nodes, now);
+        // a quick round: expiration deletes n1, emptiness n2 (the empty node); then drift replaces
+        let mut replaced = 0;
+        for _ in 0..3 {
+            for p in plan_round(&state, now, &DisruptionOptions::default()) {
+                replaced += p.new_nodes.len();
+                let changed = place(&mut state, &p.new_nodes, &p.binds, &p.remove, now, &mut seq);
+                facts.forget(&changed);
+                let (watched, drifted) = same_as_full(&state, &mut facts.nodes, now);
+                assert!(!watched.iter().chain(&drifted).any(|x| p.remove.contains(x)));
+            }
+        }
+        assert!(replaced > 0 && !state.nodes.iter().any(|x| [n[1], n[2]].contains(&x.name)), "{replaced}");
+        let binds = to(&state, n[6], n[8]);
+        let changed = place(&mut state, &[], &binds, &[], now, &mut seq);
+        facts.forget(&changed);
+        // n6 lost its pods: empty, it is watched, and first in drift's order
+        let (watched, drifted) = same_as_full(&state, &mut facts.nodes, now);
+        assert_eq!((watched, drifted.first()), (vec![n[6]], Some(&n[6])));
     }
 }
