@@ -15,7 +15,7 @@ use super::preferences;
 use super::queue::Queue;
 use super::reservations::{ReservationManager, ReservedMode};
 use super::template::Template;
-use super::topology::{PoolDomains, TopoNodes, Topology, with_domains};
+use super::topology::{PoolDomains, PoolTypes, TopoNodes, Topology, with_domains};
 use super::volumes;
 use crate::labels::{self, Sym, SymSet};
 use crate::model::{HostPort, Pod};
@@ -364,11 +364,11 @@ pub fn schedule_on<'a>(view: &ClusterView<'a>, pods: Vec<&'a Pod>, scope: &Sched
         .map(|d| PoolDomains {
             requirements: &d.requirements,
             taints: &d.pool.taints,
-            type_requirements: match opts.topology_domains {
-                TopologyDomains::Karpenter => d.types.iter().map(|ti| &ti.requirements).collect(),
+            types: match opts.topology_domains {
+                TopologyDomains::Karpenter => PoolTypes::All(d.types),
                 TopologyDomains::Launchable => match d.template {
-                    Some(t) => view.templates[t].options().iter().map(|&o| &d.types[o as usize].requirements).collect(),
-                    None => Vec::new(),
+                    Some(t) => PoolTypes::At(d.types, view.templates[t].options()),
+                    None => PoolTypes::NONE,
                 },
             },
             launchable_only: opts.topology_domains == TopologyDomains::Launchable,
