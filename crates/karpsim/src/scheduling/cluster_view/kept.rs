@@ -27,6 +27,9 @@ pub(crate) struct KeptNodes {
     order: Vec<KeptNode>,
     /// Names forgotten since `order` last followed the state.
     changed: Vec<Sym>,
+    /// More names were forgotten than a patch takes: their rooms are gone, and the order is
+    /// sorted again before the next view.
+    unsorted: bool,
     /// How many times `order` was sorted from the state (tests: a patch that fell back).
     sorts: usize,
 }
@@ -58,13 +61,33 @@ impl KeptNode {
     }
 }
 
-/// How many reported names a patch takes before sorting again is as cheap.
+/// How many reported names a patch takes (beyond them, sorting again costs about as much).
 const MAX_PATCHED: usize = 64;
 
 impl KeptNodes {
     /// Forget `node`: its record or its pods changed (or it was launched, or it is gone).
     pub(crate) fn forget(&mut self, node: Sym) {
-        self.changed.push(node);
+        if !self.unsorted {
+            self.changed.push(node);
+            if self.changed.len() <= MAX_PATCHED {
+                return;
+            }
+            // too many to patch (a simulation whose views are seldom built reports every change
+            // in between): forget their rooms now rather than keep every name until the next view
+            self.unsorted = true;
+            for name in std::mem::take(&mut self.changed) {
+                self.forget_room(name);
+            }
+        } else {
+            self.forget_room(node);
+        }
+    }
+
+    /// Drop the room of the node named `name` (the order holds each name once).
+    fn forget_room(&mut self, name: Sym) {
+        if let Some(i) = self.position(name) {
+            self.order[i].room = None;
+        }
     }
 
     /// How many times the order was sorted from the state rather than patched.
@@ -76,17 +99,19 @@ impl KeptNodes {
     pub(crate) fn clear(&mut self) {
         self.order.clear();
         self.changed.clear();
+        self.unsorted = false;
     }
 
     /// The state's nodes in the views' order, each with its kept room (`None`: to be worked out),
     /// after bringing the order up to date with `state`.
     pub(super) fn nodes<'s>(&'s mut self, state: &ClusterState) -> impl Iterator<Item = (usize, &'s mut Option<Arc<NodeRoom>>)> + 's {
-        let patched = !self.order.is_empty() && self.changed.len() <= MAX_PATCHED && self.patch(state);
+        let patched = !self.order.is_empty() && !self.unsorted && self.patch(state);
         // one pass of comparisons: the order is the state's, whatever wrote the state
         if !(patched && self.order.len() == state.nodes.len() && self.order.iter().all(|e| state.nodes.get(e.at as usize).is_some_and(|n| e.describes(n)))) {
             self.sort(state);
         }
         self.changed.clear();
+        self.unsorted = false;
         self.order.iter_mut().filter(|e| e.active).map(|e| (e.at as usize, &mut e.room))
     }
 
@@ -255,6 +280,29 @@ mod tests {
         same_as_fresh(&state, &mut kept);
         assert_eq!(kept.sorts(), 1);
         assert_eq!(kept.order.len(), state.nodes.len());
+    }
+
+    /// More names reported between two views than a patch takes: the rooms of the nodes named are
+    /// forgotten (one whose capacity changed gets its new room) and the order is sorted again.
+    #[test]
+    fn more_names_than_a_patch_takes_sort_the_order_again() {
+        let mut state = crate::fixtures::karpenter_cluster(6, 2, 3);
+        let mut kept = KeptNodes::default();
+        same_as_fresh(&state, &mut kept);
+        state.nodes[2].allocatable.cpu /= 2;
+        kept.forget(state.nodes[2].name);
+        for _ in 0..MAX_PATCHED {
+            kept.forget(state.nodes[4].name);
+        }
+        // reported after the others, once the order is to be sorted
+        state.nodes[5].allocatable.cpu /= 2;
+        kept.forget(state.nodes[5].name);
+        same_as_fresh(&state, &mut kept);
+        assert_eq!(kept.sorts(), 2);
+        state.nodes[1].initialized = false;
+        kept.forget(state.nodes[1].name);
+        same_as_fresh(&state, &mut kept);
+        assert_eq!(kept.sorts(), 2);
     }
 
     /// A writer that reorders the state's nodes, or removes one without reporting it, leaves an
