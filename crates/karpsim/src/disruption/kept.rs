@@ -247,6 +247,8 @@ mod tests {
             let names = check(&state, &mut views);
             assert!(!names.iter().any(|x| remove.contains(x)), "command {i}");
         }
+        // each command's nodes were patched into the kept order, not sorted again
+        assert_eq!(views.sorts(), 1);
         assert_eq!(state.pods.iter().filter(|p| p.node_name == Some(n[5])).count(), 6);
     }
 

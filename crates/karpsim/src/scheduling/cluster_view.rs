@@ -24,6 +24,9 @@ use crate::taints;
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex, Weak};
 
+mod kept;
+pub(crate) use kept::KeptNodes;
+
 /// What a view derives from one node and the pods bound to it: its effective taints, its labels as
 /// requirements (with and without the hostname), the room its pods and DaemonSets leave, its pods'
 /// host ports. Shared between a view and [`KeptNodes`]: a view built from kept parts takes one
@@ -261,27 +264,6 @@ fn node_room(node: &Node, pods: &[&Pod], parts: NodeParts) -> (NodeRoom, Option<
     (NodeRoom { taints, requirements, label_requirements, ports, remaining, anti_affinity }, volumes)
 }
 
-/// Each node's [`NodeRoom`] by name, kept across the views of one until-stable run (the
-/// disruption rounds' views, [`ClusterView::with_kept`]). A view of the state at every round over
-/// nodes most of which no command touched redid every node's taints, requirements and pod sums;
-/// the owner tells this which nodes changed ([`KeptNodes::forget`]). Nodes with volume limits are
-/// not kept (their attachments are worked out each time).
-#[derive(Default)]
-pub(crate) struct KeptNodes {
-    by_name: SymMap<Arc<NodeRoom>>,
-}
-
-impl KeptNodes {
-    /// Forget `node`: its record or its pods changed.
-    pub(crate) fn forget(&mut self, node: Sym) {
-        self.by_name.remove(&node);
-    }
-
-    pub(crate) fn clear(&mut self) {
-        self.by_name.clear();
-    }
-}
-
 /// A NodePool as the topology domain universe sees it (`topology.go: buildDomainGroups` takes every
 /// NodePool the provisioner resolved instance types for, whether or not its requirements leave it
 /// any to launch).
@@ -505,33 +487,23 @@ impl<'a> ClusterView<'a> {
             })
             .collect();
 
-        // nodes.Active(): every node not being deleted, each with whether it is the first of its
-        // name in the state's order (a pod bound to a name goes to that node); a state whose
-        // views keep parts has unique names (`with_kept`): every node is the first of its name
-        let mut active: Vec<(&'a Node, bool)> = Vec::with_capacity(state.nodes.len());
-        let mut named = SymSet::default();
-        for n in state.nodes.iter().filter(|n| n.deletion_timestamp.is_none()) {
-            active.push((n, kept.is_some() || named.insert(n.name)));
-        }
-        // initialized first, then by name (sortExistingNodes, stable)
-        active.sort_by(|(a, _), (b, _)| b.initialized.cmp(&a.initialized).then(a.name.cmp(&b.name)));
         // sized once for every node (growing the list would copy it again and again)
-        let mut nodes: Vec<NodeView<'a>> = Vec::with_capacity(active.len());
+        let mut nodes: Vec<NodeView<'a>> = Vec::with_capacity(state.nodes.len());
         let mut anti_affinity = Vec::new();
         let node_daemons = daemons::NodeDaemons::new(&daemonsets);
         NodePartsCache::with(&state.daemonsets, |cache| {
-            for (n, first) in active {
+            // a node's entry, from its kept room when there (stored when worked out, if `keep`)
+            let mut entry = |n: &'a Node, first: bool, kept: Option<&mut Option<Arc<NodeRoom>>>| {
                 let pods = if first { pods_by_node.of(n.name) } else { Cow::Borrowed(&[][..]) };
-                let (room, volumes) = match kept.as_deref().and_then(|k| k.by_name.get(&n.name)) {
-                    Some(room) => (Arc::clone(room), None),
-                    None => {
+                let (room, volumes) = match kept {
+                    Some(Some(room)) => (Arc::clone(room), None),
+                    kept => {
                         let pool = n.nodepool.and_then(|p| state.nodepools.iter().find(|x| x.name == p));
                         let (room, volumes) = node_room(n, &pods, cache.get(n, pool, &node_daemons));
                         let room = Arc::new(room);
-                        // the first node of its name, without volume limits (the others are worked
-                        // out every time)
-                        if let Some(k) = kept.as_deref_mut().filter(|_| first && volumes.is_none()) {
-                            k.by_name.insert(n.name, Arc::clone(&room));
+                        // without volume limits (the others are worked out every time)
+                        if let Some(k) = kept.filter(|_| volumes.is_none()) {
+                            *k = Some(Arc::clone(&room));
                         }
                         (room, volumes)
                     }
@@ -541,6 +513,29 @@ impl<'a> ClusterView<'a> {
                     anti_affinity.extend(pods.iter().filter(|p| !p.affinity.pod_anti_affinity_required.is_empty()).map(|&p| (p, at)));
                 }
                 nodes.push(NodeView { node: n, room, pods, volumes });
+            };
+            match kept.as_deref_mut() {
+                // nodes.Active() in Karpenter's order, kept (a state whose views keep parts has
+                // unique names: every node is the first of its name)
+                Some(k) => {
+                    for (at, room) in k.nodes(state) {
+                        entry(&state.nodes[at], true, Some(room));
+                    }
+                }
+                None => {
+                    // nodes.Active(): every node not being deleted, each with whether it is the
+                    // first of its name in the state's order (a pod bound to a name goes to that node)
+                    let mut active: Vec<(&'a Node, bool)> = Vec::with_capacity(state.nodes.len());
+                    let mut named = SymSet::default();
+                    for n in state.nodes.iter().filter(|n| n.deletion_timestamp.is_none()) {
+                        active.push((n, named.insert(n.name)));
+                    }
+                    // initialized first, then by name (sortExistingNodes, stable)
+                    active.sort_by(|(a, _), (b, _)| b.initialized.cmp(&a.initialized).then(a.name.cmp(&b.name)));
+                    for (n, first) in active {
+                        entry(n, first, None);
+                    }
+                }
             }
         });
         // back to the state's pod order (the pods are the state's, so their addresses follow it)

@@ -178,7 +178,7 @@ mod tests {
     use crate::model::{Affinity, LabelSelector, NodeInclusionPolicy, PodAffinityTerm, TopologySpreadConstraint, UnsatisfiableAction};
     use crate::requirements::Requirement;
     use crate::resources::Resources;
-    use crate::scheduling::topology::PoolDomains;
+    use crate::scheduling::topology::{PoolDomains, PoolTypes};
     use std::collections::BTreeMap;
 
     fn s(v: &str) -> Sym {
@@ -238,7 +238,7 @@ mod tests {
     fn check(make: fn(&str) -> Pod, placed: &[&str], expect_refused: &[&str]) {
         let pool_reqs = reqs(&[zone(&["a", "b", "c"])]);
         let well_known = WellKnown::default();
-        let pools = vec![PoolDomains { requirements: &pool_reqs, taints: &[], type_requirements: Vec::new(), launchable_only: false }];
+        let pools = vec![PoolDomains { requirements: &pool_reqs, taints: &[], types: PoolTypes::NONE, launchable_only: false }];
         let pods: Vec<Pod> = (0..=placed.len()).map(|i| make(&format!("p{i}"))).collect();
         let batch: Vec<&Pod> = pods.iter().collect();
         let mut topology = Topology::new(true, &well_known, pools, TopoNodes::of(Vec::new()), &[], &batch, &[]);
@@ -283,7 +283,7 @@ mod tests {
     fn declines_when_the_pod_narrows_the_key_or_the_group_is_by_hostname() {
         let well_known = WellKnown::default();
         let pool_reqs = reqs(&[zone(&["a", "b"])]);
-        let pools = || vec![PoolDomains { requirements: &pool_reqs, taints: &[], type_requirements: Vec::new(), launchable_only: false }];
+        let pools = || vec![PoolDomains { requirements: &pool_reqs, taints: &[], types: PoolTypes::NONE, launchable_only: false }];
         let mut own_zone = zonal_spread("z");
         *own_zone.node_selector = BTreeMap::from([(*labels::ZONE, s("a"))]);
         let mut by_host = zonal_spread("h");

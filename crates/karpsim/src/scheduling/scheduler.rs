@@ -15,7 +15,7 @@ use super::preferences;
 use super::queue::Queue;
 use super::reservations::{ReservationManager, ReservedMode};
 use super::template::Template;
-use super::topology::{PoolDomains, TopoNodes, Topology, with_domains};
+use super::topology::{PoolDomains, PoolTypes, TopoNodes, Topology, with_domains};
 use super::volumes;
 use crate::labels::{self, Sym, SymSet};
 use crate::model::{HostPort, Pod};
@@ -55,6 +55,8 @@ struct ExistingNode<'v, 'a> {
     /// Whether [`ExistingNode::requirements`] are compatible with themselves, once asked (see
     /// [`ExistingNode::self_compatible`]); emptied whenever they change.
     self_compatible: std::cell::Cell<Option<bool>>,
+    /// The run treats it as gone (a candidate, a node being deleted): no pod goes there.
+    gone: bool,
 }
 
 /// What one run has placed on an existing node.
@@ -226,6 +228,9 @@ struct Scheduler<'a, 't, 's> {
     /// Why pools that launch nothing do (appended to the reason of a pod no pool could take).
     no_launch: Option<String>,
     existing: Vec<ExistingNode<'t, 'a>>,
+    /// The positions in `existing` of the nodes this run placed pods on, in the order of their
+    /// first pod (the solution lists them without a pass over every node).
+    placed_on: Vec<usize>,
     /// The NodeClaims opened in this run, in order of creation (their index never changes).
     claims: Vec<NewClaim>,
     /// The order in which `claims` are tried.
@@ -335,28 +340,29 @@ pub fn schedule_on<'a>(view: &ClusterView<'a>, pods: Vec<&'a Pod>, scope: &Sched
         }
     }
 
-    // existing nodes (nodes.Active(), minus the ones this run treats as gone), in the view's order
-    let mut live = vec![usize::MAX; view.nodes.len()];
-    let mut existing = Vec::with_capacity(view.nodes.len());
-    let mut remaining_limits: BTreeMap<Sym, BTreeMap<String, i64>> =
-        state.nodepools.iter().filter(|p| !p.limits.is_empty()).map(|p| (p.name, p.limits.0.clone())).collect();
+    // existing nodes (nodes.Active()) in the view's order, those this run treats as gone marked
+    // as such: one small entry per node in one pass, rather than a pass that looks each node up
+    let mut existing: Vec<ExistingNode> =
+        view.nodes.iter().map(|v| ExistingNode { view: v, placed: None, self_compatible: std::cell::Cell::new(None), gone: false }).collect();
     // the nodes this run treats as gone, found by name (a few) rather than looked up for every node
     let gone = view.positions_of(&scope.removed_nodes);
-    let mut gone_ahead = gone.iter().copied().peekable();
-    for (i, v) in view.nodes.iter().enumerate() {
-        let n = v.node;
-        let is_gone = gone_ahead.next_if_eq(&i).is_some();
-        debug_assert_eq!(is_gone, scope.removed_nodes.contains(&n.name), "node {} found gone by position, not by name", n.name);
-        if is_gone {
-            continue;
-        }
-        if let Some(lim) = n.nodepool.and_then(|p| remaining_limits.get_mut(&p)) {
-            for (k, x) in lim.iter_mut() {
-                *x = x.saturating_sub(if k == "nodes" { 1 } else { n.capacity.get(k) });
+    for &i in &gone {
+        existing[i].gone = true;
+    }
+    debug_assert!(
+        existing.iter().all(|e| e.gone == scope.removed_nodes.contains(&e.view.node.name)),
+        "nodes found gone by position, not by name"
+    );
+    let mut remaining_limits: BTreeMap<Sym, BTreeMap<String, i64>> =
+        state.nodepools.iter().filter(|p| !p.limits.is_empty()).map(|p| (p.name, p.limits.0.clone())).collect();
+    if !remaining_limits.is_empty() {
+        for n in existing.iter().filter(|e| !e.gone).map(|e| e.view.node) {
+            if let Some(lim) = n.nodepool.and_then(|p| remaining_limits.get_mut(&p)) {
+                for (k, x) in lim.iter_mut() {
+                    *x = x.saturating_sub(if k == "nodes" { 1 } else { n.capacity.get(k) });
+                }
             }
         }
-        live[i] = existing.len();
-        existing.push(ExistingNode { view: v, placed: None, self_compatible: std::cell::Cell::new(None) });
     }
     let pool_domains: Vec<PoolDomains> = view
         .domain_pools
@@ -364,18 +370,20 @@ pub fn schedule_on<'a>(view: &ClusterView<'a>, pods: Vec<&'a Pod>, scope: &Sched
         .map(|d| PoolDomains {
             requirements: &d.requirements,
             taints: &d.pool.taints,
-            type_requirements: match opts.topology_domains {
-                TopologyDomains::Karpenter => d.types.iter().map(|ti| &ti.requirements).collect(),
+            types: match opts.topology_domains {
+                TopologyDomains::Karpenter => PoolTypes::All(d.types),
                 TopologyDomains::Launchable => match d.template {
-                    Some(t) => view.templates[t].options().iter().map(|&o| &d.types[o as usize].requirements).collect(),
-                    None => Vec::new(),
+                    Some(t) => PoolTypes::At(d.types, view.templates[t].options()),
+                    None => PoolTypes::NONE,
                 },
             },
             launchable_only: opts.topology_domains == TopologyDomains::Launchable,
         })
         .collect();
-    let anti: Vec<(&Pod, usize)> = view.anti_affinity.iter().filter(|(_, n)| live[*n] != usize::MAX).map(|&(p, n)| (p, live[n])).collect();
-    // `existing`'s nodes, in its order
+    // the bound pods' nodes as positions in the topology's list (the view's nodes less those gone)
+    let anti: Vec<(&Pod, usize)> =
+        view.anti_affinity.iter().filter(|(_, n)| gone.binary_search(n).is_err()).map(|&(p, n)| (p, n - gone.partition_point(|&g| g < n))).collect();
+    // `existing`'s nodes less those gone, in its order
     let topo_nodes = TopoNodes::lazy(move || {
         view.nodes.iter().enumerate().filter(|(i, _)| gone.binary_search(i).is_err()).map(|(_, v)| v.topo()).collect()
     });
@@ -390,6 +398,7 @@ pub fn schedule_on<'a>(view: &ClusterView<'a>, pods: Vec<&'a Pod>, scope: &Sched
         templates: &view.templates,
         no_launch: view.no_launch_reason(),
         existing,
+        placed_on: Vec::new(),
         claims: Vec::new(),
         order: ClaimOrder::default(),
         pins: PinIndex::default(),
@@ -489,7 +498,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         let start = self.first_fit.get(requests).copied().unwrap_or(0);
         let mut first_fit = None;
         for i in start..self.existing.len() {
-            if !requests.fits(self.existing[i].remaining()) {
+            if self.existing[i].gone || !requests.fits(self.existing[i].remaining()) {
                 continue;
             }
             first_fit.get_or_insert(i);
@@ -500,6 +509,9 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             if let Ok(reqs) = self.existing_can_add(i, id, pod) {
                 keep_first_fit(&mut self.first_fit, requests, first_fit.unwrap_or(i));
                 let e = &mut self.existing[i];
+                if e.placed.is_none() {
+                    self.placed_on.push(i);
+                }
                 e.place(id, pod, &self.data[id].requests, reqs);
                 self.topology.record(id, pod, &e.view.room.taints, e.requirements(), false);
                 return Ok(());
@@ -1027,7 +1039,11 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
                 pods: c.pods,
             });
         }
-        let existing = self.existing.into_iter().filter_map(|e| Some((e.view.node.name, e.placed?.pods))).collect();
+        // in the view's order
+        let mut placed_on = self.placed_on;
+        placed_on.sort_unstable();
+        let mut nodes = self.existing;
+        let existing = placed_on.into_iter().filter_map(|i| Some((nodes[i].view.node.name, nodes[i].placed.take()?.pods))).collect();
         let relaxations = self.relaxed.into_iter().enumerate().filter(|(_, r)| !r.is_empty()).collect();
         Solution {
             pods: self.pods,

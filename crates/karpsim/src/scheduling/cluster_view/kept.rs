@@ -1,0 +1,326 @@
+//! [`KeptNodes`]: what the views of one state keep from one to the next (until-stable's rounds,
+//! the time simulator's batches and rounds): every node in Karpenter's existing-node order, with
+//! the room its view derived, brought up to date with the state from the names the owner reports.
+//!
+//! A view's nodes are the state's active nodes sorted by (initialized, name)
+//! (`sortExistingNodes`). Sorting every node again, and looking each one's kept room up by name,
+//! at every round of a drifted cluster (where each round changes two nodes of thousands) was most
+//! of the view. Here the order is patched for the reported names (binary search, a `Vec` remove or
+//! insert) and checked against the state in one pass of comparisons before every view: any
+//! mismatch (a writer that reorders the state's nodes, or removes one without reporting it) sorts
+//! the order again, so the view's order is always the state's sorted order.
+
+use super::NodeRoom;
+use crate::labels::{Sym, SymMap, SymSet};
+use crate::model::Node;
+use crate::state::ClusterState;
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+/// Each node's [`NodeRoom`], kept across the views of one state ([`super::ClusterView::with_kept`]),
+/// with every node of the state in the views' order. The owner tells this which nodes changed
+/// ([`KeptNodes::forget`]); nodes with volume limits keep no room (their attachments are worked
+/// out each time).
+#[derive(Default)]
+pub(crate) struct KeptNodes {
+    /// Every node of the state (being deleted or not), initialized first, then by name.
+    order: Vec<KeptNode>,
+    /// Names forgotten since `order` last followed the state.
+    changed: Vec<Sym>,
+    /// More names were forgotten than a patch takes: their rooms are gone, and the order is
+    /// sorted again before the next view.
+    unsorted: bool,
+    /// How many times `order` was sorted from the state (tests: a patch that fell back).
+    sorts: usize,
+}
+
+/// One node of the state in [`KeptNodes::order`]: its sort key, where it is, and its room.
+struct KeptNode {
+    initialized: bool,
+    name: Sym,
+    /// Not being deleted (only those are a view's nodes).
+    active: bool,
+    /// Its position in the state's nodes.
+    at: u32,
+    room: Option<Arc<NodeRoom>>,
+}
+
+impl KeptNode {
+    fn of(node: &Node, at: usize, room: Option<Arc<NodeRoom>>) -> KeptNode {
+        KeptNode { initialized: node.initialized, name: node.name, active: node.deletion_timestamp.is_none(), at: at as u32, room }
+    }
+
+    /// The views' order: initialized first, then by name.
+    fn cmp_key(&self, initialized: bool, name: Sym) -> Ordering {
+        initialized.cmp(&self.initialized).then_with(|| self.name.cmp(&name))
+    }
+
+    /// Whether this still describes `node` (its key, whether it is being deleted).
+    fn describes(&self, node: &Node) -> bool {
+        self.name == node.name && self.initialized == node.initialized && self.active == node.deletion_timestamp.is_none()
+    }
+}
+
+/// How many reported names a patch takes (beyond them, sorting again costs about as much).
+const MAX_PATCHED: usize = 64;
+
+impl KeptNodes {
+    /// Forget `node`: its record or its pods changed (or it was launched, or it is gone).
+    pub(crate) fn forget(&mut self, node: Sym) {
+        if !self.unsorted {
+            self.changed.push(node);
+            if self.changed.len() <= MAX_PATCHED {
+                return;
+            }
+            // too many to patch (a simulation whose views are seldom built reports every change
+            // in between): forget their rooms now rather than keep every name until the next view
+            self.unsorted = true;
+            for name in std::mem::take(&mut self.changed) {
+                self.forget_room(name);
+            }
+        } else {
+            self.forget_room(node);
+        }
+    }
+
+    /// Drop the room of the node named `name` (the order holds each name once).
+    fn forget_room(&mut self, name: Sym) {
+        if let Some(i) = self.position(name) {
+            self.order[i].room = None;
+        }
+    }
+
+    /// How many times the order was sorted from the state rather than patched.
+    #[cfg(test)]
+    pub(crate) fn sorts(&self) -> usize {
+        self.sorts
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.order.clear();
+        self.changed.clear();
+        self.unsorted = false;
+    }
+
+    /// The state's nodes in the views' order, each with its kept room (`None`: to be worked out),
+    /// after bringing the order up to date with `state`.
+    pub(super) fn nodes<'s>(&'s mut self, state: &ClusterState) -> impl Iterator<Item = (usize, &'s mut Option<Arc<NodeRoom>>)> + 's {
+        let patched = !self.order.is_empty() && !self.unsorted && self.patch(state);
+        // one pass of comparisons: the order is the state's, whatever wrote the state
+        if !(patched && self.order.len() == state.nodes.len() && self.order.iter().all(|e| state.nodes.get(e.at as usize).is_some_and(|n| e.describes(n)))) {
+            self.sort(state);
+        }
+        self.changed.clear();
+        self.unsorted = false;
+        self.order.iter_mut().filter(|e| e.active).map(|e| (e.at as usize, &mut e.room))
+    }
+
+    /// Sort every node of `state` again, keeping the rooms of the names not forgotten.
+    fn sort(&mut self, state: &ClusterState) {
+        self.sorts += 1;
+        let changed: SymSet = self.changed.iter().copied().collect();
+        let mut rooms: SymMap<Arc<NodeRoom>> =
+            self.order.drain(..).filter(|e| !changed.contains(&e.name)).filter_map(|e| Some((e.name, e.room?))).collect();
+        self.order = state.nodes.iter().enumerate().map(|(at, n)| KeptNode::of(n, at, rooms.remove(&n.name))).collect();
+        self.order.sort_by(|a, b| a.cmp_key(b.initialized, b.name));
+    }
+
+    /// Where the node named `name` is in `order`, searched in each half (its `initialized` may
+    /// have changed since).
+    fn position(&self, name: Sym) -> Option<usize> {
+        let split = self.order.partition_point(|e| e.initialized);
+        [(0, split), (split, self.order.len())].into_iter().find_map(|(lo, hi)| {
+            let half = &self.order[lo..hi];
+            half.binary_search_by(|e| e.name.cmp(&name)).ok().map(|i| lo + i)
+        })
+    }
+
+    /// Follow what changed in `state` since the last view, from the names forgotten: their nodes
+    /// leave the order and go back in from the state. Assumes (and [`KeptNodes::nodes`] then
+    /// checks) the disruption commands' way of writing the nodes (`disruption/apply.rs: place`):
+    /// removed ones leave the others in order, launched ones go at the end, every such node is
+    /// reported. `false`: the order cannot be patched (a name would be there twice).
+    fn patch(&mut self, state: &ClusterState) -> bool {
+        if self.changed.is_empty() {
+            return true;
+        }
+        // the reported nodes the order holds, by their position in the state before the change
+        let mut left: Vec<(usize, Sym)> = self.changed.iter().filter_map(|&name| Some((self.order[self.position(name)?].at as usize, name))).collect();
+        left.sort_unstable_by_key(|(at, _)| *at);
+        left.dedup();
+        // a reported node still in the state is where the removals before it put it
+        let mut gone: Vec<usize> = Vec::new();
+        let mut now: Vec<Option<usize>> = Vec::with_capacity(left.len());
+        for &(at, name) in &left {
+            let there = at - gone.len();
+            if state.nodes.get(there).is_some_and(|n| n.name == name) {
+                now.push(Some(there));
+            } else {
+                now.push(None);
+                gone.push(at);
+            }
+        }
+        if !gone.is_empty() {
+            for e in &mut self.order {
+                e.at -= gone.partition_point(|&g| g < e.at as usize) as u32;
+            }
+        }
+        // the nodes launched since are those after the ones that stayed
+        let stayed = self.order.len() - gone.len();
+        if stayed > state.nodes.len() {
+            return false;
+        }
+        let mut launched = stayed..state.nodes.len();
+        // a node that stayed takes its own entry back, and a launched one the entry of one that
+        // went: only the entries between the two places move by one (a removal and an insertion
+        // would each move the rest of the order)
+        for ((_, name), now) in left.into_iter().zip(now) {
+            let Some(from) = self.position(name) else { return false };
+            match now.or_else(|| launched.next()) {
+                Some(at) => {
+                    if !self.replace(from, &state.nodes[at], at) {
+                        return false;
+                    }
+                }
+                None => {
+                    self.order.remove(from);
+                }
+            }
+        }
+        launched.all(|at| self.insert(&state.nodes[at], at))
+    }
+
+    /// Put `node` (at `at` in the state) in its place in the order; `false` when its name is there.
+    fn insert(&mut self, node: &Node, at: usize) -> bool {
+        match self.order.binary_search_by(|e| e.cmp_key(node.initialized, node.name)) {
+            Ok(_) => false,
+            Err(i) => {
+                self.order.insert(i, KeptNode::of(node, at, None));
+                true
+            }
+        }
+    }
+
+    /// Put `node` (at `at` in the state) in its place in the order without the entry at `from`;
+    /// `false` when another entry has its name.
+    fn replace(&mut self, from: usize, node: &Node, at: usize) -> bool {
+        let to = match self.order.binary_search_by(|e| e.cmp_key(node.initialized, node.name)) {
+            Ok(i) if i == from => from,
+            Ok(_) => return false,
+            Err(i) if i > from => i - 1,
+            Err(i) => i,
+        };
+        if to > from {
+            self.order[from..=to].rotate_left(1);
+        } else {
+            self.order[to..=from].rotate_right(1);
+        }
+        self.order[to] = KeptNode::of(node, at, None);
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::ClusterView;
+    use super::*;
+    use crate::scheduling::bound_pods_by_node;
+
+    /// The view built from `kept` is the fresh view (`with_kept` checks that itself in debug
+    /// builds; here in every build): the same nodes in the same order, with the same rooms.
+    fn same_as_fresh(state: &ClusterState, kept: &mut KeptNodes) {
+        let pods = bound_pods_by_node(state);
+        let view = ClusterView::with_kept(state, Default::default(), &pods, Some(kept));
+        view.assert_same_nodes(&ClusterView::with_kept(state, Default::default(), &pods, None));
+    }
+
+    /// Nodes initialized (to the other half of the order) and not, marked deleting (they leave the
+    /// view, not the order), removed (the later ones move up), launched (at the end), several at
+    /// once, each reported: the order is patched, never sorted again, and gives the fresh view.
+    #[test]
+    fn an_order_patched_from_the_names_reported_is_the_sorted_order() {
+        let mut state = crate::fixtures::karpenter_cluster(12, 2, 5);
+        state.nodes[3].initialized = false;
+        let mut kept = KeptNodes::default();
+        same_as_fresh(&state, &mut kept);
+        let mut seq = 0;
+        let mut launch = |state: &mut ClusterState, kept: &mut KeptNodes, initialized: bool| {
+            seq += 1;
+            let mut node = state.nodes[0].clone();
+            node.name = Sym::new(&format!("a-launched-{seq}"));
+            node.initialized = initialized;
+            kept.forget(node.name);
+            state.nodes.push(node);
+        };
+        let remove = |state: &mut ClusterState, kept: &mut KeptNodes, at: usize| kept.forget(state.nodes.remove(at).name);
+        state.nodes[3].initialized = true;
+        kept.forget(state.nodes[3].name);
+        state.nodes[7].initialized = false;
+        kept.forget(state.nodes[7].name);
+        same_as_fresh(&state, &mut kept);
+        state.nodes[5].deletion_timestamp = Some(0);
+        kept.forget(state.nodes[5].name);
+        remove(&mut state, &mut kept, 0);
+        launch(&mut state, &mut kept, true);
+        same_as_fresh(&state, &mut kept);
+        remove(&mut state, &mut kept, 9);
+        remove(&mut state, &mut kept, 2);
+        launch(&mut state, &mut kept, false);
+        // a name reported twice, and one that is no node's
+        kept.forget(state.nodes[1].name);
+        kept.forget(state.nodes[1].name);
+        kept.forget(Sym::new("no-such-node"));
+        same_as_fresh(&state, &mut kept);
+        remove(&mut state, &mut kept, 4);
+        launch(&mut state, &mut kept, true);
+        launch(&mut state, &mut kept, true);
+        same_as_fresh(&state, &mut kept);
+        let last = state.nodes.len() - 1;
+        remove(&mut state, &mut kept, last);
+        same_as_fresh(&state, &mut kept);
+        assert_eq!(kept.sorts(), 1);
+        assert_eq!(kept.order.len(), state.nodes.len());
+    }
+
+    /// More names reported between two views than a patch takes: the rooms of the nodes named are
+    /// forgotten (one whose capacity changed gets its new room) and the order is sorted again.
+    #[test]
+    fn more_names_than_a_patch_takes_sort_the_order_again() {
+        let mut state = crate::fixtures::karpenter_cluster(6, 2, 3);
+        let mut kept = KeptNodes::default();
+        same_as_fresh(&state, &mut kept);
+        state.nodes[2].allocatable.cpu /= 2;
+        kept.forget(state.nodes[2].name);
+        for _ in 0..MAX_PATCHED {
+            kept.forget(state.nodes[4].name);
+        }
+        // reported after the others, once the order is to be sorted
+        state.nodes[5].allocatable.cpu /= 2;
+        kept.forget(state.nodes[5].name);
+        same_as_fresh(&state, &mut kept);
+        assert_eq!(kept.sorts(), 2);
+        state.nodes[1].initialized = false;
+        kept.forget(state.nodes[1].name);
+        same_as_fresh(&state, &mut kept);
+        assert_eq!(kept.sorts(), 2);
+    }
+
+    /// A writer that reorders the state's nodes, or removes one without reporting it, leaves an
+    /// order the check before every view refuses: it is sorted again, and the view is the fresh one.
+    #[test]
+    fn an_order_changed_without_a_report_is_sorted_again() {
+        let mut state = crate::fixtures::karpenter_cluster(8, 2, 9);
+        let mut kept = KeptNodes::default();
+        same_as_fresh(&state, &mut kept);
+        state.nodes.swap(1, 6);
+        same_as_fresh(&state, &mut kept);
+        assert_eq!(kept.sorts(), 2);
+        state.nodes.remove(2);
+        same_as_fresh(&state, &mut kept);
+        assert_eq!(kept.sorts(), 3);
+        // a node marked deleting without a report
+        state.nodes[0].deletion_timestamp = Some(0);
+        same_as_fresh(&state, &mut kept);
+        assert_eq!(kept.sorts(), 4);
+    }
+}
