@@ -113,10 +113,9 @@ pub struct Changed {
     /// after the change, and the node it was bound to before (what until-stable's pods by node
     /// patch, `scheduling/bound_pods.rs`).
     pub pods: Vec<(usize, Option<Sym>)>,
-    /// Pods were removed from the state (those of deleted nodes that go with them): the positions
-    /// of later pods shifted.
-    pub removed_pods: bool,
-    /// The positions the removed pods had, ascending (what until-stable's kept positions shift by).
+    /// The positions, ascending, of the pods removed from the state (those of deleted nodes that
+    /// go with them): later positions shifted down by the removed ones before them (what
+    /// until-stable's kept positions shift by).
     pub gone_pods: Vec<usize>,
     /// The nodes launched, and the nodes removed (the names of `remove` that were nodes'): which
     /// names are nodes' now, for until-stable's pending pods (`scheduling/mod.rs`).
@@ -252,7 +251,6 @@ pub(super) fn place_visiting(
             }
             *at -= before;
         }
-        changed.removed_pods = true;
         changed.gone_pods = gone;
     }
     if !remove.is_empty() {

@@ -31,7 +31,7 @@ impl KeptFacts {
         state.nodes.iter().all(|n| names.insert(n.name)).then(|| KeptFacts { nodes: FactsByNode::default(), views: Default::default() })
     }
 
-    /// These facts indexing the nodes a quick round reads (`disruption/quick.rs`): for a caller
+    /// These facts indexing the nodes a quick round reads (`disruption/quick_index.rs`): for a caller
     /// that reports every change of its state to [`KeptFacts::forget`] (until-stable).
     pub(super) fn with_quick_index(mut self) -> KeptFacts {
         self.nodes = FactsByNode::with_quick_index();
@@ -297,7 +297,7 @@ mod tests {
         let binds: Vec<(Sym, Dest)> = move_all(&state, n[0], n[0]).into_iter().map(|(uid, _)| (uid, Dest::Replacement(0))).collect();
         let mut seq = 0;
         let replaced = place(&mut state, &[new], &binds, &[n[0]], 7_200, &mut seq);
-        assert!(!replaced.removed_pods);
+        assert!(replaced.gone_pods.is_empty());
         assert_eq!(state.nodes.last().map(|n| n.name), Some(launched));
         kept.patch(&state, &replaced);
         assert_eq!(same(&mut kept, &state, &[n[0], launched]), orphans_pending - 1);
@@ -308,7 +308,7 @@ mod tests {
         assert_eq!(same(&mut kept, &state, &n), orphans_pending - 1 + 3);
         let binds = move_all(&state, n[4], n[5]);
         let deleted = place(&mut state, &[], &binds, &[n[4]], 7_200, &mut seq);
-        assert!(deleted.removed_pods);
+        assert!(!deleted.gone_pods.is_empty());
         kept.patch(&state, &deleted);
         same(&mut kept, &state, &[&n[..], &[launched]].concat());
         assert_eq!(kept.round(&state).0.get(&n[5]).map(<[_]>::len), Some(4));

@@ -42,7 +42,7 @@ impl<'a> BoundPods<'a> {
 ///
 /// Exact because until-stable's state is its own copy written between rounds only by `place`,
 /// which reports every pod whose binding it changed (with its position and the node it left),
-/// and whether it removed any pod (positions after it shift: then the grouping is built again).
+/// and the positions of the pods it removed (later positions shift past them: [`shift_after_removal`]).
 /// A pod moved by `place` keeps its position. Debug builds compare every round's grouping with
 /// a fresh [`bound_pods_by_node`].
 #[derive(Debug, Default)]

@@ -132,8 +132,8 @@ fn schedulable_kind(p: &Pod) -> bool {
 /// reported once, so the kept list has no counts to give).
 ///
 /// Exact because until-stable's state is written between rounds only by `place`, which reports
-/// every pod whose binding it changed and whether it removed pods (positions shifted: then the
-/// list is made again); a pod it did not touch stays pending or not, except a pod bound to a name
+/// every pod whose binding it changed and the positions of the pods it removed (the list shifts
+/// past them; none was pending); a pod it did not touch stays pending or not, except a pod bound to a name
 /// that no node had and that a launched node now has, which is looked at again. Debug builds
 /// compare every round's list with a fresh [`pending_pods`].
 #[derive(Debug, Default)]
