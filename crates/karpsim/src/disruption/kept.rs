@@ -90,14 +90,9 @@ impl KeptPodLists {
         self.index.patch(&changed.gone_pods);
     }
 
-    /// The round's pods by node and pending pods of `state`; the pods by node go back with
-    /// [`KeptPodLists::end_round`] before the next patch.
-    pub(super) fn round<'a>(&mut self, state: &'a ClusterState) -> (BoundPods<'a>, Vec<&'a Pod>) {
+    /// The round's pods by node (borrowing these lists for the round) and pending pods of `state`.
+    pub(super) fn round<'a>(&'a self, state: &'a ClusterState) -> (BoundPods<'a>, Vec<&'a Pod>) {
         (self.by_node.bound(state), self.pending.pods(state))
-    }
-
-    pub(super) fn end_round(&mut self, pods_by_node: BoundPods) {
-        self.by_node.end_round(pods_by_node);
     }
 }
 
@@ -179,7 +174,7 @@ mod tests {
         let mut state = crate::fixtures::karpenter_cluster(4, 2, 3);
         let n: Vec<Sym> = state.nodes.iter().map(|n| n.name).collect();
         let mut views = KeptNodes::default();
-        let room = |v: &ClusterView, name: Sym| v.nodes.iter().find(|x| x.node.name == name).map(|x| (x.pods.len(), x.room.remaining.cpu)).expect("node");
+        let room = |v: &ClusterView, name: Sym| v.nodes.iter().find(|x| x.node.name == name).map(|x| (x.pods().len(), x.room.remaining.cpu)).expect("node");
         let before = room(&ClusterView::with_kept(&state, Default::default(), &bound_pods_by_node(&state), Some(&mut views)), n[1]);
         let binds = move_all(&state, n[0], n[1]);
         let changed = place(&mut state, &[], &binds, &[n[0]], 7_200, &mut 0);
@@ -283,16 +278,15 @@ mod tests {
         state.pods[orphan].node_name = Some(launched);
         let mut kept = KeptPodLists::of(&state);
         let ptrs = |pods: &[&Pod]| pods.iter().map(|p| std::ptr::from_ref::<Pod>(p)).collect::<Vec<_>>();
-        let same = |kept: &mut KeptPodLists, state: &ClusterState, names: &[Sym]| {
+        let same = |kept: &KeptPodLists, state: &ClusterState, names: &[Sym]| {
             let ((a, pending), b) = (kept.round(state), bound_pods_by_node(state));
             for name in names {
                 assert_eq!(ptrs(a.get(name).unwrap_or(&[])), ptrs(b.get(name).unwrap_or(&[])), "node {name}");
             }
             assert_eq!(ptrs(&pending), ptrs(&crate::scheduling::pending_pods(state, &mut Vec::new())));
-            kept.end_round(a);
             pending.len()
         };
-        let orphans_pending = same(&mut kept, &state, &n);
+        let orphans_pending = same(&kept, &state, &n);
         let new = like(&state.nodes[0]);
         let binds: Vec<(Sym, Dest)> = move_all(&state, n[0], n[0]).into_iter().map(|(uid, _)| (uid, Dest::Replacement(0))).collect();
         let mut seq = 0;
@@ -300,17 +294,17 @@ mod tests {
         assert!(replaced.gone_pods.is_empty());
         assert_eq!(state.nodes.last().map(|n| n.name), Some(launched));
         kept.patch(&state, &replaced);
-        assert_eq!(same(&mut kept, &state, &[n[0], launched]), orphans_pending - 1);
+        assert_eq!(same(&kept, &state, &[n[0], launched]), orphans_pending - 1);
         let binds = move_all(&state, n[2], n[3]);
         let moved = place(&mut state, &[], &binds, &[n[1]], 7_200, &mut seq);
         assert_eq!(moved.pods.len(), 6);
         kept.patch(&state, &moved);
-        assert_eq!(same(&mut kept, &state, &n), orphans_pending - 1 + 3);
+        assert_eq!(same(&kept, &state, &n), orphans_pending - 1 + 3);
         let binds = move_all(&state, n[4], n[5]);
         let deleted = place(&mut state, &[], &binds, &[n[4]], 7_200, &mut seq);
         assert!(!deleted.gone_pods.is_empty());
         kept.patch(&state, &deleted);
-        same(&mut kept, &state, &[&n[..], &[launched]].concat());
+        same(&kept, &state, &[&n[..], &[launched]].concat());
         assert_eq!(kept.round(&state).0.get(&n[5]).map(<[_]>::len), Some(4));
     }
 

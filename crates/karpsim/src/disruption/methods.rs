@@ -528,13 +528,13 @@ fn one_round(
     warnings: &mut Vec<String>,
     quick: bool,
     facts: Option<&mut KeptFacts>,
-    mut pods: Option<&mut KeptPodLists>,
+    pods: Option<&mut KeptPodLists>,
 ) -> (Vec<Plan>, Vec<Kept>) {
     let (facts, views) = match facts {
         Some(k) => (Some(&mut k.nodes), Some(&k.views)),
         None => (None, None),
     };
-    let (pods_by_node, pending) = match pods.as_deref_mut() {
+    let (pods_by_node, pending) = match pods.as_deref() {
         Some(k) => k.round(state),
         None => (crate::scheduling::bound_pods_by_node(state), pending_pods(state, warnings)),
     };
@@ -544,10 +544,6 @@ fn one_round(
     let lazy = if quick { facts.as_deref_mut().and_then(|f| Lazy::new(state, r.ctx.pods_by_node, now, f)) } else { None };
     if let Some(lazy) = lazy {
         let plans = quick_round(&mut r, lazy);
-        if let Some(k) = pods {
-            drop(r);
-            k.end_round(pods_by_node);
-        }
         if cfg!(debug_assertions) {
             // debug builds (the tests) check every lazy round against a round that keeps nothing
             let full = one_round(state, now, opts, &mut Vec::new(), true, None, None).0;
@@ -601,13 +597,6 @@ fn one_round(
         }
     }
     let kept = r.kept.into_iter().filter(|(n, _)| !acted_on.contains(n)).map(|(n, reason)| Kept { node: n.to_string(), reason }).collect();
-    if let Some(k) = pods {
-        // what borrows the round's pods by node goes first
-        drop(live);
-        drop(cands);
-        drop(r.ctx);
-        k.end_round(pods_by_node);
-    }
     (plans, kept)
 }
 

@@ -245,7 +245,7 @@ pub(crate) fn build_problem<'a>(view: &ClusterView<'a>, movable: &HashSet<Sym>, 
                 continue;
             }
             // its movable pods leave: they are placed again by the packing
-            for p in v.pods.iter().filter(|p| movable.contains(&p.uid)) {
+            for p in v.pods().iter().filter(|p| movable.contains(&p.uid)) {
                 let mut r = p.requests.clone();
                 r.pods = 1;
                 room.add_assign(&r);

@@ -4,29 +4,68 @@ use crate::labels::{Sym, SymMap};
 use crate::model::Pod;
 use crate::state::ClusterState;
 
-/// The pods bound to each node name (not terminal), in the state's order ([`bound_pods_by_node`]):
-/// every node's pods in one list, a range of it per node.
+/// The pods bound to each node name (not terminal), in the state's order ([`bound_pods_by_node`]).
 #[derive(Debug, Default)]
 pub(crate) struct BoundPods<'a> {
-    pods: Vec<&'a Pod>,
-    /// Each node name's index in `ranges`.
-    slot: SymMap<usize>,
-    ranges: Vec<std::ops::Range<usize>>,
+    lists: Lists<'a>,
+}
+
+/// Where a [`BoundPods`] holds each node's pods.
+#[derive(Debug)]
+enum Lists<'a> {
+    /// Every node's pods in one list of references, a range of it per node, found by each node
+    /// name's slot (a grouping built for one round or view).
+    Refs { slot: SymMap<usize>, pods: Vec<&'a Pod>, ranges: Vec<std::ops::Range<usize>> },
+    /// Each node's pods as positions in the state's pods, kept by a [`KeptPods`] across rounds and
+    /// turned into references only for the nodes a caller of [`BoundPods::get`] reads (turning
+    /// every node's into references at every round was a tenth of a drifted cluster's run; a
+    /// round reads the pods of the few nodes its commands touch, and a view reads every node's
+    /// through [`BoundPods::list`], which needs no references).
+    Kept { kept: &'a KeptPods, state: &'a [Pod], refs: Vec<std::cell::OnceCell<Box<[&'a Pod]>>> },
+}
+
+impl Default for Lists<'_> {
+    fn default() -> Self {
+        Lists::Refs { slot: SymMap::default(), pods: Vec::new(), ranges: Vec::new() }
+    }
 }
 
 impl<'a> BoundPods<'a> {
     /// The pods bound to `node`, or `None` when none is (or an empty list, from a [`KeptPods`]
     /// that keeps the name of a node whose pods all left: every caller reads both as no pods).
     pub(crate) fn get(&self, node: &Sym) -> Option<&[&'a Pod]> {
-        self.slot.get(node).map(|&s| &self.pods[self.ranges[s].clone()])
+        Some(match &self.lists {
+            Lists::Refs { slot, pods, ranges } => &pods[ranges[*slot.get(node)?].clone()],
+            Lists::Kept { kept, state, refs } => {
+                let &s = kept.slot.get(node)?;
+                &refs[s].get_or_init(|| kept.lists[s].iter().map(|&i| &state[i]).collect())[..]
+            }
+        })
+    }
+
+    /// The pods bound to `node` (empty when none is) without turning kept positions into
+    /// references: for readers that visit every node's pods once (a view, topology).
+    pub(crate) fn list(&self, node: &Sym) -> PodList<'_, 'a> {
+        match &self.lists {
+            Lists::Refs { slot, pods, ranges } => PodList::Refs(slot.get(node).map_or(&[], |&s| &pods[ranges[s].clone()])),
+            Lists::Kept { kept, state, .. } => PodList::At(kept.positions_of(*node), state),
+        }
+    }
+
+    /// The names with a list (some may be empty).
+    fn names(&self) -> impl Iterator<Item = &Sym> {
+        match &self.lists {
+            Lists::Refs { slot, .. } => slot.keys(),
+            Lists::Kept { kept, .. } => kept.slot.keys(),
+        }
     }
 
     /// Debug builds: `self` and `fresh` give every name the same pods, by address.
     fn assert_same(&self, fresh: &BoundPods) {
-        for name in self.slot.keys().chain(fresh.slot.keys()) {
-            let (a, b) = (self.get(name).unwrap_or(&[]), fresh.get(name).unwrap_or(&[]));
+        for name in self.names().chain(fresh.names()) {
+            let (a, b) = (self.list(name), fresh.list(name));
             assert!(
-                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| std::ptr::eq(*x, *y)),
+                a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| std::ptr::eq(x, y)),
                 "kept pods of node {name} are stale: {} kept, {} bound",
                 a.len(),
                 b.len()
@@ -34,6 +73,57 @@ impl<'a> BoundPods<'a> {
         }
     }
 }
+
+/// One node's pods from a [`BoundPods`]: references, or positions in the state's pods.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum PodList<'s, 'a> {
+    Refs(&'s [&'a Pod]),
+    At(&'s [usize], &'a [Pod]),
+}
+
+impl<'s, 'a> PodList<'s, 'a> {
+    pub(crate) fn len(self) -> usize {
+        match self {
+            PodList::Refs(r) => r.len(),
+            PodList::At(at, _) => at.len(),
+        }
+    }
+
+    /// The pods, in the state's order.
+    pub(crate) fn iter(self) -> impl ExactSizeIterator<Item = &'a Pod> + Clone + 's {
+        let (refs, at, state): (&'s [&'a Pod], &'s [usize], &'a [Pod]) = match self {
+            PodList::Refs(r) => (r, &[], &[]),
+            PodList::At(at, state) => (&[], at, state),
+        };
+        PodIter { refs: refs.iter(), at: at.iter(), state }
+    }
+}
+
+/// [`PodList::iter`]: one of the two parts is empty.
+#[derive(Clone)]
+struct PodIter<'s, 'a> {
+    refs: std::slice::Iter<'s, &'a Pod>,
+    at: std::slice::Iter<'s, usize>,
+    state: &'a [Pod],
+}
+
+impl<'a> Iterator for PodIter<'_, 'a> {
+    type Item = &'a Pod;
+
+    fn next(&mut self) -> Option<&'a Pod> {
+        match self.refs.next() {
+            Some(p) => Some(p),
+            None => self.at.next().map(|&i| &self.state[i]),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.refs.len() + self.at.len();
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for PodIter<'_, '_> {}
 
 /// Each node's pods as positions in the state's pods (in the state's order), kept across
 /// until-stable rounds and patched from what [`crate::disruption::place`] reports, so that a
@@ -64,8 +154,7 @@ impl KeptPods {
         kept
     }
 
-    /// The positions of the pods bound to `node` (not terminal), ascending. Between rounds only:
-    /// the names are lent to the round's [`BoundPods`] during one.
+    /// The positions of the pods bound to `node` (not terminal), ascending.
     pub(crate) fn positions_of(&self, node: Sym) -> &[usize] {
         self.slot.get(&node).map_or(&[], |&s| &self.lists[s])
     }
@@ -108,28 +197,15 @@ impl KeptPods {
         }
     }
 
-    /// The round's [`BoundPods`] of `state` (the state this grouping was kept for): each node's
-    /// positions turned into references. The names' slots are lent to it (copying them was a
-    /// block as large as the nodes at every round): [`KeptPods::end_round`] takes them back.
-    pub(crate) fn bound<'a>(&mut self, state: &'a ClusterState) -> BoundPods<'a> {
-        let mut pods: Vec<&Pod> = Vec::with_capacity(state.pods.len());
-        let mut ranges = Vec::with_capacity(self.lists.len());
-        for list in &self.lists {
-            let at = pods.len();
-            pods.extend(list.iter().map(|&i| &state.pods[i]));
-            ranges.push(at..pods.len());
-        }
-        let bound = BoundPods { pods, slot: std::mem::take(&mut self.slot), ranges };
+    /// The round's [`BoundPods`] of `state` (the state this grouping was kept for), borrowing
+    /// this grouping for the round (copying it was a block as large as the pods at every round).
+    pub(crate) fn bound<'a>(&'a self, state: &'a ClusterState) -> BoundPods<'a> {
+        let refs = std::iter::repeat_with(std::cell::OnceCell::new).take(self.lists.len()).collect();
+        let bound = BoundPods { lists: Lists::Kept { kept: self, state: &state.pods, refs } };
         if cfg!(debug_assertions) {
             bound.assert_same(&bound_pods_by_node(state));
         }
         bound
-    }
-
-    /// Take back the names' slots lent to the round's `bound` (the grouping is not patched while
-    /// they are out).
-    pub(crate) fn end_round(&mut self, bound: BoundPods) {
-        self.slot = bound.slot;
     }
 }
 
@@ -198,7 +274,7 @@ pub(crate) fn bound_pods_by_node(state: &ClusterState) -> BoundPods<'_> {
             *to = p;
         }
     }
-    BoundPods { pods, slot, ranges }
+    BoundPods { lists: Lists::Refs { slot, pods, ranges } }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 //! bound to each node. A disruption round simulates one scheduling run per candidate against the
 //! same state, so it builds this once and hands it to every run ([`super::schedule_on`]).
 
-use super::bound_pods::{bound_pods_by_node, BoundPods};
+use super::bound_pods::{bound_pods_by_node, BoundPods, PodList};
 use super::daemons::{self, DaemonGroup};
 use super::options::MinValuesPolicy;
 use super::instance_filter::{self, FilterInput};
@@ -21,7 +21,6 @@ use crate::requirements::{Requirement, Requirements};
 use crate::resources::Resources;
 use crate::state::{ClusterState, TypeInfo};
 use crate::taints;
-use std::borrow::Cow;
 use std::sync::{Arc, Mutex, Weak};
 
 mod kept;
@@ -52,15 +51,38 @@ pub(crate) struct NodeRoom {
 pub(crate) struct NodeView<'a> {
     pub node: &'a Node,
     pub room: Arc<NodeRoom>,
-    /// The pods bound to it (not terminal): borrowed from a disruption round's pods by node, which
-    /// outlives the round's view (copying every node's list into its view, and freeing it, was a
-    /// tenth of a drifted cluster's rounds), or a copy when the caller's grouping is temporary.
-    pub pods: Cow<'a, [&'a Pod]>,
+    /// The pods bound to it (not terminal): [`NodeView::pods`].
+    pods: NodePods<'a>,
     /// The claims its pods attach, when its CSINode limits them (`None`: no limits).
     pub volumes: Option<VolumeUsage>,
 }
 
+/// Where a [`NodeView`] finds its pods.
+enum NodePods<'a> {
+    /// Looked up by the node's name when read, in a disruption round's pods by node, which outlives
+    /// the round's view: most of a round reads no node's pods (copying every node's list into its
+    /// view, then looking each up, was a tenth of a drifted cluster's rounds).
+    Borrowed(&'a BoundPods<'a>),
+    /// A copy, when the caller's grouping is temporary.
+    Copied(Vec<&'a Pod>),
+}
+
+impl<'a> NodePods<'a> {
+    /// The pods of the node named `name` (the one these were found for).
+    fn list(&self, name: &Sym) -> PodList<'_, 'a> {
+        match self {
+            NodePods::Borrowed(m) => m.list(name),
+            NodePods::Copied(pods) => PodList::Refs(pods),
+        }
+    }
+}
+
 impl<'a> NodeView<'a> {
+    /// The pods bound to it (not terminal), in the state's order.
+    pub(crate) fn pods(&self) -> PodList<'_, 'a> {
+        self.pods.list(&self.node.name)
+    }
+
     /// The node as topology sees it.
     pub fn topo(&self) -> TopoNode<'_> {
         TopoNode {
@@ -68,7 +90,7 @@ impl<'a> NodeView<'a> {
             labels: &self.node.labels,
             requirements: self.room.label_requirements.as_deref().unwrap_or(&self.room.requirements),
             taints: &self.node.taints,
-            pods: &self.pods[..],
+            pods: self.pods(),
         }
     }
 }
@@ -125,15 +147,15 @@ fn node_requirements(node: &Node) -> Arc<Requirements> {
 enum PodsByNode<'m, 'a> {
     /// A grouping that may go before the view does: each node's list is copied.
     Copied(&'m BoundPods<'a>),
-    /// A grouping that outlives the view: each node borrows its list.
+    /// A grouping that outlives the view: each node looks its list up there when read.
     Borrowed(&'a BoundPods<'a>),
 }
 
 impl<'a> PodsByNode<'_, 'a> {
-    fn of(self, node: Sym) -> Cow<'a, [&'a Pod]> {
+    fn of(self, node: Sym) -> NodePods<'a> {
         match self {
-            PodsByNode::Copied(m) => Cow::Owned(m.get(&node).map(<[_]>::to_vec).unwrap_or_default()),
-            PodsByNode::Borrowed(m) => Cow::Borrowed(m.get(&node).unwrap_or(&[])),
+            PodsByNode::Copied(m) => NodePods::Copied(m.list(&node).iter().collect()),
+            PodsByNode::Borrowed(m) => NodePods::Borrowed(m),
         }
     }
 }
@@ -231,14 +253,14 @@ impl NodePartsCache {
 
 /// A node's room as the pods bound to it and its DaemonSets leave it, from its [`NodeParts`], and
 /// the claims its pods attach when its CSINode limits them.
-fn node_room(node: &Node, pods: &[&Pod], parts: NodeParts) -> (NodeRoom, Option<VolumeUsage>) {
+fn node_room(node: &Node, pods: PodList, parts: NodeParts) -> (NodeRoom, Option<VolumeUsage>) {
     let NodeParts { taints, requirements, label_requirements, daemon_requests } = parts;
     let mut remaining = node.allocatable.clone();
     let mut ports = Vec::new();
     let mut volumes = (!node.volume_limits.is_empty()).then(VolumeUsage::default);
     let mut ds_used = Resources::new();
     let mut anti_affinity = false;
-    for &p in pods {
+    for p in pods.iter() {
         // each bound pod takes its requests and one pod slot; a pod's own `requests.pods` is 0
         // (`model/pod.rs`), so subtracting the requests and then the slot is the same saturating
         // arithmetic as subtracting a copy with `pods = 1`, without the copy
@@ -494,12 +516,13 @@ impl<'a> ClusterView<'a> {
         NodePartsCache::with(&state.daemonsets, |cache| {
             // a node's entry, from its kept room when there (stored when worked out, if `keep`)
             let mut entry = |n: &'a Node, first: bool, kept: Option<&mut Option<Arc<NodeRoom>>>| {
-                let pods = if first { pods_by_node.of(n.name) } else { Cow::Borrowed(&[][..]) };
+                // a pod bound to a name goes to the first node of that name
+                let pods = if first { pods_by_node.of(n.name) } else { NodePods::Copied(Vec::new()) };
                 let (room, volumes) = match kept {
                     Some(Some(room)) => (Arc::clone(room), None),
                     kept => {
                         let pool = n.nodepool.and_then(|p| state.nodepools.iter().find(|x| x.name == p));
-                        let (room, volumes) = node_room(n, &pods, cache.get(n, pool, &node_daemons));
+                        let (room, volumes) = node_room(n, pods.list(&n.name), cache.get(n, pool, &node_daemons));
                         let room = Arc::new(room);
                         // without volume limits (the others are worked out every time)
                         if let Some(k) = kept.filter(|_| volumes.is_none()) {
@@ -510,7 +533,7 @@ impl<'a> ClusterView<'a> {
                 };
                 if room.anti_affinity {
                     let at = nodes.len();
-                    anti_affinity.extend(pods.iter().filter(|p| !p.affinity.pod_anti_affinity_required.is_empty()).map(|&p| (p, at)));
+                    anti_affinity.extend(pods.list(&n.name).iter().filter(|p| !p.affinity.pod_anti_affinity_required.is_empty()).map(|p| (p, at)));
                 }
                 nodes.push(NodeView { node: n, room, pods, volumes });
             };
@@ -558,8 +581,8 @@ impl<'a> ClusterView<'a> {
         for (a, b) in self.nodes.iter().zip(&fresh.nodes) {
             let same = std::ptr::eq(a.node, b.node)
                 && a.room == b.room
-                && a.pods.len() == b.pods.len()
-                && a.pods.iter().zip(b.pods.iter()).all(|(x, y)| std::ptr::eq(*x, *y))
+                && a.pods().len() == b.pods().len()
+                && a.pods().iter().zip(b.pods().iter()).all(|(x, y)| std::ptr::eq(x, y))
                 && a.volumes.is_some() == b.volumes.is_some();
             assert!(same, "kept view parts of node {} are stale", a.node.name);
         }
@@ -618,7 +641,7 @@ impl<'a> ClusterView<'a> {
 mod tests {
     use super::*;
 
-    /// A view whose nodes borrow their pods from a grouping that outlives it is the view that
+    /// A view whose nodes look their pods up in a grouping that outlives it is the view that
     /// copies them: the same nodes with the same pods (by address) and the same room.
     #[test]
     fn a_view_borrowing_its_pods_is_the_view_copying_them() {
@@ -629,7 +652,9 @@ mod tests {
         let copied = ClusterView::with_kept(&state, MinValuesPolicy::default(), &pods, None);
         let borrowed = ClusterView::with_kept_borrowed(&state, MinValuesPolicy::default(), &pods, None);
         borrowed.assert_same_nodes(&copied);
-        assert!(borrowed.nodes.iter().all(|v| matches!(v.pods, Cow::Borrowed(_))));
-        assert_eq!(borrowed.nodes.iter().map(|v| v.pods.len()).sum::<usize>(), 12);
+        // every node looks its pods up in the grouping, but the second of a name, which has none
+        let second = |v: &NodeView| std::ptr::eq(v.node, &state.nodes[4]);
+        assert!(borrowed.nodes.iter().all(|v| matches!(v.pods, NodePods::Borrowed(_)) != second(v)));
+        assert_eq!(borrowed.nodes.iter().map(|v| v.pods().len()).sum::<usize>(), 12);
     }
 }

@@ -1,6 +1,7 @@
 //! All topology groups of one scheduling run (`scheduling/topology.go`; design §3.9).
 
 use super::topology_group::{DomainGroup, GroupKind, NodeFilter, TopologyGroup};
+use super::bound_pods::PodList;
 use crate::labels::{self, Sym, WellKnown};
 use crate::model::{
     LabelSelector, LabelSelectorOperator, LabelSelectorRequirement, Namespace, NodeInclusionPolicy, Pod, PodAffinityTerm, Taint,
@@ -20,7 +21,7 @@ pub struct TopoNode<'a> {
     pub labels: &'a BTreeMap<Sym, Sym>,
     pub requirements: &'a Requirements,
     pub taints: &'a [Taint],
-    pub pods: &'a [&'a Pod],
+    pub(crate) pods: PodList<'a, 'a>,
 }
 
 /// The existing nodes a run may use, as topology sees them, listed on first use: only a topology
@@ -416,7 +417,7 @@ impl<'a> Topology<'a> {
             if g.filter.as_ref().is_some_and(|f| !f.matches(n.taints, n.requirements, None)) {
                 continue;
             }
-            for p in n.pods {
+            for p in n.pods.iter() {
                 if p.is_active() && !self.excluded.contains(&p.uid) && g.selects(p) {
                     g.record(domain);
                 }
