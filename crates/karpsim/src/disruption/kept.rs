@@ -315,7 +315,7 @@ mod tests {
     fn pods_by_node_of_a_move_not_reported_are_caught() {
         let mut state = crate::fixtures::karpenter_cluster(4, 2, 3);
         let n: Vec<Sym> = state.nodes.iter().map(|n| n.name).collect();
-        let mut kept = KeptPods::of(&state);
+        let kept = KeptPods::of(&state);
         let binds = move_all(&state, n[0], n[1]);
         let _unreported = place(&mut state, &[], &binds, &[], 7_200, &mut 0);
         kept.bound(&state);
