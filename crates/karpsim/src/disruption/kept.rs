@@ -35,6 +35,7 @@ impl KeptFacts {
     /// that reports every change of its state to [`KeptFacts::forget`] (until-stable).
     pub(super) fn with_quick_index(mut self) -> KeptFacts {
         self.nodes = FactsByNode::with_quick_index();
+        *self.views.get_mut() = KeptNodes::vouched();
         self
     }
 
@@ -167,21 +168,23 @@ mod tests {
     }
 
     /// A view built from view parts kept across a command (less the nodes it reported) is the
-    /// fresh view (`with_kept` checks that itself in debug builds): the node that got pods has
+    /// fresh view (`with_kept_borrowed` checks that itself in debug builds): the node that got pods has
     /// them and less room.
     #[test]
     fn view_parts_kept_across_a_command_are_those_of_a_fresh_view() {
         let mut state = crate::fixtures::karpenter_cluster(4, 2, 3);
         let n: Vec<Sym> = state.nodes.iter().map(|n| n.name).collect();
         let mut views = KeptNodes::default();
-        let room = |v: &ClusterView, name: Sym| v.nodes.iter().find(|x| x.node.name == name).map(|x| (x.pods().len(), x.room.remaining.cpu)).expect("node");
-        let before = room(&ClusterView::with_kept(&state, Default::default(), &bound_pods_by_node(&state), Some(&mut views)), n[1]);
+        let room = |v: &ClusterView, name: Sym| v.nodes().find(|x| x.node.name == name).map(|x| (x.pods().len(), x.room.remaining.cpu)).expect("node");
+        let pods = bound_pods_by_node(&state);
+        let before = room(&ClusterView::with_kept_borrowed(&state, Default::default(), &pods, Some((&mut views).into())), n[1]);
         let binds = move_all(&state, n[0], n[1]);
         let changed = place(&mut state, &[], &binds, &[n[0]], 7_200, &mut 0);
         for c in &changed.nodes {
             views.forget(*c);
         }
-        let after = room(&ClusterView::with_kept(&state, Default::default(), &bound_pods_by_node(&state), Some(&mut views)), n[1]);
+        let pods = bound_pods_by_node(&state);
+        let after = room(&ClusterView::with_kept_borrowed(&state, Default::default(), &pods, Some((&mut views).into())), n[1]);
         assert_eq!((before.0, after.0), (2, 4));
         assert!(after.1 < before.1);
     }
@@ -210,9 +213,9 @@ mod tests {
         let mut views = KeptNodes::default();
         let check = |state: &ClusterState, views: &mut KeptNodes| {
             let pods = bound_pods_by_node(state);
-            let kept = ClusterView::with_kept(state, Default::default(), &pods, Some(views));
-            kept.assert_same_nodes(&ClusterView::with_kept(state, Default::default(), &pods, None));
-            kept.nodes.iter().map(|v| v.node.name).collect::<Vec<_>>()
+            let kept = ClusterView::with_kept_borrowed(state, Default::default(), &pods, Some(views.into()));
+            kept.assert_same_nodes(&ClusterView::with_kept_borrowed(state, Default::default(), &pods, None));
+            kept.nodes().map(|v| v.node.name).collect::<Vec<_>>()
         };
         check(&state, &mut views);
         let old = &state.nodes[2];
@@ -255,10 +258,12 @@ mod tests {
         let mut state = crate::fixtures::karpenter_cluster(4, 2, 3);
         let n: Vec<Sym> = state.nodes.iter().map(|n| n.name).collect();
         let mut views = KeptNodes::default();
-        ClusterView::with_kept(&state, Default::default(), &bound_pods_by_node(&state), Some(&mut views));
+        let pods = bound_pods_by_node(&state);
+        ClusterView::with_kept_borrowed(&state, Default::default(), &pods, Some((&mut views).into()));
         let binds = move_all(&state, n[0], n[1]);
         let _forgotten = place(&mut state, &[], &binds, &[n[0]], 7_200, &mut 0);
-        ClusterView::with_kept(&state, Default::default(), &bound_pods_by_node(&state), Some(&mut views));
+        let pods = bound_pods_by_node(&state);
+        ClusterView::with_kept_borrowed(&state, Default::default(), &pods, Some((&mut views).into()));
     }
 
     /// The pods by node and the pending pods kept across commands, patched from what `place`

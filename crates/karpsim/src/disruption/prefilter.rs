@@ -58,8 +58,7 @@ fn cheapest(ti: &TypeInfo, reqs: &OfferingReqs, spot: bool) -> f64 {
 impl<'a> Prefilter<'a> {
     pub fn new(view: &ClusterView<'a>, deleting: &[Sym], settling: &SymSet) -> Prefilter<'a> {
         let mut homes: Vec<(Sym, Resources)> = view
-            .nodes
-            .iter()
+            .nodes()
             .filter(|v| v.node.initialized && !deleting.contains(&v.node.name) && !settling.contains(&v.node.name))
             .map(|v| (v.node.name, v.room.remaining.clone()))
             .collect();

@@ -58,10 +58,7 @@ impl<'a> RoundCtx<'a> {
     /// The state prepared for scheduling (a function of the state and the minValues policy only,
     /// so building it late gives what building it first gave), from the round's pods by node.
     pub fn view(&self) -> &ClusterView<'a> {
-        self.view.get_or_init(|| {
-            let mut kept = self.kept_views.map(|k| k.borrow_mut());
-            ClusterView::with_kept_borrowed(self.state, self.provisioning.min_values_policy, self.pods_by_node, kept.as_deref_mut())
-        })
+        self.view.get_or_init(|| ClusterView::with_kept_borrowed(self.state, self.provisioning.min_values_policy, self.pods_by_node, self.kept_views.map(Into::into)))
     }
 
     /// The quick "no" before a single-node simulation, when the caller needs no explanations.

@@ -237,7 +237,7 @@ pub(crate) fn build_problem<'a>(view: &ClusterView<'a>, movable: &HashSet<Sym>, 
     let state = view.state;
     let pods: Vec<&Pod> = state.pods.iter().filter(|p| movable.contains(&p.uid)).collect();
     let mut fixed = Vec::new();
-    for (i, v) in view.nodes.iter().enumerate() {
+    for (i, v) in view.nodes().enumerate() {
         let mut room = v.room.remaining.clone();
         if v.node.nodepool.is_some() {
             let kept = is_static(state, v.node);
@@ -262,7 +262,7 @@ pub(crate) fn build_problem<'a>(view: &ClusterView<'a>, movable: &HashSet<Sym>, 
 
 /// An existing node of a packing at `price` (a static pool's node at its own price).
 fn existing_node(view: &ClusterView, node: usize, price: f64, pods: Vec<String>) -> PackingNode {
-    let nd = view.nodes[node].node;
+    let nd = view.node(node).node;
     PackingNode {
         nodepool: nd.nodepool.map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
         instance_type: nd.instance_type.map(|s| s.to_string()).unwrap_or_default(),
@@ -305,7 +305,7 @@ fn packing_nodes(view: &ClusterView, p: &Problem, nodes: &[PackedNode]) -> Vec<P
         Origin::Existing { node } => Some(node),
         Origin::Launch { .. } => None,
     }).collect();
-    for (i, v) in view.nodes.iter().enumerate() {
+    for (i, v) in view.nodes().enumerate() {
         if !listed.contains(&i) && is_static(view.state, v.node) {
             out.push(existing_node(view, i, 0.0, Vec::new()));
         }

@@ -298,7 +298,7 @@ fn signature<'a>(view: &ClusterView, p: &'a Pod, launch: &[&Origin], fixed_nodes
     let fixed = fixed_nodes
         .iter()
         .map(|f| {
-            let v = &view.nodes[f.node];
+            let v = view.node(f.node);
             tolerates_hard(&v.room.taints, p) && alternatives.iter().any(|r| v.room.requirements.compatible(r, None).is_ok())
         })
         .collect();

@@ -12,10 +12,9 @@ use super::options::MinValuesPolicy;
 use super::instance_filter::{self, FilterInput};
 use super::reservations::ReservationManager;
 use super::template::{Template, TemplateParts, template_requirements};
-use super::topology::TopoNode;
 use super::volumes::{self, VolumeUsage};
 use crate::labels::{self, Sym, SymMap, SymSet, WellKnown};
-use crate::model::{HostPort, Node, NodePool, Pod, Shared, Taint, TaintEffect};
+use crate::model::{Node, NodePool, Pod, Shared, Taint, TaintEffect};
 use std::collections::BTreeMap;
 use crate::requirements::{Requirement, Requirements};
 use crate::resources::Resources;
@@ -24,76 +23,12 @@ use crate::taints;
 use std::sync::{Arc, Mutex, Weak};
 
 mod kept;
+mod nodes;
+mod room;
 pub(crate) use kept::KeptNodes;
-
-/// What a view derives from one node and the pods bound to it: its effective taints, its labels as
-/// requirements (with and without the hostname), the room its pods and DaemonSets leave, its pods'
-/// host ports. Shared between a view and [`KeptNodes`]: a view built from kept parts takes one
-/// reference per node where it cloned these lists and freed them with the view at every round
-/// (most of an until-stable round's view over nodes no command touched).
-#[derive(Debug, PartialEq)]
-pub(crate) struct NodeRoom {
-    /// Effective taints for scheduling.
-    pub taints: Vec<Taint>,
-    /// The node's labels as requirements, with its hostname.
-    pub requirements: Arc<Requirements>,
-    /// The node's labels as requirements when they differ from `requirements` (no hostname label).
-    label_requirements: Option<Arc<Requirements>>,
-    /// Host ports used by the pods bound to it.
-    pub ports: Vec<HostPort>,
-    /// Allocatable minus the bound pods' requests and the DaemonSets that should run but do not yet.
-    pub remaining: Resources,
-    /// Whether a pod bound to it has required pod anti-affinity (the view lists those pods).
-    anti_affinity: bool,
-}
-
-/// A node that can receive pods (not being deleted), as every run starts from it.
-pub(crate) struct NodeView<'a> {
-    pub node: &'a Node,
-    pub room: Arc<NodeRoom>,
-    /// The pods bound to it (not terminal): [`NodeView::pods`].
-    pods: NodePods<'a>,
-    /// The claims its pods attach, when its CSINode limits them (`None`: no limits).
-    pub volumes: Option<VolumeUsage>,
-}
-
-/// Where a [`NodeView`] finds its pods.
-enum NodePods<'a> {
-    /// Looked up by the node's name when read, in a disruption round's pods by node, which outlives
-    /// the round's view: most of a round reads no node's pods (copying every node's list into its
-    /// view, then looking each up, was a tenth of a drifted cluster's rounds).
-    Borrowed(&'a BoundPods<'a>),
-    /// A copy, when the caller's grouping is temporary.
-    Copied(Vec<&'a Pod>),
-}
-
-impl<'a> NodePods<'a> {
-    /// The pods of the node named `name` (the one these were found for).
-    fn list(&self, name: &Sym) -> PodList<'_, 'a> {
-        match self {
-            NodePods::Borrowed(m) => m.list(name),
-            NodePods::Copied(pods) => PodList::Refs(pods),
-        }
-    }
-}
-
-impl<'a> NodeView<'a> {
-    /// The pods bound to it (not terminal), in the state's order.
-    pub(crate) fn pods(&self) -> PodList<'_, 'a> {
-        self.pods.list(&self.node.name)
-    }
-
-    /// The node as topology sees it.
-    pub fn topo(&self) -> TopoNode<'_> {
-        TopoNode {
-            name: self.node.name,
-            labels: &self.node.labels,
-            requirements: self.room.label_requirements.as_deref().unwrap_or(&self.room.requirements),
-            taints: &self.node.taints,
-            pods: self.pods(),
-        }
-    }
-}
+pub(crate) use room::NodeRoom;
+pub(crate) use nodes::{KeptAccess, NodeView};
+use nodes::{KeptView, Listed, ListedPods, ViewNodes};
 
 pub struct ClusterView<'a> {
     pub(crate) state: &'a ClusterState,
@@ -101,8 +36,9 @@ pub struct ClusterView<'a> {
     pub(crate) templates: Vec<Template<'a>>,
     /// Every dynamic NodePool with instance types, for the topology domain universe.
     pub(crate) domain_pools: Vec<DomainPool<'a>>,
-    /// In Karpenter's existing-node order: initialized first, then by name (`sortExistingNodes`).
-    pub(crate) nodes: Vec<NodeView<'a>>,
+    /// In Karpenter's existing-node order: initialized first, then by name (`sortExistingNodes`);
+    /// read through [`ClusterView::node`] and [`ClusterView::nodes`].
+    nodes: ViewNodes<'a>,
     /// Bound pods with required pod anti-affinity and the index of their node in `nodes`, in the
     /// state's pod order (their inverse groups are built in this order).
     pub(crate) anti_affinity: Vec<(&'a Pod, usize)>,
@@ -152,10 +88,10 @@ enum PodsByNode<'m, 'a> {
 }
 
 impl<'a> PodsByNode<'_, 'a> {
-    fn of(self, node: Sym) -> NodePods<'a> {
+    fn of(self, node: Sym) -> ListedPods<'a> {
         match self {
-            PodsByNode::Copied(m) => NodePods::Copied(m.list(&node).iter().collect()),
-            PodsByNode::Borrowed(m) => NodePods::Borrowed(m),
+            PodsByNode::Copied(m) => ListedPods::Copied(m.list(&node).iter().collect()),
+            PodsByNode::Borrowed(m) => ListedPods::Bound(m),
         }
     }
 }
@@ -284,6 +220,86 @@ fn node_room(node: &Node, pods: PodList, parts: NodeParts) -> (NodeRoom, Option<
     // DaemonSets that would run on the node but have no pod there yet still claim their share
     remaining.sub_assign(&daemon_requests.sub(&ds_used).floor_zero());
     (NodeRoom { taints, requirements, label_requirements, ports, remaining, anti_affinity }, volumes)
+}
+
+/// Bound pods with required pod anti-affinity, each with the view position of its node.
+type AntiAffinity<'a> = Vec<(&'a Pod, usize)>;
+
+/// The pods of `pods` with required pod anti-affinity, each with `at`.
+fn anti_affinity_pods<'s, 'a>(pods: PodList<'s, 'a>, at: usize) -> impl Iterator<Item = (&'a Pod, usize)> + 's {
+    pods.iter().filter(|p| !p.affinity.pod_anti_affinity_required.is_empty()).map(move |p| (p, at))
+}
+
+/// The pool of node `n`, if it has one in `state`.
+fn pool_of<'a>(state: &'a ClusterState, n: &Node) -> Option<&'a NodePool> {
+    n.nodepool.and_then(|p| state.nodepools.iter().find(|x| x.name == p))
+}
+
+/// nodes.Active() listed for one view: every node not being deleted, in Karpenter's order, each
+/// with its room worked out.
+fn listed_nodes<'a>(state: &'a ClusterState, pods_by_node: PodsByNode<'_, 'a>, node_daemons: &daemons::NodeDaemons) -> (ViewNodes<'a>, AntiAffinity<'a>) {
+    // each with whether it is the first of its name in the state's order (a pod bound to a name
+    // goes to that node)
+    let mut active: Vec<(&'a Node, bool)> = Vec::with_capacity(state.nodes.len());
+    let mut named = SymSet::default();
+    for n in state.nodes.iter().filter(|n| n.deletion_timestamp.is_none()) {
+        active.push((n, named.insert(n.name)));
+    }
+    // initialized first, then by name (sortExistingNodes, stable)
+    active.sort_by(|(a, _), (b, _)| b.initialized.cmp(&a.initialized).then(a.name.cmp(&b.name)));
+    let mut nodes: Vec<Listed<'a>> = Vec::with_capacity(active.len());
+    let mut anti_affinity = Vec::new();
+    NodePartsCache::with(&state.daemonsets, |cache| {
+        for (n, first) in active {
+            let pods = if first { pods_by_node.of(n.name) } else { ListedPods::Copied(Vec::new()) };
+            let (room, volumes) = node_room(n, pods.list(&n.name), cache.get(n, pool_of(state, n), node_daemons));
+            if room.anti_affinity {
+                anti_affinity.extend(anti_affinity_pods(pods.list(&n.name), nodes.len()));
+            }
+            nodes.push(Listed { node: n, room, pods, volumes });
+        }
+    });
+    (ViewNodes::Listed(nodes), anti_affinity)
+}
+
+/// nodes.Active() as the order kept for `state` holds them: brought up to date, the rooms it
+/// lacks worked out (and kept, but for nodes with volume limits), then borrowed for the view's
+/// life. A state whose views keep parts has unique names: every node is the first of its name.
+fn kept_nodes<'a>(state: &'a ClusterState, pods: &'a BoundPods<'a>, kept: KeptAccess<'a>, node_daemons: &daemons::NodeDaemons) -> (ViewNodes<'a>, AntiAffinity<'a>) {
+    let mut extra = Vec::new();
+    let order = kept.update(|k| {
+        let missing = k.prepare(state);
+        if missing.is_empty() {
+            return;
+        }
+        NodePartsCache::with(&state.daemonsets, |cache| {
+            for i in missing {
+                let n = &state.nodes[k.at(i)];
+                let (room, volumes) = node_room(n, pods.list(&n.name), cache.get(n, pool_of(state, n), node_daemons));
+                if volumes.is_none() {
+                    k.keep(i, Some(room));
+                } else {
+                    // with volume limits: worked out for every view
+                    k.keep(i, None);
+                    extra.push((i, room, volumes));
+                }
+            }
+        });
+    });
+    let active = order.active_positions();
+    // the view position of the entry at `i` of the order (an active one)
+    let view_at = |i: usize| match &active {
+        None => Some(i),
+        Some(a) => a.binary_search(&(i as u32)).ok(),
+    };
+    let mut anti_affinity = Vec::new();
+    let with_anti = order.anti_affinity().into_iter().chain(extra.iter().filter(|e| e.1.anti_affinity).map(|e| e.0));
+    for i in with_anti {
+        if let Some(at) = view_at(i) {
+            anti_affinity.extend(anti_affinity_pods(pods.list(&state.nodes[order.at(i)].name), at));
+        }
+    }
+    (ViewNodes::Kept(KeptView { order, state, pods, active, extra }), anti_affinity)
 }
 
 /// A NodePool as the topology domain universe sees it (`topology.go: buildDomainGroups` takes every
@@ -461,37 +477,33 @@ impl<'a> ClusterView<'a> {
         Self::with_pods(state, min_values, &bound_pods_by_node(state))
     }
 
-    /// [`ClusterView::new`] with the state's [`bound_pods_by_node`] already grouped (a disruption
-    /// round groups them for its candidates and hands them over rather than grouping them twice).
+    /// [`ClusterView::new`] with the state's [`bound_pods_by_node`] already grouped (each node's
+    /// pods are copied into the view).
     pub(crate) fn with_pods(state: &'a ClusterState, min_values: MinValuesPolicy, pods_by_node: &BoundPods<'a>) -> ClusterView<'a> {
-        Self::with_kept(state, min_values, pods_by_node, None)
+        Self::build(state, min_values, PodsByNode::Copied(pods_by_node), None)
     }
 
-    /// [`ClusterView::with_pods`], taking each node's parts and pod sums from `kept` when there and
-    /// storing them there otherwise. The caller keeps `kept` for one state whose node names are
-    /// unique, and forgets every node whose record or pods changed, and all of them when its
-    /// DaemonSets or NodePools change; debug builds check the view against one built without it.
-    pub(crate) fn with_kept(
-        state: &'a ClusterState,
-        min_values: MinValuesPolicy,
-        pods_by_node: &BoundPods<'a>,
-        kept: Option<&mut KeptNodes>,
-    ) -> ClusterView<'a> {
-        Self::build(state, min_values, PodsByNode::Copied(pods_by_node), kept)
-    }
-
-    /// [`ClusterView::with_kept`] whose nodes borrow their pods from `pods_by_node` rather than
-    /// copy them: a disruption round's grouping lives as long as the round's view.
+    /// The view of `state` whose nodes look their pods up in `pods_by_node` (a disruption round's
+    /// grouping lives as long as the round's view), and, with `kept`, whose nodes are the order
+    /// kept there for this state: each node's parts and pod sums are taken from it when there and
+    /// stored there otherwise. The caller keeps `kept` for one state whose node names are unique,
+    /// and forgets every node whose record or pods changed, and all of them when its DaemonSets or
+    /// NodePools change; debug builds check the view against one built without it.
     pub(crate) fn with_kept_borrowed(
         state: &'a ClusterState,
         min_values: MinValuesPolicy,
         pods_by_node: &'a BoundPods<'a>,
-        kept: Option<&mut KeptNodes>,
+        kept: Option<KeptAccess<'a>>,
     ) -> ClusterView<'a> {
-        Self::build(state, min_values, PodsByNode::Borrowed(pods_by_node), kept)
+        let view = Self::build(state, min_values, PodsByNode::Borrowed(pods_by_node), kept);
+        if matches!(view.nodes, ViewNodes::Kept(_)) && cfg!(debug_assertions) {
+            // debug builds (the tests) check every view built from kept parts against a fresh one
+            view.assert_same_nodes(&Self::build(state, min_values, PodsByNode::Borrowed(pods_by_node), None));
+        }
+        view
     }
 
-    fn build(state: &'a ClusterState, min_values: MinValuesPolicy, pods_by_node: PodsByNode<'_, 'a>, mut kept: Option<&mut KeptNodes>) -> ClusterView<'a> {
+    fn build(state: &'a ClusterState, min_values: MinValuesPolicy, pods_by_node: PodsByNode<'_, 'a>, kept: Option<KeptAccess<'a>>) -> ClusterView<'a> {
         let daemonsets: Vec<&Pod> = state.daemonsets.iter().collect();
         let (templates, idle) = templates(state, &daemonsets, min_values == MinValuesPolicy::BestEffort);
         let domain_pools = state
@@ -508,77 +520,39 @@ impl<'a> ClusterView<'a> {
                 })
             })
             .collect();
-
-        // sized once for every node (growing the list would copy it again and again)
-        let mut nodes: Vec<NodeView<'a>> = Vec::with_capacity(state.nodes.len());
-        let mut anti_affinity = Vec::new();
         let node_daemons = daemons::NodeDaemons::new(&daemonsets);
-        NodePartsCache::with(&state.daemonsets, |cache| {
-            // a node's entry, from its kept room when there (stored when worked out, if `keep`)
-            let mut entry = |n: &'a Node, first: bool, kept: Option<&mut Option<Arc<NodeRoom>>>| {
-                // a pod bound to a name goes to the first node of that name
-                let pods = if first { pods_by_node.of(n.name) } else { NodePods::Copied(Vec::new()) };
-                let (room, volumes) = match kept {
-                    Some(Some(room)) => (Arc::clone(room), None),
-                    kept => {
-                        let pool = n.nodepool.and_then(|p| state.nodepools.iter().find(|x| x.name == p));
-                        let (room, volumes) = node_room(n, pods.list(&n.name), cache.get(n, pool, &node_daemons));
-                        let room = Arc::new(room);
-                        // without volume limits (the others are worked out every time)
-                        if let Some(k) = kept.filter(|_| volumes.is_none()) {
-                            *k = Some(Arc::clone(&room));
-                        }
-                        (room, volumes)
-                    }
-                };
-                if room.anti_affinity {
-                    let at = nodes.len();
-                    anti_affinity.extend(pods.list(&n.name).iter().filter(|p| !p.affinity.pod_anti_affinity_required.is_empty()).map(|p| (p, at)));
-                }
-                nodes.push(NodeView { node: n, room, pods, volumes });
-            };
-            match kept.as_deref_mut() {
-                // nodes.Active() in Karpenter's order, kept (a state whose views keep parts has
-                // unique names: every node is the first of its name)
-                Some(k) => {
-                    for (at, room) in k.nodes(state) {
-                        entry(&state.nodes[at], true, Some(room));
-                    }
-                }
-                None => {
-                    // nodes.Active(): every node not being deleted, each with whether it is the
-                    // first of its name in the state's order (a pod bound to a name goes to that node)
-                    let mut active: Vec<(&'a Node, bool)> = Vec::with_capacity(state.nodes.len());
-                    let mut named = SymSet::default();
-                    for n in state.nodes.iter().filter(|n| n.deletion_timestamp.is_none()) {
-                        active.push((n, named.insert(n.name)));
-                    }
-                    // initialized first, then by name (sortExistingNodes, stable)
-                    active.sort_by(|(a, _), (b, _)| b.initialized.cmp(&a.initialized).then(a.name.cmp(&b.name)));
-                    for (n, first) in active {
-                        entry(n, first, None);
-                    }
-                }
-            }
-        });
+        let (nodes, mut anti_affinity) = match (kept, pods_by_node) {
+            (Some(kept), PodsByNode::Borrowed(pods)) => kept_nodes(state, pods, kept, &node_daemons),
+            _ => listed_nodes(state, pods_by_node, &node_daemons),
+        };
         // back to the state's pod order (the pods are the state's, so their addresses follow it)
         debug_assert!(anti_affinity.iter().all(|(p, _)| state.pods.as_ptr_range().contains(&std::ptr::from_ref::<Pod>(p))));
         anti_affinity.sort_by_key(|(p, _)| std::ptr::from_ref::<Pod>(p));
         let tolerate_prefer_no_schedule =
             state.nodepools.iter().any(|p| p.taints.iter().any(|t| t.effect == TaintEffect::PreferNoSchedule));
         let reservations = ReservationManager::new(templates.iter().map(|t| t.classes.reserved.as_slice()));
-        let view = ClusterView { state, templates, domain_pools, nodes, anti_affinity, tolerate_prefer_no_schedule, reservations, idle };
-        if kept.is_some() && cfg!(debug_assertions) {
-            // debug builds (the tests) check every view built from kept parts against a fresh one
-            view.assert_same_nodes(&Self::build(state, min_values, pods_by_node, None));
-        }
-        view
+        ClusterView { state, templates, domain_pools, nodes, anti_affinity, tolerate_prefer_no_schedule, reservations, idle }
+    }
+
+    /// How many nodes the view has.
+    pub(crate) fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// The node at `i` of the view's order.
+    pub(crate) fn node(&self, i: usize) -> NodeView<'_, 'a> {
+        self.nodes.get(i)
+    }
+
+    /// The view's nodes, in its order.
+    pub(crate) fn nodes(&self) -> impl ExactSizeIterator<Item = NodeView<'_, 'a>> + Clone + '_ {
+        (0..self.nodes.len()).map(move |i| self.nodes.get(i))
     }
 
     /// The nodes of `self` (built from kept parts) are those of `fresh` (built without them).
     pub(crate) fn assert_same_nodes(&self, fresh: &ClusterView) {
-        assert_eq!(self.nodes.len(), fresh.nodes.len(), "kept view parts give other nodes");
-        for (a, b) in self.nodes.iter().zip(&fresh.nodes) {
+        assert_eq!(self.node_count(), fresh.node_count(), "kept view parts give other nodes");
+        for (a, b) in self.nodes().zip(fresh.nodes()) {
             let same = std::ptr::eq(a.node, b.node)
                 && a.room == b.room
                 && a.pods().len() == b.pods().len()
@@ -590,19 +564,30 @@ impl<'a> ClusterView<'a> {
         assert_eq!(pairs(self), pairs(fresh), "kept view parts give other anti-affinity pods");
     }
 
-    /// The positions in `nodes` of the nodes named in `names`, ascending. `nodes` is in Karpenter's
-    /// order (initialized first, then by name), so each name is found by a binary search in each
-    /// half rather than every node looked up in `names` (a disruption round's simulations each
-    /// remove a node or two from every node of the cluster).
+    /// The positions of the nodes named in `names`, ascending. The nodes are in Karpenter's order
+    /// (initialized first, then by name), so each name is found by a binary search in each half
+    /// rather than every node looked up in `names` (a disruption round's simulations each remove a
+    /// node or two from every node of the cluster).
     pub(crate) fn positions_of(&self, names: &SymSet) -> Vec<usize> {
-        let split = self.nodes.partition_point(|v| v.node.initialized);
+        // the first position in `lo..hi` where `pred` stops holding (it holds on a prefix)
+        let partition = |mut lo: usize, mut hi: usize, pred: &dyn Fn(&Node) -> bool| {
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                if pred(self.nodes.get(mid).node) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            lo
+        };
+        let split = partition(0, self.node_count(), &|n| n.initialized);
         let mut out = Vec::new();
         for name in names {
-            for (lo, hi) in [(0, split), (split, self.nodes.len())] {
-                let half = &self.nodes[lo..hi];
-                let from = half.partition_point(|v| v.node.name < *name);
-                let to = from + half[from..].partition_point(|v| v.node.name == *name);
-                out.extend(lo + from..lo + to);
+            for (lo, hi) in [(0, split), (split, self.node_count())] {
+                let from = partition(lo, hi, &|n| n.name < *name);
+                let to = partition(from, hi, &|n| n.name == *name);
+                out.extend(from..to);
             }
         }
         out.sort_unstable();
@@ -649,12 +634,13 @@ mod tests {
         // a second node of one name gets no pods (they go to the first)
         state.nodes[4].name = state.nodes[3].name;
         let pods = bound_pods_by_node(&state);
-        let copied = ClusterView::with_kept(&state, MinValuesPolicy::default(), &pods, None);
+        let copied = ClusterView::with_pods(&state, MinValuesPolicy::default(), &pods);
         let borrowed = ClusterView::with_kept_borrowed(&state, MinValuesPolicy::default(), &pods, None);
         borrowed.assert_same_nodes(&copied);
+        let ViewNodes::Listed(listed) = &borrowed.nodes else { panic!("a view without kept parts lists its nodes") };
         // every node looks its pods up in the grouping, but the second of a name, which has none
-        let second = |v: &NodeView| std::ptr::eq(v.node, &state.nodes[4]);
-        assert!(borrowed.nodes.iter().all(|v| matches!(v.pods, NodePods::Borrowed(_)) != second(v)));
-        assert_eq!(borrowed.nodes.iter().map(|v| v.pods().len()).sum::<usize>(), 12);
+        let second = |l: &Listed| std::ptr::eq(l.node, &state.nodes[4]);
+        assert!(listed.iter().all(|l| matches!(l.pods, ListedPods::Bound(_)) != second(l)));
+        assert_eq!(borrowed.nodes().map(|v| v.pods().len()).sum::<usize>(), 12);
     }
 }

@@ -100,7 +100,7 @@ pub fn check_new_node(view: &ClusterView, template: usize, type_index: u32, offe
 
 /// The pods that existing node `node` (an index into the view's nodes) can take on top of what it runs.
 pub fn check_existing_node(view: &ClusterView, node: usize, pods: &[&Pod]) -> Result<(), String> {
-    let v = &view.nodes[node];
+    let v = view.node(node);
     let mut reqs = (*v.room.requirements).clone();
     let mut total = Resources::new();
     for p in pods {

@@ -49,7 +49,7 @@ pub struct ScheduleScope {
 /// and without anything to free until the run places a pod there: a disruption round's runs and a
 /// batch set up every node of the cluster and place pods on a few of them.
 struct ExistingNode<'v, 'a> {
-    view: &'v NodeView<'a>,
+    view: NodeView<'v, 'a>,
     /// What this run has placed on it (`None`: nothing yet).
     placed: Option<Box<Placed>>,
     /// Whether [`ExistingNode::requirements`] are compatible with themselves, once asked (see
@@ -343,7 +343,7 @@ pub fn schedule_on<'a>(view: &ClusterView<'a>, pods: Vec<&'a Pod>, scope: &Sched
     // existing nodes (nodes.Active()) in the view's order, those this run treats as gone marked
     // as such: one small entry per node in one pass, rather than a pass that looks each node up
     let mut existing: Vec<ExistingNode> =
-        view.nodes.iter().map(|v| ExistingNode { view: v, placed: None, self_compatible: std::cell::Cell::new(None), gone: false }).collect();
+        view.nodes().map(|v| ExistingNode { view: v, placed: None, self_compatible: std::cell::Cell::new(None), gone: false }).collect();
     // the nodes this run treats as gone, found by name (a few) rather than looked up for every node
     let gone = view.positions_of(&scope.removed_nodes);
     for &i in &gone {
@@ -385,7 +385,7 @@ pub fn schedule_on<'a>(view: &ClusterView<'a>, pods: Vec<&'a Pod>, scope: &Sched
         view.anti_affinity.iter().filter(|(_, n)| gone.binary_search(n).is_err()).map(|&(p, n)| (p, n - gone.partition_point(|&g| g < n))).collect();
     // `existing`'s nodes less those gone, in its order
     let topo_nodes = TopoNodes::lazy(move || {
-        view.nodes.iter().enumerate().filter(|(i, _)| gone.binary_search(i).is_err()).map(|(_, v)| v.topo()).collect()
+        view.nodes().enumerate().filter(|(i, _)| gone.binary_search(i).is_err()).map(|(_, v)| v.topo()).collect()
     });
     let topology = Topology::new(respect, &state.well_known, pool_domains, topo_nodes, &anti, &pods, &state.namespaces);
 

@@ -10,17 +10,18 @@
 //! mismatch (a writer that reorders the state's nodes, or removes one without reporting it) sorts
 //! the order again, so the view's order is always the state's sorted order.
 
-use super::NodeRoom;
+use super::room::NodeRoom;
 use crate::labels::{Sym, SymMap, SymSet};
 use crate::model::Node;
 use crate::state::ClusterState;
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-/// Each node's [`NodeRoom`], kept across the views of one state ([`super::ClusterView::with_kept`]),
+/// Each node's [`NodeRoom`], kept across the views of one state ([`super::ClusterView::with_kept_borrowed`]),
 /// with every node of the state in the views' order. The owner tells this which nodes changed
 /// ([`KeptNodes::forget`]); nodes with volume limits keep no room (their attachments are worked
-/// out each time).
+/// out each time). A view built from these borrows the order for its nodes rather than listing
+/// them: building a view costs what changed since the last one, not a pass over every node.
 #[derive(Default)]
 pub(crate) struct KeptNodes {
     /// Every node of the state (being deleted or not), initialized first, then by name.
@@ -32,6 +33,17 @@ pub(crate) struct KeptNodes {
     unsorted: bool,
     /// How many times `order` was sorted from the state (tests: a patch that fell back).
     sorts: usize,
+    /// How many entries of `order` are being deleted (not a view's nodes).
+    inactive: usize,
+    /// The nodes whose room is not kept (their CSINode limits volumes): worked out for every view.
+    unkept: SymSet,
+    /// The nodes whose kept room has a pod with required anti-affinity (a view lists their pods).
+    anti: SymSet,
+    /// The owner reports every write to the state's nodes (until-stable, whose only writer is
+    /// `disruption/apply.rs: place`): release builds then take the patched order as it is, rather
+    /// than compare every entry with the state before every view (debug builds still do, and a
+    /// write that was not reported fails them).
+    vouched: bool,
 }
 
 /// One node of the state in [`KeptNodes::order`]: its sort key, where it is, and its room.
@@ -65,6 +77,11 @@ impl KeptNode {
 const MAX_PATCHED: usize = 64;
 
 impl KeptNodes {
+    /// An order for an owner that reports every write to its state's nodes ([`KeptNodes::vouched`]).
+    pub(crate) fn vouched() -> KeptNodes {
+        KeptNodes { vouched: true, ..KeptNodes::default() }
+    }
+
     /// Forget `node`: its record or its pods changed (or it was launched, or it is gone).
     pub(crate) fn forget(&mut self, node: Sym) {
         if !self.unsorted {
@@ -100,19 +117,86 @@ impl KeptNodes {
         self.order.clear();
         self.changed.clear();
         self.unsorted = false;
+        self.inactive = 0;
+        self.unkept.clear();
+        self.anti.clear();
     }
 
-    /// The state's nodes in the views' order, each with its kept room (`None`: to be worked out),
-    /// after bringing the order up to date with `state`.
-    pub(super) fn nodes<'s>(&'s mut self, state: &ClusterState) -> impl Iterator<Item = (usize, &'s mut Option<Arc<NodeRoom>>)> + 's {
+    /// Bring the order up to date with `state` for a view, and say which of its active entries
+    /// have no kept room (positions in the order, ascending): the view works those out, and keeps
+    /// them with [`KeptNodes::keep`].
+    pub(super) fn prepare(&mut self, state: &ClusterState) -> Vec<usize> {
         let patched = !self.order.is_empty() && !self.unsorted && self.patch(state);
-        // one pass of comparisons: the order is the state's, whatever wrote the state
-        if !(patched && self.order.len() == state.nodes.len() && self.order.iter().all(|e| state.nodes.get(e.at as usize).is_some_and(|n| e.describes(n)))) {
+        let follows = patched && self.order.len() == state.nodes.len();
+        // one pass of comparisons: the order is the state's, whatever wrote the state (an owner
+        // that reports every write is trusted in release builds, and checked in debug builds)
+        let checked = follows && (self.vouched && !cfg!(debug_assertions) || self.order.iter().all(|e| state.nodes.get(e.at as usize).is_some_and(|n| e.describes(n))));
+        debug_assert!(!(follows && self.vouched) || checked, "the state's nodes changed without a report: the kept view order does not follow them");
+        let missing = if checked {
+            let mut missing: Vec<usize> = self.changed.iter().chain(&self.unkept).filter_map(|&name| self.position(name)).collect();
+            missing.retain(|&i| self.order[i].active && self.order[i].room.is_none());
+            missing.sort_unstable();
+            missing.dedup();
+            missing
+        } else {
             self.sort(state);
-        }
+            self.order.iter().enumerate().filter(|(_, e)| e.active && e.room.is_none()).map(|(i, _)| i).collect()
+        };
+        // the names kept in the sets are still nodes with such a room (a few look-ups: the sets
+        // hold the nodes with volume limits, and those with anti-affinity pods)
+        let order = &self.order;
+        let found = |name: &Sym| Self::find(order, *name).map(|i| &order[i]);
+        self.unkept.retain(|n| found(n).is_some_and(|e| e.room.is_none()));
+        self.anti.retain(|n| found(n).is_some_and(|e| e.room.as_ref().is_some_and(|r| r.anti_affinity)));
         self.changed.clear();
         self.unsorted = false;
-        self.order.iter_mut().filter(|e| e.active).map(|e| (e.at as usize, &mut e.room))
+        missing
+    }
+
+    /// Where the node at `i` of the order is in the state.
+    pub(super) fn at(&self, i: usize) -> usize {
+        self.order[i].at as usize
+    }
+
+    /// The kept room of the entry at `i` of the order.
+    pub(super) fn room(&self, i: usize) -> Option<&NodeRoom> {
+        self.order[i].room.as_deref()
+    }
+
+    /// Keep `room` for the entry at `i` of the order (worked out for a view from its node and
+    /// pods), or note that its node keeps none (`None`: volume limits).
+    pub(super) fn keep(&mut self, i: usize, room: Option<NodeRoom>) {
+        let e = &mut self.order[i];
+        match room {
+            Some(room) => {
+                if room.anti_affinity {
+                    self.anti.insert(e.name);
+                }
+                e.room = Some(Arc::new(room));
+            }
+            None => {
+                self.unkept.insert(e.name);
+            }
+        }
+    }
+
+    /// How many entries a view has (the active ones).
+    pub(super) fn active_len(&self) -> usize {
+        self.order.len() - self.inactive
+    }
+
+    /// The positions in the order of the active entries, when some are not (a view's position is
+    /// then not the order's); `None` when every entry is active.
+    pub(super) fn active_positions(&self) -> Option<Vec<u32>> {
+        (self.inactive > 0).then(|| (0..self.order.len() as u32).filter(|&i| self.order[i as usize].active).collect())
+    }
+
+    /// The positions in the order of the active entries whose kept room has a pod with required
+    /// anti-affinity, ascending.
+    pub(super) fn anti_affinity(&self) -> Vec<usize> {
+        let mut out: Vec<usize> = self.anti.iter().filter_map(|&name| self.position(name)).filter(|&i| self.order[i].active).collect();
+        out.sort_unstable();
+        out
     }
 
     /// Sort every node of `state` again, keeping the rooms of the names not forgotten.
@@ -123,14 +207,21 @@ impl KeptNodes {
             self.order.drain(..).filter(|e| !changed.contains(&e.name)).filter_map(|e| Some((e.name, e.room?))).collect();
         self.order = state.nodes.iter().enumerate().map(|(at, n)| KeptNode::of(n, at, rooms.remove(&n.name))).collect();
         self.order.sort_by(|a, b| a.cmp_key(b.initialized, b.name));
+        self.inactive = self.order.iter().filter(|e| !e.active).count();
+        self.unkept.clear();
+        self.anti = self.order.iter().filter(|e| e.room.as_ref().is_some_and(|r| r.anti_affinity)).map(|e| e.name).collect();
     }
 
     /// Where the node named `name` is in `order`, searched in each half (its `initialized` may
     /// have changed since).
     fn position(&self, name: Sym) -> Option<usize> {
-        let split = self.order.partition_point(|e| e.initialized);
-        [(0, split), (split, self.order.len())].into_iter().find_map(|(lo, hi)| {
-            let half = &self.order[lo..hi];
+        Self::find(&self.order, name)
+    }
+
+    fn find(order: &[KeptNode], name: Sym) -> Option<usize> {
+        let split = order.partition_point(|e| e.initialized);
+        [(0, split), (split, order.len())].into_iter().find_map(|(lo, hi)| {
+            let half = &order[lo..hi];
             half.binary_search_by(|e| e.name.cmp(&name)).ok().map(|i| lo + i)
         })
     }
@@ -183,7 +274,8 @@ impl KeptNodes {
                     }
                 }
                 None => {
-                    self.order.remove(from);
+                    let gone = self.order.remove(from);
+                    self.inactive -= usize::from(!gone.active);
                 }
             }
         }
@@ -195,7 +287,9 @@ impl KeptNodes {
         match self.order.binary_search_by(|e| e.cmp_key(node.initialized, node.name)) {
             Ok(_) => false,
             Err(i) => {
-                self.order.insert(i, KeptNode::of(node, at, None));
+                let e = KeptNode::of(node, at, None);
+                self.inactive += usize::from(!e.active);
+                self.order.insert(i, e);
                 true
             }
         }
@@ -215,7 +309,9 @@ impl KeptNodes {
         } else {
             self.order[to..=from].rotate_right(1);
         }
-        self.order[to] = KeptNode::of(node, at, None);
+        let e = KeptNode::of(node, at, None);
+        self.inactive = self.inactive + usize::from(!e.active) - usize::from(!self.order[to].active);
+        self.order[to] = e;
         true
     }
 }
@@ -226,12 +322,12 @@ mod tests {
     use super::*;
     use crate::scheduling::bound_pods_by_node;
 
-    /// The view built from `kept` is the fresh view (`with_kept` checks that itself in debug
+    /// The view built from `kept` is the fresh view (`with_kept_borrowed` checks that itself in debug
     /// builds; here in every build): the same nodes in the same order, with the same rooms.
     fn same_as_fresh(state: &ClusterState, kept: &mut KeptNodes) {
         let pods = bound_pods_by_node(state);
-        let view = ClusterView::with_kept(state, Default::default(), &pods, Some(kept));
-        view.assert_same_nodes(&ClusterView::with_kept(state, Default::default(), &pods, None));
+        let view = ClusterView::with_kept_borrowed(state, Default::default(), &pods, Some(kept.into()));
+        view.assert_same_nodes(&ClusterView::with_kept_borrowed(state, Default::default(), &pods, None));
     }
 
     /// Nodes initialized (to the other half of the order) and not, marked deleting (they leave the
@@ -303,6 +399,26 @@ mod tests {
         kept.forget(state.nodes[1].name);
         same_as_fresh(&state, &mut kept);
         assert_eq!(kept.sorts(), 2);
+    }
+
+    /// An order whose owner vouches that it reports every write (until-stable) is not compared
+    /// with the state in release builds; debug builds still compare, and a write that was not
+    /// reported fails them rather than being sorted over.
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "without a report")]
+    fn a_vouched_order_changed_without_a_report_fails_debug_builds() {
+        let mut state = crate::fixtures::karpenter_cluster(6, 2, 3);
+        let mut kept = KeptNodes::vouched();
+        same_as_fresh(&state, &mut kept);
+        let mut launched = state.nodes[0].clone();
+        launched.name = Sym::new("a-launched");
+        kept.forget(launched.name);
+        state.nodes.push(launched);
+        same_as_fresh(&state, &mut kept);
+        assert_eq!(kept.sorts(), 1, "a reported launch is patched in");
+        state.nodes.swap(1, 4);
+        same_as_fresh(&state, &mut kept);
     }
 
     /// A writer that reorders the state's nodes, or removes one without reporting it, leaves an

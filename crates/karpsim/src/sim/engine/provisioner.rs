@@ -54,7 +54,7 @@ impl Engine<'_> {
             // each node's parts kept from earlier batches and rounds (`engine/kept.rs`); the view
             // borrows each node's pods from this grouping, which outlives it, rather than copying them
             let grouped = bound_pods_by_node(&self.state);
-            let view = ClusterView::with_kept_borrowed(&self.state, self.opts.provisioning.min_values_policy, &grouped, self.kept.views());
+            let view = ClusterView::with_kept_borrowed(&self.state, self.opts.provisioning.min_values_policy, &grouped, self.kept.views().map(Into::into));
             self.launch_warnings.extend(view.launch_warnings());
             let sol = schedule_on(&view, pods, &scope, &self.opts.provisioning);
             let initialized: SymSet = self.state.nodes.iter().filter(|n| n.initialized).map(|n| n.name).collect();
