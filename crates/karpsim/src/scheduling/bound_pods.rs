@@ -21,8 +21,20 @@ enum Lists<'a> {
     /// every node's into references at every round was a tenth of a drifted cluster's run; a
     /// round reads the pods of the few nodes its commands touch, and a view reads every node's
     /// through [`BoundPods::list`], which needs no references).
-    Kept { kept: &'a KeptPods, state: &'a [Pod], refs: Vec<std::cell::OnceCell<Box<[&'a Pod]>>> },
+    Kept { kept: &'a KeptPods, state: &'a [Pod], refs: Vec<std::cell::OnceCell<Box<[&'a Pod]>>>, reads: std::cell::Cell<usize>, all: std::cell::OnceCell<Grouped<'a>> },
 }
+
+/// Every node's pods in one list of references, a range of it per slot.
+#[derive(Debug)]
+struct Grouped<'a> {
+    pods: Vec<&'a Pod>,
+    ranges: Vec<std::ops::Range<usize>>,
+}
+
+/// How many nodes' kept pods [`BoundPods::get`] turns into references one by one before it turns
+/// every node's at once: a drift round reads a few nodes' pods, a consolidation round every
+/// node's (one list for all is then cheaper than a list per node).
+const READS_ONE_BY_ONE: usize = 64;
 
 impl Default for Lists<'_> {
     fn default() -> Self {
@@ -36,9 +48,29 @@ impl<'a> BoundPods<'a> {
     pub(crate) fn get(&self, node: &Sym) -> Option<&[&'a Pod]> {
         Some(match &self.lists {
             Lists::Refs { slot, pods, ranges } => &pods[ranges[*slot.get(node)?].clone()],
-            Lists::Kept { kept, state, refs } => {
+            Lists::Kept { kept, state, refs, reads, all } => {
                 let &s = kept.slot.get(node)?;
-                &refs[s].get_or_init(|| kept.lists[s].iter().map(|&i| &state[i]).collect())[..]
+                if let Some(g) = all.get() {
+                    return Some(&g.pods[g.ranges[s].clone()]);
+                }
+                if let Some(r) = refs[s].get() {
+                    return Some(r);
+                }
+                if reads.get() < READS_ONE_BY_ONE {
+                    reads.set(reads.get() + 1);
+                    return Some(refs[s].get_or_init(|| kept.lists[s].iter().map(|&i| &state[i]).collect()));
+                }
+                let g = all.get_or_init(|| {
+                    let mut pods: Vec<&Pod> = Vec::with_capacity(kept.lists.iter().map(Vec::len).sum());
+                    let mut ranges = Vec::with_capacity(kept.lists.len());
+                    for list in &kept.lists {
+                        let at = pods.len();
+                        pods.extend(list.iter().map(|&i| &state[i]));
+                        ranges.push(at..pods.len());
+                    }
+                    Grouped { pods, ranges }
+                });
+                &g.pods[g.ranges[s].clone()]
             }
         })
     }
@@ -201,7 +233,7 @@ impl KeptPods {
     /// this grouping for the round (copying it was a block as large as the pods at every round).
     pub(crate) fn bound<'a>(&'a self, state: &'a ClusterState) -> BoundPods<'a> {
         let refs = std::iter::repeat_with(std::cell::OnceCell::new).take(self.lists.len()).collect();
-        let bound = BoundPods { lists: Lists::Kept { kept: self, state: &state.pods, refs } };
+        let bound = BoundPods { lists: Lists::Kept { kept: self, state: &state.pods, refs, reads: std::cell::Cell::new(0), all: std::cell::OnceCell::new() } };
         if cfg!(debug_assertions) {
             bound.assert_same(&bound_pods_by_node(state));
         }
