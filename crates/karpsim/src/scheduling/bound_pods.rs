@@ -313,6 +313,27 @@ pub(crate) fn bound_pods_by_node(state: &ClusterState) -> BoundPods<'_> {
 mod tests {
     use super::*;
 
+    /// A round's grouping over kept positions gives every node the pods a fresh grouping gives,
+    /// by address, whether it turns them into references node by node (the first nodes read) or
+    /// all at once (past [`READS_ONE_BY_ONE`]), and `list` agrees with `get` either way.
+    #[test]
+    fn kept_pods_read_node_by_node_then_all_at_once_are_the_fresh_grouping() {
+        let state = crate::fixtures::karpenter_cluster(READS_ONE_BY_ONE + 20, 2, 7);
+        let kept = KeptPods::of(&state);
+        let (round, fresh) = (kept.bound(&state), bound_pods_by_node(&state));
+        let ptrs = |pods: &[&Pod]| pods.iter().map(|p| std::ptr::from_ref::<Pod>(p)).collect::<Vec<_>>();
+        // every node twice: the second read of a node read one by one is its first list
+        for name in state.nodes.iter().map(|n| n.name).chain(state.nodes.iter().map(|n| n.name)) {
+            let (a, b) = (round.get(&name).unwrap_or(&[]), fresh.get(&name).unwrap_or(&[]));
+            assert!(!b.is_empty());
+            assert_eq!(ptrs(a), ptrs(b), "node {name}");
+            assert_eq!(round.list(&name).iter().map(std::ptr::from_ref::<Pod>).collect::<Vec<_>>(), ptrs(b));
+        }
+        let Lists::Kept { all, .. } = &round.lists else { panic!("a kept grouping") };
+        assert!(all.get().is_some(), "past the first nodes, every node's pods at once");
+        assert!(round.get(&Sym::new("no-such-node")).is_none());
+    }
+
     /// Each node's range of the one list holds the pods bound to it in the state's order, whatever
     /// the runs: pods moved between nodes (runs of one node apart, interleaved), finished pods
     /// left out, pods bound to a name that is no node's kept under that name, an empty state.
