@@ -251,9 +251,18 @@ impl KeptNodes {
                 gone.push(at);
             }
         }
-        if !gone.is_empty() {
-            for e in &mut self.order {
-                e.at -= gone.partition_point(|&g| g < e.at as usize) as u32;
+        match gone[..] {
+            [] => {}
+            // a drift round's one removed node: a comparison per entry, no search
+            [g] => {
+                for e in &mut self.order {
+                    e.at -= u32::from(e.at as usize > g);
+                }
+            }
+            _ => {
+                for e in &mut self.order {
+                    e.at -= gone.partition_point(|&g| g < e.at as usize) as u32;
+                }
             }
         }
         // the nodes launched since are those after the ones that stayed
