@@ -21,7 +21,7 @@ enum Lists<'a> {
     /// every node's into references at every round was a tenth of a drifted cluster's run; a
     /// round reads the pods of the few nodes its commands touch, and a view reads every node's
     /// through [`BoundPods::list`], which needs no references).
-    Kept { kept: &'a KeptPods, state: &'a [Pod], refs: Vec<std::cell::OnceCell<Box<[&'a Pod]>>>, reads: std::cell::Cell<usize>, all: std::cell::OnceCell<Grouped<'a>> },
+    Kept { kept: &'a KeptPods, state: &'a [Pod], refs: Box<[std::cell::OnceCell<(usize, Box<[&'a Pod]>)>; READS_ONE_BY_ONE]>, reads: std::cell::Cell<usize>, all: std::cell::OnceCell<Grouped<'a>> },
 }
 
 /// Every node's pods in one list of references, a range of it per slot.
@@ -53,12 +53,14 @@ impl<'a> BoundPods<'a> {
                 if let Some(g) = all.get() {
                     return Some(&g.pods[g.ranges[s].clone()]);
                 }
-                if let Some(r) = refs[s].get() {
+                // the nodes read one by one so far, in the order they were read (a few: a scan)
+                let read = reads.get();
+                if let Some((_, r)) = refs[..read].iter().find_map(|c| c.get().filter(|(slot, _)| *slot == s)) {
                     return Some(r);
                 }
-                if reads.get() < READS_ONE_BY_ONE {
-                    reads.set(reads.get() + 1);
-                    return Some(refs[s].get_or_init(|| kept.lists[s].iter().map(|&i| &state[i]).collect()));
+                if read < READS_ONE_BY_ONE {
+                    reads.set(read + 1);
+                    return Some(&refs[read].get_or_init(|| (s, kept.lists[s].iter().map(|&i| &state[i]).collect())).1);
                 }
                 let g = all.get_or_init(|| {
                     let mut pods: Vec<&Pod> = Vec::with_capacity(kept.lists.iter().map(Vec::len).sum());
@@ -232,7 +234,7 @@ impl KeptPods {
     /// The round's [`BoundPods`] of `state` (the state this grouping was kept for), borrowing
     /// this grouping for the round (copying it was a block as large as the pods at every round).
     pub(crate) fn bound<'a>(&'a self, state: &'a ClusterState) -> BoundPods<'a> {
-        let refs = std::iter::repeat_with(std::cell::OnceCell::new).take(self.lists.len()).collect();
+        let refs = Box::new(std::array::from_fn(|_| std::cell::OnceCell::new()));
         let bound = BoundPods { lists: Lists::Kept { kept: self, state: &state.pods, refs, reads: std::cell::Cell::new(0), all: std::cell::OnceCell::new() } };
         if cfg!(debug_assertions) {
             bound.assert_same(&bound_pods_by_node(state));
