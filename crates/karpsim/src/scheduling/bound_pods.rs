@@ -21,8 +21,11 @@ enum Lists<'a> {
     /// every node's into references at every round was a tenth of a drifted cluster's run; a
     /// round reads the pods of the few nodes its commands touch, and a view reads every node's
     /// through [`BoundPods::list`], which needs no references).
-    Kept { kept: &'a KeptPods, state: &'a [Pod], refs: Box<[std::cell::OnceCell<(usize, Box<[&'a Pod]>)>; READS_ONE_BY_ONE]>, reads: std::cell::Cell<usize>, all: std::cell::OnceCell<Grouped<'a>> },
+    Kept { kept: &'a KeptPods, state: &'a [Pod], refs: Box<[ReadOne<'a>; READS_ONE_BY_ONE]>, reads: std::cell::Cell<usize>, all: std::cell::OnceCell<Grouped<'a>> },
 }
+
+/// One node's pods turned into references when first read: its slot, and the list.
+type ReadOne<'a> = std::cell::OnceCell<(usize, Box<[&'a Pod]>)>;
 
 /// Every node's pods in one list of references, a range of it per slot.
 #[derive(Debug)]
