@@ -113,6 +113,11 @@ impl<'a, 'k> Lazy<'a, 'k> {
         })
     }
 
+    /// No node of the state is being deleted or not initialized, as the kept index says.
+    pub(super) fn none_arriving_or_leaving(&self) -> bool {
+        self.facts.index.as_ref().is_some_and(QuickIndex::none_arriving_or_leaving)
+    }
+
     /// The round's budgets from the kept counts.
     pub(super) fn budgets(&self) -> KeptBudgets<'a> {
         KeptBudgets { counts: self.facts.index.as_ref().map(QuickIndex::pool_counts).unwrap_or_default(), state: self.ctx.state, now: self.now }

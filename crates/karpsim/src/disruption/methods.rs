@@ -499,17 +499,14 @@ pub(super) fn round_ctx<'a>(
     quick: bool,
     kept_views: Option<&'a std::cell::RefCell<crate::scheduling::KeptNodes>>,
 ) -> RoundCtx<'a> {
-    let deleting: Vec<Sym> = state.nodes.iter().filter(|n| n.deletion_timestamp.is_some()).map(|n| n.name).collect();
-    let settling = RoundCtx::under_consolidate_after(state, pods_by_node, now);
     RoundCtx {
         state,
         now,
         pending,
         quick,
         prefilter: std::cell::OnceCell::new(),
-        deleting,
-        settling,
-        uninitialized: state.nodes.iter().filter(|n| !n.initialized).map(|n| n.name).collect(),
+        settling: std::cell::OnceCell::new(),
+        arriving_leaving: std::cell::OnceCell::new(),
         pods_by_node,
         provisioning: opts.provisioning.clone(),
         view: std::cell::OnceCell::new(),
@@ -543,6 +540,12 @@ fn one_round(
     let mut r = Round { ctx, opts, kept: BTreeMap::new(), explain: !quick };
     let lazy = if quick { facts.as_deref_mut().and_then(|f| Lazy::new(state, r.ctx.pods_by_node, now, f)) } else { None };
     if let Some(lazy) = lazy {
+        if lazy.none_arriving_or_leaving() {
+            // the kept index holds no node being deleted or not initialized: no pass to find them
+            // (debug builds check that a pass finds none)
+            debug_assert!(super::simulate::ArrivingLeaving::of(state).is_empty(), "the kept index misses a node being deleted or not initialized");
+            let _ = r.ctx.arriving_leaving.set(Default::default());
+        }
         let plans = quick_round(&mut r, lazy);
         if let Some(k) = pods {
             drop(r);
@@ -892,13 +895,24 @@ mod tests {
         let (full, _) = build(state, &pods, now, None);
         let mut lazy = Lazy::new(state, &pods, now, facts).expect("a complete index");
         lazy.check_index();
+        // what the round then skips passes for: the nodes deleting or not initialized
+        assert_eq!(lazy.none_arriving_or_leaving(), super::super::simulate::ArrivingLeaving::of(state).is_empty());
         let watched = lazy.watched();
         let drifted: Vec<Candidate> = lazy.drifted(&[]).collect();
         for c in watched.iter().chain(&drifted) {
             let f = full.iter().find(|f| f.name() == c.name()).expect("a candidate of the full build");
             assert!(same_candidate(c, f), "lazy candidate of {} differs", c.name());
         }
-        (watched.iter().map(Candidate::name).collect(), drifted.iter().map(Candidate::name).collect())
+        let names = (watched.iter().map(Candidate::name).collect(), drifted.iter().map(Candidate::name).collect());
+        drop((watched, drifted));
+        lazy.into_facts();
+        // every node of the state, and no other, has its facts kept: the fresh ones
+        let mut ctx = super::super::candidates::BuildCtx::new(state);
+        assert_eq!(facts.by_node.len(), state.nodes.len());
+        for node in &state.nodes {
+            assert!(facts.by_node.get(&node.name) == Some(&ctx.facts(node, pods.get(&node.name).unwrap_or(&[]))), "stale facts of {}", node.name);
+        }
+        names
     }
 
     /// The index kept across commands that delete a node (its pods moving to another), move a
@@ -950,5 +964,45 @@ mod tests {
         // n6 lost its pods: empty, it is watched, and first in drift's order
         let (watched, drifted) = same_as_full(&state, &mut facts.nodes, now);
         assert_eq!((watched, drifted.first()), (vec![n[6]], Some(&n[6])));
+    }
+
+    /// The index holds the nodes being deleted and those not initialized, as a pass over the
+    /// nodes finds them, across commands that move pods, delete and replace nodes, and delete
+    /// the last such ones: the round then lists them without a pass only when there are none. And
+    /// until-stable over a cluster with such nodes plans as rounds that keep nothing (the debug
+    /// checks of every round).
+    #[test]
+    fn nodes_deleting_or_not_initialized_kept_in_the_index_are_a_pass_over_the_nodes() {
+        let now = 7_200;
+        let mut state = drifted_cluster(8, now);
+        state.nodes[4].deletion_timestamp = Some(now - 60);
+        state.nodes[6].initialized = false;
+        let n: Vec<Sym> = state.nodes.iter().map(|n| n.name).collect();
+        let before = state.clone();
+        let mut facts = KeptFacts::for_state(&state).expect("unique names").with_quick_index();
+        build(&state, &bound_pods_by_node(&state), now, Some(&mut facts.nodes));
+        same_as_full(&state, &mut facts.nodes, now);
+        let mut seq = 0;
+        let to = |state: &ClusterState, from: Sym, dest: Sym| state.pods.iter().filter(|p| p.node_name == Some(from)).map(|p| (p.uid, Dest::Existing(dest))).collect::<Vec<_>>();
+        // pods of the node being deleted moved to one not initialized
+        let changed = place(&mut state, &[], &to(&state, n[4], n[6]), &[], now, &mut seq);
+        facts.forget(&changed);
+        same_as_full(&state, &mut facts.nodes, now);
+        // a quick round's plans: nodes deleted and replaced (new nodes are initialized)
+        let mut launched = 0;
+        for p in plan_round(&state, now, &DisruptionOptions::default()) {
+            launched += p.new_nodes.len();
+            let changed = place(&mut state, &p.new_nodes, &p.binds, &p.remove, now, &mut seq);
+            facts.forget(&changed);
+            same_as_full(&state, &mut facts.nodes, now);
+        }
+        assert!(launched > 0 && !super::super::simulate::ArrivingLeaving::of(&state).is_empty());
+        // the uninitialized node deleted, its pods moving: none left
+        let changed = place(&mut state, &[], &to(&state, n[6], n[0]), &[n[6]], now, &mut seq);
+        facts.forget(&changed);
+        same_as_full(&state, &mut facts.nodes, now);
+        assert!(super::super::simulate::ArrivingLeaving::of(&state).is_empty());
+        let result = until_stable(&before, &DisruptionOptions { now: Some(now), ..DisruptionOptions::default() });
+        assert!(result.rounds > 1, "{} rounds", result.rounds);
     }
 }

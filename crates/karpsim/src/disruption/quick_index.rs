@@ -7,7 +7,7 @@
 //! [`super::kept::KeptFacts::forget`]); the nodes forgotten are marked again before the next
 //! quick round reads the index, if still in the state.
 
-use crate::labels::{Sym, SymMap};
+use crate::labels::{Sym, SymMap, SymSet};
 use crate::model::{Node, Timestamp};
 use std::collections::BTreeSet;
 
@@ -42,6 +42,9 @@ pub(super) struct QuickIndex {
     counted: SymMap<(Sym, bool)>,
     /// Each pool's (nodes counted, of them disrupting): [`super::budgets::mapping`]'s counts.
     per_pool: SymMap<(i64, i64)>,
+    /// The nodes being deleted or not initialized yet (any node): when there are none, a round
+    /// needs no pass over the nodes to list them (`RoundCtx::deleting`, `RoundCtx::uninitialized`).
+    arriving_leaving: SymSet,
 }
 
 impl QuickIndex {
@@ -59,8 +62,11 @@ impl QuickIndex {
     }
 
     /// Count `node` in its pool's budgets, as [`super::budgets::mapping`] does (any node, a
-    /// candidate or not).
+    /// candidate or not), and among the nodes being deleted or not initialized when it is one.
     pub(super) fn count(&mut self, node: &Node) {
+        if node.deletion_timestamp.is_some() || !node.initialized {
+            self.arriving_leaving.insert(node.name);
+        }
         let Some(pool) = node.nodepool.filter(|_| node.initialized) else { return };
         let disrupting = super::budgets::disrupting(node);
         self.counted.insert(node.name, (pool, disrupting));
@@ -74,7 +80,14 @@ impl QuickIndex {
         self.per_pool.clone()
     }
 
+    /// No node of the state is being deleted or not initialized (for a complete index whose
+    /// forgotten nodes were marked again).
+    pub(super) fn none_arriving_or_leaving(&self) -> bool {
+        self.arriving_leaving.is_empty()
+    }
+
     pub(super) fn forget(&mut self, node: Sym) {
+        self.arriving_leaving.remove(&node);
         if let Some((pool, disrupting)) = self.counted.remove(&node)
             && let Some(c) = self.per_pool.get_mut(&pool)
         {
