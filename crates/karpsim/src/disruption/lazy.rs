@@ -13,9 +13,8 @@ use crate::labels::Sym;
 use crate::model::Timestamp;
 use crate::scheduling::BoundPods;
 
-/// Up to how many nodes forgotten since the last round are each found by a scan of the nodes'
-/// names (a few instructions per node each); more are found in one pass with a set look-up per
-/// node (a few tens).
+/// Up to how many nodes forgotten since the last round are compared name by name with each node
+/// scanned (a few instructions per node each); more are looked up in a set (a few tens).
 pub(super) const FEW_FORGOTTEN: usize = 4;
 
 /// A round's budgets from each pool's node counts kept in the [`QuickIndex`] (a pass over every
@@ -54,21 +53,28 @@ impl<'a, 'k> Lazy<'a, 'k> {
         let forgotten = facts.index.as_mut().filter(|i| i.is_complete())?.take_forgotten();
         let mut ctx = BuildCtx::new(state);
         ctx.types_by_name = std::mem::take(&mut facts.types_by_name);
-        if forgotten.len() <= FEW_FORGOTTEN {
-            for name in forgotten {
-                // a scan of the nodes for each of the few a command changed (removed ones are not found)
-                if let Some(node) = state.nodes.iter().find(|n| n.name == name) {
-                    facts.entry(node, pods_by_node.get(&name).unwrap_or(&[]), &mut ctx);
-                }
+        // Every node of the state has facts but the forgotten ones still in it (a complete index:
+        // every node got facts, and a node loses them only when forgotten, as a removed one is),
+        // so their number is known before looking: the scan stops at the last of them. From the
+        // state's end, where a command's launched nodes are (most of what a drift command
+        // changes): scanning every node's name for each name forgotten was O(nodes) per round.
+        let mut missing = state.nodes.len().saturating_sub(facts.by_node.len());
+        let many = (forgotten.len() > FEW_FORGOTTEN).then(|| forgotten.iter().copied().collect::<crate::labels::SymSet>());
+        for node in state.nodes.iter().rev() {
+            if missing == 0 {
+                break;
             }
-        } else {
-            // one pass with a set look-up per node: a scan per name cost O(changed × nodes) after
-            // consolidation commands that change many nodes
-            let forgotten: crate::labels::SymSet = forgotten.into_iter().collect();
-            for node in state.nodes.iter().filter(|n| forgotten.contains(&n.name)) {
+            // a comparison with each of a few names, a set look-up for more
+            let named = match &many {
+                Some(set) => set.contains(&node.name),
+                None => forgotten.contains(&node.name),
+            };
+            if named && !facts.by_node.contains_key(&node.name) {
                 facts.entry(node, pods_by_node.get(&node.name).unwrap_or(&[]), &mut ctx);
+                missing -= 1;
             }
         }
+        debug_assert_eq!(facts.by_node.len(), state.nodes.len(), "a node of the state has no kept facts");
         let lazy = Lazy { ctx, pods_by_node, facts, now };
         if cfg!(debug_assertions) {
             lazy.check_index();
