@@ -146,6 +146,13 @@ impl FactsByNode {
         }
     }
 
+    /// Note where a command left the nodes it gave pods, for the index ([`QuickIndex::near`]).
+    pub(super) fn near(&mut self, positions: &[usize]) {
+        if let Some(index) = &mut self.index {
+            index.near(positions);
+        }
+    }
+
     pub(super) fn clear(&mut self) {
         self.by_node.clear();
         self.types_by_name.clear();

@@ -17,6 +17,10 @@ use crate::scheduling::BoundPods;
 /// scanned (a few instructions per node each); more are looked up in a set (a few tens).
 pub(super) const FEW_FORGOTTEN: usize = 4;
 
+/// How many nodes down from each position noted by a command ([`QuickIndex::near`]) a round
+/// looks for a forgotten node: each later removal before it shifts it down by one.
+const NEAR_STEPS: usize = 8;
+
 /// A round's budgets from each pool's node counts kept in the [`QuickIndex`] (a pass over every
 /// node at every round otherwise).
 pub(super) struct KeptBudgets<'a> {
@@ -50,20 +54,19 @@ impl<'a, 'k> Lazy<'a, 'k> {
     /// The lazy candidates of `state`, or `None` when the facts keep no complete index (the round
     /// then builds every candidate). Gives the nodes forgotten since the last round their facts.
     pub(super) fn new(state: &'a crate::state::ClusterState, pods_by_node: &'a BoundPods<'a>, now: Timestamp, facts: &'k mut FactsByNode) -> Option<Self> {
-        let forgotten = facts.index.as_mut().filter(|i| i.is_complete())?.take_forgotten();
+        let (forgotten, near) = facts.index.as_mut().filter(|i| i.is_complete())?.take_forgotten();
         let mut ctx = BuildCtx::new(state);
         ctx.types_by_name = std::mem::take(&mut facts.types_by_name);
         // Every node of the state has facts but the forgotten ones still in it (a complete index:
         // every node got facts, and a node loses them only when forgotten, as a removed one is),
-        // so their number is known before looking: the scan stops at the last of them. From the
-        // state's end, where a command's launched nodes are (most of what a drift command
-        // changes): scanning every node's name for each name forgotten was O(nodes) per round.
+        // so their number is known before looking, and the looking stops at the last of them.
+        // First where the commands left the nodes they gave pods (a few steps down from each
+        // position noted: a later command's removal before one shifts it), then from the state's
+        // end, where a command's launched nodes are. A scan of every node's name for each name
+        // forgotten was O(nodes) per round (a removed one is never found).
         let mut missing = state.nodes.len().saturating_sub(facts.by_node.len());
         let many = (forgotten.len() > FEW_FORGOTTEN).then(|| forgotten.iter().copied().collect::<crate::labels::SymSet>());
-        for node in state.nodes.iter().rev() {
-            if missing == 0 {
-                break;
-            }
+        let mut give_facts = |node: &'a crate::model::Node, missing: &mut usize| {
             // a comparison with each of a few names, a set look-up for more
             let named = match &many {
                 Some(set) => set.contains(&node.name),
@@ -71,8 +74,23 @@ impl<'a, 'k> Lazy<'a, 'k> {
             };
             if named && !facts.by_node.contains_key(&node.name) {
                 facts.entry(node, pods_by_node.get(&node.name).unwrap_or(&[]), &mut ctx);
-                missing -= 1;
+                *missing -= 1;
             }
+        };
+        for &at in near.iter().rev() {
+            let below = state.nodes.get(..=at.min(state.nodes.len().saturating_sub(1))).unwrap_or_default();
+            for node in below.iter().rev().take(NEAR_STEPS) {
+                if missing == 0 {
+                    break;
+                }
+                give_facts(node, &mut missing);
+            }
+        }
+        for node in state.nodes.iter().rev() {
+            if missing == 0 {
+                break;
+            }
+            give_facts(node, &mut missing);
         }
         debug_assert_eq!(facts.by_node.len(), state.nodes.len(), "a node of the state has no kept facts");
         let lazy = Lazy { ctx, pods_by_node, facts, now };

@@ -716,6 +716,7 @@ pub fn until_stable_with_progress(state: &ClusterState, opts: &DisruptionOptions
             };
             if let Some(f) = &mut facts {
                 f.forget(&changed);
+                f.nodes.near(&changed.got_pods_at);
             }
             commands.push(p.command);
         }
@@ -906,13 +907,26 @@ mod tests {
         let names = (watched.iter().map(Candidate::name).collect(), drifted.iter().map(Candidate::name).collect());
         drop((watched, drifted));
         lazy.into_facts();
-        // every node of the state, and no other, has its facts kept: the fresh ones
-        let mut ctx = super::super::candidates::BuildCtx::new(state);
+        // every node of the state, and no other, has kept facts, and they give a fresh build's
+        // candidates and reasons (`build` compares them with fresh ones in debug builds, the tests')
         assert_eq!(facts.by_node.len(), state.nodes.len());
-        for node in &state.nodes {
-            assert!(facts.by_node.get(&node.name) == Some(&ctx.facts(node, pods.get(&node.name).unwrap_or(&[]))), "stale facts of {}", node.name);
-        }
+        assert!(state.nodes.iter().all(|x| facts.by_node.contains_key(&x.name)), "a node without kept facts");
+        build(state, &pods, now, Some(facts));
         names
+    }
+
+    /// Three quick rounds over `state`, each plan placed as until-stable places it (what it changed
+    /// forgotten, the positions it gave pods noted), each followed by [`same_as_full`]'s checks,
+    /// whose names `check` gets with the plan.
+    fn quick_rounds(state: &mut ClusterState, facts: &mut KeptFacts, now: Timestamp, seq: &mut usize, mut check: impl FnMut(&Plan, (Vec<Sym>, Vec<Sym>))) {
+        for _ in 0..3 {
+            for p in plan_round(state, now, &DisruptionOptions::default()) {
+                let changed = place(state, &p.new_nodes, &p.binds, &p.remove, now, seq);
+                facts.forget(&changed);
+                facts.nodes.near(&changed.got_pods_at);
+                check(&p, same_as_full(state, &mut facts.nodes, now));
+            }
+        }
     }
 
     /// The index kept across commands that delete a node (its pods moving to another), move a
@@ -948,15 +962,10 @@ mod tests {
         same_as_full(&state, &mut facts.nodes, now);
         // a quick round: expiration deletes n1, emptiness n2 (the empty node); then drift replaces
         let mut replaced = 0;
-        for _ in 0..3 {
-            for p in plan_round(&state, now, &DisruptionOptions::default()) {
-                replaced += p.new_nodes.len();
-                let changed = place(&mut state, &p.new_nodes, &p.binds, &p.remove, now, &mut seq);
-                facts.forget(&changed);
-                let (watched, drifted) = same_as_full(&state, &mut facts.nodes, now);
-                assert!(!watched.iter().chain(&drifted).any(|x| p.remove.contains(x)));
-            }
-        }
+        quick_rounds(&mut state, &mut facts, now, &mut seq, |p, (watched, drifted)| {
+            replaced += p.new_nodes.len();
+            assert!(!watched.iter().chain(&drifted).any(|x| p.remove.contains(x)));
+        });
         assert!(replaced > 0 && !state.nodes.iter().any(|x| [n[1], n[2]].contains(&x.name)), "{replaced}");
         let binds = to(&state, n[6], n[8]);
         let changed = place(&mut state, &[], &binds, &[], now, &mut seq);
@@ -967,8 +976,10 @@ mod tests {
     }
 
     /// The index holds the nodes being deleted and those not initialized, as a pass over the
-    /// nodes finds them, across commands that move pods, delete and replace nodes, and delete
-    /// the last such ones: the round then lists them without a pass only when there are none. And
+    /// nodes finds them, across commands that move pods, delete nodes, and delete the last such
+    /// ones: the round then lists them without a pass only when there are none; and
+    /// the forgotten nodes are found from positions noted by commands, one shifted by a later
+    /// removal (every node has fresh facts after each: `same_as_full`). And
     /// until-stable over a cluster with such nodes plans as rounds that keep nothing (the debug
     /// checks of every round).
     #[test]
@@ -985,23 +996,37 @@ mod tests {
         let mut seq = 0;
         let to = |state: &ClusterState, from: Sym, dest: Sym| state.pods.iter().filter(|p| p.node_name == Some(from)).map(|p| (p.uid, Dest::Existing(dest))).collect::<Vec<_>>();
         // pods of the node being deleted moved to one not initialized
-        let changed = place(&mut state, &[], &to(&state, n[4], n[6]), &[], now, &mut seq);
+        let binds = to(&state, n[4], n[6]);
+        let changed = place(&mut state, &[], &binds, &[], now, &mut seq);
         facts.forget(&changed);
+        facts.nodes.near(&changed.got_pods_at);
         same_as_full(&state, &mut facts.nodes, now);
-        // a quick round's plans: nodes deleted and replaced (new nodes are initialized)
-        let mut launched = 0;
-        for p in plan_round(&state, now, &DisruptionOptions::default()) {
-            launched += p.new_nodes.len();
-            let changed = place(&mut state, &p.new_nodes, &p.binds, &p.remove, now, &mut seq);
-            facts.forget(&changed);
-            same_as_full(&state, &mut facts.nodes, now);
-        }
-        assert!(launched > 0 && !super::super::simulate::ArrivingLeaving::of(&state).is_empty());
-        // the uninitialized node deleted, its pods moving: none left
-        let changed = place(&mut state, &[], &to(&state, n[6], n[0]), &[n[6]], now, &mut seq);
+        // quick rounds' plans: expiration and emptiness delete nodes (drift waits: the node being
+        // deleted takes the pool's budget)
+        let mut deleted = 0;
+        quick_rounds(&mut state, &mut facts, now, &mut seq, |p, _| deleted += p.remove.len());
+        assert!(deleted > 0 && !super::super::simulate::ArrivingLeaving::of(&state).is_empty());
+        // the node being deleted and the uninitialized one go, the pods moving: none left
+        let binds = to(&state, n[6], n[0]);
+        let changed = place(&mut state, &[], &binds, &[n[4], n[6]], now, &mut seq);
         facts.forget(&changed);
+        facts.nodes.near(&changed.got_pods_at);
         same_as_full(&state, &mut facts.nodes, now);
         assert!(super::super::simulate::ArrivingLeaving::of(&state).is_empty());
+        // two commands before a round: pods moved to the last node (its position noted), then a
+        // node before it deleted (the noted position is one past it now)
+        let last = state.nodes.len() - 1;
+        let from = state.nodes[1..last].iter().map(|x| x.name).find(|&x| state.pods.iter().any(|p| p.node_name == Some(x))).expect("a node with pods");
+        let binds = to(&state, from, state.nodes[last].name);
+        let changed = place(&mut state, &[], &binds, &[], now, &mut seq);
+        assert_eq!(changed.got_pods_at, vec![last]);
+        facts.forget(&changed);
+        facts.nodes.near(&changed.got_pods_at);
+        let first = state.nodes[0].name;
+        let changed = place(&mut state, &[], &[], &[first], now, &mut seq);
+        facts.forget(&changed);
+        facts.nodes.near(&changed.got_pods_at);
+        same_as_full(&state, &mut facts.nodes, now);
         let result = until_stable(&before, &DisruptionOptions { now: Some(now), ..DisruptionOptions::default() });
         assert!(result.rounds > 1, "{} rounds", result.rounds);
     }

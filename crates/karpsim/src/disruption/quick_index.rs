@@ -35,6 +35,8 @@ pub(super) struct QuickIndex {
     /// Nodes forgotten since they were marked: marked again, if still in the state, before a
     /// quick round reads the index.
     forgotten: Vec<Sym>,
+    /// Where commands since then left nodes they gave pods, in the state's nodes ([`QuickIndex::near`]).
+    near: Vec<usize>,
     /// Every node of the state had its facts made since the index was (re)started: the index and
     /// `forgotten` say where every candidate is.
     complete: bool,
@@ -114,6 +116,13 @@ impl QuickIndex {
     pub(super) fn complete(&mut self) {
         self.complete = true;
         self.forgotten.clear();
+        self.near.clear();
+    }
+
+    /// Note where a command left the nodes it gave pods (`Changed::got_pods_at`), forgotten with
+    /// its other changes: the next quick round looks there first.
+    pub(super) fn near(&mut self, positions: &[usize]) {
+        self.near.extend_from_slice(positions);
     }
 
     pub(super) fn is_complete(&self) -> bool {
@@ -125,9 +134,10 @@ impl QuickIndex {
         QuickIndex { complete: true, ..QuickIndex::default() }
     }
 
-    /// The nodes forgotten since the last call, to mark again if still in the state.
-    pub(super) fn take_forgotten(&mut self) -> Vec<Sym> {
-        std::mem::take(&mut self.forgotten)
+    /// The nodes forgotten since the last call, to mark again if still in the state, and the
+    /// positions noted since where some of them may be ([`QuickIndex::near`]).
+    pub(super) fn take_forgotten(&mut self) -> (Vec<Sym>, Vec<usize>) {
+        (std::mem::take(&mut self.forgotten), std::mem::take(&mut self.near))
     }
 
     /// The nodes read at every round and those whose pool's `expireAfter` is reached at `now`,
