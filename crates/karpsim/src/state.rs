@@ -525,18 +525,28 @@ impl ClusterState {
         let mut default_types: Option<Arc<Catalog>> = None;
         let mut unknown = BTreeMap::<Sym, usize>::new();
         let mut unreserved = 0;
+        // each pool's types by name (the first of a name, as a scan finds it), and the default
+        // catalog's: made once, where cloning every type of the node's pool for each node to scan
+        // them grew with nodes × types
+        let mut pools_by_name: labels::SymMap<labels::SymMap<usize>> = labels::SymMap::default();
+        let mut default_by_name: Option<labels::SymMap<usize>> = None;
         for n in &mut self.nodes {
             let Some(it_name) = n.instance_type else { continue };
-            let types = match n.nodepool.and_then(|p| self.pool_types.get(&p)) {
-                Some(pt) => pt.types.iter().map(|t| Arc::clone(&t.it)).collect::<Vec<_>>(),
+            let found: Option<&InstanceType> = match n.nodepool.and_then(|p| self.pool_types.get(&p).map(|pt| (p, pt))) {
+                Some((p, pt)) => {
+                    let by_name = pools_by_name.entry(p).or_insert_with(|| first_position_by_name(pt.types.iter().map(|t| t.it.name)));
+                    by_name.get(&it_name).map(|&i| &*pt.types[i].it)
+                }
                 None => {
                     if default_types.is_none() {
                         default_types = Some(catalog.resolve(None)?);
                     }
-                    default_types.as_ref().map(|c| c.instance_types.clone()).unwrap_or_default()
+                    let types: &[Arc<InstanceType>] = default_types.as_ref().map(|c| c.instance_types.as_slice()).unwrap_or_default();
+                    let by_name = default_by_name.get_or_insert_with(|| first_position_by_name(types.iter().map(|t| t.name)));
+                    by_name.get(&it_name).map(|&i| &*types[i])
                 }
             };
-            match types.iter().find(|t| t.name == it_name) {
+            match found {
                 Some(it) => {
                     // `statenode.go: Allocatable/Capacity`: an initialized (or unmanaged) node's own
                     // status as reported, even all zero; a managed node not initialized yet takes the
@@ -581,6 +591,15 @@ impl ClusterState {
     pub fn node(&self, name: Sym) -> Option<&Node> {
         self.nodes.iter().find(|n| n.name == name)
     }
+}
+
+/// The position of the first of each name in `names` (what a scan for a name finds first).
+pub(crate) fn first_position_by_name(names: impl IntoIterator<Item = Sym>) -> labels::SymMap<usize> {
+    let mut m = labels::SymMap::default();
+    for (i, name) in names.into_iter().enumerate() {
+        m.entry(name).or_insert(i);
+    }
+    m
 }
 
 /// Static NodePools are Karpenter's StaticCapacity feature gate, off by default (v1.14.1

@@ -121,6 +121,10 @@ pub struct Changed {
     /// names are nodes' now, for until-stable's pending pods (`scheduling/mod.rs`).
     pub launched: Vec<Sym>,
     pub removed: Vec<Sym>,
+    /// The positions in the state's nodes, after the command, of the nodes that got pods (noted
+    /// by the pass that sets their pod event): where until-stable's next round finds them again
+    /// (`disruption/lazy.rs`), later commands' removals shifting them down by a few at most.
+    pub got_pods_at: Vec<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -264,9 +268,10 @@ pub(super) fn place_visiting(
         });
     }
     let got_pods = SymFilter::of(touched.iter().copied());
-    for n in &mut state.nodes {
+    for (at, n) in state.nodes.iter_mut().enumerate() {
         if got_pods.may_hold(n.name) && touched.contains(&n.name) {
             n.last_pod_event = Some(now);
+            changed.got_pods_at.push(at);
         }
     }
     changed.nodes.extend(touched);

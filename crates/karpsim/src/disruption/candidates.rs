@@ -146,6 +146,13 @@ impl FactsByNode {
         }
     }
 
+    /// Note where a command left the nodes it gave pods, for the index ([`QuickIndex::near`]).
+    pub(super) fn near(&mut self, positions: &[usize]) {
+        if let Some(index) = &mut self.index {
+            index.near(positions);
+        }
+    }
+
     pub(super) fn clear(&mut self) {
         self.by_node.clear();
         self.types_by_name.clear();
@@ -207,13 +214,7 @@ impl<'s> BuildCtx<'s> {
         // each pod's eviction cost once (both sums below read it), the sums in the same order
         let costs: Vec<f64> = pods.iter().map(|p| eviction_cost(p)).collect();
         let reschedulable_costs: Vec<f64> = pods.iter().zip(&costs).filter(|(p, _)| p.is_reschedulable()).map(|(_, c)| c.max(0.0)).collect();
-        let by_name = self.types_by_name.entry(pool_name).or_insert_with(|| {
-            let mut m = SymMap::default();
-            for (i, ti) in types.iter().enumerate() {
-                m.entry(ti.it.name).or_insert(i);
-            }
-            m
-        });
+        let by_name = self.types_by_name.entry(pool_name).or_insert_with(|| crate::state::first_position_by_name(types.iter().map(|ti| ti.it.name)));
         let timeless_block = state.pdbs.is_empty() && pods.iter().all(|p| p.annotations.do_not_disrupt().is_none());
         NodeFacts::Candidate(CandidateFacts {
             pool_index,

@@ -13,10 +13,13 @@ use crate::labels::Sym;
 use crate::model::Timestamp;
 use crate::scheduling::BoundPods;
 
-/// Up to how many nodes forgotten since the last round are each found by a scan of the nodes'
-/// names (a few instructions per node each); more are found in one pass with a set look-up per
-/// node (a few tens).
+/// Up to how many nodes forgotten since the last round are compared name by name with each node
+/// scanned (a few instructions per node each); more are looked up in a set (a few tens).
 pub(super) const FEW_FORGOTTEN: usize = 4;
+
+/// How many nodes down from each position noted by a command ([`QuickIndex::near`]) a round
+/// looks for a forgotten node: each later removal before it shifts it down by one.
+const NEAR_STEPS: usize = 8;
 
 /// A round's budgets from each pool's node counts kept in the [`QuickIndex`] (a pass over every
 /// node at every round otherwise).
@@ -51,24 +54,45 @@ impl<'a, 'k> Lazy<'a, 'k> {
     /// The lazy candidates of `state`, or `None` when the facts keep no complete index (the round
     /// then builds every candidate). Gives the nodes forgotten since the last round their facts.
     pub(super) fn new(state: &'a crate::state::ClusterState, pods_by_node: &'a BoundPods<'a>, now: Timestamp, facts: &'k mut FactsByNode) -> Option<Self> {
-        let forgotten = facts.index.as_mut().filter(|i| i.is_complete())?.take_forgotten();
+        let (forgotten, near) = facts.index.as_mut().filter(|i| i.is_complete())?.take_forgotten();
         let mut ctx = BuildCtx::new(state);
         ctx.types_by_name = std::mem::take(&mut facts.types_by_name);
-        if forgotten.len() <= FEW_FORGOTTEN {
-            for name in forgotten {
-                // a scan of the nodes for each of the few a command changed (removed ones are not found)
-                if let Some(node) = state.nodes.iter().find(|n| n.name == name) {
-                    facts.entry(node, pods_by_node.get(&name).unwrap_or(&[]), &mut ctx);
-                }
-            }
-        } else {
-            // one pass with a set look-up per node: a scan per name cost O(changed × nodes) after
-            // consolidation commands that change many nodes
-            let forgotten: crate::labels::SymSet = forgotten.into_iter().collect();
-            for node in state.nodes.iter().filter(|n| forgotten.contains(&n.name)) {
+        // Every node of the state has facts but the forgotten ones still in it (a complete index:
+        // every node got facts, and a node loses them only when forgotten, as a removed one is),
+        // so their number is known before looking, and the looking stops at the last of them.
+        // First where the commands left the nodes they gave pods (a few steps down from each
+        // position noted: a later command's removal before one shifts it), then from the state's
+        // end, where a command's launched nodes are. A scan of every node's name for each name
+        // forgotten was O(nodes) per round (a removed one is never found).
+        let mut missing = state.nodes.len().saturating_sub(facts.by_node.len());
+        let many = (forgotten.len() > FEW_FORGOTTEN).then(|| forgotten.iter().copied().collect::<crate::labels::SymSet>());
+        let mut give_facts = |node: &'a crate::model::Node, missing: &mut usize| {
+            // a comparison with each of a few names, a set look-up for more
+            let named = match &many {
+                Some(set) => set.contains(&node.name),
+                None => forgotten.contains(&node.name),
+            };
+            if named && !facts.by_node.contains_key(&node.name) {
                 facts.entry(node, pods_by_node.get(&node.name).unwrap_or(&[]), &mut ctx);
+                *missing -= 1;
+            }
+        };
+        for &at in near.iter().rev() {
+            let below = state.nodes.get(..=at.min(state.nodes.len().saturating_sub(1))).unwrap_or_default();
+            for node in below.iter().rev().take(NEAR_STEPS) {
+                if missing == 0 {
+                    break;
+                }
+                give_facts(node, &mut missing);
             }
         }
+        for node in state.nodes.iter().rev() {
+            if missing == 0 {
+                break;
+            }
+            give_facts(node, &mut missing);
+        }
+        debug_assert_eq!(facts.by_node.len(), state.nodes.len(), "a node of the state has no kept facts");
         let lazy = Lazy { ctx, pods_by_node, facts, now };
         if cfg!(debug_assertions) {
             lazy.check_index();
@@ -111,6 +135,11 @@ impl<'a, 'k> Lazy<'a, 'k> {
                 }
             }
         })
+    }
+
+    /// No node of the state is being deleted or not initialized, as the kept index says.
+    pub(super) fn none_arriving_or_leaving(&self) -> bool {
+        self.facts.index.as_ref().is_some_and(QuickIndex::none_arriving_or_leaving)
     }
 
     /// The round's budgets from the kept counts.

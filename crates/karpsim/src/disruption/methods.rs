@@ -499,17 +499,14 @@ pub(super) fn round_ctx<'a>(
     quick: bool,
     kept_views: Option<&'a std::cell::RefCell<crate::scheduling::KeptNodes>>,
 ) -> RoundCtx<'a> {
-    let deleting: Vec<Sym> = state.nodes.iter().filter(|n| n.deletion_timestamp.is_some()).map(|n| n.name).collect();
-    let settling = RoundCtx::under_consolidate_after(state, pods_by_node, now);
     RoundCtx {
         state,
         now,
         pending,
         quick,
         prefilter: std::cell::OnceCell::new(),
-        deleting,
-        settling,
-        uninitialized: state.nodes.iter().filter(|n| !n.initialized).map(|n| n.name).collect(),
+        settling: std::cell::OnceCell::new(),
+        arriving_leaving: std::cell::OnceCell::new(),
         pods_by_node,
         provisioning: opts.provisioning.clone(),
         view: std::cell::OnceCell::new(),
@@ -543,6 +540,12 @@ fn one_round(
     let mut r = Round { ctx, opts, kept: BTreeMap::new(), explain: !quick };
     let lazy = if quick { facts.as_deref_mut().and_then(|f| Lazy::new(state, r.ctx.pods_by_node, now, f)) } else { None };
     if let Some(lazy) = lazy {
+        if lazy.none_arriving_or_leaving() {
+            // the kept index holds no node being deleted or not initialized: no pass to find them
+            // (debug builds check that a pass finds none)
+            debug_assert!(super::simulate::ArrivingLeaving::of(state).is_empty(), "the kept index misses a node being deleted or not initialized");
+            let _ = r.ctx.arriving_leaving.set(Default::default());
+        }
         let plans = quick_round(&mut r, lazy);
         if cfg!(debug_assertions) {
             // debug builds (the tests) check every lazy round against a round that keeps nothing
@@ -702,6 +705,7 @@ pub fn until_stable_with_progress(state: &ClusterState, opts: &DisruptionOptions
             };
             if let Some(f) = &mut facts {
                 f.forget(&changed);
+                f.nodes.near(&changed.got_pods_at);
             }
             commands.push(p.command);
         }
@@ -881,13 +885,37 @@ mod tests {
         let (full, _) = build(state, &pods, now, None);
         let mut lazy = Lazy::new(state, &pods, now, facts).expect("a complete index");
         lazy.check_index();
+        // what the round then skips passes for: the nodes deleting or not initialized
+        assert_eq!(lazy.none_arriving_or_leaving(), super::super::simulate::ArrivingLeaving::of(state).is_empty());
         let watched = lazy.watched();
         let drifted: Vec<Candidate> = lazy.drifted(&[]).collect();
         for c in watched.iter().chain(&drifted) {
             let f = full.iter().find(|f| f.name() == c.name()).expect("a candidate of the full build");
             assert!(same_candidate(c, f), "lazy candidate of {} differs", c.name());
         }
-        (watched.iter().map(Candidate::name).collect(), drifted.iter().map(Candidate::name).collect())
+        let names = (watched.iter().map(Candidate::name).collect(), drifted.iter().map(Candidate::name).collect());
+        drop((watched, drifted));
+        lazy.into_facts();
+        // every node of the state, and no other, has kept facts, and they give a fresh build's
+        // candidates and reasons (`build` compares them with fresh ones in debug builds, the tests')
+        assert_eq!(facts.by_node.len(), state.nodes.len());
+        assert!(state.nodes.iter().all(|x| facts.by_node.contains_key(&x.name)), "a node without kept facts");
+        build(state, &pods, now, Some(facts));
+        names
+    }
+
+    /// Three quick rounds over `state`, each plan placed as until-stable places it (what it changed
+    /// forgotten, the positions it gave pods noted), each followed by [`same_as_full`]'s checks,
+    /// whose names `check` gets with the plan.
+    fn quick_rounds(state: &mut ClusterState, facts: &mut KeptFacts, now: Timestamp, seq: &mut usize, mut check: impl FnMut(&Plan, (Vec<Sym>, Vec<Sym>))) {
+        for _ in 0..3 {
+            for p in plan_round(state, now, &DisruptionOptions::default()) {
+                let changed = place(state, &p.new_nodes, &p.binds, &p.remove, now, seq);
+                facts.forget(&changed);
+                facts.nodes.near(&changed.got_pods_at);
+                check(&p, same_as_full(state, &mut facts.nodes, now));
+            }
+        }
     }
 
     /// The index kept across commands that delete a node (its pods moving to another), move a
@@ -923,15 +951,10 @@ mod tests {
         same_as_full(&state, &mut facts.nodes, now);
         // a quick round: expiration deletes n1, emptiness n2 (the empty node); then drift replaces
         let mut replaced = 0;
-        for _ in 0..3 {
-            for p in plan_round(&state, now, &DisruptionOptions::default()) {
-                replaced += p.new_nodes.len();
-                let changed = place(&mut state, &p.new_nodes, &p.binds, &p.remove, now, &mut seq);
-                facts.forget(&changed);
-                let (watched, drifted) = same_as_full(&state, &mut facts.nodes, now);
-                assert!(!watched.iter().chain(&drifted).any(|x| p.remove.contains(x)));
-            }
-        }
+        quick_rounds(&mut state, &mut facts, now, &mut seq, |p, (watched, drifted)| {
+            replaced += p.new_nodes.len();
+            assert!(!watched.iter().chain(&drifted).any(|x| p.remove.contains(x)));
+        });
         assert!(replaced > 0 && !state.nodes.iter().any(|x| [n[1], n[2]].contains(&x.name)), "{replaced}");
         let binds = to(&state, n[6], n[8]);
         let changed = place(&mut state, &[], &binds, &[], now, &mut seq);
@@ -939,5 +962,61 @@ mod tests {
         // n6 lost its pods: empty, it is watched, and first in drift's order
         let (watched, drifted) = same_as_full(&state, &mut facts.nodes, now);
         assert_eq!((watched, drifted.first()), (vec![n[6]], Some(&n[6])));
+    }
+
+    /// The index holds the nodes being deleted and those not initialized, as a pass over the
+    /// nodes finds them, across commands that move pods, delete nodes, and delete the last such
+    /// ones: the round then lists them without a pass only when there are none; and
+    /// the forgotten nodes are found from positions noted by commands, one shifted by a later
+    /// removal (every node has fresh facts after each: `same_as_full`). And
+    /// until-stable over a cluster with such nodes plans as rounds that keep nothing (the debug
+    /// checks of every round).
+    #[test]
+    fn nodes_deleting_or_not_initialized_kept_in_the_index_are_a_pass_over_the_nodes() {
+        let now = 7_200;
+        let mut state = drifted_cluster(8, now);
+        state.nodes[4].deletion_timestamp = Some(now - 60);
+        state.nodes[6].initialized = false;
+        let n: Vec<Sym> = state.nodes.iter().map(|n| n.name).collect();
+        let before = state.clone();
+        let mut facts = KeptFacts::for_state(&state).expect("unique names").with_quick_index();
+        build(&state, &bound_pods_by_node(&state), now, Some(&mut facts.nodes));
+        same_as_full(&state, &mut facts.nodes, now);
+        let mut seq = 0;
+        let to = |state: &ClusterState, from: Sym, dest: Sym| state.pods.iter().filter(|p| p.node_name == Some(from)).map(|p| (p.uid, Dest::Existing(dest))).collect::<Vec<_>>();
+        // pods of the node being deleted moved to one not initialized
+        let binds = to(&state, n[4], n[6]);
+        let changed = place(&mut state, &[], &binds, &[], now, &mut seq);
+        facts.forget(&changed);
+        facts.nodes.near(&changed.got_pods_at);
+        same_as_full(&state, &mut facts.nodes, now);
+        // quick rounds' plans: expiration and emptiness delete nodes (drift waits: the node being
+        // deleted takes the pool's budget)
+        let mut deleted = 0;
+        quick_rounds(&mut state, &mut facts, now, &mut seq, |p, _| deleted += p.remove.len());
+        assert!(deleted > 0 && !super::super::simulate::ArrivingLeaving::of(&state).is_empty());
+        // the node being deleted and the uninitialized one go, the pods moving: none left
+        let binds = to(&state, n[6], n[0]);
+        let changed = place(&mut state, &[], &binds, &[n[4], n[6]], now, &mut seq);
+        facts.forget(&changed);
+        facts.nodes.near(&changed.got_pods_at);
+        same_as_full(&state, &mut facts.nodes, now);
+        assert!(super::super::simulate::ArrivingLeaving::of(&state).is_empty());
+        // two commands before a round: pods moved to the last node (its position noted), then a
+        // node before it deleted (the noted position is one past it now)
+        let last = state.nodes.len() - 1;
+        let from = state.nodes[1..last].iter().map(|x| x.name).find(|&x| state.pods.iter().any(|p| p.node_name == Some(x))).expect("a node with pods");
+        let binds = to(&state, from, state.nodes[last].name);
+        let changed = place(&mut state, &[], &binds, &[], now, &mut seq);
+        assert_eq!(changed.got_pods_at, vec![last]);
+        facts.forget(&changed);
+        facts.nodes.near(&changed.got_pods_at);
+        let first = state.nodes[0].name;
+        let changed = place(&mut state, &[], &[], &[first], now, &mut seq);
+        facts.forget(&changed);
+        facts.nodes.near(&changed.got_pods_at);
+        same_as_full(&state, &mut facts.nodes, now);
+        let result = until_stable(&before, &DisruptionOptions { now: Some(now), ..DisruptionOptions::default() });
+        assert!(result.rounds > 1, "{} rounds", result.rounds);
     }
 }

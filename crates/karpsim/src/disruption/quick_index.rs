@@ -7,7 +7,7 @@
 //! [`super::kept::KeptFacts::forget`]); the nodes forgotten are marked again before the next
 //! quick round reads the index, if still in the state.
 
-use crate::labels::{Sym, SymMap};
+use crate::labels::{Sym, SymMap, SymSet};
 use crate::model::{Node, Timestamp};
 use std::collections::BTreeSet;
 
@@ -35,6 +35,8 @@ pub(super) struct QuickIndex {
     /// Nodes forgotten since they were marked: marked again, if still in the state, before a
     /// quick round reads the index.
     forgotten: Vec<Sym>,
+    /// Where commands since then left nodes they gave pods, in the state's nodes ([`QuickIndex::near`]).
+    near: Vec<usize>,
     /// Every node of the state had its facts made since the index was (re)started: the index and
     /// `forgotten` say where every candidate is.
     complete: bool,
@@ -42,6 +44,9 @@ pub(super) struct QuickIndex {
     counted: SymMap<(Sym, bool)>,
     /// Each pool's (nodes counted, of them disrupting): [`super::budgets::mapping`]'s counts.
     per_pool: SymMap<(i64, i64)>,
+    /// The nodes being deleted or not initialized yet (any node): when there are none, a round
+    /// needs no pass over the nodes to list them (`RoundCtx::deleting`, `RoundCtx::uninitialized`).
+    arriving_leaving: SymSet,
 }
 
 impl QuickIndex {
@@ -59,8 +64,11 @@ impl QuickIndex {
     }
 
     /// Count `node` in its pool's budgets, as [`super::budgets::mapping`] does (any node, a
-    /// candidate or not).
+    /// candidate or not), and among the nodes being deleted or not initialized when it is one.
     pub(super) fn count(&mut self, node: &Node) {
+        if node.deletion_timestamp.is_some() || !node.initialized {
+            self.arriving_leaving.insert(node.name);
+        }
         let Some(pool) = node.nodepool.filter(|_| node.initialized) else { return };
         let disrupting = super::budgets::disrupting(node);
         self.counted.insert(node.name, (pool, disrupting));
@@ -74,7 +82,14 @@ impl QuickIndex {
         self.per_pool.clone()
     }
 
+    /// No node of the state is being deleted or not initialized (for a complete index whose
+    /// forgotten nodes were marked again).
+    pub(super) fn none_arriving_or_leaving(&self) -> bool {
+        self.arriving_leaving.is_empty()
+    }
+
     pub(super) fn forget(&mut self, node: Sym) {
+        self.arriving_leaving.remove(&node);
         if let Some((pool, disrupting)) = self.counted.remove(&node)
             && let Some(c) = self.per_pool.get_mut(&pool)
         {
@@ -101,6 +116,13 @@ impl QuickIndex {
     pub(super) fn complete(&mut self) {
         self.complete = true;
         self.forgotten.clear();
+        self.near.clear();
+    }
+
+    /// Note where a command left the nodes it gave pods (`Changed::got_pods_at`), forgotten with
+    /// its other changes: the next quick round looks there first.
+    pub(super) fn near(&mut self, positions: &[usize]) {
+        self.near.extend_from_slice(positions);
     }
 
     pub(super) fn is_complete(&self) -> bool {
@@ -112,9 +134,10 @@ impl QuickIndex {
         QuickIndex { complete: true, ..QuickIndex::default() }
     }
 
-    /// The nodes forgotten since the last call, to mark again if still in the state.
-    pub(super) fn take_forgotten(&mut self) -> Vec<Sym> {
-        std::mem::take(&mut self.forgotten)
+    /// The nodes forgotten since the last call, to mark again if still in the state, and the
+    /// positions noted since where some of them may be ([`QuickIndex::near`]).
+    pub(super) fn take_forgotten(&mut self) -> (Vec<Sym>, Vec<usize>) {
+        (std::mem::take(&mut self.forgotten), std::mem::take(&mut self.near))
     }
 
     /// The nodes read at every round and those whose pool's `expireAfter` is reached at `now`,

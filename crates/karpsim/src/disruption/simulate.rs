@@ -18,17 +18,18 @@ pub struct RoundCtx<'a> {
     pub pods_by_node: &'a BoundPods<'a>,
     /// Pods that were pending before this round.
     pub pending: Vec<&'a Pod>,
-    /// Nodes being deleted (their pods must move too).
-    pub deleting: Vec<Sym>,
     pub provisioning: ProvisionOptions,
     /// The state prepared for scheduling, shared by every simulation of the round; built on first
     /// use ([`RoundCtx::view`]): most of a time simulation's rounds simulate nothing (no candidate
     /// is consolidatable yet), and building it was a seventh of a 24-hour run.
     pub(super) view: std::cell::OnceCell<ClusterView<'a>>,
-    /// Nodes under `consolidateAfter` (see [`RoundCtx::under_consolidate_after`]), once per round.
-    pub settling: SymSet,
-    /// Nodes not initialized yet, once per round.
-    pub uninitialized: HashSet<Sym>,
+    /// Nodes under `consolidateAfter` ([`RoundCtx::settling`]), found on first use: only
+    /// consolidation's simulations and the prefilter read them, so a drift round never does.
+    pub(super) settling: std::cell::OnceCell<SymSet>,
+    /// Nodes being deleted and nodes not initialized yet ([`RoundCtx::deleting`],
+    /// [`RoundCtx::uninitialized`]), found on first use, or set beforehand by a quick round whose
+    /// kept index says there are none (`disruption/lazy.rs`).
+    pub(super) arriving_leaving: std::cell::OnceCell<ArrivingLeaving>,
     /// The caller needs no explanations: single-node simulations certain to fail are skipped
     /// ([`RoundCtx::prefilter`]) and consolidation simulations stop at a second new NodeClaim.
     pub quick: bool,
@@ -37,6 +38,35 @@ pub struct RoundCtx<'a> {
     pub(super) prefilter: std::cell::OnceCell<Prefilter<'a>>,
     /// Each node's view parts kept from earlier rounds of until-stable (`disruption/kept.rs`).
     pub(super) kept_views: Option<&'a std::cell::RefCell<crate::scheduling::KeptNodes>>,
+}
+
+/// The nodes of a round's state on their way out or in.
+#[derive(Debug, Default)]
+pub(super) struct ArrivingLeaving {
+    /// Nodes being deleted (their pods must move too), in the state's order.
+    deleting: Vec<Sym>,
+    /// Nodes not initialized yet.
+    uninitialized: HashSet<Sym>,
+}
+
+impl ArrivingLeaving {
+    /// Those of `state`, in one pass over its nodes.
+    pub(super) fn of(state: &ClusterState) -> ArrivingLeaving {
+        let mut out = ArrivingLeaving::default();
+        for n in &state.nodes {
+            if n.deletion_timestamp.is_some() {
+                out.deleting.push(n.name);
+            }
+            if !n.initialized {
+                out.uninitialized.insert(n.name);
+            }
+        }
+        out
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.deleting.is_empty() && self.uninitialized.is_empty()
+    }
 }
 
 impl<'a> Prefilter<'a> {
@@ -63,7 +93,22 @@ impl<'a> RoundCtx<'a> {
 
     /// The quick "no" before a single-node simulation, when the caller needs no explanations.
     pub fn prefilter(&self) -> Option<&Prefilter<'a>> {
-        self.quick.then(|| self.prefilter.get_or_init(|| Prefilter::new(self.view(), &self.deleting, &self.settling)))
+        self.quick.then(|| self.prefilter.get_or_init(|| Prefilter::new(self.view(), self.deleting(), self.settling())))
+    }
+
+    /// Nodes being deleted, in the state's order.
+    pub fn deleting(&self) -> &[Sym] {
+        &self.arriving_leaving.get_or_init(|| ArrivingLeaving::of(self.state)).deleting
+    }
+
+    /// Nodes not initialized yet.
+    pub fn uninitialized(&self) -> &HashSet<Sym> {
+        &self.arriving_leaving.get_or_init(|| ArrivingLeaving::of(self.state)).uninitialized
+    }
+
+    /// The round's nodes under `consolidateAfter` ([`RoundCtx::under_consolidate_after`]).
+    pub fn settling(&self) -> &SymSet {
+        self.settling.get_or_init(|| Self::under_consolidate_after(self.state, self.pods_by_node, self.now))
     }
 
     /// "Currently reschedulable" pods of a node (`IsCurrentlyReschedulable`).
@@ -103,17 +148,17 @@ impl<'a> RoundCtx<'a> {
             pods.extend(self.movable(c.name()));
         }
         let mut of_deleting: HashSet<Sym> = HashSet::new();
-        for d in &self.deleting {
+        for d in self.deleting() {
             for p in self.movable(*d) {
                 of_deleting.insert(p.uid);
                 pods.push(p);
             }
         }
         let mut removed: SymSet = candidates.iter().map(|c| c.name()).collect();
-        removed.extend(self.deleting.iter().copied());
+        removed.extend(self.deleting().iter().copied());
         let scope = ScheduleScope {
             removed_nodes: removed,
-            under_consolidate_after: if consolidation { self.settling.clone() } else { SymSet::default() },
+            under_consolidate_after: if consolidation { self.settling().clone() } else { SymSet::default() },
             pending: self.pending.iter().map(|p| p.uid).collect(),
             max_new_claims: self.claim_limit(consolidation),
             // SimulateScheduling does not pass DisableReservedCapacityFallback (helpers.go)
@@ -125,7 +170,7 @@ impl<'a> RoundCtx<'a> {
         // way (`helpers.go: SimulateScheduling`, NewUninitializedNodeError)
         let mut extra = Vec::new();
         for (node, ps) in &sol.existing {
-            if self.uninitialized.contains(node) {
+            if self.uninitialized().contains(node) {
                 for &p in ps {
                     let uid = sol.pods[p].uid;
                     if !scope.pending.contains(&uid) && !of_deleting.contains(&uid) {
