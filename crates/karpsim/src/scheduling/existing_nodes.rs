@@ -64,16 +64,16 @@ impl Bits {
 /// Nodes per block of the first-fit scan: a block costs one comparison to step over, and working
 /// out its largest free capacity costs what testing its nodes one by one did.
 const BLOCK: usize = 32;
+const _: () = assert!(64 % BLOCK == 0);
 
-/// The largest free cpu, memory, ephemeral storage and pod slots among a block's nodes that the run
-/// may place pods on (not gone, no amount negative: such a node fits nothing); `i64::MIN` when
-/// there is none.
+/// The largest free cpu, memory, ephemeral storage and pod slots among a block's nodes (`i64::MIN`
+/// for none). An upper bound of each node's free capacity is all the scan needs, so nodes gone or
+/// with a negative amount (which `fits` refuses anyway) count too: a block is worked out with four
+/// comparisons per node, no test.
 type BlockRoom = [i64; 4];
 
 fn merge_room(m: &mut BlockRoom, r: &Resources) {
-    if !r.any_negative() {
-        *m = [m[0].max(r.cpu), m[1].max(r.memory), m[2].max(r.ephemeral_storage), m[3].max(r.pods)];
-    }
+    *m = [m[0].max(r.cpu), m[1].max(r.memory), m[2].max(r.ephemeral_storage), m[3].max(r.pods)];
 }
 
 /// Whether some node of a block with this room may fit `requests`: `false` only when one of the
@@ -210,11 +210,14 @@ impl<'v, 'a> ExistingNodes<'v, 'a> {
         if let Some(m) = self.blocks[b] {
             return m;
         }
+        let (lo, hi) = (b * BLOCK, ((b + 1) * BLOCK).min(self.views.len()));
         let mut m = [i64::MIN; 4];
-        for i in b * BLOCK..((b + 1) * BLOCK).min(self.views.len()) {
-            if !self.is_gone(i) {
-                merge_room(&mut m, self.remaining(i));
-            }
+        // a block lies in one word of the bits (64 is a multiple of BLOCK): a block without entries,
+        // as most are, reads the view's free capacity of each node
+        let entries = (self.has_entry.0[lo / 64] >> (lo % 64)) & (u64::MAX >> (64 - BLOCK));
+        for (i, v) in (lo..hi).zip(&self.views[lo..hi]) {
+            let r = if entries != 0 { self.remaining(i) } else { &v.room.remaining };
+            merge_room(&mut m, r);
         }
         self.blocks[b] = Some(m);
         m
