@@ -18,7 +18,6 @@ mod bound_pods;
 mod claim_order;
 mod cluster_view;
 mod daemons;
-mod existing_nodes;
 pub mod feasibility;
 mod fit_bounds;
 mod host_ports;

@@ -5,8 +5,7 @@
 use super::claim_order::{ClaimOrder, Place};
 use super::pinned_domain::{PinIndex, PinnedDomains};
 use super::pool_limits::LimitedCapacity;
-use super::cluster_view::ClusterView;
-use super::existing_nodes::{Existing, ExistingNodes};
+use super::cluster_view::{ClusterView, NodeView};
 use super::host_ports;
 use super::instance_filter::{self, FilterInput, FilterScratch};
 use super::options::{MinValuesPolicy, PreferencePolicy, ProvisionOptions, TopologyDomains};
@@ -44,6 +43,88 @@ pub struct ScheduleScope {
     pub max_new_claims: Option<usize>,
     /// Strict for provisioning, Fallback for disruption simulations (§3.12).
     pub reserved_mode: ReservedMode,
+}
+
+/// An existing node during one run: its prepared view, and what this run has placed on it. Small,
+/// and without anything to free until the run places a pod there: a disruption round's runs and a
+/// batch set up every node of the cluster and place pods on a few of them.
+struct ExistingNode<'v, 'a> {
+    view: &'v NodeView<'a>,
+    /// What this run has placed on it (`None`: nothing yet).
+    placed: Option<Box<Placed>>,
+    /// Whether [`ExistingNode::requirements`] are compatible with themselves, once asked (see
+    /// [`ExistingNode::self_compatible`]); emptied whenever they change.
+    self_compatible: std::cell::Cell<Option<bool>>,
+    /// The run treats it as gone (a candidate, a node being deleted): no pod goes there.
+    gone: bool,
+}
+
+/// What one run has placed on an existing node.
+struct Placed {
+    /// The view's free capacity less this run's pods.
+    remaining: Resources,
+    /// The view's requirements tightened by the pods placed in this run (`None`: not tightened).
+    requirements: Option<Requirements>,
+    /// Host ports of the pods placed in this run.
+    ports: Vec<HostPort>,
+    /// Volume claims attached by the pods placed in this run.
+    volumes: Vec<(Sym, Sym)>,
+    pods: Vec<usize>,
+}
+
+impl ExistingNode<'_, '_> {
+    fn remaining(&self) -> &Resources {
+        self.placed.as_ref().map_or(&self.view.room.remaining, |p| &p.remaining)
+    }
+
+    fn requirements(&self) -> &Requirements {
+        self.placed.as_ref().and_then(|p| p.requirements.as_ref()).unwrap_or(&self.view.room.requirements)
+    }
+
+    fn ports(&self) -> &[HostPort] {
+        self.placed.as_ref().map_or(&[], |p| &p.ports)
+    }
+
+    fn volumes(&self) -> &[(Sym, Sym)] {
+        self.placed.as_ref().map_or(&[], |p| &p.volumes)
+    }
+
+    /// `requirements().compatible(requirements())`: Karpenter's `nodeRequirements.Compatible(
+    /// topologyRequirements)` when topology adds nothing to a pod without requirements of its own
+    /// (`existingnode.go: CanAdd`), asked of the same node for every such pod that fits it. The
+    /// answer depends on the requirements alone, so it is kept until they change (a walk over
+    /// every label of the node each time was a fifth of a simulation's cold start).
+    fn self_compatible(&self) -> bool {
+        let fresh = || self.requirements().compatible(self.requirements(), None).is_ok();
+        match self.self_compatible.get() {
+            Some(ok) => {
+                debug_assert_eq!(ok, fresh(), "kept self-compatibility of node {} is stale", self.view.node.name);
+                ok
+            }
+            None => {
+                let ok = fresh();
+                self.self_compatible.set(Some(ok));
+                ok
+            }
+        }
+    }
+
+    /// Place pod `id` here: its requests, host ports and volume claims, and the requirements it
+    /// tightened (`None`: they stay as they are).
+    fn place(&mut self, id: usize, pod: &Pod, requests: &Resources, reqs: Option<Requirements>) {
+        let view = self.view;
+        let p = self.placed.get_or_insert_with(|| {
+            Box::new(Placed { remaining: view.room.remaining.clone(), requirements: None, ports: Vec::new(), volumes: Vec::new(), pods: Vec::new() })
+        });
+        p.remaining.sub_assign(requests);
+        p.ports.extend(pod.host_ports.iter().cloned());
+        p.volumes.extend_from_slice(volumes::attachments(pod));
+        p.pods.push(id);
+        if let Some(reqs) = reqs {
+            p.requirements = Some(reqs);
+            self.self_compatible.set(None);
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -146,7 +227,7 @@ struct Scheduler<'a, 't, 's> {
     templates: &'t [Template<'a>],
     /// Why pools that launch nothing do (appended to the reason of a pod no pool could take).
     no_launch: Option<String>,
-    existing: ExistingNodes<'t, 'a>,
+    existing: Vec<ExistingNode<'t, 'a>>,
     /// The positions in `existing` of the nodes this run placed pods on, in the order of their
     /// first pod (the solution lists them without a pass over every node).
     placed_on: Vec<usize>,
@@ -259,18 +340,23 @@ pub fn schedule_on<'a>(view: &ClusterView<'a>, pods: Vec<&'a Pod>, scope: &Sched
         }
     }
 
-    // existing nodes (nodes.Active()) in the view's order, those this run treats as gone found by
-    // name (a few) rather than every node looked up, and nothing made per node (`existing_nodes`)
+    // existing nodes (nodes.Active()) in the view's order, those this run treats as gone marked
+    // as such: one small entry per node in one pass, rather than a pass that looks each node up
+    let mut existing: Vec<ExistingNode> =
+        view.nodes.iter().map(|v| ExistingNode { view: v, placed: None, self_compatible: std::cell::Cell::new(None), gone: false }).collect();
+    // the nodes this run treats as gone, found by name (a few) rather than looked up for every node
     let gone = view.positions_of(&scope.removed_nodes);
-    let existing = ExistingNodes::new(&view.nodes, &gone);
+    for &i in &gone {
+        existing[i].gone = true;
+    }
     debug_assert!(
-        view.nodes.iter().enumerate().all(|(i, v)| existing.is_gone(i) == scope.removed_nodes.contains(&v.node.name)),
+        existing.iter().all(|e| e.gone == scope.removed_nodes.contains(&e.view.node.name)),
         "nodes found gone by position, not by name"
     );
     let mut remaining_limits: BTreeMap<Sym, BTreeMap<String, i64>> =
         state.nodepools.iter().filter(|p| !p.limits.is_empty()).map(|p| (p.name, p.limits.0.clone())).collect();
     if !remaining_limits.is_empty() {
-        for n in existing.active() {
+        for n in existing.iter().filter(|e| !e.gone).map(|e| e.view.node) {
             if let Some(lim) = n.nodepool.and_then(|p| remaining_limits.get_mut(&p)) {
                 for (k, x) in lim.iter_mut() {
                     *x = x.saturating_sub(if k == "nodes" { 1 } else { n.capacity.get(k) });
@@ -411,21 +497,22 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         let requests = &self.data[id].requests;
         let start = self.first_fit.get(requests).copied().unwrap_or(0);
         let mut first_fit = None;
-        let mut from = start;
-        while let Some(i) = self.existing.first_with_room(requests, from) {
-            from = i + 1;
-            first_fit.get_or_insert(i);
-            // asked only of the nodes with room, not of every node when the run is set up
-            if moved && self.scope.under_consolidate_after.contains(&self.existing.get(i).view.node.name) {
+        for i in start..self.existing.len() {
+            if self.existing[i].gone || !requests.fits(self.existing[i].remaining()) {
                 continue;
             }
-            self.existing.touch(i);
+            first_fit.get_or_insert(i);
+            // asked only of the nodes with room, not of every node when the run is set up
+            if moved && self.scope.under_consolidate_after.contains(&self.existing[i].view.node.name) {
+                continue;
+            }
             if let Ok(reqs) = self.existing_can_add(i, id, pod) {
                 keep_first_fit(&mut self.first_fit, requests, first_fit.unwrap_or(i));
-                if self.existing.place(i, id, pod, requests, reqs) {
+                let e = &mut self.existing[i];
+                if e.placed.is_none() {
                     self.placed_on.push(i);
                 }
-                let e = self.existing.get(i);
+                e.place(id, pod, &self.data[id].requests, reqs);
                 self.topology.record(id, pod, &e.view.room.taints, e.requirements(), false);
                 return Ok(());
             }
@@ -594,7 +681,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
     /// requirements, then each volume topology alternative with topology), with the node's
     /// requirements tightened by the pod's (`existingnode.go: CanAdd`; `None`: they stay as they are).
     fn existing_can_add(&self, i: usize, id: usize, pod: &Pod) -> Result<Option<Requirements>, ()> {
-        let e = self.existing.get(i);
+        let e = &self.existing[i];
         let d = &self.data[id];
         // the caller has checked that the requests fit the node's remaining capacity
         if taints::first_untolerated(&e.view.room.taints, &pod.tolerations).is_some()
@@ -632,7 +719,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
 
     /// An existing node's requirements tightened by the topology groups that apply to the pod
     /// (`None`: `base` is the node's own and nothing tightens it).
-    fn existing_with_topology(&self, e: Existing, id: usize, pod: &Pod, base: Cow<Requirements>) -> Result<Option<Requirements>, ()> {
+    fn existing_with_topology(&self, e: &ExistingNode, id: usize, pod: &Pod, base: Cow<Requirements>) -> Result<Option<Requirements>, ()> {
         let adds = self.topology.domains_to_add(id, pod, &e.view.room.taints, &self.data[id].strict, &base, false, false).map_err(|_| ())?;
         if adds.is_empty() {
             // the tightened requirements are `base` itself: when that is the node's own, its
@@ -956,7 +1043,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         let mut placed_on = self.placed_on;
         placed_on.sort_unstable();
         let mut nodes = self.existing;
-        let existing = placed_on.into_iter().filter_map(|i| nodes.take_pods(i)).collect();
+        let existing = placed_on.into_iter().filter_map(|i| Some((nodes[i].view.node.name, nodes[i].placed.take()?.pods))).collect();
         let relaxations = self.relaxed.into_iter().enumerate().filter(|(_, r)| !r.is_empty()).collect();
         Solution {
             pods: self.pods,
