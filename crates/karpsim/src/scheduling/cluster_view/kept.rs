@@ -158,9 +158,10 @@ impl KeptNodes {
         self.order[i].at as usize
     }
 
-    /// The kept room of the entry at `i` of the order.
-    pub(super) fn room(&self, i: usize) -> Option<&NodeRoom> {
-        self.order[i].room.as_deref()
+    /// Where the node at `i` of the order is in the state, and its kept room.
+    pub(super) fn at_and_room(&self, i: usize) -> (usize, Option<&NodeRoom>) {
+        let e = &self.order[i];
+        (e.at as usize, e.room.as_deref())
     }
 
     /// Keep `room` for the entry at `i` of the order (worked out for a view from its node and

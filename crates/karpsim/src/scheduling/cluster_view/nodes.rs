@@ -172,7 +172,8 @@ impl<'a> ViewNodes<'a> {
             }
             ViewNodes::Kept(k) => {
                 let at = k.active.as_ref().map_or(i, |a| a[i] as usize);
-                let (room, volumes) = match k.order.room(at) {
+                let (node_at, room) = k.order.at_and_room(at);
+                let (room, volumes) = match room {
                     Some(room) => (room, None),
                     None => {
                         // every active entry without a kept room had one worked out for this view
@@ -181,7 +182,7 @@ impl<'a> ViewNodes<'a> {
                         (&e.1, e.2.as_ref())
                     }
                 };
-                NodeView { node: &k.state.nodes[k.order.at(at)], room, pods: PodsOf::Bound(k.pods), volumes }
+                NodeView { node: &k.state.nodes[node_at], room, pods: PodsOf::Bound(k.pods), volumes }
             }
         }
     }
