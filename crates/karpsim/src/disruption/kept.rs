@@ -57,6 +57,8 @@ impl KeptFacts {
                 views.forget(*n);
             }
         }
+        // where the command left the nodes it gave pods, for the next quick round's look-up
+        self.nodes.near(&changed.got_pods_at);
     }
 }
 

@@ -705,7 +705,6 @@ pub fn until_stable_with_progress(state: &ClusterState, opts: &DisruptionOptions
             };
             if let Some(f) = &mut facts {
                 f.forget(&changed);
-                f.nodes.near(&changed.got_pods_at);
             }
             commands.push(p.command);
         }
@@ -905,14 +904,13 @@ mod tests {
     }
 
     /// Three quick rounds over `state`, each plan placed as until-stable places it (what it changed
-    /// forgotten, the positions it gave pods noted), each followed by [`same_as_full`]'s checks,
-    /// whose names `check` gets with the plan.
+    /// forgotten and the positions it gave pods noted, both by `KeptFacts::forget`), each followed
+    /// by [`same_as_full`]'s checks, whose names `check` gets with the plan.
     fn quick_rounds(state: &mut ClusterState, facts: &mut KeptFacts, now: Timestamp, seq: &mut usize, mut check: impl FnMut(&Plan, (Vec<Sym>, Vec<Sym>))) {
         for _ in 0..3 {
             for p in plan_round(state, now, &DisruptionOptions::default()) {
                 let changed = place(state, &p.new_nodes, &p.binds, &p.remove, now, seq);
                 facts.forget(&changed);
-                facts.nodes.near(&changed.got_pods_at);
                 check(&p, same_as_full(state, &mut facts.nodes, now));
             }
         }
@@ -988,7 +986,6 @@ mod tests {
         let binds = to(&state, n[4], n[6]);
         let changed = place(&mut state, &[], &binds, &[], now, &mut seq);
         facts.forget(&changed);
-        facts.nodes.near(&changed.got_pods_at);
         same_as_full(&state, &mut facts.nodes, now);
         // quick rounds' plans: expiration and emptiness delete nodes (drift waits: the node being
         // deleted takes the pool's budget)
@@ -999,7 +996,6 @@ mod tests {
         let binds = to(&state, n[6], n[0]);
         let changed = place(&mut state, &[], &binds, &[n[4], n[6]], now, &mut seq);
         facts.forget(&changed);
-        facts.nodes.near(&changed.got_pods_at);
         same_as_full(&state, &mut facts.nodes, now);
         assert!(super::super::simulate::ArrivingLeaving::of(&state).is_empty());
         // two commands before a round: pods moved to the last node (its position noted), then a
@@ -1010,11 +1006,9 @@ mod tests {
         let changed = place(&mut state, &[], &binds, &[], now, &mut seq);
         assert_eq!(changed.got_pods_at, vec![last]);
         facts.forget(&changed);
-        facts.nodes.near(&changed.got_pods_at);
         let first = state.nodes[0].name;
         let changed = place(&mut state, &[], &[], &[first], now, &mut seq);
         facts.forget(&changed);
-        facts.nodes.near(&changed.got_pods_at);
         same_as_full(&state, &mut facts.nodes, now);
         let result = until_stable(&before, &DisruptionOptions { now: Some(now), ..DisruptionOptions::default() });
         assert!(result.rounds > 1, "{} rounds", result.rounds);
