@@ -90,15 +90,16 @@ def test_custom_catalog_pickles() -> None:
 
 
 def _big_cluster() -> karpsim.Cluster:
-    # 8,000 pods: big enough that the call lasts well over 50 ms as the scheduler gets faster
-    # (2,000 pods took 48 ms on the 2-core CI machine after issue 16's speed-ups)
+    # 32,000 pods: big enough that the call lasts well over 50 ms as the scheduler gets faster
+    # (2,000 pods took 48 ms on the 2-core CI machine after issue 16's speed-ups, and 8,000 pods
+    # 49.9 ms on a 2-core machine later)
     docs = [(BOUTIQUE / "nodepool.yaml").read_text()]
     for i in range(20):
         docs.append(f"""apiVersion: apps/v1
 kind: Deployment
 metadata: {{name: app{i}}}
 spec:
-  replicas: 400
+  replicas: 1600
   template:
     metadata: {{labels: {{app: app{i}}}}}
     spec:
