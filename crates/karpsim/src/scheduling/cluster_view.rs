@@ -25,7 +25,9 @@ use std::sync::{Arc, Mutex, Weak};
 mod kept;
 mod nodes;
 mod room;
+mod room_blocks;
 pub(crate) use kept::KeptNodes;
+pub(crate) use room_blocks::{rules_out, BLOCK};
 pub(crate) use room::NodeRoom;
 pub(crate) use nodes::{KeptAccess, NodeView};
 use nodes::{KeptView, Listed, ListedPods, ViewNodes};
@@ -49,6 +51,9 @@ pub struct ClusterView<'a> {
     /// NodePools that launch nothing for pending pods, with the reason (by name; see
     /// [`ClusterView::unlaunchable`]).
     idle: Vec<(Sym, String)>,
+    /// The free room of `nodes` by blocks, worked out when a run's first-fit scan first passes a
+    /// block's worth of nodes without room ([`ClusterView::room_blocks`]).
+    room_blocks: std::sync::OnceLock<Vec<room_blocks::Free>>,
 }
 
 /// The effective taints of a node for scheduling (`statenode.go: Taints`): a managed node that is not
@@ -262,6 +267,31 @@ fn listed_nodes<'a>(state: &'a ClusterState, pods_by_node: PodsByNode<'_, 'a>, n
     (ViewNodes::Listed(nodes), anti_affinity)
 }
 
+/// Work out the rooms `missing` (positions in the kept order `k`) and keep them, but for nodes with
+/// volume limits: their rooms go to `extra`, worked out for every view.
+fn keep_missing<'a>(
+    state: &'a ClusterState,
+    pods: &'a BoundPods<'a>,
+    k: &mut KeptNodes,
+    missing: Vec<usize>,
+    node_daemons: &daemons::NodeDaemons,
+    extra: &mut Vec<(usize, NodeRoom, Option<VolumeUsage>)>,
+) {
+    NodePartsCache::with(&state.daemonsets, |cache| {
+        for i in missing {
+            let n = &state.nodes[k.at(i)];
+            let (room, volumes) = node_room(n, pods.list(&n.name), cache.get(n, pool_of(state, n), node_daemons));
+            if volumes.is_none() {
+                k.keep(i, Some(room));
+            } else {
+                // with volume limits: worked out for every view
+                k.keep(i, None);
+                extra.push((i, room, volumes));
+            }
+        }
+    });
+}
+
 /// nodes.Active() as the order kept for `state` holds them: brought up to date, the rooms it
 /// lacks worked out (and kept, but for nodes with volume limits), then borrowed for the view's
 /// life. A state whose views keep parts has unique names: every node is the first of its name.
@@ -269,22 +299,10 @@ fn kept_nodes<'a>(state: &'a ClusterState, pods: &'a BoundPods<'a>, kept: KeptAc
     let mut extra = Vec::new();
     let order = kept.update(|k| {
         let missing = k.prepare(state);
-        if missing.is_empty() {
-            return;
+        if !missing.is_empty() {
+            keep_missing(state, pods, k, missing, node_daemons, &mut extra);
         }
-        NodePartsCache::with(&state.daemonsets, |cache| {
-            for i in missing {
-                let n = &state.nodes[k.at(i)];
-                let (room, volumes) = node_room(n, pods.list(&n.name), cache.get(n, pool_of(state, n), node_daemons));
-                if volumes.is_none() {
-                    k.keep(i, Some(room));
-                } else {
-                    // with volume limits: worked out for every view
-                    k.keep(i, None);
-                    extra.push((i, room, volumes));
-                }
-            }
-        });
+        k.refresh_blocks();
     });
     let active = order.active_positions();
     // the view position of the entry at `i` of the order (an active one)
@@ -531,7 +549,17 @@ impl<'a> ClusterView<'a> {
         let tolerate_prefer_no_schedule =
             state.nodepools.iter().any(|p| p.taints.iter().any(|t| t.effect == TaintEffect::PreferNoSchedule));
         let reservations = ReservationManager::new(templates.iter().map(|t| t.classes.reserved.as_slice()));
-        ClusterView { state, templates, domain_pools, nodes, anti_affinity, tolerate_prefer_no_schedule, reservations, idle }
+        ClusterView {
+            state,
+            templates,
+            domain_pools,
+            nodes,
+            anti_affinity,
+            tolerate_prefer_no_schedule,
+            reservations,
+            idle,
+            room_blocks: std::sync::OnceLock::new(),
+        }
     }
 
     /// How many nodes the view has.
@@ -542,6 +570,27 @@ impl<'a> ClusterView<'a> {
     /// The node at `i` of the view's order.
     pub(crate) fn node(&self, i: usize) -> NodeView<'_, 'a> {
         self.nodes.get(i)
+    }
+
+    /// The room of the node at `i` of the view's order (what [`ClusterView::node`] gives as `room`,
+    /// without the rest).
+    pub(crate) fn room(&self, i: usize) -> &NodeRoom {
+        self.nodes.room(i)
+    }
+
+    /// The free room of the view's nodes by blocks of [`BLOCK`], in the view's order: worked out
+    /// on first use and shared by the view's runs (a consolidation round's simulations).
+    pub(crate) fn room_blocks(&self) -> &[room_blocks::Free] {
+        match &self.nodes {
+            // kept across views, patched where the order changed
+            ViewNodes::Kept(k) if k.active.is_none() => k.order.room_blocks(),
+            _ => self.room_blocks.get_or_init(|| {
+                let free: Vec<room_blocks::Free> = (0..self.nodes.len()).map(|i| room_blocks::free_of(&self.nodes.room(i).remaining)).collect();
+                let mut blocks = Vec::new();
+                room_blocks::refresh(&mut blocks, &free, |f| *f, (0, usize::MAX));
+                blocks
+            }),
+        }
     }
 
     /// The view's nodes, in its order.

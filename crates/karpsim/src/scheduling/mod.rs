@@ -18,6 +18,7 @@ mod bound_pods;
 mod claim_order;
 mod cluster_view;
 mod daemons;
+mod existing_nodes;
 pub mod feasibility;
 mod fit_bounds;
 mod host_ports;

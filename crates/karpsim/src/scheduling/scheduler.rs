@@ -5,7 +5,8 @@
 use super::claim_order::{ClaimOrder, Place};
 use super::pinned_domain::{PinIndex, PinnedDomains};
 use super::pool_limits::LimitedCapacity;
-use super::cluster_view::{ClusterView, NodeView};
+use super::cluster_view::{ClusterView, BLOCK};
+use super::existing_nodes::{ExistingNode, ExistingNodes};
 use super::host_ports;
 use super::instance_filter::{self, FilterInput, FilterScratch};
 use super::options::{MinValuesPolicy, PreferencePolicy, ProvisionOptions, TopologyDomains};
@@ -43,88 +44,6 @@ pub struct ScheduleScope {
     pub max_new_claims: Option<usize>,
     /// Strict for provisioning, Fallback for disruption simulations (§3.12).
     pub reserved_mode: ReservedMode,
-}
-
-/// An existing node during one run: its prepared view, and what this run has placed on it. Small,
-/// and without anything to free until the run places a pod there: a disruption round's runs and a
-/// batch set up every node of the cluster and place pods on a few of them.
-struct ExistingNode<'v, 'a> {
-    view: NodeView<'v, 'a>,
-    /// What this run has placed on it (`None`: nothing yet).
-    placed: Option<Box<Placed>>,
-    /// Whether [`ExistingNode::requirements`] are compatible with themselves, once asked (see
-    /// [`ExistingNode::self_compatible`]); emptied whenever they change.
-    self_compatible: std::cell::Cell<Option<bool>>,
-    /// The run treats it as gone (a candidate, a node being deleted): no pod goes there.
-    gone: bool,
-}
-
-/// What one run has placed on an existing node.
-struct Placed {
-    /// The view's free capacity less this run's pods.
-    remaining: Resources,
-    /// The view's requirements tightened by the pods placed in this run (`None`: not tightened).
-    requirements: Option<Requirements>,
-    /// Host ports of the pods placed in this run.
-    ports: Vec<HostPort>,
-    /// Volume claims attached by the pods placed in this run.
-    volumes: Vec<(Sym, Sym)>,
-    pods: Vec<usize>,
-}
-
-impl ExistingNode<'_, '_> {
-    fn remaining(&self) -> &Resources {
-        self.placed.as_ref().map_or(&self.view.room.remaining, |p| &p.remaining)
-    }
-
-    fn requirements(&self) -> &Requirements {
-        self.placed.as_ref().and_then(|p| p.requirements.as_ref()).unwrap_or(&self.view.room.requirements)
-    }
-
-    fn ports(&self) -> &[HostPort] {
-        self.placed.as_ref().map_or(&[], |p| &p.ports)
-    }
-
-    fn volumes(&self) -> &[(Sym, Sym)] {
-        self.placed.as_ref().map_or(&[], |p| &p.volumes)
-    }
-
-    /// `requirements().compatible(requirements())`: Karpenter's `nodeRequirements.Compatible(
-    /// topologyRequirements)` when topology adds nothing to a pod without requirements of its own
-    /// (`existingnode.go: CanAdd`), asked of the same node for every such pod that fits it. The
-    /// answer depends on the requirements alone, so it is kept until they change (a walk over
-    /// every label of the node each time was a fifth of a simulation's cold start).
-    fn self_compatible(&self) -> bool {
-        let fresh = || self.requirements().compatible(self.requirements(), None).is_ok();
-        match self.self_compatible.get() {
-            Some(ok) => {
-                debug_assert_eq!(ok, fresh(), "kept self-compatibility of node {} is stale", self.view.node.name);
-                ok
-            }
-            None => {
-                let ok = fresh();
-                self.self_compatible.set(Some(ok));
-                ok
-            }
-        }
-    }
-
-    /// Place pod `id` here: its requests, host ports and volume claims, and the requirements it
-    /// tightened (`None`: they stay as they are).
-    fn place(&mut self, id: usize, pod: &Pod, requests: &Resources, reqs: Option<Requirements>) {
-        let view = self.view;
-        let p = self.placed.get_or_insert_with(|| {
-            Box::new(Placed { remaining: view.room.remaining.clone(), requirements: None, ports: Vec::new(), volumes: Vec::new(), pods: Vec::new() })
-        });
-        p.remaining.sub_assign(requests);
-        p.ports.extend(pod.host_ports.iter().cloned());
-        p.volumes.extend_from_slice(volumes::attachments(pod));
-        p.pods.push(id);
-        if let Some(reqs) = reqs {
-            p.requirements = Some(reqs);
-            self.self_compatible.set(None);
-        }
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -227,7 +146,7 @@ struct Scheduler<'a, 't, 's> {
     templates: &'t [Template<'a>],
     /// Why pools that launch nothing do (appended to the reason of a pod no pool could take).
     no_launch: Option<String>,
-    existing: Vec<ExistingNode<'t, 'a>>,
+    existing: ExistingNodes<'t, 'a>,
     /// The positions in `existing` of the nodes this run placed pods on, in the order of their
     /// first pod (the solution lists them without a pass over every node).
     placed_on: Vec<usize>,
@@ -340,23 +259,18 @@ pub fn schedule_on<'a>(view: &ClusterView<'a>, pods: Vec<&'a Pod>, scope: &Sched
         }
     }
 
-    // existing nodes (nodes.Active()) in the view's order, those this run treats as gone marked
-    // as such: one small entry per node in one pass, rather than a pass that looks each node up
-    let mut existing: Vec<ExistingNode> =
-        view.nodes().map(|v| ExistingNode { view: v, placed: None, self_compatible: std::cell::Cell::new(None), gone: false }).collect();
-    // the nodes this run treats as gone, found by name (a few) rather than looked up for every node
+    // existing nodes (nodes.Active()) in the view's order, those this run treats as gone found by
+    // name (a few) rather than every node looked up
     let gone = view.positions_of(&scope.removed_nodes);
-    for &i in &gone {
-        existing[i].gone = true;
-    }
     debug_assert!(
-        existing.iter().all(|e| e.gone == scope.removed_nodes.contains(&e.view.node.name)),
+        view.nodes().enumerate().all(|(i, v)| gone.binary_search(&i).is_ok() == scope.removed_nodes.contains(&v.node.name)),
         "nodes found gone by position, not by name"
     );
+    let existing = ExistingNodes::new(view, &gone);
     let mut remaining_limits: BTreeMap<Sym, BTreeMap<String, i64>> =
         state.nodepools.iter().filter(|p| !p.limits.is_empty()).map(|p| (p.name, p.limits.0.clone())).collect();
     if !remaining_limits.is_empty() {
-        for n in existing.iter().filter(|e| !e.gone).map(|e| e.view.node) {
+        for n in view.nodes().enumerate().filter(|(i, _)| gone.binary_search(i).is_err()).map(|(_, v)| v.node) {
             if let Some(lim) = n.nodepool.and_then(|p| remaining_limits.get_mut(&p)) {
                 for (k, x) in lim.iter_mut() {
                     *x = x.saturating_sub(if k == "nodes" { 1 } else { n.capacity.get(k) });
@@ -497,27 +411,39 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         let requests = &self.data[id].requests;
         let start = self.first_fit.get(requests).copied().unwrap_or(0);
         let mut first_fit = None;
-        for i in start..self.existing.len() {
-            if self.existing[i].gone || !requests.fits(self.existing[i].remaining()) {
+        let len = self.existing.len();
+        let mut i = start;
+        while i < len {
+            // once a scan has passed a block's worth of nodes, it passes whole blocks in which no
+            // node had room for the requests when the view was built (`RoomBlocks`): the same
+            // first fit, without a test per full node
+            if i % BLOCK == 0 && i - start >= BLOCK && self.existing.block_without_room(i, requests) {
+                i += BLOCK;
                 continue;
             }
-            first_fit.get_or_insert(i);
+            let at = i;
+            i += 1;
+            if !self.existing.remaining(at).is_some_and(|free| requests.fits(free)) {
+                continue;
+            }
+            first_fit.get_or_insert(at);
             // asked only of the nodes with room, not of every node when the run is set up
-            if moved && self.scope.under_consolidate_after.contains(&self.existing[i].view.node.name) {
+            if moved && self.scope.under_consolidate_after.contains(&self.existing.node(at).name) {
                 continue;
             }
-            if let Ok(reqs) = self.existing_can_add(i, id, pod) {
-                keep_first_fit(&mut self.first_fit, requests, first_fit.unwrap_or(i));
-                let e = &mut self.existing[i];
+            self.existing.entry(at);
+            if let Ok(reqs) = self.existing_can_add(at, id, pod) {
+                keep_first_fit(&mut self.first_fit, requests, first_fit.unwrap_or(at));
+                let e = self.existing.entry(at);
                 if e.placed.is_none() {
-                    self.placed_on.push(i);
+                    self.placed_on.push(at);
                 }
                 e.place(id, pod, &self.data[id].requests, reqs);
                 self.topology.record(id, pod, &e.view.room.taints, e.requirements(), false);
                 return Ok(());
             }
         }
-        keep_first_fit(&mut self.first_fit, requests, first_fit.unwrap_or(self.existing.len()));
+        keep_first_fit(&mut self.first_fit, requests, first_fit.unwrap_or(len));
         // 2. NodeClaims opened in this run, fewest pods first (kept sorted; ties by creation order)
         // Hostname spread/anti-affinity rules that would reject a claim, checked before anything
         // else (exact: the same conditions `Topology::domains_to_add` applies, when the pod adds no
@@ -681,7 +607,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
     /// requirements, then each volume topology alternative with topology), with the node's
     /// requirements tightened by the pod's (`existingnode.go: CanAdd`; `None`: they stay as they are).
     fn existing_can_add(&self, i: usize, id: usize, pod: &Pod) -> Result<Option<Requirements>, ()> {
-        let e = &self.existing[i];
+        let e = self.existing.get(i);
         let d = &self.data[id];
         // the caller has checked that the requests fit the node's remaining capacity
         if taints::first_untolerated(&e.view.room.taints, &pod.tolerations).is_some()
@@ -1042,8 +968,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         // in the view's order
         let mut placed_on = self.placed_on;
         placed_on.sort_unstable();
-        let mut nodes = self.existing;
-        let existing = placed_on.into_iter().filter_map(|i| Some((nodes[i].view.node.name, nodes[i].placed.take()?.pods))).collect();
+        let existing = self.existing.placed(&placed_on);
         let relaxations = self.relaxed.into_iter().enumerate().filter(|(_, r)| !r.is_empty()).collect();
         Solution {
             pods: self.pods,

@@ -11,6 +11,7 @@
 //! the order again, so the view's order is always the state's sorted order.
 
 use super::room::NodeRoom;
+use super::room_blocks::{self, Free, BLOCK, UNKNOWN};
 use crate::labels::{Sym, SymMap, SymSet};
 use crate::model::Node;
 use crate::state::ClusterState;
@@ -44,6 +45,10 @@ pub(crate) struct KeptNodes {
     /// than compare every entry with the state before every view (debug builds still do, and a
     /// write that was not reported fails them).
     vouched: bool,
+    /// The largest free amounts of each block of `order` ([`room_blocks`]), worked out again for
+    /// the blocks `blocks_changed` (inclusive) before a view borrows them (`None`: up to date).
+    blocks: Vec<Free>,
+    blocks_changed: Option<(usize, usize)>,
 }
 
 /// One node of the state in [`KeptNodes::order`]: its sort key, where it is, and its room.
@@ -60,6 +65,11 @@ struct KeptNode {
 impl KeptNode {
     fn of(node: &Node, at: usize, room: Option<Arc<NodeRoom>>) -> KeptNode {
         KeptNode { initialized: node.initialized, name: node.name, active: node.deletion_timestamp.is_none(), at: at as u32, room }
+    }
+
+    /// Its room's free amounts ([`UNKNOWN`] without a kept room: its block is never passed).
+    fn free(&self) -> Free {
+        self.room.as_ref().map_or(UNKNOWN, |r| room_blocks::free_of(&r.remaining))
     }
 
     /// The views' order: initialized first, then by name.
@@ -80,6 +90,13 @@ impl KeptNodes {
     /// An order for an owner that reports every write to its state's nodes ([`KeptNodes::vouched`]).
     pub(crate) fn vouched() -> KeptNodes {
         KeptNodes { vouched: true, ..KeptNodes::default() }
+    }
+
+    /// The entries `lo..=hi` of the order changed (`hi` is `usize::MAX` when entries from `lo` on
+    /// moved by one): their blocks are worked out again.
+    fn changed(&mut self, lo: usize, hi: usize) {
+        let (lo, hi) = (lo / BLOCK, if hi == usize::MAX { hi } else { hi / BLOCK });
+        self.blocks_changed = Some(self.blocks_changed.map_or((lo, hi), |(l, h)| (l.min(lo), h.max(hi))));
     }
 
     /// Forget `node`: its record or its pods changed (or it was launched, or it is gone).
@@ -104,6 +121,7 @@ impl KeptNodes {
     fn forget_room(&mut self, name: Sym) {
         if let Some(i) = self.position(name) {
             self.order[i].room = None;
+            self.changed(i, i);
         }
     }
 
@@ -120,6 +138,8 @@ impl KeptNodes {
         self.inactive = 0;
         self.unkept.clear();
         self.anti.clear();
+        self.blocks.clear();
+        self.blocks_changed = Some((0, usize::MAX));
     }
 
     /// Bring the order up to date with `state` for a view, and say which of its active entries
@@ -179,6 +199,27 @@ impl KeptNodes {
                 self.unkept.insert(e.name);
             }
         }
+        self.changed(i, i);
+    }
+
+    /// Work out the blocks of the entries changed since the last view (after its rooms are kept).
+    pub(super) fn refresh_blocks(&mut self) {
+        if let Some(changed) = self.blocks_changed.take() {
+            room_blocks::refresh(&mut self.blocks, &self.order, KeptNode::free, changed);
+        }
+        if cfg!(debug_assertions) {
+            // the blocks patched are the blocks worked out afresh
+            let mut fresh = Vec::new();
+            room_blocks::refresh(&mut fresh, &self.order, KeptNode::free, (0, usize::MAX));
+            assert_eq!(self.blocks, fresh, "kept room blocks are stale");
+        }
+    }
+
+    /// The largest free amounts of each block of [`BLOCK`] entries of the order: a view's, when
+    /// every entry is active (its positions are then the order's).
+    pub(super) fn room_blocks(&self) -> &[Free] {
+        debug_assert!(self.blocks_changed.is_none(), "room blocks read before they were worked out");
+        &self.blocks
     }
 
     /// How many entries a view has (the active ones).
@@ -208,6 +249,7 @@ impl KeptNodes {
             self.order.drain(..).filter(|e| !changed.contains(&e.name)).filter_map(|e| Some((e.name, e.room?))).collect();
         self.order = state.nodes.iter().enumerate().map(|(at, n)| KeptNode::of(n, at, rooms.remove(&n.name))).collect();
         self.order.sort_by(|a, b| a.cmp_key(b.initialized, b.name));
+        self.changed(0, usize::MAX);
         self.inactive = self.order.iter().filter(|e| !e.active).count();
         self.unkept.clear();
         self.anti = self.order.iter().filter(|e| e.room.as_ref().is_some_and(|r| r.anti_affinity)).map(|e| e.name).collect();
@@ -286,6 +328,7 @@ impl KeptNodes {
                 None => {
                     let gone = self.order.remove(from);
                     self.inactive -= usize::from(!gone.active);
+                    self.changed(from, usize::MAX);
                 }
             }
         }
@@ -300,6 +343,7 @@ impl KeptNodes {
                 let e = KeptNode::of(node, at, None);
                 self.inactive += usize::from(!e.active);
                 self.order.insert(i, e);
+                self.changed(i, usize::MAX);
                 true
             }
         }
@@ -322,6 +366,7 @@ impl KeptNodes {
         let e = KeptNode::of(node, at, None);
         self.inactive = self.inactive + usize::from(!e.active) - usize::from(!self.order[to].active);
         self.order[to] = e;
+        self.changed(from.min(to), from.max(to));
         true
     }
 }

@@ -171,18 +171,34 @@ impl<'a> ViewNodes<'a> {
                 NodeView { node: l.node, room: &l.room, pods, volumes: l.volumes.as_ref() }
             }
             ViewNodes::Kept(k) => {
-                let at = k.active.as_ref().map_or(i, |a| a[i] as usize);
-                let (node_at, room) = k.order.at_and_room(at);
-                let (room, volumes) = match room {
-                    Some(room) => (room, None),
-                    None => {
-                        // every active entry without a kept room had one worked out for this view
-                        // (`ClusterView::build`'s kept branch), so the search finds it
-                        let e = &k.extra[k.extra.binary_search_by_key(&at, |e| e.0).expect("a room worked out for the view")];
-                        (&e.1, e.2.as_ref())
-                    }
-                };
+                let (node_at, room, volumes) = k.room_at(i);
                 NodeView { node: &k.state.nodes[node_at], room, pods: PodsOf::Bound(k.pods), volumes }
+            }
+        }
+    }
+
+    /// The room of the node at `i` of the view's order, without the rest of its view (a run's
+    /// first-fit scan reads only the room of most nodes it passes).
+    pub(super) fn room(&self, i: usize) -> &NodeRoom {
+        match self {
+            ViewNodes::Listed(list) => &list[i].room,
+            ViewNodes::Kept(k) => k.room_at(i).1,
+        }
+    }
+}
+
+impl KeptView<'_> {
+    /// Where the node at `i` of the view's order is in the state, its room and its volumes.
+    fn room_at(&self, i: usize) -> (usize, &NodeRoom, Option<&VolumeUsage>) {
+        let at = self.active.as_ref().map_or(i, |a| a[i] as usize);
+        let (node_at, room) = self.order.at_and_room(at);
+        match room {
+            Some(room) => (node_at, room, None),
+            None => {
+                // every active entry without a kept room had one worked out for this view
+                // (`ClusterView::build`'s kept branch), so the search finds it
+                let e = &self.extra[self.extra.binary_search_by_key(&at, |e| e.0).expect("a room worked out for the view")];
+                (node_at, &e.1, e.2.as_ref())
             }
         }
     }
