@@ -13,6 +13,40 @@ fn one_type(pods: u32) -> String {
 
 // ---------- §3.3 queue order, first fit ----------
 
+/// Karpenter's first fit (`scheduler.go: add`): each pod goes to the first node in the
+/// existing-node order (here by name) with room left for it, however many full nodes come
+/// before (the scan passes whole blocks of them), and a node the run treats as gone is passed.
+#[test]
+fn pods_go_to_the_first_node_with_room_past_hundreds_of_full_ones() {
+    use karpsim::labels::Sym;
+    use karpsim::scheduling::{schedule, ScheduleScope};
+    let mut state = karpsim::fixtures::karpenter_cluster(300, 0, 7);
+    for n in &mut state.nodes {
+        n.allocatable.cpu = 100;
+    }
+    state.nodes[130].allocatable.cpu = 2000;
+    state.nodes[200].allocatable.cpu = 4000;
+    state.nodes[299].allocatable.cpu = 8000;
+    let pod = karpsim::fixtures::pod;
+    let pods = [pod("a", 1500, 1 << 20), pod("b", 3000, 1 << 20), pod("c", 1500, 1 << 20)];
+    let placed = |removed: &[usize]| {
+        let scope = ScheduleScope { removed_nodes: removed.iter().map(|&i| state.nodes[i].name).collect(), ..Default::default() };
+        let sol = schedule(&state, pods.iter().collect(), &scope, &ProvisionOptions::default());
+        assert!(sol.errors.is_empty() && sol.claims.is_empty(), "every pod fits an existing node");
+        let named = |i: usize| Sym::new(&format!("node-{i:05}"));
+        let got: Vec<(Sym, Vec<Sym>)> = sol.existing.iter().map(|(n, ps)| (*n, ps.iter().map(|&p| sol.pods[p].uid).collect())).collect();
+        (got, named)
+    };
+    // b (the most cpu, first in the queue) takes node 200; a the first node with 1,500m left
+    // (130); c then finds 130 and 200 short, and the last node has room
+    let (got, named) = placed(&[]);
+    let uid = Sym::new;
+    assert_eq!(got, vec![(named(130), vec![uid("a")]), (named(200), vec![uid("b")]), (named(299), vec![uid("c")])]);
+    // without node 130, a and c go past it
+    let (got, named) = placed(&[130]);
+    assert_eq!(got, vec![(named(200), vec![uid("b")]), (named(299), vec![uid("a"), uid("c")])]);
+}
+
 #[test]
 fn queue_order_cpu_then_memory_then_creation_then_uid() {
     // two pods per node: the pairs show the order the pods were taken in

@@ -23,11 +23,12 @@ use crate::taints;
 use std::sync::{Arc, Mutex, Weak};
 
 mod kept;
+mod limits_left;
 mod nodes;
 mod room;
 mod room_blocks;
 pub(crate) use kept::KeptNodes;
-pub(crate) use room_blocks::{rules_out, BLOCK};
+pub(crate) use room_blocks::{exceeds, rules_out, Free, BLOCK};
 pub(crate) use room::NodeRoom;
 pub(crate) use nodes::{KeptAccess, NodeView};
 use nodes::{KeptView, Listed, ListedPods, ViewNodes};
@@ -54,6 +55,9 @@ pub struct ClusterView<'a> {
     /// The free room of `nodes` by blocks, worked out when a run's first-fit scan first passes a
     /// block's worth of nodes without room ([`ClusterView::room_blocks`]).
     room_blocks: std::sync::OnceLock<Vec<room_blocks::Free>>,
+    /// The NodePools' limits less what every node uses, and whether that is exact
+    /// ([`ClusterView::limits_left`]), worked out on first use.
+    limits_all: std::sync::OnceLock<(limits_left::Limits, bool)>,
 }
 
 /// The effective taints of a node for scheduling (`statenode.go: Taints`): a managed node that is not
@@ -559,6 +563,7 @@ impl<'a> ClusterView<'a> {
             reservations,
             idle,
             room_blocks: std::sync::OnceLock::new(),
+            limits_all: std::sync::OnceLock::new(),
         }
     }
 
@@ -576,6 +581,32 @@ impl<'a> ClusterView<'a> {
     /// without the rest).
     pub(crate) fn room(&self, i: usize) -> &NodeRoom {
         self.nodes.room(i)
+    }
+
+    /// The node at `i` of the view's order, without the rest of its view.
+    pub(crate) fn node_record(&self, i: usize) -> &'a Node {
+        self.nodes.node(i)
+    }
+
+    /// The four free amounts of each node's room in the view's order, side by side, when the view
+    /// has them at hand (a kept order whose entries are all active).
+    pub(crate) fn free_amounts(&self) -> Option<&[room_blocks::Free]> {
+        match &self.nodes {
+            ViewNodes::Kept(k) if k.active.is_none() => Some(k.order.free()),
+            _ => None,
+        }
+    }
+
+    /// What the NodePools' limits leave to a run that treats the nodes at `gone` (positions,
+    /// ascending) as gone: each limit less what the other nodes use, in the view's order.
+    pub(crate) fn limits_left(&self, gone: &[usize]) -> limits_left::Limits {
+        let limits = || self.state.nodepools.iter().filter(|p| !p.limits.is_empty()).map(|p| (p.name, p.limits.0.clone())).collect();
+        let (all, exact) = self.limits_all.get_or_init(|| limits_left::less(limits(), (0..self.node_count()).map(|i| self.node_record(i))));
+        if *exact {
+            limits_left::give_back(all.clone(), gone.iter().map(|&i| self.node_record(i)))
+        } else {
+            limits_left::less(limits(), (0..self.node_count()).filter(|i| gone.binary_search(i).is_err()).map(|i| self.node_record(i))).0
+        }
     }
 
     /// The free room of the view's nodes by blocks of [`BLOCK`], in the view's order: worked out

@@ -7,7 +7,7 @@
 //! was a third of an until-stable run over a drifted cluster, whose rounds each simulate one node's
 //! pods against thousands.
 
-use super::cluster_view::{rules_out, ClusterView, NodeView, BLOCK};
+use super::cluster_view::{exceeds, rules_out, ClusterView, Free, NodeView, BLOCK};
 use super::volumes;
 use crate::labels::Sym;
 use crate::model::{HostPort, Node, Pod};
@@ -101,6 +101,8 @@ impl ExistingNode<'_, '_> {
 /// the others.
 pub(super) struct ExistingNodes<'t, 'a> {
     view: &'t ClusterView<'a>,
+    /// The view's four free amounts of every node, side by side, when it has them.
+    free: Option<&'t [Free]>,
     /// One bit per node of the view: whether it has an entry (most do not: one test, no look-up).
     made: Vec<u64>,
     /// The entries made, and where each node's is.
@@ -111,7 +113,13 @@ pub(super) struct ExistingNodes<'t, 'a> {
 impl<'t, 'a> ExistingNodes<'t, 'a> {
     /// The view's nodes, those at `gone` (positions) treated as gone.
     pub(super) fn new(view: &'t ClusterView<'a>, gone: &[usize]) -> Self {
-        let mut nodes = ExistingNodes { view, made: vec![0; view.node_count().div_ceil(64)], entries: Vec::new(), index: FxHashMap::default() };
+        let mut nodes = ExistingNodes {
+            view,
+            free: view.free_amounts(),
+            made: vec![0; view.node_count().div_ceil(64)],
+            entries: Vec::new(),
+            index: FxHashMap::default(),
+        };
         for &i in gone {
             nodes.entry(i).gone = true;
         }
@@ -123,21 +131,31 @@ impl<'t, 'a> ExistingNodes<'t, 'a> {
         self.view.node_count()
     }
 
+    #[inline]
+    fn is_made(&self, i: usize) -> bool {
+        self.made[i / 64] & (1 << (i % 64)) != 0
+    }
+
     fn made(&self, i: usize) -> Option<&ExistingNode<'t, 'a>> {
-        if self.made[i / 64] & (1 << (i % 64)) == 0 {
+        if !self.is_made(i) {
             return None;
         }
         self.index.get(&i).map(|&e| &self.entries[e])
     }
 
-    /// The free room of the node at `i` as this run has left it; `None` when the run treats it as
-    /// gone.
-    pub(super) fn remaining(&self, i: usize) -> Option<&Resources> {
-        match self.made(i) {
-            Some(e) if e.gone => None,
-            Some(e) => Some(e.remaining()),
-            None => Some(&self.view.room(i).remaining),
+    /// Whether `requests` fit the room this run has left on the node at `i` ([`Resources::fits`]);
+    /// false when the run treats it as gone.
+    #[inline]
+    pub(super) fn fits(&self, i: usize, requests: &Resources) -> bool {
+        if self.is_made(i) {
+            return self.made(i).is_some_and(|e| !e.gone && requests.fits(e.remaining()));
         }
+        // the view's room: its four amounts side by side rule out most full nodes in a few
+        // comparisons, without a look at the room
+        if self.free.is_some_and(|free| exceeds(requests, &free[i])) {
+            return false;
+        }
+        requests.fits(&self.view.room(i).remaining)
     }
 
     /// Whether no node of the block of [`BLOCK`] nodes at `at` (a multiple of it) has room for
@@ -149,7 +167,7 @@ impl<'t, 'a> ExistingNodes<'t, 'a> {
 
     /// The node at `i`.
     pub(super) fn node(&self, i: usize) -> &'a Node {
-        self.made(i).map_or_else(|| self.view.node(i).node, |e| e.view.node)
+        self.made(i).map_or_else(|| self.view.node_record(i), |e| e.view.node)
     }
 
     /// The entry of the node at `i`, made now if it has none.
@@ -182,43 +200,5 @@ impl<'t, 'a> ExistingNodes<'t, 'a> {
                 Some((e.view.node.name, e.placed.take()?.pods))
             })
             .collect()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::fixtures::{karpenter_cluster, pod};
-    use crate::labels::Sym;
-    use crate::scheduling::{schedule, ProvisionOptions, ScheduleScope};
-
-    /// Karpenter's first fit (`scheduler.go: add`): each pod goes to the first node in the
-    /// existing-node order (here by name) with room left for it, however many full nodes come
-    /// before (the scan passes whole blocks of them), and a node the run treats as gone is passed.
-    #[test]
-    fn pods_go_to_the_first_node_with_room_past_hundreds_of_full_ones() {
-        let mut state = karpenter_cluster(300, 0, 7);
-        for n in &mut state.nodes {
-            n.allocatable.cpu = 100;
-        }
-        state.nodes[130].allocatable.cpu = 2000;
-        state.nodes[200].allocatable.cpu = 4000;
-        state.nodes[299].allocatable.cpu = 8000;
-        let pods = [pod("a", 1500, 1 << 20), pod("b", 3000, 1 << 20), pod("c", 1500, 1 << 20)];
-        let placed = |removed: &[usize]| {
-            let scope = ScheduleScope { removed_nodes: removed.iter().map(|&i| state.nodes[i].name).collect(), ..ScheduleScope::default() };
-            let sol = schedule(&state, pods.iter().collect(), &scope, &ProvisionOptions::default());
-            assert!(sol.errors.is_empty() && sol.claims.is_empty(), "every pod fits an existing node");
-            let named = |i: usize| Sym::new(&format!("node-{i:05}"));
-            let got: Vec<(Sym, Vec<Sym>)> = sol.existing.iter().map(|(n, ps)| (*n, ps.iter().map(|&p| sol.pods[p].uid).collect())).collect();
-            (got, named)
-        };
-        // b (the most cpu, first in the queue) takes node 200; a the first node with 1,500m left
-        // (130); c then finds 130 and 200 short, and the last node has room
-        let (got, named) = placed(&[]);
-        let uid = Sym::new;
-        assert_eq!(got, vec![(named(130), vec![uid("a")]), (named(200), vec![uid("b")]), (named(299), vec![uid("c")])]);
-        // without node 130, a and c go past it
-        let (got, named) = placed(&[130]);
-        assert_eq!(got, vec![(named(200), vec![uid("b")]), (named(299), vec![uid("a"), uid("c")])]);
     }
 }

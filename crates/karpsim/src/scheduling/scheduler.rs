@@ -267,17 +267,7 @@ pub fn schedule_on<'a>(view: &ClusterView<'a>, pods: Vec<&'a Pod>, scope: &Sched
         "nodes found gone by position, not by name"
     );
     let existing = ExistingNodes::new(view, &gone);
-    let mut remaining_limits: BTreeMap<Sym, BTreeMap<String, i64>> =
-        state.nodepools.iter().filter(|p| !p.limits.is_empty()).map(|p| (p.name, p.limits.0.clone())).collect();
-    if !remaining_limits.is_empty() {
-        for n in view.nodes().enumerate().filter(|(i, _)| gone.binary_search(i).is_err()).map(|(_, v)| v.node) {
-            if let Some(lim) = n.nodepool.and_then(|p| remaining_limits.get_mut(&p)) {
-                for (k, x) in lim.iter_mut() {
-                    *x = x.saturating_sub(if k == "nodes" { 1 } else { n.capacity.get(k) });
-                }
-            }
-        }
-    }
+    let remaining_limits = view.limits_left(&gone);
     let pool_domains: Vec<PoolDomains> = view
         .domain_pools
         .iter()
@@ -423,7 +413,7 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
             }
             let at = i;
             i += 1;
-            if !self.existing.remaining(at).is_some_and(|free| requests.fits(free)) {
+            if !self.existing.fits(at, requests) {
                 continue;
             }
             first_fit.get_or_insert(at);

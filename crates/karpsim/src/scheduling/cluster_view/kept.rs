@@ -225,6 +225,11 @@ impl KeptNodes {
         }
     }
 
+    /// The four free amounts of each entry's room ([`UNKNOWN`] without a kept room), in the order.
+    pub(super) fn free(&self) -> &[Free] {
+        &self.free
+    }
+
     /// The largest free amounts of each block of [`BLOCK`] entries of the order: a view's, when
     /// every entry is active (its positions are then the order's).
     pub(super) fn room_blocks(&self) -> &[Free] {

@@ -177,6 +177,14 @@ impl<'a> ViewNodes<'a> {
         }
     }
 
+    /// The node at `i` of the view's order, without the rest of its view.
+    pub(super) fn node(&self, i: usize) -> &'a Node {
+        match self {
+            ViewNodes::Listed(list) => list[i].node,
+            ViewNodes::Kept(k) => &k.state.nodes[k.order.at(k.active.as_ref().map_or(i, |a| a[i] as usize))],
+        }
+    }
+
     /// The room of the node at `i` of the view's order, without the rest of its view (a run's
     /// first-fit scan reads only the room of most nodes it passes).
     pub(super) fn room(&self, i: usize) -> &NodeRoom {

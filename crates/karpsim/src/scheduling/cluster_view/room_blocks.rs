@@ -47,8 +47,14 @@ pub(super) fn refresh<T>(blocks: &mut Vec<Free>, items: &[T], free: impl Fn(&T) 
 /// Whether no node of the block starting at `at` (a multiple of [`BLOCK`]) had room for
 /// `requests` when the blocks were worked out.
 pub(crate) fn rules_out(blocks: &[Free], at: usize, requests: &Resources) -> bool {
-    let m = &blocks[at / BLOCK];
-    requests.cpu > m[0] || requests.memory > m[1] || requests.ephemeral_storage > m[2] || requests.pods > m[3]
+    exceeds(requests, &blocks[at / BLOCK])
+}
+
+/// Whether `requests` ask for more of one of the four amounts than `free` has (then they do not
+/// fit: [`Resources::fits`] compares these four among others).
+#[inline]
+pub(crate) fn exceeds(requests: &Resources, free: &Free) -> bool {
+    requests.cpu > free[0] || requests.memory > free[1] || requests.ephemeral_storage > free[2] || requests.pods > free[3]
 }
 
 #[cfg(test)]
