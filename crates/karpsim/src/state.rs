@@ -10,6 +10,9 @@ use crate::requirements::{Requirement, Requirements};
 use std::collections::BTreeMap;
 use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
+mod node_list;
+pub use node_list::NodeList;
+
 /// An instance type with its requirements (§1.3: every label as `In`/`DoesNotExist`, zone and
 /// capacity type from its available offerings), built the first time something reads them.
 #[derive(Debug, Clone)]
@@ -321,7 +324,8 @@ pub struct ClusterState {
     /// Label keys a NodeClaim may be asked for without its NodePool defining them: Karpenter's
     /// well-known labels and the label keys of the catalogs' instance types.
     pub well_known: Arc<labels::WellKnown>,
-    pub nodes: Vec<Node>,
+    /// The nodes, in order ([`NodeList`]: removing one moves no other).
+    pub nodes: NodeList,
     pub pods: Vec<Pod>,
     /// One representative pod per DaemonSet.
     pub daemonsets: Vec<Pod>,
@@ -360,7 +364,7 @@ impl ClusterState {
             pool_types,
             unready_nodepools,
             well_known,
-            nodes,
+            nodes: nodes.into(),
             pods,
             daemonsets,
             pdbs,
@@ -694,7 +698,7 @@ pub fn update_reservation(types: &Arc<Vec<TypeInfo>>, id: Sym, delta: i64, expir
 /// The totals the algorithms build from the inputs must stay within the integer range: the requests
 /// of the pods bound to each node, and of all DaemonSets together (a node's DaemonSet overhead is a
 /// part of that). Each pod's own requests were checked when it was read.
-fn check_sums(nodes: &[Node], pods: &[Pod], daemonsets: &[Pod]) -> Result<()> {
+fn check_sums(nodes: &NodeList, pods: &[Pod], daemonsets: &[Pod]) -> Result<()> {
     let too_much = |kind: &str, object: String, what: String, k: &str| {
         let at = Location { kind: Some(kind.into()), object: Some(object), ..Default::default() };
         Error::input(at, format!("{what} add up to more {k} than karpsim can hold (at most {})", crate::resources::max_amount_text(k)))

@@ -167,7 +167,7 @@ pub(super) fn place_visiting(
         let name = loop {
             *seq += 1;
             let candidate = Sym::new(&format!("{}-karpsim-{}", n.nodepool, seq));
-            if !state.nodes.iter().any(|x| x.name == candidate) {
+            if !state.nodes.contains_name(candidate) {
                 break candidate;
             }
         };
@@ -182,12 +182,16 @@ pub(super) fn place_visiting(
             changed.reservations = true;
         }
     }
-    // and a deleted node gives its instance back (MarkTerminated)
-    let given_back: Vec<Sym> =
-        state.nodes.iter().filter(|n| remove.contains(&n.name)).filter_map(|n| n.labels.get(&*labels::RESERVATION_ID).copied()).collect();
-    for id in given_back {
-        state.change_reservation(id, 1, false);
-        changed.reservations = true;
+    // the removed nodes leave the state (in its order; no pod is read or written until they
+    // have), and a deleted node gives its instance back (MarkTerminated)
+    if !remove.is_empty() {
+        for n in state.nodes.remove_named(remove) {
+            changed.removed.push(n.name);
+            if let Some(&id) = n.labels.get(&*labels::RESERVATION_ID) {
+                state.change_reservation(id, 1, false);
+                changed.reservations = true;
+            }
+        }
     }
     // looked up for the pods the filter lets through: by interned symbol, not string order
     let dest_of: SymMap<Sym> = binds
@@ -257,25 +261,35 @@ pub(super) fn place_visiting(
         }
         changed.gone_pods = gone;
     }
-    if !remove.is_empty() {
-        let removed = &mut changed.removed;
-        state.nodes.retain(|n| {
-            let keep = !remove.contains(&n.name);
-            if !keep {
-                removed.push(n.name);
-            }
-            keep
-        });
-    }
-    let got_pods = SymFilter::of(touched.iter().copied());
-    for (at, n) in state.nodes.iter_mut().enumerate() {
-        if got_pods.may_hold(n.name) && touched.contains(&n.name) {
-            n.last_pod_event = Some(now);
-            changed.got_pods_at.push(at);
-        }
+    changed.got_pods_at = got_pods_at(&state.nodes, &touched, &names, &changed.removed);
+    for &at in &changed.got_pods_at {
+        state.nodes.update(at, |n| n.last_pod_event = Some(now));
     }
     changed.nodes.extend(touched);
     changed
+}
+
+/// The positions, ascending, of the nodes named in `touched` (the nodes given pods), in `nodes`
+/// after a command launched `launched` (pushed at its end, in order) and removed `removed`. When
+/// it removed none of those it launched (they are then its last `launched.len()` nodes) and
+/// every node given pods is one of them, they are found there; otherwise the nodes' names are
+/// scanned.
+fn got_pods_at(nodes: &crate::state::NodeList, touched: &SymSet, launched: &[Sym], removed: &[Sym]) -> Vec<usize> {
+    let tail = nodes.len().checked_sub(launched.len());
+    let launched_kept = || launched.iter().all(|l| !removed.contains(l));
+    let at = match tail {
+        Some(tail) if touched.iter().all(|t| launched.contains(t)) && launched_kept() => {
+            launched.iter().enumerate().filter(|(_, n)| touched.contains(*n)).map(|(i, _)| tail + i).collect()
+        }
+        // a few names: a scan of the kept names for each
+        _ if touched.len() <= 8 => nodes.positions_of(&touched.iter().copied().collect::<Vec<_>>()),
+        _ => {
+            let got_pods = SymFilter::of(touched.iter().copied());
+            nodes.positions_named(|n| got_pods.may_hold(n) && touched.contains(&n))
+        }
+    };
+    debug_assert_eq!(at, nodes.positions_named(|n| touched.contains(&n)), "got pods at");
+    at
 }
 
 /// A set of symbols as 1,024 bits, one per hash (a Bloom filter with one hash): a symbol it does

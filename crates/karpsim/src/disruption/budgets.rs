@@ -38,7 +38,7 @@ pub fn allowed(pool: &NodePool, reason: DisruptionReason, now: Timestamp, num_no
 
 /// Remaining disruptions per pool for a reason: allowed minus nodes already disrupting (not Ready or
 /// deleting), counting only managed, initialized nodes.
-pub fn mapping(pools: &[NodePool], nodes: &[Node], reason: DisruptionReason, now: Timestamp, also_disrupting: &[Sym]) -> BTreeMap<Sym, i64> {
+pub fn mapping<'a>(pools: &[NodePool], nodes: impl IntoIterator<Item = &'a Node>, reason: DisruptionReason, now: Timestamp, also_disrupting: &[Sym]) -> BTreeMap<Sym, i64> {
     // (nodes, disrupting) per pool name, counted in a list with a slot per name: a pool's nodes
     // come in runs (a snapshot lists them together, launches append), so the slot of the last
     // node's pool is tried first and the map is asked once per run (every round of until-stable

@@ -393,6 +393,58 @@ mod tests {
         }
     }
 
+    /// `place` removes nodes by their kept names and finds the nodes it gave pods where it
+    /// launched them (or by a scan of the names), and leaves what the passes over every node it
+    /// replaced left: the same nodes in the same order (those of `remove` gone, by `retain`), the
+    /// same removed names, pod events at the positions a pass finds, the kept names current and
+    /// equal to a fresh read, command after command: a node replaced (its pods to the new node),
+    /// pods of a node that stays moved while another is deleted, a launched node removed by the
+    /// same command, a node renamed through `IndexMut` (the names stale) to share a name with
+    /// another, then both removed, pods moved to a node launched two commands before.
+    #[test]
+    fn placing_by_kept_names_is_the_passes_over_every_node() {
+        let mut state = crate::fixtures::karpenter_cluster(6, 3, 7);
+        let n: Vec<Sym> = state.nodes.iter().map(|n| n.name).collect();
+        let to = |state: &ClusterState, from: Sym, dest: Dest| -> Vec<(Sym, Dest)> {
+            state.pods.iter().filter(|p| p.node_name == Some(from)).map(|p| (p.uid, dest.clone())).collect()
+        };
+        let mut seq = 0;
+        let mut run = |state: &mut ClusterState, new_nodes: &[NewNode], binds: &[(Sym, Dest)], remove: &[Sym], now: Timestamp, step: &str| {
+            let before: Vec<Sym> = state.nodes.iter().map(|n| n.name).collect();
+            let changed = place(state, new_nodes, binds, remove, now, &mut seq);
+            let all: Vec<Sym> = before.iter().chain(&changed.launched).copied().collect();
+            let after: Vec<Sym> = state.nodes.iter().map(|n| n.name).collect();
+            assert_eq!(after, all.iter().copied().filter(|x| !remove.contains(x)).collect::<Vec<_>>(), "{step}");
+            assert_eq!(changed.removed, all.iter().copied().filter(|x| remove.contains(x)).collect::<Vec<_>>(), "{step}");
+            let got: SymSet = changed.pods.iter().filter_map(|&(at, _)| state.pods[at].node_name).collect();
+            let events: Vec<usize> = (0..state.nodes.len()).filter(|&at| got.contains(&state.nodes[at].name)).collect();
+            assert_eq!(changed.got_pods_at, events, "{step}");
+            assert!(events.iter().all(|&at| state.nodes[at].last_pod_event == Some(now)), "{step}");
+            assert_eq!(state.nodes.kept_names(), Some(&after[..]), "{step}");
+            changed
+        };
+        let binds: Vec<(Sym, Dest)> = to(&state, n[0], Dest::Replacement(0));
+        let new = like(&state.nodes[0]);
+        let replaced = run(&mut state, &[new], &binds, &[n[0]], 7_201, "replaced");
+        assert_eq!(replaced.got_pods_at, [state.nodes.len() - 1]);
+        let binds = to(&state, n[2], Dest::Existing(n[3]));
+        let moved = run(&mut state, &[], &binds, &[n[1]], 7_202, "moved");
+        assert_eq!(moved.got_pods_at, [1]);
+        let doomed = Sym::new("default-karpsim-2");
+        let binds = to(&state, n[4], Dest::Replacement(0));
+        let new = like(&state.nodes[0]);
+        let gone = run(&mut state, &[new], &binds, &[doomed, n[4]], 7_203, "launched and removed");
+        assert_eq!((gone.launched, gone.got_pods_at.len()), (vec![doomed], 0));
+        state.nodes[0].name = n[5];
+        assert!(state.nodes.kept_names().is_none());
+        let twins = run(&mut state, &[], &[], &[n[5]], 7_204, "two of one name");
+        assert_eq!(twins.removed, [n[5], n[5]]);
+        let launched = replaced.launched[0];
+        let binds = to(&state, n[3], Dest::Existing(launched));
+        let last = run(&mut state, &[], &binds, &[], 7_205, "to a launched node");
+        assert_eq!(last.got_pods_at, [state.nodes.len() - 1]);
+    }
+
     /// Two nodes of one name would share one entry: such a state keeps nothing.
     #[test]
     fn a_state_with_two_nodes_of_one_name_keeps_nothing() {

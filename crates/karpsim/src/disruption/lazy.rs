@@ -78,8 +78,8 @@ impl<'a, 'k> Lazy<'a, 'k> {
             }
         };
         for &at in near.iter().rev() {
-            let below = state.nodes.get(..=at.min(state.nodes.len().saturating_sub(1))).unwrap_or_default();
-            for node in below.iter().rev().take(NEAR_STEPS) {
+            let below = (at + 1).min(state.nodes.len());
+            for node in state.nodes.iter().take(below).rev().take(NEAR_STEPS) {
                 if missing == 0 {
                     break;
                 }

@@ -837,7 +837,7 @@ mod tests {
     fn quick_rounds_over_the_kept_index_plan_as_rounds_that_keep_nothing() {
         let mut now = 7_200;
         let mut state = drifted_cluster(11, now);
-        for n in &mut state.nodes[9..] {
+        for n in state.nodes.iter_mut().skip(9) {
             let mut labels = (*n.labels).clone();
             labels.insert(Sym::new("tier"), Sym::new("v2"));
             n.labels = labels.into();
@@ -1001,7 +1001,7 @@ mod tests {
         // two commands before a round: pods moved to the last node (its position noted), then a
         // node before it deleted (the noted position is one past it now)
         let last = state.nodes.len() - 1;
-        let from = state.nodes[1..last].iter().map(|x| x.name).find(|&x| state.pods.iter().any(|p| p.node_name == Some(x))).expect("a node with pods");
+        let from = state.nodes.iter().take(last).skip(1).map(|x| x.name).find(|&x| state.pods.iter().any(|p| p.node_name == Some(x))).expect("a node with pods");
         let binds = to(&state, from, state.nodes[last].name);
         let changed = place(&mut state, &[], &binds, &[], now, &mut seq);
         assert_eq!(changed.got_pods_at, vec![last]);

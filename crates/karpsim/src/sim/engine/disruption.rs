@@ -24,20 +24,10 @@ impl Engine<'_> {
         if !self.state.nodes.iter().any(|n| gone.contains(&n.name)) {
             return f(&self.state, self.abs_now(), &opts);
         }
-        // (original index, node) of the terminating ones, in order; the rest keep their order
-        let all = std::mem::replace(&mut self.state.nodes, Vec::with_capacity(self.nodes.len()));
-        let mut out_of_view: Vec<(usize, crate::model::Node)> = Vec::new();
-        for (i, n) in all.into_iter().enumerate() {
-            if gone.contains(&n.name) {
-                out_of_view.push((i, n));
-            } else {
-                self.state.nodes.push(n);
-            }
-        }
+        // the terminating ones with their positions; the rest keep their order
+        let out_of_view = self.state.nodes.take_out(|n| gone.contains(&n.name));
         let out = f(&self.state, self.abs_now(), &opts);
-        for (i, n) in out_of_view {
-            self.state.nodes.insert(i, n);
-        }
+        self.state.nodes.put_back(out_of_view);
         out
     }
 
