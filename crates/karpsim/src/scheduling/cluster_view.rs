@@ -591,8 +591,14 @@ impl<'a> ClusterView<'a> {
     /// The four free amounts of each node's room in the view's order, side by side, when the view
     /// has them at hand (a kept order whose entries are all active).
     pub(crate) fn free_amounts(&self) -> Option<&[room_blocks::Free]> {
+        self.kept_all_active().map(KeptNodes::free)
+    }
+
+    /// The kept order the view's nodes are, when every entry of it is active (the view's
+    /// positions are then the order's).
+    fn kept_all_active(&self) -> Option<&KeptNodes> {
         match &self.nodes {
-            ViewNodes::Kept(k) if k.active.is_none() => Some(k.order.free()),
+            ViewNodes::Kept(k) if k.active.is_none() => Some(&k.order),
             _ => None,
         }
     }
@@ -612,10 +618,10 @@ impl<'a> ClusterView<'a> {
     /// The free room of the view's nodes by blocks of [`BLOCK`], in the view's order: worked out
     /// on first use and shared by the view's runs (a consolidation round's simulations).
     pub(crate) fn room_blocks(&self) -> &[room_blocks::Free] {
-        match &self.nodes {
+        match self.kept_all_active() {
             // kept across views, patched where the order changed
-            ViewNodes::Kept(k) if k.active.is_none() => k.order.room_blocks(),
-            _ => self.room_blocks.get_or_init(|| {
+            Some(kept) => kept.room_blocks(),
+            None => self.room_blocks.get_or_init(|| {
                 let free: Vec<room_blocks::Free> = (0..self.nodes.len()).map(|i| room_blocks::free_of(&self.nodes.room(i).remaining)).collect();
                 let mut blocks = Vec::new();
                 room_blocks::refresh(&mut blocks, &free, |f| *f, (0, usize::MAX));

@@ -105,9 +105,8 @@ pub(super) struct ExistingNodes<'t, 'a> {
     free: Option<&'t [Free]>,
     /// One bit per node of the view: whether it has an entry (most do not: one test, no look-up).
     made: Vec<u64>,
-    /// The entries made, and where each node's is.
-    entries: Vec<ExistingNode<'t, 'a>>,
-    index: FxHashMap<usize, usize>,
+    /// The entries made, by the node's position.
+    entries: FxHashMap<usize, ExistingNode<'t, 'a>>,
 }
 
 impl<'t, 'a> ExistingNodes<'t, 'a> {
@@ -117,8 +116,7 @@ impl<'t, 'a> ExistingNodes<'t, 'a> {
             view,
             free: view.free_amounts(),
             made: vec![0; view.node_count().div_ceil(64)],
-            entries: Vec::new(),
-            index: FxHashMap::default(),
+            entries: FxHashMap::default(),
         };
         for &i in gone {
             nodes.entry(i).gone = true;
@@ -140,7 +138,7 @@ impl<'t, 'a> ExistingNodes<'t, 'a> {
         if !self.is_made(i) {
             return None;
         }
-        self.index.get(&i).map(|&e| &self.entries[e])
+        self.entries.get(&i)
     }
 
     /// Whether `requests` fit the room this run has left on the node at `i` ([`Resources::fits`]);
@@ -148,7 +146,7 @@ impl<'t, 'a> ExistingNodes<'t, 'a> {
     #[inline]
     pub(super) fn fits(&self, i: usize, requests: &Resources) -> bool {
         if self.is_made(i) {
-            return self.made(i).is_some_and(|e| !e.gone && requests.fits(e.remaining()));
+            return self.entries.get(&i).is_some_and(|e| !e.gone && requests.fits(e.remaining()));
         }
         // the view's room: its four amounts side by side rule out most full nodes in a few
         // comparisons, without a look at the room
@@ -172,17 +170,9 @@ impl<'t, 'a> ExistingNodes<'t, 'a> {
 
     /// The entry of the node at `i`, made now if it has none.
     pub(super) fn entry(&mut self, i: usize) -> &mut ExistingNode<'t, 'a> {
-        let e = match self.index.get(&i) {
-            Some(&e) => e,
-            None => {
-                self.made[i / 64] |= 1 << (i % 64);
-                self.index.insert(i, self.entries.len());
-                let view: &'t ClusterView<'a> = self.view;
-                self.entries.push(ExistingNode { view: view.node(i), placed: None, self_compatible: std::cell::Cell::new(None), gone: false });
-                self.entries.len() - 1
-            }
-        };
-        &mut self.entries[e]
+        self.made[i / 64] |= 1 << (i % 64);
+        let view: &'t ClusterView<'a> = self.view;
+        self.entries.entry(i).or_insert_with(|| ExistingNode { view: view.node(i), placed: None, self_compatible: std::cell::Cell::new(None), gone: false })
     }
 
     /// The entry of the node at `i`, made by [`ExistingNodes::entry`].
@@ -196,7 +186,7 @@ impl<'t, 'a> ExistingNodes<'t, 'a> {
         positions
             .iter()
             .filter_map(|&i| {
-                let e = self.index.get(&i).map(|&e| &mut self.entries[e])?;
+                let e = self.entries.get_mut(&i)?;
                 Some((e.view.node.name, e.placed.take()?.pods))
             })
             .collect()

@@ -181,7 +181,7 @@ impl<'a> ViewNodes<'a> {
     pub(super) fn node(&self, i: usize) -> &'a Node {
         match self {
             ViewNodes::Listed(list) => list[i].node,
-            ViewNodes::Kept(k) => &k.state.nodes[k.order.at(k.active.as_ref().map_or(i, |a| a[i] as usize))],
+            ViewNodes::Kept(k) => &k.state.nodes[k.order.at(k.order_at(i))],
         }
     }
 
@@ -196,9 +196,14 @@ impl<'a> ViewNodes<'a> {
 }
 
 impl KeptView<'_> {
+    /// The position in the order of the node at `i` of the view's order.
+    fn order_at(&self, i: usize) -> usize {
+        self.active.as_ref().map_or(i, |a| a[i] as usize)
+    }
+
     /// Where the node at `i` of the view's order is in the state, its room and its volumes.
     fn room_at(&self, i: usize) -> (usize, &NodeRoom, Option<&VolumeUsage>) {
-        let at = self.active.as_ref().map_or(i, |a| a[i] as usize);
+        let at = self.order_at(i);
         let (node_at, room) = self.order.at_and_room(at);
         match room {
             Some(room) => (node_at, room, None),
