@@ -54,9 +54,9 @@ fn tolerates_disrupted_taint(p: &Pod) -> bool {
 /// Disruptions each PDB allows now, computed as the disruption controller does from the pods it
 /// selects: healthy (Ready) pods minus the pods that must stay healthy. The expected count is the
 /// number of selected pods (controllers' scale is not modelled).
-pub fn pdb_allowed(pdb: &PodDisruptionBudget, pods: &[Pod]) -> i64 {
+pub fn pdb_allowed<'a>(pdb: &PodDisruptionBudget, pods: impl IntoIterator<Item = &'a Pod>) -> i64 {
     let Some(sel) = &pdb.selector else { return i64::MAX };
-    let selected: Vec<&Pod> = pods.iter().filter(|p| p.namespace == pdb.namespace && p.is_active() && sel.matches(&p.labels)).collect();
+    let selected: Vec<&Pod> = pods.into_iter().filter(|p| p.namespace == pdb.namespace && p.is_active() && sel.matches(&p.labels)).collect();
     let expected = selected.len() as i64;
     let healthy = selected.iter().filter(|p| p.ready).count() as i64;
     let scaled = |v: IntOrPercent| match v {

@@ -10,8 +10,15 @@ use crate::requirements::{Requirement, Requirements};
 use std::collections::BTreeMap;
 use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
+mod box_list;
 mod node_list;
+pub use box_list::{BoxList, TakenOut};
 pub use node_list::NodeList;
+
+/// The pods of a [`ClusterState`], in the state's order, read like a slice of [`Pod`]s: each pod
+/// in its own box, so that removing pods (those that go with a deleted node) moves the later
+/// pods' pointers, not the pods.
+pub type PodList = BoxList<Pod>;
 
 /// An instance type with its requirements (§1.3: every label as `In`/`DoesNotExist`, zone and
 /// capacity type from its available offerings), built the first time something reads them.
@@ -326,7 +333,8 @@ pub struct ClusterState {
     pub well_known: Arc<labels::WellKnown>,
     /// The nodes, in order ([`NodeList`]: removing one moves no other).
     pub nodes: NodeList,
-    pub pods: Vec<Pod>,
+    /// The pods, in order ([`PodList`]: removing one moves no other).
+    pub pods: PodList,
     /// One representative pod per DaemonSet.
     pub daemonsets: Vec<Pod>,
     pub pdbs: Vec<PodDisruptionBudget>,
@@ -365,7 +373,7 @@ impl ClusterState {
             unready_nodepools,
             well_known,
             nodes: nodes.into(),
-            pods,
+            pods: pods.into(),
             daemonsets,
             pdbs,
             namespaces: Vec::new(),
@@ -698,7 +706,7 @@ pub fn update_reservation(types: &Arc<Vec<TypeInfo>>, id: Sym, delta: i64, expir
 /// The totals the algorithms build from the inputs must stay within the integer range: the requests
 /// of the pods bound to each node, and of all DaemonSets together (a node's DaemonSet overhead is a
 /// part of that). Each pod's own requests were checked when it was read.
-fn check_sums(nodes: &NodeList, pods: &[Pod], daemonsets: &[Pod]) -> Result<()> {
+fn check_sums(nodes: &NodeList, pods: &PodList, daemonsets: &[Pod]) -> Result<()> {
     let too_much = |kind: &str, object: String, what: String, k: &str| {
         let at = Location { kind: Some(kind.into()), object: Some(object), ..Default::default() };
         Error::input(at, format!("{what} add up to more {k} than karpsim can hold (at most {})", crate::resources::max_amount_text(k)))

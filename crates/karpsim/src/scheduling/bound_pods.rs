@@ -2,7 +2,7 @@
 
 use crate::labels::{Sym, SymMap};
 use crate::model::Pod;
-use crate::state::ClusterState;
+use crate::state::{ClusterState, PodList as StatePods};
 
 /// The pods bound to each node name (not terminal), in the state's order ([`bound_pods_by_node`]).
 #[derive(Debug, Default)]
@@ -21,7 +21,7 @@ enum Lists<'a> {
     /// every node's into references at every round was a tenth of a drifted cluster's run; a
     /// round reads the pods of the few nodes its commands touch, and a view reads every node's
     /// through [`BoundPods::list`], which needs no references).
-    Kept { kept: &'a KeptPods, state: &'a [Pod], refs: Box<[ReadOne<'a>; READS_ONE_BY_ONE]>, reads: std::cell::Cell<usize>, all: std::cell::OnceCell<Grouped<'a>> },
+    Kept { kept: &'a KeptPods, state: &'a StatePods, refs: Box<[ReadOne<'a>; READS_ONE_BY_ONE]>, reads: std::cell::Cell<usize>, all: std::cell::OnceCell<Grouped<'a>> },
 }
 
 /// One node's pods turned into references when first read: its slot, and the list.
@@ -115,7 +115,7 @@ impl<'a> BoundPods<'a> {
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum PodList<'s, 'a> {
     Refs(&'s [&'a Pod]),
-    At(&'s [usize], &'a [Pod]),
+    At(&'s [usize], &'a StatePods),
 }
 
 impl<'s, 'a> PodList<'s, 'a> {
@@ -128,9 +128,9 @@ impl<'s, 'a> PodList<'s, 'a> {
 
     /// The pods, in the state's order.
     pub(crate) fn iter(self) -> impl ExactSizeIterator<Item = &'a Pod> + Clone + 's {
-        let (refs, at, state): (&'s [&'a Pod], &'s [usize], &'a [Pod]) = match self {
-            PodList::Refs(r) => (r, &[], &[]),
-            PodList::At(at, state) => (&[], at, state),
+        let (refs, at, state): (&'s [&'a Pod], &'s [usize], Option<&'a StatePods>) = match self {
+            PodList::Refs(r) => (r, &[], None),
+            PodList::At(at, state) => (&[], at, Some(state)),
         };
         PodIter { refs: refs.iter(), at: at.iter(), state }
     }
@@ -141,7 +141,8 @@ impl<'s, 'a> PodList<'s, 'a> {
 struct PodIter<'s, 'a> {
     refs: std::slice::Iter<'s, &'a Pod>,
     at: std::slice::Iter<'s, usize>,
-    state: &'a [Pod],
+    /// (`None` with no positions)
+    state: Option<&'a StatePods>,
 }
 
 impl<'a> Iterator for PodIter<'_, 'a> {
@@ -150,7 +151,10 @@ impl<'a> Iterator for PodIter<'_, 'a> {
     fn next(&mut self) -> Option<&'a Pod> {
         match self.refs.next() {
             Some(p) => Some(p),
-            None => self.at.next().map(|&i| &self.state[i]),
+            None => {
+                let state = self.state?;
+                self.at.next().map(|&i| &state[i])
+            }
         }
     }
 
@@ -246,6 +250,20 @@ impl KeptPods {
     }
 }
 
+/// Sorts `entries` (pods of `state`, each with a value) into the state's order of their pods,
+/// keeping the order of entries of one pod (a stable sort). The pods are boxed ([`StatePods`]), so
+/// their positions are looked up (one pass over the state's pods, when there are two or more).
+pub(crate) fn in_state_order<T>(state: &ClusterState, entries: &mut Vec<(&Pod, T)>) {
+    if entries.len() < 2 {
+        return;
+    }
+    let at = state.pods.positions_of(&entries.iter().map(|(p, _)| *p).collect::<Vec<_>>());
+    debug_assert!(at.iter().all(Option::is_some), "pods not of the state");
+    let mut keyed: Vec<(Option<usize>, (&Pod, T))> = at.into_iter().zip(entries.drain(..)).collect();
+    keyed.sort_by_key(|(at, _)| *at);
+    entries.extend(keyed.into_iter().map(|(_, e)| e));
+}
+
 /// Positions kept across the removal of the items at `gone` (ascending) from the list they point
 /// into: each of `at` (ascending) less the removed ones before it, those removed dropped. A walk
 /// over both lists (building a kept grouping again after every command that removed a pod, a
@@ -307,8 +325,8 @@ pub(crate) fn bound_pods_by_node(state: &ClusterState) -> BoundPods<'_> {
     for ((_, r), s) in runs.into_iter().zip(run_slot) {
         let at = ranges[s].end;
         ranges[s].end += r.len();
-        for (to, p) in pods[at..at + r.len()].iter_mut().zip(&state.pods[r]) {
-            *to = p;
+        for (to, i) in pods[at..at + r.len()].iter_mut().zip(r) {
+            *to = &state.pods[i];
         }
     }
     BoundPods { lists: Lists::Refs { slot, pods, ranges } }
@@ -337,6 +355,19 @@ mod tests {
         let Lists::Kept { all, .. } = &round.lists else { panic!("a kept grouping") };
         assert!(all.get().is_some(), "past the first nodes, every node's pods at once");
         assert!(round.get(&Sym::new("no-such-node")).is_none());
+    }
+
+    /// Entries sorted into the state's order of their pods come out as the pods are in the state,
+    /// entries of one pod in the order they came (a stable sort), whatever their boxes' addresses.
+    #[test]
+    fn entries_sorted_in_state_order_follow_the_pods_positions() {
+        let state = crate::fixtures::karpenter_cluster(3, 3, 5);
+        let p = |i: usize| &state.pods[i];
+        let mut entries = vec![(p(7), 'a'), (p(2), 'b'), (p(8), 'c'), (p(2), 'd'), (p(0), 'e'), (p(5), 'f')];
+        in_state_order(&state, &mut entries);
+        let got: Vec<(usize, char)> =
+            entries.iter().map(|(pod, c)| (state.pods.iter().position(|q| std::ptr::eq(q, *pod)).expect("a pod of the state"), *c)).collect();
+        assert_eq!(got, [(0, 'e'), (2, 'b'), (2, 'd'), (5, 'f'), (7, 'a'), (8, 'c')]);
     }
 
     /// Each node's range of the one list holds the pods bound to it in the state's order, whatever

@@ -148,9 +148,11 @@ pub(crate) struct KeptPending {
 
 impl KeptPending {
     pub(crate) fn of(state: &ClusterState) -> KeptPending {
-        // each pending pod's position, from its address: they are references into `state.pods`
-        let base = state.pods.as_ptr().addr();
-        let at: Vec<usize> = pending_pods(state, &mut Vec::new()).into_iter().map(|p| (std::ptr::from_ref(p).addr() - base) / size_of::<Pod>()).collect();
+        // each pending pod's position: they are references into `state.pods`, in its order
+        let mut pending = pending_pods(state, &mut Vec::new()).into_iter().peekable();
+        let at: Vec<usize> =
+            state.pods.iter().enumerate().filter(|&(_, p)| pending.next_if(|q| std::ptr::eq(*q, p)).is_some()).map(|(i, _)| i).collect();
+        debug_assert!(pending.next().is_none(), "pending pods not of the state");
         debug_assert!(at.iter().all(|&i| state.pods.get(i).is_some()));
         KeptPending { at, nodes: state.nodes.iter().map(|n| n.name).collect() }
     }

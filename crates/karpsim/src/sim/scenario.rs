@@ -7,7 +7,7 @@ use crate::catalog::CatalogSource;
 use crate::error::{Error, Location, Result};
 use crate::labels::Sym;
 use crate::model::{OwnerKind, Pod, Timestamp};
-use crate::state::ClusterState;
+use crate::state::{ClusterState, PodList};
 use crate::work::WorkLimits;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -469,7 +469,7 @@ impl Scenario {
 /// The template pod of the controller `ns_name` (a name alone means namespace `default`): from the
 /// controller's manifest when the inputs hold it, else one of its pods in a snapshot (a Deployment's
 /// pods are owned by its ReplicaSet).
-fn find_template(templates: &[Pod], pods: &[Pod], ns_name: &str, kinds: &[OwnerKind]) -> Option<Pod> {
+fn find_template(templates: &[Pod], pods: &PodList, ns_name: &str, kinds: &[OwnerKind]) -> Option<Pod> {
     templates.iter().chain(pods).find(|p| owner_matches(p, ns_name, kinds)).cloned()
 }
 

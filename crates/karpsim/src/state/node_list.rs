@@ -1,16 +1,15 @@
 //! [`NodeList`]: the state's nodes, in order, each in its own allocation.
 
+use super::box_list::{self, BoxList, TakenOut};
 use crate::labels::Sym;
 use crate::model::Node;
-use std::iter::FusedIterator;
 
 /// The nodes of a [`super::ClusterState`], in the state's order (the order the inputs gave them in,
 /// launched nodes appended), read like a slice of [`Node`]s.
 ///
-/// Each node sits in its own box, so removing one (a deleted or replaced node) moves the pointers
-/// of the later nodes, not the nodes: until-stable removes a node at nearly every round, and moving
-/// every later `Node` (a few hundred bytes each) made a run over `n` nodes move `n²/2` nodes' bytes.
-/// The order is the state's order exactly: outputs and Karpenter's orders depend on it.
+/// The nodes are a [`BoxList`] (read through it: `iter`, `len`, `get`, indexing): removing one (a
+/// deleted or replaced node) moves the pointers of the later nodes, not the nodes. The order is
+/// the state's order exactly: outputs and Karpenter's orders depend on it.
 ///
 /// It also keeps the nodes' names in the same order, in one contiguous list, while no node has
 /// been lent out mutably (through which a name could change): finding a node by name
@@ -20,66 +19,46 @@ use std::iter::FusedIterator;
 /// Serialized as a sequence of nodes, as `Vec<Node>` is.
 #[derive(Clone)]
 pub struct NodeList {
-    // (boxed on purpose: removing a node moves the later boxes' pointers, not the nodes)
-    #[allow(clippy::vec_box)]
-    nodes: Vec<Box<Node>>,
+    nodes: BoxList<Node>,
     /// `nodes[i].name` at every `i` when `names_current`; otherwise empty.
     names: Vec<Sym>,
     names_current: bool,
 }
 
+impl std::ops::Deref for NodeList {
+    type Target = BoxList<Node>;
+
+    /// The nodes, read (every change goes through the list, which keeps the names).
+    #[inline]
+    fn deref(&self) -> &BoxList<Node> {
+        &self.nodes
+    }
+}
+
 impl NodeList {
     pub const fn new() -> NodeList {
-        NodeList { nodes: Vec::new(), names: Vec::new(), names_current: true }
+        NodeList { nodes: BoxList::new(), names: Vec::new(), names_current: true }
     }
 
     pub fn with_capacity(capacity: usize) -> NodeList {
-        NodeList { nodes: Vec::with_capacity(capacity), names: Vec::with_capacity(capacity), names_current: true }
+        NodeList { nodes: BoxList::with_capacity(capacity), names: Vec::with_capacity(capacity), names_current: true }
     }
 
     #[inline]
-    pub fn len(&self) -> usize {
-        self.nodes.len()
-    }
-
-    #[inline]
-    pub fn is_empty(&self) -> bool {
-        self.nodes.is_empty()
-    }
-
-    #[inline]
-    pub fn iter(&self) -> Iter<'_> {
-        Iter(self.nodes.iter())
-    }
-
-    #[inline]
-    pub fn iter_mut(&mut self) -> IterMut<'_> {
+    pub fn iter_mut(&mut self) -> box_list::IterMut<'_, Node> {
         self.lend_mut();
-        IterMut(self.nodes.iter_mut())
-    }
-
-    #[inline]
-    pub fn get(&self, at: usize) -> Option<&Node> {
-        self.nodes.get(at).map(|b| &**b)
+        self.nodes.iter_mut()
     }
 
     #[inline]
     pub fn get_mut(&mut self, at: usize) -> Option<&mut Node> {
         self.lend_mut();
-        self.nodes.get_mut(at).map(|b| &mut **b)
-    }
-
-    pub fn first(&self) -> Option<&Node> {
-        self.get(0)
-    }
-
-    pub fn last(&self) -> Option<&Node> {
-        self.nodes.last().map(|b| &**b)
+        self.nodes.get_mut(at)
     }
 
     pub fn last_mut(&mut self) -> Option<&mut Node> {
         self.lend_mut();
-        self.nodes.last_mut().map(|b| &mut **b)
+        self.nodes.last_mut()
     }
 
     /// Changes the node at `at` with `change` (which may rename it), keeping the names current.
@@ -145,19 +124,11 @@ impl NodeList {
     /// # Panics
     /// When a position is out of bounds.
     pub fn remove_at(&mut self, at: &[usize]) -> Vec<Node> {
-        debug_assert!(at.windows(2).all(|w| w[0] < w[1]), "positions not ascending: {at:?}");
-        match at {
-            [] => Vec::new(),
-            &[one] => vec![self.remove(one)],
-            _ => {
-                assert!(at.last().is_some_and(|&last| last < self.nodes.len()), "a position out of bounds");
-                let removed: Vec<Node> = self.nodes.extract_if(.., at_positions(at)).map(|b| *b).collect();
-                if self.names_current {
-                    self.names.extract_if(.., at_positions(at)).for_each(drop);
-                }
-                removed
-            }
+        let removed = self.nodes.remove_at(at);
+        if self.names_current {
+            box_list::remove_sorted(&mut self.names, at);
         }
+        removed
     }
 
     /// Appends `node` at the end of the order.
@@ -165,7 +136,7 @@ impl NodeList {
         if self.names_current {
             self.names.push(node.name);
         }
-        self.nodes.push(Box::new(node));
+        self.nodes.push(node);
     }
 
     /// Inserts `node` at position `at`, shifting the later nodes' pointers up by one.
@@ -176,7 +147,7 @@ impl NodeList {
         if self.names_current {
             self.names.insert(at, node.name);
         }
-        self.nodes.insert(at, Box::new(node));
+        self.nodes.insert(at, node);
     }
 
     /// Removes and returns the node at `at`, shifting the later nodes' pointers down by one.
@@ -184,7 +155,7 @@ impl NodeList {
     /// # Panics
     /// When `at` is out of bounds.
     pub fn remove(&mut self, at: usize) -> Node {
-        let node = *self.nodes.remove(at);
+        let node = self.nodes.remove(at);
         if self.names_current {
             self.names.remove(at);
         }
@@ -192,43 +163,34 @@ impl NodeList {
     }
 
     /// Keeps the nodes `keep` is true of, in order (each node visited once, in order).
-    pub fn retain(&mut self, mut keep: impl FnMut(&Node) -> bool) {
-        self.nodes.retain(|b| keep(b));
+    pub fn retain(&mut self, keep: impl FnMut(&Node) -> bool) {
+        self.nodes.retain(keep);
         self.names_from_nodes();
     }
 
     /// [`NodeList::retain`], with the nodes mutable.
-    pub fn retain_mut(&mut self, mut keep: impl FnMut(&mut Node) -> bool) {
-        self.nodes.retain_mut(|b| keep(b));
+    pub fn retain_mut(&mut self, keep: impl FnMut(&mut Node) -> bool) {
+        self.nodes.retain_mut(keep);
         self.names_from_nodes();
     }
 
     /// Takes out the nodes `out` is true of, keeping the others in their order; [`NodeList::put_back`]
     /// puts them back where they were (the nodes themselves are not moved or copied).
-    pub fn take_out(&mut self, mut out: impl FnMut(&Node) -> bool) -> TakenOut {
-        let mut taken = Vec::new();
-        let len = self.nodes.len();
-        let all = std::mem::replace(&mut self.nodes, Vec::with_capacity(len));
-        for (at, node) in all.into_iter().enumerate() {
-            if out(&node) {
-                taken.push((at, node));
-            } else {
-                self.nodes.push(node);
-            }
-        }
+    pub fn take_out(&mut self, out: impl FnMut(&Node) -> bool) -> TakenOut<Node> {
+        let taken = self.nodes.take_out(out);
         self.names_from_nodes();
-        TakenOut(taken)
+        taken
     }
 
     /// Puts back the nodes [`NodeList::take_out`] took out of this list, at their positions then
     /// (the list must hold the same other nodes in the same order by now).
-    pub fn put_back(&mut self, taken: TakenOut) {
-        for (at, node) in taken.0 {
-            if self.names_current {
-                self.names.insert(at, node.name);
+    pub fn put_back(&mut self, taken: TakenOut<Node>) {
+        if self.names_current {
+            for (at, node) in &taken.0 {
+                self.names.insert(*at, node.name);
             }
-            self.nodes.insert(at, node);
         }
+        self.nodes.put_back(taken);
     }
 
     /// Swaps the nodes at `a` and `b`.
@@ -255,30 +217,20 @@ impl NodeList {
     }
 
     /// Sorts the nodes with `compare`, keeping the order of equal ones (a stable sort).
-    pub fn sort_by(&mut self, mut compare: impl FnMut(&Node, &Node) -> std::cmp::Ordering) {
-        self.nodes.sort_by(|a, b| compare(a, b));
+    pub fn sort_by(&mut self, compare: impl FnMut(&Node, &Node) -> std::cmp::Ordering) {
+        self.nodes.sort_by(compare);
         self.names_from_nodes();
     }
 
     /// Sorts the nodes by `key`, keeping the order of equal ones (a stable sort).
-    pub fn sort_by_key<K: Ord>(&mut self, mut key: impl FnMut(&Node) -> K) {
-        self.nodes.sort_by_key(|b| key(b));
+    pub fn sort_by_key<K: Ord>(&mut self, key: impl FnMut(&Node) -> K) {
+        self.nodes.sort_by_key(key);
         self.names_from_nodes();
-    }
-
-    /// Whether a node equal to `node` is in the list.
-    pub fn contains(&self, node: &Node) -> bool {
-        self.iter().any(|n| n == node)
-    }
-
-    /// The nodes, copied, in order.
-    pub fn to_vec(&self) -> Vec<Node> {
-        self.iter().cloned().collect()
     }
 
     /// The nodes, in order.
     pub fn into_vec(self) -> Vec<Node> {
-        self.nodes.into_iter().map(|b| *b).collect()
+        self.nodes.into_vec()
     }
 
     /// The names kept in order, when current (for tests that compare them with the nodes').
@@ -323,17 +275,6 @@ fn matches(names: &[Sym], name: Sym) -> impl Iterator<Item = usize> + '_ {
     })
 }
 
-/// True of the items at the positions `at` (ascending), for a pass over every item in order.
-fn at_positions<T>(at: &[usize]) -> impl FnMut(&mut T) -> bool + '_ {
-    let mut i = 0;
-    let mut next = at.iter().copied().peekable();
-    move |_| {
-        let hit = next.next_if_eq(&i).is_some();
-        i += 1;
-        hit
-    }
-}
-
 impl Default for NodeList {
     fn default() -> NodeList {
         NodeList::new()
@@ -348,7 +289,7 @@ impl PartialEq for NodeList {
 
 impl std::fmt::Debug for NodeList {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
+        self.nodes.fmt(f)
     }
 }
 
@@ -371,7 +312,15 @@ impl std::ops::IndexMut<usize> for NodeList {
 
 impl From<Vec<Node>> for NodeList {
     fn from(nodes: Vec<Node>) -> NodeList {
-        nodes.into_iter().collect()
+        BoxList::from(nodes).into()
+    }
+}
+
+impl From<BoxList<Node>> for NodeList {
+    fn from(nodes: BoxList<Node>) -> NodeList {
+        let mut list = NodeList { nodes, names: Vec::new(), names_current: false };
+        list.names_from_nodes();
+        list
     }
 }
 
@@ -383,16 +332,12 @@ impl From<NodeList> for Vec<Node> {
 
 impl FromIterator<Node> for NodeList {
     fn from_iter<I: IntoIterator<Item = Node>>(nodes: I) -> NodeList {
-        let mut list = NodeList::new();
-        list.extend(nodes);
-        list
+        BoxList::from_iter(nodes).into()
     }
 }
 
 impl Extend<Node> for NodeList {
     fn extend<I: IntoIterator<Item = Node>>(&mut self, nodes: I) {
-        let nodes = nodes.into_iter();
-        self.nodes.reserve(nodes.size_hint().0);
         for node in nodes {
             self.push(node);
         }
@@ -407,171 +352,54 @@ impl<'a> Extend<&'a Node> for NodeList {
 
 impl<'a> IntoIterator for &'a NodeList {
     type Item = &'a Node;
-    type IntoIter = Iter<'a>;
+    type IntoIter = box_list::Iter<'a, Node>;
 
-    fn into_iter(self) -> Iter<'a> {
+    fn into_iter(self) -> box_list::Iter<'a, Node> {
         self.iter()
     }
 }
 
 impl<'a> IntoIterator for &'a mut NodeList {
     type Item = &'a mut Node;
-    type IntoIter = IterMut<'a>;
+    type IntoIter = box_list::IterMut<'a, Node>;
 
-    fn into_iter(self) -> IterMut<'a> {
+    fn into_iter(self) -> box_list::IterMut<'a, Node> {
         self.iter_mut()
     }
 }
 
 impl IntoIterator for NodeList {
     type Item = Node;
-    type IntoIter = IntoIter;
+    type IntoIter = box_list::IntoIter<Node>;
 
-    fn into_iter(self) -> IntoIter {
-        IntoIter(self.nodes.into_iter())
+    fn into_iter(self) -> box_list::IntoIter<Node> {
+        self.nodes.into_iter()
     }
 }
 
 impl PartialEq<[Node]> for NodeList {
     fn eq(&self, other: &[Node]) -> bool {
-        self.len() == other.len() && self.iter().zip(other).all(|(a, b)| a == b)
+        self.nodes == *other
     }
 }
 
 impl PartialEq<Vec<Node>> for NodeList {
     fn eq(&self, other: &Vec<Node>) -> bool {
-        *self == **other
+        self.nodes == *other
     }
 }
 
 impl serde::Serialize for NodeList {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.iter())
+        self.nodes.serialize(s)
     }
 }
 
 impl<'de> serde::Deserialize<'de> for NodeList {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<NodeList, D::Error> {
-        Vec::<Node>::deserialize(d).map(NodeList::from)
+        BoxList::deserialize(d).map(NodeList::from)
     }
 }
-
-/// Nodes [`NodeList::take_out`] took out of a list, with their positions in it (ascending).
-#[derive(Debug, Default)]
-pub struct TakenOut(Vec<(usize, Box<Node>)>);
-
-impl TakenOut {
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-/// The nodes of a [`NodeList`], in order, by reference.
-#[derive(Clone)]
-pub struct Iter<'a>(std::slice::Iter<'a, Box<Node>>);
-
-impl<'a> Iterator for Iter<'a> {
-    type Item = &'a Node;
-
-    #[inline]
-    fn next(&mut self) -> Option<&'a Node> {
-        self.0.next().map(|b| &**b)
-    }
-
-    #[inline]
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        self.0.size_hint()
-    }
-
-    #[inline]
-    fn nth(&mut self, n: usize) -> Option<&'a Node> {
-        self.0.nth(n).map(|b| &**b)
-    }
-
-    #[inline]
-    fn count(self) -> usize {
-        self.0.len()
-    }
-
-    #[inline]
-    fn last(mut self) -> Option<&'a Node> {
-        self.next_back()
-    }
-}
-
-impl DoubleEndedIterator for Iter<'_> {
-    #[inline]
-    fn next_back(&mut self) -> Option<Self::Item> {
-        self.0.next_back().map(|b| &**b)
-    }
-
-    #[inline]
-    fn nth_back(&mut self, n: usize) -> Option<Self::Item> {
-        self.0.nth_back(n).map(|b| &**b)
-    }
-}
-
-impl ExactSizeIterator for Iter<'_> {}
-
-impl FusedIterator for Iter<'_> {}
-
-/// The nodes of a [`NodeList`], in order, mutable.
-pub struct IterMut<'a>(std::slice::IterMut<'a, Box<Node>>);
-
-impl<'a> Iterator for IterMut<'a> {
-    type Item = &'a mut Node;
-
-    #[inline]
-    fn next(&mut self) -> Option<&'a mut Node> {
-        self.0.next().map(|b| &mut **b)
-    }
-
-    #[inline]
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        self.0.size_hint()
-    }
-
-    #[inline]
-    fn nth(&mut self, n: usize) -> Option<&'a mut Node> {
-        self.0.nth(n).map(|b| &mut **b)
-    }
-}
-
-impl DoubleEndedIterator for IterMut<'_> {
-    #[inline]
-    fn next_back(&mut self) -> Option<Self::Item> {
-        self.0.next_back().map(|b| &mut **b)
-    }
-}
-
-impl ExactSizeIterator for IterMut<'_> {}
-
-impl FusedIterator for IterMut<'_> {}
-
-/// The nodes of a [`NodeList`], in order, owned.
-pub struct IntoIter(std::vec::IntoIter<Box<Node>>);
-
-impl Iterator for IntoIter {
-    type Item = Node;
-
-    fn next(&mut self) -> Option<Node> {
-        self.0.next().map(|b| *b)
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        self.0.size_hint()
-    }
-}
-
-impl DoubleEndedIterator for IntoIter {
-    fn next_back(&mut self) -> Option<Node> {
-        self.0.next_back().map(|b| *b)
-    }
-}
-
-impl ExactSizeIterator for IntoIter {}
-
-impl FusedIterator for IntoIter {}
 
 #[cfg(test)]
 mod tests {
