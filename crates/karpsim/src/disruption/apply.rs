@@ -207,7 +207,7 @@ pub(super) fn place_visiting(
     // pods on removed nodes: DaemonSet, mirror and finished pods go with the node; the rest move or
     // become pending. One pass over the pods: those that go are only noted (a pod that goes is
     // neither moved nor made pending, as when they went first) and removed after it, when there
-    // are any (`retain` visits every pod: most commands remove none)
+    // are any (the later pods' pointers move, once each: the pods are boxed)
     let mut gone: Vec<usize> = Vec::new();
     let mut touched = SymSet::default();
     let mut visit = |at: usize, p: &mut crate::model::Pod| {
@@ -244,13 +244,7 @@ pub(super) fn place_visiting(
         }
     }
     if !gone.is_empty() {
-        let mut at = 0;
-        let mut next = gone.iter().copied().peekable();
-        state.pods.retain(|_| {
-            let keep = next.next_if_eq(&at).is_none();
-            at += 1;
-            keep
-        });
+        state.pods.remove_at(&gone);
         // the positions reported are those after the removal
         let mut before = 0;
         for (at, _) in &mut changed.pods {
