@@ -315,6 +315,67 @@ mod tests {
         assert_eq!(kept.round(&state).0.get(&n[5]).map(<[_]>::len), Some(4));
     }
 
+    /// The kept pods by node, pending pods and pod index equal a fresh build after every command,
+    /// with pods removed at scattered positions: every node has a DaemonSet pod (it goes with its
+    /// node) and the nodes' pods are interleaved in the state's order, so a command's removed pods
+    /// lie among other nodes' pods. Commands: two nodes deleted at once (their pods moved to a node
+    /// that stays), a node replaced (its pods to the new node), pods moved between nodes that
+    /// stay, the node holding every moved pod deleted (its pods pending), the last node deleted.
+    #[test]
+    fn pod_lists_kept_across_scattered_removals_are_a_fresh_build() {
+        let mut state = crate::fixtures::karpenter_cluster(8, 3, 11);
+        let n: Vec<Sym> = state.nodes.iter().map(|n| n.name).collect();
+        // interleave: every node's first pods, then their second ones, then their third ones
+        state.pods.sort_by_key(|p| state_rank(p, &n));
+        for (i, name) in n.iter().enumerate() {
+            let at = state.pods.iter().position(|p| p.node_name == Some(*name)).expect("a pod on the node");
+            state.pods[at].owner = Some(crate::model::OwnerRef { kind: crate::model::OwnerKind::DaemonSet, name: Sym::new(&format!("logs-{i}")) });
+        }
+        let mut kept = KeptPodLists::of(&state);
+        let ptrs = |pods: &[&Pod]| pods.iter().map(|p| std::ptr::from_ref::<Pod>(p)).collect::<Vec<_>>();
+        let check = |kept: &KeptPodLists, state: &ClusterState, step: &str| {
+            let ((a, pending), b) = (kept.round(state), bound_pods_by_node(state));
+            let all: Vec<Sym> = state.nodes.iter().map(|n| n.name).chain(n.iter().copied()).collect();
+            for name in &all {
+                assert_eq!(ptrs(a.get(name).unwrap_or(&[])), ptrs(b.get(name).unwrap_or(&[])), "{step}: node {name}");
+            }
+            assert_eq!(ptrs(&pending), ptrs(&crate::scheduling::pending_pods(state, &mut Vec::new())), "{step}");
+            let fresh = KeptPodLists::of(state);
+            assert_eq!(kept.index.touched(state, &kept.by_node, kept.pending.positions(), &[], &all), fresh.index.touched(state, &fresh.by_node, fresh.pending.positions(), &[], &all), "{step}");
+        };
+        check(&kept, &state, "built");
+        let mut seq = 0;
+        let pods_before = state.pods.len();
+        let binds = [move_all(&state, n[1], n[2]), move_all(&state, n[5], n[2])].concat();
+        let two = kept.place(&mut state, &[], &binds, &[n[1], n[5]], 7_200, &mut seq);
+        assert_eq!(two.gone_pods.len(), 2);
+        assert_eq!(state.pods.len(), pods_before - 2);
+        check(&kept, &state, "two nodes deleted");
+        let new = like(&state.nodes[0]);
+        let binds: Vec<(Sym, Dest)> = move_all(&state, n[0], n[0]).into_iter().map(|(uid, _)| (uid, Dest::Replacement(0))).collect();
+        let replaced = kept.place(&mut state, &[new], &binds, &[n[0]], 7_200, &mut seq);
+        assert_eq!(replaced.gone_pods.len(), 1);
+        check(&kept, &state, "replaced");
+        let binds = move_all(&state, n[3], n[4]);
+        let moved = kept.place(&mut state, &[], &binds, &[], 7_200, &mut seq);
+        assert!(moved.gone_pods.is_empty() && !moved.pods.is_empty());
+        check(&kept, &state, "moved");
+        let deleted = kept.place(&mut state, &[], &[], &[n[2]], 7_200, &mut seq);
+        assert_eq!(deleted.gone_pods.len(), 1);
+        check(&kept, &state, "deleted, pods pending");
+        let last = kept.place(&mut state, &[], &[], &[n[7]], 7_200, &mut seq);
+        assert_eq!(last.gone_pods.len(), 1);
+        check(&kept, &state, "last deleted");
+        assert!(!kept.round(&state).1.is_empty());
+    }
+
+    /// A pod's rank in an interleaved order: its index among its node's pods, then its node's.
+    fn state_rank(p: &Pod, nodes: &[Sym]) -> (usize, usize) {
+        let node = nodes.iter().position(|n| Some(*n) == p.node_name).unwrap_or(nodes.len());
+        let within = p.name.as_str().rsplit('-').next().and_then(|s| s.parse().ok()).unwrap_or(0);
+        (within, node)
+    }
+
     /// The debug check catches pods by node kept across a move that was not reported.
     #[test]
     #[cfg(debug_assertions)]
