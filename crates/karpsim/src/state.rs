@@ -10,7 +10,7 @@ use crate::requirements::{Requirement, Requirements};
 use std::collections::BTreeMap;
 use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
-mod box_list;
+pub mod box_list;
 mod node_list;
 pub use box_list::{BoxList, TakenOut};
 pub use node_list::NodeList;

@@ -1,6 +1,6 @@
 //! The pods bound to each node, grouped once for a round, a view or a batch.
 
-use crate::labels::{Sym, SymMap};
+use crate::labels::{Sym, SymMap, SymSet};
 use crate::model::Pod;
 use crate::state::{ClusterState, PodList as StatePods};
 
@@ -63,14 +63,14 @@ impl<'a> BoundPods<'a> {
                 }
                 if read < READS_ONE_BY_ONE {
                     reads.set(read + 1);
-                    return Some(&refs[read].get_or_init(|| (s, kept.lists[s].iter().map(|&i| &state[i]).collect())).1);
+                    return Some(&refs[read].get_or_init(|| (s, kept.current(s).map(|i| &state[i]).collect())).1);
                 }
                 let g = all.get_or_init(|| {
                     let mut pods: Vec<&Pod> = Vec::with_capacity(kept.lists.iter().map(Vec::len).sum());
                     let mut ranges = Vec::with_capacity(kept.lists.len());
-                    for list in &kept.lists {
+                    for s in 0..kept.lists.len() {
                         let at = pods.len();
-                        pods.extend(list.iter().map(|&i| &state[i]));
+                        pods.extend(kept.current(s).map(|i| &state[i]));
                         ranges.push(at..pods.len());
                     }
                     Grouped { pods, ranges }
@@ -115,7 +115,7 @@ impl<'a> BoundPods<'a> {
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum PodList<'s, 'a> {
     Refs(&'s [&'a Pod]),
-    At(&'s [usize], &'a StatePods),
+    At(Current<'s>, &'a StatePods),
 }
 
 impl<'s, 'a> PodList<'s, 'a> {
@@ -128,11 +128,11 @@ impl<'s, 'a> PodList<'s, 'a> {
 
     /// The pods, in the state's order.
     pub(crate) fn iter(self) -> impl ExactSizeIterator<Item = &'a Pod> + Clone + 's {
-        let (refs, at, state): (&'s [&'a Pod], &'s [usize], Option<&'a StatePods>) = match self {
-            PodList::Refs(r) => (r, &[], None),
+        let (refs, at, state): (&'s [&'a Pod], Current<'s>, Option<&'a StatePods>) = match self {
+            PodList::Refs(r) => (r, Current::default(), None),
             PodList::At(at, state) => (&[], at, Some(state)),
         };
-        PodIter { refs: refs.iter(), at: at.iter(), state }
+        PodIter { refs: refs.iter(), at, state }
     }
 }
 
@@ -140,7 +140,7 @@ impl<'s, 'a> PodList<'s, 'a> {
 #[derive(Clone)]
 struct PodIter<'s, 'a> {
     refs: std::slice::Iter<'s, &'a Pod>,
-    at: std::slice::Iter<'s, usize>,
+    at: Current<'s>,
     /// (`None` with no positions)
     state: Option<&'a StatePods>,
 }
@@ -153,7 +153,7 @@ impl<'a> Iterator for PodIter<'_, 'a> {
             Some(p) => Some(p),
             None => {
                 let state = self.state?;
-                self.at.next().map(|&i| &state[i])
+                self.at.next().map(|i| &state[i])
             }
         }
     }
@@ -173,35 +173,58 @@ impl ExactSizeIterator for PodIter<'_, '_> {}
 ///
 /// Exact because until-stable's state is its own copy written between rounds only by `place`,
 /// which reports every pod whose binding it changed (with its position and the node it left),
-/// and the positions of the pods it removed (later positions shift past them: [`shift_after_removal`]).
-/// A pod moved by `place` keeps its position. Debug builds compare every round's grouping with
-/// a fresh [`bound_pods_by_node`].
+/// the nodes whose pods changed, and the positions of the pods it removed. A pod moved by `place`
+/// keeps its position; a removal moves every later pod down. The lists are not rewritten for that
+/// (that was a pass over every node's list at every command that removed a DaemonSet pod): they
+/// hold the positions the pods had when the lists were last written, translated on read by the
+/// removals since ([`Renumbered`]), and are rewritten once those are many. Debug builds compare
+/// every round's grouping with a fresh [`bound_pods_by_node`].
 #[derive(Debug, Default)]
 pub(crate) struct KeptPods {
     /// Each node name's index in `lists`. A name whose last pod leaves keeps its empty list
     /// (removing it left a tombstone in the map, and every look-up of a long drifted run probed
     /// through more of them).
     slot: SymMap<usize>,
+    /// Each slot's pods, ascending, numbered as `removed` says.
     lists: Vec<Vec<usize>>,
+    removed: Renumbered,
+    /// How many removals are translated on read before the lists are rewritten.
+    rewrite_after: usize,
 }
+
+/// How many removed positions [`KeptPods`] translates on read before it rewrites its lists: a
+/// list's read walks them once beside its numbers, a rewrite is a pass over every kept position
+/// (with a DaemonSet pod or two removed a command, one every few dozen commands).
+const REWRITE_AFTER: usize = 64;
 
 impl KeptPods {
     /// The grouping of `state`'s pods (bound, not terminal) by node.
     pub(crate) fn of(state: &ClusterState) -> KeptPods {
-        let mut kept = KeptPods::default();
+        Self::rewritten_after(state, REWRITE_AFTER)
+    }
+
+    /// [`KeptPods::of`], rewriting its lists after `removals` removed positions.
+    fn rewritten_after(state: &ClusterState, removals: usize) -> KeptPods {
+        let mut kept = KeptPods { rewrite_after: removals, ..KeptPods::default() };
         for i in 0..state.pods.len() {
-            kept.bind(state, i);
+            kept.bind(state, i, i);
         }
         kept
     }
 
     /// The positions of the pods bound to `node` (not terminal), ascending.
-    pub(crate) fn positions_of(&self, node: Sym) -> &[usize] {
-        self.slot.get(&node).map_or(&[], |&s| &self.lists[s])
+    pub(crate) fn positions_of(&self, node: Sym) -> Current<'_> {
+        self.slot.get(&node).map_or_else(Current::default, |&s| self.current(s))
     }
 
-    /// Add the pod at `at` to its node's list, when it is bound and not terminal.
-    fn bind(&mut self, state: &ClusterState, at: usize) {
+    /// The positions of the pods of slot `s`, ascending.
+    fn current(&self, s: usize) -> Current<'_> {
+        Current { at: &self.lists[s], removed: &self.removed.0, before: 0 }
+    }
+
+    /// Add the pod at `at` (numbered `kept` in the lists) to its node's list, when it is bound and
+    /// not terminal.
+    fn bind(&mut self, state: &ClusterState, at: usize, kept: usize) {
         let p = &state.pods[at];
         let Some(n) = p.node_name.filter(|_| !p.is_terminal()) else { return };
         let lists = &mut self.lists;
@@ -211,30 +234,50 @@ impl KeptPods {
         });
         let list = &mut self.lists[s];
         // in the state's order: positions ascend (`of` appends; a patch inserts in place)
-        if let Err(k) = list.binary_search(&at) {
-            list.insert(k, at);
+        if let Err(k) = list.binary_search(&kept) {
+            list.insert(k, kept);
         }
     }
 
     /// Patch the grouping after a `place` on `state` that removed the pods at `gone` (positions
-    /// before, ascending: later positions shift down) and changed the binding of the pods at
-    /// `pods` (position after `place`, the node each was bound to before).
-    pub(crate) fn patch(&mut self, state: &ClusterState, pods: &[(usize, Option<Sym>)], gone: &[usize]) {
+    /// before, ascending: later positions shift down; each was bound to one of `nodes`, the nodes
+    /// it reported) and changed the binding of the pods at `pods` (position after `place`, the
+    /// node each was bound to before).
+    pub(crate) fn patch(&mut self, state: &ClusterState, pods: &[(usize, Option<Sym>)], gone: &[usize], nodes: &SymSet) {
         if !gone.is_empty() {
-            for list in &mut self.lists {
-                shift_after_removal(list, gone);
+            let gone = self.removed.remove(gone);
+            // a pod that goes was bound to a node of the command (`remove`, which `nodes` holds)
+            for n in nodes {
+                if let Some(&s) = self.slot.get(n) {
+                    self.lists[s].retain(|k| gone.binary_search(k).is_err());
+                }
             }
         }
         for &(at, from) in pods {
+            let kept = self.removed.kept(at);
             if let Some(f) = from
                 && let Some(&s) = self.slot.get(&f)
             {
                 let list = &mut self.lists[s];
-                if let Ok(k) = list.binary_search(&at) {
+                if let Ok(k) = list.binary_search(&kept) {
                     list.remove(k);
                 }
             }
-            self.bind(state, at);
+            self.bind(state, at, kept);
+        }
+        if self.removed.0.len() > self.rewrite_after {
+            // each list in place: its numbers ascend, so the removed ones are walked once a list
+            let removed = &self.removed.0;
+            for list in &mut self.lists {
+                let mut before = 0;
+                for k in list.iter_mut() {
+                    while removed.get(before).is_some_and(|&r| r < *k) {
+                        before += 1;
+                    }
+                    *k -= before;
+                }
+            }
+            self.removed.0.clear();
         }
     }
 
@@ -249,6 +292,68 @@ impl KeptPods {
         bound
     }
 }
+
+/// The positions [`KeptPods`] removed since it last wrote its lists, numbered as the lists are
+/// (ascending): a kept number `k` is the position `k` less the removed numbers below it.
+#[derive(Debug, Default)]
+struct Renumbered(Vec<usize>);
+
+impl Renumbered {
+    /// Notes the removal of the pods at `gone` (positions, ascending) and returns their numbers.
+    fn remove(&mut self, gone: &[usize]) -> Vec<usize> {
+        let numbers: Vec<usize> = gone.iter().map(|&g| self.kept(g)).collect();
+        for &k in &numbers {
+            if let Err(i) = self.0.binary_search(&k) {
+                self.0.insert(i, k);
+            }
+        }
+        numbers
+    }
+
+    /// The number of the pod at position `at` (not a removed one): `at` plus the removed numbers
+    /// at or below the number (a walk: they are few).
+    fn kept(&self, at: usize) -> usize {
+        let mut k = at;
+        for &r in &self.0 {
+            if r > k {
+                break;
+            }
+            k += 1;
+        }
+        k
+    }
+}
+
+/// Kept numbers turned into positions, in order: each less the removed numbers below it (the
+/// numbers ascend, so the removed ones are walked once).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Current<'r> {
+    at: &'r [usize],
+    removed: &'r [usize],
+    /// How many of `removed` are below the numbers left.
+    before: usize,
+}
+
+impl Iterator for Current<'_> {
+    type Item = usize;
+
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        let (&k, rest) = self.at.split_first()?;
+        self.at = rest;
+        while self.removed.get(self.before).is_some_and(|&r| r < k) {
+            self.before += 1;
+        }
+        Some(k - self.before)
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.at.len(), Some(self.at.len()))
+    }
+}
+
+impl ExactSizeIterator for Current<'_> {}
 
 /// Sorts `entries` (pods of `state`, each with a value) into the state's order of their pods,
 /// keeping the order of entries of one pod (a stable sort). The pods are boxed ([`StatePods`]), so
@@ -265,40 +370,21 @@ pub(crate) fn in_state_order<T>(state: &ClusterState, entries: &mut Vec<(&Pod, T
 }
 
 /// Positions kept across the removal of the items at `gone` (ascending) from the list they point
-/// into: each of `at` (ascending) less the removed ones before it, those removed dropped (building
-/// a kept grouping again after every command that removed a pod, a DaemonSet pod of a deleted
-/// node, cost as much as the rest of a drifted cluster's rounds).
-///
-/// Until-stable shifts every node's list at every such command, so the common cases cost a
-/// compare or two a list and a subtraction a position: a list that ends before the first removed
-/// position is left as it is, and the positions past the last removed one all go down by the
-/// count; only the positions among the removed ones are walked through them (a walk of every
-/// position, with its compares, was a twelfth of a DaemonSet cluster's run).
+/// into: each of `at` (ascending) less the removed ones before it, those removed dropped. A walk
+/// over both lists, for short lists (the pending pods, the finished ones: [`KeptPods`] does not
+/// rewrite its lists at every removal).
 pub(crate) fn shift_after_removal(at: &mut Vec<usize>, gone: &[usize]) {
-    let (Some(&first), Some(&last)) = (gone.first(), gone.last()) else { return };
-    if at.last().is_none_or(|&p| p < first) {
-        return;
-    }
-    let start = at.partition_point(|&p| p < first);
-    let end = start + at[start..].partition_point(|&p| p <= last);
-    // among the removed: each goes down by the removed ones before it, or is dropped
-    let mut kept = start;
     let mut before = 0;
-    for r in start..end {
-        let p = at[r];
-        // (`p <= last`: the walk stops at a removed position at or past `p`)
-        while gone[before] < p {
+    at.retain_mut(|p| {
+        while gone.get(before).is_some_and(|g| g < p) {
             before += 1;
         }
-        if gone[before] != p {
-            at[kept] = p - before;
-            kept += 1;
+        if gone.get(before) == Some(p) {
+            return false;
         }
-    }
-    at.drain(kept..end);
-    for p in &mut at[kept..] {
-        *p -= gone.len();
-    }
+        *p -= before;
+        true
+    });
 }
 
 /// The pods bound to each node (not terminal), in the state's order: what a view and a disruption
@@ -392,6 +478,43 @@ mod tests {
                 shift_after_removal(&mut shifted, gone);
                 assert_eq!(shifted, walk(at, gone), "{at:?} less {gone:?}");
             }
+        }
+    }
+
+    /// Kept pods by node equal a fresh grouping after every command of a run that deletes node
+    /// after node (each with a DaemonSet pod that goes with it, its other pods moved to the next
+    /// node), whether the removals are translated on read or the lists rewritten (after every
+    /// third removal here), and the kept numbers translate back to the positions.
+    #[test]
+    fn kept_pods_across_removals_translated_and_rewritten_are_the_fresh_grouping() {
+        for rewrite_after in [3, REWRITE_AFTER] {
+            let mut state = crate::fixtures::karpenter_cluster(12, 3, 13);
+            let n: Vec<Sym> = state.nodes.iter().map(|n| n.name).collect();
+            for (i, name) in n.iter().enumerate() {
+                let at = state.pods.iter().rposition(|p| p.node_name == Some(*name)).expect("a pod on the node");
+                state.pods[at].owner = Some(crate::model::OwnerRef { kind: crate::model::OwnerKind::DaemonSet, name: Sym::new(&format!("ds-{i}")) });
+            }
+            let mut kept = KeptPods::rewritten_after(&state, rewrite_after);
+            let mut seq = 0;
+            for w in n.windows(2) {
+                let binds: Vec<(Sym, crate::disruption::Dest)> = state
+                    .pods
+                    .iter()
+                    .filter(|p| p.node_name == Some(w[0]) && !p.is_daemonset_pod())
+                    .map(|p| (p.uid, crate::disruption::Dest::Existing(w[1])))
+                    .collect();
+                let changed = crate::disruption::place(&mut state, &[], &binds, &[w[0]], 7_200, &mut seq);
+                assert_eq!(changed.gone_pods.len(), 1);
+                kept.patch(&state, &changed.pods, &changed.gone_pods, &changed.nodes);
+                assert!(kept.removed.0.len() <= rewrite_after);
+                let (round, fresh) = (kept.bound(&state), bound_pods_by_node(&state));
+                for name in &n {
+                    let expected: Vec<usize> = (0..state.pods.len()).filter(|&i| fresh.list(name).iter().any(|p| std::ptr::eq(p, &state.pods[i]))).collect();
+                    assert_eq!(kept.positions_of(*name).collect::<Vec<_>>(), expected, "node {name}");
+                    assert_eq!(round.get(name).map_or(0, <[_]>::len), fresh.get(name).map_or(0, <[_]>::len), "node {name}");
+                }
+            }
+            assert_eq!(kept.positions_of(n[11]).len(), 2 * 11 + 3);
         }
     }
 
