@@ -193,9 +193,10 @@ pub(crate) struct KeptPods {
 }
 
 /// How many removed positions [`KeptPods`] translates on read before it rewrites its lists: a
-/// list's read walks them once beside its numbers, a rewrite is a pass over every kept position
-/// (with a DaemonSet pod or two removed a command, one every few dozen commands).
-const REWRITE_AFTER: usize = 64;
+/// list's read finds those below its first number by a binary search and walks the rest beside
+/// its numbers, a rewrite is a pass over every kept position (with a DaemonSet pod or two removed
+/// a command, one every hundred commands or more).
+const REWRITE_AFTER: usize = 256;
 
 impl KeptPods {
     /// The grouping of `state`'s pods (bound, not terminal) by node.
@@ -219,7 +220,7 @@ impl KeptPods {
 
     /// The positions of the pods of slot `s`, ascending.
     fn current(&self, s: usize) -> Current<'_> {
-        Current { at: &self.lists[s], removed: &self.removed.0, before: 0 }
+        Current::new(&self.lists[s], &self.removed.0)
     }
 
     /// Add the pod at `at` (numbered `kept` in the lists) to its node's list, when it is bound and
@@ -266,16 +267,12 @@ impl KeptPods {
             self.bind(state, at, kept);
         }
         if self.removed.0.len() > self.rewrite_after {
-            // each list in place: its numbers ascend, so the removed ones are walked once a list
-            let removed = &self.removed.0;
+            // each list turned into positions as a read turns it (through one buffer)
+            let mut positions = Vec::new();
             for list in &mut self.lists {
-                let mut before = 0;
-                for k in list.iter_mut() {
-                    while removed.get(before).is_some_and(|&r| r < *k) {
-                        before += 1;
-                    }
-                    *k -= before;
-                }
+                positions.clear();
+                positions.extend(Current::new(list, &self.removed.0));
+                list.copy_from_slice(&positions);
             }
             self.removed.0.clear();
         }
@@ -311,27 +308,38 @@ impl Renumbered {
     }
 
     /// The number of the pod at position `at` (not a removed one): `at` plus the removed numbers
-    /// at or below the number (a walk: they are few).
+    /// below the number. The `j`-th removed number `r` (from 0) is below it when the `r - j` kept
+    /// numbers below `r` are at most `at`; `r - j` never falls as `j` grows, so a binary search
+    /// finds how many are.
     fn kept(&self, at: usize) -> usize {
-        let mut k = at;
-        for &r in &self.0 {
-            if r > k {
-                break;
+        let (mut lo, mut hi) = (0, self.0.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if self.0[mid] - mid <= at {
+                lo = mid + 1;
+            } else {
+                hi = mid;
             }
-            k += 1;
         }
-        k
+        at + lo
     }
 }
 
 /// Kept numbers turned into positions, in order: each less the removed numbers below it (the
-/// numbers ascend, so the removed ones are walked once).
+/// numbers ascend: those below the first are found by a binary search, the rest walked once).
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Current<'r> {
     at: &'r [usize],
     removed: &'r [usize],
     /// How many of `removed` are below the numbers left.
     before: usize,
+}
+
+impl<'r> Current<'r> {
+    fn new(at: &'r [usize], removed: &'r [usize]) -> Current<'r> {
+        let before = at.first().map_or(0, |&k| removed.partition_point(|&r| r < k));
+        Current { at, removed, before }
+    }
 }
 
 impl Iterator for Current<'_> {
@@ -515,6 +523,20 @@ mod tests {
                 }
             }
             assert_eq!(kept.positions_of(n[11]).len(), 2 * 11 + 3);
+        }
+    }
+
+    /// A position's kept number is the one number, not removed, that reads back as the position:
+    /// removed numbers in runs, apart, at the start, none.
+    #[test]
+    fn kept_numbers_read_back_as_their_positions() {
+        let cases: [&[usize]; 5] = [&[], &[0], &[0, 1, 2, 7], &[3, 4, 9, 10, 11, 20], &[1, 3, 5, 7, 9]];
+        for removed in cases {
+            let r = Renumbered(removed.to_vec());
+            let kept: Vec<usize> = (0..15).map(|at| r.kept(at)).collect();
+            assert!(kept.iter().all(|k| !removed.contains(k)), "{removed:?}: {kept:?}");
+            assert_eq!(Current::new(&kept, removed).collect::<Vec<_>>(), (0..15).collect::<Vec<_>>(), "{removed:?}");
+            assert_eq!(Current::new(&kept[5..], removed).collect::<Vec<_>>(), (5..15).collect::<Vec<_>>(), "{removed:?}");
         }
     }
 
