@@ -81,8 +81,9 @@ impl FixedBlocks {
 
     /// The block numbered `b`, if there is one.
     pub(super) fn number(&self, b: usize) -> Option<Block<'_>> {
+        let max = self.max.get(b)?;
         let start = b * BLOCK;
-        Some(Block { number: b, start, max: self.max.get(b)?, free: &self.free[start..(start + BLOCK).min(self.free.len())] })
+        Some(Block { number: b, start, max, free: &self.free[start..(start + BLOCK).min(self.free.len())] })
     }
 }
 
@@ -128,5 +129,8 @@ mod tests {
         assert!(!b.block(BLOCK).rules_out(&pod), "an upper bound per dimension: block 1 is visited");
         assert!(!b.block(2 * BLOCK).rules_out(&pod));
         assert!(!b.block(0).rules_out(&free(100, 1 << 20, 0)), "a pod that fits the first node");
+        // the short last block has no next one
+        assert_eq!(b.number(2).map(|l| l.end()), Some(rooms.len()));
+        assert!(b.number(3).is_none());
     }
 }
