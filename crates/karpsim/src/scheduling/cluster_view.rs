@@ -658,11 +658,17 @@ impl<'a> ClusterView<'a> {
     /// rather than every node looked up in `names` (a disruption round's simulations each remove a
     /// node or two from every node of the cluster).
     pub(crate) fn positions_of(&self, names: &SymSet) -> Vec<usize> {
+        if let Some(kept) = self.kept_all_active() {
+            // a kept order's names are unique, and its positions are the view's
+            let mut out: Vec<usize> = names.iter().filter_map(|&name| kept.position(name)).collect();
+            out.sort_unstable();
+            return out;
+        }
         // the first position in `lo..hi` where `pred` stops holding (it holds on a prefix)
         let partition = |mut lo: usize, mut hi: usize, pred: &dyn Fn(&Node) -> bool| {
             while lo < hi {
                 let mid = lo + (hi - lo) / 2;
-                if pred(self.nodes.get(mid).node) {
+                if pred(self.nodes.node(mid)) {
                     lo = mid + 1;
                 } else {
                     hi = mid;

@@ -11,6 +11,7 @@
 //! again; only the chunks' first positions (one number a chunk) shift.
 
 use super::room_blocks::{largest, Block, Free, BLOCK};
+use std::cell::Cell;
 use std::cmp::Ordering;
 
 /// Items in order, in chunks of 1 to `2 * BLOCK` items (of `BLOCK` when made from a list), read by
@@ -20,6 +21,9 @@ pub(super) struct Chunked<T> {
     /// The position of each chunk's first item (ascending: no chunk is empty).
     starts: Vec<usize>,
     len: usize,
+    /// The chunk [`Chunked::locate`] found last: a run reads nodes in order, so the next position
+    /// is mostly in it or the next, found without a search.
+    last: Cell<usize>,
 }
 
 struct Chunk<T> {
@@ -43,7 +47,7 @@ impl<T> Chunk<T> {
 
 impl<T> Default for Chunked<T> {
     fn default() -> Self {
-        Chunked { chunks: Vec::new(), starts: Vec::new(), len: 0 }
+        Chunked { chunks: Vec::new(), starts: Vec::new(), len: 0, last: Cell::new(0) }
     }
 }
 
@@ -77,7 +81,16 @@ impl<T> Chunked<T> {
     #[inline]
     fn locate(&self, i: usize) -> (usize, usize) {
         debug_assert!(i < self.len, "position {i} of {}", self.len);
-        let c = self.starts.partition_point(|&s| s <= i) - 1;
+        let holds = |c: usize| self.starts.get(c).is_some_and(|&s| s <= i) && self.starts.get(c + 1).is_none_or(|&next| i < next);
+        let last = self.last.get();
+        let c = if holds(last) {
+            last
+        } else if holds(last + 1) {
+            last + 1
+        } else {
+            self.starts.partition_point(|&s| s <= i) - 1
+        };
+        self.last.set(c);
         (c, i - self.starts[c])
     }
 

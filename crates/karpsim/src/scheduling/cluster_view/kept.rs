@@ -264,7 +264,7 @@ impl KeptNodes {
 
     /// Where the node named `name` is in `order`, searched in each half (its `initialized` may
     /// have changed since).
-    fn position(&self, name: Sym) -> Option<usize> {
+    pub(super) fn position(&self, name: Sym) -> Option<usize> {
         Self::find(&self.order, name)
     }
 
