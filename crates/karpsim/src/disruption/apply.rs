@@ -135,6 +135,22 @@ pub struct Plan {
     pub binds: Vec<(Sym, Dest)>,
 }
 
+impl Plan {
+    /// What carrying it out does to a state.
+    pub(super) fn placement(&self) -> Placement<'_> {
+        Placement { new_nodes: &self.new_nodes, binds: &self.binds, remove: &self.remove }
+    }
+}
+
+/// What a command does to a state ([`place`]'s arguments): the nodes it launches, where it binds
+/// pods, the nodes it removes.
+#[derive(Clone, Copy)]
+pub(super) struct Placement<'p> {
+    pub new_nodes: &'p [NewNode],
+    pub binds: &'p [(Sym, Dest)],
+    pub remove: &'p [Sym],
+}
+
 /// Carry out `plan` on `state`; returns what it changed.
 pub fn apply(state: &mut ClusterState, plan: &Plan, now: Timestamp, seq: &mut usize) -> Changed {
     place(state, &plan.new_nodes, &plan.binds, &plan.remove, now, seq)
@@ -146,7 +162,7 @@ pub fn apply(state: &mut ClusterState, plan: &Plan, now: Timestamp, seq: &mut us
 /// Also how a provisioning result is launched into a state (`whatif::cluster`). Returns every node
 /// whose record or pods it changed (what until-stable's kept facts forget, `disruption/kept.rs`).
 pub fn place(state: &mut ClusterState, new_nodes: &[NewNode], binds: &[(Sym, Dest)], remove: &[Sym], now: Timestamp, seq: &mut usize) -> Changed {
-    place_visiting(state, new_nodes, binds, remove, now, seq, None, None)
+    place_visiting(state, Placement { new_nodes, binds, remove }, now, seq, None, None)
 }
 
 /// Where a caller believes a node is in the state's nodes, by name (until-stable: its kept view
@@ -159,17 +175,15 @@ pub(super) type NodeAt<'h> = &'h dyn Fn(Sym) -> Option<usize>;
 /// [`super::pod_index::PodIndex`]: every pod bound to a removed node or named by a bind) rather than
 /// at every pod of the state (`None`: at every pod), and finding the nodes it removes or gives pods
 /// where `node_at` says they are ([`NodeAt`]) rather than by a scan of every node's name.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn place_visiting(
     state: &mut ClusterState,
-    new_nodes: &[NewNode],
-    binds: &[(Sym, Dest)],
-    remove: &[Sym],
+    placement: Placement,
     now: Timestamp,
     seq: &mut usize,
     touched_pods: Option<&[usize]>,
     node_at: Option<NodeAt>,
 ) -> Changed {
+    let Placement { new_nodes, binds, remove } = placement;
     let mut changed = Changed { nodes: remove.iter().copied().collect(), ..Changed::default() };
     let mut names = Vec::new();
     for n in new_nodes {

@@ -8,7 +8,7 @@
 //! builds (every test suite) check each round's candidates against a fresh build
 //! ([`super::candidates::build`]) and each view built from kept parts against a fresh view.
 
-use super::apply::{Changed, Dest, NewNode, NodeAt, place_visiting};
+use super::apply::{Changed, NodeAt, Placement, place_visiting};
 use super::pod_index::PodIndex;
 use super::candidates::FactsByNode;
 use crate::labels::{Sym, SymSet};
@@ -86,19 +86,9 @@ impl KeptPodLists {
     /// [`super::place`] on `state` (the state these lists were kept for), looking only at the pods
     /// it changes, and follow it.
     /// The nodes are found where `node_at` says ([`NodeAt`]).
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn place(
-        &mut self,
-        state: &mut ClusterState,
-        new_nodes: &[NewNode],
-        binds: &[(Sym, Dest)],
-        remove: &[Sym],
-        now: Timestamp,
-        seq: &mut usize,
-        node_at: Option<NodeAt>,
-    ) -> Changed {
-        let touched = self.index.touched(state, &self.by_node, self.pending.positions(), binds, remove);
-        let changed = place_visiting(state, new_nodes, binds, remove, now, seq, touched.as_deref(), node_at);
+    pub(super) fn place(&mut self, state: &mut ClusterState, placement: Placement, now: Timestamp, seq: &mut usize, node_at: Option<NodeAt>) -> Changed {
+        let touched = self.index.touched(state, &self.by_node, self.pending.positions(), placement.binds, placement.remove);
+        let changed = place_visiting(state, placement, now, seq, touched.as_deref(), node_at);
         self.patch(state, &changed);
         changed
     }
@@ -118,7 +108,7 @@ impl KeptPodLists {
 
 #[cfg(test)]
 mod tests {
-    use super::super::apply::{place, place_visiting, Dest, NewNode, NodeAt};
+    use super::super::apply::{place, place_visiting, Dest, NewNode, NodeAt, Placement};
     use super::super::candidates::build;
     use super::*;
     use crate::labels::Sym;
@@ -394,7 +384,7 @@ mod tests {
             let pods = |s: &ClusterState| s.pods.iter().map(|p| (p.uid, p.node_name, p.phase, p.start_time)).collect::<Vec<_>>();
             let names = |s: &ClusterState| s.nodes.iter().map(|n| (n.name, n.last_pod_event)).collect::<Vec<_>>();
             for (i, (new_nodes, binds, remove)) in commands.into_iter().enumerate() {
-                let a = kept.place(&mut state, &new_nodes, &binds, &remove, 7_200, &mut seq, None);
+                let a = kept.place(&mut state, Placement { new_nodes: &new_nodes, binds: &binds, remove: &remove }, 7_200, &mut seq, None);
                 let b = place(&mut plain, &new_nodes, &binds, &remove, 7_200, &mut plain_seq);
                 let report = |c: &Changed| (c.nodes.clone(), c.pods.clone(), c.gone_pods.clone(), c.launched.clone(), c.removed.clone());
                 assert_eq!(report(&a), report(&b), "command {i}");
@@ -473,7 +463,9 @@ mod tests {
         let state = crate::fixtures::karpenter_cluster(8, 3, 7);
         let n: Vec<Sym> = state.nodes.iter().map(|n| n.name).collect();
         let launched = Sym::new("default-karpsim-1");
-        let commands = |s: &ClusterState| -> Vec<(Vec<NewNode>, Vec<(Sym, Dest)>, Vec<Sym>)> {
+        // what a command launches, binds and removes
+        type Command = (Vec<NewNode>, Vec<(Sym, Dest)>, Vec<Sym>);
+        let commands = |s: &ClusterState| -> Vec<Command> {
             let to_new = move_all(s, n[0], n[0]).into_iter().map(|(uid, _)| (uid, Dest::Replacement(0))).collect();
             vec![
                 (vec![like(&s.nodes[0])], to_new, vec![n[0]]),
@@ -495,7 +487,7 @@ mod tests {
                 let before: Vec<Sym> = s.nodes.iter().map(|n| n.name).collect();
                 let at = move |name: Sym| before.iter().position(|&b| b == name).map(|p| p + usize::from(how == 1));
                 let node_at: Option<NodeAt> = if how == 2 { None } else { Some(&at) };
-                let changed = place_visiting(s, &new_nodes, &binds, &remove, 7_200 + i as i64, seq, None, node_at);
+                let changed = place_visiting(s, Placement { new_nodes: &new_nodes, binds: &binds, remove: &remove }, 7_200 + i as i64, seq, None, node_at);
                 assert_eq!(report(&changed), report(&expected), "command {i}, positions {how}");
                 assert!(s.nodes.iter().eq(plain.nodes.iter()), "command {i}, positions {how}");
                 assert!(s.pods.iter().eq(plain.pods.iter()), "command {i}, positions {how}");
