@@ -6,9 +6,10 @@
 //! (`sortExistingNodes`). Sorting every node again, and looking each one's kept room up by name,
 //! at every round of a drifted cluster (where each round changes two nodes of thousands) was most
 //! of the view. Here the order is patched for the reported names (binary search, a removal or an
-//! insertion in one chunk of a [`Chunked`] order) and checked against the state in one pass of comparisons before every view: any
-//! mismatch (a writer that reorders the state's nodes, or removes one without reporting it) sorts
-//! the order again, so the view's order is always the state's sorted order.
+//! insertion in one chunk of a [`Chunked`] order) and checked against the state in one pass of
+//! comparisons before every view: any mismatch (a writer that reorders the state's nodes, or
+//! removes one without reporting it) sorts the order again, so the view's order is always the
+//! state's sorted order.
 
 use super::chunked::Chunked;
 use super::room::NodeRoom;
@@ -51,7 +52,8 @@ pub(crate) struct KeptNodes {
     vouched: bool,
 }
 
-/// One node of the state in [`KeptNodes::order`]: its sort key, where it is, and its room.
+/// One node of the state in [`KeptNodes::order`]: its sort key and its room (where it is in the
+/// state is kept beside it, in its chunk).
 struct KeptNode {
     initialized: bool,
     name: Sym,
