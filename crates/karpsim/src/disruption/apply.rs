@@ -135,6 +135,22 @@ pub struct Plan {
     pub binds: Vec<(Sym, Dest)>,
 }
 
+impl Plan {
+    /// What carrying it out does to a state.
+    pub(super) fn placement(&self) -> Placement<'_> {
+        Placement { new_nodes: &self.new_nodes, binds: &self.binds, remove: &self.remove }
+    }
+}
+
+/// What a command does to a state ([`place`]'s arguments): the nodes it launches, where it binds
+/// pods, the nodes it removes.
+#[derive(Clone, Copy)]
+pub(super) struct Placement<'p> {
+    pub new_nodes: &'p [NewNode],
+    pub binds: &'p [(Sym, Dest)],
+    pub remove: &'p [Sym],
+}
+
 /// Carry out `plan` on `state`; returns what it changed.
 pub fn apply(state: &mut ClusterState, plan: &Plan, now: Timestamp, seq: &mut usize) -> Changed {
     place(state, &plan.new_nodes, &plan.binds, &plan.remove, now, seq)
@@ -146,21 +162,28 @@ pub fn apply(state: &mut ClusterState, plan: &Plan, now: Timestamp, seq: &mut us
 /// Also how a provisioning result is launched into a state (`whatif::cluster`). Returns every node
 /// whose record or pods it changed (what until-stable's kept facts forget, `disruption/kept.rs`).
 pub fn place(state: &mut ClusterState, new_nodes: &[NewNode], binds: &[(Sym, Dest)], remove: &[Sym], now: Timestamp, seq: &mut usize) -> Changed {
-    place_visiting(state, new_nodes, binds, remove, now, seq, None)
+    place_visiting(state, Placement { new_nodes, binds, remove }, now, seq, None, None)
 }
+
+/// Where a caller believes a node is in the state's nodes, by name (until-stable: its kept view
+/// order's positions, current as of the round's view). Each answer is checked against the node's
+/// name before it is used, and a wrong or missing one falls back to a scan of the names; the
+/// caller's state has unique names (until-stable keeps nothing otherwise).
+pub(super) type NodeAt<'h> = &'h dyn Fn(Sym) -> Option<usize>;
 
 /// [`place`], looking only at the pods at `touched_pods` (ascending positions, from until-stable's
 /// [`super::pod_index::PodIndex`]: every pod bound to a removed node or named by a bind) rather than
-/// at every pod of the state; `None`: at every pod.
+/// at every pod of the state (`None`: at every pod), and finding the nodes it removes or gives pods
+/// where `node_at` says they are ([`NodeAt`]) rather than by a scan of every node's name.
 pub(super) fn place_visiting(
     state: &mut ClusterState,
-    new_nodes: &[NewNode],
-    binds: &[(Sym, Dest)],
-    remove: &[Sym],
+    placement: Placement,
     now: Timestamp,
     seq: &mut usize,
     touched_pods: Option<&[usize]>,
+    node_at: Option<NodeAt>,
 ) -> Changed {
+    let Placement { new_nodes, binds, remove } = placement;
     let mut changed = Changed { nodes: remove.iter().copied().collect(), ..Changed::default() };
     let mut names = Vec::new();
     for n in new_nodes {
@@ -184,8 +207,15 @@ pub(super) fn place_visiting(
     }
     // the removed nodes leave the state (in its order; no pod is read or written until they
     // have), and a deleted node gives its instance back (MarkTerminated)
+    // where the removed nodes were, when `node_at` found them all
+    let mut removed_at = Some(Vec::new());
     if !remove.is_empty() {
-        for n in state.nodes.remove_named(remove) {
+        removed_at = node_at.and_then(|f| at_of(&state.nodes, remove, state.nodes.len(), &[], f));
+        let nodes = match &removed_at {
+            Some(at) => state.nodes.remove_at(at),
+            None => state.nodes.remove_named(remove),
+        };
+        for n in nodes {
             changed.removed.push(n.name);
             if let Some(&id) = n.labels.get(&*labels::RESERVATION_ID) {
                 state.change_reservation(id, 1, false);
@@ -255,7 +285,10 @@ pub(super) fn place_visiting(
         }
         changed.gone_pods = gone;
     }
-    changed.got_pods_at = got_pods_at(&state.nodes, &touched, &names, &changed.removed);
+    changed.got_pods_at = match &removed_at {
+        Some(at) => got_pods_at(&state.nodes, &touched, &names, &changed.removed, at, node_at),
+        None => got_pods_at(&state.nodes, &touched, &names, &changed.removed, &[], None),
+    };
     for &at in &changed.got_pods_at {
         state.nodes.update(at, |n| n.last_pod_event = Some(now));
     }
@@ -264,16 +297,20 @@ pub(super) fn place_visiting(
 }
 
 /// The positions, ascending, of the nodes named in `touched` (the nodes given pods), in `nodes`
-/// after a command launched `launched` (pushed at its end, in order) and removed `removed`. When
-/// it removed none of those it launched (they are then its last `launched.len()` nodes) and
-/// every node given pods is one of them, they are found there; otherwise the nodes' names are
+/// after a command launched `launched` (pushed at its end, in order) and removed `removed` (from
+/// the positions `removed_at`, ascending). When it removed none of those it launched (they are
+/// then its last `launched.len()` nodes), a node given pods that it launched is found there, and
+/// another where `node_at` says it was less the removals before it; otherwise the nodes' names are
 /// scanned.
-fn got_pods_at(nodes: &crate::state::NodeList, touched: &SymSet, launched: &[Sym], removed: &[Sym]) -> Vec<usize> {
-    let tail = nodes.len().checked_sub(launched.len());
-    let launched_kept = || launched.iter().all(|l| !removed.contains(l));
-    let at = match tail {
-        Some(tail) if touched.iter().all(|t| launched.contains(t)) && launched_kept() => {
-            launched.iter().enumerate().filter(|(_, n)| touched.contains(*n)).map(|(i, _)| tail + i).collect()
+fn got_pods_at(nodes: &crate::state::NodeList, touched: &SymSet, launched: &[Sym], removed: &[Sym], removed_at: &[usize], node_at: Option<NodeAt>) -> Vec<usize> {
+    let tail = nodes.len().checked_sub(launched.len()).filter(|_| launched.iter().all(|l| !removed.contains(l)));
+    let existing: Vec<Sym> = touched.iter().copied().filter(|t| !launched.contains(t)).collect();
+    // the nodes given pods that were there before the command: none, or where `node_at` says
+    let existing_at = tail.and_then(|tail| if existing.is_empty() { Some(Vec::new()) } else { at_of(nodes, &existing, tail, removed_at, node_at?) });
+    let at = match (tail, existing_at) {
+        (Some(tail), Some(mut at)) => {
+            at.extend(launched.iter().enumerate().filter(|(_, n)| touched.contains(*n)).map(|(i, _)| tail + i));
+            at
         }
         // a few names: a scan of the kept names for each
         _ if touched.len() <= 8 => nodes.positions_of(&touched.iter().copied().collect::<Vec<_>>()),
@@ -284,6 +321,23 @@ fn got_pods_at(nodes: &crate::state::NodeList, touched: &SymSet, launched: &[Sym
     };
     debug_assert_eq!(at, nodes.positions_named(|n| touched.contains(&n)), "got pods at");
     at
+}
+
+/// The positions, ascending, of the nodes named `names` (unique names) among the first `len` of
+/// `nodes`, from where `node_at` says each was before the nodes at `removed_at` (ascending) were
+/// removed; `None` when one of them is not where it says.
+fn at_of(nodes: &crate::state::NodeList, names: &[Sym], len: usize, removed_at: &[usize], node_at: NodeAt) -> Option<Vec<usize>> {
+    let mut at = names
+        .iter()
+        .map(|&name| {
+            let before = node_at(name)?;
+            let now = before - removed_at.partition_point(|&r| r < before);
+            (now < len && nodes.get(now)?.name == name).then_some(now)
+        })
+        .collect::<Option<Vec<usize>>>()?;
+    at.sort_unstable();
+    at.dedup();
+    Some(at)
 }
 
 /// A set of symbols as 1,024 bits, one per hash (a Bloom filter with one hash): a symbol it does

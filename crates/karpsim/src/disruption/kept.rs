@@ -8,7 +8,7 @@
 //! builds (every test suite) check each round's candidates against a fresh build
 //! ([`super::candidates::build`]) and each view built from kept parts against a fresh view.
 
-use super::apply::{Changed, Dest, NewNode, place_visiting};
+use super::apply::{Changed, NodeAt, Placement, place_visiting};
 use super::pod_index::PodIndex;
 use super::candidates::FactsByNode;
 use crate::labels::{Sym, SymSet};
@@ -45,6 +45,12 @@ impl KeptFacts {
         self.views.get_mut()
     }
 
+    /// Where the node named `name` is in the state, as of the last round's view (its kept order's
+    /// position): until-stable's [`NodeAt`] for the commands of that round.
+    pub(super) fn node_at(&self, name: Sym) -> Option<usize> {
+        self.views.borrow().state_position(name)
+    }
+
     /// Forget what `changed` may have made stale.
     pub fn forget(&mut self, changed: &Changed) {
         let views = self.views.get_mut();
@@ -79,9 +85,10 @@ impl KeptPodLists {
 
     /// [`super::place`] on `state` (the state these lists were kept for), looking only at the pods
     /// it changes, and follow it.
-    pub(super) fn place(&mut self, state: &mut ClusterState, new_nodes: &[NewNode], binds: &[(Sym, Dest)], remove: &[Sym], now: Timestamp, seq: &mut usize) -> Changed {
-        let touched = self.index.touched(state, &self.by_node, self.pending.positions(), binds, remove);
-        let changed = place_visiting(state, new_nodes, binds, remove, now, seq, touched.as_deref());
+    /// The nodes are found where `node_at` says ([`NodeAt`]).
+    pub(super) fn place(&mut self, state: &mut ClusterState, placement: Placement, now: Timestamp, seq: &mut usize, node_at: Option<NodeAt>) -> Changed {
+        let touched = self.index.touched(state, &self.by_node, self.pending.positions(), placement.binds, placement.remove);
+        let changed = place_visiting(state, placement, now, seq, touched.as_deref(), node_at);
         self.patch(state, &changed);
         changed
     }
@@ -101,7 +108,7 @@ impl KeptPodLists {
 
 #[cfg(test)]
 mod tests {
-    use super::super::apply::{place, Dest, NewNode};
+    use super::super::apply::{place, place_visiting, Dest, NewNode, NodeAt, Placement};
     use super::super::candidates::build;
     use super::*;
     use crate::labels::Sym;
@@ -438,7 +445,7 @@ mod tests {
             let pods = |s: &ClusterState| s.pods.iter().map(|p| (p.uid, p.node_name, p.phase, p.start_time)).collect::<Vec<_>>();
             let names = |s: &ClusterState| s.nodes.iter().map(|n| (n.name, n.last_pod_event)).collect::<Vec<_>>();
             for (i, (new_nodes, binds, remove)) in commands.into_iter().enumerate() {
-                let a = kept.place(&mut state, &new_nodes, &binds, &remove, 7_200, &mut seq);
+                let a = kept.place(&mut state, Placement { new_nodes: &new_nodes, binds: &binds, remove: &remove }, 7_200, &mut seq, None);
                 let b = place(&mut plain, &new_nodes, &binds, &remove, 7_200, &mut plain_seq);
                 let report = |c: &Changed| (c.nodes.clone(), c.pods.clone(), c.gone_pods.clone(), c.launched.clone(), c.removed.clone());
                 assert_eq!(report(&a), report(&b), "command {i}");
@@ -504,6 +511,50 @@ mod tests {
         let binds = to(&state, n[3], Dest::Existing(launched));
         let last = run(&mut state, &[], &binds, &[], 7_205, "to a launched node");
         assert_eq!(last.got_pods_at, [state.nodes.len() - 1]);
+    }
+
+    /// `place` given where the nodes are (until-stable's kept view positions, `NodeAt`) changes
+    /// the state and reports as `place` does, whether those positions are right, wrong (one off:
+    /// each is checked by its name and the names scanned instead) or missing, command after
+    /// command: a node replaced, pods moved to a node that stays while another is deleted, a node
+    /// launched and removed by the same command, pods moved to a node launched before, two nodes
+    /// removed at once.
+    #[test]
+    fn placing_where_the_view_says_the_nodes_are_is_place() {
+        let state = crate::fixtures::karpenter_cluster(8, 3, 7);
+        let n: Vec<Sym> = state.nodes.iter().map(|n| n.name).collect();
+        let launched = Sym::new("default-karpsim-1");
+        // what a command launches, binds and removes
+        type Command = (Vec<NewNode>, Vec<(Sym, Dest)>, Vec<Sym>);
+        let commands = |s: &ClusterState| -> Vec<Command> {
+            let to_new = move_all(s, n[0], n[0]).into_iter().map(|(uid, _)| (uid, Dest::Replacement(0))).collect();
+            vec![
+                (vec![like(&s.nodes[0])], to_new, vec![n[0]]),
+                (Vec::new(), move_all(s, n[2], n[3]), vec![n[1]]),
+                (vec![like(&s.nodes[0])], move_all(s, n[4], n[5]), vec![Sym::new("default-karpsim-2"), n[4]]),
+                (Vec::new(), move_all(s, n[5], launched), Vec::new()),
+                (Vec::new(), move_all(s, n[6], n[3]).into_iter().chain(move_all(s, n[7], launched)).collect(), vec![n[6], n[7]]),
+            ]
+        };
+        let mut plain = state.clone();
+        let mut plain_seq = 0;
+        let mut runs: Vec<(ClusterState, usize)> = vec![(state.clone(), 0); 3];
+        let report = |c: &Changed| (c.nodes.clone(), c.pods.clone(), c.gone_pods.clone(), c.launched.clone(), c.removed.clone(), c.got_pods_at.clone());
+        for i in 0..5 {
+            let (new_nodes, binds, remove) = commands(&plain).swap_remove(i);
+            let expected = place(&mut plain, &new_nodes, &binds, &remove, 7_200 + i as i64, &mut plain_seq);
+            for (how, (s, seq)) in runs.iter_mut().enumerate() {
+                let (new_nodes, binds, remove) = commands(s).swap_remove(i);
+                let before: Vec<Sym> = s.nodes.iter().map(|n| n.name).collect();
+                let at = move |name: Sym| before.iter().position(|&b| b == name).map(|p| p + usize::from(how == 1));
+                let node_at: Option<NodeAt> = if how == 2 { None } else { Some(&at) };
+                let changed = place_visiting(s, Placement { new_nodes: &new_nodes, binds: &binds, remove: &remove }, 7_200 + i as i64, seq, None, node_at);
+                assert_eq!(report(&changed), report(&expected), "command {i}, positions {how}");
+                assert!(s.nodes.iter().eq(plain.nodes.iter()), "command {i}, positions {how}");
+                assert!(s.pods.iter().eq(plain.pods.iter()), "command {i}, positions {how}");
+            }
+        }
+        assert_eq!(plain.nodes.len(), 4);
     }
 
     /// Two nodes of one name would share one entry: such a state keeps nothing.

@@ -700,7 +700,10 @@ pub fn until_stable_with_progress(state: &ClusterState, opts: &DisruptionOptions
         for p in plans {
             // with the kept pod lists, only the pods the command changes are looked at
             let changed = match &mut pods {
-                Some(k) => k.place(&mut current, &p.new_nodes, &p.binds, &p.remove, now, &mut seq),
+                Some(k) => {
+                    let node_at = facts.as_ref().map(|f| move |name| f.node_at(name));
+                    k.place(&mut current, p.placement(), now, &mut seq, node_at.as_ref().map(|f| f as apply::NodeAt))
+                }
                 None => apply::apply(&mut current, &p, now, &mut seq),
             };
             if let Some(f) = &mut facts {

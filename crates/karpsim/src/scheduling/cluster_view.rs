@@ -22,13 +22,14 @@ use crate::state::{ClusterState, TypeInfo};
 use crate::taints;
 use std::sync::{Arc, Mutex, Weak};
 
+mod chunked;
 mod kept;
 mod limits_left;
 mod nodes;
 mod room;
 mod room_blocks;
 pub(crate) use kept::KeptNodes;
-pub(crate) use room_blocks::{exceeds, rules_out, Free, BLOCK};
+pub(crate) use room_blocks::{exceeds, Block, Free, BLOCK};
 pub(crate) use room::NodeRoom;
 pub(crate) use nodes::{KeptAccess, NodeView};
 use nodes::{KeptView, Listed, ListedPods, ViewNodes};
@@ -53,8 +54,8 @@ pub struct ClusterView<'a> {
     /// [`ClusterView::unlaunchable`]).
     idle: Vec<(Sym, String)>,
     /// The free room of `nodes` by blocks, worked out when a run's first-fit scan first passes a
-    /// block's worth of nodes without room ([`ClusterView::room_blocks`]).
-    room_blocks: std::sync::OnceLock<Vec<room_blocks::Free>>,
+    /// block's worth of nodes without room ([`ClusterView::block`]), but for a kept order's.
+    room_blocks: std::sync::OnceLock<room_blocks::FixedBlocks>,
     /// The NodePools' limits less what every node uses, and whether that is exact
     /// ([`ClusterView::limits_left`]), worked out on first use.
     limits_all: std::sync::OnceLock<(limits_left::Limits, bool)>,
@@ -587,12 +588,6 @@ impl<'a> ClusterView<'a> {
         self.nodes.node(i)
     }
 
-    /// The four free amounts of each node's room in the view's order, side by side, when the view
-    /// has them at hand (a kept order whose entries are all active).
-    pub(crate) fn free_amounts(&self) -> Option<&[room_blocks::Free]> {
-        self.kept_all_active().map(KeptNodes::free)
-    }
-
     /// The kept order the view's nodes are, when every entry of it is active (the view's
     /// positions are then the order's).
     fn kept_all_active(&self) -> Option<&KeptNodes> {
@@ -614,19 +609,27 @@ impl<'a> ClusterView<'a> {
         }
     }
 
-    /// The free room of the view's nodes by blocks of [`BLOCK`], in the view's order: worked out
-    /// on first use and shared by the view's runs (a consolidation round's simulations).
-    pub(crate) fn room_blocks(&self) -> &[room_blocks::Free] {
+    /// The room block holding the node at `i` of the view's order: its nodes' free amounts and
+    /// their largest, which the view's runs (a consolidation round's simulations) share. A kept
+    /// order's chunks, patched where the order changed; otherwise blocks of [`BLOCK`], worked out
+    /// on first use.
+    pub(crate) fn block(&self, i: usize) -> room_blocks::Block<'_> {
         match self.kept_all_active() {
-            // kept across views, patched where the order changed
-            Some(kept) => kept.room_blocks(),
-            None => self.room_blocks.get_or_init(|| {
-                let free: Vec<room_blocks::Free> = (0..self.nodes.len()).map(|i| room_blocks::free_of(&self.nodes.room(i).remaining)).collect();
-                let mut blocks = Vec::new();
-                room_blocks::refresh(&mut blocks, &free, |f| *f, (0, usize::MAX));
-                blocks
-            }),
+            Some(kept) => kept.block(i),
+            None => self.fixed_blocks().block(i),
         }
+    }
+
+    /// The room block after `block` (one of this view's), if there is one: found without a search.
+    pub(crate) fn next_block(&self, block: &room_blocks::Block) -> Option<room_blocks::Block<'_>> {
+        match self.kept_all_active() {
+            Some(kept) => kept.next_block(block),
+            None => self.fixed_blocks().number(block.number + 1),
+        }
+    }
+
+    fn fixed_blocks(&self) -> &room_blocks::FixedBlocks {
+        self.room_blocks.get_or_init(|| room_blocks::FixedBlocks::new((0..self.nodes.len()).map(|i| room_blocks::free_of(&self.nodes.room(i).remaining)).collect()))
     }
 
     /// The view's nodes, in its order.
@@ -654,11 +657,17 @@ impl<'a> ClusterView<'a> {
     /// rather than every node looked up in `names` (a disruption round's simulations each remove a
     /// node or two from every node of the cluster).
     pub(crate) fn positions_of(&self, names: &SymSet) -> Vec<usize> {
+        if let Some(kept) = self.kept_all_active() {
+            // a kept order's names are unique, and its positions are the view's
+            let mut out: Vec<usize> = names.iter().filter_map(|&name| kept.position(name)).collect();
+            out.sort_unstable();
+            return out;
+        }
         // the first position in `lo..hi` where `pred` stops holding (it holds on a prefix)
         let partition = |mut lo: usize, mut hi: usize, pred: &dyn Fn(&Node) -> bool| {
             while lo < hi {
                 let mid = lo + (hi - lo) / 2;
-                if pred(self.nodes.get(mid).node) {
+                if pred(self.nodes.node(mid)) {
                     lo = mid + 1;
                 } else {
                     hi = mid;

@@ -7,7 +7,7 @@
 //! was a third of an until-stable run over a drifted cluster, whose rounds each simulate one node's
 //! pods against thousands.
 
-use super::cluster_view::{exceeds, rules_out, ClusterView, Free, NodeView, BLOCK};
+use super::cluster_view::{exceeds, Block, ClusterView, Free, NodeView};
 use super::volumes;
 use crate::labels::Sym;
 use crate::model::{HostPort, Node, Pod};
@@ -101,8 +101,6 @@ impl ExistingNode<'_, '_> {
 /// the others.
 pub(super) struct ExistingNodes<'t, 'a> {
     view: &'t ClusterView<'a>,
-    /// The view's four free amounts of every node, side by side, when it has them.
-    free: Option<&'t [Free]>,
     /// One bit per node of the view: whether it has an entry (most do not: one test, no look-up).
     made: Vec<u64>,
     /// The entries made, by the node's position.
@@ -114,7 +112,6 @@ impl<'t, 'a> ExistingNodes<'t, 'a> {
     pub(super) fn new(view: &'t ClusterView<'a>, gone: &[usize]) -> Self {
         let mut nodes = ExistingNodes {
             view,
-            free: view.free_amounts(),
             made: vec![0; view.node_count().div_ceil(64)],
             entries: FxHashMap::default(),
         };
@@ -142,25 +139,26 @@ impl<'t, 'a> ExistingNodes<'t, 'a> {
     }
 
     /// Whether `requests` fit the room this run has left on the node at `i` ([`Resources::fits`]);
-    /// false when the run treats it as gone.
+    /// false when the run treats it as gone. `free` is the node's free amounts in the view (its
+    /// room block's): they rule out most full nodes in a few comparisons, without a look at the
+    /// room.
     #[inline]
-    pub(super) fn fits(&self, i: usize, requests: &Resources) -> bool {
+    pub(super) fn fits(&self, i: usize, requests: &Resources, free: &Free) -> bool {
         if self.is_made(i) {
             return self.entries.get(&i).is_some_and(|e| !e.gone && requests.fits(e.remaining()));
         }
-        // the view's room: its four amounts side by side rule out most full nodes in a few
-        // comparisons, without a look at the room
-        if self.free.is_some_and(|free| exceeds(requests, &free[i])) {
-            return false;
-        }
-        requests.fits(&self.view.room(i).remaining)
+        !exceeds(requests, free) && requests.fits(&self.view.room(i).remaining)
     }
 
-    /// Whether no node of the block of [`BLOCK`] nodes at `at` (a multiple of it) has room for
-    /// `requests`: free room only shrinks during a run, so the view's rooms bound this run's.
-    pub(super) fn block_without_room(&self, at: usize, requests: &Resources) -> bool {
-        debug_assert_eq!(at % BLOCK, 0);
-        rules_out(self.view.room_blocks(), at, requests)
+    /// The view's room block holding the node at `i`: free room only shrinks during a run, so the
+    /// view's amounts bound this run's.
+    pub(super) fn block(&self, i: usize) -> Block<'t> {
+        self.view.block(i)
+    }
+
+    /// The view's room block after `block`, if there is one.
+    pub(super) fn next_block(&self, block: &Block) -> Option<Block<'t>> {
+        self.view.next_block(block)
     }
 
     /// The node at `i`.

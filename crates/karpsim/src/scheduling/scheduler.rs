@@ -403,34 +403,38 @@ impl<'a, 't, 's> Scheduler<'a, 't, 's> {
         let mut first_fit = None;
         let len = self.existing.len();
         let mut i = start;
-        while i < len {
-            // once a scan has passed a block's worth of nodes, it passes whole blocks in which no
-            // node had room for the requests when the view was built (`RoomBlocks`): the same
-            // first fit, without a test per full node
-            if i % BLOCK == 0 && i - start >= BLOCK && self.existing.block_without_room(i, requests) {
-                i += BLOCK;
+        let mut next = (i < len).then(|| self.existing.block(i));
+        while let Some(block) = next {
+            next = self.existing.next_block(&block);
+            // once a scan has passed a block's worth of nodes, it passes whole room blocks in which
+            // no node had room for the requests when the view was built: the same first fit,
+            // without a test per full node
+            if i == block.start && i - start >= BLOCK && block.rules_out(requests) {
+                i = block.end();
                 continue;
             }
-            let at = i;
-            i += 1;
-            if !self.existing.fits(at, requests) {
-                continue;
-            }
-            first_fit.get_or_insert(at);
-            // asked only of the nodes with room, not of every node when the run is set up
-            if moved && self.scope.under_consolidate_after.contains(&self.existing.node(at).name) {
-                continue;
-            }
-            self.existing.entry(at);
-            if let Ok(reqs) = self.existing_can_add(at, id, pod) {
-                keep_first_fit(&mut self.first_fit, requests, first_fit.unwrap_or(at));
-                let e = self.existing.entry(at);
-                if e.placed.is_none() {
-                    self.placed_on.push(at);
+            while i < block.end() {
+                let at = i;
+                i += 1;
+                if !self.existing.fits(at, requests, block.free_at(at)) {
+                    continue;
                 }
-                e.place(id, pod, &self.data[id].requests, reqs);
-                self.topology.record(id, pod, &e.view.room.taints, e.requirements(), false);
-                return Ok(());
+                first_fit.get_or_insert(at);
+                // asked only of the nodes with room, not of every node when the run is set up
+                if moved && self.scope.under_consolidate_after.contains(&self.existing.node(at).name) {
+                    continue;
+                }
+                self.existing.entry(at);
+                if let Ok(reqs) = self.existing_can_add(at, id, pod) {
+                    keep_first_fit(&mut self.first_fit, requests, first_fit.unwrap_or(at));
+                    let e = self.existing.entry(at);
+                    if e.placed.is_none() {
+                        self.placed_on.push(at);
+                    }
+                    e.place(id, pod, &self.data[id].requests, reqs);
+                    self.topology.record(id, pod, &e.view.room.taints, e.requirements(), false);
+                    return Ok(());
+                }
             }
         }
         keep_first_fit(&mut self.first_fit, requests, first_fit.unwrap_or(len));

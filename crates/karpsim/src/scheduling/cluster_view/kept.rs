@@ -5,13 +5,15 @@
 //! A view's nodes are the state's active nodes sorted by (initialized, name)
 //! (`sortExistingNodes`). Sorting every node again, and looking each one's kept room up by name,
 //! at every round of a drifted cluster (where each round changes two nodes of thousands) was most
-//! of the view. Here the order is patched for the reported names (binary search, a `Vec` remove or
-//! insert) and checked against the state in one pass of comparisons before every view: any
-//! mismatch (a writer that reorders the state's nodes, or removes one without reporting it) sorts
-//! the order again, so the view's order is always the state's sorted order.
+//! of the view. Here the order is patched for the reported names (binary search, a removal or an
+//! insertion in one chunk of a [`Chunked`] order) and checked against the state in one pass of
+//! comparisons before every view: any mismatch (a writer that reorders the state's nodes, or
+//! removes one without reporting it) sorts the order again, so the view's order is always the
+//! state's sorted order.
 
+use super::chunked::Chunked;
 use super::room::NodeRoom;
-use super::room_blocks::{self, Free, BLOCK, UNKNOWN};
+use super::room_blocks::{self, Block, Free, UNKNOWN};
 use crate::labels::{Sym, SymMap, SymSet};
 use crate::model::Node;
 use crate::state::ClusterState;
@@ -25,8 +27,11 @@ use std::sync::Arc;
 /// them: building a view costs what changed since the last one, not a pass over every node.
 #[derive(Default)]
 pub(crate) struct KeptNodes {
-    /// Every node of the state (being deleted or not), initialized first, then by name.
-    order: Vec<KeptNode>,
+    /// Every node of the state (being deleted or not), initialized first, then by name, with the
+    /// four free amounts of its room ([`UNKNOWN`] without a kept room) side by side in each chunk:
+    /// the chunks are the room blocks of a view whose entries are all active (at 10,000 nodes,
+    /// reading the amounts through the rooms was an eighth of a drifted until-stable run).
+    order: Chunked<KeptNode>,
     /// Names forgotten since `order` last followed the state.
     changed: Vec<Sym>,
     /// More names were forgotten than a patch takes: their rooms are gone, and the order is
@@ -45,30 +50,21 @@ pub(crate) struct KeptNodes {
     /// than compare every entry with the state before every view (debug builds still do, and a
     /// write that was not reported fails them).
     vouched: bool,
-    /// The free amounts of each entry's room, side by side ([`UNKNOWN`] without a kept room): the
-    /// blocks are worked out from these without a look at every room (at 10,000 nodes, reading
-    /// them through the rooms was an eighth of a drifted until-stable run).
-    free: Vec<Free>,
-    /// The largest free amounts of each block of `order` ([`room_blocks`]), worked out again for
-    /// the blocks `blocks_changed` (inclusive) before a view borrows them (`None`: up to date).
-    blocks: Vec<Free>,
-    blocks_changed: Option<(usize, usize)>,
 }
 
-/// One node of the state in [`KeptNodes::order`]: its sort key, where it is, and its room.
+/// One node of the state in [`KeptNodes::order`]: its sort key and its room (where it is in the
+/// state is kept beside it, in its chunk).
 struct KeptNode {
     initialized: bool,
     name: Sym,
     /// Not being deleted (only those are a view's nodes).
     active: bool,
-    /// Its position in the state's nodes.
-    at: u32,
     room: Option<Arc<NodeRoom>>,
 }
 
 impl KeptNode {
-    fn of(node: &Node, at: usize, room: Option<Arc<NodeRoom>>) -> KeptNode {
-        KeptNode { initialized: node.initialized, name: node.name, active: node.deletion_timestamp.is_none(), at: at as u32, room }
+    fn of(node: &Node, room: Option<Arc<NodeRoom>>) -> KeptNode {
+        KeptNode { initialized: node.initialized, name: node.name, active: node.deletion_timestamp.is_none(), room }
     }
 
     /// Its room's free amounts ([`UNKNOWN`] without a kept room: its block is never passed).
@@ -96,13 +92,6 @@ impl KeptNodes {
         KeptNodes { vouched: true, ..KeptNodes::default() }
     }
 
-    /// The entries `lo..=hi` of the order changed (`hi` is `usize::MAX` when entries from `lo` on
-    /// moved by one): their blocks are worked out again.
-    fn changed(&mut self, lo: usize, hi: usize) {
-        let (lo, hi) = (lo / BLOCK, if hi == usize::MAX { hi } else { hi / BLOCK });
-        self.blocks_changed = Some(self.blocks_changed.map_or((lo, hi), |(l, h)| (l.min(lo), h.max(hi))));
-    }
-
     /// Forget `node`: its record or its pods changed (or it was launched, or it is gone).
     pub(crate) fn forget(&mut self, node: Sym) {
         if !self.unsorted {
@@ -124,9 +113,8 @@ impl KeptNodes {
     /// Drop the room of the node named `name` (the order holds each name once).
     fn forget_room(&mut self, name: Sym) {
         if let Some(i) = self.position(name) {
-            self.order[i].room = None;
-            self.free[i] = UNKNOWN;
-            self.changed(i, i);
+            self.order.get_mut(i).room = None;
+            self.order.set_free(i, UNKNOWN);
         }
     }
 
@@ -137,15 +125,12 @@ impl KeptNodes {
     }
 
     pub(crate) fn clear(&mut self) {
-        self.order.clear();
-        self.free.clear();
+        self.order = Chunked::default();
         self.changed.clear();
         self.unsorted = false;
         self.inactive = 0;
         self.unkept.clear();
         self.anti.clear();
-        self.blocks.clear();
-        self.blocks_changed = Some((0, usize::MAX));
     }
 
     /// Bring the order up to date with `state` for a view, and say which of its active entries
@@ -156,11 +141,14 @@ impl KeptNodes {
         let follows = patched && self.order.len() == state.nodes.len();
         // one pass of comparisons: the order is the state's, whatever wrote the state (an owner
         // that reports every write is trusted in release builds, and checked in debug builds)
-        let checked = follows && (self.vouched && !cfg!(debug_assertions) || self.order.iter().all(|e| state.nodes.get(e.at as usize).is_some_and(|n| e.describes(n))));
+        let checked = follows && (self.vouched && !cfg!(debug_assertions) || self.order.iter_at().all(|(e, at)| state.nodes.get(at as usize).is_some_and(|n| e.describes(n))));
         debug_assert!(!(follows && self.vouched) || checked, "the state's nodes changed without a report: the kept view order does not follow them");
         let missing = if checked {
             let mut missing: Vec<usize> = self.changed.iter().chain(&self.unkept).filter_map(|&name| self.position(name)).collect();
-            missing.retain(|&i| self.order[i].active && self.order[i].room.is_none());
+            missing.retain(|&i| {
+                let e = self.order.get(i);
+                e.active && e.room.is_none()
+            });
             missing.sort_unstable();
             missing.dedup();
             missing
@@ -171,7 +159,7 @@ impl KeptNodes {
         // the names kept in the sets are still nodes with such a room (a few look-ups: the sets
         // hold the nodes with volume limits, and those with anti-affinity pods)
         let order = &self.order;
-        let found = |name: &Sym| Self::find(order, *name).map(|i| &order[i]);
+        let found = |name: &Sym| Self::find(order, *name).map(|i| order.get(i));
         self.unkept.retain(|n| found(n).is_some_and(|e| e.room.is_none()));
         self.anti.retain(|n| found(n).is_some_and(|e| e.room.as_ref().is_some_and(|r| r.anti_affinity)));
         self.changed.clear();
@@ -179,62 +167,62 @@ impl KeptNodes {
         missing
     }
 
+    /// Where the node named `name` was in the state when the order last followed it (the last
+    /// view's).
+    pub(crate) fn state_position(&self, name: Sym) -> Option<usize> {
+        self.position(name).map(|i| self.order.at(i) as usize)
+    }
+
     /// Where the node at `i` of the order is in the state.
     pub(super) fn at(&self, i: usize) -> usize {
-        self.order[i].at as usize
+        self.order.at(i) as usize
     }
 
     /// Where the node at `i` of the order is in the state, and its kept room.
     pub(super) fn at_and_room(&self, i: usize) -> (usize, Option<&NodeRoom>) {
-        let e = &self.order[i];
-        (e.at as usize, e.room.as_deref())
+        let (e, at) = self.order.get_and_at(i);
+        (at as usize, e.room.as_deref())
     }
 
     /// Keep `room` for the entry at `i` of the order (worked out for a view from its node and
     /// pods), or note that its node keeps none (`None`: volume limits).
     pub(super) fn keep(&mut self, i: usize, room: Option<NodeRoom>) {
-        let e = &mut self.order[i];
-        match room {
+        let e = self.order.get_mut(i);
+        let free = match room {
             Some(room) => {
                 if room.anti_affinity {
                     self.anti.insert(e.name);
                 }
-                self.free[i] = room_blocks::free_of(&room.remaining);
+                let free = room_blocks::free_of(&room.remaining);
                 e.room = Some(Arc::new(room));
+                free
             }
             None => {
-                self.free[i] = UNKNOWN;
                 self.unkept.insert(e.name);
+                UNKNOWN
             }
-        }
-        self.changed(i, i);
+        };
+        self.order.set_free(i, free);
     }
 
     /// Work out the blocks of the entries changed since the last view (after its rooms are kept).
     pub(super) fn refresh_blocks(&mut self) {
-        if let Some(changed) = self.blocks_changed.take() {
-            room_blocks::refresh(&mut self.blocks, &self.free, |f| *f, changed);
-        }
+        self.order.refresh();
         if cfg!(debug_assertions) {
-            // the free amounts side by side are the rooms', and the blocks patched are the blocks
-            // worked out afresh from the rooms
-            assert!(self.free.iter().copied().eq(self.order.iter().map(KeptNode::free)), "kept free amounts are stale");
-            let mut fresh = Vec::new();
-            room_blocks::refresh(&mut fresh, &self.order, KeptNode::free, (0, usize::MAX));
-            assert_eq!(self.blocks, fresh, "kept room blocks are stale");
+            // the free amounts side by side are the rooms' (`refresh` checked the chunks' largest)
+            assert!(self.order.free_amounts().eq(self.order.iter().map(KeptNode::free)), "kept free amounts are stale");
         }
     }
 
-    /// The four free amounts of each entry's room ([`UNKNOWN`] without a kept room), in the order.
-    pub(super) fn free(&self) -> &[Free] {
-        &self.free
+    /// The chunk of the order holding the entry at `i`, as a room block: a view's, when every
+    /// entry is active (its positions are then the order's).
+    pub(super) fn block(&self, i: usize) -> Block<'_> {
+        self.order.block(i)
     }
 
-    /// The largest free amounts of each block of [`BLOCK`] entries of the order: a view's, when
-    /// every entry is active (its positions are then the order's).
-    pub(super) fn room_blocks(&self) -> &[Free] {
-        debug_assert!(self.blocks_changed.is_none(), "room blocks read before they were worked out");
-        &self.blocks
+    /// The block after `block` (one of the order's), if there is one.
+    pub(super) fn next_block(&self, block: &Block) -> Option<Block<'_>> {
+        self.order.number(block.number + 1)
     }
 
     /// How many entries a view has (the active ones).
@@ -245,13 +233,13 @@ impl KeptNodes {
     /// The positions in the order of the active entries, when some are not (a view's position is
     /// then not the order's); `None` when every entry is active.
     pub(super) fn active_positions(&self) -> Option<Vec<u32>> {
-        (self.inactive > 0).then(|| (0..self.order.len() as u32).filter(|&i| self.order[i as usize].active).collect())
+        (self.inactive > 0).then(|| self.order.iter().zip(0u32..).filter(|(e, _)| e.active).map(|(_, i)| i).collect())
     }
 
     /// The positions in the order of the active entries whose kept room has a pod with required
     /// anti-affinity, ascending.
     pub(super) fn anti_affinity(&self) -> Vec<usize> {
-        let mut out: Vec<usize> = self.anti.iter().filter_map(|&name| self.position(name)).filter(|&i| self.order[i].active).collect();
+        let mut out: Vec<usize> = self.anti.iter().filter_map(|&name| self.position(name)).filter(|&i| self.order.get(i).active).collect();
         out.sort_unstable();
         out
     }
@@ -260,29 +248,30 @@ impl KeptNodes {
     fn sort(&mut self, state: &ClusterState) {
         self.sorts += 1;
         let changed: SymSet = self.changed.iter().copied().collect();
-        let mut rooms: SymMap<Arc<NodeRoom>> =
-            self.order.drain(..).filter(|e| !changed.contains(&e.name)).filter_map(|e| Some((e.name, e.room?))).collect();
-        self.order = state.nodes.iter().enumerate().map(|(at, n)| KeptNode::of(n, at, rooms.remove(&n.name))).collect();
-        self.order.sort_by(|a, b| a.cmp_key(b.initialized, b.name));
-        self.free = self.order.iter().map(KeptNode::free).collect();
-        self.changed(0, usize::MAX);
-        self.inactive = self.order.iter().filter(|e| !e.active).count();
+        let mut rooms: SymMap<Arc<NodeRoom>> = std::mem::take(&mut self.order)
+            .into_items()
+            .filter(|e| !changed.contains(&e.name))
+            .filter_map(|e| Some((e.name, e.room?)))
+            .collect();
+        let mut order: Vec<(KeptNode, u32)> = state.nodes.iter().zip(0..).map(|(n, at)| (KeptNode::of(n, rooms.remove(&n.name)), at)).collect();
+        order.sort_by(|(a, _), (b, _)| a.cmp_key(b.initialized, b.name));
+        self.inactive = order.iter().filter(|(e, _)| !e.active).count();
+        self.order = Chunked::new(order.into_iter().map(|(e, at)| {
+            let free = e.free();
+            (e, free, at)
+        }));
         self.unkept.clear();
         self.anti = self.order.iter().filter(|e| e.room.as_ref().is_some_and(|r| r.anti_affinity)).map(|e| e.name).collect();
     }
 
     /// Where the node named `name` is in `order`, searched in each half (its `initialized` may
     /// have changed since).
-    fn position(&self, name: Sym) -> Option<usize> {
+    pub(super) fn position(&self, name: Sym) -> Option<usize> {
         Self::find(&self.order, name)
     }
 
-    fn find(order: &[KeptNode], name: Sym) -> Option<usize> {
-        let split = order.partition_point(|e| e.initialized);
-        [(0, split), (split, order.len())].into_iter().find_map(|(lo, hi)| {
-            let half = &order[lo..hi];
-            half.binary_search_by(|e| e.name.cmp(&name)).ok().map(|i| lo + i)
-        })
+    fn find(order: &Chunked<KeptNode>, name: Sym) -> Option<usize> {
+        [true, false].into_iter().find_map(|initialized| order.binary_search_by(|e| e.cmp_key(initialized, name)).ok())
     }
 
     /// Follow what changed in `state` since the last view, from the names forgotten: their nodes
@@ -295,7 +284,7 @@ impl KeptNodes {
             return true;
         }
         // the reported nodes the order holds, by their position in the state before the change
-        let mut left: Vec<(usize, Sym)> = self.changed.iter().filter_map(|&name| Some((self.order[self.position(name)?].at as usize, name))).collect();
+        let mut left: Vec<(usize, Sym)> = self.changed.iter().filter_map(|&name| Some((self.order.at(self.position(name)?) as usize, name))).collect();
         left.sort_unstable_by_key(|(at, _)| *at);
         left.dedup();
         // a reported node still in the state is where the removals before it put it
@@ -314,15 +303,10 @@ impl KeptNodes {
             [] => {}
             // a drift round's one removed node: a comparison per entry, no search
             [g] => {
-                for e in &mut self.order {
-                    e.at -= u32::from(e.at as usize > g);
-                }
+                let g = g as u32;
+                self.order.shift_at(|at| at - u32::from(at > g));
             }
-            _ => {
-                for e in &mut self.order {
-                    e.at -= gone.partition_point(|&g| g < e.at as usize) as u32;
-                }
-            }
+            _ => self.order.shift_at(|at| at - gone.partition_point(|&g| g < at as usize) as u32),
         }
         // the nodes launched since are those after the ones that stayed
         let stayed = self.order.len() - gone.len();
@@ -331,8 +315,7 @@ impl KeptNodes {
         }
         let mut launched = stayed..state.nodes.len();
         // a node that stayed takes its own entry back, and a launched one the entry of one that
-        // went: only the entries between the two places move by one (a removal and an insertion
-        // would each move the rest of the order)
+        // went
         for ((_, name), now) in left.into_iter().zip(now) {
             let Some(from) = self.position(name) else { return false };
             match now.or_else(|| launched.next()) {
@@ -343,9 +326,7 @@ impl KeptNodes {
                 }
                 None => {
                     let gone = self.order.remove(from);
-                    self.free.remove(from);
                     self.inactive -= usize::from(!gone.active);
-                    self.changed(from, usize::MAX);
                 }
             }
         }
@@ -357,11 +338,9 @@ impl KeptNodes {
         match self.order.binary_search_by(|e| e.cmp_key(node.initialized, node.name)) {
             Ok(_) => false,
             Err(i) => {
-                let e = KeptNode::of(node, at, None);
+                let e = KeptNode::of(node, None);
                 self.inactive += usize::from(!e.active);
-                self.order.insert(i, e);
-                self.free.insert(i, UNKNOWN);
-                self.changed(i, usize::MAX);
+                self.order.insert(i, e, UNKNOWN, at as u32);
                 true
             }
         }
@@ -376,18 +355,10 @@ impl KeptNodes {
             Err(i) if i > from => i - 1,
             Err(i) => i,
         };
-        if to > from {
-            self.order[from..=to].rotate_left(1);
-            self.free[from..=to].rotate_left(1);
-        } else {
-            self.order[to..=from].rotate_right(1);
-            self.free[to..=from].rotate_right(1);
-        }
-        let e = KeptNode::of(node, at, None);
-        self.inactive = self.inactive + usize::from(!e.active) - usize::from(!self.order[to].active);
-        self.order[to] = e;
-        self.free[to] = UNKNOWN;
-        self.changed(from.min(to), from.max(to));
+        let e = KeptNode::of(node, None);
+        let old = self.order.remove(from);
+        self.inactive = self.inactive + usize::from(!e.active) - usize::from(!old.active);
+        self.order.insert(to, e, UNKNOWN, at as u32);
         true
     }
 }

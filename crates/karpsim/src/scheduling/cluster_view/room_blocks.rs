@@ -25,29 +25,66 @@ pub(super) fn free_of(r: &Resources) -> Free {
     [r.cpu, r.memory, r.ephemeral_storage, r.pods]
 }
 
-/// Work out `blocks` again for blocks `changed` (an inclusive range of block numbers; its end
-/// past the last block when entries were added or removed), for `items` in the view's order (all
-/// of them) whose free amounts `free` gives.
-pub(super) fn refresh<T>(blocks: &mut Vec<Free>, items: &[T], free: impl Fn(&T) -> Free, changed: (usize, usize)) {
-    let count = items.len().div_ceil(BLOCK);
-    let (lo, hi) = (changed.0.min(count), changed.1.min(count.saturating_sub(1)));
-    if blocks.len() != count || changed.1 >= count {
-        blocks.truncate(lo);
-        blocks.resize(count, [i64::MIN; 4]);
+/// The largest of each amount among `free` (each taken on its own).
+pub(super) fn largest(free: &[Free]) -> Free {
+    let mut m = [i64::MIN; 4];
+    for f in free {
+        m = [m[0].max(f[0]), m[1].max(f[1]), m[2].max(f[2]), m[3].max(f[3])];
     }
-    for (b, chunk) in blocks[lo..].iter_mut().zip(items[lo * BLOCK..].chunks(BLOCK)).take((hi + 1).saturating_sub(lo)) {
-        let mut m = [i64::MIN; 4];
-        for f in chunk.iter().map(&free) {
-            m = [m[0].max(f[0]), m[1].max(f[1]), m[2].max(f[2]), m[3].max(f[3])];
-        }
-        *b = m;
+    m
+}
+
+/// Consecutive nodes of a view's order from `start`: each one's free amounts, and their largest.
+#[derive(Clone, Copy)]
+pub(crate) struct Block<'v> {
+    /// Its number among the view's blocks (the next block's is one more).
+    pub(crate) number: usize,
+    pub(crate) start: usize,
+    pub(crate) max: &'v Free,
+    pub(crate) free: &'v [Free],
+}
+
+impl Block<'_> {
+    /// The position after its last node.
+    pub(crate) fn end(&self) -> usize {
+        self.start + self.free.len()
+    }
+
+    /// Whether no node of it had room for `requests` when the blocks were worked out.
+    pub(crate) fn rules_out(&self, requests: &Resources) -> bool {
+        exceeds(requests, self.max)
+    }
+
+    /// The free amounts of the node at `i` (a position in it).
+    pub(crate) fn free_at(&self, i: usize) -> &Free {
+        &self.free[i - self.start]
     }
 }
 
-/// Whether no node of the block starting at `at` (a multiple of [`BLOCK`]) had room for
-/// `requests` when the blocks were worked out.
-pub(crate) fn rules_out(blocks: &[Free], at: usize, requests: &Resources) -> bool {
-    exceeds(requests, &blocks[at / BLOCK])
+/// The room blocks of a view that lists its nodes: blocks of [`BLOCK`] nodes from the first.
+pub(super) struct FixedBlocks {
+    free: Vec<Free>,
+    max: Vec<Free>,
+}
+
+impl FixedBlocks {
+    /// The blocks of nodes with free amounts `free`, in the view's order.
+    pub(super) fn new(free: Vec<Free>) -> FixedBlocks {
+        let max = free.chunks(BLOCK).map(largest).collect();
+        FixedBlocks { free, max }
+    }
+
+    /// The block holding the node at `i`.
+    pub(super) fn block(&self, i: usize) -> Block<'_> {
+        self.number(i / BLOCK).expect("a position in the view")
+    }
+
+    /// The block numbered `b`, if there is one.
+    pub(super) fn number(&self, b: usize) -> Option<Block<'_>> {
+        let max = self.max.get(b)?;
+        let start = b * BLOCK;
+        Some(Block { number: b, start, max, free: &self.free[start..(start + BLOCK).min(self.free.len())] })
+    }
 }
 
 /// Whether `requests` ask for more of one of the four amounts than `free` has (then they do not
@@ -65,10 +102,8 @@ mod tests {
         Resources::from_pairs([("cpu", cpu), ("memory", memory), ("ephemeral-storage", 1 << 30), ("pods", pods)])
     }
 
-    fn blocks(rooms: &[Resources]) -> Vec<Free> {
-        let mut b = Vec::new();
-        refresh(&mut b, rooms, free_of, (0, usize::MAX));
-        b
+    fn blocks(rooms: &[Resources]) -> FixedBlocks {
+        FixedBlocks::new(rooms.iter().map(free_of).collect())
     }
 
     /// A block is ruled out exactly when every node of it lacks room in some dimension, each
@@ -84,34 +119,18 @@ mod tests {
         let b = blocks(&rooms);
         let pod = free(2000, 1 << 25, 1);
         for at in [0, BLOCK, 2 * BLOCK] {
-            let any_fits = rooms[at..(at + BLOCK).min(rooms.len())].iter().any(|r| pod.fits(r));
-            assert!(!any_fits || !rules_out(&b, at, &pod), "block at {at} holds a node that fits");
+            let block = b.block(at + 1);
+            assert_eq!((block.start, block.end()), (at, (at + BLOCK).min(rooms.len())));
+            let any_fits = rooms[at..block.end()].iter().any(|r| pod.fits(r));
+            assert!(!any_fits || !block.rules_out(&pod), "block at {at} holds a node that fits");
+            assert!(rooms[at..block.end()].iter().map(free_of).eq(block.free.iter().copied()));
         }
-        assert!(rules_out(&b, 0, &pod));
-        assert!(!rules_out(&b, BLOCK, &pod), "an upper bound per dimension: block 1 is visited");
-        assert!(!rules_out(&b, 2 * BLOCK, &pod));
-        assert!(!rules_out(&b, 0, &free(100, 1 << 20, 0)), "a pod that fits the first node");
-    }
-
-    /// Blocks worked out again from a block on, after the nodes from there changed (one removed,
-    /// two added; some moved within two blocks; the last ones removed), are the blocks worked out
-    /// from the first.
-    #[test]
-    fn blocks_refreshed_from_a_block_on_are_the_blocks_worked_out_afresh() {
-        let mut rooms: Vec<Resources> = (0..BLOCK * 3).map(|i| free(i as i64, 1 << 20, 3)).collect();
-        let mut b = blocks(&rooms);
-        rooms.remove(BLOCK + 1);
-        rooms.push(free(1, 1, 1));
-        rooms.push(free(7, 7, 7));
-        refresh(&mut b, &rooms, free_of, (1, usize::MAX));
-        assert_eq!(b, blocks(&rooms));
-        // entries of blocks 1 and 2 moved within them (a rotation): those blocks only
-        rooms[BLOCK + 5..2 * BLOCK + 9].rotate_left(1);
-        rooms[BLOCK + 5].cpu = 9999;
-        refresh(&mut b, &rooms, free_of, (1, 2));
-        assert_eq!(b, blocks(&rooms));
-        rooms.truncate(BLOCK + 2);
-        refresh(&mut b, &rooms, free_of, (1, usize::MAX));
-        assert_eq!(b, blocks(&rooms));
+        assert!(b.block(0).rules_out(&pod));
+        assert!(!b.block(BLOCK).rules_out(&pod), "an upper bound per dimension: block 1 is visited");
+        assert!(!b.block(2 * BLOCK).rules_out(&pod));
+        assert!(!b.block(0).rules_out(&free(100, 1 << 20, 0)), "a pod that fits the first node");
+        // the short last block has no next one
+        assert_eq!(b.number(2).map(|l| l.end()), Some(rooms.len()));
+        assert!(b.number(3).is_none());
     }
 }
