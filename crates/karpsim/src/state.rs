@@ -11,14 +11,16 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
 pub mod box_list;
+pub mod gap_list;
 mod node_list;
 pub use box_list::{BoxList, TakenOut};
+pub use gap_list::GapList;
 pub use node_list::NodeList;
 
-/// The pods of a [`ClusterState`], in the state's order, read like a slice of [`Pod`]s: each pod
-/// in its own box, so that removing pods (those that go with a deleted node) moves the later
-/// pods' pointers, not the pods.
-pub type PodList = BoxList<Pod>;
+/// The pods of a [`ClusterState`], in the state's order, read like a slice of [`Pod`]s, in a
+/// [`GapList`]: removing pods (those that go with a deleted node) leaves gaps, closed now and then,
+/// rather than moving every later pod.
+pub type PodList = GapList<Pod>;
 
 /// An instance type with its requirements (§1.3: every label as `In`/`DoesNotExist`, zone and
 /// capacity type from its available offerings), built the first time something reads them.

@@ -237,7 +237,7 @@ pub(super) fn place_visiting(
     // pods on removed nodes: DaemonSet, mirror and finished pods go with the node; the rest move or
     // become pending. One pass over the pods: those that go are only noted (a pod that goes is
     // neither moved nor made pending, as when they went first) and removed after it, when there
-    // are any (the later pods' pointers move, once each: the pods are boxed)
+    // are any (they are left as gaps, and the later pods' slot numbers move: `GapList`)
     let mut gone: Vec<usize> = Vec::new();
     let mut touched = SymSet::default();
     let mut visit = |at: usize, p: &mut crate::model::Pod| {

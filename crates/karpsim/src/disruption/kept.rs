@@ -422,7 +422,7 @@ mod tests {
             let on = |state: &ClusterState, node: Sym| state.pods.iter().position(|p| p.node_name == Some(node)).expect("a pod on the node");
             let ds = on(&state, n[4]);
             state.pods[ds].owner = Some(crate::model::OwnerRef { kind: crate::model::OwnerKind::DaemonSet, name: Sym::new("logs") });
-            let done = state.pods.iter().rposition(|p| p.node_name == Some(n[4])).expect("pods on node 4");
+            let done = state.pods.iter().enumerate().filter(|(_, p)| p.node_name == Some(n[4])).map(|(i, _)| i).last().expect("pods on node 4");
             state.pods[done].phase = crate::model::PodPhase::Succeeded;
             if twins {
                 let twin = on(&state, n[5]);

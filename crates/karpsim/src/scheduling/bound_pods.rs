@@ -363,20 +363,6 @@ impl Iterator for Current<'_> {
 
 impl ExactSizeIterator for Current<'_> {}
 
-/// Sorts `entries` (pods of `state`, each with a value) into the state's order of their pods,
-/// keeping the order of entries of one pod (a stable sort). The pods are boxed ([`StatePods`]), so
-/// their positions are looked up (one pass over the state's pods, when there are two or more).
-pub(crate) fn in_state_order<T>(state: &ClusterState, entries: &mut Vec<(&Pod, T)>) {
-    if entries.len() < 2 {
-        return;
-    }
-    let at = state.pods.positions_of(&entries.iter().map(|(p, _)| *p).collect::<Vec<_>>());
-    debug_assert!(at.iter().all(Option::is_some), "pods not of the state");
-    let mut keyed: Vec<(Option<usize>, (&Pod, T))> = at.into_iter().zip(entries.drain(..)).collect();
-    keyed.sort_by_key(|(at, _)| *at);
-    entries.extend(keyed.into_iter().map(|(_, e)| e));
-}
-
 /// Positions kept across the removal of the items at `gone` (ascending) from the list they point
 /// into: each of `at` (ascending) less the removed ones before it, those removed dropped. A walk
 /// over both lists, for short lists (the pending pods, the finished ones: [`KeptPods`] does not
@@ -499,7 +485,7 @@ mod tests {
             let mut state = crate::fixtures::karpenter_cluster(12, 3, 13);
             let n: Vec<Sym> = state.nodes.iter().map(|n| n.name).collect();
             for (i, name) in n.iter().enumerate() {
-                let at = state.pods.iter().rposition(|p| p.node_name == Some(*name)).expect("a pod on the node");
+                let at = state.pods.iter().enumerate().filter(|(_, p)| p.node_name == Some(*name)).map(|(i, _)| i).last().expect("a pod on the node");
                 state.pods[at].owner = Some(crate::model::OwnerRef { kind: crate::model::OwnerKind::DaemonSet, name: Sym::new(&format!("ds-{i}")) });
             }
             let mut kept = KeptPods::rewritten_after(&state, rewrite_after);
@@ -538,19 +524,6 @@ mod tests {
             assert_eq!(Current::new(&kept, removed).collect::<Vec<_>>(), (0..15).collect::<Vec<_>>(), "{removed:?}");
             assert_eq!(Current::new(&kept[5..], removed).collect::<Vec<_>>(), (5..15).collect::<Vec<_>>(), "{removed:?}");
         }
-    }
-
-    /// Entries sorted into the state's order of their pods come out as the pods are in the state,
-    /// entries of one pod in the order they came (a stable sort), whatever their boxes' addresses.
-    #[test]
-    fn entries_sorted_in_state_order_follow_the_pods_positions() {
-        let state = crate::fixtures::karpenter_cluster(3, 3, 5);
-        let p = |i: usize| &state.pods[i];
-        let mut entries = vec![(p(7), 'a'), (p(2), 'b'), (p(8), 'c'), (p(2), 'd'), (p(0), 'e'), (p(5), 'f')];
-        in_state_order(&state, &mut entries);
-        let got: Vec<(usize, char)> =
-            entries.iter().map(|(pod, c)| (state.pods.iter().position(|q| std::ptr::eq(q, *pod)).expect("a pod of the state"), *c)).collect();
-        assert_eq!(got, [(0, 'e'), (2, 'b'), (2, 'd'), (5, 'f'), (7, 'a'), (8, 'c')]);
     }
 
     /// Each node's range of the one list holds the pods bound to it in the state's order, whatever

@@ -548,8 +548,10 @@ impl<'a> ClusterView<'a> {
             (Some(kept), PodsByNode::Borrowed(pods)) => kept_nodes(state, pods, kept, &node_daemons),
             _ => listed_nodes(state, pods_by_node, &node_daemons),
         };
-        // back to the state's pod order
-        crate::scheduling::bound_pods::in_state_order(state, &mut anti_affinity);
+        // back to the state's pod order (the pods are the state's, side by side in its order in
+        // one vector, so their addresses follow it: `GapList`)
+        debug_assert!(anti_affinity.iter().all(|(p, _)| state.pods.as_ptr_range().contains(&std::ptr::from_ref::<Pod>(p))));
+        anti_affinity.sort_by_key(|(p, _)| std::ptr::from_ref::<Pod>(p));
         let tolerate_prefer_no_schedule =
             state.nodepools.iter().any(|p| p.taints.iter().any(|t| t.effect == TaintEffect::PreferNoSchedule));
         let reservations = ReservationManager::new(templates.iter().map(|t| t.classes.reserved.as_slice()));

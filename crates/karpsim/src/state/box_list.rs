@@ -1,6 +1,6 @@
 //! [`BoxList`]: a list read like a slice, each item in its own allocation, so that removing items
-//! moves pointers rather than items. The state's pods are one ([`super::PodList`]); its nodes
-//! ([`super::NodeList`]) are one with their names kept beside.
+//! moves pointers rather than items. The state's nodes ([`super::NodeList`]) are one, with their
+//! names kept beside (its pods are a [`super::GapList`], which keeps them side by side).
 
 use std::iter::FusedIterator;
 
@@ -8,7 +8,7 @@ use std::iter::FusedIterator;
 /// `&list` in a `for` loop); serialized as a sequence of items, as `Vec<T>` is.
 ///
 /// Removing an item (or several: [`BoxList::remove_at`]) moves the later items' pointers (8 bytes
-/// each), not the items: until-stable removes pods and nodes at nearly every round, and moving
+/// each), not the items: until-stable removes nodes at nearly every round, and moving
 /// every later item (a few hundred bytes each) made a run over `n` items move `n²/2` items' bytes.
 /// The order is exactly a `Vec<T>`'s given the same changes: outputs and Karpenter's orders
 /// depend on it.
@@ -262,7 +262,7 @@ impl<T: Clone> Clone for BoxList<T> {
     /// Clones a block of items at a time, then boxes the block's clones one after another, so
     /// that the boxes lie side by side as the items of a `Vec` do (each item cloned straight into
     /// its box put the boxes between the items' own allocations: until-stable clones its state,
-    /// and its passes over every pod's record ran slower).
+    /// and its passes over every record ran slower, as measured when the pods were boxed).
     fn clone(&self) -> BoxList<T> {
         let mut items = Vec::with_capacity(self.items.len());
         let mut block: Vec<T> = Vec::with_capacity(BLOCK.min(self.items.len()));
@@ -277,7 +277,8 @@ impl<T: Clone> Clone for BoxList<T> {
 impl<T> From<Vec<T>> for BoxList<T> {
     /// Boxes the items a block at a time from the end, giving the vector's memory back as it
     /// empties: boxing every item while the vector still held them all needed their memory twice
-    /// at once (a million pods: 1,152 MiB at the peak against 907 MiB unboxed).
+    /// at once (measured when the pods were boxed: a million pods peaked at 1,152 MiB against
+    /// 907 MiB unboxed).
     fn from(mut items: Vec<T>) -> BoxList<T> {
         let len = items.len();
         if len <= BLOCK {
@@ -368,7 +369,7 @@ impl<T: serde::Serialize> serde::Serialize for BoxList<T> {
 }
 
 impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for BoxList<T> {
-    /// Boxes each item as it is read (no list of unboxed items first: a million pods twice).
+    /// Boxes each item as it is read (no list of unboxed items first: every item's memory twice).
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<BoxList<T>, D::Error> {
         struct Items<T>(std::marker::PhantomData<T>);
         impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for Items<T> {

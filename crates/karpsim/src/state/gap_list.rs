@@ -1,0 +1,524 @@
+//! [`GapList`]: a list read like a slice whose removals leave gaps, closed in one pass now and
+//! then, so that removing an item moves 4-byte slot numbers rather than the later items. The
+//! state's pods are one ([`super::PodList`]).
+
+use std::iter::FusedIterator;
+
+/// Items in order, read like a slice of `T` (`iter`, `len`, `get`, indexing, `&list` in a `for`
+/// loop); serialized as a sequence of items, as `Vec<T>` is.
+///
+/// The items lie side by side in order in one vector, as a `Vec<T>`'s do, so a pass over them
+/// reads memory in order: the simulator passes over every pod many times a simulated minute, and
+/// pods kept one per allocation (boxes) made its day 8-11% slower.
+///
+/// [`GapList::remove_at`] leaves the removed items where they are, as gaps: until-stable removes
+/// the pods of a deleted node at nearly every round, and moving every later pod (248 bytes each)
+/// made a run over `n` pods move `n²/2` pods' bytes. While there are gaps, the list keeps each
+/// position's slot (4 bytes an item), and a removal moves the later slot numbers. The gaps are
+/// closed (their items dropped, the others moved down) once they outnumber half the items, so each
+/// removal pays for about two item moves, or before anything that rewrites the list as a whole
+/// (`retain`, a sort). Passing over the items skips the gaps by slot number, without reading them.
+///
+/// The order is exactly a `Vec<T>`'s given the same changes: outputs and Karpenter's orders
+/// depend on it.
+pub struct GapList<T> {
+    /// The items in order, and among them the removed ones not yet dropped (the gaps).
+    items: Vec<T>,
+    /// The slots (indices in `items`) of the gaps, increasing.
+    gaps: Vec<u32>,
+    /// When there are gaps: the slot of the item at each position, increasing. Otherwise empty
+    /// (each item's slot is its position).
+    slots: Vec<u32>,
+}
+
+impl<T> GapList<T> {
+    pub const fn new() -> GapList<T> {
+        GapList { items: Vec::new(), gaps: Vec::new(), slots: Vec::new() }
+    }
+
+    pub fn with_capacity(capacity: usize) -> GapList<T> {
+        GapList { items: Vec::with_capacity(capacity), gaps: Vec::new(), slots: Vec::new() }
+    }
+
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.items.len() - self.gaps.len()
+    }
+
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    #[inline]
+    pub fn iter(&self) -> Iter<'_, T> {
+        Iter::new(&self.items, &self.gaps)
+    }
+
+    #[inline]
+    pub fn iter_mut(&mut self) -> IterMut<'_, T> {
+        IterMut::new(&mut self.items, &self.gaps)
+    }
+
+    /// The slot of the item at position `at` (`at < len`).
+    #[inline]
+    fn slot(&self, at: usize) -> usize {
+        if self.gaps.is_empty() { at } else { self.slots[at] as usize }
+    }
+
+    #[inline]
+    pub fn get(&self, at: usize) -> Option<&T> {
+        (at < self.len()).then(|| &self.items[self.slot(at)])
+    }
+
+    #[inline]
+    pub fn get_mut(&mut self, at: usize) -> Option<&mut T> {
+        if at < self.len() {
+            let slot = self.slot(at);
+            Some(&mut self.items[slot])
+        } else {
+            None
+        }
+    }
+
+    pub fn first(&self) -> Option<&T> {
+        self.get(0)
+    }
+
+    pub fn last(&self) -> Option<&T> {
+        self.len().checked_sub(1).and_then(|at| self.get(at))
+    }
+
+    /// Appends `item` at the end of the order.
+    pub fn push(&mut self, item: T) {
+        if !self.gaps.is_empty() {
+            self.slots.push(slot_number(self.items.len()));
+        }
+        self.items.push(item);
+    }
+
+    pub fn reserve_exact(&mut self, additional: usize) {
+        self.items.reserve_exact(additional);
+    }
+
+    /// Removes the items at the positions `at` (ascending, each once). They stay where they are,
+    /// as gaps, until the gaps are closed; the later positions' slot numbers move down, not the
+    /// later items.
+    ///
+    /// # Panics
+    /// When a position is out of bounds.
+    pub fn remove_at(&mut self, at: &[usize]) {
+        debug_assert!(at.windows(2).all(|w| w[0] < w[1]), "positions not ascending: {at:?}");
+        let Some(&last) = at.last() else { return };
+        assert!(last < self.len(), "position {last} out of bounds ({})", self.len());
+        if self.gaps.is_empty() {
+            self.slots = (0..slot_number(self.items.len())).collect();
+        }
+        for slot in super::box_list::remove_sorted(&mut self.slots, at) {
+            let i = self.gaps.partition_point(|&g| g < slot);
+            self.gaps.insert(i, slot);
+        }
+        if self.gaps.len() > 32 && 2 * self.gaps.len() > self.len() {
+            self.close_gaps();
+        }
+    }
+
+    /// Drops the gaps' items and moves the others down over them (one pass, in order).
+    fn close_gaps(&mut self) {
+        if self.gaps.is_empty() {
+            return;
+        }
+        let mut gaps = self.gaps.iter().copied().peekable();
+        let mut slot = 0u32;
+        self.items.retain(|_| {
+            let gap = gaps.next_if_eq(&slot).is_some();
+            slot += 1;
+            !gap
+        });
+        self.gaps.clear();
+        self.slots.clear();
+    }
+
+    /// Keeps the items `keep` is true of, in order (each item visited once, in order).
+    pub fn retain(&mut self, keep: impl FnMut(&T) -> bool) {
+        self.close_gaps();
+        self.items.retain(keep);
+    }
+
+    /// [`GapList::retain`], with the items mutable.
+    pub fn retain_mut(&mut self, keep: impl FnMut(&mut T) -> bool) {
+        self.close_gaps();
+        self.items.retain_mut(keep);
+    }
+
+    pub fn clear(&mut self) {
+        self.items.clear();
+        self.gaps.clear();
+        self.slots.clear();
+    }
+
+    /// Sorts the items by `key`, keeping the order of equal ones (a stable sort).
+    pub fn sort_by_key<K: Ord>(&mut self, key: impl FnMut(&T) -> K) {
+        self.close_gaps();
+        self.items.sort_by_key(key);
+    }
+
+    /// The position of each of `items` (references into this list, found by address), `None` for
+    /// one that is not: the items are looked for in one pass, which stops once all are found.
+    pub fn positions_of(&self, items: &[&T]) -> Vec<Option<usize>> {
+        let mut found: rustc_hash::FxHashMap<*const T, Option<usize>> = items.iter().map(|&t| (std::ptr::from_ref(t), None)).collect();
+        let mut left = found.len();
+        for (pos, item) in self.iter().enumerate() {
+            if left == 0 {
+                break;
+            }
+            if let Some(at @ None) = found.get_mut(&std::ptr::from_ref(item)) {
+                *at = Some(pos);
+                left -= 1;
+            }
+        }
+        items.iter().map(|&t| found.get(&std::ptr::from_ref(t)).copied().flatten()).collect()
+    }
+
+    /// The memory the items lie in (gaps included): one vector, in order, so that an item's
+    /// address follows its position.
+    pub fn as_ptr_range(&self) -> std::ops::Range<*const T> {
+        self.items.as_ptr_range()
+    }
+
+    /// The items, in order.
+    pub fn into_vec(mut self) -> Vec<T> {
+        self.close_gaps();
+        self.items
+    }
+}
+
+/// `n` as a slot number.
+fn slot_number(n: usize) -> u32 {
+    u32::try_from(n).expect("a list of more than 4 billion items")
+}
+
+impl<T> Default for GapList<T> {
+    fn default() -> GapList<T> {
+        GapList::new()
+    }
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for GapList<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl<T> std::ops::Index<usize> for GapList<T> {
+    type Output = T;
+
+    #[inline]
+    fn index(&self, at: usize) -> &T {
+        &self.items[self.slot(at)]
+    }
+}
+
+impl<T> std::ops::IndexMut<usize> for GapList<T> {
+    #[inline]
+    fn index_mut(&mut self, at: usize) -> &mut T {
+        let slot = self.slot(at);
+        &mut self.items[slot]
+    }
+}
+
+impl<T: Clone> Clone for GapList<T> {
+    /// A clone has no gaps.
+    fn clone(&self) -> GapList<T> {
+        if self.gaps.is_empty() {
+            GapList { items: self.items.clone(), gaps: Vec::new(), slots: Vec::new() }
+        } else {
+            self.iter().cloned().collect()
+        }
+    }
+}
+
+impl<T> From<Vec<T>> for GapList<T> {
+    fn from(items: Vec<T>) -> GapList<T> {
+        GapList { items, gaps: Vec::new(), slots: Vec::new() }
+    }
+}
+
+impl<T> From<GapList<T>> for Vec<T> {
+    fn from(list: GapList<T>) -> Vec<T> {
+        list.into_vec()
+    }
+}
+
+impl<T> FromIterator<T> for GapList<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(items: I) -> GapList<T> {
+        GapList::from(items.into_iter().collect::<Vec<T>>())
+    }
+}
+
+impl<T> Extend<T> for GapList<T> {
+    fn extend<I: IntoIterator<Item = T>>(&mut self, items: I) {
+        for item in items {
+            self.push(item);
+        }
+    }
+}
+
+impl<'a, T: Clone + 'a> Extend<&'a T> for GapList<T> {
+    fn extend<I: IntoIterator<Item = &'a T>>(&mut self, items: I) {
+        self.extend(items.into_iter().cloned());
+    }
+}
+
+impl<'a, T> IntoIterator for &'a GapList<T> {
+    type Item = &'a T;
+    type IntoIter = Iter<'a, T>;
+
+    fn into_iter(self) -> Iter<'a, T> {
+        self.iter()
+    }
+}
+
+impl<'a, T> IntoIterator for &'a mut GapList<T> {
+    type Item = &'a mut T;
+    type IntoIter = IterMut<'a, T>;
+
+    fn into_iter(self) -> IterMut<'a, T> {
+        self.iter_mut()
+    }
+}
+
+impl<T> IntoIterator for GapList<T> {
+    type Item = T;
+    type IntoIter = std::vec::IntoIter<T>;
+
+    fn into_iter(self) -> std::vec::IntoIter<T> {
+        self.into_vec().into_iter()
+    }
+}
+
+impl<T: PartialEq> PartialEq for GapList<T> {
+    fn eq(&self, other: &GapList<T>) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl<T: Eq> Eq for GapList<T> {}
+
+impl<T: PartialEq> PartialEq<[T]> for GapList<T> {
+    fn eq(&self, other: &[T]) -> bool {
+        self.len() == other.len() && self.iter().eq(other)
+    }
+}
+
+impl<T: PartialEq> PartialEq<Vec<T>> for GapList<T> {
+    fn eq(&self, other: &Vec<T>) -> bool {
+        *self == **other
+    }
+}
+
+impl<T: serde::Serialize> serde::Serialize for GapList<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for GapList<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<GapList<T>, D::Error> {
+        Vec::<T>::deserialize(d).map(GapList::from)
+    }
+}
+
+/// Defines a [`GapList`]'s iterator over its items: a slice iterator over each run of items
+/// between two gaps in turn, so that an item costs what a slice's does (a gap's item is never read).
+macro_rules! run_iterator {
+    ($(#[$doc:meta])* $name:ident, $slice:ty, $run:ty, $item:ty, $iter:ident, $split_at:ident) => {
+        $(#[$doc])*
+        pub struct $name<'a, T> {
+            /// The run being passed.
+            run: $run,
+            /// The items after it: empty, or a gap's item (at slot `base`) then the rest.
+            rest: $slice,
+            /// The slot of `rest`'s first item.
+            base: u32,
+            /// The gaps in `rest`, increasing.
+            gaps: std::slice::Iter<'a, u32>,
+        }
+
+        impl<'a, T> $name<'a, T> {
+            fn new(items: $slice, gaps: &'a [u32]) -> $name<'a, T> {
+                let first = gaps.first().map_or(items.len(), |&g| g as usize);
+                let (run, rest) = items.$split_at(first);
+                $name { run: run.$iter(), rest, base: first as u32, gaps: gaps.iter() }
+            }
+        }
+
+        impl<'a, T> $name<'a, T> {
+            /// The run is over: skips the gaps at its end and starts the next non-empty run
+            /// (out of line: the loop over a run stays as small as a slice's).
+            #[cold]
+            #[inline(never)]
+            fn next_after_gap(&mut self) -> Option<$item> {
+                loop {
+                    self.gaps.next()?;
+                    let end = self.gaps.as_slice().first().map_or(self.base as usize + self.rest.len(), |&g| g as usize);
+                    let (run, rest) = std::mem::take(&mut self.rest).$split_at(end - self.base as usize);
+                    self.run = run[1..].$iter();
+                    self.rest = rest;
+                    self.base = end as u32;
+                    if let Some(item) = self.run.next() {
+                        return Some(item);
+                    }
+                }
+            }
+        }
+
+        impl<'a, T> Iterator for $name<'a, T> {
+            type Item = $item;
+
+            #[inline]
+            fn next(&mut self) -> Option<$item> {
+                match self.run.next() {
+                    Some(item) => Some(item),
+                    None => self.next_after_gap(),
+                }
+            }
+
+            #[inline]
+            fn size_hint(&self) -> (usize, Option<usize>) {
+                let left = self.run.len() + self.rest.len() - self.gaps.len();
+                (left, Some(left))
+            }
+        }
+
+        impl<T> ExactSizeIterator for $name<'_, T> {}
+
+        impl<T> FusedIterator for $name<'_, T> {}
+    };
+}
+
+run_iterator!(
+    /// The items of a [`GapList`], in order, by reference.
+    Iter,
+    &'a [T],
+    std::slice::Iter<'a, T>,
+    &'a T,
+    iter,
+    split_at
+);
+
+impl<T> Clone for Iter<'_, T> {
+    fn clone(&self) -> Self {
+        Iter { run: self.run.clone(), rest: self.rest, base: self.base, gaps: self.gaps.clone() }
+    }
+}
+
+run_iterator!(
+    /// The items of a [`GapList`], in order, mutable.
+    IterMut,
+    &'a mut [T],
+    std::slice::IterMut<'a, T>,
+    &'a mut T,
+    iter_mut,
+    split_at_mut
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::rngs::Xoshiro256PlusPlus;
+    use rand::{RngExt, SeedableRng};
+
+    /// Seeded changes of every kind, on the list and on a `Vec` beside it: after each, the list
+    /// reads as the vector (by `iter`, indexing, `get`, `iter_mut`, `positions_of`, a clone and
+    /// its serialized form), whether it has gaps or not, and its gaps are closed once they
+    /// outnumber half the items.
+    #[test]
+    fn a_gap_list_is_the_vector_given_the_same_changes() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(16);
+        let mut list: GapList<u64> = GapList::new();
+        let mut model: Vec<u64> = Vec::new();
+        let mut next = 0u64;
+        let (mut most_gaps, mut closed_by_number) = (0, 0);
+        for step in 0..5_000 {
+            let len = model.len();
+            // every other thousand steps, no pushes: the list shrinks and its gaps pile up
+            let shrinking = (step / 1_000) % 2 == 1;
+            match rng.random_range(0..10) {
+                0..=3 if !shrinking => {
+                    for _ in 0..rng.random_range(1..5) {
+                        list.push(next);
+                        model.push(next);
+                        next += 1;
+                    }
+                }
+                0..=6 if len > 0 => {
+                    let mut at: Vec<usize> = (0..rng.random_range(1..=len.min(5))).map(|_| rng.random_range(0..len)).collect();
+                    at.sort_unstable();
+                    at.dedup();
+                    let gaps_before = list.gaps.len();
+                    list.remove_at(&at);
+                    closed_by_number += usize::from(gaps_before > 0 && list.gaps.is_empty());
+                    for &i in at.iter().rev() {
+                        model.remove(i);
+                    }
+                }
+                7 if step % 5 == 0 => {
+                    let m = rng.random_range(2..9);
+                    list.retain(|v| v % m != 0);
+                    model.retain(|v| v % m != 0);
+                }
+                8 => {
+                    for (v, w) in list.iter_mut().zip(model.iter_mut()) {
+                        *v += 1_000_000;
+                        *w += 1_000_000;
+                    }
+                }
+                9 if step % 50 == 0 => {
+                    list.sort_by_key(|v| v % 7);
+                    model.sort_by_key(|v| v % 7);
+                }
+                _ => {}
+            }
+            most_gaps = most_gaps.max(list.gaps.len());
+            assert!(list.gaps.len() <= 32 || 2 * list.gaps.len() <= list.len(), "step {step}: gaps not closed");
+            assert!(list == model, "step {step}: {list:?} {model:?}");
+            assert_eq!(list.iter().len(), model.len(), "step {step}");
+            let mut part_read = list.iter();
+            let first = part_read.next();
+            assert_eq!((first, part_read.len()), (model.first(), model.len().saturating_sub(1)), "step {step}");
+            assert!(list.iter_mut().map(|v| *v).eq(model.iter().copied()), "step {step}");
+            assert!((0..model.len()).all(|i| list[i] == model[i] && list.get(i) == Some(&model[i])), "step {step}");
+            assert_eq!(list.get(model.len()), None);
+            let addresses: Vec<*const u64> = list.iter().map(std::ptr::from_ref).collect();
+            assert!(addresses.windows(2).all(|w| w[0] < w[1]), "step {step}: addresses out of order");
+            if step % 100 == 0 {
+                let copy = list.clone();
+                assert!(copy == list && copy.gaps.is_empty(), "step {step}");
+                let some: Vec<&u64> = list.iter().step_by(3).collect();
+                let expected: Vec<Option<usize>> = (0..model.len()).step_by(3).map(Some).collect();
+                assert_eq!(list.positions_of(&some), expected, "step {step}");
+            }
+        }
+        assert!(most_gaps > 32 && closed_by_number > 0, "the gaps were never many ({most_gaps}) or closed by number");
+        assert_eq!(list.into_vec(), model);
+    }
+
+    /// A list with gaps reads and serializes as the vector of its items; removing nothing changes
+    /// nothing, and a position past the end panics.
+    #[test]
+    fn gaps_are_never_read() {
+        let mut list: GapList<String> = (0..10).map(|i| format!("pod-{i}")).collect();
+        list.remove_at(&[]);
+        assert!(list.gaps.is_empty());
+        list.remove_at(&[0, 4, 9]);
+        let kept: Vec<String> = [1, 2, 3, 5, 6, 7, 8].iter().map(|i| format!("pod-{i}")).collect();
+        assert!(list == kept);
+        assert_eq!(list.len(), 7);
+        assert_eq!(list.last(), Some(&"pod-8".to_string()));
+        assert_eq!(serde_json::to_string(&list).unwrap(), serde_json::to_string(&kept).unwrap());
+        list.push("pod-10".into());
+        assert_eq!(list[7], "pod-10");
+        assert!(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| list.remove_at(&[8]))).is_err());
+    }
+}
