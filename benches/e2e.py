@@ -226,6 +226,7 @@ def inputs() -> dict[str, pathlib.Path]:
         "drifted_10000": (INPUTS / "drifted-10000.json", lambda: cluster(10_000, drifted=True)),
         "drifted_ds_1000": (INPUTS / "drifted-daemonsets-1000.json", lambda: cluster(1_000, drifted=True, daemonsets=2)),
         "drifted_ds_2000": (INPUTS / "drifted-daemonsets-2000.json", lambda: cluster(2_000, drifted=True, daemonsets=2)),
+        "drifted_ds_10000": (INPUTS / "drifted-daemonsets-10000.json", lambda: cluster(10_000, drifted=True, daemonsets=2)),
         "deployment_1000000": (INPUTS / "deployment-1000000.json", lambda: one_deployment(1_000_000)),
     }
     for path, make in files.values():
@@ -277,6 +278,8 @@ def rows(f: dict[str, pathlib.Path]) -> list[dict]:
          "argv": ["consolidate", "-f", str(f["drifted_ds_1000"]), *cat, "--until-stable", *NOW, *JSON]},
         {"row": "drifted_ds_2000", "what": "until-stable, 2,000 drifted nodes with 2 DaemonSet pods each (linear is 2x of 1,000)", "target_s": None, "runs": 1,
          "argv": ["consolidate", "-f", str(f["drifted_ds_2000"]), *cat, "--until-stable", *NOW, *JSON]},
+        {"row": "drifted_ds_10000", "what": "until-stable, 10,000 drifted nodes with 2 DaemonSet pods each (linear is 10x of 1,000)", "target_s": None, "runs": 1,
+         "argv": ["consolidate", "-f", str(f["drifted_ds_10000"]), *cat, "--until-stable", *NOW, *JSON]},
         {"row": "simulate_large_diurnal", "what": "`simulate benches/scenarios/large-diurnal.yaml` (24 h)", "target_s": 10.0, "runs": 1,
          "argv": ["simulate", str(ROOT / "benches/scenarios/large-diurnal.yaml"), "-o", "json"]},
         {"row": "preferences_4000", "what": "preference-heavy 4,000 pods (Karpenter 11.66 s)", "target_s": 11.66 / 20,
