@@ -10,6 +10,73 @@ use crate::requirements::{Requirement, Requirements};
 use std::collections::BTreeMap;
 use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
+/// The trait impls of a list read like a slice ([`BoxList`], [`GapList`]), written once: each
+/// list has `new`, `len`, `iter` and `iter_mut` (with its own `Iter` and `IterMut`) and `into_vec`.
+macro_rules! slice_like_impls {
+    ($list:ident) => {
+        impl<T> Default for $list<T> {
+            fn default() -> $list<T> {
+                $list::new()
+            }
+        }
+
+        impl<T: std::fmt::Debug> std::fmt::Debug for $list<T> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_list().entries(self.iter()).finish()
+            }
+        }
+
+        impl<T> From<$list<T>> for Vec<T> {
+            fn from(list: $list<T>) -> Vec<T> {
+                list.into_vec()
+            }
+        }
+
+        impl<'a, T: Clone + 'a> Extend<&'a T> for $list<T> {
+            fn extend<I: IntoIterator<Item = &'a T>>(&mut self, items: I) {
+                self.extend(items.into_iter().cloned());
+            }
+        }
+
+        impl<'a, T> IntoIterator for &'a $list<T> {
+            type Item = &'a T;
+            type IntoIter = Iter<'a, T>;
+
+            fn into_iter(self) -> Iter<'a, T> {
+                self.iter()
+            }
+        }
+
+        impl<'a, T> IntoIterator for &'a mut $list<T> {
+            type Item = &'a mut T;
+            type IntoIter = IterMut<'a, T>;
+
+            fn into_iter(self) -> IterMut<'a, T> {
+                self.iter_mut()
+            }
+        }
+
+        impl<T: PartialEq> PartialEq<[T]> for $list<T> {
+            fn eq(&self, other: &[T]) -> bool {
+                self.len() == other.len() && self.iter().eq(other)
+            }
+        }
+
+        impl<T: PartialEq> PartialEq<Vec<T>> for $list<T> {
+            fn eq(&self, other: &Vec<T>) -> bool {
+                *self == **other
+            }
+        }
+
+        impl<T: serde::Serialize> serde::Serialize for $list<T> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq(self.iter())
+            }
+        }
+    };
+}
+use slice_like_impls;
+
 pub mod box_list;
 pub mod gap_list;
 mod node_list;

@@ -19,6 +19,8 @@ pub struct BoxList<T> {
     items: Vec<Box<T>>,
 }
 
+super::slice_like_impls!(BoxList);
+
 impl<T> BoxList<T> {
     pub const fn new() -> BoxList<T> {
         BoxList { items: Vec::new() }
@@ -227,18 +229,6 @@ pub(super) fn remove_sorted<E>(v: &mut Vec<E>, at: &[usize]) -> Vec<E> {
     }
 }
 
-impl<T> Default for BoxList<T> {
-    fn default() -> BoxList<T> {
-        BoxList::new()
-    }
-}
-
-impl<T: std::fmt::Debug> std::fmt::Debug for BoxList<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
-    }
-}
-
 impl<T> std::ops::Index<usize> for BoxList<T> {
     type Output = T;
 
@@ -299,12 +289,6 @@ impl<T> From<Vec<T>> for BoxList<T> {
     }
 }
 
-impl<T> From<BoxList<T>> for Vec<T> {
-    fn from(list: BoxList<T>) -> Vec<T> {
-        list.into_vec()
-    }
-}
-
 impl<T> FromIterator<T> for BoxList<T> {
     fn from_iter<I: IntoIterator<Item = T>>(items: I) -> BoxList<T> {
         BoxList { items: items.into_iter().map(Box::new).collect() }
@@ -317,54 +301,12 @@ impl<T> Extend<T> for BoxList<T> {
     }
 }
 
-impl<'a, T: Clone + 'a> Extend<&'a T> for BoxList<T> {
-    fn extend<I: IntoIterator<Item = &'a T>>(&mut self, items: I) {
-        self.extend(items.into_iter().cloned());
-    }
-}
-
-impl<'a, T> IntoIterator for &'a BoxList<T> {
-    type Item = &'a T;
-    type IntoIter = Iter<'a, T>;
-
-    fn into_iter(self) -> Iter<'a, T> {
-        self.iter()
-    }
-}
-
-impl<'a, T> IntoIterator for &'a mut BoxList<T> {
-    type Item = &'a mut T;
-    type IntoIter = IterMut<'a, T>;
-
-    fn into_iter(self) -> IterMut<'a, T> {
-        self.iter_mut()
-    }
-}
-
 impl<T> IntoIterator for BoxList<T> {
     type Item = T;
     type IntoIter = IntoIter<T>;
 
     fn into_iter(self) -> IntoIter<T> {
         IntoIter(self.items.into_iter())
-    }
-}
-
-impl<T: PartialEq> PartialEq<[T]> for BoxList<T> {
-    fn eq(&self, other: &[T]) -> bool {
-        self.len() == other.len() && self.iter().zip(other).all(|(a, b)| a == b)
-    }
-}
-
-impl<T: PartialEq> PartialEq<Vec<T>> for BoxList<T> {
-    fn eq(&self, other: &Vec<T>) -> bool {
-        *self == **other
-    }
-}
-
-impl<T: serde::Serialize> serde::Serialize for BoxList<T> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.iter())
     }
 }
 

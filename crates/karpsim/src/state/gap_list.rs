@@ -31,6 +31,8 @@ pub struct GapList<T> {
     slots: Vec<u32>,
 }
 
+super::slice_like_impls!(GapList);
+
 impl<T> GapList<T> {
     pub const fn new() -> GapList<T> {
         GapList { items: Vec::new(), gaps: Vec::new(), slots: Vec::new() }
@@ -198,18 +200,6 @@ fn slot_number(n: usize) -> u32 {
     u32::try_from(n).expect("a list of more than 4 billion items")
 }
 
-impl<T> Default for GapList<T> {
-    fn default() -> GapList<T> {
-        GapList::new()
-    }
-}
-
-impl<T: std::fmt::Debug> std::fmt::Debug for GapList<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
-    }
-}
-
 impl<T> std::ops::Index<usize> for GapList<T> {
     type Output = T;
 
@@ -244,12 +234,6 @@ impl<T> From<Vec<T>> for GapList<T> {
     }
 }
 
-impl<T> From<GapList<T>> for Vec<T> {
-    fn from(list: GapList<T>) -> Vec<T> {
-        list.into_vec()
-    }
-}
-
 impl<T> FromIterator<T> for GapList<T> {
     fn from_iter<I: IntoIterator<Item = T>>(items: I) -> GapList<T> {
         GapList::from(items.into_iter().collect::<Vec<T>>())
@@ -261,30 +245,6 @@ impl<T> Extend<T> for GapList<T> {
         for item in items {
             self.push(item);
         }
-    }
-}
-
-impl<'a, T: Clone + 'a> Extend<&'a T> for GapList<T> {
-    fn extend<I: IntoIterator<Item = &'a T>>(&mut self, items: I) {
-        self.extend(items.into_iter().cloned());
-    }
-}
-
-impl<'a, T> IntoIterator for &'a GapList<T> {
-    type Item = &'a T;
-    type IntoIter = Iter<'a, T>;
-
-    fn into_iter(self) -> Iter<'a, T> {
-        self.iter()
-    }
-}
-
-impl<'a, T> IntoIterator for &'a mut GapList<T> {
-    type Item = &'a mut T;
-    type IntoIter = IterMut<'a, T>;
-
-    fn into_iter(self) -> IterMut<'a, T> {
-        self.iter_mut()
     }
 }
 
@@ -304,24 +264,6 @@ impl<T: PartialEq> PartialEq for GapList<T> {
 }
 
 impl<T: Eq> Eq for GapList<T> {}
-
-impl<T: PartialEq> PartialEq<[T]> for GapList<T> {
-    fn eq(&self, other: &[T]) -> bool {
-        self.len() == other.len() && self.iter().eq(other)
-    }
-}
-
-impl<T: PartialEq> PartialEq<Vec<T>> for GapList<T> {
-    fn eq(&self, other: &Vec<T>) -> bool {
-        *self == **other
-    }
-}
-
-impl<T: serde::Serialize> serde::Serialize for GapList<T> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.iter())
-    }
-}
 
 impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for GapList<T> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<GapList<T>, D::Error> {
