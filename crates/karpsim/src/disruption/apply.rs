@@ -237,7 +237,7 @@ pub(super) fn place_visiting(
     // pods on removed nodes: DaemonSet, mirror and finished pods go with the node; the rest move or
     // become pending. One pass over the pods: those that go are only noted (a pod that goes is
     // neither moved nor made pending, as when they went first) and removed after it, when there
-    // are any (they are left as gaps, and the later pods' slot numbers move: `GapList`)
+    // are any (they are left as gaps, and no later pod moves: `GapList`)
     let mut gone: Vec<usize> = Vec::new();
     let mut touched = SymSet::default();
     let mut visit = |at: usize, p: &mut crate::model::Pod| {

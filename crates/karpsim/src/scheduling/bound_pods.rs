@@ -308,20 +308,9 @@ impl Renumbered {
     }
 
     /// The number of the pod at position `at` (not a removed one): `at` plus the removed numbers
-    /// below the number. The `j`-th removed number `r` (from 0) is below it when the `r - j` kept
-    /// numbers below `r` are at most `at`; `r - j` never falls as `j` grows, so a binary search
-    /// finds how many are.
+    /// below the number.
     fn kept(&self, at: usize) -> usize {
-        let (mut lo, mut hi) = (0, self.0.len());
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            if self.0[mid] - mid <= at {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        at + lo
+        at + crate::state::gap_list::removed_before(&self.0, at)
     }
 }
 

@@ -1,6 +1,6 @@
 //! [`GapList`]: a list read like a slice whose removals leave gaps, closed in one pass now and
-//! then, so that removing an item moves 4-byte slot numbers rather than the later items. The
-//! state's pods are one ([`super::PodList`]).
+//! then, so that removing an item moves none of the later items. The state's pods are one
+//! ([`super::PodList`]).
 
 use std::iter::FusedIterator;
 
@@ -13,8 +13,9 @@ use std::iter::FusedIterator;
 ///
 /// [`GapList::remove_at`] leaves the removed items where they are, as gaps: until-stable removes
 /// the pods of a deleted node at nearly every round, and moving every later pod (248 bytes each)
-/// made a run over `n` pods move `n²/2` pods' bytes. While there are gaps, the list keeps each
-/// position's slot (4 bytes an item), and a removal moves the later slot numbers. The gaps are
+/// made a run over `n` pods move `n²/2` pods' bytes. The gaps' slots are kept in a sorted list;
+/// a removal inserts its slots there (at its end when removals move forward through the list, as
+/// a drift run's do), and a position's slot is found by a binary search over it. The gaps are
 /// closed (their items dropped, the others moved down) once they outnumber half the items, so each
 /// removal pays for about two item moves, or before anything that rewrites the list as a whole
 /// (`retain`, a sort). Passing over the items skips the gaps by slot number, without reading them.
@@ -25,21 +26,18 @@ pub struct GapList<T> {
     /// The items in order, and among them the removed ones not yet dropped (the gaps).
     items: Vec<T>,
     /// The slots (indices in `items`) of the gaps, increasing.
-    gaps: Vec<u32>,
-    /// When there are gaps: the slot of the item at each position, increasing. Otherwise empty
-    /// (each item's slot is its position).
-    slots: Vec<u32>,
+    gaps: Vec<usize>,
 }
 
 super::slice_like_impls!(GapList);
 
 impl<T> GapList<T> {
     pub const fn new() -> GapList<T> {
-        GapList { items: Vec::new(), gaps: Vec::new(), slots: Vec::new() }
+        GapList { items: Vec::new(), gaps: Vec::new() }
     }
 
     pub fn with_capacity(capacity: usize) -> GapList<T> {
-        GapList { items: Vec::with_capacity(capacity), gaps: Vec::new(), slots: Vec::new() }
+        GapList { items: Vec::with_capacity(capacity), gaps: Vec::new() }
     }
 
     #[inline]
@@ -65,7 +63,7 @@ impl<T> GapList<T> {
     /// The slot of the item at position `at` (`at < len`).
     #[inline]
     fn slot(&self, at: usize) -> usize {
-        if self.gaps.is_empty() { at } else { self.slots[at] as usize }
+        if self.gaps.is_empty() { at } else { at + removed_before(&self.gaps, at) }
     }
 
     #[inline]
@@ -93,9 +91,6 @@ impl<T> GapList<T> {
 
     /// Appends `item` at the end of the order.
     pub fn push(&mut self, item: T) {
-        if !self.gaps.is_empty() {
-            self.slots.push(slot_number(self.items.len()));
-        }
         self.items.push(item);
     }
 
@@ -104,8 +99,7 @@ impl<T> GapList<T> {
     }
 
     /// Removes the items at the positions `at` (ascending, each once). They stay where they are,
-    /// as gaps, until the gaps are closed; the later positions' slot numbers move down, not the
-    /// later items.
+    /// as gaps, until the gaps are closed: no later item moves.
     ///
     /// # Panics
     /// When a position is out of bounds.
@@ -113,10 +107,8 @@ impl<T> GapList<T> {
         debug_assert!(at.windows(2).all(|w| w[0] < w[1]), "positions not ascending: {at:?}");
         let Some(&last) = at.last() else { return };
         assert!(last < self.len(), "position {last} out of bounds ({})", self.len());
-        if self.gaps.is_empty() {
-            self.slots = (0..slot_number(self.items.len())).collect();
-        }
-        for slot in super::box_list::remove_sorted(&mut self.slots, at) {
+        let slots: Vec<usize> = at.iter().map(|&a| self.slot(a)).collect();
+        for slot in slots {
             let i = self.gaps.partition_point(|&g| g < slot);
             self.gaps.insert(i, slot);
         }
@@ -131,14 +123,13 @@ impl<T> GapList<T> {
             return;
         }
         let mut gaps = self.gaps.iter().copied().peekable();
-        let mut slot = 0u32;
+        let mut slot = 0usize;
         self.items.retain(|_| {
             let gap = gaps.next_if_eq(&slot).is_some();
             slot += 1;
             !gap
         });
         self.gaps.clear();
-        self.slots.clear();
     }
 
     /// Keeps the items `keep` is true of, in order (each item visited once, in order).
@@ -156,7 +147,6 @@ impl<T> GapList<T> {
     pub fn clear(&mut self) {
         self.items.clear();
         self.gaps.clear();
-        self.slots.clear();
     }
 
     /// Sorts the items by `key`, keeping the order of equal ones (a stable sort).
@@ -195,9 +185,22 @@ impl<T> GapList<T> {
     }
 }
 
-/// `n` as a slot number.
-fn slot_number(n: usize) -> u32 {
-    u32::try_from(n).expect("a list of more than 4 billion items")
+/// How many of `removed` (the ascending positions, in a list as it was before, of items removed
+/// from it since) lie before the item now at position `at`: the `j`-th (from 0), at `r`, has
+/// `r - j` items kept before it, which never falls as `j` grows, so a binary search counts those
+/// with at most `at`. A gap list finds a position's slot so; until-stable's kept pod lists
+/// (`scheduling::bound_pods`) translate their positions so.
+pub(crate) fn removed_before(removed: &[usize], at: usize) -> usize {
+    let (mut lo, mut hi) = (0, removed.len());
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if removed[mid] - mid <= at {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
 }
 
 impl<T> std::ops::Index<usize> for GapList<T> {
@@ -221,7 +224,7 @@ impl<T: Clone> Clone for GapList<T> {
     /// A clone has no gaps.
     fn clone(&self) -> GapList<T> {
         if self.gaps.is_empty() {
-            GapList { items: self.items.clone(), gaps: Vec::new(), slots: Vec::new() }
+            GapList { items: self.items.clone(), gaps: Vec::new() }
         } else {
             self.iter().cloned().collect()
         }
@@ -230,7 +233,7 @@ impl<T: Clone> Clone for GapList<T> {
 
 impl<T> From<Vec<T>> for GapList<T> {
     fn from(items: Vec<T>) -> GapList<T> {
-        GapList { items, gaps: Vec::new(), slots: Vec::new() }
+        GapList { items, gaps: Vec::new() }
     }
 }
 
@@ -282,16 +285,16 @@ macro_rules! run_iterator {
             /// The items after it: empty, or a gap's item (at slot `base`) then the rest.
             rest: $slice,
             /// The slot of `rest`'s first item.
-            base: u32,
+            base: usize,
             /// The gaps in `rest`, increasing.
-            gaps: std::slice::Iter<'a, u32>,
+            gaps: std::slice::Iter<'a, usize>,
         }
 
         impl<'a, T> $name<'a, T> {
-            fn new(items: $slice, gaps: &'a [u32]) -> $name<'a, T> {
+            fn new(items: $slice, gaps: &'a [usize]) -> $name<'a, T> {
                 let first = gaps.first().map_or(items.len(), |&g| g as usize);
                 let (run, rest) = items.$split_at(first);
-                $name { run: run.$iter(), rest, base: first as u32, gaps: gaps.iter() }
+                $name { run: run.$iter(), rest, base: first, gaps: gaps.iter() }
             }
         }
 
@@ -307,7 +310,7 @@ macro_rules! run_iterator {
                     let (run, rest) = std::mem::take(&mut self.rest).$split_at(end - self.base as usize);
                     self.run = run[1..].$iter();
                     self.rest = rest;
-                    self.base = end as u32;
+                    self.base = end;
                     if let Some(item) = self.run.next() {
                         return Some(item);
                     }
