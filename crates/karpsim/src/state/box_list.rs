@@ -180,24 +180,6 @@ impl<T> BoxList<T> {
         self.iter().cloned().collect()
     }
 
-    /// The position of each of `items` (references into this list: their boxes, found by
-    /// address), `None` for one that is not: a box's address says nothing of its position, so the
-    /// items are looked for in one pass, which stops once all are found.
-    pub fn positions_of(&self, items: &[&T]) -> Vec<Option<usize>> {
-        let mut found: rustc_hash::FxHashMap<*const T, Option<usize>> = items.iter().map(|&t| (std::ptr::from_ref(t), None)).collect();
-        let mut left = found.len();
-        for (pos, b) in self.items.iter().enumerate() {
-            if left == 0 {
-                break;
-            }
-            if let Some(at @ None) = found.get_mut(&std::ptr::from_ref::<T>(b)) {
-                *at = Some(pos);
-                left -= 1;
-            }
-        }
-        items.iter().map(|&t| found.get(&std::ptr::from_ref(t)).copied().flatten()).collect()
-    }
-
     /// The items, in order.
     pub fn into_vec(self) -> Vec<T> {
         self.items.into_iter().map(|b| *b).collect()
