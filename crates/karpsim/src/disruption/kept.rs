@@ -95,7 +95,7 @@ impl KeptPodLists {
 
     /// Follow what `place` changed in `state`.
     pub(super) fn patch(&mut self, state: &ClusterState, changed: &Changed) {
-        self.by_node.patch(state, &changed.pods, &changed.gone_pods, &changed.nodes);
+        self.by_node.patch(state, &changed.pods, !changed.gone_pods.is_empty(), &changed.nodes);
         self.pending.patch(state, &changed.pods, &changed.launched, &changed.removed, &changed.gone_pods);
         self.index.patch(&changed.gone_pods);
     }

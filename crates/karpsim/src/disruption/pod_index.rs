@@ -48,7 +48,7 @@ impl PodIndex {
         }
         let mut at: Vec<usize> = Vec::new();
         for n in remove {
-            at.extend(by_node.positions_of(*n));
+            at.extend(by_node.positions_of(state, *n));
         }
         if !remove.is_empty() {
             at.extend(self.finished_bound.iter().copied().filter(|&i| state.pods[i].node_name.is_some_and(|n| remove.contains(&n))));

@@ -2,6 +2,7 @@
 
 use crate::labels::{Sym, SymMap, SymSet};
 use crate::model::Pod;
+use crate::state::gap_list::Layout;
 use crate::state::{ClusterState, PodList as StatePods};
 
 /// The pods bound to each node name (not terminal), in the state's order ([`bound_pods_by_node`]).
@@ -52,7 +53,7 @@ impl<'a> BoundPods<'a> {
         Some(match &self.lists {
             Lists::Refs { slot, pods, ranges } => &pods[ranges[*slot.get(node)?].clone()],
             Lists::Kept { kept, state, refs, reads, all } => {
-                let &s = kept.slot.get(node)?;
+                let &s = kept.list_of.get(node)?;
                 if let Some(g) = all.get() {
                     return Some(&g.pods[g.ranges[s].clone()]);
                 }
@@ -63,14 +64,14 @@ impl<'a> BoundPods<'a> {
                 }
                 if read < READS_ONE_BY_ONE {
                     reads.set(read + 1);
-                    return Some(&refs[read].get_or_init(|| (s, kept.current(s).map(|i| &state[i]).collect())).1);
+                    return Some(&refs[read].get_or_init(|| (s, kept.lists[s].iter().map(|&slot| state.at_slot(slot)).collect())).1);
                 }
                 let g = all.get_or_init(|| {
                     let mut pods: Vec<&Pod> = Vec::with_capacity(kept.lists.iter().map(Vec::len).sum());
                     let mut ranges = Vec::with_capacity(kept.lists.len());
                     for s in 0..kept.lists.len() {
                         let at = pods.len();
-                        pods.extend(kept.current(s).map(|i| &state[i]));
+                        pods.extend(kept.lists[s].iter().map(|&slot| state.at_slot(slot)));
                         ranges.push(at..pods.len());
                     }
                     Grouped { pods, ranges }
@@ -85,7 +86,7 @@ impl<'a> BoundPods<'a> {
     pub(crate) fn list(&self, node: &Sym) -> PodList<'_, 'a> {
         match &self.lists {
             Lists::Refs { slot, pods, ranges } => PodList::Refs(slot.get(node).map_or(&[], |&s| &pods[ranges[s].clone()])),
-            Lists::Kept { kept, state, .. } => PodList::At(kept.positions_of(*node), state),
+            Lists::Kept { kept, state, .. } => PodList::At(kept.slots_of(*node), state),
         }
     }
 
@@ -93,7 +94,7 @@ impl<'a> BoundPods<'a> {
     fn names(&self) -> impl Iterator<Item = &Sym> {
         match &self.lists {
             Lists::Refs { slot, .. } => slot.keys(),
-            Lists::Kept { kept, .. } => kept.slot.keys(),
+            Lists::Kept { kept, .. } => kept.list_of.keys(),
         }
     }
 
@@ -111,11 +112,11 @@ impl<'a> BoundPods<'a> {
     }
 }
 
-/// One node's pods from a [`BoundPods`]: references, or positions in the state's pods.
+/// One node's pods from a [`BoundPods`]: references, or slots in the state's pods.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum PodList<'s, 'a> {
     Refs(&'s [&'a Pod]),
-    At(Current<'s>, &'a StatePods),
+    At(&'s [usize], &'a StatePods),
 }
 
 impl<'s, 'a> PodList<'s, 'a> {
@@ -128,11 +129,11 @@ impl<'s, 'a> PodList<'s, 'a> {
 
     /// The pods, in the state's order.
     pub(crate) fn iter(self) -> impl ExactSizeIterator<Item = &'a Pod> + Clone + 's {
-        let (refs, at, state): (&'s [&'a Pod], Current<'s>, Option<&'a StatePods>) = match self {
-            PodList::Refs(r) => (r, Current::default(), None),
+        let (refs, at, state): (&'s [&'a Pod], &'s [usize], Option<&'a StatePods>) = match self {
+            PodList::Refs(r) => (r, &[], None),
             PodList::At(at, state) => (&[], at, Some(state)),
         };
-        PodIter { refs: refs.iter(), at, state }
+        PodIter { refs: refs.iter(), at: at.iter(), state }
     }
 }
 
@@ -140,8 +141,8 @@ impl<'s, 'a> PodList<'s, 'a> {
 #[derive(Clone)]
 struct PodIter<'s, 'a> {
     refs: std::slice::Iter<'s, &'a Pod>,
-    at: Current<'s>,
-    /// (`None` with no positions)
+    at: std::slice::Iter<'s, usize>,
+    /// (`None` with no slots)
     state: Option<&'a StatePods>,
 }
 
@@ -153,7 +154,7 @@ impl<'a> Iterator for PodIter<'_, 'a> {
             Some(p) => Some(p),
             None => {
                 let state = self.state?;
-                self.at.next().map(|i| &state[i])
+                self.at.next().map(|&slot| state.at_slot(slot))
             }
         }
     }
@@ -166,121 +167,102 @@ impl<'a> Iterator for PodIter<'_, 'a> {
 
 impl ExactSizeIterator for PodIter<'_, '_> {}
 
-/// Each node's pods as positions in the state's pods (in the state's order), kept across
-/// until-stable rounds and patched from what [`crate::disruption::place`] reports, so that a
-/// round's [`BoundPods`] is a copy of positions into references (a few instructions a pod: no
-/// hash look-up, no grouping of runs) rather than a grouping of every pod.
+/// Each node's pods as slots in the state's pods ([`crate::state::GapList::slot_of`]), kept
+/// across until-stable rounds and patched from what [`crate::disruption::place`] reports, so that
+/// a round's [`BoundPods`] reads each node's pods straight from their slots (no hash look-up, no
+/// grouping of runs, no translation).
 ///
 /// Exact because until-stable's state is its own copy written between rounds only by `place`,
-/// which reports every pod whose binding it changed (with its position and the node it left),
-/// the nodes whose pods changed, and the positions of the pods it removed. A pod moved by `place`
-/// keeps its position; a removal moves every later pod down. The lists are not rewritten for that
-/// (that was a pass over every node's list at every command that removed a DaemonSet pod): they
-/// hold the positions the pods had when the lists were last written, translated on read by the
-/// removals since ([`Renumbered`]), and are rewritten once those are many. Debug builds compare
-/// every round's grouping with a fresh [`bound_pods_by_node`].
-#[derive(Debug, Default)]
+/// which reports every pod whose binding it changed (with its position and the node it left) and
+/// the nodes whose pods changed. A pod keeps its slot while the state's pods keep their layout:
+/// `place` moves no pod, and the pods it removes become gaps ([`crate::state::GapList::is_gap`]),
+/// so no list is rewritten for a removal (that was a pass over every kept list every few hundred
+/// removals: 3% of a drifted cluster's run at 10,000 nodes). When the layout changes (the gaps
+/// closed) the lists are built again, once for about as many removals as there are pods. Debug
+/// builds compare every round's grouping with a fresh [`bound_pods_by_node`].
+#[derive(Debug)]
 pub(crate) struct KeptPods {
     /// Each node name's index in `lists`. A name whose last pod leaves keeps its empty list
     /// (removing it left a tombstone in the map, and every look-up of a long drifted run probed
     /// through more of them).
-    slot: SymMap<usize>,
-    /// Each slot's pods, ascending, numbered as `removed` says.
+    list_of: SymMap<usize>,
+    /// Each node's pods' slots, ascending (the state's order).
     lists: Vec<Vec<usize>>,
-    removed: Renumbered,
-    /// How many removals are translated on read before the lists are rewritten.
-    rewrite_after: usize,
+    /// The layout of the state's pods the slots are in.
+    layout: Layout,
 }
-
-/// How many removed positions [`KeptPods`] translates on read before it rewrites its lists: a
-/// list's read finds those below its first number by a binary search and walks the rest beside
-/// its numbers, a rewrite is a pass over every kept position (with a DaemonSet pod or two removed
-/// a command, one every hundred commands or more).
-const REWRITE_AFTER: usize = 256;
 
 impl KeptPods {
     /// The grouping of `state`'s pods (bound, not terminal) by node.
     pub(crate) fn of(state: &ClusterState) -> KeptPods {
-        Self::rewritten_after(state, REWRITE_AFTER)
-    }
-
-    /// [`KeptPods::of`], rewriting its lists after `removals` removed positions.
-    fn rewritten_after(state: &ClusterState, removals: usize) -> KeptPods {
-        let mut kept = KeptPods { rewrite_after: removals, ..KeptPods::default() };
-        for i in 0..state.pods.len() {
-            kept.bind(state, i, i);
+        let mut kept = KeptPods { list_of: SymMap::default(), lists: Vec::new(), layout: state.pods.layout() };
+        for slot in state.pods.slots() {
+            kept.bind(state, slot);
         }
         kept
     }
 
     /// The positions of the pods bound to `node` (not terminal), ascending.
-    pub(crate) fn positions_of(&self, node: Sym) -> Current<'_> {
-        self.slot.get(&node).map_or_else(Current::default, |&s| self.current(s))
+    pub(crate) fn positions_of<'a>(&'a self, state: &'a ClusterState, node: Sym) -> impl Iterator<Item = usize> + 'a {
+        self.slots_of(node).iter().map(|&slot| state.pods.position_of_slot(slot))
     }
 
-    /// The positions of the pods of slot `s`, ascending.
-    fn current(&self, s: usize) -> Current<'_> {
-        Current::new(&self.lists[s], &self.removed.0)
+    /// The slots of the pods bound to `node`, ascending.
+    fn slots_of(&self, node: Sym) -> &[usize] {
+        self.list_of.get(&node).map_or(&[], |&s| &self.lists[s])
     }
 
-    /// Add the pod at `at` (numbered `kept` in the lists) to its node's list, when it is bound and
-    /// not terminal.
-    fn bind(&mut self, state: &ClusterState, at: usize, kept: usize) {
-        let p = &state.pods[at];
+    /// Add the pod in `slot` to its node's list, when it is bound and not terminal.
+    fn bind(&mut self, state: &ClusterState, slot: usize) {
+        let p = state.pods.at_slot(slot);
         let Some(n) = p.node_name.filter(|_| !p.is_terminal()) else { return };
         let lists = &mut self.lists;
-        let s = *self.slot.entry(n).or_insert_with(|| {
+        let s = *self.list_of.entry(n).or_insert_with(|| {
             lists.push(Vec::new());
             lists.len() - 1
         });
         let list = &mut self.lists[s];
-        // in the state's order: positions ascend (`of` appends; a patch inserts in place)
-        if let Err(k) = list.binary_search(&kept) {
-            list.insert(k, kept);
+        // in the state's order: slots ascend (`of` appends; a patch inserts in place)
+        if let Err(k) = list.binary_search(&slot) {
+            list.insert(k, slot);
         }
     }
 
-    /// Patch the grouping after a `place` on `state` that removed the pods at `gone` (positions
-    /// before, ascending: later positions shift down; each was bound to one of `nodes`, the nodes
-    /// it reported) and changed the binding of the pods at `pods` (position after `place`, the
-    /// node each was bound to before).
-    pub(crate) fn patch(&mut self, state: &ClusterState, pods: &[(usize, Option<Sym>)], gone: &[usize], nodes: &SymSet) {
-        if !gone.is_empty() {
-            let gone = self.removed.remove(gone);
+    /// Patch the grouping after a `place` on `state` that removed pods (`removed`: each was bound
+    /// to one of `nodes`, the nodes it reported) and changed the binding of the pods at `pods`
+    /// (position after `place`, the node each was bound to before).
+    pub(crate) fn patch(&mut self, state: &ClusterState, pods: &[(usize, Option<Sym>)], removed: bool, nodes: &SymSet) {
+        if self.layout != state.pods.layout() {
+            // the gaps closed (or something rewrote the pods): every slot may have changed
+            *self = KeptPods::of(state);
+            return;
+        }
+        if removed {
             // a pod that goes was bound to a node of the command (`remove`, which `nodes` holds)
             for n in nodes {
-                if let Some(&s) = self.slot.get(n) {
-                    self.lists[s].retain(|k| gone.binary_search(k).is_err());
+                if let Some(&s) = self.list_of.get(n) {
+                    self.lists[s].retain(|&slot| !state.pods.is_gap(slot));
                 }
             }
         }
         for &(at, from) in pods {
-            let kept = self.removed.kept(at);
+            let slot = state.pods.slot_of(at);
             if let Some(f) = from
-                && let Some(&s) = self.slot.get(&f)
+                && let Some(&s) = self.list_of.get(&f)
             {
                 let list = &mut self.lists[s];
-                if let Ok(k) = list.binary_search(&kept) {
+                if let Ok(k) = list.binary_search(&slot) {
                     list.remove(k);
                 }
             }
-            self.bind(state, at, kept);
-        }
-        if self.removed.0.len() > self.rewrite_after {
-            // each list turned into positions as a read turns it (through one buffer)
-            let mut positions = Vec::new();
-            for list in &mut self.lists {
-                positions.clear();
-                positions.extend(Current::new(list, &self.removed.0));
-                list.copy_from_slice(&positions);
-            }
-            self.removed.0.clear();
+            self.bind(state, slot);
         }
     }
 
     /// The round's [`BoundPods`] of `state` (the state this grouping was kept for), borrowing
     /// this grouping for the round (copying it was a block as large as the pods at every round).
     pub(crate) fn bound<'a>(&'a self, state: &'a ClusterState) -> BoundPods<'a> {
+        assert!(self.layout == state.pods.layout(), "kept pods of another layout of the state's pods");
         let refs = Box::new(std::array::from_fn(|_| std::cell::OnceCell::new()));
         let bound = BoundPods { lists: Lists::Kept { kept: self, state: &state.pods, refs, reads: std::cell::Cell::new(0), all: std::cell::OnceCell::new() } };
         if cfg!(debug_assertions) {
@@ -289,68 +271,6 @@ impl KeptPods {
         bound
     }
 }
-
-/// The positions [`KeptPods`] removed since it last wrote its lists, numbered as the lists are
-/// (ascending): a kept number `k` is the position `k` less the removed numbers below it.
-#[derive(Debug, Default)]
-struct Renumbered(Vec<usize>);
-
-impl Renumbered {
-    /// Notes the removal of the pods at `gone` (positions, ascending) and returns their numbers.
-    fn remove(&mut self, gone: &[usize]) -> Vec<usize> {
-        let numbers: Vec<usize> = gone.iter().map(|&g| self.kept(g)).collect();
-        for &k in &numbers {
-            if let Err(i) = self.0.binary_search(&k) {
-                self.0.insert(i, k);
-            }
-        }
-        numbers
-    }
-
-    /// The number of the pod at position `at` (not a removed one): `at` plus the removed numbers
-    /// below the number.
-    fn kept(&self, at: usize) -> usize {
-        at + crate::state::gap_list::removed_before(&self.0, at)
-    }
-}
-
-/// Kept numbers turned into positions, in order: each less the removed numbers below it (the
-/// numbers ascend: those below the first are found by a binary search, the rest walked once).
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Current<'r> {
-    at: &'r [usize],
-    removed: &'r [usize],
-    /// How many of `removed` are below the numbers left.
-    before: usize,
-}
-
-impl<'r> Current<'r> {
-    fn new(at: &'r [usize], removed: &'r [usize]) -> Current<'r> {
-        let before = at.first().map_or(0, |&k| removed.partition_point(|&r| r < k));
-        Current { at, removed, before }
-    }
-}
-
-impl Iterator for Current<'_> {
-    type Item = usize;
-
-    #[inline]
-    fn next(&mut self) -> Option<usize> {
-        let (&k, rest) = self.at.split_first()?;
-        self.at = rest;
-        while self.removed.get(self.before).is_some_and(|&r| r < k) {
-            self.before += 1;
-        }
-        Some(k - self.before)
-    }
-
-    #[inline]
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.at.len(), Some(self.at.len()))
-    }
-}
-
-impl ExactSizeIterator for Current<'_> {}
 
 /// Positions kept across the removal of the items at `gone` (ascending) from the list they point
 /// into: each of `at` (ascending) less the removed ones before it, those removed dropped. A walk
@@ -466,19 +386,20 @@ mod tests {
 
     /// Kept pods by node equal a fresh grouping after every command of a run that deletes node
     /// after node (each with a DaemonSet pod that goes with it, its other pods moved to the next
-    /// node), whether the removals are translated on read or the lists rewritten (after every
-    /// third removal here), and the kept numbers translate back to the positions.
+    /// node), and their slots read back as the pods' positions: while the removed pods are gaps,
+    /// and across the gaps' closing (the run that removes one pod a node closes them and gives the
+    /// pods a new layout, after which the lists are built again).
     #[test]
-    fn kept_pods_across_removals_translated_and_rewritten_are_the_fresh_grouping() {
-        for rewrite_after in [3, REWRITE_AFTER] {
-            let mut state = crate::fixtures::karpenter_cluster(12, 3, 13);
+    fn kept_pods_across_removals_and_a_new_layout_are_the_fresh_grouping() {
+        for (nodes, per_node) in [(12, 3), (48, 1)] {
+            let mut state = crate::fixtures::karpenter_cluster(nodes, per_node, 13);
             let n: Vec<Sym> = state.nodes.iter().map(|n| n.name).collect();
             for (i, name) in n.iter().enumerate() {
                 let at = state.pods.iter().enumerate().filter(|(_, p)| p.node_name == Some(*name)).map(|(i, _)| i).last().expect("a pod on the node");
                 state.pods[at].owner = Some(crate::model::OwnerRef { kind: crate::model::OwnerKind::DaemonSet, name: Sym::new(&format!("ds-{i}")) });
             }
-            let mut kept = KeptPods::rewritten_after(&state, rewrite_after);
-            let mut seq = 0;
+            let mut kept = KeptPods::of(&state);
+            let (mut seq, mut layouts) = (0, 0);
             for w in n.windows(2) {
                 let binds: Vec<(Sym, crate::disruption::Dest)> = state
                     .pods
@@ -486,32 +407,20 @@ mod tests {
                     .filter(|p| p.node_name == Some(w[0]) && !p.is_daemonset_pod())
                     .map(|p| (p.uid, crate::disruption::Dest::Existing(w[1])))
                     .collect();
+                let layout = state.pods.layout();
                 let changed = crate::disruption::place(&mut state, &[], &binds, &[w[0]], 7_200, &mut seq);
                 assert_eq!(changed.gone_pods.len(), 1);
-                kept.patch(&state, &changed.pods, &changed.gone_pods, &changed.nodes);
-                assert!(kept.removed.0.len() <= rewrite_after);
+                layouts += usize::from(state.pods.layout() != layout);
+                kept.patch(&state, &changed.pods, true, &changed.nodes);
                 let (round, fresh) = (kept.bound(&state), bound_pods_by_node(&state));
                 for name in &n {
                     let expected: Vec<usize> = (0..state.pods.len()).filter(|&i| fresh.list(name).iter().any(|p| std::ptr::eq(p, &state.pods[i]))).collect();
-                    assert_eq!(kept.positions_of(*name).collect::<Vec<_>>(), expected, "node {name}");
+                    assert_eq!(kept.positions_of(&state, *name).collect::<Vec<_>>(), expected, "node {name}");
                     assert_eq!(round.get(name).map_or(0, <[_]>::len), fresh.get(name).map_or(0, <[_]>::len), "node {name}");
                 }
             }
-            assert_eq!(kept.positions_of(n[11]).len(), 2 * 11 + 3);
-        }
-    }
-
-    /// A position's kept number is the one number, not removed, that reads back as the position:
-    /// removed numbers in runs, apart, at the start, none.
-    #[test]
-    fn kept_numbers_read_back_as_their_positions() {
-        let cases: [&[usize]; 5] = [&[], &[0], &[0, 1, 2, 7], &[3, 4, 9, 10, 11, 20], &[1, 3, 5, 7, 9]];
-        for removed in cases {
-            let r = Renumbered(removed.to_vec());
-            let kept: Vec<usize> = (0..15).map(|at| r.kept(at)).collect();
-            assert!(kept.iter().all(|k| !removed.contains(k)), "{removed:?}: {kept:?}");
-            assert_eq!(Current::new(&kept, removed).collect::<Vec<_>>(), (0..15).collect::<Vec<_>>(), "{removed:?}");
-            assert_eq!(Current::new(&kept[5..], removed).collect::<Vec<_>>(), (5..15).collect::<Vec<_>>(), "{removed:?}");
+            assert_eq!(kept.slots_of(n[nodes - 1]).len(), (per_node - 1) * (nodes - 1) + per_node);
+            assert_eq!(layouts, usize::from(per_node == 1), "{nodes} nodes: the layouts the run went through");
         }
     }
 

@@ -27,17 +27,35 @@ pub struct GapList<T> {
     items: Vec<T>,
     /// The slots (indices in `items`) of the gaps, increasing.
     gaps: Vec<usize>,
+    /// Which slot layout the items are in ([`GapList::layout`]).
+    layout: Layout,
+}
+
+/// Names the slots a [`GapList`]'s items are in: two reads of one list's layout are equal while
+/// no item has changed slot (pushes and removals keep every slot; closing the gaps, `retain`, a
+/// sort and `clear` give a new layout, and each list, a clone included, has its own). Lets a
+/// reader keep slots across changes ([`GapList::slot_of`], [`GapList::at_slot`]) and know when
+/// they went stale.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Layout(u64);
+
+impl Layout {
+    /// A layout no list has had (only compared for equality: nothing an output depends on).
+    fn fresh() -> Layout {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        Layout(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+    }
 }
 
 super::slice_like_impls!(GapList);
 
 impl<T> GapList<T> {
-    pub const fn new() -> GapList<T> {
-        GapList { items: Vec::new(), gaps: Vec::new() }
+    pub fn new() -> GapList<T> {
+        GapList::from(Vec::new())
     }
 
     pub fn with_capacity(capacity: usize) -> GapList<T> {
-        GapList { items: Vec::with_capacity(capacity), gaps: Vec::new() }
+        GapList::from(Vec::with_capacity(capacity))
     }
 
     #[inline]
@@ -64,6 +82,44 @@ impl<T> GapList<T> {
     #[inline]
     fn slot(&self, at: usize) -> usize {
         if self.gaps.is_empty() { at } else { at + removed_before(&self.gaps, at) }
+    }
+
+    /// The slot the item at position `at` is in: where [`GapList::at_slot`] finds it while the
+    /// list's [`GapList::layout`] stays the same (`at < len`).
+    #[inline]
+    pub fn slot_of(&self, at: usize) -> usize {
+        debug_assert!(at < self.len(), "position {at} out of bounds ({})", self.len());
+        self.slot(at)
+    }
+
+    /// The item in `slot` (from [`GapList::slot_of`] under the current layout, and not removed
+    /// since: [`GapList::is_gap`]).
+    #[inline]
+    pub fn at_slot(&self, slot: usize) -> &T {
+        debug_assert!(!self.is_gap(slot), "slot {slot} is a gap");
+        &self.items[slot]
+    }
+
+    /// Whether the item in `slot` was removed (it is a gap).
+    pub fn is_gap(&self, slot: usize) -> bool {
+        self.gaps.binary_search(&slot).is_ok()
+    }
+
+    /// The position of the item in `slot` (not a gap).
+    pub fn position_of_slot(&self, slot: usize) -> usize {
+        slot - self.gaps.partition_point(|&g| g < slot)
+    }
+
+    /// The slots of the items, in order.
+    pub fn slots(&self) -> impl Iterator<Item = usize> + '_ {
+        let mut gaps = self.gaps.iter().copied().peekable();
+        (0..self.items.len()).filter(move |&slot| gaps.next_if_eq(&slot).is_none())
+    }
+
+    /// The slot layout the items are in now.
+    #[inline]
+    pub fn layout(&self) -> Layout {
+        self.layout
     }
 
     #[inline]
@@ -130,29 +186,34 @@ impl<T> GapList<T> {
             !gap
         });
         self.gaps.clear();
+        self.layout = Layout::fresh();
     }
 
     /// Keeps the items `keep` is true of, in order (each item visited once, in order).
     pub fn retain(&mut self, keep: impl FnMut(&T) -> bool) {
         self.close_gaps();
         self.items.retain(keep);
+        self.layout = Layout::fresh();
     }
 
     /// [`GapList::retain`], with the items mutable.
     pub fn retain_mut(&mut self, keep: impl FnMut(&mut T) -> bool) {
         self.close_gaps();
         self.items.retain_mut(keep);
+        self.layout = Layout::fresh();
     }
 
     pub fn clear(&mut self) {
         self.items.clear();
         self.gaps.clear();
+        self.layout = Layout::fresh();
     }
 
     /// Sorts the items by `key`, keeping the order of equal ones (a stable sort).
     pub fn sort_by_key<K: Ord>(&mut self, key: impl FnMut(&T) -> K) {
         self.close_gaps();
         self.items.sort_by_key(key);
+        self.layout = Layout::fresh();
     }
 
     /// The memory the items lie in (gaps included): one vector, in order, so that an item's
@@ -207,7 +268,7 @@ impl<T: Clone> Clone for GapList<T> {
     /// A clone has no gaps.
     fn clone(&self) -> GapList<T> {
         if self.gaps.is_empty() {
-            GapList { items: self.items.clone(), gaps: Vec::new() }
+            GapList::from(self.items.clone())
         } else {
             self.iter().cloned().collect()
         }
@@ -216,7 +277,7 @@ impl<T: Clone> Clone for GapList<T> {
 
 impl<T> From<Vec<T>> for GapList<T> {
     fn from(items: Vec<T>) -> GapList<T> {
-        GapList { items, gaps: Vec::new() }
+        GapList { items, gaps: Vec::new(), layout: Layout::fresh() }
     }
 }
 
@@ -359,17 +420,20 @@ mod tests {
 
     /// Seeded changes of every kind, on the list and on a `Vec` beside it: after each, the list
     /// reads as the vector (by `iter`, a part-read iterator, indexing, `get`, `iter_mut` and a
-    /// clone, with addresses increasing along it), whether it has gaps or not, and its gaps are
-    /// closed once they outnumber half the items.
+    /// clone, with addresses increasing along it, and through its slots), whether it has gaps or
+    /// not; its gaps are closed once they outnumber half the items, and a slot keeps its item
+    /// while the layout stays.
     #[test]
     fn a_gap_list_is_the_vector_given_the_same_changes() {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(16);
         let mut list: GapList<u64> = GapList::new();
         let mut model: Vec<u64> = Vec::new();
         let mut next = 0u64;
-        let (mut most_gaps, mut closed_by_number) = (0, 0);
+        let (mut most_gaps, mut closed_by_number, mut layouts) = (0, 0, 0);
         for step in 0..5_000 {
             let len = model.len();
+            // the item (by its number, which `iter_mut` writes above) in each slot before the change
+            let (layout, held): (Layout, Vec<(usize, u64)>) = (list.layout(), list.slots().map(|s| (s, list.at_slot(s) % 1_000_000)).collect());
             // every other thousand steps, no pushes: the list shrinks and its gaps pile up
             let shrinking = (step / 1_000) % 2 == 1;
             match rng.random_range(0..10) {
@@ -418,6 +482,15 @@ mod tests {
             assert!(list.iter_mut().map(|v| *v).eq(model.iter().copied()), "step {step}");
             assert!((0..model.len()).all(|i| list[i] == model[i] && list.get(i) == Some(&model[i])), "step {step}");
             assert_eq!(list.get(model.len()), None);
+            // slots: each position's, read back; and under the same layout every slot still holds
+            // its item or is a gap
+            assert!(list.slots().map(|s| *list.at_slot(s)).eq(model.iter().copied()), "step {step}");
+            assert!(list.slots().enumerate().all(|(at, s)| list.slot_of(at) == s && list.position_of_slot(s) == at && !list.is_gap(s)), "step {step}");
+            if list.layout() == layout {
+                assert!(held.iter().all(|&(s, v)| list.is_gap(s) || list.at_slot(s) % 1_000_000 == v), "step {step}: a slot changed item under one layout");
+            } else {
+                layouts += 1;
+            }
             let addresses: Vec<*const u64> = list.iter().map(std::ptr::from_ref).collect();
             assert!(addresses.windows(2).all(|w| w[0] < w[1]), "step {step}: addresses out of order");
             if step % 100 == 0 {
@@ -426,6 +499,7 @@ mod tests {
             }
         }
         assert!(most_gaps > 32 && closed_by_number > 0, "the gaps were never many ({most_gaps}) or closed by number");
+        assert!(layouts >= closed_by_number, "every closing of the gaps is a new layout");
         assert_eq!(list.into_vec(), model);
     }
 
