@@ -488,7 +488,7 @@ mod tests {
             let events: Vec<usize> = (0..state.nodes.len()).filter(|&at| got.contains(&state.nodes[at].name)).collect();
             assert_eq!(changed.got_pods_at, events, "{step}");
             assert!(events.iter().all(|&at| state.nodes[at].last_pod_event == Some(now)), "{step}");
-            assert_eq!(state.nodes.kept_names(), Some(&after[..]), "{step}");
+            assert_eq!(state.nodes.kept_names().as_deref(), Some(&after[..]), "{step}");
             changed
         };
         let binds: Vec<(Sym, Dest)> = to(&state, n[0], Dest::Replacement(0));

@@ -79,7 +79,9 @@ impl<'a, 'k> Lazy<'a, 'k> {
         };
         for &at in near.iter().rev() {
             let below = (at + 1).min(state.nodes.len());
-            for node in state.nodes.iter().take(below).rev().take(NEAR_STEPS) {
+            // by position: a few nodes read where they are (skipping from the end of an iterator
+            // over nodes with gaps steps over every node after them)
+            for node in (below.saturating_sub(NEAR_STEPS)..below).rev().map(|at| &state.nodes[at]) {
                 if missing == 0 {
                     break;
                 }

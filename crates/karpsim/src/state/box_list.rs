@@ -1,33 +1,50 @@
-//! [`BoxList`]: a list read like a slice, each item in its own allocation, so that removing items
-//! moves pointers rather than items. The state's nodes ([`super::NodeList`]) are one, with their
-//! names kept beside (its pods are a [`super::GapList`], which keeps them side by side).
+//! [`BoxList`]: a list read like a slice, each item in its own allocation, whose removals leave
+//! gaps (a [`GapList`] of boxes), so that removing items moves neither items nor pointers. The
+//! state's nodes ([`super::NodeList`]) are one, with their names kept beside (its pods are a
+//! [`GapList`] of pods, which keeps them side by side).
 
+use super::gap_list::{GapList, Layout};
 use std::iter::FusedIterator;
 
 /// Items in order, each in its own box, read like a slice of `T` (`iter`, `len`, `get`, indexing,
 /// `&list` in a `for` loop); serialized as a sequence of items, as `Vec<T>` is.
 ///
-/// Removing an item (or several: [`BoxList::remove_at`]) moves the later items' pointers (8 bytes
-/// each), not the items: until-stable removes nodes at nearly every round, and moving
-/// every later item (a few hundred bytes each) made a run over `n` items move `n²/2` items' bytes.
+/// The boxes are a [`GapList`]: removing an item ([`BoxList::remove_at`]) takes its box out of its
+/// slot and leaves the slot as a gap, so no later item or pointer moves. Until-stable removes a
+/// node at nearly every round, and moving every later node's pointer (and name) made a run over
+/// `n` nodes move `n²/2` pointers (at 10,000 drifted nodes, 4% of the run). The gaps are closed
+/// now and then, as the gap list does. The boxes keep `take_out` and `put_back` cheap (the time
+/// simulator's disruption takes nodes out of the state and puts them back) and a node's address
+/// fixed while it is in the list.
+///
 /// The order is exactly a `Vec<T>`'s given the same changes: outputs and Karpenter's orders
 /// depend on it.
-#[derive(PartialEq, Eq)]
 pub struct BoxList<T> {
-    // (boxed on purpose: removing an item moves the later boxes' pointers, not the items)
-    #[allow(clippy::vec_box)]
-    items: Vec<Box<T>>,
+    /// Each item's box in its slot; a removed item's slot holds `None` until the gaps close.
+    items: GapList<Option<Box<T>>>,
 }
 
 super::slice_like_impls!(BoxList);
 
+/// The item in a slot that is not a gap (a gap's `None` is never read: reads go by position, and
+/// the iterators skip it).
+#[inline]
+fn live<T>(slot: &Option<Box<T>>) -> &T {
+    slot.as_deref().expect("a removed item is never read")
+}
+
+#[inline]
+fn live_mut<T>(slot: &mut Option<Box<T>>) -> &mut T {
+    slot.as_deref_mut().expect("a removed item is never read")
+}
+
 impl<T> BoxList<T> {
-    pub const fn new() -> BoxList<T> {
-        BoxList { items: Vec::new() }
+    pub fn new() -> BoxList<T> {
+        BoxList { items: GapList::new() }
     }
 
     pub fn with_capacity(capacity: usize) -> BoxList<T> {
-        BoxList { items: Vec::with_capacity(capacity) }
+        BoxList { items: GapList::with_capacity(capacity) }
     }
 
     #[inline]
@@ -42,22 +59,23 @@ impl<T> BoxList<T> {
 
     #[inline]
     pub fn iter(&self) -> Iter<'_, T> {
-        Iter(self.items.iter())
+        Iter { slots: self.items.slot_items().iter(), left: self.items.len() }
     }
 
     #[inline]
     pub fn iter_mut(&mut self) -> IterMut<'_, T> {
-        IterMut(self.items.iter_mut())
+        let left = self.items.len();
+        IterMut { slots: self.items.slot_items_mut().iter_mut(), left }
     }
 
     #[inline]
     pub fn get(&self, at: usize) -> Option<&T> {
-        self.items.get(at).map(|b| &**b)
+        self.items.get(at).map(live)
     }
 
     #[inline]
     pub fn get_mut(&mut self, at: usize) -> Option<&mut T> {
-        self.items.get_mut(at).map(|b| &mut **b)
+        self.items.get_mut(at).map(live_mut)
     }
 
     pub fn first(&self) -> Option<&T> {
@@ -65,67 +83,112 @@ impl<T> BoxList<T> {
     }
 
     pub fn last(&self) -> Option<&T> {
-        self.items.last().map(|b| &**b)
+        self.items.last().map(live)
     }
 
     pub fn last_mut(&mut self) -> Option<&mut T> {
-        self.items.last_mut().map(|b| &mut **b)
+        let at = self.len().checked_sub(1)?;
+        self.get_mut(at)
+    }
+
+    /// The slot the item at position `at` is in, while [`BoxList::layout`] stays the same
+    /// ([`GapList::slot_of`]).
+    #[inline]
+    pub fn slot_of(&self, at: usize) -> usize {
+        self.items.slot_of(at)
+    }
+
+    /// The position of the item in `slot` (not a gap).
+    #[inline]
+    pub fn position_of_slot(&self, slot: usize) -> usize {
+        self.items.position_of_slot(slot)
+    }
+
+    /// How many slots there are (items and gaps).
+    #[inline]
+    pub fn slots(&self) -> usize {
+        self.items.slot_items().len()
+    }
+
+    /// The slot layout the items are in now ([`GapList::layout`]).
+    #[inline]
+    pub fn layout(&self) -> Layout {
+        self.items.layout()
+    }
+
+    /// The item in each slot, `None` for a gap, in slot order.
+    pub fn by_slot(&self) -> impl Iterator<Item = Option<&T>> {
+        self.items.slot_items().iter().map(Option::as_deref)
     }
 
     /// Appends `item` at the end of the order.
     pub fn push(&mut self, item: T) {
-        self.items.push(Box::new(item));
+        self.items.push(Some(Box::new(item)));
     }
 
-    /// Inserts `item` at position `at`, shifting the later items' pointers up by one.
+    /// Inserts `item` at position `at` (the gaps are closed first).
     ///
     /// # Panics
     /// When `at > len`.
     pub fn insert(&mut self, at: usize, item: T) {
-        self.items.insert(at, Box::new(item));
+        self.items.insert(at, Some(Box::new(item)));
     }
 
-    /// Removes and returns the item at `at`, shifting the later items' pointers down by one.
+    /// Removes and returns the item at `at`, leaving a gap.
     ///
     /// # Panics
     /// When `at` is out of bounds.
     pub fn remove(&mut self, at: usize) -> T {
-        *self.items.remove(at)
+        let mut removed = self.remove_at(&[at]);
+        removed.pop().expect("one item removed")
     }
 
-    /// Removes the items at the positions `at` (ascending, each once) and returns them in order,
-    /// moving each later pointer once (what a `retain` keeping the others leaves, without a visit
-    /// of the items before the first position).
+    /// Removes the items at the positions `at` (ascending, each once) and returns them in order.
+    /// Each leaves a gap: no other item, and no other item's pointer, moves.
     ///
     /// # Panics
     /// When a position is out of bounds.
     pub fn remove_at(&mut self, at: &[usize]) -> Vec<T> {
-        remove_sorted(&mut self.items, at).into_iter().map(|b| *b).collect()
+        debug_assert!(at.windows(2).all(|w| w[0] < w[1]), "positions not ascending: {at:?}");
+        if let Some(&last) = at.last() {
+            assert!(last < self.len(), "position {last} out of bounds ({})", self.len());
+        }
+        let removed: Vec<T> = at
+            .iter()
+            .map(|&a| {
+                let slot = self.items.slot_of(a);
+                *self.items.slot_items_mut()[slot].take().expect("a position's slot holds an item")
+            })
+            .collect();
+        self.items.remove_at(at);
+        removed
     }
 
     /// Keeps the items `keep` is true of, in order (each item visited once, in order).
     pub fn retain(&mut self, mut keep: impl FnMut(&T) -> bool) {
-        self.items.retain(|b| keep(b));
+        self.items.retain(|b| keep(live(b)));
     }
 
     /// [`BoxList::retain`], with the items mutable.
     pub fn retain_mut(&mut self, mut keep: impl FnMut(&mut T) -> bool) {
-        self.items.retain_mut(|b| keep(b));
+        self.items.retain_mut(|b| keep(live_mut(b)));
     }
 
     /// Takes out the items `out` is true of, keeping the others in their order; [`BoxList::put_back`]
     /// puts them back where they were (the items themselves are not moved or copied).
     pub fn take_out(&mut self, mut out: impl FnMut(&T) -> bool) -> TakenOut<T> {
+        let all = std::mem::take(&mut self.items).into_vec();
         let mut taken = Vec::new();
-        let len = self.items.len();
-        let all = std::mem::replace(&mut self.items, Vec::with_capacity(len));
+        let mut kept = Vec::with_capacity(all.len());
         for (at, item) in all.into_iter().enumerate() {
+            let item = item.expect("no gaps once closed");
             if out(&item) {
                 taken.push((at, item));
             } else {
-                self.items.push(item);
+                kept.push(Some(item));
             }
         }
+        self.items = GapList::from(kept);
         TakenOut(taken)
     }
 
@@ -133,7 +196,7 @@ impl<T> BoxList<T> {
     /// (the list must hold the same other items in the same order by now).
     pub fn put_back(&mut self, taken: TakenOut<T>) {
         for (at, item) in taken.0 {
-            self.items.insert(at, item);
+            self.items.insert(at, Some(item));
         }
     }
 
@@ -156,12 +219,12 @@ impl<T> BoxList<T> {
 
     /// Sorts the items with `compare`, keeping the order of equal ones (a stable sort).
     pub fn sort_by(&mut self, mut compare: impl FnMut(&T, &T) -> std::cmp::Ordering) {
-        self.items.sort_by(|a, b| compare(a, b));
+        self.items.sort_by(|a, b| compare(live(a), live(b)));
     }
 
     /// Sorts the items by `key`, keeping the order of equal ones (a stable sort).
     pub fn sort_by_key<K: Ord>(&mut self, mut key: impl FnMut(&T) -> K) {
-        self.items.sort_by_key(|b| key(b));
+        self.items.sort_by_key(|b| key(live(b)));
     }
 
     /// Whether an item equal to `item` is in the list.
@@ -182,48 +245,31 @@ impl<T> BoxList<T> {
 
     /// The items, in order.
     pub fn into_vec(self) -> Vec<T> {
-        self.items.into_iter().map(|b| *b).collect()
+        self.into_iter().collect()
     }
 }
 
-/// Removes the entries of `v` at the positions `at` (ascending, each once) and returns them in
-/// order. The removed entries gather in a block that each stretch of kept entries is rotated past
-/// (the stretch moves down by the block's length, the block up), so every later entry moves once
-/// and those before the first position not at all.
-///
-/// # Panics
-/// When a position is out of bounds.
-pub(super) fn remove_sorted<E>(v: &mut Vec<E>, at: &[usize]) -> Vec<E> {
-    debug_assert!(at.windows(2).all(|w| w[0] < w[1]), "positions not ascending: {at:?}");
-    match at {
-        [] => Vec::new(),
-        &[one] => vec![v.remove(one)],
-        _ => {
-            let len = v.len();
-            assert!(at.last().is_some_and(|&last| last < len), "a position out of bounds");
-            // before stretch `i`: the `i + 1` entries removed so far sit just below its start
-            for (i, &g) in at.iter().enumerate() {
-                let end = at.get(i + 1).copied().unwrap_or(len);
-                v[g - i..end].rotate_left(i + 1);
-            }
-            v.split_off(len - at.len())
-        }
+impl<T: PartialEq> PartialEq for BoxList<T> {
+    fn eq(&self, other: &BoxList<T>) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
     }
 }
+
+impl<T: Eq> Eq for BoxList<T> {}
 
 impl<T> std::ops::Index<usize> for BoxList<T> {
     type Output = T;
 
     #[inline]
     fn index(&self, at: usize) -> &T {
-        &self.items[at]
+        live(&self.items[at])
     }
 }
 
 impl<T> std::ops::IndexMut<usize> for BoxList<T> {
     #[inline]
     fn index_mut(&mut self, at: usize) -> &mut T {
-        &mut self.items[at]
+        live_mut(&mut self.items[at])
     }
 }
 
@@ -234,15 +280,20 @@ impl<T: Clone> Clone for BoxList<T> {
     /// Clones a block of items at a time, then boxes the block's clones one after another, so
     /// that the boxes lie side by side as the items of a `Vec` do (each item cloned straight into
     /// its box put the boxes between the items' own allocations: until-stable clones its state,
-    /// and its passes over every record ran slower, as measured when the pods were boxed).
+    /// and its passes over every record ran slower, as measured when the pods were boxed). A
+    /// clone has no gaps.
     fn clone(&self) -> BoxList<T> {
-        let mut items = Vec::with_capacity(self.items.len());
-        let mut block: Vec<T> = Vec::with_capacity(BLOCK.min(self.items.len()));
-        for chunk in self.items.chunks(BLOCK) {
-            block.extend(chunk.iter().map(|b| T::clone(b)));
-            items.extend(block.drain(..).map(Box::new));
+        let mut items = Vec::with_capacity(self.len());
+        let mut block: Vec<T> = Vec::with_capacity(BLOCK.min(self.len()));
+        let mut from = self.iter();
+        loop {
+            block.extend(from.by_ref().take(BLOCK).cloned());
+            if block.is_empty() {
+                break;
+            }
+            items.extend(block.drain(..).map(|item| Some(Box::new(item))));
         }
-        BoxList { items }
+        BoxList { items: GapList::from(items) }
     }
 }
 
@@ -256,10 +307,10 @@ impl<T> From<Vec<T>> for BoxList<T> {
         if len <= BLOCK {
             return items.into_iter().collect();
         }
-        let mut blocks: Vec<Vec<Box<T>>> = Vec::with_capacity(len.div_ceil(BLOCK));
+        let mut blocks: Vec<Vec<Option<Box<T>>>> = Vec::with_capacity(len.div_ceil(BLOCK));
         while !items.is_empty() {
             let from = items.len().saturating_sub(BLOCK);
-            blocks.push(items.drain(from..).map(Box::new).collect());
+            blocks.push(items.drain(from..).map(|item| Some(Box::new(item))).collect());
             // (the allocator shrinks a block in place: nothing is copied)
             items.shrink_to_fit();
         }
@@ -267,19 +318,21 @@ impl<T> From<Vec<T>> for BoxList<T> {
         for block in blocks.into_iter().rev() {
             boxed.extend(block);
         }
-        BoxList { items: boxed }
+        BoxList { items: GapList::from(boxed) }
     }
 }
 
 impl<T> FromIterator<T> for BoxList<T> {
     fn from_iter<I: IntoIterator<Item = T>>(items: I) -> BoxList<T> {
-        BoxList { items: items.into_iter().map(Box::new).collect() }
+        BoxList { items: items.into_iter().map(|item| Some(Box::new(item))).collect() }
     }
 }
 
 impl<T> Extend<T> for BoxList<T> {
     fn extend<I: IntoIterator<Item = T>>(&mut self, items: I) {
-        self.items.extend(items.into_iter().map(Box::new));
+        for item in items {
+            self.push(item);
+        }
     }
 }
 
@@ -288,7 +341,7 @@ impl<T> IntoIterator for BoxList<T> {
     type IntoIter = IntoIter<T>;
 
     fn into_iter(self) -> IntoIter<T> {
-        IntoIter(self.items.into_iter())
+        IntoIter(self.items.into_vec().into_iter())
     }
 }
 
@@ -332,101 +385,117 @@ impl<T> Default for TakenOut<T> {
     }
 }
 
-/// The items of a [`BoxList`], in order, by reference.
-pub struct Iter<'a, T>(std::slice::Iter<'a, Box<T>>);
+/// Defines a [`BoxList`]'s iterator over its items: a pass over the slots that skips the gaps
+/// (an empty slot: one test of a pointer already read), from either end, knowing how many items
+/// are left.
+macro_rules! slot_iterator {
+    ($(#[$doc:meta])* $name:ident, $slots:ty, $item:ty, $live:expr) => {
+        $(#[$doc])*
+        pub struct $name<'a, T> {
+            slots: $slots,
+            /// How many items (not gaps) `slots` still holds.
+            left: usize,
+        }
+
+        impl<'a, T> Iterator for $name<'a, T> {
+            type Item = $item;
+
+            #[inline]
+            fn next(&mut self) -> Option<$item> {
+                let item = self.slots.find_map($live)?;
+                self.left -= 1;
+                Some(item)
+            }
+
+            #[inline]
+            fn size_hint(&self) -> (usize, Option<usize>) {
+                (self.left, Some(self.left))
+            }
+
+            #[inline]
+            fn count(self) -> usize {
+                self.left
+            }
+
+            /// Over no gaps (the list has none), a step over `n` slots; otherwise item by item.
+            #[inline]
+            fn nth(&mut self, n: usize) -> Option<$item> {
+                if self.slots.len() == self.left {
+                    let item = self.slots.nth(n).map(|slot| $live(slot).expect("no gaps"));
+                    self.left = self.slots.len();
+                    return item;
+                }
+                for _ in 0..n {
+                    self.next()?;
+                }
+                self.next()
+            }
+
+            #[inline]
+            fn last(mut self) -> Option<$item> {
+                self.next_back()
+            }
+        }
+
+        impl<T> DoubleEndedIterator for $name<'_, T> {
+            #[inline]
+            fn next_back(&mut self) -> Option<Self::Item> {
+                let item = self.slots.by_ref().rev().find_map($live)?;
+                self.left -= 1;
+                Some(item)
+            }
+
+            /// [`Iterator::nth`] from the end.
+            #[inline]
+            fn nth_back(&mut self, n: usize) -> Option<Self::Item> {
+                if self.slots.len() == self.left {
+                    let item = self.slots.nth_back(n).map(|slot| $live(slot).expect("no gaps"));
+                    self.left = self.slots.len();
+                    return item;
+                }
+                for _ in 0..n {
+                    self.next_back()?;
+                }
+                self.next_back()
+            }
+        }
+
+        impl<T> ExactSizeIterator for $name<'_, T> {}
+
+        impl<T> FusedIterator for $name<'_, T> {}
+    };
+}
+
+slot_iterator!(
+    /// The items of a [`BoxList`], in order, by reference.
+    Iter,
+    std::slice::Iter<'a, Option<Box<T>>>,
+    &'a T,
+    Option::as_deref
+);
 
 impl<T> Clone for Iter<'_, T> {
     fn clone(&self) -> Self {
-        Iter(self.0.clone())
+        Iter { slots: self.slots.clone(), left: self.left }
     }
 }
 
-impl<'a, T> Iterator for Iter<'a, T> {
-    type Item = &'a T;
+slot_iterator!(
+    /// The items of a [`BoxList`], in order, mutable.
+    IterMut,
+    std::slice::IterMut<'a, Option<Box<T>>>,
+    &'a mut T,
+    Option::as_deref_mut
+);
 
-    #[inline]
-    fn next(&mut self) -> Option<&'a T> {
-        self.0.next().map(|b| &**b)
-    }
-
-    #[inline]
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        self.0.size_hint()
-    }
-
-    #[inline]
-    fn nth(&mut self, n: usize) -> Option<&'a T> {
-        self.0.nth(n).map(|b| &**b)
-    }
-
-    #[inline]
-    fn count(self) -> usize {
-        self.0.len()
-    }
-
-    #[inline]
-    fn last(mut self) -> Option<&'a T> {
-        self.next_back()
-    }
-}
-
-impl<T> DoubleEndedIterator for Iter<'_, T> {
-    #[inline]
-    fn next_back(&mut self) -> Option<Self::Item> {
-        self.0.next_back().map(|b| &**b)
-    }
-
-    #[inline]
-    fn nth_back(&mut self, n: usize) -> Option<Self::Item> {
-        self.0.nth_back(n).map(|b| &**b)
-    }
-}
-
-impl<T> ExactSizeIterator for Iter<'_, T> {}
-
-impl<T> FusedIterator for Iter<'_, T> {}
-
-/// The items of a [`BoxList`], in order, mutable.
-pub struct IterMut<'a, T>(std::slice::IterMut<'a, Box<T>>);
-
-impl<'a, T> Iterator for IterMut<'a, T> {
-    type Item = &'a mut T;
-
-    #[inline]
-    fn next(&mut self) -> Option<&'a mut T> {
-        self.0.next().map(|b| &mut **b)
-    }
-
-    #[inline]
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        self.0.size_hint()
-    }
-
-    #[inline]
-    fn nth(&mut self, n: usize) -> Option<&'a mut T> {
-        self.0.nth(n).map(|b| &mut **b)
-    }
-}
-
-impl<T> DoubleEndedIterator for IterMut<'_, T> {
-    #[inline]
-    fn next_back(&mut self) -> Option<Self::Item> {
-        self.0.next_back().map(|b| &mut **b)
-    }
-}
-
-impl<T> ExactSizeIterator for IterMut<'_, T> {}
-
-impl<T> FusedIterator for IterMut<'_, T> {}
-
-/// The items of a [`BoxList`], in order, owned.
-pub struct IntoIter<T>(std::vec::IntoIter<Box<T>>);
+/// The items of a [`BoxList`], in order, owned (the gaps closed: every slot holds an item).
+pub struct IntoIter<T>(std::vec::IntoIter<Option<Box<T>>>);
 
 impl<T> Iterator for IntoIter<T> {
     type Item = T;
 
     fn next(&mut self) -> Option<T> {
-        self.0.next().map(|b| *b)
+        self.0.next().map(|b| *b.expect("no gaps once closed"))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -436,7 +505,7 @@ impl<T> Iterator for IntoIter<T> {
 
 impl<T> DoubleEndedIterator for IntoIter<T> {
     fn next_back(&mut self) -> Option<T> {
-        self.0.next_back().map(|b| *b)
+        self.0.next_back().map(|b| *b.expect("no gaps once closed"))
     }
 }
 
@@ -447,6 +516,83 @@ impl<T> FusedIterator for IntoIter<T> {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::rngs::Xoshiro256PlusPlus;
+    use rand::{RngExt, SeedableRng};
+
+    /// Seeded changes of every kind, on the list and on a `Vec` beside it: after each, the list
+    /// reads as the vector from the front and from the back, by `nth` and `nth_back` from both ends
+    /// of a part-read iterator, by indexing and by slot, whether it has gaps (removals pile them
+    /// up past the point where they close) or not.
+    #[test]
+    fn a_box_list_is_the_vector_given_the_same_changes() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(33);
+        let mut list: BoxList<u64> = BoxList::new();
+        let mut model: Vec<u64> = Vec::new();
+        let (mut next, mut most_gaps) = (0u64, 0);
+        for step in 0..4_000 {
+            let len = model.len();
+            let shrinking = (step / 800) % 2 == 1;
+            match rng.random_range(0..12) {
+                0..=3 if !shrinking => {
+                    for _ in 0..rng.random_range(1..5) {
+                        list.push(next);
+                        model.push(next);
+                        next += 1;
+                    }
+                }
+                0..=6 if len > 0 => {
+                    let mut at: Vec<usize> = (0..rng.random_range(1..=len.min(4))).map(|_| rng.random_range(0..len)).collect();
+                    at.sort_unstable();
+                    at.dedup();
+                    let expected: Vec<u64> = at.iter().map(|&i| model[i]).collect();
+                    for &i in at.iter().rev() {
+                        model.remove(i);
+                    }
+                    assert_eq!(list.remove_at(&at), expected, "step {step}");
+                }
+                7 if len > 0 && step % 7 == 0 => {
+                    let (a, b) = (rng.random_range(0..len), rng.random_range(0..len));
+                    list.swap(a, b);
+                    model.swap(a, b);
+                }
+                8 if step % 11 == 0 => {
+                    let at = rng.random_range(0..=len);
+                    list.insert(at, next);
+                    model.insert(at, next);
+                    next += 1;
+                }
+                9 if step % 13 == 0 => {
+                    let taken = list.take_out(|v| v % 5 == 0);
+                    assert!(list.iter().eq(model.iter().filter(|v| *v % 5 != 0)), "step {step}: taken out");
+                    list.put_back(taken);
+                }
+                10 => {
+                    for (v, w) in list.iter_mut().zip(model.iter_mut()) {
+                        *v += 1_000_000;
+                        *w += 1_000_000;
+                    }
+                }
+                11 if step % 97 == 0 => {
+                    list.retain(|v| v % 3 != 0);
+                    model.retain(|v| v % 3 != 0);
+                }
+                _ => {}
+            }
+            most_gaps = most_gaps.max(list.slots() - list.len());
+            assert!(list == model, "step {step}");
+            assert!(list.iter().rev().eq(model.iter().rev()), "step {step}: from the back");
+            assert!(list.iter_mut().rev().map(|v| *v).eq(model.iter().rev().copied()), "step {step}: mutable, from the back");
+            assert!((0..model.len()).all(|i| list[i] == model[i] && list.position_of_slot(list.slot_of(i)) == i), "step {step}");
+            let (k, len) = (step % 5, model.len());
+            let mut part = list.iter();
+            let mut part_model = model.iter();
+            assert_eq!((part.nth(k), part.nth_back(k)), (part_model.nth(k), part_model.nth_back(k)), "step {step}: nth");
+            assert_eq!((part.len(), part.clone().count()), (part_model.len(), part_model.len()), "step {step}: {len} items");
+            assert_eq!(part.last(), part_model.last(), "step {step}");
+        }
+        assert!(most_gaps > 32, "the gaps were never many ({most_gaps})");
+        assert_eq!(list.into_vec(), model);
+    }
 
     /// A list made from a vector holds its items in its order, whether boxed at once (a short one)
     /// or a block at a time from the end (a long one).

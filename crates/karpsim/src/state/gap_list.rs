@@ -216,6 +216,52 @@ impl<T> GapList<T> {
         self.layout = Layout::fresh();
     }
 
+    /// Inserts `item` at position `at` (after closing the gaps: a new layout).
+    ///
+    /// # Panics
+    /// When `at > len`.
+    pub fn insert(&mut self, at: usize, item: T) {
+        self.close_gaps();
+        self.items.insert(at, item);
+        self.layout = Layout::fresh();
+    }
+
+    /// Swaps the items at positions `a` and `b` (each then in the other's slot: a new layout).
+    ///
+    /// # Panics
+    /// When either is out of bounds.
+    pub fn swap(&mut self, a: usize, b: usize) {
+        assert!(a < self.len() && b < self.len(), "position {} out of bounds ({})", a.max(b), self.len());
+        let (sa, sb) = (self.slot(a), self.slot(b));
+        self.items.swap(sa, sb);
+        self.layout = Layout::fresh();
+    }
+
+    /// Keeps the first `len` items.
+    pub fn truncate(&mut self, len: usize) {
+        self.close_gaps();
+        self.items.truncate(len);
+        self.layout = Layout::fresh();
+    }
+
+    /// Sorts the items with `compare`, keeping the order of equal ones (a stable sort).
+    pub fn sort_by(&mut self, compare: impl FnMut(&T, &T) -> std::cmp::Ordering) {
+        self.close_gaps();
+        self.items.sort_by(compare);
+        self.layout = Layout::fresh();
+    }
+
+    /// Every slot's item, the gaps' included, in slot order (for a list whose gaps' items say
+    /// they are gaps: [`super::BoxList`]'s).
+    pub(super) fn slot_items(&self) -> &[T] {
+        &self.items
+    }
+
+    /// [`GapList::slot_items`], mutable.
+    pub(super) fn slot_items_mut(&mut self) -> &mut [T] {
+        &mut self.items
+    }
+
     /// The memory the items lie in (gaps included): one vector, in order, so that an item's
     /// address follows its position.
     pub fn as_ptr_range(&self) -> std::ops::Range<*const T> {

@@ -3,27 +3,34 @@
 use super::box_list::{self, BoxList, TakenOut};
 use crate::labels::Sym;
 use crate::model::Node;
+use std::sync::LazyLock;
 
 /// The nodes of a [`super::ClusterState`], in the state's order (the order the inputs gave them in,
 /// launched nodes appended), read like a slice of [`Node`]s.
 ///
 /// The nodes are a [`BoxList`] (read through it: `iter`, `len`, `get`, indexing): removing one (a
-/// deleted or replaced node) moves the pointers of the later nodes, not the nodes. The order is
-/// the state's order exactly: outputs and Karpenter's orders depend on it.
+/// deleted or replaced node) leaves a gap, and no later node or pointer moves. The order is the
+/// state's order exactly: outputs and Karpenter's orders depend on it.
 ///
-/// It also keeps the nodes' names in the same order, in one contiguous list, while no node has
-/// been lent out mutably (through which a name could change): finding a node by name
-/// ([`NodeList::position`], [`NodeList::remove_named`]) is then a scan of that list, a compare a
-/// node, rather than a visit of every node's record.
+/// It also keeps the nodes' names by slot, in one contiguous list, while no node has been lent out
+/// mutably (through which a name could change): finding a node by name ([`NodeList::position`],
+/// [`NodeList::remove_named`]) is then a scan of that list, a compare a node, rather than a visit
+/// of every node's record. A removal writes its node's name over with a mark no node's name can
+/// be, rather than move every later name; when the nodes' gaps close, the names are read again.
 ///
 /// Serialized as a sequence of nodes, as `Vec<Node>` is.
 #[derive(Clone)]
 pub struct NodeList {
     nodes: BoxList<Node>,
-    /// `nodes[i].name` at every `i` when `names_current`; otherwise empty.
+    /// The name of the node in each slot of `nodes` ([`BoxList::slot_of`]; a gap's is [`GAP`])
+    /// when `names_current`; otherwise empty.
     names: Vec<Sym>,
     names_current: bool,
 }
+
+/// The name kept for a removed node's slot: not a DNS subdomain (no node is named so, and no
+/// look-up asks for it).
+static GAP: LazyLock<Sym> = LazyLock::new(|| Sym::new("\0removed"));
 
 impl std::ops::Deref for NodeList {
     type Target = BoxList<Node>;
@@ -36,7 +43,7 @@ impl std::ops::Deref for NodeList {
 }
 
 impl NodeList {
-    pub const fn new() -> NodeList {
+    pub fn new() -> NodeList {
         NodeList { nodes: BoxList::new(), names: Vec::new(), names_current: true }
     }
 
@@ -68,8 +75,10 @@ impl NodeList {
     pub fn update<R>(&mut self, at: usize, change: impl FnOnce(&mut Node) -> R) -> R {
         let node = &mut self.nodes[at];
         let out = change(node);
+        let name = node.name;
         if self.names_current {
-            self.names[at] = node.name;
+            let slot = self.nodes.slot_of(at);
+            self.names[slot] = name;
         }
         out
     }
@@ -77,7 +86,7 @@ impl NodeList {
     /// The position of the first node named `name`.
     pub fn position(&self, name: Sym) -> Option<usize> {
         if self.names_current {
-            matches(&self.names, name).next()
+            matches(&self.names, name).next().map(|slot| self.nodes.position_of_slot(slot))
         } else {
             self.iter().position(|n| n.name == name)
         }
@@ -92,7 +101,7 @@ impl NodeList {
     /// kept names are scanned once for each).
     pub fn positions_of(&self, names: &[Sym]) -> Vec<usize> {
         let mut at: Vec<usize> = if self.names_current {
-            names.iter().flat_map(|&name| matches(&self.names, name)).collect()
+            names.iter().flat_map(|&name| matches(&self.names, name)).map(|slot| self.nodes.position_of_slot(slot)).collect()
         } else {
             (0..self.nodes.len()).filter(|&at| names.contains(&self.nodes[at].name)).collect()
         };
@@ -105,7 +114,17 @@ impl NodeList {
     /// The positions, ascending, of the nodes whose name `named` is true of (one call a node).
     pub fn positions_named(&self, mut named: impl FnMut(Sym) -> bool) -> Vec<usize> {
         if self.names_current {
-            self.names.iter().enumerate().filter(|&(_, &n)| named(n)).map(|(at, _)| at).collect()
+            // a position is its slot less the gaps before it
+            let (gap, mut gaps) = (*GAP, 0);
+            let mut at = Vec::new();
+            for (slot, &n) in self.names.iter().enumerate() {
+                if n == gap {
+                    gaps += 1;
+                } else if named(n) {
+                    at.push(slot - gaps);
+                }
+            }
+            at
         } else {
             self.nodes.iter().enumerate().filter(|(_, n)| named(n.name)).map(|(at, _)| at).collect()
         }
@@ -124,9 +143,19 @@ impl NodeList {
     /// # Panics
     /// When a position is out of bounds.
     pub fn remove_at(&mut self, at: &[usize]) -> Vec<Node> {
+        let layout = self.nodes.layout();
+        let slots: Vec<usize> = if self.names_current { at.iter().map(|&a| self.nodes.slot_of(a)).collect() } else { Vec::new() };
         let removed = self.nodes.remove_at(at);
         if self.names_current {
-            box_list::remove_sorted(&mut self.names, at);
+            if self.nodes.layout() == layout {
+                let gap = *GAP;
+                for slot in slots {
+                    self.names[slot] = gap;
+                }
+            } else {
+                // the gaps closed: the slots are new
+                self.names_from_nodes();
+            }
         }
         removed
     }
@@ -144,22 +173,18 @@ impl NodeList {
     /// # Panics
     /// When `at > len`.
     pub fn insert(&mut self, at: usize, node: Node) {
-        if self.names_current {
-            self.names.insert(at, node.name);
-        }
         self.nodes.insert(at, node);
+        if self.names_current {
+            self.names_from_nodes();
+        }
     }
 
-    /// Removes and returns the node at `at`, shifting the later nodes' pointers down by one.
+    /// Removes and returns the node at `at`, leaving a gap.
     ///
     /// # Panics
     /// When `at` is out of bounds.
     pub fn remove(&mut self, at: usize) -> Node {
-        let node = self.nodes.remove(at);
-        if self.names_current {
-            self.names.remove(at);
-        }
-        node
+        self.remove_at(&[at]).pop().expect("one node removed")
     }
 
     /// Keeps the nodes `keep` is true of, in order (each node visited once, in order).
@@ -185,12 +210,10 @@ impl NodeList {
     /// Puts back the nodes [`NodeList::take_out`] took out of this list, at their positions then
     /// (the list must hold the same other nodes in the same order by now).
     pub fn put_back(&mut self, taken: TakenOut<Node>) {
-        if self.names_current {
-            for (at, node) in &taken.0 {
-                self.names.insert(*at, node.name);
-            }
-        }
         self.nodes.put_back(taken);
+        if self.names_current {
+            self.names_from_nodes();
+        }
     }
 
     /// Swaps the nodes at `a` and `b`.
@@ -198,16 +221,19 @@ impl NodeList {
     /// # Panics
     /// When either is out of bounds.
     pub fn swap(&mut self, a: usize, b: usize) {
+        let (sa, sb) = (self.nodes.slot_of(a), self.nodes.slot_of(b));
         self.nodes.swap(a, b);
         if self.names_current {
-            self.names.swap(a, b);
+            self.names.swap(sa, sb);
         }
     }
 
     /// Keeps the first `len` nodes.
     pub fn truncate(&mut self, len: usize) {
         self.nodes.truncate(len);
-        self.names.truncate(len);
+        if self.names_current {
+            self.names_from_nodes();
+        }
     }
 
     pub fn clear(&mut self) {
@@ -233,10 +259,11 @@ impl NodeList {
         self.nodes.into_vec()
     }
 
-    /// The names kept in order, when current (for tests that compare them with the nodes').
+    /// The names kept, in order (the gaps' left out), when current (for tests that compare them
+    /// with the nodes').
     #[cfg(test)]
-    pub(crate) fn kept_names(&self) -> Option<&[Sym]> {
-        self.names_current.then_some(&self.names[..])
+    pub(crate) fn kept_names(&self) -> Option<Vec<Sym>> {
+        self.names_current.then(|| self.names.iter().copied().filter(|&n| n != *GAP).collect())
     }
 
     /// A node is lent out mutably: its name may change, so the names are no longer known.
@@ -253,18 +280,19 @@ impl NodeList {
         if !self.names_current {
             self.names_from_nodes();
         }
-        debug_assert!(self.names.iter().eq(self.nodes.iter().map(|n| &n.name)), "the kept names are not the nodes'");
+        debug_assert!(self.names.iter().filter(|&&n| n != *GAP).eq(self.nodes.iter().map(|n| &n.name)), "the kept names are not the nodes'");
     }
 
     /// Reads the names of the nodes (after a pass that visited every node anyway).
     fn names_from_nodes(&mut self) {
+        let gap = *GAP;
         self.names.clear();
-        self.names.extend(self.nodes.iter().map(|n| n.name));
+        self.names.extend(self.nodes.by_slot().map(|n| n.map_or(gap, |n| n.name)));
         self.names_current = true;
     }
 }
 
-/// The positions, ascending, of `name` in `names`: the names are compared a block at a time,
+/// The slots, ascending, of `name` in `names`: the names are compared a block at a time,
 /// without a branch per name, and only a block holding it is looked through (callgrind: about 3
 /// instructions a name, against 4–5 for a plain `filter` or `position`).
 fn matches(names: &[Sym], name: Sym) -> impl Iterator<Item = usize> + '_ {
@@ -423,7 +451,7 @@ mod tests {
             assert!(*list == *model, "{step}");
             assert_eq!(list.len(), model.len(), "{step}");
             if let Some(kept) = list.kept_names() {
-                assert_eq!(kept, &names(list)[..], "{step}");
+                assert_eq!(kept, names(list), "{step}");
             }
             for n in model {
                 assert_eq!(list.position(n.name), model.iter().position(|m| m.name == n.name), "{step}");
@@ -479,5 +507,53 @@ mod tests {
         let back: NodeList = serde_json::from_str(&serde_json::to_string(&model).expect("json")).expect("nodes");
         check(&back, &model, "read back");
         assert_eq!(list.clone().into_vec(), model);
+    }
+
+    /// Nodes removed a few at a time (each leaving a gap, until the gaps close) and nodes pushed,
+    /// some renamed through `update`: after each change the kept names are the nodes', and every
+    /// look-up by name (`position`, `positions_of`, `positions_named`, `contains_name`) finds what
+    /// a scan of a `Vec` finds.
+    #[test]
+    fn names_are_found_across_gaps_and_their_closing() {
+        use rand::rngs::Xoshiro256PlusPlus;
+        use rand::{RngExt, SeedableRng};
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+        let mut model: Vec<Node> = crate::fixtures::karpenter_cluster(120, 0, 3).nodes.to_vec();
+        let mut list = NodeList::from(model.clone());
+        let (template, mut gone, mut layouts) = (model[0].clone(), Vec::new(), 0);
+        for step in 0..400 {
+            let layout = list.layout();
+            if model.is_empty() || rng.random_range(0..4) == 0 {
+                let mut node = template.clone();
+                node.name = Sym::new(&format!("launched-{step}"));
+                list.push(node.clone());
+                model.push(node);
+            } else {
+                let mut at: Vec<usize> = (0..rng.random_range(1..=2)).map(|_| rng.random_range(0..model.len())).collect();
+                at.sort_unstable();
+                at.dedup();
+                let removed = list.remove_at(&at);
+                for &i in at.iter().rev() {
+                    gone.push(model.remove(i).name);
+                }
+                assert_eq!(removed.len(), at.len());
+            }
+            if step % 25 == 0 && !model.is_empty() {
+                let (at, name) = (step % model.len(), Sym::new(&format!("renamed-{step}")));
+                list.update(at, |n| n.name = name);
+                model[at].name = name;
+            }
+            layouts += usize::from(list.layout() != layout);
+            assert_eq!(list.kept_names(), Some(model.iter().map(|n| n.name).collect()), "step {step}");
+            let position = |name: Sym| model.iter().position(|n| n.name == name);
+            assert!(model.iter().all(|n| list.position(n.name) == position(n.name) && list.contains_name(n.name)), "step {step}");
+            assert!(gone.iter().all(|&g| list.position(g).is_none() && !list.contains_name(g)), "step {step}");
+            if let [a, .., b] = &model[..] {
+                assert_eq!(list.positions_of(&[b.name, a.name]), [0, model.len() - 1], "step {step}");
+            }
+            let odd: Vec<usize> = (0..model.len()).filter(|&i| model[i].name.as_str().len() % 2 == 1).collect();
+            assert_eq!(list.positions_named(|n| n.as_str().len() % 2 == 1), odd, "step {step}");
+        }
+        assert!(layouts > 0, "the gaps never closed");
     }
 }
