@@ -165,10 +165,11 @@ pub fn place(state: &mut ClusterState, new_nodes: &[NewNode], binds: &[(Sym, Des
     place_visiting(state, Placement { new_nodes, binds, remove }, now, seq, None, None)
 }
 
-/// Where a caller believes a node is in the state's nodes, by name (until-stable: its kept view
-/// order's positions, current as of the round's view). Each answer is checked against the node's
-/// name before it is used, and a wrong or missing one falls back to a scan of the names; the
-/// caller's state has unique names (until-stable keeps nothing otherwise).
+/// The slot in the state's nodes (`state::BoxList::slot_of`) where a caller believes a node is, by
+/// name (until-stable: its kept view order's, current as of the round's view; a removal leaves
+/// the other nodes in their slots). Each answer is checked against the node's name before it is
+/// used, and a wrong or missing one falls back to a scan of the names; the caller's state has
+/// unique names (until-stable keeps nothing otherwise).
 pub(super) type NodeAt<'h> = &'h dyn Fn(Sym) -> Option<usize>;
 
 /// [`place`], looking only at the pods at `touched_pods` (ascending positions, from until-stable's
@@ -207,12 +208,10 @@ pub(super) fn place_visiting(
     }
     // the removed nodes leave the state (in its order; no pod is read or written until they
     // have), and a deleted node gives its instance back (MarkTerminated)
-    // where the removed nodes were, when `node_at` found them all
-    let mut removed_at = Some(Vec::new());
     if !remove.is_empty() {
-        removed_at = node_at.and_then(|f| at_of(&state.nodes, remove, state.nodes.len(), &[], f));
-        let nodes = match &removed_at {
-            Some(at) => state.nodes.remove_at(at),
+        // where the removed nodes are, when `node_at` finds them all
+        let nodes = match node_at.and_then(|f| at_of(&state.nodes, remove, state.nodes.len(), f)) {
+            Some(at) => state.nodes.remove_at(&at),
             None => state.nodes.remove_named(remove),
         };
         for n in nodes {
@@ -285,10 +284,7 @@ pub(super) fn place_visiting(
         }
         changed.gone_pods = gone;
     }
-    changed.got_pods_at = match &removed_at {
-        Some(at) => got_pods_at(&state.nodes, &touched, &names, &changed.removed, at, node_at),
-        None => got_pods_at(&state.nodes, &touched, &names, &changed.removed, &[], None),
-    };
+    changed.got_pods_at = got_pods_at(&state.nodes, &touched, &names, &changed.removed, node_at);
     for &at in &changed.got_pods_at {
         state.nodes.update(at, |n| n.last_pod_event = Some(now));
     }
@@ -297,16 +293,15 @@ pub(super) fn place_visiting(
 }
 
 /// The positions, ascending, of the nodes named in `touched` (the nodes given pods), in `nodes`
-/// after a command launched `launched` (pushed at its end, in order) and removed `removed` (from
-/// the positions `removed_at`, ascending). When it removed none of those it launched (they are
-/// then its last `launched.len()` nodes), a node given pods that it launched is found there, and
-/// another where `node_at` says it was less the removals before it; otherwise the nodes' names are
-/// scanned.
-fn got_pods_at(nodes: &crate::state::NodeList, touched: &SymSet, launched: &[Sym], removed: &[Sym], removed_at: &[usize], node_at: Option<NodeAt>) -> Vec<usize> {
+/// after a command launched `launched` (pushed at its end, in order) and removed `removed`. When
+/// it removed none of those it launched (they are then its last `launched.len()` nodes), a node
+/// given pods that it launched is found there, and another in the slot `node_at` says; otherwise
+/// the nodes' names are scanned.
+fn got_pods_at(nodes: &crate::state::NodeList, touched: &SymSet, launched: &[Sym], removed: &[Sym], node_at: Option<NodeAt>) -> Vec<usize> {
     let tail = nodes.len().checked_sub(launched.len()).filter(|_| launched.iter().all(|l| !removed.contains(l)));
     let existing: Vec<Sym> = touched.iter().copied().filter(|t| !launched.contains(t)).collect();
     // the nodes given pods that were there before the command: none, or where `node_at` says
-    let existing_at = tail.and_then(|tail| if existing.is_empty() { Some(Vec::new()) } else { at_of(nodes, &existing, tail, removed_at, node_at?) });
+    let existing_at = tail.and_then(|tail| if existing.is_empty() { Some(Vec::new()) } else { at_of(nodes, &existing, tail, node_at?) });
     let at = match (tail, existing_at) {
         (Some(tail), Some(mut at)) => {
             at.extend(launched.iter().enumerate().filter(|(_, n)| touched.contains(*n)).map(|(i, _)| tail + i));
@@ -324,15 +319,16 @@ fn got_pods_at(nodes: &crate::state::NodeList, touched: &SymSet, launched: &[Sym
 }
 
 /// The positions, ascending, of the nodes named `names` (unique names) among the first `len` of
-/// `nodes`, from where `node_at` says each was before the nodes at `removed_at` (ascending) were
-/// removed; `None` when one of them is not where it says.
-fn at_of(nodes: &crate::state::NodeList, names: &[Sym], len: usize, removed_at: &[usize], node_at: NodeAt) -> Option<Vec<usize>> {
+/// `nodes`, from the slots `node_at` says they are in; `None` when one of them is not there (a
+/// gap, another node, or a new layout of the nodes since).
+fn at_of(nodes: &crate::state::NodeList, names: &[Sym], len: usize, node_at: NodeAt) -> Option<Vec<usize>> {
     let mut at = names
         .iter()
         .map(|&name| {
-            let before = node_at(name)?;
-            let now = before - removed_at.partition_point(|&r| r < before);
-            (now < len && nodes.get(now)?.name == name).then_some(now)
+            let slot = node_at(name)?;
+            (nodes.get_slot(slot)?.name == name).then_some(())?;
+            let now = nodes.position_of_slot(slot);
+            (now < len).then_some(now)
         })
         .collect::<Option<Vec<usize>>>()?;
     at.sort_unstable();

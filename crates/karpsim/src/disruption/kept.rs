@@ -45,10 +45,10 @@ impl KeptFacts {
         self.views.get_mut()
     }
 
-    /// Where the node named `name` is in the state, as of the last round's view (its kept order's
-    /// position): until-stable's [`NodeAt`] for the commands of that round.
+    /// The slot in the state's nodes of the node named `name`, as of the last round's view (its
+    /// kept order's): until-stable's [`NodeAt`] for the commands of that round.
     pub(super) fn node_at(&self, name: Sym) -> Option<usize> {
-        self.views.borrow().state_position(name)
+        self.views.borrow().state_slot(name)
     }
 
     /// Forget what `changed` may have made stale.

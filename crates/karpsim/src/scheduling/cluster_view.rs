@@ -284,7 +284,7 @@ fn keep_missing<'a>(
 ) {
     NodePartsCache::with(&state.daemonsets, |cache| {
         for i in missing {
-            let n = &state.nodes[k.at(i)];
+            let n = state.nodes.at_slot(k.slot(i));
             let (room, volumes) = node_room(n, pods.list(&n.name), cache.get(n, pool_of(state, n), node_daemons));
             if volumes.is_none() {
                 k.keep(i, Some(room));
@@ -319,7 +319,7 @@ fn kept_nodes<'a>(state: &'a ClusterState, pods: &'a BoundPods<'a>, kept: KeptAc
     let with_anti = order.anti_affinity().into_iter().chain(extra.iter().filter(|e| e.1.anti_affinity).map(|e| e.0));
     for i in with_anti {
         if let Some(at) = view_at(i) {
-            anti_affinity.extend(anti_affinity_pods(pods.list(&state.nodes[order.at(i)].name), at));
+            anti_affinity.extend(anti_affinity_pods(pods.list(&state.nodes.at_slot(order.slot(i)).name), at));
         }
     }
     (ViewNodes::Kept(KeptView { order, state, pods, active, extra }), anti_affinity)

@@ -116,6 +116,22 @@ impl<T> BoxList<T> {
         self.items.layout()
     }
 
+    /// The item in `slot` (from [`BoxList::slot_of`] under the current layout); `None` for a gap
+    /// or a slot past the last.
+    #[inline]
+    pub fn get_slot(&self, slot: usize) -> Option<&T> {
+        self.items.slot_items().get(slot).and_then(Option::as_deref)
+    }
+
+    /// The item in `slot`, which holds one.
+    ///
+    /// # Panics
+    /// When `slot` is a gap or past the last.
+    #[inline]
+    pub fn at_slot(&self, slot: usize) -> &T {
+        live(&self.items.slot_items()[slot])
+    }
+
     /// The item in each slot, `None` for a gap, in slot order.
     pub fn by_slot(&self) -> impl Iterator<Item = Option<&T>> {
         self.items.slot_items().iter().map(Option::as_deref)
@@ -149,15 +165,20 @@ impl<T> BoxList<T> {
     /// # Panics
     /// When a position is out of bounds.
     pub fn remove_at(&mut self, at: &[usize]) -> Vec<T> {
+        self.remove_boxes(at).into_iter().map(|item| *item).collect()
+    }
+
+    /// [`BoxList::remove_at`], returning the boxes.
+    fn remove_boxes(&mut self, at: &[usize]) -> Vec<Box<T>> {
         debug_assert!(at.windows(2).all(|w| w[0] < w[1]), "positions not ascending: {at:?}");
         if let Some(&last) = at.last() {
             assert!(last < self.len(), "position {last} out of bounds ({})", self.len());
         }
-        let removed: Vec<T> = at
+        let removed: Vec<Box<T>> = at
             .iter()
             .map(|&a| {
                 let slot = self.items.slot_of(a);
-                *self.items.slot_items_mut()[slot].take().expect("a position's slot holds an item")
+                self.items.slot_items_mut()[slot].take().expect("a position's slot holds an item")
             })
             .collect();
         self.items.remove_at(at);
@@ -175,28 +196,31 @@ impl<T> BoxList<T> {
     }
 
     /// Takes out the items `out` is true of, keeping the others in their order; [`BoxList::put_back`]
-    /// puts them back where they were (the items themselves are not moved or copied).
+    /// puts them back where they were (the items themselves are not moved or copied). Each leaves
+    /// a gap, as a removal does, so the others keep their slots.
     pub fn take_out(&mut self, mut out: impl FnMut(&T) -> bool) -> TakenOut<T> {
-        let all = std::mem::take(&mut self.items).into_vec();
-        let mut taken = Vec::new();
-        let mut kept = Vec::with_capacity(all.len());
-        for (at, item) in all.into_iter().enumerate() {
-            let item = item.expect("no gaps once closed");
-            if out(&item) {
-                taken.push((at, item));
-            } else {
-                kept.push(Some(item));
-            }
-        }
-        self.items = GapList::from(kept);
-        TakenOut(taken)
+        let at: Vec<usize> = self.iter().enumerate().filter(|(_, item)| out(item)).map(|(at, _)| at).collect();
+        let slots: Vec<usize> = at.iter().map(|&a| self.items.slot_of(a)).collect();
+        let layout = self.layout();
+        let items = self.remove_boxes(&at);
+        // (the gaps closed: the slots are gone, the positions remain)
+        let layout = (self.layout() == layout).then_some(layout);
+        TakenOut { items: at.into_iter().zip(slots).zip(items).map(|((at, slot), item)| (at, slot, item)).collect(), layout }
     }
 
     /// Puts back the items [`BoxList::take_out`] took out of this list, at their positions then
-    /// (the list must hold the same other items in the same order by now).
+    /// (the list must hold the same other items in the same order by now): back in their slots
+    /// while the layout is the one they left (no slot changes), inserted at their positions
+    /// otherwise.
     pub fn put_back(&mut self, taken: TakenOut<T>) {
-        for (at, item) in taken.0 {
-            self.items.insert(at, Some(item));
+        if taken.layout == Some(self.layout()) {
+            for (_, slot, item) in taken.items {
+                self.items.restore(slot, Some(item));
+            }
+        } else {
+            for (at, _, item) in taken.items {
+                self.items.insert(at, Some(item));
+            }
         }
     }
 
@@ -369,19 +393,23 @@ impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for BoxList<T> {
     }
 }
 
-/// Items [`BoxList::take_out`] took out of a list, with their positions in it (ascending).
+/// Items [`BoxList::take_out`] took out of a list, with their positions in it (ascending) and
+/// their slots, valid under `layout` (`None`: the list's gaps closed as they were taken out).
 #[derive(Debug)]
-pub struct TakenOut<T>(pub(super) Vec<(usize, Box<T>)>);
+pub struct TakenOut<T> {
+    pub(super) items: Vec<(usize, usize, Box<T>)>,
+    pub(super) layout: Option<Layout>,
+}
 
 impl<T> TakenOut<T> {
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.items.is_empty()
     }
 }
 
 impl<T> Default for TakenOut<T> {
     fn default() -> TakenOut<T> {
-        TakenOut(Vec::new())
+        TakenOut { items: Vec::new(), layout: None }
     }
 }
 

@@ -173,6 +173,17 @@ impl<T> GapList<T> {
         }
     }
 
+    /// Puts `item` back in `slot`, a gap since a [`GapList::remove_at`] under the current layout:
+    /// it is again where it was in the order, and no slot changes.
+    ///
+    /// # Panics
+    /// When `slot` is not a gap.
+    pub fn restore(&mut self, slot: usize, item: T) {
+        let i = self.gaps.binary_search(&slot).unwrap_or_else(|_| panic!("slot {slot} is not a gap"));
+        self.gaps.remove(i);
+        self.items[slot] = item;
+    }
+
     /// Drops the gaps' items and moves the others down over them (one pass, in order).
     fn close_gaps(&mut self) {
         if self.gaps.is_empty() {

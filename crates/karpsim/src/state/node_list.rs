@@ -203,15 +203,30 @@ impl NodeList {
     /// puts them back where they were (the nodes themselves are not moved or copied).
     pub fn take_out(&mut self, out: impl FnMut(&Node) -> bool) -> TakenOut<Node> {
         let taken = self.nodes.take_out(out);
-        self.names_from_nodes();
+        if self.names_current {
+            if taken.layout.is_some() {
+                let gap = *GAP;
+                for &(_, slot, _) in &taken.items {
+                    self.names[slot] = gap;
+                }
+            } else {
+                self.names_from_nodes();
+            }
+        }
         taken
     }
 
     /// Puts back the nodes [`NodeList::take_out`] took out of this list, at their positions then
     /// (the list must hold the same other nodes in the same order by now).
     pub fn put_back(&mut self, taken: TakenOut<Node>) {
+        let in_slots = taken.layout == Some(self.nodes.layout());
+        if in_slots && self.names_current {
+            for (_, slot, node) in &taken.items {
+                self.names[*slot] = node.name;
+            }
+        }
         self.nodes.put_back(taken);
-        if self.names_current {
+        if !in_slots && self.names_current {
             self.names_from_nodes();
         }
     }

@@ -1,6 +1,6 @@
 //! [`Chunked`]: a sequence kept in chunks of about [`BLOCK`] items, each chunk holding its items'
 //! free amounts side by side and the largest of each (the chunk is a room block,
-//! [`super::room_blocks`]), and each item's position in the state's nodes.
+//! [`super::room_blocks`]), and each item's slot in the state's nodes.
 //!
 //! Why chunks: the order kept across until-stable's views (`kept.rs`) changes by a node or two a
 //! round, anywhere in the order (a drift round over a cluster removes the first node of the
@@ -30,8 +30,8 @@ struct Chunk<T> {
     items: Vec<T>,
     /// Each item's free amounts.
     free: Vec<Free>,
-    /// Each item's position in the state's nodes: beside the items, so that shifting every
-    /// position after a removal from the state is one tight loop a chunk.
+    /// Each item's slot in the state's nodes (`state::BoxList::slot_of`: it stays while the
+    /// nodes keep their layout, whatever is removed).
     at: Vec<u32>,
     /// The largest of each of `free`'s amounts, when not `stale`.
     max: Free,
@@ -52,7 +52,7 @@ impl<T> Default for Chunked<T> {
 }
 
 impl<T> Chunked<T> {
-    /// `items` in their order, with their free amounts and positions, in chunks of [`BLOCK`].
+    /// `items` in their order, with their free amounts and slots, in chunks of [`BLOCK`].
     pub(super) fn new(items: impl IntoIterator<Item = (T, Free, u32)>) -> Chunked<T> {
         let mut out = Chunked::default();
         let mut items = items.into_iter().peekable();
@@ -106,28 +106,20 @@ impl<T> Chunked<T> {
         &mut self.chunks[c].items[j]
     }
 
-    /// The position in the state's nodes of the item at `i`.
+    /// The slot in the state's nodes of the item at `i`.
     #[inline]
     pub(super) fn at(&self, i: usize) -> u32 {
         let (c, j) = self.locate(i);
         self.chunks[c].at[j]
     }
 
-    /// The item at `i` and its position in the state's nodes.
+    /// The item at `i` and its slot in the state's nodes.
     #[inline]
     pub(super) fn get_and_at(&self, i: usize) -> (&T, u32) {
         let (c, j) = self.locate(i);
         (&self.chunks[c].items[j], self.chunks[c].at[j])
     }
 
-    /// Changes every item's position in the state's nodes with `shift`.
-    pub(super) fn shift_at(&mut self, shift: impl Fn(u32) -> u32) {
-        for chunk in &mut self.chunks {
-            for at in &mut chunk.at {
-                *at = shift(*at);
-            }
-        }
-    }
 
     pub(super) fn set_free(&mut self, i: usize, free: Free) {
         let (c, j) = self.locate(i);
@@ -141,7 +133,7 @@ impl<T> Chunked<T> {
         self.chunks.iter().flat_map(|c| &c.items)
     }
 
-    /// The items in order, with their positions in the state's nodes.
+    /// The items in order, with their slots in the state's nodes.
     pub(super) fn iter_at(&self) -> impl Iterator<Item = (&T, u32)> + '_ {
         self.chunks.iter().flat_map(|c| c.items.iter().zip(c.at.iter().copied()))
     }
@@ -196,7 +188,7 @@ impl<T> Chunked<T> {
         item
     }
 
-    /// Inserts `item` with its free amounts and position at `i` (at most `len`): its chunk's later
+    /// Inserts `item` with its free amounts and slot at `i` (at most `len`): its chunk's later
     /// items move, and a chunk grown to twice [`BLOCK`] splits in two.
     pub(super) fn insert(&mut self, i: usize, item: T, free: Free, at: u32) {
         assert!(i <= self.len, "insertion at {i} of {}", self.len);
@@ -280,11 +272,11 @@ mod tests {
     }
 
     /// Removals and insertions at the front, the back and anywhere (chunks split, emptied, merged),
-    /// free amounts set and positions shifted leave the same items, free amounts, positions,
-    /// searches and blocks as one vector given the same changes.
+    /// and free amounts set leave the same items, free amounts, slots, searches and blocks as one
+    /// vector given the same changes.
     #[test]
     fn a_chunked_sequence_is_the_vector_given_the_same_changes() {
-        // (an item, its free amounts, its position)
+        // (an item, its free amounts, its slot)
         let mut model: Vec<(u32, Free, u32)> = (0..300u32).map(|x| (x * 10, free(i64::from(x)), x)).collect();
         let mut c = Chunked::new(model.iter().copied());
         let mut rng = 12345u64;
@@ -324,15 +316,6 @@ mod tests {
                 let i = next(model.len());
                 model[i].1 = free(-(step as i64));
                 c.set_free(i, free(-(step as i64)));
-            }
-            if step % 13 == 0 {
-                // a removal from the state: the later positions move down by one
-                let gone = next(1000) as u32;
-                let shift = |at: u32| at - u32::from(at > gone);
-                c.shift_at(shift);
-                for e in &mut model {
-                    e.2 = shift(e.2);
-                }
             }
             c.refresh();
             assert_eq!(c.len(), model.len());

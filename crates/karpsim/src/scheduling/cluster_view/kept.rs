@@ -9,13 +9,17 @@
 //! insertion in one chunk of a [`Chunked`] order) and checked against the state in one pass of
 //! comparisons before every view: any mismatch (a writer that reorders the state's nodes, or
 //! removes one without reporting it) sorts the order again, so the view's order is always the
-//! state's sorted order.
+//! state's sorted order. Each entry holds its node's slot in the state's nodes
+//! (`state::BoxList::slot_of`), which a removal from the state leaves as it is (the positions
+//! after it move down, and shifting every entry's position at every removal was a pass over the
+//! order a round); a new layout of the state's nodes (their gaps closed) sorts the order again.
 
 use super::chunked::Chunked;
 use super::room::NodeRoom;
 use super::room_blocks::{self, Block, Free, UNKNOWN};
 use crate::labels::{Sym, SymMap, SymSet};
 use crate::model::Node;
+use crate::state::gap_list::Layout;
 use crate::state::ClusterState;
 use std::cmp::Ordering;
 use std::sync::Arc;
@@ -45,6 +49,11 @@ pub(crate) struct KeptNodes {
     unkept: SymSet,
     /// The nodes whose kept room has a pod with required anti-affinity (a view lists their pods).
     anti: SymSet,
+    /// The layout of the state's nodes, and how many slots they had, when the order last followed
+    /// them (its slots are of that layout; the slots from that count on hold the nodes launched
+    /// since).
+    layout: Option<Layout>,
+    slots: usize,
     /// The owner reports every write to the state's nodes (until-stable, whose only writer is
     /// `disruption/apply.rs: place`): release builds then take the patched order as it is, rather
     /// than compare every entry with the state before every view (debug builds still do, and a
@@ -131,17 +140,19 @@ impl KeptNodes {
         self.inactive = 0;
         self.unkept.clear();
         self.anti.clear();
+        self.layout = None;
     }
 
     /// Bring the order up to date with `state` for a view, and say which of its active entries
     /// have no kept room (positions in the order, ascending): the view works those out, and keeps
     /// them with [`KeptNodes::keep`].
     pub(super) fn prepare(&mut self, state: &ClusterState) -> Vec<usize> {
-        let patched = !self.order.is_empty() && !self.unsorted && self.patch(state);
+        let same_layout = self.layout == Some(state.nodes.layout());
+        let patched = !self.order.is_empty() && !self.unsorted && same_layout && self.patch(state);
         let follows = patched && self.order.len() == state.nodes.len();
         // one pass of comparisons: the order is the state's, whatever wrote the state (an owner
         // that reports every write is trusted in release builds, and checked in debug builds)
-        let checked = follows && (self.vouched && !cfg!(debug_assertions) || self.order.iter_at().all(|(e, at)| state.nodes.get(at as usize).is_some_and(|n| e.describes(n))));
+        let checked = follows && (self.vouched && !cfg!(debug_assertions) || self.order.iter_at().all(|(e, slot)| state.nodes.get_slot(slot as usize).is_some_and(|n| e.describes(n))));
         debug_assert!(!(follows && self.vouched) || checked, "the state's nodes changed without a report: the kept view order does not follow them");
         let missing = if checked {
             let mut missing: Vec<usize> = self.changed.iter().chain(&self.unkept).filter_map(|&name| self.position(name)).collect();
@@ -164,24 +175,26 @@ impl KeptNodes {
         self.anti.retain(|n| found(n).is_some_and(|e| e.room.as_ref().is_some_and(|r| r.anti_affinity)));
         self.changed.clear();
         self.unsorted = false;
+        self.layout = Some(state.nodes.layout());
+        self.slots = state.nodes.slots();
         missing
     }
 
-    /// Where the node named `name` was in the state when the order last followed it (the last
-    /// view's).
-    pub(crate) fn state_position(&self, name: Sym) -> Option<usize> {
+    /// The slot in the state's nodes of the node named `name` when the order last followed them
+    /// (the last view's).
+    pub(crate) fn state_slot(&self, name: Sym) -> Option<usize> {
         self.position(name).map(|i| self.order.at(i) as usize)
     }
 
-    /// Where the node at `i` of the order is in the state.
-    pub(super) fn at(&self, i: usize) -> usize {
+    /// The slot in the state's nodes of the node at `i` of the order.
+    pub(super) fn slot(&self, i: usize) -> usize {
         self.order.at(i) as usize
     }
 
-    /// Where the node at `i` of the order is in the state, and its kept room.
-    pub(super) fn at_and_room(&self, i: usize) -> (usize, Option<&NodeRoom>) {
-        let (e, at) = self.order.get_and_at(i);
-        (at as usize, e.room.as_deref())
+    /// The slot in the state's nodes of the node at `i` of the order, and its kept room.
+    pub(super) fn slot_and_room(&self, i: usize) -> (usize, Option<&NodeRoom>) {
+        let (e, slot) = self.order.get_and_at(i);
+        (slot as usize, e.room.as_deref())
     }
 
     /// Keep `room` for the entry at `i` of the order (worked out for a view from its node and
@@ -253,7 +266,7 @@ impl KeptNodes {
             .filter(|e| !changed.contains(&e.name))
             .filter_map(|e| Some((e.name, e.room?)))
             .collect();
-        let mut order: Vec<(KeptNode, u32)> = state.nodes.iter().zip(0..).map(|(n, at)| (KeptNode::of(n, rooms.remove(&n.name)), at)).collect();
+        let mut order: Vec<(KeptNode, u32)> = state.nodes.by_slot().zip(0..).filter_map(|(n, slot)| Some((KeptNode::of(n?, rooms.remove(&n?.name)), slot))).collect();
         order.sort_by(|(a, _), (b, _)| a.cmp_key(b.initialized, b.name));
         self.inactive = order.iter().filter(|(e, _)| !e.active).count();
         self.order = Chunked::new(order.into_iter().map(|(e, at)| {
@@ -277,50 +290,28 @@ impl KeptNodes {
     /// Follow what changed in `state` since the last view, from the names forgotten: their nodes
     /// leave the order and go back in from the state. Assumes (and [`KeptNodes::nodes`] then
     /// checks) the disruption commands' way of writing the nodes (`disruption/apply.rs: place`):
-    /// removed ones leave the others in order, launched ones go at the end, every such node is
-    /// reported. `false`: the order cannot be patched (a name would be there twice).
+    /// removed ones leave the others in their slots, launched ones go in new slots at the end,
+    /// every such node is reported. `false`: the order cannot be patched (a name would be there
+    /// twice).
     fn patch(&mut self, state: &ClusterState) -> bool {
         if self.changed.is_empty() {
             return true;
         }
-        // the reported nodes the order holds, by their position in the state before the change
+        // the reported nodes the order holds, by their slot in the state's nodes
         let mut left: Vec<(usize, Sym)> = self.changed.iter().filter_map(|&name| Some((self.order.at(self.position(name)?) as usize, name))).collect();
-        left.sort_unstable_by_key(|(at, _)| *at);
+        left.sort_unstable_by_key(|(slot, _)| *slot);
         left.dedup();
-        // a reported node still in the state is where the removals before it put it
-        let mut gone: Vec<usize> = Vec::new();
-        let mut now: Vec<Option<usize>> = Vec::with_capacity(left.len());
-        for &(at, name) in &left {
-            let there = at - gone.len();
-            if state.nodes.get(there).is_some_and(|n| n.name == name) {
-                now.push(Some(there));
-            } else {
-                now.push(None);
-                gone.push(at);
-            }
-        }
-        match gone[..] {
-            [] => {}
-            // a drift round's one removed node: a comparison per entry, no search
-            [g] => {
-                let g = g as u32;
-                self.order.shift_at(|at| at - u32::from(at > g));
-            }
-            _ => self.order.shift_at(|at| at - gone.partition_point(|&g| g < at as usize) as u32),
-        }
-        // the nodes launched since are those after the ones that stayed
-        let stayed = self.order.len() - gone.len();
-        if stayed > state.nodes.len() {
-            return false;
-        }
-        let mut launched = stayed..state.nodes.len();
+        // a reported node still in the state is in its slot (a removal leaves the others in theirs)
+        let now: Vec<Option<usize>> = left.iter().map(|&(slot, name)| state.nodes.get_slot(slot).is_some_and(|n| n.name == name).then_some(slot)).collect();
+        // the nodes launched since are in the slots after those the order last saw
+        let mut launched = (self.slots..state.nodes.slots()).filter(|&slot| state.nodes.get_slot(slot).is_some());
         // a node that stayed takes its own entry back, and a launched one the entry of one that
         // went
         for ((_, name), now) in left.into_iter().zip(now) {
             let Some(from) = self.position(name) else { return false };
             match now.or_else(|| launched.next()) {
-                Some(at) => {
-                    if !self.replace(from, &state.nodes[at], at) {
+                Some(slot) => {
+                    if !self.replace(from, state.nodes.at_slot(slot), slot) {
                         return false;
                     }
                 }
@@ -330,10 +321,11 @@ impl KeptNodes {
                 }
             }
         }
-        launched.all(|at| self.insert(&state.nodes[at], at))
+        launched.all(|slot| self.insert(state.nodes.at_slot(slot), slot))
     }
 
-    /// Put `node` (at `at` in the state) in its place in the order; `false` when its name is there.
+    /// Put `node` (in slot `at` of the state's nodes) in its place in the order; `false` when its
+    /// name is there.
     fn insert(&mut self, node: &Node, at: usize) -> bool {
         match self.order.binary_search_by(|e| e.cmp_key(node.initialized, node.name)) {
             Ok(_) => false,
@@ -346,8 +338,8 @@ impl KeptNodes {
         }
     }
 
-    /// Put `node` (at `at` in the state) in its place in the order without the entry at `from`;
-    /// `false` when another entry has its name.
+    /// Put `node` (in slot `at` of the state's nodes) in its place in the order without the entry
+    /// at `from`; `false` when another entry has its name.
     fn replace(&mut self, from: usize, node: &Node, at: usize) -> bool {
         let to = match self.order.binary_search_by(|e| e.cmp_key(node.initialized, node.name)) {
             Ok(i) if i == from => from,
@@ -448,9 +440,37 @@ mod tests {
         assert_eq!(kept.sorts(), 2);
     }
 
+    /// A drift-like run, every change reported: a node removed at every step (its slot left a
+    /// gap) and one launched every other step, past the point where the nodes' gaps close. The
+    /// order follows by slot, is sorted again exactly when the nodes take a new layout, and gives
+    /// the fresh view at every step.
+    #[test]
+    fn an_order_follows_the_nodes_by_slot_and_is_sorted_again_on_a_new_layout() {
+        let mut state = crate::fixtures::karpenter_cluster(80, 1, 11);
+        let mut kept = KeptNodes::vouched();
+        same_as_fresh(&state, &mut kept);
+        let mut layouts = 0;
+        for step in 0..70 {
+            let layout = state.nodes.layout();
+            let at = (step * 7) % state.nodes.len();
+            kept.forget(state.nodes.remove(at).name);
+            if step % 2 == 0 {
+                let mut node = state.nodes[0].clone();
+                node.name = Sym::new(&format!("launched-{step}"));
+                kept.forget(node.name);
+                state.nodes.push(node);
+            }
+            layouts += usize::from(state.nodes.layout() != layout);
+            same_as_fresh(&state, &mut kept);
+            assert_eq!(kept.sorts(), 1 + layouts, "step {step}");
+        }
+        assert!(layouts > 0, "the nodes' gaps never closed");
+    }
+
     /// An order whose owner vouches that it reports every write (until-stable) is not compared
     /// with the state in release builds; debug builds still compare, and a write that was not
-    /// reported fails them rather than being sorted over.
+    /// reported fails them rather than being sorted over (one that keeps the nodes' layout: a
+    /// write that changes it, a swap, has the order sorted again in every build).
     #[test]
     #[cfg(debug_assertions)]
     #[should_panic(expected = "without a report")]
@@ -464,7 +484,7 @@ mod tests {
         state.nodes.push(launched);
         same_as_fresh(&state, &mut kept);
         assert_eq!(kept.sorts(), 1, "a reported launch is patched in");
-        state.nodes.swap(1, 4);
+        state.nodes[1].deletion_timestamp = Some(0);
         same_as_fresh(&state, &mut kept);
     }
 

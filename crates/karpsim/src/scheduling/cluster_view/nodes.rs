@@ -171,8 +171,8 @@ impl<'a> ViewNodes<'a> {
                 NodeView { node: l.node, room: &l.room, pods, volumes: l.volumes.as_ref() }
             }
             ViewNodes::Kept(k) => {
-                let (node_at, room, volumes) = k.room_at(i);
-                NodeView { node: &k.state.nodes[node_at], room, pods: PodsOf::Bound(k.pods), volumes }
+                let (slot, room, volumes) = k.room_at(i);
+                NodeView { node: k.state.nodes.at_slot(slot), room, pods: PodsOf::Bound(k.pods), volumes }
             }
         }
     }
@@ -181,7 +181,7 @@ impl<'a> ViewNodes<'a> {
     pub(super) fn node(&self, i: usize) -> &'a Node {
         match self {
             ViewNodes::Listed(list) => list[i].node,
-            ViewNodes::Kept(k) => &k.state.nodes[k.order.at(k.order_at(i))],
+            ViewNodes::Kept(k) => k.state.nodes.at_slot(k.order.slot(k.order_at(i))),
         }
     }
 
@@ -201,17 +201,18 @@ impl KeptView<'_> {
         self.active.as_ref().map_or(i, |a| a[i] as usize)
     }
 
-    /// Where the node at `i` of the view's order is in the state, its room and its volumes.
+    /// The slot in the state's nodes of the node at `i` of the view's order, its room and its
+    /// volumes.
     fn room_at(&self, i: usize) -> (usize, &NodeRoom, Option<&VolumeUsage>) {
         let at = self.order_at(i);
-        let (node_at, room) = self.order.at_and_room(at);
+        let (slot, room) = self.order.slot_and_room(at);
         match room {
-            Some(room) => (node_at, room, None),
+            Some(room) => (slot, room, None),
             None => {
                 // every active entry without a kept room had one worked out for this view
                 // (`ClusterView::build`'s kept branch), so the search finds it
                 let e = &self.extra[self.extra.binary_search_by_key(&at, |e| e.0).expect("a room worked out for the view")];
-                (node_at, &e.1, e.2.as_ref())
+                (slot, &e.1, e.2.as_ref())
             }
         }
     }

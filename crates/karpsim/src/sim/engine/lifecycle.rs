@@ -103,7 +103,9 @@ impl Engine<'_> {
             self.cost_rate[ct_index(info.capacity_type)] -= info.price;
             self.metrics.node_cost_total += info.price * (self.now() - info.billed_from) / 3600.0;
         }
-        self.state.nodes.retain(|n| n.name != name);
+        // (a removal by name leaves a gap: the other nodes keep their slots, which the kept view
+        // order holds)
+        self.state.nodes.remove_named(&[name]);
         self.state.pods.retain(|p| p.node_name != Some(name));
         self.node_changed(name);
         self.version += 1;
