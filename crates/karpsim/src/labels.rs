@@ -107,6 +107,12 @@ impl Sym {
         interner.set.insert(Interned(handle));
         Sym(handle)
     }
+    /// The interned `s`, when something interned it already (nothing is interned here). A string
+    /// never interned is the name of no node, label or pod: every one is a `Sym`.
+    pub fn existing(s: &str) -> Option<Sym> {
+        INTERNER.read().unwrap_or_else(|e| e.into_inner()).set.get(s).map(|found| Sym(found.0))
+    }
+
     pub fn as_str(self) -> &'static str {
         self.0
     }

@@ -582,3 +582,32 @@ fn bare_pods_with_equal_specs_share_one_reading() {
     assert!(!Shared::ptr_eq(&pods[0].tolerations, &pods[2].tolerations));
     assert_eq!((pods[0].requests.cpu, pods[2].requests.cpu), (100, 200));
 }
+
+/// Bound pods whose specs differ only in `nodeName` (a snapshot: each replica names its own node)
+/// share one reading of the rest, and each keeps its own node (or none, or an empty name read as
+/// none); each pod equals the pod read on its own. A `nodeName` that is not a string is still
+/// refused, naming the field, after an equal spec was read.
+#[test]
+fn bound_pods_share_one_reading_of_their_specs_but_not_their_nodes() {
+    use karpsim::model::Shared;
+    let spec = |node: &str| format!("{{{node}tolerations: [{{key: k, operator: Exists}}], containers: [{{name: c, resources: {{requests: {{cpu: 100m}}}}}}]}}");
+    let docs: Vec<String> = ["nodeName: node-a, ", "nodeName: node-b, ", "", "nodeName: '', "]
+        .iter()
+        .enumerate()
+        .map(|(i, node)| format!("apiVersion: v1\nkind: Pod\nmetadata: {{name: p{i}}}\nspec: {}\nstatus: {{phase: Running}}\n", spec(node)))
+        .collect();
+    let mut inputs = Inputs::new();
+    inputs.load_str(&docs.join("---\n"), "snapshot.yaml").unwrap();
+    let pods = inputs.finish().unwrap().pods;
+    let nodes: Vec<Option<&str>> = pods.iter().map(|p| p.node_name.map(|n| n.as_str())).collect();
+    assert_eq!(nodes, [Some("node-a"), Some("node-b"), None, None]);
+    for (pod, doc) in pods.iter().zip(&docs) {
+        let mut alone = Inputs::new();
+        alone.load_str(doc, "snapshot.yaml").unwrap();
+        assert_eq!(*pod, alone.finish().unwrap().pods[0]);
+    }
+    assert!(pods.iter().all(|p| Shared::ptr_eq(&p.tolerations, &pods[0].tolerations)));
+    let bad = format!("{}---\napiVersion: v1\nkind: Pod\nmetadata: {{name: bad}}\nspec: {}\n", docs[0], spec("nodeName: [x], "));
+    let err = Inputs::new().load_str(&bad, "snapshot.yaml").unwrap_err().to_string();
+    assert!(err.contains("nodeName"), "{err}");
+}

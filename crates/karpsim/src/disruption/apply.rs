@@ -190,9 +190,13 @@ pub(super) fn place_visiting(
     for n in new_nodes {
         let name = loop {
             *seq += 1;
-            let candidate = Sym::new(&format!("{}-karpsim-{}", n.nodepool, seq));
-            if !state.nodes.contains_name(candidate) {
-                break candidate;
+            let text = format!("{}-karpsim-{}", n.nodepool, seq);
+            // a name nothing interned yet is no node's (each node's name is a `Sym`): no scan of
+            // every node's name at every launch (until-stable launches a node a drifted round)
+            match Sym::existing(&text) {
+                None => break Sym::new(&text),
+                Some(candidate) if !state.nodes.contains_name(candidate) => break candidate,
+                Some(_) => {}
             }
         };
         let taints = state.nodepools.iter().find(|p| p.name == n.nodepool).map(|p| p.taints.clone()).unwrap_or_default();
@@ -377,5 +381,32 @@ mod tests {
         assert!(held.iter().all(|s| f.may_hold(*s)));
         let others = (0..1000).filter(|i| f.may_hold(Sym::new(&format!("other-{i}")))).count();
         assert!(others < 100, "{others} of 1,000 others pass");
+    }
+
+    /// A launched node takes the next `<nodepool>-karpsim-<n>` no node has: past a node of the
+    /// state with that name, and not past a name something interned that no node has.
+    #[test]
+    fn a_launched_node_takes_the_next_name_no_node_has() {
+        let mut state = crate::fixtures::karpenter_cluster(3, 1, 2);
+        let pool = "launch-names-pool";
+        state.nodes.update(0, |n| n.name = Sym::new(&format!("{pool}-karpsim-1")));
+        let _interned_only = Sym::new(&format!("{pool}-karpsim-3"));
+        let old = state.nodes[1].clone();
+        let new = NewNode {
+            nodepool: Sym::new(pool),
+            instance_type: old.instance_type.expect("a type"),
+            zone: old.zone.expect("a zone"),
+            capacity_type: old.capacity_type.expect("a capacity type"),
+            price: 0.01,
+            labels: old.labels.iter().map(|(k, v)| (*k, *v)).collect(),
+            allocatable: old.allocatable.clone(),
+            capacity: old.capacity.clone(),
+            reservation_id: None,
+        };
+        let mut seq = 0;
+        let changed = place(&mut state, &[new.clone(), new.clone(), new], &[], &[], 7_200, &mut seq);
+        let names: Vec<&str> = changed.launched.iter().map(|n| n.as_str()).collect();
+        assert_eq!(names, [format!("{pool}-karpsim-2"), format!("{pool}-karpsim-3"), format!("{pool}-karpsim-4")]);
+        assert_eq!(seq, 4);
     }
 }

@@ -176,6 +176,20 @@ pub(crate) struct SpecParts {
     resource_claims: bool,
 }
 
+/// The node a `PodSpec` binds its pod to (`nodeName`; empty is none).
+pub(super) fn spec_node_name(spec: &Node) -> Result<Option<Sym>> {
+    Ok(spec.opt_str("nodeName")?.filter(|s| !s.is_empty()).map(Sym::new))
+}
+
+impl SpecParts {
+    /// These parts for a spec equal to theirs but for its `nodeName`, `node_name` (the only part
+    /// `nodeName` decides).
+    pub(super) fn with_node_name(mut self, node_name: Option<Sym>) -> SpecParts {
+        self.node_name = node_name;
+        self
+    }
+}
+
 /// Read a `PodSpec`.
 pub(crate) fn parse_spec(spec: &Node) -> Result<SpecParts> {
     spec.check_fields(POD_SPEC_FIELDS)?;
@@ -230,7 +244,7 @@ pub(crate) fn parse_spec(spec: &Node) -> Result<SpecParts> {
     };
     let tolerations = spec.opt_arr("tolerations")?.iter().map(parse_toleration).collect::<Result<_>>()?;
     let topology_spread = spec.opt_arr("topologySpreadConstraints")?.iter().map(parse_spread).collect::<Result<_>>()?;
-    let node_name = spec.opt_str("nodeName")?.filter(|s| !s.is_empty()).map(Sym::new);
+    let node_name = spec_node_name(spec)?;
 
     let scheduling_gated = !spec.opt_arr("schedulingGates")?.is_empty();
     let mut resource_claims = !spec.opt_arr("resourceClaims")?.is_empty();
