@@ -283,3 +283,19 @@ pub fn karpenter_cluster(nodes: usize, pods_per_node: usize, seed: u64) -> Clust
     pool.limits = Limits::default();
     state_with(catalog, vec![pool], out_nodes, pods)
 }
+
+/// A node of NodePool `default` launched like `old` (its type, zone, capacity type, labels and
+/// resources), as a disruption command's replacement would be.
+pub fn new_node_like(old: &Node) -> crate::disruption::NewNode {
+    crate::disruption::NewNode {
+        nodepool: Sym::new("default"),
+        instance_type: old.instance_type.expect("a type"),
+        zone: old.zone.expect("a zone"),
+        capacity_type: old.capacity_type.expect("a capacity type"),
+        price: 0.01,
+        labels: old.labels.iter().map(|(k, v)| (*k, *v)).collect(),
+        allocatable: old.allocatable.clone(),
+        capacity: old.capacity.clone(),
+        reservation_id: None,
+    }
+}

@@ -79,6 +79,29 @@ use slice_like_impls;
 
 pub mod box_list;
 pub mod gap_list;
+
+/// Seeded changes the list tests (`gap_list.rs`, `box_list.rs`) share.
+#[cfg(test)]
+mod seeded_changes {
+    use rand::RngExt;
+    use rand::rngs::Xoshiro256PlusPlus;
+
+    /// Pushes one to four new numbers (from `next` on) through `push`.
+    pub(super) fn push_some(rng: &mut Xoshiro256PlusPlus, next: &mut u64, mut push: impl FnMut(u64)) {
+        for _ in 0..rng.random_range(1..5) {
+            push(*next);
+            *next += 1;
+        }
+    }
+
+    /// One to `most` positions below `len` (not 0), ascending, each once.
+    pub(super) fn positions(rng: &mut Xoshiro256PlusPlus, len: usize, most: usize) -> Vec<usize> {
+        let mut at: Vec<usize> = (0..rng.random_range(1..=len.min(most))).map(|_| rng.random_range(0..len)).collect();
+        at.sort_unstable();
+        at.dedup();
+        at
+    }
+}
 mod node_list;
 pub use box_list::{BoxList, TakenOut};
 pub use gap_list::GapList;

@@ -391,18 +391,7 @@ mod tests {
         let pool = "launch-names-pool";
         state.nodes.update(0, |n| n.name = Sym::new(&format!("{pool}-karpsim-1")));
         let _interned_only = Sym::new(&format!("{pool}-karpsim-3"));
-        let old = state.nodes[1].clone();
-        let new = NewNode {
-            nodepool: Sym::new(pool),
-            instance_type: old.instance_type.expect("a type"),
-            zone: old.zone.expect("a zone"),
-            capacity_type: old.capacity_type.expect("a capacity type"),
-            price: 0.01,
-            labels: old.labels.iter().map(|(k, v)| (*k, *v)).collect(),
-            allocatable: old.allocatable.clone(),
-            capacity: old.capacity.clone(),
-            reservation_id: None,
-        };
+        let new = NewNode { nodepool: Sym::new(pool), ..crate::fixtures::new_node_like(&state.nodes[1]) };
         let mut seq = 0;
         let changed = place(&mut state, &[new.clone(), new.clone(), new], &[], &[], 7_200, &mut seq);
         let names: Vec<&str> = changed.launched.iter().map(|n| n.as_str()).collect();

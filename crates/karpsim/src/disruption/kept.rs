@@ -115,20 +115,7 @@ mod tests {
     use crate::scheduling::{bound_pods_by_node, ClusterView, KeptPods};
     use crate::model::Pod;
 
-    /// A node of pool `default` launched like `old` (its type, zone, capacity type and labels).
-    fn like(old: &crate::model::Node) -> NewNode {
-        NewNode {
-            nodepool: Sym::new("default"),
-            instance_type: old.instance_type.expect("a type"),
-            zone: old.zone.expect("a zone"),
-            capacity_type: old.capacity_type.expect("a capacity type"),
-            price: 0.01,
-            labels: old.labels.iter().map(|(k, v)| (*k, *v)).collect(),
-            allocatable: old.allocatable.clone(),
-            capacity: old.capacity.clone(),
-            reservation_id: None,
-        }
-    }
+    use crate::fixtures::new_node_like as like;
 
     /// Moves every pod of node `from` to node `to`.
     fn move_all(state: &ClusterState, from: Sym, to: Sym) -> Vec<(Sym, Dest)> {

@@ -561,17 +561,12 @@ mod tests {
             let len = model.len();
             let shrinking = (step / 800) % 2 == 1;
             match rng.random_range(0..12) {
-                0..=3 if !shrinking => {
-                    for _ in 0..rng.random_range(1..5) {
-                        list.push(next);
-                        model.push(next);
-                        next += 1;
-                    }
-                }
+                0..=3 if !shrinking => super::super::seeded_changes::push_some(&mut rng, &mut next, |v| {
+                    list.push(v);
+                    model.push(v);
+                }),
                 0..=6 if len > 0 => {
-                    let mut at: Vec<usize> = (0..rng.random_range(1..=len.min(4))).map(|_| rng.random_range(0..len)).collect();
-                    at.sort_unstable();
-                    at.dedup();
+                    let at = super::super::seeded_changes::positions(&mut rng, len, 4);
                     let expected: Vec<u64> = at.iter().map(|&i| model[i]).collect();
                     for &i in at.iter().rev() {
                         model.remove(i);

@@ -494,17 +494,12 @@ mod tests {
             // every other thousand steps, no pushes: the list shrinks and its gaps pile up
             let shrinking = (step / 1_000) % 2 == 1;
             match rng.random_range(0..10) {
-                0..=3 if !shrinking => {
-                    for _ in 0..rng.random_range(1..5) {
-                        list.push(next);
-                        model.push(next);
-                        next += 1;
-                    }
-                }
+                0..=3 if !shrinking => super::super::seeded_changes::push_some(&mut rng, &mut next, |v| {
+                    list.push(v);
+                    model.push(v);
+                }),
                 0..=6 if len > 0 => {
-                    let mut at: Vec<usize> = (0..rng.random_range(1..=len.min(5))).map(|_| rng.random_range(0..len)).collect();
-                    at.sort_unstable();
-                    at.dedup();
+                    let at = super::super::seeded_changes::positions(&mut rng, len, 5);
                     let gaps_before = list.gaps.len();
                     list.remove_at(&at);
                     closed_by_number += usize::from(gaps_before > 0 && list.gaps.is_empty());
