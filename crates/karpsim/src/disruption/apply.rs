@@ -382,20 +382,4 @@ mod tests {
         let others = (0..1000).filter(|i| f.may_hold(Sym::new(&format!("other-{i}")))).count();
         assert!(others < 100, "{others} of 1,000 others pass");
     }
-
-    /// A launched node takes the next `<nodepool>-karpsim-<n>` no node has: past a node of the
-    /// state with that name, and not past a name something interned that no node has.
-    #[test]
-    fn a_launched_node_takes_the_next_name_no_node_has() {
-        let mut state = crate::fixtures::karpenter_cluster(3, 1, 2);
-        let pool = "launch-names-pool";
-        state.nodes.update(0, |n| n.name = Sym::new(&format!("{pool}-karpsim-1")));
-        let _interned_only = Sym::new(&format!("{pool}-karpsim-3"));
-        let new = NewNode { nodepool: Sym::new(pool), ..crate::fixtures::new_node_like(&state.nodes[1]) };
-        let mut seq = 0;
-        let changed = place(&mut state, &[new.clone(), new.clone(), new], &[], &[], 7_200, &mut seq);
-        let names: Vec<&str> = changed.launched.iter().map(|n| n.as_str()).collect();
-        assert_eq!(names, [format!("{pool}-karpsim-2"), format!("{pool}-karpsim-3"), format!("{pool}-karpsim-4")]);
-        assert_eq!(seq, 4);
-    }
 }
