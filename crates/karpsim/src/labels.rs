@@ -113,6 +113,13 @@ impl Sym {
         INTERNER.read().unwrap_or_else(|e| e.into_inner()).set.get(s).map(|found| Sym(found.0))
     }
 
+    /// A symbol that equals no interned string, whatever its text: its handle is not one of the
+    /// interner's (symbols compare by handle). A mark for "no name here".
+    pub(crate) fn mark() -> Sym {
+        static MARK: &str = "(no name)";
+        Sym(&MARK)
+    }
+
     pub fn as_str(self) -> &'static str {
         self.0
     }

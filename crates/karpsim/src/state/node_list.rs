@@ -3,7 +3,6 @@
 use super::box_list::{self, BoxList, TakenOut};
 use crate::labels::Sym;
 use crate::model::Node;
-use std::sync::LazyLock;
 
 /// The nodes of a [`super::ClusterState`], in the state's order (the order the inputs gave them in,
 /// launched nodes appended), read like a slice of [`Node`]s.
@@ -15,22 +14,24 @@ use std::sync::LazyLock;
 /// It also keeps the nodes' names by slot, in one contiguous list, while no node has been lent out
 /// mutably (through which a name could change): finding a node by name ([`NodeList::position`],
 /// [`NodeList::remove_named`]) is then a scan of that list, a compare a node, rather than a visit
-/// of every node's record. A removal writes its node's name over with a mark no node's name can
-/// be, rather than move every later name; when the nodes' gaps close, the names are read again.
+/// of every node's record. A removal writes its node's name over with a mark equal to no name,
+/// rather than move every later name; when the nodes' gaps close, the names are read again.
 ///
 /// Serialized as a sequence of nodes, as `Vec<Node>` is.
 #[derive(Clone)]
 pub struct NodeList {
     nodes: BoxList<Node>,
-    /// The name of the node in each slot of `nodes` ([`BoxList::slot_of`]; a gap's is [`GAP`])
+    /// The name of the node in each slot of `nodes` ([`BoxList::slot_of`]; a gap's is [`gap`])
     /// when `names_current`; otherwise empty.
     names: Vec<Sym>,
     names_current: bool,
 }
 
-/// The name kept for a removed node's slot: not a DNS subdomain (no node is named so, and no
-/// look-up asks for it).
-static GAP: LazyLock<Sym> = LazyLock::new(|| Sym::new("\0removed"));
+/// The name kept for a removed node's slot: equal to no node's name, whatever it is
+/// ([`Sym::mark`]).
+fn gap() -> Sym {
+    Sym::mark()
+}
 
 impl std::ops::Deref for NodeList {
     type Target = BoxList<Node>;
@@ -115,7 +116,7 @@ impl NodeList {
     pub fn positions_named(&self, mut named: impl FnMut(Sym) -> bool) -> Vec<usize> {
         if self.names_current {
             // a position is its slot less the gaps before it
-            let (gap, mut gaps) = (*GAP, 0);
+            let (gap, mut gaps) = (gap(), 0);
             let mut at = Vec::new();
             for (slot, &n) in self.names.iter().enumerate() {
                 if n == gap {
@@ -148,7 +149,7 @@ impl NodeList {
         let removed = self.nodes.remove_at(at);
         if self.names_current {
             if self.nodes.layout() == layout {
-                let gap = *GAP;
+                let gap = gap();
                 for slot in slots {
                     self.names[slot] = gap;
                 }
@@ -205,7 +206,7 @@ impl NodeList {
         let taken = self.nodes.take_out(out);
         if self.names_current {
             if taken.layout.is_some() {
-                let gap = *GAP;
+                let gap = gap();
                 for &(_, slot, _) in &taken.items {
                     self.names[slot] = gap;
                 }
@@ -278,7 +279,7 @@ impl NodeList {
     /// with the nodes').
     #[cfg(test)]
     pub(crate) fn kept_names(&self) -> Option<Vec<Sym>> {
-        self.names_current.then(|| self.names.iter().copied().filter(|&n| n != *GAP).collect())
+        self.names_current.then(|| self.names.iter().copied().filter(|&n| n != gap()).collect())
     }
 
     /// A node is lent out mutably: its name may change, so the names are no longer known.
@@ -295,12 +296,12 @@ impl NodeList {
         if !self.names_current {
             self.names_from_nodes();
         }
-        debug_assert!(self.names.iter().filter(|&&n| n != *GAP).eq(self.nodes.iter().map(|n| &n.name)), "the kept names are not the nodes'");
+        debug_assert!(self.names.iter().filter(|&&n| n != gap()).eq(self.nodes.iter().map(|n| &n.name)), "the kept names are not the nodes'");
     }
 
     /// Reads the names of the nodes (after a pass that visited every node anyway).
     fn names_from_nodes(&mut self) {
-        let gap = *GAP;
+        let gap = gap();
         self.names.clear();
         self.names.extend(self.nodes.by_slot().map(|n| n.map_or(gap, |n| n.name)));
         self.names_current = true;
@@ -525,7 +526,7 @@ mod tests {
     }
 
     /// Nodes removed a few at a time (each leaving a gap, until the gaps close) and nodes pushed,
-    /// some renamed through `update`: after each change the kept names are the nodes', and every
+    /// some renamed through `update`, one named with the text of the gaps' mark: after each change the kept names are the nodes', and every
     /// look-up by name (`position`, `positions_of`, `positions_named`, `contains_name`) finds what
     /// a scan of a `Vec` finds.
     #[test]
@@ -534,6 +535,8 @@ mod tests {
         use rand::{RngExt, SeedableRng};
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
         let mut model: Vec<Node> = crate::fixtures::karpenter_cluster(120, 0, 3).nodes.to_vec();
+        // a node named as the gaps' mark reads is still a node
+        model[100].name = Sym::new(Sym::mark().as_str());
         let mut list = NodeList::from(model.clone());
         let (template, mut gone, mut layouts) = (model[0].clone(), Vec::new(), 0);
         for step in 0..400 {
