@@ -200,18 +200,22 @@ impl<T> GapList<T> {
         self.layout = Layout::fresh();
     }
 
+    /// Changes the items as a whole with `change` (on the vector of items, the gaps closed first):
+    /// a new layout.
+    fn rewrite(&mut self, change: impl FnOnce(&mut Vec<T>)) {
+        self.close_gaps();
+        change(&mut self.items);
+        self.layout = Layout::fresh();
+    }
+
     /// Keeps the items `keep` is true of, in order (each item visited once, in order).
     pub fn retain(&mut self, keep: impl FnMut(&T) -> bool) {
-        self.close_gaps();
-        self.items.retain(keep);
-        self.layout = Layout::fresh();
+        self.rewrite(|items| items.retain(keep));
     }
 
     /// [`GapList::retain`], with the items mutable.
     pub fn retain_mut(&mut self, keep: impl FnMut(&mut T) -> bool) {
-        self.close_gaps();
-        self.items.retain_mut(keep);
-        self.layout = Layout::fresh();
+        self.rewrite(|items| items.retain_mut(keep));
     }
 
     pub fn clear(&mut self) {
@@ -222,9 +226,7 @@ impl<T> GapList<T> {
 
     /// Sorts the items by `key`, keeping the order of equal ones (a stable sort).
     pub fn sort_by_key<K: Ord>(&mut self, key: impl FnMut(&T) -> K) {
-        self.close_gaps();
-        self.items.sort_by_key(key);
-        self.layout = Layout::fresh();
+        self.rewrite(|items| items.sort_by_key(key));
     }
 
     /// Inserts `item` at position `at` (after closing the gaps: a new layout).
@@ -232,9 +234,7 @@ impl<T> GapList<T> {
     /// # Panics
     /// When `at > len`.
     pub fn insert(&mut self, at: usize, item: T) {
-        self.close_gaps();
-        self.items.insert(at, item);
-        self.layout = Layout::fresh();
+        self.rewrite(|items| items.insert(at, item));
     }
 
     /// Swaps the items at positions `a` and `b` (each then in the other's slot: a new layout).
@@ -250,16 +250,12 @@ impl<T> GapList<T> {
 
     /// Keeps the first `len` items.
     pub fn truncate(&mut self, len: usize) {
-        self.close_gaps();
-        self.items.truncate(len);
-        self.layout = Layout::fresh();
+        self.rewrite(|items| items.truncate(len));
     }
 
     /// Sorts the items with `compare`, keeping the order of equal ones (a stable sort).
     pub fn sort_by(&mut self, compare: impl FnMut(&T, &T) -> std::cmp::Ordering) {
-        self.close_gaps();
-        self.items.sort_by(compare);
-        self.layout = Layout::fresh();
+        self.rewrite(|items| items.sort_by(compare));
     }
 
     /// Every slot's item, the gaps' included, in slot order (for a list whose gaps' items say
